@@ -1,0 +1,249 @@
+package dev.meterline.config;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The whole configuration, one record per component. Every setting has a default, an environment variable
+ * ({@code METERLINE_*}) and a flag ({@code --name=value}); flags win over the environment.
+ */
+public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
+                     StoreConfig store, LifecycleConfig lifecycle) {
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    /** Every setting, in the order of the README's table. */
+    public static final List<Setting> SETTINGS = List.of(
+            new Setting("tcp-port", "7070", "TCP ingest port; 0 picks a free port, printed at start"),
+            new Setting("http-port", "8080", "HTTP port (ingest, queries, health, metrics); 0 picks a free port"),
+            new Setting("bind", "0.0.0.0", "address both ports listen on"),
+            new Setting("data-dir", "./data", "directory of the embedded store"),
+            new Setting("storage-url", "", "JDBC URL; empty means the embedded SQLite store in the data dir"),
+            new Setting("storage-user", "", "database user"),
+            new Setting("storage-password", "", "database password"),
+            new Setting("storage-password-file", "", "file holding the database password (wins over storage-password)"),
+            new Setting("replica-id", "", "this replica's id in stored rows; empty means the host name"),
+            new Setting("window", "10s", "window resolution (tumbling, aligned to the epoch)"),
+            new Setting("lateness", "5s", "how long after its end a window stays open for late points"),
+            new Setting("flush-interval", "1s", "how often closed windows are flushed to storage"),
+            new Setting("buffer-size", "65536", "ingest buffer, in points decoded but not yet aggregated"),
+            new Setting("overflow", "block", "when the buffer is full: block (stop reading) or drop (count, tell client)"),
+            new Setting("max-series", "1000000", "active series budget; a point that would create one more is rejected"),
+            new Setting("shutdown-timeout", "25s", "graceful shutdown budget after SIGTERM"),
+            new Setting("retention", "10s:24h,1m:30d,1h:1y", "storage tiers, resolution:retention, finest first"),
+            new Setting("stats-interval", "60s", "how often the stats line is logged; 0s turns it off"),
+            new Setting("max-line-bytes", "65536", "longest accepted input line, in bytes"),
+            new Setting("max-body-bytes", "16777216", "largest HTTP request body, in bytes (after gzip decoding too)"),
+            new Setting("max-tags", "32", "most tags on one point"),
+            new Setting("max-connections", "10000", "most open TCP ingest connections"),
+            new Setting("idle-timeout", "5m", "a TCP connection that sends nothing for this long is closed"),
+            new Setting("max-future-skew", "10m", "how far ahead of the server clock a timestamp may be"),
+            new Setting("reply-queue", "1024", "error and sync replies queued per connection before replies are dropped"),
+            new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
+            new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
+            new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"));
+
+    /** Loads from the process environment and command-line flags. */
+    public static Config load(Map<String, String> env, String[] args) {
+        Map<String, Setting> byFlag = new HashMap<>();
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Setting s : SETTINGS) {
+            byFlag.put(s.flag(), s);
+            values.put(s.name(), s.defaultValue());
+            String fromEnv = env.get(s.envVar());
+            if (fromEnv != null) {
+                values.put(s.name(), fromEnv);
+            }
+        }
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String flag = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (eq > 0) {
+                flag = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            Setting s = byFlag.get(flag);
+            if (s == null) {
+                throw new ConfigException(arg + ": unknown flag (expected one of the settings listed by --help)");
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new ConfigException(flag + ": missing value");
+                }
+                value = args[++i];
+            }
+            values.put(s.name(), value);
+        }
+        return from(values);
+    }
+
+    /** Builds a config from setting names to raw values; absent names take their defaults. */
+    public static Config from(Map<String, String> raw) {
+        Reader r = new Reader(raw);
+        List<Tier> tiers = r.get("retention", Tier::parseList);
+        Duration window = r.positiveDuration("window");
+        if (tiers.get(0).resolution().toMillis() % window.toMillis() != 0) {
+            throw r.error("retention", "first tier resolution " + Durations.format(tiers.get(0).resolution())
+                    + " is not a multiple of the window " + Durations.format(window));
+        }
+        IngestConfig ingest = new IngestConfig(
+                r.string("bind"),
+                r.intIn("tcp-port", 0, 65535),
+                r.intIn("http-port", 0, 65535),
+                r.intIn("max-line-bytes", 64, 64 * 1024 * 1024),
+                r.longIn("max-body-bytes", 1024, 1L << 34),
+                r.intIn("max-connections", 1, 1_000_000),
+                r.positiveDuration("idle-timeout"),
+                r.intIn("buffer-size", 1, 1 << 28),
+                r.get("overflow", v -> switch (v.toLowerCase(Locale.ROOT)) {
+                    case "block" -> Overflow.BLOCK;
+                    case "drop" -> Overflow.DROP;
+                    default -> throw new IllegalArgumentException("'" + v + "' (expected: block or drop)");
+                }),
+                r.intIn("reply-queue", 1, 1 << 20));
+        Duration maxAge = tiers.get(tiers.size() - 1).retention();
+        ValidationConfig validation = new ValidationConfig(
+                r.intIn("max-tags", 0, 1024),
+                r.get("max-future-skew", Durations::parse),
+                maxAge,
+                r.get("static-tags", Config::parseTags),
+                r.intIn("workers", 1, 1024));
+        Duration lateness = r.get("lateness", Durations::parse);
+        AggregationConfig aggregation = new AggregationConfig(window, lateness,
+                r.positiveDuration("flush-interval"),
+                r.intIn("max-series", 1, Integer.MAX_VALUE),
+                r.intIn("shards", 1, 1024));
+        String password = r.string("storage-password");
+        String passwordFile = r.string("storage-password-file");
+        if (!passwordFile.isEmpty()) {
+            try {
+                password = Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw r.error("storage-password-file", "cannot read '" + passwordFile + "': " + e.getMessage());
+            }
+        }
+        String url = r.string("storage-url");
+        if (!url.isEmpty() && !url.startsWith("jdbc:postgresql:") && !url.startsWith("jdbc:sqlite:")) {
+            throw r.error("storage-url", "'" + url + "' (expected: empty, jdbc:postgresql://… or jdbc:sqlite:…)");
+        }
+        String replica = r.string("replica-id");
+        if (replica.isEmpty()) {
+            replica = hostName();
+        }
+        StoreConfig store = new StoreConfig(Path.of(r.string("data-dir")), url, r.string("storage-user"), password,
+                tiers, replica);
+        LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
+                r.get("stats-interval", Durations::parse));
+        return new Config(ingest, validation, aggregation, store, lifecycle);
+    }
+
+    /** Parses {@code k=v,k2=v2} into alternating key, value. */
+    static List<String> parseTags(String text) {
+        List<String> pairs = new ArrayList<>();
+        if (text.isBlank()) {
+            return List.of();
+        }
+        for (String kv : text.split(",")) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("'" + kv + "' (expected: key=value pairs separated by commas)");
+            }
+            String key = kv.substring(0, eq).trim();
+            if (pairs.contains(key)) {
+                throw new IllegalArgumentException("'" + key + "' given twice");
+            }
+            pairs.add(key);
+            pairs.add(kv.substring(eq + 1).trim());
+        }
+        return List.copyOf(pairs);
+    }
+
+    private static String hostName() {
+        String fromEnv = System.getenv("HOSTNAME");
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            return fromEnv;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "local";
+        }
+    }
+
+    /** Reads raw values and turns parse failures into one-line errors naming the setting. */
+    private static final class Reader {
+        private final Map<String, String> raw;
+        private final Map<String, Setting> settings = new HashMap<>();
+
+        Reader(Map<String, String> raw) {
+            this.raw = raw;
+            for (Setting s : SETTINGS) {
+                settings.put(s.name(), s);
+            }
+            for (String name : raw.keySet()) {
+                if (!settings.containsKey(name)) {
+                    throw new ConfigException(name + ": unknown setting");
+                }
+            }
+        }
+
+        String string(String name) {
+            String v = raw.get(name);
+            return v == null ? settings.get(name).defaultValue() : v.trim();
+        }
+
+        <T> T get(String name, Function<String, T> parser) {
+            String v = string(name);
+            try {
+                return parser.apply(v);
+            } catch (IllegalArgumentException e) {
+                String msg = e.getMessage();
+                throw error(name, msg != null && msg.startsWith("'") ? msg : "'" + v + "' (" + msg + ")");
+            }
+        }
+
+        Duration positiveDuration(String name) {
+            Duration d = get(name, Durations::parse);
+            if (d.isZero()) {
+                throw error(name, "'" + string(name) + "' (expected: more than 0)");
+            }
+            return d;
+        }
+
+        int intIn(String name, int min, int max) {
+            return (int) longIn(name, min, max);
+        }
+
+        long longIn(String name, long min, long max) {
+            String v = string(name);
+            long n;
+            try {
+                n = Long.parseLong(v);
+            } catch (NumberFormatException e) {
+                throw error(name, "'" + v + "' (expected: a whole number from " + min + " to " + max + ")");
+            }
+            if (n < min || n > max) {
+                throw error(name, "'" + v + "' (expected: a whole number from " + min + " to " + max + ")");
+            }
+            return n;
+        }
+
+        ConfigException error(String name, String detail) {
+            Setting s = settings.get(name);
+            return new ConfigException(s.envVar() + " / " + s.flag() + ": " + detail);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+package dev.meterline.config;
+
+import java.time.Duration;
+
+/** TCP and HTTP ingest: ports, framing and body limits, connection limits, the bounded buffer and its policy. */
+public record IngestConfig(String bind, int tcpPort, int httpPort, int maxLineBytes, long maxBodyBytes,
+                           int maxConnections, Duration idleTimeout, int bufferSize, Overflow overflow,
+                           int replyQueue) {
+}

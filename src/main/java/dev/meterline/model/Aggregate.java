@@ -1,0 +1,200 @@
+package dev.meterline.model;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
+import com.datadoghq.sketch.ddsketch.mapping.IndexMapping;
+import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
+import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
+import com.datadoghq.sketch.ddsketch.store.Store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.function.Supplier;
+
+/**
+ * The mergeable summary of one series in one window: exact count, sum, min, max and last, event-time bounds, late
+ * points, and quantiles from a DDSketch with {@link #RELATIVE_ACCURACY} relative accuracy.
+ *
+ * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
+ */
+public final class Aggregate {
+
+    /** Quantiles are within this relative error of an exact quantile of the same values. */
+    public static final double RELATIVE_ACCURACY = 0.01;
+    /**
+     * Bins per sign; past this the lowest bins collapse, which only ever touches quantiles below
+     * {@code max / (1.0202^MAX_BINS)}, far below anything a percentile of interest reaches.
+     */
+    public static final int MAX_BINS = 2048;
+
+    private static final IndexMapping MAPPING = new LogarithmicMapping(RELATIVE_ACCURACY);
+    private static final Supplier<Store> STORES = () -> new CollapsingLowestDenseStore(MAX_BINS);
+
+    private long count;
+    private double sum;
+    private double min = Double.POSITIVE_INFINITY;
+    private double max = Double.NEGATIVE_INFINITY;
+    private double last = Double.NaN;
+    private long firstTimestamp = Long.MAX_VALUE;
+    private long lastTimestamp = Long.MIN_VALUE;
+    private long late;
+    private DDSketch sketch;
+
+    public Aggregate() {
+    }
+
+    /** Records one value observed at event time {@code timestamp}; a later arrival wins a timestamp tie for last. */
+    public void accept(double value, long timestamp) {
+        count++;
+        sum += value;
+        if (value < min) {
+            min = value;
+        }
+        if (value > max) {
+            max = value;
+        }
+        if (timestamp >= lastTimestamp) {
+            lastTimestamp = timestamp;
+            last = value;
+        }
+        if (timestamp < firstTimestamp) {
+            firstTimestamp = timestamp;
+        }
+        sketch().accept(value);
+    }
+
+    /** Counts one point merged after its window was first flushed. */
+    public void markLate() {
+        late++;
+    }
+
+    /**
+     * Merges {@code other} into this aggregate, as if its points had arrived after this one's: count, sum, min, max
+     * and last are exact, quantiles stay within the sketch's bound.
+     */
+    public void mergeWith(Aggregate other) {
+        if (other.count == 0) {
+            late += other.late;
+            return;
+        }
+        count += other.count;
+        sum += other.sum;
+        min = Math.min(min, other.min);
+        max = Math.max(max, other.max);
+        if (other.lastTimestamp >= lastTimestamp) {
+            lastTimestamp = other.lastTimestamp;
+            last = other.last;
+        }
+        firstTimestamp = Math.min(firstTimestamp, other.firstTimestamp);
+        late += other.late;
+        if (other.sketch != null) {
+            sketch().mergeWith(other.sketch);
+        }
+    }
+
+    public Aggregate copy() {
+        Aggregate c = new Aggregate();
+        c.count = count;
+        c.sum = sum;
+        c.min = min;
+        c.max = max;
+        c.last = last;
+        c.firstTimestamp = firstTimestamp;
+        c.lastTimestamp = lastTimestamp;
+        c.late = late;
+        c.sketch = sketch == null ? null : sketch.copy();
+        return c;
+    }
+
+    /** The value at quantile {@code q} in [0, 1], clamped to [min, max]; NaN when empty. */
+    public double valueAtQuantile(double q) {
+        if (count == 0 || sketch == null || sketch.isEmpty()) {
+            return Double.NaN;
+        }
+        double v = sketch.getValueAtQuantile(q);
+        return Math.max(min, Math.min(max, v));
+    }
+
+    private DDSketch sketch() {
+        if (sketch == null) {
+            sketch = new DDSketch(MAPPING, STORES);
+        }
+        return sketch;
+    }
+
+    public long count() {
+        return count;
+    }
+
+    public double sum() {
+        return sum;
+    }
+
+    public double min() {
+        return min;
+    }
+
+    public double max() {
+        return max;
+    }
+
+    public double mean() {
+        return count == 0 ? Double.NaN : sum / count;
+    }
+
+    public double last() {
+        return last;
+    }
+
+    public long firstTimestamp() {
+        return firstTimestamp;
+    }
+
+    public long lastTimestamp() {
+        return lastTimestamp;
+    }
+
+    public long late() {
+        return late;
+    }
+
+    /** The sketch in DDSketch's portable binary encoding; empty when no value was recorded. */
+    public byte[] sketchBytes() {
+        if (sketch == null) {
+            return new byte[0];
+        }
+        ByteBuffer buf = sketch.serialize();
+        byte[] out = new byte[buf.remaining()];
+        buf.get(out);
+        return out;
+    }
+
+    /** Rebuilds a stored aggregate; the inverse of reading each accessor and {@link #sketchBytes()}. */
+    public static Aggregate restore(long count, double sum, double min, double max, double last,
+                                    long firstTimestamp, long lastTimestamp, long late, byte[] sketchBytes) {
+        Aggregate a = new Aggregate();
+        a.count = count;
+        a.sum = sum;
+        a.min = count == 0 ? Double.POSITIVE_INFINITY : min;
+        a.max = count == 0 ? Double.NEGATIVE_INFINITY : max;
+        a.last = last;
+        a.firstTimestamp = firstTimestamp;
+        a.lastTimestamp = lastTimestamp;
+        a.late = late;
+        if (sketchBytes != null && sketchBytes.length > 0) {
+            try {
+                a.sketch = DDSketch.decode(ByteArrayInput.wrap(sketchBytes), STORES, MAPPING);
+            } catch (IOException e) {
+                throw new UncheckedIOException("stored sketch is not a valid DDSketch encoding", e);
+            }
+        }
+        return a;
+    }
+
+    @Override
+    public String toString() {
+        return "Aggregate{count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max + ", last=" + last
+                + ", late=" + late + '}';
+    }
+}

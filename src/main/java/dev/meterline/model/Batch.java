@@ -1,0 +1,102 @@
+package dev.meterline.model;
+
+import dev.meterline.telemetry.RejectReason;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The unit that flows through the pipeline: the points decoded from one read of one connection (or one slice of an
+ * HTTP body), the lines already rejected at the edge, and optionally the sync that follows them.
+ *
+ * <p>A batch is split into one {@link Part} per shard it touches. When the last part is aggregated, the batch is
+ * complete and its {@link Owner} is told, so replies leave in input order.
+ */
+public final class Batch {
+
+    /** Told once when every point of a batch was aggregated or rejected. */
+    public interface Owner {
+        void completed(Batch batch);
+    }
+
+    private final Owner owner;
+    private final List<Point> points;
+    private final List<Reject> rejects;
+    private final String syncId;
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private volatile boolean dropped;
+
+    public Batch(Owner owner, List<Point> points, List<Reject> rejects, String syncId) {
+        this.owner = owner;
+        this.points = points;
+        this.rejects = rejects;
+        this.syncId = syncId;
+    }
+
+    public List<Point> points() {
+        return points;
+    }
+
+    /** Rejects in no particular order; read only after completion. */
+    public List<Reject> rejects() {
+        return rejects;
+    }
+
+    /** The id of the sync that follows this batch's lines, or null. */
+    public String syncId() {
+        return syncId;
+    }
+
+    public int accepted() {
+        return accepted.get();
+    }
+
+    public boolean dropped() {
+        return dropped;
+    }
+
+    /** Marks every point dropped (not rejected) and completes the batch. */
+    public void drop() {
+        dropped = true;
+        owner.completed(this);
+    }
+
+    /** Called by the validation stage with its rejects and the parts it split the rest into. */
+    public void validated(List<Reject> validationRejects, int parts) {
+        if (!validationRejects.isEmpty()) {
+            rejects.addAll(validationRejects);
+        }
+        if (parts == 0) {
+            owner.completed(this);
+        } else {
+            pending.set(parts);
+        }
+    }
+
+    /** Called by a shard when it has aggregated one part; completes the batch after the last part. */
+    public void partDone(int acceptedPoints, List<Reject> partRejects) {
+        accepted.addAndGet(acceptedPoints);
+        if (partRejects != null && !partRejects.isEmpty()) {
+            synchronized (rejects) {
+                rejects.addAll(partRejects);
+            }
+        }
+        if (pending.decrementAndGet() == 0) {
+            owner.completed(this);
+        }
+    }
+
+    /** Rejects every point of the batch for {@code reason}; used when a stage failed on it unexpectedly. */
+    public void failAll(RejectReason reason) {
+        List<Reject> all = new ArrayList<>(points.size());
+        for (Point p : points) {
+            all.add(Reject.of(p.line(), reason));
+        }
+        synchronized (rejects) {
+            rejects.addAll(all);
+        }
+        owner.completed(this);
+    }
+}

@@ -1,0 +1,156 @@
+package dev.meterline.model;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Identity of a series: a metric name plus its tag set, with tags kept sorted by key so that tag order never matters.
+ */
+public final class SeriesKey implements Comparable<SeriesKey> {
+
+    private static final String[] NO_TAGS = new String[0];
+
+    private final String metric;
+    /** Alternating key, value; sorted by key; keys unique. */
+    private final String[] tags;
+    private final int hash;
+
+    private SeriesKey(String metric, String[] sortedTags) {
+        this.metric = metric;
+        this.tags = sortedTags;
+        this.hash = 31 * metric.hashCode() + Arrays.hashCode(sortedTags);
+    }
+
+    /**
+     * Builds a key from tags given as alternating key, value pairs in any order. The array is sorted in place and
+     * kept; callers hand over ownership. Duplicate keys are the caller's to reject before calling.
+     */
+    public static SeriesKey ofPairs(String metric, String[] pairs, int pairCount) {
+        requireNonNull(metric, "metric");
+        if (pairCount == 0) {
+            return new SeriesKey(metric, NO_TAGS);
+        }
+        String[] sorted = pairs.length == pairCount * 2 ? pairs : Arrays.copyOf(pairs, pairCount * 2);
+        sortPairs(sorted);
+        return new SeriesKey(metric, sorted);
+    }
+
+    public static SeriesKey of(String metric, Map<String, String> tags) {
+        String[] pairs = new String[tags.size() * 2];
+        int i = 0;
+        for (Map.Entry<String, String> e : tags.entrySet()) {
+            pairs[i++] = e.getKey();
+            pairs[i++] = e.getValue();
+        }
+        return ofPairs(metric, pairs, tags.size());
+    }
+
+    /** Insertion sort by key: tag sets are small, and this allocates nothing. */
+    private static void sortPairs(String[] a) {
+        for (int i = 2; i < a.length; i += 2) {
+            String k = a[i];
+            String v = a[i + 1];
+            int j = i - 2;
+            while (j >= 0 && a[j].compareTo(k) > 0) {
+                a[j + 2] = a[j];
+                a[j + 3] = a[j + 1];
+                j -= 2;
+            }
+            a[j + 2] = k;
+            a[j + 3] = v;
+        }
+    }
+
+    /** Returns a key with the given tags added; a tag already present in this key keeps its value. */
+    public SeriesKey withDefaults(String[] extraPairs) {
+        if (extraPairs.length == 0) {
+            return this;
+        }
+        String[] merged = Arrays.copyOf(tags, tags.length + extraPairs.length);
+        int n = tags.length;
+        for (int i = 0; i < extraPairs.length; i += 2) {
+            if (tag(extraPairs[i]) == null) {
+                merged[n++] = extraPairs[i];
+                merged[n++] = extraPairs[i + 1];
+            }
+        }
+        if (n == tags.length) {
+            return this;
+        }
+        return ofPairs(metric, merged, n / 2);
+    }
+
+    public String metric() {
+        return metric;
+    }
+
+    public int tagCount() {
+        return tags.length / 2;
+    }
+
+    public String tagKey(int i) {
+        return tags[2 * i];
+    }
+
+    public String tagValue(int i) {
+        return tags[2 * i + 1];
+    }
+
+    /** The value of tag {@code key}, or null when the series has no such tag. */
+    public String tag(String key) {
+        for (int i = 0; i < tags.length; i += 2) {
+            if (tags[i].equals(key)) {
+                return tags[i + 1];
+            }
+        }
+        return null;
+    }
+
+    /** Tags in key order. */
+    public Map<String, String> tags() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < tags.length; i += 2) {
+            m.put(tags[i], tags[i + 1]);
+        }
+        return m;
+    }
+
+    /** Which of {@code shards} shards owns this series; stable for the life of the process. */
+    public int shard(int shards) {
+        int h = hash ^ (hash >>> 16);
+        return (h & Integer.MAX_VALUE) % shards;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof SeriesKey other)) {
+            return false;
+        }
+        return hash == other.hash && metric.equals(other.metric) && Arrays.equals(tags, other.tags);
+    }
+
+    @Override
+    public int hashCode() {
+        return hash;
+    }
+
+    @Override
+    public int compareTo(SeriesKey o) {
+        int c = metric.compareTo(o.metric);
+        if (c != 0) {
+            return c;
+        }
+        return Arrays.compare(tags, o.tags);
+    }
+
+    @Override
+    public String toString() {
+        return metric + tags();
+    }
+}

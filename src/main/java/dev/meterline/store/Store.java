@@ -1,0 +1,46 @@
+package dev.meterline.store;
+
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Durable storage of flushed partial windows. Every method blocks and is called only from the store's own bounded
+ * scheduler ({@link StoreGateway}); implementations need not be thread-safe beyond that scheduler's threads.
+ *
+ * <p>Rows are partials: each flush writes this replica's partial aggregate of a window, and readers merge all
+ * partials of a (series, window). A write is idempotent per (replica, series, resolution, start, flushSeq), so a
+ * retried batch that had in fact committed never doubles a count.
+ */
+public interface Store extends AutoCloseable {
+
+    /** Creates or migrates the schema; fails with a clear message when the schema is newer than this binary. */
+    void open();
+
+    /** Writes every window of one flush in one transaction, under this store's replica id. */
+    void write(List<Window> windows);
+
+    /**
+     * Stored partials of {@code metric} whose window starts in {@code [from, to)}, from the finest tier whose
+     * resolution divides {@code resolution} and whose retention covers {@code from}; in write order.
+     */
+    List<StoredWindow> read(String metric, long from, long to, long resolution);
+
+    /** Every stored metric with its number of distinct series. */
+    Map<String, Long> metrics();
+
+    /** Distinct stored series of {@code metric}, sorted. */
+    List<SeriesKey> series(String metric);
+
+    /** The highest flush sequence number this replica has written, 0 for none. */
+    long lastFlushSeq();
+
+    /** Rolls finished windows up into coarser tiers and deletes rows past their tier's retention. */
+    default void maintain(long now) {
+    }
+
+    @Override
+    void close();
+}

@@ -1,0 +1,54 @@
+package dev.meterline.store;
+
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+import java.util.List;
+import java.util.Map;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The reactive face of a blocking {@link Store}: every call runs on the store's own bounded scheduler, so JDBC never
+ * runs on an event loop or a pipeline rail.
+ */
+public final class StoreGateway {
+
+    private final Store store;
+    private final Scheduler scheduler;
+
+    public StoreGateway(Store store, Scheduler scheduler) {
+        this.store = requireNonNull(store, "store");
+        this.scheduler = requireNonNull(scheduler, "scheduler");
+    }
+
+    public Mono<Void> write(List<Window> windows) {
+        if (windows.isEmpty()) {
+            return Mono.empty();
+        }
+        return Mono.<Void>fromRunnable(() -> store.write(windows)).subscribeOn(scheduler);
+    }
+
+    public Mono<List<StoredWindow>> read(String metric, long from, long to, long resolution) {
+        return Mono.fromCallable(() -> store.read(metric, from, to, resolution)).subscribeOn(scheduler);
+    }
+
+    public Mono<Map<String, Long>> metrics() {
+        return Mono.fromCallable(store::metrics).subscribeOn(scheduler);
+    }
+
+    public Mono<List<SeriesKey>> series(String metric) {
+        return Mono.fromCallable(() -> store.series(metric)).subscribeOn(scheduler);
+    }
+
+    public Mono<Void> maintain(long now) {
+        return Mono.<Void>fromRunnable(() -> store.maintain(now)).subscribeOn(scheduler);
+    }
+
+    /** The underlying store, for start-up and shutdown, which run off the pipeline. */
+    public Store store() {
+        return store;
+    }
+}
