@@ -1,5 +1,6 @@
 package dev.meterline.model;
 
+import dev.meterline.telemetry.DropReason;
 import dev.meterline.telemetry.RejectReason;
 
 import java.util.ArrayList;
@@ -26,7 +27,8 @@ public final class Batch {
     private final String syncId;
     private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
-    private volatile boolean dropped;
+    private volatile DropReason dropped;
+    private volatile boolean admitted;
 
     public Batch(Owner owner, List<Point> points, List<Reject> rejects, String syncId) {
         this.owner = owner;
@@ -53,13 +55,23 @@ public final class Batch {
         return accepted.get();
     }
 
-    public boolean dropped() {
+    /** Marks the batch as holding room in the ingest buffer until it completes. */
+    public void markAdmitted() {
+        admitted = true;
+    }
+
+    public boolean admitted() {
+        return admitted;
+    }
+
+    /** Why the batch's points were dropped, or null when they went through the pipeline. */
+    public DropReason dropped() {
         return dropped;
     }
 
-    /** Marks every point dropped (not rejected) and completes the batch. */
-    public void drop() {
-        dropped = true;
+    /** Marks every point dropped (not rejected) and completes the batch; its edge rejects still stand. */
+    public void drop(DropReason reason) {
+        dropped = reason;
         owner.completed(this);
     }
 

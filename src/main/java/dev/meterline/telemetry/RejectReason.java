@@ -24,6 +24,7 @@ public enum RejectReason {
     TAG_VALUE_LENGTH("tag values must be at most 256 bytes"),
     TAG_DUPLICATE("duplicate tag key"),
     TOO_MANY_TAGS("too many tags"),
+    DUPLICATE_FIELD("duplicate field"),
     SYNC_INVALID("sync must be a string"),
     SERIES_LIMIT("series limit reached"),
     INTERNAL_ERROR("internal error");

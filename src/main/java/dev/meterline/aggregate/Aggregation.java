@@ -1,0 +1,298 @@
+package dev.meterline.aggregate;
+
+import dev.meterline.config.AggregationConfig;
+import dev.meterline.model.Part;
+import dev.meterline.model.Point;
+import dev.meterline.model.Reject;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import dev.meterline.telemetry.PipelineMetrics;
+import dev.meterline.telemetry.RateLimitedLog;
+import dev.meterline.telemetry.RejectReason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * The aggregation stage: parts are grouped by shard ({@code groupBy} over a bounded key space), and each shard's
+ * group runs on its own worker, so every shard's state has exactly one writer.
+ *
+ * <p>Reads and closes travel as commands through the same groups, so they see each shard between two parts and
+ * need no locks. When the input completes, every shard hands over all its windows, open ones too.
+ */
+public final class Aggregation {
+
+    private static final Logger log = LoggerFactory.getLogger(Aggregation.class);
+
+    /** A message to one shard. */
+    private sealed interface Command permits Record, Ask {
+        int shard();
+    }
+
+    private record Record(Part part) implements Command {
+        @Override
+        public int shard() {
+            return part.shard();
+        }
+    }
+
+    private record Ask(int shard, Function<Shard, Object> question, Gather gather) implements Command {
+    }
+
+    private final Shard[] shards;
+    private final Scheduler scheduler;
+    private final PipelineMetrics metrics;
+    private final LongSupplier clock;
+    private final PendingFlushes pending = new PendingFlushes();
+    private final Sinks.Many<Command> control = Sinks.many().unicast().onBackpressureBuffer();
+    private final AtomicLong flushSeq = new AtomicLong();
+    private final AtomicInteger groups = new AtomicInteger();
+    private final AtomicLong openWindows = new AtomicLong();
+    private final RateLimitedLog errors = new RateLimitedLog(log, 10_000);
+    private long lastCloseSeq;
+    private boolean controlClosed;
+
+    public Aggregation(AggregationConfig config, SeriesBudget budget, Scheduler scheduler, PipelineMetrics metrics,
+                       LongSupplier clock) {
+        this.shards = new Shard[config.shards()];
+        for (int i = 0; i < shards.length; i++) {
+            shards[i] = new Shard(config.window().toMillis(), config.lateness().toMillis(), budget);
+        }
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.clock = clock;
+        metrics.level("aggregationGroups", "meterline.aggregate.groups", "groupBy groups (shards) alive", groups::get);
+        metrics.level("openWindows", "meterline.windows.open", "windows held in memory", openWindows::get);
+        metrics.level("activeSeries", "meterline.series.active", "series with an open window", budget::active);
+        metrics.level("seriesLimit", "meterline.series.limit", "the active series budget", budget::limit);
+        metrics.level("pendingWindows", "meterline.windows.pending", "closed windows not yet stored",
+                pending::windows);
+    }
+
+    /** Numbers flushes after {@code seq}, e.g. the last one the store holds for this replica. */
+    public void startSeqAfter(long seq) {
+        flushSeq.set(seq);
+        synchronized (this) {
+            lastCloseSeq = seq;
+        }
+    }
+
+    public int shardCount() {
+        return shards.length;
+    }
+
+    public PendingFlushes pending() {
+        return pending;
+    }
+
+    /**
+     * Runs the stage over {@code parts}; emits, once the parts complete, every window still in memory (the final
+     * flush), then completes.
+     */
+    public Flux<Window> run(Flux<Part> parts) {
+        Flux<Command> data = parts.<Command>map(Record::new).doOnComplete(this::closeControl);
+        return Flux.merge(data, control.asFlux())
+                .groupBy(Command::shard)
+                .flatMap(group -> {
+                    Shard shard = shards[group.key()];
+                    groups.incrementAndGet();
+                    return group.publishOn(scheduler)
+                            .doOnNext(c -> handle(shard, c))
+                            .thenMany(Flux.defer(() -> Flux.fromIterable(finalWindows(shard))))
+                            .doFinally(s -> groups.decrementAndGet());
+                }, shards.length);
+    }
+
+    private List<Window> finalWindows(Shard shard) {
+        int before = shard.openWindows();
+        List<Window> all = shard.closeAll(clock.getAsLong(), flushSeq.incrementAndGet());
+        openWindows.addAndGet(-before);
+        return all;
+    }
+
+    private void handle(Shard shard, Command c) {
+        if (c instanceof Record r) {
+            int before = shard.openWindows();
+            try {
+                int late = shard.record(r.part());
+                if (late > 0) {
+                    metrics.late(late);
+                }
+            } catch (RuntimeException e) {
+                metrics.internalError();
+                errors.warn("aggregation failed on a part of " + r.part().points().size() + " points", e);
+                List<Reject> all = new ArrayList<>();
+                for (Point p : r.part().points()) {
+                    all.add(Reject.of(p.line(), RejectReason.INTERNAL_ERROR));
+                }
+                r.part().batch().partDone(0, all);
+            }
+            openWindows.addAndGet(shard.openWindows() - before);
+        } else if (c instanceof Ask a) {
+            int before = shard.openWindows();
+            try {
+                a.gather().offer(a.shard(), a.question().apply(shard));
+            } catch (RuntimeException e) {
+                metrics.internalError();
+                errors.warn("a shard failed to answer a query", e);
+                a.gather().fail(e);
+            }
+            openWindows.addAndGet(shard.openWindows() - before);
+        }
+    }
+
+    private synchronized void closeControl() {
+        controlClosed = true;
+        control.tryEmitComplete();
+    }
+
+    /** Closed windows of one flush, numbered. */
+    public record Closed(long seq, List<Window> windows) {
+    }
+
+    /**
+     * Closes, in every shard, the windows due at {@code cutoff}; they are registered as pending before the Mono
+     * emits, and must be removed with {@link #stored(long)} once committed.
+     */
+    public Mono<Closed> close(long cutoff) {
+        return Mono.defer(() -> {
+            long[] seq = new long[1];
+            Mono<Gather> answers = ask(shard -> shard.close(cutoff, seq[0]), s -> seq[0] = s, true,
+                    results -> pending.register(seq[0], flatten(results)));
+            return answers.map(g -> new Closed(seq[0], flatten(g.all())));
+        });
+    }
+
+    /** Marks flush {@code seq} as committed: its windows are now visible in the store instead. */
+    public void stored(long seq) {
+        pending.remove(seq);
+    }
+
+    /** Open windows plus the number of the last flush the shards had done when they were read. */
+    public record Snapshot(List<Window> windows, long closedThroughSeq) {
+    }
+
+    /** Copies of the open windows of matching series of {@code metric} that start in {@code [from, to)}. */
+    public Mono<Snapshot> snapshot(String metric, Predicate<SeriesKey> filter, long from, long to) {
+        return ask(shard -> shard.snapshot(metric, filter, from, to), null, false, null)
+                .map(g -> new Snapshot(flatten(g.all()), g.closedThroughSeq));
+    }
+
+    /** Active series of {@code metric} (every metric when null), from all shards. */
+    public Mono<List<SeriesKey>> activeSeries(String metric) {
+        return ask(shard -> shard.series(metric), null, false, null).map(g -> {
+            List<SeriesKey> out = new ArrayList<>();
+            for (Object r : g.all()) {
+                @SuppressWarnings("unchecked")
+                List<SeriesKey> l = (List<SeriesKey>) r;
+                out.addAll(l);
+            }
+            return out;
+        });
+    }
+
+    /** Active series count per metric, from all shards. */
+    public Mono<Map<String, Long>> activeSeriesCounts() {
+        return ask(Shard::seriesCounts, null, false, null).map(g -> {
+            Map<String, Long> out = new HashMap<>();
+            for (Object r : g.all()) {
+                @SuppressWarnings("unchecked")
+                Map<String, Integer> m = (Map<String, Integer>) r;
+                m.forEach((k, v) -> out.merge(k, (long) v, Long::sum));
+            }
+            return out;
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Window> flatten(List<Object> results) {
+        List<Window> all = new ArrayList<>();
+        for (Object r : results) {
+            all.addAll((List<Window>) r);
+        }
+        return all;
+    }
+
+    /**
+     * Sends {@code question} to every shard, in one step under the control lock so that every shard sees all asks
+     * in the same order. {@code onSeq} receives this ask's flush number when {@code isClose}.
+     */
+    private Mono<Gather> ask(Function<Shard, Object> question, LongConsumer onSeq, boolean isClose,
+                             Consumer<List<Object>> onAll) {
+        return Mono.defer(() -> {
+            Gather gather = new Gather(shards.length, onAll);
+            synchronized (this) {
+                if (controlClosed) {
+                    return Mono.error(new IllegalStateException("the pipeline is stopping"));
+                }
+                if (isClose) {
+                    long seq = flushSeq.incrementAndGet();
+                    lastCloseSeq = seq;
+                    onSeq.accept(seq);
+                } else {
+                    gather.closedThroughSeq = lastCloseSeq;
+                }
+                for (int i = 0; i < shards.length; i++) {
+                    if (control.tryEmitNext(new Ask(i, question, gather)).isFailure()) {
+                        return Mono.error(new IllegalStateException("the pipeline is stopping"));
+                    }
+                }
+            }
+            return gather.result.asMono();
+        });
+    }
+
+    /** Collects one answer per shard; completes on the thread of the last shard to answer. */
+    private static final class Gather {
+        final AtomicReferenceArray<Object> answers;
+        final AtomicInteger remaining;
+        final Sinks.One<Gather> result = Sinks.one();
+        final Consumer<List<Object>> onAll;
+        volatile long closedThroughSeq;
+
+        Gather(int n, Consumer<List<Object>> onAll) {
+            this.answers = new AtomicReferenceArray<>(n);
+            this.remaining = new AtomicInteger(n);
+            this.onAll = onAll;
+        }
+
+        void offer(int shard, Object answer) {
+            answers.set(shard, answer);
+            if (remaining.decrementAndGet() == 0) {
+                if (onAll != null) {
+                    onAll.accept(all());
+                }
+                result.tryEmitValue(this);
+            }
+        }
+
+        List<Object> all() {
+            List<Object> all = new ArrayList<>(answers.length());
+            for (int i = 0; i < answers.length(); i++) {
+                all.add(answers.get(i));
+            }
+            return all;
+        }
+
+        void fail(Throwable e) {
+            remaining.set(-1);
+            result.tryEmitError(e);
+        }
+    }
+}

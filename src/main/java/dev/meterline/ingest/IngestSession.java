@@ -1,0 +1,207 @@
+package dev.meterline.ingest;
+
+import dev.meterline.model.Batch;
+import dev.meterline.model.Point;
+import dev.meterline.model.Reject;
+import dev.meterline.telemetry.PipelineMetrics;
+import io.netty.buffer.ByteBuf;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.function.LongSupplier;
+
+/**
+ * One client's input stream, from TCP connection or HTTP request: cuts decoded lines into batches, tracks them in
+ * input order, and when the oldest ones complete, hands their rejects and sync acknowledgements to the
+ * {@link Replies} in line order, with the running accepted/rejected/dropped counts.
+ */
+final class IngestSession implements LineDecoder.Output, Batch.Owner {
+
+    /** Where a session's outcome goes: error and sync lines on a TCP connection, or an HTTP response body. */
+    interface Replies {
+        /**
+         * One completed batch, in input order: its rejects sorted by line, whether its points were dropped as the
+         * first batch of an overload burst, and the totals since the session started.
+         */
+        void completed(Batch batch, List<Reject> rejects, boolean overloadBurstStart, Totals totals);
+
+        /** All input was read and every batch completed. */
+        void finished(Totals totals);
+    }
+
+    /** Running totals of one session. */
+    record Totals(long accepted, long rejected, long dropped) {
+    }
+
+    private static final Comparator<Reject> BY_LINE = Comparator.comparingInt(Reject::line);
+
+    private final LineDecoder decoder;
+    private final IngestBuffer buffer;
+    private final PipelineMetrics metrics;
+    private final LongSupplier clock;
+    private final Replies replies;
+    private final int maxBatchPoints;
+
+    private final ArrayDeque<Batch> outstanding = new ArrayDeque<>();
+    private final Set<Batch> completedBatches = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Sinks.Empty<Void> done = Sinks.empty();
+    private List<Batch> cut = new ArrayList<>(2);
+    private List<Point> points;
+    private List<Reject> rejects;
+    private int received;
+    private boolean inputEnded;
+    private boolean lastDropped;
+    private long accepted;
+    private long rejected;
+    private long dropped;
+
+    IngestSession(IngestCodec codec, IngestBuffer buffer, PipelineMetrics metrics, LongSupplier clock,
+                  Replies replies) {
+        this.decoder = codec.decoder(this);
+        this.buffer = buffer;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.replies = replies;
+        this.maxBatchPoints = (int) Math.min(buffer.capacity(), 4096);
+        resetCurrent();
+    }
+
+    /** Decodes one read; returns the batches it completed, already registered in input order. */
+    List<Batch> decode(ByteBuf buf) {
+        decoder.decode(buf, clock.getAsLong());
+        return cutBatches(false);
+    }
+
+    /** Decodes a slice of bytes (HTTP bodies after gzip decoding). */
+    List<Batch> decode(byte[] bytes, int off, int len) {
+        decoder.decode(bytes, off, len, clock.getAsLong());
+        return cutBatches(false);
+    }
+
+    /** Ends the input; returns the last batches (a final line without newline counts). */
+    List<Batch> finish() {
+        decoder.finish(clock.getAsLong());
+        return cutBatches(true);
+    }
+
+    /** Completes when the input has ended and every batch has completed. */
+    Mono<Void> done() {
+        return done.asMono();
+    }
+
+    int lines() {
+        return decoder.lines();
+    }
+
+    @Override
+    public void point(Point point) {
+        received++;
+        points.add(point);
+        if (points.size() >= maxBatchPoints) {
+            closeCurrent(null);
+        }
+    }
+
+    @Override
+    public void reject(Reject reject) {
+        received++;
+        rejects.add(reject);
+    }
+
+    @Override
+    public void sync(String id, int line) {
+        closeCurrent(id);
+    }
+
+    private void resetCurrent() {
+        points = new ArrayList<>();
+        rejects = new ArrayList<>(0);
+    }
+
+    private void closeCurrent(String syncId) {
+        cut.add(new Batch(this, points, rejects, syncId));
+        resetCurrent();
+    }
+
+    private List<Batch> cutBatches(boolean end) {
+        if (!points.isEmpty() || !rejects.isEmpty()) {
+            closeCurrent(null);
+        }
+        metrics.received(received);
+        received = 0;
+        List<Batch> out = cut;
+        cut = new ArrayList<>(2);
+        List<Batch> toPipeline = new ArrayList<>(out.size());
+        synchronized (this) {
+            outstanding.addAll(out);
+            if (end) {
+                inputEnded = true;
+            }
+        }
+        for (Batch b : out) {
+            if (b.points().isEmpty()) {
+                completed(b);
+            } else {
+                toPipeline.add(b);
+            }
+        }
+        if (end) {
+            drainCompleted();
+        }
+        return toPipeline;
+    }
+
+    @Override
+    public void completed(Batch batch) {
+        if (batch.admitted()) {
+            buffer.release(batch.points().size());
+        }
+        synchronized (this) {
+            completedBatches.add(batch);
+        }
+        drainCompleted();
+    }
+
+    /** Hands completed batches to the replies strictly in input order; serialized by the session lock. */
+    private synchronized void drainCompleted() {
+        Batch head;
+        while ((head = outstanding.peekFirst()) != null && completedBatches.remove(head)) {
+            outstanding.pollFirst();
+            List<Reject> rs = head.rejects();
+            if (rs.size() > 1) {
+                rs.sort(BY_LINE);
+            }
+            for (Reject r : rs) {
+                metrics.rejected(r.reason());
+            }
+            rejected += rs.size();
+            boolean burstStart = false;
+            if (head.dropped() != null) {
+                int n = head.points().size();
+                dropped += n;
+                metrics.dropped(head.dropped(), n);
+                burstStart = !lastDropped && n > 0;
+                lastDropped = n > 0;
+            } else {
+                accepted += head.accepted();
+                metrics.accepted(head.accepted());
+                if (!head.points().isEmpty()) {
+                    lastDropped = false;
+                }
+            }
+            replies.completed(head, rs, burstStart, new Totals(accepted, rejected, dropped));
+        }
+        if (inputEnded && outstanding.isEmpty()) {
+            inputEnded = false;
+            replies.finished(new Totals(accepted, rejected, dropped));
+            done.tryEmitEmpty();
+        }
+    }
+}

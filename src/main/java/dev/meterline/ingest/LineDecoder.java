@@ -1,0 +1,356 @@
+package dev.meterline.ingest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import dev.meterline.model.Point;
+import dev.meterline.model.Reject;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.telemetry.RejectReason;
+import io.netty.buffer.ByteBuf;
+
+import java.io.CharConversionException;
+import java.io.IOException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+/**
+ * Splits one connection's bytes into lines and decodes each line with Jackson's streaming parser into a point, a
+ * sync request or a reject. Stateful (a partial line carries over between reads) and not thread-safe: one per
+ * connection or request.
+ */
+final class LineDecoder {
+
+    /** Receives what the decoder finds, in input order. */
+    interface Output {
+        void point(Point point);
+
+        void reject(Reject reject);
+
+        void sync(String id, int line);
+    }
+
+    private static final int MAX_PAIRS_TO_COLLECT = 2 * 1024;
+
+    private final JsonFactory json;
+    private final int maxLineBytes;
+    private final int maxTags;
+    private final Output out;
+
+    private byte[] data = new byte[8192];
+    private int carry;
+    private boolean discarding;
+    private int line;
+    private long receivedAt;
+    private String[] pairs = new String[16];
+
+    LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out) {
+        this.json = json;
+        this.maxLineBytes = maxLineBytes;
+        this.maxTags = maxTags;
+        this.out = out;
+    }
+
+    /** The number of lines seen so far, counting blank and rejected ones. */
+    int lines() {
+        return line;
+    }
+
+    /** Decodes every complete line in {@code buf}; {@code now} stamps points that carry no timestamp. */
+    void decode(ByteBuf buf, long now) {
+        receivedAt = now;
+        int n = buf.readableBytes();
+        ensureCapacity(carry + n);
+        buf.getBytes(buf.readerIndex(), data, carry, n);
+        decode(carry, carry + n);
+    }
+
+    /** Decodes {@code len} bytes of {@code bytes}; used by the HTTP body path and tests. */
+    void decode(byte[] bytes, int off, int len, long now) {
+        receivedAt = now;
+        ensureCapacity(carry + len);
+        System.arraycopy(bytes, off, data, carry, len);
+        decode(carry, carry + len);
+    }
+
+    /** Ends the input: a last line without a newline still counts. */
+    void finish(long now) {
+        receivedAt = now;
+        if (discarding) {
+            discarding = false;
+        } else if (carry > 0) {
+            line(0, carry);
+        }
+        carry = 0;
+    }
+
+    private void decode(int scanFrom, int end) {
+        int start = 0;
+        for (int i = scanFrom; i < end; i++) {
+            if (data[i] != '\n') {
+                continue;
+            }
+            if (discarding) {
+                discarding = false;
+            } else {
+                line(start, i);
+            }
+            start = i + 1;
+        }
+        int rest = end - start;
+        if (discarding) {
+            carry = 0;
+        } else if (rest > maxLineBytes) {
+            // The line is already too long and its end is not here yet: answer now, skip to the next newline.
+            line++;
+            out.reject(tooLong(line));
+            discarding = true;
+            carry = 0;
+        } else {
+            if (start > 0 && rest > 0) {
+                System.arraycopy(data, start, data, 0, rest);
+            }
+            carry = rest;
+        }
+    }
+
+    private void ensureCapacity(int needed) {
+        if (data.length < needed) {
+            byte[] bigger = new byte[Math.max(needed, data.length * 2)];
+            System.arraycopy(data, 0, bigger, 0, carry);
+            data = bigger;
+        }
+    }
+
+    private Reject tooLong(int lineNo) {
+        return new Reject(lineNo, RejectReason.LINE_TOO_LONG, "line exceeds " + maxLineBytes + " bytes");
+    }
+
+    private void line(int from, int to) {
+        line++;
+        if (to > from && data[to - 1] == '\r') {
+            to--;
+        }
+        if (to - from > maxLineBytes) {
+            out.reject(tooLong(line));
+            return;
+        }
+        if (isBlank(from, to)) {
+            return;
+        }
+        parse(from, to - from);
+    }
+
+    private boolean isBlank(int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = data[i];
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Field bits, for duplicate detection without a per-object set. */
+    private static final int METRIC = 1;
+    private static final int VALUE = 2;
+    private static final int TIMESTAMP = 4;
+    private static final int TAGS = 8;
+    private static final int SYNC = 16;
+
+    private void parse(int off, int len) {
+        String metric = null;
+        double value = 0;
+        long timestamp = receivedAt;
+        int tagCount = 0;
+        String syncId = null;
+        int seen = 0;
+        RejectReason problem = null;
+        String field = null;
+        try (JsonParser p = json.createParser(data, off, len)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                out.reject(Reject.of(line, RejectReason.NOT_AN_OBJECT));
+                return;
+            }
+            while ((field = p.nextFieldName()) != null) {
+                JsonToken t = p.nextToken();
+                int bit = switch (field) {
+                    case "metric" -> METRIC;
+                    case "value" -> VALUE;
+                    case "timestamp" -> TIMESTAMP;
+                    case "tags" -> TAGS;
+                    case "sync" -> SYNC;
+                    default -> 0;
+                };
+                if (bit == 0) {
+                    p.skipChildren();
+                    continue;
+                }
+                if ((seen & bit) != 0) {
+                    out.reject(new Reject(line, RejectReason.DUPLICATE_FIELD, "duplicate field '" + field + "'"));
+                    return;
+                }
+                seen |= bit;
+                switch (bit) {
+                    case METRIC -> {
+                        if (t == JsonToken.VALUE_STRING) {
+                            metric = p.getText();
+                        } else if (problem == null) {
+                            problem = RejectReason.METRIC_INVALID;
+                        }
+                        p.skipChildren();
+                    }
+                    case VALUE -> {
+                        if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+                            value = p.getDoubleValue();
+                            if (!Double.isFinite(value) && problem == null) {
+                                problem = RejectReason.VALUE_INVALID;
+                            }
+                        } else {
+                            p.skipChildren();
+                            if (problem == null) {
+                                problem = RejectReason.VALUE_INVALID;
+                            }
+                        }
+                    }
+                    case TIMESTAMP -> {
+                        if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                            timestamp = p.getLongValue();
+                        } else if (t == JsonToken.VALUE_STRING) {
+                            long parsed = parseRfc3339(p.getText());
+                            if (parsed == Long.MIN_VALUE && problem == null) {
+                                problem = RejectReason.TIMESTAMP_INVALID;
+                            }
+                            timestamp = parsed;
+                        } else if (t != JsonToken.VALUE_NULL) {
+                            p.skipChildren();
+                            if (problem == null) {
+                                problem = RejectReason.TIMESTAMP_INVALID;
+                            }
+                        }
+                    }
+                    case TAGS -> {
+                        if (t == JsonToken.START_OBJECT) {
+                            RejectReason tagProblem = null;
+                            String key;
+                            while ((key = p.nextFieldName()) != null) {
+                                JsonToken vt = p.nextToken();
+                                if (vt != JsonToken.VALUE_STRING) {
+                                    p.skipChildren();
+                                    if (tagProblem == null) {
+                                        tagProblem = RejectReason.TAG_VALUE_INVALID;
+                                    }
+                                    continue;
+                                }
+                                if (tagProblem != null) {
+                                    continue;
+                                }
+                                if (tagCount >= maxTags) {
+                                    tagProblem = RejectReason.TOO_MANY_TAGS;
+                                    continue;
+                                }
+                                if (indexOfKey(key, tagCount) >= 0) {
+                                    tagProblem = RejectReason.TAG_DUPLICATE;
+                                    continue;
+                                }
+                                addPair(tagCount++, key, p.getText());
+                            }
+                            if (tagProblem != null && problem == null) {
+                                problem = tagProblem;
+                            }
+                        } else if (t != JsonToken.VALUE_NULL) {
+                            p.skipChildren();
+                            if (problem == null) {
+                                problem = RejectReason.TAGS_INVALID;
+                            }
+                        }
+                    }
+                    case SYNC -> {
+                        if (t == JsonToken.VALUE_STRING) {
+                            syncId = p.getText();
+                        } else {
+                            p.skipChildren();
+                            if (problem == null) {
+                                problem = RejectReason.SYNC_INVALID;
+                            }
+                        }
+                    }
+                    default -> throw new IllegalStateException(field);
+                }
+            }
+            if (p.nextToken() != null) {
+                out.reject(new Reject(line, RejectReason.INVALID_JSON, "invalid JSON: one object per line"));
+                return;
+            }
+        } catch (StreamConstraintsException e) {
+            out.reject(Reject.of(line, "value".equals(field) ? RejectReason.VALUE_INVALID : RejectReason.INVALID_JSON));
+            return;
+        } catch (CharConversionException e) {
+            out.reject(Reject.of(line, RejectReason.INVALID_UTF8));
+            return;
+        } catch (IOException e) {
+            out.reject(Reject.of(line, classify(e, field)));
+            return;
+        }
+        if ((seen & SYNC) != 0 && problem == null) {
+            out.sync(syncId, line);
+            return;
+        }
+        if (problem == null) {
+            if ((seen & SYNC) != 0) {
+                problem = RejectReason.SYNC_INVALID;
+            } else if (metric == null) {
+                problem = (seen & METRIC) != 0 ? RejectReason.METRIC_INVALID : RejectReason.METRIC_MISSING;
+            } else if ((seen & VALUE) == 0) {
+                problem = RejectReason.VALUE_MISSING;
+            }
+        }
+        if (problem != null) {
+            out.reject(Reject.of(line, problem));
+            return;
+        }
+        String[] tags = tagCount == 0 ? null : java.util.Arrays.copyOf(pairs, tagCount * 2);
+        SeriesKey key = SeriesKey.ofPairs(metric, tags == null ? new String[0] : tags, tagCount);
+        out.point(new Point(key, value, timestamp, line));
+    }
+
+    private static RejectReason classify(IOException e, String field) {
+        String msg = String.valueOf(e.getMessage());
+        if (msg.contains("UTF-8") || msg.contains("UTF8")) {
+            return RejectReason.INVALID_UTF8;
+        }
+        if ("value".equals(field) && (msg.contains("NaN") || msg.contains("Infinity") || msg.contains("Non-standard token")
+                || msg.contains("unexpected character") || msg.contains("Unrecognized token"))) {
+            return RejectReason.VALUE_INVALID;
+        }
+        return RejectReason.INVALID_JSON;
+    }
+
+    private int indexOfKey(String key, int count) {
+        for (int i = 0; i < count; i++) {
+            if (pairs[2 * i].equals(key)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private void addPair(int index, String key, String value) {
+        if (pairs.length < 2 * index + 2) {
+            pairs = java.util.Arrays.copyOf(pairs, Math.min(MAX_PAIRS_TO_COLLECT, pairs.length * 2));
+        }
+        pairs[2 * index] = key;
+        pairs[2 * index + 1] = value;
+    }
+
+    /** Epoch milliseconds of an RFC 3339 timestamp, or Long.MIN_VALUE when it is not one. */
+    static long parseRfc3339(String text) {
+        try {
+            return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
+        } catch (DateTimeParseException | ArithmeticException e) {
+            return Long.MIN_VALUE;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.meterline.query;
+
+import dev.meterline.model.SeriesKey;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A parsed {@code GET /api/v1/aggregates}: the metric, tag filters (a series matches when, for every filtered key,
+ * its value is one of the listed values), the time range of window starts {@code [from, to)}, the output resolution
+ * and the tag keys to group by (none: one result per series).
+ */
+record AggregateQuery(String metric, Map<String, List<String>> tags, long from, long to, long resolution,
+                      List<String> groupBy) {
+
+    boolean matches(SeriesKey series) {
+        for (Map.Entry<String, List<String>> e : tags.entrySet()) {
+            String v = series.tag(e.getKey());
+            if (v == null || !e.getValue().contains(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The key a series' windows are merged under: the series itself, or its values of the groupBy keys. */
+    SeriesKey groupOf(SeriesKey series) {
+        if (groupBy.isEmpty()) {
+            return series;
+        }
+        String[] pairs = new String[groupBy.size() * 2];
+        int n = 0;
+        for (String k : groupBy) {
+            String v = series.tag(k);
+            if (v != null) {
+                pairs[2 * n] = k;
+                pairs[2 * n + 1] = v;
+                n++;
+            }
+        }
+        return SeriesKey.ofPairs(series.metric(), pairs, n);
+    }
+}

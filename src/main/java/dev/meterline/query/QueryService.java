@@ -1,0 +1,233 @@
+package dev.meterline.query;
+
+import dev.meterline.aggregate.Aggregation;
+import dev.meterline.aggregate.SeriesBudget;
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import dev.meterline.store.StoreGateway;
+import dev.meterline.store.StoredWindow;
+import reactor.core.publisher.Mono;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+
+/**
+ * Answers queries by merging the three places a window can be: open in memory, closed and waiting to be stored, and
+ * stored. Each window is counted in exactly one of them: the snapshot tells which flushes the shards had done, and
+ * only those flushes are taken from pending and store.
+ */
+public final class QueryService {
+
+    /** Merged windows of one group (a series, or the series sharing the groupBy tag values). */
+    public record SeriesResult(SeriesKey group, List<MergedWindow> windows) {
+    }
+
+    /** One output window. */
+    public record MergedWindow(long start, long end, Aggregate aggregate, boolean complete) {
+    }
+
+    private final Aggregation aggregation;
+    private final StoreGateway store;
+    private final SeriesBudget budget;
+    private final String replica;
+    private final long windowMs;
+    private final long latenessMs;
+    private final LongSupplier clock;
+
+    public QueryService(Aggregation aggregation, StoreGateway store, SeriesBudget budget, String replica,
+                        long windowMs, long latenessMs, LongSupplier clock) {
+        this.aggregation = aggregation;
+        this.store = store;
+        this.budget = budget;
+        this.replica = replica;
+        this.windowMs = windowMs;
+        this.latenessMs = latenessMs;
+        this.clock = clock;
+    }
+
+    long windowMs() {
+        return windowMs;
+    }
+
+    long now() {
+        return clock.getAsLong();
+    }
+
+    Mono<List<SeriesResult>> aggregates(AggregateQuery q) {
+        long from = Window.startOf(q.from(), q.resolution());
+        return aggregation.snapshot(q.metric(), q::matches, from, q.to())
+                .onErrorResume(IllegalStateException.class,
+                        e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
+                .flatMap(snap -> {
+                    Map<Long, List<Window>> pending = aggregation.pending().view();
+                    return store.read(q.metric(), from, q.to(), q.resolution())
+                            .map(stored -> merge(q, from, snap, pending, stored));
+                });
+    }
+
+    private List<SeriesResult> merge(AggregateQuery q, long from, Aggregation.Snapshot snap,
+                                     Map<Long, List<Window>> pending, List<StoredWindow> stored) {
+        long seenSeq = snap.closedThroughSeq();
+        Set<Long> pendingSeqs = new HashSet<>();
+        List<Window> ordered = new ArrayList<>();
+        for (StoredWindow sw : stored) {
+            Window w = sw.window();
+            boolean mine = replica.equals(sw.replica());
+            if (mine && (w.flushSeq() > seenSeq || pending.containsKey(w.flushSeq()))) {
+                continue;
+            }
+            if (q.matches(w.series())) {
+                ordered.add(w);
+            }
+        }
+        for (Map.Entry<Long, List<Window>> e : new TreeMap<>(pending).entrySet()) {
+            if (e.getKey() > seenSeq) {
+                continue;
+            }
+            pendingSeqs.add(e.getKey());
+            for (Window w : e.getValue()) {
+                if (w.series().metric().equals(q.metric()) && q.matches(w.series())
+                        && w.start() >= from && w.start() < q.to()) {
+                    ordered.add(w);
+                }
+            }
+        }
+        ordered.addAll(snap.windows());
+
+        long now = clock.getAsLong();
+        Map<SeriesKey, TreeMap<Long, Bucket>> groups = new HashMap<>();
+        for (Window w : ordered) {
+            SeriesKey group = q.groupOf(w.series());
+            long bucketStart = Window.startOf(w.start(), q.resolution());
+            Bucket b = groups.computeIfAbsent(group, g -> new TreeMap<>())
+                    .computeIfAbsent(bucketStart, s -> new Bucket());
+            b.aggregate.mergeWith(w.aggregate());
+            b.fineComplete.merge(new FineKey(w.series(), w.start()), w.complete(), Boolean::logicalOr);
+        }
+        List<SeriesResult> out = new ArrayList<>();
+        for (Map.Entry<SeriesKey, TreeMap<Long, Bucket>> g : groups.entrySet()) {
+            List<MergedWindow> windows = new ArrayList<>();
+            for (Map.Entry<Long, Bucket> e : g.getValue().entrySet()) {
+                long start = e.getKey();
+                long end = start + q.resolution();
+                Bucket b = e.getValue();
+                boolean complete = end + latenessMs <= now && !b.fineComplete.containsValue(Boolean.FALSE);
+                if (b.aggregate.count() > 0 || b.aggregate.late() > 0) {
+                    windows.add(new MergedWindow(start, end, b.aggregate, complete));
+                }
+            }
+            if (!windows.isEmpty()) {
+                out.add(new SeriesResult(g.getKey(), windows));
+            }
+        }
+        out.sort(Comparator.comparing(SeriesResult::group));
+        return out;
+    }
+
+    private record FineKey(SeriesKey series, long start) {
+    }
+
+    private static final class Bucket {
+        final Aggregate aggregate = new Aggregate();
+        final Map<FineKey, Boolean> fineComplete = new HashMap<>();
+    }
+
+    /** Known metrics (stored or active) with their distinct series counts. */
+    Mono<Map<String, long[]>> metrics() {
+        return aggregation.activeSeries(null)
+                .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
+                .flatMap(active -> store.metrics().flatMap(storedCounts -> {
+                    Map<String, Set<SeriesKey>> activeByMetric = new HashMap<>();
+                    for (SeriesKey s : active) {
+                        activeByMetric.computeIfAbsent(s.metric(), m -> new HashSet<>()).add(s);
+                    }
+                    Map<String, long[]> out = new TreeMap<>();
+                    storedCounts.forEach((m, n) -> out.put(m, new long[]{n, 0}));
+                    List<Mono<Void>> unions = new ArrayList<>();
+                    for (Map.Entry<String, Set<SeriesKey>> e : activeByMetric.entrySet()) {
+                        long[] counts = out.computeIfAbsent(e.getKey(), m -> new long[2]);
+                        counts[1] = e.getValue().size();
+                        if (counts[0] == 0) {
+                            counts[0] = e.getValue().size();
+                        } else {
+                            unions.add(store.series(e.getKey()).doOnNext(storedSeries -> {
+                                Set<SeriesKey> all = new HashSet<>(storedSeries);
+                                all.addAll(e.getValue());
+                                counts[0] = all.size();
+                            }).then());
+                        }
+                    }
+                    return Mono.when(unions).thenReturn(out);
+                }));
+    }
+
+    /** All known series of {@code metric} (stored or active), sorted. */
+    Mono<List<SeriesKey>> series(String metric) {
+        return aggregation.activeSeries(metric)
+                .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
+                .flatMap(active -> store.series(metric).map(stored -> {
+                    TreeSet<SeriesKey> all = new TreeSet<>(stored);
+                    all.addAll(active);
+                    return new ArrayList<>(all);
+                }));
+    }
+
+    /** The series budget, per metric, and for one metric its tag keys by distinct values, most first. */
+    Mono<Map<String, Object>> cardinality(String metric) {
+        Mono<Map<String, Long>> counts = aggregation.activeSeriesCounts()
+                .onErrorResume(IllegalStateException.class, e -> Mono.just(Map.of()));
+        return counts.flatMap(perMetric -> {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("activeSeries", budget.active());
+            out.put("limit", budget.limit());
+            out.put("refused", budget.refused());
+            List<Map.Entry<String, Long>> sorted = new ArrayList<>(perMetric.entrySet());
+            sorted.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
+            List<Map<String, Object>> metrics = new ArrayList<>();
+            for (Map.Entry<String, Long> e : sorted) {
+                if (metric == null || metric.equals(e.getKey())) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("metric", e.getKey());
+                    m.put("activeSeries", e.getValue());
+                    metrics.add(m);
+                }
+            }
+            out.put("metrics", metrics);
+            if (metric == null) {
+                return Mono.just(out);
+            }
+            return aggregation.activeSeries(metric)
+                    .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
+                    .map(series -> {
+                        Map<String, Set<String>> values = new HashMap<>();
+                        for (SeriesKey s : series) {
+                            for (int i = 0; i < s.tagCount(); i++) {
+                                values.computeIfAbsent(s.tagKey(i), k -> new HashSet<>()).add(s.tagValue(i));
+                            }
+                        }
+                        List<Map<String, Object>> keys = new ArrayList<>();
+                        values.entrySet().stream()
+                                .sorted(Comparator.<Map.Entry<String, Set<String>>>comparingInt(e -> -e.getValue().size())
+                                        .thenComparing(Map.Entry::getKey))
+                                .forEach(e -> {
+                                    Map<String, Object> k = new LinkedHashMap<>();
+                                    k.put("key", e.getKey());
+                                    k.put("distinctValues", e.getValue().size());
+                                    keys.add(k);
+                                });
+                        out.put("tagKeys", keys);
+                        return out;
+                    });
+        });
+    }
+}

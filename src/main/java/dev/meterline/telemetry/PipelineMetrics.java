@@ -1,0 +1,163 @@
+package dev.meterline.telemetry;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Meterline's own meters: one place that names them, registers them on an injected registry, and reads them back
+ * for {@code /api/v1/stats} and the stats log line. Tags come from enums only, never from user data.
+ */
+public final class PipelineMetrics {
+
+    private final MeterRegistry registry;
+    private final Counter received;
+    private final Counter accepted;
+    private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
+    private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
+    private final Counter late;
+    private final Counter windowsFlushed;
+    private final Counter flushFailures;
+    private final Counter ticksSkipped;
+    private final Counter repliesDropped;
+    private final Counter connectionsRefused;
+    private final Counter internalErrors;
+    private final Timer flushDuration;
+    private final Map<String, Supplier<Number>> levels = new LinkedHashMap<>();
+
+    public PipelineMetrics(MeterRegistry registry) {
+        this.registry = requireNonNull(registry, "registry");
+        received = counter("meterline.points.received", "lines carrying a point, good or bad");
+        accepted = counter("meterline.points.accepted", "points aggregated");
+        for (RejectReason r : RejectReason.values()) {
+            rejected.put(r, Counter.builder("meterline.points.rejected").description("points rejected, by reason")
+                    .tag("reason", r.tag()).register(registry));
+        }
+        for (DropReason r : DropReason.values()) {
+            dropped.put(r, Counter.builder("meterline.points.dropped").description("points dropped, by reason")
+                    .tag("reason", r.tag()).register(registry));
+        }
+        late = counter("meterline.points.late", "points merged into a window after it was first flushed");
+        windowsFlushed = counter("meterline.windows.flushed", "partial windows written to storage");
+        flushFailures = counter("meterline.flush.failures", "failed flush attempts (each is retried)");
+        ticksSkipped = counter("meterline.flush.ticks.skipped", "flush ticks skipped because a flush was still running");
+        repliesDropped = counter("meterline.replies.dropped", "error or sync replies dropped for a client that does not read");
+        connectionsRefused = counter("meterline.connections.refused", "TCP connections refused at the connection limit");
+        internalErrors = counter("meterline.errors", "unexpected exceptions caught inside a stage");
+        flushDuration = Timer.builder("meterline.flush.duration").description("time to write one flush batch")
+                .register(registry);
+    }
+
+    private Counter counter(String name, String description) {
+        return Counter.builder(name).description(description).register(registry);
+    }
+
+    /** Registers a level (queue depth, active series…) as a gauge and as a field of the stats snapshot. */
+    public void level(String statsName, String meterName, String description, Supplier<Number> value) {
+        levels.put(statsName, value);
+        Gauge.builder(meterName, value, v -> v.get().doubleValue()).description(description).strongReference(true)
+                .register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public void received(int n) {
+        received.increment(n);
+    }
+
+    public void accepted(int n) {
+        accepted.increment(n);
+    }
+
+    public void rejected(RejectReason reason) {
+        rejected.get(reason).increment();
+    }
+
+    public void dropped(DropReason reason, int n) {
+        dropped.get(reason).increment(n);
+    }
+
+    public void late(int n) {
+        late.increment(n);
+    }
+
+    public void flushed(int windows, long nanos) {
+        windowsFlushed.increment(windows);
+        flushDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void flushFailed() {
+        flushFailures.increment();
+    }
+
+    public void tickSkipped() {
+        ticksSkipped.increment();
+    }
+
+    public void replyDropped() {
+        repliesDropped.increment();
+    }
+
+    public void connectionRefused() {
+        connectionsRefused.increment();
+    }
+
+    public void internalError() {
+        internalErrors.increment();
+    }
+
+    public long flushFailures() {
+        return (long) flushFailures.count();
+    }
+
+    /** Every counter and level, by stats name, in a stable order. */
+    public Map<String, Object> snapshot() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("received", (long) received.count());
+        s.put("accepted", (long) accepted.count());
+        long rejectedTotal = 0;
+        Map<String, Long> byReason = new LinkedHashMap<>();
+        for (Map.Entry<RejectReason, Counter> e : rejected.entrySet()) {
+            long n = (long) e.getValue().count();
+            rejectedTotal += n;
+            if (n > 0) {
+                byReason.put(e.getKey().tag(), n);
+            }
+        }
+        s.put("rejected", rejectedTotal);
+        s.put("rejectedByReason", byReason);
+        long droppedTotal = 0;
+        Map<String, Long> dropByReason = new LinkedHashMap<>();
+        for (Map.Entry<DropReason, Counter> e : dropped.entrySet()) {
+            long n = (long) e.getValue().count();
+            droppedTotal += n;
+            if (n > 0) {
+                dropByReason.put(e.getKey().tag(), n);
+            }
+        }
+        s.put("dropped", droppedTotal);
+        s.put("droppedByReason", dropByReason);
+        s.put("late", (long) late.count());
+        s.put("flushedWindows", (long) windowsFlushed.count());
+        s.put("flushFailures", (long) flushFailures.count());
+        s.put("flushTicksSkipped", (long) ticksSkipped.count());
+        s.put("repliesDropped", (long) repliesDropped.count());
+        s.put("connectionsRefused", (long) connectionsRefused.count());
+        s.put("errors", (long) internalErrors.count());
+        for (Map.Entry<String, Supplier<Number>> e : levels.entrySet()) {
+            s.put(e.getKey(), e.getValue().get().longValue());
+        }
+        return s;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.meterline.validate;
+
+import dev.meterline.config.ValidationConfig;
+import dev.meterline.model.Point;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.telemetry.RejectReason;
+
+/**
+ * The content rules a decoded point must meet: metric and tag sizes in UTF-8 bytes, no control characters in the
+ * metric, and an event time neither too far ahead of the server clock nor older than the retention. Pure: the clock
+ * reading is a parameter.
+ */
+public final class Validator {
+
+    static final int MAX_METRIC_BYTES = 256;
+    static final int MAX_TAG_KEY_BYTES = 128;
+    static final int MAX_TAG_VALUE_BYTES = 256;
+
+    private final long maxFutureSkewMs;
+    private final long maxAgeMs;
+    private final String[] staticTags;
+
+    public Validator(ValidationConfig config) {
+        this.maxFutureSkewMs = config.maxFutureSkew().toMillis();
+        this.maxAgeMs = config.maxAge().toMillis();
+        this.staticTags = config.staticTags().toArray(new String[0]);
+    }
+
+    /** Null when {@code p} is acceptable at server time {@code now}, else why not. */
+    public RejectReason check(Point p, long now) {
+        SeriesKey s = p.series();
+        String metric = s.metric();
+        if (metric.isEmpty()) {
+            return RejectReason.METRIC_EMPTY;
+        }
+        if (utf8Length(metric, MAX_METRIC_BYTES) > MAX_METRIC_BYTES) {
+            return RejectReason.METRIC_TOO_LONG;
+        }
+        if (hasControlChars(metric)) {
+            return RejectReason.METRIC_CONTROL_CHARS;
+        }
+        for (int i = 0; i < s.tagCount(); i++) {
+            int keyBytes = utf8Length(s.tagKey(i), MAX_TAG_KEY_BYTES);
+            if (keyBytes == 0 || keyBytes > MAX_TAG_KEY_BYTES) {
+                return RejectReason.TAG_KEY_LENGTH;
+            }
+            if (utf8Length(s.tagValue(i), MAX_TAG_VALUE_BYTES) > MAX_TAG_VALUE_BYTES) {
+                return RejectReason.TAG_VALUE_LENGTH;
+            }
+        }
+        long ts = p.timestamp();
+        if (ts > now + maxFutureSkewMs) {
+            return RejectReason.TIMESTAMP_IN_FUTURE;
+        }
+        if (ts < now - maxAgeMs) {
+            return RejectReason.TIMESTAMP_EXPIRED;
+        }
+        return null;
+    }
+
+    /** The point's series with the configured static tags added (a tag the point already has wins). */
+    public SeriesKey enrich(SeriesKey series) {
+        return series.withDefaults(staticTags);
+    }
+
+    /** UTF-8 length of {@code s}, counting no further than just past {@code limit}. */
+    static int utf8Length(String s, int limit) {
+        int n = 0;
+        for (int i = 0, len = s.length(); i < len && n <= limit; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    private static boolean hasControlChars(String s) {
+        for (int i = 0, len = s.length(); i < len; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
