@@ -1,0 +1,20 @@
+package dev.meterline.store;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/** How a store lends out JDBC connections: one transaction for writes, a plain read for queries. */
+interface Db {
+
+    /** Runs {@code work} in one transaction on a connection that may write; commits, or rolls back and throws. */
+    <T> T inTransaction(String what, Work<T> work);
+
+    /** Runs {@code work} on a connection used only for reading. */
+    <T> T read(String what, Work<T> work);
+
+    /** A unit of JDBC work. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+}

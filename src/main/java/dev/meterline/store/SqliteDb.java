@@ -1,0 +1,163 @@
+package dev.meterline.store;
+
+import dev.meterline.config.StoreConfig;
+import org.sqlite.SQLiteConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The SQLite connections of {@link SqliteStore}.
+ *
+ * <p>Threads: SQLite has one writer at a time and a JDBC connection must not be used by two threads at once, so
+ * writes and maintenance share one writer connection under a lock, while queries use a second, read-only
+ * connection under its own lock; in WAL mode a reader sees the last commit and never waits for a writer, so a query
+ * is not held up by a large flush. Writer transactions begin IMMEDIATE, taking the write lock up front, so a
+ * transaction never fails half way when another process holds the file.
+ */
+final class SqliteDb implements Db {
+
+    private static final int BUSY_TIMEOUT_MILLIS = 10_000;
+
+    private final StoreConfig config;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final ReentrantLock readLock = new ReentrantLock();
+    /** Set by open and close; volatile because those may run on another thread than the gateway's. */
+    private volatile Connection writer;
+    private volatile Connection reader;
+
+    SqliteDb(StoreConfig config) {
+        this.config = config;
+    }
+
+    /** The JDBC URL: the configured {@code jdbc:sqlite:} URL, else the file in the data directory. */
+    String url() {
+        if (config.url().startsWith("jdbc:sqlite:")) {
+            return config.url();
+        }
+        return "jdbc:sqlite:" + config.dataDir().resolve(SqliteStore.FILE_NAME);
+    }
+
+    void open() {
+        if (!config.url().startsWith("jdbc:sqlite:")) {
+            Path dir = config.dataDir();
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new StoreException("cannot create data directory '" + dir.toAbsolutePath() + "': " + e, e);
+            }
+        }
+        try {
+            writer = connect(false);
+            reader = connect(true);
+        } catch (SQLException e) {
+            close();
+            throw new StoreException("cannot open " + url() + ": " + e.getMessage(), e);
+        }
+        try {
+            inTransaction("migrate schema", c -> {
+                Schema.migrate(c, Dialect.SQLITE);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private Connection connect(boolean readOnly) throws SQLException {
+        SQLiteConfig sqlite = new SQLiteConfig();
+        sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        sqlite.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        sqlite.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+        sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        Connection c = sqlite.createConnection(url());
+        if (readOnly) {
+            // Query-only rather than a read-only open: the first open must be able to create the WAL files.
+            try (Statement st = c.createStatement()) {
+                st.execute("PRAGMA query_only = true");
+            }
+        }
+        return c;
+    }
+
+    @Override
+    public <T> T inTransaction(String what, Work<T> work) {
+        writeLock.lock();
+        try {
+            Connection c = connection(writer);
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                rollback(c, e);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException(what + " failed on " + url() + ": " + e.getMessage(), e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    @Override
+    public <T> T read(String what, Work<T> work) {
+        readLock.lock();
+        try {
+            return work.run(connection(reader));
+        } catch (SQLException e) {
+            throw new StoreException(what + " failed on " + url() + ": " + e.getMessage(), e);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    private Connection connection(Connection c) {
+        if (c == null) {
+            throw new StoreException("store at " + url() + " is not open (expected: open() before use)");
+        }
+        return c;
+    }
+
+    private static void rollback(Connection c, Exception cause) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    void close() {
+        writeLock.lock();
+        readLock.lock();
+        try {
+            closeQuietly(reader);
+            closeQuietly(writer);
+            reader = null;
+            writer = null;
+        } finally {
+            readLock.unlock();
+            writeLock.unlock();
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (SQLException e) {
+            // Closing releases the file; a failure here leaves nothing the caller could act on.
+        }
+    }
+}

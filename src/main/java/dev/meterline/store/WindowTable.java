@@ -1,0 +1,305 @@
+package dev.meterline.store;
+
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The SQL over {@code meterline_window} and its side tables, on a connection the caller owns; one row is one
+ * replica's partial aggregate of one series in one window.
+ *
+ * <p>{@code merged_through} is 0 for a partial written by a flush; a rolled-up row holds the highest id of the
+ * written partials merged into it, which is what makes a rollup idempotent.
+ */
+final class WindowTable {
+
+    /** Rows per executeBatch: bounds the driver's buffered parameters on very large flushes. */
+    private static final int BATCH = 10_000;
+
+    private static final String COLUMNS = "replica, metric, tags, resolution_ms, start_ms, flush_seq,"
+            + " value_count, value_sum, value_min, value_max, value_last, first_ts, last_ts, late, complete, sketch,"
+            + " merged_through";
+    private static final String INSERT = "INSERT INTO meterline_window (" + COLUMNS + ")"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    private static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
+
+    private final Dialect dialect;
+
+    WindowTable(Dialect dialect) {
+        this.dialect = dialect;
+    }
+
+    /** One stored row, as rollup and read see it. */
+    record Row(long id, String replica, String metric, String tags, long resolution, long start, long flushSeq,
+               Aggregate aggregate, boolean complete, long mergedThrough) {
+    }
+
+    /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
+    void insert(Connection c, String replica, List<Window> windows, List<SeriesKey> newSeries) throws SQLException {
+        long maxSeq = 0;
+        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+            int pending = 0;
+            for (Window w : windows) {
+                bind(ps, replica, w.series().metric(), TagsJson.encode(w.series()), w.resolution(), w.start(),
+                        w.flushSeq(), w.aggregate(), w.complete(), 0);
+                ps.addBatch();
+                maxSeq = Math.max(maxSeq, w.flushSeq());
+                if (++pending == BATCH) {
+                    ps.executeBatch();
+                    pending = 0;
+                }
+            }
+            if (pending > 0) {
+                ps.executeBatch();
+            }
+        }
+        if (!newSeries.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+                for (SeriesKey k : newSeries) {
+                    ps.setString(1, k.metric());
+                    ps.setString(2, TagsJson.encode(k));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(dialect.raiseFlushSeq)) {
+            ps.setString(1, replica);
+            ps.setLong(2, maxSeq);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Inserts a rolled-up row. */
+    void insertRollup(Connection c, String replica, String metric, String tags, long resolution, long start,
+                      long flushSeq, Aggregate a, boolean complete, long mergedThrough) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO meterline_window (" + COLUMNS + ")"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            bind(ps, replica, metric, tags, resolution, start, flushSeq, a, complete, mergedThrough);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Replaces a rolled-up row's aggregate in place, keeping its id. */
+    void updateRollup(Connection c, long id, long flushSeq, Aggregate a, boolean complete, long mergedThrough)
+            throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("UPDATE meterline_window SET flush_seq = ?, value_count = ?,"
+                + " value_sum = ?, value_min = ?, value_max = ?, value_last = ?, first_ts = ?, last_ts = ?,"
+                + " late = ?, complete = ?, sketch = ?, merged_through = ? WHERE id = ?")) {
+            ps.setLong(1, flushSeq);
+            bindAggregate(ps, 2, a);
+            ps.setBoolean(10, complete);
+            ps.setBytes(11, a.sketchBytes());
+            ps.setLong(12, mergedThrough);
+            ps.setLong(13, id);
+            ps.executeUpdate();
+        }
+    }
+
+    private static void bind(PreparedStatement ps, String replica, String metric, String tags, long resolution,
+                             long start, long flushSeq, Aggregate a, boolean complete, long mergedThrough)
+            throws SQLException {
+        ps.setString(1, replica);
+        ps.setString(2, metric);
+        ps.setString(3, tags);
+        ps.setLong(4, resolution);
+        ps.setLong(5, start);
+        ps.setLong(6, flushSeq);
+        bindAggregate(ps, 7, a);
+        ps.setBoolean(15, complete);
+        ps.setBytes(16, a.sketchBytes());
+        ps.setLong(17, mergedThrough);
+    }
+
+    /** Binds count, sum, min, max, last, first_ts, last_ts, late from {@code i}; NaN and empty bounds as NULL. */
+    private static void bindAggregate(PreparedStatement ps, int i, Aggregate a) throws SQLException {
+        boolean empty = a.count() == 0;
+        ps.setLong(i, a.count());
+        ps.setDouble(i + 1, a.sum());
+        setDouble(ps, i + 2, empty ? Double.NaN : a.min());
+        setDouble(ps, i + 3, empty ? Double.NaN : a.max());
+        setDouble(ps, i + 4, a.last());
+        ps.setLong(i + 5, a.firstTimestamp());
+        ps.setLong(i + 6, a.lastTimestamp());
+        ps.setLong(i + 7, a.late());
+    }
+
+    private static void setDouble(PreparedStatement ps, int i, double v) throws SQLException {
+        // SQLite stores NaN as NULL anyway; writing NULL in both dialects keeps them alike.
+        if (Double.isNaN(v)) {
+            ps.setNull(i, Types.DOUBLE);
+        } else {
+            ps.setDouble(i, v);
+        }
+    }
+
+    /** Rows of {@code metric} at {@code resolution} with start in [from, to), in id (write) order. */
+    List<Row> select(Connection c, String metric, long resolution, long from, long to) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE metric = ? AND resolution_ms = ?"
+                + " AND start_ms >= ? AND start_ms < ? ORDER BY id")) {
+            ps.setString(1, metric);
+            ps.setLong(2, resolution);
+            ps.setLong(3, from);
+            ps.setLong(4, to);
+            return rows(ps);
+        }
+    }
+
+    /** This replica's rows of {@code metric} at {@code resolution} in [from, to), either written or rolled up. */
+    List<Row> selectOwn(Connection c, String replica, String metric, long resolution, long from, long to,
+                        boolean rolledUp) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE metric = ? AND resolution_ms = ?"
+                + " AND start_ms >= ? AND start_ms < ? AND replica = ? AND "
+                + (rolledUp ? "merged_through > 0" : "merged_through = 0") + " ORDER BY id")) {
+            ps.setString(1, metric);
+            ps.setLong(2, resolution);
+            ps.setLong(3, from);
+            ps.setLong(4, to);
+            ps.setString(5, replica);
+            return rows(ps);
+        }
+    }
+
+    private static List<Row> rows(PreparedStatement ps) throws SQLException {
+        List<Row> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                Aggregate a = Aggregate.restore(rs.getLong("value_count"), rs.getDouble("value_sum"),
+                        getDouble(rs, "value_min"), getDouble(rs, "value_max"), getDouble(rs, "value_last"),
+                        rs.getLong("first_ts"), rs.getLong("last_ts"), rs.getLong("late"), rs.getBytes("sketch"));
+                out.add(new Row(rs.getLong("id"), rs.getString("replica"), rs.getString("metric"),
+                        rs.getString("tags"), rs.getLong("resolution_ms"), rs.getLong("start_ms"),
+                        rs.getLong("flush_seq"), a, rs.getBoolean("complete"), rs.getLong("merged_through")));
+            }
+        }
+        return out;
+    }
+
+    private static double getDouble(ResultSet rs, String column) throws SQLException {
+        double v = rs.getDouble(column);
+        return rs.wasNull() ? Double.NaN : v;
+    }
+
+    /** Where a written partial sits: enough for rollup to find the coarse windows it belongs to. */
+    record Written(long id, String metric, long resolution, long start) {
+    }
+
+    /** Up to {@code limit} written partials of this replica with id above {@code afterId}, in id order. */
+    List<Written> writtenAfter(Connection c, String replica, long afterId, int limit) throws SQLException {
+        List<Written> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, metric, resolution_ms, start_ms"
+                + " FROM meterline_window WHERE id > ? AND replica = ? AND merged_through = 0 ORDER BY id LIMIT ?")) {
+            ps.setLong(1, afterId);
+            ps.setString(2, replica);
+            ps.setInt(3, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Written(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
+                }
+            }
+        }
+        return out;
+    }
+
+    long rollupWatermark(Connection c, String replica, long resolution) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT through_id FROM meterline_rollup WHERE replica = ? AND resolution_ms = ?")) {
+            ps.setString(1, replica);
+            ps.setLong(2, resolution);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    void setRollupWatermark(Connection c, String replica, long resolution, long throughId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO meterline_rollup (replica, resolution_ms,"
+                + " through_id) VALUES (?, ?, ?) ON CONFLICT (replica, resolution_ms)"
+                + " DO UPDATE SET through_id = excluded.through_id")) {
+            ps.setString(1, replica);
+            ps.setLong(2, resolution);
+            ps.setLong(3, throughId);
+            ps.executeUpdate();
+        }
+    }
+
+    /** Deletes this replica's rows of {@code metric} at {@code resolution} starting before {@code cutoff}. */
+    int deleteBefore(Connection c, String replica, String metric, long resolution, long cutoff) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM meterline_window WHERE metric = ?"
+                + " AND resolution_ms = ? AND start_ms < ? AND replica = ?")) {
+            ps.setString(1, metric);
+            ps.setLong(2, resolution);
+            ps.setLong(3, cutoff);
+            ps.setString(4, replica);
+            return ps.executeUpdate();
+        }
+    }
+
+    /** Forgets series of {@code metric} that no longer have any row; returns how many. */
+    int pruneSeries(Connection c, String metric) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM meterline_series WHERE metric = ? AND NOT EXISTS"
+                + " (SELECT 1 FROM meterline_window w WHERE w.metric = meterline_series.metric"
+                + " AND w.tags = meterline_series.tags)")) {
+            ps.setString(1, metric);
+            return ps.executeUpdate();
+        }
+    }
+
+    List<String> metricNames(Connection c) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT metric FROM meterline_series");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    Map<String, Long> metrics(Connection c) throws SQLException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT metric, count(*) FROM meterline_series GROUP BY metric ORDER BY metric");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    /** Tag texts of {@code metric}'s series. */
+    List<String> seriesTags(Connection c, String metric) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT tags FROM meterline_series WHERE metric = ?")) {
+            ps.setString(1, metric);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    long lastFlushSeq(Connection c, String replica) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT last_flush_seq FROM meterline_replica WHERE replica = ?")) {
+            ps.setString(1, replica);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+}
