@@ -1,0 +1,321 @@
+package dev.meterline;
+
+import dev.meterline.aggregate.Aggregation;
+import dev.meterline.aggregate.Flusher;
+import dev.meterline.aggregate.SeriesBudget;
+import dev.meterline.config.Config;
+import dev.meterline.ingest.HttpIngest;
+import dev.meterline.ingest.IngestBuffer;
+import dev.meterline.ingest.IngestCodec;
+import dev.meterline.ingest.IngestHub;
+import dev.meterline.ingest.TcpIngest;
+import dev.meterline.lifecycle.Phases;
+import dev.meterline.lifecycle.Readiness;
+import dev.meterline.model.Batch;
+import dev.meterline.model.Window;
+import dev.meterline.query.QueryRoutes;
+import dev.meterline.query.QueryService;
+import dev.meterline.store.Store;
+import dev.meterline.store.StoreGateway;
+import dev.meterline.store.Stores;
+import dev.meterline.telemetry.DropReason;
+import dev.meterline.telemetry.PipelineMetrics;
+import dev.meterline.validate.ValidationStage;
+import dev.meterline.validate.Validator;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.BufferOverflowStrategy;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerRoutes;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Builds every component from the configuration, composes the data path, and orders start and stop. The data path
+ * reads top to bottom in {@link #start()}: inbound batches, bounded buffer, parallel validation, grouped aggregation,
+ * interval flushes.
+ */
+public final class Pipeline {
+
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+
+    private final Config config;
+    private final PrometheusMeterRegistry registry;
+    private final LongSupplier clock;
+    private final PipelineMetrics metrics;
+    private final Readiness readiness = new Readiness();
+    private final Phases phases = new Phases(log);
+
+    private final Scheduler validateScheduler;
+    private final Scheduler shardScheduler;
+    private final Scheduler storeScheduler;
+    private final Scheduler timer;
+
+    private final IngestBuffer buffer;
+    private final IngestHub hub = new IngestHub();
+    private final SeriesBudget budget;
+    private final Aggregation aggregation;
+    private final Sinks.Empty<Void> stopTicks = Sinks.empty();
+
+    private Store store;
+    private StoreGateway gateway;
+    private Flusher flusher;
+    private TcpIngest tcp;
+    private DisposableServer tcpServer;
+    private DisposableServer httpServer;
+    private Mono<Void> pipelineDone;
+    private Mono<Void> flushLoopDone;
+    private Disposable pipelineRun;
+    private Disposable flushRun;
+    private Disposable maintenance;
+    private Disposable statsReporter;
+
+    public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock) {
+        this.config = config;
+        this.registry = registry;
+        this.clock = clock;
+        this.metrics = new PipelineMetrics(registry);
+        this.validateScheduler = Schedulers.newParallel("meterline-validate", config.validation().workers());
+        this.shardScheduler = Schedulers.newParallel("meterline-shard", config.aggregation().shards());
+        this.storeScheduler = Schedulers.newBoundedElastic(2, 10_000, "meterline-store");
+        this.timer = Schedulers.newSingle("meterline-timer");
+        this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
+        this.budget = new SeriesBudget(config.aggregation().maxSeries());
+        this.aggregation = new Aggregation(config.aggregation(), budget, shardScheduler, metrics, clock);
+        metrics.level("bufferDepth", "meterline.buffer.points", "points in the ingest buffer", buffer::depth);
+        metrics.level("bufferPeak", "meterline.buffer.points.peak", "highest ingest buffer depth", buffer::peak);
+        metrics.level("bufferCapacity", "meterline.buffer.capacity", "ingest buffer bound", buffer::capacity);
+        bindSystemMeters();
+    }
+
+    private void bindSystemMeters() {
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
+            io.micrometer.core.instrument.Gauge.builder("netty.allocator.memory.used", p,
+                            a -> a.metric().usedDirectMemory())
+                    .tag("type", "direct").baseUnit("bytes").register(registry);
+            io.micrometer.core.instrument.Gauge.builder("netty.allocator.memory.used", p,
+                            a -> a.metric().usedHeapMemory())
+                    .tag("type", "heap").baseUnit("bytes").register(registry);
+        }
+    }
+
+    /** Opens storage, starts the data path, then opens the ports; ready once everything is up. */
+    public Mono<Void> start() {
+        return phases.step("storage open", Mono.fromRunnable(this::openStore).subscribeOn(storeScheduler))
+                .then(phases.step("pipeline start", Mono.fromRunnable(this::startDataPath)))
+                .then(phases.step("ports open", bindPorts()))
+                .then(Mono.fromRunnable(() -> {
+                    readiness.set(Readiness.State.READY);
+                    log.info("Meterline ready: TCP ingest on {}:{}, HTTP on {}:{}, storage {}", config.ingest().bind(),
+                            tcpPort(), config.ingest().bind(), httpPort(),
+                            config.store().embedded() ? config.store().dataDir().toAbsolutePath() : config.store().url());
+                }));
+    }
+
+    private void openStore() {
+        store = Stores.open(config.store());
+        gateway = new StoreGateway(store, storeScheduler);
+        aggregation.startSeqAfter(store.lastFlushSeq());
+    }
+
+    private void startDataPath() {
+        flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
+                Duration.ofMillis(100), Duration.ofSeconds(10));
+        ValidationStage validation = new ValidationStage(new Validator(config.validation()),
+                config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
+
+        // The data path: inbound → bounded buffer → parallel validation → groupBy aggregation → final flush.
+        Mono<Void> run = hub.inbound()
+                .onBackpressureBuffer(config.ingest().bufferSize(), (Batch b) -> b.drop(DropReason.OVERLOADED),
+                        BufferOverflowStrategy.DROP_LATEST)
+                .transform(validation)
+                .transform(aggregation::run)
+                .collectList()
+                .flatMap(this::finalFlush)
+                .then()
+                .cache();
+        pipelineDone = run;
+        pipelineRun = run.subscribe(null, e -> log.error("the pipeline failed", e));
+
+        // The flush loop: Flux.interval ticks, one flush at a time, skipped ticks counted.
+        Mono<Void> flushes = flusher
+                .run(Flux.interval(config.aggregation().flushInterval(), timer).takeUntilOther(stopTicks.asMono()))
+                .then()
+                .cache();
+        flushLoopDone = flushes;
+        flushRun = flushes.subscribe(null, e -> log.error("the flush loop failed", e));
+
+        maintenance = Flux.interval(Duration.ofSeconds(30), Duration.ofMinutes(1), timer)
+                .onBackpressureDrop()
+                .concatMap(t -> gateway.maintain(clock.getAsLong())
+                        .onErrorResume(e -> {
+                            log.warn("storage maintenance failed, will retry next minute: {}", e.toString());
+                            return Mono.empty();
+                        }), 0)
+                .subscribe();
+        Duration every = config.lifecycle().statsInterval();
+        if (!every.isZero()) {
+            statsReporter = Flux.interval(every, every, timer).subscribe(t -> log.info("stats {}", statsLine()));
+        }
+    }
+
+    private Mono<Void> finalFlush(List<Window> windows) {
+        log.info("final flush of {} windows", windows.size());
+        return flusher.write(0, windows, System.nanoTime()).then();
+    }
+
+    private Mono<Void> bindPorts() {
+        IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
+        tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
+        HttpIngest httpIngest = new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
+        QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, gateway, budget,
+                config.store().replicaId(), config.aggregation().window().toMillis(),
+                config.aggregation().lateness().toMillis(), clock), this::stats);
+        Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
+        Mono<? extends DisposableServer> httpBind = HttpServer.create()
+                .host(config.ingest().bind())
+                .port(config.ingest().httpPort())
+                .httpRequestDecoder(spec -> spec.maxInitialLineLength(8192).maxHeaderSize(16384))
+                .idleTimeout(config.ingest().idleTimeout())
+                .route(routes -> routes(routes, httpIngest, queries))
+                .bind()
+                .doOnNext(s -> httpServer = s);
+        return Mono.when(tcpBind, httpBind);
+    }
+
+    /** Every HTTP route; the tests build the same routes through a started pipeline. */
+    private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries) {
+        routes.get("/healthz", (req, res) -> rawJson(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
+                .get("/readyz", (req, res) -> {
+                    HttpResponseStatus status = readiness.ready() ? HttpResponseStatus.OK
+                            : HttpResponseStatus.SERVICE_UNAVAILABLE;
+                    long failures = metrics.flushFailures();
+                    String body = "{\"status\":\"" + readiness.state().label() + "\",\"flushFailures\":" + failures
+                            + ",\"pendingWindows\":" + aggregation.pending().windows() + "}";
+                    return rawJson(res, status, body);
+                })
+                .get("/metrics", (req, res) -> res
+                        .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                        .sendString(Mono.fromSupplier(registry::scrape)).then())
+                .post("/api/v1/points", ingest::handle);
+        queries.register(routes);
+        routes.route(req -> true, (req, res) -> QueryRoutes.error(res, HttpResponseStatus.NOT_FOUND,
+                "no route for " + req.method() + " " + req.path()));
+    }
+
+    private static Mono<Void> rawJson(reactor.netty.http.server.HttpServerResponse res, HttpResponseStatus status,
+                                      String body) {
+        return res.status(status).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                .sendString(Mono.just(body)).then();
+    }
+
+    /**
+     * Graceful stop: not ready → stop accepting → drain connections (bounded) → pipeline completes → final flush →
+     * store closes → HTTP closes. Bounded by the shutdown timeout as a whole.
+     */
+    public Mono<Void> stop() {
+        Duration total = config.lifecycle().shutdownTimeout();
+        Duration grace = Duration.ofMillis(total.toMillis() * 6 / 10);
+        Duration rest = total.minus(grace);
+        return Mono.defer(() -> {
+            readiness.set(Readiness.State.DRAINING);
+            log.info("stopping: readiness is now 503; draining connections for up to {} ms", grace.toMillis());
+            return phases.step("stop accepting", Mono.fromRunnable(() -> {
+                        if (tcpServer != null) {
+                            tcpServer.dispose();
+                        }
+                        hub.stopAccepting();
+                    }))
+                    .then(phases.step("drain connections", hub.drain(grace)))
+                    .then(phases.step("drain pipeline and final flush",
+                            pipelineDone == null ? Mono.empty() : pipelineDone.timeout(rest)))
+                    .then(phases.step("stop flush loop", Mono.defer(() -> {
+                        stopTicks.tryEmitEmpty();
+                        return flushLoopDone == null ? Mono.empty() : flushLoopDone.timeout(Duration.ofSeconds(5));
+                    })))
+                    .onErrorResume(e -> {
+                        log.error("graceful stop incomplete: {}", e.toString());
+                        return Mono.empty();
+                    })
+                    .then(phases.step("close store and HTTP", Mono.fromRunnable(this::closeAll)))
+                    .then(Mono.fromRunnable(() -> {
+                        readiness.set(Readiness.State.STOPPED);
+                        log.info("final stats {}", statsLine());
+                    }));
+        });
+    }
+
+    private void closeAll() {
+        for (Disposable d : new Disposable[]{maintenance, statsReporter, flushRun, pipelineRun}) {
+            if (d != null) {
+                d.dispose();
+            }
+        }
+        if (store != null) {
+            store.close();
+        }
+        if (httpServer != null) {
+            httpServer.disposeNow(Duration.ofSeconds(2));
+        }
+        validateScheduler.dispose();
+        shardScheduler.dispose();
+        storeScheduler.dispose();
+        timer.dispose();
+    }
+
+    public Readiness readiness() {
+        return readiness;
+    }
+
+    public int tcpPort() {
+        return tcpServer == null ? -1 : tcpServer.port();
+    }
+
+    public int httpPort() {
+        return httpServer == null ? -1 : httpServer.port();
+    }
+
+    public PipelineMetrics metrics() {
+        return metrics;
+    }
+
+    /** The pipeline counters as {@code /api/v1/stats} shows them. */
+    public Map<String, Object> stats() {
+        Map<String, Object> s = metrics.snapshot();
+        s.put("state", readiness.state().label());
+        return s;
+    }
+
+    String statsLine() {
+        StringBuilder sb = new StringBuilder();
+        stats().forEach((k, v) -> sb.append(k).append('=').append(v).append(' '));
+        return sb.toString().trim();
+    }
+}
