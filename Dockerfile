@@ -7,11 +7,13 @@ FROM eclipse-temurin:17-jdk-noble AS build
 WORKDIR /src
 
 # Dependencies first: this layer is rebuilt only when the pom or the wrapper changes, not on every source edit.
-# go-offline fetches the declared dependencies and plugins; a few plugin-internal artifacts may still be fetched
-# by the package step below, which is harmless.
+# resolve + resolve-plugins rather than dependency:go-offline: go-offline also tries to fetch the optional
+# dependencies of our dependencies and fails on one that is not published (micrometer-core's optional
+# io.grpc:grpc-api; MDEP-690). These two goals fetch everything `package` needs (checked with an offline build
+# against a fresh local repository); anything a future plugin adds is fetched by the package step.
 COPY mvnw pom.xml ./
 COPY .mvn .mvn
-RUN ./mvnw -B -q dependency:go-offline
+RUN ./mvnw -B -q dependency:resolve dependency:resolve-plugins
 
 COPY src src
 RUN ./mvnw -B -q -DskipTests package
