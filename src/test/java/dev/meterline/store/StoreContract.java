@@ -1,0 +1,407 @@
+package dev.meterline.store;
+
+import dev.meterline.config.ConfigException;
+import dev.meterline.config.StoreConfig;
+import dev.meterline.config.Tier;
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The behaviour every {@link Store} must have; each database's test class supplies the configuration. */
+abstract class StoreContract {
+
+    /** An hour boundary in the past, so that every tier's windows line up with it. */
+    static final long T0 = 1_700_000_000_000L / 3_600_000 * 3_600_000;
+    static final long SECOND = 1_000;
+    static final long MINUTE = 60 * SECOND;
+    static final long HOUR = 60 * MINUTE;
+    static final long DAY = 24 * HOUR;
+
+    static final SeriesKey CPU_A = SeriesKey.of("cpu", Map.of("host", "a", "dc", "eu"));
+    static final SeriesKey CPU_B = SeriesKey.of("cpu", Map.of("host", "b \"quoted\" \\ é\n", "dc", "eu"));
+    static final SeriesKey MEM = SeriesKey.of("mem", Map.of());
+
+    final MutableClock clock = new MutableClock(T0 + HOUR);
+    private final List<Store> opened = new ArrayList<>();
+
+    /** The configuration of a store of {@code replica} on this test's database, with {@code tiers}. */
+    abstract StoreConfig config(String replica, List<Tier> tiers);
+
+    /** Overwrites the stored schema version behind the store's back. */
+    abstract void setSchemaVersion(int version) throws Exception;
+
+    Store open(String replica, String tiers) {
+        Store s = Stores.open(config(replica, Tier.parseList(tiers)), clock);
+        opened.add(s);
+        return s;
+    }
+
+    Store open(String replica) {
+        return open(replica, "10s:24h,1m:30d,1h:1y");
+    }
+
+    @AfterEach
+    void closeStores() {
+        opened.forEach(Store::close);
+    }
+
+    static Window window(SeriesKey key, long start, long resolution, long flushSeq, boolean complete,
+                         double... values) {
+        Aggregate a = new Aggregate();
+        for (int i = 0; i < values.length; i++) {
+            a.accept(values[i], start + (i * 997L) % resolution);
+        }
+        return new Window(key, start, resolution, a, complete, flushSeq);
+    }
+
+    static List<Window> sample() {
+        List<Window> ws = new ArrayList<>();
+        ws.add(window(CPU_A, T0, 10 * SECOND, 1, true, 1.5, -2, 300, 4e9, 0.001));
+        ws.add(window(CPU_B, T0, 10 * SECOND, 1, true, 7));
+        ws.add(window(CPU_A, T0 + 10 * SECOND, 10 * SECOND, 1, false, 3, 3, 3));
+        Window late = window(MEM, T0, 10 * SECOND, 2, true, 42, 43);
+        late.aggregate().markLate();
+        ws.add(late);
+        // A correction that only counts late points: count 0, NaN last, empty bounds.
+        Aggregate empty = new Aggregate();
+        empty.markLate();
+        ws.add(new Window(MEM, T0 + 10 * SECOND, 10 * SECOND, empty, true, 2));
+        return ws;
+    }
+
+    static void assertSameWindow(Window expected, Window actual) {
+        assertEquals(expected.series(), actual.series());
+        assertEquals(expected.start(), actual.start());
+        assertEquals(expected.resolution(), actual.resolution());
+        assertEquals(expected.complete(), actual.complete());
+        assertEquals(expected.flushSeq(), actual.flushSeq());
+        Aggregate e = expected.aggregate();
+        Aggregate a = actual.aggregate();
+        assertEquals(e.count(), a.count(), "count");
+        assertEquals(e.sum(), a.sum(), "sum");
+        assertEquals(e.min(), a.min(), "min");
+        assertEquals(e.max(), a.max(), "max");
+        assertEquals(e.last(), a.last(), "last");
+        assertEquals(e.firstTimestamp(), a.firstTimestamp(), "firstTimestamp");
+        assertEquals(e.lastTimestamp(), a.lastTimestamp(), "lastTimestamp");
+        assertEquals(e.late(), a.late(), "late");
+        for (double q : new double[] {0, 0.25, 0.5, 0.9, 0.99, 1}) {
+            assertEquals(e.valueAtQuantile(q), a.valueAtQuantile(q), "quantile " + q);
+        }
+    }
+
+    private static Window find(List<StoredWindow> stored, SeriesKey key, long start) {
+        return stored.stream().map(StoredWindow::window)
+                .filter(w -> w.series().equals(key) && w.start() == start)
+                .findFirst().orElseThrow(() -> new AssertionError("no stored window " + key + " at " + start));
+    }
+
+    private static void assertSameAsSample(List<StoredWindow> cpu, List<StoredWindow> mem) {
+        List<Window> sample = sample();
+        assertEquals(3, cpu.size());
+        assertEquals(2, mem.size());
+        for (Window w : sample) {
+            assertSameWindow(w, find(w.series().metric().equals("cpu") ? cpu : mem, w.series(), w.start()));
+        }
+    }
+
+    @Test
+    void writtenWindowsReadBackWithEveryField() {
+        Store store = open("r1");
+        store.write(sample());
+
+        List<StoredWindow> cpu = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND);
+        List<StoredWindow> mem = store.read("mem", T0, T0 + MINUTE, 10 * SECOND);
+        assertSameAsSample(cpu, mem);
+        assertTrue(cpu.stream().allMatch(s -> s.replica().equals("r1")));
+        assertEquals(Map.of("cpu", 2L, "mem", 1L), store.metrics());
+        assertEquals(List.of(CPU_A, CPU_B).stream().sorted().toList(), store.series("cpu"));
+        assertEquals(List.of(MEM), store.series("mem"));
+        assertEquals(2, store.lastFlushSeq());
+    }
+
+    @Test
+    void readsOnlyTheRequestedMetricAndRange() {
+        Store store = open("r1");
+        store.write(sample());
+
+        assertEquals(2, store.read("cpu", T0, T0 + 10 * SECOND, 10 * SECOND).size());
+        assertEquals(1, store.read("cpu", T0 + 10 * SECOND, T0 + HOUR, 10 * SECOND).size());
+        assertEquals(0, store.read("disk", T0, T0 + HOUR, 10 * SECOND).size());
+        assertThrows(IllegalArgumentException.class, () -> store.read("cpu", T0, T0 + HOUR, 15 * SECOND));
+    }
+
+    @Test
+    void partialsComeBackInWriteOrder() {
+        Store store = open("r1");
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 5, true, 1)));
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 6, true, 2)));
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 7, true, 3)));
+
+        List<Long> seqs = store.read("cpu", T0, T0 + 10 * SECOND, 10 * SECOND).stream()
+                .map(s -> s.window().flushSeq()).toList();
+        assertEquals(List.of(5L, 6L, 7L), seqs);
+        assertEquals(7, store.lastFlushSeq());
+    }
+
+    @Test
+    void writingTheSameBatchTwiceStoresItOnce() {
+        Store store = open("r1");
+        store.write(sample());
+        store.write(sample());
+
+        assertSameAsSample(store.read("cpu", T0, T0 + MINUTE, 10 * SECOND),
+                store.read("mem", T0, T0 + MINUTE, 10 * SECOND));
+        assertEquals(Map.of("cpu", 2L, "mem", 1L), store.metrics());
+    }
+
+    @Test
+    void reopenedStoreReadsTheSame() {
+        Store store = open("r1");
+        store.write(sample());
+        store.close();
+
+        Store again = open("r1");
+        assertSameAsSample(again.read("cpu", T0, T0 + MINUTE, 10 * SECOND),
+                again.read("mem", T0, T0 + MINUTE, 10 * SECOND));
+        assertEquals(2, again.lastFlushSeq());
+        assertEquals(Map.of("cpu", 2L, "mem", 1L), again.metrics());
+    }
+
+    @Test
+    void aNewerSchemaIsAClearStartupError() throws Exception {
+        open("r1").close();
+        setSchemaVersion(Schema.VERSION + 1);
+
+        ConfigException e = assertThrows(ConfigException.class, () -> open("r1"));
+        String msg = e.getMessage();
+        assertTrue(msg.startsWith("METERLINE_STORAGE_URL: "), msg);
+        assertTrue(msg.contains("schema version " + (Schema.VERSION + 1) + " is newer than this binary supports ("
+                + Schema.VERSION + ")"), msg);
+        assertTrue(!msg.contains("\n"), msg);
+    }
+
+    @Test
+    void twoReplicasKeepTheirOwnPartials() {
+        Store one = open("replica-1");
+        Store two = open("replica-2");
+        // Same series, same window, same flush sequence: only the replica tells them apart.
+        one.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1, 2, 3)));
+        two.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 10, 20)));
+        two.write(List.of(window(CPU_A, T0, 10 * SECOND, 2, true, 30)));
+
+        List<StoredWindow> both = one.read("cpu", T0, T0 + 10 * SECOND, 10 * SECOND);
+        assertEquals(3, both.size());
+        assertEquals(3, two.read("cpu", T0, T0 + 10 * SECOND, 10 * SECOND).size());
+        Map<String, Long> perReplica = new TreeMap<>();
+        Aggregate total = new Aggregate();
+        for (StoredWindow s : both) {
+            perReplica.merge(s.replica(), s.window().aggregate().count(), Long::sum);
+            total.mergeWith(s.window().aggregate());
+        }
+        assertEquals(Map.of("replica-1", 3L, "replica-2", 3L), perReplica);
+        assertEquals(6, total.count());
+        assertEquals(66, total.sum());
+        assertEquals(1, total.min());
+        assertEquals(30, total.max());
+        assertEquals(1, one.lastFlushSeq());
+        assertEquals(2, two.lastFlushSeq());
+        assertEquals(Map.of("cpu", 1L), one.metrics());
+    }
+
+    /** Two hours of 10 s windows for two series, with values that differ from window to window. */
+    static List<Window> twoHours(long flushSeq) {
+        Random random = new Random(7);
+        List<Window> ws = new ArrayList<>();
+        for (long start = T0; start < T0 + 2 * HOUR; start += 10 * SECOND) {
+            for (SeriesKey key : List.of(CPU_A, CPU_B)) {
+                double[] values = new double[1 + random.nextInt(5)];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = Math.exp(random.nextGaussian() * 2);
+                }
+                ws.add(window(key, start, 10 * SECOND, flushSeq, true, values));
+            }
+        }
+        return ws;
+    }
+
+    /** The expected coarse windows: the written windows merged in write order, per series and coarse start. */
+    static Map<String, Aggregate> mergedBy(List<Window> written, long coarse) {
+        Map<String, Aggregate> out = new HashMap<>();
+        for (Window w : written) {
+            out.computeIfAbsent(w.series() + "@" + Window.startOf(w.start(), coarse), k -> new Aggregate())
+                    .mergeWith(w.aggregate());
+        }
+        return out;
+    }
+
+    static void assertRolledUp(Map<String, Aggregate> expected, List<StoredWindow> stored, long coarse) {
+        assertEquals(expected.size(), stored.size(), "coarse windows");
+        for (StoredWindow s : stored) {
+            Window w = s.window();
+            assertEquals(coarse, w.resolution());
+            Aggregate e = expected.get(w.series() + "@" + w.start());
+            Aggregate a = w.aggregate();
+            assertEquals(e.count(), a.count(), "count");
+            assertEquals(e.sum(), a.sum(), Math.abs(e.sum()) * 1e-12, "sum");
+            assertEquals(e.min(), a.min(), "min");
+            assertEquals(e.max(), a.max(), "max");
+            assertEquals(e.last(), a.last(), "last");
+            assertEquals(e.firstTimestamp(), a.firstTimestamp());
+            assertEquals(e.lastTimestamp(), a.lastTimestamp());
+            for (double q : new double[] {0.5, 0.9, 0.99}) {
+                double eq = e.valueAtQuantile(q);
+                assertEquals(eq, a.valueAtQuantile(q), eq * Aggregate.RELATIVE_ACCURACY, "quantile " + q);
+            }
+            assertTrue(w.complete());
+        }
+    }
+
+    @Test
+    void coarseTiersAreTheMergeOfTheFinerWindows() {
+        Store store = open("r1", "10s:1h,1m:1d,1h:30d");
+        List<Window> written = twoHours(1);
+        store.write(written);
+        long now = T0 + 2 * HOUR + 2 * MINUTE;
+        clock.set(now);
+        store.maintain(now);
+
+        // T0 is past the 10 s tier's hour, so a one-minute read comes from the one-minute tier.
+        assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + 2 * HOUR, MINUTE), MINUTE);
+        clock.set(now + 2 * DAY);
+        assertRolledUp(mergedBy(written, HOUR), store.read("cpu", T0, T0 + 2 * HOUR, HOUR), HOUR);
+    }
+
+    @Test
+    void maintainingTwiceChangesNothing() {
+        Store store = open("r1", "10s:1d,1m:2d,1h:30d");
+        List<Window> written = twoHours(1);
+        store.write(written);
+        long now = T0 + 3 * HOUR;
+        store.maintain(now);
+        store.maintain(now);
+        store.maintain(now + MINUTE);
+
+        clock.set(now + DAY + HOUR);
+        assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + 2 * HOUR, MINUTE), MINUTE);
+        clock.set(now + 3 * DAY);
+        assertRolledUp(mergedBy(written, HOUR), store.read("cpu", T0, T0 + 2 * HOUR, HOUR), HOUR);
+    }
+
+    @Test
+    void aLatePartialIsMergedIntoAnAlreadyRolledUpWindow() {
+        Store store = open("r1", "10s:1d,1m:2d,1h:30d");
+        List<Window> written = new ArrayList<>(twoHours(1));
+        store.write(written);
+        long now = T0 + 3 * HOUR;
+        store.maintain(now);
+
+        Window late = window(CPU_A, T0 + 30 * SECOND, 10 * SECOND, 2, true, 1e6, -1e6);
+        late.aggregate().markLate();
+        store.write(List.of(late));
+        written.add(late);
+        store.maintain(now + MINUTE);
+        store.maintain(now + 2 * MINUTE);
+
+        clock.set(now + DAY + HOUR);
+        assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + 2 * HOUR, MINUTE), MINUTE);
+        Window first = store.read("cpu", T0, T0 + MINUTE, MINUTE).stream().map(StoredWindow::window)
+                .filter(w -> w.series().equals(CPU_A)).findFirst().orElseThrow();
+        assertEquals(1, first.aggregate().late());
+        assertEquals(2, first.flushSeq());
+    }
+
+    @Test
+    void windowsStillOpenAreNotRolledUp() {
+        Store store = open("r1", "10s:1d,1m:2d,1h:30d");
+        store.write(twoHours(1));
+        // Ten minutes into the second hour: the first hour is done (plus the delay), the second is not.
+        long now = T0 + HOUR + 10 * MINUTE;
+        store.maintain(now);
+
+        clock.set(now + 3 * DAY);
+        List<StoredWindow> hours = store.read("cpu", T0, T0 + 2 * HOUR, HOUR);
+        assertEquals(2, hours.size());
+        assertTrue(hours.stream().allMatch(s -> s.window().start() == T0));
+        clock.set(now + DAY + HOUR);
+        List<StoredWindow> minutes = store.read("cpu", T0, T0 + 2 * HOUR, MINUTE);
+        assertTrue(minutes.stream().allMatch(s -> s.window().start() < now - Stores.ROLLUP_DELAY.toMillis()));
+    }
+
+    @Test
+    void retentionDeletesExpiredRowsAndKeepsTheRest() {
+        Store store = open("r1", "10s:1h,1m:1d,1h:30d");
+        List<Window> written = twoHours(1);
+        store.write(written);
+        long now = T0 + 2 * HOUR + 2 * MINUTE;
+        clock.set(now);
+        store.maintain(now);
+
+        long cutoff = now - HOUR;
+        List<StoredWindow> fine = store.read("cpu", T0, T0 + 2 * HOUR, 10 * SECOND);
+        long kept = written.stream().filter(w -> w.start() >= cutoff && w.series().metric().equals("cpu")).count();
+        assertEquals(kept, fine.size());
+        assertTrue(fine.stream().allMatch(s -> s.window().start() >= cutoff));
+        for (StoredWindow s : fine) {
+            assertSameWindow(written.stream().filter(w -> w.series().equals(s.window().series())
+                    && w.start() == s.window().start()).findFirst().orElseThrow(), s.window());
+        }
+
+        // Two days on, the minute tier is gone and the hour tier is untouched.
+        store.maintain(now + 2 * DAY);
+        clock.set(now + 2 * DAY);
+        assertEquals(0, store.read("cpu", T0, T0 + 2 * HOUR, 10 * SECOND).size());
+        assertRolledUp(mergedBy(written, HOUR), store.read("cpu", T0, T0 + 2 * HOUR, HOUR), HOUR);
+        assertEquals(Map.of("cpu", 2L), store.metrics());
+    }
+
+    @Test
+    void seriesWithNoRowsLeftAreForgotten() {
+        Store store = open("r1", "10s:1h,1m:2h,1h:3h");
+        store.write(List.of(window(MEM, T0, 10 * SECOND, 1, true, 1)));
+        store.maintain(T0 + DAY);
+
+        assertEquals(Map.of(), store.metrics());
+        assertEquals(List.of(), store.series("mem"));
+        store.write(List.of(window(MEM, T0 + DAY, 10 * SECOND, 2, true, 1)));
+        assertEquals(Map.of("mem", 1L), store.metrics());
+    }
+
+    @Test
+    void eachReplicaRollsUpItsOwnRows() {
+        Store one = open("replica-1", "10s:1d,1m:2d,1h:30d");
+        Store two = open("replica-2", "10s:1d,1m:2d,1h:30d");
+        List<Window> written = twoHours(1);
+        one.write(written);
+        two.write(written);
+        long now = T0 + 3 * HOUR;
+        one.maintain(now);
+        two.maintain(now);
+        one.maintain(now);
+
+        clock.set(now + 3 * DAY);
+        List<StoredWindow> hours = one.read("cpu", T0, T0 + 2 * HOUR, HOUR);
+        assertEquals(8, hours.size());
+        Map<String, Aggregate> expected = mergedBy(written, HOUR);
+        for (StoredWindow s : hours) {
+            assertEquals(expected.get(s.window().series() + "@" + s.window().start()).count(),
+                    s.window().aggregate().count());
+        }
+        assertEquals(List.of("replica-1", "replica-2"), hours.stream().map(StoredWindow::replica).distinct()
+                .sorted(Comparator.naturalOrder()).toList());
+    }
+}

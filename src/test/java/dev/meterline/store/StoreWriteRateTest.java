@@ -1,0 +1,104 @@
+package dev.meterline.store;
+
+import dev.meterline.config.StoreConfig;
+import dev.meterline.config.Tier;
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Measures, without asserting, how fast one flush of 100 000 windows is written to each store: three runs each on a
+ * fresh database, printing rows/s and the median. Runs only with {@code METERLINE_BENCH=1}.
+ */
+@Tag("bench")
+@EnabledIfEnvironmentVariable(named = "METERLINE_BENCH", matches = "1")
+final class StoreWriteRateTest {
+
+    private static final int WINDOWS = 100_000;
+    private static final int RUNS = 3;
+    private static final List<Tier> TIERS = Tier.parseList("10s:24h,1m:30d,1h:1y");
+
+    @TempDir
+    Path dir;
+
+    /** 10 000 series with 3 tags, 10 consecutive 10 s windows each, 10 values per window. */
+    private static List<Window> flush() {
+        Random random = new Random(1);
+        List<Window> ws = new ArrayList<>(WINDOWS);
+        long t0 = 1_700_000_000_000L;
+        for (int s = 0; s < WINDOWS / 10; s++) {
+            SeriesKey key = SeriesKey.of("http.server.requests", Map.of("host", "host-" + (s % 100),
+                    "route", "/api/v1/item/" + (s / 100), "status", "200"));
+            for (int w = 0; w < 10; w++) {
+                long start = t0 + w * 10_000L;
+                Aggregate a = new Aggregate();
+                for (int i = 0; i < 10; i++) {
+                    a.accept(Math.exp(random.nextGaussian()), start + i * 1_000L);
+                }
+                ws.add(new Window(key, start, 10_000, a, true, 1));
+            }
+        }
+        return ws;
+    }
+
+    private static void measure(String name, Function<Integer, Store> freshStore) {
+        List<Window> windows = flush();
+        double[] rates = new double[RUNS];
+        for (int run = 0; run < RUNS; run++) {
+            try (Store store = freshStore.apply(run)) {
+                long t = System.nanoTime();
+                store.write(windows);
+                double seconds = (System.nanoTime() - t) / 1e9;
+                rates[run] = WINDOWS / seconds;
+                System.out.printf("bench %s run %d: %d rows in %.3f s = %.0f rows/s%n", name, run + 1, WINDOWS,
+                        seconds, rates[run]);
+                assertEquals(Map.of("http.server.requests", (long) WINDOWS / 10), store.metrics());
+            }
+        }
+        Arrays.sort(rates);
+        System.out.printf("bench %s median of %d: %.0f rows/s%n", name, RUNS, rates[RUNS / 2]);
+    }
+
+    @Test
+    void sqlite() {
+        measure("sqlite", run -> Stores.open(new StoreConfig(dir.resolve("run" + run), "", "", "", TIERS, "bench"),
+                Clock.systemUTC()));
+    }
+
+    @Test
+    void postgres() throws Exception {
+        try (EmbeddedPostgres pg = EmbeddedPostgres.start()) {
+            String base = "jdbc:postgresql://localhost:" + pg.getPort() + "/";
+            measure("postgres", run -> {
+                String db = "bench_" + run;
+                try (Connection c = DriverManager.getConnection(base + "postgres", "postgres", "");
+                     Statement st = c.createStatement()) {
+                    st.execute("CREATE DATABASE " + db);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return Stores.open(new StoreConfig(dir, base + db, "postgres", "", TIERS, "bench"),
+                        Clock.systemUTC());
+            });
+        }
+    }
+}
