@@ -130,7 +130,7 @@ public final class Pipeline {
     public Mono<Void> start() {
         return phases.step("storage open", Mono.fromRunnable(this::openStore).subscribeOn(storeScheduler))
                 .then(phases.step("pipeline start", Mono.fromRunnable(this::startDataPath)))
-                .then(phases.step("ports open", bindPorts()))
+                .then(phases.step("ports open", Mono.defer(this::bindPorts)))
                 .then(Mono.fromRunnable(() -> {
                     readiness.set(Readiness.State.READY);
                     log.info("Meterline ready: TCP ingest on {}:{}, HTTP on {}:{}, storage {}", config.ingest().bind(),

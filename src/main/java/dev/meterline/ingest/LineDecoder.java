@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.SeriesKey;
@@ -284,14 +285,15 @@ final class LineDecoder {
                 out.reject(new Reject(line, RejectReason.INVALID_JSON, "invalid JSON: one object per line"));
                 return;
             }
-        } catch (StreamConstraintsException e) {
-            out.reject(Reject.of(line, "value".equals(field) ? RejectReason.VALUE_INVALID : RejectReason.INVALID_JSON));
-            return;
         } catch (CharConversionException e) {
             out.reject(Reject.of(line, RejectReason.INVALID_UTF8));
             return;
         } catch (IOException e) {
-            out.reject(Reject.of(line, classify(e, field)));
+            String at = field;
+            if (e instanceof StreamReadException sre && sre.getProcessor() != null) {
+                at = sre.getProcessor().getParsingContext().getCurrentName();
+            }
+            out.reject(Reject.of(line, classify(e, at)));
             return;
         }
         if ((seen & SYNC) != 0 && problem == null) {
@@ -317,6 +319,9 @@ final class LineDecoder {
     }
 
     private static RejectReason classify(IOException e, String field) {
+        if (e instanceof StreamConstraintsException) {
+            return "value".equals(field) ? RejectReason.VALUE_INVALID : RejectReason.INVALID_JSON;
+        }
         String msg = String.valueOf(e.getMessage());
         if (msg.contains("UTF-8") || msg.contains("UTF8")) {
             return RejectReason.INVALID_UTF8;

@@ -2,6 +2,7 @@ package dev.meterline.model;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
+import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
 import com.datadoghq.sketch.ddsketch.mapping.IndexMapping;
 import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
 import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
@@ -9,7 +10,6 @@ import com.datadoghq.sketch.ddsketch.store.Store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.function.Supplier;
 
 /**
@@ -164,10 +164,13 @@ public final class Aggregate {
         if (sketch == null) {
             return new byte[0];
         }
-        ByteBuffer buf = sketch.serialize();
-        byte[] out = new byte[buf.remaining()];
-        buf.get(out);
-        return out;
+        GrowingByteArrayOutput out = GrowingByteArrayOutput.withDefaultInitialCapacity();
+        try {
+            sketch.encode(out, false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode a sketch in memory", e);
+        }
+        return out.trimmedCopy();
     }
 
     /** Rebuilds a stored aggregate; the inverse of reading each accessor and {@link #sketchBytes()}. */

@@ -100,7 +100,7 @@ final class WindowTable {
             ps.setLong(1, flushSeq);
             bindAggregate(ps, 2, a);
             ps.setBoolean(10, complete);
-            ps.setBytes(11, SketchCodec.storable(a.sketchBytes()));
+            ps.setBytes(11, a.sketchBytes());
             ps.setLong(12, mergedThrough);
             ps.setLong(13, id);
             ps.executeUpdate();
@@ -118,7 +118,7 @@ final class WindowTable {
         ps.setLong(6, flushSeq);
         bindAggregate(ps, 7, a);
         ps.setBoolean(15, complete);
-        ps.setBytes(16, SketchCodec.storable(a.sketchBytes()));
+        ps.setBytes(16, a.sketchBytes());
         ps.setLong(17, mergedThrough);
     }
 
