@@ -92,12 +92,17 @@ public final class Pipeline {
     private Disposable statsReporter;
 
     public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock) {
+        this(config, registry, clock, Schedulers.newParallel("meterline-shard", config.aggregation().shards()));
+    }
+
+    /** As above, with the scheduler the shards run on given; tests pass one they can pause. */
+    public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock, Scheduler shardScheduler) {
         this.config = config;
         this.registry = registry;
         this.clock = clock;
         this.metrics = new PipelineMetrics(registry);
         this.validateScheduler = Schedulers.newParallel("meterline-validate", config.validation().workers());
-        this.shardScheduler = Schedulers.newParallel("meterline-shard", config.aggregation().shards());
+        this.shardScheduler = shardScheduler;
         this.storeScheduler = Schedulers.newBoundedElastic(2, 10_000, "meterline-store");
         this.timer = Schedulers.newSingle("meterline-timer");
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
@@ -264,6 +269,8 @@ public final class Pipeline {
                         log.error("graceful stop incomplete: {}", e.toString());
                         return Mono.empty();
                     })
+                    // Closing the store and the HTTP server blocks: never on the thread that finished the pipeline.
+                    .publishOn(Schedulers.boundedElastic())
                     .then(phases.step("close store and HTTP", Mono.fromRunnable(this::closeAll)))
                     .then(Mono.fromRunnable(() -> {
                         readiness.set(Readiness.State.STOPPED);
