@@ -1,0 +1,209 @@
+package dev.meterline.aggregate;
+
+import dev.meterline.config.AggregationConfig;
+import dev.meterline.model.Batch;
+import dev.meterline.model.Part;
+import dev.meterline.model.Point;
+import dev.meterline.model.Reject;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import dev.meterline.telemetry.PipelineMetrics;
+import dev.meterline.telemetry.RejectReason;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+import reactor.test.scheduler.VirtualTimeScheduler;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Window assignment, lateness, flush timing and the final flush, on virtual time. */
+class AggregationTest {
+
+    private static final SeriesKey CPU = SeriesKey.of("cpu", Map.of("host", "a"));
+
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final PipelineMetrics metrics = new PipelineMetrics(registry);
+    private final List<List<Window>> written = new CopyOnWriteArrayList<>();
+
+    private static AggregationConfig config(int shards, int maxSeries) {
+        return new AggregationConfig(Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1), maxSeries,
+                shards);
+    }
+
+    private Mono<Void> capture(List<Window> windows) {
+        written.add(windows);
+        return Mono.empty();
+    }
+
+    /** A batch whose owner records completion; one part per call of {@link #part}. */
+    private static final class TestBatch implements Batch.Owner {
+        final List<Batch> completed = new ArrayList<>();
+
+        @Override
+        public void completed(Batch batch) {
+            completed.add(batch);
+        }
+
+        Part part(int shards, Point... points) {
+            Batch b = new Batch(this, List.of(points), new ArrayList<>(), null);
+            b.validated(List.of(), 1);
+            return new Part(points[0].series().shard(shards), b, List.of(points));
+        }
+    }
+
+    @Test
+    void windowIsFlushedOnlyOnceItsEndPlusLatenessHasPassed() {
+        TestBatch owner = new TestBatch();
+        StepVerifier.withVirtualTime(() -> {
+                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
+                    LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
+                    Aggregation agg = new Aggregation(config(2, 100), new SeriesBudget(100), Schedulers.immediate(),
+                            metrics, clock);
+                    Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+                    agg.run(parts.asFlux()).subscribe();
+                    // Event time 2 s: window [0 s, 10 s), due at 15 s.
+                    parts.tryEmitNext(owner.part(2, new Point(CPU, 1.0, 2_000, 1)));
+                    parts.tryEmitNext(owner.part(2, new Point(CPU, 3.0, 9_999, 2)));
+                    Flusher flusher = new Flusher(agg, this::capture, Duration.ofSeconds(1), metrics, clock,
+                            Duration.ofMillis(100), Duration.ofSeconds(1));
+                    return flusher.run(Flux.interval(Duration.ofSeconds(1))).filter(r -> r.windows() > 0);
+                })
+                .expectSubscription()
+                .expectNoEvent(Duration.ofSeconds(14))
+                .thenAwait(Duration.ofSeconds(1))
+                .assertNext(r -> assertEquals(1, r.windows()))
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+        assertEquals(2, owner.completed.size());
+        Window w = written.get(written.size() - 1).get(0);
+        assertEquals(0, w.start());
+        assertEquals(10_000, w.end());
+        assertEquals(2, w.aggregate().count());
+        assertEquals(4.0, w.aggregate().sum());
+        assertEquals(3.0, w.aggregate().last());
+        assertTrue(w.complete());
+        assertEquals(0, w.aggregate().late());
+    }
+
+    @Test
+    void latePointBecomesACorrectionFlushedOnTheNextTick() {
+        TestBatch owner = new TestBatch();
+        Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+        StepVerifier.withVirtualTime(() -> {
+                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
+                    LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
+                    Aggregation agg = new Aggregation(config(1, 100), new SeriesBudget(100), Schedulers.immediate(),
+                            metrics, clock);
+                    agg.run(parts.asFlux()).subscribe();
+                    parts.tryEmitNext(owner.part(1, new Point(CPU, 1.0, 2_000, 1)));
+                    Flusher flusher = new Flusher(agg, this::capture, Duration.ofSeconds(1), metrics, clock,
+                            Duration.ofMillis(100), Duration.ofSeconds(1));
+                    return flusher.run(Flux.interval(Duration.ofSeconds(1))).filter(r -> r.windows() > 0);
+                })
+                .thenAwait(Duration.ofSeconds(15))
+                .assertNext(r -> assertEquals(1, r.windows()))
+                .then(() -> parts.tryEmitNext(owner.part(1, new Point(CPU, 5.0, 4_000, 2))))
+                .expectNoEvent(Duration.ofMillis(500))
+                .thenAwait(Duration.ofMillis(500))
+                .assertNext(r -> assertEquals(1, r.windows()))
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+        Window correction = written.get(written.size() - 1).get(0);
+        assertEquals(0, correction.start());
+        assertEquals(1, correction.aggregate().count());
+        assertEquals(1, correction.aggregate().late());
+        assertTrue(correction.complete());
+        assertEquals(1.0, registry.get("meterline.points.late").counter().count());
+    }
+
+    @Test
+    void completedInputFlushesEveryWindowAndMarksOpenOnesIncomplete() {
+        TestBatch owner = new TestBatch();
+        StepVerifier.withVirtualTime(() -> {
+                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
+                    LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
+                    Aggregation agg = new Aggregation(config(4, 100), new SeriesBudget(100), Schedulers.immediate(),
+                            metrics, clock);
+                    Flux<Part> parts = Flux.concat(
+                            Mono.fromSupplier(() -> owner.part(4, new Point(CPU, 1.0, 1_000, 1))),
+                            Mono.delay(Duration.ofSeconds(16)).then(Mono.fromSupplier(
+                                    () -> owner.part(4, new Point(CPU, 2.0, 12_000, 2)))));
+                    return agg.run(parts).collectList();
+                })
+                .expectSubscription()
+                .expectNoEvent(Duration.ofSeconds(16))
+                .assertNext(windows -> {
+                    assertEquals(2, windows.size());
+                    Window closed = windows.stream().filter(w -> w.start() == 0).findFirst().orElseThrow();
+                    Window open = windows.stream().filter(w -> w.start() == 10_000).findFirst().orElseThrow();
+                    assertTrue(closed.complete(), "window [0,10s) was due at 15s");
+                    assertFalse(open.complete(), "window [10s,20s) is flushed early by the shutdown");
+                })
+                .verifyComplete();
+    }
+
+    @Test
+    void seriesLimitRejectsNewSeriesButExistingOnesKeepAggregating() {
+        TestBatch owner = new TestBatch();
+        Aggregation agg = new Aggregation(config(1, 2), new SeriesBudget(2), Schedulers.immediate(), metrics,
+                () -> 0L);
+        Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+        List<Window> all = new ArrayList<>();
+        agg.run(parts.asFlux()).subscribe(all::add);
+        SeriesKey a = SeriesKey.of("m", Map.of("k", "a"));
+        SeriesKey b = SeriesKey.of("m", Map.of("k", "b"));
+        SeriesKey c = SeriesKey.of("m", Map.of("k", "c"));
+        Part p = owner.part(1, new Point(a, 1, 0, 1), new Point(b, 1, 0, 2), new Point(c, 1, 0, 3),
+                new Point(a, 1, 0, 4));
+        parts.tryEmitNext(p);
+        parts.tryEmitComplete();
+        Batch batch = owner.completed.get(0);
+        assertEquals(3, batch.accepted());
+        List<Reject> rejects = batch.rejects();
+        assertEquals(1, rejects.size());
+        assertEquals(3, rejects.get(0).line());
+        assertEquals(RejectReason.SERIES_LIMIT, rejects.get(0).reason());
+        assertEquals("series limit reached", rejects.get(0).message());
+        assertEquals(2, all.stream().filter(w -> w.series().equals(a)).mapToLong(w -> w.aggregate().count()).sum());
+    }
+
+    @Test
+    void groupByNeverHoldsMoreGroupsThanShards() {
+        int shards = 3;
+        TestBatch owner = new TestBatch();
+        Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+        Aggregation agg = new Aggregation(config(shards, 10_000), new SeriesBudget(10_000),
+                Schedulers.newParallel("test-shard", shards), metrics, () -> 0L);
+        List<Long> seenGroups = new CopyOnWriteArrayList<>();
+        Mono<List<Window>> done = agg.run(parts.asFlux())
+                .doOnNext(w -> seenGroups.add((long) registry.get("meterline.aggregate.groups").gauge().value()))
+                .collectList().cache();
+        done.subscribe();
+        for (int i = 0; i < 5_000; i++) {
+            SeriesKey s = SeriesKey.of("m", Map.of("series", "s" + i));
+            parts.tryEmitNext(owner.part(shards, new Point(s, i, 0, i + 1)));
+            if (i % 500 == 0) {
+                seenGroups.add((long) registry.get("meterline.aggregate.groups").gauge().value());
+            }
+        }
+        parts.tryEmitComplete();
+        List<Window> windows = done.block(Duration.ofSeconds(30));
+        assertEquals(5_000, windows.size());
+        assertTrue(seenGroups.stream().allMatch(g -> g <= shards), "groups seen: " + seenGroups);
+        assertTrue(seenGroups.stream().anyMatch(g -> g > 0));
+    }
+}

@@ -1,0 +1,120 @@
+package dev.meterline.model;
+
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AggregateTest {
+
+    private static final double[] QUANTILES = {0.0, 0.1, 0.5, 0.9, 0.99, 1.0};
+
+    /** Merging partials in any order and grouping equals aggregating all points at once. */
+    @RepeatedTest(20)
+    void mergeOfPartialsEqualsAggregateOfAll(org.junit.jupiter.api.RepetitionInfo rep) {
+        Random rnd = new Random(rep.getCurrentRepetition());
+        int n = 1 + rnd.nextInt(5_000);
+        double[] values = new double[n];
+        long[] timestamps = new long[n];
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            // Whole numbers keep sums exact whatever the order of addition; both signs and a wide range.
+            values[i] = Math.round(Math.exp(rnd.nextGaussian() * 3)) * (rnd.nextInt(10) == 0 ? -1 : 1);
+            timestamps[i] = 1_000L * i + rnd.nextInt(1000);
+            order.add(i);
+        }
+        Aggregate all = new Aggregate();
+        for (int i = 0; i < n; i++) {
+            all.accept(values[i], timestamps[i]);
+        }
+        Collections.shuffle(order, rnd);
+        int parts = 1 + rnd.nextInt(8);
+        List<Aggregate> partials = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            partials.add(new Aggregate());
+        }
+        for (int i : order) {
+            partials.get(rnd.nextInt(parts)).accept(values[i], timestamps[i]);
+        }
+        Collections.shuffle(partials, rnd);
+        // Random grouping: fold pairs together until one remains.
+        while (partials.size() > 1) {
+            Aggregate a = partials.remove(rnd.nextInt(partials.size()));
+            Aggregate b = partials.remove(rnd.nextInt(partials.size()));
+            Aggregate merged = a.copy();
+            merged.mergeWith(b);
+            partials.add(merged);
+        }
+        Aggregate merged = partials.get(0);
+        assertEquals(all.count(), merged.count());
+        assertEquals(all.sum(), merged.sum());
+        assertEquals(all.min(), merged.min());
+        assertEquals(all.max(), merged.max());
+        assertEquals(all.last(), merged.last());
+        assertEquals(all.firstTimestamp(), merged.firstTimestamp());
+        assertEquals(all.lastTimestamp(), merged.lastTimestamp());
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        for (double q : QUANTILES) {
+            double exact = sorted[(int) Math.floor(q * (n - 1))];
+            assertWithinRelative(exact, merged.valueAtQuantile(q), q);
+            assertWithinRelative(exact, all.valueAtQuantile(q), q);
+        }
+    }
+
+    @Test
+    void lastPrefersGreatestTimestampAndLaterArrivalOnTies() {
+        Aggregate a = new Aggregate();
+        a.accept(1, 100);
+        a.accept(2, 300);
+        a.accept(3, 200);
+        assertEquals(2, a.last());
+        a.accept(4, 300);
+        assertEquals(4, a.last(), "a tie goes to the later arrival");
+
+        Aggregate earlier = new Aggregate();
+        earlier.accept(10, 500);
+        Aggregate later = new Aggregate();
+        later.accept(20, 500);
+        earlier.mergeWith(later);
+        assertEquals(20, earlier.last(), "merging a later partial with the same timestamp takes its value");
+    }
+
+    @Test
+    void sketchSurvivesItsByteEncoding() {
+        Aggregate a = new Aggregate();
+        for (int i = 1; i <= 1000; i++) {
+            a.accept(i * 1.5, i);
+        }
+        a.markLate();
+        Aggregate b = Aggregate.restore(a.count(), a.sum(), a.min(), a.max(), a.last(), a.firstTimestamp(),
+                a.lastTimestamp(), a.late(), a.sketchBytes());
+        for (double q : QUANTILES) {
+            assertEquals(a.valueAtQuantile(q), b.valueAtQuantile(q));
+        }
+        assertEquals(1, b.late());
+        b.mergeWith(a);
+        assertEquals(2000, b.count());
+    }
+
+    @Test
+    void emptyAggregateHasNoQuantiles() {
+        Aggregate a = new Aggregate();
+        assertTrue(Double.isNaN(a.valueAtQuantile(0.5)));
+        assertTrue(Double.isNaN(a.mean()));
+        assertEquals(0, a.sketchBytes().length);
+    }
+
+    private static void assertWithinRelative(double exact, double actual, double q) {
+        double bound = Aggregate.RELATIVE_ACCURACY * Math.abs(exact) + 1e-9;
+        assertTrue(Math.abs(actual - exact) <= bound,
+                "quantile " + q + ": exact " + exact + ", sketch " + actual + " (bound " + bound + ")");
+    }
+}
