@@ -110,6 +110,8 @@ public final class Pipeline {
         this.aggregation = new Aggregation(config.aggregation(), budget, shardScheduler, metrics, clock);
         metrics.level("bufferDepth", "meterline.buffer.points", "points in the ingest buffer", buffer::depth);
         metrics.level("bufferPeak", "meterline.buffer.points.peak", "highest ingest buffer depth", buffer::peak);
+        metrics.level("bufferWaiting", "meterline.buffer.waiting", "batches waiting for buffer room (reads paused)",
+                buffer::waiting);
         metrics.level("bufferCapacity", "meterline.buffer.capacity", "ingest buffer bound", buffer::capacity);
         bindSystemMeters();
     }

@@ -37,6 +37,11 @@ public final class IngestBuffer {
         return depth;
     }
 
+    /** Batches waiting for room (block policy): each one is a connection that has stopped reading. */
+    public synchronized int waiting() {
+        return waiters.size();
+    }
+
     /** The highest depth seen since start. */
     public synchronized long peak() {
         return peak;
