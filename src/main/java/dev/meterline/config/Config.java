@@ -95,9 +95,9 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         Reader r = new Reader(raw);
         List<Tier> tiers = r.get("retention", Tier::parseList);
         Duration window = r.positiveDuration("window");
-        if (tiers.get(0).resolution().toMillis() % window.toMillis() != 0) {
-            throw r.error("retention", "first tier resolution " + Durations.format(tiers.get(0).resolution())
-                    + " is not a multiple of the window " + Durations.format(window));
+        if (tiers.get(0).resolution().toMillis() != window.toMillis()) {
+            throw r.error("retention", "'" + r.string("retention") + "' (expected: a first tier at the window's resolution, "
+                    + Durations.format(window) + ", since flushed windows form the first tier)");
         }
         IngestConfig ingest = new IngestConfig(
                 r.string("bind"),
