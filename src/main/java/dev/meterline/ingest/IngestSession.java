@@ -91,6 +91,15 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         return cutBatches(true);
     }
 
+    /**
+     * Ends the input where the server stopped reading it (the drain deadline): a partial last line was cut off by
+     * the server, not sent that way, so it is dropped rather than answered as invalid.
+     */
+    List<Batch> cutOff() {
+        decoder.abandon();
+        return cutBatches(true);
+    }
+
     /** Completes when the input has ended and every batch has completed. */
     Mono<Void> done() {
         return done.asMono();

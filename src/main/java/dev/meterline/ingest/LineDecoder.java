@@ -87,6 +87,12 @@ final class LineDecoder {
         carry = 0;
     }
 
+    /** Ends the input where the server stopped reading (the drain deadline): a partial last line is dropped. */
+    void abandon() {
+        discarding = false;
+        carry = 0;
+    }
+
     private void decode(int scanFrom, int end) {
         int start = 0;
         for (int i = scanFrom; i < end; i++) {

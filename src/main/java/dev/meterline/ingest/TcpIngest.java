@@ -5,7 +5,11 @@ import dev.meterline.config.Overflow;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Reject;
 import dev.meterline.telemetry.PipelineMetrics;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +26,7 @@ import reactor.util.concurrent.Queues;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
@@ -40,6 +45,8 @@ public final class TcpIngest {
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
     private final AtomicInteger connections = new AtomicInteger();
+    /** Stands for the client's half-close in a connection's inbound stream. */
+    private static final Object INPUT_SHUTDOWN = new Object();
 
     public TcpIngest(IngestConfig config, IngestCodec codec, IngestBuffer buffer, IngestHub hub,
                      PipelineMetrics metrics, LongSupplier clock) {
@@ -86,16 +93,36 @@ public final class TcpIngest {
                 conn[0].dispose();
             }
         });
-        Flux<Batch> batches = in.receive()
-                .takeUntilOther(hub.cutSignal())
+        conn[0].addHandlerLast("meterline-half-close", new HalfCloseMarker());
+        AtomicBoolean cutOff = new AtomicBoolean();
+        Flux<Batch> batches = in.receiveObject()
+                .takeWhile(o -> o != INPUT_SHUTDOWN)
+                .cast(ByteBuf.class)
+                .takeUntilOther(hub.cutSignal().doOnTerminate(() -> cutOff.set(true)))
                 .concatMap(buf -> admitAll(session.decode(buf), loop, waiting), 0)
-                .concatWith(Flux.defer(() -> admitAll(session.finish(), loop, waiting)));
+                .concatWith(Flux.defer(() -> admitAll(cutOff.get() ? session.cutOff() : session.finish(), loop,
+                        waiting)));
         if (!hub.attach(session, batches)) {
             connections.decrementAndGet();
             return out.sendString(Mono.just("{\"error\":\"shutting down\"}\n")).then();
         }
         return out.sendString(replies.lines(), StandardCharsets.UTF_8).then()
                 .doFinally(s -> connections.decrementAndGet());
+    }
+
+    /**
+     * Marks the client's half-close in the inbound stream, after every byte read before it: reactor-netty does not end
+     * the inbound on a half-close, so without this a half-closed connection was only read to its end at idle timeout
+     * or at the drain deadline.
+     */
+    private static final class HalfCloseMarker extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent) {
+                ctx.fireChannelRead(INPUT_SHUTDOWN);
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     private Flux<Batch> admitAll(List<Batch> batches, Executor loop, AtomicInteger waiting) {

@@ -1,0 +1,232 @@
+package dev.meterline.process;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.AggregateResults;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A Kubernetes rolling update, as the pod sees it: SIGTERM while four clients are streaming. Readiness must flip
+ * within 1 s, connections that keep sending are read until the drain deadline (60 % of the shutdown timeout), every
+ * point acknowledged before the SIGTERM (and everything the server counted as accepted) is in storage after a
+ * restart, and the process exits 0 well inside the pod's termination grace period.
+ */
+class RolloutDrillIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CLIENTS = 4;
+    private static final long SHUTDOWN_TIMEOUT_MS = 6_000;
+    private static final long DRAIN_DEADLINE_MS = SHUTDOWN_TIMEOUT_MS * 6 / 10;
+    private static final long GRACE_PERIOD_MS = 35_000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigtermWhileFourClientsStream() throws Exception {
+        long testStart = System.currentTimeMillis();
+        List<Streamer> clients = new ArrayList<>();
+        long sigtermAt;
+        long flippedAt;
+        long exitedAt;
+        long acceptedByServer;
+        try (ServerProcess server = ServerProcess.start("drill", dir,
+                "--shutdown-timeout=" + SHUTDOWN_TIMEOUT_MS + "ms", "--stats-interval=0s")) {
+            for (int c = 0; c < CLIENTS; c++) {
+                Streamer s = new Streamer("c" + c, server.tcpPort());
+                clients.add(s);
+                s.start();
+            }
+            // Let them stream for a while (some flush ticks), until each has had acknowledgements.
+            Thread.sleep(2_000);
+            long warm = System.nanoTime() + 20_000_000_000L;
+            while (clients.stream().anyMatch(s -> s.acked < 5_000) && System.nanoTime() < warm) {
+                Thread.sleep(20);
+            }
+            long[] ackedBeforeSigterm = new long[CLIENTS];
+            for (int c = 0; c < CLIENTS; c++) {
+                ackedBeforeSigterm[c] = clients.get(c).acked;
+                assertTrue(ackedBeforeSigterm[c] > 0, "client " + c + " streamed before the SIGTERM");
+            }
+
+            sigtermAt = System.currentTimeMillis();
+            server.terminate();
+            flippedAt = -1;
+            long pollUntil = sigtermAt + 2_000;
+            while (System.currentTimeMillis() < pollUntil) {
+                HttpResponse<String> r = server.get("/readyz");
+                if (r.statusCode() == 503) {
+                    flippedAt = System.currentTimeMillis();
+                    break;
+                }
+                Thread.sleep(5);
+            }
+            assertTrue(flippedAt > 0, "/readyz never answered 503 after the SIGTERM");
+            assertTrue(flippedAt - sigtermAt <= 1_000, "readiness flipped " + (flippedAt - sigtermAt) + " ms after SIGTERM");
+
+            // The listener is closed: a new client is refused (or told the server is shutting down).
+            assertNewConnectionRefused(server.tcpPort(), sigtermAt + 2_000);
+
+            int exit = server.waitFor(Duration.ofMillis(GRACE_PERIOD_MS));
+            exitedAt = System.currentTimeMillis();
+            assertEquals(0, exit, "exit status after SIGTERM (-1: still running after the grace period)");
+            assertTrue(exitedAt - sigtermAt < GRACE_PERIOD_MS, "exited " + (exitedAt - sigtermAt) + " ms after SIGTERM");
+            for (Streamer s : clients) {
+                s.join(10_000);
+                assertTrue(!s.isAlive(), s.name + " noticed the closed connection");
+            }
+
+            for (int c = 0; c < CLIENTS; c++) {
+                Streamer s = clients.get(c);
+                // Drained, not cut at once: acknowledgements kept coming after the SIGTERM, nearly until the deadline…
+                assertTrue(s.lastAckAt - sigtermAt >= DRAIN_DEADLINE_MS - 1_000,
+                        s.name + ": last acknowledgement " + (s.lastAckAt - sigtermAt) + " ms after SIGTERM");
+                // …and the server closed the connection at the drain deadline, not before.
+                assertTrue(s.closedAt - sigtermAt >= DRAIN_DEADLINE_MS - 200,
+                        s.name + ": closed " + (s.closedAt - sigtermAt) + " ms after SIGTERM");
+                assertTrue(s.closedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 1_000,
+                        s.name + ": closed " + (s.closedAt - sigtermAt) + " ms after SIGTERM");
+                assertTrue(s.acked > ackedBeforeSigterm[c], s.name + " got acknowledgements while draining");
+                assertEquals(null, s.errorReply, s.name + " got an error line");
+            }
+            assertTrue(exitedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 3_000,
+                    "exited " + (exitedAt - sigtermAt) + " ms after SIGTERM, shutdown timeout " + SHUTDOWN_TIMEOUT_MS);
+
+            String finalStats = server.line("final stats");
+            assertNotNull(finalStats, "the final stats line is printed");
+            acceptedByServer = ServerProcess.stat(finalStats, "accepted");
+            assertEquals(0, ServerProcess.stat(finalStats, "rejected"), finalStats);
+            assertEquals(ServerProcess.stat(finalStats, "received"), acceptedByServer
+                    + ServerProcess.stat(finalStats, "dropped"), finalStats);
+            assertEquals(0, ServerProcess.stat(finalStats, "pendingWindows"), finalStats);
+            assertEquals(0, ServerProcess.stat(finalStats, "openWindows"), finalStats);
+            assertEquals(0, ServerProcess.stat(finalStats, "flushFailures"), finalStats);
+            assertTrue(server.line("graceful stop incomplete") == null, "the stop completed within its budget");
+        }
+
+        try (ServerProcess restarted = ServerProcess.start("restarted", dir, "--stats-interval=0s")) {
+            AggregateResults after = AggregateResults.parse(restarted.get("/api/v1/aggregates?metric=drill.points&from="
+                    + (testStart - 60_000) + "&to=" + (System.currentTimeMillis() + 600_000)).body());
+            Map<String, Long> counts = after.countBySeries();
+            long total = 0;
+            for (Streamer s : clients) {
+                long stored = counts.getOrDefault("client=" + s.name, 0L);
+                assertTrue(stored >= s.acked, s.name + ": " + stored + " stored, " + s.acked + " acknowledged");
+                total += stored;
+            }
+            assertEquals(acceptedByServer, total, "everything the server accepted is stored");
+            assertEquals(after.sumBySeries().values().stream().mapToDouble(Double::doubleValue).sum(), (double) total,
+                    "every value is 1");
+        }
+    }
+
+    private static void assertNewConnectionRefused(int port, long until) throws Exception {
+        String answer = null;
+        while (System.currentTimeMillis() < until) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(2_000);
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+                answer = in.readLine();
+                if (answer != null && answer.contains("shutting down")) {
+                    return;
+                }
+            } catch (ConnectException refused) {
+                return;
+            } catch (IOException e) {
+                answer = e.toString();
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("a new TCP connection was still taken after the SIGTERM: " + answer);
+    }
+
+    /**
+     * One streaming client: a writer sends chunks of points, each followed by a sync, without waiting; this thread
+     * reads the acknowledgements. Both stop quietly when the server closes the connection.
+     */
+    private static final class Streamer extends Thread {
+        private static final int CHUNK = 200;
+
+        final String name;
+        private final int port;
+        volatile long acked;
+        volatile long lastAckAt;
+        volatile long closedAt;
+        volatile String closedBy;
+        volatile String errorReply;
+
+        Streamer(String name, int port) {
+            super("streamer-" + name);
+            this.name = name;
+            this.port = port;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setSoTimeout(30_000);
+                OutputStream out = socket.getOutputStream();
+                byte[] chunk = chunk();
+                Thread writer = new Thread(() -> {
+                    try {
+                        for (long n = 0; ; n++) {
+                            out.write(chunk);
+                            out.write(("{\"sync\":\"" + n + "\"}\n").getBytes(StandardCharsets.UTF_8));
+                            out.flush();
+                        }
+                    } catch (IOException closed) {
+                        // the server closed the connection
+                    }
+                }, "writer-" + name);
+                writer.setDaemon(true);
+                writer.start();
+                BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                        StandardCharsets.UTF_8));
+                String line;
+                while ((line = in.readLine()) != null) {
+                    JsonNode reply = JSON.readTree(line);
+                    if (!reply.has("synced")) {
+                        errorReply = line;
+                        continue;
+                    }
+                    acked = reply.get("accepted").asLong();
+                    lastAckAt = System.currentTimeMillis();
+                }
+                closedBy = "end of stream";
+            } catch (IOException e) {
+                closedBy = e.toString();
+            } finally {
+                closedAt = System.currentTimeMillis();
+            }
+        }
+
+        private byte[] chunk() {
+            StringBuilder sb = new StringBuilder(CHUNK * 80);
+            for (int i = 0; i < CHUNK; i++) {
+                sb.append("{\"metric\":\"drill.points\",\"value\":1,\"tags\":{\"client\":\"").append(name)
+                        .append("\"}}\n");
+            }
+            return sb.toString().getBytes(StandardCharsets.UTF_8);
+        }
+    }
+}
