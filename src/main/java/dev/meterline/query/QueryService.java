@@ -102,17 +102,22 @@ public final class QueryService {
                 }
             }
         }
+        int firstOpen = ordered.size();
         ordered.addAll(snap.windows());
 
         long now = clock.getAsLong();
         Map<SeriesKey, TreeMap<Long, Bucket>> groups = new HashMap<>();
-        for (Window w : ordered) {
+        for (int i = 0; i < ordered.size(); i++) {
+            Window w = ordered.get(i);
             SeriesKey group = q.groupOf(w.series());
             long bucketStart = Window.startOf(w.start(), q.resolution());
             Bucket b = groups.computeIfAbsent(group, g -> new TreeMap<>())
                     .computeIfAbsent(bucketStart, s -> new Bucket());
             b.aggregate.mergeWith(w.aggregate());
-            b.fineComplete.merge(new FineKey(w.series(), w.start()), w.complete(), Boolean::logicalOr);
+            // A window still in memory is flushed complete once it is due (the bucket's due check below covers
+            // it), so it answers as it will once flushed: a due window does not turn complete a tick later.
+            boolean complete = i >= firstOpen || w.complete();
+            b.fineComplete.merge(new FineKey(w.series(), w.start()), complete, Boolean::logicalOr);
         }
         List<SeriesResult> out = new ArrayList<>();
         for (Map.Entry<SeriesKey, TreeMap<Long, Bucket>> g : groups.entrySet()) {
