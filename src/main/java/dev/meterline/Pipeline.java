@@ -234,7 +234,7 @@ public final class Pipeline {
                 .post("/api/v1/points", ingest::handle);
         queries.register(routes);
         routes.route(req -> true, (req, res) -> QueryRoutes.error(res, HttpResponseStatus.NOT_FOUND,
-                "no route for " + req.method() + " " + req.path()));
+                "no route for " + req.method() + " " + req.fullPath()));
     }
 
     private static Mono<Void> rawJson(reactor.netty.http.server.HttpServerResponse res, HttpResponseStatus status,

@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 
@@ -86,7 +87,9 @@ public final class HttpIngest {
         if (!hub.attach(session, batches)) {
             return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
         }
-        return session.done().then(Mono.defer(() -> respond(res, replies)));
+        // Answered on the event loop, not the pipeline thread that completed the session: see
+        // QueryRoutes.onEventLoop (a keep-alive connection could otherwise stop reading).
+        return session.done().publishOn(Schedulers.fromExecutor(loop)).then(Mono.defer(() -> respond(res, replies)));
     }
 
     private static Executor eventLoop(HttpServerRequest req) {

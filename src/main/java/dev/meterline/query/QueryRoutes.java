@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
 /** The read side of the HTTP API: aggregates, metrics, series, cardinality and stats, as JSON. */
@@ -72,7 +74,7 @@ public final class QueryRoutes {
         } catch (BadParameter e) {
             return error(res, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        return service.aggregates(q).flatMap(results -> json(res, HttpResponseStatus.OK, g -> {
+        return onEventLoop(req, service.aggregates(q)).flatMap(results -> json(res, HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeStringField("metric", q.metric());
             g.writeNumberField("resolution", q.resolution());
@@ -156,7 +158,7 @@ public final class QueryRoutes {
     }
 
     private Mono<Void> metrics(HttpServerRequest req, HttpServerResponse res) {
-        return service.metrics().flatMap(m -> json(res, HttpResponseStatus.OK, g -> {
+        return onEventLoop(req, service.metrics()).flatMap(m -> json(res, HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("metrics");
             for (Map.Entry<String, long[]> e : m.entrySet()) {
@@ -183,7 +185,7 @@ public final class QueryRoutes {
         } catch (BadParameter e) {
             return error(res, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        return service.series(metric).flatMap(all -> json(res, HttpResponseStatus.OK, g -> {
+        return onEventLoop(req, service.series(metric)).flatMap(all -> json(res, HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeStringField("metric", metric);
             g.writeNumberField("total", all.size());
@@ -218,7 +220,19 @@ public final class QueryRoutes {
         } catch (BadParameter e) {
             return error(res, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        return service.cardinality(metric).flatMap(m -> json(res, HttpResponseStatus.OK, g -> writeValue(g, m)));
+        return onEventLoop(req, service.cardinality(metric)).flatMap(m -> json(res, HttpResponseStatus.OK, g -> writeValue(g, m)));
+    }
+
+    /**
+     * Moves an answer computed on a shard or store thread back to the connection's event loop before it is written.
+     * Written from another thread, the response reaches the client before the request's handling has ended on the
+     * event loop; a keep-alive request arriving in that gap is queued by reactor-netty (1.3.7), and if it is then
+     * answered at once (a 404, {@code /healthz}) the connection stops reading and the client hangs.
+     */
+    static <T> Mono<T> onEventLoop(HttpServerRequest req, Mono<T> answer) {
+        Executor[] loop = new Executor[1];
+        req.withConnection(c -> loop[0] = c.channel().eventLoop());
+        return loop[0] == null ? answer : answer.publishOn(Schedulers.fromExecutor(loop[0]));
     }
 
     private static String required(Map<String, List<String>> p, String name) {
