@@ -1,8 +1,10 @@
 package dev.meterline;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.aggregate.Aggregation;
 import dev.meterline.aggregate.Flusher;
 import dev.meterline.aggregate.SeriesBudget;
+import dev.meterline.aggregate.StorageHealth;
 import dev.meterline.config.Config;
 import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
@@ -77,6 +79,7 @@ public final class Pipeline {
     private final SeriesBudget budget;
     private final Aggregation aggregation;
     private final Sinks.Empty<Void> stopTicks = Sinks.empty();
+    private final StorageHealth storageHealth = new StorageHealth();
 
     private Store store;
     private StoreGateway gateway;
@@ -154,7 +157,7 @@ public final class Pipeline {
 
     private void startDataPath() {
         flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
-                Duration.ofMillis(100), Duration.ofSeconds(10));
+                Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
 
@@ -195,7 +198,7 @@ public final class Pipeline {
 
     private Mono<Void> finalFlush(List<Window> windows) {
         log.info("final flush of {} windows", windows.size());
-        return flusher.write(0, windows, System.nanoTime()).then();
+        return flusher.flushFinal(windows).then();
     }
 
     private Mono<Void> bindPorts() {
@@ -220,14 +223,7 @@ public final class Pipeline {
     /** Every HTTP route; the tests build the same routes through a started pipeline. */
     private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries) {
         routes.get("/healthz", (req, res) -> rawJson(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
-                .get("/readyz", (req, res) -> {
-                    HttpResponseStatus status = readiness.ready() ? HttpResponseStatus.OK
-                            : HttpResponseStatus.SERVICE_UNAVAILABLE;
-                    long failures = metrics.flushFailures();
-                    String body = "{\"status\":\"" + readiness.state().label() + "\",\"flushFailures\":" + failures
-                            + ",\"pendingWindows\":" + aggregation.pending().windows() + "}";
-                    return rawJson(res, status, body);
-                })
+                .get("/readyz", (req, res) -> readyz(res))
                 .get("/metrics", (req, res) -> res
                         .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                         .sendString(Mono.fromSupplier(registry::scrape)).then())
@@ -235,6 +231,27 @@ public final class Pipeline {
         queries.register(routes);
         routes.route(req -> true, (req, res) -> QueryRoutes.error(res, HttpResponseStatus.NOT_FOUND,
                 "no route for " + req.method() + " " + req.path()));
+    }
+
+    /**
+     * Readiness with flush health: 200 while ready, also while storage writes fail and windows wait ("degraded");
+     * 503 while starting, draining, or while ingest is paused because every waiting place is full.
+     */
+    private Mono<Void> readyz(reactor.netty.http.server.HttpServerResponse res) {
+        boolean ready = readiness.ready();
+        String status = readiness.state().label();
+        String reason = null;
+        if (ready && storageHealth.failing()) {
+            status = "degraded";
+            reason = "storage unreachable: " + storageHealth.lastFailure();
+        }
+        StringBuilder body = new StringBuilder(256).append("{\"status\":\"").append(status).append('"');
+        if (reason != null) {
+            body.append(",\"reason\":\"").append(JsonStringEncoder.getInstance().quoteAsString(reason)).append('"');
+        }
+        body.append(",\"flushFailures\":").append(metrics.flushFailures())
+                .append(",\"pendingWindows\":").append(aggregation.pending().windows()).append('}');
+        return rawJson(res, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body.toString());
     }
 
     private static Mono<Void> rawJson(reactor.netty.http.server.HttpServerResponse res, HttpResponseStatus status,

@@ -1,14 +1,32 @@
 package dev.meterline.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
- * Storage: the data directory of the embedded store, or a JDBC URL with credentials; the retention tiers; and this
- * replica's id, written with every row so that replicas sharing one database never overwrite each other.
+ * Storage: the data directory of the embedded store, or a JDBC URL with credentials; the retention tiers; this
+ * replica's id, written with every row so that replicas sharing one database never overwrite each other; and how
+ * long a database call may wait to connect before it fails (so a flush against a database that is down fails fast).
  */
 public record StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers,
-                          String replicaId) {
+                          String replicaId, Duration timeout) {
+
+    /** The default of {@code storage-timeout}. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+    /** The shortest connection timeout the pool accepts. */
+    public static final Duration MIN_TIMEOUT = Duration.ofMillis(250);
+
+    public StoreConfig {
+        if (timeout.compareTo(MIN_TIMEOUT) < 0) {
+            throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= " + MIN_TIMEOUT + ")");
+        }
+    }
+
+    /** A configuration with the default timeout. */
+    public StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers, String replicaId) {
+        this(dataDir, url, user, password, tiers, replicaId, DEFAULT_TIMEOUT);
+    }
 
     /** True when no URL was set, so the embedded SQLite store in {@link #dataDir()} is used. */
     public boolean embedded() {
@@ -18,6 +36,7 @@ public record StoreConfig(Path dataDir, String url, String user, String password
     @Override
     public String toString() {
         return "StoreConfig[dataDir=" + dataDir + ", url=" + url + ", user=" + user
-                + ", password=" + (password.isEmpty() ? "" : "***") + ", tiers=" + tiers + ", replicaId=" + replicaId + "]";
+                + ", password=" + (password.isEmpty() ? "" : "***") + ", tiers=" + tiers + ", replicaId=" + replicaId
+                + ", timeout=" + timeout + "]";
     }
 }

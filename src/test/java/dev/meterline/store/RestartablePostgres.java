@@ -27,21 +27,22 @@ final class RestartablePostgres implements AutoCloseable {
         this.port = port;
     }
 
-    /** Initialises a fresh cluster in {@code dataDir} on a free port and starts it. */
+    /** Initialises a cluster in the empty (or absent) {@code dataDir} on a free port and starts it. */
     static RestartablePostgres start(Path dataDir) throws IOException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         RestartablePostgres pg = new RestartablePostgres(dataDir, port);
-        pg.up(true);
+        pg.up();
         return pg;
     }
 
-    private void up(boolean fresh) throws IOException {
+    private void up() throws IOException {
         server = EmbeddedPostgres.builder()
                 .setDataDirectory(dataDir)
-                .setCleanDataDirectory(fresh)
+                // Never cleaned: zonky deletes a cleaned directory on close, and runs initdb only when it is empty.
+                .setCleanDataDirectory(false)
                 .setPort(port)
                 .start();
     }
@@ -57,7 +58,7 @@ final class RestartablePostgres implements AutoCloseable {
     /** Starts the server again on the same data directory and port. */
     synchronized void restart() throws IOException {
         if (server == null) {
-            up(false);
+            up();
         }
     }
 
