@@ -116,6 +116,10 @@ public final class Pipeline {
         metrics.level("bufferWaiting", "meterline.buffer.waiting", "batches waiting for buffer room (reads paused)",
                 buffer::waiting);
         metrics.level("bufferCapacity", "meterline.buffer.capacity", "ingest buffer bound", buffer::capacity);
+        metrics.level("pendingLimit", "meterline.windows.pending.limit", "bound of closed windows waiting for storage",
+                () -> config.store().maxPendingWindows());
+        metrics.level("ingestPaused", "meterline.ingest.paused", "1 while ingest is paused for storage, else 0",
+                () -> storageHealth.ingestPaused() ? 1 : 0);
         bindSystemMeters();
     }
 
@@ -157,7 +161,8 @@ public final class Pipeline {
 
     private void startDataPath() {
         flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
-                Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth);
+                Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth, config.store().maxPendingWindows(),
+                buffer::pause);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
 
@@ -235,7 +240,8 @@ public final class Pipeline {
 
     /**
      * Readiness with flush health: 200 while ready, also while storage writes fail and windows wait ("degraded");
-     * 503 while starting, draining, or while ingest is paused because every waiting place is full.
+     * 503 while starting, draining, or while ingest is paused because the windows waiting for storage are at their
+     * bound.
      */
     private Mono<Void> readyz(reactor.netty.http.server.HttpServerResponse res) {
         boolean ready = readiness.ready();
@@ -244,6 +250,13 @@ public final class Pipeline {
         if (ready && storageHealth.failing()) {
             status = "degraded";
             reason = "storage unreachable: " + storageHealth.lastFailure();
+        }
+        if (ready && storageHealth.ingestPaused()) {
+            // No room left for more windows: readiness sends new traffic to replicas that still have room.
+            ready = false;
+            status = "degraded";
+            reason = (reason == null ? "" : reason + "; ") + "ingest paused: " + aggregation.pending().windows()
+                    + " windows wait for storage (max-pending-windows " + config.store().maxPendingWindows() + ")";
         }
         StringBuilder body = new StringBuilder(256).append("{\"status\":\"").append(status).append('"');
         if (reason != null) {

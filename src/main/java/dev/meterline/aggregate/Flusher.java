@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -40,6 +41,8 @@ public final class Flusher {
     private final long firstBackoffMillis;
     private final long maxBackoffMillis;
     private final StorageHealth health;
+    private final int maxPendingWindows;
+    private final Consumer<Boolean> pauseIngest;
 
     /** Consecutive failed writes; touched only by the flush loop, one flush at a time. */
     private volatile int failures;
@@ -47,13 +50,17 @@ public final class Flusher {
 
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff) {
-        this(aggregation, writer, interval, metrics, clock, firstBackoff, maxBackoff, new StorageHealth());
+        this(aggregation, writer, interval, metrics, clock, firstBackoff, maxBackoff, new StorageHealth(),
+                Integer.MAX_VALUE, paused -> { });
     }
 
-    /** As above, reporting write failures and recoveries to {@code health}. */
+    /**
+     * As above, reporting write failures and recoveries to {@code health}; when {@code maxPendingWindows} or more
+     * windows wait for storage, {@code pauseIngest} is told {@code true} (and {@code false} once fewer wait).
+     */
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff,
-                   StorageHealth health) {
+                   StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest) {
         this.aggregation = aggregation;
         this.writer = writer;
         this.interval = interval;
@@ -62,6 +69,11 @@ public final class Flusher {
         this.firstBackoffMillis = Math.max(1, firstBackoff.toMillis());
         this.maxBackoffMillis = Math.max(firstBackoffMillis, maxBackoff.toMillis());
         this.health = health;
+        if (maxPendingWindows < 1) {
+            throw new IllegalArgumentException("maxPendingWindows: " + maxPendingWindows + " (expected: > 0)");
+        }
+        this.maxPendingWindows = maxPendingWindows;
+        this.pauseIngest = pauseIngest;
     }
 
     /** Flushes on every tick of {@code ticks}; completes after the in-flight flush once the ticks complete. */
@@ -80,6 +92,7 @@ public final class Flusher {
             long startedNanos = System.nanoTime();
             return aggregation.close(clock.getAsLong())
                     .onErrorResume(IllegalStateException.class, e -> Mono.empty())
+                    .doOnNext(closed -> admission())
                     .flatMap(closed -> {
                         if (failures > 0 && clock.getAsLong() < nextAttemptAt) {
                             return Mono.just(new FlushReport(closed.seq(), 0, Duration.ZERO, failures));
@@ -91,8 +104,27 @@ public final class Flusher {
                                     return Mono.just(new FlushReport(closed.seq(), 0,
                                             Duration.ofNanos(System.nanoTime() - startedNanos), failures));
                                 });
-                    });
+                    })
+                    .doOnNext(report -> admission());
         });
+    }
+
+    /** Pauses ingest while the windows waiting for storage are at their bound, and resumes it below. */
+    private void admission() {
+        int waiting = aggregation.pending().windows();
+        boolean full = waiting >= maxPendingWindows;
+        if (full == health.ingestPaused()) {
+            return;
+        }
+        health.ingestPaused(full);
+        pauseIngest.accept(full);
+        if (full) {
+            log.warn("ingest paused: {} windows wait for storage, at the bound of {} (METERLINE_MAX_PENDING_WINDOWS); "
+                    + "TCP connections stop being read and HTTP ingest answers 503 until storage takes them", waiting,
+                    maxPendingWindows);
+        } else {
+            log.info("ingest resumed: {} windows wait for storage (bound {})", waiting, maxPendingWindows);
+        }
     }
 
     /**

@@ -1,9 +1,22 @@
 package dev.meterline.aggregate;
 
-/** Whether writes to storage are failing, and the last failure's message, for readiness and stats. */
+/**
+ * Whether writes to storage are failing, the last failure's message, and whether ingest is paused because the
+ * windows waiting for storage are at their bound; for readiness and stats.
+ */
 public final class StorageHealth {
 
     private volatile String lastFailure;
+    private volatile boolean ingestPaused;
+
+    void ingestPaused(boolean paused) {
+        ingestPaused = paused;
+    }
+
+    /** True while ingest is paused because the windows waiting for storage are at their bound. */
+    public boolean ingestPaused() {
+        return ingestPaused;
+    }
 
     void failed(Throwable e) {
         String m = e.getMessage();

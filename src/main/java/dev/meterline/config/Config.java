@@ -35,6 +35,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("storage-password-file", "", "file holding the database password (wins over storage-password)"),
             new Setting("replica-id", "", "this replica's id in stored rows; empty means the host name"),
             new Setting("storage-timeout", "5s", "how long a database call waits for a connection before the flush fails and is retried"),
+            new Setting("max-pending-windows", "1000000", "closed windows waiting in memory for storage; at the bound ingest is paused"),
             new Setting("window", "10s", "window resolution (tumbling, aligned to the epoch)"),
             new Setting("lateness", "5s", "how long after its end a window stays open for late points"),
             new Setting("flush-interval", "1s", "how often closed windows are flushed to storage"),
@@ -149,7 +150,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             throw r.error("storage-timeout", "'" + r.string("storage-timeout") + "' (expected: from 250ms to 5m)");
         }
         StoreConfig store = new StoreConfig(Path.of(r.string("data-dir")), url, r.string("storage-user"), password,
-                tiers, replica, storageTimeout);
+                tiers, replica, storageTimeout, r.intIn("max-pending-windows", 1, Integer.MAX_VALUE));
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
         return new Config(ingest, validation, aggregation, store, lifecycle);

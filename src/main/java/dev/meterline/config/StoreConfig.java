@@ -7,25 +7,31 @@ import java.util.List;
 /**
  * Storage: the data directory of the embedded store, or a JDBC URL with credentials; the retention tiers; this
  * replica's id, written with every row so that replicas sharing one database never overwrite each other; and how
- * long a database call may wait to connect before it fails (so a flush against a database that is down fails fast).
+ * long a database call may wait to connect before it fails (so a flush against a database that is down fails fast);
+ * and how many closed windows may wait in memory for storage before ingest is paused.
  */
 public record StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers,
-                          String replicaId, Duration timeout) {
+                          String replicaId, Duration timeout, int maxPendingWindows) {
 
     /** The default of {@code storage-timeout}. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     /** The shortest connection timeout the pool accepts. */
     public static final Duration MIN_TIMEOUT = Duration.ofMillis(250);
+    /** The default of {@code max-pending-windows}: one flush of every series of the default series budget. */
+    public static final int DEFAULT_MAX_PENDING_WINDOWS = 1_000_000;
 
     public StoreConfig {
         if (timeout.compareTo(MIN_TIMEOUT) < 0) {
             throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= " + MIN_TIMEOUT + ")");
         }
+        if (maxPendingWindows < 1) {
+            throw new IllegalArgumentException("maxPendingWindows: " + maxPendingWindows + " (expected: > 0)");
+        }
     }
 
-    /** A configuration with the default timeout. */
+    /** A configuration with the default timeout and backlog bound. */
     public StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers, String replicaId) {
-        this(dataDir, url, user, password, tiers, replicaId, DEFAULT_TIMEOUT);
+        this(dataDir, url, user, password, tiers, replicaId, DEFAULT_TIMEOUT, DEFAULT_MAX_PENDING_WINDOWS);
     }
 
     /** True when no URL was set, so the embedded SQLite store in {@link #dataDir()} is used. */
@@ -37,6 +43,6 @@ public record StoreConfig(Path dataDir, String url, String user, String password
     public String toString() {
         return "StoreConfig[dataDir=" + dataDir + ", url=" + url + ", user=" + user
                 + ", password=" + (password.isEmpty() ? "" : "***") + ", tiers=" + tiers + ", replicaId=" + replicaId
-                + ", timeout=" + timeout + "]";
+                + ", timeout=" + timeout + ", maxPendingWindows=" + maxPendingWindows + "]";
     }
 }
