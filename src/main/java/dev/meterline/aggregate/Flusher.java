@@ -28,6 +28,8 @@ public final class Flusher {
 
     /** Most windows written in one transaction when a backlog is written; a single flush is never split. */
     static final int MAX_WINDOWS_PER_WRITE = 100_000;
+    /** Windows per spool transaction; the spool's bound is checked between chunks. */
+    static final int SPILL_CHUNK = 250;
 
     /** What one flush did: {@code windows} written ({@code 0} after a failure), in {@code attempts} tries so far. */
     public record FlushReport(long seq, int windows, Duration took, int attempts) {
@@ -43,6 +45,7 @@ public final class Flusher {
     private final StorageHealth health;
     private final int maxPendingWindows;
     private final Consumer<Boolean> pauseIngest;
+    private final Spill spill;
 
     /** Consecutive failed writes; touched only by the flush loop, one flush at a time. */
     private volatile int failures;
@@ -51,16 +54,17 @@ public final class Flusher {
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff) {
         this(aggregation, writer, interval, metrics, clock, firstBackoff, maxBackoff, new StorageHealth(),
-                Integer.MAX_VALUE, paused -> { });
+                Integer.MAX_VALUE, paused -> { }, Spill.NONE);
     }
 
     /**
      * As above, reporting write failures and recoveries to {@code health}; when {@code maxPendingWindows} or more
-     * windows wait for storage, {@code pauseIngest} is told {@code true} (and {@code false} once fewer wait).
+     * windows wait for storage and none fit in {@code spill}, {@code pauseIngest} is told {@code true} (and
+     * {@code false} once fewer wait).
      */
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff,
-                   StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest) {
+                   StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest, Spill spill) {
         this.aggregation = aggregation;
         this.writer = writer;
         this.interval = interval;
@@ -74,6 +78,7 @@ public final class Flusher {
         }
         this.maxPendingWindows = maxPendingWindows;
         this.pauseIngest = pauseIngest;
+        this.spill = spill;
     }
 
     /** Flushes on every tick of {@code ticks}; completes after the in-flight flush once the ticks complete. */
@@ -84,29 +89,92 @@ public final class Flusher {
     }
 
     /**
-     * Closes due windows, then writes the pending backlog unless a backoff is running; never fails (a failure is
-     * counted and reported). Empty when the pipeline is stopping.
+     * Closes due windows, then writes the pending backlog unless a backoff is running, then moves one batch of
+     * spooled windows to storage; while storage fails and memory holds its bound, spills pending windows to the
+     * spool. Never fails (a failure is counted and reported). Empty when the pipeline is stopping.
      */
     public Mono<FlushReport> flushOnce() {
         return Mono.defer(() -> {
             long startedNanos = System.nanoTime();
             return aggregation.close(clock.getAsLong())
                     .onErrorResume(IllegalStateException.class, e -> Mono.empty())
-                    .doOnNext(closed -> admission())
                     .flatMap(closed -> {
                         if (failures > 0 && clock.getAsLong() < nextAttemptAt) {
-                            return Mono.just(new FlushReport(closed.seq(), 0, Duration.ZERO, failures));
+                            return spillIfFull(false).thenReturn(
+                                    new FlushReport(closed.seq(), 0, Duration.ZERO, failures));
                         }
                         return writeBacklog(startedNanos)
-                                .map(n -> report(closed.seq(), n, startedNanos))
+                                .flatMap(n -> moveSpooled().map(moved -> report(closed.seq(), n + moved, startedNanos)))
                                 .onErrorResume(e -> {
                                     failed(e);
-                                    return Mono.just(new FlushReport(closed.seq(), 0,
+                                    return spillIfFull(false).thenReturn(new FlushReport(closed.seq(), 0,
                                             Duration.ofNanos(System.nanoTime() - startedNanos), failures));
                                 });
                     })
                     .doOnNext(report -> admission());
         });
+    }
+
+    /** Moves one batch of the oldest spooled windows to storage; emits how many. */
+    private Mono<Integer> moveSpooled() {
+        if (spill.windows() == 0) {
+            return Mono.just(0);
+        }
+        return spill.moveOldest(MAX_WINDOWS_PER_WRITE, writer).doOnNext(n -> {
+            if (n > 0) {
+                succeeded(n);
+                log.info("moved {} spooled windows to storage, {} left in the spool", n, spill.windows());
+            }
+        });
+    }
+
+    /**
+     * While storage fails, moves whole pending flushes, oldest first, to the spool until it is full: all of them
+     * when {@code everything}, else only once memory holds its bound. A spool failure is logged and leaves the
+     * windows pending.
+     */
+    private Mono<Void> spillIfFull(boolean everything) {
+        return Mono.defer(() -> {
+            if (!health.failing() || spill.full()
+                    || (!everything && aggregation.pending().windows() < maxPendingWindows)) {
+                return Mono.empty();
+            }
+            Map<Long, List<Window>> backlog = new TreeMap<>(aggregation.pending().view());
+            return Flux.fromIterable(backlog.entrySet())
+                    .takeWhile(e -> !spill.full())
+                    .concatMap(e -> spillFlush(e.getKey(), e.getValue()), 0)
+                    .reduce(0, Integer::sum)
+                    .filter(n -> n > 0)
+                    .doOnNext(n -> log.warn("storage unreachable and {} windows waiting: spilled {} of them to the "
+                                    + "spool, which now holds {} windows{}", backlog.values().stream().mapToInt(List::size).sum(),
+                            n, spill.windows(), spill.full() ? " and is full (METERLINE_SPOOL_MAX_BYTES)" : ""))
+                    .onErrorResume(e -> {
+                        log.warn("cannot spill to the spool, the windows stay in memory: {}", e.toString());
+                        return Mono.empty();
+                    })
+                    .then();
+        });
+    }
+
+    /**
+     * Spills one pending flush in chunks while the spool has room; a chunk leaves pending once the spool holds it,
+     * so a flush may be split between spool and memory.
+     */
+    private Flux<Integer> spillFlush(long seq, List<Window> windows) {
+        int chunks = (windows.size() + SPILL_CHUNK - 1) / SPILL_CHUNK;
+        return Flux.range(0, chunks)
+                .takeWhile(i -> !spill.full())
+                .concatMap(i -> {
+                    int from = i * SPILL_CHUNK;
+                    int to = Math.min(windows.size(), from + SPILL_CHUNK);
+                    return spill.put(windows.subList(from, to)).then(Mono.fromRunnable(() -> {
+                        if (to == windows.size()) {
+                            aggregation.stored(seq);
+                        } else {
+                            aggregation.pending().register(seq, List.copyOf(windows.subList(to, windows.size())));
+                        }
+                    })).thenReturn(to - from);
+                }, 0);
     }
 
     /** Pauses ingest while the windows waiting for storage are at their bound, and resumes it below. */
@@ -129,21 +197,36 @@ public final class Flusher {
 
     /**
      * The final flush at shutdown: {@code last} (every window still in memory) joins the backlog, and everything is
-     * written, retried with backoff until it succeeds or the caller's deadline cancels it.
+     * written, then the spool is emptied into storage. While storage fails, the backlog goes to the spool if it fits;
+     * otherwise it is retried with backoff until it succeeds or the caller's deadline cancels it.
      */
     public Mono<FlushReport> flushFinal(List<Window> last) {
         return Mono.defer(() -> {
             aggregation.pending().registerAll(last);
             long startedNanos = System.nanoTime();
-            return writeBacklog(startedNanos)
-                    .onErrorResume(e -> {
-                        failed(e);
-                        return Mono.delay(Duration.ofMillis(Math.max(1, nextAttemptAt - clock.getAsLong())))
-                                .then(Mono.error(e));
-                    })
-                    .retry()
-                    .map(n -> report(0, n, startedNanos));
+            return finalAttempt(startedNanos).map(n -> report(0, n, startedNanos));
         });
+    }
+
+    private Mono<Integer> finalAttempt(long startedNanos) {
+        return writeBacklog(startedNanos)
+                .flatMap(n -> moveAllSpooled().map(moved -> n + moved))
+                .onErrorResume(e -> {
+                    failed(e);
+                    return spillIfFull(true).then(Mono.defer(() -> {
+                        if (aggregation.pending().windows() == 0) {
+                            log.warn("storage unreachable at shutdown: {} windows wait in the spool and are written "
+                                    + "by the next start", spill.windows());
+                            return Mono.just(0);
+                        }
+                        long wait = Math.max(1, nextAttemptAt - clock.getAsLong());
+                        return Mono.delay(Duration.ofMillis(wait)).then(finalAttempt(startedNanos));
+                    }));
+                });
+    }
+
+    private Mono<Integer> moveAllSpooled() {
+        return moveSpooled().expand(n -> n > 0 ? moveSpooled() : Mono.empty()).reduce(0, Integer::sum);
     }
 
     /** Writes every pending flush in sequence order, in transactions of whole flushes; emits how many windows. */
@@ -183,13 +266,20 @@ public final class Flusher {
                 }, 0)
                 .reduce(0, Integer::sum)
                 .doOnNext(n -> {
-                    if (failures > 0) {
-                        log.info("storage is back: wrote {} waiting windows after {} failed attempts", n, failures);
-                    }
-                    failures = 0;
-                    health.recovered();
                     metrics.flushed(n, System.nanoTime() - startedNanos);
+                    if (n > 0) {
+                        succeeded(n);
+                    }
                 });
+    }
+
+    /** A write reached storage: the failure streak (if any) ends. */
+    private void succeeded(int windows) {
+        if (failures > 0) {
+            log.info("storage is back: wrote {} waiting windows after {} failed attempts", windows, failures);
+        }
+        failures = 0;
+        health.recovered();
     }
 
     private void failed(Throwable e) {
@@ -207,7 +297,7 @@ public final class Flusher {
 
     private FlushReport report(long seq, int windows, long startedNanos) {
         Duration took = Duration.ofNanos(System.nanoTime() - startedNanos);
-        if (took.compareTo(interval) > 0) {
+        if (windows > 0 && took.compareTo(interval) > 0) {
             log.warn("flush {} of {} windows took {} ms, longer than the flush interval of {} ms; "
                             + "ticks are skipped meanwhile. Raise METERLINE_FLUSH_INTERVAL or check the store.",
                     seq, windows, took.toMillis(), interval.toMillis());

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * With the database down, windows wait in memory up to {@code max-pending-windows}; at the bound ingest is pushed
+ * With the database down and no spool, windows wait in memory up to {@code max-pending-windows}; at the bound ingest is pushed
  * back (TCP stops reading, HTTP answers 503 with Retry-After, readiness 503 with the reason), nothing is dropped, and
  * everything is written once the database is back.
  */
@@ -52,6 +52,7 @@ class PendingBoundTest {
         String url = postgres.createDatabase("bound");
         Map<String, String> settings = new HashMap<>(StorageOutageTest.settings(url));
         settings.put("max-pending-windows", "50");
+        settings.put("spool-max-bytes", "0");
         SeriesTotals points = new SeriesTotals(SERIES, POINTS_PER_SERIES);
         // 180 windows (10 series, 18 windows each): more than the bound once they are closed.
         String first = points.lines(0, POINTS_PER_SERIES, 1, 0);
