@@ -75,6 +75,10 @@ class StorageOutageTest {
             assertTrue(readyBody.get("flushFailures").asLong() >= 4, ready.body());
             assertTrue(readyBody.get("pendingWindows").asLong() > 0, ready.body());
             assertTrue(counter(server.get("/metrics").body(), "meterline_flush_failures_total") >= 4);
+            HttpResponse<String> query = server.get("/api/v1/aggregates?metric=" + SeriesTotals.METRIC);
+            assertEquals(503, query.statusCode(), query.body());
+            assertTrue(JSON.readTree(query.body()).get("error").asText().startsWith("storage unreachable: "),
+                    query.body());
 
             postgres.restart();
             client.send(points.lines(1000, POINTS_PER_SERIES, 1, 0));
