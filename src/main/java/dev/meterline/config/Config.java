@@ -34,7 +34,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("storage-password", "", "database password"),
             new Setting("storage-password-file", "", "file holding the database password (wins over storage-password)"),
             new Setting("replica-id", "", "this replica's id in stored rows; empty means the host name"),
-            new Setting("storage-timeout", "5s", "how long a database call waits for a connection before the flush fails and is retried"),
+            new Setting("storage-timeout", "5s", "how long a PostgreSQL call waits for a connection before the flush fails and is retried"),
             new Setting("max-pending-windows", "1000000", "closed windows waiting in memory for storage; beyond them the spool, then ingest is paused"),
             new Setting("spool-max-bytes", "1073741824", "on-disk spool (PostgreSQL only) for windows beyond max-pending-windows while the database is down; 0 turns it off"),
             new Setting("window", "10s", "window resolution (tumbling, aligned to the epoch)"),
