@@ -61,7 +61,9 @@ class PendingBoundTest {
              LineClient b = server.connect()) {
             postgres.stop();
             CompletableFuture<JsonNode> firstAck = CompletableFuture.supplyAsync(() -> sendAndSync(a, first, "a"));
-            JsonNode paused = await(server, s -> s.get("ingestPaused").asLong() == 1);
+            // Paused, and every point admitted before the pause aggregated: from here on nothing can be accepted.
+            JsonNode paused = await(server, s -> s.get("ingestPaused").asLong() == 1
+                    && s.get("bufferDepth").asLong() == 0);
             assertTrue(paused.get("pendingWindows").asLong() >= 50, paused.toString());
             assertEquals(50, paused.get("pendingLimit").asLong(), paused.toString());
             assertTrue(StorageOutageTest.counter(server.get("/metrics").body(), "meterline_ingest_paused") == 1.0);
