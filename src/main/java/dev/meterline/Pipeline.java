@@ -1,9 +1,13 @@
 package dev.meterline;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.aggregate.Aggregation;
 import dev.meterline.aggregate.Flusher;
 import dev.meterline.aggregate.SeriesBudget;
+import dev.meterline.aggregate.Spill;
+import dev.meterline.aggregate.StorageHealth;
 import dev.meterline.config.Config;
+import dev.meterline.config.ConfigException;
 import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
 import dev.meterline.ingest.IngestCodec;
@@ -15,6 +19,7 @@ import dev.meterline.model.Batch;
 import dev.meterline.model.Window;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
+import dev.meterline.store.Spool;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
 import dev.meterline.store.Stores;
@@ -77,8 +82,11 @@ public final class Pipeline {
     private final SeriesBudget budget;
     private final Aggregation aggregation;
     private final Sinks.Empty<Void> stopTicks = Sinks.empty();
+    private final StorageHealth storageHealth = new StorageHealth();
 
     private Store store;
+    private volatile Spool spool;
+    private volatile Spill spill = Spill.NONE;
     private StoreGateway gateway;
     private Flusher flusher;
     private TcpIngest tcp;
@@ -113,6 +121,16 @@ public final class Pipeline {
         metrics.level("bufferWaiting", "meterline.buffer.waiting", "batches waiting for buffer room (reads paused)",
                 buffer::waiting);
         metrics.level("bufferCapacity", "meterline.buffer.capacity", "ingest buffer bound", buffer::capacity);
+        metrics.level("pendingLimit", "meterline.windows.pending.limit", "bound of closed windows waiting for storage",
+                () -> config.store().maxPendingWindows());
+        metrics.level("spoolWindows", "meterline.spool.windows", "windows waiting in the on-disk spool",
+                () -> spill.windows());
+        metrics.level("spoolBytes", "meterline.spool.bytes", "bytes the spooled windows use",
+                () -> spool == null ? 0 : spool.bytes());
+        metrics.level("spoolLimitBytes", "meterline.spool.limit.bytes", "bound of the on-disk spool (0: off)",
+                () -> config.store().spooled() ? config.store().spoolMaxBytes() : 0);
+        metrics.level("ingestPaused", "meterline.ingest.paused", "1 while ingest is paused for storage, else 0",
+                () -> storageHealth.ingestPaused() ? 1 : 0);
         bindSystemMeters();
     }
 
@@ -149,12 +167,31 @@ public final class Pipeline {
     private void openStore() {
         store = Stores.open(config.store());
         gateway = new StoreGateway(store, storeScheduler);
-        aggregation.startSeqAfter(store.lastFlushSeq());
+        long lastSeq = store.lastFlushSeq();
+        if (config.store().spooled()) {
+            spool = new Spool(config.store().dataDir(), config.store().spoolMaxBytes(), config.store().replicaId());
+            try {
+                spool.open();
+            } catch (RuntimeException e) {
+                store.close();
+                throw new ConfigException("METERLINE_DATA_DIR / --data-dir: cannot open the spool "
+                        + config.store().dataDir().resolve(Spool.FILE_NAME) + ": " + e.getMessage());
+            }
+            spill = new SpoolSpill(spool, storeScheduler);
+            // Spooled windows keep their numbers; new flushes must never reuse one, or the move would skip them.
+            lastSeq = Math.max(lastSeq, spool.lastFlushSeq());
+            if (spool.windows() > 0) {
+                log.info("{} windows wait in the spool from an earlier run; they are written to the database first",
+                        spool.windows());
+            }
+        }
+        aggregation.startSeqAfter(lastSeq);
     }
 
     private void startDataPath() {
         flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
-                Duration.ofMillis(100), Duration.ofSeconds(10));
+                Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth, config.store().maxPendingWindows(),
+                buffer::pause, spill);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
 
@@ -195,7 +232,7 @@ public final class Pipeline {
 
     private Mono<Void> finalFlush(List<Window> windows) {
         log.info("final flush of {} windows", windows.size());
-        return flusher.write(0, windows, System.nanoTime()).then();
+        return flusher.flushFinal(windows).then();
     }
 
     private Mono<Void> bindPorts() {
@@ -220,14 +257,7 @@ public final class Pipeline {
     /** Every HTTP route; the tests build the same routes through a started pipeline. */
     private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries) {
         routes.get("/healthz", (req, res) -> rawJson(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
-                .get("/readyz", (req, res) -> {
-                    HttpResponseStatus status = readiness.ready() ? HttpResponseStatus.OK
-                            : HttpResponseStatus.SERVICE_UNAVAILABLE;
-                    long failures = metrics.flushFailures();
-                    String body = "{\"status\":\"" + readiness.state().label() + "\",\"flushFailures\":" + failures
-                            + ",\"pendingWindows\":" + aggregation.pending().windows() + "}";
-                    return rawJson(res, status, body);
-                })
+                .get("/readyz", (req, res) -> readyz(res))
                 .get("/metrics", (req, res) -> res
                         .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                         .sendString(Mono.fromSupplier(registry::scrape)).then())
@@ -235,6 +265,39 @@ public final class Pipeline {
         queries.register(routes);
         routes.route(req -> true, (req, res) -> QueryRoutes.error(res, HttpResponseStatus.NOT_FOUND,
                 "no route for " + req.method() + " " + req.fullPath()));
+    }
+
+    /**
+     * Readiness with flush health: 200 while ready, also while storage writes fail and windows wait ("degraded");
+     * 503 while starting, draining, or while ingest is paused because the windows waiting for storage are at their
+     * bound.
+     */
+    private Mono<Void> readyz(reactor.netty.http.server.HttpServerResponse res) {
+        boolean ready = readiness.ready();
+        String status = readiness.state().label();
+        String reason = null;
+        if (ready && storageHealth.failing()) {
+            status = "degraded";
+            reason = "storage unreachable: " + storageHealth.lastFailure();
+        }
+        if (reason != null && spill.windows() > 0) {
+            reason += "; " + spill.windows() + " windows spooled to disk" + (spill.full() ? " (spool full)" : "");
+        }
+        if (ready && storageHealth.ingestPaused()) {
+            // No room left for more windows: readiness sends new traffic to replicas that still have room.
+            ready = false;
+            status = "degraded";
+            reason = (reason == null ? "" : reason + "; ") + "ingest paused: " + aggregation.pending().windows()
+                    + " windows wait for storage (max-pending-windows " + config.store().maxPendingWindows() + ")";
+        }
+        StringBuilder body = new StringBuilder(256).append("{\"status\":\"").append(status).append('"');
+        if (reason != null) {
+            body.append(",\"reason\":\"").append(JsonStringEncoder.getInstance().quoteAsString(reason)).append('"');
+        }
+        body.append(",\"flushFailures\":").append(metrics.flushFailures())
+                .append(",\"pendingWindows\":").append(aggregation.pending().windows())
+                .append(",\"spooledWindows\":").append(spill.windows()).append('}');
+        return rawJson(res, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body.toString());
     }
 
     private static Mono<Void> rawJson(reactor.netty.http.server.HttpServerResponse res, HttpResponseStatus status,
@@ -289,6 +352,9 @@ public final class Pipeline {
         }
         if (store != null) {
             store.close();
+        }
+        if (spool != null) {
+            spool.close();
         }
         if (httpServer != null) {
             httpServer.disposeNow(Duration.ofSeconds(2));

@@ -6,23 +6,32 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.util.retry.Retry;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
- * The flush loop: on every tick, closes the windows that are due and writes them as one batch. A tick that comes
- * while a flush is still running is skipped and counted; a failed write is retried with backoff while its windows
- * stay in memory (pending), and a flush that overruns its interval is logged with what to do about it.
+ * The flush loop: on every tick, closes the windows that are due (they become pending) and writes every pending
+ * flush, oldest first. A tick that comes while a write is still running is skipped and counted. A failed write
+ * leaves its windows pending, counts the failure and waits out an exponential backoff, while later ticks go on
+ * closing windows into pending, so that pending is the whole backlog waiting for storage.
  */
 public final class Flusher {
 
     private static final Logger log = LoggerFactory.getLogger(Flusher.class);
 
-    /** What one flush did. */
+    /** Most windows written in one transaction when a backlog is written; a single flush is never split. */
+    static final int MAX_WINDOWS_PER_WRITE = 100_000;
+    /** Windows per spool transaction; the spool's bound is checked between chunks. */
+    static final int SPILL_CHUNK = 250;
+
+    /** What one flush did: {@code windows} written ({@code 0} after a failure), in {@code attempts} tries so far. */
     public record FlushReport(long seq, int windows, Duration took, int attempts) {
     }
 
@@ -31,16 +40,45 @@ public final class Flusher {
     private final Duration interval;
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
-    private final Retry retry;
+    private final long firstBackoffMillis;
+    private final long maxBackoffMillis;
+    private final StorageHealth health;
+    private final int maxPendingWindows;
+    private final Consumer<Boolean> pauseIngest;
+    private final Spill spill;
+
+    /** Consecutive failed writes; touched only by the flush loop, one flush at a time. */
+    private volatile int failures;
+    private volatile long nextAttemptAt;
 
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff) {
+        this(aggregation, writer, interval, metrics, clock, firstBackoff, maxBackoff, new StorageHealth(),
+                Integer.MAX_VALUE, paused -> { }, Spill.NONE);
+    }
+
+    /**
+     * As above, reporting write failures and recoveries to {@code health}; when {@code maxPendingWindows} or more
+     * windows wait for storage and none fit in {@code spill}, {@code pauseIngest} is told {@code true} (and
+     * {@code false} once fewer wait).
+     */
+    public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
+                   PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff,
+                   StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest, Spill spill) {
         this.aggregation = aggregation;
         this.writer = writer;
         this.interval = interval;
         this.metrics = metrics;
         this.clock = clock;
-        this.retry = Retry.backoff(Long.MAX_VALUE, firstBackoff).maxBackoff(maxBackoff);
+        this.firstBackoffMillis = Math.max(1, firstBackoff.toMillis());
+        this.maxBackoffMillis = Math.max(firstBackoffMillis, maxBackoff.toMillis());
+        this.health = health;
+        if (maxPendingWindows < 1) {
+            throw new IllegalArgumentException("maxPendingWindows: " + maxPendingWindows + " (expected: > 0)");
+        }
+        this.maxPendingWindows = maxPendingWindows;
+        this.pauseIngest = pauseIngest;
+        this.spill = spill;
     }
 
     /** Flushes on every tick of {@code ticks}; completes after the in-flight flush once the ticks complete. */
@@ -50,39 +88,220 @@ public final class Flusher {
                 .concatMap(t -> flushOnce(), 0);
     }
 
-    /** Closes due windows and writes them; empty when the pipeline is stopping. */
+    /**
+     * Closes due windows, then writes the pending backlog unless a backoff is running, then moves one batch of
+     * spooled windows to storage; while storage fails and memory holds its bound, spills pending windows to the
+     * spool. Never fails (a failure is counted and reported). Empty when the pipeline is stopping.
+     */
     public Mono<FlushReport> flushOnce() {
         return Mono.defer(() -> {
             long startedNanos = System.nanoTime();
             return aggregation.close(clock.getAsLong())
                     .onErrorResume(IllegalStateException.class, e -> Mono.empty())
-                    .flatMap(closed -> write(closed.seq(), closed.windows(), startedNanos));
+                    .flatMap(closed -> {
+                        if (failures > 0 && clock.getAsLong() < nextAttemptAt) {
+                            return spillIfFull(false).thenReturn(
+                                    new FlushReport(closed.seq(), 0, Duration.ZERO, failures));
+                        }
+                        return writeBacklog(startedNanos)
+                                .flatMap(n -> moveSpooled().map(moved -> report(closed.seq(), n + moved, startedNanos)))
+                                .onErrorResume(e -> {
+                                    failed(e);
+                                    return spillIfFull(false).thenReturn(new FlushReport(closed.seq(), 0,
+                                            Duration.ofNanos(System.nanoTime() - startedNanos), failures));
+                                });
+                    })
+                    .doOnNext(report -> admission());
         });
     }
 
-    /** Writes one batch, retrying until it succeeds; exposed for the final flush at shutdown. */
-    public Mono<FlushReport> write(long seq, List<Window> windows, long startedNanos) {
-        int[] attempts = {0};
-        Mono<Void> once = Mono.defer(() -> {
-            attempts[0]++;
-            return writer.apply(windows);
-        }).doOnError(e -> {
-            metrics.flushFailed();
-            log.warn("flush {} of {} windows failed (attempt {}), retrying with backoff; the windows stay in memory: {}",
-                    seq, windows.size(), attempts[0], e.toString());
+    /** Moves one batch of the oldest spooled windows to storage; emits how many. */
+    private Mono<Integer> moveSpooled() {
+        if (spill.windows() == 0) {
+            return Mono.just(0);
+        }
+        return spill.moveOldest(MAX_WINDOWS_PER_WRITE, writer).doOnNext(n -> {
+            if (n > 0) {
+                succeeded(n);
+                log.info("moved {} spooled windows to storage, {} left in the spool", n, spill.windows());
+            }
         });
-        return once.retryWhen(retry)
-                .then(Mono.fromSupplier(() -> {
-                    aggregation.stored(seq);
-                    long nanos = System.nanoTime() - startedNanos;
-                    metrics.flushed(windows.size(), nanos);
-                    Duration took = Duration.ofNanos(nanos);
-                    if (took.compareTo(interval) > 0) {
-                        log.warn("flush {} of {} windows took {} ms, longer than the flush interval of {} ms; "
-                                        + "ticks are skipped meanwhile. Raise METERLINE_FLUSH_INTERVAL or check the store.",
-                                seq, windows.size(), took.toMillis(), interval.toMillis());
+    }
+
+    /**
+     * While storage fails, moves whole pending flushes, oldest first, to the spool until it is full: all of them
+     * when {@code everything}, else only once memory holds its bound. A spool failure is logged and leaves the
+     * windows pending.
+     */
+    private Mono<Void> spillIfFull(boolean everything) {
+        return Mono.defer(() -> {
+            if (!health.failing() || spill.full()
+                    || (!everything && aggregation.pending().windows() < maxPendingWindows)) {
+                return Mono.empty();
+            }
+            Map<Long, List<Window>> backlog = new TreeMap<>(aggregation.pending().view());
+            return Flux.fromIterable(backlog.entrySet())
+                    .takeWhile(e -> !spill.full())
+                    .concatMap(e -> spillFlush(e.getKey(), e.getValue()), 0)
+                    .reduce(0, Integer::sum)
+                    .filter(n -> n > 0)
+                    .doOnNext(n -> log.warn("storage unreachable and {} windows waiting: spilled {} of them to the "
+                                    + "spool, which now holds {} windows{}", backlog.values().stream().mapToInt(List::size).sum(),
+                            n, spill.windows(), spill.full() ? " and is full (METERLINE_SPOOL_MAX_BYTES)" : ""))
+                    .onErrorResume(e -> {
+                        log.warn("cannot spill to the spool, the windows stay in memory: {}", e.toString());
+                        return Mono.empty();
+                    })
+                    .then();
+        });
+    }
+
+    /**
+     * Spills one pending flush in chunks while the spool has room; a chunk leaves pending once the spool holds it,
+     * so a flush may be split between spool and memory.
+     */
+    private Flux<Integer> spillFlush(long seq, List<Window> windows) {
+        int chunks = (windows.size() + SPILL_CHUNK - 1) / SPILL_CHUNK;
+        return Flux.range(0, chunks)
+                .takeWhile(i -> !spill.full())
+                .concatMap(i -> {
+                    int from = i * SPILL_CHUNK;
+                    int to = Math.min(windows.size(), from + SPILL_CHUNK);
+                    return spill.put(windows.subList(from, to)).then(Mono.fromRunnable(() -> {
+                        if (to == windows.size()) {
+                            aggregation.stored(seq);
+                        } else {
+                            aggregation.pending().register(seq, List.copyOf(windows.subList(to, windows.size())));
+                        }
+                    })).thenReturn(to - from);
+                }, 0);
+    }
+
+    /** Pauses ingest while the windows waiting for storage are at their bound, and resumes it below. */
+    private void admission() {
+        int waiting = aggregation.pending().windows();
+        boolean full = waiting >= maxPendingWindows;
+        if (full == health.ingestPaused()) {
+            return;
+        }
+        health.ingestPaused(full);
+        pauseIngest.accept(full);
+        if (full) {
+            log.warn("ingest paused: {} windows wait for storage, at the bound of {} (METERLINE_MAX_PENDING_WINDOWS); "
+                    + "TCP connections stop being read and HTTP ingest answers 503 until storage takes them", waiting,
+                    maxPendingWindows);
+        } else {
+            log.info("ingest resumed: {} windows wait for storage (bound {})", waiting, maxPendingWindows);
+        }
+    }
+
+    /**
+     * The final flush at shutdown: {@code last} (every window still in memory) joins the backlog, and everything is
+     * written, then the spool is emptied into storage. While storage fails, the backlog goes to the spool if it fits;
+     * otherwise it is retried with backoff until it succeeds or the caller's deadline cancels it.
+     */
+    public Mono<FlushReport> flushFinal(List<Window> last) {
+        return Mono.defer(() -> {
+            aggregation.pending().registerAll(last);
+            long startedNanos = System.nanoTime();
+            return finalAttempt(startedNanos).map(n -> report(0, n, startedNanos));
+        });
+    }
+
+    private Mono<Integer> finalAttempt(long startedNanos) {
+        return writeBacklog(startedNanos)
+                .flatMap(n -> moveAllSpooled().map(moved -> n + moved))
+                .onErrorResume(e -> {
+                    failed(e);
+                    return spillIfFull(true).then(Mono.defer(() -> {
+                        if (aggregation.pending().windows() == 0) {
+                            log.warn("storage unreachable at shutdown: {} windows wait in the spool and are written "
+                                    + "by the next start", spill.windows());
+                            return Mono.just(0);
+                        }
+                        long wait = Math.max(1, nextAttemptAt - clock.getAsLong());
+                        return Mono.delay(Duration.ofMillis(wait)).then(finalAttempt(startedNanos));
+                    }));
+                });
+    }
+
+    private Mono<Integer> moveAllSpooled() {
+        return moveSpooled().expand(n -> n > 0 ? moveSpooled() : Mono.empty()).reduce(0, Integer::sum);
+    }
+
+    /** Writes every pending flush in sequence order, in transactions of whole flushes; emits how many windows. */
+    private Mono<Integer> writeBacklog(long startedNanos) {
+        return Mono.defer(() -> writeBacklogNow(startedNanos));
+    }
+
+    private Mono<Integer> writeBacklogNow(long startedNanos) {
+        Map<Long, List<Window>> backlog = new TreeMap<>(aggregation.pending().view());
+        List<List<Long>> groups = new ArrayList<>();
+        List<Long> group = new ArrayList<>();
+        int inGroup = 0;
+        for (Map.Entry<Long, List<Window>> e : backlog.entrySet()) {
+            if (!group.isEmpty() && inGroup + e.getValue().size() > MAX_WINDOWS_PER_WRITE) {
+                groups.add(group);
+                group = new ArrayList<>();
+                inGroup = 0;
+            }
+            group.add(e.getKey());
+            inGroup += e.getValue().size();
+        }
+        if (!group.isEmpty()) {
+            groups.add(group);
+        }
+        return Flux.fromIterable(groups)
+                .concatMap(seqs -> {
+                    List<Window> windows = new ArrayList<>();
+                    for (long s : seqs) {
+                        windows.addAll(backlog.get(s));
                     }
-                    return new FlushReport(seq, windows.size(), took, attempts[0]);
-                }));
+                    return writer.apply(windows).then(Mono.fromSupplier(() -> {
+                        for (long s : seqs) {
+                            aggregation.stored(s);
+                        }
+                        return windows.size();
+                    }));
+                }, 0)
+                .reduce(0, Integer::sum)
+                .doOnNext(n -> {
+                    metrics.flushed(n, System.nanoTime() - startedNanos);
+                    if (n > 0) {
+                        succeeded(n);
+                    }
+                });
+    }
+
+    /** A write reached storage: the failure streak (if any) ends. */
+    private void succeeded(int windows) {
+        if (failures > 0) {
+            log.info("storage is back: wrote {} waiting windows after {} failed attempts", windows, failures);
+        }
+        failures = 0;
+        health.recovered();
+    }
+
+    private void failed(Throwable e) {
+        metrics.flushFailed();
+        failures++;
+        long backoff = maxBackoffMillis;
+        if (failures < 32) {
+            backoff = Math.min(maxBackoffMillis, firstBackoffMillis << Math.min(failures - 1, 30));
+        }
+        nextAttemptAt = clock.getAsLong() + backoff;
+        health.failed(e);
+        log.warn("flush failed (attempt {}); {} windows stay pending, next attempt in {} ms: {}", failures,
+                aggregation.pending().windows(), backoff, e.toString());
+    }
+
+    private FlushReport report(long seq, int windows, long startedNanos) {
+        Duration took = Duration.ofNanos(System.nanoTime() - startedNanos);
+        if (windows > 0 && took.compareTo(interval) > 0) {
+            log.warn("flush {} of {} windows took {} ms, longer than the flush interval of {} ms; "
+                            + "ticks are skipped meanwhile. Raise METERLINE_FLUSH_INTERVAL or check the store.",
+                    seq, windows, took.toMillis(), interval.toMillis());
+        }
+        return new FlushReport(seq, windows, took, failures + 1);
     }
 }

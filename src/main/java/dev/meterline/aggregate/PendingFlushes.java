@@ -2,6 +2,8 @@ package dev.meterline.aggregate;
 
 import dev.meterline.model.Window;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -18,6 +20,15 @@ public final class PendingFlushes {
         if (!windows.isEmpty()) {
             bySeq.put(seq, windows);
         }
+    }
+
+    /** Registers windows that carry their own flush numbers (the final flush), grouped by number. */
+    void registerAll(List<Window> windows) {
+        Map<Long, List<Window>> bySeqOfWindow = new HashMap<>();
+        for (Window w : windows) {
+            bySeqOfWindow.computeIfAbsent(w.flushSeq(), s -> new ArrayList<>()).add(w);
+        }
+        bySeq.putAll(bySeqOfWindow);
     }
 
     void remove(long seq) {

@@ -34,6 +34,9 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("storage-password", "", "database password"),
             new Setting("storage-password-file", "", "file holding the database password (wins over storage-password)"),
             new Setting("replica-id", "", "this replica's id in stored rows; empty means the host name"),
+            new Setting("storage-timeout", "5s", "how long a PostgreSQL call waits for a connection before the flush fails and is retried"),
+            new Setting("max-pending-windows", "1000000", "closed windows waiting in memory for storage; beyond them the spool, then ingest is paused"),
+            new Setting("spool-max-bytes", "1073741824", "on-disk spool (PostgreSQL only) for windows beyond max-pending-windows while the database is down; 0 turns it off"),
             new Setting("window", "10s", "window resolution (tumbling, aligned to the epoch)"),
             new Setting("lateness", "5s", "how long after its end a window stays open for late points"),
             new Setting("flush-interval", "1s", "how often closed windows are flushed to storage"),
@@ -143,8 +146,13 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         if (replica.isEmpty()) {
             replica = hostName();
         }
+        Duration storageTimeout = r.get("storage-timeout", Durations::parse);
+        if (storageTimeout.compareTo(StoreConfig.MIN_TIMEOUT) < 0 || storageTimeout.compareTo(Duration.ofMinutes(5)) > 0) {
+            throw r.error("storage-timeout", "'" + r.string("storage-timeout") + "' (expected: from 250ms to 5m)");
+        }
         StoreConfig store = new StoreConfig(Path.of(r.string("data-dir")), url, r.string("storage-user"), password,
-                tiers, replica);
+                tiers, replica, storageTimeout, r.intIn("max-pending-windows", 1, Integer.MAX_VALUE),
+                r.longIn("spool-max-bytes", 0, 1L << 40));
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
         return new Config(ingest, validation, aggregation, store, lifecycle);

@@ -34,6 +34,8 @@ public final class HttpIngest {
 
     static final int MAX_ERRORS = 100;
     private static final int CHUNK = 64 * 1024;
+    /** Seconds a client is asked to wait while ingest is paused for storage (a flush retry runs in that time). */
+    static final int PAUSED_RETRY_AFTER_SECONDS = 5;
 
     private final IngestConfig config;
     private final IngestCodec codec;
@@ -67,6 +69,11 @@ public final class HttpIngest {
         }
         if (hub.closed()) {
             return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
+        }
+        if (buffer.paused()) {
+            res.header(HttpHeaderNames.RETRY_AFTER, String.valueOf(PAUSED_RETRY_AFTER_SECONDS));
+            return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "ingest paused: windows waiting for storage are at their bound; retry later");
         }
         HttpReplies replies = new HttpReplies();
         IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies);

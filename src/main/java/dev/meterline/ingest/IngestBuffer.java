@@ -23,6 +23,7 @@ public final class IngestBuffer {
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private long depth;
     private long peak;
+    private boolean paused;
 
     public IngestBuffer(int capacity, Overflow overflow) {
         if (capacity < 1) {
@@ -47,6 +48,24 @@ public final class IngestBuffer {
         return peak;
     }
 
+    /** True while admission is paused (storage backlog full): batches wait, whatever the overflow policy. */
+    public synchronized boolean paused() {
+        return paused;
+    }
+
+    /**
+     * Pauses or resumes admission. While paused, every batch waits (its connection stops reading), under the drop
+     * policy too: a full storage backlog is pushed back, never dropped. Resuming admits the waiters that fit.
+     */
+    public void pause(boolean pause) {
+        synchronized (this) {
+            paused = pause;
+        }
+        if (!pause) {
+            wake();
+        }
+    }
+
     public long capacity() {
         return capacity;
     }
@@ -66,14 +85,16 @@ public final class IngestBuffer {
         if (n == 0) {
             return Mono.just(batch);
         }
+        boolean wasPaused;
         synchronized (this) {
-            if (waiters.isEmpty() && fits(n)) {
+            if (!paused && waiters.isEmpty() && fits(n)) {
                 take(n);
                 batch.markAdmitted();
                 return Mono.just(batch);
             }
+            wasPaused = paused;
         }
-        if (overflow == Overflow.DROP) {
+        if (overflow == Overflow.DROP && !wasPaused) {
             batch.drop(DropReason.OVERLOADED);
             return Mono.empty();
         }
@@ -111,7 +132,7 @@ public final class IngestBuffer {
             Waiter w;
             synchronized (this) {
                 w = waiters.peekFirst();
-                if (w == null || !fits(w.points)) {
+                if (paused || w == null || !fits(w.points)) {
                     return;
                 }
                 waiters.pollFirst();

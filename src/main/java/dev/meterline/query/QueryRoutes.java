@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.meterline.config.Durations;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.store.StoreException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -47,11 +48,17 @@ public final class QueryRoutes {
 
     /** Registers the query routes. */
     public void register(HttpServerRoutes routes) {
-        routes.get("/api/v1/aggregates", this::aggregates)
-                .get("/api/v1/metrics", this::metrics)
-                .get("/api/v1/series", this::series)
+        routes.get("/api/v1/aggregates", (req, res) -> storageAware(res, aggregates(req, res)))
+                .get("/api/v1/metrics", (req, res) -> storageAware(res, metrics(req, res)))
+                .get("/api/v1/series", (req, res) -> storageAware(res, series(req, res)))
                 .get("/api/v1/cardinality", this::cardinality)
                 .get("/api/v1/stats", (req, res) -> json(res, HttpResponseStatus.OK, g -> writeValue(g, stats.get())));
+    }
+
+    /** A query that needs the database answers 503 with the database's message while the database fails. */
+    private static Mono<Void> storageAware(HttpServerResponse res, Mono<Void> answer) {
+        return answer.onErrorResume(StoreException.class, e -> error(res, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                "storage unreachable: " + e.getMessage()));
     }
 
     /** A 400 naming the parameter, the value and what was expected. */

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.meterline.config.StoreConfig;
 
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.SQLException;
 
@@ -13,7 +14,10 @@ import java.sql.SQLException;
  */
 final class PostgresDb implements Db {
 
-    private static final long CONNECT_TIMEOUT_MILLIS = 10_000;
+    /** How long one statement may wait for the server's answer before the connection is given up (seconds). */
+    static final int SOCKET_TIMEOUT_SECONDS = 60;
+    /** Longest database message kept in an error (logs, readiness). */
+    private static final int MAX_MESSAGE = 300;
 
     private final StoreConfig config;
     private final int poolSize;
@@ -45,7 +49,14 @@ final class PostgresDb implements Db {
         }
         hc.setMaximumPoolSize(poolSize);
         hc.setMinimumIdle(1);
-        hc.setConnectionTimeout(CONNECT_TIMEOUT_MILLIS);
+        // While the database is down, a borrow fails after the timeout instead of hanging, so the flush loop
+        // counts the failure, keeps its windows pending and retries; broken connections are validated and replaced.
+        long timeout = config.timeout().toMillis();
+        hc.setConnectionTimeout(timeout);
+        hc.setValidationTimeout(Math.max(250, timeout / 2));
+        hc.addDataSourceProperty("connectTimeout", String.valueOf(Math.max(1, (timeout + 999) / 1000)));
+        hc.addDataSourceProperty("loginTimeout", String.valueOf(Math.max(1, (timeout + 999) / 1000)));
+        hc.addDataSourceProperty("socketTimeout", String.valueOf(SOCKET_TIMEOUT_SECONDS));
         // The driver turns a batch of single-row inserts into multi-row INSERT statements.
         hc.addDataSourceProperty("reWriteBatchedInserts", "true");
         hc.addDataSourceProperty("ApplicationName", "meterline");
@@ -90,8 +101,18 @@ final class PostgresDb implements Db {
                 throw e;
             }
         } catch (SQLException e) {
-            throw new StoreException(what + " failed on " + safeUrl() + ": " + e.getMessage(), e);
+            throw new StoreException(what + " failed on " + safeUrl() + ": " + describe(e), e);
         }
+    }
+
+    /** The message, plus the root cause when the pool only says that no connection came (it hides why). */
+    static String describe(SQLException e) {
+        // A failed batch's own message repeats every statement of the batch: the next exception says why.
+        SQLException why = e instanceof BatchUpdateException && e.getNextException() != null ? e.getNextException() : e;
+        String root = rootMessage(why);
+        String m = why.getMessage();
+        String text = m == null ? root : root.equals(m) || m.contains(root) ? m : m + " (" + root + ")";
+        return text.length() <= MAX_MESSAGE ? text : text.substring(0, MAX_MESSAGE) + "…";
     }
 
     @Override
@@ -99,7 +120,7 @@ final class PostgresDb implements Db {
         try (Connection c = pool().getConnection()) {
             return work.run(c);
         } catch (SQLException e) {
-            throw new StoreException(what + " failed on " + safeUrl() + ": " + e.getMessage(), e);
+            throw new StoreException(what + " failed on " + safeUrl() + ": " + describe(e), e);
         }
     }
 

@@ -171,6 +171,30 @@ final class WindowTable {
         }
     }
 
+    /** Up to {@code limit} rows of every metric, oldest (lowest id) first. */
+    List<Row> selectOldest(Connection c, int limit) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SELECT + " ORDER BY id LIMIT ?")) {
+            ps.setInt(1, limit);
+            return rows(ps);
+        }
+    }
+
+    /** Deletes every row with id up to {@code throughId}; returns how many. */
+    int deleteThrough(Connection c, long throughId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM meterline_window WHERE id <= ?")) {
+            ps.setLong(1, throughId);
+            return ps.executeUpdate();
+        }
+    }
+
+    long countRows(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM meterline_window");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     private static List<Row> rows(PreparedStatement ps) throws SQLException {
         List<Row> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
