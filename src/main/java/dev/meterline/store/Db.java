@@ -6,6 +6,12 @@ import java.sql.SQLException;
 /** How a store lends out JDBC connections: one transaction for writes, a plain read for queries. */
 interface Db {
 
+    /** Connects (or creates the database file) and prepares the connections. */
+    void open();
+
+    /** Releases every connection. */
+    void close();
+
     /** Runs {@code work} in one transaction on a connection that may write; commits, or rolls back and throws. */
     <T> T inTransaction(String what, Work<T> work);
 

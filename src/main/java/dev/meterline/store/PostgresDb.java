@@ -9,7 +9,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 
 /**
- * The connection pool of {@link PostgresStore}. Every call borrows its own pooled connection, so the gateway's
+ * The connection pool of the production store, a PostgreSQL database named by a {@code jdbc:postgresql:} URL. Every call borrows its own pooled connection, so the gateway's
  * threads never share one; PostgreSQL's row locks and MVCC do the rest.
  */
 final class PostgresDb implements Db {
@@ -37,7 +37,8 @@ final class PostgresDb implements Db {
         return q < 0 ? config.url() : config.url().substring(0, q);
     }
 
-    void open() {
+    @Override
+    public void open() {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("meterline-store");
         hc.setJdbcUrl(config.url());
@@ -132,7 +133,8 @@ final class PostgresDb implements Db {
         return p;
     }
 
-    void close() {
+    @Override
+    public void close() {
         HikariDataSource p = pool;
         pool = null;
         if (p != null) {

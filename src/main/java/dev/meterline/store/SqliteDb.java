@@ -12,7 +12,9 @@ import java.sql.Statement;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The SQLite connections of {@link SqliteStore}.
+ * The SQLite connections of the embedded store: one file, {@value #FILE_NAME} in the data directory (or the file of a
+ * {@code jdbc:sqlite:} URL), in WAL mode with {@code synchronous=NORMAL} (a power loss may lose the last commits but
+ * never corrupts the file).
  *
  * <p>Threads: SQLite has one writer at a time and a JDBC connection must not be used by two threads at once, so
  * writes and maintenance share one writer connection under a lock, while queries use a second, read-only
@@ -21,6 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * transaction never fails half way when another process holds the file.
  */
 final class SqliteDb implements Db {
+
+    /** The database file's name inside the data directory. */
+    public static final String FILE_NAME = "meterline.db";
 
     private static final int BUSY_TIMEOUT_MILLIS = 10_000;
 
@@ -40,10 +45,11 @@ final class SqliteDb implements Db {
         if (config.url().startsWith("jdbc:sqlite:")) {
             return config.url();
         }
-        return "jdbc:sqlite:" + config.dataDir().resolve(SqliteStore.FILE_NAME);
+        return "jdbc:sqlite:" + config.dataDir().resolve(FILE_NAME);
     }
 
-    void open() {
+    @Override
+    public void open() {
         if (!config.url().startsWith("jdbc:sqlite:")) {
             Path dir = config.dataDir();
             try {
@@ -136,7 +142,8 @@ final class SqliteDb implements Db {
         }
     }
 
-    void close() {
+    @Override
+    public void close() {
         writeLock.lock();
         readLock.lock();
         try {

@@ -30,8 +30,8 @@ public final class Stores {
      */
     public static Store open(StoreConfig config, Clock clock) {
         Store store = config.url().startsWith("jdbc:postgresql:")
-                ? new PostgresStore(config, POOL_SIZE, clock, ROLLUP_DELAY)
-                : new SqliteStore(config, clock, ROLLUP_DELAY);
+                ? new JdbcStore(new PostgresDb(config, POOL_SIZE), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
+                : new JdbcStore(new SqliteDb(config), Dialect.SQLITE, config, clock, ROLLUP_DELAY);
         try {
             store.open();
             return store;

@@ -16,6 +16,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,7 +68,7 @@ final class PostgresStoreTest extends StoreContract {
 
     @Test
     void opensAPostgresStoreForAPostgresUrl() {
-        assertInstanceOf(PostgresStore.class, open("r1"));
+        assertEquals(Dialect.POSTGRES, assertInstanceOf(JdbcStore.class, open("r1")).dialect());
     }
 
     @Test

@@ -42,14 +42,14 @@ final class SqliteStoreTest extends StoreContract {
     }
 
     private String url() {
-        return "jdbc:sqlite:" + dataDir().resolve(SqliteStore.FILE_NAME);
+        return "jdbc:sqlite:" + dataDir().resolve(SqliteDb.FILE_NAME);
     }
 
     @Test
     void createsTheDataDirectoryAndAWalDatabase() throws Exception {
         open("r1");
 
-        assertTrue(Files.isRegularFile(dataDir().resolve(SqliteStore.FILE_NAME)));
+        assertTrue(Files.isRegularFile(dataDir().resolve(SqliteDb.FILE_NAME)));
         try (Connection c = DriverManager.getConnection(url());
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {

@@ -12,27 +12,29 @@ import java.util.Map;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The embedded store: one SQLite file, {@value #FILE_NAME} in the data directory (or the file of a
- * {@code jdbc:sqlite:} URL), in WAL mode with {@code synchronous=NORMAL}: a power loss may lose the last commits but
- * never corrupts the file.
+ * A {@link Store} on a JDBC database: the embedded SQLite file or a PostgreSQL server, which differ only in how they
+ * lend connections ({@link Db}) and in their SQL ({@link Dialect}); every operation is the same {@link StoreOps}.
  */
-public final class SqliteStore implements Store {
+final class JdbcStore implements Store {
 
-    /** The database file's name inside the data directory. */
-    public static final String FILE_NAME = "meterline.db";
-
-    private final SqliteDb db;
+    private final Db db;
+    private final Dialect dialect;
     private final StoreOps ops;
 
     /**
-     * A store for {@code config}; {@code clock} decides which tier a read uses, and a coarse window is rolled up
-     * {@code rollupDelay} after it ends.
+     * A store over {@code db} speaking {@code dialect}; {@code clock} decides which tier a read uses, and a coarse
+     * window is rolled up {@code rollupDelay} after it ends.
      */
-    public SqliteStore(StoreConfig config, Clock clock, Duration rollupDelay) {
-        requireNonNull(config, "config");
-        this.db = new SqliteDb(config);
-        this.ops = new StoreOps(db, Dialect.SQLITE, config, requireNonNull(clock, "clock"),
+    JdbcStore(Db db, Dialect dialect, StoreConfig config, Clock clock, Duration rollupDelay) {
+        this.db = requireNonNull(db, "db");
+        this.dialect = requireNonNull(dialect, "dialect");
+        this.ops = new StoreOps(db, dialect, requireNonNull(config, "config"), requireNonNull(clock, "clock"),
                 requireNonNull(rollupDelay, "rollupDelay").toMillis());
+    }
+
+    /** The SQL dialect of the database behind this store. */
+    Dialect dialect() {
+        return dialect;
     }
 
     @Override
