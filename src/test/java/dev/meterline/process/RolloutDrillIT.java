@@ -95,8 +95,14 @@ class RolloutDrillIT {
                     + slowestPoll + " ms)");
             assertTrue(flippedAt - sigtermAt <= 1_000, "readiness flipped " + (flippedAt - sigtermAt) + " ms after SIGTERM");
 
-            // The listener is closed: a new client is refused (or told the server is shutting down).
-            assertNewConnectionRefused(server.tcpPort(), sigtermAt + 2_000);
+            // Once the listener is closed (logged a few ms after the flip; a client that connects in between is an
+            // ordinary drained connection), a new client is refused or told the server is shutting down.
+            long logged = System.currentTimeMillis() + 5_000;
+            while (server.line("stop accepting done") == null && System.currentTimeMillis() < logged) {
+                Thread.sleep(5);
+            }
+            assertNotNull(server.line("stop accepting done"), "the listener was closed");
+            assertNewConnectionRefused(server.tcpPort(), System.currentTimeMillis() + 2_000);
 
             int exit = server.waitFor(Duration.ofMillis(GRACE_PERIOD_MS));
             exitedAt = System.currentTimeMillis();
@@ -115,12 +121,12 @@ class RolloutDrillIT {
                 // …and the server closed the connection at the drain deadline, not before.
                 assertTrue(s.closedAt - sigtermAt >= DRAIN_DEADLINE_MS - 200,
                         s.name + ": closed " + (s.closedAt - sigtermAt) + " ms after SIGTERM");
-                assertTrue(s.closedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 1_000,
+                assertTrue(s.closedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 5_000,
                         s.name + ": closed " + (s.closedAt - sigtermAt) + " ms after SIGTERM");
                 assertTrue(s.acked > ackedBeforeSigterm[c], s.name + " got acknowledgements while draining");
                 assertEquals(null, s.errorReply, s.name + " got an error line");
             }
-            assertTrue(exitedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 3_000,
+            assertTrue(exitedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 10_000,
                     "exited " + (exitedAt - sigtermAt) + " ms after SIGTERM, shutdown timeout " + SHUTDOWN_TIMEOUT_MS);
 
             String finalStats = server.line("final stats");
