@@ -139,6 +139,10 @@ class RolloutDrillIT {
             assertEquals(0, ServerProcess.stat(finalStats, "openWindows"), finalStats);
             assertEquals(0, ServerProcess.stat(finalStats, "flushFailures"), finalStats);
             assertTrue(server.line("graceful stop incomplete") == null, "the stop completed within its budget");
+            long acked = clients.stream().mapToLong(c -> c.acked).sum();
+            long lastClose = clients.stream().mapToLong(c -> c.closedAt).max().orElseThrow();
+            System.out.println("drill: " + acceptedByServer + " points accepted, " + acked + " acknowledged; connections"
+                    + " cut " + (lastClose - sigtermAt) + " ms and exit " + (exitedAt - sigtermAt) + " ms after SIGTERM");
         }
 
         try (ServerProcess restarted = ServerProcess.start("restarted", dir, "--stats-interval=0s")) {
