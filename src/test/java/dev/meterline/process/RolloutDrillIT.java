@@ -59,7 +59,7 @@ class RolloutDrillIT {
             // Let them stream for a while (some flush ticks), until each has had acknowledgements.
             Thread.sleep(2_000);
             long warm = System.nanoTime() + 20_000_000_000L;
-            while (clients.stream().anyMatch(s -> s.acked < 5_000) && System.nanoTime() < warm) {
+            while (clients.stream().anyMatch(s -> s.acked < 2_000) && System.nanoTime() < warm) {
                 Thread.sleep(20);
             }
             long[] ackedBeforeSigterm = new long[CLIENTS];
@@ -68,12 +68,22 @@ class RolloutDrillIT {
                 assertTrue(ackedBeforeSigterm[c] > 0, "client " + c + " streamed before the SIGTERM");
             }
 
+            // Ready before the SIGTERM; these polls also warm up the HTTP path (client and server), so the timing
+            // below measures the flip, not a first request.
+            for (int k = 0; k < 20; k++) {
+                HttpResponse<String> r = server.get("/readyz");
+                assertEquals(200, r.statusCode(), r.body());
+                Thread.sleep(5);
+            }
             sigtermAt = System.currentTimeMillis();
             server.terminate();
             flippedAt = -1;
             long pollUntil = sigtermAt + 2_000;
+            long slowestPoll = 0;
             while (System.currentTimeMillis() < pollUntil) {
+                long sent = System.currentTimeMillis();
                 HttpResponse<String> r = server.get("/readyz");
+                slowestPoll = Math.max(slowestPoll, System.currentTimeMillis() - sent);
                 if (r.statusCode() == 503) {
                     flippedAt = System.currentTimeMillis();
                     break;
@@ -81,10 +91,18 @@ class RolloutDrillIT {
                 Thread.sleep(5);
             }
             assertTrue(flippedAt > 0, "/readyz never answered 503 after the SIGTERM");
+            System.out.println("drill: readiness flipped " + (flippedAt - sigtermAt) + " ms after SIGTERM (slowest poll "
+                    + slowestPoll + " ms)");
             assertTrue(flippedAt - sigtermAt <= 1_000, "readiness flipped " + (flippedAt - sigtermAt) + " ms after SIGTERM");
 
-            // The listener is closed: a new client is refused (or told the server is shutting down).
-            assertNewConnectionRefused(server.tcpPort(), sigtermAt + 2_000);
+            // Once the listener is closed (logged a few ms after the flip; a client that connects in between is an
+            // ordinary drained connection), a new client is refused or told the server is shutting down.
+            long logged = System.currentTimeMillis() + 5_000;
+            while (server.line("stop accepting done") == null && System.currentTimeMillis() < logged) {
+                Thread.sleep(5);
+            }
+            assertNotNull(server.line("stop accepting done"), "the listener was closed");
+            assertNewConnectionRefused(server.tcpPort(), System.currentTimeMillis() + 2_000);
 
             int exit = server.waitFor(Duration.ofMillis(GRACE_PERIOD_MS));
             exitedAt = System.currentTimeMillis();
@@ -103,12 +121,12 @@ class RolloutDrillIT {
                 // …and the server closed the connection at the drain deadline, not before.
                 assertTrue(s.closedAt - sigtermAt >= DRAIN_DEADLINE_MS - 200,
                         s.name + ": closed " + (s.closedAt - sigtermAt) + " ms after SIGTERM");
-                assertTrue(s.closedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 1_000,
+                assertTrue(s.closedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 5_000,
                         s.name + ": closed " + (s.closedAt - sigtermAt) + " ms after SIGTERM");
                 assertTrue(s.acked > ackedBeforeSigterm[c], s.name + " got acknowledgements while draining");
                 assertEquals(null, s.errorReply, s.name + " got an error line");
             }
-            assertTrue(exitedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 3_000,
+            assertTrue(exitedAt - sigtermAt < SHUTDOWN_TIMEOUT_MS + 10_000,
                     "exited " + (exitedAt - sigtermAt) + " ms after SIGTERM, shutdown timeout " + SHUTDOWN_TIMEOUT_MS);
 
             String finalStats = server.line("final stats");
@@ -121,6 +139,10 @@ class RolloutDrillIT {
             assertEquals(0, ServerProcess.stat(finalStats, "openWindows"), finalStats);
             assertEquals(0, ServerProcess.stat(finalStats, "flushFailures"), finalStats);
             assertTrue(server.line("graceful stop incomplete") == null, "the stop completed within its budget");
+            long acked = clients.stream().mapToLong(c -> c.acked).sum();
+            long lastClose = clients.stream().mapToLong(c -> c.closedAt).max().orElseThrow();
+            System.out.println("drill: " + acceptedByServer + " points accepted, " + acked + " acknowledged; connections"
+                    + " cut " + (lastClose - sigtermAt) + " ms and exit " + (exitedAt - sigtermAt) + " ms after SIGTERM");
         }
 
         try (ServerProcess restarted = ServerProcess.start("restarted", dir, "--stats-interval=0s")) {
@@ -164,7 +186,7 @@ class RolloutDrillIT {
      * reads the acknowledgements. Both stop quietly when the server closes the connection.
      */
     private static final class Streamer extends Thread {
-        private static final int CHUNK = 200;
+        private static final int CHUNK = 100;
 
         final String name;
         private final int port;
@@ -193,9 +215,14 @@ class RolloutDrillIT {
                             out.write(chunk);
                             out.write(("{\"sync\":\"" + n + "\"}\n").getBytes(StandardCharsets.UTF_8));
                             out.flush();
+                            // A steady stream (up to ~20 000 points/s per client), not a CPU hog: the drill is
+                            // about timing, and the machine has 2 cores for the server and the clients together.
+                            Thread.sleep(5);
                         }
                     } catch (IOException closed) {
                         // the server closed the connection
+                    } catch (InterruptedException stop) {
+                        Thread.currentThread().interrupt();
                     }
                 }, "writer-" + name);
                 writer.setDaemon(true);

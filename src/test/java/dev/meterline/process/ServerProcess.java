@@ -154,6 +154,12 @@ final class ServerProcess implements AutoCloseable {
                 .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                        .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     JsonNode getJson(String pathAndQuery) throws IOException, InterruptedException {
         HttpResponse<String> res = get(pathAndQuery);
         if (res.statusCode() != 200) {

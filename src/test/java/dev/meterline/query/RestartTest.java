@@ -101,12 +101,14 @@ class RestartTest {
                     + points("restart.m", "b", "eu", old + 7, 240, 500, 10)
                     + points("restart.m", "c", "us", old + 3, 120, 1000, 100), 600);
             waitUntilFlushed(first, 1);
-            // …then, between flushes, late points into stored windows, and points into open windows.
-            // (and a new series in old windows: due, but in memory until the next tick)
+            // …then, between flushes, late points into stored windows, a new series in old windows (due, but in
+            // memory until the next tick), and points into open windows; and at once the answers.
+            awayFromADueMoment();
+            long t = System.currentTimeMillis();
             send(first, points("restart.m", "a", "eu", old + 250, 20, 1000, 5)
                     + points("restart.m", "f", "us", old + 30_000, 5, 1000, 2)
-                    + points("restart.m", "d", "us", now - 2_000, 10, 100, 7)
-                    + points("restart.other", "a", "eu", now - 1_000, 5, 10, 3), 40);
+                    + points("restart.m", "d", "us", t - 2_000, 10, 100, 7)
+                    + points("restart.other", "a", "eu", t - 1_000, 5, 10, 3), 40);
             before = answers(first);
             JsonNode stats = JSON.readTree(first.get("/api/v1/stats").body());
             assertTrue(stats.get("openWindows").asLong() > 0, "some windows are still in memory: " + stats);
@@ -118,9 +120,11 @@ class RestartTest {
             afterFirstRestart = answers(second);
             assertEquals(before, afterFirstRestart);
             // More points into the same windows, stored and open, and a new series.
+            awayFromADueMoment();
+            long t2 = System.currentTimeMillis();
             send(second, points("restart.m", "b", "eu", old + 11, 30, 2000, 20)
-                    + points("restart.m", "d", "us", now - 1_500, 10, 100, 8)
-                    + points("restart.m", "e", "us", System.currentTimeMillis(), 3, 1, 9), 43);
+                    + points("restart.m", "d", "us", t2 - 1_500, 10, 100, 8)
+                    + points("restart.m", "e", "us", t2, 3, 1, 9), 43);
             before = answers(second);
             assertFalse(before.equals(afterFirstRestart), "the new points show");
         }
@@ -130,6 +134,19 @@ class RestartTest {
         AggregateResults all = AggregateResults.parse(before.get(queries().get(0)).toString());
         assertEquals(Map.of("host=a,region=eu", 260L, "host=b,region=eu", 270L, "host=c,region=us", 120L,
                 "host=d,region=us", 20L, "host=e,region=us", 3L, "host=f,region=us", 5L), all.countBySeries());
+    }
+
+    /**
+     * Waits, if needed, until no window can become due (its end plus the 5 s lateness, a time ≡ 5 s modulo the 10 s
+     * window) within the next 4 s, the time to send, answer, restart and answer again: a window that became due
+     * meanwhile would answer {@code complete:false} before and {@code complete:true} after, a difference of timing,
+     * not of data.
+     */
+    private static void awayFromADueMoment() throws InterruptedException {
+        long phase = System.currentTimeMillis() % 10_000;
+        if (phase >= 1_000 && phase < 5_300) {
+            Thread.sleep(5_300 - phase);
+        }
     }
 
     /** Windows that were open at the stop are flushed early: they answer complete:false. */
