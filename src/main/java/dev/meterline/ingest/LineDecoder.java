@@ -104,7 +104,8 @@ final class LineDecoder {
         int rest = end - start;
         if (discarding) {
             carry = 0;
-        } else if (rest > maxLineBytes) {
+        } else if (rest > maxLineBytes + 1) {
+            // (+1: a trailing \r is not part of the line, and its \n may come in the next read.)
             // The line is already too long and its end is not here yet: answer now, skip to the next newline.
             line++;
             out.reject(tooLong(line));
