@@ -48,6 +48,9 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("max-tags", "32", "most tags on one point"),
             new Setting("max-connections", "10000", "most open TCP ingest connections"),
             new Setting("idle-timeout", "5m", "a TCP connection that sends nothing for this long is closed"),
+            new Setting("max-connections-per-client", "1000", "most open TCP ingest connections from one client address"),
+            new Setting("line-timeout", "30s", "a TCP line not completed this long after its first byte closes the connection"),
+            new Setting("write-timeout", "30s", "a TCP client that leaves its replies unread this long (send buffer full) is closed"),
             new Setting("max-future-skew", "10m", "how far ahead of the server clock a timestamp may be"),
             new Setting("reply-queue", "1024", "error and sync replies queued per connection before replies are dropped"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
@@ -113,7 +116,10 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                     case "drop" -> Overflow.DROP;
                     default -> throw new IllegalArgumentException("'" + v + "' (expected: block or drop)");
                 }),
-                r.intIn("reply-queue", 1, 1 << 20));
+                r.intIn("reply-queue", 1, 1 << 20),
+                r.intIn("max-connections-per-client", 1, 1_000_000),
+                r.positiveDuration("line-timeout"),
+                r.positiveDuration("write-timeout"));
         Duration maxAge = tiers.get(tiers.size() - 1).retention();
         ValidationConfig validation = new ValidationConfig(
                 r.intIn("max-tags", 0, 1024),

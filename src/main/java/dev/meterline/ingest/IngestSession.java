@@ -100,6 +100,11 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         return decoder.lines();
     }
 
+    /** True while a line has started but not ended. */
+    boolean midLine() {
+        return decoder.midLine();
+    }
+
     @Override
     public void point(Point point) {
         received++;

@@ -60,6 +60,11 @@ final class LineDecoder {
         return line;
     }
 
+    /** True while a line has started but its newline has not come yet. */
+    boolean midLine() {
+        return carry > 0 || discarding;
+    }
+
     /** Decodes every complete line in {@code buf}; {@code now} stamps points that carry no timestamp. */
     void decode(ByteBuf buf, long now) {
         receivedAt = now;
