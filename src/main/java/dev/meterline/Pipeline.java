@@ -43,6 +43,7 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRoutes;
 
@@ -106,7 +107,7 @@ public final class Pipeline {
         this.storeScheduler = Schedulers.newBoundedElastic(2, 10_000, "meterline-store");
         this.timer = Schedulers.newSingle("meterline-timer");
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
-        this.budget = new SeriesBudget(config.aggregation().maxSeries());
+        this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
         this.aggregation = new Aggregation(config.aggregation(), budget, shardScheduler, metrics, clock);
         metrics.level("bufferDepth", "meterline.buffer.points", "points in the ingest buffer", buffer::depth);
         metrics.level("bufferPeak", "meterline.buffer.points.peak", "highest ingest buffer depth", buffer::peak);
@@ -198,6 +199,11 @@ public final class Pipeline {
         return flusher.write(0, windows, System.nanoTime()).then();
     }
 
+    /** Longest HTTP request line (method, URI, version), in bytes; longer is refused with 414. */
+    static final int HTTP_MAX_INITIAL_LINE = 8192;
+    /** Largest HTTP header block, in bytes; larger is refused with 431. */
+    static final int HTTP_MAX_HEADERS = 16384;
+
     private Mono<Void> bindPorts() {
         IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
         tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
@@ -209,8 +215,12 @@ public final class Pipeline {
         Mono<? extends DisposableServer> httpBind = HttpServer.create()
                 .host(config.ingest().bind())
                 .port(config.ingest().httpPort())
-                .httpRequestDecoder(spec -> spec.maxInitialLineLength(8192).maxHeaderSize(16384))
+                .protocol(HttpProtocol.HTTP11)
+                .httpRequestDecoder(spec -> spec.maxInitialLineLength(HTTP_MAX_INITIAL_LINE)
+                        .maxHeaderSize(HTTP_MAX_HEADERS))
                 .idleTimeout(config.ingest().idleTimeout())
+                .readTimeout(config.ingest().requestTimeout())
+                .requestTimeout(config.ingest().requestTimeout())
                 .route(routes -> routes(routes, httpIngest, queries))
                 .bind()
                 .doOnNext(s -> httpServer = s);

@@ -40,6 +40,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("buffer-size", "65536", "ingest buffer, in points decoded but not yet aggregated"),
             new Setting("overflow", "block", "when the buffer is full: block (stop reading) or drop (count, tell client)"),
             new Setting("max-series", "1000000", "active series budget; a point that would create one more is rejected"),
+            new Setting("max-series-per-metric", "100000", "active series budget of one metric, within max-series"),
             new Setting("shutdown-timeout", "25s", "graceful shutdown budget after SIGTERM"),
             new Setting("retention", "10s:24h,1m:30d,1h:1y", "storage tiers, resolution:retention, finest first"),
             new Setting("stats-interval", "60s", "how often the stats line is logged; 0s turns it off"),
@@ -51,6 +52,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("max-connections-per-client", "1000", "most open TCP ingest connections from one client address"),
             new Setting("line-timeout", "30s", "a TCP line not completed this long after its first byte closes the connection"),
             new Setting("write-timeout", "30s", "a TCP client that leaves its replies unread this long (send buffer full) is closed"),
+            new Setting("request-timeout", "30s", "an HTTP request (headers and body) not received within this long is refused"),
             new Setting("max-future-skew", "10m", "how far ahead of the server clock a timestamp may be"),
             new Setting("reply-queue", "1024", "error and sync replies queued per connection before replies are dropped"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
@@ -119,7 +121,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.intIn("reply-queue", 1, 1 << 20),
                 r.intIn("max-connections-per-client", 1, 1_000_000),
                 r.positiveDuration("line-timeout"),
-                r.positiveDuration("write-timeout"));
+                r.positiveDuration("write-timeout"),
+                r.positiveDuration("request-timeout"));
         Duration maxAge = tiers.get(tiers.size() - 1).retention();
         ValidationConfig validation = new ValidationConfig(
                 r.intIn("max-tags", 0, 1024),
@@ -131,7 +134,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         AggregationConfig aggregation = new AggregationConfig(window, lateness,
                 r.positiveDuration("flush-interval"),
                 r.intIn("max-series", 1, Integer.MAX_VALUE),
-                r.intIn("shards", 1, 1024));
+                r.intIn("shards", 1, 1024),
+                r.intIn("max-series-per-metric", 1, Integer.MAX_VALUE));
         String password = r.string("storage-password");
         String passwordFile = r.string("storage-password-file");
         if (!passwordFile.isEmpty()) {

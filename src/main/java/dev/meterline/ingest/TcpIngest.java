@@ -132,6 +132,11 @@ public final class TcpIngest {
                 .takeWhile(o -> o != WritableGate.END_OF_INPUT)
                 .cast(ByteBuf.class)
                 .takeUntilOther(hub.cutSignal())
+                .onErrorResume(e -> {
+                    // A reset or a read failure ends this client's input like a close; never the pipeline.
+                    log.debug("connection {} failed: {}", channel.remoteAddress(), e.toString());
+                    return Flux.empty();
+                })
                 .concatMap(buf -> {
                     int before = session.lines();
                     List<Batch> decoded = session.decode(buf);

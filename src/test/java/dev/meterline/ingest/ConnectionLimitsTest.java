@@ -213,6 +213,24 @@ class ConnectionLimitsTest {
         }
     }
 
+    @Test
+    void connectionsResetByTheirClientsEndOnlyThemselves() throws Exception {
+        try (TestServer server = TestServer.start(dir, Map.of())) {
+            for (int i = 0; i < 20; i++) {
+                Socket s = new Socket("127.0.0.1", server.tcpPort());
+                s.getOutputStream().write((GOOD_LINE.repeat(50) + "{\"metric\":\"half").getBytes(StandardCharsets.UTF_8));
+                s.setSoLinger(true, 0);
+                s.close(); // RST instead of FIN
+            }
+            assertGoodClientWorks(server);
+            JsonNode stats = awaitStats(server, s -> s.path("connections").asLong() == 0);
+            assertEquals(0, stats.path("connections").asLong());
+            assertEquals("ready", stats.path("state").asText());
+            assertEquals(stats.path("received").asLong(), stats.path("accepted").asLong()
+                    + stats.path("rejected").asLong() + stats.path("dropped").asLong());
+        }
+    }
+
     private static String readToEnd(InputStream in) {
         StringBuilder sb = new StringBuilder();
         try {
