@@ -8,7 +8,9 @@ import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
 import dev.meterline.ingest.IngestCodec;
 import dev.meterline.ingest.IngestHub;
+import dev.meterline.ingest.Authenticator;
 import dev.meterline.ingest.TcpIngest;
+import dev.meterline.telemetry.Transport;
 import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
 import dev.meterline.model.Batch;
@@ -206,7 +208,8 @@ public final class Pipeline {
 
     private Mono<Void> bindPorts() {
         IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
-        tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
+        Authenticator auth = new Authenticator(config.auth());
+        tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth);
         HttpIngest httpIngest = new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
         QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, gateway, budget,
                 config.store().replicaId(), config.aggregation().window().toMillis(),
@@ -221,14 +224,25 @@ public final class Pipeline {
                 .idleTimeout(config.ingest().idleTimeout())
                 .readTimeout(config.ingest().requestTimeout())
                 .requestTimeout(config.ingest().requestTimeout())
-                .route(routes -> routes(routes, httpIngest, queries))
+                .route(routes -> routes(routes, httpIngest, queries, auth))
                 .bind()
                 .doOnNext(s -> httpServer = s);
         return Mono.when(tcpBind, httpBind);
     }
 
     /** Every HTTP route; the tests build the same routes through a started pipeline. */
-    private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries) {
+    private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries, Authenticator auth) {
+        if (auth.enabled()) {
+            // First route: every request to a closed path without a valid bearer token ends here.
+            routes.route(req -> !config.auth().openPaths().contains("/" + req.path())
+                            && !auth.accepts(Authenticator.bearer(req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION))),
+                    (req, res) -> {
+                        metrics.authFailed(Transport.HTTP);
+                        res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+                        return rawJson(res, HttpResponseStatus.UNAUTHORIZED,
+                                "{\"error\":\"missing or invalid bearer token\"}");
+                    });
+        }
         routes.get("/healthz", (req, res) -> rawJson(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
                 .get("/readyz", (req, res) -> {
                     HttpResponseStatus status = readiness.ready() ? HttpResponseStatus.OK

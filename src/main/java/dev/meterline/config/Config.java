@@ -9,9 +9,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -19,7 +21,13 @@ import java.util.function.Function;
  * ({@code METERLINE_*}) and a flag ({@code --name=value}); flags win over the environment.
  */
 public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
-                     StoreConfig store, LifecycleConfig lifecycle) {
+                     StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth) {
+
+    /** Without authentication. */
+    public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
+                  StoreConfig store, LifecycleConfig lifecycle) {
+        this(ingest, validation, aggregation, store, lifecycle, new AuthConfig(List.of(), Set.of()));
+    }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
@@ -55,6 +63,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("request-timeout", "30s", "an HTTP request (headers and body) not received within this long is refused"),
             new Setting("max-future-skew", "10m", "how far ahead of the server clock a timestamp may be"),
             new Setting("reply-queue", "1024", "error and sync replies queued per connection before replies are dropped"),
+            new Setting("auth-tokens-file", "", "file of accepted client tokens, one per line; empty turns authentication off"),
+            new Setting("auth-open-paths", "/healthz,/readyz,/metrics", "HTTP paths served without a token when authentication is on"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"));
@@ -157,7 +167,51 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 tiers, replica);
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
-        return new Config(ingest, validation, aggregation, store, lifecycle);
+        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r));
+    }
+
+    /** Reads the token file (blank lines and {@code #} comments skipped) into digests; the tokens are not kept. */
+    private static AuthConfig auth(Reader r) {
+        Set<String> open = new LinkedHashSet<>();
+        for (String p : r.string("auth-open-paths").split(",")) {
+            if (!p.isBlank()) {
+                if (!p.strip().startsWith("/")) {
+                    throw r.error("auth-open-paths", "'" + p.strip() + "' (expected: paths starting with /)");
+                }
+                open.add(p.strip());
+            }
+        }
+        String file = r.string("auth-tokens-file");
+        if (file.isEmpty()) {
+            return new AuthConfig(List.of(), Set.copyOf(open));
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of(file), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw r.error("auth-tokens-file", "cannot read '" + file + "': " + e.getClass().getSimpleName());
+        }
+        List<byte[]> digests = new ArrayList<>();
+        for (String line : lines) {
+            String token = line.strip();
+            if (token.isEmpty() || token.startsWith("#")) {
+                continue;
+            }
+            if (token.length() < 16) {
+                throw r.error("auth-tokens-file", "'" + file + "' holds a token of " + token.length()
+                        + " characters (expected: at least 16)");
+            }
+            try {
+                digests.add(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(token.getBytes(StandardCharsets.UTF_8)));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        if (digests.isEmpty()) {
+            throw r.error("auth-tokens-file", "'" + file + "' holds no token (expected: one token per line)");
+        }
+        return new AuthConfig(List.copyOf(digests), Set.copyOf(open));
     }
 
     /** Parses {@code k=v,k2=v2} into alternating key, value. */

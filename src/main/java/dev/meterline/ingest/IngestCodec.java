@@ -1,11 +1,15 @@
 package dev.meterline.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.model.Reject;
+
+import java.io.IOException;
 
 /**
  * The wire format at the edge: a hardened Jackson factory for decoding lines, and the JSON reply lines
@@ -48,6 +52,20 @@ public final class IngestCodec {
                 .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
                 .disable(JsonFactory.Feature.FAIL_ON_SYMBOL_HASH_OVERFLOW)
                 .build();
+    }
+
+    /** The token of an {@code {"auth":"…"}} line (the object's only field), or null when the line is not one. */
+    String authToken(byte[] line, int len) {
+        try (JsonParser p = json.createParser(line, 0, len)) {
+            if (p.nextToken() != JsonToken.START_OBJECT || !"auth".equals(p.nextFieldName())
+                    || p.nextToken() != JsonToken.VALUE_STRING) {
+                return null;
+            }
+            String token = p.getText();
+            return p.nextToken() == JsonToken.END_OBJECT && p.nextToken() == null ? token : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     LineDecoder decoder(LineDecoder.Output out) {

@@ -8,6 +8,7 @@ import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.config.Durations;
 import dev.meterline.telemetry.ConnectionClose;
 import dev.meterline.telemetry.ConnectionRefusal;
+import dev.meterline.telemetry.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -56,18 +57,20 @@ public final class TcpIngest {
     private final IngestHub hub;
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
+    private final Authenticator auth;
     private final AtomicInteger connections = new AtomicInteger();
     /** Open connections per client address; guarded by itself, with {@link #connections}, so both limits are exact. */
     private final Map<InetAddress, Integer> perClient = new HashMap<>();
 
     public TcpIngest(IngestConfig config, IngestCodec codec, IngestBuffer buffer, IngestHub hub,
-                     PipelineMetrics metrics, LongSupplier clock) {
+                     PipelineMetrics metrics, LongSupplier clock, Authenticator auth) {
         this.config = config;
         this.codec = codec;
         this.buffer = buffer;
         this.hub = hub;
         this.metrics = metrics;
         this.clock = clock;
+        this.auth = auth;
         metrics.level("connections", "meterline.connections.active", "open TCP ingest connections",
                 connections::get);
     }
@@ -105,6 +108,7 @@ public final class TcpIngest {
         LineDeadline deadline = new LineDeadline(config.lineTimeout().toMillis());
         AtomicBoolean cutOnce = new AtomicBoolean();
         WritableGate gate = new WritableGate(channel);
+        AuthLine authLine = auth.enabled() ? new AuthLine(codec, auth) : null;
         conn[0].addHandlerLast("meterline.writable", gate);
         conn[0].onReadIdle(config.idleTimeout().toMillis(), () -> {
             if (waiting.get() == 0 && cutOnce.compareAndSet(false, true)) {
@@ -138,6 +142,19 @@ public final class TcpIngest {
                     return Flux.empty();
                 })
                 .concatMap(buf -> {
+                    if (authLine != null && authLine.state() != AuthLine.State.ACCEPTED) {
+                        AuthLine.State state = authLine.offer(buf);
+                        if (state == AuthLine.State.REFUSED) {
+                            if (!cutOnce.get()) {
+                                metrics.authFailed(Transport.TCP);
+                            }
+                            cut(channel, cutOnce, ConnectionClose.AUTH_FAILED,
+                                    "authentication failed: the first line must be {\"auth\":\"<token>\"}", 0);
+                        }
+                        if (state != AuthLine.State.ACCEPTED || !buf.isReadable()) {
+                            return Flux.<Batch>empty();
+                        }
+                    }
                     int before = session.lines();
                     List<Batch> decoded = session.decode(buf);
                     deadline.afterRead(session.lines() > before, session.midLine(), clock.getAsLong());

@@ -8,6 +8,8 @@ public enum ConnectionClose {
     IDLE,
     /** A line was started but not completed within {@code line-timeout} (a slow or stalled sender). */
     LINE_TIMEOUT,
+    /** The first line was not {@code {"auth":"…"}} with a valid token while authentication is on. */
+    AUTH_FAILED,
     /** The client did not read its replies for {@code write-timeout} while its send buffer was full. */
     WRITE_TIMEOUT;
 

@@ -31,6 +31,7 @@ public final class PipelineMetrics {
     private final Counter repliesDropped;
     private final Map<ConnectionRefusal, Counter> connectionsRefused = new EnumMap<>(ConnectionRefusal.class);
     private final Map<ConnectionClose, Counter> connectionsClosed = new EnumMap<>(ConnectionClose.class);
+    private final Map<Transport, Counter> authFailures = new EnumMap<>(Transport.class);
     private final Counter internalErrors;
     private final Timer flushDuration;
     private final Map<String, Supplier<Number>> levels = new LinkedHashMap<>();
@@ -55,6 +56,11 @@ public final class PipelineMetrics {
         for (ConnectionRefusal r : ConnectionRefusal.values()) {
             connectionsRefused.put(r, Counter.builder("meterline.connections.refused")
                     .description("TCP connections refused at once, by reason").tag("reason", r.tag()).register(registry));
+        }
+        for (Transport t : Transport.values()) {
+            authFailures.put(t, Counter.builder("meterline.auth.failures")
+                    .description("requests or connections refused for a missing or wrong token").tag("transport", t.tag())
+                    .register(registry));
         }
         for (ConnectionClose r : ConnectionClose.values()) {
             connectionsClosed.put(r, Counter.builder("meterline.connections.closed")
@@ -122,6 +128,10 @@ public final class PipelineMetrics {
         connectionsRefused.get(reason).increment();
     }
 
+    public void authFailed(Transport transport) {
+        authFailures.get(transport).increment();
+    }
+
     public void connectionClosed(ConnectionClose reason) {
         connectionsClosed.get(reason).increment();
     }
@@ -184,6 +194,7 @@ public final class PipelineMetrics {
         s.put("repliesDropped", (long) repliesDropped.count());
         s.put("connectionsRefused", sum(connectionsRefused, ConnectionRefusal::tag, s, "connectionsRefusedByReason"));
         s.put("connectionsClosed", sum(connectionsClosed, ConnectionClose::tag, s, "connectionsClosedByReason"));
+        s.put("authFailures", sum(authFailures, Transport::tag, s, "authFailuresByTransport"));
         s.put("errors", (long) internalErrors.count());
         for (Map.Entry<String, Supplier<Number>> e : levels.entrySet()) {
             s.put(e.getKey(), e.getValue().get().longValue());
