@@ -10,6 +10,8 @@ import dev.meterline.ingest.IngestCodec;
 import dev.meterline.ingest.IngestHub;
 import dev.meterline.ingest.Authenticator;
 import dev.meterline.ingest.TcpIngest;
+import dev.meterline.ingest.Tls;
+import io.netty.handler.ssl.SslContext;
 import dev.meterline.telemetry.Transport;
 import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
@@ -209,13 +211,19 @@ public final class Pipeline {
     private Mono<Void> bindPorts() {
         IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
         Authenticator auth = new Authenticator(config.auth());
-        tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth);
+        SslContext tls = Tls.serverContext(config.tls());
+        Duration handshake = config.tls().handshakeTimeout();
+        tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth, tls, handshake);
         HttpIngest httpIngest = new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
         QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, gateway, budget,
                 config.store().replicaId(), config.aggregation().window().toMillis(),
                 config.aggregation().lateness().toMillis(), clock), this::stats);
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
-        Mono<? extends DisposableServer> httpBind = HttpServer.create()
+        HttpServer http = HttpServer.create();
+        if (tls != null) {
+            http = http.secure(spec -> spec.sslContext(tls).handshakeTimeout(handshake));
+        }
+        Mono<? extends DisposableServer> httpBind = http
                 .host(config.ingest().bind())
                 .port(config.ingest().httpPort())
                 .protocol(HttpProtocol.HTTP11)

@@ -21,12 +21,13 @@ import java.util.function.Function;
  * ({@code METERLINE_*}) and a flag ({@code --name=value}); flags win over the environment.
  */
 public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
-                     StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth) {
+                     StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls) {
 
-    /** Without authentication. */
+    /** Without authentication and TLS. */
     public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
                   StoreConfig store, LifecycleConfig lifecycle) {
-        this(ingest, validation, aggregation, store, lifecycle, new AuthConfig(List.of(), Set.of()));
+        this(ingest, validation, aggregation, store, lifecycle, new AuthConfig(List.of(), Set.of()),
+                new TlsConfig(null, null, Duration.ofSeconds(10)));
     }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
@@ -65,6 +66,9 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("reply-queue", "1024", "error and sync replies queued per connection before replies are dropped"),
             new Setting("auth-tokens-file", "", "file of accepted client tokens, one per line; empty turns authentication off"),
             new Setting("auth-open-paths", "/healthz,/readyz,/metrics", "HTTP paths served without a token when authentication is on"),
+            new Setting("tls-cert-file", "", "PEM certificate chain; with tls-key-file turns TLS on for TCP ingest and HTTP"),
+            new Setting("tls-key-file", "", "PKCS#8 PEM private key of tls-cert-file"),
+            new Setting("tls-handshake-timeout", "10s", "a TLS handshake not completed within this long closes the connection"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"));
@@ -167,7 +171,29 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 tiers, replica);
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
-        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r));
+        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r));
+    }
+
+    /** Both TLS files or neither; each must be readable. */
+    private static TlsConfig tls(Reader r) {
+        Duration timeout = r.positiveDuration("tls-handshake-timeout");
+        String cert = r.string("tls-cert-file");
+        String key = r.string("tls-key-file");
+        if (cert.isEmpty() && key.isEmpty()) {
+            return new TlsConfig(null, null, timeout);
+        }
+        if (cert.isEmpty() || key.isEmpty()) {
+            String missing = cert.isEmpty() ? "tls-cert-file" : "tls-key-file";
+            throw r.error(missing, "'' (expected: set together with "
+                    + (cert.isEmpty() ? "tls-key-file" : "tls-cert-file") + ")");
+        }
+        for (String name : List.of("tls-cert-file", "tls-key-file")) {
+            Path p = Path.of(r.string(name));
+            if (!Files.isReadable(p)) {
+                throw r.error(name, "'" + p + "' (expected: a readable PEM file)");
+            }
+        }
+        return new TlsConfig(Path.of(cert), Path.of(key), timeout);
     }
 
     /** Reads the token file (blank lines and {@code #} comments skipped) into digests; the tokens are not kept. */

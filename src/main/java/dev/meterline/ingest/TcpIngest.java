@@ -14,6 +14,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -31,6 +33,7 @@ import reactor.util.concurrent.Queues;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +53,8 @@ public final class TcpIngest {
     /** Outbound bytes per connection above which reading from it pauses, and below which it resumes. */
     static final int HIGH_WATER = 64 * 1024;
     static final int LOW_WATER = 32 * 1024;
+    /** How long a connection closed for a reason still takes (and discards) input, so the reason gets through. */
+    static final long LINGER_MS = 2000;
 
     private final IngestConfig config;
     private final IngestCodec codec;
@@ -58,12 +63,15 @@ public final class TcpIngest {
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
     private final Authenticator auth;
+    private final SslContext tls;
+    private final Duration handshakeTimeout;
     private final AtomicInteger connections = new AtomicInteger();
     /** Open connections per client address; guarded by itself, with {@link #connections}, so both limits are exact. */
     private final Map<InetAddress, Integer> perClient = new HashMap<>();
 
     public TcpIngest(IngestConfig config, IngestCodec codec, IngestBuffer buffer, IngestHub hub,
-                     PipelineMetrics metrics, LongSupplier clock, Authenticator auth) {
+                     PipelineMetrics metrics, LongSupplier clock, Authenticator auth, SslContext tls,
+                     Duration handshakeTimeout) {
         this.config = config;
         this.codec = codec;
         this.buffer = buffer;
@@ -71,13 +79,19 @@ public final class TcpIngest {
         this.metrics = metrics;
         this.clock = clock;
         this.auth = auth;
+        this.tls = tls;
+        this.handshakeTimeout = handshakeTimeout;
         metrics.level("connections", "meterline.connections.active", "open TCP ingest connections",
                 connections::get);
     }
 
     /** Binds the listening socket; the returned server stops accepting when disposed. */
     public Mono<? extends DisposableServer> bind() {
-        return TcpServer.create()
+        TcpServer server = TcpServer.create();
+        if (tls != null) {
+            server = server.secure(spec -> spec.sslContext(tls).handshakeTimeout(handshakeTimeout));
+        }
+        return server
                 .host(config.bind())
                 .port(config.tcpPort())
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -142,6 +156,9 @@ public final class TcpIngest {
                     return Flux.empty();
                 })
                 .concatMap(buf -> {
+                    if (cutOnce.get()) {
+                        return Flux.<Batch>empty(); // closing: what still comes in is discarded
+                    }
                     if (authLine != null && authLine.state() != AuthLine.State.ACCEPTED) {
                         AuthLine.State state = authLine.offer(buf);
                         if (state == AuthLine.State.REFUSED) {
@@ -221,10 +238,19 @@ public final class TcpIngest {
         }
         sb.append("}\n");
         channel.eventLoop().execute(() -> {
-            if (channel.isWritable()) {
-                channel.writeAndFlush(Unpooled.copiedBuffer(sb, StandardCharsets.UTF_8));
+            if (reason == ConnectionClose.WRITE_TIMEOUT || !channel.isWritable()
+                    || !(channel instanceof DuplexChannel duplex)) {
+                channel.close();
+                return;
             }
-            channel.close();
+            // Lingering close: send the reason and a FIN, discard what still comes in, close a little later, so a
+            // client still sending gets the reason instead of a reset that would discard it.
+            channel.writeAndFlush(Unpooled.copiedBuffer(sb, StandardCharsets.UTF_8)).addListener(f -> {
+                duplex.shutdownOutput();
+                channel.eventLoop().schedule(() -> {
+                    channel.close();
+                }, LINGER_MS, TimeUnit.MILLISECONDS);
+            });
         });
     }
 
