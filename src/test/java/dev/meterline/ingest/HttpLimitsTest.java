@@ -132,6 +132,15 @@ class HttpLimitsTest {
     }
 
     @Test
+    void noMeterCarriesClientStrings() throws Exception {
+        String line = "{\"metric\":\"client.metric.zq\",\"value\":1,\"tags\":{\"tagkeyzq\":\"tagvaluezq\"}}\n";
+        assertEquals(200, server.post("/api/v1/points", line.getBytes(StandardCharsets.UTF_8)).statusCode());
+        raw("GET /pathzq HTTP/1.1\r\nHost: hostzq\r\nUser-Agent: agentzq\r\nConnection: close\r\n\r\n");
+        String metrics = server.get("/metrics").body();
+        assertFalse(metrics.contains("zq"), "client strings never become meter names or tags");
+    }
+
+    @Test
     void unsupportedEncodingIs415() throws Exception {
         HttpResponse<String> r = server.post("/api/v1/points", new byte[] {1, 2, 3}, "Content-Encoding", "br");
         assertEquals(415, r.statusCode());
