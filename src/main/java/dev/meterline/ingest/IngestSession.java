@@ -100,6 +100,11 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         return decoder.lines();
     }
 
+    /** Forgets a started line, so that {@link #finish()} does not decode it (the server cut the connection). */
+    void discardPartialLine() {
+        decoder.discardPartialLine();
+    }
+
     /** True while a line has started but not ended. */
     boolean midLine() {
         return decoder.midLine();

@@ -60,6 +60,12 @@ final class LineDecoder {
         return line;
     }
 
+    /** Forgets the started line, if any; it is neither decoded nor counted. */
+    void discardPartialLine() {
+        carry = 0;
+        discarding = false;
+    }
+
     /** True while a line has started but its newline has not come yet. */
     boolean midLine() {
         return carry > 0 || discarding;

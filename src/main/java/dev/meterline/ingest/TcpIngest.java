@@ -177,7 +177,12 @@ public final class TcpIngest {
                     deadline.afterRead(session.lines() > before, session.midLine(), clock.getAsLong());
                     return admitAll(decoded, loop, waiting, deadline).concatWith(writable.then(Mono.<Batch>empty()));
                 }, 0)
-                .concatWith(Flux.defer(() -> admitAll(session.finish(), loop, waiting, deadline)));
+                .concatWith(Flux.defer(() -> {
+                    if (cutOnce.get()) {
+                        session.discardPartialLine(); // the client was told why; the cut line is no input
+                    }
+                    return admitAll(session.finish(), loop, waiting, deadline);
+                }));
         if (!hub.attach(session, batches)) {
             release.run();
             return out.sendString(Mono.just("{\"error\":\"shutting down\"}\n")).then();

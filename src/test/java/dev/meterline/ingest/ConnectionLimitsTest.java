@@ -174,6 +174,8 @@ class ConnectionLimitsTest {
             }
             JsonNode stats = awaitStats(server, s -> s.path("connections").asLong() == 0);
             assertEquals(slow, stats.path("connectionsClosedByReason").path("line_timeout").asLong());
+            assertEquals(0, stats.path("rejected").asLong(), "a line the server cut is not input");
+            assertEquals(0, stats.path("repliesDropped").asLong());
             assertEquals(stats.path("received").asLong(), stats.path("accepted").asLong()
                     + stats.path("rejected").asLong() + stats.path("dropped").asLong());
         }
