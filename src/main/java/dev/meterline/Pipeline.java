@@ -12,7 +12,11 @@ import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
 import dev.meterline.ingest.IngestCodec;
 import dev.meterline.ingest.IngestHub;
+import dev.meterline.ingest.Authenticator;
 import dev.meterline.ingest.TcpIngest;
+import dev.meterline.ingest.Tls;
+import io.netty.handler.ssl.SslContext;
+import dev.meterline.telemetry.Transport;
 import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
 import dev.meterline.model.Batch;
@@ -48,6 +52,7 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRoutes;
 
@@ -114,7 +119,7 @@ public final class Pipeline {
         this.storeScheduler = Schedulers.newBoundedElastic(2, 10_000, "meterline-store");
         this.timer = Schedulers.newSingle("meterline-timer");
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
-        this.budget = new SeriesBudget(config.aggregation().maxSeries());
+        this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
         this.aggregation = new Aggregation(config.aggregation(), budget, shardScheduler, metrics, clock);
         metrics.level("bufferDepth", "meterline.buffer.points", "points in the ingest buffer", buffer::depth);
         metrics.level("bufferPeak", "meterline.buffer.points.peak", "highest ingest buffer depth", buffer::peak);
@@ -235,27 +240,54 @@ public final class Pipeline {
         return flusher.flushFinal(windows).then();
     }
 
+    /** Longest HTTP request line (method, URI, version), in bytes; longer is refused with 414. */
+    static final int HTTP_MAX_INITIAL_LINE = 8192;
+    /** Largest HTTP header block, in bytes; larger is refused with 431. */
+    static final int HTTP_MAX_HEADERS = 16384;
+
     private Mono<Void> bindPorts() {
         IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
-        tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
+        Authenticator auth = new Authenticator(config.auth());
+        SslContext tls = Tls.serverContext(config.tls());
+        Duration handshake = config.tls().handshakeTimeout();
+        tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth, tls, handshake);
         HttpIngest httpIngest = new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
         QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, gateway, budget,
                 config.store().replicaId(), config.aggregation().window().toMillis(),
                 config.aggregation().lateness().toMillis(), clock), this::stats);
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
-        Mono<? extends DisposableServer> httpBind = HttpServer.create()
+        HttpServer http = HttpServer.create();
+        if (tls != null) {
+            http = http.secure(spec -> spec.sslContext(tls).handshakeTimeout(handshake));
+        }
+        Mono<? extends DisposableServer> httpBind = http
                 .host(config.ingest().bind())
                 .port(config.ingest().httpPort())
-                .httpRequestDecoder(spec -> spec.maxInitialLineLength(8192).maxHeaderSize(16384))
+                .protocol(HttpProtocol.HTTP11)
+                .httpRequestDecoder(spec -> spec.maxInitialLineLength(HTTP_MAX_INITIAL_LINE)
+                        .maxHeaderSize(HTTP_MAX_HEADERS))
                 .idleTimeout(config.ingest().idleTimeout())
-                .route(routes -> routes(routes, httpIngest, queries))
+                .readTimeout(config.ingest().requestTimeout())
+                .requestTimeout(config.ingest().requestTimeout())
+                .route(routes -> routes(routes, httpIngest, queries, auth))
                 .bind()
                 .doOnNext(s -> httpServer = s);
         return Mono.when(tcpBind, httpBind);
     }
 
     /** Every HTTP route; the tests build the same routes through a started pipeline. */
-    private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries) {
+    private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries, Authenticator auth) {
+        if (auth.enabled()) {
+            // First route: every request to a closed path without a valid bearer token ends here.
+            routes.route(req -> !config.auth().openPaths().contains("/" + req.path())
+                            && !auth.accepts(Authenticator.bearer(req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION))),
+                    (req, res) -> {
+                        metrics.authFailed(Transport.HTTP);
+                        res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+                        return rawJson(res, HttpResponseStatus.UNAUTHORIZED,
+                                "{\"error\":\"missing or invalid bearer token\"}");
+                    });
+        }
         routes.get("/healthz", (req, res) -> rawJson(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
                 .get("/readyz", (req, res) -> readyz(res))
                 .get("/metrics", (req, res) -> res

@@ -47,11 +47,12 @@ final class Shard {
             Map<SeriesKey, SeriesState> series = byMetric.get(key.metric());
             SeriesState s = series == null ? null : series.get(key);
             if (s == null) {
-                if (!budget.tryAcquire()) {
+                RejectReason full = budget.tryAcquire(key.metric());
+                if (full != null) {
                     if (rejects == null) {
                         rejects = new ArrayList<>();
                     }
-                    rejects.add(Reject.of(p.line(), RejectReason.SERIES_LIMIT));
+                    rejects.add(Reject.of(p.line(), full));
                     continue;
                 }
                 if (series == null) {
@@ -118,7 +119,7 @@ final class Shard {
                 if (series.isEmpty()) {
                     byMetric.remove(s.key.metric());
                 }
-                budget.release(1);
+                budget.release(s.key.metric(), 1);
             }
         }
     }

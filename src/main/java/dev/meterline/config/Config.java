@@ -9,9 +9,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -19,7 +21,14 @@ import java.util.function.Function;
  * ({@code METERLINE_*}) and a flag ({@code --name=value}); flags win over the environment.
  */
 public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
-                     StoreConfig store, LifecycleConfig lifecycle) {
+                     StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls) {
+
+    /** Without authentication and TLS. */
+    public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
+                  StoreConfig store, LifecycleConfig lifecycle) {
+        this(ingest, validation, aggregation, store, lifecycle, new AuthConfig(List.of(), Set.of()),
+                new TlsConfig(null, null, Duration.ofSeconds(10)));
+    }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
@@ -43,6 +52,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("buffer-size", "65536", "ingest buffer, in points decoded but not yet aggregated"),
             new Setting("overflow", "block", "when the buffer is full: block (stop reading) or drop (count, tell client)"),
             new Setting("max-series", "1000000", "active series budget; a point that would create one more is rejected"),
+            new Setting("max-series-per-metric", "100000", "active series budget of one metric, within max-series"),
             new Setting("shutdown-timeout", "25s", "graceful shutdown budget after SIGTERM"),
             new Setting("retention", "10s:24h,1m:30d,1h:1y", "storage tiers, resolution:retention, finest first"),
             new Setting("stats-interval", "60s", "how often the stats line is logged; 0s turns it off"),
@@ -51,8 +61,17 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("max-tags", "32", "most tags on one point"),
             new Setting("max-connections", "10000", "most open TCP ingest connections"),
             new Setting("idle-timeout", "5m", "a TCP connection that sends nothing for this long is closed"),
+            new Setting("max-connections-per-client", "1000", "most open TCP ingest connections from one client address"),
+            new Setting("line-timeout", "30s", "a TCP line not completed this long after its first byte closes the connection"),
+            new Setting("write-timeout", "30s", "a TCP client that leaves its replies unread this long (send buffer full) is closed"),
+            new Setting("request-timeout", "30s", "an HTTP request (headers and body) not received within this long is refused"),
             new Setting("max-future-skew", "10m", "how far ahead of the server clock a timestamp may be"),
             new Setting("reply-queue", "1024", "error and sync replies queued per connection before replies are dropped"),
+            new Setting("auth-tokens-file", "", "file of accepted client tokens, one per line; empty turns authentication off"),
+            new Setting("auth-open-paths", "/healthz,/readyz,/metrics", "HTTP paths served without a token when authentication is on"),
+            new Setting("tls-cert-file", "", "PEM certificate chain; with tls-key-file turns TLS on for TCP ingest and HTTP"),
+            new Setting("tls-key-file", "", "PKCS#8 PEM private key of tls-cert-file"),
+            new Setting("tls-handshake-timeout", "10s", "a TLS handshake not completed within this long closes the connection"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"));
@@ -116,7 +135,11 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                     case "drop" -> Overflow.DROP;
                     default -> throw new IllegalArgumentException("'" + v + "' (expected: block or drop)");
                 }),
-                r.intIn("reply-queue", 1, 1 << 20));
+                r.intIn("reply-queue", 1, 1 << 20),
+                r.intIn("max-connections-per-client", 1, 1_000_000),
+                r.positiveDuration("line-timeout"),
+                r.positiveDuration("write-timeout"),
+                r.positiveDuration("request-timeout"));
         Duration maxAge = tiers.get(tiers.size() - 1).retention();
         ValidationConfig validation = new ValidationConfig(
                 r.intIn("max-tags", 0, 1024),
@@ -128,7 +151,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         AggregationConfig aggregation = new AggregationConfig(window, lateness,
                 r.positiveDuration("flush-interval"),
                 r.intIn("max-series", 1, Integer.MAX_VALUE),
-                r.intIn("shards", 1, 1024));
+                r.intIn("shards", 1, 1024),
+                r.intIn("max-series-per-metric", 1, Integer.MAX_VALUE));
         String password = r.string("storage-password");
         String passwordFile = r.string("storage-password-file");
         if (!passwordFile.isEmpty()) {
@@ -155,7 +179,73 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.longIn("spool-max-bytes", 0, 1L << 40));
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
-        return new Config(ingest, validation, aggregation, store, lifecycle);
+        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r));
+    }
+
+    /** Both TLS files or neither; each must be readable. */
+    private static TlsConfig tls(Reader r) {
+        Duration timeout = r.positiveDuration("tls-handshake-timeout");
+        String cert = r.string("tls-cert-file");
+        String key = r.string("tls-key-file");
+        if (cert.isEmpty() && key.isEmpty()) {
+            return new TlsConfig(null, null, timeout);
+        }
+        if (cert.isEmpty() || key.isEmpty()) {
+            String missing = cert.isEmpty() ? "tls-cert-file" : "tls-key-file";
+            throw r.error(missing, "'' (expected: set together with "
+                    + (cert.isEmpty() ? "tls-key-file" : "tls-cert-file") + ")");
+        }
+        for (String name : List.of("tls-cert-file", "tls-key-file")) {
+            Path p = Path.of(r.string(name));
+            if (!Files.isReadable(p)) {
+                throw r.error(name, "'" + p + "' (expected: a readable PEM file)");
+            }
+        }
+        return new TlsConfig(Path.of(cert), Path.of(key), timeout);
+    }
+
+    /** Reads the token file (blank lines and {@code #} comments skipped) into digests; the tokens are not kept. */
+    private static AuthConfig auth(Reader r) {
+        Set<String> open = new LinkedHashSet<>();
+        for (String p : r.string("auth-open-paths").split(",")) {
+            if (!p.isBlank()) {
+                if (!p.strip().startsWith("/")) {
+                    throw r.error("auth-open-paths", "'" + p.strip() + "' (expected: paths starting with /)");
+                }
+                open.add(p.strip());
+            }
+        }
+        String file = r.string("auth-tokens-file");
+        if (file.isEmpty()) {
+            return new AuthConfig(List.of(), Set.copyOf(open));
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of(file), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw r.error("auth-tokens-file", "cannot read '" + file + "': " + e.getClass().getSimpleName());
+        }
+        List<byte[]> digests = new ArrayList<>();
+        for (String line : lines) {
+            String token = line.strip();
+            if (token.isEmpty() || token.startsWith("#")) {
+                continue;
+            }
+            if (token.length() < 16) {
+                throw r.error("auth-tokens-file", "'" + file + "' holds a token of " + token.length()
+                        + " characters (expected: at least 16)");
+            }
+            try {
+                digests.add(java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(token.getBytes(StandardCharsets.UTF_8)));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        if (digests.isEmpty()) {
+            throw r.error("auth-tokens-file", "'" + file + "' holds no token (expected: one token per line)");
+        }
+        return new AuthConfig(List.copyOf(digests), Set.copyOf(open));
     }
 
     /** Parses {@code k=v,k2=v2} into alternating key, value. */

@@ -1,5 +1,6 @@
 package dev.meterline.ingest;
 
+import dev.meterline.config.Durations;
 import dev.meterline.config.IngestConfig;
 import dev.meterline.config.Overflow;
 import dev.meterline.model.Batch;
@@ -90,6 +91,11 @@ public final class HttpIngest {
                     replies.badGzip = e.getMessage();
                     return Flux.empty();
                 })
+                // A reset, a timeout or a framing error ends this request's input; never the pipeline.
+                .onErrorResume(e -> {
+                    replies.incomplete = true;
+                    return Flux.empty();
+                })
                 .concatWith(Flux.defer(() -> admitAll(session.finish(), loop)));
         if (!hub.attach(session, batches)) {
             return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
@@ -167,6 +173,10 @@ public final class HttpIngest {
             sb.append("\"error\":");
             IngestCodec.quote(sb, "body is not valid gzip: " + r.badGzip);
             sb.append(',');
+        } else if (r.incomplete) {
+            status = HttpResponseStatus.REQUEST_TIMEOUT;
+            sb.append("\"error\":\"body not received within ").append(Durations.format(config.requestTimeout()))
+                    .append("; lines before were processed\",");
         } else if (r.tooLarge) {
             status = HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
             sb.append("\"error\":\"body exceeds ").append(config.maxBodyBytes())
@@ -213,6 +223,7 @@ public final class HttpIngest {
         final List<Reject> errors = new ArrayList<>();
         volatile IngestSession.Totals totals = new IngestSession.Totals(0, 0, 0);
         volatile boolean tooLarge;
+        volatile boolean incomplete;
         volatile String badGzip;
 
         @Override

@@ -1,9 +1,15 @@
 package dev.meterline.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.model.Reject;
+
+import java.io.IOException;
 
 /**
  * The wire format at the edge: a hardened Jackson factory for decoding lines, and the JSON reply lines
@@ -11,20 +17,55 @@ import dev.meterline.model.Reject;
  */
 public final class IngestCodec {
 
+    /** Deepest nesting of arrays and objects a line may have (a point needs 2; unknown fields get room). */
+    static final int MAX_NESTING = 32;
+    /** Longest number literal, in characters: enough for any double or long, far too short for a slow parse. */
+    static final int MAX_NUMBER_CHARS = 32;
+
     private final JsonFactory json;
     private final int maxLineBytes;
     private final int maxTags;
 
+    /**
+     * Jackson is set up for hostile input: every read constraint bounded by the line limit, duplicate keys refused
+     * at every level, only standard JSON (no NaN, comments, single quotes, leading zeros or plus signs), field
+     * names not interned, and a flood of colliding field names degrades the symbol table instead of throwing.
+     * Only the streaming parser is used: there is no data binding and so no polymorphic typing to abuse.
+     */
     public IngestCodec(int maxLineBytes, int maxTags) {
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
         this.json = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
-                        .maxNestingDepth(32)
-                        .maxNumberLength(32)
+                        .maxNestingDepth(MAX_NESTING)
+                        .maxNumberLength(MAX_NUMBER_CHARS)
                         .maxStringLength(maxLineBytes)
+                        .maxNameLength(maxLineBytes)
+                        .maxDocumentLength(maxLineBytes)
                         .build())
+                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .disable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
+                .disable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+                .disable(JsonReadFeature.ALLOW_SINGLE_QUOTES)
+                .disable(JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS)
+                .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+                .disable(JsonFactory.Feature.FAIL_ON_SYMBOL_HASH_OVERFLOW)
                 .build();
+    }
+
+    /** The token of an {@code {"auth":"…"}} line (the object's only field), or null when the line is not one. */
+    String authToken(byte[] line, int len) {
+        try (JsonParser p = json.createParser(line, 0, len)) {
+            if (p.nextToken() != JsonToken.START_OBJECT || !"auth".equals(p.nextFieldName())
+                    || p.nextToken() != JsonToken.VALUE_STRING) {
+                return null;
+            }
+            String token = p.getText();
+            return p.nextToken() == JsonToken.END_OBJECT && p.nextToken() == null ? token : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     LineDecoder decoder(LineDecoder.Output out) {

@@ -35,7 +35,8 @@ public final class IngestHub {
         }
         sessions.add(session);
         session.done().doFinally(s -> sessions.remove(session)).subscribe();
-        return sources.tryEmitNext(batches).isSuccess();
+        // The last guard: one client's failing stream must never end the merged inbound flux.
+        return sources.tryEmitNext(batches.onErrorResume(e -> Flux.empty())).isSuccess();
     }
 
     /** Signals when open sessions must stop reading (the drain deadline). */

@@ -91,15 +91,6 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         return cutBatches(true);
     }
 
-    /**
-     * Ends the input where the server stopped reading it (the drain deadline): a partial last line was cut off by
-     * the server, not sent that way, so it is dropped rather than answered as invalid.
-     */
-    List<Batch> cutOff() {
-        decoder.abandon();
-        return cutBatches(true);
-    }
-
     /** Completes when the input has ended and every batch has completed. */
     Mono<Void> done() {
         return done.asMono();
@@ -107,6 +98,16 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
 
     int lines() {
         return decoder.lines();
+    }
+
+    /** Forgets a started line, so that {@link #finish()} does not decode it (the server cut the connection). */
+    void discardPartialLine() {
+        decoder.discardPartialLine();
+    }
+
+    /** True while a line has started but not ended. */
+    boolean midLine() {
+        return decoder.midLine();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.meterline.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
@@ -59,6 +60,17 @@ final class LineDecoder {
         return line;
     }
 
+    /** Forgets the started line, if any; it is neither decoded nor counted. */
+    void discardPartialLine() {
+        carry = 0;
+        discarding = false;
+    }
+
+    /** True while a line has started but its newline has not come yet. */
+    boolean midLine() {
+        return carry > 0 || discarding;
+    }
+
     /** Decodes every complete line in {@code buf}; {@code now} stamps points that carry no timestamp. */
     void decode(ByteBuf buf, long now) {
         receivedAt = now;
@@ -87,12 +99,6 @@ final class LineDecoder {
         carry = 0;
     }
 
-    /** Ends the input where the server stopped reading (the drain deadline): a partial last line is dropped. */
-    void abandon() {
-        discarding = false;
-        carry = 0;
-    }
-
     private void decode(int scanFrom, int end) {
         int start = 0;
         for (int i = scanFrom; i < end; i++) {
@@ -109,7 +115,8 @@ final class LineDecoder {
         int rest = end - start;
         if (discarding) {
             carry = 0;
-        } else if (rest > maxLineBytes) {
+        } else if (rest > maxLineBytes + 1) {
+            // (+1: a trailing \r is not part of the line, and its \n may come in the next read.)
             // The line is already too long and its end is not here yet: answer now, skip to the next newline.
             line++;
             out.reject(tooLong(line));
@@ -147,7 +154,36 @@ final class LineDecoder {
         if (isBlank(from, to)) {
             return;
         }
-        parse(from, to - from);
+        Reject early = encodingHazard(from, to);
+        if (early != null) {
+            out.reject(early);
+            return;
+        }
+        try {
+            parse(from, to - from);
+        } catch (RuntimeException e) {
+            // Never expected (the fuzz tests look for it); one line must not end the connection even so.
+            out.reject(Reject.of(line, RejectReason.INTERNAL_ERROR));
+        }
+    }
+
+    /**
+     * Jackson guesses UTF-16 or UTF-32 from a NUL among the first bytes or from their byte order marks; lines are
+     * UTF-8 only, so such lines are refused here before the guess can happen. A UTF-8 byte order mark is let
+     * through (Jackson skips it).
+     */
+    private Reject encodingHazard(int from, int to) {
+        int end = Math.min(to, from + 8);
+        for (int i = from; i < end; i++) {
+            if (data[i] == 0) {
+                return new Reject(line, RejectReason.INVALID_JSON, CONTROL_CHARACTER);
+            }
+        }
+        int b0 = data[from] & 0xFF;
+        if (b0 == 0xFE || b0 == 0xFF) {
+            return Reject.of(line, RejectReason.INVALID_UTF8);
+        }
+        return null;
     }
 
     private boolean isBlank(int from, int to) {
@@ -167,6 +203,13 @@ final class LineDecoder {
     private static final int TAGS = 8;
     private static final int SYNC = 16;
 
+    static final String CONTROL_CHARACTER = "invalid JSON: control character (escape it as \\u00XX)";
+    static final String TOO_DEEP = "invalid JSON: nested deeper than " + IngestCodec.MAX_NESTING + " levels";
+    static final String NUMBER_TOO_LONG = "invalid JSON: number longer than " + IngestCodec.MAX_NUMBER_CHARS
+            + " characters";
+    static final String ONE_OBJECT = "invalid JSON: one object per line";
+    static final String UNPAIRED_SURROGATE = "invalid UTF-8: unpaired surrogate escape";
+
     private void parse(int off, int len) {
         String metric = null;
         double value = 0;
@@ -176,7 +219,9 @@ final class LineDecoder {
         int seen = 0;
         RejectReason problem = null;
         String field = null;
-        try (JsonParser p = json.createParser(data, off, len)) {
+        JsonParser p = null;
+        try {
+            p = json.createParser(data, off, len);
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 out.reject(Reject.of(line, RejectReason.NOT_AN_OBJECT));
                 return;
@@ -204,6 +249,10 @@ final class LineDecoder {
                     case METRIC -> {
                         if (t == JsonToken.VALUE_STRING) {
                             metric = p.getText();
+                            if (hasUnpairedSurrogate(metric)) {
+                                out.reject(new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE));
+                                return;
+                            }
                         } else if (problem == null) {
                             problem = RejectReason.METRIC_INVALID;
                         }
@@ -262,7 +311,12 @@ final class LineDecoder {
                                     tagProblem = RejectReason.TAG_DUPLICATE;
                                     continue;
                                 }
-                                addPair(tagCount++, key, p.getText());
+                                String tagValue = p.getText();
+                                if (hasUnpairedSurrogate(key) || hasUnpairedSurrogate(tagValue)) {
+                                    out.reject(new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE));
+                                    return;
+                                }
+                                addPair(tagCount++, key, tagValue);
                             }
                             if (tagProblem != null && problem == null) {
                                 problem = tagProblem;
@@ -277,6 +331,10 @@ final class LineDecoder {
                     case SYNC -> {
                         if (t == JsonToken.VALUE_STRING) {
                             syncId = p.getText();
+                            if (hasUnpairedSurrogate(syncId)) {
+                                out.reject(new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE));
+                                return;
+                            }
                         } else {
                             p.skipChildren();
                             if (problem == null) {
@@ -288,19 +346,26 @@ final class LineDecoder {
                 }
             }
             if (p.nextToken() != null) {
-                out.reject(new Reject(line, RejectReason.INVALID_JSON, "invalid JSON: one object per line"));
+                out.reject(new Reject(line, RejectReason.INVALID_JSON, ONE_OBJECT));
                 return;
             }
         } catch (CharConversionException e) {
             out.reject(Reject.of(line, RejectReason.INVALID_UTF8));
             return;
         } catch (IOException e) {
+            // nextFieldName() may read the value after the name too, so the failing field is the parser's, if known.
             String at = field;
             if (e instanceof StreamReadException sre && sre.getProcessor() != null) {
                 at = sre.getProcessor().getParsingContext().getCurrentName();
+            } else if (e instanceof StreamConstraintsException && p != null) {
+                at = p.getParsingContext().getCurrentName();
             }
-            out.reject(Reject.of(line, classify(e, at)));
+            out.reject(failure(e, at));
             return;
+        } finally {
+            if (p != null) {
+                closeQuietly(p);
+            }
         }
         if ((seen & SYNC) != 0 && problem == null) {
             out.sync(syncId, line);
@@ -324,19 +389,76 @@ final class LineDecoder {
         out.point(new Point(key, value, timestamp, line));
     }
 
-    private static RejectReason classify(IOException e, String field) {
-        if (e instanceof StreamConstraintsException) {
-            return "value".equals(field) ? RejectReason.VALUE_INVALID : RejectReason.INVALID_JSON;
-        }
+    /** The reject for a line Jackson could not read, with the field it was reading when known. */
+    private Reject failure(IOException e, String field) {
         String msg = String.valueOf(e.getMessage());
+        if (e instanceof StreamConstraintsException) {
+            if (msg.contains("nesting depth")) {
+                return new Reject(line, RejectReason.INVALID_JSON, TOO_DEEP);
+            }
+            if (msg.startsWith("Number")) {
+                if ("value".equals(field)) {
+                    return Reject.of(line, RejectReason.VALUE_INVALID);
+                }
+                if ("timestamp".equals(field)) {
+                    return Reject.of(line, RejectReason.TIMESTAMP_INVALID);
+                }
+                return new Reject(line, RejectReason.INVALID_JSON, NUMBER_TOO_LONG);
+            }
+            return Reject.of(line, RejectReason.INVALID_JSON);
+        }
+        if (msg.startsWith("Duplicate field")) {
+            JsonStreamContext ctx = e instanceof StreamReadException sre && sre.getProcessor() != null
+                    ? sre.getProcessor().getParsingContext() : null;
+            String name = ctx == null ? null : ctx.getCurrentName();
+            JsonStreamContext parent = ctx == null ? null : ctx.getParent();
+            if (parent != null && parent.getParent() != null && parent.getParent().inRoot()
+                    && "tags".equals(parent.getCurrentName())) {
+                return Reject.of(line, RejectReason.TAG_DUPLICATE);
+            }
+            return new Reject(line, RejectReason.DUPLICATE_FIELD,
+                    name == null ? "duplicate field" : "duplicate field '" + truncate(name) + "'");
+        }
         if (msg.contains("UTF-8") || msg.contains("UTF8")) {
-            return RejectReason.INVALID_UTF8;
+            return Reject.of(line, RejectReason.INVALID_UTF8);
+        }
+        if (msg.contains("CTRL-CHAR")) {
+            return new Reject(line, RejectReason.INVALID_JSON, CONTROL_CHARACTER);
         }
         if ("value".equals(field) && (msg.contains("NaN") || msg.contains("Infinity") || msg.contains("Non-standard token")
                 || msg.contains("unexpected character") || msg.contains("Unrecognized token"))) {
-            return RejectReason.VALUE_INVALID;
+            return Reject.of(line, RejectReason.VALUE_INVALID);
         }
-        return RejectReason.INVALID_JSON;
+        return Reject.of(line, RejectReason.INVALID_JSON);
+    }
+
+    private static void closeQuietly(JsonParser p) {
+        try {
+            p.close();
+        } catch (IOException ignored) {
+            // a byte-array parser holds nothing to release
+        }
+    }
+
+    /** Field names echoed in error messages are cut short: a reply line stays small whatever the input. */
+    private static String truncate(String name) {
+        return name.length() <= 64 ? name : name.substring(0, 64) + "…";
+    }
+
+    /** True when {@code s} holds a surrogate that is not half of a pair (only possible through a JSON escape). */
+    static boolean hasUnpairedSurrogate(String s) {
+        for (int i = 0, len = s.length(); i < len; i++) {
+            char c = s.charAt(i);
+            if (c < Character.MIN_SURROGATE || c > Character.MAX_SURROGATE) {
+                continue;
+            }
+            if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+                continue;
+            }
+            return true;
+        }
+        return false;
     }
 
     private int indexOfKey(String key, int count) {

@@ -5,11 +5,18 @@ import dev.meterline.config.Overflow;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Reject;
 import dev.meterline.telemetry.PipelineMetrics;
+import dev.meterline.config.Durations;
+import dev.meterline.telemetry.ConnectionClose;
+import dev.meterline.telemetry.ConnectionRefusal;
+import dev.meterline.telemetry.Transport;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.ScheduledFuture;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +30,15 @@ import reactor.netty.NettyOutbound;
 import reactor.netty.tcp.TcpServer;
 import reactor.util.concurrent.Queues;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -37,6 +50,11 @@ import java.util.function.LongSupplier;
 public final class TcpIngest {
 
     private static final Logger log = LoggerFactory.getLogger(TcpIngest.class);
+    /** Outbound bytes per connection above which reading from it pauses, and below which it resumes. */
+    static final int HIGH_WATER = 64 * 1024;
+    static final int LOW_WATER = 32 * 1024;
+    /** How long a connection closed for a reason still takes (and discards) input, so the reason gets through. */
+    static final long LINGER_MS = 2000;
 
     private final IngestConfig config;
     private final IngestCodec codec;
@@ -44,28 +62,40 @@ public final class TcpIngest {
     private final IngestHub hub;
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
+    private final Authenticator auth;
+    private final SslContext tls;
+    private final Duration handshakeTimeout;
     private final AtomicInteger connections = new AtomicInteger();
-    /** Stands for the client's half-close in a connection's inbound stream. */
-    private static final Object INPUT_SHUTDOWN = new Object();
+    /** Open connections per client address; guarded by itself, with {@link #connections}, so both limits are exact. */
+    private final Map<InetAddress, Integer> perClient = new HashMap<>();
 
     public TcpIngest(IngestConfig config, IngestCodec codec, IngestBuffer buffer, IngestHub hub,
-                     PipelineMetrics metrics, LongSupplier clock) {
+                     PipelineMetrics metrics, LongSupplier clock, Authenticator auth, SslContext tls,
+                     Duration handshakeTimeout) {
         this.config = config;
         this.codec = codec;
         this.buffer = buffer;
         this.hub = hub;
         this.metrics = metrics;
         this.clock = clock;
+        this.auth = auth;
+        this.tls = tls;
+        this.handshakeTimeout = handshakeTimeout;
         metrics.level("connections", "meterline.connections.active", "open TCP ingest connections",
                 connections::get);
     }
 
     /** Binds the listening socket; the returned server stops accepting when disposed. */
     public Mono<? extends DisposableServer> bind() {
-        return TcpServer.create()
+        TcpServer server = TcpServer.create();
+        if (tls != null) {
+            server = server.secure(spec -> spec.sslContext(tls).handshakeTimeout(handshakeTimeout));
+        }
+        return server
                 .host(config.bind())
                 .port(config.tcpPort())
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
                 .handle(this::handle)
                 .bind();
     }
@@ -75,70 +105,180 @@ public final class TcpIngest {
     }
 
     private Publisher<Void> handle(NettyInbound in, NettyOutbound out) {
-        if (connections.incrementAndGet() > config.maxConnections() || hub.closed()) {
-            connections.decrementAndGet();
-            metrics.connectionRefused();
-            String why = hub.closed() ? "shutting down" : "too many connections";
-            return out.sendString(Mono.just("{\"error\":\"" + why + "\"}\n")).then();
-        }
         Connection[] conn = new Connection[1];
         in.withConnection(c -> conn[0] = c);
-        Executor loop = conn[0].channel().eventLoop();
+        Channel channel = conn[0].channel();
+        InetAddress client = channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        ConnectionRefusal refusal = admitConnection(client);
+        if (refusal != null) {
+            metrics.connectionRefused(refusal);
+            return out.sendString(Mono.just("{\"error\":\"" + refusal.message() + "\"}\n")).then();
+        }
+        Runnable release = releaseOnce(client);
+        Executor loop = channel.eventLoop();
         TcpReplies replies = new TcpReplies(config.replyQueue(), metrics, config.overflow() == Overflow.DROP);
         IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies);
         AtomicInteger waiting = new AtomicInteger();
+        LineDeadline deadline = new LineDeadline(config.lineTimeout().toMillis());
+        AtomicBoolean cutOnce = new AtomicBoolean();
+        AtomicBoolean drainCut = new AtomicBoolean();
+        WritableGate gate = new WritableGate(channel);
+        AuthLine authLine = auth.enabled() ? new AuthLine(codec, auth) : null;
+        conn[0].addHandlerLast("meterline.writable", gate);
         conn[0].onReadIdle(config.idleTimeout().toMillis(), () -> {
-            if (waiting.get() == 0) {
-                log.debug("closing idle connection {}", conn[0].channel().remoteAddress());
+            if (waiting.get() == 0 && cutOnce.compareAndSet(false, true)) {
+                log.debug("closing idle connection {}", channel.remoteAddress());
+                metrics.connectionClosed(ConnectionClose.IDLE);
                 conn[0].dispose();
             }
         });
-        conn[0].addHandlerLast("meterline-half-close", new HalfCloseMarker());
-        AtomicBoolean cutOff = new AtomicBoolean();
+        long period = Math.max(10, config.lineTimeout().toMillis() / 4);
+        ScheduledFuture<?> lineCheck = channel.eventLoop().scheduleAtFixedRate(() -> {
+            if (waiting.get() == 0 && channel.isActive() && deadline.expired(clock.getAsLong())) {
+                cut(channel, cutOnce, ConnectionClose.LINE_TIMEOUT, "line not completed within "
+                        + Durations.format(config.lineTimeout()), session.lines() + 1);
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+        channel.closeFuture().addListener(f -> lineCheck.cancel(false));
+        Mono<Void> writable = Mono.defer(() -> {
+            Mono<Void> wait = gate.whenWritable();
+            return wait == null ? Mono.empty() : wait
+                    .timeout(config.writeTimeout(), Mono.fromRunnable(() -> cut(channel, cutOnce, ConnectionClose.WRITE_TIMEOUT,
+                            "replies not read within " + Durations.format(config.writeTimeout()), 0)))
+                    .doFinally(s -> deadline.resumed(clock.getAsLong()));
+        });
         Flux<Batch> batches = in.receiveObject()
-                .takeWhile(o -> o != INPUT_SHUTDOWN)
+                .takeWhile(o -> o != WritableGate.END_OF_INPUT)
                 .cast(ByteBuf.class)
-                .takeUntilOther(hub.cutSignal().doOnTerminate(() -> cutOff.set(true)))
-                .concatMap(buf -> admitAll(session.decode(buf), loop, waiting), 0)
-                .concatWith(Flux.defer(() -> admitAll(cutOff.get() ? session.cutOff() : session.finish(), loop,
-                        waiting)));
+                .takeUntilOther(hub.cutSignal().doOnTerminate(() -> drainCut.set(true)))
+                .onErrorResume(e -> {
+                    // A reset or a read failure ends this client's input like a close; never the pipeline.
+                    log.debug("connection {} failed: {}", channel.remoteAddress(), e.toString());
+                    return Flux.empty();
+                })
+                .concatMap(buf -> {
+                    if (cutOnce.get()) {
+                        return Flux.<Batch>empty(); // closing: what still comes in is discarded
+                    }
+                    if (authLine != null && authLine.state() != AuthLine.State.ACCEPTED) {
+                        AuthLine.State state = authLine.offer(buf);
+                        if (state == AuthLine.State.REFUSED) {
+                            if (!cutOnce.get()) {
+                                metrics.authFailed(Transport.TCP);
+                            }
+                            cut(channel, cutOnce, ConnectionClose.AUTH_FAILED,
+                                    "authentication failed: the first line must be {\"auth\":\"<token>\"}", 0);
+                        }
+                        if (state != AuthLine.State.ACCEPTED || !buf.isReadable()) {
+                            return Flux.<Batch>empty();
+                        }
+                    }
+                    int before = session.lines();
+                    List<Batch> decoded = session.decode(buf);
+                    deadline.afterRead(session.lines() > before, session.midLine(), clock.getAsLong());
+                    return admitAll(decoded, loop, waiting, deadline).concatWith(writable.then(Mono.<Batch>empty()));
+                }, 0)
+                .concatWith(Flux.defer(() -> {
+                    if (cutOnce.get() || drainCut.get()) {
+                        // The server cut this line off (the client was told why, or the drain deadline passed):
+                        // it was not sent that way, so it is dropped rather than answered as invalid.
+                        session.discardPartialLine();
+                    }
+                    return admitAll(session.finish(), loop, waiting, deadline);
+                }));
         if (!hub.attach(session, batches)) {
-            connections.decrementAndGet();
+            release.run();
             return out.sendString(Mono.just("{\"error\":\"shutting down\"}\n")).then();
         }
         return out.sendString(replies.lines(), StandardCharsets.UTF_8).then()
-                .doFinally(s -> connections.decrementAndGet());
+                .doFinally(s -> release.run());
+    }
+
+    /** Counts the new connection against both limits, or says which one refuses it (nothing counted then). */
+    private ConnectionRefusal admitConnection(InetAddress client) {
+        if (hub.closed()) {
+            return ConnectionRefusal.SHUTTING_DOWN;
+        }
+        synchronized (perClient) {
+            if (connections.get() >= config.maxConnections()) {
+                return ConnectionRefusal.TOTAL_LIMIT;
+            }
+            if (client != null) {
+                int open = perClient.getOrDefault(client, 0);
+                if (open >= config.maxConnectionsPerClient()) {
+                    return ConnectionRefusal.PER_CLIENT_LIMIT;
+                }
+                perClient.put(client, open + 1);
+            }
+            connections.incrementAndGet();
+        }
+        return null;
+    }
+
+    private Runnable releaseOnce(InetAddress client) {
+        AtomicBoolean released = new AtomicBoolean();
+        return () -> {
+            if (released.compareAndSet(false, true)) {
+                synchronized (perClient) {
+                    connections.decrementAndGet();
+                    if (client != null) {
+                        perClient.computeIfPresent(client, (k, n) -> n <= 1 ? null : n - 1);
+                    }
+                }
+            }
+        };
     }
 
     /**
-     * Marks the client's half-close in the inbound stream, after every byte read before it: reactor-netty does not end
-     * the inbound on a half-close, so without this a half-closed connection was only read to its end at idle timeout
-     * or at the drain deadline.
+     * Tells the client why (with the line number when there is one) if its socket takes the line at once, then
+     * closes; counted by reason, once per connection.
      */
-    private static final class HalfCloseMarker extends ChannelInboundHandlerAdapter {
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof ChannelInputShutdownEvent) {
-                ctx.fireChannelRead(INPUT_SHUTDOWN);
-            }
-            ctx.fireUserEventTriggered(evt);
+    private void cut(Channel channel, AtomicBoolean cutOnce, ConnectionClose reason, String message, int line) {
+        if (!channel.isActive() || !cutOnce.compareAndSet(false, true)) {
+            return;
         }
+        metrics.connectionClosed(reason);
+        log.debug("closing connection {}: {}", channel.remoteAddress(), message);
+        StringBuilder sb = new StringBuilder("{\"error\":");
+        IngestCodec.quote(sb, message);
+        if (line > 0) {
+            sb.append(",\"line\":").append(line);
+        }
+        sb.append("}\n");
+        channel.eventLoop().execute(() -> {
+            if (reason == ConnectionClose.WRITE_TIMEOUT || !channel.isWritable()
+                    || !(channel instanceof DuplexChannel duplex)) {
+                channel.close();
+                return;
+            }
+            // Lingering close: send the reason and a FIN, discard what still comes in, close a little later, so a
+            // client still sending gets the reason instead of a reset that would discard it.
+            channel.writeAndFlush(Unpooled.copiedBuffer(sb, StandardCharsets.UTF_8)).addListener(f -> {
+                duplex.shutdownOutput();
+                channel.eventLoop().schedule(() -> {
+                    channel.close();
+                }, LINGER_MS, TimeUnit.MILLISECONDS);
+            });
+        });
     }
 
-    private Flux<Batch> admitAll(List<Batch> batches, Executor loop, AtomicInteger waiting) {
+    private Flux<Batch> admitAll(List<Batch> batches, Executor loop, AtomicInteger waiting, LineDeadline deadline) {
         if (batches.isEmpty()) {
             return Flux.empty();
         }
         if (batches.size() == 1) {
-            return admit(batches.get(0), loop, waiting).flux();
+            return admit(batches.get(0), loop, waiting, deadline).flux();
         }
-        return Flux.fromIterable(batches).concatMap(b -> admit(b, loop, waiting), 0);
+        return Flux.fromIterable(batches).concatMap(b -> admit(b, loop, waiting, deadline), 0);
     }
 
-    private Mono<Batch> admit(Batch b, Executor loop, AtomicInteger waiting) {
+    private Mono<Batch> admit(Batch b, Executor loop, AtomicInteger waiting, LineDeadline deadline) {
         return buffer.admit(b, loop)
                 .doOnSubscribe(s -> waiting.incrementAndGet())
-                .doFinally(s -> waiting.decrementAndGet());
+                .doFinally(s -> {
+                    deadline.resumed(clock.getAsLong());
+                    waiting.decrementAndGet();
+                });
     }
 
     /** Error and sync lines for one connection, queued up to a bound; past it replies are dropped and counted. */

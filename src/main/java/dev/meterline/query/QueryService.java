@@ -196,6 +196,8 @@ public final class QueryService {
             out.put("activeSeries", budget.active());
             out.put("limit", budget.limit());
             out.put("refused", budget.refused());
+            out.put("limitPerMetric", budget.perMetricLimit());
+            out.put("refusedByMetricLimit", budget.refusedPerMetric());
             List<Map.Entry<String, Long>> sorted = new ArrayList<>(perMetric.entrySet());
             sorted.sort(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()));
             List<Map<String, Object>> metrics = new ArrayList<>();

@@ -29,7 +29,9 @@ public final class PipelineMetrics {
     private final Counter flushFailures;
     private final Counter ticksSkipped;
     private final Counter repliesDropped;
-    private final Counter connectionsRefused;
+    private final Map<ConnectionRefusal, Counter> connectionsRefused = new EnumMap<>(ConnectionRefusal.class);
+    private final Map<ConnectionClose, Counter> connectionsClosed = new EnumMap<>(ConnectionClose.class);
+    private final Map<Transport, Counter> authFailures = new EnumMap<>(Transport.class);
     private final Counter internalErrors;
     private final Timer flushDuration;
     private final Map<String, Supplier<Number>> levels = new LinkedHashMap<>();
@@ -51,7 +53,20 @@ public final class PipelineMetrics {
         flushFailures = counter("meterline.flush.failures", "failed flush attempts (each is retried)");
         ticksSkipped = counter("meterline.flush.ticks.skipped", "flush ticks skipped because a flush was still running");
         repliesDropped = counter("meterline.replies.dropped", "error or sync replies dropped for a client that does not read");
-        connectionsRefused = counter("meterline.connections.refused", "TCP connections refused at the connection limit");
+        for (ConnectionRefusal r : ConnectionRefusal.values()) {
+            connectionsRefused.put(r, Counter.builder("meterline.connections.refused")
+                    .description("TCP connections refused at once, by reason").tag("reason", r.tag()).register(registry));
+        }
+        for (Transport t : Transport.values()) {
+            authFailures.put(t, Counter.builder("meterline.auth.failures")
+                    .description("requests or connections refused for a missing or wrong token").tag("transport", t.tag())
+                    .register(registry));
+        }
+        for (ConnectionClose r : ConnectionClose.values()) {
+            connectionsClosed.put(r, Counter.builder("meterline.connections.closed")
+                    .description("TCP connections closed by the server, by reason").tag("reason", r.tag())
+                    .register(registry));
+        }
         internalErrors = counter("meterline.errors", "unexpected exceptions caught inside a stage");
         flushDuration = Timer.builder("meterline.flush.duration").description("time to write one flush batch")
                 .register(registry);
@@ -109,8 +124,16 @@ public final class PipelineMetrics {
         repliesDropped.increment();
     }
 
-    public void connectionRefused() {
-        connectionsRefused.increment();
+    public void connectionRefused(ConnectionRefusal reason) {
+        connectionsRefused.get(reason).increment();
+    }
+
+    public void authFailed(Transport transport) {
+        authFailures.get(transport).increment();
+    }
+
+    public void connectionClosed(ConnectionClose reason) {
+        connectionsClosed.get(reason).increment();
     }
 
     public void internalError() {
@@ -119,6 +142,22 @@ public final class PipelineMetrics {
 
     public long flushFailures() {
         return (long) flushFailures.count();
+    }
+
+    /** The total of counters by reason; puts the non-zero ones under {@code byReasonName} into {@code into}. */
+    private static <E> long sum(Map<E, Counter> counters, java.util.function.Function<E, String> tag,
+                                Map<String, Object> into, String byReasonName) {
+        long total = 0;
+        Map<String, Long> byReason = new LinkedHashMap<>();
+        for (Map.Entry<E, Counter> e : counters.entrySet()) {
+            long n = (long) e.getValue().count();
+            total += n;
+            if (n > 0) {
+                byReason.put(tag.apply(e.getKey()), n);
+            }
+        }
+        into.put(byReasonName, byReason);
+        return total;
     }
 
     /** Every counter and level, by stats name, in a stable order. */
@@ -153,7 +192,9 @@ public final class PipelineMetrics {
         s.put("flushFailures", (long) flushFailures.count());
         s.put("flushTicksSkipped", (long) ticksSkipped.count());
         s.put("repliesDropped", (long) repliesDropped.count());
-        s.put("connectionsRefused", (long) connectionsRefused.count());
+        s.put("connectionsRefused", sum(connectionsRefused, ConnectionRefusal::tag, s, "connectionsRefusedByReason"));
+        s.put("connectionsClosed", sum(connectionsClosed, ConnectionClose::tag, s, "connectionsClosedByReason"));
+        s.put("authFailures", sum(authFailures, Transport::tag, s, "authFailuresByTransport"));
         s.put("errors", (long) internalErrors.count());
         for (Map.Entry<String, Supplier<Number>> e : levels.entrySet()) {
             s.put(e.getKey(), e.getValue().get().longValue());

@@ -27,6 +27,7 @@ public enum RejectReason {
     DUPLICATE_FIELD("duplicate field"),
     SYNC_INVALID("sync must be a string"),
     SERIES_LIMIT("series limit reached"),
+    METRIC_SERIES_LIMIT("series limit of this metric reached"),
     INTERNAL_ERROR("internal error");
 
     private final String message;

@@ -1,0 +1,155 @@
+package dev.meterline.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.TestServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * TLS on both ports with a self-signed certificate made by the JDK's keytool: TLS clients ingest and query, a plain
+ * text client is refused, and a handshake that never completes is closed at the handshake timeout.
+ */
+class TlsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final char[] PASSWORD = "changeit".toCharArray();
+
+    @TempDir
+    static Path dir;
+    private static TestServer server;
+    private static SSLContext clientContext;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path store = dir.resolve("server.p12");
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "meterline", "-keyalg", "EC",
+                "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
+                "-storepass", "changeit", "-keypass", "changeit")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "keytool: " + out);
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(store)) {
+            ks.load(in, PASSWORD);
+        }
+        Certificate cert = ks.getCertificate("meterline");
+        PrivateKey key = (PrivateKey) ks.getKey("meterline", PASSWORD);
+        Path certPem = Files.writeString(dir.resolve("cert.pem"), pem("CERTIFICATE", cert.getEncoded()));
+        Path keyPem = Files.writeString(dir.resolve("key.pem"), pem("PRIVATE KEY", key.getEncoded()));
+
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("meterline", cert);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        clientContext = SSLContext.getInstance("TLS");
+        clientContext.init(null, tmf.getTrustManagers(), null);
+
+        server = TestServer.start(dir.resolve("data"), Map.of("tls-cert-file", certPem.toString(),
+                "tls-key-file", keyPem.toString(), "tls-handshake-timeout", "500ms"));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop();
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(der) + "\n-----END " + type + "-----\n";
+    }
+
+    @Test
+    void tcpOverTlsIngests() throws Exception {
+        try (SSLSocket s = (SSLSocket) clientContext.getSocketFactory().createSocket("127.0.0.1", server.tcpPort())) {
+            s.setSoTimeout(30_000);
+            SSLParameters params = s.getSSLParameters();
+            params.setProtocols(new String[] {"TLSv1.2"});
+            s.setSSLParameters(params);
+            s.getOutputStream().write("{\"metric\":\"tls\",\"value\":1}\n{\"metric\":\"tls\"}\n{\"sync\":\"t\"}\n"
+                    .getBytes(StandardCharsets.UTF_8));
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("{\"error\":\"value is required\",\"line\":2}", in.readLine());
+            JsonNode ack = JSON.readTree(in.readLine());
+            assertEquals(1, ack.get("accepted").asLong());
+            assertEquals("TLSv1.2", s.getSession().getProtocol());
+        }
+    }
+
+    @Test
+    void httpsServesIngestAndQueries() throws Exception {
+        HttpClient client = HttpClient.newBuilder().sslContext(clientContext).connectTimeout(Duration.ofSeconds(5))
+                .build();
+        String base = "https://127.0.0.1:" + server.pipeline().httpPort();
+        HttpResponse<String> post = client.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/points"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"metric\":\"tls.http\",\"value\":2}\n")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, post.statusCode(), post.body());
+        assertEquals(1, JSON.readTree(post.body()).get("accepted").asLong());
+        HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create(base + "/healthz")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, health.statusCode());
+    }
+
+    @Test
+    void plainTextOnTheTlsPortIsClosed() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.tcpPort())) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write("{\"metric\":\"plain\",\"value\":1}\n".getBytes(StandardCharsets.UTF_8));
+            byte[] any = s.getInputStream().readAllBytes();
+            assertTrue(new String(any, StandardCharsets.ISO_8859_1).indexOf("accepted") < 0);
+        } catch (java.net.SocketException reset) {
+            // closed with a reset: refused as well
+        }
+        tcpOverTlsIngests();
+    }
+
+    @Test
+    void handshakeThatNeverCompletesIsClosedAtTheTimeout() throws Exception {
+        for (int port : new int[] {server.tcpPort(), server.pipeline().httpPort()}) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.setSoTimeout(30_000);
+                s.getOutputStream().write(new byte[] {0x16, 0x03, 0x01}); // the start of a ClientHello, then silence
+                int read;
+                try {
+                    read = s.getInputStream().read();
+                } catch (java.net.SocketException reset) {
+                    read = -1;
+                }
+                assertEquals(-1, read, "the server closed the connection (within 30 s; the timeout is 500 ms)");
+            }
+        }
+        tcpOverTlsIngests();
+    }
+}
