@@ -101,8 +101,10 @@ public final class HttpIngest {
             return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
         }
         // Answered on the event loop, not the pipeline thread that completed the session: see
-        // QueryRoutes.onEventLoop (a keep-alive connection could otherwise stop reading).
-        return session.done().publishOn(Schedulers.fromExecutor(loop)).then(Mono.defer(() -> respond(res, replies)));
+        // QueryRoutes.onEventLoop (a keep-alive connection could otherwise stop reading). Not after a request
+        // timeout: the connection is being closed then, and the 408 must be written before the close runs there.
+        return session.done().then(Mono.defer(() -> replies.incomplete ? respond(res, replies)
+                : Mono.defer(() -> respond(res, replies)).subscribeOn(Schedulers.fromExecutor(loop))));
     }
 
     private static Executor eventLoop(HttpServerRequest req) {
