@@ -34,6 +34,7 @@ final class LineDecoder {
     }
 
     private static final int MAX_PAIRS_TO_COLLECT = 2 * 1024;
+    private static final String[] NO_PAIRS = new String[0];
 
     private final JsonFactory json;
     private final int maxLineBytes;
@@ -46,6 +47,22 @@ final class LineDecoder {
     private int line;
     private long receivedAt;
     private String[] pairs = new String[16];
+
+    /** The parser shared by the lines of the current read, from {@code sharedFrom} to {@code sharedEnd}; or null. */
+    private JsonParser shared;
+    private int sharedFrom;
+    private int sharedEnd;
+    /** Offset of the current object's first byte, relative to {@code sharedFrom}. */
+    private long objectStart;
+
+    // What readLine found on the current line.
+    private String metric;
+    private double value;
+    private long timestamp;
+    private int tagCount;
+    private String syncId;
+    private boolean isSync;
+    private String field;
 
     LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out) {
         this.json = json;
@@ -82,23 +99,28 @@ final class LineDecoder {
         if (discarding) {
             discarding = false;
         } else if (carry > 0) {
-            line(0, carry);
+            line(0, carry, false);
         }
         carry = 0;
     }
 
     private void decode(int scanFrom, int end) {
         int start = 0;
-        for (int i = scanFrom; i < end; i++) {
-            if (data[i] != '\n') {
-                continue;
+        sharedEnd = end;
+        try {
+            for (int i = scanFrom; i < end; i++) {
+                if (data[i] != '\n') {
+                    continue;
+                }
+                if (discarding) {
+                    discarding = false;
+                } else {
+                    line(start, i, true);
+                }
+                start = i + 1;
             }
-            if (discarding) {
-                discarding = false;
-            } else {
-                line(start, i);
-            }
-            start = i + 1;
+        } finally {
+            dropShared();
         }
         int rest = end - start;
         if (discarding) {
@@ -129,19 +151,23 @@ final class LineDecoder {
         return new Reject(lineNo, RejectReason.LINE_TOO_LONG, "line exceeds " + maxLineBytes + " bytes");
     }
 
-    private void line(int from, int to) {
+    /** Decodes one line; {@code sharable} when it may go through the parser shared by this read's lines. */
+    private void line(int from, int to, boolean sharable) {
         line++;
         if (to > from && data[to - 1] == '\r') {
             to--;
         }
         if (to - from > maxLineBytes) {
+            dropShared();
             out.reject(tooLong(line));
             return;
         }
         if (isBlank(from, to)) {
             return;
         }
-        parse(from, to - from);
+        if (!sharable || !parseShared(from, to)) {
+            parse(from, to - from);
+        }
     }
 
     private boolean isBlank(int from, int to) {
@@ -161,128 +187,13 @@ final class LineDecoder {
     private static final int TAGS = 8;
     private static final int SYNC = 16;
 
+    /** Decodes one line with a parser of its own: the reference path, and the fallback of the shared one. */
     private void parse(int off, int len) {
-        String metric = null;
-        double value = 0;
-        long timestamp = receivedAt;
-        int tagCount = 0;
-        String syncId = null;
-        int seen = 0;
-        RejectReason problem = null;
-        String field = null;
+        field = null;
         try (JsonParser p = json.createParser(data, off, len)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                out.reject(Reject.of(line, RejectReason.NOT_AN_OBJECT));
-                return;
-            }
-            while ((field = p.nextFieldName()) != null) {
-                JsonToken t = p.nextToken();
-                int bit = switch (field) {
-                    case "metric" -> METRIC;
-                    case "value" -> VALUE;
-                    case "timestamp" -> TIMESTAMP;
-                    case "tags" -> TAGS;
-                    case "sync" -> SYNC;
-                    default -> 0;
-                };
-                if (bit == 0) {
-                    p.skipChildren();
-                    continue;
-                }
-                if ((seen & bit) != 0) {
-                    out.reject(new Reject(line, RejectReason.DUPLICATE_FIELD, "duplicate field '" + field + "'"));
-                    return;
-                }
-                seen |= bit;
-                switch (bit) {
-                    case METRIC -> {
-                        if (t == JsonToken.VALUE_STRING) {
-                            metric = p.getText();
-                        } else if (problem == null) {
-                            problem = RejectReason.METRIC_INVALID;
-                        }
-                        p.skipChildren();
-                    }
-                    case VALUE -> {
-                        if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
-                            value = p.getDoubleValue();
-                            if (!Double.isFinite(value) && problem == null) {
-                                problem = RejectReason.VALUE_INVALID;
-                            }
-                        } else {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.VALUE_INVALID;
-                            }
-                        }
-                    }
-                    case TIMESTAMP -> {
-                        if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
-                            timestamp = p.getLongValue();
-                        } else if (t == JsonToken.VALUE_STRING) {
-                            long parsed = parseRfc3339(p.getText());
-                            if (parsed == Long.MIN_VALUE && problem == null) {
-                                problem = RejectReason.TIMESTAMP_INVALID;
-                            }
-                            timestamp = parsed;
-                        } else if (t != JsonToken.VALUE_NULL) {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.TIMESTAMP_INVALID;
-                            }
-                        }
-                    }
-                    case TAGS -> {
-                        if (t == JsonToken.START_OBJECT) {
-                            RejectReason tagProblem = null;
-                            String key;
-                            while ((key = p.nextFieldName()) != null) {
-                                JsonToken vt = p.nextToken();
-                                if (vt != JsonToken.VALUE_STRING) {
-                                    p.skipChildren();
-                                    if (tagProblem == null) {
-                                        tagProblem = RejectReason.TAG_VALUE_INVALID;
-                                    }
-                                    continue;
-                                }
-                                if (tagProblem != null) {
-                                    continue;
-                                }
-                                if (tagCount >= maxTags) {
-                                    tagProblem = RejectReason.TOO_MANY_TAGS;
-                                    continue;
-                                }
-                                if (indexOfKey(key, tagCount) >= 0) {
-                                    tagProblem = RejectReason.TAG_DUPLICATE;
-                                    continue;
-                                }
-                                addPair(tagCount++, key, p.getText());
-                            }
-                            if (tagProblem != null && problem == null) {
-                                problem = tagProblem;
-                            }
-                        } else if (t != JsonToken.VALUE_NULL) {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.TAGS_INVALID;
-                            }
-                        }
-                    }
-                    case SYNC -> {
-                        if (t == JsonToken.VALUE_STRING) {
-                            syncId = p.getText();
-                        } else {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.SYNC_INVALID;
-                            }
-                        }
-                    }
-                    default -> throw new IllegalStateException(field);
-                }
-            }
-            if (p.nextToken() != null) {
-                out.reject(new Reject(line, RejectReason.INVALID_JSON, "invalid JSON: one object per line"));
+            Reject r = readLine(p, true);
+            if (r != null) {
+                out.reject(r);
                 return;
             }
         } catch (CharConversionException e) {
@@ -296,9 +207,203 @@ final class LineDecoder {
             out.reject(Reject.of(line, classify(e, at)));
             return;
         }
-        if ((seen & SYNC) != 0 && problem == null) {
+        emit();
+    }
+
+    /**
+     * Decodes line {@code [from, to)} with the parser shared by the lines of this read, which saves creating a
+     * parser per line. Only a clean point or sync that ends within its line is taken; anything else returns false
+     * (and drops the shared parser), and the line is decoded again on its own, so outcomes never differ.
+     */
+    private boolean parseShared(int from, int to) {
+        try {
+            if (shared == null) {
+                shared = json.createParser(data, from, sharedEnd - from);
+                sharedFrom = from;
+            }
+            if (readLine(shared, false) != null) {
+                dropShared();
+                return false;
+            }
+            int first = from;
+            while (first < to && isJsonSpace(data[first])) {
+                first++;
+            }
+            int end = sharedFrom + (int) shared.currentLocation().getByteOffset();
+            if (objectStart + sharedFrom != first || end > to) {
+                dropShared();
+                return false;
+            }
+            for (int i = end; i < to; i++) {
+                if (!isJsonSpace(data[i])) {
+                    dropShared();
+                    return false;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            dropShared();
+            return false;
+        }
+        emit();
+        return true;
+    }
+
+    private void dropShared() {
+        if (shared != null) {
+            try {
+                shared.close();
+            } catch (IOException e) {
+                // a byte-array parser has nothing to release that can fail
+            }
+            shared = null;
+        }
+    }
+
+    private static boolean isJsonSpace(byte b) {
+        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+    }
+
+    /** Hands the point or sync that {@link #readLine} found to the output. */
+    private void emit() {
+        if (isSync) {
             out.sync(syncId, line);
             return;
+        }
+        String[] tags = tagCount == 0 ? NO_PAIRS : java.util.Arrays.copyOf(pairs, tagCount * 2);
+        SeriesKey key = SeriesKey.ofPairs(metric, tags, tagCount);
+        out.point(new Point(key, value, timestamp, line));
+    }
+
+    /**
+     * Reads one line's object from {@code p} into the fields; returns its reject, or null for a point or a sync.
+     * With {@code whole}, the parser holds exactly the line, and a second value on it is an error.
+     */
+    private Reject readLine(JsonParser p, boolean whole) throws IOException {
+        metric = null;
+        value = 0;
+        timestamp = receivedAt;
+        tagCount = 0;
+        syncId = null;
+        isSync = false;
+        int seen = 0;
+        RejectReason problem = null;
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            return Reject.of(line, RejectReason.NOT_AN_OBJECT);
+        }
+        if (!whole) {
+            objectStart = p.currentTokenLocation().getByteOffset();
+        }
+        while ((field = p.nextFieldName()) != null) {
+            JsonToken t = p.nextToken();
+            int bit = switch (field) {
+                case "metric" -> METRIC;
+                case "value" -> VALUE;
+                case "timestamp" -> TIMESTAMP;
+                case "tags" -> TAGS;
+                case "sync" -> SYNC;
+                default -> 0;
+            };
+            if (bit == 0) {
+                p.skipChildren();
+                continue;
+            }
+            if ((seen & bit) != 0) {
+                return new Reject(line, RejectReason.DUPLICATE_FIELD, "duplicate field '" + field + "'");
+            }
+            seen |= bit;
+            switch (bit) {
+                case METRIC -> {
+                    if (t == JsonToken.VALUE_STRING) {
+                        metric = p.getText();
+                    } else if (problem == null) {
+                        problem = RejectReason.METRIC_INVALID;
+                    }
+                    p.skipChildren();
+                }
+                case VALUE -> {
+                    if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+                        value = p.getDoubleValue();
+                        if (!Double.isFinite(value) && problem == null) {
+                            problem = RejectReason.VALUE_INVALID;
+                        }
+                    } else {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.VALUE_INVALID;
+                        }
+                    }
+                }
+                case TIMESTAMP -> {
+                    if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                        timestamp = p.getLongValue();
+                    } else if (t == JsonToken.VALUE_STRING) {
+                        long parsed = parseRfc3339(p.getText());
+                        if (parsed == Long.MIN_VALUE && problem == null) {
+                            problem = RejectReason.TIMESTAMP_INVALID;
+                        }
+                        timestamp = parsed;
+                    } else if (t != JsonToken.VALUE_NULL) {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.TIMESTAMP_INVALID;
+                        }
+                    }
+                }
+                case TAGS -> {
+                    if (t == JsonToken.START_OBJECT) {
+                        RejectReason tagProblem = null;
+                        String key;
+                        while ((key = p.nextFieldName()) != null) {
+                            JsonToken vt = p.nextToken();
+                            if (vt != JsonToken.VALUE_STRING) {
+                                p.skipChildren();
+                                if (tagProblem == null) {
+                                    tagProblem = RejectReason.TAG_VALUE_INVALID;
+                                }
+                                continue;
+                            }
+                            if (tagProblem != null) {
+                                continue;
+                            }
+                            if (tagCount >= maxTags) {
+                                tagProblem = RejectReason.TOO_MANY_TAGS;
+                                continue;
+                            }
+                            if (indexOfKey(key, tagCount) >= 0) {
+                                tagProblem = RejectReason.TAG_DUPLICATE;
+                                continue;
+                            }
+                            addPair(tagCount++, key, p.getText());
+                        }
+                        if (tagProblem != null && problem == null) {
+                            problem = tagProblem;
+                        }
+                    } else if (t != JsonToken.VALUE_NULL) {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.TAGS_INVALID;
+                        }
+                    }
+                }
+                case SYNC -> {
+                    if (t == JsonToken.VALUE_STRING) {
+                        syncId = p.getText();
+                    } else {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.SYNC_INVALID;
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException(field);
+            }
+        }
+        if (whole && p.nextToken() != null) {
+            return new Reject(line, RejectReason.INVALID_JSON, "invalid JSON: one object per line");
+        }
+        if ((seen & SYNC) != 0 && problem == null) {
+            isSync = true;
+            return null;
         }
         if (problem == null) {
             if ((seen & SYNC) != 0) {
@@ -309,13 +414,7 @@ final class LineDecoder {
                 problem = RejectReason.VALUE_MISSING;
             }
         }
-        if (problem != null) {
-            out.reject(Reject.of(line, problem));
-            return;
-        }
-        String[] tags = tagCount == 0 ? null : java.util.Arrays.copyOf(pairs, tagCount * 2);
-        SeriesKey key = SeriesKey.ofPairs(metric, tags == null ? new String[0] : tags, tagCount);
-        out.point(new Point(key, value, timestamp, line));
+        return problem == null ? null : Reject.of(line, problem);
     }
 
     private static RejectReason classify(IOException e, String field) {
