@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.model.Reject;
+import dev.meterline.model.SeriesKeyCache;
 
 /**
  * The wire format at the edge: a hardened Jackson factory for decoding lines, and the JSON reply lines
@@ -14,6 +15,8 @@ public final class IngestCodec {
     private final JsonFactory json;
     private final int maxLineBytes;
     private final int maxTags;
+    /** One series key cache per decoding thread (event loops), so repeated series reuse their keys. */
+    private final ThreadLocal<SeriesKeyCache> keyCaches = ThreadLocal.withInitial(() -> new SeriesKeyCache(8192));
 
     public IngestCodec(int maxLineBytes, int maxTags) {
         this.maxLineBytes = maxLineBytes;
@@ -28,7 +31,7 @@ public final class IngestCodec {
     }
 
     LineDecoder decoder(LineDecoder.Output out) {
-        return new LineDecoder(json, maxLineBytes, maxTags, out);
+        return new LineDecoder(json, maxLineBytes, maxTags, out, keyCaches::get);
     }
 
     static void appendError(StringBuilder sb, Reject r) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesKeyCache;
 import dev.meterline.telemetry.RejectReason;
 import io.netty.buffer.ByteBuf;
 
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.function.Supplier;
 
 /**
  * Splits one connection's bytes into lines and decodes each line with Jackson's streaming parser into a point, a
@@ -40,6 +42,7 @@ final class LineDecoder {
     private final int maxLineBytes;
     private final int maxTags;
     private final Output out;
+    private final Supplier<SeriesKeyCache> caches;
 
     private byte[] data = new byte[8192];
     private int carry;
@@ -63,8 +66,19 @@ final class LineDecoder {
     private String syncId;
     private boolean isSync;
     private String field;
+    /** The tags object's bytes, relative to {@code sharedFrom}; empty unless read by the shared parser. */
+    private int tagsFrom;
+    private int tagsTo;
+    /** This thread's series key cache during a decode call, or null. */
+    private SeriesKeyCache cache;
 
     LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out) {
+        this(json, maxLineBytes, maxTags, out, null);
+    }
+
+    /** With {@code caches} giving the calling thread's series key cache (or null for none). */
+    LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out, Supplier<SeriesKeyCache> caches) {
+        this.caches = caches;
         this.json = json;
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
@@ -107,6 +121,7 @@ final class LineDecoder {
     private void decode(int scanFrom, int end) {
         int start = 0;
         sharedEnd = end;
+        cache = caches == null ? null : caches.get();
         try {
             for (int i = scanFrom; i < end; i++) {
                 if (data[i] != '\n') {
@@ -121,6 +136,7 @@ final class LineDecoder {
             }
         } finally {
             dropShared();
+            cache = null;
         }
         int rest = end - start;
         if (discarding) {
@@ -269,8 +285,18 @@ final class LineDecoder {
             out.sync(syncId, line);
             return;
         }
-        String[] tags = tagCount == 0 ? NO_PAIRS : java.util.Arrays.copyOf(pairs, tagCount * 2);
-        SeriesKey key = SeriesKey.ofPairs(metric, tags, tagCount);
+        SeriesKey key = null;
+        boolean cacheable = cache != null && tagsTo > tagsFrom;
+        if (cacheable) {
+            key = cache.find(metric, data, sharedFrom + tagsFrom, sharedFrom + tagsTo);
+        }
+        if (key == null) {
+            String[] tags = tagCount == 0 ? NO_PAIRS : java.util.Arrays.copyOf(pairs, tagCount * 2);
+            key = SeriesKey.ofPairs(metric, tags, tagCount);
+            if (cacheable) {
+                cache.put(metric, data, sharedFrom + tagsFrom, sharedFrom + tagsTo, key);
+            }
+        }
         out.point(new Point(key, value, timestamp, line));
     }
 
@@ -283,6 +309,8 @@ final class LineDecoder {
         value = 0;
         timestamp = receivedAt;
         tagCount = 0;
+        tagsFrom = 0;
+        tagsTo = 0;
         syncId = null;
         isSync = false;
         int seen = 0;
@@ -351,6 +379,9 @@ final class LineDecoder {
                 }
                 case TAGS -> {
                     if (t == JsonToken.START_OBJECT) {
+                        if (!whole) {
+                            tagsFrom = (int) p.currentTokenLocation().getByteOffset();
+                        }
                         RejectReason tagProblem = null;
                         String key;
                         while ((key = p.nextFieldName()) != null) {
@@ -374,6 +405,9 @@ final class LineDecoder {
                                 continue;
                             }
                             addPair(tagCount++, key, p.getText());
+                        }
+                        if (!whole) {
+                            tagsTo = (int) p.currentLocation().getByteOffset();
                         }
                         if (tagProblem != null && problem == null) {
                             problem = tagProblem;

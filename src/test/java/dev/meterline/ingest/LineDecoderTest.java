@@ -34,6 +34,10 @@ class LineDecoderTest {
             "{\"metric\":\"k\",\"value\":13,\"tags\":{\"q\":\"v\"}}",
             "x".repeat(200),
             "{\"metric\":\"l\",\"value\":14}",
+            "{\"metric\":\"a\",\"value\":15,\"timestamp\":1000,\"tags\":{\"h\":\"x\",\"b\":\"y\"}}",
+            "{\"metric\":\"b\",\"value\":16,\"timestamp\":1000,\"tags\":{\"h\":\"x\",\"b\":\"y\"}}",
+            "{\"metric\":\"a\",\"value\":17,\"tags\":{\"h\":\"x\",\"b\":\"y\",\"b\":\"z\"}}",
+            "{\"metric\":\"a\",\"value\":18,\"tags\":{\"b\":\"y\",\"h\":\"x\"}}",
     };
 
     @Test
@@ -54,6 +58,11 @@ class LineDecoderTest {
         assertEquals("reject 3 not_an_object", together.get(2));
         assertEquals("reject 4 invalid_json", together.get(3));
         assertEquals("point c{} 5.0 @999 line 5", together.get(4));
+        int n = together.size();
+        assertEquals("point a{b=y, h=x} 15.0 @1000 line 21", together.get(n - 4));
+        assertEquals("point b{b=y, h=x} 16.0 @1000 line 22", together.get(n - 3));
+        assertEquals("reject 23 tag_duplicate", together.get(n - 2));
+        assertEquals("point a{b=y, h=x} 18.0 @999 line 24", together.get(n - 1));
     }
 
     private static List<String> decode(List<String> reads) {
