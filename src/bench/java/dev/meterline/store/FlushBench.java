@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,9 @@ public class FlushBench {
                 windows.add(new Window(key, start, 10_000, a, true, 1));
             }
         }
+        // A flush from the shards comes grouped by window start, series in hash order: not the index's order.
+        Collections.shuffle(windows, random);
+        windows.sort(Comparator.comparingLong(Window::start));
     }
 
     @Setup(Level.Iteration)
