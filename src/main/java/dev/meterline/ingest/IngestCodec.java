@@ -2,6 +2,7 @@ package dev.meterline.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.model.Reject;
 import dev.meterline.model.SeriesKeyCache;
@@ -27,6 +28,8 @@ public final class IngestCodec {
                         .maxNumberLength(32)
                         .maxStringLength(maxLineBytes)
                         .build())
+                // FastDoubleParser: the same correctly rounded doubles as Double.parseDouble, in less time.
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
                 .build();
     }
 
