@@ -57,6 +57,7 @@ public final class LoadGen {
         boolean sweep;
         String plots;
         String serverOpts = "";
+        String serverArgs = "";
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -72,12 +73,14 @@ public final class LoadGen {
                     case "--sync-every" -> { o.syncEvery = Integer.parseInt(v); i++; }
                     case "--heap" -> { o.heap = v; i++; }
                     case "--server-opts" -> { o.serverOpts = v; i++; }
+                    case "--server-args" -> { o.serverArgs = v; i++; }
                     case "--sweep" -> o.sweep = true;
                     case "--plots" -> { o.plots = v; i++; }
                     case "--help" -> {
                         System.out.println("""
                                 LoadGen [--series N] [--connections C] [--points P] [--runs R] [--sync-every K]
-                                        [--heap 3g] [--server-opts "JVM flags"] [--jar target/meterline.jar]
+                                        [--heap 3g] [--server-opts "JVM flags"] [--server-args "meterline flags"]
+                                        [--jar target/meterline.jar]
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
                                   tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
@@ -169,6 +172,9 @@ public final class LoadGen {
                 "--http-port", String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
                 // The whole run lands in windows that stay open, so heap after the run is the open-window state.
                 "--lateness", "10m", "--max-series", "2000000"));
+        if (!o.serverArgs.isBlank()) {
+            cmd.addAll(Arrays.asList(o.serverArgs.trim().split("\\s+")));
+        }
         Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(data.resolve("server.log").toFile()).start();
         try {

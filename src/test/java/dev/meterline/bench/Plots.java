@@ -95,7 +95,8 @@ final class Plots {
         }
         if (drawRatio) {
             g.setColor(new Color(200, 60, 60));
-            g.drawString("- - bare Jackson + HashMap loop (same bytes, same run)", LEFT + plotW - 300, TOP - 8);
+            String legend = "- - bare Jackson + HashMap loop (same bytes, same run)";
+            g.drawString(legend, W - RIGHT - g.getFontMetrics().stringWidth(legend), TOP - 8);
         }
         g.setColor(Color.BLACK);
         g.drawLine(LEFT, TOP + plotH, LEFT + plotW, TOP + plotH);
