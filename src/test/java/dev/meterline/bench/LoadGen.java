@@ -114,9 +114,10 @@ public final class LoadGen {
                 series, connections, w.totalPoints(), w.totalBytes(), o.syncEvery);
         List<Result> results = new ArrayList<>();
         for (int r = 0; r < runs; r++) {
-            double ref = Reference.rate(w);
+            double[] ref = Reference.rate(w);
             Result res = runOnce(w);
-            res.reference = ref;
+            res.reference = ref[0];
+            res.referenceCpuMicros = ref[1];
             results.add(res);
             if (verbose) {
                 System.out.println("  run " + (r + 1) + ": " + res);

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -19,12 +21,18 @@ final class Reference {
     private Reference() {
     }
 
-    /** Points per second over the whole workload; the loop runs twice and the second (warm) pass counts. */
-    static double rate(LoadGen.Workload w) throws IOException {
+    /**
+     * Points per second over the whole workload, and the thread's CPU microseconds per point; the loop runs twice
+     * and the second (warm) pass counts.
+     */
+    static double[] rate(LoadGen.Workload w) throws IOException {
         pass(w);
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpu = threads.getCurrentThreadCpuTime();
         long t = System.nanoTime();
         long n = pass(w);
-        return n / ((System.nanoTime() - t) / 1e9);
+        double seconds = (System.nanoTime() - t) / 1e9;
+        return new double[]{n / seconds, (threads.getCurrentThreadCpuTime() - cpu) / 1e3 / n};
     }
 
     private static long pass(LoadGen.Workload w) throws IOException {

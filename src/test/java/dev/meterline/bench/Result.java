@@ -11,6 +11,7 @@ final class Result {
     double seconds;
     double rate;
     double reference;
+    double referenceCpuMicros;
     long errors;
     double syncP50;
     double syncP99;
@@ -26,6 +27,11 @@ final class Result {
         return reference == 0 ? Double.NaN : rate / reference;
     }
 
+    /** The reference's CPU time per point over the server's: the ratio that machine load disturbs least. */
+    double cpuRatio() {
+        return referenceCpuMicros / cpuPerPointMicros();
+    }
+
     /** Server CPU time per point, in microseconds. */
     double cpuPerPointMicros() {
         return cpuSeconds * 1e6 / points;
@@ -34,10 +40,10 @@ final class Result {
     @Override
     public String toString() {
         return String.format(Locale.ROOT,
-                "%.3f M points/s in %.2f s (reference %.3f M/s, ratio %.2f); sync p50 %.1f ms p99 %.1f ms; "
+                "%.3f M points/s in %.2f s (reference %.3f M/s, ratio %.2f, CPU ratio %.2f); sync p50 %.1f ms p99 %.1f ms; "
                         + "query p50 %.1f ms p99 %.1f ms (%d); server CPU %.1f s (%.2f us/point); peak RSS %.0f MiB; "
                         + "heap %.0f B/series (%d active)",
-                rate / 1e6, seconds, reference / 1e6, ratio(), syncP50, syncP99, queryP50, queryP99, queries,
+                rate / 1e6, seconds, reference / 1e6, ratio(), cpuRatio(), syncP50, syncP99, queryP50, queryP99, queries,
                 cpuSeconds, cpuPerPointMicros(), peakRssMiB, heapPerSeries, activeSeries);
     }
 
@@ -56,7 +62,8 @@ final class Result {
 
     static String summary(List<Result> rs) {
         return "rate " + fmt(rs, r -> r.rate, 1e6, "%.3f") + " M/s; reference " + fmt(rs, r -> r.reference, 1e6, "%.3f")
-                + " M/s; ratio " + fmt(rs, Result::ratio, 1, "%.2f") + "; sync p99 " + fmt(rs, r -> r.syncP99, 1, "%.1f")
+                + " M/s; ratio " + fmt(rs, Result::ratio, 1, "%.2f") + "; CPU ratio " + fmt(rs, Result::cpuRatio, 1, "%.2f")
+                + " (reference " + fmt(rs, r -> r.referenceCpuMicros, 1, "%.2f") + " us/point); sync p99 " + fmt(rs, r -> r.syncP99, 1, "%.1f")
                 + " ms; query p50 " + fmt(rs, r -> r.queryP50, 1, "%.1f") + " ms, p99 " + fmt(rs, r -> r.queryP99, 1, "%.1f")
                 + " ms; CPU " + fmt(rs, Result::cpuPerPointMicros, 1, "%.2f") + " us/point; peak RSS "
                 + fmt(rs, r -> r.peakRssMiB, 1, "%.0f") + " MiB; heap " + fmt(rs, r -> r.heapPerSeries, 1, "%.0f")
@@ -67,6 +74,7 @@ final class Result {
         return new String[]{label,
                 fmt(rs, r -> r.rate, 1e6, "%.2f"),
                 fmt(rs, Result::ratio, 1, "%.2f"),
+                fmt(rs, Result::cpuRatio, 1, "%.2f"),
                 fmt(rs, r -> r.syncP99, 1, "%.0f"),
                 fmt(rs, r -> r.queryP99, 1, "%.1f"),
                 fmt(rs, Result::cpuPerPointMicros, 1, "%.2f"),
@@ -74,7 +82,7 @@ final class Result {
                 fmt(rs, r -> r.heapPerSeries, 1, "%.0f")};
     }
 
-    static final String[] HEADER = {"M points/s", "ratio to bare loop", "sync p99 ms", "query p99 ms",
+    static final String[] HEADER = {"M points/s", "ratio to bare loop", "CPU ratio", "sync p99 ms", "query p99 ms",
             "server CPU µs/point", "peak RSS MiB", "heap B/series"};
 
     static String[] header(String first) {
