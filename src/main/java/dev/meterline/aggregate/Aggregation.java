@@ -20,6 +20,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -34,7 +37,10 @@ import java.util.function.Predicate;
  * group runs on its own worker, so every shard's state has exactly one writer.
  *
  * <p>Reads and closes travel as commands through the same groups, so they see each shard between two parts and
- * need no locks. When the input completes, every shard hands over all its windows, open ones too.
+ * need no locks. They also wait in a per-shard queue that the shard empties before each part, so a query never
+ * waits behind the parts already buffered for the shard, only behind the one being aggregated; asks keep their
+ * order among themselves either way. When the input completes, every shard hands over all its windows, open ones
+ * too.
  */
 public final class Aggregation {
 
@@ -52,10 +58,17 @@ public final class Aggregation {
         }
     }
 
-    private record Ask(int shard, Function<Shard, Object> question, Gather gather) implements Command {
+    /** Answered once, by whichever comes first: the shard's ask queue or the command stream. */
+    private record Ask(int shard, Function<Shard, Object> question, Gather gather, AtomicBoolean taken)
+            implements Command {
+        boolean claim() {
+            return taken.compareAndSet(false, true);
+        }
     }
 
     private final Shard[] shards;
+    /** Per shard, the asks not yet answered, in the order they were sent. */
+    private final Queue<Ask>[] asks;
     private final Scheduler scheduler;
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
@@ -71,8 +84,12 @@ public final class Aggregation {
     public Aggregation(AggregationConfig config, SeriesBudget budget, Scheduler scheduler, PipelineMetrics metrics,
                        LongSupplier clock) {
         this.shards = new Shard[config.shards()];
+        @SuppressWarnings("unchecked")
+        Queue<Ask>[] queues = new Queue[shards.length];
+        this.asks = queues;
         for (int i = 0; i < shards.length; i++) {
             shards[i] = new Shard(config.window().toMillis(), config.lateness().toMillis(), budget);
+            asks[i] = new ConcurrentLinkedQueue<>();
         }
         this.scheduler = scheduler;
         this.metrics = metrics;
@@ -127,6 +144,13 @@ public final class Aggregation {
     }
 
     private void handle(Shard shard, Command c) {
+        Queue<Ask> waiting = asks[c.shard()];
+        Ask first;
+        while ((first = waiting.poll()) != null) {
+            if (first.claim()) {
+                answer(shard, first);
+            }
+        }
         if (c instanceof Record r) {
             int before = shard.openWindows();
             try {
@@ -144,17 +168,21 @@ public final class Aggregation {
                 r.part().batch().partDone(0, all);
             }
             openWindows.addAndGet(shard.openWindows() - before);
-        } else if (c instanceof Ask a) {
-            int before = shard.openWindows();
-            try {
-                a.gather().offer(a.shard(), a.question().apply(shard));
-            } catch (RuntimeException e) {
-                metrics.internalError();
-                errors.warn("a shard failed to answer a query", e);
-                a.gather().fail(e);
-            }
-            openWindows.addAndGet(shard.openWindows() - before);
+        } else if (c instanceof Ask a && a.claim()) {
+            answer(shard, a);
         }
+    }
+
+    private void answer(Shard shard, Ask a) {
+        int before = shard.openWindows();
+        try {
+            a.gather().offer(a.shard(), a.question().apply(shard));
+        } catch (RuntimeException e) {
+            metrics.internalError();
+            errors.warn("a shard failed to answer a query", e);
+            a.gather().fail(e);
+        }
+        openWindows.addAndGet(shard.openWindows() - before);
     }
 
     private synchronized void closeControl() {
@@ -249,7 +277,9 @@ public final class Aggregation {
                     gather.closedThroughSeq = lastCloseSeq;
                 }
                 for (int i = 0; i < shards.length; i++) {
-                    if (control.tryEmitNext(new Ask(i, question, gather)).isFailure()) {
+                    Ask a = new Ask(i, question, gather, new AtomicBoolean());
+                    asks[i].offer(a);
+                    if (control.tryEmitNext(a).isFailure()) {
                         return Mono.error(new IllegalStateException("the pipeline is stopping"));
                     }
                 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesKeyCache;
 import dev.meterline.telemetry.RejectReason;
 import io.netty.buffer.ByteBuf;
 
@@ -17,6 +18,7 @@ import java.io.IOException;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.function.Supplier;
 
 /**
  * Splits one connection's bytes into lines and decodes each line with Jackson's streaming parser into a point, a
@@ -35,11 +37,13 @@ final class LineDecoder {
     }
 
     private static final int MAX_PAIRS_TO_COLLECT = 2 * 1024;
+    private static final String[] NO_PAIRS = new String[0];
 
     private final JsonFactory json;
     private final int maxLineBytes;
     private final int maxTags;
     private final Output out;
+    private final Supplier<SeriesKeyCache> caches;
 
     private byte[] data = new byte[8192];
     private int carry;
@@ -47,12 +51,59 @@ final class LineDecoder {
     private int line;
     private long receivedAt;
     private String[] pairs = new String[16];
+    /** False to decode every line with a parser of its own (the reference path; tests compare both). */
+    private boolean shareParser = true;
+
+    /** The parser shared by the lines of the current read, from {@code sharedFrom} to {@code sharedEnd}; or null. */
+    private JsonParser shared;
+    private int sharedFrom;
+    private int sharedEnd;
+    /** Offset of the current object's first byte, relative to {@code sharedFrom}. */
+    private long objectStart;
+    /**
+     * Set once the shared parser has read past the end of a line in the current read (an object left open on its
+     * line): the rest of the read is decoded line by line, so hostile input cannot make parsers rescan it.
+     */
+    private boolean sharedOverran;
+    /** Lines taken by the shared parser, for tests. */
+    private long sharedLines;
+
+    // What readLine found on the current line.
+    private String metric;
+    private double value;
+    private long timestamp;
+    private int tagCount;
+    private String syncId;
+    private boolean isSync;
+    private String field;
+    /** The tags object's bytes, relative to {@code sharedFrom}; empty unless read by the shared parser. */
+    private int tagsFrom;
+    private int tagsTo;
+    /** This thread's series key cache during a decode call, or null. */
+    private SeriesKeyCache cache;
 
     LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out) {
+        this(json, maxLineBytes, maxTags, out, null);
+    }
+
+    /** With {@code caches} giving the calling thread's series key cache (or null for none). */
+    LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out, Supplier<SeriesKeyCache> caches) {
+        this.caches = caches;
         this.json = json;
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
         this.out = out;
+    }
+
+    /** Turns the parser shared by the lines of a read off or on; outcomes are the same either way. */
+    LineDecoder shareParser(boolean share) {
+        this.shareParser = share;
+        return this;
+    }
+
+    /** The number of lines the shared parser decoded (the rest went through a parser of their own). */
+    long sharedLines() {
+        return sharedLines;
     }
 
     /** The number of lines seen so far, counting blank and rejected ones. */
@@ -94,23 +145,31 @@ final class LineDecoder {
         if (discarding) {
             discarding = false;
         } else if (carry > 0) {
-            line(0, carry);
+            line(0, carry, false);
         }
         carry = 0;
     }
 
     private void decode(int scanFrom, int end) {
         int start = 0;
-        for (int i = scanFrom; i < end; i++) {
-            if (data[i] != '\n') {
-                continue;
+        sharedEnd = end;
+        sharedOverran = false;
+        cache = caches == null ? null : caches.get();
+        try {
+            for (int i = scanFrom; i < end; i++) {
+                if (data[i] != '\n') {
+                    continue;
+                }
+                if (discarding) {
+                    discarding = false;
+                } else {
+                    line(start, i, true);
+                }
+                start = i + 1;
             }
-            if (discarding) {
-                discarding = false;
-            } else {
-                line(start, i);
-            }
-            start = i + 1;
+        } finally {
+            dropShared();
+            cache = null;
         }
         int rest = end - start;
         if (discarding) {
@@ -142,12 +201,14 @@ final class LineDecoder {
         return new Reject(lineNo, RejectReason.LINE_TOO_LONG, "line exceeds " + maxLineBytes + " bytes");
     }
 
-    private void line(int from, int to) {
+    /** Decodes one line; {@code sharable} when it may go through the parser shared by this read's lines. */
+    private void line(int from, int to, boolean sharable) {
         line++;
         if (to > from && data[to - 1] == '\r') {
             to--;
         }
         if (to - from > maxLineBytes) {
+            dropShared();
             out.reject(tooLong(line));
             return;
         }
@@ -156,13 +217,17 @@ final class LineDecoder {
         }
         Reject early = encodingHazard(from, to);
         if (early != null) {
+            dropShared();
             out.reject(early);
             return;
         }
         try {
-            parse(from, to - from);
+            if (!sharable || !shareParser || sharedOverran || !parseShared(from, to)) {
+                parse(from, to - from);
+            }
         } catch (RuntimeException e) {
             // Never expected (the fuzz tests look for it); one line must not end the connection even so.
+            dropShared();
             out.reject(Reject.of(line, RejectReason.INTERNAL_ERROR));
         }
     }
@@ -170,7 +235,8 @@ final class LineDecoder {
     /**
      * Jackson guesses UTF-16 or UTF-32 from a NUL among the first bytes or from their byte order marks; lines are
      * UTF-8 only, so such lines are refused here before the guess can happen. A UTF-8 byte order mark is let
-     * through (Jackson skips it).
+     * through (Jackson skips it). Checked for every line before either parser sees it, so a shared parser only
+     * ever starts on a line whose first bytes passed this check.
      */
     private Reject encodingHazard(int from, int to) {
         int end = Math.min(to, from + 8);
@@ -210,143 +276,18 @@ final class LineDecoder {
     static final String ONE_OBJECT = "invalid JSON: one object per line";
     static final String UNPAIRED_SURROGATE = "invalid UTF-8: unpaired surrogate escape";
 
+    /**
+     * Decodes one line with a parser of its own: the reference path, which applies every rule and classifies every
+     * failure, and the fallback of the shared one.
+     */
     private void parse(int off, int len) {
-        String metric = null;
-        double value = 0;
-        long timestamp = receivedAt;
-        int tagCount = 0;
-        String syncId = null;
-        int seen = 0;
-        RejectReason problem = null;
-        String field = null;
+        field = null;
         JsonParser p = null;
         try {
             p = json.createParser(data, off, len);
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                out.reject(Reject.of(line, RejectReason.NOT_AN_OBJECT));
-                return;
-            }
-            while ((field = p.nextFieldName()) != null) {
-                JsonToken t = p.nextToken();
-                int bit = switch (field) {
-                    case "metric" -> METRIC;
-                    case "value" -> VALUE;
-                    case "timestamp" -> TIMESTAMP;
-                    case "tags" -> TAGS;
-                    case "sync" -> SYNC;
-                    default -> 0;
-                };
-                if (bit == 0) {
-                    p.skipChildren();
-                    continue;
-                }
-                if ((seen & bit) != 0) {
-                    out.reject(new Reject(line, RejectReason.DUPLICATE_FIELD, "duplicate field '" + field + "'"));
-                    return;
-                }
-                seen |= bit;
-                switch (bit) {
-                    case METRIC -> {
-                        if (t == JsonToken.VALUE_STRING) {
-                            metric = p.getText();
-                            if (hasUnpairedSurrogate(metric)) {
-                                out.reject(new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE));
-                                return;
-                            }
-                        } else if (problem == null) {
-                            problem = RejectReason.METRIC_INVALID;
-                        }
-                        p.skipChildren();
-                    }
-                    case VALUE -> {
-                        if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
-                            value = p.getDoubleValue();
-                            if (!Double.isFinite(value) && problem == null) {
-                                problem = RejectReason.VALUE_INVALID;
-                            }
-                        } else {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.VALUE_INVALID;
-                            }
-                        }
-                    }
-                    case TIMESTAMP -> {
-                        if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
-                            timestamp = p.getLongValue();
-                        } else if (t == JsonToken.VALUE_STRING) {
-                            long parsed = parseRfc3339(p.getText());
-                            if (parsed == Long.MIN_VALUE && problem == null) {
-                                problem = RejectReason.TIMESTAMP_INVALID;
-                            }
-                            timestamp = parsed;
-                        } else if (t != JsonToken.VALUE_NULL) {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.TIMESTAMP_INVALID;
-                            }
-                        }
-                    }
-                    case TAGS -> {
-                        if (t == JsonToken.START_OBJECT) {
-                            RejectReason tagProblem = null;
-                            String key;
-                            while ((key = p.nextFieldName()) != null) {
-                                JsonToken vt = p.nextToken();
-                                if (vt != JsonToken.VALUE_STRING) {
-                                    p.skipChildren();
-                                    if (tagProblem == null) {
-                                        tagProblem = RejectReason.TAG_VALUE_INVALID;
-                                    }
-                                    continue;
-                                }
-                                if (tagProblem != null) {
-                                    continue;
-                                }
-                                if (tagCount >= maxTags) {
-                                    tagProblem = RejectReason.TOO_MANY_TAGS;
-                                    continue;
-                                }
-                                if (indexOfKey(key, tagCount) >= 0) {
-                                    tagProblem = RejectReason.TAG_DUPLICATE;
-                                    continue;
-                                }
-                                String tagValue = p.getText();
-                                if (hasUnpairedSurrogate(key) || hasUnpairedSurrogate(tagValue)) {
-                                    out.reject(new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE));
-                                    return;
-                                }
-                                addPair(tagCount++, key, tagValue);
-                            }
-                            if (tagProblem != null && problem == null) {
-                                problem = tagProblem;
-                            }
-                        } else if (t != JsonToken.VALUE_NULL) {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.TAGS_INVALID;
-                            }
-                        }
-                    }
-                    case SYNC -> {
-                        if (t == JsonToken.VALUE_STRING) {
-                            syncId = p.getText();
-                            if (hasUnpairedSurrogate(syncId)) {
-                                out.reject(new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE));
-                                return;
-                            }
-                        } else {
-                            p.skipChildren();
-                            if (problem == null) {
-                                problem = RejectReason.SYNC_INVALID;
-                            }
-                        }
-                    }
-                    default -> throw new IllegalStateException(field);
-                }
-            }
-            if (p.nextToken() != null) {
-                out.reject(new Reject(line, RejectReason.INVALID_JSON, ONE_OBJECT));
+            Reject r = readLine(p, true);
+            if (r != null) {
+                out.reject(r);
                 return;
             }
         } catch (CharConversionException e) {
@@ -367,9 +308,249 @@ final class LineDecoder {
                 closeQuietly(p);
             }
         }
-        if ((seen & SYNC) != 0 && problem == null) {
+        emit();
+    }
+
+    /**
+     * Decodes line {@code [from, to)} with the parser shared by the lines of this read, which saves creating a
+     * parser per line. Only a clean point or sync that ends within its line is taken; anything else returns false
+     * (and drops the shared parser), and the line is decoded again on its own, so outcomes never differ.
+     */
+    private boolean parseShared(int from, int to) {
+        if (shared == null && (data[from] & 0xFF) == 0xEF) {
+            // A UTF-8 byte order mark is left to a parser of the line's own (Jackson skips one only at a start).
+            return false;
+        }
+        try {
+            if (shared == null) {
+                shared = json.createParser(data, from, sharedEnd - from);
+                sharedFrom = from;
+            }
+            // Every rule of readLine holds here too (surrogates, duplicates, depth, number length...): a line that
+            // breaks one is not taken, and the per-line parse gives its exact reject.
+            if (readLine(shared, false) != null) {
+                return fallBack(to);
+            }
+            int first = from;
+            while (first < to && isJsonSpace(data[first])) {
+                first++;
+            }
+            int end = sharedFrom + (int) shared.currentLocation().getByteOffset();
+            if (objectStart + sharedFrom != first || end > to) {
+                return fallBack(to);
+            }
+            for (int i = end; i < to; i++) {
+                if (!isJsonSpace(data[i])) {
+                    return fallBack(to);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return fallBack(to);
+        }
+        sharedLines++;
+        emit();
+        return true;
+    }
+
+    /** Gives line {@code [.., to)} up to the per-line parser; returns false for {@link #parseShared}. */
+    private boolean fallBack(int to) {
+        if (shared != null) {
+            try {
+                if (sharedFrom + shared.currentLocation().getByteOffset() > to) {
+                    sharedOverran = true;
+                }
+            } catch (RuntimeException e) {
+                sharedOverran = true;
+            }
+        }
+        dropShared();
+        return false;
+    }
+
+    private void dropShared() {
+        if (shared != null) {
+            try {
+                shared.close();
+            } catch (IOException e) {
+                // a byte-array parser has nothing to release that can fail
+            }
+            shared = null;
+        }
+    }
+
+    private static boolean isJsonSpace(byte b) {
+        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+    }
+
+    /** Hands the point or sync that {@link #readLine} found to the output. */
+    private void emit() {
+        if (isSync) {
             out.sync(syncId, line);
             return;
+        }
+        SeriesKey key = null;
+        boolean cacheable = cache != null && tagsTo > tagsFrom;
+        if (cacheable) {
+            key = cache.find(metric, data, sharedFrom + tagsFrom, sharedFrom + tagsTo);
+        }
+        if (key == null) {
+            String[] tags = tagCount == 0 ? NO_PAIRS : java.util.Arrays.copyOf(pairs, tagCount * 2);
+            key = SeriesKey.ofPairs(metric, tags, tagCount);
+            if (cacheable) {
+                cache.put(metric, data, sharedFrom + tagsFrom, sharedFrom + tagsTo, key);
+            }
+        }
+        out.point(new Point(key, value, timestamp, line));
+    }
+
+    /**
+     * Reads one line's object from {@code p} into the fields; returns its reject, or null for a point or a sync.
+     * With {@code whole}, the parser holds exactly the line, and a second value on it is an error.
+     */
+    private Reject readLine(JsonParser p, boolean whole) throws IOException {
+        metric = null;
+        value = 0;
+        timestamp = receivedAt;
+        tagCount = 0;
+        tagsFrom = 0;
+        tagsTo = 0;
+        syncId = null;
+        isSync = false;
+        int seen = 0;
+        RejectReason problem = null;
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            return Reject.of(line, RejectReason.NOT_AN_OBJECT);
+        }
+        if (!whole) {
+            objectStart = p.currentTokenLocation().getByteOffset();
+        }
+        while ((field = p.nextFieldName()) != null) {
+            JsonToken t = p.nextToken();
+            int bit = switch (field) {
+                case "metric" -> METRIC;
+                case "value" -> VALUE;
+                case "timestamp" -> TIMESTAMP;
+                case "tags" -> TAGS;
+                case "sync" -> SYNC;
+                default -> 0;
+            };
+            if (bit == 0) {
+                p.skipChildren();
+                continue;
+            }
+            if ((seen & bit) != 0) {
+                return new Reject(line, RejectReason.DUPLICATE_FIELD, "duplicate field '" + field + "'");
+            }
+            seen |= bit;
+            switch (bit) {
+                case METRIC -> {
+                    if (t == JsonToken.VALUE_STRING) {
+                        metric = p.getText();
+                        if (hasUnpairedSurrogate(metric)) {
+                            return new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE);
+                        }
+                    } else if (problem == null) {
+                        problem = RejectReason.METRIC_INVALID;
+                    }
+                    p.skipChildren();
+                }
+                case VALUE -> {
+                    if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+                        value = p.getDoubleValue();
+                        if (!Double.isFinite(value) && problem == null) {
+                            problem = RejectReason.VALUE_INVALID;
+                        }
+                    } else {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.VALUE_INVALID;
+                        }
+                    }
+                }
+                case TIMESTAMP -> {
+                    if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                        timestamp = p.getLongValue();
+                    } else if (t == JsonToken.VALUE_STRING) {
+                        long parsed = parseRfc3339(p.getText());
+                        if (parsed == Long.MIN_VALUE && problem == null) {
+                            problem = RejectReason.TIMESTAMP_INVALID;
+                        }
+                        timestamp = parsed;
+                    } else if (t != JsonToken.VALUE_NULL) {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.TIMESTAMP_INVALID;
+                        }
+                    }
+                }
+                case TAGS -> {
+                    if (t == JsonToken.START_OBJECT) {
+                        if (!whole) {
+                            tagsFrom = (int) p.currentTokenLocation().getByteOffset();
+                        }
+                        RejectReason tagProblem = null;
+                        String key;
+                        while ((key = p.nextFieldName()) != null) {
+                            JsonToken vt = p.nextToken();
+                            if (vt != JsonToken.VALUE_STRING) {
+                                p.skipChildren();
+                                if (tagProblem == null) {
+                                    tagProblem = RejectReason.TAG_VALUE_INVALID;
+                                }
+                                continue;
+                            }
+                            if (tagProblem != null) {
+                                continue;
+                            }
+                            if (tagCount >= maxTags) {
+                                tagProblem = RejectReason.TOO_MANY_TAGS;
+                                continue;
+                            }
+                            if (indexOfKey(key, tagCount) >= 0) {
+                                tagProblem = RejectReason.TAG_DUPLICATE;
+                                continue;
+                            }
+                            String tagValue = p.getText();
+                            if (hasUnpairedSurrogate(key) || hasUnpairedSurrogate(tagValue)) {
+                                return new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE);
+                            }
+                            addPair(tagCount++, key, tagValue);
+                        }
+                        if (!whole) {
+                            tagsTo = (int) p.currentLocation().getByteOffset();
+                        }
+                        if (tagProblem != null && problem == null) {
+                            problem = tagProblem;
+                        }
+                    } else if (t != JsonToken.VALUE_NULL) {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.TAGS_INVALID;
+                        }
+                    }
+                }
+                case SYNC -> {
+                    if (t == JsonToken.VALUE_STRING) {
+                        syncId = p.getText();
+                        if (hasUnpairedSurrogate(syncId)) {
+                            return new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE);
+                        }
+                    } else {
+                        p.skipChildren();
+                        if (problem == null) {
+                            problem = RejectReason.SYNC_INVALID;
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException(field);
+            }
+        }
+        if (whole && p.nextToken() != null) {
+            return new Reject(line, RejectReason.INVALID_JSON, ONE_OBJECT);
+        }
+        if ((seen & SYNC) != 0 && problem == null) {
+            isSync = true;
+            return null;
         }
         if (problem == null) {
             if ((seen & SYNC) != 0) {
@@ -380,13 +561,7 @@ final class LineDecoder {
                 problem = RejectReason.VALUE_MISSING;
             }
         }
-        if (problem != null) {
-            out.reject(Reject.of(line, problem));
-            return;
-        }
-        String[] tags = tagCount == 0 ? null : java.util.Arrays.copyOf(pairs, tagCount * 2);
-        SeriesKey key = SeriesKey.ofPairs(metric, tags == null ? new String[0] : tags, tagCount);
-        out.point(new Point(key, value, timestamp, line));
+        return problem == null ? null : Reject.of(line, problem);
     }
 
     /** The reject for a line Jackson could not read, with the field it was reading when known. */

@@ -10,11 +10,17 @@ import com.datadoghq.sketch.ddsketch.store.Store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
  * The mergeable summary of one series in one window: exact count, sum, min, max and last, event-time bounds, late
  * points, and quantiles from a DDSketch with {@link #RELATIVE_ACCURACY} relative accuracy.
+ *
+ * <p>A window with few values keeps them as they are (up to {@link #SPARSE_MAX}) and builds the sketch only when it
+ * outgrows that, or for a moment when asked for a quantile or its encoding: an open window of a quiet series costs
+ * tens of bytes instead of a sketch's bin array. Every answer is the one the sketch would give, since a DDSketch
+ * built from the same values holds the same bins whatever the order.
  *
  * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
  */
@@ -28,6 +34,9 @@ public final class Aggregate {
      */
     public static final int MAX_BINS = 2048;
 
+    /** Most values kept as they are before they move into a sketch. */
+    static final int SPARSE_MAX = 16;
+
     private static final IndexMapping MAPPING = new LogarithmicMapping(RELATIVE_ACCURACY);
     private static final Supplier<Store> STORES = () -> new CollapsingLowestDenseStore(MAX_BINS);
 
@@ -39,6 +48,10 @@ public final class Aggregate {
     private long firstTimestamp = Long.MAX_VALUE;
     private long lastTimestamp = Long.MIN_VALUE;
     private long late;
+    /** The values while there are at most SPARSE_MAX and no sketch; null before the first and after the move. */
+    private double[] values;
+    private int valueCount;
+    /** The sketch once the values outgrew the sparse form (or one was merged in or restored); else null. */
     private DDSketch sketch;
 
     public Aggregate() {
@@ -61,7 +74,24 @@ public final class Aggregate {
         if (timestamp < firstTimestamp) {
             firstTimestamp = timestamp;
         }
-        sketch().accept(value);
+        addToQuantiles(value);
+    }
+
+    private void addToQuantiles(double value) {
+        if (sketch != null) {
+            sketch.accept(value);
+            return;
+        }
+        if (values == null) {
+            values = new double[2];
+        } else if (valueCount == values.length) {
+            if (valueCount == SPARSE_MAX) {
+                sketch().accept(value);
+                return;
+            }
+            values = Arrays.copyOf(values, valueCount * 2);
+        }
+        values[valueCount++] = value;
     }
 
     /** Counts one point merged after its window was first flushed. */
@@ -90,6 +120,10 @@ public final class Aggregate {
         late += other.late;
         if (other.sketch != null) {
             sketch().mergeWith(other.sketch);
+        } else {
+            for (int i = 0; i < other.valueCount; i++) {
+                addToQuantiles(other.values[i]);
+            }
         }
     }
 
@@ -103,24 +137,48 @@ public final class Aggregate {
         c.firstTimestamp = firstTimestamp;
         c.lastTimestamp = lastTimestamp;
         c.late = late;
+        c.values = values == null ? null : values.clone();
+        c.valueCount = valueCount;
         c.sketch = sketch == null ? null : sketch.copy();
         return c;
     }
 
     /** The value at quantile {@code q} in [0, 1], clamped to [min, max]; NaN when empty. */
     public double valueAtQuantile(double q) {
-        if (count == 0 || sketch == null || sketch.isEmpty()) {
+        DDSketch s = count == 0 ? null : readableSketch();
+        if (s == null || s.isEmpty()) {
             return Double.NaN;
         }
-        double v = sketch.getValueAtQuantile(q);
+        double v = s.getValueAtQuantile(q);
         return Math.max(min, Math.min(max, v));
     }
 
+    /** The sketch, with the sparse values moved into it: from now on this aggregate keeps a sketch. */
     private DDSketch sketch() {
         if (sketch == null) {
             sketch = new DDSketch(MAPPING, STORES);
+            for (int i = 0; i < valueCount; i++) {
+                sketch.accept(values[i]);
+            }
+            values = null;
+            valueCount = 0;
         }
         return sketch;
+    }
+
+    /** The sketch, or a throwaway one built from the sparse values; null when no value was recorded. */
+    private DDSketch readableSketch() {
+        if (sketch != null) {
+            return sketch;
+        }
+        if (valueCount == 0) {
+            return null;
+        }
+        DDSketch s = new DDSketch(MAPPING, STORES);
+        for (int i = 0; i < valueCount; i++) {
+            s.accept(values[i]);
+        }
+        return s;
     }
 
     public long count() {
@@ -161,12 +219,13 @@ public final class Aggregate {
 
     /** The sketch in DDSketch's portable binary encoding; empty when no value was recorded. */
     public byte[] sketchBytes() {
-        if (sketch == null) {
+        DDSketch s = readableSketch();
+        if (s == null) {
             return new byte[0];
         }
         GrowingByteArrayOutput out = GrowingByteArrayOutput.withDefaultInitialCapacity();
         try {
-            sketch.encode(out, false);
+            s.encode(out, false);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode a sketch in memory", e);
         }

@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,9 @@ final class WindowTable {
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
     private static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
 
+    private static final Comparator<Window> IN_INDEX_ORDER =
+            Comparator.comparing(Window::series).thenComparingLong(Window::start);
+
     private final Dialect dialect;
 
     WindowTable(Dialect dialect) {
@@ -47,10 +51,20 @@ final class WindowTable {
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
     void insert(Connection c, String replica, List<Window> windows, List<SeriesKey> newSeries) throws SQLException {
         long maxSeq = 0;
+        // In the unique index's order (series, then start), so that the index grows in few places rather than at
+        // random ones; a flush holds each series and start once, so the order of its rows carries no meaning.
+        List<Window> ordered = new ArrayList<>(windows);
+        ordered.sort(IN_INDEX_ORDER);
         try (PreparedStatement ps = c.prepareStatement(INSERT)) {
             int pending = 0;
-            for (Window w : windows) {
-                bind(ps, replica, w.series().metric(), TagsJson.encode(w.series()), w.resolution(), w.start(),
+            SeriesKey series = null;
+            String tags = null;
+            for (Window w : ordered) {
+                if (w.series() != series) {
+                    series = w.series();
+                    tags = TagsJson.encode(series);
+                }
+                bind(ps, replica, series.metric(), tags, w.resolution(), w.start(),
                         w.flushSeq(), w.aggregate(), w.complete(), 0);
                 ps.addBatch();
                 maxSeq = Math.max(maxSeq, w.flushSeq());

@@ -112,6 +112,38 @@ class AggregateTest {
         assertEquals(0, a.sketchBytes().length);
     }
 
+    /** Few values are kept sparse; quantiles, encoding and merges answer as if they were in a sketch all along. */
+    @Test
+    void sparseWindowsAnswerLikeTheSketch() {
+        Random rnd = new Random(7);
+        for (int n : new int[]{1, 2, 3, Aggregate.SPARSE_MAX, Aggregate.SPARSE_MAX + 1, 40}) {
+            for (int m : new int[]{0, 1, 5, Aggregate.SPARSE_MAX + 3}) {
+                Aggregate a = new Aggregate();
+                Aggregate b = new Aggregate();
+                Aggregate all = new Aggregate();
+                for (int i = 0; i < n + m; i++) {
+                    double v = rnd.nextInt(3) == 0 ? 0 : rnd.nextGaussian() * 100;
+                    (i < n ? a : b).accept(v, i);
+                    all.accept(v, i);
+                }
+                // Force one aggregate into sketch form by round-tripping its encoding.
+                Aggregate viaBytes = Aggregate.restore(all.count(), all.sum(), all.min(), all.max(), all.last(),
+                        all.firstTimestamp(), all.lastTimestamp(), all.late(), all.sketchBytes());
+                Aggregate merged = a.copy();
+                merged.mergeWith(b);
+                Aggregate mergedIntoSketch = viaBytes.copy();
+                mergedIntoSketch.mergeWith(new Aggregate());
+                for (double q : QUANTILES) {
+                    assertEquals(viaBytes.valueAtQuantile(q), all.valueAtQuantile(q), "n=" + n + " m=" + m + " q=" + q);
+                    assertEquals(all.valueAtQuantile(q), merged.valueAtQuantile(q), "n=" + n + " m=" + m + " q=" + q);
+                    assertEquals(all.valueAtQuantile(q), mergedIntoSketch.valueAtQuantile(q));
+                }
+                assertTrue(Arrays.equals(all.sketchBytes(), merged.sketchBytes()) || n + m > Aggregate.SPARSE_MAX,
+                        "sparse encodings match");
+            }
+        }
+    }
+
     private static void assertWithinRelative(double exact, double actual, double q) {
         double bound = Aggregate.RELATIVE_ACCURACY * Math.abs(exact) + 1e-9;
         assertTrue(Math.abs(actual - exact) <= bound,

@@ -1,0 +1,610 @@
+package dev.meterline.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The load generator: starts {@code target/meterline.jar} as a child process, streams pre-encoded NDJSON over TCP
+ * connections as fast as the server takes it, and reports end-to-end points/s, sync and query latency, server CPU,
+ * peak RSS and heap per active series, next to a bare single-threaded Jackson-parse + HashMap loop over the same bytes.
+ *
+ * <p>Run with {@code ./mvnw -B -q -Pbench verify -DskipTests -Dbench.args="..."} or directly with
+ * {@code java -cp target/meterline.jar:target/test-classes dev.meterline.bench.LoadGen [options]}; {@code --help}
+ * lists the options.
+ */
+public final class LoadGen {
+
+    private final Options o;
+    private final Path jar;
+
+    private LoadGen(Options o) {
+        this.o = o;
+        this.jar = Path.of(o.jar);
+    }
+
+    /** Command-line options, with defaults. */
+    static final class Options {
+        String jar = "target/meterline.jar";
+        int series = 10_000;
+        int connections = 4;
+        long points = 6_000_000;
+        int runs = 3;
+        int syncEvery = 20_000;
+        String heap = "3g";
+        boolean sweep;
+        String plots;
+        String serverOpts = "";
+        String serverArgs = "";
+
+        static Options parse(String[] args) {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                String v = i + 1 < args.length ? args[i + 1] : null;
+                switch (a) {
+                    case "--jar" -> { o.jar = v; i++; }
+                    case "--series" -> { o.series = Integer.parseInt(v); i++; }
+                    case "--connections" -> { o.connections = Integer.parseInt(v); i++; }
+                    case "--points" -> { o.points = Long.parseLong(v); i++; }
+                    case "--runs" -> { o.runs = Integer.parseInt(v); i++; }
+                    case "--sync-every" -> { o.syncEvery = Integer.parseInt(v); i++; }
+                    case "--heap" -> { o.heap = v; i++; }
+                    case "--server-opts" -> { o.serverOpts = v; i++; }
+                    case "--server-args" -> { o.serverArgs = v; i++; }
+                    case "--sweep" -> o.sweep = true;
+                    case "--plots" -> { o.plots = v; i++; }
+                    case "--help" -> {
+                        System.out.println("""
+                                LoadGen [--series N] [--connections C] [--points P] [--runs R] [--sync-every K]
+                                        [--heap 3g] [--server-opts "JVM flags"] [--server-args "meterline flags"]
+                                        [--jar target/meterline.jar]
+                                        [--sweep] [--plots docs]
+                                  one scenario (series x connections) run R times, or with --sweep the scaling
+                                  tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
+                        System.exit(0);
+                    }
+                    default -> throw new IllegalArgumentException(a + " (expected: an option, see --help)");
+                }
+            }
+            return o;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        LoadGen g = new LoadGen(o);
+        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, load average "
+                + uptime());
+        if (o.sweep) {
+            g.sweep();
+        } else {
+            g.scenario(o.series, o.connections, o.points, o.runs, true);
+        }
+    }
+
+    // ---------------------------------------------------------------- scenarios
+
+    /** One scenario, run several times; prints each run and the medians. */
+    List<Result> scenario(int series, int connections, long points, int runs, boolean verbose) throws Exception {
+        Workload w = Workload.build(series, connections, points, o.syncEvery, System.currentTimeMillis());
+        System.out.printf(Locale.ROOT, "%nscenario: %,d series, %d connections, %,d points (%,d bytes), sync every %,d lines%n",
+                series, connections, w.totalPoints(), w.totalBytes(), o.syncEvery);
+        List<Result> results = new ArrayList<>();
+        for (int r = 0; r < runs; r++) {
+            double[] ref = Reference.rate(w);
+            Result res = runOnce(w);
+            res.reference = ref[0];
+            res.referenceCpuMicros = ref[1];
+            results.add(res);
+            if (verbose) {
+                System.out.println("  run " + (r + 1) + ": " + res);
+            }
+        }
+        System.out.println("  median (min-max) of " + runs + ": " + Result.summary(results));
+        return results;
+    }
+
+    void sweep() throws Exception {
+        Map<String, List<Result>> bySeries = new LinkedHashMap<>();
+        for (int s : new int[]{1_000, 10_000, 100_000, 1_000_000}) {
+            long pts = s >= 1_000_000 ? 4_000_000 : o.points;
+            bySeries.put(String.valueOf(s), scenario(s, 4, pts, o.runs, true));
+        }
+        Map<String, List<Result>> byConn = new LinkedHashMap<>();
+        for (int c : new int[]{1, 4, 64, 1000}) {
+            byConn.put(String.valueOf(c), scenario(10_000, c, o.points, o.runs, true));
+        }
+        System.out.println();
+        System.out.println("Throughput and memory vs series (4 connections), median of " + o.runs + " (min-max):");
+        Tables.print("series", bySeries);
+        System.out.println();
+        System.out.println("Throughput vs connections (10 000 series), median of " + o.runs + " (min-max):");
+        Tables.print("connections", byConn);
+        if (o.plots != null) {
+            Path dir = Path.of(o.plots);
+            Files.createDirectories(dir);
+            Plots.bars(dir.resolve("perf-series.png"), "Points/s vs series (4 connections)", "series", bySeries,
+                    r -> r.rate / 1e6, "M points/s", true);
+            Plots.bars(dir.resolve("perf-connections.png"), "Points/s vs connections (10 000 series)", "connections",
+                    byConn, r -> r.rate / 1e6, "M points/s", true);
+            Plots.bars(dir.resolve("perf-memory.png"), "Heap per active series after GC (4 connections)", "series",
+                    bySeries, r -> r.heapPerSeries, "bytes / series", false);
+            System.out.println("plots written to " + dir);
+        }
+    }
+
+    // ---------------------------------------------------------------- one run against a child server
+
+    Result runOnce(Workload w) throws Exception {
+        Path data = Files.createTempDirectory("meterline-bench");
+        int tcpPort = freePort();
+        int httpPort = freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + o.heap);
+        cmd.add("-Xms" + o.heap);
+        if (!o.serverOpts.isBlank()) {
+            cmd.addAll(Arrays.asList(o.serverOpts.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of("-jar", jar.toString(), "--bind", "127.0.0.1", "--tcp-port", String.valueOf(tcpPort),
+                "--http-port", String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
+                // The whole run lands in windows that stay open, so heap after the run is the open-window state.
+                "--lateness", "10m", "--max-series", "2000000"));
+        if (!o.serverArgs.isBlank()) {
+            cmd.addAll(Arrays.asList(o.serverArgs.trim().split("\\s+")));
+        }
+        Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(data.resolve("server.log").toFile()).start();
+        try {
+            Http http = new Http(httpPort);
+            http.awaitReady(Duration.ofSeconds(60));
+            long pid = server.pid();
+            long heapBefore = http.heapAfterGc(pid);
+            long[] cpu0 = Proc.cpuTicks(pid);
+
+            AtomicBoolean loading = new AtomicBoolean(true);
+            Latencies queryLat = new Latencies();
+            Thread querier = new Thread(() -> http.queryLoop(loading, queryLat, w.queryMetric, w.queryHost),
+                    "bench-query");
+            Latencies syncLat = new Latencies();
+            List<Conn> conns = new ArrayList<>();
+            for (int c = 0; c < w.connections; c++) {
+                conns.add(new Conn(tcpPort, w.blocks[c], w.repeats, syncLat));
+            }
+            for (Conn c : conns) {
+                c.connect();
+            }
+            CountDownLatch go = new CountDownLatch(1);
+            for (Conn c : conns) {
+                c.start(go);
+            }
+            querier.start();
+            long t0 = System.nanoTime();
+            go.countDown();
+            long end = 0;
+            long errors = 0;
+            long firstSend = Long.MAX_VALUE;
+            for (Conn c : conns) {
+                c.await();
+                end = Math.max(end, c.lastSynced);
+                firstSend = Math.min(firstSend, c.firstSend);
+                errors += c.errors.get();
+            }
+            loading.set(false);
+            querier.join();
+            long[] cpu1 = Proc.cpuTicks(pid);
+            Result r = new Result();
+            r.points = w.totalPoints();
+            r.seconds = (end - Math.min(firstSend, t0 + 1_000_000_000L)) / 1e9;
+            r.rate = r.points / r.seconds;
+            r.errors = errors;
+            r.syncP50 = syncLat.percentile(0.50);
+            r.syncP99 = syncLat.percentile(0.99);
+            r.queryP50 = queryLat.percentile(0.50);
+            r.queryP99 = queryLat.percentile(0.99);
+            r.queries = queryLat.count();
+            r.cpuSeconds = (cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]) / 100.0;
+            r.peakRssMiB = Proc.statusKb(pid, "VmHWM") / 1024.0;
+            long active = http.stat("activeSeries");
+            r.activeSeries = active;
+            long heapAfter = http.heapAfterGc(pid);
+            r.heapPerSeries = active == 0 ? 0 : (double) (heapAfter - heapBefore) / active;
+            long accepted = http.stat("accepted");
+            if (accepted != r.points || errors != 0) {
+                System.out.println("  WARNING: server accepted " + accepted + " of " + r.points + " points, "
+                        + errors + " error lines");
+            }
+            return r;
+        } finally {
+            server.destroy();
+            if (!server.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+            deleteTree(data);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    static String uptime() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    // ---------------------------------------------------------------- the workload
+
+    /** Pre-encoded NDJSON: one block per connection, sent {@code repeats} times, with sync lines inside. */
+    static final class Workload {
+        final int connections;
+        final int repeats;
+        final Block[] blocks;
+        final String queryMetric;
+        final String queryHost;
+
+        private Workload(int connections, int repeats, Block[] blocks, String queryMetric, String queryHost) {
+            this.connections = connections;
+            this.repeats = repeats;
+            this.blocks = blocks;
+            this.queryMetric = queryMetric;
+            this.queryHost = queryHost;
+        }
+
+        /**
+         * Series {@code i} is metric {@code bench.m(i % 10)} with tags host, region, svc; connection {@code c} sends
+         * the series {@code i % connections == c}, cycling through them, so every series gets about the same number
+         * of points. Timestamps are {@code now}, so every point falls in the current window.
+         */
+        static Workload build(int series, int connections, long points, int syncEvery, long now) {
+            int perConn = Math.max(1, series / connections);
+            long wanted = points / connections;
+            // A block covers each of the connection's series at least once; repeats keep blocks near 1M lines.
+            int repeats = (int) Math.max(1, (wanted + 999_999) / 1_000_000);
+            int blockLines = (int) Math.max(perConn, wanted / repeats);
+            Block[] blocks = new Block[connections];
+            for (int c = 0; c < connections; c++) {
+                blocks[c] = Block.encode(c, connections, series, blockLines, syncEvery, now);
+            }
+            return new Workload(connections, repeats, blocks, "bench.m0", "h0");
+        }
+
+        long totalPoints() {
+            long n = 0;
+            for (Block b : blocks) {
+                n += (long) b.points * repeats;
+            }
+            return n;
+        }
+
+        long totalBytes() {
+            long n = 0;
+            for (Block b : blocks) {
+                n += (long) b.bytes.length * repeats;
+            }
+            return n;
+        }
+    }
+
+    /** One connection's bytes, cut after each sync line. */
+    static final class Block {
+        final byte[] bytes;
+        final int[] chunkEnds;
+        final int points;
+        /** Chunks that end with a sync line (all but possibly the last). */
+        final int syncs;
+
+        private Block(byte[] bytes, int[] chunkEnds, int points, int syncs) {
+            this.bytes = bytes;
+            this.chunkEnds = chunkEnds;
+            this.points = points;
+            this.syncs = syncs;
+        }
+
+        static Block encode(int conn, int connections, int series, int lines, int syncEvery, long now) {
+            StringBuilder sb = new StringBuilder(lines * 110);
+            List<Integer> ends = new ArrayList<>();
+            int own = 0;
+            for (int i = conn; i < series; i += connections) {
+                own++;
+            }
+            own = Math.max(own, 1);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(lines * 110);
+            int syncs = 0;
+            for (int j = 0; j < lines; j++) {
+                int s = conn + (j % own) * connections;
+                if (s >= series) {
+                    s = conn % series;
+                }
+                double value = ((j * 7919L) % 10_000) / 10.0;
+                sb.append("{\"metric\":\"bench.m").append(s % 10).append("\",\"value\":").append(value)
+                        .append(",\"timestamp\":").append(now)
+                        .append(",\"tags\":{\"host\":\"h").append(s).append("\",\"region\":\"r").append(s % 7)
+                        .append("\",\"svc\":\"api\"}}\n");
+                if ((j + 1) % syncEvery == 0) {
+                    sb.append("{\"sync\":\"").append(syncs++).append("\"}\n");
+                    flush(sb, out);
+                    ends.add(out.size());
+                }
+            }
+            flush(sb, out);
+            if (ends.isEmpty() || ends.get(ends.size() - 1) != out.size()) {
+                ends.add(out.size());
+            }
+            return new Block(out.toByteArray(), ends.stream().mapToInt(Integer::intValue).toArray(), lines, syncs);
+        }
+
+        private static void flush(StringBuilder sb, java.io.ByteArrayOutputStream out) {
+            byte[] b = sb.toString().getBytes(StandardCharsets.UTF_8);
+            out.write(b, 0, b.length);
+            sb.setLength(0);
+        }
+    }
+
+    // ---------------------------------------------------------------- one connection
+
+    /** A sender thread writes the blocks as fast as the socket takes them; a reader thread collects the replies. */
+    static final class Conn {
+        private static final Pattern SYNCED = Pattern.compile("\"synced\":\"([^\"]*)\"");
+
+        final int port;
+        final Block block;
+        final int repeats;
+        final Latencies syncLat;
+        final AtomicLong errors = new AtomicLong();
+        /** Send time of sync number n (over all repeats), nanoTime; 0 until sent. */
+        final long[] syncSent;
+        SocketChannel ch;
+        Thread sender;
+        Thread reader;
+        volatile long firstSend = Long.MAX_VALUE;
+        volatile long lastSynced;
+        volatile Throwable failure;
+
+        Conn(int port, Block block, int repeats, Latencies syncLat) {
+            this.port = port;
+            this.block = block;
+            this.repeats = repeats;
+            this.syncLat = syncLat;
+            this.syncSent = new long[block.syncs * repeats + 1];
+        }
+
+        void connect() throws IOException {
+            ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
+            ch.socket().setTcpNoDelay(true);
+        }
+
+        void start(CountDownLatch go) {
+            sender = new Thread(null, () -> {
+                try {
+                    go.await();
+                    firstSend = System.nanoTime();
+                    int n = 0;
+                    for (int r = 0; r < repeats; r++) {
+                        int from = 0;
+                        for (int k = 0; k < block.chunkEnds.length; k++) {
+                            int end = block.chunkEnds[k];
+                            ByteBuffer buf = ByteBuffer.wrap(block.bytes, from, end - from);
+                            while (buf.hasRemaining()) {
+                                ch.write(buf);
+                            }
+                            from = end;
+                            if (k < block.syncs) {
+                                syncSent[n++] = System.nanoTime();
+                            }
+                        }
+                    }
+                    ByteBuffer last = ByteBuffer.wrap("{\"sync\":\"end\"}\n".getBytes(StandardCharsets.UTF_8));
+                    while (last.hasRemaining()) {
+                        ch.write(last);
+                    }
+                } catch (Throwable e) {
+                    failure = e;
+                }
+            }, "bench-send", 256 * 1024);
+            reader = new Thread(null, this::read, "bench-read", 256 * 1024);
+            sender.start();
+            reader.start();
+        }
+
+        /** Reads reply lines; chunk k's sync is numbered by its position, so repeats do not confuse ids. */
+        private void read() {
+            try {
+                InputStream in = ch.socket().getInputStream();
+                StringBuilder line = new StringBuilder();
+                byte[] buf = new byte[8192];
+                int syncs = 0;
+                int n;
+                outer:
+                while ((n = in.read(buf)) > 0) {
+                    for (int i = 0; i < n; i++) {
+                        char c = (char) buf[i];
+                        if (c != '\n') {
+                            line.append(c);
+                            continue;
+                        }
+                        String l = line.toString();
+                        line.setLength(0);
+                        long now = System.nanoTime();
+                        Matcher m = SYNCED.matcher(l);
+                        if (m.find()) {
+                            if (m.group(1).equals("end")) {
+                                lastSynced = now;
+                                break outer;
+                            }
+                            long sent = syncSent[syncs++];
+                            if (sent != 0) {
+                                syncLat.add(now - sent);
+                            }
+                        } else {
+                            errors.incrementAndGet();
+                        }
+                    }
+                }
+                ch.close();
+            } catch (Throwable e) {
+                failure = e;
+            }
+        }
+
+        void await() throws Exception {
+            sender.join();
+            reader.join();
+            if (failure != null) {
+                throw new IllegalStateException("connection failed", failure);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- HTTP probes
+
+    /** Readiness, stats, heap and the query loop, over the server's HTTP port. */
+    static final class Http {
+        final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        final int port;
+
+        Http(int port) {
+            this.port = port;
+        }
+
+        String get(String path) throws IOException, InterruptedException {
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.body();
+        }
+
+        void awaitReady(Duration max) throws InterruptedException {
+            long deadline = System.nanoTime() + max.toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (get("/readyz").contains("ready\"")) {
+                        return;
+                    }
+                } catch (IOException e) {
+                    // not listening yet
+                }
+                Thread.sleep(50);
+            }
+            throw new IllegalStateException("server not ready within " + max);
+        }
+
+        long stat(String name) throws IOException, InterruptedException {
+            Matcher m = Pattern.compile("\"" + name + "\":(\\d+)").matcher(get("/api/v1/stats"));
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+
+        /** Forces a full GC in the server and reads its used heap from {@code /metrics}. */
+        long heapAfterGc(long pid) throws Exception {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    String.valueOf(pid), "GC.run").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            p.waitFor();
+            long used = 0;
+            for (String l : get("/metrics").split("\n")) {
+                if (l.startsWith("jvm_memory_used_bytes{") && l.contains("area=\"heap\"")) {
+                    used += (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+                }
+            }
+            return used;
+        }
+
+        /** Asks for one series' aggregates every 20 ms while the load runs. */
+        void queryLoop(AtomicBoolean loading, Latencies lat, String metric, String host) {
+            String path = "/api/v1/aggregates?metric=" + metric + "&tag=host:" + host;
+            while (loading.get()) {
+                try {
+                    long t = System.nanoTime();
+                    get(path);
+                    lat.add(System.nanoTime() - t);
+                    Thread.sleep(20);
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- /proc
+
+    static final class Proc {
+        /** utime and stime of {@code pid}, in clock ticks (1/100 s). */
+        static long[] cpuTicks(long pid) throws IOException {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return new long[]{Long.parseLong(f[11]), Long.parseLong(f[12])};
+        }
+
+        static long statusKb(long pid, String field) throws IOException {
+            for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (l.startsWith(field + ":")) {
+                    return Long.parseLong(l.replaceAll("[^0-9]", ""));
+                }
+            }
+            return -1;
+        }
+    }
+
+    // ---------------------------------------------------------------- latencies
+
+    /** Nanosecond samples; percentiles by sorting at the end. */
+    static final class Latencies {
+        private long[] samples = new long[1024];
+        private int n;
+
+        synchronized void add(long nanos) {
+            if (n == samples.length) {
+                samples = Arrays.copyOf(samples, n * 2);
+            }
+            samples[n++] = nanos;
+        }
+
+        synchronized int count() {
+            return n;
+        }
+
+        /** In milliseconds; NaN without samples. */
+        synchronized double percentile(double q) {
+            if (n == 0) {
+                return Double.NaN;
+            }
+            long[] s = Arrays.copyOf(samples, n);
+            Arrays.sort(s);
+            return s[(int) Math.min(n - 1, Math.ceil(q * n) - 1 < 0 ? 0 : Math.ceil(q * n) - 1)] / 1e6;
+        }
+    }
+}

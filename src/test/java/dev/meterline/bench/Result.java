@@ -1,0 +1,94 @@
+package dev.meterline.bench;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.ToDoubleFunction;
+
+/** The figures of one load run. */
+final class Result {
+    long points;
+    double seconds;
+    double rate;
+    double reference;
+    double referenceCpuMicros;
+    long errors;
+    double syncP50;
+    double syncP99;
+    double queryP50;
+    double queryP99;
+    int queries;
+    double cpuSeconds;
+    double peakRssMiB;
+    long activeSeries;
+    double heapPerSeries;
+
+    double ratio() {
+        return reference == 0 ? Double.NaN : rate / reference;
+    }
+
+    /** The reference's CPU time per point over the server's: the ratio that machine load disturbs least. */
+    double cpuRatio() {
+        return referenceCpuMicros / cpuPerPointMicros();
+    }
+
+    /** Server CPU time per point, in microseconds. */
+    double cpuPerPointMicros() {
+        return cpuSeconds * 1e6 / points;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT,
+                "%.3f M points/s in %.2f s (reference %.3f M/s, ratio %.2f, CPU ratio %.2f); sync p50 %.1f ms p99 %.1f ms; "
+                        + "query p50 %.1f ms p99 %.1f ms (%d); server CPU %.1f s (%.2f us/point); peak RSS %.0f MiB; "
+                        + "heap %.0f B/series (%d active)",
+                rate / 1e6, seconds, reference / 1e6, ratio(), cpuRatio(), syncP50, syncP99, queryP50, queryP99, queries,
+                cpuSeconds, cpuPerPointMicros(), peakRssMiB, heapPerSeries, activeSeries);
+    }
+
+    /** Median and min-max of a figure over runs. */
+    static double[] stats(List<Result> rs, ToDoubleFunction<Result> f) {
+        double[] v = rs.stream().mapToDouble(f).sorted().toArray();
+        double median = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return new double[]{median, v[0], v[v.length - 1]};
+    }
+
+    static String fmt(List<Result> rs, ToDoubleFunction<Result> f, double scale, String pattern) {
+        double[] s = stats(rs, f);
+        return String.format(Locale.ROOT, pattern + " (" + pattern + "–" + pattern + ")",
+                s[0] / scale, s[1] / scale, s[2] / scale);
+    }
+
+    static String summary(List<Result> rs) {
+        return "rate " + fmt(rs, r -> r.rate, 1e6, "%.3f") + " M/s; reference " + fmt(rs, r -> r.reference, 1e6, "%.3f")
+                + " M/s; ratio " + fmt(rs, Result::ratio, 1, "%.2f") + "; CPU ratio " + fmt(rs, Result::cpuRatio, 1, "%.2f")
+                + " (reference " + fmt(rs, r -> r.referenceCpuMicros, 1, "%.2f") + " us/point); sync p99 " + fmt(rs, r -> r.syncP99, 1, "%.1f")
+                + " ms; query p50 " + fmt(rs, r -> r.queryP50, 1, "%.1f") + " ms, p99 " + fmt(rs, r -> r.queryP99, 1, "%.1f")
+                + " ms; CPU " + fmt(rs, Result::cpuPerPointMicros, 1, "%.2f") + " us/point; peak RSS "
+                + fmt(rs, r -> r.peakRssMiB, 1, "%.0f") + " MiB; heap " + fmt(rs, r -> r.heapPerSeries, 1, "%.0f")
+                + " B/series";
+    }
+
+    static String[] row(String label, List<Result> rs) {
+        return new String[]{label,
+                fmt(rs, r -> r.rate, 1e6, "%.2f"),
+                fmt(rs, Result::ratio, 1, "%.2f"),
+                fmt(rs, Result::cpuRatio, 1, "%.2f"),
+                fmt(rs, r -> r.syncP99, 1, "%.0f"),
+                fmt(rs, r -> r.queryP99, 1, "%.1f"),
+                fmt(rs, Result::cpuPerPointMicros, 1, "%.2f"),
+                fmt(rs, r -> r.peakRssMiB, 1, "%.0f"),
+                fmt(rs, r -> r.heapPerSeries, 1, "%.0f")};
+    }
+
+    static final String[] HEADER = {"M points/s", "ratio to bare loop", "CPU ratio", "sync p99 ms", "query p99 ms",
+            "server CPU µs/point", "peak RSS MiB", "heap B/series"};
+
+    static String[] header(String first) {
+        String[] h = new String[HEADER.length + 1];
+        h[0] = first;
+        System.arraycopy(HEADER, 0, h, 1, HEADER.length);
+        return Arrays.copyOf(h, h.length);
+    }
+}
