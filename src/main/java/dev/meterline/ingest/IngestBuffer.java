@@ -7,6 +7,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.Executor;
 
 /**
@@ -14,13 +16,22 @@ import java.util.concurrent.Executor;
  * bound. Under {@link Overflow#BLOCK} a batch that does not fit waits (its connection stops reading, so TCP flow
  * control slows the sender); under {@link Overflow#DROP} it is dropped at once and counted.
  *
- * <p>Waiters are admitted first come, first served, so one greedy connection cannot starve the others.
+ * <p>Waiters are admitted first come, first served, so one greedy connection cannot starve the others. Under the
+ * drop policy nothing waits, so FCFS cannot help there: greedy connections re-read at once and take every point of
+ * room the moment it frees, and a light client's occasional batch would find the buffer full nearly every time. So
+ * under drop the last {@link #reserve()} points (an eighth) are kept for light batches: a batch may take them only if
+ * it fits in the reserve, its connection has no points in the buffer, and it was not cut from a read that filled a
+ * whole batch ({@link Batch#bulk()}: the tail of a greedy read). Sessions cut batches to at most
+ * {@link #maxBatchPoints()}, the rest of the buffer, so no single batch can fill the reserve either.
  */
 public final class IngestBuffer {
 
     private final long capacity;
     private final Overflow overflow;
+    private final long reserve;
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /** Points in the buffer per owner (connection or request), for the drop policy's reserve. */
+    private final Map<Batch.Owner, Integer> held = new IdentityHashMap<>();
     private long depth;
     private long peak;
     private boolean paused;
@@ -31,6 +42,7 @@ public final class IngestBuffer {
         }
         this.capacity = capacity;
         this.overflow = overflow;
+        this.reserve = capacity / 8;
     }
 
     /** Points admitted and not yet released. */
@@ -74,6 +86,16 @@ public final class IngestBuffer {
         return overflow;
     }
 
+    /** Drop policy: the last points of room, kept for light batches of at most this size. */
+    public long reserve() {
+        return reserve;
+    }
+
+    /** The largest batch a session should cut: the whole buffer, under drop all of it but the reserve. */
+    public long maxBatchPoints() {
+        return overflow == Overflow.DROP ? capacity - reserve : capacity;
+    }
+
     /**
      * Admits {@code batch}: emits it once its points fit. A batch larger than the whole buffer is admitted alone
      * into an empty buffer, so nothing can wait forever. Under the drop policy a batch that does not fit is dropped
@@ -87,8 +109,8 @@ public final class IngestBuffer {
         }
         boolean wasPaused;
         synchronized (this) {
-            if (!paused && waiters.isEmpty() && fits(n)) {
-                take(n);
+            if (!paused && waiters.isEmpty() && fits(n) && withinShare(batch, n)) {
+                take(batch, n);
                 batch.markAdmitted();
                 return Mono.just(batch);
             }
@@ -116,13 +138,15 @@ public final class IngestBuffer {
         });
     }
 
-    /** Returns room for {@code points} and admits waiters that now fit. */
-    public void release(int points) {
+    /** Returns the room of an admitted {@code batch} and admits waiters that now fit. */
+    public void release(Batch batch) {
+        int points = batch.points().size();
         if (points == 0) {
             return;
         }
         synchronized (this) {
             depth -= points;
+            held.computeIfPresent(batch.owner(), (o, h) -> h <= points ? null : h - points);
         }
         wake();
     }
@@ -136,7 +160,7 @@ public final class IngestBuffer {
                     return;
                 }
                 waiters.pollFirst();
-                take(w.points);
+                take(w.batch, w.points);
             }
             Waiter admitted = w;
             admitted.batch.markAdmitted();
@@ -148,8 +172,15 @@ public final class IngestBuffer {
         return depth == 0 || depth + n <= capacity;
     }
 
-    private void take(int n) {
+    /** Drop policy: only a light batch (small, not bulk, its owner has nothing in flight) takes the reserve. */
+    private boolean withinShare(Batch batch, int n) {
+        return overflow != Overflow.DROP || depth == 0 || depth + n <= capacity - reserve
+                || (n <= reserve && !batch.bulk() && !held.containsKey(batch.owner()));
+    }
+
+    private void take(Batch batch, int n) {
         depth += n;
+        held.merge(batch.owner(), n, Integer::sum);
         if (depth > peak) {
             peak = depth;
         }

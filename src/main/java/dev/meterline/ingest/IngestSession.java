@@ -57,6 +57,8 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     private List<Reject> rejects;
     private int received;
     private boolean inputEnded;
+    /** The current read filled a whole batch: every batch cut from it is bulk (not light, for the drop reserve). */
+    private boolean bulkRead;
     private boolean lastDropped;
     private long accepted;
     private long rejected;
@@ -69,7 +71,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         this.metrics = metrics;
         this.clock = clock;
         this.replies = replies;
-        this.maxBatchPoints = (int) Math.min(buffer.capacity(), 4096);
+        this.maxBatchPoints = (int) Math.min(buffer.maxBatchPoints(), 4096);
         resetCurrent();
     }
 
@@ -115,6 +117,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         received++;
         points.add(point);
         if (points.size() >= maxBatchPoints) {
+            bulkRead = true;
             closeCurrent(null);
         }
     }
@@ -136,7 +139,11 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private void closeCurrent(String syncId) {
-        cut.add(new Batch(this, points, rejects, syncId));
+        Batch batch = new Batch(this, points, rejects, syncId);
+        if (bulkRead) {
+            batch.markBulk();
+        }
+        cut.add(batch);
         resetCurrent();
     }
 
@@ -144,6 +151,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         if (!points.isEmpty() || !rejects.isEmpty()) {
             closeCurrent(null);
         }
+        bulkRead = false;
         metrics.received(received);
         received = 0;
         List<Batch> out = cut;
@@ -171,7 +179,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     @Override
     public void completed(Batch batch) {
         if (batch.admitted()) {
-            buffer.release(batch.points().size());
+            buffer.release(batch);
         }
         synchronized (this) {
             completedBatches.add(batch);

@@ -29,12 +29,18 @@ public final class Batch {
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile DropReason dropped;
     private volatile boolean admitted;
+    private boolean bulk;
 
     public Batch(Owner owner, List<Point> points, List<Reject> rejects, String syncId) {
         this.owner = owner;
         this.points = points;
         this.rejects = rejects;
         this.syncId = syncId;
+    }
+
+    /** The session the batch came from (one connection or request). */
+    public Owner owner() {
+        return owner;
     }
 
     public List<Point> points() {
@@ -53,6 +59,15 @@ public final class Batch {
 
     public int accepted() {
         return accepted.get();
+    }
+
+    /** Marks the batch as cut from a read that filled a whole batch: its connection sends in bulk. */
+    public void markBulk() {
+        bulk = true;
+    }
+
+    public boolean bulk() {
+        return bulk;
     }
 
     /** Marks the batch as holding room in the ingest buffer until it completes. */
