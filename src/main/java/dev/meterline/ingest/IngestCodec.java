@@ -24,6 +24,7 @@ public final class IngestCodec {
     static final int MAX_NUMBER_CHARS = 32;
 
     private final JsonFactory json;
+    private final JsonFactory sharedJson;
     private final int maxLineBytes;
     private final int maxTags;
     /** One series key cache per decoding thread (event loops), so repeated series reuse their keys. */
@@ -39,7 +40,18 @@ public final class IngestCodec {
     public IngestCodec(int maxLineBytes, int maxTags) {
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
-        this.json = JsonFactory.builder()
+        this.json = factory(maxLineBytes, true);
+        this.sharedJson = factory(maxLineBytes, false);
+    }
+
+    /**
+     * The hardened factory; {@code strictDuplicates} refuses duplicate keys at every level. The shared parser of a
+     * read goes without it (Jackson's check costs a set per object): it takes only lines whose one nested object is
+     * a flat tags object, where {@link LineDecoder} finds duplicates itself, and leaves every other line to a strict
+     * parser of its own.
+     */
+    private static JsonFactory factory(int maxLineBytes, boolean strictDuplicates) {
+        return JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(MAX_NESTING)
                         .maxNumberLength(MAX_NUMBER_CHARS)
@@ -47,7 +59,7 @@ public final class IngestCodec {
                         .maxNameLength(maxLineBytes)
                         // No maxDocumentLength: a shared parser spans a whole read; framing bounds each line already.
                         .build())
-                .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .configure(StreamReadFeature.STRICT_DUPLICATE_DETECTION, strictDuplicates)
                 .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
                 .disable(JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS)
                 .disable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
@@ -75,7 +87,7 @@ public final class IngestCodec {
     }
 
     LineDecoder decoder(LineDecoder.Output out) {
-        return new LineDecoder(json, maxLineBytes, maxTags, out, keyCaches::get);
+        return new LineDecoder(json, sharedJson, maxLineBytes, maxTags, out, keyCaches::get);
     }
 
     static void appendError(StringBuilder sb, Reject r) {

@@ -40,6 +40,7 @@ final class LineDecoder {
     private static final String[] NO_PAIRS = new String[0];
 
     private final JsonFactory json;
+    private final JsonFactory sharedJson;
     private final int maxLineBytes;
     private final int maxTags;
     private final Output out;
@@ -82,14 +83,16 @@ final class LineDecoder {
     /** This thread's series key cache during a decode call, or null. */
     private SeriesKeyCache cache;
 
-    LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out) {
-        this(json, maxLineBytes, maxTags, out, null);
-    }
-
-    /** With {@code caches} giving the calling thread's series key cache (or null for none). */
-    LineDecoder(JsonFactory json, int maxLineBytes, int maxTags, Output out, Supplier<SeriesKeyCache> caches) {
+    /**
+     * With {@code json} for a line's own parser, {@code sharedJson} for the parser shared by the lines of a read
+     * (the same but for duplicate detection, see {@link IngestCodec}), and {@code caches} giving the calling
+     * thread's series key cache (or null for none).
+     */
+    LineDecoder(JsonFactory json, JsonFactory sharedJson, int maxLineBytes, int maxTags, Output out,
+                Supplier<SeriesKeyCache> caches) {
         this.caches = caches;
         this.json = json;
+        this.sharedJson = sharedJson;
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
         this.out = out;
@@ -274,6 +277,8 @@ final class LineDecoder {
     static final String NUMBER_TOO_LONG = "invalid JSON: number longer than " + IngestCodec.MAX_NUMBER_CHARS
             + " characters";
     static final String ONE_OBJECT = "invalid JSON: one object per line";
+    /** Never answered: tells the shared parse to leave a line with an unknown field to a parser of its own. */
+    private static final Reject UNKNOWN_FIELD = new Reject(0, RejectReason.INVALID_JSON, "unknown field");
     static final String UNPAIRED_SURROGATE = "invalid UTF-8: unpaired surrogate escape";
 
     /**
@@ -323,11 +328,11 @@ final class LineDecoder {
         }
         try {
             if (shared == null) {
-                shared = json.createParser(data, from, sharedEnd - from);
+                shared = sharedJson.createParser(data, from, sharedEnd - from);
                 sharedFrom = from;
             }
             // Every rule of readLine holds here too (surrogates, duplicates, depth, number length...): a line that
-            // breaks one is not taken, and the per-line parse gives its exact reject.
+            // breaks one, or has an unknown field, is not taken, and the per-line parse gives its exact answer.
             if (readLine(shared, false) != null) {
                 return fallBack(to);
             }
@@ -435,6 +440,11 @@ final class LineDecoder {
                 default -> 0;
             };
             if (bit == 0) {
+                if (!whole) {
+                    // The shared parser does not detect duplicate keys: an unknown field (which may repeat, or
+                    // hold an object that does) is left to a strict parser of the line's own.
+                    return UNKNOWN_FIELD;
+                }
                 p.skipChildren();
                 continue;
             }
