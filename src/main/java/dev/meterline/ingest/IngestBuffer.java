@@ -30,7 +30,7 @@ public final class IngestBuffer {
     private final Overflow overflow;
     private final long reserve;
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-    /** Points in the buffer per owner (connection or request), for the drop policy's reserve. */
+    /** Points in the buffer per owner (connection or request), kept only under drop, for its reserve. */
     private final Map<Batch.Owner, Integer> held = new IdentityHashMap<>();
     private long depth;
     private long peak;
@@ -146,7 +146,9 @@ public final class IngestBuffer {
         }
         synchronized (this) {
             depth -= points;
-            held.computeIfPresent(batch.owner(), (o, h) -> h <= points ? null : h - points);
+            if (overflow == Overflow.DROP) {
+                held.computeIfPresent(batch.owner(), (o, h) -> h <= points ? null : h - points);
+            }
         }
         wake();
     }
@@ -180,7 +182,9 @@ public final class IngestBuffer {
 
     private void take(Batch batch, int n) {
         depth += n;
-        held.merge(batch.owner(), n, Integer::sum);
+        if (overflow == Overflow.DROP) {
+            held.merge(batch.owner(), n, Integer::sum); // only the drop policy's reserve asks who holds what
+        }
         if (depth > peak) {
             peak = depth;
         }
