@@ -2,8 +2,6 @@ package dev.meterline.store;
 
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
-import dev.meterline.model.Aggregate;
-import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -26,7 +24,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -48,20 +45,7 @@ public class FlushBench {
     @Setup(Level.Trial)
     public void windows() {
         Random random = new Random(1);
-        windows = new ArrayList<>(WINDOWS);
-        long t0 = 1_700_000_000_000L;
-        for (int s = 0; s < WINDOWS / 10; s++) {
-            SeriesKey key = SeriesKey.of("http.server.requests", Map.of("host", "host-" + (s % 100),
-                    "route", "/api/v1/item/" + (s / 100), "status", "200"));
-            for (int w = 0; w < 10; w++) {
-                long start = t0 + w * 10_000L;
-                Aggregate a = new Aggregate();
-                for (int i = 0; i < 10; i++) {
-                    a.accept(Math.exp(random.nextGaussian()), start + i * 1_000L);
-                }
-                windows.add(new Window(key, start, 10_000, a, true, 1));
-            }
-        }
+        windows = new ArrayList<>(FlushWindows.of(WINDOWS, random));
         // A flush from the shards comes grouped by window start, series in hash order: not the index's order.
         Collections.shuffle(windows, random);
         windows.sort(Comparator.comparingLong(Window::start));

@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
@@ -35,17 +34,8 @@ class PendingBoundTest {
 
     @TempDir
     Path dir;
-    private RestartablePostgres postgres;
-
-    @BeforeEach
-    void startPostgres() throws Exception {
-        postgres = RestartablePostgres.start(dir.resolve("pg"));
-    }
-
-    @AfterEach
-    void stopPostgres() throws Exception {
-        postgres.close();
-    }
+    @RegisterExtension
+    final RestartablePostgres postgres = new RestartablePostgres();
 
     @Test
     void atTheBoundIngestIsPushedBackAndNothingIsLost() throws Exception {

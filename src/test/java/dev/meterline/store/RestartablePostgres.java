@@ -1,41 +1,70 @@
 package dev.meterline.store;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * A real PostgreSQL server on one data directory and one loopback port that a test can stop and start again, so
- * that clients see an outage and then the same database come back.
+ * that clients see an outage and then the same database come back. Registered with {@code @RegisterExtension} on an
+ * instance field, it gives every test a fresh server in a directory of its own, removed afterwards.
  */
-final class RestartablePostgres implements AutoCloseable {
+final class RestartablePostgres implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
 
-    private final Path dataDir;
-    private final int port;
+    private Path dataDir;
+    private int port;
+    private boolean ownsDataDir;
     private EmbeddedPostgres server;
 
-    private RestartablePostgres(Path dataDir, int port) {
-        this.dataDir = dataDir;
-        this.port = port;
+    /** Unstarted: for {@code @RegisterExtension}, which starts it before each test. */
+    RestartablePostgres() {
     }
 
     /** Initialises a cluster in the empty (or absent) {@code dataDir} on a free port and starts it. */
     static RestartablePostgres start(Path dataDir) throws IOException {
-        int port;
+        RestartablePostgres pg = new RestartablePostgres();
+        pg.init(dataDir);
+        return pg;
+    }
+
+    private void init(Path dir) throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        RestartablePostgres pg = new RestartablePostgres(dataDir, port);
-        pg.up();
-        return pg;
+        dataDir = dir;
+        up();
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        ownsDataDir = true;
+        init(Files.createTempDirectory("meterline-pg"));
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+        if (ownsDataDir) {
+            try (Stream<Path> files = Files.walk(dataDir)) {
+                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
     }
 
     private void up() throws IOException {

@@ -4,9 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
@@ -31,17 +30,8 @@ class StorageOutageTest {
 
     @TempDir
     Path dir;
-    private RestartablePostgres postgres;
-
-    @BeforeEach
-    void startPostgres() throws Exception {
-        postgres = RestartablePostgres.start(dir.resolve("pg"));
-    }
-
-    @AfterEach
-    void stopPostgres() throws Exception {
-        postgres.close();
-    }
+    @RegisterExtension
+    final RestartablePostgres postgres = new RestartablePostgres();
 
     static Map<String, String> settings(String url) {
         Map<String, String> s = new HashMap<>(TwoReplicasTest.settings(url, "r1"));

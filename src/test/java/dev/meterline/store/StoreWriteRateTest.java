@@ -2,8 +2,6 @@ package dev.meterline.store;
 
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
-import dev.meterline.model.Aggregate;
-import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Tag;
@@ -16,7 +14,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -40,28 +37,8 @@ final class StoreWriteRateTest {
     @TempDir
     Path dir;
 
-    /** 10 000 series with 3 tags, 10 consecutive 10 s windows each, 10 values per window. */
-    private static List<Window> flush() {
-        Random random = new Random(1);
-        List<Window> ws = new ArrayList<>(WINDOWS);
-        long t0 = 1_700_000_000_000L;
-        for (int s = 0; s < WINDOWS / 10; s++) {
-            SeriesKey key = SeriesKey.of("http.server.requests", Map.of("host", "host-" + (s % 100),
-                    "route", "/api/v1/item/" + (s / 100), "status", "200"));
-            for (int w = 0; w < 10; w++) {
-                long start = t0 + w * 10_000L;
-                Aggregate a = new Aggregate();
-                for (int i = 0; i < 10; i++) {
-                    a.accept(Math.exp(random.nextGaussian()), start + i * 1_000L);
-                }
-                ws.add(new Window(key, start, 10_000, a, true, 1));
-            }
-        }
-        return ws;
-    }
-
     private static void measure(String name, Function<Integer, Store> freshStore) {
-        List<Window> windows = flush();
+        List<Window> windows = FlushWindows.of(WINDOWS, new Random(1));
         double[] rates = new double[RUNS];
         for (int run = 0; run < RUNS; run++) {
             try (Store store = freshStore.apply(run)) {
