@@ -45,13 +45,17 @@ public class ModelBench {
         pairs = new String[N][];
         metrics = new String[N];
         tagBytes = new byte[N][];
-        cache = new SeriesKeyCache(8192);
+        cache = new SeriesKeyCache(16_384);
         for (int i = 0; i < N; i++) {
             metrics[i] = "bench.m" + (i % 10);
             pairs[i] = new String[]{"svc", "api", "host", "h" + i, "region", "r" + (i % 7)};
             tagBytes[i] = ("{\"svc\":\"api\",\"host\":\"h" + i + "\",\"region\":\"r" + (i % 7) + "\"}")
                     .getBytes(StandardCharsets.UTF_8);
-            cache.put(metrics[i], tagBytes[i], 0, tagBytes[i].length, SeriesKey.ofPairs(metrics[i], pairs[i].clone(), 3));
+            // The wire bytes as the decoder sees them: the metric's characters, then the tags object.
+            tagBytes[i] = (metrics[i] + new String(tagBytes[i], StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+            int m = metrics[i].length();
+            cache.put(SeriesKeyCache.hash(tagBytes[i], 0, m, m, tagBytes[i].length), tagBytes[i], 0, m, m,
+                    tagBytes[i].length, SeriesKey.ofPairs(metrics[i], pairs[i].clone(), 3));
         }
         values = new double[N];
         for (int i = 0; i < N; i++) {
@@ -81,7 +85,9 @@ public class ModelBench {
     @OperationsPerInvocation(N)
     public void seriesKeyCached(Blackhole bh) {
         for (int i = 0; i < N; i++) {
-            bh.consume(cache.find(metrics[i], tagBytes[i], 0, tagBytes[i].length));
+            byte[] w = tagBytes[i];
+            int m = metrics[i].length();
+            bh.consume(cache.find(SeriesKeyCache.hash(w, 0, m, m, w.length), w, 0, m, m, w.length));
         }
     }
 

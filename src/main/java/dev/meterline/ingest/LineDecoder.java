@@ -15,6 +15,7 @@ import io.netty.buffer.ByteBuf;
 
 import java.io.CharConversionException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
@@ -52,8 +53,14 @@ final class LineDecoder {
     private int line;
     private long receivedAt;
     private String[] pairs = new String[16];
-    /** False to decode every line with a parser of its own (the reference path; tests compare both). */
+    /**
+     * False to decode every line with a Jackson parser of its own (the reference path; tests compare both), true
+     * for the fast paths: the plain reader first, then a Jackson parser shared by the lines of a read.
+     */
     private boolean shareParser = true;
+    private final PlainLine plain;
+    /** Lines taken by the plain reader, for tests. */
+    private long plainLines;
 
     /** The parser shared by the lines of the current read, from {@code sharedFrom} to {@code sharedEnd}; or null. */
     private JsonParser shared;
@@ -77,9 +84,6 @@ final class LineDecoder {
     private String syncId;
     private boolean isSync;
     private String field;
-    /** The tags object's bytes, relative to {@code sharedFrom}; empty unless read by the shared parser. */
-    private int tagsFrom;
-    private int tagsTo;
     /** This thread's series key cache during a decode call, or null. */
     private SeriesKeyCache cache;
 
@@ -96,6 +100,7 @@ final class LineDecoder {
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
         this.out = out;
+        this.plain = new PlainLine(maxTags);
     }
 
     /** Turns the parser shared by the lines of a read off or on; outcomes are the same either way. */
@@ -104,9 +109,14 @@ final class LineDecoder {
         return this;
     }
 
-    /** The number of lines the shared parser decoded (the rest went through a parser of their own). */
+    /** The number of lines the shared parser decoded. */
     long sharedLines() {
         return sharedLines;
+    }
+
+    /** The number of lines the plain reader decoded (the rest went through Jackson). */
+    long plainLines() {
+        return plainLines;
     }
 
     /** The number of lines seen so far, counting blank and rejected ones. */
@@ -225,6 +235,13 @@ final class LineDecoder {
             return;
         }
         try {
+            if (shareParser && plain.read(data, from, to)) {
+                // The shared parser (if any) stands before this line: it must not read it again.
+                dropShared();
+                plainLines++;
+                emitPlain();
+                return;
+            }
             if (!sharable || !shareParser || sharedOverran || !parseShared(from, to)) {
                 parse(from, to - from);
             }
@@ -393,19 +410,50 @@ final class LineDecoder {
             out.sync(syncId, line);
             return;
         }
-        SeriesKey key = null;
-        boolean cacheable = cache != null && tagsTo > tagsFrom;
-        if (cacheable) {
-            key = cache.find(metric, data, sharedFrom + tagsFrom, sharedFrom + tagsTo);
-        }
-        if (key == null) {
-            String[] tags = tagCount == 0 ? NO_PAIRS : java.util.Arrays.copyOf(pairs, tagCount * 2);
-            key = SeriesKey.ofPairs(metric, tags, tagCount);
-            if (cacheable) {
-                cache.put(metric, data, sharedFrom + tagsFrom, sharedFrom + tagsTo, key);
+        String[] tags = tagCount == 0 ? NO_PAIRS : java.util.Arrays.copyOf(pairs, tagCount * 2);
+        out.point(new Point(SeriesKey.ofPairs(metric, tags, tagCount), value, timestamp, line));
+    }
+
+    /**
+     * Hands the point that {@link PlainLine} read to the output. Its series key comes from the cache when the same
+     * metric and tags bytes came before; else it is built, with the cache's shared name strings.
+     */
+    private void emitPlain() {
+        PlainLine l = plain;
+        long ts = l.hasTimestamp ? l.timestamp : receivedAt;
+        SeriesKey key;
+        if (cache == null) {
+            key = plainKey(null);
+        } else {
+            int h = SeriesKeyCache.hash(data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
+            key = cache.find(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
+            if (key == null) {
+                key = plainKey(cache);
+                cache.put(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo, key);
             }
         }
-        out.point(new Point(key, value, timestamp, line));
+        out.point(new Point(key, l.value, ts, line));
+    }
+
+    private SeriesKey plainKey(SeriesKeyCache names) {
+        PlainLine l = plain;
+        String metric = name(names, l.metricFrom, l.metricTo);
+        if (l.tagCount == 0) {
+            return SeriesKey.ofPairs(metric, NO_PAIRS, 0);
+        }
+        String[] tags = new String[2 * l.tagCount];
+        int[] at = l.tags;
+        for (int t = 0; t < l.tagCount; t++) {
+            tags[2 * t] = name(names, at[4 * t], at[4 * t + 1]);
+            tags[2 * t + 1] = new String(data, at[4 * t + 2], at[4 * t + 3] - at[4 * t + 2], StandardCharsets.ISO_8859_1);
+        }
+        return SeriesKey.ofPairs(metric, tags, l.tagCount);
+    }
+
+    /** The ASCII string of {@code data[from, to)}, shared through {@code names} when there is one. */
+    private String name(SeriesKeyCache names, int from, int to) {
+        return names == null ? new String(data, from, to - from, StandardCharsets.ISO_8859_1)
+                : names.name(data, from, to);
     }
 
     /**
@@ -417,8 +465,6 @@ final class LineDecoder {
         value = 0;
         timestamp = receivedAt;
         tagCount = 0;
-        tagsFrom = 0;
-        tagsTo = 0;
         syncId = null;
         isSync = false;
         int seen = 0;
@@ -495,9 +541,6 @@ final class LineDecoder {
                 }
                 case TAGS -> {
                     if (t == JsonToken.START_OBJECT) {
-                        if (!whole) {
-                            tagsFrom = (int) p.currentTokenLocation().getByteOffset();
-                        }
                         RejectReason tagProblem = null;
                         String key;
                         while ((key = p.nextFieldName()) != null) {
@@ -525,9 +568,6 @@ final class LineDecoder {
                                 return new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE);
                             }
                             addPair(tagCount++, key, tagValue);
-                        }
-                        if (!whole) {
-                            tagsTo = (int) p.currentLocation().getByteOffset();
                         }
                         if (tagProblem != null && problem == null) {
                             problem = tagProblem;

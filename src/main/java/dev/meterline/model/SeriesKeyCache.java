@@ -1,63 +1,139 @@
 package dev.meterline.model;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * A small direct-mapped cache from a series as it appeared on the wire (the metric, and the bytes of its tags object)
- * to its key, so that a client sending a series again gets the same key instance back: the key is not rebuilt, and
- * the shard finds its state by identity instead of comparing every tag. A miss only costs a rebuild.
+ * Turns a series as it appeared on the wire (the bytes of its metric name and of its tags object) back into the key
+ * built the last time those bytes came, so that a client sending a series again costs neither strings nor a key,
+ * and the shard finds the series' state through the same key instance. Names (metrics, tag keys) are interned the
+ * same way, so keys built on a miss share them. A miss only costs a rebuild.
  *
- * <p>Not thread-safe: one per decoding thread. Bounded: {@code capacity} slots, tags of at most {@link #MAX_BYTES}.
+ * <p>Two-way set associative with the least recently used way replaced: two hot series whose hashes collide both
+ * stay. Not thread-safe: one per decoding thread. Bounded: {@code capacity} keys of at most {@link #MAX_BYTES}
+ * wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
  */
 public final class SeriesKeyCache {
 
-    /** Tags objects longer than this are not cached, which bounds the cache's memory. */
-    public static final int MAX_BYTES = 192;
+    /** A series whose metric and tags take more bytes than this is not cached, which bounds the cache's memory. */
+    public static final int MAX_BYTES = 256;
+    static final int NAMES = 1024;
+    static final int MAX_NAME_BYTES = 64;
 
-    private final int mask;
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final int setMask;
     private final SeriesKey[] keys;
-    private final byte[][] tags;
+    /** Per slot: the metric's bytes followed by the tags object's bytes. */
+    private final byte[][] wire;
+    private final int[] metricLengths;
     private final int[] hashes;
+    /** Per set: the way hit or filled last. */
+    private final byte[] recent;
+
+    private final String[] names = new String[NAMES];
+    private final byte[][] nameBytes = new byte[NAMES][];
 
     public SeriesKeyCache(int capacity) {
-        if (Integer.bitCount(capacity) != 1) {
-            throw new IllegalArgumentException("capacity: " + capacity + " (expected: a power of two)");
+        if (Integer.bitCount(capacity) != 1 || capacity < 2) {
+            throw new IllegalArgumentException("capacity: " + capacity + " (expected: a power of two, at least 2)");
         }
-        this.mask = capacity - 1;
+        this.setMask = capacity / 2 - 1;
         this.keys = new SeriesKey[capacity];
-        this.tags = new byte[capacity][];
+        this.wire = new byte[capacity][];
+        this.metricLengths = new int[capacity];
         this.hashes = new int[capacity];
+        this.recent = new byte[capacity / 2];
     }
 
-    /** The key cached for {@code metric} with the tags object {@code data[from, to)}, or null. */
-    public SeriesKey find(String metric, byte[] data, int from, int to) {
-        int h = hash(metric, data, from, to);
-        int i = h & mask;
-        SeriesKey k = keys[i];
-        if (k != null && hashes[i] == h && k.metric().equals(metric)
-                && Arrays.equals(tags[i], 0, tags[i].length, data, from, to)) {
-            return k;
+    /** The hash that {@link #find} and {@link #put} take for a metric {@code data[mf, mt)} with tags {@code data[tf, tt)}. */
+    public static int hash(byte[] data, int mf, int mt, int tf, int tt) {
+        long h = mix(0x6d6c, data, mf, mt);
+        h = mix(h * 31 + (mt - mf), data, tf, tt);
+        return (int) (h ^ (h >>> 32));
+    }
+
+    /** The key cached for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}, or null. */
+    public SeriesKey find(int hash, byte[] data, int mf, int mt, int tf, int tt) {
+        int set = hash & setMask;
+        int slot = set << 1;
+        if (matches(slot, hash, data, mf, mt, tf, tt)) {
+            recent[set] = 0;
+            return keys[slot];
+        }
+        if (matches(slot + 1, hash, data, mf, mt, tf, tt)) {
+            recent[set] = 1;
+            return keys[slot + 1];
         }
         return null;
     }
 
-    /** Remembers {@code key} for {@code metric} with the tags object {@code data[from, to)}. */
-    public void put(String metric, byte[] data, int from, int to, SeriesKey key) {
-        if (to - from > MAX_BYTES) {
+    /** Remembers {@code key} for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}. */
+    public void put(int hash, byte[] data, int mf, int mt, int tf, int tt, SeriesKey key) {
+        int metricLength = mt - mf;
+        int length = metricLength + tt - tf;
+        if (length > MAX_BYTES) {
             return;
         }
-        int h = hash(metric, data, from, to);
-        int i = h & mask;
-        keys[i] = key;
-        tags[i] = Arrays.copyOfRange(data, from, to);
-        hashes[i] = h;
+        int set = hash & setMask;
+        int way = keys[set << 1] == null ? 0 : keys[(set << 1) + 1] == null ? 1 : 1 - recent[set];
+        int slot = (set << 1) + way;
+        byte[] bytes = new byte[length];
+        System.arraycopy(data, mf, bytes, 0, metricLength);
+        System.arraycopy(data, tf, bytes, metricLength, tt - tf);
+        keys[slot] = key;
+        wire[slot] = bytes;
+        metricLengths[slot] = metricLength;
+        hashes[slot] = hash;
+        recent[set] = (byte) way;
     }
 
-    private static int hash(String metric, byte[] data, int from, int to) {
-        int h = metric.hashCode();
-        for (int i = from; i < to; i++) {
-            h = 31 * h + data[i];
+    /**
+     * The string of the ASCII name {@code data[from, to)}, the same instance each time it is asked for while it
+     * stays in the table: metric names and tag keys repeat across series, so keys share them.
+     */
+    public String name(byte[] data, int from, int to) {
+        int len = to - from;
+        if (len > MAX_NAME_BYTES) {
+            return new String(data, from, len, StandardCharsets.ISO_8859_1);
         }
-        return h ^ (h >>> 15);
+        long h = mix(len, data, from, to);
+        int i = (int) (h ^ (h >>> 29)) & (NAMES - 1);
+        byte[] known = nameBytes[i];
+        if (known != null && Arrays.equals(known, 0, known.length, data, from, to)) {
+            return names[i];
+        }
+        String s = new String(data, from, len, StandardCharsets.ISO_8859_1);
+        nameBytes[i] = Arrays.copyOfRange(data, from, to);
+        names[i] = s;
+        return s;
+    }
+
+    private boolean matches(int slot, int hash, byte[] data, int mf, int mt, int tf, int tt) {
+        byte[] w = wire[slot];
+        if (w == null || hashes[slot] != hash) {
+            return false;
+        }
+        int ml = metricLengths[slot];
+        return ml == mt - mf && w.length == ml + tt - tf
+                && Arrays.equals(w, 0, ml, data, mf, mt)
+                && Arrays.equals(w, ml, w.length, data, tf, tt);
+    }
+
+    /** Folds {@code data[from, to)} into {@code h}, eight bytes at a time. */
+    private static long mix(long h, byte[] data, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            h = Long.rotateLeft((h ^ (long) LONGS.get(data, i)) * 0x9E3779B97F4A7C15L, 29);
+        }
+        long tail = 0;
+        for (int shift = 0; i < to; i++, shift += 8) {
+            tail |= (data[i] & 0xFFL) << shift;
+        }
+        h = (h ^ tail ^ (to - from)) * 0xC2B2AE3D27D4EB4FL;
+        return h ^ (h >>> 31);
     }
 }

@@ -133,7 +133,116 @@ class LineDecoderTest {
         d.decode(b, 0, b.length, 999);
         d.finish(999);
         assertEquals(1010, seen.size());
-        assertEquals(1010, d.sharedLines(), "every clean line of the read goes through the shared parser");
+        assertEquals(1000, d.plainLines(), "every point line of the plain shape is read without Jackson");
+        assertEquals(10, d.sharedLines(), "the syncs go through the shared parser");
+    }
+
+    /**
+     * Lines of the plain shape and lines just outside it (escapes, other bytes, every number form, whitespace,
+     * repeated fields and tags, too many tags, other value types) decode exactly as a Jackson parser per line
+     * decodes them: the same points (values to the bit, -0.0 included), rejects and messages, in the same order.
+     */
+    @Test
+    void plainLinesDecodeAsJacksonDoes() {
+        long plainTotal = 0;
+        long lineTotal = 0;
+        for (int t = 0; t < 3000; t++) {
+            SplittableRandom rnd = new SplittableRandom(0x91a1 + t);
+            StringBuilder in = new StringBuilder();
+            int lines = 1 + rnd.nextInt(30);
+            lineTotal += lines;
+            for (int i = 0; i < lines; i++) {
+                in.append(plainishLine(rnd)).append('\n');
+            }
+            byte[] input = in.toString().getBytes(StandardCharsets.UTF_8);
+            int[] cuts = rnd.nextBoolean() ? new int[0] : rnd.ints(1 + rnd.nextInt(3), 0, input.length + 1)
+                    .sorted().toArray();
+            List<String> reference = new ArrayList<>();
+            run(decoder(reference, 512, 4).shareParser(false), input, cuts);
+            List<String> fast = new ArrayList<>();
+            LineDecoder d = decoder(fast, 512, 4);
+            run(d, input, cuts);
+            plainTotal += d.plainLines();
+            assertEquals(reference, fast, "try " + t + ": " + escape(input));
+        }
+        assertTrue(plainTotal > lineTotal / 4, "plain lines: " + plainTotal + " of " + lineTotal);
+    }
+
+    private static final String[] NUMBERS = {
+            "0", "-0", "0.0", "-0.0", "1", "-1", "0.1", "0.5", "1.5", "100.25", "3.14159", "1e5", "1E5", "1e+5", "1e-5",
+            "1.0E-5", "2.5e22", "1e22", "1e23", "9007199254740992", "9007199254740993", "123456789012345678",
+            "1234567890123456789", "-123456789012345678", "0.1234567890123456789", "4.9e-324", "5e-324",
+            "2.2250738585072014E-308", "1.7976931348623157e308", "1e308", "1e309", "-1e309", "1e-400", "01", "-01",
+            "1.", ".5", "+1", "1e", "1e+", "-", "1.5.5", "1e5.5", "0x10", "1e00005", "1e0005", "12345678901234567890123",
+            "1234567890.1234567890123", "0.000000000000000000001", "00", "1_0", "NaN", "true", "null", "\"1\"",
+    };
+    private static final String[] STRINGS = {
+            "a", "cpu.load", "h1", "eu-west-1", "", " ", "a b", "x\\\"y", "\\u0061", "caf\u00e9", "\u00e9t\u00e9",
+            "tab\\tin", "\u007f", "~", "{}", "[", ":", ",", "\\\\",
+    };
+
+    /** A line of the plain shape, usually, with one or two things about it changed now and then. */
+    private static String plainishLine(SplittableRandom rnd) {
+        List<String> fields = new ArrayList<>();
+        String metric = rnd.nextInt(4) == 0 ? STRINGS[rnd.nextInt(STRINGS.length)] : "m" + rnd.nextInt(5);
+        fields.add("\"metric\":" + ws(rnd) + "\"" + metric + "\"");
+        fields.add("\"value\":" + ws(rnd) + number(rnd));
+        if (rnd.nextBoolean()) {
+            String ts = switch (rnd.nextInt(6)) {
+                case 0 -> NUMBERS[rnd.nextInt(NUMBERS.length)];
+                case 1 -> "\"2026-11-25T10:00:00Z\"";
+                case 2 -> "null";
+                default -> String.valueOf(rnd.nextLong(-5, 2_000_000_000_000L));
+            };
+            fields.add("\"timestamp\":" + ts);
+        }
+        if (rnd.nextInt(5) != 0) {
+            StringBuilder tags = new StringBuilder("{");
+            int n = rnd.nextInt(6);
+            for (int i = 0; i < n; i++) {
+                if (i > 0) {
+                    tags.append(',').append(ws(rnd));
+                }
+                String key = rnd.nextInt(8) == 0 ? STRINGS[rnd.nextInt(STRINGS.length)] : "k" + rnd.nextInt(6);
+                String value = rnd.nextInt(6) == 0 ? STRINGS[rnd.nextInt(STRINGS.length)] : "v" + rnd.nextInt(50);
+                tags.append('"').append(key).append("\":").append(ws(rnd)).append('"').append(value).append('"');
+            }
+            fields.add("\"tags\":" + (rnd.nextInt(20) == 0 ? "null" : tags.append(ws(rnd)).append('}')));
+        }
+        switch (rnd.nextInt(12)) {
+            case 0 -> fields.add("\"value\":2");
+            case 1 -> fields.add("\"other\":1");
+            case 2 -> fields.add("\"sync\":\"s\"");
+            case 3 -> fields.remove(rnd.nextInt(fields.size()));
+            default -> { }
+        }
+        java.util.Collections.shuffle(fields, new java.util.Random(rnd.nextLong()));
+        String line = ws(rnd) + "{" + ws(rnd) + String.join("," + ws(rnd), fields) + ws(rnd) + "}" + ws(rnd);
+        if (rnd.nextInt(25) == 0) {
+            int at = rnd.nextInt(line.length() + 1);
+            line = line.substring(0, at) + PIECES[rnd.nextInt(PIECES.length)] + line.substring(at);
+        }
+        return line;
+    }
+
+    private static String number(SplittableRandom rnd) {
+        return switch (rnd.nextInt(5)) {
+            case 0 -> NUMBERS[rnd.nextInt(NUMBERS.length)];
+            case 1 -> Double.toString(Double.longBitsToDouble(rnd.nextLong()));
+            case 2 -> Double.toString(rnd.nextDouble() * Math.pow(10, rnd.nextInt(-30, 30)));
+            case 3 -> String.valueOf(rnd.nextLong(-1_000_000, 1_000_000) / 100.0);
+            default -> String.valueOf(rnd.nextLong(-1L << 60, 1L << 60) >> rnd.nextInt(60));
+        };
+    }
+
+    private static String ws(SplittableRandom rnd) {
+        return switch (rnd.nextInt(12)) {
+            case 0 -> " ";
+            case 1 -> "\t";
+            case 2 -> "  ";
+            case 3 -> rnd.nextInt(8) == 0 ? "\r" : " ";
+            default -> "";
+        };
     }
 
     /**
@@ -159,10 +268,10 @@ class LineDecoderTest {
             List<String> sharedOut = new ArrayList<>();
             LineDecoder d = decoder(sharedOut);
             run(d, input, cuts);
-            sharedTotal += d.sharedLines();
+            sharedTotal += d.sharedLines() + d.plainLines();
             assertEquals(perLine, sharedOut, "try " + t + ": " + escape(input));
         }
-        assertTrue(sharedTotal > 5_000, "shared lines: " + sharedTotal);
+        assertTrue(sharedTotal > 5_000, "lines taken by a fast path: " + sharedTotal);
     }
 
     private static final String[] CLEAN = {
@@ -257,7 +366,11 @@ class LineDecoderTest {
     }
 
     private static LineDecoder decoder(List<String> seen) {
-        return new IngestCodec(100, 32).decoder(new LineDecoder.Output() {
+        return decoder(seen, 100, 32);
+    }
+
+    private static LineDecoder decoder(List<String> seen, int maxLineBytes, int maxTags) {
+        return new IngestCodec(maxLineBytes, maxTags).decoder(new LineDecoder.Output() {
             @Override
             public void point(Point p) {
                 seen.add("point " + p.series() + " " + p.value() + " @" + p.timestamp() + " line " + p.line());
