@@ -44,8 +44,8 @@ final class Shard {
         List<Reject> rejects = null;
         for (Point p : part.points()) {
             SeriesKey key = p.series();
-            Map<SeriesKey, SeriesState> series = byMetric.get(key.metric());
-            SeriesState s = series == null ? null : series.get(key);
+            SeriesState s = key.state() instanceof SeriesState attached && attached.shard == this && attached.live
+                    ? attached : find(key);
             if (s == null) {
                 RejectReason full = budget.tryAcquire(key.metric());
                 if (full != null) {
@@ -55,12 +55,9 @@ final class Shard {
                     rejects.add(Reject.of(p.line(), full));
                     continue;
                 }
-                if (series == null) {
-                    series = new HashMap<>();
-                    byMetric.put(key.metric(), series);
-                }
-                s = new SeriesState(key);
-                series.put(key, s);
+                s = new SeriesState(this, key);
+                byMetric.computeIfAbsent(key.metric(), m -> new HashMap<>()).put(key, s);
+                key.attach(s);
             }
             long start = Window.startOf(p.timestamp(), resolution);
             Aggregate a = s.find(start);
@@ -80,6 +77,16 @@ final class Shard {
         latePoints += late;
         part.batch().partDone(accepted, rejects);
         return late;
+    }
+
+    /** The state of {@code key}'s series through the maps, attached to this key instance for next time; or null. */
+    private SeriesState find(SeriesKey key) {
+        Map<SeriesKey, SeriesState> series = byMetric.get(key.metric());
+        SeriesState s = series == null ? null : series.get(key);
+        if (s != null) {
+            key.attach(s);
+        }
+        return s;
     }
 
     /** Removes and returns every window whose end plus lateness is at or before {@code cutoff}. */
@@ -114,6 +121,7 @@ final class Shard {
             openWindows--;
             out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
             if (s.n == 0) {
+                s.live = false;
                 Map<SeriesKey, SeriesState> series = byMetric.get(s.key.metric());
                 series.remove(s.key);
                 if (series.isEmpty()) {
@@ -176,12 +184,16 @@ final class Shard {
 
     /** The open windows of one series: usually one or two, so parallel arrays beat a map. */
     private static final class SeriesState {
+        final Shard shard;
         final SeriesKey key;
         long[] starts = new long[2];
         Aggregate[] aggs = new Aggregate[2];
         int n;
+        /** False once the series left the maps (its last window closed); keys still attached to it look it up again. */
+        boolean live = true;
 
-        SeriesState(SeriesKey key) {
+        SeriesState(Shard shard, SeriesKey key) {
+            this.shard = shard;
             this.key = key;
         }
 

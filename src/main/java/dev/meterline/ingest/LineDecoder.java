@@ -15,6 +15,9 @@ import io.netty.buffer.ByteBuf;
 
 import java.io.CharConversionException;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -39,6 +42,8 @@ final class LineDecoder {
 
     private static final int MAX_PAIRS_TO_COLLECT = 2 * 1024;
     private static final String[] NO_PAIRS = new String[0];
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long NEWLINES = 0x0A0A0A0A0A0A0A0AL;
 
     private final JsonFactory json;
     private final JsonFactory sharedJson;
@@ -169,10 +174,7 @@ final class LineDecoder {
         sharedOverran = false;
         cache = caches == null ? null : caches.get();
         try {
-            for (int i = scanFrom; i < end; i++) {
-                if (data[i] != '\n') {
-                    continue;
-                }
+            for (int i = nextNewline(scanFrom, end); i < end; i = nextNewline(start, end)) {
                 if (discarding) {
                     discarding = false;
                 } else {
@@ -202,6 +204,26 @@ final class LineDecoder {
         }
     }
 
+    /** The index of the first newline in {@code data[from, end)}, or {@code end}; eight bytes per step. */
+    private int nextNewline(int from, int end) {
+        int i = from;
+        for (; i + 8 <= end; i += 8) {
+            long x = (long) LONGS.get(data, i) ^ NEWLINES;
+            // A byte of x is zero where a newline is; this sets the top bit of the first such byte (and maybe of
+            // later ones, never of earlier ones).
+            long zeros = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+            if (zeros != 0) {
+                return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
+            }
+        }
+        for (; i < end; i++) {
+            if (data[i] == '\n') {
+                return i;
+            }
+        }
+        return end;
+    }
+
     private void ensureCapacity(int needed) {
         if (data.length < needed) {
             byte[] bigger = new byte[Math.max(needed, data.length * 2)];
@@ -225,21 +247,22 @@ final class LineDecoder {
             out.reject(tooLong(line));
             return;
         }
-        if (isBlank(from, to)) {
-            return;
-        }
-        Reject early = encodingHazard(from, to);
-        if (early != null) {
-            dropShared();
-            out.reject(early);
-            return;
-        }
         try {
+            // A plain line is neither blank nor one that Jackson could take for UTF-16 or UTF-32: it goes first.
             if (shareParser && plain.read(data, from, to)) {
                 // The shared parser (if any) stands before this line: it must not read it again.
                 dropShared();
                 plainLines++;
                 emitPlain();
+                return;
+            }
+            if (isBlank(from, to)) {
+                return;
+            }
+            Reject early = encodingHazard(from, to);
+            if (early != null) {
+                dropShared();
+                out.reject(early);
                 return;
             }
             if (!sharable || !shareParser || sharedOverran || !parseShared(from, to)) {

@@ -17,6 +17,13 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     /** Alternating key, value; sorted by key; keys unique. */
     private final String[] tags;
     private final int hash;
+    /**
+     * Memos of the stages a key passes, so that a key used again (the decoder's cache hands the same instance out
+     * for the same wire bytes) skips work done for it before. Plain fields: each memo is written and read by the one
+     * stage it belongs to, and a racing write only ever stores a value equivalent to the one it replaces.
+     */
+    private boolean checked;
+    private Object state;
 
     private SeriesKey(String metric, String[] sortedTags) {
         this.metric = metric;
@@ -81,6 +88,29 @@ public final class SeriesKey implements Comparable<SeriesKey> {
             return this;
         }
         return ofPairs(metric, merged, n / 2);
+    }
+
+    /** True once {@link #markChecked} was called: the key's own content passed validation. */
+    public boolean checked() {
+        return checked;
+    }
+
+    /** Remembers that the key's own content (not a point's timestamp) passed validation, which never changes. */
+    public void markChecked() {
+        checked = true;
+    }
+
+    /**
+     * The state the shard that owns this series last attached to the key, or null. Only that shard's thread reads
+     * and writes it (a series always goes to the same shard), and the shard checks that the state is its own and
+     * still live before using it.
+     */
+    public Object state() {
+        return state;
+    }
+
+    public void attach(Object shardState) {
+        state = shardState;
     }
 
     public String metric() {

@@ -29,6 +29,25 @@ public final class Validator {
     /** Null when {@code p} is acceptable at server time {@code now}, else why not. */
     public RejectReason check(Point p, long now) {
         SeriesKey s = p.series();
+        if (!s.checked()) {
+            RejectReason why = checkSeries(s);
+            if (why != null) {
+                return why;
+            }
+            s.markChecked();
+        }
+        long ts = p.timestamp();
+        if (ts > now + maxFutureSkewMs) {
+            return RejectReason.TIMESTAMP_IN_FUTURE;
+        }
+        if (ts < now - maxAgeMs) {
+            return RejectReason.TIMESTAMP_EXPIRED;
+        }
+        return null;
+    }
+
+    /** The rules on the series itself, which hold or not for good (a key is immutable and the limits fixed). */
+    private static RejectReason checkSeries(SeriesKey s) {
         String metric = s.metric();
         if (metric.isEmpty()) {
             return RejectReason.METRIC_EMPTY;
@@ -47,13 +66,6 @@ public final class Validator {
             if (utf8Length(s.tagValue(i), MAX_TAG_VALUE_BYTES) > MAX_TAG_VALUE_BYTES) {
                 return RejectReason.TAG_VALUE_LENGTH;
             }
-        }
-        long ts = p.timestamp();
-        if (ts > now + maxFutureSkewMs) {
-            return RejectReason.TIMESTAMP_IN_FUTURE;
-        }
-        if (ts < now - maxAgeMs) {
-            return RejectReason.TIMESTAMP_EXPIRED;
         }
         return null;
     }
