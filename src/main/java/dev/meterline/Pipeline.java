@@ -391,6 +391,9 @@ public final class Pipeline {
         if (httpServer != null) {
             httpServer.disposeNow(Duration.ofSeconds(2));
         }
+        if (tcp != null) {
+            tcp.closeLoops(Duration.ofSeconds(2));
+        }
         validateScheduler.dispose();
         shardScheduler.dispose();
         storeScheduler.dispose();

@@ -73,6 +73,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("tls-key-file", "", "PKCS#8 PEM private key of tls-cert-file"),
             new Setting("tls-handshake-timeout", "10s", "a TLS handshake not completed within this long closes the connection"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
+            new Setting("io-threads", String.valueOf(CORES), "event loops of the TCP ingest port, where lines are decoded"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"));
 
@@ -139,7 +140,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.intIn("max-connections-per-client", 1, 1_000_000),
                 r.positiveDuration("line-timeout"),
                 r.positiveDuration("write-timeout"),
-                r.positiveDuration("request-timeout"));
+                r.positiveDuration("request-timeout"),
+                r.intIn("io-threads", 1, 1024));
         Duration maxAge = tiers.get(tiers.size() - 1).retention();
         ValidationConfig validation = new ValidationConfig(
                 r.intIn("max-tags", 0, 1024),

@@ -27,6 +27,7 @@ import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
 import reactor.netty.NettyInbound;
 import reactor.netty.NettyOutbound;
+import reactor.netty.resources.LoopResources;
 import reactor.netty.tcp.TcpServer;
 import reactor.util.concurrent.Queues;
 
@@ -64,6 +65,7 @@ public final class TcpIngest {
     private final LongSupplier clock;
     private final Authenticator auth;
     private final SslContext tls;
+    private final LoopResources loops;
     private final Duration handshakeTimeout;
     private final AtomicInteger connections = new AtomicInteger();
     /** Open connections per client address; guarded by itself, with {@link #connections}, so both limits are exact. */
@@ -81,6 +83,9 @@ public final class TcpIngest {
         this.auth = auth;
         this.tls = tls;
         this.handshakeTimeout = handshakeTimeout;
+        // Lines are decoded on these loops: as many as cores (not Reactor Netty's default of at least four), so
+        // decoding does not crowd out the validation and shard threads on a small pod.
+        this.loops = LoopResources.create("meterline-tcp", config.ioThreads(), true);
         metrics.level("connections", "meterline.connections.active", "open TCP ingest connections",
                 connections::get);
     }
@@ -94,10 +99,16 @@ public final class TcpIngest {
         return server
                 .host(config.bind())
                 .port(config.tcpPort())
+                .runOn(loops)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
                 .handle(this::handle)
                 .bind();
+    }
+
+    /** Shuts the event loops down; after the server was disposed and its connections drained. */
+    public void closeLoops(Duration timeout) {
+        loops.disposeLater(Duration.ZERO, timeout).block(timeout.plusSeconds(1));
     }
 
     public int connections() {

@@ -19,8 +19,10 @@ import java.util.function.Supplier;
  *
  * <p>A window with few values keeps them as they are (up to {@link #SPARSE_MAX}) and builds the sketch only when it
  * outgrows that, or for a moment when asked for a quantile or its encoding: an open window of a quiet series costs
- * tens of bytes instead of a sketch's bin array. Every answer is the one the sketch would give, since a DDSketch
- * built from the same values holds the same bins whatever the order.
+ * tens of bytes instead of a sketch's bin array. Once there is a sketch, the same array buffers new values and
+ * they go into the sketch {@link #SPARSE_MAX} at a time (or when the sketch is read): adding to a sketch touches its
+ * bin array, which is rarely in the cache among thousands of series, and a batch pays for that once. Every answer is
+ * the one the sketch would give, since a DDSketch built from the same values holds the same bins whatever the order.
  *
  * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
  */
@@ -34,7 +36,7 @@ public final class Aggregate {
      */
     public static final int MAX_BINS = 2048;
 
-    /** Most values kept as they are before they move into a sketch. */
+    /** Most values kept as they are before they move into a sketch (or, with a sketch, before they are added). */
     static final int SPARSE_MAX = 16;
 
     private static final IndexMapping MAPPING = new LogarithmicMapping(RELATIVE_ACCURACY);
@@ -48,7 +50,7 @@ public final class Aggregate {
     private long firstTimestamp = Long.MAX_VALUE;
     private long lastTimestamp = Long.MIN_VALUE;
     private long late;
-    /** The values while there are at most SPARSE_MAX and no sketch; null before the first and after the move. */
+    /** The values not in the sketch (at most SPARSE_MAX; all of them while there is no sketch); null before the first. */
     private double[] values;
     private int valueCount;
     /** The sketch once the values outgrew the sparse form (or one was merged in or restored); else null. */
@@ -78,18 +80,14 @@ public final class Aggregate {
     }
 
     private void addToQuantiles(double value) {
-        if (sketch != null) {
-            sketch.accept(value);
-            return;
-        }
         if (values == null) {
-            values = new double[2];
+            values = new double[sketch == null ? 2 : SPARSE_MAX];
         } else if (valueCount == values.length) {
             if (valueCount == SPARSE_MAX) {
-                sketch().accept(value);
-                return;
+                sketch();
+            } else {
+                values = Arrays.copyOf(values, valueCount * 2);
             }
-            values = Arrays.copyOf(values, valueCount * 2);
         }
         values[valueCount++] = value;
     }
@@ -120,10 +118,9 @@ public final class Aggregate {
         late += other.late;
         if (other.sketch != null) {
             sketch().mergeWith(other.sketch);
-        } else {
-            for (int i = 0; i < other.valueCount; i++) {
-                addToQuantiles(other.values[i]);
-            }
+        }
+        for (int i = 0; i < other.valueCount; i++) {
+            addToQuantiles(other.values[i]);
         }
     }
 
@@ -153,23 +150,22 @@ public final class Aggregate {
         return Math.max(min, Math.min(max, v));
     }
 
-    /** The sketch, with the sparse values moved into it: from now on this aggregate keeps a sketch. */
+    /** The sketch, with the buffered values moved into it: from now on this aggregate keeps a sketch. */
     private DDSketch sketch() {
         if (sketch == null) {
             sketch = new DDSketch(MAPPING, STORES);
-            for (int i = 0; i < valueCount; i++) {
-                sketch.accept(values[i]);
-            }
-            values = null;
-            valueCount = 0;
         }
+        for (int i = 0; i < valueCount; i++) {
+            sketch.accept(values[i]);
+        }
+        valueCount = 0;
         return sketch;
     }
 
     /** The sketch, or a throwaway one built from the sparse values; null when no value was recorded. */
     private DDSketch readableSketch() {
         if (sketch != null) {
-            return sketch;
+            return sketch();
         }
         if (valueCount == 0) {
             return null;

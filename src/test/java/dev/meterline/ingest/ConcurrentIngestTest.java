@@ -33,11 +33,21 @@ class ConcurrentIngestTest {
 
     @Test
     void totalsPerSeriesEqualWhatWasSent() throws Exception {
+        totalsEqualWhatWasSent(Map.of());
+    }
+
+    /** One event loop serves every connection: nothing is lost or mixed up, only shared. */
+    @Test
+    void oneIoThreadServesEveryConnection() throws Exception {
+        totalsEqualWhatWasSent(Map.of("io-threads", "1"));
+    }
+
+    private void totalsEqualWhatWasSent(Map<String, String> settings) throws Exception {
         long now = System.currentTimeMillis();
         // Spread over the last two minutes: some windows are still open, most are already due for flushing,
         // so the totals come from memory, pending flushes and the store together.
         long base = now - 120_000;
-        try (TestServer server = TestServer.start(dir, Map.of())) {
+        try (TestServer server = TestServer.start(dir, settings)) {
             long[] expectedCount = new long[SERIES];
             double[] expectedSum = new double[SERIES];
             List<String> payloads = new ArrayList<>();

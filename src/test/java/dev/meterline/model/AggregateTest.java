@@ -1,6 +1,9 @@
 package dev.meterline.model;
 
 import org.junit.jupiter.api.RepeatedTest;
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
+import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -140,6 +143,55 @@ class AggregateTest {
                 }
                 assertTrue(Arrays.equals(all.sketchBytes(), merged.sketchBytes()) || n + m > Aggregate.SPARSE_MAX,
                         "sparse encodings match");
+            }
+        }
+    }
+
+    /**
+     * Past the sparse form, new values wait beside the sketch in batches: every reading (quantiles, the encoding, a
+     * copy, a merge) sees them, and reading in between changes nothing.
+     */
+    @Test
+    void valuesWaitingBesideTheSketchCountInEveryReading() {
+        Random rnd = new Random(11);
+        for (int n = Aggregate.SPARSE_MAX + 1; n <= 5 * Aggregate.SPARSE_MAX + 3; n++) {
+            DDSketch reference = new DDSketch(new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY),
+                    () -> new CollapsingLowestDenseStore(Aggregate.MAX_BINS));
+            Aggregate plain = new Aggregate();
+            Aggregate readOften = new Aggregate();
+            Aggregate copied = null;
+            Aggregate later = new Aggregate();
+            double min = Double.POSITIVE_INFINITY;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                double v = Math.exp(rnd.nextGaussian() * 4);
+                reference.accept(v);
+                plain.accept(v, i);
+                readOften.accept(v, i);
+                min = Math.min(min, v);
+                max = Math.max(max, v);
+                if (i % 7 == 3) {
+                    readOften.valueAtQuantile(0.5);
+                }
+                if (i == n / 2) {
+                    copied = plain.copy();
+                } else if (i > n / 2) {
+                    later.accept(v, i);
+                }
+            }
+            for (double q : QUANTILES) {
+                double expected = Math.max(min, Math.min(max, reference.getValueAtQuantile(q)));
+                assertEquals(expected, plain.valueAtQuantile(q), "n=" + n + " q=" + q);
+                assertEquals(expected, readOften.valueAtQuantile(q), "n=" + n + " q=" + q);
+            }
+            Aggregate restored = Aggregate.restore(plain.count(), plain.sum(), plain.min(), plain.max(), plain.last(),
+                    plain.firstTimestamp(), plain.lastTimestamp(), plain.late(), plain.sketchBytes());
+            assertEquals(plain.valueAtQuantile(0.9), restored.valueAtQuantile(0.9), "n=" + n);
+            assertEquals(n / 2 + 1, copied.count(), "a copy keeps what it had when taken");
+            // The copy's values and the ones that came after it make the whole again.
+            copied.mergeWith(later);
+            for (double q : QUANTILES) {
+                assertEquals(plain.valueAtQuantile(q), copied.valueAtQuantile(q), "n=" + n + " q=" + q);
             }
         }
     }
