@@ -45,7 +45,7 @@ public class ModelBench {
         pairs = new String[N][];
         metrics = new String[N];
         tagBytes = new byte[N][];
-        cache = new SeriesKeyCache(16_384);
+        cache = new SeriesKeyCache(32_768);
         for (int i = 0; i < N; i++) {
             metrics[i] = "bench.m" + (i % 10);
             pairs[i] = new String[]{"svc", "api", "host", "h" + i, "region", "r" + (i % 7)};

@@ -28,7 +28,7 @@ public final class IngestCodec {
     private final int maxLineBytes;
     private final int maxTags;
     /** One series key cache per decoding thread (event loops), so repeated series reuse their keys. */
-    private final ThreadLocal<SeriesKeyCache> keyCaches = ThreadLocal.withInitial(() -> new SeriesKeyCache(16_384));
+    private final ThreadLocal<SeriesKeyCache> keyCaches = ThreadLocal.withInitial(() -> new SeriesKeyCache(32_768));
 
     /**
      * Jackson is set up for hostile input: every read constraint bounded by the line limit (the document length by

@@ -60,6 +60,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     /** The current read filled a whole batch: every batch cut from it is bulk (not light, for the drop reserve). */
     private boolean bulkRead;
     private boolean lastDropped;
+    private int lastBatchPoints;
     private long accepted;
     private long rejected;
     private long dropped;
@@ -134,11 +135,13 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private void resetCurrent() {
-        points = new ArrayList<>();
+        // Sized like the last batch: a connection's reads are much alike, and growing the list copies it each time.
+        points = new ArrayList<>(Math.max(16, lastBatchPoints));
         rejects = new ArrayList<>(0);
     }
 
     private void closeCurrent(String syncId) {
+        lastBatchPoints = points.size();
         Batch batch = new Batch(this, points, rejects, syncId);
         if (bulkRead) {
             batch.markBulk();

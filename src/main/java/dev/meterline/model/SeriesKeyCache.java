@@ -12,8 +12,9 @@ import java.util.Arrays;
  * and the shard finds the series' state through the same key instance. Names (metrics, tag keys) are interned the
  * same way, so keys built on a miss share them. A miss only costs a rebuild.
  *
- * <p>Two-way set associative with the least recently used way replaced: two hot series whose hashes collide both
- * stay. Not thread-safe: one per decoding thread. Bounded: {@code capacity} keys of at most {@link #MAX_BYTES}
+ * <p>Four-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while they
+ * are at most four, which a direct-mapped or two-way table does not give a client cycling through its series (with
+ * three in a set, every lookup there would miss). Not thread-safe: one per decoding thread. Bounded: {@code capacity} keys of at most {@link #MAX_BYTES}
  * wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
  */
 public final class SeriesKeyCache {
@@ -25,28 +26,31 @@ public final class SeriesKeyCache {
 
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
+    private static final int WAYS = 4;
+
     private final int setMask;
     private final SeriesKey[] keys;
     /** Per slot: the metric's bytes followed by the tags object's bytes. */
     private final byte[][] wire;
     private final int[] metricLengths;
     private final int[] hashes;
-    /** Per set: the way hit or filled last. */
-    private final byte[] recent;
+    /** Per set: the way to fill next. */
+    private final byte[] next;
 
     private final String[] names = new String[NAMES];
     private final byte[][] nameBytes = new byte[NAMES][];
 
     public SeriesKeyCache(int capacity) {
-        if (Integer.bitCount(capacity) != 1 || capacity < 2) {
-            throw new IllegalArgumentException("capacity: " + capacity + " (expected: a power of two, at least 2)");
+        if (Integer.bitCount(capacity) != 1 || capacity < WAYS) {
+            throw new IllegalArgumentException("capacity: " + capacity + " (expected: a power of two, at least " + WAYS
+                    + ")");
         }
-        this.setMask = capacity / 2 - 1;
+        this.setMask = capacity / WAYS - 1;
         this.keys = new SeriesKey[capacity];
         this.wire = new byte[capacity][];
         this.metricLengths = new int[capacity];
         this.hashes = new int[capacity];
-        this.recent = new byte[capacity / 2];
+        this.next = new byte[capacity / WAYS];
     }
 
     /** The hash that {@link #find} and {@link #put} take for a metric {@code data[mf, mt)} with tags {@code data[tf, tt)}. */
@@ -58,15 +62,11 @@ public final class SeriesKeyCache {
 
     /** The key cached for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}, or null. */
     public SeriesKey find(int hash, byte[] data, int mf, int mt, int tf, int tt) {
-        int set = hash & setMask;
-        int slot = set << 1;
-        if (matches(slot, hash, data, mf, mt, tf, tt)) {
-            recent[set] = 0;
-            return keys[slot];
-        }
-        if (matches(slot + 1, hash, data, mf, mt, tf, tt)) {
-            recent[set] = 1;
-            return keys[slot + 1];
+        int first = (hash & setMask) * WAYS;
+        for (int slot = first; slot < first + WAYS; slot++) {
+            if (hashes[slot] == hash && matches(slot, data, mf, mt, tf, tt)) {
+                return keys[slot];
+            }
         }
         return null;
     }
@@ -79,8 +79,9 @@ public final class SeriesKeyCache {
             return;
         }
         int set = hash & setMask;
-        int way = keys[set << 1] == null ? 0 : keys[(set << 1) + 1] == null ? 1 : 1 - recent[set];
-        int slot = (set << 1) + way;
+        int way = next[set];
+        next[set] = (byte) ((way + 1) % WAYS);
+        int slot = set * WAYS + way;
         byte[] bytes = new byte[length];
         System.arraycopy(data, mf, bytes, 0, metricLength);
         System.arraycopy(data, tf, bytes, metricLength, tt - tf);
@@ -88,7 +89,6 @@ public final class SeriesKeyCache {
         wire[slot] = bytes;
         metricLengths[slot] = metricLength;
         hashes[slot] = hash;
-        recent[set] = (byte) way;
     }
 
     /**
@@ -112,9 +112,9 @@ public final class SeriesKeyCache {
         return s;
     }
 
-    private boolean matches(int slot, int hash, byte[] data, int mf, int mt, int tf, int tt) {
+    private boolean matches(int slot, byte[] data, int mf, int mt, int tf, int tt) {
         byte[] w = wire[slot];
-        if (w == null || hashes[slot] != hash) {
+        if (w == null) {
             return false;
         }
         int ml = metricLengths[slot];

@@ -1,0 +1,100 @@
+package dev.meterline.model;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The wire-bytes key cache: exact matches only, bounded, and it keeps a client's cycling series. */
+class SeriesKeyCacheTest {
+
+    private static final int CAPACITY = 1024;
+
+    /** The wire form of series {@code i}: the metric's characters, then the tags object. */
+    private static byte[] wire(int i) {
+        return ("m" + (i % 3) + "{\"host\":\"h" + i + "\"}").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static int metricLength(int i) {
+        return 2;
+    }
+
+    private static SeriesKey find(SeriesKeyCache cache, int i) {
+        byte[] w = wire(i);
+        int m = metricLength(i);
+        return cache.find(SeriesKeyCache.hash(w, 0, m, m, w.length), w, 0, m, m, w.length);
+    }
+
+    private static SeriesKey put(SeriesKeyCache cache, int i) {
+        byte[] w = wire(i);
+        int m = metricLength(i);
+        SeriesKey key = SeriesKey.of("m" + (i % 3), Map.of("host", "h" + i));
+        cache.put(SeriesKeyCache.hash(w, 0, m, m, w.length), w, 0, m, m, w.length, key);
+        return key;
+    }
+
+    @Test
+    void givesBackTheKeyOfExactlyTheSameBytes() {
+        SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);
+        SeriesKey k7 = put(cache, 7);
+        assertSame(k7, find(cache, 7));
+        assertNull(find(cache, 8));
+        byte[] w = wire(7);
+        // Same tags, other metric bytes: not the same series.
+        byte[] other = ("m2" + new String(w, 2, w.length - 2, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII);
+        assertNull(cache.find(SeriesKeyCache.hash(other, 0, 2, 2, other.length), other, 0, 2, 2, other.length));
+    }
+
+    @Test
+    void manyMoreSeriesThanSlotsNeverGiveAWrongKey() {
+        SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);
+        int hits = 0;
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 8 * CAPACITY; i++) {
+                SeriesKey found = find(cache, i);
+                if (found == null) {
+                    put(cache, i);
+                } else {
+                    hits++;
+                    assertEquals(SeriesKey.of("m" + (i % 3), Map.of("host", "h" + i)), found, "series " + i);
+                }
+            }
+        }
+        assertTrue(hits < 3 * 8 * CAPACITY / 4, "at most its capacity is remembered: " + hits);
+    }
+
+    @Test
+    void aClientCyclingThroughAQuarterOfTheCapacityKeepsNearlyAllItsSeries() {
+        SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);
+        int series = CAPACITY / 4;
+        for (int i = 0; i < series; i++) {
+            put(cache, i);
+        }
+        int misses = 0;
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < series; i++) {
+                if (find(cache, i) == null) {
+                    misses++;
+                    put(cache, i);
+                }
+            }
+        }
+        assertTrue(misses < 5 * series * 3 / 100, "misses: " + misses + " of " + 5 * series);
+    }
+
+    @Test
+    void namesAreSharedAndLongOnesStillDecoded() {
+        SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);
+        byte[] a = "xx host yy".getBytes(StandardCharsets.US_ASCII);
+        String first = cache.name(a, 3, 7);
+        assertEquals("host", first);
+        assertSame(first, cache.name("host".getBytes(StandardCharsets.US_ASCII), 0, 4));
+        byte[] longName = "n".repeat(SeriesKeyCache.MAX_NAME_BYTES + 1).getBytes(StandardCharsets.US_ASCII);
+        assertEquals("n".repeat(SeriesKeyCache.MAX_NAME_BYTES + 1), cache.name(longName, 0, longName.length));
+    }
+}
