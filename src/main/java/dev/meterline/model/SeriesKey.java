@@ -18,6 +18,12 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     private final String[] tags;
     private final int hash;
     /**
+     * The metric and the sorted tags in one array, each string as its length and then its characters (one byte for
+     * ASCII, three for any other), a code that tells any two different keys apart. Equality compares this one array
+     * instead of a string per tag: with many series, every string is a cache miss in a shard's map look-up.
+     */
+    private final byte[] content;
+    /**
      * Memos of the stages a key passes, so that a key used again (the decoder's cache hands the same instance out
      * for the same wire bytes) skips work done for it before. Plain fields: each memo is written and read by the one
      * stage it belongs to, and a racing write only ever stores a value equivalent to the one it replaces.
@@ -28,7 +34,62 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     private SeriesKey(String metric, String[] sortedTags) {
         this.metric = metric;
         this.tags = sortedTags;
-        this.hash = 31 * metric.hashCode() + Arrays.hashCode(sortedTags);
+        this.content = encode(metric, sortedTags);
+        this.hash = hash(content);
+    }
+
+    private static byte[] encode(String metric, String[] tags) {
+        int size = encodedSize(metric);
+        for (String t : tags) {
+            size += encodedSize(t);
+        }
+        byte[] out = new byte[size];
+        int at = put(out, 0, metric);
+        for (String t : tags) {
+            at = put(out, at, t);
+        }
+        return out;
+    }
+
+    private static int encodedSize(String s) {
+        int n = 1;
+        for (int len = s.length(); len >= 0x80; len >>>= 7) {
+            n++;
+        }
+        for (int i = 0, len = s.length(); i < len; i++) {
+            n += s.charAt(i) < 0x80 ? 1 : 3;
+        }
+        return n;
+    }
+
+    /** Writes {@code s} at {@code at}: its length in 7-bit groups (high bit: more follow), then its characters. */
+    private static int put(byte[] out, int at, String s) {
+        int len = s.length();
+        while (len >= 0x80) {
+            out[at++] = (byte) (0x80 | (len & 0x7F));
+            len >>>= 7;
+        }
+        out[at++] = (byte) len;
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                out[at++] = (byte) c;
+            } else {
+                // A first byte with its high bit set marks the three-byte form; the code stays prefix-free.
+                out[at++] = (byte) (0x80 | (c >>> 14));
+                out[at++] = (byte) ((c >>> 7) & 0x7F);
+                out[at++] = (byte) (c & 0x7F);
+            }
+        }
+        return at;
+    }
+
+    private static int hash(byte[] content) {
+        int h = 1;
+        for (byte b : content) {
+            h = 31 * h + b;
+        }
+        return h;
     }
 
     /**
@@ -162,7 +223,7 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         if (!(o instanceof SeriesKey other)) {
             return false;
         }
-        return hash == other.hash && metric.equals(other.metric) && Arrays.equals(tags, other.tags);
+        return hash == other.hash && Arrays.equals(content, other.content);
     }
 
     @Override
