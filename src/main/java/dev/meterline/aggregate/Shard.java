@@ -191,6 +191,9 @@ final class Shard {
         int n;
         /** False once the series left the maps (its last window closed); keys still attached to it look it up again. */
         boolean live = true;
+        /** The window found or added last (points mostly go to the newest), kept here to skip the arrays. */
+        long lastStart;
+        Aggregate last;
 
         SeriesState(Shard shard, SeriesKey key) {
             this.shard = shard;
@@ -198,9 +201,14 @@ final class Shard {
         }
 
         Aggregate find(long start) {
+            if (last != null && lastStart == start) {
+                return last;
+            }
             for (int i = n - 1; i >= 0; i--) {
                 if (starts[i] == start) {
-                    return aggs[i];
+                    lastStart = start;
+                    last = aggs[i];
+                    return last;
                 }
             }
             return null;
@@ -214,9 +222,14 @@ final class Shard {
             starts[n] = start;
             aggs[n] = a;
             n++;
+            lastStart = start;
+            last = a;
         }
 
         Aggregate remove(long start) {
+            if (last != null && lastStart == start) {
+                last = null;
+            }
             for (int i = 0; i < n; i++) {
                 if (starts[i] == start) {
                     Aggregate a = aggs[i];

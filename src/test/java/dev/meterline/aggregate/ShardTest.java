@@ -51,6 +51,27 @@ class ShardTest {
     }
 
     @Test
+    void pointsAlternatingBetweenTwoOpenWindowsLandInTheirOwn() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(10));
+        SeriesKey key = SeriesKey.of("cpu", Map.of("host", "a"));
+        for (int i = 0; i < 10; i++) {
+            shard.record(part(key, 1, 9_000));
+            shard.record(part(key, 100, 11_000));
+        }
+        List<Window> older = shard.close(WINDOW + LATENESS, 1);
+        assertEquals(1, older.size());
+        assertEquals(10, older.get(0).aggregate().sum());
+        shard.record(part(key, 100, 12_000));
+        shard.record(part(key, 1, 9_500));
+        List<Window> rest = shard.closeAll(100_000, 2);
+        assertEquals(2, rest.size(), "the late point reopened its window");
+        double newer = rest.stream().filter(w -> w.start() == WINDOW).mapToDouble(w -> w.aggregate().sum()).sum();
+        double reopened = rest.stream().filter(w -> w.start() == 0).mapToDouble(w -> w.aggregate().sum()).sum();
+        assertEquals(1_100, newer);
+        assertEquals(1, reopened);
+    }
+
+    @Test
     void equalKeysOfDifferentInstancesAreOneSeries() {
         Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(10));
         SeriesKey one = SeriesKey.of("cpu", Map.of("host", "a", "dc", "x"));
