@@ -89,7 +89,12 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         for (byte b : content) {
             h = 31 * h + b;
         }
-        return h;
+        // Murmur3's finalizer: keys that differ in a digit near the end differ in every bit, low bits included.
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        return h ^ (h >>> 16);
     }
 
     /**
@@ -211,8 +216,9 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     /** Which of {@code shards} shards owns this series; stable for the life of the process. */
     public int shard(int shards) {
-        int h = hash ^ (hash >>> 16);
-        return (h & Integer.MAX_VALUE) % shards;
+        // From the high bits of a multiplicative hash: a shard's maps index by the low bits, which must not all
+        // be alike within one shard.
+        return (int) (((hash * 0x9E3779B1L) & 0xFFFFFFFFL) * shards >>> 32);
     }
 
     @Override
