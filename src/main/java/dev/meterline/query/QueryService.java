@@ -91,7 +91,7 @@ public final class QueryService {
     }
 
     private Mono<List<StoredWindow>> readStore(AggregateQuery q, long from) {
-        return store.read(q.metric(), from, q.to(), q.resolution());
+        return store.read(q.metric(), q::matches, from, q.to(), q.resolution());
     }
 
     /** The shards' snapshot, then the pending view taken after it, and the departure count taken after that. */
