@@ -15,6 +15,7 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,8 +41,10 @@ import java.util.function.Predicate;
  * <p>Reads and closes travel as commands through the same groups, so they see each shard between two parts and
  * need no locks. They also wait in a per-shard queue that the shard empties before each part, so a query never
  * waits behind the parts already buffered for the shard, only behind the one being aggregated; asks keep their
- * order among themselves either way. When the input completes, every shard hands over all its windows, open ones
- * too.
+ * order among themselves either way. Each shard runs on one serial worker of its own, and an ask also schedules the
+ * emptying of that queue on the worker directly, so an idle shard answers without waiting for the command to make
+ * its way through the merge and the groupBy, whose drain a preempted validation rail may be holding. When the input
+ * completes, every shard hands over all its windows, open ones too.
  */
 public final class Aggregation {
 
@@ -69,7 +73,8 @@ public final class Aggregation {
     private final Shard[] shards;
     /** Per shard, the asks not yet answered, in the order they were sent. */
     private final Queue<Ask>[] asks;
-    private final Scheduler scheduler;
+    /** Per shard, the one worker its group and its ask drains run on, so they never run at the same time. */
+    private final Scheduler[] workers;
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
     private final PendingFlushes pending = new PendingFlushes();
@@ -87,11 +92,12 @@ public final class Aggregation {
         @SuppressWarnings("unchecked")
         Queue<Ask>[] queues = new Queue[shards.length];
         this.asks = queues;
+        this.workers = new Scheduler[shards.length];
         for (int i = 0; i < shards.length; i++) {
             shards[i] = new Shard(config.window().toMillis(), config.lateness().toMillis(), budget);
             asks[i] = new ConcurrentLinkedQueue<>();
+            workers[i] = serialWorker(scheduler);
         }
-        this.scheduler = scheduler;
         this.metrics = metrics;
         this.clock = clock;
         metrics.level("aggregationGroups", "meterline.aggregate.groups", "groupBy groups (shards) alive", groups::get);
@@ -100,6 +106,15 @@ public final class Aggregation {
         metrics.level("seriesLimit", "meterline.series.limit", "the active series budget", budget::limit);
         metrics.level("pendingWindows", "meterline.windows.pending", "closed windows not yet stored",
                 pending::windows);
+    }
+
+    /**
+     * One worker of {@code scheduler} whose tasks run one at a time in the order given, whatever the scheduler: a
+     * worker of a multi-threaded executor may run two tasks at once, which would give a shard two writers.
+     */
+    private static Scheduler serialWorker(Scheduler scheduler) {
+        Scheduler.Worker thread = scheduler.createWorker();
+        return Schedulers.single(Schedulers.fromExecutor(thread::schedule, true));
     }
 
     /** Numbers flushes after {@code seq}, e.g. the last one the store holds for this replica. */
@@ -129,7 +144,7 @@ public final class Aggregation {
                 .flatMap(group -> {
                     Shard shard = shards[group.key()];
                     groups.incrementAndGet();
-                    return group.publishOn(scheduler)
+                    return group.publishOn(workers[group.key()])
                             .doOnNext(c -> handle(shard, c))
                             .thenMany(Flux.defer(() -> Flux.fromIterable(finalWindows(shard))))
                             .doFinally(s -> groups.decrementAndGet());
@@ -144,13 +159,7 @@ public final class Aggregation {
     }
 
     private void handle(Shard shard, Command c) {
-        Queue<Ask> waiting = asks[c.shard()];
-        Ask first;
-        while ((first = waiting.poll()) != null) {
-            if (first.claim()) {
-                answer(shard, first);
-            }
-        }
+        answerWaiting(shard, c.shard());
         if (c instanceof Record r) {
             int before = shard.openWindows();
             try {
@@ -170,6 +179,25 @@ public final class Aggregation {
             openWindows.addAndGet(shard.openWindows() - before);
         } else if (c instanceof Ask a && a.claim()) {
             answer(shard, a);
+        }
+    }
+
+    /** Answers, in order, the asks waiting for shard {@code i}; runs only on that shard's worker. */
+    private void answerWaiting(Shard shard, int i) {
+        Ask first;
+        while ((first = asks[i].poll()) != null) {
+            if (first.claim()) {
+                answer(shard, first);
+            }
+        }
+    }
+
+    /** Has shard {@code i}'s worker answer its waiting asks now, if it is idle, rather than at its next command. */
+    private void wake(int i) {
+        try {
+            workers[i].schedule(() -> answerWaiting(shards[i], i));
+        } catch (RejectedExecutionException e) {
+            // The shard threads are shut down: the ask also travels as a command, which then fails to be sent.
         }
     }
 
@@ -283,6 +311,9 @@ public final class Aggregation {
                         return Mono.error(new IllegalStateException("the pipeline is stopping"));
                     }
                 }
+            }
+            for (int i = 0; i < shards.length; i++) {
+                wake(i);
             }
             return gather.result.asMono();
         });

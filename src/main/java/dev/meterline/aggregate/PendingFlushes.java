@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Windows that left the shards and are not yet committed to storage, by flush sequence number; queries read them so
@@ -15,6 +16,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
 public final class PendingFlushes {
 
     private final ConcurrentSkipListMap<Long, List<Window>> bySeq = new ConcurrentSkipListMap<>();
+    /** Flushes that have left so far; counted before they leave, see {@link #departures()}. */
+    private final AtomicLong departures = new AtomicLong();
 
     void register(long seq, List<Window> windows) {
         if (!windows.isEmpty()) {
@@ -32,7 +35,17 @@ public final class PendingFlushes {
     }
 
     void remove(long seq) {
+        // Counted first: whoever no longer finds the flush here also sees the count it raised.
+        departures.incrementAndGet();
         bySeq.remove(seq);
+    }
+
+    /**
+     * How many flushes have left pending so far (stored, or moved to the spool). A query that read the store while
+     * this count stayed the same knows that no flush moved from pending to the store under its read.
+     */
+    public long departures() {
+        return departures.get();
     }
 
     /** A point-in-time view of the pending flushes. */

@@ -63,16 +63,48 @@ public final class QueryService {
         return clock.getAsLong();
     }
 
+    /**
+     * Reads the store while the shards take their snapshot rather than after it, so a query waits for the slower of
+     * the two instead of both in turn (each is a wait for another thread, which costs most when ingest keeps every
+     * core busy).
+     *
+     * <p>Exactness needs the store read to see every flush the snapshot and the pending view do not hold. A flush
+     * closed before the snapshot is in the pending view unless it has left pending meanwhile, and the store read may
+     * have begun before that flush was committed. So the read is trusted only if no flush left pending between its
+     * start and the pending view; otherwise the store is read once more, after the view, as a sequential query would.
+     */
     Mono<List<SeriesResult>> aggregates(AggregateQuery q) {
         long from = Window.startOf(q.from(), q.resolution());
-        return aggregation.snapshot(q.metric(), q::matches, from, q.to())
-                .onErrorResume(IllegalStateException.class,
-                        e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
-                .flatMap(snap -> {
-                    Map<Long, List<Window>> pending = aggregation.pending().view();
-                    return store.read(q.metric(), from, q.to(), q.resolution())
-                            .map(stored -> merge(q, from, snap, pending, stored));
-                });
+        return Mono.defer(() -> {
+            long departuresBefore = aggregation.pending().departures();
+            Mono<Memory> memory = aggregation.snapshot(q.metric(), q::matches, from, q.to())
+                    .onErrorResume(IllegalStateException.class,
+                            e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
+                    .map(Memory::new);
+            return Mono.zip(memory, readStore(q, from)).flatMap(both -> {
+                Memory m = both.getT1();
+                Mono<List<StoredWindow>> stored = m.departures == departuresBefore
+                        ? Mono.just(both.getT2()) : readStore(q, from);
+                return stored.map(s -> merge(q, from, m.snapshot, m.pending, s));
+            });
+        });
+    }
+
+    private Mono<List<StoredWindow>> readStore(AggregateQuery q, long from) {
+        return store.read(q.metric(), q::matches, from, q.to(), q.resolution());
+    }
+
+    /** The shards' snapshot, then the pending view taken after it, and the departure count taken after that. */
+    private final class Memory {
+        final Aggregation.Snapshot snapshot;
+        final Map<Long, List<Window>> pending;
+        final long departures;
+
+        Memory(Aggregation.Snapshot snapshot) {
+            this.snapshot = snapshot;
+            this.pending = aggregation.pending().view();
+            this.departures = aggregation.pending().departures();
+        }
     }
 
     private List<SeriesResult> merge(AggregateQuery q, long from, Aggregation.Snapshot snap,

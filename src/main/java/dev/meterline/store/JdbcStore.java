@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -48,8 +49,8 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public List<StoredWindow> read(String metric, long from, long to, long resolution) {
-        return ops.read(metric, from, to, resolution);
+    public List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution) {
+        return ops.read(metric, series, from, to, resolution);
     }
 
     @Override

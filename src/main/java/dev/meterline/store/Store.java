@@ -5,6 +5,7 @@ import dev.meterline.model.Window;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * Durable storage of flushed partial windows. Every method blocks and is called only from the store's own bounded
@@ -26,7 +27,15 @@ public interface Store extends AutoCloseable {
      * Stored partials of {@code metric} whose window starts in {@code [from, to)}, from the finest tier whose
      * resolution divides {@code resolution} and whose retention covers {@code from}; in write order.
      */
-    List<StoredWindow> read(String metric, long from, long to, long resolution);
+    default List<StoredWindow> read(String metric, long from, long to, long resolution) {
+        return read(metric, series -> true, from, to, resolution);
+    }
+
+    /**
+     * As above, only of the series {@code series} accepts. Each distinct series is tested once, before any of its
+     * rows' aggregates is decoded, so a query for one series of a large metric decodes that series' rows only.
+     */
+    List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution);
 
     /** Every stored metric with its number of distinct series. */
     Map<String, Long> metrics();

@@ -7,6 +7,7 @@ import reactor.core.scheduler.Scheduler;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -31,8 +32,9 @@ public final class StoreGateway {
         return Mono.<Void>fromRunnable(() -> store.write(windows)).subscribeOn(scheduler);
     }
 
-    public Mono<List<StoredWindow>> read(String metric, long from, long to, long resolution) {
-        return Mono.fromCallable(() -> store.read(metric, from, to, resolution)).subscribeOn(scheduler);
+    public Mono<List<StoredWindow>> read(String metric, Predicate<SeriesKey> series, long from, long to,
+                                         long resolution) {
+        return Mono.fromCallable(() -> store.read(metric, series, from, to, resolution)).subscribeOn(scheduler);
     }
 
     public Mono<Map<String, Long>> metrics() {

@@ -11,9 +11,11 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /** The store operations both databases share, over whatever connections a {@link Db} lends. */
 final class StoreOps {
@@ -66,13 +68,18 @@ final class StoreOps {
         knownSeries.addAll(newSeries);
     }
 
-    List<StoredWindow> read(String metric, long from, long to, long resolution) {
+    List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution) {
         long tier = tiers.readResolution(resolution, from, clock.millis());
-        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to));
-        Map<String, SeriesKey> keys = new HashMap<>();
+        // Tags text → its key, or absent from the answer: each distinct series is decoded and tested once.
+        Map<String, Optional<SeriesKey>> keys = new HashMap<>();
+        Predicate<String> wanted = tags -> keys.computeIfAbsent(tags, t -> {
+            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
+            return series.test(key) ? Optional.of(key) : Optional.empty();
+        }).isPresent();
+        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to, wanted));
         List<StoredWindow> out = new ArrayList<>(rows.size());
         for (Row r : rows) {
-            SeriesKey key = keys.computeIfAbsent(r.tags(), t -> SeriesKey.of(metric, TagsJson.decode(t)));
+            SeriesKey key = keys.get(r.tags()).orElseThrow();
             out.add(new StoredWindow(r.replica(), new Window(key, r.start(), r.resolution(), r.aggregate(),
                     r.complete(), r.flushSeq())));
         }

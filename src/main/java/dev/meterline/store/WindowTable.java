@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The SQL over {@code meterline_window} and its side tables, on a connection the caller owns; one row is one
@@ -158,15 +159,19 @@ final class WindowTable {
         }
     }
 
-    /** Rows of {@code metric} at {@code resolution} with start in [from, to), in id (write) order. */
-    List<Row> select(Connection c, String metric, long resolution, long from, long to) throws SQLException {
+    /**
+     * Rows of {@code metric} at {@code resolution} with start in [from, to) whose tags text {@code tags} accepts, in
+     * id (write) order; a row that is not wanted is skipped before its aggregate is decoded.
+     */
+    List<Row> select(Connection c, String metric, long resolution, long from, long to, Predicate<String> tags)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE metric = ? AND resolution_ms = ?"
                 + " AND start_ms >= ? AND start_ms < ? ORDER BY id")) {
             ps.setString(1, metric);
             ps.setLong(2, resolution);
             ps.setLong(3, from);
             ps.setLong(4, to);
-            return rows(ps);
+            return rows(ps, tags);
         }
     }
 
@@ -181,7 +186,7 @@ final class WindowTable {
             ps.setLong(3, from);
             ps.setLong(4, to);
             ps.setString(5, replica);
-            return rows(ps);
+            return rows(ps, tags -> true);
         }
     }
 
@@ -189,7 +194,7 @@ final class WindowTable {
     List<Row> selectOldest(Connection c, int limit) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SELECT + " ORDER BY id LIMIT ?")) {
             ps.setInt(1, limit);
-            return rows(ps);
+            return rows(ps, tags -> true);
         }
     }
 
@@ -209,15 +214,19 @@ final class WindowTable {
         }
     }
 
-    private static List<Row> rows(PreparedStatement ps) throws SQLException {
+    private static List<Row> rows(PreparedStatement ps, Predicate<String> wanted) throws SQLException {
         List<Row> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
+                String tags = rs.getString("tags");
+                if (!wanted.test(tags)) {
+                    continue;
+                }
                 Aggregate a = Aggregate.restore(rs.getLong("value_count"), rs.getDouble("value_sum"),
                         getDouble(rs, "value_min"), getDouble(rs, "value_max"), getDouble(rs, "value_last"),
                         rs.getLong("first_ts"), rs.getLong("last_ts"), rs.getLong("late"), rs.getBytes("sketch"));
                 out.add(new Row(rs.getLong("id"), rs.getString("replica"), rs.getString("metric"),
-                        rs.getString("tags"), rs.getLong("resolution_ms"), rs.getLong("start_ms"),
+                        tags, rs.getLong("resolution_ms"), rs.getLong("start_ms"),
                         rs.getLong("flush_seq"), a, rs.getBoolean("complete"), rs.getLong("merged_through")));
             }
         }

@@ -11,6 +11,7 @@ import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.RejectReason;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -22,8 +23,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -205,5 +210,62 @@ class AggregationTest {
         assertEquals(5_000, windows.size());
         assertTrue(seenGroups.stream().allMatch(g -> g <= shards), "groups seen: " + seenGroups);
         assertTrue(seenGroups.stream().anyMatch(g -> g > 0));
+    }
+
+    @Test
+    @Timeout(120)
+    void queriesOnAMultiThreadedShardExecutorNeverRunBesideTheShardsOwnWork() throws Exception {
+        int shards = 2;
+        int partCount = 3_000;
+        int pointsPerPart = 8;
+        long total = (long) partCount * pointsPerPart;
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            Aggregation agg = new Aggregation(config(shards, (int) total), new SeriesBudget((int) total),
+                    Schedulers.fromExecutorService(pool), metrics, () -> 0L);
+            Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+            agg.run(parts.asFlux()).subscribe();
+            AtomicBoolean sending = new AtomicBoolean(true);
+            CompletableFuture<List<Long>> seen = CompletableFuture.supplyAsync(() -> {
+                List<Long> counts = new ArrayList<>();
+                while (sending.get()) {
+                    counts.add(count(agg.snapshot("m", s -> true, 0, 10_000).block(Duration.ofSeconds(30))));
+                }
+                return counts;
+            });
+            // Every point is a new series, so the shards' maps keep growing while the queries walk them.
+            Batch.Owner owner = b -> { };
+            int next = 0;
+            for (int i = 0; i < partCount; i++) {
+                List<Point> points = new ArrayList<>();
+                int shard = i % shards;
+                while (points.size() < pointsPerPart) {
+                    SeriesKey s = SeriesKey.of("m", Map.of("s", String.valueOf(next++)));
+                    if (s.shard(shards) == shard) {
+                        points.add(new Point(s, 1, 1_000, points.size() + 1));
+                    }
+                }
+                Batch batch = new Batch(owner, points, new ArrayList<>(), null);
+                batch.validated(List.of(), 1);
+                parts.tryEmitNext(new Part(shard, batch, points));
+            }
+            long last = 0;
+            while (last < total) {
+                last = count(agg.snapshot("m", s -> true, 0, 10_000).block(Duration.ofSeconds(30)));
+            }
+            sending.set(false);
+            List<Long> counts = seen.get(30, TimeUnit.SECONDS);
+            assertEquals(total, last);
+            for (int i = 1; i < counts.size(); i++) {
+                assertTrue(counts.get(i) >= counts.get(i - 1) && counts.get(i) <= total,
+                        "a snapshot sees every part before it whole, once: " + counts);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static long count(Aggregation.Snapshot snap) {
+        return snap.windows().stream().mapToLong(w -> w.aggregate().count()).sum();
     }
 }

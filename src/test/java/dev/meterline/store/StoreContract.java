@@ -146,6 +146,26 @@ abstract class StoreContract {
     }
 
     @Test
+    void aSeriesFilterReadsOnlyTheSeriesItAcceptsWithEveryFieldInWriteOrder() {
+        Store store = open("r1");
+        store.write(sample());
+        store.write(List.of(window(CPU_B, T0, 10 * SECOND, 3, true, 8), window(CPU_A, T0, 10 * SECOND, 3, true, 9)));
+        List<SeriesKey> tested = new ArrayList<>();
+
+        List<StoredWindow> quoted = store.read("cpu", s -> {
+            tested.add(s);
+            return s.tag("host").startsWith("b \"quoted\"");
+        }, T0, T0 + MINUTE, 10 * SECOND);
+
+        assertEquals(List.of(1L, 3L), quoted.stream().map(s -> s.window().flushSeq()).toList());
+        assertSameWindow(sample().get(1), quoted.get(0).window());
+        assertSameWindow(window(CPU_B, T0, 10 * SECOND, 3, true, 8), quoted.get(1).window());
+        assertEquals(List.of(CPU_A, CPU_B), tested.stream().sorted().toList(), "each series is tested once");
+        assertEquals(0, store.read("cpu", s -> false, T0, T0 + MINUTE, 10 * SECOND).size());
+        assertEquals(5, store.read("cpu", s -> true, T0, T0 + MINUTE, 10 * SECOND).size());
+    }
+
+    @Test
     void partialsComeBackInWriteOrder() {
         Store store = open("r1");
         store.write(List.of(window(CPU_A, T0, 10 * SECOND, 5, true, 1)));

@@ -1,0 +1,188 @@
+package dev.meterline.query;
+
+import dev.meterline.aggregate.Aggregation;
+import dev.meterline.aggregate.Flusher;
+import dev.meterline.aggregate.SeriesBudget;
+import dev.meterline.config.AggregationConfig;
+import dev.meterline.config.StoreConfig;
+import dev.meterline.config.Tier;
+import dev.meterline.model.Batch;
+import dev.meterline.model.Part;
+import dev.meterline.model.Point;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.store.Store;
+import dev.meterline.store.StoreGateway;
+import dev.meterline.store.Stores;
+import dev.meterline.telemetry.PipelineMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A query whose store read and shard snapshot run while a flush moves windows from the shards through pending into
+ * the real SQLite store still counts every point exactly once. The shards, the query's store thread and the flush's
+ * store thread are queues this test runs by hand, so each interleaving is exact and nothing depends on timing.
+ */
+class FlushDuringQueryTest {
+
+    private static final long WINDOW = 10_000;
+    private static final long LATENESS = 5_000;
+    /** A window-aligned time: the points land in [T0, T0 + 10 s), due at T0 + 15 s. */
+    private static final long T0 = 1_800_000_000_000L;
+    private static final SeriesKey SERIES = SeriesKey.of("q.cpu", Map.of("host", "a"));
+
+    @TempDir
+    Path dir;
+
+    private final AtomicLong now = new AtomicLong(T0);
+    private final ManualThread shards = new ManualThread();
+    private final ManualThread queryStore = new ManualThread();
+    private final ManualThread flushStore = new ManualThread();
+    private final Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+    private Store store;
+    private Aggregation aggregation;
+    private Flusher flusher;
+    private QueryService service;
+
+    /** Runs the tasks given to its scheduler only when told, on the test's thread. */
+    private static final class ManualThread {
+        final Queue<Runnable> tasks = new ArrayDeque<>();
+        final Scheduler scheduler = Schedulers.fromExecutor(tasks::add);
+
+        void runAll() {
+            Runnable r;
+            while ((r = tasks.poll()) != null) {
+                r.run();
+            }
+        }
+    }
+
+    @BeforeEach
+    void start() {
+        StoreConfig storeConfig = new StoreConfig(dir, "", "", "",
+                List.of(new Tier(Duration.ofMillis(WINDOW), Duration.ofDays(1))), "r1");
+        store = Stores.open(storeConfig, Clock.fixed(Instant.ofEpochMilli(T0), ZoneOffset.UTC));
+        PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry());
+        AggregationConfig config = new AggregationConfig(Duration.ofMillis(WINDOW), Duration.ofMillis(LATENESS),
+                Duration.ofSeconds(1), 100, 2);
+        aggregation = new Aggregation(config, new SeriesBudget(100), shards.scheduler, metrics, now::get);
+        aggregation.run(parts.asFlux()).subscribe();
+        StoreGateway forFlushes = new StoreGateway(store, flushStore.scheduler);
+        flusher = new Flusher(aggregation, forFlushes::write, Duration.ofSeconds(1), metrics, now::get,
+                Duration.ofMillis(100), Duration.ofSeconds(1));
+        service = new QueryService(aggregation, new StoreGateway(store, queryStore.scheduler), new SeriesBudget(100),
+                "r1", WINDOW, LATENESS, now::get);
+    }
+
+    @AfterEach
+    void stop() {
+        parts.tryEmitComplete();
+        shards.runAll();
+        store.close();
+    }
+
+    private void record(double... values) {
+        List<Point> points = new ArrayList<>();
+        for (int i = 0; i < values.length; i++) {
+            points.add(new Point(SERIES, values[i], T0 + 1_000 + i, i + 1));
+        }
+        Batch batch = new Batch(b -> { }, points, new ArrayList<>(), null);
+        batch.validated(List.of(), 1);
+        parts.tryEmitNext(new Part(SERIES.shard(2), batch, points));
+        shards.runAll();
+    }
+
+    private CompletableFuture<List<QueryService.SeriesResult>> query() {
+        AggregateQuery q = new AggregateQuery("q.cpu", Map.of("host", List.of("a")), T0 - 60_000, T0 + 60_000,
+                WINDOW, List.of());
+        return service.aggregates(q).toFuture();
+    }
+
+    private static void assertOneWindowOf(long count, double sum, CompletableFuture<List<QueryService.SeriesResult>> f)
+            throws Exception {
+        assertTrue(f.isDone(), "the query has answered");
+        List<QueryService.SeriesResult> results = f.get();
+        assertEquals(1, results.size(), results.toString());
+        List<QueryService.MergedWindow> windows = results.get(0).windows();
+        assertEquals(1, windows.size(), windows.toString());
+        assertEquals(T0, windows.get(0).start());
+        assertEquals(count, windows.get(0).aggregate().count());
+        assertEquals(sum, windows.get(0).aggregate().sum());
+    }
+
+    @Test
+    void flushCommittedAfterTheStoreReadAndBeforeTheSnapshotIsStillCounted() throws Exception {
+        record(1, 2, 3);
+        now.set(T0 + WINDOW + LATENESS);
+        flusher.flushOnce().subscribe();
+        shards.runAll();                        // the window is closed: pending, its write waits for a store thread
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query();
+        queryStore.runAll();                    // the query reads the store: nothing there yet
+        flushStore.runAll();                    // the flush commits and leaves pending
+        shards.runAll();                        // the snapshot: the window is neither in memory nor pending now
+        queryStore.runAll();
+
+        assertOneWindowOf(3, 6, answer);
+    }
+
+    @Test
+    void flushCommittedBeforeTheStoreReadIsCountedOnce() throws Exception {
+        record(1, 2, 3);
+        now.set(T0 + WINDOW + LATENESS);
+        flusher.flushOnce().subscribe();
+        shards.runAll();
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query();
+        flushStore.runAll();                    // committed before the query's store read begins
+        queryStore.runAll();
+        shards.runAll();
+        queryStore.runAll();
+
+        assertOneWindowOf(3, 6, answer);
+    }
+
+    @Test
+    void windowClosedAfterTheSnapshotIsCountedOnceFromMemory() throws Exception {
+        record(1, 2, 3);
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query();
+        shards.runAll();                        // the snapshot holds the open window
+        now.set(T0 + WINDOW + LATENESS);
+        flusher.flushOnce().subscribe();
+        shards.runAll();
+        flushStore.runAll();                    // stored before the query's store read
+        queryStore.runAll();
+        queryStore.runAll();
+
+        assertOneWindowOf(3, 6, answer);
+    }
+
+    @Test
+    void storeIsReadWhileTheShardsTakeTheirSnapshot() throws Exception {
+        record(1, 2, 3);
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query();
+        queryStore.runAll();                    // before the shards answer: the read does not wait for them
+        shards.runAll();                        // no flush left pending meanwhile, so that read is the answer's
+
+        assertOneWindowOf(3, 6, answer);
+    }
+}
