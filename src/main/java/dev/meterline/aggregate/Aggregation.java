@@ -246,7 +246,16 @@ public final class Aggregation {
 
     /** Copies of the open windows of matching series of {@code metric} that start in {@code [from, to)}. */
     public Mono<Snapshot> snapshot(String metric, Predicate<SeriesKey> filter, long from, long to) {
-        return ask(shard -> shard.snapshot(metric, filter, from, to), null, false, null)
+        return snapshot(metric, Map.of(), filter, from, to);
+    }
+
+    /**
+     * As above, where {@code filter} passes only series whose value of each key in {@code tags} is one of its
+     * values, which lets a shard with many series of {@code metric} find them through a tag index.
+     */
+    public Mono<Snapshot> snapshot(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
+                                   long from, long to) {
+        return ask(shard -> shard.snapshot(metric, tags, filter, from, to), null, false, null)
                 .map(g -> new Snapshot(flatten(g.all()), g.closedThroughSeq));
     }
 

@@ -10,6 +10,8 @@ import dev.meterline.telemetry.RejectReason;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -21,10 +23,19 @@ import java.util.function.Predicate;
  */
 final class Shard {
 
+    /** A metric with at least this many series in a shard is walked through a tag index when a query filters. */
+    static final int INDEX_FROM = 1024;
+    /** Most tag indexes a shard keeps; past it, the one used least recently goes. */
+    static final int MAX_INDEXES = 16;
+
     private final long resolution;
     private final long lateness;
     private final SeriesBudget budget;
     private final Map<String, Map<SeriesKey, SeriesState>> byMetric = new HashMap<>();
+    /** Tag indexes queries asked for, by metric and tag key, least recently used first. */
+    private final LinkedHashMap<IndexKey, TagIndex> indexes = new LinkedHashMap<>(16, 0.75f, true);
+    /** The same indexes by metric, to add each new series to those of its metric. */
+    private final Map<String, List<TagIndex>> indexesByMetric = new HashMap<>();
     /** Window start → the series that have an open window there; the flush walks this in time order. */
     private final TreeMap<Long, List<SeriesState>> byStart = new TreeMap<>();
     private long closedThrough = Long.MIN_VALUE;
@@ -58,6 +69,9 @@ final class Shard {
                 s = new SeriesState(this, key);
                 byMetric.computeIfAbsent(key.metric(), m -> new HashMap<>()).put(key, s);
                 key.attach(s);
+                if (!indexes.isEmpty()) {
+                    index(s);
+                }
             }
             long start = Window.startOf(p.timestamp(), resolution);
             Aggregate a = s.find(start);
@@ -126,6 +140,7 @@ final class Shard {
                 series.remove(s.key);
                 if (series.isEmpty()) {
                     byMetric.remove(s.key.metric());
+                    dropIndexes(s.key.metric());
                 }
                 budget.release(s.key.metric(), 1);
             }
@@ -134,23 +149,144 @@ final class Shard {
 
     /** Copies of the open windows of {@code metric}'s matching series that start in {@code [from, to)}. */
     List<Window> snapshot(String metric, Predicate<SeriesKey> filter, long from, long to) {
+        return snapshot(metric, Map.of(), filter, from, to);
+    }
+
+    /**
+     * As above, where {@code filter} only passes series whose value of each key in {@code tags} is one of its values.
+     * A metric with many series is then walked through a tag index of one of those keys instead of series by
+     * series: a dashboard polling one series of a metric with 100 000 would otherwise cost the shard a walk over all
+     * of them per query, taken from ingest.
+     */
+    List<Window> snapshot(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter, long from,
+                          long to) {
         Map<SeriesKey, SeriesState> series = byMetric.get(metric);
         if (series == null) {
             return List.of();
         }
         List<Window> out = new ArrayList<>();
-        for (SeriesState s : series.values()) {
-            if (!filter.test(s.key)) {
+        if (tags.isEmpty() || series.size() < INDEX_FROM) {
+            for (SeriesState s : series.values()) {
+                addWindows(s, filter, from, to, out);
+            }
+            return out;
+        }
+        String tagKey = tags.keySet().iterator().next();
+        for (String k : tags.keySet()) {
+            if (indexes.containsKey(new IndexKey(metric, k))) {
+                tagKey = k;
+                break;
+            }
+        }
+        TagIndex index = index(metric, tagKey, series);
+        for (String value : new LinkedHashSet<>(tags.get(tagKey))) {
+            List<SeriesState> states = index.byValue.get(value);
+            if (states == null) {
                 continue;
             }
-            for (int i = 0; i < s.n; i++) {
-                long start = s.starts[i];
-                if (start >= from && start < to) {
-                    out.add(new Window(s.key, start, resolution, s.aggs[i].copy(), false, 0));
-                }
+            int before = states.size();
+            states.removeIf(st -> !st.live);
+            index.entries -= before - states.size();
+            if (states.isEmpty()) {
+                index.byValue.remove(value);
+            }
+            for (SeriesState st : states) {
+                addWindows(st, filter, from, to, out);
             }
         }
         return out;
+    }
+
+    private void addWindows(SeriesState s, Predicate<SeriesKey> filter, long from, long to, List<Window> out) {
+        if (!filter.test(s.key)) {
+            return;
+        }
+        for (int i = 0; i < s.n; i++) {
+            long start = s.starts[i];
+            if (start >= from && start < to) {
+                out.add(new Window(s.key, start, resolution, s.aggs[i].copy(), false, 0));
+            }
+        }
+    }
+
+    /**
+     * The index of {@code metric}'s series by their value of {@code tagKey}, built on first use and kept up to date
+     * as series come. Series that leave stay in it until a query walks their value (or it is rebuilt once they are
+     * more than the metric's live series), so leaving costs nothing; at most {@link #MAX_INDEXES} are kept.
+     */
+    private TagIndex index(String metric, String tagKey, Map<SeriesKey, SeriesState> series) {
+        IndexKey key = new IndexKey(metric, tagKey);
+        TagIndex index = indexes.get(key);
+        if (index != null && index.entries > 2 * series.size() + INDEX_FROM) {
+            dropIndex(key, index);
+            index = null;
+        }
+        if (index == null) {
+            index = new TagIndex(tagKey);
+            for (SeriesState s : series.values()) {
+                index.add(s);
+            }
+            indexes.put(key, index);
+            indexesByMetric.computeIfAbsent(metric, m -> new ArrayList<>(2)).add(index);
+            if (indexes.size() > MAX_INDEXES) {
+                Map.Entry<IndexKey, TagIndex> eldest = indexes.entrySet().iterator().next();
+                dropIndex(eldest.getKey(), eldest.getValue());
+            }
+        }
+        return index;
+    }
+
+    private void index(SeriesState s) {
+        List<TagIndex> forMetric = indexesByMetric.get(s.key.metric());
+        if (forMetric != null) {
+            for (TagIndex index : forMetric) {
+                index.add(s);
+            }
+        }
+    }
+
+    private void dropIndex(IndexKey key, TagIndex index) {
+        indexes.remove(key);
+        List<TagIndex> forMetric = indexesByMetric.get(key.metric());
+        forMetric.remove(index);
+        if (forMetric.isEmpty()) {
+            indexesByMetric.remove(key.metric());
+        }
+    }
+
+    private void dropIndexes(String metric) {
+        List<TagIndex> forMetric = indexesByMetric.remove(metric);
+        if (forMetric != null) {
+            indexes.keySet().removeIf(k -> k.metric().equals(metric));
+        }
+    }
+
+    /** The number of tag indexes kept, for tests. */
+    int indexCount() {
+        return indexes.size();
+    }
+
+    private record IndexKey(String metric, String tagKey) {
+    }
+
+    /** One metric's series by their value of one tag key (series without the tag are not in it). */
+    private static final class TagIndex {
+        final String tagKey;
+        final Map<String, List<SeriesState>> byValue = new HashMap<>();
+        /** Series in the lists, those that left included. */
+        int entries;
+
+        TagIndex(String tagKey) {
+            this.tagKey = tagKey;
+        }
+
+        void add(SeriesState s) {
+            String value = s.key.tag(tagKey);
+            if (value != null) {
+                byValue.computeIfAbsent(value, v -> new ArrayList<>(1)).add(s);
+                entries++;
+            }
+        }
     }
 
     /** Active series of {@code metric}, or of every metric when null. */

@@ -77,7 +77,7 @@ public final class QueryService {
         long from = Window.startOf(q.from(), q.resolution());
         return Mono.defer(() -> {
             long departuresBefore = aggregation.pending().departures();
-            Mono<Memory> memory = aggregation.snapshot(q.metric(), q::matches, from, q.to())
+            Mono<Memory> memory = aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to())
                     .onErrorResume(IllegalStateException.class,
                             e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
                     .map(Memory::new);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -69,6 +70,61 @@ class ShardTest {
         double reopened = rest.stream().filter(w -> w.start() == 0).mapToDouble(w -> w.aggregate().sum()).sum();
         assertEquals(1_100, newer);
         assertEquals(1, reopened);
+    }
+
+    /**
+     * A query filtering on tags gets the same windows through a tag index (metrics of many series) as through a walk
+     * over every series, while series come, leave with their last window and come back, and more keys are queried
+     * than indexes are kept.
+     */
+    @Test
+    void taggedSnapshotsThroughIndexesEqualAWalkOverEverySeries() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
+        String[] keys = {"host", "dc", "svc", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11",
+            "k12", "k13", "k14", "k15", "k16"};
+        long now = 0;
+        for (int step = 0; step < 60; step++) {
+            for (int i = 0; i < 400; i++) {
+                int h = rnd.nextInt(Shard.INDEX_FROM * 3);
+                Map<String, String> tags = new java.util.HashMap<>();
+                tags.put("host", "h" + h);
+                tags.put("dc", "d" + (h % 5));
+                if (h % 3 != 0) {
+                    tags.put("svc", "s" + (h % 4));
+                }
+                tags.put(keys[3 + rnd.nextInt(keys.length - 3)], "v" + (h % 2));
+                shard.record(part(SeriesKey.of("m", tags), 1, now + rnd.nextInt((int) WINDOW)));
+            }
+            if (step % 10 == 9) {
+                shard.close(now + LATENESS, step);
+            }
+            now += WINDOW / 4;
+            for (int q = 0; q < 6; q++) {
+                String key = keys[rnd.nextInt(keys.length)];
+                List<String> values = new ArrayList<>();
+                for (int v = 1 + rnd.nextInt(3); v > 0; v--) {
+                    values.add(key.equals("host") ? "h" + rnd.nextInt(Shard.INDEX_FROM * 3)
+                            : key.equals("dc") ? "d" + rnd.nextInt(6) : key.equals("svc") ? "s" + rnd.nextInt(4)
+                            : "v" + rnd.nextInt(2));
+                }
+                Map<String, List<String>> filter = Map.of(key, values);
+                java.util.function.Predicate<SeriesKey> matches = k -> values.contains(k.tag(key));
+                List<String> indexed = describe(shard.snapshot("m", filter, matches, 0, Long.MAX_VALUE));
+                List<String> walked = describe(shard.snapshot("m", matches, 0, Long.MAX_VALUE));
+                assertEquals(walked, indexed, "step " + step + " filter " + filter);
+            }
+        }
+        assertEquals(Shard.MAX_INDEXES, shard.indexCount(), "past the bound, the least recently used index goes");
+    }
+
+    private static List<String> describe(List<Window> windows) {
+        List<String> out = new ArrayList<>();
+        for (Window w : windows) {
+            out.add(w.series() + "@" + w.start() + "=" + w.aggregate().count());
+        }
+        java.util.Collections.sort(out);
+        return out;
     }
 
     @Test
