@@ -12,6 +12,10 @@ import java.util.Arrays;
  * and the shard finds the series' state through the same key instance. Names (metrics, tag keys) are interned the
  * same way, so keys built on a miss share them. A miss only costs a rebuild.
  *
+ * <p>When it hardly ever hits (a client with more series than the cache holds, each sent once per pass), it stops
+ * storing most misses, which would cost a copy each for nothing, and stores one in {@link #SPARSE_FILL}: enough to
+ * notice when the series start repeating.
+ *
  * <p>Four-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while they
  * are at most four, which a direct-mapped or two-way table does not give a client cycling through its series (with
  * three in a set, every lookup there would miss). Not thread-safe: one per decoding thread. Bounded: {@code capacity} keys of at most {@link #MAX_BYTES}
@@ -27,6 +31,12 @@ public final class SeriesKeyCache {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private static final int WAYS = 4;
+    /** Look-ups per judgement of the hit rate. */
+    static final int PERIOD = 1 << 16;
+    /** Under one hit in this many look-ups, a period counts as sparse. */
+    static final int SPARSE_HITS = 8;
+    /** While sparse, one miss in this many is stored. */
+    static final int SPARSE_FILL = 16;
 
     private final int setMask;
     private final SeriesKey[] keys;
@@ -36,6 +46,11 @@ public final class SeriesKeyCache {
     private final int[] hashes;
     /** Per set: the way to fill next. */
     private final byte[] next;
+
+    private int lookups;
+    private int hits;
+    private boolean sparse;
+    private int skipped;
 
     private final String[] names = new String[NAMES];
     private final byte[][] nameBytes = new byte[NAMES][];
@@ -62,9 +77,15 @@ public final class SeriesKeyCache {
 
     /** The key cached for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}, or null. */
     public SeriesKey find(int hash, byte[] data, int mf, int mt, int tf, int tt) {
+        if (++lookups == PERIOD) {
+            sparse = hits < PERIOD / SPARSE_HITS;
+            lookups = 0;
+            hits = 0;
+        }
         int first = (hash & setMask) * WAYS;
         for (int slot = first; slot < first + WAYS; slot++) {
             if (hashes[slot] == hash && matches(slot, data, mf, mt, tf, tt)) {
+                hits++;
                 return keys[slot];
             }
         }
@@ -75,7 +96,7 @@ public final class SeriesKeyCache {
     public void put(int hash, byte[] data, int mf, int mt, int tf, int tt, SeriesKey key) {
         int metricLength = mt - mf;
         int length = metricLength + tt - tf;
-        if (length > MAX_BYTES) {
+        if (length > MAX_BYTES || (sparse && ++skipped % SPARSE_FILL != 0)) {
             return;
         }
         int set = hash & setMask;
@@ -110,6 +131,11 @@ public final class SeriesKeyCache {
         nameBytes[i] = Arrays.copyOfRange(data, from, to);
         names[i] = s;
         return s;
+    }
+
+    /** True while the last period's look-ups hit too rarely to store every miss. */
+    boolean sparse() {
+        return sparse;
     }
 
     private boolean matches(int slot, byte[] data, int mf, int mt, int tf, int tt) {

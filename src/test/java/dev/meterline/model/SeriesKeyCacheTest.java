@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,6 +86,31 @@ class SeriesKeyCacheTest {
             }
         }
         assertTrue(misses < 5 * series * 3 / 100, "misses: " + misses + " of " + 5 * series);
+    }
+
+    /** Far more series than slots, each once per pass: most misses are not stored; once series repeat, all are. */
+    @Test
+    void aCacheThatHardlyHitsStoresFewMissesUntilSeriesRepeat() {
+        SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);
+        for (int i = 0; i < SeriesKeyCache.PERIOD; i++) {
+            if (find(cache, i) == null) {
+                put(cache, i);
+            }
+        }
+        assertTrue(cache.sparse(), "a period without hits");
+        int repeated = CAPACITY / 8;
+        int hitsWhileSparse = 0;
+        for (int i = 0; i < SeriesKeyCache.PERIOD; i++) {
+            int s = 10_000_000 + i % repeated;
+            if (find(cache, s) == null) {
+                put(cache, s);
+            } else {
+                hitsWhileSparse++;
+            }
+        }
+        assertTrue(hitsWhileSparse > SeriesKeyCache.PERIOD / 2, "one miss in " + SeriesKeyCache.SPARSE_FILL
+                + " is still stored, so a repeating set fills in: " + hitsWhileSparse);
+        assertFalse(cache.sparse(), "hits again: every miss is stored");
     }
 
     @Test
