@@ -45,6 +45,9 @@ public final class LoadGen {
         this.jar = Path.of(o.jar);
     }
 
+    /** In place of a time for {@link Workload#build}: the lines carry no timestamp. */
+    static final long NO_TIMESTAMP = Long.MIN_VALUE;
+
     /** Command-line options, with defaults. */
     static final class Options {
         String jar = "target/meterline.jar";
@@ -58,6 +61,8 @@ public final class LoadGen {
         String plots;
         String serverOpts = "";
         String serverArgs = "";
+        /** Lines without a timestamp: the server stamps each point as it arrives, so windows close during a run. */
+        boolean noTimestamps;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -75,12 +80,13 @@ public final class LoadGen {
                     case "--server-opts" -> { o.serverOpts = v; i++; }
                     case "--server-args" -> { o.serverArgs = v; i++; }
                     case "--sweep" -> o.sweep = true;
+                    case "--no-timestamps" -> o.noTimestamps = true;
                     case "--plots" -> { o.plots = v; i++; }
                     case "--help" -> {
                         System.out.println("""
                                 LoadGen [--series N] [--connections C] [--points P] [--runs R] [--sync-every K]
                                         [--heap 3g] [--server-opts "JVM flags"] [--server-args "meterline flags"]
-                                        [--jar target/meterline.jar]
+                                        [--jar target/meterline.jar] [--no-timestamps]
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
                                   tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
@@ -109,7 +115,8 @@ public final class LoadGen {
 
     /** One scenario, run several times; prints each run and the medians. */
     List<Result> scenario(int series, int connections, long points, int runs, boolean verbose) throws Exception {
-        Workload w = Workload.build(series, connections, points, o.syncEvery, System.currentTimeMillis());
+        Workload w = Workload.build(series, connections, points, o.syncEvery,
+                o.noTimestamps ? NO_TIMESTAMP : System.currentTimeMillis());
         System.out.printf(Locale.ROOT, "%nscenario: %,d series, %d connections, %,d points (%,d bytes), sync every %,d lines%n",
                 series, connections, w.totalPoints(), w.totalBytes(), o.syncEvery);
         List<Result> results = new ArrayList<>();
@@ -288,7 +295,8 @@ public final class LoadGen {
         /**
          * Series {@code i} is metric {@code bench.m(i % 10)} with tags host, region, svc; connection {@code c} sends
          * the series {@code i % connections == c}, cycling through them, so every series gets about the same number
-         * of points. Timestamps are {@code now}, so every point falls in the current window.
+         * of points. Timestamps are {@code now}, so every point falls in the current window, or with
+         * {@link #NO_TIMESTAMP} left out, so the server stamps each point when it arrives.
          */
         static Workload build(int series, int connections, long points, int syncEvery, long now) {
             int perConn = Math.max(1, series / connections);
@@ -351,9 +359,11 @@ public final class LoadGen {
                     s = conn % series;
                 }
                 double value = ((j * 7919L) % 10_000) / 10.0;
-                sb.append("{\"metric\":\"bench.m").append(s % 10).append("\",\"value\":").append(value)
-                        .append(",\"timestamp\":").append(now)
-                        .append(",\"tags\":{\"host\":\"h").append(s).append("\",\"region\":\"r").append(s % 7)
+                sb.append("{\"metric\":\"bench.m").append(s % 10).append("\",\"value\":").append(value);
+                if (now != NO_TIMESTAMP) {
+                    sb.append(",\"timestamp\":").append(now);
+                }
+                sb.append(",\"tags\":{\"host\":\"h").append(s).append("\",\"region\":\"r").append(s % 7)
                         .append("\",\"svc\":\"api\"}}\n");
                 if ((j + 1) % syncEvery == 0) {
                     sb.append("{\"sync\":\"").append(syncs++).append("\"}\n");
