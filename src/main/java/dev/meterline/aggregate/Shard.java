@@ -67,10 +67,11 @@ final class Shard {
                     continue;
                 }
                 s = new SeriesState(this, key);
-                byMetric.computeIfAbsent(key.metric(), m -> new HashMap<>()).put(key, s);
+                Map<SeriesKey, SeriesState> series = byMetric.computeIfAbsent(key.metric(), m -> new HashMap<>());
+                series.put(key, s);
                 key.attach(s);
                 if (!indexes.isEmpty()) {
-                    index(s);
+                    index(s, series.size());
                 }
             }
             long start = Window.startOf(p.timestamp(), resolution);
@@ -236,10 +237,20 @@ final class Shard {
         return index;
     }
 
-    private void index(SeriesState s) {
+    /**
+     * Adds a new series to its metric's indexes. An index whose entries (those of series that left included) grew
+     * past twice the metric's {@code live} series is dropped instead: series come and go, and nothing else would
+     * bound an index that no query walks any more. The next query builds it again.
+     */
+    private void index(SeriesState s, int live) {
         List<TagIndex> forMetric = indexesByMetric.get(s.key.metric());
-        if (forMetric != null) {
-            for (TagIndex index : forMetric) {
+        if (forMetric == null) {
+            return;
+        }
+        for (TagIndex index : List.copyOf(forMetric)) {
+            if (index.entries > 2 * live + INDEX_FROM) {
+                dropIndex(new IndexKey(s.key.metric(), index.tagKey), index);
+            } else {
                 index.add(s);
             }
         }

@@ -45,15 +45,14 @@ final class PlainLine {
     int tagsFrom;
     int tagsTo;
     int tagCount;
-    /** Per tag: key from, key to, value from, value to. */
-    final int[] tags;
+    /** Per tag: key from, key to, value from, value to; grows up to {@code 4 * maxTags}. */
+    int[] tags = new int[4 * 8];
 
     /** Set by {@link #number} and {@link #plainString}: where the token ended. */
     private int end;
 
     PlainLine(int maxTags) {
         this.maxTags = maxTags;
-        this.tags = new int[4 * maxTags];
     }
 
     /** True when {@code b[from, to)} is a point line of the plain shape; its parts are then in the fields. */
@@ -179,6 +178,9 @@ final class PlainLine {
                 return false;
             }
             int t = 4 * tagCount++;
+            if (t == tags.length) {
+                tags = java.util.Arrays.copyOf(tags, tags.length * 2);
+            }
             tags[t] = keyFrom;
             tags[t + 1] = keyTo;
             tags[t + 2] = i + 1;

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A shard finds a series' state through the key instance it last saw (the decoder hands out the same instance for
@@ -116,6 +117,36 @@ class ShardTest {
             }
         }
         assertEquals(Shard.MAX_INDEXES, shard.indexCount(), "past the bound, the least recently used index goes");
+    }
+
+    /** An index no query walks any more does not grow with churning series: it is dropped, and built again. */
+    @Test
+    void anIndexNoQueryWalksIsDroppedAsSeriesChurn() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
+        int live = 2 * Shard.INDEX_FROM;
+        long t = 0;
+        for (int i = 0; i < live; i++) {
+            shard.record(part(SeriesKey.of("m", Map.of("host", "h" + i)), 1, t));
+        }
+        Map<String, List<String>> filter = Map.of("host", List.of("h7"));
+        java.util.function.Predicate<SeriesKey> matches = k -> "h7".equals(k.tag("host"));
+        assertEquals(1, shard.snapshot("m", filter, matches, 0, Long.MAX_VALUE).size());
+        assertEquals(1, shard.indexCount());
+        int generation = 0;
+        while (shard.indexCount() > 0 && generation < 10) {
+            generation++;
+            shard.close(t + WINDOW + LATENESS, generation);
+            t += WINDOW;
+            for (int i = 0; i < live; i++) {
+                shard.record(part(SeriesKey.of("m", Map.of("host", "g" + generation + "-" + i)), 1, t));
+            }
+        }
+        assertEquals(0, shard.indexCount(), "dropped after " + generation + " generations");
+        assertTrue(generation <= 3, "generations: " + generation);
+        Map<String, List<String>> again = Map.of("host", List.of("g" + generation + "-5"));
+        java.util.function.Predicate<SeriesKey> matchesAgain = k -> again.get("host").contains(k.tag("host"));
+        assertEquals(1, shard.snapshot("m", again, matchesAgain, 0, Long.MAX_VALUE).size(), "built again");
+        assertEquals(1, shard.indexCount());
     }
 
     private static List<String> describe(List<Window> windows) {

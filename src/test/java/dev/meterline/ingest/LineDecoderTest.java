@@ -168,6 +168,26 @@ class LineDecoderTest {
         assertTrue(plainTotal > lineTotal / 4, "plain lines: " + plainTotal + " of " + lineTotal);
     }
 
+    @Test
+    void aPointWithManyTagsIsReadPlainUpToTheLimit() {
+        StringBuilder ok = new StringBuilder("{\"metric\":\"m\",\"value\":1,\"tags\":{");
+        StringBuilder over = new StringBuilder("{\"metric\":\"m\",\"value\":1,\"tags\":{");
+        for (int i = 0; i < 33; i++) {
+            if (i < 32) {
+                ok.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"v\"");
+            }
+            over.append(i == 0 ? "" : ",").append("\"k").append(i).append("\":\"v\"");
+        }
+        byte[] input = (ok + "}}\n" + over + "}}\n").getBytes(StandardCharsets.UTF_8);
+        List<String> seen = new ArrayList<>();
+        LineDecoder d = decoder(seen, 4096, 32);
+        d.decode(input, 0, input.length, 999);
+        assertEquals(2, seen.size(), seen.toString());
+        assertTrue(seen.get(0).startsWith("point m{k0=v, k1=v, k10=v"), seen.get(0));
+        assertEquals("reject 2 too_many_tags", brief(seen.get(1)));
+        assertEquals(1, d.plainLines(), "the line over the limit goes to Jackson, which answers it");
+    }
+
     private static final String[] NUMBERS = {
             "0", "-0", "0.0", "-0.0", "1", "-1", "0.1", "0.5", "1.5", "100.25", "3.14159", "1e5", "1E5", "1e+5", "1e-5",
             "1.0E-5", "2.5e22", "1e22", "1e23", "9007199254740992", "9007199254740993", "123456789012345678",
