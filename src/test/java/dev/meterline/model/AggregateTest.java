@@ -196,6 +196,27 @@ class AggregateTest {
         }
     }
 
+    /** A sparse window's stored encoding is byte for byte the one a sketch of the same values has. */
+    @Test
+    void sparseWindowsEncodeAsTheSketchDoes() throws Exception {
+        Random rnd = new Random(23);
+        for (int t = 0; t < 5_000; t++) {
+            int n = 1 + rnd.nextInt(Aggregate.SPARSE_MAX);
+            Aggregate a = new Aggregate();
+            DDSketch reference = new DDSketch(new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY),
+                    () -> new CollapsingLowestDenseStore(Aggregate.MAX_BINS));
+            for (int i = 0; i < n; i++) {
+                double v = rnd.nextInt(5) == 0 ? 0 : (rnd.nextBoolean() ? -1 : 1) * Math.exp(rnd.nextGaussian() * 6);
+                a.accept(v, i);
+                reference.accept(v);
+            }
+            com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput out =
+                    com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput.withDefaultInitialCapacity();
+            reference.encode(out, false);
+            assertTrue(Arrays.equals(out.trimmedCopy(), a.sketchBytes()), "try " + t);
+        }
+    }
+
     private static void assertWithinRelative(double exact, double actual, double q) {
         double bound = Aggregate.RELATIVE_ACCURACY * Math.abs(exact) + 1e-9;
         assertTrue(Math.abs(actual - exact) <= bound,
