@@ -9,9 +9,8 @@ import dev.meterline.model.Window;
 import dev.meterline.telemetry.RejectReason;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,19 +22,11 @@ import java.util.function.Predicate;
  */
 final class Shard {
 
-    /** A metric with at least this many series in a shard is walked through a tag index when a query filters. */
-    static final int INDEX_FROM = 1024;
-    /** Most tag indexes a shard keeps; past it, the one used least recently goes. */
-    static final int MAX_INDEXES = 16;
-
     private final long resolution;
     private final long lateness;
     private final SeriesBudget budget;
     private final Map<String, Map<SeriesKey, SeriesState>> byMetric = new HashMap<>();
-    /** Tag indexes queries asked for, by metric and tag key, least recently used first. */
-    private final LinkedHashMap<IndexKey, TagIndex> indexes = new LinkedHashMap<>(16, 0.75f, true);
-    /** The same indexes by metric, to add each new series to those of its metric. */
-    private final Map<String, List<TagIndex>> indexesByMetric = new HashMap<>();
+    private final TagIndexes indexes = new TagIndexes();
     /** Window start → the series that have an open window there; the flush walks this in time order. */
     private final TreeMap<Long, List<SeriesState>> byStart = new TreeMap<>();
     private long closedThrough = Long.MIN_VALUE;
@@ -71,7 +62,7 @@ final class Shard {
                 series.put(key, s);
                 key.attach(s);
                 if (!indexes.isEmpty()) {
-                    index(s, series.size());
+                    indexes.added(s, series.size());
                 }
             }
             long start = Window.startOf(p.timestamp(), resolution);
@@ -141,7 +132,7 @@ final class Shard {
                 series.remove(s.key);
                 if (series.isEmpty()) {
                     byMetric.remove(s.key.metric());
-                    dropIndexes(s.key.metric());
+                    indexes.metricGone(s.key.metric());
                 }
                 budget.release(s.key.metric(), 1);
             }
@@ -165,37 +156,18 @@ final class Shard {
         if (series == null) {
             return List.of();
         }
+        Collection<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
+                ? series.values() : indexes.candidates(metric, tags, series);
         List<Window> out = new ArrayList<>();
-        if (tags.isEmpty() || series.size() < INDEX_FROM) {
-            for (SeriesState s : series.values()) {
-                addWindows(s, filter, from, to, out);
-            }
-            return out;
-        }
-        String tagKey = tags.keySet().iterator().next();
-        for (String k : tags.keySet()) {
-            if (indexes.containsKey(new IndexKey(metric, k))) {
-                tagKey = k;
-                break;
-            }
-        }
-        TagIndex index = index(metric, tagKey, series);
-        for (String value : new LinkedHashSet<>(tags.get(tagKey))) {
-            List<SeriesState> states = index.byValue.get(value);
-            if (states == null) {
-                continue;
-            }
-            int before = states.size();
-            states.removeIf(st -> !st.live);
-            index.entries -= before - states.size();
-            if (states.isEmpty()) {
-                index.byValue.remove(value);
-            }
-            for (SeriesState st : states) {
-                addWindows(st, filter, from, to, out);
-            }
+        for (SeriesState s : candidates) {
+            addWindows(s, filter, from, to, out);
         }
         return out;
+    }
+
+    /** The number of tag indexes kept, for tests. */
+    int indexCount() {
+        return indexes.size();
     }
 
     private void addWindows(SeriesState s, Predicate<SeriesKey> filter, long from, long to, List<Window> out) {
@@ -206,96 +178,6 @@ final class Shard {
             long start = s.starts[i];
             if (start >= from && start < to) {
                 out.add(new Window(s.key, start, resolution, s.aggs[i].copy(), false, 0));
-            }
-        }
-    }
-
-    /**
-     * The index of {@code metric}'s series by their value of {@code tagKey}, built on first use and kept up to date
-     * as series come. Series that leave stay in it until a query walks their value (or it is rebuilt once they are
-     * more than the metric's live series), so leaving costs nothing; at most {@link #MAX_INDEXES} are kept.
-     */
-    private TagIndex index(String metric, String tagKey, Map<SeriesKey, SeriesState> series) {
-        IndexKey key = new IndexKey(metric, tagKey);
-        TagIndex index = indexes.get(key);
-        if (index != null && index.entries > 2 * series.size() + INDEX_FROM) {
-            dropIndex(key, index);
-            index = null;
-        }
-        if (index == null) {
-            index = new TagIndex(tagKey);
-            for (SeriesState s : series.values()) {
-                index.add(s);
-            }
-            indexes.put(key, index);
-            indexesByMetric.computeIfAbsent(metric, m -> new ArrayList<>(2)).add(index);
-            if (indexes.size() > MAX_INDEXES) {
-                Map.Entry<IndexKey, TagIndex> eldest = indexes.entrySet().iterator().next();
-                dropIndex(eldest.getKey(), eldest.getValue());
-            }
-        }
-        return index;
-    }
-
-    /**
-     * Adds a new series to its metric's indexes. An index whose entries (those of series that left included) grew
-     * past twice the metric's {@code live} series is dropped instead: series come and go, and nothing else would
-     * bound an index that no query walks any more. The next query builds it again.
-     */
-    private void index(SeriesState s, int live) {
-        List<TagIndex> forMetric = indexesByMetric.get(s.key.metric());
-        if (forMetric == null) {
-            return;
-        }
-        for (TagIndex index : List.copyOf(forMetric)) {
-            if (index.entries > 2 * live + INDEX_FROM) {
-                dropIndex(new IndexKey(s.key.metric(), index.tagKey), index);
-            } else {
-                index.add(s);
-            }
-        }
-    }
-
-    private void dropIndex(IndexKey key, TagIndex index) {
-        indexes.remove(key);
-        List<TagIndex> forMetric = indexesByMetric.get(key.metric());
-        forMetric.remove(index);
-        if (forMetric.isEmpty()) {
-            indexesByMetric.remove(key.metric());
-        }
-    }
-
-    private void dropIndexes(String metric) {
-        List<TagIndex> forMetric = indexesByMetric.remove(metric);
-        if (forMetric != null) {
-            indexes.keySet().removeIf(k -> k.metric().equals(metric));
-        }
-    }
-
-    /** The number of tag indexes kept, for tests. */
-    int indexCount() {
-        return indexes.size();
-    }
-
-    private record IndexKey(String metric, String tagKey) {
-    }
-
-    /** One metric's series by their value of one tag key (series without the tag are not in it). */
-    private static final class TagIndex {
-        final String tagKey;
-        final Map<String, List<SeriesState>> byValue = new HashMap<>();
-        /** Series in the lists, those that left included. */
-        int entries;
-
-        TagIndex(String tagKey) {
-            this.tagKey = tagKey;
-        }
-
-        void add(SeriesState s) {
-            String value = s.key.tag(tagKey);
-            if (value != null) {
-                byValue.computeIfAbsent(value, v -> new ArrayList<>(1)).add(s);
-                entries++;
             }
         }
     }
@@ -327,67 +209,5 @@ final class Shard {
 
     long latePoints() {
         return latePoints;
-    }
-
-    /** The open windows of one series: usually one or two, so parallel arrays beat a map. */
-    private static final class SeriesState {
-        final Shard shard;
-        final SeriesKey key;
-        long[] starts = new long[2];
-        Aggregate[] aggs = new Aggregate[2];
-        int n;
-        /** False once the series left the maps (its last window closed); keys still attached to it look it up again. */
-        boolean live = true;
-        /** The window found or added last (points mostly go to the newest), kept here to skip the arrays. */
-        long lastStart;
-        Aggregate last;
-
-        SeriesState(Shard shard, SeriesKey key) {
-            this.shard = shard;
-            this.key = key;
-        }
-
-        Aggregate find(long start) {
-            if (last != null && lastStart == start) {
-                return last;
-            }
-            for (int i = n - 1; i >= 0; i--) {
-                if (starts[i] == start) {
-                    lastStart = start;
-                    last = aggs[i];
-                    return last;
-                }
-            }
-            return null;
-        }
-
-        void add(long start, Aggregate a) {
-            if (n == starts.length) {
-                starts = java.util.Arrays.copyOf(starts, n * 2);
-                aggs = java.util.Arrays.copyOf(aggs, n * 2);
-            }
-            starts[n] = start;
-            aggs[n] = a;
-            n++;
-            lastStart = start;
-            last = a;
-        }
-
-        Aggregate remove(long start) {
-            if (last != null && lastStart == start) {
-                last = null;
-            }
-            for (int i = 0; i < n; i++) {
-                if (starts[i] == start) {
-                    Aggregate a = aggs[i];
-                    n--;
-                    starts[i] = starts[n];
-                    aggs[i] = aggs[n];
-                    aggs[n] = null;
-                    return a;
-                }
-            }
-            return null;
-        }
     }
 }

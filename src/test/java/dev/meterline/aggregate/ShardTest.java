@@ -87,7 +87,7 @@ class ShardTest {
         long now = 0;
         for (int step = 0; step < 60; step++) {
             for (int i = 0; i < 400; i++) {
-                int h = rnd.nextInt(Shard.INDEX_FROM * 3);
+                int h = rnd.nextInt(TagIndexes.INDEX_FROM * 3);
                 Map<String, String> tags = new java.util.HashMap<>();
                 tags.put("host", "h" + h);
                 tags.put("dc", "d" + (h % 5));
@@ -105,7 +105,7 @@ class ShardTest {
                 String key = keys[rnd.nextInt(keys.length)];
                 List<String> values = new ArrayList<>();
                 for (int v = 1 + rnd.nextInt(3); v > 0; v--) {
-                    values.add(key.equals("host") ? "h" + rnd.nextInt(Shard.INDEX_FROM * 3)
+                    values.add(key.equals("host") ? "h" + rnd.nextInt(TagIndexes.INDEX_FROM * 3)
                             : key.equals("dc") ? "d" + rnd.nextInt(6) : key.equals("svc") ? "s" + rnd.nextInt(4)
                             : "v" + rnd.nextInt(2));
                 }
@@ -116,14 +116,14 @@ class ShardTest {
                 assertEquals(walked, indexed, "step " + step + " filter " + filter);
             }
         }
-        assertEquals(Shard.MAX_INDEXES, shard.indexCount(), "past the bound, the least recently used index goes");
+        assertEquals(TagIndexes.MAX_INDEXES, shard.indexCount(), "past the bound, the least recently used index goes");
     }
 
     /** An index no query walks any more does not grow with churning series: it is dropped, and built again. */
     @Test
     void anIndexNoQueryWalksIsDroppedAsSeriesChurn() {
         Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
-        int live = 2 * Shard.INDEX_FROM;
+        int live = 2 * TagIndexes.INDEX_FROM;
         long t = 0;
         for (int i = 0; i < live; i++) {
             shard.record(part(SeriesKey.of("m", Map.of("host", "h" + i)), 1, t));
