@@ -183,40 +183,75 @@ public final class QueryService {
     Mono<Map<String, long[]>> metrics() {
         return aggregation.activeSeries(null)
                 .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
-                .flatMap(active -> store.metrics().flatMap(storedCounts -> {
-                    Map<String, Set<SeriesKey>> activeByMetric = new HashMap<>();
-                    for (SeriesKey s : active) {
-                        activeByMetric.computeIfAbsent(s.metric(), m -> new HashSet<>()).add(s);
-                    }
-                    Map<String, long[]> out = new TreeMap<>();
-                    storedCounts.forEach((m, n) -> out.put(m, new long[]{n, 0}));
-                    List<Mono<Void>> unions = new ArrayList<>();
-                    for (Map.Entry<String, Set<SeriesKey>> e : activeByMetric.entrySet()) {
-                        long[] counts = out.computeIfAbsent(e.getKey(), m -> new long[2]);
-                        counts[1] = e.getValue().size();
-                        if (counts[0] == 0) {
-                            counts[0] = e.getValue().size();
-                        } else {
-                            unions.add(store.series(e.getKey()).doOnNext(storedSeries -> {
-                                Set<SeriesKey> all = new HashSet<>(storedSeries);
-                                all.addAll(e.getValue());
-                                counts[0] = all.size();
-                            }).then());
-                        }
-                    }
-                    return Mono.when(unions).thenReturn(out);
-                }));
+                .flatMap(active -> {
+                    // Taken after the shards answered and before the store is read: a window on its way from
+                    // memory to the store is in at least one of the three.
+                    List<SeriesKey> inTransit = pendingSeries(null);
+                    return store.metrics().flatMap(storedCounts -> listing(active, inTransit, storedCounts));
+                });
     }
 
-    /** All known series of {@code metric} (stored or active), sorted. */
+    /** Per metric, {distinct series known, series active}: the union of stored, pending and active series. */
+    private Mono<Map<String, long[]>> listing(List<SeriesKey> active, List<SeriesKey> inTransit,
+                                               Map<String, Long> storedCounts) {
+        Map<String, Set<SeriesKey>> activeByMetric = new HashMap<>();
+        for (SeriesKey s : active) {
+            activeByMetric.computeIfAbsent(s.metric(), m -> new HashSet<>()).add(s);
+        }
+        Map<String, Set<SeriesKey>> inMemory = new HashMap<>();
+        activeByMetric.forEach((m, set) -> inMemory.put(m, new HashSet<>(set)));
+        for (SeriesKey s : inTransit) {
+            inMemory.computeIfAbsent(s.metric(), m -> new HashSet<>()).add(s);
+        }
+        Map<String, long[]> out = new TreeMap<>();
+        storedCounts.forEach((m, n) -> out.put(m, new long[]{n, 0}));
+        List<Mono<Void>> unions = new ArrayList<>();
+        for (Map.Entry<String, Set<SeriesKey>> e : inMemory.entrySet()) {
+            long[] counts = out.computeIfAbsent(e.getKey(), m -> new long[2]);
+            Set<SeriesKey> activeOfMetric = activeByMetric.get(e.getKey());
+            counts[1] = activeOfMetric == null ? 0 : activeOfMetric.size();
+            if (counts[0] == 0) {
+                counts[0] = e.getValue().size();
+            } else {
+                unions.add(store.series(e.getKey()).doOnNext(storedSeries -> {
+                    Set<SeriesKey> all = new HashSet<>(storedSeries);
+                    all.addAll(e.getValue());
+                    counts[0] = all.size();
+                }).then());
+            }
+        }
+        return Mono.when(unions).thenReturn(out);
+    }
+
+    /** All known series of {@code metric} (stored, waiting to be stored, or active), sorted. */
     Mono<List<SeriesKey>> series(String metric) {
         return aggregation.activeSeries(metric)
                 .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
-                .flatMap(active -> store.series(metric).map(stored -> {
-                    TreeSet<SeriesKey> all = new TreeSet<>(stored);
-                    all.addAll(active);
-                    return new ArrayList<>(all);
-                }));
+                .flatMap(active -> {
+                    List<SeriesKey> inTransit = pendingSeries(metric);
+                    return store.series(metric).map(stored -> {
+                        TreeSet<SeriesKey> all = new TreeSet<>(stored);
+                        all.addAll(active);
+                        all.addAll(inTransit);
+                        return new ArrayList<>(all);
+                    });
+                });
+    }
+
+    /**
+     * The series of {@code metric} (of every metric when null) with a window closed and waiting to be stored: they
+     * are no longer in a shard and not yet in the store, and a listing must not lose them for that moment.
+     */
+    private List<SeriesKey> pendingSeries(String metric) {
+        List<SeriesKey> out = new ArrayList<>();
+        for (List<Window> windows : aggregation.pending().view().values()) {
+            for (Window w : windows) {
+                if (metric == null || metric.equals(w.series().metric())) {
+                    out.add(w.series());
+                }
+            }
+        }
+        return out;
     }
 
     /** The series budget, per metric, and for one metric its tag keys by distinct values, most first. */

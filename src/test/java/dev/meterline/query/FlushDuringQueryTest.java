@@ -185,4 +185,32 @@ class FlushDuringQueryTest {
 
         assertOneWindowOf(3, 6, answer);
     }
+
+    /** A metric whose only window is on its way to the store is still listed, with its series, none of them active. */
+    @Test
+    void listingsKeepSeriesWhoseWindowWaitsToBeStored() throws Exception {
+        record(1, 2, 3);
+        now.set(T0 + WINDOW + LATENESS);
+        flusher.flushOnce().subscribe();
+        shards.runAll();                        // closed: pending, its write waits for a store thread
+
+        CompletableFuture<java.util.Map<String, long[]>> metrics = service.metrics().toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        long[] counts = metrics.get().get("q.cpu");
+        assertTrue(counts != null, "listed: " + metrics.get().keySet());
+        assertEquals(1, counts[0], "known series");
+        assertEquals(0, counts[1], "active series");
+
+        CompletableFuture<List<SeriesKey>> series = service.series("q.cpu").toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        assertEquals(List.of(SERIES), series.get());
+
+        flushStore.runAll();                    // stored now: listed from the store alone
+        CompletableFuture<java.util.Map<String, long[]>> after = service.metrics().toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        assertEquals(1, after.get().get("q.cpu")[0]);
+    }
 }
