@@ -113,6 +113,13 @@ class FlushDuringQueryTest {
         shards.runAll();
     }
 
+    /** The window is due: a flush closes it in the shards and leaves it pending, its write queued for a store thread. */
+    private void closeTheWindow() {
+        now.set(T0 + WINDOW + LATENESS);
+        flusher.flushOnce().subscribe();
+        shards.runAll();
+    }
+
     private CompletableFuture<List<QueryService.SeriesResult>> query() {
         AggregateQuery q = new AggregateQuery("q.cpu", Map.of("host", List.of("a")), T0 - 60_000, T0 + 60_000,
                 WINDOW, List.of());
@@ -134,9 +141,7 @@ class FlushDuringQueryTest {
     @Test
     void flushCommittedAfterTheStoreReadAndBeforeTheSnapshotIsStillCounted() throws Exception {
         record(1, 2, 3);
-        now.set(T0 + WINDOW + LATENESS);
-        flusher.flushOnce().subscribe();
-        shards.runAll();                        // the window is closed: pending, its write waits for a store thread
+        closeTheWindow();                       // pending, its write waits for a store thread
         CompletableFuture<List<QueryService.SeriesResult>> answer = query();
         queryStore.runAll();                    // the query reads the store: nothing there yet
         flushStore.runAll();                    // the flush commits and leaves pending
@@ -149,9 +154,7 @@ class FlushDuringQueryTest {
     @Test
     void flushCommittedBeforeTheStoreReadIsCountedOnce() throws Exception {
         record(1, 2, 3);
-        now.set(T0 + WINDOW + LATENESS);
-        flusher.flushOnce().subscribe();
-        shards.runAll();
+        closeTheWindow();
         CompletableFuture<List<QueryService.SeriesResult>> answer = query();
         flushStore.runAll();                    // committed before the query's store read begins
         queryStore.runAll();
@@ -166,9 +169,7 @@ class FlushDuringQueryTest {
         record(1, 2, 3);
         CompletableFuture<List<QueryService.SeriesResult>> answer = query();
         shards.runAll();                        // the snapshot holds the open window
-        now.set(T0 + WINDOW + LATENESS);
-        flusher.flushOnce().subscribe();
-        shards.runAll();
+        closeTheWindow();
         flushStore.runAll();                    // stored before the query's store read
         queryStore.runAll();
         queryStore.runAll();
@@ -190,27 +191,24 @@ class FlushDuringQueryTest {
     @Test
     void listingsKeepSeriesWhoseWindowWaitsToBeStored() throws Exception {
         record(1, 2, 3);
-        now.set(T0 + WINDOW + LATENESS);
-        flusher.flushOnce().subscribe();
-        shards.runAll();                        // closed: pending, its write waits for a store thread
+        closeTheWindow();                       // pending, its write waits for a store thread
 
-        CompletableFuture<java.util.Map<String, long[]>> metrics = service.metrics().toFuture();
-        shards.runAll();
-        queryStore.runAll();
-        long[] counts = metrics.get().get("q.cpu");
-        assertTrue(counts != null, "listed: " + metrics.get().keySet());
+        java.util.Map<String, long[]> metrics = answer(service.metrics());
+        long[] counts = metrics.get("q.cpu");
+        assertTrue(counts != null, "listed: " + metrics.keySet());
         assertEquals(1, counts[0], "known series");
         assertEquals(0, counts[1], "active series");
-
-        CompletableFuture<List<SeriesKey>> series = service.series("q.cpu").toFuture();
-        shards.runAll();
-        queryStore.runAll();
-        assertEquals(List.of(SERIES), series.get());
+        assertEquals(List.of(SERIES), answer(service.series("q.cpu")));
 
         flushStore.runAll();                    // stored now: listed from the store alone
-        CompletableFuture<java.util.Map<String, long[]>> after = service.metrics().toFuture();
+        assertEquals(1, answer(service.metrics()).get("q.cpu")[0]);
+    }
+
+    /** The answer of a listing, once the shards and the query's store thread have run. */
+    private <T> T answer(reactor.core.publisher.Mono<T> listing) throws Exception {
+        CompletableFuture<T> f = listing.toFuture();
         shards.runAll();
         queryStore.runAll();
-        assertEquals(1, after.get().get("q.cpu")[0]);
+        return f.get();
     }
 }
