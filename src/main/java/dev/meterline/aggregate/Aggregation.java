@@ -244,14 +244,10 @@ public final class Aggregation {
     public record Snapshot(List<Window> windows, long closedThroughSeq) {
     }
 
-    /** Copies of the open windows of matching series of {@code metric} that start in {@code [from, to)}. */
-    public Mono<Snapshot> snapshot(String metric, Predicate<SeriesKey> filter, long from, long to) {
-        return snapshot(metric, Map.of(), filter, from, to);
-    }
-
     /**
-     * As above, where {@code filter} passes only series whose value of each key in {@code tags} is one of its
-     * values, which lets a shard with many series of {@code metric} find them through a tag index.
+     * Copies of the open windows of matching series of {@code metric} that start in {@code [from, to)}, where
+     * {@code filter} passes only series whose value of each key in {@code tags} is one of its values (no tags: any
+     * series it passes), which lets a shard with many series of {@code metric} find them through a tag index.
      */
     public Mono<Snapshot> snapshot(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
                                    long from, long to) {

@@ -139,16 +139,12 @@ final class Shard {
         }
     }
 
-    /** Copies of the open windows of {@code metric}'s matching series that start in {@code [from, to)}. */
-    List<Window> snapshot(String metric, Predicate<SeriesKey> filter, long from, long to) {
-        return snapshot(metric, Map.of(), filter, from, to);
-    }
-
     /**
-     * As above, where {@code filter} only passes series whose value of each key in {@code tags} is one of its values.
-     * A metric with many series is then walked through a tag index of one of those keys instead of series by
-     * series: a dashboard polling one series of a metric with 100 000 would otherwise cost the shard a walk over all
-     * of them per query, taken from ingest.
+     * Copies of the open windows of {@code metric}'s matching series that start in {@code [from, to)}, where
+     * {@code filter} only passes series whose value of each key in {@code tags} is one of its values (no tags: any
+     * series it passes). A metric with many series is then walked through a tag index of one of those keys instead
+     * of series by series: a dashboard polling one series of a metric with 100 000 would otherwise cost the shard a
+     * walk over all of them per query, taken from ingest.
      */
     List<Window> snapshot(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter, long from,
                           long to) {

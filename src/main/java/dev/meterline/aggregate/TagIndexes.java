@@ -76,12 +76,16 @@ final class TagIndexes {
         if (forMetric == null) {
             return;
         }
-        for (Index index : List.copyOf(forMetric)) {
+        forMetric.removeIf(index -> {
             if (index.entries > 2 * live + INDEX_FROM) {
-                drop(new Key(metric, index.tagKey), index);
-            } else {
-                index.add(s);
+                byKey.remove(new Key(metric, index.tagKey));
+                return true;
             }
+            index.add(s);
+            return false;
+        });
+        if (forMetric.isEmpty()) {
+            byMetric.remove(metric);
         }
     }
 

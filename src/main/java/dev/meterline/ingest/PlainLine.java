@@ -130,12 +130,10 @@ final class PlainLine {
     /** The field that the name {@code b[from, to)} is, or 0 for any other name. */
     private static int field(byte[] b, int from, int to) {
         return switch (to - from) {
-            case 6 -> b[from] == 'm' && b[from + 1] == 'e' && b[from + 2] == 't' && b[from + 3] == 'r'
-                    && b[from + 4] == 'i' && b[from + 5] == 'c' ? METRIC : 0;
-            case 5 -> b[from] == 'v' && b[from + 1] == 'a' && b[from + 2] == 'l' && b[from + 3] == 'u'
-                    && b[from + 4] == 'e' ? VALUE : 0;
+            case 6 -> equals(b, from, "metric") ? METRIC : 0;
+            case 5 -> equals(b, from, "value") ? VALUE : 0;
             case 9 -> equals(b, from, "timestamp") ? TIMESTAMP : 0;
-            case 4 -> b[from] == 't' && b[from + 1] == 'a' && b[from + 2] == 'g' && b[from + 3] == 's' ? TAGS : 0;
+            case 4 -> equals(b, from, "tags") ? TAGS : 0;
             default -> 0;
         };
     }

@@ -18,8 +18,8 @@ import java.util.Arrays;
  *
  * <p>Four-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while they
  * are at most four, which a direct-mapped or two-way table does not give a client cycling through its series (with
- * three in a set, every lookup there would miss). Not thread-safe: one per decoding thread. Bounded: {@code capacity} keys of at most {@link #MAX_BYTES}
- * wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
+ * three in a set, every lookup there would miss). Not thread-safe: one per decoding thread. Bounded: {@code capacity}
+ * keys of at most {@link #MAX_BYTES} wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
  */
 public final class SeriesKeyCache {
 

@@ -229,7 +229,7 @@ class AggregationTest {
             CompletableFuture<List<Long>> seen = CompletableFuture.supplyAsync(() -> {
                 List<Long> counts = new ArrayList<>();
                 while (sending.get()) {
-                    counts.add(count(agg.snapshot("m", s -> true, 0, 10_000).block(Duration.ofSeconds(30))));
+                    counts.add(count(agg.snapshot("m", Map.of(), s -> true, 0, 10_000).block(Duration.ofSeconds(30))));
                 }
                 return counts;
             });
@@ -251,7 +251,7 @@ class AggregationTest {
             }
             long last = 0;
             while (last < total) {
-                last = count(agg.snapshot("m", s -> true, 0, 10_000).block(Duration.ofSeconds(30)));
+                last = count(agg.snapshot("m", Map.of(), s -> true, 0, 10_000).block(Duration.ofSeconds(30)));
             }
             sending.set(false);
             List<Long> counts = seen.get(30, TimeUnit.SECONDS);

@@ -112,7 +112,7 @@ class ShardTest {
                 Map<String, List<String>> filter = Map.of(key, values);
                 java.util.function.Predicate<SeriesKey> matches = k -> values.contains(k.tag(key));
                 List<String> indexed = describe(shard.snapshot("m", filter, matches, 0, Long.MAX_VALUE));
-                List<String> walked = describe(shard.snapshot("m", matches, 0, Long.MAX_VALUE));
+                List<String> walked = describe(shard.snapshot("m", Map.of(), matches, 0, Long.MAX_VALUE));
                 assertEquals(walked, indexed, "step " + step + " filter " + filter);
             }
         }
