@@ -74,8 +74,10 @@ class SpoolTest {
 
             postgres.restart();
             assertEquals(SERIES * POINTS_PER_SERIES, ack.get(90, TimeUnit.SECONDS).get("accepted").asLong());
+            // Ingest resumes once the flush that emptied pending has finished, a moment after the counts reach 0.
             JsonNode drained = PendingBoundTest.await(server, s -> s.get("spoolWindows").asLong() == 0
-                    && s.get("pendingWindows").asLong() == 0 && s.get("openWindows").asLong() == 0);
+                    && s.get("pendingWindows").asLong() == 0 && s.get("openWindows").asLong() == 0
+                    && s.get("ingestPaused").asLong() == 0);
             assertEquals(0, drained.get("ingestPaused").asLong(), drained.toString());
             assertEquals(points.expectedCount(), postgres.queryLong("spool",
                     "SELECT sum(value_count) FROM meterline_window WHERE resolution_ms = 10000"));
