@@ -32,7 +32,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
-    /** Every setting, in the order of the README's table. */
+    /** Every setting, in the order of the table in docs/configuration.md (ConfigurationDocTest holds them equal). */
     public static final List<Setting> SETTINGS = List.of(
             new Setting("tcp-port", "7070", "TCP ingest port; 0 picks a free port, printed at start"),
             new Setting("http-port", "8080", "HTTP port (ingest, queries, health, metrics); 0 picks a free port"),

@@ -3,7 +3,7 @@ package dev.meterline.bench;
 import java.util.List;
 import java.util.Map;
 
-/** Prints scaling tables as Markdown, ready for the README. */
+/** Prints scaling tables as Markdown, ready for docs/performance.md. */
 final class Tables {
 
     private Tables() {

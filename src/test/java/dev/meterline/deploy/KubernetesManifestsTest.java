@@ -52,7 +52,7 @@ final class KubernetesManifestsTest {
     private static final List<String> VARIANTS = List.of(".", EMBEDDED, POSTGRES);
 
     /** Settings whose default is the CPU count, so a manifest has to name a number. */
-    private static final Set<String> CPU_DEPENDENT = Set.of("workers", "shards");
+    private static final Set<String> CPU_DEPENDENT = Set.of("io-threads", "workers", "shards");
     /** Defaults the container changes on purpose, in every variant. */
     private static final Map<String, String> CONTAINER_OVERRIDES = Map.of("data-dir", "/data");
     /** Settings the postgres variant sets; each is checked for its own shape below. */

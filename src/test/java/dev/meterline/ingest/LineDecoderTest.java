@@ -81,7 +81,7 @@ class LineDecoderTest {
         List<String> separately = decode(apart);
         assertEquals(separately, together);
         assertEquals(decode(List.of(all.toString()), false), decode(List.of(all.toString()), true));
-        together = together.stream().map(LineDecoderTest::brief).toList();
+        together = together.stream().map(LineDecoderTest::shortForm).toList();
         assertEquals("point a{b=y, h=x} 1.0 @1000 line 1", together.get(0));
         assertEquals("reject 2 invalid_json", together.get(1));
         assertEquals("reject 3 not_an_object", together.get(2));
@@ -184,7 +184,7 @@ class LineDecoderTest {
         d.decode(input, 0, input.length, 999);
         assertEquals(2, seen.size(), seen.toString());
         assertTrue(seen.get(0).startsWith("point m{k0=v, k1=v, k10=v"), seen.get(0));
-        assertEquals("reject 2 too_many_tags", brief(seen.get(1)));
+        assertEquals("reject 2 too_many_tags", shortForm(seen.get(1)));
         assertEquals(1, d.plainLines(), "the line over the limit goes to Jackson, which answers it");
     }
 
@@ -361,8 +361,8 @@ class LineDecoderTest {
         return sb.toString();
     }
 
-    /** The reason only, as the first assertions were written. */
-    private static String brief(String s) {
+    /** A reject cut to its line number and reason (the message left out); other outcomes unchanged. */
+    private static String shortForm(String s) {
         if (!s.startsWith("reject ")) {
             return s;
         }
