@@ -1,6 +1,5 @@
 package dev.meterline;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.aggregate.Aggregation;
 import dev.meterline.aggregate.Flusher;
 import dev.meterline.aggregate.SeriesBudget;
@@ -8,17 +7,20 @@ import dev.meterline.aggregate.Spill;
 import dev.meterline.aggregate.StorageHealth;
 import dev.meterline.config.Config;
 import dev.meterline.config.ConfigException;
+import dev.meterline.http.AdminRoutes;
+import dev.meterline.http.AuthGate;
+import dev.meterline.http.HttpEdge;
+import dev.meterline.http.Routes;
+import dev.meterline.ingest.Authenticator;
 import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
 import dev.meterline.ingest.IngestCodec;
 import dev.meterline.ingest.IngestHub;
-import dev.meterline.ingest.Authenticator;
 import dev.meterline.ingest.TcpIngest;
 import dev.meterline.ingest.Tls;
-import io.netty.handler.ssl.SslContext;
-import dev.meterline.telemetry.Transport;
 import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
+import dev.meterline.lifecycle.ReadinessCheck;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Window;
 import dev.meterline.query.QueryRoutes;
@@ -28,20 +30,14 @@ import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
 import dev.meterline.store.Stores;
 import dev.meterline.telemetry.DropReason;
+import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
+import dev.meterline.telemetry.SystemMeters;
+import dev.meterline.telemetry.Transport;
 import dev.meterline.validate.ValidationStage;
 import dev.meterline.validate.Validator;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -52,9 +48,6 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.HttpProtocol;
-import reactor.netty.http.server.HttpServer;
-import reactor.netty.http.server.HttpServerRoutes;
 
 import java.time.Duration;
 import java.util.List;
@@ -121,39 +114,17 @@ public final class Pipeline {
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
         this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
         this.aggregation = new Aggregation(config.aggregation(), budget, shardScheduler, metrics, clock);
-        metrics.level("bufferDepth", "meterline.buffer.points", "points in the ingest buffer", buffer::depth);
-        metrics.level("bufferPeak", "meterline.buffer.points.peak", "highest ingest buffer depth", buffer::peak);
-        metrics.level("bufferWaiting", "meterline.buffer.waiting", "batches waiting for buffer room (reads paused)",
-                buffer::waiting);
-        metrics.level("bufferCapacity", "meterline.buffer.capacity", "ingest buffer bound", buffer::capacity);
-        metrics.level("pendingLimit", "meterline.windows.pending.limit", "bound of closed windows waiting for storage",
+        buffer.bindTo(metrics);
+        metrics.level("pendingLimit", MeterNames.WINDOWS_PENDING_LIMIT, "bound of closed windows waiting for storage",
                 () -> config.store().maxPendingWindows());
-        metrics.level("spoolWindows", "meterline.spool.windows", "windows waiting in the on-disk spool",
+        metrics.level("spoolWindows", MeterNames.SPOOL_WINDOWS, "windows waiting in the on-disk spool",
                 () -> spill.windows());
-        metrics.level("spoolBytes", "meterline.spool.bytes", "bytes the spooled windows use",
+        metrics.level("spoolBytes", MeterNames.SPOOL_BYTES, "bytes the spooled windows use",
                 () -> spool == null ? 0 : spool.bytes());
-        metrics.level("spoolLimitBytes", "meterline.spool.limit.bytes", "bound of the on-disk spool (0: off)",
+        metrics.level("spoolLimitBytes", MeterNames.SPOOL_LIMIT_BYTES, "bound of the on-disk spool (0: off)",
                 () -> config.store().spooled() ? config.store().spoolMaxBytes() : 0);
-        metrics.level("ingestPaused", "meterline.ingest.paused", "1 while ingest is paused for storage, else 0",
-                () -> storageHealth.ingestPaused() ? 1 : 0);
-        bindSystemMeters();
-    }
-
-    private void bindSystemMeters() {
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
-            io.micrometer.core.instrument.Gauge.builder("netty.allocator.memory.used", p,
-                            a -> a.metric().usedDirectMemory())
-                    .tag("type", "direct").baseUnit("bytes").register(registry);
-            io.micrometer.core.instrument.Gauge.builder("netty.allocator.memory.used", p,
-                            a -> a.metric().usedHeapMemory())
-                    .tag("type", "heap").baseUnit("bytes").register(registry);
-        }
+        storageHealth.bindTo(metrics);
+        new SystemMeters().bindTo(registry);
     }
 
     /** Opens storage, starts the data path, then opens the ports; ready once everything is up. */
@@ -240,102 +211,35 @@ public final class Pipeline {
         return flusher.flushFinal(windows).then();
     }
 
-    /** Longest HTTP request line (method, URI, version), in bytes; longer is refused with 414. */
-    static final int HTTP_MAX_INITIAL_LINE = 8192;
-    /** Largest HTTP header block, in bytes; larger is refused with 431. */
-    static final int HTTP_MAX_HEADERS = 16384;
-
     private Mono<Void> bindPorts() {
         IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
         Authenticator auth = new Authenticator(config.auth());
         SslContext tls = Tls.serverContext(config.tls());
         Duration handshake = config.tls().handshakeTimeout();
         tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth, tls, handshake);
-        HttpIngest httpIngest = new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
         QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, gateway, budget,
                 config.store().replicaId(), config.aggregation().window().toMillis(),
                 config.aggregation().lateness().toMillis(), clock), this::stats);
+        AuthGate gate = auth.enabled()
+                ? new AuthGate(auth::accepts, config.auth().openPaths(), () -> metrics.authFailed(Transport.HTTP))
+                : null;
+        List<Routes> groups = List.of(
+                new AdminRoutes(this::readinessCheck, registry::scrape),
+                new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock),
+                queries);
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
-        HttpServer http = HttpServer.create();
-        if (tls != null) {
-            http = http.secure(spec -> spec.sslContext(tls).handshakeTimeout(handshake));
-        }
-        Mono<? extends DisposableServer> httpBind = http
-                .host(config.ingest().bind())
-                .port(config.ingest().httpPort())
-                .protocol(HttpProtocol.HTTP11)
-                .httpRequestDecoder(spec -> spec.maxInitialLineLength(HTTP_MAX_INITIAL_LINE)
-                        .maxHeaderSize(HTTP_MAX_HEADERS))
-                .idleTimeout(config.ingest().idleTimeout())
-                .readTimeout(config.ingest().requestTimeout())
-                .requestTimeout(config.ingest().requestTimeout())
-                .route(routes -> routes(routes, httpIngest, queries, auth))
+        Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake,
+                        HttpEdge.routes(gate, groups))
                 .bind()
                 .doOnNext(s -> httpServer = s);
         return Mono.when(tcpBind, httpBind);
     }
 
-    /** Every HTTP route; the tests build the same routes through a started pipeline. */
-    private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries, Authenticator auth) {
-        if (auth.enabled()) {
-            // First route: every request to a closed path without a valid bearer token ends here.
-            routes.route(req -> !config.auth().openPaths().contains("/" + req.path())
-                            && !auth.accepts(Authenticator.bearer(req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION))),
-                    (req, res) -> {
-                        metrics.authFailed(Transport.HTTP);
-                        res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
-                        return rawJson(res, HttpResponseStatus.UNAUTHORIZED,
-                                "{\"error\":\"missing or invalid bearer token\"}");
-                    });
-        }
-        routes.get("/healthz", (req, res) -> rawJson(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
-                .get("/readyz", (req, res) -> readyz(res))
-                .get("/metrics", (req, res) -> res
-                        .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                        .sendString(Mono.fromSupplier(registry::scrape)).then())
-                .post("/api/v1/points", ingest::handle);
-        queries.register(routes);
-        routes.route(req -> true, (req, res) -> QueryRoutes.error(res, HttpResponseStatus.NOT_FOUND,
-                "no route for " + req.method() + " " + req.fullPath()));
-    }
-
-    /**
-     * Readiness with flush health: 200 while ready, also while storage writes fail and windows wait ("degraded");
-     * 503 while starting, draining, or while ingest is paused because the windows waiting for storage are at their
-     * bound.
-     */
-    private Mono<Void> readyz(reactor.netty.http.server.HttpServerResponse res) {
-        boolean ready = readiness.ready();
-        String status = readiness.state().label();
-        String reason = null;
-        if (ready && storageHealth.failing()) {
-            status = "degraded";
-            reason = "storage unreachable: " + storageHealth.lastFailure();
-        }
-        if (reason != null && spill.windows() > 0) {
-            reason += "; " + spill.windows() + " windows spooled to disk" + (spill.full() ? " (spool full)" : "");
-        }
-        if (ready && storageHealth.ingestPaused()) {
-            // No room left for more windows: readiness sends new traffic to replicas that still have room.
-            ready = false;
-            status = "degraded";
-            reason = (reason == null ? "" : reason + "; ") + "ingest paused: " + aggregation.pending().windows()
-                    + " windows wait for storage (max-pending-windows " + config.store().maxPendingWindows() + ")";
-        }
-        StringBuilder body = new StringBuilder(256).append("{\"status\":\"").append(status).append('"');
-        if (reason != null) {
-            body.append(",\"reason\":\"").append(JsonStringEncoder.getInstance().quoteAsString(reason)).append('"');
-        }
-        body.append(",\"flushFailures\":").append(metrics.flushFailures())
-                .append(",\"pendingWindows\":").append(aggregation.pending().windows())
-                .append(",\"spooledWindows\":").append(spill.windows()).append('}');
-        return rawJson(res, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body.toString());
-    }
-
-    private static Mono<Void> rawJson(reactor.netty.http.server.HttpServerResponse res, HttpResponseStatus status,
-                                      String body) {
-        return res.status(status).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .sendString(Mono.just(body)).then();
+    /** What {@code /readyz} answers now. */
+    private ReadinessCheck readinessCheck() {
+        return new ReadinessCheck(readiness.state(), storageHealth.failing(), storageHealth.lastFailure(),
+                spill.windows(), spill.full(), storageHealth.ingestPaused(), aggregation.pending().windows(),
+                config.store().maxPendingWindows(), metrics.flushFailures());
     }
 
     /**

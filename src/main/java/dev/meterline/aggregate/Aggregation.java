@@ -6,6 +6,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.RateLimitedLog;
 import dev.meterline.telemetry.RejectReason;
@@ -100,11 +101,11 @@ public final class Aggregation {
         }
         this.metrics = metrics;
         this.clock = clock;
-        metrics.level("aggregationGroups", "meterline.aggregate.groups", "groupBy groups (shards) alive", groups::get);
-        metrics.level("openWindows", "meterline.windows.open", "windows held in memory", openWindows::get);
-        metrics.level("activeSeries", "meterline.series.active", "series with an open window", budget::active);
-        metrics.level("seriesLimit", "meterline.series.limit", "the active series budget", budget::limit);
-        metrics.level("pendingWindows", "meterline.windows.pending", "closed windows not yet stored",
+        metrics.level("aggregationGroups", MeterNames.AGGREGATE_GROUPS, "groupBy groups (shards) alive", groups::get);
+        metrics.level("openWindows", MeterNames.WINDOWS_OPEN, "windows held in memory", openWindows::get);
+        metrics.level("activeSeries", MeterNames.SERIES_ACTIVE, "series with an open window", budget::active);
+        metrics.level("seriesLimit", MeterNames.SERIES_LIMIT, "the active series budget", budget::limit);
+        metrics.level("pendingWindows", MeterNames.WINDOWS_PENDING, "closed windows not yet stored",
                 pending::windows);
     }
 

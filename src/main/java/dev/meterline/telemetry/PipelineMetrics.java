@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import static dev.meterline.telemetry.MeterNames.*;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -18,6 +19,7 @@ import static java.util.Objects.requireNonNull;
  * for {@code /api/v1/stats} and the stats log line. Tags come from enums only, never from user data.
  */
 public final class PipelineMetrics {
+
 
     private final MeterRegistry registry;
     private final Counter received;
@@ -38,37 +40,37 @@ public final class PipelineMetrics {
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
-        received = counter("meterline.points.received", "lines carrying a point, good or bad");
-        accepted = counter("meterline.points.accepted", "points aggregated");
+        received = counter(POINTS_RECEIVED, "lines carrying a point, good or bad");
+        accepted = counter(POINTS_ACCEPTED, "points aggregated");
         for (RejectReason r : RejectReason.values()) {
-            rejected.put(r, Counter.builder("meterline.points.rejected").description("points rejected, by reason")
+            rejected.put(r, Counter.builder(POINTS_REJECTED).description("points rejected, by reason")
                     .tag("reason", r.tag()).register(registry));
         }
         for (DropReason r : DropReason.values()) {
-            dropped.put(r, Counter.builder("meterline.points.dropped").description("points dropped, by reason")
+            dropped.put(r, Counter.builder(POINTS_DROPPED).description("points dropped, by reason")
                     .tag("reason", r.tag()).register(registry));
         }
-        late = counter("meterline.points.late", "points merged into a window after it was first flushed");
-        windowsFlushed = counter("meterline.windows.flushed", "partial windows written to storage");
-        flushFailures = counter("meterline.flush.failures", "failed flush attempts (each is retried)");
-        ticksSkipped = counter("meterline.flush.ticks.skipped", "flush ticks skipped because a flush was still running");
-        repliesDropped = counter("meterline.replies.dropped", "error or sync replies dropped for a client that does not read");
+        late = counter(POINTS_LATE, "points merged into a window after it was first flushed");
+        windowsFlushed = counter(WINDOWS_FLUSHED, "partial windows written to storage");
+        flushFailures = counter(FLUSH_FAILURES, "failed flush attempts (each is retried)");
+        ticksSkipped = counter(FLUSH_TICKS_SKIPPED, "flush ticks skipped because a flush was still running");
+        repliesDropped = counter(REPLIES_DROPPED, "error or sync replies dropped for a client that does not read");
         for (ConnectionRefusal r : ConnectionRefusal.values()) {
-            connectionsRefused.put(r, Counter.builder("meterline.connections.refused")
+            connectionsRefused.put(r, Counter.builder(CONNECTIONS_REFUSED)
                     .description("TCP connections refused at once, by reason").tag("reason", r.tag()).register(registry));
         }
         for (Transport t : Transport.values()) {
-            authFailures.put(t, Counter.builder("meterline.auth.failures")
+            authFailures.put(t, Counter.builder(AUTH_FAILURES)
                     .description("requests or connections refused for a missing or wrong token").tag("transport", t.tag())
                     .register(registry));
         }
         for (ConnectionClose r : ConnectionClose.values()) {
-            connectionsClosed.put(r, Counter.builder("meterline.connections.closed")
+            connectionsClosed.put(r, Counter.builder(CONNECTIONS_CLOSED)
                     .description("TCP connections closed by the server, by reason").tag("reason", r.tag())
                     .register(registry));
         }
-        internalErrors = counter("meterline.errors", "unexpected exceptions caught inside a stage");
-        flushDuration = Timer.builder("meterline.flush.duration").description("time to write one flush batch")
+        internalErrors = counter(ERRORS, "unexpected exceptions caught inside a stage");
+        flushDuration = Timer.builder(FLUSH_DURATION).description("time to write one flush batch")
                 .register(registry);
     }
 
