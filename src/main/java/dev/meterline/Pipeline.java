@@ -6,7 +6,6 @@ import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.aggregate.Spill;
 import dev.meterline.aggregate.StorageHealth;
 import dev.meterline.config.Config;
-import dev.meterline.config.ConfigException;
 import dev.meterline.http.AdminRoutes;
 import dev.meterline.http.AuthGate;
 import dev.meterline.http.HttpEdge;
@@ -25,10 +24,9 @@ import dev.meterline.model.Batch;
 import dev.meterline.model.Window;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
-import dev.meterline.store.Spool;
+import dev.meterline.store.SpoolGateway;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
-import dev.meterline.store.Stores;
 import dev.meterline.telemetry.DropReason;
 import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
@@ -52,6 +50,7 @@ import reactor.netty.DisposableServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -83,7 +82,7 @@ public final class Pipeline {
     private final StorageHealth storageHealth = new StorageHealth();
 
     private Store store;
-    private volatile Spool spool;
+    private volatile SpoolGateway spool;
     private volatile Spill spill = Spill.NONE;
     private StoreGateway gateway;
     private Flusher flusher;
@@ -141,19 +140,17 @@ public final class Pipeline {
     }
 
     private void openStore() {
-        store = Stores.open(config.store());
+        store = Store.connect(config.store());
         gateway = new StoreGateway(store, storeScheduler);
         long lastSeq = store.lastFlushSeq();
         if (config.store().spooled()) {
-            spool = new Spool(config.store().dataDir(), config.store().spoolMaxBytes(), config.store().replicaId());
             try {
-                spool.open();
+                spool = SpoolGateway.open(config.store(), storeScheduler);
             } catch (RuntimeException e) {
                 store.close();
-                throw new ConfigException("METERLINE_DATA_DIR / --data-dir: cannot open the spool "
-                        + config.store().dataDir().resolve(Spool.FILE_NAME) + ": " + e.getMessage());
+                throw e;
             }
-            spill = new SpoolSpill(spool, storeScheduler);
+            spill = spill(spool);
             // Spooled windows keep their numbers; new flushes must never reuse one, or the move would skip them.
             lastSeq = Math.max(lastSeq, spool.lastFlushSeq());
             if (spool.windows() > 0) {
@@ -162,6 +159,31 @@ public final class Pipeline {
             }
         }
         aggregation.startSeqAfter(lastSeq);
+    }
+
+    /** The flush loop's view of the spool. */
+    private static Spill spill(SpoolGateway spool) {
+        return new Spill() {
+            @Override
+            public boolean full() {
+                return spool.full();
+            }
+
+            @Override
+            public long windows() {
+                return spool.windows();
+            }
+
+            @Override
+            public Mono<Void> put(List<Window> windows) {
+                return spool.put(windows);
+            }
+
+            @Override
+            public Mono<Integer> moveOldest(int max, Function<List<Window>, Mono<Void>> writer) {
+                return spool.moveOldest(max, writer);
+            }
+        };
     }
 
     private void startDataPath() {

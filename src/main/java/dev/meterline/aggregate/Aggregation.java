@@ -130,7 +130,8 @@ public final class Aggregation {
         return shards.length;
     }
 
-    public PendingFlushes pending() {
+    /** The closed windows waiting for storage, read-only. */
+    public PendingWindows pending() {
         return pending;
     }
 
@@ -239,6 +240,16 @@ public final class Aggregation {
     /** Marks flush {@code seq} as committed: its windows are now visible in the store instead. */
     public void stored(long seq) {
         pending.remove(seq);
+    }
+
+    /** Part of flush {@code seq} went to the spool; {@code rest} still waits for storage under the same number. */
+    void partlyStored(long seq, List<Window> rest) {
+        pending.register(seq, rest);
+    }
+
+    /** The windows of the final flush join the backlog under the flush numbers they carry. */
+    void pendingFinal(List<Window> last) {
+        pending.registerAll(last);
     }
 
     /** Open windows plus the number of the last flush the shards had done when they were read. */

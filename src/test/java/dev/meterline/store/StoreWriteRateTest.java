@@ -57,7 +57,7 @@ final class StoreWriteRateTest {
 
     @Test
     void sqlite() {
-        measure("sqlite", run -> Stores.open(new StoreConfig(dir.resolve("run" + run), "", "", "", TIERS, "bench"),
+        measure("sqlite", run -> Store.connect(new StoreConfig(dir.resolve("run" + run), "", "", "", TIERS, "bench"),
                 Clock.systemUTC()));
     }
 
@@ -73,7 +73,7 @@ final class StoreWriteRateTest {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-                return Stores.open(new StoreConfig(dir, base + db, "postgres", "", TIERS, "bench"),
+                return Store.connect(new StoreConfig(dir, base + db, "postgres", "", TIERS, "bench"),
                         Clock.systemUTC());
             });
         }
