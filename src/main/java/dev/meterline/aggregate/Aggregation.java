@@ -312,7 +312,7 @@ public final class Aggregation {
             Gather gather = new Gather(shards.length, onAll);
             synchronized (this) {
                 if (controlClosed) {
-                    return Mono.error(new IllegalStateException("the pipeline is stopping"));
+                    return Mono.error(new PipelineStopping());
                 }
                 if (isClose) {
                     long seq = flushSeq.incrementAndGet();
@@ -325,7 +325,7 @@ public final class Aggregation {
                     Ask a = new Ask(i, question, gather, new AtomicBoolean());
                     asks[i].offer(a);
                     if (control.tryEmitNext(a).isFailure()) {
-                        return Mono.error(new IllegalStateException("the pipeline is stopping"));
+                        return Mono.error(new PipelineStopping());
                     }
                 }
             }

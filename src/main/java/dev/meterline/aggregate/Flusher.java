@@ -97,7 +97,7 @@ public final class Flusher {
         return Mono.defer(() -> {
             long startedNanos = System.nanoTime();
             return aggregation.close(clock.getAsLong())
-                    .onErrorResume(IllegalStateException.class, e -> Mono.empty())
+                    .onErrorResume(PipelineStopping.class, e -> Mono.empty())
                     .flatMap(closed -> {
                         if (failures > 0 && clock.getAsLong() < nextAttemptAt) {
                             return spillIfFull(false).thenReturn(
