@@ -69,8 +69,7 @@ public final class Pipeline {
     private final Readiness readiness = new Readiness();
     private final Phases phases = new Phases(log);
 
-    private final Scheduler validateScheduler;
-    private final Scheduler shardScheduler;
+    private final PipelineThreads threads;
     private final Scheduler storeScheduler;
     private final Scheduler timer;
 
@@ -96,23 +95,26 @@ public final class Pipeline {
     private Disposable maintenance;
     private Disposable statsReporter;
 
+    /** A pipeline on the schedulers the configuration sizes. */
     public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock) {
-        this(config, registry, clock, Schedulers.newParallel("meterline-shard", config.aggregation().shards()));
+        this(config, registry, clock, PipelineThreads.of(config));
     }
 
-    /** As above, with the scheduler the shards run on given; tests pass one they can pause. */
-    public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock, Scheduler shardScheduler) {
+    /**
+     * A pipeline on the given clock (epoch milliseconds: window assignment, skew checks, flush cut-offs) and
+     * schedulers, which it disposes when it stops.
+     */
+    public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock, PipelineThreads threads) {
         this.config = config;
         this.registry = registry;
         this.clock = clock;
         this.metrics = new PipelineMetrics(registry);
-        this.validateScheduler = Schedulers.newParallel("meterline-validate", config.validation().workers());
-        this.shardScheduler = shardScheduler;
-        this.storeScheduler = Schedulers.newBoundedElastic(2, 10_000, "meterline-store");
-        this.timer = Schedulers.newSingle("meterline-timer");
+        this.threads = threads;
+        this.storeScheduler = threads.store();
+        this.timer = threads.timer();
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
         this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
-        this.aggregation = new Aggregation(config.aggregation(), budget, shardScheduler, metrics, clock);
+        this.aggregation = new Aggregation(config.aggregation(), budget, threads.shards(), metrics, clock);
         buffer.bindTo(metrics);
         metrics.level("pendingLimit", MeterNames.WINDOWS_PENDING_LIMIT, "bound of closed windows waiting for storage",
                 () -> config.store().maxPendingWindows());
@@ -188,10 +190,10 @@ public final class Pipeline {
 
     private void startDataPath() {
         flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
-                Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth, config.store().maxPendingWindows(),
+                config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(), storageHealth, config.store().maxPendingWindows(),
                 buffer::pause, spill);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
-                config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
+                config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);
 
         // The data path: inbound → bounded buffer → parallel validation → groupBy aggregation → final flush.
         Mono<Void> run = hub.inbound()
@@ -320,10 +322,7 @@ public final class Pipeline {
         if (tcp != null) {
             tcp.closeLoops(Duration.ofSeconds(2));
         }
-        validateScheduler.dispose();
-        shardScheduler.dispose();
-        storeScheduler.dispose();
-        timer.dispose();
+        threads.dispose();
     }
 
     public Readiness readiness() {

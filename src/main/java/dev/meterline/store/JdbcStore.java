@@ -33,8 +33,6 @@ final class JdbcStore implements Store {
      */
     private static final int KNOWN_SERIES_MAX = 200_000;
 
-    /** Connections in the PostgreSQL pool: the gateway's two threads plus one spare for start-up and shutdown. */
-    static final int POOL_SIZE = 3;
     /** How long after a coarse window ends it is rolled up: past lateness and the flush that follows it. */
     static final Duration ROLLUP_DELAY = Duration.ofMinutes(1);
 
@@ -46,7 +44,7 @@ final class JdbcStore implements Store {
      */
     static Store connect(StoreConfig config, Clock clock) {
         Store store = config.url().startsWith("jdbc:postgresql:")
-                ? new JdbcStore(new PostgresDb(config, POOL_SIZE), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
+                ? new JdbcStore(new PostgresDb(config, poolSize(config)), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
                 : new JdbcStore(new SqliteDb(config), Dialect.SQLITE, config, clock, ROLLUP_DELAY);
         try {
             store.open();
@@ -55,6 +53,11 @@ final class JdbcStore implements Store {
             store.close();
             throw new ConfigException("METERLINE_STORAGE_URL: " + describe(config) + ": " + oneLine(e.getMessage()));
         }
+    }
+
+    /** Connections in the PostgreSQL pool: one per store thread plus one spare for start-up and shutdown. */
+    static int poolSize(StoreConfig config) {
+        return config.threads() + 1;
     }
 
     private static String describe(StoreConfig config) {
