@@ -20,14 +20,12 @@ import dev.meterline.ingest.Tls;
 import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
 import dev.meterline.lifecycle.ReadinessCheck;
-import dev.meterline.model.Batch;
 import dev.meterline.model.Window;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
 import dev.meterline.store.SpoolGateway;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
-import dev.meterline.telemetry.DropReason;
 import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.SystemMeters;
@@ -39,7 +37,6 @@ import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
-import reactor.core.publisher.BufferOverflowStrategy;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -195,10 +192,10 @@ public final class Pipeline {
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);
 
-        // The data path: inbound → bounded buffer → parallel validation → groupBy aggregation → final flush.
+        // The data path: inbound → parallel validation → groupBy aggregation → final flush. The bound is the
+        // IngestBuffer, in points, which every batch passes before it reaches the hub; past it, demand flows back to
+        // the sessions, so nothing here holds or drops batches of its own.
         Mono<Void> run = hub.inbound()
-                .onBackpressureBuffer(config.ingest().bufferSize(), (Batch b) -> b.drop(DropReason.OVERLOADED),
-                        BufferOverflowStrategy.DROP_LATEST)
                 .transform(validation)
                 .transform(aggregation::run)
                 .collectList()
