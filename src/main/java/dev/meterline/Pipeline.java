@@ -115,12 +115,7 @@ public final class Pipeline {
         buffer.bindTo(metrics);
         metrics.level("pendingLimit", MeterNames.WINDOWS_PENDING_LIMIT, "bound of closed windows waiting for storage",
                 () -> config.store().maxPendingWindows());
-        metrics.level("spoolWindows", MeterNames.SPOOL_WINDOWS, "windows waiting in the on-disk spool",
-                () -> spill.windows());
-        metrics.level("spoolBytes", MeterNames.SPOOL_BYTES, "bytes the spooled windows use",
-                () -> spool == null ? 0 : spool.bytes());
-        metrics.level("spoolLimitBytes", MeterNames.SPOOL_LIMIT_BYTES, "bound of the on-disk spool (0: off)",
-                () -> config.store().spooled() ? config.store().spoolMaxBytes() : 0);
+        SpoolGateway.bindTo(metrics, config.store(), () -> spool);
         storageHealth.bindTo(metrics);
         new SystemMeters().bindTo(registry);
     }

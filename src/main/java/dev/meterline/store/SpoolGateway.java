@@ -3,11 +3,14 @@ package dev.meterline.store;
 import dev.meterline.config.ConfigException;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.MeterNames;
+import dev.meterline.telemetry.PipelineMetrics;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -39,6 +42,24 @@ public final class SpoolGateway implements AutoCloseable {
                     + config.dataDir().resolve(Spool.FILE_NAME) + ": " + e.getMessage());
         }
         return new SpoolGateway(spool, scheduler);
+    }
+
+    /**
+     * Registers the spool's levels: windows and bytes held (0 while no spool is open) and the bound (0: no spool).
+     *
+     * @param current the open spool, or null
+     */
+    public static void bindTo(PipelineMetrics metrics, StoreConfig config, Supplier<SpoolGateway> current) {
+        metrics.level("spoolWindows", MeterNames.SPOOL_WINDOWS, "windows waiting in the on-disk spool", () -> {
+            SpoolGateway spool = current.get();
+            return spool == null ? 0 : spool.windows();
+        });
+        metrics.level("spoolBytes", MeterNames.SPOOL_BYTES, "bytes the spooled windows use", () -> {
+            SpoolGateway spool = current.get();
+            return spool == null ? 0 : spool.bytes();
+        });
+        metrics.level("spoolLimitBytes", MeterNames.SPOOL_LIMIT_BYTES, "bound of the on-disk spool (0: off)",
+                () -> config.spooled() ? config.spoolMaxBytes() : 0);
     }
 
     /** True when nothing more may be put. */

@@ -9,6 +9,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import static dev.meterline.telemetry.MeterNames.*;
@@ -146,19 +147,23 @@ public final class PipelineMetrics {
         return (long) flushFailures.count();
     }
 
-    /** The total of counters by reason; puts the non-zero ones under {@code byReasonName} into {@code into}. */
-    private static <E> long sum(Map<E, Counter> counters, java.util.function.Function<E, String> tag,
-                                Map<String, Object> into, String byReasonName) {
-        long total = 0;
+    /** The non-zero counts of counters by reason, by tag. */
+    private static <E> Map<String, Long> byReason(Map<E, Counter> counters, Function<E, String> tag) {
         Map<String, Long> byReason = new LinkedHashMap<>();
         for (Map.Entry<E, Counter> e : counters.entrySet()) {
             long n = (long) e.getValue().count();
-            total += n;
             if (n > 0) {
                 byReason.put(tag.apply(e.getKey()), n);
             }
         }
-        into.put(byReasonName, byReason);
+        return byReason;
+    }
+
+    private static long total(Map<String, Long> byReason) {
+        long total = 0;
+        for (long n : byReason.values()) {
+            total += n;
+        }
         return total;
     }
 
@@ -167,36 +172,26 @@ public final class PipelineMetrics {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("received", (long) received.count());
         s.put("accepted", (long) accepted.count());
-        long rejectedTotal = 0;
-        Map<String, Long> byReason = new LinkedHashMap<>();
-        for (Map.Entry<RejectReason, Counter> e : rejected.entrySet()) {
-            long n = (long) e.getValue().count();
-            rejectedTotal += n;
-            if (n > 0) {
-                byReason.put(e.getKey().tag(), n);
-            }
-        }
-        s.put("rejected", rejectedTotal);
-        s.put("rejectedByReason", byReason);
-        long droppedTotal = 0;
-        Map<String, Long> dropByReason = new LinkedHashMap<>();
-        for (Map.Entry<DropReason, Counter> e : dropped.entrySet()) {
-            long n = (long) e.getValue().count();
-            droppedTotal += n;
-            if (n > 0) {
-                dropByReason.put(e.getKey().tag(), n);
-            }
-        }
-        s.put("dropped", droppedTotal);
-        s.put("droppedByReason", dropByReason);
+        Map<String, Long> rejectedBy = byReason(rejected, RejectReason::tag);
+        s.put("rejected", total(rejectedBy));
+        s.put("rejectedByReason", rejectedBy);
+        Map<String, Long> droppedBy = byReason(dropped, DropReason::tag);
+        s.put("dropped", total(droppedBy));
+        s.put("droppedByReason", droppedBy);
         s.put("late", (long) late.count());
         s.put("flushedWindows", (long) windowsFlushed.count());
         s.put("flushFailures", (long) flushFailures.count());
         s.put("flushTicksSkipped", (long) ticksSkipped.count());
         s.put("repliesDropped", (long) repliesDropped.count());
-        s.put("connectionsRefused", sum(connectionsRefused, ConnectionRefusal::tag, s, "connectionsRefusedByReason"));
-        s.put("connectionsClosed", sum(connectionsClosed, ConnectionClose::tag, s, "connectionsClosedByReason"));
-        s.put("authFailures", sum(authFailures, Transport::tag, s, "authFailuresByTransport"));
+        Map<String, Long> refusedBy = byReason(connectionsRefused, ConnectionRefusal::tag);
+        s.put("connectionsRefusedByReason", refusedBy);
+        s.put("connectionsRefused", total(refusedBy));
+        Map<String, Long> closedBy = byReason(connectionsClosed, ConnectionClose::tag);
+        s.put("connectionsClosedByReason", closedBy);
+        s.put("connectionsClosed", total(closedBy));
+        Map<String, Long> authBy = byReason(authFailures, Transport::tag);
+        s.put("authFailuresByTransport", authBy);
+        s.put("authFailures", total(authBy));
         s.put("errors", (long) internalErrors.count());
         for (Map.Entry<String, Supplier<Number>> e : levels.entrySet()) {
             s.put(e.getKey(), e.getValue().get().longValue());
