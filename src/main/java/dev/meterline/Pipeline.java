@@ -1,64 +1,53 @@
 package dev.meterline;
 
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.aggregate.Aggregation;
 import dev.meterline.aggregate.Flusher;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.aggregate.Spill;
 import dev.meterline.aggregate.StorageHealth;
 import dev.meterline.config.Config;
-import dev.meterline.config.ConfigException;
+import dev.meterline.http.AdminRoutes;
+import dev.meterline.http.AuthGate;
+import dev.meterline.http.HttpEdge;
+import dev.meterline.http.Routes;
+import dev.meterline.ingest.Authenticator;
 import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
 import dev.meterline.ingest.IngestCodec;
 import dev.meterline.ingest.IngestHub;
-import dev.meterline.ingest.Authenticator;
 import dev.meterline.ingest.TcpIngest;
 import dev.meterline.ingest.Tls;
-import io.netty.handler.ssl.SslContext;
-import dev.meterline.telemetry.Transport;
 import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
-import dev.meterline.model.Batch;
+import dev.meterline.lifecycle.ReadinessCheck;
 import dev.meterline.model.Window;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
-import dev.meterline.store.Spool;
+import dev.meterline.store.SpoolGateway;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
-import dev.meterline.store.Stores;
-import dev.meterline.telemetry.DropReason;
+import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
+import dev.meterline.telemetry.SystemMeters;
+import dev.meterline.telemetry.Transport;
 import dev.meterline.validate.ValidationStage;
 import dev.meterline.validate.Validator;
-import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
-import reactor.core.publisher.BufferOverflowStrategy;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.HttpProtocol;
-import reactor.netty.http.server.HttpServer;
-import reactor.netty.http.server.HttpServerRoutes;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -77,8 +66,7 @@ public final class Pipeline {
     private final Readiness readiness = new Readiness();
     private final Phases phases = new Phases(log);
 
-    private final Scheduler validateScheduler;
-    private final Scheduler shardScheduler;
+    private final PipelineThreads threads;
     private final Scheduler storeScheduler;
     private final Scheduler timer;
 
@@ -90,7 +78,7 @@ public final class Pipeline {
     private final StorageHealth storageHealth = new StorageHealth();
 
     private Store store;
-    private volatile Spool spool;
+    private volatile SpoolGateway spool;
     private volatile Spill spill = Spill.NONE;
     private StoreGateway gateway;
     private Flusher flusher;
@@ -104,56 +92,32 @@ public final class Pipeline {
     private Disposable maintenance;
     private Disposable statsReporter;
 
+    /** A pipeline on the schedulers the configuration sizes. */
     public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock) {
-        this(config, registry, clock, Schedulers.newParallel("meterline-shard", config.aggregation().shards()));
+        this(config, registry, clock, PipelineThreads.of(config));
     }
 
-    /** As above, with the scheduler the shards run on given; tests pass one they can pause. */
-    public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock, Scheduler shardScheduler) {
+    /**
+     * A pipeline on the given clock (epoch milliseconds: window assignment, skew checks, flush cut-offs) and
+     * schedulers, which it disposes when it stops.
+     */
+    public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock, PipelineThreads threads) {
         this.config = config;
         this.registry = registry;
         this.clock = clock;
         this.metrics = new PipelineMetrics(registry);
-        this.validateScheduler = Schedulers.newParallel("meterline-validate", config.validation().workers());
-        this.shardScheduler = shardScheduler;
-        this.storeScheduler = Schedulers.newBoundedElastic(2, 10_000, "meterline-store");
-        this.timer = Schedulers.newSingle("meterline-timer");
+        this.threads = threads;
+        this.storeScheduler = threads.store();
+        this.timer = threads.timer();
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
         this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
-        this.aggregation = new Aggregation(config.aggregation(), budget, shardScheduler, metrics, clock);
-        metrics.level("bufferDepth", "meterline.buffer.points", "points in the ingest buffer", buffer::depth);
-        metrics.level("bufferPeak", "meterline.buffer.points.peak", "highest ingest buffer depth", buffer::peak);
-        metrics.level("bufferWaiting", "meterline.buffer.waiting", "batches waiting for buffer room (reads paused)",
-                buffer::waiting);
-        metrics.level("bufferCapacity", "meterline.buffer.capacity", "ingest buffer bound", buffer::capacity);
-        metrics.level("pendingLimit", "meterline.windows.pending.limit", "bound of closed windows waiting for storage",
+        this.aggregation = new Aggregation(config.aggregation(), budget, threads.shards(), metrics, clock);
+        buffer.bindTo(metrics);
+        metrics.level("pendingLimit", MeterNames.WINDOWS_PENDING_LIMIT, "bound of closed windows waiting for storage",
                 () -> config.store().maxPendingWindows());
-        metrics.level("spoolWindows", "meterline.spool.windows", "windows waiting in the on-disk spool",
-                () -> spill.windows());
-        metrics.level("spoolBytes", "meterline.spool.bytes", "bytes the spooled windows use",
-                () -> spool == null ? 0 : spool.bytes());
-        metrics.level("spoolLimitBytes", "meterline.spool.limit.bytes", "bound of the on-disk spool (0: off)",
-                () -> config.store().spooled() ? config.store().spoolMaxBytes() : 0);
-        metrics.level("ingestPaused", "meterline.ingest.paused", "1 while ingest is paused for storage, else 0",
-                () -> storageHealth.ingestPaused() ? 1 : 0);
-        bindSystemMeters();
-    }
-
-    private void bindSystemMeters() {
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ClassLoaderMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
-        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
-            io.micrometer.core.instrument.Gauge.builder("netty.allocator.memory.used", p,
-                            a -> a.metric().usedDirectMemory())
-                    .tag("type", "direct").baseUnit("bytes").register(registry);
-            io.micrometer.core.instrument.Gauge.builder("netty.allocator.memory.used", p,
-                            a -> a.metric().usedHeapMemory())
-                    .tag("type", "heap").baseUnit("bytes").register(registry);
-        }
+        SpoolGateway.bindTo(metrics, config.store(), () -> spool);
+        storageHealth.bindTo(metrics);
+        new SystemMeters().bindTo(registry);
     }
 
     /** Opens storage, starts the data path, then opens the ports; ready once everything is up. */
@@ -170,19 +134,17 @@ public final class Pipeline {
     }
 
     private void openStore() {
-        store = Stores.open(config.store());
+        store = Store.connect(config.store());
         gateway = new StoreGateway(store, storeScheduler);
         long lastSeq = store.lastFlushSeq();
         if (config.store().spooled()) {
-            spool = new Spool(config.store().dataDir(), config.store().spoolMaxBytes(), config.store().replicaId());
             try {
-                spool.open();
+                spool = SpoolGateway.open(config.store(), storeScheduler);
             } catch (RuntimeException e) {
                 store.close();
-                throw new ConfigException("METERLINE_DATA_DIR / --data-dir: cannot open the spool "
-                        + config.store().dataDir().resolve(Spool.FILE_NAME) + ": " + e.getMessage());
+                throw e;
             }
-            spill = new SpoolSpill(spool, storeScheduler);
+            spill = spill(spool);
             // Spooled windows keep their numbers; new flushes must never reuse one, or the move would skip them.
             lastSeq = Math.max(lastSeq, spool.lastFlushSeq());
             if (spool.windows() > 0) {
@@ -193,17 +155,42 @@ public final class Pipeline {
         aggregation.startSeqAfter(lastSeq);
     }
 
+    /** The flush loop's view of the spool. */
+    private static Spill spill(SpoolGateway spool) {
+        return new Spill() {
+            @Override
+            public boolean full() {
+                return spool.full();
+            }
+
+            @Override
+            public long windows() {
+                return spool.windows();
+            }
+
+            @Override
+            public Mono<Void> put(List<Window> windows) {
+                return spool.put(windows);
+            }
+
+            @Override
+            public Mono<Integer> moveOldest(int max, Function<List<Window>, Mono<Void>> writer) {
+                return spool.moveOldest(max, writer);
+            }
+        };
+    }
+
     private void startDataPath() {
         flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
-                Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth, config.store().maxPendingWindows(),
+                config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(), storageHealth, config.store().maxPendingWindows(),
                 buffer::pause, spill);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
-                config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
+                config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);
 
-        // The data path: inbound → bounded buffer → parallel validation → groupBy aggregation → final flush.
+        // The data path: inbound → parallel validation → groupBy aggregation → final flush. The bound is the
+        // IngestBuffer, in points, which every batch passes before it reaches the hub; past it, demand flows back to
+        // the sessions, so nothing here holds or drops batches of its own.
         Mono<Void> run = hub.inbound()
-                .onBackpressureBuffer(config.ingest().bufferSize(), (Batch b) -> b.drop(DropReason.OVERLOADED),
-                        BufferOverflowStrategy.DROP_LATEST)
                 .transform(validation)
                 .transform(aggregation::run)
                 .collectList()
@@ -240,102 +227,35 @@ public final class Pipeline {
         return flusher.flushFinal(windows).then();
     }
 
-    /** Longest HTTP request line (method, URI, version), in bytes; longer is refused with 414. */
-    static final int HTTP_MAX_INITIAL_LINE = 8192;
-    /** Largest HTTP header block, in bytes; larger is refused with 431. */
-    static final int HTTP_MAX_HEADERS = 16384;
-
     private Mono<Void> bindPorts() {
         IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
         Authenticator auth = new Authenticator(config.auth());
         SslContext tls = Tls.serverContext(config.tls());
         Duration handshake = config.tls().handshakeTimeout();
         tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth, tls, handshake);
-        HttpIngest httpIngest = new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock);
         QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, gateway, budget,
                 config.store().replicaId(), config.aggregation().window().toMillis(),
                 config.aggregation().lateness().toMillis(), clock), this::stats);
+        AuthGate gate = auth.enabled()
+                ? new AuthGate(auth::accepts, config.auth().openPaths(), () -> metrics.authFailed(Transport.HTTP))
+                : null;
+        List<Routes> groups = List.of(
+                new AdminRoutes(this::readinessCheck, registry::scrape),
+                new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock),
+                queries);
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
-        HttpServer http = HttpServer.create();
-        if (tls != null) {
-            http = http.secure(spec -> spec.sslContext(tls).handshakeTimeout(handshake));
-        }
-        Mono<? extends DisposableServer> httpBind = http
-                .host(config.ingest().bind())
-                .port(config.ingest().httpPort())
-                .protocol(HttpProtocol.HTTP11)
-                .httpRequestDecoder(spec -> spec.maxInitialLineLength(HTTP_MAX_INITIAL_LINE)
-                        .maxHeaderSize(HTTP_MAX_HEADERS))
-                .idleTimeout(config.ingest().idleTimeout())
-                .readTimeout(config.ingest().requestTimeout())
-                .requestTimeout(config.ingest().requestTimeout())
-                .route(routes -> routes(routes, httpIngest, queries, auth))
+        Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake,
+                        HttpEdge.routes(gate, groups))
                 .bind()
                 .doOnNext(s -> httpServer = s);
         return Mono.when(tcpBind, httpBind);
     }
 
-    /** Every HTTP route; the tests build the same routes through a started pipeline. */
-    private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries, Authenticator auth) {
-        if (auth.enabled()) {
-            // First route: every request to a closed path without a valid bearer token ends here.
-            routes.route(req -> !config.auth().openPaths().contains("/" + req.path())
-                            && !auth.accepts(Authenticator.bearer(req.requestHeaders().get(HttpHeaderNames.AUTHORIZATION))),
-                    (req, res) -> {
-                        metrics.authFailed(Transport.HTTP);
-                        res.header(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
-                        return rawJson(res, HttpResponseStatus.UNAUTHORIZED,
-                                "{\"error\":\"missing or invalid bearer token\"}");
-                    });
-        }
-        routes.get("/healthz", (req, res) -> rawJson(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
-                .get("/readyz", (req, res) -> readyz(res))
-                .get("/metrics", (req, res) -> res
-                        .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                        .sendString(Mono.fromSupplier(registry::scrape)).then())
-                .post("/api/v1/points", ingest::handle);
-        queries.register(routes);
-        routes.route(req -> true, (req, res) -> QueryRoutes.error(res, HttpResponseStatus.NOT_FOUND,
-                "no route for " + req.method() + " " + req.fullPath()));
-    }
-
-    /**
-     * Readiness with flush health: 200 while ready, also while storage writes fail and windows wait ("degraded");
-     * 503 while starting, draining, or while ingest is paused because the windows waiting for storage are at their
-     * bound.
-     */
-    private Mono<Void> readyz(reactor.netty.http.server.HttpServerResponse res) {
-        boolean ready = readiness.ready();
-        String status = readiness.state().label();
-        String reason = null;
-        if (ready && storageHealth.failing()) {
-            status = "degraded";
-            reason = "storage unreachable: " + storageHealth.lastFailure();
-        }
-        if (reason != null && spill.windows() > 0) {
-            reason += "; " + spill.windows() + " windows spooled to disk" + (spill.full() ? " (spool full)" : "");
-        }
-        if (ready && storageHealth.ingestPaused()) {
-            // No room left for more windows: readiness sends new traffic to replicas that still have room.
-            ready = false;
-            status = "degraded";
-            reason = (reason == null ? "" : reason + "; ") + "ingest paused: " + aggregation.pending().windows()
-                    + " windows wait for storage (max-pending-windows " + config.store().maxPendingWindows() + ")";
-        }
-        StringBuilder body = new StringBuilder(256).append("{\"status\":\"").append(status).append('"');
-        if (reason != null) {
-            body.append(",\"reason\":\"").append(JsonStringEncoder.getInstance().quoteAsString(reason)).append('"');
-        }
-        body.append(",\"flushFailures\":").append(metrics.flushFailures())
-                .append(",\"pendingWindows\":").append(aggregation.pending().windows())
-                .append(",\"spooledWindows\":").append(spill.windows()).append('}');
-        return rawJson(res, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body.toString());
-    }
-
-    private static Mono<Void> rawJson(reactor.netty.http.server.HttpServerResponse res, HttpResponseStatus status,
-                                      String body) {
-        return res.status(status).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .sendString(Mono.just(body)).then();
+    /** What {@code /readyz} answers now. */
+    private ReadinessCheck readinessCheck() {
+        return new ReadinessCheck(readiness.state(), storageHealth.failing(), storageHealth.lastFailure(),
+                spill.windows(), spill.full(), storageHealth.ingestPaused(), aggregation.pending().windows(),
+                config.store().maxPendingWindows(), metrics.flushFailures());
     }
 
     /**
@@ -394,10 +314,7 @@ public final class Pipeline {
         if (tcp != null) {
             tcp.closeLoops(Duration.ofSeconds(2));
         }
-        validateScheduler.dispose();
-        shardScheduler.dispose();
-        storeScheduler.dispose();
-        timer.dispose();
+        threads.dispose();
     }
 
     public Readiness readiness() {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /** A real Meterline pipeline on loopback ports chosen by the OS, with its data in a test directory. */
 public final class TestServer implements AutoCloseable {
@@ -33,6 +34,15 @@ public final class TestServer implements AutoCloseable {
 
     /** As above, with the shards on {@code shardScheduler} when not null. */
     public static TestServer start(Path dataDir, Map<String, String> settings, Scheduler shardScheduler) {
+        return start(dataDir, settings, shardScheduler, System::currentTimeMillis);
+    }
+
+    /**
+     * As above, on {@code clock} (epoch milliseconds), which decides window assignment, timestamp checks and which
+     * windows a flush closes; a test that moves it controls when windows close.
+     */
+    public static TestServer start(Path dataDir, Map<String, String> settings, Scheduler shardScheduler,
+                                   LongSupplier clock) {
         Map<String, String> all = new HashMap<>();
         all.put("tcp-port", "0");
         all.put("http-port", "0");
@@ -43,9 +53,8 @@ public final class TestServer implements AutoCloseable {
         all.putAll(settings);
         Config config = Config.from(all);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Pipeline p = shardScheduler == null
-                ? new Pipeline(config, registry, System::currentTimeMillis)
-                : new Pipeline(config, registry, System::currentTimeMillis, shardScheduler);
+        Pipeline p = new Pipeline(config, registry, clock, shardScheduler == null
+                ? PipelineThreads.of(config) : PipelineThreads.of(config, shardScheduler));
         p.start().block(Duration.ofSeconds(30));
         return new TestServer(p);
     }

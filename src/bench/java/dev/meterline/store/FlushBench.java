@@ -54,7 +54,7 @@ public class FlushBench {
     @Setup(Level.Iteration)
     public void freshStore() throws IOException {
         dir = Files.createTempDirectory("meterline-flush-bench");
-        store = Stores.open(new StoreConfig(dir, "", "", "", Tier.parseList("10s:24h,1m:30d,1h:1y"), "bench"),
+        store = Store.connect(new StoreConfig(dir, "", "", "", Tier.parseList("10s:24h,1m:30d,1h:1y"), "bench"),
                 Clock.systemUTC());
     }
 

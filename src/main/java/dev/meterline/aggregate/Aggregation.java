@@ -6,6 +6,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.RateLimitedLog;
 import dev.meterline.telemetry.RejectReason;
@@ -100,11 +101,11 @@ public final class Aggregation {
         }
         this.metrics = metrics;
         this.clock = clock;
-        metrics.level("aggregationGroups", "meterline.aggregate.groups", "groupBy groups (shards) alive", groups::get);
-        metrics.level("openWindows", "meterline.windows.open", "windows held in memory", openWindows::get);
-        metrics.level("activeSeries", "meterline.series.active", "series with an open window", budget::active);
-        metrics.level("seriesLimit", "meterline.series.limit", "the active series budget", budget::limit);
-        metrics.level("pendingWindows", "meterline.windows.pending", "closed windows not yet stored",
+        metrics.level("aggregationGroups", MeterNames.AGGREGATE_GROUPS, "groupBy groups (shards) alive", groups::get);
+        metrics.level("openWindows", MeterNames.WINDOWS_OPEN, "windows held in memory", openWindows::get);
+        metrics.level("activeSeries", MeterNames.SERIES_ACTIVE, "series with an open window", budget::active);
+        metrics.level("seriesLimit", MeterNames.SERIES_LIMIT, "the active series budget", budget::limit);
+        metrics.level("pendingWindows", MeterNames.WINDOWS_PENDING, "closed windows not yet stored",
                 pending::windows);
     }
 
@@ -129,7 +130,8 @@ public final class Aggregation {
         return shards.length;
     }
 
-    public PendingFlushes pending() {
+    /** The closed windows waiting for storage, read-only. */
+    public PendingWindows pending() {
         return pending;
     }
 
@@ -240,6 +242,16 @@ public final class Aggregation {
         pending.remove(seq);
     }
 
+    /** Part of flush {@code seq} went to the spool; {@code rest} still waits for storage under the same number. */
+    void partlyStored(long seq, List<Window> rest) {
+        pending.register(seq, rest);
+    }
+
+    /** The windows of the final flush join the backlog under the flush numbers they carry. */
+    void pendingFinal(List<Window> last) {
+        pending.registerAll(last);
+    }
+
     /** Open windows plus the number of the last flush the shards had done when they were read. */
     public record Snapshot(List<Window> windows, long closedThroughSeq) {
     }
@@ -300,7 +312,7 @@ public final class Aggregation {
             Gather gather = new Gather(shards.length, onAll);
             synchronized (this) {
                 if (controlClosed) {
-                    return Mono.error(new IllegalStateException("the pipeline is stopping"));
+                    return Mono.error(new PipelineStopping());
                 }
                 if (isClose) {
                     long seq = flushSeq.incrementAndGet();
@@ -313,7 +325,7 @@ public final class Aggregation {
                     Ask a = new Ask(i, question, gather, new AtomicBoolean());
                     asks[i].offer(a);
                     if (control.tryEmitNext(a).isFailure()) {
-                        return Mono.error(new IllegalStateException("the pipeline is stopping"));
+                        return Mono.error(new PipelineStopping());
                     }
                 }
             }

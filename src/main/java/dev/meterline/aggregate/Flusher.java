@@ -97,7 +97,7 @@ public final class Flusher {
         return Mono.defer(() -> {
             long startedNanos = System.nanoTime();
             return aggregation.close(clock.getAsLong())
-                    .onErrorResume(IllegalStateException.class, e -> Mono.empty())
+                    .onErrorResume(PipelineStopping.class, e -> Mono.empty())
                     .flatMap(closed -> {
                         if (failures > 0 && clock.getAsLong() < nextAttemptAt) {
                             return spillIfFull(false).thenReturn(
@@ -171,7 +171,7 @@ public final class Flusher {
                         if (to == windows.size()) {
                             aggregation.stored(seq);
                         } else {
-                            aggregation.pending().register(seq, List.copyOf(windows.subList(to, windows.size())));
+                            aggregation.partlyStored(seq, List.copyOf(windows.subList(to, windows.size())));
                         }
                     })).thenReturn(to - from);
                 }, 0);
@@ -202,7 +202,7 @@ public final class Flusher {
      */
     public Mono<FlushReport> flushFinal(List<Window> last) {
         return Mono.defer(() -> {
-            aggregation.pending().registerAll(last);
+            aggregation.pendingFinal(last);
             long startedNanos = System.nanoTime();
             return finalAttempt(startedNanos).map(n -> report(0, n, startedNanos));
         });

@@ -10,10 +10,10 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Windows that left the shards and are not yet committed to storage, by flush sequence number; queries read them so
- * that a window is visible in exactly one place at any time (memory, pending, or the store).
+ * Windows that left the shards and are not yet committed to storage, by flush sequence number. Owned and written by
+ * {@link Aggregation} alone; everyone else reads it through {@link PendingWindows}.
  */
-public final class PendingFlushes {
+final class PendingFlushes implements PendingWindows {
 
     private final ConcurrentSkipListMap<Long, List<Window>> bySeq = new ConcurrentSkipListMap<>();
     /** Flushes that have left so far; counted before they leave, see {@link #departures()}. */
@@ -40,20 +40,17 @@ public final class PendingFlushes {
         bySeq.remove(seq);
     }
 
-    /**
-     * How many flushes have left pending so far (stored, or moved to the spool). A query that read the store while
-     * this count stayed the same knows that no flush moved from pending to the store under its read.
-     */
+    @Override
     public long departures() {
         return departures.get();
     }
 
-    /** A point-in-time view of the pending flushes. */
+    @Override
     public Map<Long, List<Window>> view() {
         return Map.copyOf(bySeq);
     }
 
-    /** Windows waiting to be stored. */
+    @Override
     public int windows() {
         int n = 0;
         for (List<Window> w : bySeq.values()) {

@@ -1,5 +1,8 @@
 package dev.meterline.aggregate;
 
+import dev.meterline.telemetry.MeterNames;
+import dev.meterline.telemetry.PipelineMetrics;
+
 /**
  * Whether writes to storage are failing, the last failure's message, and whether ingest is paused because the
  * windows waiting for storage are at their bound; for readiness and stats.
@@ -8,6 +11,12 @@ public final class StorageHealth {
 
     private volatile String lastFailure;
     private volatile boolean ingestPaused;
+
+    /** Registers whether ingest is paused as a level (1 or 0). */
+    public void bindTo(PipelineMetrics metrics) {
+        metrics.level("ingestPaused", MeterNames.INGEST_PAUSED, "1 while ingest is paused for storage, else 0",
+                () -> ingestPaused ? 1 : 0);
+    }
 
     void ingestPaused(boolean paused) {
         ingestPaused = paused;

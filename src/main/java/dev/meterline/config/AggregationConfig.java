@@ -4,10 +4,32 @@ import java.time.Duration;
 
 /**
  * Windowing and flushing: window size, allowed lateness, flush interval, the series budget (in total and per
- * metric) and the shard count.
+ * metric), the shard count, and the backoff after a failed flush (first wait, doubled up to the longest).
  */
 public record AggregationConfig(Duration window, Duration lateness, Duration flushInterval, int maxSeries,
-                                int shards, int maxSeriesPerMetric) {
+                                int shards, int maxSeriesPerMetric, Duration flushBackoff, Duration flushBackoffMax) {
+
+    /** The default of {@code flush-backoff}. */
+    public static final Duration DEFAULT_FLUSH_BACKOFF = Duration.ofMillis(100);
+    /** The default of {@code flush-backoff-max}. */
+    public static final Duration DEFAULT_FLUSH_BACKOFF_MAX = Duration.ofSeconds(10);
+
+    public AggregationConfig {
+        if (flushBackoff.isNegative() || flushBackoff.isZero()) {
+            throw new IllegalArgumentException("flushBackoff: " + flushBackoff + " (expected: > 0)");
+        }
+        if (flushBackoffMax.compareTo(flushBackoff) < 0) {
+            throw new IllegalArgumentException("flushBackoffMax: " + flushBackoffMax + " (expected: >= flushBackoff "
+                    + flushBackoff + ")");
+        }
+    }
+
+    /** With the default flush backoff. */
+    public AggregationConfig(Duration window, Duration lateness, Duration flushInterval, int maxSeries, int shards,
+                             int maxSeriesPerMetric) {
+        this(window, lateness, flushInterval, maxSeries, shards, maxSeriesPerMetric, DEFAULT_FLUSH_BACKOFF,
+                DEFAULT_FLUSH_BACKOFF_MAX);
+    }
 
     /** Without a separate per-metric limit: one metric may take the whole budget. */
     public AggregationConfig(Duration window, Duration lateness, Duration flushInterval, int maxSeries, int shards) {

@@ -49,6 +49,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("window", "10s", "window resolution (tumbling, aligned to the epoch)"),
             new Setting("lateness", "5s", "how long after its end a window stays open for late points"),
             new Setting("flush-interval", "1s", "how often closed windows are flushed to storage"),
+            new Setting("flush-backoff", "100ms", "wait after a failed flush before the next attempt; doubled per failure"),
+            new Setting("flush-backoff-max", "10s", "longest wait between failed flush attempts"),
             new Setting("buffer-size", "65536", "ingest buffer, in points decoded but not yet aggregated"),
             new Setting("overflow", "block", "when the buffer is full: block (stop reading) or drop (count, tell client)"),
             new Setting("max-series", "1000000", "active series budget; a point that would create one more is rejected"),
@@ -75,7 +77,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
             new Setting("io-threads", String.valueOf(CORES), "event loops of the TCP ingest port, where lines are decoded"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
-            new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"));
+            new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"),
+            new Setting("store-threads", "2", "threads that call the database (flushes, queries, maintenance); the PostgreSQL pool holds one more connection"));
 
     /** Loads from the process environment and command-line flags. */
     public static Config load(Map<String, String> env, String[] args) {
@@ -150,11 +153,19 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.get("static-tags", Config::parseTags),
                 r.intIn("workers", 1, 1024));
         Duration lateness = r.get("lateness", Durations::parse);
+        Duration flushBackoff = r.positiveDuration("flush-backoff");
+        Duration flushBackoffMax = r.positiveDuration("flush-backoff-max");
+        if (flushBackoffMax.compareTo(flushBackoff) < 0) {
+            throw r.error("flush-backoff-max", "'" + r.string("flush-backoff-max") + "' (expected: at least flush-backoff, "
+                    + r.string("flush-backoff") + ")");
+        }
         AggregationConfig aggregation = new AggregationConfig(window, lateness,
                 r.positiveDuration("flush-interval"),
                 r.intIn("max-series", 1, Integer.MAX_VALUE),
                 r.intIn("shards", 1, 1024),
-                r.intIn("max-series-per-metric", 1, Integer.MAX_VALUE));
+                r.intIn("max-series-per-metric", 1, Integer.MAX_VALUE),
+                flushBackoff,
+                flushBackoffMax);
         String password = r.string("storage-password");
         String passwordFile = r.string("storage-password-file");
         if (!passwordFile.isEmpty()) {
@@ -178,7 +189,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         }
         StoreConfig store = new StoreConfig(Path.of(r.string("data-dir")), url, r.string("storage-user"), password,
                 tiers, replica, storageTimeout, r.intIn("max-pending-windows", 1, Integer.MAX_VALUE),
-                r.longIn("spool-max-bytes", 0, 1L << 40));
+                r.longIn("spool-max-bytes", 0, 1L << 40), r.intIn("store-threads", 1, 256));
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
         return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r));

@@ -12,7 +12,8 @@ import java.util.List;
  * beyond that while the database is unreachable (0: no spool), before ingest is paused.
  */
 public record StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers,
-                          String replicaId, Duration timeout, int maxPendingWindows, long spoolMaxBytes) {
+                          String replicaId, Duration timeout, int maxPendingWindows, long spoolMaxBytes,
+                          int threads) {
 
     /** The default of {@code storage-timeout}. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
@@ -22,6 +23,8 @@ public record StoreConfig(Path dataDir, String url, String user, String password
     public static final int DEFAULT_MAX_PENDING_WINDOWS = 1_000_000;
     /** The default of {@code spool-max-bytes}: 1 GiB. */
     public static final long DEFAULT_SPOOL_MAX_BYTES = 1L << 30;
+    /** The default of {@code store-threads}: one flushing while a query reads. */
+    public static final int DEFAULT_THREADS = 2;
 
     public StoreConfig {
         if (timeout.compareTo(MIN_TIMEOUT) < 0) {
@@ -33,6 +36,16 @@ public record StoreConfig(Path dataDir, String url, String user, String password
         if (spoolMaxBytes < 0) {
             throw new IllegalArgumentException("spoolMaxBytes: " + spoolMaxBytes + " (expected: >= 0)");
         }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads: " + threads + " (expected: > 0)");
+        }
+    }
+
+    /** With the default number of store threads. */
+    public StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers, String replicaId,
+                       Duration timeout, int maxPendingWindows, long spoolMaxBytes) {
+        this(dataDir, url, user, password, tiers, replicaId, timeout, maxPendingWindows, spoolMaxBytes,
+                DEFAULT_THREADS);
     }
 
     /** A configuration with the default timeout and backlog bound. */
@@ -56,6 +69,6 @@ public record StoreConfig(Path dataDir, String url, String user, String password
         return "StoreConfig[dataDir=" + dataDir + ", url=" + url + ", user=" + user
                 + ", password=" + (password.isEmpty() ? "" : "***") + ", tiers=" + tiers + ", replicaId=" + replicaId
                 + ", timeout=" + timeout + ", maxPendingWindows=" + maxPendingWindows + ", spoolMaxBytes=" + spoolMaxBytes
-                + "]";
+                + ", threads=" + threads + "]";
     }
 }

@@ -39,14 +39,6 @@ public final class Authenticator {
         return match;
     }
 
-    /** The token of an {@code Authorization: Bearer …} header value, or null. */
-    public static String bearer(String header) {
-        if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            return null;
-        }
-        return header.substring(7).trim();
-    }
-
     /** SHA-256 of the token's UTF-8 bytes; how tokens are stored and compared. */
     public static byte[] sha256(String token) {
         try {

@@ -3,6 +3,9 @@ package dev.meterline.ingest;
 import dev.meterline.config.Durations;
 import dev.meterline.config.IngestConfig;
 import dev.meterline.config.Overflow;
+import dev.meterline.http.EventLoops;
+import dev.meterline.http.JsonResponses;
+import dev.meterline.http.Routes;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Reject;
 import dev.meterline.telemetry.PipelineMetrics;
@@ -14,6 +17,7 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
+import reactor.netty.http.server.HttpServerRoutes;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,7 +35,7 @@ import java.util.zip.GZIPInputStream;
  * {@code POST /api/v1/points}: the same NDJSON as TCP in a request body (optionally gzip), answered with the
  * accepted and rejected counts and the first {@value #MAX_ERRORS} errors.
  */
-public final class HttpIngest {
+public final class HttpIngest implements Routes {
 
     static final int MAX_ERRORS = 100;
     private static final int CHUNK = 64 * 1024;
@@ -55,8 +59,13 @@ public final class HttpIngest {
         this.clock = clock;
     }
 
-    /** Handles one POST; the route is registered by whoever builds the HTTP server. */
-    public Mono<Void> handle(HttpServerRequest req, HttpServerResponse res) {
+    @Override
+    public void register(HttpServerRoutes routes) {
+        routes.post("/api/v1/points", this::handle);
+    }
+
+    /** Handles one POST of points. */
+    Mono<Void> handle(HttpServerRequest req, HttpServerResponse res) {
         String encoding = req.requestHeaders().get(HttpHeaderNames.CONTENT_ENCODING, "identity").trim()
                 .toLowerCase(Locale.ROOT);
         boolean gzip = encoding.equals("gzip") || encoding.equals("x-gzip");
@@ -78,7 +87,7 @@ public final class HttpIngest {
         }
         HttpReplies replies = new HttpReplies();
         IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies);
-        Executor loop = eventLoop(req);
+        Executor loop = EventLoops.of(req);
         BodyLimit limit = new BodyLimit(config.maxBodyBytes());
         Flux<byte[]> chunks = gzip ? gunzip(req, limit) : plain(req, limit);
         Flux<Batch> batches = chunks
@@ -101,16 +110,10 @@ public final class HttpIngest {
             return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
         }
         // Answered on the event loop, not the pipeline thread that completed the session: see
-        // QueryRoutes.onEventLoop (a keep-alive connection could otherwise stop reading). Not after a request
+        // EventLoops (a keep-alive connection could otherwise stop reading). Not after a request
         // timeout: the connection is being closed then, and the 408 must be written before the close runs there.
         return session.done().then(Mono.defer(() -> replies.incomplete ? respond(res, replies)
                 : Mono.defer(() -> respond(res, replies)).subscribeOn(Schedulers.fromExecutor(loop))));
-    }
-
-    private static Executor eventLoop(HttpServerRequest req) {
-        Executor[] loop = new Executor[1];
-        req.withConnection(c -> loop[0] = c.channel().eventLoop());
-        return loop[0] == null ? Runnable::run : loop[0];
     }
 
     private Flux<Batch> admitAll(List<Batch> batches, Executor loop) {
@@ -212,12 +215,8 @@ public final class HttpIngest {
                 "body exceeds " + config.maxBodyBytes() + " bytes");
     }
 
-    static Mono<Void> error(HttpServerResponse res, HttpResponseStatus status, String message) {
-        StringBuilder sb = new StringBuilder("{\"error\":");
-        IngestCodec.quote(sb, message);
-        sb.append('}');
-        return res.status(status).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .sendString(Mono.just(sb.toString())).then();
+    private static Mono<Void> error(HttpServerResponse res, HttpResponseStatus status, String message) {
+        return JsonResponses.error(res, status, message);
     }
 
     /** Collects the outcome of one request. */

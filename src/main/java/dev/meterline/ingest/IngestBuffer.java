@@ -3,6 +3,8 @@ package dev.meterline.ingest;
 import dev.meterline.config.Overflow;
 import dev.meterline.model.Batch;
 import dev.meterline.telemetry.DropReason;
+import dev.meterline.telemetry.MeterNames;
+import dev.meterline.telemetry.PipelineMetrics;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
@@ -43,6 +45,15 @@ public final class IngestBuffer {
         this.capacity = capacity;
         this.overflow = overflow;
         this.reserve = capacity / 8;
+    }
+
+    /** Registers the buffer's levels: depth, peak, waiting batches and the bound. */
+    public void bindTo(PipelineMetrics metrics) {
+        metrics.level("bufferDepth", MeterNames.BUFFER_POINTS, "points in the ingest buffer", this::depth);
+        metrics.level("bufferPeak", MeterNames.BUFFER_POINTS_PEAK, "highest ingest buffer depth", this::peak);
+        metrics.level("bufferWaiting", MeterNames.BUFFER_WAITING, "batches waiting for buffer room (reads paused)",
+                this::waiting);
+        metrics.level("bufferCapacity", MeterNames.BUFFER_CAPACITY, "ingest buffer bound", this::capacity);
     }
 
     /** Points admitted and not yet released. */

@@ -34,7 +34,7 @@ public final class IngestHub {
             return false;
         }
         sessions.add(session);
-        session.done().doFinally(s -> sessions.remove(session)).subscribe();
+        session.whenDone(() -> sessions.remove(session));
         // The last guard: one client's failing stream must never end the merged inbound flux.
         return sources.tryEmitNext(batches.onErrorResume(e -> Flux.empty())).isSuccess();
     }

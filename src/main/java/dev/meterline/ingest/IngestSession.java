@@ -52,6 +52,9 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     private final ArrayDeque<Batch> outstanding = new ArrayDeque<>();
     private final Set<Batch> completedBatches = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Sinks.Empty<Void> done = Sinks.empty();
+    /** Run once when the session is done: the hub forgets it. */
+    private Runnable whenDone = () -> { };
+    private boolean finished;
     private List<Batch> cut = new ArrayList<>(2);
     private List<Point> points;
     private List<Reject> rejects;
@@ -92,6 +95,15 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     List<Batch> finish() {
         decoder.finish(clock.getAsLong());
         return cutBatches(true);
+    }
+
+    /** Runs {@code action} once the input has ended and every batch has completed; at once if that was so. */
+    synchronized void whenDone(Runnable action) {
+        if (finished) {
+            action.run();
+        } else {
+            whenDone = action;
+        }
     }
 
     /** Completes when the input has ended and every batch has completed. */
@@ -222,6 +234,8 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         if (inputEnded && outstanding.isEmpty()) {
             inputEnded = false;
             replies.finished(new Totals(accepted, rejected, dropped));
+            finished = true;
+            whenDone.run();
             done.tryEmitEmpty();
         }
     }

@@ -1,13 +1,15 @@
 package dev.meterline.ingest;
 
+import dev.meterline.config.Durations;
 import dev.meterline.config.IngestConfig;
 import dev.meterline.config.Overflow;
+import dev.meterline.http.EventLoops;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Reject;
-import dev.meterline.telemetry.PipelineMetrics;
-import dev.meterline.config.Durations;
 import dev.meterline.telemetry.ConnectionClose;
 import dev.meterline.telemetry.ConnectionRefusal;
+import dev.meterline.telemetry.MeterNames;
+import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -86,7 +88,7 @@ public final class TcpIngest {
         // Lines are decoded on these loops: as many as cores (not Reactor Netty's default of at least four), so
         // decoding does not crowd out the validation and shard threads on a small pod.
         this.loops = LoopResources.create("meterline-tcp", config.ioThreads(), true);
-        metrics.level("connections", "meterline.connections.active", "open TCP ingest connections",
+        metrics.level("connections", MeterNames.CONNECTIONS_ACTIVE, "open TCP ingest connections",
                 connections::get);
     }
 
@@ -126,7 +128,7 @@ public final class TcpIngest {
             return out.sendString(Mono.just("{\"error\":\"" + refusal.message() + "\"}\n")).then();
         }
         Runnable release = releaseOnce(client);
-        Executor loop = channel.eventLoop();
+        Executor loop = EventLoops.of(conn[0]);
         TcpReplies replies = new TcpReplies(config.replyQueue(), metrics, config.overflow() == Overflow.DROP);
         IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies);
         AtomicInteger waiting = new AtomicInteger();

@@ -1,5 +1,8 @@
 package dev.meterline.lifecycle;
 
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+
 import java.util.Locale;
 
 /** Whether the server should receive traffic: ready only between start-up and the first shutdown signal. */
@@ -15,6 +18,11 @@ public final class Readiness {
     }
 
     private volatile State state = State.STARTING;
+    private final Sinks.Many<State> changes = Sinks.many().replay().latest();
+
+    public Readiness() {
+        changes.tryEmitNext(state);
+    }
 
     public State state() {
         return state;
@@ -24,7 +32,13 @@ public final class Readiness {
         return state == State.READY;
     }
 
-    public void set(State next) {
+    public synchronized void set(State next) {
         state = next;
+        changes.tryEmitNext(next);
+    }
+
+    /** The current state, then every change; for whoever waits for a phase of start-up or shutdown. */
+    public Flux<State> changes() {
+        return changes.asFlux();
     }
 }

@@ -1,23 +1,20 @@
 package dev.meterline.query;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.meterline.config.Durations;
+import dev.meterline.http.EventLoops;
+import dev.meterline.http.Routes;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.store.StoreException;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
 
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
@@ -26,17 +23,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 
+import static dev.meterline.http.JsonResponses.error;
+import static dev.meterline.http.JsonResponses.json;
+
 /** The read side of the HTTP API: aggregates, metrics, series, cardinality and stats, as JSON. */
-public final class QueryRoutes {
+public final class QueryRoutes implements Routes {
 
     static final long DEFAULT_RANGE_MS = Duration.ofHours(1).toMillis();
     static final int DEFAULT_PAGE = 100;
     static final int MAX_PAGE = 1000;
-
-    private static final JsonFactory JSON = new JsonFactory();
 
     private final QueryService service;
     private final Supplier<Map<String, Object>> stats;
@@ -46,7 +43,7 @@ public final class QueryRoutes {
         this.stats = stats;
     }
 
-    /** Registers the query routes. */
+    @Override
     public void register(HttpServerRoutes routes) {
         routes.get("/api/v1/aggregates", (req, res) -> storageAware(res, aggregates(req, res)))
                 .get("/api/v1/metrics", (req, res) -> storageAware(res, metrics(req, res)))
@@ -81,7 +78,7 @@ public final class QueryRoutes {
         } catch (BadParameter e) {
             return error(res, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        return onEventLoop(req, service.aggregates(q)).flatMap(results -> json(res, HttpResponseStatus.OK, g -> {
+        return EventLoops.onEventLoop(req, service.aggregates(q)).flatMap(results -> json(res, HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeStringField("metric", q.metric());
             g.writeNumberField("resolution", q.resolution());
@@ -165,7 +162,7 @@ public final class QueryRoutes {
     }
 
     private Mono<Void> metrics(HttpServerRequest req, HttpServerResponse res) {
-        return onEventLoop(req, service.metrics()).flatMap(m -> json(res, HttpResponseStatus.OK, g -> {
+        return EventLoops.onEventLoop(req, service.metrics()).flatMap(m -> json(res, HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeArrayFieldStart("metrics");
             for (Map.Entry<String, long[]> e : m.entrySet()) {
@@ -192,7 +189,7 @@ public final class QueryRoutes {
         } catch (BadParameter e) {
             return error(res, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        return onEventLoop(req, service.series(metric)).flatMap(all -> json(res, HttpResponseStatus.OK, g -> {
+        return EventLoops.onEventLoop(req, service.series(metric)).flatMap(all -> json(res, HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeStringField("metric", metric);
             g.writeNumberField("total", all.size());
@@ -227,19 +224,7 @@ public final class QueryRoutes {
         } catch (BadParameter e) {
             return error(res, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        return onEventLoop(req, service.cardinality(metric)).flatMap(m -> json(res, HttpResponseStatus.OK, g -> writeValue(g, m)));
-    }
-
-    /**
-     * Moves an answer computed on a shard or store thread back to the connection's event loop before it is written.
-     * Written from another thread, the response reaches the client before the request's handling has ended on the
-     * event loop; a keep-alive request arriving in that gap is queued by reactor-netty (1.3.7), and if it is then
-     * answered at once (a 404, {@code /healthz}) the connection stops reading and the client hangs.
-     */
-    static <T> Mono<T> onEventLoop(HttpServerRequest req, Mono<T> answer) {
-        Executor[] loop = new Executor[1];
-        req.withConnection(c -> loop[0] = c.channel().eventLoop());
-        return loop[0] == null ? answer : answer.publishOn(Schedulers.fromExecutor(loop[0]));
+        return EventLoops.onEventLoop(req, service.cardinality(metric)).flatMap(m -> json(res, HttpResponseStatus.OK, g -> writeValue(g, m)));
     }
 
     private static String required(Map<String, List<String>> p, String name) {
@@ -327,30 +312,5 @@ public final class QueryRoutes {
         } else {
             g.writeString(v.toString());
         }
-    }
-
-    /** Writes a JSON body. */
-    interface Body {
-        void write(JsonGenerator g) throws IOException;
-    }
-
-    static Mono<Void> json(HttpServerResponse res, HttpResponseStatus status, Body body) {
-        StringWriter w = new StringWriter(256);
-        try (JsonGenerator g = JSON.createGenerator(w)) {
-            body.write(g);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return res.status(status).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                .sendString(Mono.just(w.toString())).then();
-    }
-
-    /** A JSON error body {@code {"error":"…"}}. */
-    public static Mono<Void> error(HttpServerResponse res, HttpResponseStatus status, String message) {
-        return json(res, status, g -> {
-            g.writeStartObject();
-            g.writeStringField("error", message);
-            g.writeEndObject();
-        });
     }
 }

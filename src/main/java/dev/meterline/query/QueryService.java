@@ -1,6 +1,7 @@
 package dev.meterline.query;
 
 import dev.meterline.aggregate.Aggregation;
+import dev.meterline.aggregate.PipelineStopping;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
@@ -78,7 +79,7 @@ public final class QueryService {
         return Mono.defer(() -> {
             long departuresBefore = aggregation.pending().departures();
             Mono<Memory> memory = aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to())
-                    .onErrorResume(IllegalStateException.class,
+                    .onErrorResume(PipelineStopping.class,
                             e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
                     .map(Memory::new);
             return Mono.zip(memory, readStore(q, from)).flatMap(both -> {
@@ -182,7 +183,7 @@ public final class QueryService {
     /** Known metrics (stored or active) with their distinct series counts. */
     Mono<Map<String, long[]>> metrics() {
         return aggregation.activeSeries(null)
-                .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
+                .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {
                     // Taken after the shards answered and before the store is read: a window on its way from
                     // memory to the store is in at least one of the three.
@@ -226,7 +227,7 @@ public final class QueryService {
     /** All known series of {@code metric} (stored, waiting to be stored, or active), sorted. */
     Mono<List<SeriesKey>> series(String metric) {
         return aggregation.activeSeries(metric)
-                .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
+                .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {
                     List<SeriesKey> inTransit = pendingSeries(metric);
                     return store.series(metric).map(stored -> {
@@ -257,7 +258,7 @@ public final class QueryService {
     /** The series budget, per metric, and for one metric its tag keys by distinct values, most first. */
     Mono<Map<String, Object>> cardinality(String metric) {
         Mono<Map<String, Long>> counts = aggregation.activeSeriesCounts()
-                .onErrorResume(IllegalStateException.class, e -> Mono.just(Map.of()));
+                .onErrorResume(PipelineStopping.class, e -> Mono.just(Map.of()));
         return counts.flatMap(perMetric -> {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("activeSeries", budget.active());
@@ -281,7 +282,7 @@ public final class QueryService {
                 return Mono.just(out);
             }
             return aggregation.activeSeries(metric)
-                    .onErrorResume(IllegalStateException.class, e -> Mono.just(List.of()))
+                    .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                     .map(series -> {
                         Map<String, Set<String>> values = new HashMap<>();
                         for (SeriesKey s : series) {

@@ -1,26 +1,87 @@
 package dev.meterline.store;
 
+import dev.meterline.config.ConfigException;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.store.WindowTable.Row;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
 /**
  * A {@link Store} on a JDBC database: the embedded SQLite file or a PostgreSQL server, which differ only in how they
- * lend connections ({@link Db}) and in their SQL ({@link Dialect}); every operation is the same {@link StoreOps}.
+ * lend connections ({@link Db}) and in their SQL ({@link Dialect}); every operation is the same.
  */
 final class JdbcStore implements Store {
 
+    /**
+     * Series known to be in {@code meterline_series}, so a flush inserts only new ones; cleared when full (this is a
+     * cache, the insert is idempotent) and whenever retention forgets series.
+     */
+    private static final int KNOWN_SERIES_MAX = 200_000;
+
+    /** How long after a coarse window ends it is rolled up: past lateness and the flush that follows it. */
+    static final Duration ROLLUP_DELAY = Duration.ofMinutes(1);
+
+    /**
+     * Opens PostgreSQL when the URL starts with {@code jdbc:postgresql:}, else the embedded SQLite store, creating or
+     * migrating its schema.
+     *
+     * @throws ConfigException when the store cannot be opened, in one line naming {@code METERLINE_STORAGE_URL}
+     */
+    static Store connect(StoreConfig config, Clock clock) {
+        Store store = config.url().startsWith("jdbc:postgresql:")
+                ? new JdbcStore(new PostgresDb(config, poolSize(config)), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
+                : new JdbcStore(new SqliteDb(config), Dialect.SQLITE, config, clock, ROLLUP_DELAY);
+        try {
+            store.open();
+            return store;
+        } catch (RuntimeException e) {
+            store.close();
+            throw new ConfigException("METERLINE_STORAGE_URL: " + describe(config) + ": " + oneLine(e.getMessage()));
+        }
+    }
+
+    /** Connections in the PostgreSQL pool: one per store thread plus one spare for start-up and shutdown. */
+    static int poolSize(StoreConfig config) {
+        return config.threads() + 1;
+    }
+
+    private static String describe(StoreConfig config) {
+        if (config.url().isEmpty()) {
+            return "embedded SQLite in " + config.dataDir() + " (METERLINE_DATA_DIR)";
+        }
+        int q = config.url().indexOf('?');
+        return q < 0 ? config.url() : config.url().substring(0, q);
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "unknown error" : message.replaceAll("\\s*\\R\\s*", " ").strip();
+    }
+
     private final Db db;
     private final Dialect dialect;
-    private final StoreOps ops;
+    private final WindowTable table;
+    private final Tiers tiers;
+    private final Rollup rollup;
+    private final String replica;
+    private final Clock clock;
+    private final Set<SeriesKey> knownSeries = ConcurrentHashMap.newKeySet();
+    /** Resolutions of written windows seen by this process, so that retention also finds non-tier resolutions. */
+    private final Set<Long> writtenResolutions = ConcurrentHashMap.newKeySet();
 
     /**
      * A store over {@code db} speaking {@code dialect}; {@code clock} decides which tier a read uses, and a coarse
@@ -29,8 +90,11 @@ final class JdbcStore implements Store {
     JdbcStore(Db db, Dialect dialect, StoreConfig config, Clock clock, Duration rollupDelay) {
         this.db = requireNonNull(db, "db");
         this.dialect = requireNonNull(dialect, "dialect");
-        this.ops = new StoreOps(db, dialect, requireNonNull(config, "config"), requireNonNull(clock, "clock"),
-                requireNonNull(rollupDelay, "rollupDelay").toMillis());
+        this.table = new WindowTable(dialect);
+        this.tiers = new Tiers(requireNonNull(config, "config").tiers());
+        this.replica = config.replicaId();
+        this.clock = requireNonNull(clock, "clock");
+        this.rollup = new Rollup(db, table, tiers, replica, requireNonNull(rollupDelay, "rollupDelay").toMillis());
     }
 
     /** The SQL dialect of the database behind this store. */
@@ -44,37 +108,92 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public void close() {
+        db.close();
+    }
+
+    @Override
     public void write(List<Window> windows) {
-        ops.write(windows);
+        if (windows.isEmpty()) {
+            return;
+        }
+        // Sorted, so that replicas adding the same new series take row locks in one order and cannot deadlock.
+        TreeSet<SeriesKey> fresh = new TreeSet<>();
+        for (Window w : windows) {
+            if (!knownSeries.contains(w.series())) {
+                fresh.add(w.series());
+            }
+            writtenResolutions.add(w.resolution());
+        }
+        List<SeriesKey> newSeries = new ArrayList<>(fresh);
+        db.inTransaction("write " + windows.size() + " windows", c -> {
+            table.insert(c, replica, windows, newSeries);
+            return null;
+        });
+        if (knownSeries.size() + newSeries.size() > KNOWN_SERIES_MAX) {
+            knownSeries.clear();
+        }
+        knownSeries.addAll(newSeries);
     }
 
     @Override
     public List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution) {
-        return ops.read(metric, series, from, to, resolution);
+        long tier = tiers.readResolution(resolution, from, clock.millis());
+        // Tags text → its key, or absent from the answer: each distinct series is decoded and tested once.
+        Map<String, Optional<SeriesKey>> keys = new HashMap<>();
+        Predicate<String> wanted = tags -> keys.computeIfAbsent(tags, t -> {
+            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
+            return series.test(key) ? Optional.of(key) : Optional.empty();
+        }).isPresent();
+        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to, wanted));
+        List<StoredWindow> out = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+            SeriesKey key = keys.get(r.tags()).orElseThrow();
+            out.add(new StoredWindow(r.replica(), new Window(key, r.start(), r.resolution(), r.aggregate(),
+                    r.complete(), r.flushSeq())));
+        }
+        return out;
     }
 
     @Override
     public Map<String, Long> metrics() {
-        return ops.metrics();
+        return db.read("list metrics", table::metrics);
     }
 
     @Override
     public List<SeriesKey> series(String metric) {
-        return ops.series(metric);
+        List<String> tags = db.read("list series of " + metric, c -> table.seriesTags(c, metric));
+        List<SeriesKey> out = new ArrayList<>(tags.size());
+        for (String t : tags) {
+            out.add(SeriesKey.of(metric, TagsJson.decode(t)));
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
     }
 
     @Override
     public long lastFlushSeq() {
-        return ops.lastFlushSeq();
+        return db.read("read last flush sequence", c -> table.lastFlushSeq(c, replica));
     }
 
     @Override
     public void maintain(long now) {
-        ops.maintain(now);
-    }
-
-    @Override
-    public void close() {
-        db.close();
+        rollup.run(now);
+        Set<Long> resolutions = new TreeSet<>(writtenResolutions);
+        for (int i = 0; i < tiers.size(); i++) {
+            resolutions.add(tiers.resolution(i));
+        }
+        for (String metric : db.read("list metrics", table::metricNames)) {
+            int deleted = 0;
+            for (long resolution : resolutions) {
+                long cutoff = now - tiers.retentionOf(resolution);
+                deleted += db.inTransaction("expire " + metric,
+                        c -> table.deleteBefore(c, replica, metric, resolution, cutoff));
+            }
+            // A series that came back during the prune may be forgotten until its next new-series flush.
+            if (deleted > 0 && db.inTransaction("forget series of " + metric, c -> table.pruneSeries(c, metric)) > 0) {
+                knownSeries.clear();
+            }
+        }
     }
 }

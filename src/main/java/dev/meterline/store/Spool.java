@@ -28,7 +28,7 @@ public final class Spool implements AutoCloseable {
     public static final String FILE_NAME = "spool.db";
 
     /** Spooled windows, oldest first, and the position to {@link #remove(long)} them through once stored. */
-    public record Batch(List<Window> windows, long throughId) {
+    public record Oldest(List<Window> windows, long throughId) {
     }
 
     private final SqliteDb db;
@@ -99,7 +99,7 @@ public final class Spool implements AutoCloseable {
     }
 
     /** The oldest spooled windows, at most {@code max}. */
-    public Batch oldest(int max) {
+    public Oldest oldest(int max) {
         List<Row> rows = db.read("read spool", c -> table.selectOldest(c, max));
         Map<String, SeriesKey> keys = new HashMap<>();
         List<Window> out = new ArrayList<>(rows.size());
@@ -110,10 +110,10 @@ public final class Spool implements AutoCloseable {
             out.add(new Window(key, r.start(), r.resolution(), r.aggregate(), r.complete(), r.flushSeq()));
             through = Math.max(through, r.id());
         }
-        return new Batch(out, through);
+        return new Oldest(out, through);
     }
 
-    /** Removes the windows of a batch once the database holds them. */
+    /** Removes the oldest windows through {@code throughId} once the database holds them. */
     public void remove(long throughId) {
         db.inTransaction("remove spooled windows", c -> table.deleteThrough(c, throughId));
         refresh();

@@ -1,8 +1,10 @@
 package dev.meterline.store;
 
+import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -16,6 +18,22 @@ import java.util.function.Predicate;
  * retried batch that had in fact committed never doubles a count.
  */
 public interface Store extends AutoCloseable {
+
+    /** Opens the store of {@code config} on the system clock; see {@link #connect(StoreConfig, Clock)}. */
+    static Store connect(StoreConfig config) {
+        return connect(config, Clock.systemUTC());
+    }
+
+    /**
+     * Opens PostgreSQL when the URL starts with {@code jdbc:postgresql:}, else the embedded SQLite store, creating or
+     * migrating its schema; {@code clock} decides which tier a read uses.
+     *
+     * @throws dev.meterline.config.ConfigException when the store cannot be opened, in one line naming
+     *                                              {@code METERLINE_STORAGE_URL}
+     */
+    static Store connect(StoreConfig config, Clock clock) {
+        return JdbcStore.connect(config, clock);
+    }
 
     /** Creates or migrates the schema; fails with a clear message when the schema is newer than this binary. */
     void open();

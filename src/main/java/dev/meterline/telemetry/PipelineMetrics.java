@@ -9,8 +9,10 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
+import static dev.meterline.telemetry.MeterNames.*;
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -18,6 +20,7 @@ import static java.util.Objects.requireNonNull;
  * for {@code /api/v1/stats} and the stats log line. Tags come from enums only, never from user data.
  */
 public final class PipelineMetrics {
+
 
     private final MeterRegistry registry;
     private final Counter received;
@@ -38,37 +41,37 @@ public final class PipelineMetrics {
 
     public PipelineMetrics(MeterRegistry registry) {
         this.registry = requireNonNull(registry, "registry");
-        received = counter("meterline.points.received", "lines carrying a point, good or bad");
-        accepted = counter("meterline.points.accepted", "points aggregated");
+        received = counter(POINTS_RECEIVED, "lines carrying a point, good or bad");
+        accepted = counter(POINTS_ACCEPTED, "points aggregated");
         for (RejectReason r : RejectReason.values()) {
-            rejected.put(r, Counter.builder("meterline.points.rejected").description("points rejected, by reason")
+            rejected.put(r, Counter.builder(POINTS_REJECTED).description("points rejected, by reason")
                     .tag("reason", r.tag()).register(registry));
         }
         for (DropReason r : DropReason.values()) {
-            dropped.put(r, Counter.builder("meterline.points.dropped").description("points dropped, by reason")
+            dropped.put(r, Counter.builder(POINTS_DROPPED).description("points dropped, by reason")
                     .tag("reason", r.tag()).register(registry));
         }
-        late = counter("meterline.points.late", "points merged into a window after it was first flushed");
-        windowsFlushed = counter("meterline.windows.flushed", "partial windows written to storage");
-        flushFailures = counter("meterline.flush.failures", "failed flush attempts (each is retried)");
-        ticksSkipped = counter("meterline.flush.ticks.skipped", "flush ticks skipped because a flush was still running");
-        repliesDropped = counter("meterline.replies.dropped", "error or sync replies dropped for a client that does not read");
+        late = counter(POINTS_LATE, "points merged into a window after it was first flushed");
+        windowsFlushed = counter(WINDOWS_FLUSHED, "partial windows written to storage");
+        flushFailures = counter(FLUSH_FAILURES, "failed flush attempts (each is retried)");
+        ticksSkipped = counter(FLUSH_TICKS_SKIPPED, "flush ticks skipped because a flush was still running");
+        repliesDropped = counter(REPLIES_DROPPED, "error or sync replies dropped for a client that does not read");
         for (ConnectionRefusal r : ConnectionRefusal.values()) {
-            connectionsRefused.put(r, Counter.builder("meterline.connections.refused")
+            connectionsRefused.put(r, Counter.builder(CONNECTIONS_REFUSED)
                     .description("TCP connections refused at once, by reason").tag("reason", r.tag()).register(registry));
         }
         for (Transport t : Transport.values()) {
-            authFailures.put(t, Counter.builder("meterline.auth.failures")
+            authFailures.put(t, Counter.builder(AUTH_FAILURES)
                     .description("requests or connections refused for a missing or wrong token").tag("transport", t.tag())
                     .register(registry));
         }
         for (ConnectionClose r : ConnectionClose.values()) {
-            connectionsClosed.put(r, Counter.builder("meterline.connections.closed")
+            connectionsClosed.put(r, Counter.builder(CONNECTIONS_CLOSED)
                     .description("TCP connections closed by the server, by reason").tag("reason", r.tag())
                     .register(registry));
         }
-        internalErrors = counter("meterline.errors", "unexpected exceptions caught inside a stage");
-        flushDuration = Timer.builder("meterline.flush.duration").description("time to write one flush batch")
+        internalErrors = counter(ERRORS, "unexpected exceptions caught inside a stage");
+        flushDuration = Timer.builder(FLUSH_DURATION).description("time to write one flush batch")
                 .register(registry);
     }
 
@@ -144,19 +147,23 @@ public final class PipelineMetrics {
         return (long) flushFailures.count();
     }
 
-    /** The total of counters by reason; puts the non-zero ones under {@code byReasonName} into {@code into}. */
-    private static <E> long sum(Map<E, Counter> counters, java.util.function.Function<E, String> tag,
-                                Map<String, Object> into, String byReasonName) {
-        long total = 0;
+    /** The non-zero counts of counters by reason, by tag. */
+    private static <E> Map<String, Long> byReason(Map<E, Counter> counters, Function<E, String> tag) {
         Map<String, Long> byReason = new LinkedHashMap<>();
         for (Map.Entry<E, Counter> e : counters.entrySet()) {
             long n = (long) e.getValue().count();
-            total += n;
             if (n > 0) {
                 byReason.put(tag.apply(e.getKey()), n);
             }
         }
-        into.put(byReasonName, byReason);
+        return byReason;
+    }
+
+    private static long total(Map<String, Long> byReason) {
+        long total = 0;
+        for (long n : byReason.values()) {
+            total += n;
+        }
         return total;
     }
 
@@ -165,36 +172,26 @@ public final class PipelineMetrics {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("received", (long) received.count());
         s.put("accepted", (long) accepted.count());
-        long rejectedTotal = 0;
-        Map<String, Long> byReason = new LinkedHashMap<>();
-        for (Map.Entry<RejectReason, Counter> e : rejected.entrySet()) {
-            long n = (long) e.getValue().count();
-            rejectedTotal += n;
-            if (n > 0) {
-                byReason.put(e.getKey().tag(), n);
-            }
-        }
-        s.put("rejected", rejectedTotal);
-        s.put("rejectedByReason", byReason);
-        long droppedTotal = 0;
-        Map<String, Long> dropByReason = new LinkedHashMap<>();
-        for (Map.Entry<DropReason, Counter> e : dropped.entrySet()) {
-            long n = (long) e.getValue().count();
-            droppedTotal += n;
-            if (n > 0) {
-                dropByReason.put(e.getKey().tag(), n);
-            }
-        }
-        s.put("dropped", droppedTotal);
-        s.put("droppedByReason", dropByReason);
+        Map<String, Long> rejectedBy = byReason(rejected, RejectReason::tag);
+        s.put("rejected", total(rejectedBy));
+        s.put("rejectedByReason", rejectedBy);
+        Map<String, Long> droppedBy = byReason(dropped, DropReason::tag);
+        s.put("dropped", total(droppedBy));
+        s.put("droppedByReason", droppedBy);
         s.put("late", (long) late.count());
         s.put("flushedWindows", (long) windowsFlushed.count());
         s.put("flushFailures", (long) flushFailures.count());
         s.put("flushTicksSkipped", (long) ticksSkipped.count());
         s.put("repliesDropped", (long) repliesDropped.count());
-        s.put("connectionsRefused", sum(connectionsRefused, ConnectionRefusal::tag, s, "connectionsRefusedByReason"));
-        s.put("connectionsClosed", sum(connectionsClosed, ConnectionClose::tag, s, "connectionsClosedByReason"));
-        s.put("authFailures", sum(authFailures, Transport::tag, s, "authFailuresByTransport"));
+        Map<String, Long> refusedBy = byReason(connectionsRefused, ConnectionRefusal::tag);
+        s.put("connectionsRefusedByReason", refusedBy);
+        s.put("connectionsRefused", total(refusedBy));
+        Map<String, Long> closedBy = byReason(connectionsClosed, ConnectionClose::tag);
+        s.put("connectionsClosedByReason", closedBy);
+        s.put("connectionsClosed", total(closedBy));
+        Map<String, Long> authBy = byReason(authFailures, Transport::tag);
+        s.put("authFailuresByTransport", authBy);
+        s.put("authFailures", total(authBy));
         s.put("errors", (long) internalErrors.count());
         for (Map.Entry<String, Supplier<Number>> e : levels.entrySet()) {
             s.put(e.getKey(), e.getValue().get().longValue());

@@ -187,29 +187,13 @@ class AggregationTest {
     }
 
     @Test
-    void groupByNeverHoldsMoreGroupsThanShards() {
-        int shards = 3;
-        TestBatch owner = new TestBatch();
-        Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
-        Aggregation agg = new Aggregation(config(shards, 10_000), new SeriesBudget(10_000),
-                Schedulers.newParallel("test-shard", shards), metrics, () -> 0L);
-        List<Long> seenGroups = new CopyOnWriteArrayList<>();
-        Mono<List<Window>> done = agg.run(parts.asFlux())
-                .doOnNext(w -> seenGroups.add((long) registry.get("meterline.aggregate.groups").gauge().value()))
-                .collectList().cache();
-        done.subscribe();
-        for (int i = 0; i < 5_000; i++) {
-            SeriesKey s = SeriesKey.of("m", Map.of("series", "s" + i));
-            parts.tryEmitNext(owner.part(shards, new Point(s, i, 0, i + 1)));
-            if (i % 500 == 0) {
-                seenGroups.add((long) registry.get("meterline.aggregate.groups").gauge().value());
-            }
-        }
-        parts.tryEmitComplete();
-        List<Window> windows = done.block(Duration.ofSeconds(30));
-        assertEquals(5_000, windows.size());
-        assertTrue(seenGroups.stream().allMatch(g -> g <= shards), "groups seen: " + seenGroups);
-        assertTrue(seenGroups.stream().anyMatch(g -> g > 0));
+    void onceTheStageHasEndedTheShardsAnswerThatThePipelineIsStopping() {
+        Aggregation agg = new Aggregation(config(2, 100), new SeriesBudget(100), Schedulers.immediate(), metrics,
+                () -> 0L);
+        StepVerifier.create(agg.run(Flux.empty())).verifyComplete();
+        StepVerifier.create(agg.close(1_000)).verifyError(PipelineStopping.class);
+        StepVerifier.create(agg.snapshot("m", Map.of(), s -> true, 0, 10_000)).verifyError(PipelineStopping.class);
+        StepVerifier.create(agg.activeSeries(null)).verifyError(PipelineStopping.class);
     }
 
     @Test

@@ -25,9 +25,10 @@ class ShardTest {
     private static final long LATENESS = 5_000;
 
     private static Part part(SeriesKey key, double value, long timestamp) {
-        Batch b = new Batch(batch -> { }, List.of(), new ArrayList<>(), null);
+        List<Point> points = List.of(new Point(key, value, timestamp, 1));
+        Batch b = new Batch(batch -> { }, points, new ArrayList<>(), null);
         b.validated(List.of(), 1);
-        return new Part(0, b, List.of(new Point(key, value, timestamp, 1)));
+        return new Part(0, b, points);
     }
 
     @Test

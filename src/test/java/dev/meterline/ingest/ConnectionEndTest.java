@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
+import dev.meterline.lifecycle.Readiness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +53,8 @@ class ConnectionEndTest {
             client.sync("one");
             long t0 = System.nanoTime();
             CompletableFuture<Void> stop = CompletableFuture.runAsync(server::stop);
-            Thread.sleep(200);
+            server.pipeline().readiness().changes().filter(s -> s == Readiness.State.DRAINING)
+                    .blockFirst(Duration.ofSeconds(10));
             client.send("{\"metric\":\"end.drain\",\"value\":1}\n");
             assertEquals(2, client.sync("two").get("accepted").asLong(), "still read while draining");
             client.shutdownOutput();

@@ -3,6 +3,7 @@ package dev.meterline.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -80,10 +82,7 @@ class ConnectionLimitsTest {
             JsonNode handled = awaitStats(server,
                     st -> st.path("connections").asLong() + st.path("connectionsRefused").asLong() == n);
             long refused = handled.path("connectionsRefused").asLong();
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (withData(sockets) < refused && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
+            Poll.until(() -> withData(sockets), got -> got >= refused, Duration.ofSeconds(60));
             for (int i = 0; i < n; i++) {
                 Socket s = sockets.get(i);
                 boolean refusedOne = s.getInputStream().available() > 0;
@@ -257,15 +256,6 @@ class ConnectionLimitsTest {
 
     /** Polls {@code /api/v1/stats} until the condition holds (generous deadline) and returns the last snapshot. */
     static JsonNode awaitStats(TestServer server, Predicate<JsonNode> condition) throws Exception {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        JsonNode stats = null;
-        while (System.nanoTime() < deadline) {
-            stats = JSON.readTree(server.get("/api/v1/stats").body());
-            if (condition.test(stats)) {
-                return stats;
-            }
-            Thread.sleep(20);
-        }
-        return stats;
+        return Poll.until(() -> JSON.readTree(server.get("/api/v1/stats").body()), condition, Duration.ofSeconds(60));
     }
 }

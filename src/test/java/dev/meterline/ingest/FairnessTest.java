@@ -3,6 +3,7 @@ package dev.meterline.ingest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import dev.meterline.config.Overflow;
 import dev.meterline.model.Batch;
@@ -16,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -192,17 +195,11 @@ class FairnessTest {
 
     /** Waits until the greedy clients fill the buffer: batches waiting (block) or points dropped (drop). */
     private static void awaitSaturation(TestServer server, boolean drop, AtomicLong greedySent) throws Exception {
-        long deadline = System.nanoTime() + SATURATE_NANOS;
-        while (true) {
-            JsonNode s = JSON.readTree(server.get("/api/v1/stats").body());
-            if (drop ? s.path("dropped").asLong() > 0 : s.path("bufferWaiting").asLong() > 0) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the greedy clients never saturated the buffer (sent "
-                        + greedySent.get() + "): " + s);
-            }
-            Thread.sleep(20);
+        Predicate<JsonNode> saturated = s -> drop ? s.path("dropped").asLong() > 0 : s.path("bufferWaiting").asLong() > 0;
+        JsonNode s = Poll.until(() -> JSON.readTree(server.get("/api/v1/stats").body()), saturated,
+                Duration.ofNanos(SATURATE_NANOS));
+        if (!saturated.test(s)) {
+            throw new AssertionError("the greedy clients never saturated the buffer (sent " + greedySent.get() + "): " + s);
         }
     }
 

@@ -17,8 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToLongFunction;
 
@@ -59,8 +61,12 @@ class OverloadTest {
             }
             // Halfway through the overload (the clients still sending, unless they are done already).
             long halfway = System.nanoTime() + MAX_NANOS / 2;
-            while (System.nanoTime() < halfway && !futures.stream().allMatch(Future::isDone)) {
-                Thread.sleep(10);
+            for (Future<Outcome> f : futures) {
+                try {
+                    f.get(Math.max(0, halfway - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException | ExecutionException halfwayOrFailed) {
+                    break; // halfway reached, or a client failed (its get below reports it)
+                }
             }
             long sentByThen = bytesSent.get();
             Memory during = Memory.measure(server);

@@ -3,6 +3,7 @@ package dev.meterline.process;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.meterline.AggregateResults;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,13 +66,9 @@ class ProcessLifecycleIT {
                 assertEquals(0, ack.get("rejected").asLong(), ack.toString());
             }
             // Let the flush loop store the windows that are due, so the answer below mixes stored and open windows.
-            long waitUntil = System.nanoTime() + 10_000_000_000L;
-            JsonNode stats = first.getJson("/api/v1/stats");
-            while ((stats.get("flushedWindows").asLong() == 0 || stats.get("pendingWindows").asLong() > 0)
-                    && System.nanoTime() < waitUntil) {
-                Thread.sleep(50);
-                stats = first.getJson("/api/v1/stats");
-            }
+            JsonNode stats = Poll.until(() -> first.getJson("/api/v1/stats"),
+                    st -> st.get("flushedWindows").asLong() > 0 && st.get("pendingWindows").asLong() == 0,
+                    Duration.ofSeconds(10));
             assertTrue(stats.get("flushedWindows").asLong() > 0, "the flush loop stored windows: " + stats);
             before = AggregateResults.parse(first.get("/api/v1/aggregates?metric=life.test" + range).body());
             assertEquals(expectedCount, before.countBySeries(), "counts before the restart");
@@ -183,15 +180,6 @@ class ProcessLifecycleIT {
 
     /** Polls {@code /readyz} every 10 ms until it answers 503 or {@code within} passes; returns the last answer. */
     static HttpResponse<String> pollReadyzUntil503(ServerProcess server, Duration within) throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        HttpResponse<String> last = null;
-        while (System.nanoTime() < deadline) {
-            last = server.get("/readyz");
-            if (last.statusCode() == 503) {
-                return last;
-            }
-            Thread.sleep(10);
-        }
-        return last;
+        return Poll.until(() -> server.get("/readyz"), r -> r.statusCode() == 503, within);
     }
 }

@@ -3,6 +3,7 @@ package dev.meterline.process;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.AggregateResults;
+import dev.meterline.Poll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,10 +59,7 @@ class RolloutDrillIT {
             }
             // Let them stream for a while (some flush ticks), until each has had acknowledgements.
             Thread.sleep(2_000);
-            long warm = System.nanoTime() + 20_000_000_000L;
-            while (clients.stream().anyMatch(s -> s.acked < 2_000) && System.nanoTime() < warm) {
-                Thread.sleep(20);
-            }
+            Poll.until(() -> clients.stream().allMatch(s -> s.acked >= 2_000), warm -> warm, Duration.ofSeconds(20));
             long[] ackedBeforeSigterm = new long[CLIENTS];
             for (int c = 0; c < CLIENTS; c++) {
                 ackedBeforeSigterm[c] = clients.get(c).acked;
@@ -97,10 +95,7 @@ class RolloutDrillIT {
 
             // Once the listener is closed (logged a few ms after the flip; a client that connects in between is an
             // ordinary drained connection), a new client is refused or told the server is shutting down.
-            long logged = System.currentTimeMillis() + 5_000;
-            while (server.line("stop accepting done") == null && System.currentTimeMillis() < logged) {
-                Thread.sleep(5);
-            }
+            Poll.until(() -> server.line("stop accepting done"), l -> l != null, Duration.ofSeconds(5));
             assertNotNull(server.line("stop accepting done"), "the listener was closed");
             assertNewConnectionRefused(server.tcpPort(), System.currentTimeMillis() + 2_000);
 

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,6 +38,8 @@ final class ServerProcess implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private volatile int tcpPort = -1;
     private volatile int httpPort = -1;
+    /** Counted down once the ready line is read or the output ends (the process exited). */
+    private final CountDownLatch readyOrEnded = new CountDownLatch(1);
     private final Thread pump;
 
     private ServerProcess(Process process, String name) {
@@ -50,12 +53,15 @@ final class ServerProcess implements AutoCloseable {
                     if (m.find()) {
                         tcpPort = Integer.parseInt(m.group(1));
                         httpPort = Integer.parseInt(m.group(2));
+                        readyOrEnded.countDown();
                     }
                     output.add(line);
                     System.out.println("[" + name + "] " + line);
                 }
             } catch (IOException ignored) {
                 // the process ended
+            } finally {
+                readyOrEnded.countDown();
             }
         }, name + "-output");
         pump.setDaemon(true);
@@ -74,17 +80,14 @@ final class ServerProcess implements AutoCloseable {
         cmd.addAll(List.of(flags));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         ServerProcess server = new ServerProcess(p, name);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (server.httpPort < 0) {
-            if (!p.isAlive()) {
-                throw new IllegalStateException(name + " exited with " + p.exitValue() + " before it was ready:\n"
-                        + String.join("\n", server.output));
-            }
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                throw new IllegalStateException(name + " was not ready within 60 s:\n" + String.join("\n", server.output));
-            }
-            Thread.sleep(20);
+        if (!server.readyOrEnded.await(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(name + " was not ready within 60 s:\n" + String.join("\n", server.output));
+        }
+        if (server.httpPort < 0) {
+            p.waitFor(10, TimeUnit.SECONDS);
+            throw new IllegalStateException(name + " exited" + (p.isAlive() ? "" : " with " + p.exitValue())
+                    + " before it was ready:\n" + String.join("\n", server.output));
         }
         return server;
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.AggregateResults;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import dev.meterline.model.Window;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +18,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -217,16 +219,11 @@ class AggregatesApiTest {
 
     /** Waits until the flush loop has written every window of the data. */
     static void waitUntilStored() throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (true) {
-            JsonNode stats = JSON.readTree(server.get("/api/v1/stats").body());
-            // 4 series × 12 windows of api.cpu, 1 window of api.wide (other tests only add open windows).
-            if (stats.get("pendingWindows").asLong() == 0 && stats.get("flushedWindows").asLong() >= 49) {
-                return;
-            }
-            assertTrue(System.nanoTime() < deadline, "windows not stored in time: " + stats);
-            Thread.sleep(50);
-        }
+        // 4 series × 12 windows of api.cpu, 1 window of api.wide (other tests only add open windows).
+        Predicate<JsonNode> stored = s -> s.get("pendingWindows").asLong() == 0 && s.get("flushedWindows").asLong() >= 49;
+        JsonNode stats = Poll.until(() -> JSON.readTree(server.get("/api/v1/stats").body()), stored,
+                Duration.ofSeconds(10));
+        assertTrue(stored.test(stats), "windows not stored in time: " + stats);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.meterline.query;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -331,11 +333,7 @@ class ApiRoutesTest {
 
     /** Polls {@code check} for up to 10 s. */
     private static void waitFor(Check check) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!check.ok()) {
-            assertTrue(System.nanoTime() < deadline, "condition not met in time");
-            Thread.sleep(50);
-        }
+        assertTrue(Poll.until(check::ok, ok -> ok, Duration.ofSeconds(10)), "condition not met in time");
     }
 
     private interface Check {

@@ -12,7 +12,6 @@ import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
-import dev.meterline.store.Stores;
 import dev.meterline.telemetry.PipelineMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -82,7 +81,7 @@ class FlushDuringQueryTest {
     void start() {
         StoreConfig storeConfig = new StoreConfig(dir, "", "", "",
                 List.of(new Tier(Duration.ofMillis(WINDOW), Duration.ofDays(1))), "r1");
-        store = Stores.open(storeConfig, Clock.fixed(Instant.ofEpochMilli(T0), ZoneOffset.UTC));
+        store = Store.connect(storeConfig, Clock.fixed(Instant.ofEpochMilli(T0), ZoneOffset.UTC));
         PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry());
         AggregationConfig config = new AggregationConfig(Duration.ofMillis(WINDOW), Duration.ofMillis(LATENESS),
                 Duration.ofSeconds(1), 100, 2);

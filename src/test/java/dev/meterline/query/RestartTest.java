@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.AggregateResults;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import dev.meterline.model.Window;
 import org.junit.jupiter.api.Test;
@@ -11,9 +12,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -79,23 +83,23 @@ class RestartTest {
     }
 
     private static void waitUntilFlushed(TestServer server, long atLeast) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (true) {
-            JsonNode s = JSON.readTree(server.get("/api/v1/stats").body());
-            if (s.get("flushedWindows").asLong() >= atLeast && s.get("pendingWindows").asLong() == 0) {
-                return;
-            }
-            assertTrue(System.nanoTime() < deadline, "not flushed in time: " + s);
-            Thread.sleep(50);
-        }
+        Predicate<JsonNode> flushed = s -> s.get("flushedWindows").asLong() >= atLeast
+                && s.get("pendingWindows").asLong() == 0;
+        JsonNode s = Poll.until(() -> JSON.readTree(server.get("/api/v1/stats").body()), flushed,
+                Duration.ofSeconds(10));
+        assertTrue(flushed.test(s), "not flushed in time: " + s);
     }
 
     @Test
     void queriesAnswerTheSameBeforeAndAfterEachRestart() throws Exception {
-        now = System.currentTimeMillis();
+        // The servers' clock stands still 0.3 s past a due moment (a window's end plus the 5 s lateness, ≡ 5 s
+        // modulo the 10 s window), so no window becomes due while the answers are compared across restarts: a
+        // window that did would answer complete:false before and complete:true after, a difference of timing.
+        now = Window.startOf(System.currentTimeMillis() - 10_000, 10_000) + 5_300;
+        LongSupplier clock = () -> now;
         old = Window.startOf(now - 5 * 60_000, 60_000);
         Map<String, JsonNode> before;
-        try (TestServer first = TestServer.start(dir, Map.of())) {
+        try (TestServer first = TestServer.start(dir, Map.of(), null, clock)) {
             // Two minutes of old points (due: the flush loop stores them)…
             send(first, points("restart.m", "a", "eu", old, 240, 500, 1)
                     + points("restart.m", "b", "eu", old + 7, 240, 500, 10)
@@ -103,8 +107,7 @@ class RestartTest {
             waitUntilFlushed(first, 1);
             // …then, between flushes, late points into stored windows, a new series in old windows (due, but in
             // memory until the next tick), and points into open windows; and at once the answers.
-            awayFromADueMoment();
-            long t = System.currentTimeMillis();
+            long t = now;
             send(first, points("restart.m", "a", "eu", old + 250, 20, 1000, 5)
                     + points("restart.m", "f", "us", old + 30_000, 5, 1000, 2)
                     + points("restart.m", "d", "us", t - 2_000, 10, 100, 7)
@@ -116,37 +119,23 @@ class RestartTest {
         assertOpenWindowsIncomplete(before);
 
         Map<String, JsonNode> afterFirstRestart;
-        try (TestServer second = TestServer.start(dir, Map.of())) {
+        try (TestServer second = TestServer.start(dir, Map.of(), null, clock)) {
             afterFirstRestart = answers(second);
             assertEquals(before, afterFirstRestart);
             // More points into the same windows, stored and open, and a new series.
-            awayFromADueMoment();
-            long t2 = System.currentTimeMillis();
+            long t2 = now;
             send(second, points("restart.m", "b", "eu", old + 11, 30, 2000, 20)
                     + points("restart.m", "d", "us", t2 - 1_500, 10, 100, 8)
                     + points("restart.m", "e", "us", t2, 3, 1, 9), 43);
             before = answers(second);
             assertFalse(before.equals(afterFirstRestart), "the new points show");
         }
-        try (TestServer third = TestServer.start(dir, Map.of())) {
+        try (TestServer third = TestServer.start(dir, Map.of(), null, clock)) {
             assertEquals(before, answers(third));
         }
         AggregateResults all = AggregateResults.parse(before.get(queries().get(0)).toString());
         assertEquals(Map.of("host=a,region=eu", 260L, "host=b,region=eu", 270L, "host=c,region=us", 120L,
                 "host=d,region=us", 20L, "host=e,region=us", 3L, "host=f,region=us", 5L), all.countBySeries());
-    }
-
-    /**
-     * Waits, if needed, until no window can become due (its end plus the 5 s lateness, a time ≡ 5 s modulo the 10 s
-     * window) within the next 4 s, the time to send, answer, restart and answer again: a window that became due
-     * meanwhile would answer {@code complete:false} before and {@code complete:true} after, a difference of timing,
-     * not of data.
-     */
-    private static void awayFromADueMoment() throws InterruptedException {
-        long phase = System.currentTimeMillis() % 10_000;
-        if (phase >= 1_000 && phase < 5_300) {
-            Thread.sleep(5_300 - phase);
-        }
     }
 
     /** Windows that were open at the stop are flushed early: they answer complete:false. */

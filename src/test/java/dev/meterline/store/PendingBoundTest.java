@@ -3,6 +3,7 @@ package dev.meterline.store;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -108,15 +110,10 @@ class PendingBoundTest {
 
     /** Polls the stats until {@code condition} holds (60 s at most). */
     static JsonNode await(TestServer server, Predicate<JsonNode> condition) throws Exception {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        JsonNode stats;
-        do {
-            stats = SeriesTotals.stats(server);
-            if (condition.test(stats)) {
-                return stats;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("condition not met after 60 s: " + stats);
+        JsonNode stats = Poll.until(() -> SeriesTotals.stats(server), condition, Duration.ofSeconds(60));
+        if (!condition.test(stats)) {
+            throw new AssertionError("condition not met after 60 s: " + stats);
+        }
+        return stats;
     }
 }

@@ -76,7 +76,7 @@ final class PostgresStoreTest extends StoreContract {
         StoreConfig config = new StoreConfig(Path.of("unused"), "jdbc:postgresql://127.0.0.1:1/none?password=secret",
                 "postgres", "", Tier.parseList("10s:24h"), "r1");
 
-        ConfigException e = assertThrows(ConfigException.class, () -> Stores.open(config));
+        ConfigException e = assertThrows(ConfigException.class, () -> Store.connect(config));
         String msg = e.getMessage();
         assertTrue(msg.startsWith("METERLINE_STORAGE_URL: jdbc:postgresql://127.0.0.1:1/none: cannot connect"), msg);
         assertTrue(!msg.contains("secret") && !msg.contains("\n"), msg);

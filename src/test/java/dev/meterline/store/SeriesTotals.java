@@ -2,9 +2,11 @@ package dev.meterline.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -131,15 +133,10 @@ final class SeriesTotals {
 
     /** Waits until nothing is held in memory or pending: every accepted point is in the store. */
     static void awaitEverythingStored(TestServer server) throws Exception {
-        long deadline = System.nanoTime() + 90_000_000_000L;
-        JsonNode stats;
-        do {
-            stats = stats(server);
-            if (stats.get("openWindows").asLong() == 0 && stats.get("pendingWindows").asLong() == 0) {
-                return;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("windows still waiting after 90 s: " + stats);
+        JsonNode stats = Poll.until(() -> stats(server),
+                s -> s.get("openWindows").asLong() == 0 && s.get("pendingWindows").asLong() == 0, Duration.ofSeconds(90));
+        if (stats.get("openWindows").asLong() != 0 || stats.get("pendingWindows").asLong() != 0) {
+            throw new AssertionError("windows still waiting after 90 s: " + stats);
+        }
     }
 }

@@ -36,14 +36,14 @@ class SpoolStoreTest {
             assertEquals(written.size(), spool.windows());
             assertEquals(2, spool.lastFlushSeq());
 
-            Spool.Batch first = spool.oldest(3);
+            Spool.Oldest first = spool.oldest(3);
             assertEquals(3, first.windows().size());
             for (int i = 0; i < 3; i++) {
                 assertSameWindow(written.get(i), first.windows().get(i));
             }
             spool.remove(first.throughId());
             assertEquals(written.size() - 3, spool.windows());
-            Spool.Batch rest = spool.oldest(100);
+            Spool.Oldest rest = spool.oldest(100);
             assertEquals(written.size() - 3, rest.windows().size());
             assertSameWindow(written.get(3), rest.windows().get(0));
             spool.remove(rest.throughId());

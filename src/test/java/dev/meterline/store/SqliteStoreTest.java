@@ -63,7 +63,7 @@ final class SqliteStoreTest extends StoreContract {
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         StoreConfig config = new StoreConfig(file, "", "", "", Tier.parseList("10s:24h"), "r1");
 
-        ConfigException e = assertThrows(ConfigException.class, () -> Stores.open(config));
+        ConfigException e = assertThrows(ConfigException.class, () -> Store.connect(config));
         assertTrue(e.getMessage().startsWith("METERLINE_STORAGE_URL: embedded SQLite in " + file), e.getMessage());
         assertTrue(e.getMessage().contains("cannot create data directory"), e.getMessage());
     }

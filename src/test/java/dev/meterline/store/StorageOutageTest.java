@@ -3,6 +3,7 @@ package dev.meterline.store;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -94,16 +96,12 @@ class StorageOutageTest {
 
     /** Polls the stats until at least {@code n} flush failures are counted. */
     static JsonNode awaitFlushFailures(TestServer server, long n) throws Exception {
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        JsonNode stats;
-        do {
-            stats = SeriesTotals.stats(server);
-            if (stats.get("flushFailures").asLong() >= n) {
-                return stats;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("fewer than " + n + " flush failures after 60 s: " + stats);
+        JsonNode stats = Poll.until(() -> SeriesTotals.stats(server), s -> s.get("flushFailures").asLong() >= n,
+                Duration.ofSeconds(60));
+        if (stats.get("flushFailures").asLong() < n) {
+            throw new AssertionError("fewer than " + n + " flush failures after 60 s: " + stats);
+        }
+        return stats;
     }
 
     /** The value of an untagged counter in a Prometheus exposition. */

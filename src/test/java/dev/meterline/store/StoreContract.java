@@ -45,7 +45,7 @@ abstract class StoreContract {
     abstract void setSchemaVersion(int version) throws Exception;
 
     Store open(String replica, String tiers) {
-        Store s = Stores.open(config(replica, Tier.parseList(tiers)), clock);
+        Store s = Store.connect(config(replica, Tier.parseList(tiers)), clock);
         opened.add(s);
         return s;
     }
@@ -359,7 +359,7 @@ abstract class StoreContract {
         assertTrue(hours.stream().allMatch(s -> s.window().start() == T0));
         clock.set(now + DAY + HOUR);
         List<StoredWindow> minutes = store.read("cpu", T0, T0 + 2 * HOUR, MINUTE);
-        assertTrue(minutes.stream().allMatch(s -> s.window().start() < now - Stores.ROLLUP_DELAY.toMillis()));
+        assertTrue(minutes.stream().allMatch(s -> s.window().start() < now - JdbcStore.ROLLUP_DELAY.toMillis()));
     }
 
     @Test

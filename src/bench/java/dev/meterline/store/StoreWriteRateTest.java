@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Measures, without asserting, how fast one flush of 100 000 windows is written to each store: three runs each on a
- * fresh database, printing rows/s and the median. Runs only with {@code METERLINE_BENCH=1}.
+ * fresh database, printing rows/s and the median. A benchmark, compiled in the bench profile only:
+ * {@code METERLINE_BENCH=1 ./mvnw -B -Pbench test -Dtest=StoreWriteRateTest}.
  */
 @Tag("bench")
 @EnabledIfEnvironmentVariable(named = "METERLINE_BENCH", matches = "1")
@@ -57,7 +58,7 @@ final class StoreWriteRateTest {
 
     @Test
     void sqlite() {
-        measure("sqlite", run -> Stores.open(new StoreConfig(dir.resolve("run" + run), "", "", "", TIERS, "bench"),
+        measure("sqlite", run -> Store.connect(new StoreConfig(dir.resolve("run" + run), "", "", "", TIERS, "bench"),
                 Clock.systemUTC()));
     }
 
@@ -73,7 +74,7 @@ final class StoreWriteRateTest {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
-                return Stores.open(new StoreConfig(dir, base + db, "postgres", "", TIERS, "bench"),
+                return Store.connect(new StoreConfig(dir, base + db, "postgres", "", TIERS, "bench"),
                         Clock.systemUTC());
             });
         }

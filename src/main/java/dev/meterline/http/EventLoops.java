@@ -1,0 +1,39 @@
+package dev.meterline.http;
+
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+import reactor.netty.http.server.HttpServerRequest;
+
+import java.util.concurrent.Executor;
+
+/**
+ * The hop back onto a connection's event loop. An answer computed on a shard or store thread is written from the
+ * connection's own event loop: written from another thread, the response reaches the client before the request's
+ * handling has ended on the event loop; a keep-alive request arriving in that gap is queued by reactor-netty (1.3.7),
+ * and if it is then answered at once (a 404, {@code /healthz}) the connection stops reading and the client hangs.
+ */
+public final class EventLoops {
+
+    private EventLoops() {
+    }
+
+    /** The event loop of a connection. */
+    public static Executor of(Connection connection) {
+        return connection.channel().eventLoop();
+    }
+
+    /** The event loop of the connection carrying a request; the caller's thread when there is none. */
+    public static Executor of(HttpServerRequest req) {
+        Executor[] loop = new Executor[1];
+        req.withConnection(c -> loop[0] = of(c));
+        return loop[0] == null ? Runnable::run : loop[0];
+    }
+
+    /** Delivers the answer's signals on the request's event loop. */
+    public static <T> Mono<T> onEventLoop(HttpServerRequest req, Mono<T> answer) {
+        Executor[] loop = new Executor[1];
+        req.withConnection(c -> loop[0] = of(c));
+        return loop[0] == null ? answer : answer.publishOn(Schedulers.fromExecutor(loop[0]));
+    }
+}

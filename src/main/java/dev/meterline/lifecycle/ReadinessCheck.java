@@ -1,0 +1,48 @@
+package dev.meterline.lifecycle;
+
+/**
+ * What {@code /readyz} answers, computed from the lifecycle state and the health of the flush path: ready while
+ * ready, also while storage writes fail and windows wait ("degraded"); not ready while starting, draining, or while
+ * ingest is paused because the windows waiting for storage are at their bound.
+ *
+ * @param state             the lifecycle state
+ * @param storageFailing    whether the last storage write failed
+ * @param lastFailure       the message of the last storage failure
+ * @param spooledWindows    windows waiting in the on-disk spool
+ * @param spoolFull         whether the spool is at its bound
+ * @param ingestPaused      whether ingest is paused for storage
+ * @param pendingWindows    closed windows waiting for storage
+ * @param maxPendingWindows the bound of pending windows
+ * @param flushFailures     failed flush attempts so far
+ */
+public record ReadinessCheck(Readiness.State state, boolean storageFailing, String lastFailure, long spooledWindows,
+                             boolean spoolFull, boolean ingestPaused, long pendingWindows, int maxPendingWindows,
+                             long flushFailures) {
+
+    /** Whether new traffic should come here (HTTP 200 rather than 503). */
+    public boolean ready() {
+        // No room left for more windows: readiness sends new traffic to replicas that still have room.
+        return state == Readiness.State.READY && !ingestPaused;
+    }
+
+    /** {@code starting}, {@code ready}, {@code degraded}, {@code draining} or {@code stopped}. */
+    public String status() {
+        return state == Readiness.State.READY && (storageFailing || ingestPaused) ? "degraded" : state.label();
+    }
+
+    /** Why the status is degraded, or null when it is not. */
+    public String reason() {
+        String reason = null;
+        if (state == Readiness.State.READY && storageFailing) {
+            reason = "storage unreachable: " + lastFailure;
+            if (spooledWindows > 0) {
+                reason += "; " + spooledWindows + " windows spooled to disk" + (spoolFull ? " (spool full)" : "");
+            }
+        }
+        if (state == Readiness.State.READY && ingestPaused) {
+            reason = (reason == null ? "" : reason + "; ") + "ingest paused: " + pendingWindows
+                    + " windows wait for storage (max-pending-windows " + maxPendingWindows + ")";
+        }
+        return reason;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.meterline.telemetry;
+
+/**
+ * Every meter name Meterline registers, in one place: lowercase, dot-separated, base units. Tags come from the reason
+ * enums beside this class, never from user data.
+ */
+public final class MeterNames {
+
+    public static final String POINTS_RECEIVED = "meterline.points.received";
+    public static final String POINTS_ACCEPTED = "meterline.points.accepted";
+    public static final String POINTS_REJECTED = "meterline.points.rejected";
+    public static final String POINTS_DROPPED = "meterline.points.dropped";
+    public static final String POINTS_LATE = "meterline.points.late";
+    public static final String WINDOWS_FLUSHED = "meterline.windows.flushed";
+    public static final String FLUSH_FAILURES = "meterline.flush.failures";
+    public static final String FLUSH_TICKS_SKIPPED = "meterline.flush.ticks.skipped";
+    public static final String FLUSH_DURATION = "meterline.flush.duration";
+    public static final String REPLIES_DROPPED = "meterline.replies.dropped";
+    public static final String CONNECTIONS_REFUSED = "meterline.connections.refused";
+    public static final String CONNECTIONS_CLOSED = "meterline.connections.closed";
+    public static final String CONNECTIONS_ACTIVE = "meterline.connections.active";
+    public static final String AUTH_FAILURES = "meterline.auth.failures";
+    public static final String ERRORS = "meterline.errors";
+    public static final String AGGREGATE_GROUPS = "meterline.aggregate.groups";
+    public static final String WINDOWS_OPEN = "meterline.windows.open";
+    public static final String WINDOWS_PENDING = "meterline.windows.pending";
+    public static final String WINDOWS_PENDING_LIMIT = "meterline.windows.pending.limit";
+    public static final String SERIES_ACTIVE = "meterline.series.active";
+    public static final String SERIES_LIMIT = "meterline.series.limit";
+    public static final String BUFFER_POINTS = "meterline.buffer.points";
+    public static final String BUFFER_POINTS_PEAK = "meterline.buffer.points.peak";
+    public static final String BUFFER_WAITING = "meterline.buffer.waiting";
+    public static final String BUFFER_CAPACITY = "meterline.buffer.capacity";
+    public static final String SPOOL_WINDOWS = "meterline.spool.windows";
+    public static final String SPOOL_BYTES = "meterline.spool.bytes";
+    public static final String SPOOL_LIMIT_BYTES = "meterline.spool.limit.bytes";
+    public static final String INGEST_PAUSED = "meterline.ingest.paused";
+    /** Netty's pooled allocator, by {@code type} direct or heap, in bytes. */
+    public static final String NETTY_ALLOCATOR_USED = "netty.allocator.memory.used";
+
+    private MeterNames() {
+    }
+}

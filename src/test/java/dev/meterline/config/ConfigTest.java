@@ -1,0 +1,82 @@
+package dev.meterline.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Settings from the environment and flags: defaults, precedence, and errors that name the value and the bound. */
+class ConfigTest {
+
+    private static Config load(Map<String, String> env, String... args) {
+        return Config.load(env, args);
+    }
+
+    private static String error(Map<String, String> env, String... args) {
+        return assertThrows(ConfigException.class, () -> load(env, args)).getMessage();
+    }
+
+    @Test
+    void defaultsComeFromTheSettingsTable() {
+        Config c = load(Map.of("METERLINE_REPLICA_ID", "r1"));
+        assertEquals(7070, c.ingest().tcpPort());
+        assertEquals(8080, c.ingest().httpPort());
+        assertEquals(Duration.ofSeconds(10), c.aggregation().window());
+        assertEquals(Duration.ofMillis(100), c.aggregation().flushBackoff());
+        assertEquals(Duration.ofSeconds(10), c.aggregation().flushBackoffMax());
+        assertEquals(StoreConfig.DEFAULT_THREADS, c.store().threads());
+        assertEquals(Overflow.BLOCK, c.ingest().overflow());
+        assertEquals("r1", c.store().replicaId());
+        assertEquals(List.of(), c.validation().staticTags());
+    }
+
+    @Test
+    void flagsWinOverTheEnvironmentInBothSpellings() {
+        Config c = load(Map.of("METERLINE_TCP_PORT", "7001", "METERLINE_HTTP_PORT", "8001"),
+                "--tcp-port=7002", "--store-threads", "4", "--flush-backoff", "250ms");
+        assertEquals(7002, c.ingest().tcpPort());
+        assertEquals(8001, c.ingest().httpPort());
+        assertEquals(4, c.store().threads());
+        assertEquals(Duration.ofMillis(250), c.aggregation().flushBackoff());
+    }
+
+    @Test
+    void staticTagsAreParsedInPairs() {
+        assertEquals(List.of("pod", "web-1", "zone", "a"),
+                load(Map.of(), "--static-tags=pod=web-1,zone=a").validation().staticTags());
+    }
+
+    @Test
+    void errorsNameTheSettingTheValueAndTheExpectation() {
+        assertEquals("METERLINE_TCP_PORT / --tcp-port: '70000' (expected: a whole number from 0 to 65535)",
+                error(Map.of("METERLINE_TCP_PORT", "70000")));
+        assertEquals("METERLINE_OVERFLOW / --overflow: 'shed' (expected: block or drop)",
+                error(Map.of(), "--overflow=shed"));
+        assertEquals("METERLINE_FLUSH_INTERVAL / --flush-interval: '0s' (expected: more than 0)",
+                error(Map.of(), "--flush-interval=0s"));
+        assertEquals("METERLINE_STORE_THREADS / --store-threads: '0' (expected: a whole number from 1 to 256)",
+                error(Map.of(), "--store-threads=0"));
+        assertEquals("METERLINE_FLUSH_BACKOFF_MAX / --flush-backoff-max: '50ms' (expected: at least flush-backoff,"
+                + " 100ms)", error(Map.of(), "--flush-backoff-max=50ms"));
+    }
+
+    @Test
+    void unknownFlagsAndMissingValuesAreRefused() {
+        assertEquals("--no-such=1: unknown flag (expected one of the settings listed by --help)",
+                error(Map.of(), "--no-such=1"));
+        assertEquals("--tcp-port: missing value", error(Map.of(), "--tcp-port"));
+        assertEquals("no-such: unknown setting",
+                assertThrows(ConfigException.class, () -> Config.from(Map.of("no-such", "1"))).getMessage());
+    }
+
+    @Test
+    void theFirstTierMustMatchTheWindow() {
+        String m = error(Map.of(), "--window=30s");
+        assertEquals(true, m.startsWith("METERLINE_RETENTION / --retention: '10s:24h,1m:30d,1h:1y' (expected: a first"
+                + " tier at the window's resolution, 30s"), m);
+    }
+}
