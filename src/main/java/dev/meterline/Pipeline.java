@@ -21,6 +21,7 @@ import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Window;
+import dev.meterline.page.PageRoutes;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
 import dev.meterline.store.Spool;
@@ -197,6 +198,9 @@ public final class Pipeline {
         flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
                 Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth, config.store().maxPendingWindows(),
                 buffer::pause, spill);
+        metrics.level("flushLagMs", "meterline.flush.lag.ms",
+                "ms since storage last held every closed window, while windows wait for it (0 when none waits)",
+                () -> flusher.lagMillis());
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
 
@@ -277,6 +281,7 @@ public final class Pipeline {
 
     /** Every HTTP route; the tests build the same routes through a started pipeline. */
     private void routes(HttpServerRoutes routes, HttpIngest ingest, QueryRoutes queries, Authenticator auth) {
+        new PageRoutes().register(routes); // first: the page and its files are open, the data behind it is not
         if (auth.enabled()) {
             // First route: every request to a closed path without a valid bearer token ends here.
             routes.route(req -> !config.auth().openPaths().contains("/" + req.path())
@@ -420,6 +425,7 @@ public final class Pipeline {
     public Map<String, Object> stats() {
         Map<String, Object> s = metrics.snapshot();
         s.put("state", readiness.state().label());
+        s.put("windowMs", config.aggregation().window().toMillis());
         return s;
     }
 
