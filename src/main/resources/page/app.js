@@ -115,6 +115,7 @@
       'No answer from ' + location.origin + '.' + since + ' The page tries again every ' + (HEALTH_EVERY_MS / 1000) + ' s.');
     setBadge('unreachable', 'not answering', '');
     body.dataset.health = 'unreachable';
+    $('tiles').classList.add('stale');
   }
 
   // ---- token --------------------------------------------------------------------------------------------------
@@ -300,6 +301,7 @@
       }
       clearAlert('unreachable');
       body.dataset.health = 'ok';
+      $('tiles').classList.remove('stale');
       if (ready.status === 'fulfilled' && ready.value) {
         const r = ready.value;
         setBadge(r.status, r.status, r.reason || '');
@@ -604,7 +606,7 @@
       data.push(ys);
     }
     const info = [];
-    info.push(all.length + (chart.groupBy ? ' groups' : ' series') + ', ' + xs.length + ' windows of '
+    info.push(all.length + (chart.groupBy ? (all.length === 1 ? ' group' : ' groups') : ' series') + ', ' + xs.length + ' windows of '
       + durationParam(resolution) + (resolution > state.windowMs ? ' (each merged from ' + (resolution / state.windowMs)
       + ' windows of ' + durationParam(state.windowMs) + ' by the server)' : ''));
     if (all.length > lines.length) {

@@ -172,8 +172,14 @@ class PageBrowserTest {
     @Test
     void chartGroupedByATagHasOneLinePerValue() throws Exception {
         tab = chromium.open(1400, 900);
-        tab.navigate(base(server) + "/?metric=" + METRIC + "&range=1h&stat=count&groupBy=region");
+        tab.navigate(base(server) + "/?metric=" + METRIC + "&range=6h&stat=count&groupBy=region");
         tab.waitFor("document.body.dataset.chart === 'drawn'", WAIT);
+        // Six hours on 1400 pixels: 2 min steps, each merged by the server from twelve 10 s windows, every point counted.
+        String info = tab.eval("document.getElementById('chart-info').textContent").asText();
+        assertTrue(info.startsWith("1 group, ") && info.contains(" windows of 2m (each merged from 12 windows of 10s"),
+                info);
+        assertEquals("242", tab.eval("document.querySelector('#series-table tbody tr td:nth-child(3)').textContent")
+                .asText(), "two series of 121 points, grouped");
         JsonNode legend = tab.eval("[...document.querySelectorAll('#chart .u-legend .u-series th .u-label')]"
                 + ".map(e => e.textContent)");
         assertEquals("[\"time\",\"region=eu\"]", legend.toString());
@@ -229,6 +235,8 @@ class PageBrowserTest {
             String alert = tab.eval("document.getElementById('alerts').innerText").asText();
             assertTrue(alert.contains("Meterline is not answering"), alert);
             assertEquals("not answering", tab.eval("document.getElementById('status-badge').textContent").asText());
+            assertTrue(tab.eval("document.getElementById('tiles').classList.contains('stale')").asBoolean(),
+                    "the last figures are shown as stale");
             tab.screenshot(SHOTS.resolve("not-answering.png"));
         } finally {
             doomed.stop();
