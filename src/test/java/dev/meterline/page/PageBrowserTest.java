@@ -195,6 +195,23 @@ class PageBrowserTest {
     }
 
     @Test
+    void aCustomRangeFromTheAddressIsDrawnAndShown() throws Exception {
+        long to = (System.currentTimeMillis() / 10_000) * 10_000 - 60_000;
+        long from = to - 4 * 60_000;
+        tab = chromium.open(1400, 900);
+        tab.navigate(base(server) + "/?metric=" + METRIC + "&range=custom&from=" + from + "&to=" + to + "&stat=count");
+        tab.waitFor("document.body.dataset.chart === 'drawn'", WAIT);
+        assertEquals("custom", tab.eval("document.getElementById('range').value").asText());
+        assertFalse(tab.eval("document.getElementById('from').closest('.control').hidden").asBoolean());
+        assertEquals(from, tab.eval("Date.parse(document.getElementById('from').value)").asLong());
+        String info = tab.eval("document.getElementById('chart-info').textContent").asText();
+        assertTrue(info.startsWith("2 series, 24 windows of 10s"), info);
+        // Two points a window, five seconds apart.
+        assertEquals("48", tab.eval("document.querySelector('#series-table tbody tr td:nth-child(3)').textContent")
+                .asText());
+    }
+
+    @Test
     void anUnknownMetricIsSaidSo() throws Exception {
         tab = chromium.open(1400, 900);
         tab.navigate(base(server) + "/?metric=no.such.metric");
