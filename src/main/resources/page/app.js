@@ -616,7 +616,12 @@
     $('chart-info').textContent = info.join('; ') + '.';
 
     const box = $('chart');
+    // A refresh keeps the lines hidden from the legend hidden, and the focus on the legend entry that had it.
+    const hidden = new Set();
+    let focused = -1;
     if (state.plot) {
+      state.plot.series.forEach((s, i) => { if (i > 0 && !s.show) hidden.add(s.label); });
+      focused = [...box.querySelectorAll('.u-legend .u-series')].indexOf(document.activeElement);
       state.plot.destroy();
       state.plot = null;
     }
@@ -636,6 +641,7 @@
       scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
       series: [{ label: 'time' }].concat(lines.map((s, i) => ({
         label: tagsLabel(s.tags),
+        show: !hidden.has(tagsLabel(s.tags)),
         stroke: COLORS[i % COLORS.length],
         width: 1.5,
         dash: i >= COLORS.length ? [6, 3] : undefined,
@@ -651,7 +657,10 @@
     };
     state.plot = new uPlot(opts, data, box);
     makeLegendKeyboardFriendly(box);
+    const rows = box.querySelectorAll('.u-legend .u-series');
+    if (focused > 0 && focused < rows.length) rows[focused].focus();
     body.dataset.chart = 'drawn';
+    body.dataset.draws = String(Number(body.dataset.draws || 0) + 1);
   }
 
   /** Shades the windows that are still open, under the lines. */

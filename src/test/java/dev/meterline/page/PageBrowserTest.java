@@ -166,6 +166,15 @@ class PageBrowserTest {
         tab.press("Enter", "Enter", 13);
         tab.waitFor("document.querySelector('#chart .u-legend .u-series:nth-child(2)').classList.contains('u-off')",
                 WAIT);
+        // Redrawn for another value, the hidden line stays hidden and the focus stays on its entry.
+        String draws = tab.eval("document.body.dataset.draws").asText();
+        tab.eval("const s = document.getElementById('stat'); s.value = 'max'; s.dispatchEvent(new Event('change'))");
+        tab.waitFor("document.body.dataset.draws !== '" + draws + "'", WAIT);
+        assertTrue(tab.eval("location.search.includes('stat=max')").asBoolean());
+        assertTrue(tab.eval("document.querySelector('#chart .u-legend .u-series:nth-child(2)').classList"
+                + ".contains('u-off')").asBoolean(), "the hidden line stays hidden");
+        assertTrue(tab.eval("document.activeElement === document.querySelector('#chart .u-legend .u-series:nth-child(2)')")
+                .asBoolean(), "the focus stays on the legend entry");
         assertOnlyOwnHost(server);
     }
 
