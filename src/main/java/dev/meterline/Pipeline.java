@@ -21,6 +21,7 @@ import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
 import dev.meterline.lifecycle.ReadinessCheck;
 import dev.meterline.model.Window;
+import dev.meterline.page.PageRoutes;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
 import dev.meterline.store.SpoolGateway;
@@ -184,6 +185,7 @@ public final class Pipeline {
         flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
                 config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(), storageHealth, config.store().maxPendingWindows(),
                 buffer::pause, spill);
+        flusher.bindTo(metrics);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);
 
@@ -245,7 +247,7 @@ public final class Pipeline {
                 queries);
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
         Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake,
-                        HttpEdge.routes(gate, groups))
+                        HttpEdge.routes(List.of(new PageRoutes()), gate, groups))
                 .bind()
                 .doOnNext(s -> httpServer = s);
         return Mono.when(tcpBind, httpBind);
@@ -337,6 +339,7 @@ public final class Pipeline {
     public Map<String, Object> stats() {
         Map<String, Object> s = metrics.snapshot();
         s.put("state", readiness.state().label());
+        s.put("windowMs", config.aggregation().window().toMillis());
         return s;
     }
 

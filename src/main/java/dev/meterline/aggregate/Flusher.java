@@ -1,6 +1,7 @@
 package dev.meterline.aggregate;
 
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,8 @@ public final class Flusher {
     /** Consecutive failed writes; touched only by the flush loop, one flush at a time. */
     private volatile int failures;
     private volatile long nextAttemptAt;
+    /** When a write last left no closed window waiting for storage (clock ms). */
+    private volatile long caughtUpAt;
 
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff) {
@@ -79,6 +82,25 @@ public final class Flusher {
         this.maxPendingWindows = maxPendingWindows;
         this.pauseIngest = pauseIngest;
         this.spill = spill;
+        this.caughtUpAt = clock.getAsLong();
+    }
+
+    /**
+     * How long storage has been behind: the time since a write last left no closed window waiting, while windows
+     * wait (in memory or in the spool); 0 when none waits.
+     */
+    public long lagMillis() {
+        if (aggregation.pending().windows() == 0 && spill.windows() == 0) {
+            return 0;
+        }
+        return Math.max(0, clock.getAsLong() - caughtUpAt);
+    }
+
+    /** Registers the flush lag as a level of {@code metrics}. */
+    public void bindTo(PipelineMetrics metrics) {
+        metrics.level("flushLagMs", MeterNames.FLUSH_LAG_MS,
+                "ms since storage last held every closed window, while windows wait for it (0 when none waits)",
+                this::lagMillis);
     }
 
     /** Flushes on every tick of {@code ticks}; completes after the in-flight flush once the ticks complete. */
@@ -267,6 +289,9 @@ public final class Flusher {
                 .reduce(0, Integer::sum)
                 .doOnNext(n -> {
                     metrics.flushed(n, System.nanoTime() - startedNanos);
+                    if (aggregation.pending().windows() == 0 && spill.windows() == 0) {
+                        caughtUpAt = clock.getAsLong();
+                    }
                     if (n > 0) {
                         succeeded(n);
                     }

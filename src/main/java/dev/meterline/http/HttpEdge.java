@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The HTTP server and the one place its routes are put together: the authentication gate first (when there is
- * one), then each feature's route group in the order given, then the 404 for every other path.
+ * The HTTP server and the one place its routes are put together: the open groups first (served without a token),
+ * then the authentication gate (when there is one), then each feature's route group in the order given, then the
+ * 404 for every other path.
  */
 public final class HttpEdge {
 
@@ -33,7 +34,19 @@ public final class HttpEdge {
      * @param groups the route groups, in the order they are tried
      */
     public static Consumer<HttpServerRoutes> routes(Routes gate, List<Routes> groups) {
-        List<Routes> all = new ArrayList<>(groups.size() + 2);
+        return routes(List.of(), gate, groups);
+    }
+
+    /**
+     * As above, with route groups served before the gate, to anyone: only groups that hold no data belong there.
+     *
+     * @param open   the groups tried before the gate
+     * @param gate   the authentication gate, or null when no tokens are configured
+     * @param groups the route groups behind the gate, in the order they are tried
+     */
+    public static Consumer<HttpServerRoutes> routes(List<Routes> open, Routes gate, List<Routes> groups) {
+        List<Routes> all = new ArrayList<>(open.size() + groups.size() + 2);
+        all.addAll(open);
         if (gate != null) {
             all.add(gate);
         }

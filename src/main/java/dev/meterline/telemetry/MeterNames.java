@@ -15,6 +15,7 @@ public final class MeterNames {
     public static final String FLUSH_FAILURES = "meterline.flush.failures";
     public static final String FLUSH_TICKS_SKIPPED = "meterline.flush.ticks.skipped";
     public static final String FLUSH_DURATION = "meterline.flush.duration";
+    public static final String FLUSH_LAG_MS = "meterline.flush.lag.ms";
     public static final String REPLIES_DROPPED = "meterline.replies.dropped";
     public static final String CONNECTIONS_REFUSED = "meterline.connections.refused";
     public static final String CONNECTIONS_CLOSED = "meterline.connections.closed";

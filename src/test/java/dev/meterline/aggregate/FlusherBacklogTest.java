@@ -41,6 +41,7 @@ class FlusherBacklogTest {
     private final List<Boolean> pauses = new CopyOnWriteArrayList<>();
     private final StorageHealth health = new StorageHealth();
     private final AtomicReference<Aggregation> aggregation = new AtomicReference<>();
+    private final AtomicReference<Flusher> flusher = new AtomicReference<>();
 
     private Mono<Void> write(List<Window> windows) {
         return Mono.defer(() -> {
@@ -71,10 +72,11 @@ class FlusherBacklogTest {
         for (int s = 0; s < 3; s++) {
             parts.tryEmitNext(part(SeriesKey.of("cpu", Map.of("host", "h" + s)), s, 2_000));
         }
-        Flusher flusher = new Flusher(agg, this::write, Duration.ofSeconds(1), metrics, clock,
+        Flusher f = new Flusher(agg, this::write, Duration.ofSeconds(1), metrics, clock,
                 Duration.ofMillis(500), Duration.ofSeconds(4), health, maxPending, pauses::add, spill);
+        flusher.set(f);
         // The reports are not the subject here: the state of memory, spill and store is.
-        return flusher.run(Flux.interval(Duration.ofSeconds(1))).then();
+        return f.run(Flux.interval(Duration.ofSeconds(1))).then();
     }
 
     private int pending() {
@@ -107,6 +109,28 @@ class FlusherBacklogTest {
                     assertEquals(0, pending());
                     assertFalse(health.failing());
                     assertEquals(List.of(true, false), pauses);
+                })
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void lagCountsFromTheLastTimeStorageHeldEveryClosedWindow() {
+        StepVerifier.withVirtualTime(() -> start(100, Spill.NONE))
+                .thenAwait(Duration.ofSeconds(14))
+                .then(() -> assertEquals(0, flusher.get().lagMillis(), "nothing closed yet"))
+                // The window closes at 15 s and cannot be written; the last tick that left nothing waiting was 14 s.
+                .thenAwait(Duration.ofSeconds(11))
+                .then(() -> {
+                    assertEquals(3, pending());
+                    assertEquals(11_000, flusher.get().lagMillis());
+                    down.set(false);
+                })
+                // The next attempt, at 27 s, stores the windows.
+                .thenAwait(Duration.ofSeconds(2))
+                .then(() -> {
+                    assertEquals(0, pending());
+                    assertEquals(0, flusher.get().lagMillis());
                 })
                 .thenCancel()
                 .verify(Duration.ofSeconds(10));
