@@ -145,8 +145,7 @@ class OverloadTest {
             MemoryMXBean bean = ManagementFactory.getMemoryMXBean();
             long heap = Long.MAX_VALUE;
             for (int i = 0; i < 3; i++) { // the lowest of a few collections: a GC may leave garbage of the last tick
-                System.gc();
-                Thread.sleep(50);
+                System.gc(); // a full, stop-the-world collection: it returns when the heap has been collected
                 heap = Math.min(heap, bean.getHeapMemoryUsage().getUsed());
             }
             String metrics = server.get("/metrics").body();

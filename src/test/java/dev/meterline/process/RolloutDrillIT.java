@@ -57,9 +57,8 @@ class RolloutDrillIT {
                 clients.add(s);
                 s.start();
             }
-            // Let them stream for a while (some flush ticks), until each has had acknowledgements.
-            Thread.sleep(2_000);
-            Poll.until(() -> clients.stream().allMatch(s -> s.acked >= 2_000), warm -> warm, Duration.ofSeconds(20));
+            // Let them stream for a while (a few flush ticks at their pace), until each has had acknowledgements.
+            Poll.until(() -> clients.stream().allMatch(s -> s.acked >= 20_000), warm -> warm, Duration.ofSeconds(30));
             long[] ackedBeforeSigterm = new long[CLIENTS];
             for (int c = 0; c < CLIENTS; c++) {
                 ackedBeforeSigterm[c] = clients.get(c).acked;
@@ -71,33 +70,27 @@ class RolloutDrillIT {
             for (int k = 0; k < 20; k++) {
                 HttpResponse<String> r = server.get("/readyz");
                 assertEquals(200, r.statusCode(), r.body());
-                Thread.sleep(5);
             }
             sigtermAt = System.currentTimeMillis();
             server.terminate();
-            flippedAt = -1;
-            long pollUntil = sigtermAt + 2_000;
-            long slowestPoll = 0;
-            while (System.currentTimeMillis() < pollUntil) {
+            long[] slowestPoll = {0};
+            int status = Poll.until(() -> {
                 long sent = System.currentTimeMillis();
-                HttpResponse<String> r = server.get("/readyz");
-                slowestPoll = Math.max(slowestPoll, System.currentTimeMillis() - sent);
-                if (r.statusCode() == 503) {
-                    flippedAt = System.currentTimeMillis();
-                    break;
-                }
-                Thread.sleep(5);
-            }
-            assertTrue(flippedAt > 0, "/readyz never answered 503 after the SIGTERM");
+                int code = server.get("/readyz").statusCode();
+                slowestPoll[0] = Math.max(slowestPoll[0], System.currentTimeMillis() - sent);
+                return code;
+            }, code -> code == 503, Duration.ofSeconds(2));
+            flippedAt = System.currentTimeMillis();
+            assertEquals(503, status, "/readyz answered 503 within 2 s of the SIGTERM");
             System.out.println("drill: readiness flipped " + (flippedAt - sigtermAt) + " ms after SIGTERM (slowest poll "
-                    + slowestPoll + " ms)");
+                    + slowestPoll[0] + " ms)");
             assertTrue(flippedAt - sigtermAt <= 1_000, "readiness flipped " + (flippedAt - sigtermAt) + " ms after SIGTERM");
 
             // Once the listener is closed (logged a few ms after the flip; a client that connects in between is an
             // ordinary drained connection), a new client is refused or told the server is shutting down.
             Poll.until(() -> server.line("stop accepting done"), l -> l != null, Duration.ofSeconds(5));
             assertNotNull(server.line("stop accepting done"), "the listener was closed");
-            assertNewConnectionRefused(server.tcpPort(), System.currentTimeMillis() + 2_000);
+            assertNewConnectionRefused(server.tcpPort(), Duration.ofSeconds(2));
 
             int exit = server.waitFor(Duration.ofMillis(GRACE_PERIOD_MS));
             exitedAt = System.currentTimeMillis();
@@ -156,24 +149,21 @@ class RolloutDrillIT {
         }
     }
 
-    private static void assertNewConnectionRefused(int port, long until) throws Exception {
-        String answer = null;
-        while (System.currentTimeMillis() < until) {
+    private static void assertNewConnectionRefused(int port, Duration within) throws Exception {
+        String answer = Poll.until(() -> {
             try (Socket s = new Socket("127.0.0.1", port)) {
                 s.setSoTimeout(2_000);
                 BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
-                answer = in.readLine();
-                if (answer != null && answer.contains("shutting down")) {
-                    return;
-                }
+                String line = in.readLine();
+                return line == null ? "end of stream" : line;
             } catch (ConnectException refused) {
-                return;
+                return "refused";
             } catch (IOException e) {
-                answer = e.toString();
+                return e.toString();
             }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("a new TCP connection was still taken after the SIGTERM: " + answer);
+        }, a -> a.equals("refused") || a.contains("shutting down"), within);
+        assertTrue(answer.equals("refused") || answer.contains("shutting down"),
+                "a new TCP connection was still taken after the SIGTERM: " + answer);
     }
 
     /**
