@@ -21,6 +21,7 @@ import dev.meterline.lifecycle.Phases;
 import dev.meterline.lifecycle.Readiness;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Window;
+import dev.meterline.promql.PromRoutes;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
 import dev.meterline.store.Spool;
@@ -295,6 +296,8 @@ public final class Pipeline {
                         .sendString(Mono.fromSupplier(registry::scrape)).then())
                 .post("/api/v1/points", ingest::handle);
         queries.register(routes);
+        new PromRoutes(queries.service(), config.prometheus(), config.ingest().maxBodyBytes(), Schedulers.parallel())
+                .register(routes);
         routes.route(req -> true, (req, res) -> QueryRoutes.error(res, HttpResponseStatus.NOT_FOUND,
                 "no route for " + req.method() + " " + req.fullPath()));
     }

@@ -46,6 +46,11 @@ public final class QueryRoutes {
         this.stats = stats;
     }
 
+    /** The service these routes read through, for other read APIs over the same windows. */
+    public QueryService service() {
+        return service;
+    }
+
     /** Registers the query routes. */
     public void register(HttpServerRoutes routes) {
         routes.get("/api/v1/aggregates", (req, res) -> storageAware(res, aggregates(req, res)))
@@ -236,7 +241,7 @@ public final class QueryRoutes {
      * event loop; a keep-alive request arriving in that gap is queued by reactor-netty (1.3.7), and if it is then
      * answered at once (a 404, {@code /healthz}) the connection stops reading and the client hangs.
      */
-    static <T> Mono<T> onEventLoop(HttpServerRequest req, Mono<T> answer) {
+    public static <T> Mono<T> onEventLoop(HttpServerRequest req, Mono<T> answer) {
         Executor[] loop = new Executor[1];
         req.withConnection(c -> loop[0] = c.channel().eventLoop());
         return loop[0] == null ? answer : answer.publishOn(Schedulers.fromExecutor(loop[0]));
