@@ -1,6 +1,7 @@
 package dev.meterline.promql;
 
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 
 /** The PromQL syntax tree of the subset Meterline evaluates. */
@@ -14,17 +15,43 @@ sealed interface Expr {
     record StringLiteral(String value) implements Expr {
     }
 
-    /** A label matcher; {@code pattern} is the anchored regular expression of {@code =~} and {@code !~}. */
-    record Matcher(String name, MatchOp op, String value, Pattern pattern) {
+    /**
+     * A label matcher; {@code pattern} is the anchored regular expression of {@code =~} and {@code !~}, and
+     * {@code exhausted} is set once a match ran out of steps, after which every match fails at once.
+     */
+    record Matcher(String name, MatchOp op, String value, Pattern pattern, AtomicBoolean exhausted) {
+
+        Matcher(String name, MatchOp op, String value, Pattern pattern) {
+            this(name, op, value, pattern, new AtomicBoolean());
+        }
+
+        /**
+         * Java's regular expressions backtrack, so one match may take exponential time where RE2 takes linear time:
+         * a match reads at most this many characters, then fails the query instead of holding a thread.
+         */
+        static final int MAX_REGEX_STEPS = 1_000_000;
 
         boolean matches(String v) {
             String s = v == null ? "" : v;
             return switch (op) {
                 case EQ -> s.equals(value);
                 case NE -> !s.equals(value);
-                case RE -> pattern.matcher(s).matches();
-                case NRE -> !pattern.matcher(s).matches();
+                case RE -> regex(s);
+                case NRE -> !regex(s);
             };
+        }
+
+        private boolean regex(String s) {
+            if (exhausted.get()) {
+                throw tooLong();
+            }
+            return pattern.matcher(new BoundedChars(s, this)).matches();
+        }
+
+        PromException tooLong() {
+            exhausted.set(true);
+            return PromException.execution("the regular expression of " + this + " needs more than "
+                    + MAX_REGEX_STEPS + " steps on one label value (its nested repetition backtracks); simplify it");
         }
 
         @Override
@@ -32,6 +59,42 @@ sealed interface Expr {
             return name + op.text + '"' + value + '"';
         }
     }
+
+    /** A label value that fails a match once the regular expression has read it too often. */
+    final class BoundedChars implements CharSequence {
+        private final String s;
+        private final Matcher matcher;
+        private int steps;
+
+        BoundedChars(String s, Matcher matcher) {
+            this.s = s;
+            this.matcher = matcher;
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (++steps > Matcher.MAX_REGEX_STEPS) {
+                throw matcher.tooLong();
+            }
+            return s.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return s.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return s.subSequence(start, end);
+        }
+
+        @Override
+        public String toString() {
+            return s;
+        }
+    }
+
 
     /** The four matcher operators. */
     enum MatchOp {

@@ -458,10 +458,31 @@ final class Parser {
                     + ", --prometheus-max-regex-length)");
         }
         try {
-            return new Matcher(label, op, value.text(), Pattern.compile("(?:" + value.text() + ")", Pattern.DOTALL));
+            return new Matcher(label, op, value.text(), Pattern.compile("(?:" + javaRegex(value.text()) + ")",
+                    Pattern.DOTALL));
         } catch (PatternSyntaxException e) {
             throw error(value, "invalid regular expression \"" + value.text() + "\": " + e.getDescription());
         }
+    }
+
+    private static final Pattern POSIX_CLASS = Pattern.compile("\\[:(\\^?)(alnum|alpha|ascii|blank|cntrl|digit|graph|"
+            + "lower|print|punct|space|upper|word|xdigit):]");
+
+    /** RE2 syntax Java spells otherwise: POSIX classes ({@code [[:digit:]]}) and {@code (?P<name>…)} groups. */
+    static String javaRegex(String re2) {
+        java.util.regex.Matcher m = POSIX_CLASS.matcher(re2);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(2);
+            String java = name.equals("word") ? "\\w" : "\\p{" + (name.equals("ascii") ? "ASCII"
+                    : Character.toUpperCase(name.charAt(0)) + name.substring(1).replace("digit", "Digit")) + "}";
+            if (!m.group(1).isEmpty()) {
+                java = name.equals("word") ? "\\W" : java.replace("\\p{", "\\P{");
+            }
+            m.appendReplacement(sb, java.replace("\\", "\\\\"));
+        }
+        m.appendTail(sb);
+        return sb.toString().replace("(?P<", "(?<");
     }
 
     private double number(Token t) {

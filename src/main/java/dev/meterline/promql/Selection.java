@@ -56,10 +56,13 @@ final class Selection {
         boolean collides = known.colliding().contains(metric);
         String base = PrometheusNames.baseName(metric);
         List<View.Kind> kinds = View.kinds(base, matchers);
-        return reader.windows(metric, key -> View.matchesSeries(PrometheusNames.labels(key, collides), matchers),
+        return reader.windows(metric, key -> View.mayMatchSeries(PrometheusNames.labels(key, collides), matchers),
                 from, to).map(results -> {
                     List<View.Series> out = new ArrayList<>();
                     for (QueryService.SeriesResult r : results) {
+                        if (!View.matchesSeries(PrometheusNames.labels(r.group(), collides), matchers)) {
+                            continue;
+                        }
                         List<QueryService.MergedWindow> ws = new ArrayList<>();
                         for (QueryService.MergedWindow w : r.windows()) {
                             if (w.end() > from && w.end() <= to && w.aggregate().count() > 0) {

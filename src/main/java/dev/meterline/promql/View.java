@@ -109,6 +109,18 @@ final class View {
         return true;
     }
 
+    /**
+     * As {@link #matchesSeries}, but never throws: a regular expression that runs out of steps passes the series,
+     * for a filter that runs where the reads happen (shards, store) and is followed by the strict check.
+     */
+    static boolean mayMatchSeries(Map<String, String> labels, List<Expr.Matcher> matchers) {
+        try {
+            return matchesSeries(labels, matchers);
+        } catch (PromException e) {
+            return true;
+        }
+    }
+
     /** The labels of a view series, {@code __name__} included. */
     static Map<String, String> labels(SeriesKey key, boolean collides, String base, Kind kind) {
         TreeMap<String, String> l = PrometheusNames.labels(key, collides);

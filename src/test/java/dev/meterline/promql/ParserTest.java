@@ -165,4 +165,25 @@ class ParserTest {
         Expr.Matcher dot = ((Expr.VectorSelector) parse("a{h=~\"a.b\"}")).matchers().get(1);
         assertTrue(dot.matches("a\nb"), "'.' matches a newline, as in Prometheus's (?s) patterns");
     }
+
+    @Test
+    void re2SpellingsOfPosixClassesAndNamedGroups() {
+        Expr.Matcher digits = ((Expr.VectorSelector) parse("a{h=~\"[[:digit:]]+\"}")).matchers().get(1);
+        assertTrue(digits.matches("123"));
+        assertTrue(!digits.matches("12a") && !digits.matches(":"));
+        Expr.Matcher notSpace = ((Expr.VectorSelector) parse("a{h=~\"[[:^space:]x]+\"}")).matchers().get(1);
+        assertTrue(notSpace.matches("ab") && !notSpace.matches("a b"));
+        Expr.Matcher named = ((Expr.VectorSelector) parse("a{h=~\"(?P<x>web)-[[:xdigit:]]+\"}")).matchers().get(1);
+        assertTrue(named.matches("web-0f") && !named.matches("web-0g"));
+    }
+
+    @Test
+    void aBacktrackingRegexFailsTheQueryInsteadOfHoldingAThread() {
+        Expr.Matcher m = ((Expr.VectorSelector) parse("a{h=~\"(.*x){12}y\"}")).matchers().get(1);
+        assertTrue(!m.matches("xxxx"));
+        PromException e = assertThrows(PromException.class, () -> m.matches("x".repeat(30)));
+        assertEquals(PromException.Type.EXECUTION, e.type());
+        assertTrue(e.getMessage().contains("steps"), e.getMessage());
+        assertThrows(PromException.class, () -> m.matches("xxxx"), "once out of steps, at once after");
+    }
 }
