@@ -51,7 +51,7 @@ final class Engine {
     Mono<Evaluator.Value> instant(String query, long t, long timeoutMs) {
         Expr e = parse(query);
         long span = config.lookback().toMillis();
-        return run(e, t, t, span, timeoutMs, ev -> ev.eval(e, t), true);
+        return run(e, t, t, span, reader.windowMs(), timeoutMs, ev -> ev.eval(e, t), true);
     }
 
     /** Evaluates at {@code start}, {@code start + step}, … up to {@code end}: a matrix. */
@@ -62,8 +62,13 @@ final class Engine {
             throw PromException.badData("invalid expression type \"" + type.text
                     + "\" for range query, must be Scalar or instant Vector");
         }
-        long span = Math.max(step, reader.windowMs());
-        return run(e, start, end, span, timeoutMs, ev -> steps(ev, e, start, end, step), false);
+        long w = reader.windowMs();
+        long span = Math.max(step, w);
+        // Steps that are whole windows and aligned to the epoch read the windows merged per step, so the store
+        // answers from the coarsest tier that divides the step and still holds the range (a week at a 1 h step
+        // reads the 1 h tier, whose rows outlive the 10 s ones).
+        long resolution = step % w == 0 && start % step == 0 ? step : w;
+        return run(e, start, end, span, resolution, timeoutMs, ev -> steps(ev, e, start, end, step), false);
     }
 
     /** Checks a range query's shape against Prometheus's rules and the point bound, before anything is read. */
@@ -86,11 +91,14 @@ final class Engine {
         T apply(Evaluator ev);
     }
 
-    private <T> Mono<T> run(Expr e, long start, long end, long span, long timeoutMs, Body<T> body, boolean latest) {
+    private <T> Mono<T> run(Expr e, long start, long end, long span, long resolution, long timeoutMs, Body<T> body,
+                            boolean latest) {
         long timeout = Math.min(timeoutMs, config.timeout().toMillis());
         long deadline = nanos.getAsLong() + timeout * 1_000_000L;
         Map<Expr.VectorSelector, Long> reach = new IdentityHashMap<>();
         collect(e, span, reach);
+        Map<Expr.VectorSelector, Boolean> inRange = new IdentityHashMap<>();
+        collectRanges(e, inRange);
         Selection selection = new Selection(reader, config.maxSeries());
         IdentityHashMap<Expr.VectorSelector, List<View.Series>> data = new IdentityHashMap<>();
         Mono<Void> fetch = reach.isEmpty() ? Mono.empty() : selection.known().flatMap(known ->
@@ -98,7 +106,9 @@ final class Engine {
                     Expr.VectorSelector v = s.getKey();
                     long from = start - v.offsetMs() - s.getValue();
                     long to = end - v.offsetMs();
-                    return selection.select(known, v.matchers(), from, to).doOnNext(series -> {
+                    // Range selectors see every window; so does a selector whose offset breaks the alignment.
+                    long r = inRange.containsKey(v) || v.offsetMs() % resolution != 0 ? reader.windowMs() : resolution;
+                    return selection.select(known, v.matchers(), from, to, r).doOnNext(series -> {
                         synchronized (data) {
                             data.put(v, series);
                         }
@@ -139,6 +149,25 @@ final class Engine {
             for (Expr arg : c.args()) {
                 collect(arg, span, reach);
             }
+        }
+    }
+
+    /** The selectors inside range selectors. */
+    private static void collectRanges(Expr e, Map<Expr.VectorSelector, Boolean> out) {
+        if (e instanceof Expr.MatrixSelector m) {
+            out.put(m.selector(), Boolean.TRUE);
+        } else if (e instanceof Expr.Negation n) {
+            collectRanges(n.expr(), out);
+        } else if (e instanceof Expr.Binary b) {
+            collectRanges(b.lhs(), out);
+            collectRanges(b.rhs(), out);
+        } else if (e instanceof Expr.Aggregation a) {
+            if (a.param() != null) {
+                collectRanges(a.param(), out);
+            }
+            collectRanges(a.expr(), out);
+        } else if (e instanceof Expr.Call c) {
+            c.args().forEach(arg -> collectRanges(arg, out));
         }
     }
 

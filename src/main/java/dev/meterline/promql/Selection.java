@@ -37,8 +37,11 @@ final class Selection {
     record Known(List<String> metrics, Set<String> colliding) {
     }
 
-    /** The view series passing {@code matchers}, with their windows ending in {@code (from, to]}. */
-    Mono<List<View.Series>> select(Known known, List<Expr.Matcher> matchers, long from, long to) {
+    /**
+     * The view series passing {@code matchers}, with their windows ending in {@code (from, to]}, merged into buckets
+     * of {@code resolution}.
+     */
+    Mono<List<View.Series>> select(Known known, List<Expr.Matcher> matchers, long from, long to, long resolution) {
         List<String> candidates = new ArrayList<>();
         for (String m : known.metrics()) {
             if (!View.kinds(PrometheusNames.baseName(m), matchers).isEmpty()) {
@@ -46,18 +49,18 @@ final class Selection {
             }
         }
         return Flux.fromIterable(candidates)
-                .flatMapSequential(m -> read(known, m, matchers, from, to), CONCURRENCY)
+                .flatMapSequential(m -> read(known, m, matchers, from, to, resolution), CONCURRENCY)
                 .concatMapIterable(l -> l)
                 .collectList();
     }
 
     private Mono<List<View.Series>> read(Known known, String metric, List<Expr.Matcher> matchers, long from,
-                                         long to) {
+                                         long to, long resolution) {
         boolean collides = known.colliding().contains(metric);
         String base = PrometheusNames.baseName(metric);
         List<View.Kind> kinds = View.kinds(base, matchers);
         return reader.windows(metric, key -> View.mayMatchSeries(PrometheusNames.labels(key, collides), matchers),
-                from, to).map(results -> {
+                from, to, resolution).map(results -> {
                     List<View.Series> out = new ArrayList<>();
                     for (QueryService.SeriesResult r : results) {
                         if (!View.matchesSeries(PrometheusNames.labels(r.group(), collides), matchers)) {

@@ -16,8 +16,12 @@ interface WindowReader {
     /** Every known series of {@code metric}. */
     Mono<List<SeriesKey>> series(String metric);
 
-    /** The windows of each series of {@code metric} passing {@code filter} that end in {@code (from, to]}. */
-    Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to);
+    /**
+     * The windows of each series of {@code metric} passing {@code filter} that end in {@code (from, to]}, merged into
+     * epoch-aligned buckets of {@code resolution} (a multiple of the window).
+     */
+    Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to,
+                                                  long resolution);
 
     /** The window length, in milliseconds. */
     long windowMs();
@@ -37,10 +41,9 @@ interface WindowReader {
 
             @Override
             public Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from,
-                                                                 long to) {
-                long w = service.windowMs();
-                // Window starts in [from - w + 1, to - w + 1) are ends in (from, to].
-                return service.windows(metric, filter, from - w + 1, to - w + 1);
+                                                                 long to, long resolution) {
+                // Bucket starts in [from - r + 1, to - r + 1) are ends in (from, to].
+                return service.windows(metric, filter, from - resolution + 1, to - resolution + 1, resolution);
             }
 
             @Override

@@ -68,10 +68,12 @@ public final class QueryService {
 
     /**
      * Every window of each series of {@code metric} that passes {@code filter} and starts in {@code [from, to)}, at
-     * the window's own resolution, read from the three places exactly as {@code /api/v1/aggregates} reads them.
+     * {@code resolution} (a multiple of the window), read from the three places exactly as
+     * {@code /api/v1/aggregates} reads them.
      */
-    public Mono<List<SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to) {
-        return aggregates(new AggregateQuery(metric, Map.of(), from, to, windowMs, List.of(), filter));
+    public Mono<List<SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to,
+                                            long resolution) {
+        return aggregates(new AggregateQuery(metric, Map.of(), from, to, resolution, List.of(), filter));
     }
 
     /**

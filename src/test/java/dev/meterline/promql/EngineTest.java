@@ -179,6 +179,23 @@ class EngineTest {
     }
 
     @Test
+    void alignedStepsReadWindowsMergedPerStepAndRangeSelectorsEveryWindow() {
+        long step = 60_000;
+        long start = (T0 / step + 1) * step;
+        Evaluator.Range r = only(range("sum(cpu_usage_sum) + 0 * sum(rate(cpu_usage_count[1m]))", start,
+                start + step, step));
+        assertEquals(List.of(60_000L, 10_000L), List.copyOf(reader.resolutions));
+        for (int i = 0; i < r.times().length; i++) {
+            long t = r.times()[i];
+            assertEquals(merged(k -> true, t - step, t).sum(), r.values()[i], 1e-9);
+        }
+        reader.resolutions.clear();
+        range("cpu_usage_sum", start + 1, start + step, step);
+        range("cpu_usage_sum offset 15s", start, start + step, step);
+        assertEquals(List.of(W, W), List.copyOf(reader.resolutions), "unaligned: every window");
+    }
+
+    @Test
     void aStepFinerThanTheWindowShowsTheWindowEndingWithinTheLastWindowLength() {
         long start = T0 + 2 * W;
         Evaluator.Range r = only(range("cpu_usage_count{host=\"a\"}", start, start + W, W / 2));

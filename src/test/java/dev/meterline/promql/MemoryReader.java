@@ -17,6 +17,8 @@ final class MemoryReader implements WindowReader {
 
     private final long windowMs;
     private final Map<SeriesKey, TreeMap<Long, Aggregate>> windows = new LinkedHashMap<>();
+    /** The resolutions asked for, in order. */
+    final List<Long> resolutions = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     MemoryReader(long windowMs) {
         this.windowMs = windowMs;
@@ -41,18 +43,22 @@ final class MemoryReader implements WindowReader {
 
     @Override
     public Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from,
-                                                         long to) {
+                                                         long to, long resolution) {
+        resolutions.add(resolution);
         return Mono.fromSupplier(() -> {
             List<QueryService.SeriesResult> out = new ArrayList<>();
             windows.forEach((key, ws) -> {
                 if (!key.metric().equals(metric) || !filter.test(key)) {
                     return;
                 }
+                TreeMap<Long, Aggregate> buckets = new TreeMap<>();
+                ws.forEach((start, a) -> buckets.computeIfAbsent(Math.floorDiv(start, resolution) * resolution,
+                        b -> new Aggregate()).mergeWith(a));
                 List<QueryService.MergedWindow> list = new ArrayList<>();
-                ws.forEach((start, a) -> {
-                    long end = start + windowMs;
+                buckets.forEach((start, a) -> {
+                    long end = start + resolution;
                     if (end > from && end <= to) {
-                        list.add(new QueryService.MergedWindow(start, end, a.copy(), true));
+                        list.add(new QueryService.MergedWindow(start, end, a, true));
                     }
                 });
                 if (!list.isEmpty()) {
