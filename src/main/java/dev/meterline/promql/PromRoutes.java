@@ -93,7 +93,7 @@ public final class PromRoutes {
 
     private Mono<Void> handle(HttpServerRequest req, HttpServerResponse res,
                               BiFunction<HttpServerRequest, Map<String, List<String>>, Mono<Data>> handler) {
-        Mono<Data> answer = params(req).flatMap(p -> Mono.defer(() -> handler.apply(req, p)));
+        Mono<Data> answer = Mono.defer(() -> params(req)).flatMap(p -> Mono.defer(() -> handler.apply(req, p)));
         return QueryRoutes.onEventLoop(req, answer.map(d -> success(d)).onErrorResume(e -> Mono.just(failure(e))))
                 .flatMap(r -> res.status(r.status).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
                         .sendString(Mono.just(r.body)).then());
@@ -359,6 +359,9 @@ public final class PromRoutes {
             p = pe;
         } else if (e instanceof ParseException pe) {
             p = parseError(pe);
+        } else if (e instanceof IllegalArgumentException) {
+            // A malformed percent-encoding in the URL or the form body.
+            p = PromException.badData("invalid request: " + e.getMessage());
         } else if (e instanceof StoreException) {
             p = new PromException(PromException.Type.UNAVAILABLE, "storage unreachable: " + e.getMessage());
         } else {

@@ -240,6 +240,7 @@ class PromApiTest {
                 "more than 5 series");
         error(post("/query", "query=" + enc("x{a=~\"" + "y".repeat(1025) + "\"}")), 400, "bad_data",
                 "--prometheus-max-regex-length");
+        error(post("/query", "query=%zz"), 400, "bad_data", "invalid request");
         error(server.post("/prometheus/api/v1/query", "{\"query\":\"1\"}".getBytes(StandardCharsets.UTF_8),
                 "Content-Type", "application/json"), 400, "bad_data", "application/x-www-form-urlencoded");
     }
