@@ -22,6 +22,7 @@ import dev.meterline.lifecycle.Readiness;
 import dev.meterline.lifecycle.ReadinessCheck;
 import dev.meterline.model.Window;
 import dev.meterline.page.PageRoutes;
+import dev.meterline.promql.PromRoutes;
 import dev.meterline.query.QueryRoutes;
 import dev.meterline.query.QueryService;
 import dev.meterline.store.SpoolGateway;
@@ -244,7 +245,9 @@ public final class Pipeline {
         List<Routes> groups = List.of(
                 new AdminRoutes(this::readinessCheck, registry::scrape),
                 new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock),
-                queries);
+                queries,
+                new PromRoutes(queries.service(), config.prometheus(), config.ingest().maxBodyBytes(),
+                        Schedulers.parallel()));
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
         Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake,
                         HttpEdge.routes(List.of(new PageRoutes()), gate, groups))

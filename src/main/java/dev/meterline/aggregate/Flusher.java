@@ -98,8 +98,8 @@ public final class Flusher {
 
     /** Registers the flush lag as a level of {@code metrics}. */
     public void bindTo(PipelineMetrics metrics) {
-        metrics.level("flushLagMs", MeterNames.FLUSH_LAG_MS,
-                "ms since storage last held every closed window, while windows wait for it (0 when none waits)",
+        metrics.levelMillis("flushLagMs", MeterNames.FLUSH_LAG,
+                "time since storage last held every closed window, while windows wait for it (0 when none waits)",
                 this::lagMillis);
     }
 

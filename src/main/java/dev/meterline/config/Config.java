@@ -21,13 +21,14 @@ import java.util.function.Function;
  * ({@code METERLINE_*}) and a flag ({@code --name=value}); flags win over the environment.
  */
 public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
-                     StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls) {
+                     StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls,
+                     PromQueryConfig prometheus) {
 
     /** Without authentication and TLS. */
     public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
                   StoreConfig store, LifecycleConfig lifecycle) {
         this(ingest, validation, aggregation, store, lifecycle, new AuthConfig(List.of(), Set.of()),
-                new TlsConfig(null, null, Duration.ofSeconds(10)));
+                new TlsConfig(null, null, Duration.ofSeconds(10)), PromQueryConfig.DEFAULTS);
     }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
@@ -74,6 +75,11 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("tls-cert-file", "", "PEM certificate chain; with tls-key-file turns TLS on for TCP ingest and HTTP"),
             new Setting("tls-key-file", "", "PKCS#8 PEM private key of tls-cert-file"),
             new Setting("tls-handshake-timeout", "10s", "a TLS handshake not completed within this long closes the connection"),
+            new Setting("prometheus-max-points", "11000", "most points per series of a /prometheus range query"),
+            new Setting("prometheus-max-series", "100000", "most series of the Prometheus view one /prometheus query may read"),
+            new Setting("prometheus-query-timeout", "2m", "longest a /prometheus query may run (a request's timeout parameter may shorten it)"),
+            new Setting("prometheus-max-regex-length", "1024", "longest regular expression in a /prometheus label matcher, in characters"),
+            new Setting("prometheus-lookback", "5m", "how far back a /prometheus instant query looks for a series' latest window"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
             new Setting("io-threads", String.valueOf(CORES), "event loops of the TCP ingest port, where lines are decoded"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
@@ -192,7 +198,10 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.longIn("spool-max-bytes", 0, 1L << 40), r.intIn("store-threads", 1, 256));
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
-        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r));
+        PromQueryConfig prometheus = new PromQueryConfig(r.intIn("prometheus-max-points", 1, 10_000_000),
+                r.intIn("prometheus-max-series", 1, Integer.MAX_VALUE), r.positiveDuration("prometheus-query-timeout"),
+                r.intIn("prometheus-max-regex-length", 1, 1 << 20), r.positiveDuration("prometheus-lookback"));
+        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r), prometheus);
     }
 
     /** Both TLS files or neither; each must be readable. */

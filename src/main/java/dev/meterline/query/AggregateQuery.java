@@ -4,16 +4,26 @@ import dev.meterline.model.SeriesKey;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * A parsed {@code GET /api/v1/aggregates}: the metric, tag filters (a series matches when, for every filtered key,
  * its value is one of the listed values), the time range of window starts {@code [from, to)}, the output resolution
- * and the tag keys to group by (none: one result per series).
+ * and the tag keys to group by (none: one result per series); {@code filter}, when not null, is a further test a
+ * series must pass (the Prometheus view's label matchers).
  */
 record AggregateQuery(String metric, Map<String, List<String>> tags, long from, long to, long resolution,
-                      List<String> groupBy) {
+                      List<String> groupBy, Predicate<SeriesKey> filter) {
+
+    AggregateQuery(String metric, Map<String, List<String>> tags, long from, long to, long resolution,
+                   List<String> groupBy) {
+        this(metric, tags, from, to, resolution, groupBy, null);
+    }
 
     boolean matches(SeriesKey series) {
+        if (filter != null && !filter.test(series)) {
+            return false;
+        }
         for (Map.Entry<String, List<String>> e : tags.entrySet()) {
             String v = series.tag(e.getKey());
             if (v == null || !e.getValue().contains(v)) {

@@ -43,6 +43,11 @@ public final class QueryRoutes implements Routes {
         this.stats = stats;
     }
 
+    /** The service these routes read through, for other read APIs over the same windows. */
+    public QueryService service() {
+        return service;
+    }
+
     @Override
     public void register(HttpServerRoutes routes) {
         routes.get("/api/v1/aggregates", (req, res) -> storageAware(res, aggregates(req, res)))

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * Answers queries by merging the three places a window can be: open in memory, closed and waiting to be stored, and
@@ -56,12 +57,24 @@ public final class QueryService {
         this.clock = clock;
     }
 
-    long windowMs() {
+    /** The window length, in milliseconds. */
+    public long windowMs() {
         return windowMs;
     }
 
-    long now() {
+    /** The server clock, in epoch milliseconds. */
+    public long now() {
         return clock.getAsLong();
+    }
+
+    /**
+     * Every window of each series of {@code metric} that passes {@code filter} and starts in {@code [from, to)}, at
+     * {@code resolution} (a multiple of the window), read from the three places exactly as
+     * {@code /api/v1/aggregates} reads them.
+     */
+    public Mono<List<SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to,
+                                            long resolution) {
+        return aggregates(new AggregateQuery(metric, Map.of(), from, to, resolution, List.of(), filter));
     }
 
     /**
@@ -181,7 +194,7 @@ public final class QueryService {
     }
 
     /** Known metrics (stored or active) with their distinct series counts. */
-    Mono<Map<String, long[]>> metrics() {
+    public Mono<Map<String, long[]>> metrics() {
         return aggregation.activeSeries(null)
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {
@@ -225,7 +238,7 @@ public final class QueryService {
     }
 
     /** All known series of {@code metric} (stored, waiting to be stored, or active), sorted. */
-    Mono<List<SeriesKey>> series(String metric) {
+    public Mono<List<SeriesKey>> series(String metric) {
         return aggregation.activeSeries(metric)
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {

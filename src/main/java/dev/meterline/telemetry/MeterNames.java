@@ -15,7 +15,7 @@ public final class MeterNames {
     public static final String FLUSH_FAILURES = "meterline.flush.failures";
     public static final String FLUSH_TICKS_SKIPPED = "meterline.flush.ticks.skipped";
     public static final String FLUSH_DURATION = "meterline.flush.duration";
-    public static final String FLUSH_LAG_MS = "meterline.flush.lag.ms";
+    public static final String FLUSH_LAG = "meterline.flush.lag";
     public static final String REPLIES_DROPPED = "meterline.replies.dropped";
     public static final String CONNECTIONS_REFUSED = "meterline.connections.refused";
     public static final String CONNECTIONS_CLOSED = "meterline.connections.closed";
@@ -38,6 +38,10 @@ public final class MeterNames {
     public static final String INGEST_PAUSED = "meterline.ingest.paused";
     /** Netty's pooled allocator, by {@code type} direct or heap, in bytes. */
     public static final String NETTY_ALLOCATOR_USED = "netty.allocator.memory.used";
+    /** CPU time of the process, in seconds. */
+    public static final String PROCESS_CPU = "process.cpu";
+    /** Cores the JVM sees (Micrometer's {@code system.cpu.count}, renamed). */
+    public static final String SYSTEM_CPU_CORES = "system.cpu.cores";
 
     private MeterNames() {
     }

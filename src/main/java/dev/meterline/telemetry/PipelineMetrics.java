@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 import static dev.meterline.telemetry.MeterNames.*;
@@ -84,6 +85,13 @@ public final class PipelineMetrics {
         levels.put(statsName, value);
         Gauge.builder(meterName, value, v -> v.get().doubleValue()).description(description).strongReference(true)
                 .register(registry);
+    }
+
+    /** As {@link #level}, for a duration: milliseconds in the stats, seconds (the base unit) on the meter. */
+    public void levelMillis(String statsName, String meterName, String description, LongSupplier millis) {
+        levels.put(statsName, millis::getAsLong);
+        Gauge.builder(meterName, millis, v -> v.getAsLong() / 1000.0).description(description).baseUnit("seconds")
+                .strongReference(true).register(registry);
     }
 
     public MeterRegistry registry() {

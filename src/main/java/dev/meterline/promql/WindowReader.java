@@ -1,0 +1,55 @@
+package dev.meterline.promql;
+
+import dev.meterline.model.SeriesKey;
+import dev.meterline.query.QueryService;
+import reactor.core.publisher.Mono;
+
+import java.util.List;
+import java.util.function.Predicate;
+
+/** Where queries read windows: the known metrics, and the windows of one metric's series. */
+interface WindowReader {
+
+    /** Every known metric name. */
+    Mono<List<String>> metrics();
+
+    /** Every known series of {@code metric}. */
+    Mono<List<SeriesKey>> series(String metric);
+
+    /**
+     * The windows of each series of {@code metric} passing {@code filter} that end in {@code (from, to]}, merged into
+     * epoch-aligned buckets of {@code resolution} (a multiple of the window).
+     */
+    Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to,
+                                                  long resolution);
+
+    /** The window length, in milliseconds. */
+    long windowMs();
+
+    /** Reads through the query service, as {@code /api/v1/aggregates} does. */
+    static WindowReader of(QueryService service) {
+        return new WindowReader() {
+            @Override
+            public Mono<List<String>> metrics() {
+                return service.metrics().map(m -> List.copyOf(m.keySet()));
+            }
+
+            @Override
+            public Mono<List<SeriesKey>> series(String metric) {
+                return service.series(metric);
+            }
+
+            @Override
+            public Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from,
+                                                                 long to, long resolution) {
+                // Bucket starts in [from - r + 1, to - r + 1) are ends in (from, to].
+                return service.windows(metric, filter, from - resolution + 1, to - resolution + 1, resolution);
+            }
+
+            @Override
+            public long windowMs() {
+                return service.windowMs();
+            }
+        };
+    }
+}
