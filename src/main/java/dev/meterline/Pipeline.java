@@ -31,6 +31,7 @@ import dev.meterline.telemetry.DropReason;
 import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.validate.ValidationStage;
 import dev.meterline.validate.Validator;
+import dev.meterline.wal.Wal;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -93,6 +94,10 @@ public final class Pipeline {
     private volatile Spool spool;
     private volatile Spill spill = Spill.NONE;
     private StoreGateway gateway;
+    private volatile Wal wal;
+    private volatile boolean stopping;
+    private boolean storagePaused;
+    private boolean walPaused;
     private Flusher flusher;
     private TcpIngest tcp;
     private DisposableServer tcpServer;
@@ -136,6 +141,14 @@ public final class Pipeline {
                 () -> config.store().spooled() ? config.store().spoolMaxBytes() : 0);
         metrics.level("ingestPaused", "meterline.ingest.paused", "1 while ingest is paused for storage, else 0",
                 () -> storageHealth.ingestPaused() ? 1 : 0);
+        metrics.level("walBytes", "meterline.wal.bytes", "bytes the write-ahead log holds on disk",
+                () -> wal == null ? 0 : wal.bytes());
+        metrics.level("walSegments", "meterline.wal.segments", "segment files of the write-ahead log",
+                () -> wal == null ? 0 : wal.segments());
+        metrics.level("walLimitBytes", "meterline.wal.limit.bytes", "bound of the write-ahead log (0: no log)",
+                () -> config.wal().enabled() ? config.wal().maxBytes() : 0);
+        metrics.level("walPaused", "meterline.wal.paused", "1 while ingest is paused at the write-ahead log's bound",
+                () -> wal != null && wal.paused() ? 1 : 0);
         bindSystemMeters();
     }
 
@@ -191,12 +204,113 @@ public final class Pipeline {
             }
         }
         aggregation.startSeqAfter(lastSeq);
+        if (config.wal().enabled()) {
+            openWal(lastSeq);
+        }
+    }
+
+    /**
+     * Replays the write-ahead log into the shards (flushes numbered up to {@code committedSeq} are in the store or the
+     * spool already), then routes the shards' records through it.
+     */
+    private void openWal(long committedSeq) {
+        aggregation.replayStart(committedSeq);
+        try {
+            wal = Wal.open(config.store().dataDir().resolve("wal"), config.wal(), aggregation.shardCount(),
+                    new dev.meterline.wal.Replay() {
+                        @Override
+                        public void closedThrough(int shard, long cutoff) {
+                            aggregation.replayClosedThrough(shard, cutoff);
+                        }
+
+                        @Override
+                        public void point(int shard, dev.meterline.model.SeriesKey series, long timestamp,
+                                          double value, long segment) {
+                            aggregation.replayPoint(shard, series, timestamp, value, segment);
+                        }
+
+                        @Override
+                        public void closed(int shard, long seq, long cutoff, boolean all) {
+                            aggregation.replayClosed(shard, seq, cutoff, all);
+                        }
+                    }, registry, this::walPause);
+        } catch (IllegalStateException e) {
+            closeStores();
+            throw new ConfigException("METERLINE_SHARDS / --shards: " + e.getMessage());
+        } catch (java.io.UncheckedIOException e) {
+            closeStores();
+            throw new ConfigException("METERLINE_DATA_DIR / --data-dir: " + e.getMessage() + ": "
+                    + e.getCause().getMessage());
+        }
+        aggregation.replayDone();
+        if (aggregation.pending().windows() > 0) {
+            log.info("{} windows rebuilt from the write-ahead log wait to be stored", aggregation.pending().windows());
+        }
+        Wal w = wal;
+        aggregation.journal(new dev.meterline.aggregate.Journal() {
+            @Override
+            public long segment() {
+                return w.segment();
+            }
+
+            @Override
+            public void points(int shard, List<dev.meterline.model.Point> points, Runnable done) {
+                w.points(shard, points, done);
+            }
+
+            @Override
+            public void closed(int shard, long seq, long cutoff, boolean all) {
+                w.closed(shard, seq, cutoff, all);
+            }
+        });
+    }
+
+    private void closeStores() {
+        store.close();
+        if (spool != null) {
+            spool.close();
+        }
+    }
+
+    /** Ingest pauses while storage or the write-ahead log is at its bound, and resumes when neither is. */
+    private synchronized void storagePause(boolean paused) {
+        storagePaused = paused;
+        buffer.pause(storagePaused || walPaused);
+    }
+
+    private synchronized void walPause(boolean paused) {
+        walPaused = paused;
+        buffer.pause(storagePaused || walPaused);
+    }
+
+    /** Writes one flush to the store once the log holds the closes that made its windows (fsynced). */
+    private Mono<Void> writeWindows(List<Window> windows) {
+        Wal w = wal;
+        if (w == null || windows.isEmpty()) {
+            return gateway.write(windows);
+        }
+        return Mono.<Void>create(sink -> w.sync(sink::success)).then(gateway.write(windows));
+    }
+
+    /**
+     * After a flush left nothing waiting for storage: deletes the log segments that hold only points of stored
+     * windows. At the bound the current segment is ended first, so that it can go too.
+     */
+    private Mono<Void> dropStoredSegments() {
+        Wal w = wal;
+        if (w == null || stopping) {
+            return Mono.empty();
+        }
+        Mono<Void> roll = w.paused() ? Mono.create(sink -> w.roll(sink::success)) : Mono.empty();
+        return roll.then(aggregation.oldestSegment())
+                .flatMap(oldest -> Mono.<Void>create(sink -> w.dropBelow(oldest, sink::success)))
+                .onErrorResume(IllegalStateException.class, e -> Mono.empty());
     }
 
     private void startDataPath() {
-        flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
+        flusher = new Flusher(aggregation, this::writeWindows, config.aggregation().flushInterval(), metrics, clock,
                 Duration.ofMillis(100), Duration.ofSeconds(10), storageHealth, config.store().maxPendingWindows(),
-                buffer::pause, spill);
+                this::storagePause, spill, this::dropStoredSegments);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), validateScheduler, clock, metrics);
 
@@ -237,7 +351,14 @@ public final class Pipeline {
 
     private Mono<Void> finalFlush(List<Window> windows) {
         log.info("final flush of {} windows", windows.size());
-        return flusher.flushFinal(windows).then();
+        return flusher.flushFinal(windows).then(Mono.defer(() -> {
+            Wal w = wal;
+            if (w == null || aggregation.pending().windows() > 0) {
+                return Mono.empty();
+            }
+            // Every window is in the store (or the spool): the next start has nothing to replay.
+            return Mono.<Void>create(sink -> w.clear(sink::success));
+        }));
     }
 
     /** Longest HTTP request line (method, URI, version), in bytes; longer is refused with 414. */
@@ -322,13 +443,21 @@ public final class Pipeline {
             reason = (reason == null ? "" : reason + "; ") + "ingest paused: " + aggregation.pending().windows()
                     + " windows wait for storage (max-pending-windows " + config.store().maxPendingWindows() + ")";
         }
+        Wal w = wal;
+        if (ready && w != null && w.paused()) {
+            ready = false;
+            status = "degraded";
+            reason = (reason == null ? "" : reason + "; ") + "ingest paused: the write-ahead log holds " + w.bytes()
+                    + " bytes, at its bound (METERLINE_WAL_MAX_BYTES " + config.wal().maxBytes() + ")";
+        }
         StringBuilder body = new StringBuilder(256).append("{\"status\":\"").append(status).append('"');
         if (reason != null) {
             body.append(",\"reason\":\"").append(JsonStringEncoder.getInstance().quoteAsString(reason)).append('"');
         }
         body.append(",\"flushFailures\":").append(metrics.flushFailures())
                 .append(",\"pendingWindows\":").append(aggregation.pending().windows())
-                .append(",\"spooledWindows\":").append(spill.windows()).append('}');
+                .append(",\"spooledWindows\":").append(spill.windows())
+                .append(",\"walBytes\":").append(w == null ? 0 : w.bytes()).append('}');
         return rawJson(res, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body.toString());
     }
 
@@ -347,6 +476,10 @@ public final class Pipeline {
         Duration grace = Duration.ofMillis(total.toMillis() * 6 / 10);
         Duration rest = total.minus(grace);
         return Mono.defer(() -> {
+            stopping = true;
+            if (wal != null) {
+                wal.holdDrops();
+            }
             readiness.set(Readiness.State.DRAINING);
             log.info("stopping: readiness is now 503; draining connections for up to {} ms", grace.toMillis());
             return phases.step("stop accepting", Mono.fromRunnable(() -> {
@@ -387,6 +520,9 @@ public final class Pipeline {
         }
         if (spool != null) {
             spool.close();
+        }
+        if (wal != null) {
+            wal.close();
         }
         if (httpServer != null) {
             httpServer.disposeNow(Duration.ofSeconds(2));
