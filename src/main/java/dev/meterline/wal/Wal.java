@@ -304,8 +304,11 @@ public final class Wal implements AutoCloseable {
                 complete(done);
                 run(t.work);
             }
-            if (out.size >= WRITE_CHUNK) {
+            if (out.size >= WRITE_CHUNK || segmentBytes + out.size >= config.segmentBytes()) {
                 writeOut();
+                if (segmentBytes >= config.segmentBytes()) {
+                    nextSegment();
+                }
             }
         }
         writeOut();
