@@ -77,8 +77,8 @@ public final class HttpIngest {
                     "ingest paused: windows waiting for storage or the write-ahead log are at their bound; retry later");
         }
         HttpReplies replies = new HttpReplies();
-        IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies);
         Executor loop = eventLoop(req);
+        IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies, loop);
         BodyLimit limit = new BodyLimit(config.maxBodyBytes());
         Flux<byte[]> chunks = gzip ? gunzip(req, limit) : plain(req, limit);
         Flux<Batch> batches = chunks
