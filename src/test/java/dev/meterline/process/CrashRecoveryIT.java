@@ -209,4 +209,41 @@ class CrashRecoveryIT {
             }
         }
     }
+
+    @Test
+    void aServerStartsOnADamagedLogWithItsValidPrefix() throws Exception {
+        Path data = dir.resolve("damaged");
+        try (ServerProcess first = ServerProcess.start("damaged-1", data, flags("sqlite", ""));
+             LineClient c = new LineClient("127.0.0.1", first.tcpPort())) {
+            assertEquals(2_000, sendAndSync(c, "damage.test", 10, 2_000, 0, "a").path("accepted").asLong());
+            first.kill();
+        }
+        Path wal = data.resolve("wal");
+        java.util.TreeMap<String, Path> segments = new java.util.TreeMap<>();
+        try (var files = java.nio.file.Files.list(wal)) {
+            files.forEach(f -> segments.put(f.getFileName().toString(), f));
+        }
+        Path last = segments.lastEntry().getValue();
+        long validBytes = java.nio.file.Files.size(last);
+        // A torn record: a frame that promises 1 000 bytes, of which only a few made it to disk.
+        java.nio.file.Files.write(last, new byte[]{3, 0, 0, 3, (byte) 0xE8, 1, 2, 3, 4, 5, 6, 7},
+                java.nio.file.StandardOpenOption.APPEND);
+        // And a segment of garbage after it.
+        long next = Long.parseLong(last.getFileName().toString().substring(0, 16)) + 1;
+        byte[] garbage = new byte[5_000];
+        new Random(7).nextBytes(garbage);
+        java.nio.file.Files.write(wal.resolve(String.format("%016d.wal", next)), garbage);
+
+        try (ServerProcess second = ServerProcess.start("damaged-2", data, flags("sqlite", ""))) {
+            assertEquals(2_000, sum(counts(second, "damage.test")), "the valid prefix holds every acknowledged point");
+            String metrics = second.get("/metrics").body();
+            assertTrue(metrics.contains("meterline_wal_corruptions_total 1.0"), metrics);
+            String damaged = second.line("write-ahead log damaged");
+            assertTrue(damaged != null && damaged.contains(last.getFileName().toString())
+                    && damaged.contains("at offset " + validBytes), String.valueOf(damaged));
+            assertTrue(!java.nio.file.Files.exists(wal.resolve(String.format("%016d.wal", next)))
+                    || java.nio.file.Files.size(wal.resolve(String.format("%016d.wal", next))) < 5_000,
+                    "the garbage after the damage is gone");
+        }
+    }
 }

@@ -343,4 +343,53 @@ class WalTest {
         assertEquals(1, wal.segments());
         wal.close();
     }
+
+    @Test
+    void underAlwaysTheBatchesWaitingForTheWriterShareOneFsync() throws Exception {
+        WalConfig always = new WalConfig(WalFsync.ALWAYS, 1 << 30, 1 << 20, Duration.ofSeconds(1));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Wal wal = Wal.open(dir, always, 2, new Recorder(), registry, p -> { });
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        wal.sync(() -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(held.await(10, TimeUnit.SECONDS));
+        long before = registry.get("meterline.wal.fsync.duration").timer().count();
+        int clients = 4;
+        int each = 25;
+        CountDownLatch written = new CountDownLatch(clients * each);
+        List<Long> fsyncsSeen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            int client = c;
+            Thread t = new Thread(() -> {
+                for (int i = 0; i < each; i++) {
+                    SeriesKey key = SeriesKey.of("m", Map.of("c", String.valueOf(client)));
+                    wal.points(client % 2, List.of(new Point(key, i, 1_000L + i, 1)), () -> {
+                        fsyncsSeen.add(registry.get("meterline.wal.fsync.duration").timer().count());
+                        written.countDown();
+                    });
+                }
+            });
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        release.countDown();
+        assertTrue(written.await(10, TimeUnit.SECONDS));
+        assertEquals(before + 1, registry.get("meterline.wal.fsync.duration").timer().count(),
+                "one fsync for the hundred batches that waited");
+        for (long seen : fsyncsSeen) {
+            assertEquals(before + 1, seen, "each batch is told only after the fsync");
+        }
+        wal.close();
+    }
 }
