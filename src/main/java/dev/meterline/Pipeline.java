@@ -186,6 +186,7 @@ public final class Pipeline {
         store = Stores.open(config.store());
         gateway = new StoreGateway(store, storeScheduler);
         long lastSeq = store.lastFlushSeq();
+        long storedSeq = lastSeq;
         if (config.store().spooled()) {
             spool = new Spool(config.store().dataDir(), config.store().spoolMaxBytes(), config.store().replicaId());
             try {
@@ -195,7 +196,7 @@ public final class Pipeline {
                 throw new ConfigException("METERLINE_DATA_DIR / --data-dir: cannot open the spool "
                         + config.store().dataDir().resolve(Spool.FILE_NAME) + ": " + e.getMessage());
             }
-            spill = new SpoolSpill(spool, storeScheduler);
+            spill = new SpoolSpill(spool, storeScheduler, this::walSynced);
             // Spooled windows keep their numbers; new flushes must never reuse one, or the move would skip them.
             lastSeq = Math.max(lastSeq, spool.lastFlushSeq());
             if (spool.windows() > 0) {
@@ -205,7 +206,9 @@ public final class Pipeline {
         }
         aggregation.startSeqAfter(lastSeq);
         if (config.wal().enabled()) {
-            openWal(lastSeq);
+            // Only what the store holds counts as committed: the store commits flushes in number order, the spool
+            // may hold part of a flush. A rebuilt flush that is also spooled is stored once (same number).
+            openWal(storedSeq);
         }
     }
 
@@ -285,11 +288,16 @@ public final class Pipeline {
 
     /** Writes one flush to the store once the log holds the closes that made its windows (fsynced). */
     private Mono<Void> writeWindows(List<Window> windows) {
-        Wal w = wal;
-        if (w == null || windows.isEmpty()) {
+        if (windows.isEmpty()) {
             return gateway.write(windows);
         }
-        return Mono.<Void>create(sink -> w.sync(sink::success)).then(gateway.write(windows));
+        return walSynced().then(gateway.write(windows));
+    }
+
+    /** Completes once everything appended to the log so far is written and fsynced; at once without a log. */
+    private Mono<Void> walSynced() {
+        Wal w = wal;
+        return w == null ? Mono.empty() : Mono.create(sink -> w.sync(sink::success));
     }
 
     /**

@@ -14,10 +14,13 @@ final class SpoolSpill implements Spill {
 
     private final Spool spool;
     private final Scheduler scheduler;
+    private final java.util.function.Supplier<Mono<Void>> beforePut;
 
-    SpoolSpill(Spool spool, Scheduler scheduler) {
+    /** {@code beforePut} completes once the write-ahead log holds the closes of the windows about to be spooled. */
+    SpoolSpill(Spool spool, Scheduler scheduler, java.util.function.Supplier<Mono<Void>> beforePut) {
         this.spool = spool;
         this.scheduler = scheduler;
+        this.beforePut = beforePut;
     }
 
     @Override
@@ -32,7 +35,7 @@ final class SpoolSpill implements Spill {
 
     @Override
     public Mono<Void> put(List<Window> windows) {
-        return Mono.<Void>fromRunnable(() -> spool.put(windows)).subscribeOn(scheduler);
+        return beforePut.get().then(Mono.<Void>fromRunnable(() -> spool.put(windows)).subscribeOn(scheduler));
     }
 
     @Override

@@ -103,7 +103,8 @@ final class Shard {
 
     /** Aggregates one point read back from the log; its series is taken even past the budget (it was acknowledged). */
     void replay(SeriesKey key, long timestamp, double value, long segment) {
-        SeriesState s = find(key);
+        SeriesState s = key.state() instanceof SeriesState attached && attached.shard == this && attached.live
+                ? attached : find(key);
         if (s == null) {
             budget.forceAcquire(key.metric());
             s = newSeries(key);

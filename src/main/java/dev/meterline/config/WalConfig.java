@@ -11,10 +11,13 @@ import static java.util.Objects.requireNonNull;
  */
 public record WalConfig(WalFsync fsync, long maxBytes, long segmentBytes, Duration fsyncInterval) {
 
-    /** The default of {@code wal-max-bytes}: 1 GiB. */
-    public static final long DEFAULT_MAX_BYTES = 1L << 30;
-    /** The default of {@code wal-segment-bytes}: 32 MiB. */
-    public static final long DEFAULT_SEGMENT_BYTES = 32L << 20;
+    /**
+     * The default of {@code wal-max-bytes}: 256 MiB, about 24 million points, whose replay at start fits the
+     * manifests' startup probe on a slow machine.
+     */
+    public static final long DEFAULT_MAX_BYTES = 256L << 20;
+    /** The default of {@code wal-segment-bytes}: 16 MiB. */
+    public static final long DEFAULT_SEGMENT_BYTES = 16L << 20;
     /** The smallest segment: a segment holds at least its header and a few records. */
     public static final long MIN_SEGMENT_BYTES = 4096;
 

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Replay time of a large write-ahead log: writes {@code MiB} of log (10 000 series, points in batches of 4 096 over
- * two shards, timestamps one window apart every 100 000 points), then times opening it into real shards.
+ * two shards, in two windows per series as a log holds between flushes), then times opening it into real shards.
  *
  * <p>{@code java -cp target/meterline.jar:target/test-classes dev.meterline.bench.WalReplayBench [MiB] [dir]}
  */
@@ -68,7 +68,7 @@ public final class WalReplayBench {
             for (int b = 0; b < batches; b++) {
                 List<Point> batch = new ArrayList<>(4096);
                 for (int i = 0; i < 4096; i++, k++) {
-                    batch.add(new Point(keys[k % series], k % 1000 * 0.5, ts + k / 100_000 * 10_000L, i));
+                    batch.add(new Point(keys[k % series], k % 1000 * 0.5, ts + k / (series * 2) % 2 * 10_000L, i));
                 }
                 wal.points(b % shards, batch, written::countDown);
                 points += batch.size();
@@ -80,6 +80,10 @@ public final class WalReplayBench {
         long bytes = wal.bytes();
         System.out.printf(Locale.ROOT, "wrote %,d points, %,d bytes (%.1f bytes/point) in %d segments, %.1f s%n",
                 points, bytes, (double) bytes / points, wal.segments(), writeSec);
+
+        long t2 = System.nanoTime();
+        Wal.open(dir, config, shards, ignore, new SimpleMeterRegistry(), paused -> { }).close();
+        System.out.printf(Locale.ROOT, "read and decoded alone in %.2f s%n", (System.nanoTime() - t2) / 1e9);
 
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Aggregation aggregation = new Aggregation(new AggregationConfig(Duration.ofSeconds(10), Duration.ofSeconds(5),
