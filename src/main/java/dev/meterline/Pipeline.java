@@ -218,33 +218,20 @@ public final class Pipeline {
      */
     private void openWal(long committedSeq) {
         aggregation.replayStart(committedSeq);
-        try {
+        long started = System.nanoTime();
+        try (ShardedReplay replay = new ShardedReplay(aggregation)) {
             wal = Wal.open(config.store().dataDir().resolve("wal"), config.wal(), aggregation.shardCount(),
-                    new dev.meterline.wal.Replay() {
-                        @Override
-                        public void closedThrough(int shard, long cutoff) {
-                            aggregation.replayClosedThrough(shard, cutoff);
-                        }
-
-                        @Override
-                        public void point(int shard, dev.meterline.model.SeriesKey series, long timestamp,
-                                          double value, long segment) {
-                            aggregation.replayPoint(shard, series, timestamp, value, segment);
-                        }
-
-                        @Override
-                        public void closed(int shard, long seq, long cutoff, boolean all) {
-                            aggregation.replayClosed(shard, seq, cutoff, all);
-                        }
-                    }, registry, this::walPause);
-        } catch (IllegalStateException e) {
+                    replay, registry, this::walPause);
+        } catch (ConfigException e) {
             closeStores();
-            throw new ConfigException("METERLINE_SHARDS / --shards: " + e.getMessage());
+            throw e;
         } catch (java.io.UncheckedIOException e) {
             closeStores();
             throw new ConfigException("METERLINE_DATA_DIR / --data-dir: " + e.getMessage() + ": "
                     + e.getCause().getMessage());
         }
+        log.info("write-ahead log replay into {} shards done in {} ms", aggregation.shardCount(),
+                java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         aggregation.replayDone();
         if (aggregation.pending().windows() > 0) {
             log.info("{} windows rebuilt from the write-ahead log wait to be stored", aggregation.pending().windows());

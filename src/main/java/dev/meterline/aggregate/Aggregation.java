@@ -140,8 +140,10 @@ public final class Aggregation {
      * are in the store already, and are dropped again as the log closes them.
      */
     public void replayStart(long committedSeq) {
-        replayCommitted = committedSeq;
-        replayMaxSeq = committedSeq;
+        synchronized (replayed) {
+            replayCommitted = committedSeq;
+            replayMaxSeq = committedSeq;
+        }
     }
 
     /** From the log: shard {@code shard} had closed every window due at {@code cutoff}. */
@@ -158,7 +160,7 @@ public final class Aggregation {
     }
 
     /**
-     * From the log: shard {@code shard} closed flush {@code seq}. The same windows close again, whole, under the same
+     * From the log: shard {@code shard} closed flush {@code seq}. Shards may replay side by side, each on one thread. The same windows close again, whole, under the same
      * number; a flush the store holds is dropped, any other waits to be written (the store ignores a window it
      * already holds under that number).
      */
@@ -167,14 +169,22 @@ public final class Aggregation {
         int before = s.openWindows();
         List<Window> windows = all ? s.closeAll(cutoff, seq) : s.close(cutoff, seq);
         openWindows.addAndGet(s.openWindows() - before);
-        replayMaxSeq = Math.max(replayMaxSeq, seq);
-        if (seq > replayCommitted && !windows.isEmpty()) {
-            replayed.computeIfAbsent(seq, k -> new ArrayList<>()).addAll(windows);
+        synchronized (replayed) {
+            replayMaxSeq = Math.max(replayMaxSeq, seq);
+            if (seq > replayCommitted && !windows.isEmpty()) {
+                replayed.computeIfAbsent(seq, k -> new ArrayList<>()).addAll(windows);
+            }
         }
     }
 
     /** Ends the rebuild: the flushes still to be written become pending, and new flushes are numbered after all. */
     public void replayDone() {
+        synchronized (replayed) {
+            doneReplaying();
+        }
+    }
+
+    private void doneReplaying() {
         replayed.forEach(pending::register);
         replayed.clear();
         if (replayMaxSeq > flushSeq.get()) {

@@ -1,5 +1,6 @@
 package dev.meterline.wal;
 
+import dev.meterline.config.ConfigException;
 import dev.meterline.config.WalConfig;
 import dev.meterline.config.WalFsync;
 import dev.meterline.model.Point;
@@ -121,7 +122,7 @@ public final class Wal implements AutoCloseable {
      * Opens the log in {@code dir}, creating it when absent: replays every segment into {@code replay} (repairing
      * damage, see {@link WalReader}), then starts the writer on a new segment after them.
      *
-     * @throws IllegalStateException when the log was written with another shard count
+     * @throws ConfigException when the log was written with another shard count
      */
     public static Wal open(Path dir, WalConfig config, int shards, Replay replay, MeterRegistry registry,
                            Consumer<Boolean> pauseListener) {
@@ -136,8 +137,9 @@ public final class Wal implements AutoCloseable {
         try {
             r = WalReader.read(dir, shards, replay);
         } catch (WalReader.ShardMismatch e) {
-            throw new IllegalStateException(e.getMessage() + ", not " + shards + "; start once with --shards="
-                    + e.logShards + " and stop it with SIGTERM (which empties the log), then change the shard count");
+            throw new ConfigException("METERLINE_SHARDS / --shards: " + e.getMessage() + ", not " + shards
+                    + "; start once with --shards=" + e.logShards + " and stop it with SIGTERM (which empties the "
+                    + "log), then change the shard count");
         }
         if (r.segments() > 0) {
             log.info("write-ahead log replayed: {} points from {} segment(s), {} bytes, in {} ms{}", r.points(),

@@ -1,5 +1,6 @@
 package dev.meterline.bench;
 
+import dev.meterline.ShardedReplay;
 import dev.meterline.aggregate.Aggregation;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.config.AggregationConfig;
@@ -91,22 +92,10 @@ public final class WalReplayBench {
                 new PipelineMetrics(registry), System::currentTimeMillis);
         aggregation.replayStart(0);
         long t1 = System.nanoTime();
-        Wal reopened = Wal.open(dir, config, shards, new Replay() {
-            @Override
-            public void closedThrough(int shard, long cutoff) {
-                aggregation.replayClosedThrough(shard, cutoff);
-            }
-
-            @Override
-            public void point(int shard, SeriesKey s, long timestamp, double value, long segment) {
-                aggregation.replayPoint(shard, s, timestamp, value, segment);
-            }
-
-            @Override
-            public void closed(int shard, long seq, long cutoff, boolean all) {
-                aggregation.replayClosed(shard, seq, cutoff, all);
-            }
-        }, registry, paused -> { });
+        Wal reopened;
+        try (ShardedReplay replay = new ShardedReplay(aggregation)) {
+            reopened = Wal.open(dir, config, shards, replay, registry, paused -> { });
+        }
         aggregation.replayDone();
         double replaySec = (System.nanoTime() - t1) / 1e9;
         reopened.close();

@@ -46,8 +46,8 @@ class WalBoundTest {
                 "window", "1s", "lateness", "0s", "flush-interval", "100ms", "retention", "1s:1d,1m:30d",
                 "shards", "1");
         try (TestServer server = TestServer.start(dir, settings)) {
-            // Windows that stay open for three more seconds: until then the log cannot shrink.
-            long ahead = System.currentTimeMillis() + 3_000;
+            // Windows that stay open for ten more seconds: until then the log cannot shrink.
+            long ahead = System.currentTimeMillis() + 10_000;
             HttpResponse<String> first = server.post("/api/v1/points", points(2_000, ahead));
             assertEquals(200, first.statusCode(), first.body());
             assertEquals(2_000, JSON.readTree(first.body()).get("accepted").asLong());

@@ -316,7 +316,8 @@ class WalTest {
     @Test
     void aLogOfAnotherShardCountIsRefusedWithTheFix() throws Exception {
         writeLog();
-        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        dev.meterline.config.ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.meterline.config.ConfigException.class,
                 () -> Wal.open(dir, SMALL_SEGMENTS, 3, new Recorder(), new SimpleMeterRegistry(), p -> { }));
         assertTrue(e.getMessage().contains("--shards=2"), e.getMessage());
     }
