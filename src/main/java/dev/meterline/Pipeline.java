@@ -213,8 +213,8 @@ public final class Pipeline {
     }
 
     /**
-     * Replays the write-ahead log into the shards (flushes numbered up to {@code committedSeq} are in the store or the
-     * spool already), then routes the shards' records through it.
+     * Replays the write-ahead log into the shards (flushes numbered up to {@code committedSeq} are in the store
+     * already), then routes the shards' records through it.
      */
     private void openWal(long committedSeq) {
         aggregation.replayStart(committedSeq);
@@ -236,23 +236,7 @@ public final class Pipeline {
         if (aggregation.pending().windows() > 0) {
             log.info("{} windows rebuilt from the write-ahead log wait to be stored", aggregation.pending().windows());
         }
-        Wal w = wal;
-        aggregation.journal(new dev.meterline.aggregate.Journal() {
-            @Override
-            public long segment() {
-                return w.segment();
-            }
-
-            @Override
-            public void points(int shard, List<dev.meterline.model.Point> points, Runnable done) {
-                w.points(shard, points, done);
-            }
-
-            @Override
-            public void closed(int shard, long seq, long cutoff, boolean all) {
-                w.closed(shard, seq, cutoff, all);
-            }
-        });
+        aggregation.journal(new WalJournal(wal));
     }
 
     private void closeStores() {
