@@ -78,6 +78,7 @@ public final class Pipeline {
     private final Aggregation aggregation;
     private final Sinks.Empty<Void> stopTicks = Sinks.empty();
     private final StorageHealth storageHealth = new StorageHealth();
+    private final Durability durability;
 
     private Store store;
     private volatile SpoolGateway spool;
@@ -114,6 +115,8 @@ public final class Pipeline {
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
         this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
         this.aggregation = new Aggregation(config.aggregation(), budget, threads.shards(), metrics, clock);
+        this.durability = new Durability(config.wal(), config.store().dataDir().resolve("wal"), aggregation, buffer,
+                metrics);
         buffer.bindTo(metrics);
         metrics.level("pendingLimit", MeterNames.WINDOWS_PENDING_LIMIT, "bound of closed windows waiting for storage",
                 () -> config.store().maxPendingWindows());
@@ -139,6 +142,7 @@ public final class Pipeline {
         store = Store.connect(config.store());
         gateway = new StoreGateway(store, storeScheduler);
         long lastSeq = store.lastFlushSeq();
+        long storedSeq = lastSeq;
         if (config.store().spooled()) {
             try {
                 spool = SpoolGateway.open(config.store(), storeScheduler);
@@ -146,7 +150,7 @@ public final class Pipeline {
                 store.close();
                 throw e;
             }
-            spill = spill(spool);
+            spill = spill(spool, durability);
             // Spooled windows keep their numbers; new flushes must never reuse one, or the move would skip them.
             lastSeq = Math.max(lastSeq, spool.lastFlushSeq());
             if (spool.windows() > 0) {
@@ -155,10 +159,23 @@ public final class Pipeline {
             }
         }
         aggregation.startSeqAfter(lastSeq);
+        try {
+            durability.open(storedSeq);
+        } catch (RuntimeException e) {
+            closeStores();
+            throw e;
+        }
     }
 
-    /** The flush loop's view of the spool. */
-    private static Spill spill(SpoolGateway spool) {
+    private void closeStores() {
+        store.close();
+        if (spool != null) {
+            spool.close();
+        }
+    }
+
+    /** The flush loop's view of the spool: windows go there once the log holds their closes. */
+    private static Spill spill(SpoolGateway spool, Durability durability) {
         return new Spill() {
             @Override
             public boolean full() {
@@ -172,7 +189,7 @@ public final class Pipeline {
 
             @Override
             public Mono<Void> put(List<Window> windows) {
-                return spool.put(windows);
+                return durability.synced().then(spool.put(windows));
             }
 
             @Override
@@ -183,9 +200,10 @@ public final class Pipeline {
     }
 
     private void startDataPath() {
-        flusher = new Flusher(aggregation, gateway::write, config.aggregation().flushInterval(), metrics, clock,
-                config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(), storageHealth, config.store().maxPendingWindows(),
-                buffer::pause, spill);
+        flusher = new Flusher(aggregation, durability.before(gateway::write), config.aggregation().flushInterval(),
+                metrics, clock, config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(),
+                storageHealth, config.store().maxPendingWindows(), durability::storagePause, spill,
+                durability::dropStoredSegments);
         flusher.bindTo(metrics);
         ValidationStage validation = new ValidationStage(new Validator(config.validation()),
                 config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);
@@ -227,7 +245,7 @@ public final class Pipeline {
 
     private Mono<Void> finalFlush(List<Window> windows) {
         log.info("final flush of {} windows", windows.size());
-        return flusher.flushFinal(windows).then();
+        return flusher.flushFinal(windows).then(durability.finalFlushDone());
     }
 
     private Mono<Void> bindPorts() {
@@ -260,7 +278,8 @@ public final class Pipeline {
     private ReadinessCheck readinessCheck() {
         return new ReadinessCheck(readiness.state(), storageHealth.failing(), storageHealth.lastFailure(),
                 spill.windows(), spill.full(), storageHealth.ingestPaused(), aggregation.pending().windows(),
-                config.store().maxPendingWindows(), metrics.flushFailures());
+                config.store().maxPendingWindows(), metrics.flushFailures(), durability.paused(), durability.bytes(),
+                durability.maxBytes());
     }
 
     /**
@@ -273,6 +292,7 @@ public final class Pipeline {
         Duration rest = total.minus(grace);
         return Mono.defer(() -> {
             readiness.set(Readiness.State.DRAINING);
+            durability.stopping();
             log.info("stopping: readiness is now 503; draining connections for up to {} ms", grace.toMillis());
             return phases.step("stop accepting", Mono.fromRunnable(() -> {
                         if (tcpServer != null) {
@@ -313,6 +333,7 @@ public final class Pipeline {
         if (spool != null) {
             spool.close();
         }
+        durability.close();
         if (httpServer != null) {
             httpServer.disposeNow(Duration.ofSeconds(2));
         }

@@ -86,6 +86,11 @@ public final class Aggregation {
     private final RateLimitedLog errors = new RateLimitedLog(log, 10_000);
     private long lastCloseSeq;
     private boolean controlClosed;
+    private volatile Journal journal = Journal.NONE;
+    /** Flushes rebuilt from the log that the store does not hold yet, by number; emptied by {@link #replayDone()}. */
+    private final Map<Long, List<Window>> replayed = new HashMap<>();
+    private long replayCommitted;
+    private long replayMaxSeq;
 
     public Aggregation(AggregationConfig config, SeriesBudget budget, Scheduler scheduler, PipelineMetrics metrics,
                        LongSupplier clock) {
@@ -95,7 +100,7 @@ public final class Aggregation {
         this.asks = queues;
         this.workers = new Scheduler[shards.length];
         for (int i = 0; i < shards.length; i++) {
-            shards[i] = new Shard(config.window().toMillis(), config.lateness().toMillis(), budget);
+            shards[i] = new Shard(i, config.window().toMillis(), config.lateness().toMillis(), budget);
             asks[i] = new ConcurrentLinkedQueue<>();
             workers[i] = serialWorker(scheduler);
         }
@@ -124,6 +129,82 @@ public final class Aggregation {
         synchronized (this) {
             lastCloseSeq = seq;
         }
+    }
+
+    /** Routes what shards do through {@code journal} from now on; set before {@link #run}. */
+    public void journal(Journal journal) {
+        this.journal = journal;
+    }
+
+    /**
+     * Starts rebuilding the shards from the log, before {@link #run}: flushes numbered up to {@code committedSeq}
+     * are in the store already, and are dropped again as the log closes them.
+     */
+    public void replayStart(long committedSeq) {
+        synchronized (replayed) {
+            replayCommitted = committedSeq;
+            replayMaxSeq = committedSeq;
+        }
+    }
+
+    /** From the log: shard {@code shard} had closed every window due at {@code cutoff}. */
+    public void replayClosedThrough(int shard, long cutoff) {
+        shards[shard].closedThrough(cutoff);
+    }
+
+    /** From the log: one point shard {@code shard} had aggregated. */
+    public void replayPoint(int shard, SeriesKey series, long timestamp, double value, long segment) {
+        Shard s = shards[shard];
+        int before = s.openWindows();
+        s.replay(series, timestamp, value, segment);
+        openWindows.addAndGet(s.openWindows() - before);
+    }
+
+    /**
+     * From the log: shard {@code shard} closed flush {@code seq}. Shards may replay side by side, each on one thread. The same windows close again, whole, under the same
+     * number; a flush the store holds is dropped, any other waits to be written (the store ignores a window it
+     * already holds under that number).
+     */
+    public void replayClosed(int shard, long seq, long cutoff, boolean all) {
+        Shard s = shards[shard];
+        int before = s.openWindows();
+        List<Window> windows = all ? s.closeAll(cutoff, seq) : s.close(cutoff, seq);
+        openWindows.addAndGet(s.openWindows() - before);
+        synchronized (replayed) {
+            replayMaxSeq = Math.max(replayMaxSeq, seq);
+            if (seq > replayCommitted && !windows.isEmpty()) {
+                replayed.computeIfAbsent(seq, k -> new ArrayList<>()).addAll(windows);
+            }
+        }
+    }
+
+    /** Ends the rebuild: the flushes still to be written become pending, and new flushes are numbered after all. */
+    public void replayDone() {
+        synchronized (replayed) {
+            doneReplaying();
+        }
+    }
+
+    private void doneReplaying() {
+        replayed.forEach(pending::register);
+        replayed.clear();
+        if (replayMaxSeq > flushSeq.get()) {
+            startSeqAfter(replayMaxSeq);
+        }
+    }
+
+    /**
+     * A lower bound of the oldest log segment that still holds a point of an open window, from every shard; the
+     * caller makes sure no closed window waits for storage meanwhile.
+     */
+    public Mono<Long> oldestSegment() {
+        return ask(shard -> Math.min(shard.oldestSegment(), journal.segment()), null, false, null).map(g -> {
+            long min = Long.MAX_VALUE;
+            for (Object r : g.all()) {
+                min = Math.min(min, (Long) r);
+            }
+            return min;
+        });
     }
 
     public int shardCount() {
@@ -155,7 +236,10 @@ public final class Aggregation {
 
     private List<Window> finalWindows(Shard shard) {
         int before = shard.openWindows();
-        List<Window> all = shard.closeAll(clock.getAsLong(), flushSeq.incrementAndGet());
+        long now = clock.getAsLong();
+        long seq = flushSeq.incrementAndGet();
+        List<Window> all = shard.closeAll(now, seq);
+        journal.closed(shard.index(), seq, now, true);
         openWindows.addAndGet(-before);
         return all;
     }
@@ -165,9 +249,17 @@ public final class Aggregation {
         if (c instanceof Record r) {
             int before = shard.openWindows();
             try {
-                int late = shard.record(r.part());
-                if (late > 0) {
-                    metrics.late(late);
+                Part part = r.part();
+                Shard.Recorded done = shard.aggregate(part, journal.segment());
+                if (done.late() > 0) {
+                    metrics.late(done.late());
+                }
+                // The acknowledgement's route: once the log holds the points, the batch is told.
+                if (done.taken().isEmpty()) {
+                    part.batch().partDone(done.accepted(), done.rejects());
+                } else {
+                    journal.points(shard.index(), done.taken(),
+                            () -> part.batch().partDone(done.accepted(), done.rejects()));
                 }
             } catch (RuntimeException e) {
                 metrics.internalError();
@@ -231,7 +323,11 @@ public final class Aggregation {
     public Mono<Closed> close(long cutoff) {
         return Mono.defer(() -> {
             long[] seq = new long[1];
-            Mono<Gather> answers = ask(shard -> shard.close(cutoff, seq[0]), s -> seq[0] = s, true,
+            Mono<Gather> answers = ask(shard -> {
+                List<Window> closed = shard.close(cutoff, seq[0]);
+                journal.closed(shard.index(), seq[0], cutoff, false);
+                return closed;
+            }, s -> seq[0] = s, true,
                     results -> pending.register(seq[0], flatten(results)));
             return answers.map(g -> new Closed(seq[0], flatten(g.all())));
         });

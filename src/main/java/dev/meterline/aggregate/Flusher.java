@@ -16,6 +16,7 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The flush loop: on every tick, closes the windows that are due (they become pending) and writes every pending
@@ -47,6 +48,7 @@ public final class Flusher {
     private final int maxPendingWindows;
     private final Consumer<Boolean> pauseIngest;
     private final Spill spill;
+    private final Supplier<Mono<Void>> afterStored;
 
     /** Consecutive failed writes; touched only by the flush loop, one flush at a time. */
     private volatile int failures;
@@ -68,6 +70,19 @@ public final class Flusher {
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff,
                    StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest, Spill spill) {
+        this(aggregation, writer, interval, metrics, clock, firstBackoff, maxBackoff, health, maxPendingWindows,
+                pauseIngest, spill, Mono::empty);
+    }
+
+    /**
+     * As above; {@code afterStored} runs after a flush that left no closed window waiting for storage (the
+     * write-ahead log drops what the store now holds), before the next flush can close more.
+     */
+    public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
+                   PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff,
+                   StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest, Spill spill,
+                   Supplier<Mono<Void>> afterStored) {
+        this.afterStored = afterStored;
         this.aggregation = aggregation;
         this.writer = writer;
         this.interval = interval;
@@ -127,6 +142,12 @@ public final class Flusher {
                         }
                         return writeBacklog(startedNanos)
                                 .flatMap(n -> moveSpooled().map(moved -> report(closed.seq(), n + moved, startedNanos)))
+                                .flatMap(report -> aggregation.pending().windows() > 0 ? Mono.just(report)
+                                        : afterStored.get().onErrorResume(e -> {
+                                            log.warn("cannot drop stored segments of the write-ahead log: {}",
+                                                    e.toString());
+                                            return Mono.empty();
+                                        }).thenReturn(report))
                                 .onErrorResume(e -> {
                                     failed(e);
                                     return spillIfFull(false).thenReturn(new FlushReport(closed.seq(), 0,

@@ -65,6 +65,12 @@ public final class SeriesBudget {
         return null;
     }
 
+    /** Takes one unit for a series of {@code metric} whatever the limits (a series read back from the log). */
+    void forceAcquire(String metric) {
+        active.incrementAndGet();
+        byMetric.merge(metric, 1L, Long::sum);
+    }
+
     void release(int n) {
         active.addAndGet(-n);
     }

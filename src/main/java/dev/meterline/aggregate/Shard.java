@@ -22,6 +22,7 @@ import java.util.function.Predicate;
  */
 final class Shard {
 
+    private final int index;
     private final long resolution;
     private final long lateness;
     private final SeriesBudget budget;
@@ -29,21 +30,47 @@ final class Shard {
     private final TagIndexes indexes = new TagIndexes();
     /** Window start → the series that have an open window there; the flush walks this in time order. */
     private final TreeMap<Long, List<SeriesState>> byStart = new TreeMap<>();
+    /**
+     * Window start → a lower bound of the log segment holding the first point of any open window there: windows of
+     * one start are opened in log order, so the first one opened bounds them all.
+     */
+    private final Map<Long, Long> startSegment = new HashMap<>();
     private long closedThrough = Long.MIN_VALUE;
     private int openWindows;
     private long latePoints;
 
     Shard(long resolution, long lateness, SeriesBudget budget) {
+        this(0, resolution, lateness, budget);
+    }
+
+    Shard(int index, long resolution, long lateness, SeriesBudget budget) {
+        this.index = index;
         this.resolution = resolution;
         this.lateness = lateness;
         this.budget = budget;
     }
 
-    /** Aggregates a part and tells its batch; returns how many of its points were late. */
+    /** What aggregating one part did: the points it took (to be logged), the rejects, and how many were late. */
+    record Recorded(int accepted, int late, List<Reject> rejects, List<Point> taken) {
+    }
+
+    /** Aggregates a part and tells its batch at once (no log); returns how many of its points were late. */
     int record(Part part) {
+        Recorded r = aggregate(part, 0);
+        part.batch().partDone(r.accepted(), r.rejects());
+        return r.late();
+    }
+
+    /**
+     * Aggregates a part without telling its batch; {@code segment} is a lower bound of the log segment its points
+     * will be written to.
+     */
+    Recorded aggregate(Part part, long segment) {
         int accepted = 0;
         int late = 0;
         List<Reject> rejects = null;
+        List<Point> taken = part.points();
+        int i = 0;
         for (Point p : part.points()) {
             SeriesKey key = p.series();
             SeriesState s = key.state() instanceof SeriesState attached && attached.shard == this && attached.live
@@ -53,36 +80,91 @@ final class Shard {
                 if (full != null) {
                     if (rejects == null) {
                         rejects = new ArrayList<>();
+                        taken = new ArrayList<>(part.points().subList(0, i));
                     }
                     rejects.add(Reject.of(p.line(), full));
+                    i++;
                     continue;
                 }
-                s = new SeriesState(this, key);
-                Map<SeriesKey, SeriesState> series = byMetric.computeIfAbsent(key.metric(), m -> new HashMap<>());
-                series.put(key, s);
-                key.attach(s);
-                if (!indexes.isEmpty()) {
-                    indexes.added(s, series.size());
-                }
+                s = newSeries(key);
             }
-            long start = Window.startOf(p.timestamp(), resolution);
-            Aggregate a = s.find(start);
-            if (a == null) {
-                a = new Aggregate();
-                s.add(start, a);
-                byStart.computeIfAbsent(start, k -> new ArrayList<>()).add(s);
-                openWindows++;
-            }
-            a.accept(p.value(), p.timestamp());
-            if (start + resolution + lateness <= closedThrough) {
-                a.markLate();
+            if (accept(s, p.timestamp(), p.value(), segment)) {
                 late++;
             }
+            if (rejects != null) {
+                taken.add(p);
+            }
             accepted++;
+            i++;
         }
         latePoints += late;
-        part.batch().partDone(accepted, rejects);
-        return late;
+        return new Recorded(accepted, late, rejects, taken);
+    }
+
+    /** Aggregates one point read back from the log; its series is taken even past the budget (it was acknowledged). */
+    void replay(SeriesKey key, long timestamp, double value, long segment) {
+        SeriesState s = key.state() instanceof SeriesState attached && attached.shard == this && attached.live
+                ? attached : find(key);
+        if (s == null) {
+            budget.forceAcquire(key.metric());
+            s = newSeries(key);
+        }
+        if (accept(s, timestamp, value, segment)) {
+            latePoints++;
+        }
+    }
+
+    /** From the log: every window due at {@code cutoff} had been closed. */
+    void closedThrough(long cutoff) {
+        closedThrough = Math.max(closedThrough, cutoff);
+    }
+
+    private SeriesState newSeries(SeriesKey key) {
+        SeriesState s = new SeriesState(this, key);
+        Map<SeriesKey, SeriesState> series = byMetric.computeIfAbsent(key.metric(), m -> new HashMap<>());
+        series.put(key, s);
+        key.attach(s);
+        if (!indexes.isEmpty()) {
+            indexes.added(s, series.size());
+        }
+        return s;
+    }
+
+    /** Adds one point to its window; true when it was late. */
+    private boolean accept(SeriesState s, long timestamp, double value, long segment) {
+        long start = Window.startOf(timestamp, resolution);
+        Aggregate a = s.find(start);
+        if (a == null) {
+            a = new Aggregate();
+            s.add(start, a);
+            List<SeriesState> at = byStart.get(start);
+            if (at == null) {
+                at = new ArrayList<>();
+                byStart.put(start, at);
+                startSegment.put(start, segment);
+            }
+            at.add(s);
+            openWindows++;
+        }
+        a.accept(value, timestamp);
+        if (start + resolution + lateness <= closedThrough) {
+            a.markLate();
+            return true;
+        }
+        return false;
+    }
+
+    /** A lower bound of the oldest log segment holding a point of an open window; {@code Long.MAX_VALUE} for none. */
+    long oldestSegment() {
+        long min = Long.MAX_VALUE;
+        for (long seg : startSegment.values()) {
+            min = Math.min(min, seg);
+        }
+        return min;
+    }
+
+    int index() {
+        return index;
     }
 
     /** The state of {@code key}'s series through the maps, attached to this key instance for next time; or null. */
@@ -101,6 +183,7 @@ final class Shard {
         List<Window> out = new ArrayList<>();
         while (!byStart.isEmpty() && byStart.firstKey() + resolution + lateness <= cutoff) {
             Map.Entry<Long, List<SeriesState>> e = byStart.pollFirstEntry();
+            startSegment.remove(e.getKey());
             takeWindows(e.getKey(), e.getValue(), true, flushSeq, out);
         }
         return out;
@@ -111,6 +194,7 @@ final class Shard {
         List<Window> out = new ArrayList<>();
         while (!byStart.isEmpty()) {
             Map.Entry<Long, List<SeriesState>> e = byStart.pollFirstEntry();
+            startSegment.remove(e.getKey());
             boolean complete = e.getKey() + resolution + lateness <= now;
             takeWindows(e.getKey(), e.getValue(), complete, flushSeq, out);
         }

@@ -22,13 +22,20 @@ import java.util.function.Function;
  */
 public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
                      StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls,
-                     PromQueryConfig prometheus) {
+                     PromQueryConfig prometheus, WalConfig wal) {
+
+    /** With the Prometheus API's limits and the write-ahead log at their defaults. */
+    public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
+                  StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls) {
+        this(ingest, validation, aggregation, store, lifecycle, auth, tls, PromQueryConfig.DEFAULTS,
+                WalConfig.of(WalFsync.INTERVAL));
+    }
 
     /** Without authentication and TLS. */
     public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
                   StoreConfig store, LifecycleConfig lifecycle) {
         this(ingest, validation, aggregation, store, lifecycle, new AuthConfig(List.of(), Set.of()),
-                new TlsConfig(null, null, Duration.ofSeconds(10)), PromQueryConfig.DEFAULTS);
+                new TlsConfig(null, null, Duration.ofSeconds(10)));
     }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
@@ -46,6 +53,9 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("replica-id", "", "this replica's id in stored rows; empty means the host name"),
             new Setting("storage-timeout", "5s", "how long a PostgreSQL call waits for a connection before the flush fails and is retried"),
             new Setting("max-pending-windows", "1000000", "closed windows waiting in memory for storage; beyond them the spool, then ingest is paused"),
+            new Setting("wal-fsync", "interval", "write-ahead log: interval (written before the answer, fsynced every second), always (fsynced before the answer) or off (no log)"),
+            new Setting("wal-max-bytes", String.valueOf(WalConfig.DEFAULT_MAX_BYTES), "bound of the write-ahead log on disk; at it ingest pauses until flushes let segments go"),
+            new Setting("wal-segment-bytes", String.valueOf(WalConfig.DEFAULT_SEGMENT_BYTES), "size at which the write-ahead log starts its next segment file"),
             new Setting("spool-max-bytes", "1073741824", "on-disk spool (PostgreSQL only) for windows beyond max-pending-windows while the database is down; 0 turns it off"),
             new Setting("window", "10s", "window resolution (tumbling, aligned to the epoch)"),
             new Setting("lateness", "5s", "how long after its end a window stays open for late points"),
@@ -201,7 +211,22 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         PromQueryConfig prometheus = new PromQueryConfig(r.intIn("prometheus-max-points", 1, 10_000_000),
                 r.intIn("prometheus-max-series", 1, Integer.MAX_VALUE), r.positiveDuration("prometheus-query-timeout"),
                 r.intIn("prometheus-max-regex-length", 1, 1 << 20), r.positiveDuration("prometheus-lookback"));
-        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r), prometheus);
+        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r), prometheus, wal(r));
+    }
+
+    private static WalConfig wal(Reader r) {
+        WalFsync fsync = r.get("wal-fsync", v -> switch (v.toLowerCase(Locale.ROOT)) {
+            case "interval" -> WalFsync.INTERVAL;
+            case "always" -> WalFsync.ALWAYS;
+            case "off" -> WalFsync.OFF;
+            default -> throw new IllegalArgumentException("'" + v + "' (expected: interval, always or off)");
+        });
+        long segment = r.longIn("wal-segment-bytes", WalConfig.MIN_SEGMENT_BYTES, 1L << 32);
+        long max = r.longIn("wal-max-bytes", WalConfig.MIN_SEGMENT_BYTES, 1L << 44);
+        if (max < segment) {
+            throw r.error("wal-max-bytes", "'" + max + "' (expected: at least wal-segment-bytes, " + segment + ")");
+        }
+        return new WalConfig(fsync, max, segment, Duration.ofSeconds(1));
     }
 
     /** Both TLS files or neither; each must be readable. */

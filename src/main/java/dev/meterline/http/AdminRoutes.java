@@ -50,6 +50,7 @@ public final class AdminRoutes implements Routes {
         }
         return body.append(",\"flushFailures\":").append(check.flushFailures())
                 .append(",\"pendingWindows\":").append(check.pendingWindows())
-                .append(",\"spooledWindows\":").append(check.spooledWindows()).append('}').toString();
+                .append(",\"spooledWindows\":").append(check.spooledWindows())
+                .append(",\"walBytes\":").append(check.walBytes()).append('}').toString();
     }
 }

@@ -83,11 +83,11 @@ public final class HttpIngest implements Routes {
         if (buffer.paused()) {
             res.header(HttpHeaderNames.RETRY_AFTER, String.valueOf(PAUSED_RETRY_AFTER_SECONDS));
             return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE,
-                    "ingest paused: windows waiting for storage are at their bound; retry later");
+                    "ingest paused: windows waiting for storage or the write-ahead log are at their bound; retry later");
         }
         HttpReplies replies = new HttpReplies();
-        IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies);
         Executor loop = EventLoops.of(req);
+        IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies, loop);
         BodyLimit limit = new BodyLimit(config.maxBodyBytes());
         Flux<byte[]> chunks = gzip ? gunzip(req, limit) : plain(req, limit);
         Flux<Batch> batches = chunks

@@ -15,12 +15,18 @@ import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 
 /**
  * One client's input stream, from TCP connection or HTTP request: cuts decoded lines into batches, tracks them in
  * input order, and when the oldest ones complete, hands their rejects and sync acknowledgements to the
  * {@link Replies} in line order, with the running accepted/rejected/dropped counts.
+ *
+ * <p>The acknowledgement route: a shard aggregates a part, the write-ahead log writes it and then tells the
+ * {@link Batch}; the last part completes the batch, which releases its room in the buffer at once and has the session
+ * answer on its own event loop ({@code answerOn}), so replies never run on a shard or on the log's writer.
  */
 final class IngestSession implements LineDecoder.Output, Batch.Owner {
 
@@ -48,6 +54,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     private final LongSupplier clock;
     private final Replies replies;
     private final int maxBatchPoints;
+    private final Executor answerOn;
 
     private final ArrayDeque<Batch> outstanding = new ArrayDeque<>();
     private final Set<Batch> completedBatches = Collections.newSetFromMap(new IdentityHashMap<>());
@@ -69,7 +76,8 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     private long dropped;
 
     IngestSession(IngestCodec codec, IngestBuffer buffer, PipelineMetrics metrics, LongSupplier clock,
-                  Replies replies) {
+                  Replies replies, Executor answerOn) {
+        this.answerOn = answerOn;
         this.decoder = codec.decoder(this);
         this.buffer = buffer;
         this.metrics = metrics;
@@ -199,7 +207,11 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         synchronized (this) {
             completedBatches.add(batch);
         }
-        drainCompleted();
+        try {
+            answerOn.execute(this::drainCompleted);
+        } catch (RejectedExecutionException e) {
+            drainCompleted(); // the event loop is shutting down: answer here rather than never
+        }
     }
 
     /** Hands completed batches to the replies strictly in input order; serialized by the session lock. */

@@ -130,7 +130,7 @@ public final class TcpIngest {
         Runnable release = releaseOnce(client);
         Executor loop = EventLoops.of(conn[0]);
         TcpReplies replies = new TcpReplies(config.replyQueue(), metrics, config.overflow() == Overflow.DROP);
-        IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies);
+        IngestSession session = new IngestSession(codec, buffer, metrics, clock, replies, loop);
         AtomicInteger waiting = new AtomicInteger();
         LineDeadline deadline = new LineDeadline(config.lineTimeout().toMillis());
         AtomicBoolean cutOnce = new AtomicBoolean();

@@ -63,6 +63,8 @@ public final class LoadGen {
         String serverArgs = "";
         /** Lines without a timestamp: the server stamps each point as it arrives, so windows close during a run. */
         boolean noTimestamps;
+        /** Server flag sets to compare, separated by {@code |}: each run runs every set once, in turn. */
+        String compare;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -81,12 +83,14 @@ public final class LoadGen {
                     case "--server-args" -> { o.serverArgs = v; i++; }
                     case "--sweep" -> o.sweep = true;
                     case "--no-timestamps" -> o.noTimestamps = true;
+                    case "--compare" -> { o.compare = v; i++; }
                     case "--plots" -> { o.plots = v; i++; }
                     case "--help" -> {
                         System.out.println("""
                                 LoadGen [--series N] [--connections C] [--points P] [--runs R] [--sync-every K]
                                         [--heap 3g] [--server-opts "JVM flags"] [--server-args "meterline flags"]
                                         [--jar target/meterline.jar] [--no-timestamps]
+                                        [--compare "--wal-fsync=interval|--wal-fsync=off"]
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
                                   tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
@@ -106,6 +110,8 @@ public final class LoadGen {
                 + uptime());
         if (o.sweep) {
             g.sweep();
+        } else if (o.compare != null) {
+            g.compare(o.series, o.connections, o.points, o.runs, o.compare.split("\\|"));
         } else {
             g.scenario(o.series, o.connections, o.points, o.runs, true);
         }
@@ -132,6 +138,30 @@ public final class LoadGen {
         }
         System.out.println("  median (min-max) of " + runs + ": " + Result.summary(results));
         return results;
+    }
+
+    /**
+     * One scenario under several server flag sets, alternating run by run (A B A B …) so that a noisy machine weighs
+     * on every set alike; prints each run, then each set's median and range.
+     */
+    void compare(int series, int connections, long points, int runs, String[] variants) throws Exception {
+        Workload w = Workload.build(series, connections, points, o.syncEvery,
+                o.noTimestamps ? NO_TIMESTAMP : System.currentTimeMillis());
+        System.out.printf(Locale.ROOT, "%ncomparison: %,d series, %d connections, %,d points (%,d bytes), sync every"
+                + " %,d lines%n", series, connections, w.totalPoints(), w.totalBytes(), o.syncEvery);
+        Map<String, List<Result>> byVariant = new LinkedHashMap<>();
+        for (int r = 0; r < runs; r++) {
+            for (String v : variants) {
+                Result res = runOnce(w, v.trim());
+                byVariant.computeIfAbsent(v.trim(), k -> new ArrayList<>()).add(res);
+                System.out.printf(Locale.ROOT, "  run %d [%s]: %s; log %.1f bytes/point%n", r + 1, v.trim(), res,
+                        res.walBytesPerPoint);
+            }
+        }
+        for (Map.Entry<String, List<Result>> e : byVariant.entrySet()) {
+            System.out.println("  [" + e.getKey() + "] median (min-max) of " + runs + ": "
+                    + Result.summary(e.getValue()));
+        }
     }
 
     void sweep() throws Exception {
@@ -166,6 +196,10 @@ public final class LoadGen {
     // ---------------------------------------------------------------- one run against a child server
 
     Result runOnce(Workload w) throws Exception {
+        return runOnce(w, "");
+    }
+
+    Result runOnce(Workload w, String extraArgs) throws Exception {
         Path data = Files.createTempDirectory("meterline-bench");
         int tcpPort = freePort();
         int httpPort = freePort();
@@ -182,6 +216,9 @@ public final class LoadGen {
                 "--lateness", "10m", "--max-series", "2000000"));
         if (!o.serverArgs.isBlank()) {
             cmd.addAll(Arrays.asList(o.serverArgs.trim().split("\\s+")));
+        }
+        if (!extraArgs.isBlank()) {
+            cmd.addAll(Arrays.asList(extraArgs.split("\\s+")));
         }
         Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(data.resolve("server.log").toFile()).start();
@@ -240,6 +277,8 @@ public final class LoadGen {
             long heapAfter = http.heapAfterGc(pid);
             r.heapPerSeries = active == 0 ? 0 : (double) (heapAfter - heapBefore) / active;
             long accepted = http.stat("accepted");
+            // Windows stay open for the whole run, so the log still holds every point.
+            r.walBytesPerPoint = (double) http.stat("walBytes") / Math.max(1, accepted);
             if (accepted != r.points || errors != 0) {
                 System.out.println("  WARNING: server accepted " + accepted + " of " + r.points + " points, "
                         + errors + " error lines");

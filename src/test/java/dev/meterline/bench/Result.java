@@ -7,6 +7,9 @@ import java.util.function.ToDoubleFunction;
 
 /** The figures of one load run. */
 final class Result {
+    /** Write-ahead log bytes per accepted point at the end of the run (0 without a log). */
+    double walBytesPerPoint;
+
     long points;
     double seconds;
     double rate;

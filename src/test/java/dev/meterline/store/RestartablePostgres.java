@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * that clients see an outage and then the same database come back. Registered with {@code @RegisterExtension} on an
  * instance field, it gives every test a fresh server in a directory of its own, removed afterwards.
  */
-final class RestartablePostgres implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
+public final class RestartablePostgres implements AutoCloseable, BeforeEachCallback, AfterEachCallback {
 
     private Path dataDir;
     private int port;
@@ -35,7 +35,7 @@ final class RestartablePostgres implements AutoCloseable, BeforeEachCallback, Af
     }
 
     /** Initialises a cluster in the empty (or absent) {@code dataDir} on a free port and starts it. */
-    static RestartablePostgres start(Path dataDir) throws IOException {
+    public static RestartablePostgres start(Path dataDir) throws IOException {
         RestartablePostgres pg = new RestartablePostgres();
         pg.init(dataDir);
         return pg;
@@ -96,7 +96,7 @@ final class RestartablePostgres implements AutoCloseable, BeforeEachCallback, Af
     }
 
     /** Creates {@code database} and returns its JDBC URL. */
-    String createDatabase(String database) throws SQLException {
+    public String createDatabase(String database) throws SQLException {
         execute("postgres", "CREATE DATABASE " + database);
         return url(database);
     }
