@@ -108,6 +108,7 @@ public final class Pipeline {
         this.config = config;
         this.registry = registry;
         this.clock = clock;
+        new SystemMeters().bindTo(registry); // first: it configures the registry's filters
         this.metrics = new PipelineMetrics(registry);
         this.threads = threads;
         this.storeScheduler = threads.store();
@@ -122,7 +123,6 @@ public final class Pipeline {
                 () -> config.store().maxPendingWindows());
         SpoolGateway.bindTo(metrics, config.store(), () -> spool);
         storageHealth.bindTo(metrics);
-        new SystemMeters().bindTo(registry);
     }
 
     /** Opens storage, starts the data path, then opens the ports; ready once everything is up. */

@@ -55,14 +55,14 @@ class HttpEdgeTest {
 
         HttpResponse<String> starting = get("/readyz");
         assertEquals(503, starting.statusCode());
-        assertEquals("{\"status\":\"starting\",\"flushFailures\":0,\"pendingWindows\":0,\"spooledWindows\":0}",
+        assertEquals("{\"status\":\"starting\",\"flushFailures\":0,\"pendingWindows\":0,\"spooledWindows\":0,\"walBytes\":0}",
                 starting.body());
 
         check.set(new ReadinessCheck(Readiness.State.READY, true, "down \"hard\"", 2, false, false, 4, 10, 1));
         HttpResponse<String> degraded = get("/readyz");
         assertEquals(200, degraded.statusCode());
         assertEquals("{\"status\":\"degraded\",\"reason\":\"storage unreachable: down \\\"hard\\\"; 2 windows spooled"
-                + " to disk\",\"flushFailures\":1,\"pendingWindows\":4,\"spooledWindows\":2}", degraded.body());
+                + " to disk\",\"flushFailures\":1,\"pendingWindows\":4,\"spooledWindows\":2,\"walBytes\":0}", degraded.body());
 
         assertEquals("{\"status\":\"ok\"}", get("/healthz").body());
         assertEquals("# metrics\n", get("/metrics").body());
