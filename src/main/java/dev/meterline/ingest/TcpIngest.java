@@ -165,8 +165,13 @@ public final class TcpIngest {
                 .cast(ByteBuf.class)
                 .takeUntilOther(hub.cutSignal().doOnTerminate(() -> drainCut.set(true)))
                 .onErrorResume(e -> {
-                    // A reset or a read failure ends this client's input like a close; never the pipeline.
-                    log.debug("connection {} failed: {}", channel.remoteAddress(), e.toString());
+                    // A reset or a read failure ends this client's input like a close; never the pipeline. Anything
+                    // else is a fault of the server's: it ends the connection too, but loudly.
+                    if (e instanceof java.io.IOException) {
+                        log.debug("connection {} failed: {}", channel.remoteAddress(), e.toString());
+                    } else {
+                        log.error("connection {} ended by a fault while reading", channel.remoteAddress(), e);
+                    }
                     return Flux.empty();
                 })
                 .concatMap(buf -> {
