@@ -8,6 +8,7 @@ import dev.meterline.aggregate.Spill;
 import dev.meterline.aggregate.StorageHealth;
 import dev.meterline.config.Config;
 import dev.meterline.config.ConfigException;
+import dev.meterline.export.RemoteWriteExporter;
 import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
 import dev.meterline.ingest.IngestCodec;
@@ -103,6 +104,7 @@ public final class Pipeline {
     private Disposable flushRun;
     private Disposable maintenance;
     private Disposable statsReporter;
+    private RemoteWriteExporter remoteWrite;
 
     public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock) {
         this(config, registry, clock, Schedulers.newParallel("meterline-shard", config.aggregation().shards()));
@@ -229,6 +231,11 @@ public final class Pipeline {
                             return Mono.empty();
                         }), 0)
                 .subscribe();
+        if (config.remoteWrite().enabled()) {
+            remoteWrite = new RemoteWriteExporter(config.remoteWrite(), store, config.aggregation().window(),
+                    config.aggregation().lateness(), registry, clock);
+            remoteWrite.start();
+        }
         Duration every = config.lifecycle().statsInterval();
         if (!every.isZero()) {
             statsReporter = Flux.interval(every, every, timer).subscribe(t -> log.info("stats {}", statsLine()));
@@ -328,7 +335,14 @@ public final class Pipeline {
         }
         body.append(",\"flushFailures\":").append(metrics.flushFailures())
                 .append(",\"pendingWindows\":").append(aggregation.pending().windows())
-                .append(",\"spooledWindows\":").append(spill.windows()).append('}');
+                .append(",\"spooledWindows\":").append(spill.windows());
+        if (remoteWrite != null) {
+            // Ingest does not depend on the receiver: readiness stays as it is and the body tells.
+            String problem = remoteWrite.problem();
+            body.append(",\"remoteWrite\":\"").append(problem == null ? "ok"
+                    : new String(JsonStringEncoder.getInstance().quoteAsString(problem))).append('"');
+        }
+        body.append('}');
         return rawJson(res, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, body.toString());
     }
 
@@ -381,6 +395,9 @@ public final class Pipeline {
             if (d != null) {
                 d.dispose();
             }
+        }
+        if (remoteWrite != null) {
+            remoteWrite.stop();
         }
         if (store != null) {
             store.close();

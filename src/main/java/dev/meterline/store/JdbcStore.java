@@ -74,6 +74,58 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public void prepareExport() {
+        ops.prepareExport();
+    }
+
+    @Override
+    public ExportCursor exportCursor(String target) {
+        return ops.exportCursor(target);
+    }
+
+    @Override
+    public void advanceExportCursor(String target, ExportCursor cursor) {
+        ops.advanceExportCursor(target, cursor);
+    }
+
+    @Override
+    public ExportPage exportPage(long resolution, long from, long to, ExportCursor after, int limit) {
+        return ops.exportPage(resolution, from, to, after, limit);
+    }
+
+    @Override
+    public long nextWrittenStart(long resolution, long from) {
+        return ops.nextWrittenStart(resolution, from);
+    }
+
+    @Override
+    public long lastWrittenId() {
+        return ops.lastWrittenId();
+    }
+
+    @Override
+    public long countWrittenBetween(long afterId, long throughId, long resolution, long before) {
+        return ops.countWrittenBetween(afterId, throughId, resolution, before);
+    }
+
+    @Override
+    public ExportLock exportLock(String target) {
+        if (db instanceof PostgresDb pg) {
+            return new PostgresExportLock(pg::connectDirect, target);
+        }
+        return new ExportLock() {
+            @Override
+            public boolean hold() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    @Override
     public void close() {
         db.close();
     }

@@ -27,6 +27,7 @@ final class StoreOps {
     private static final int KNOWN_SERIES_MAX = 200_000;
 
     private final Db db;
+    private final Dialect dialect;
     private final WindowTable table;
     private final Tiers tiers;
     private final Rollup rollup;
@@ -38,6 +39,7 @@ final class StoreOps {
 
     StoreOps(Db db, Dialect dialect, StoreConfig config, Clock clock, long rollupDelayMillis) {
         this.db = db;
+        this.dialect = dialect;
         this.table = new WindowTable(dialect);
         this.tiers = new Tiers(config.tiers());
         this.replica = config.replicaId();
@@ -122,5 +124,77 @@ final class StoreOps {
                 knownSeries.clear();
             }
         }
+    }
+
+    void prepareExport() {
+        db.inTransaction("create the export index", c -> {
+            try (java.sql.Statement st = c.createStatement()) {
+                if (dialect.migrationLock != null) {
+                    st.execute(dialect.migrationLock);
+                }
+                st.execute(Dialect.EXPORT_INDEX);
+            }
+            return null;
+        });
+    }
+
+    ExportCursor exportCursor(String target) {
+        return db.read("read export cursor", c -> table.exportCursor(c, target));
+    }
+
+    void advanceExportCursor(String target, ExportCursor cursor) {
+        db.inTransaction("advance export cursor", c -> {
+            table.advanceExportCursor(c, target, cursor);
+            return null;
+        });
+    }
+
+    ExportPage exportPage(long resolution, long from, long to, ExportCursor after, int limit) {
+        List<Row> rows = db.read("read windows to export", c -> table.selectForExport(c, resolution, from, to,
+                after.metric(), after.tags(), limit));
+        boolean more = rows.size() >= limit;
+        if (more) {
+            // Never split a series across pages: its partials must merge into one sample.
+            Row last = rows.get(rows.size() - 1);
+            int keep = rows.size();
+            while (keep > 0 && sameSeries(rows.get(keep - 1), last)) {
+                keep--;
+            }
+            if (keep == 0) {
+                rows = db.read("read windows to export", c -> table.selectSeriesForExport(c, resolution, from, to,
+                        last.metric(), last.tags()));
+            } else {
+                rows = rows.subList(0, keep);
+            }
+        }
+        if (rows.isEmpty()) {
+            return new ExportPage(List.of(), after, false);
+        }
+        Map<String, SeriesKey> keys = new HashMap<>();
+        List<StoredWindow> out = new ArrayList<>(rows.size());
+        for (Row r : rows) {
+            SeriesKey key = keys.computeIfAbsent(r.metric() + '\0' + r.tags(),
+                    k -> SeriesKey.of(r.metric(), TagsJson.decode(r.tags())));
+            out.add(new StoredWindow(r.replica(), new Window(key, r.start(), r.resolution(), r.aggregate(),
+                    r.complete(), r.flushSeq())));
+        }
+        Row last = rows.get(rows.size() - 1);
+        return new ExportPage(out, new ExportCursor(from, last.metric(), last.tags()), more);
+    }
+
+    private static boolean sameSeries(Row a, Row b) {
+        return a.metric().equals(b.metric()) && a.tags().equals(b.tags());
+    }
+
+    long nextWrittenStart(long resolution, long from) {
+        return db.read("find the next window to export", c -> table.nextWrittenStart(c, resolution, from));
+    }
+
+    long lastWrittenId() {
+        return db.read("read the last row id", table::lastId);
+    }
+
+    long countWrittenBetween(long afterId, long throughId, long resolution, long before) {
+        return db.read("count late writes", c -> table.countWrittenBetween(c, afterId, throughId, resolution, before));
     }
 }
