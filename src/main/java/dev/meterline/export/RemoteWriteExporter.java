@@ -216,6 +216,14 @@ public final class RemoteWriteExporter {
         }
         encoder.reset();
         List<StoredWindow> rows = page.windows();
+        boolean newMetric = false;
+        for (StoredWindow w : rows) {
+            newMetric |= metrics.add(w.window().series().metric());
+        }
+        if (newMetric) {
+            // From this page on, metrics sharing a base name carry the meterline_metric label.
+            colliding = PrometheusNames.colliding(metrics);
+        }
         long end = from + resolution;
         int i = 0;
         while (i < rows.size()) {
@@ -225,10 +233,6 @@ public final class RemoteWriteExporter {
             while (j < rows.size() && rows.get(j).window().series().equals(key)) {
                 merged.mergeWith(rows.get(j).window().aggregate());
                 j++;
-            }
-            if (metrics.add(key.metric())) {
-                // From this window on, metrics sharing a base name carry the meterline_metric label.
-                colliding = PrometheusNames.colliding(metrics);
             }
             WindowSamples.add(encoder, key, colliding.contains(key.metric()), merged, end);
             i = j;
