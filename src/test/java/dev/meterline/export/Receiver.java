@@ -120,6 +120,14 @@ final class Receiver implements AutoCloseable {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
+    /** Stops the receiver (SIGTERM), letting it write what it holds in memory. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+
     String base() {
         return "http://127.0.0.1:" + port;
     }
