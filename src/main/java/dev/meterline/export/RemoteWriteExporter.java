@@ -199,7 +199,7 @@ public final class RemoteWriteExporter {
         meters.lagMillis.set(behind);
         meters.lagWindows.set(behind / resolution);
         if (cursor.through() + resolution > readyBefore) {
-            countCorrections();
+            countCorrections(cursor.through());
             return null;
         }
         long from = cursor.through();
@@ -209,9 +209,11 @@ public final class RemoteWriteExporter {
             long nextStart = store.nextWrittenStart(window, from + resolution);
             long to = nextStart < 0 ? boundary : Math.min(Math.floorDiv(nextStart, resolution) * resolution, boundary);
             ExportCursor moved = ExportCursor.at(Math.max(to, from + resolution));
+            // Before moving on: partials of earlier slices stored since the last look were never sent; this
+            // slice's rows so far were read, so the look ends after them.
+            countCorrections(from);
             store.advanceExportCursor(target, moved);
             cursor = moved;
-            countCorrections();
             return new Request(null, 0, moved);
         }
         encoder.reset();
@@ -241,11 +243,15 @@ public final class RemoteWriteExporter {
         return new Request(body, encoder.samples(), page.next());
     }
 
-    /** Counts partials stored, since the last look, for slices already sent: receivers never see them. */
-    private void countCorrections() {
+    /**
+     * Counts partials stored since the last look for slices starting before {@code before}, all of them read
+     * before that look: receivers never see them. Row ids of concurrent PostgreSQL writers may commit out of
+     * order, so this may count too few, never too many.
+     */
+    private void countCorrections(long before) {
         long last = store.lastWrittenId();
         if (last > checkedId) {
-            long late = store.countWrittenBetween(checkedId, last, window, cursor.through());
+            long late = store.countWrittenBetween(checkedId, last, window, before);
             if (late > 0) {
                 meters.corrections.increment(late);
             }
