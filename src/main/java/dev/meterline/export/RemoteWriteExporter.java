@@ -74,6 +74,7 @@ public final class RemoteWriteExporter {
     private final Set<String> metrics = new HashSet<>();
     private Set<String> colliding = Set.of();
     private volatile String failure;
+    private volatile String storeFailure;
     private volatile boolean stopped;
     private Disposable loop;
 
@@ -105,8 +106,8 @@ public final class RemoteWriteExporter {
     public void start() {
         loop = Flux.interval(Duration.ZERO, poll, scheduler)
                 .onBackpressureDrop()
-                .concatMap(t -> round().onErrorResume(e -> {
-                    failure = "store: " + e.getMessage();
+                .concatMap(t -> round().doOnSuccess(v -> storeFailure = null).onErrorResume(e -> {
+                    storeFailure = "store: " + e.getMessage();
                     failLog.warn("remote write: a round failed, retrying in " + poll.toMillis() + " ms", e);
                     return Mono.empty();
                 }), 0)
@@ -133,7 +134,8 @@ public final class RemoteWriteExporter {
 
     /** Null while exports go through (or there is nothing to send); else what is wrong, for the readiness body. */
     public String problem() {
-        return failure;
+        String f = failure;
+        return f != null ? f : storeFailure;
     }
 
     /** One round: take or keep the lock, then send every ready slice. */
@@ -167,6 +169,11 @@ public final class RemoteWriteExporter {
         }
         leading = held;
         meters.leader.set(held ? 1 : 0);
+        if (!held) {
+            // Another replica exports: its lag is the one that matters.
+            meters.lagMillis.set(0);
+            meters.lagWindows.set(0);
+        }
         return held;
     }
 
