@@ -233,7 +233,7 @@ public final class Pipeline {
                 .subscribe();
         if (config.remoteWrite().enabled()) {
             remoteWrite = new RemoteWriteExporter(config.remoteWrite(), store, config.aggregation().window(),
-                    config.aggregation().lateness(), registry, clock);
+                    config.aggregation().lateness(), registry, clock, flusher::storedThrough);
             remoteWrite.start();
         }
         Duration every = config.lifecycle().statsInterval();

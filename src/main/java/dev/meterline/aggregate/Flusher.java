@@ -47,6 +47,9 @@ public final class Flusher {
     private final Consumer<Boolean> pauseIngest;
     private final Spill spill;
 
+    /** The close time of the last flush after which nothing waited for storage; see {@link #storedThrough()}. */
+    private volatile long storedThrough;
+
     /** Consecutive failed writes; touched only by the flush loop, one flush at a time. */
     private volatile int failures;
     private volatile long nextAttemptAt;
@@ -96,7 +99,8 @@ public final class Flusher {
     public Mono<FlushReport> flushOnce() {
         return Mono.defer(() -> {
             long startedNanos = System.nanoTime();
-            return aggregation.close(clock.getAsLong())
+            long closedAt = clock.getAsLong();
+            return aggregation.close(closedAt)
                     .onErrorResume(IllegalStateException.class, e -> Mono.empty())
                     .flatMap(closed -> {
                         if (failures > 0 && clock.getAsLong() < nextAttemptAt) {
@@ -105,6 +109,11 @@ public final class Flusher {
                         }
                         return writeBacklog(startedNanos)
                                 .flatMap(n -> moveSpooled().map(moved -> report(closed.seq(), n + moved, startedNanos)))
+                                .doOnNext(r -> {
+                                    if (aggregation.pending().windows() == 0 && spill.windows() == 0) {
+                                        storedThrough = closedAt;
+                                    }
+                                })
                                 .onErrorResume(e -> {
                                     failed(e);
                                     return spillIfFull(false).thenReturn(new FlushReport(closed.seq(), 0,
@@ -113,6 +122,14 @@ public final class Flusher {
                     })
                     .doOnNext(report -> admission());
         });
+    }
+
+    /**
+     * A time by which every window this replica closed was stored: each window whose end plus lateness is at or
+     * before it is in the store (a late correction may follow). 0 before the first complete flush.
+     */
+    public long storedThrough() {
+        return storedThrough;
     }
 
     /** Moves one batch of the oldest spooled windows to storage; emits how many. */

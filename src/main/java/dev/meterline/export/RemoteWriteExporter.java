@@ -55,7 +55,9 @@ public final class RemoteWriteExporter {
     private final Store store;
     private final long window;
     private final long resolution;
+    private final long lateness;
     private final long holdBack;
+    private final LongSupplier storedThrough;
     private final LongSupplier clock;
     private final String target;
     private final RemoteWriteMeters meters;
@@ -80,15 +82,18 @@ public final class RemoteWriteExporter {
 
     /**
      * An exporter of {@code store}'s windows of {@code window} ms, which close {@code lateness} ms after their end;
-     * {@code clock} gives epoch milliseconds.
+     * {@code clock} gives epoch milliseconds, and {@code storedThrough} the time by which this replica stored every
+     * window it closed.
      */
     public RemoteWriteExporter(RemoteWriteConfig config, Store store, Duration window, Duration lateness,
-                               MeterRegistry registry, LongSupplier clock) {
+                               MeterRegistry registry, LongSupplier clock, LongSupplier storedThrough) {
         this.config = requireNonNull(config, "config");
         this.store = requireNonNull(store, "store");
         this.window = window.toMillis();
         this.resolution = config.resolutionMillis(window);
-        this.holdBack = lateness.toMillis() + config.delay().toMillis();
+        this.lateness = lateness.toMillis();
+        this.holdBack = this.lateness + config.delay().toMillis();
+        this.storedThrough = requireNonNull(storedThrough, "storedThrough");
         this.clock = requireNonNull(clock, "clock");
         this.target = config.url();
         this.meters = new RemoteWriteMeters(requireNonNull(registry, "registry"));
@@ -200,9 +205,12 @@ public final class RemoteWriteExporter {
         if (stopped) {
             return null;
         }
-        long readyBefore = clock.getAsLong() - holdBack;
+        // Ready: lateness and delay have passed, and this replica has stored every window it closed by then (a
+        // slow flush holds the export back rather than letting it pass windows not yet stored).
+        long now = clock.getAsLong();
+        long readyBefore = Math.min(now - holdBack, storedThrough.getAsLong() - lateness);
         long boundary = Math.floorDiv(readyBefore, resolution) * resolution;
-        long behind = Math.max(0, boundary - cursor.through());
+        long behind = Math.max(0, Math.floorDiv(now - holdBack, resolution) * resolution - cursor.through());
         meters.lagMillis.set(behind);
         meters.lagWindows.set(behind / resolution);
         if (cursor.through() + resolution > readyBefore) {
