@@ -214,19 +214,22 @@ public final class RemoteWriteExporter {
         meters.lagMillis.set(behind);
         meters.lagWindows.set(behind / resolution);
         if (cursor.through() + resolution > readyBefore) {
-            countCorrections(cursor.through());
+            if (cursor.atSliceStart()) {
+                countCorrections(cursor.through());
+            }
             return null;
         }
         long from = cursor.through();
-        ExportPage page = store.exportPage(window, from, from + resolution, cursor, config.batchSize());
+        if (cursor.atSliceStart()) {
+            // The slice is read as of this look: its rows stored later are corrections, counted, never sent.
+            countCorrections(from);
+        }
+        ExportPage page = store.exportPage(window, from, from + resolution, cursor, checkedId, config.batchSize());
         if (page.windows().isEmpty()) {
             // The slice is done: on to the next slice holding windows, but never past the ones still open.
             long nextStart = store.nextWrittenStart(window, from + resolution);
             long to = nextStart < 0 ? boundary : Math.min(Math.floorDiv(nextStart, resolution) * resolution, boundary);
             ExportCursor moved = ExportCursor.at(Math.max(to, from + resolution));
-            // Before moving on: partials of earlier slices stored since the last look were never sent; this
-            // slice's rows so far were read, so the look ends after them.
-            countCorrections(from);
             store.advanceExportCursor(target, moved);
             cursor = moved;
             return new Request(null, 0, moved);
@@ -259,9 +262,9 @@ public final class RemoteWriteExporter {
     }
 
     /**
-     * Counts partials stored since the last look for slices starting before {@code before}, all of them read
-     * before that look: receivers never see them. Row ids of concurrent PostgreSQL writers may commit out of
-     * order, so this may count too few, never too many.
+     * Counts partials stored since the last look (row id above it) for slices starting before {@code before}:
+     * each such slice was read only up to a look, so receivers never see them. Row ids of concurrent PostgreSQL
+     * writers may commit out of order, so this may count too few, never too many.
      */
     private void countCorrections(long before) {
         long last = store.lastWrittenId();

@@ -89,8 +89,8 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public ExportPage exportPage(long resolution, long from, long to, ExportCursor after, int limit) {
-        return ops.exportPage(resolution, from, to, after, limit);
+    public ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit) {
+        return ops.exportPage(resolution, from, to, after, maxId, limit);
     }
 
     @Override

@@ -60,10 +60,11 @@ public interface Store extends AutoCloseable {
     void advanceExportCursor(String target, ExportCursor cursor);
 
     /**
-     * Written partials (of every replica, rollups excluded) of {@code resolution} with start in [from, to), of the
-     * series after {@code after}'s, in series order: at most about {@code limit} rows, never part of a series.
+     * Written partials (of every replica, rollups excluded) of {@code resolution} with start in [from, to) and row
+     * id at most {@code maxId}, of the series after {@code after}'s, in series order: at most about {@code limit}
+     * rows, never part of a series.
      */
-    ExportPage exportPage(long resolution, long from, long to, ExportCursor after, int limit);
+    ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit);
 
     /** The earliest start at or after {@code from} of any stored window of {@code resolution}, or -1 for none. */
     long nextWrittenStart(long resolution, long from);

@@ -149,9 +149,9 @@ final class StoreOps {
         });
     }
 
-    ExportPage exportPage(long resolution, long from, long to, ExportCursor after, int limit) {
+    ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit) {
         List<Row> rows = db.read("read windows to export", c -> table.selectForExport(c, resolution, from, to,
-                after.metric(), after.tags(), limit));
+                after.metric(), after.tags(), maxId, limit));
         boolean more = rows.size() >= limit;
         if (more) {
             // Never split a series across pages: its partials must merge into one sample.
@@ -162,7 +162,7 @@ final class StoreOps {
             }
             if (keep == 0) {
                 rows = db.read("read windows to export", c -> table.selectSeriesForExport(c, resolution, from, to,
-                        last.metric(), last.tags()));
+                        last.metric(), last.tags(), maxId));
             } else {
                 rows = rows.subList(0, keep);
             }

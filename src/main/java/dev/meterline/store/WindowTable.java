@@ -353,16 +353,16 @@ final class WindowTable {
     // ---- remote write export ---------------------------------------------------------------------------------
 
     /**
-     * Up to {@code limit} written partials (rollups excluded) of {@code resolution} starting in [from, to) whose
-     * series comes after ({@code afterMetric}, {@code afterTags}), in series order.
+     * Up to {@code limit} written partials (rollups excluded) of {@code resolution} starting in [from, to), with id
+     * at most {@code maxId}, whose series comes after ({@code afterMetric}, {@code afterTags}), in series order.
      */
     List<Row> selectForExport(Connection c, long resolution, long from, long to, String afterMetric,
-                              String afterTags, int limit) throws SQLException {
+                              String afterTags, long maxId, int limit) throws SQLException {
         // One start (the export resolution is the window's): an equality, so the export index gives series order
         // without a sort.
         String starts = to - from == resolution ? "start_ms = ?" : "start_ms >= ? AND start_ms < ?";
         try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE resolution_ms = ? AND " + starts
-                + " AND (metric, tags) > (?, ?) AND merged_through = 0 ORDER BY metric, tags LIMIT ?")) {
+                + " AND (metric, tags) > (?, ?) AND id <= ? AND merged_through = 0 ORDER BY metric, tags LIMIT ?")) {
             int i = 1;
             ps.setLong(i++, resolution);
             ps.setLong(i++, from);
@@ -371,21 +371,23 @@ final class WindowTable {
             }
             ps.setString(i++, afterMetric);
             ps.setString(i++, afterTags);
+            ps.setLong(i++, maxId);
             ps.setInt(i, limit);
             return rows(ps, tags -> true);
         }
     }
 
     /** Every written partial of one series of {@code resolution} starting in [from, to). */
-    List<Row> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, String tags)
-            throws SQLException {
+    List<Row> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, String tags,
+                                    long maxId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE resolution_ms = ? AND start_ms >= ?"
-                + " AND start_ms < ? AND metric = ? AND tags = ? AND merged_through = 0")) {
+                + " AND start_ms < ? AND metric = ? AND tags = ? AND id <= ? AND merged_through = 0")) {
             ps.setLong(1, resolution);
             ps.setLong(2, from);
             ps.setLong(3, to);
             ps.setString(4, metric);
             ps.setString(5, tags);
+            ps.setLong(6, maxId);
             return rows(ps, t -> true);
         }
     }
@@ -413,8 +415,9 @@ final class WindowTable {
     /** Written partials of {@code resolution} with id in (afterId, throughId] and start before {@code before}. */
     long countWrittenBetween(Connection c, long afterId, long throughId, long resolution, long before)
             throws SQLException {
+        // "+ 0" keeps the planner on the id range: the export index would scan every row before the cursor.
         try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM meterline_window WHERE id > ?"
-                + " AND id <= ? AND resolution_ms = ? AND start_ms < ? AND merged_through = 0")) {
+                + " AND id <= ? AND resolution_ms + 0 = ? AND start_ms + 0 < ? AND merged_through = 0")) {
             ps.setLong(1, afterId);
             ps.setLong(2, throughId);
             ps.setLong(3, resolution);

@@ -483,7 +483,7 @@ abstract class StoreContract {
         int pages = 0;
         boolean more = true;
         while (more) {
-            ExportPage page = store.exportPage(10 * SECOND, T0, T0 + 10 * SECOND, at, 7);
+            ExportPage page = store.exportPage(10 * SECOND, T0, T0 + 10 * SECOND, at, Long.MAX_VALUE, 7);
             more = page.more();
             if (page.windows().isEmpty()) {
                 assertEquals(at, page.next());
@@ -523,7 +523,8 @@ abstract class StoreContract {
     @Test
     void aCoarserSliceMergesTheWindowsInsideItAndASeriesLargerThanAPageComesWhole() {
         Store store = writeSlice().get(1);
-        ExportPage page = store.exportPage(10 * SECOND, T0 - 10 * SECOND, T0 + 20 * SECOND, ExportCursor.at(T0 - 10 * SECOND), 2);
+        ExportPage page = store.exportPage(10 * SECOND, T0 - 10 * SECOND, T0 + 20 * SECOND, ExportCursor.at(T0 - 10 * SECOND),
+                Long.MAX_VALUE, 2);
         // The first series has 5 or 6 partials across three windows: more than a page, returned whole.
         SeriesKey first = page.windows().get(0).window().series();
         assertTrue(page.windows().stream().allMatch(w -> w.window().series().equals(first)));
@@ -549,6 +550,12 @@ abstract class StoreContract {
         assertEquals(1, store.countWrittenBetween(before, after, 10 * SECOND, T0));
         assertEquals(2, store.countWrittenBetween(before, after, 10 * SECOND, T0 + HOUR));
         assertEquals(0, store.countWrittenBetween(after, after, 10 * SECOND, T0 + HOUR));
+        // A page read as of the earlier look leaves the later rows out.
+        ExportCursor slice = ExportCursor.at(T0 + 10 * SECOND);
+        assertEquals(40, store.exportPage(10 * SECOND, T0 + 10 * SECOND, T0 + 20 * SECOND, slice, before, 1000)
+                .windows().size());
+        assertEquals(41, store.exportPage(10 * SECOND, T0 + 10 * SECOND, T0 + 20 * SECOND, slice, after, 1000)
+                .windows().size());
     }
 
     @Test
