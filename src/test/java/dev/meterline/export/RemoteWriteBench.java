@@ -85,6 +85,9 @@ public final class RemoteWriteBench {
         double maxLag = 0;
         double sentAtStop = 0;
         double previous = -1;
+        double lastStored = -1;
+        double exportedWhenStored = 0;
+        long storedAt = t0;
         System.out.println("second  stored_windows  exported_windows  lag_s");
         for (int s = 1; ; s++) {
             LockSupport.parkNanos(t0 + TimeUnit.SECONDS.toNanos(s) - System.nanoTime());
@@ -92,6 +95,11 @@ public final class RemoteWriteBench {
             double exported = RemoteWriteFixture.meter(m, "meterline_remote_write_samples_sent_total") / 9;
             double lag = RemoteWriteFixture.meter(m, "meterline_remote_write_lag_seconds");
             System.out.printf("%6d  %14.0f  %16.0f  %5.1f%n", s, stored, exported, lag);
+            if (stored != lastStored) {
+                lastStored = stored;
+                exportedWhenStored = exported;
+                storedAt = System.nanoTime();
+            }
             if (s <= seconds) {
                 maxLag = Math.max(maxLag, lag);
             }
@@ -106,6 +114,10 @@ public final class RemoteWriteBench {
             previous = exported;
             if (s > seconds + 3 && lag == 0 && settled) {
                 double elapsed = (System.nanoTime() - t0) / 1e9;
+                // Seconds of the drain after the last flush, less the one-second poll that noticed it was done.
+                double drain = (System.nanoTime() - storedAt) / 1e9 - 1;
+                System.out.printf("after the last flush: %.0f windows exported in %.1f s: %.0f windows/s%n",
+                        exported - exportedWhenStored, drain, (exported - exportedWhenStored) / drain);
                 double accepted = RemoteWriteFixture.meter(m, "meterline_points_accepted_total");
                 System.out.printf("ingest %d s: %.0f points accepted, %.0f windows stored, %.0f exported while"
                                 + " ingest ran; max lag %.1f s; all %.0f windows exported after %.1f s: %.0f windows/s%n",
