@@ -70,7 +70,7 @@ public final class RemoteWriteExporter {
     private final SnappyBlock snappy = new SnappyBlock();
 
     private ExportLock lock;
-    private boolean leading;
+    private volatile boolean leading;
     private ExportCursor cursor;
     private long checkedId;
     private final Set<String> metrics = new HashSet<>();
@@ -113,6 +113,8 @@ public final class RemoteWriteExporter {
                 .onBackpressureDrop()
                 .concatMap(t -> round().doOnSuccess(v -> storeFailure = null).onErrorResume(e -> {
                     storeFailure = "store: " + e.getMessage();
+                    // The lock may be gone with the connection: read the shared cursor again once it is held.
+                    leading = false;
                     failLog.warn("remote write: a round failed, retrying in " + poll.toMillis() + " ms", e);
                     return Mono.empty();
                 }), 0)
