@@ -87,7 +87,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("remote-write-bearer-token-file", "", "file holding the bearer token sent to the remote write receiver"),
             new Setting("remote-write-headers", "", "extra headers of every remote write request, e.g. X-Scope-OrgID=team-a"),
             new Setting("remote-write-timeout", "30s", "how long one remote write request may take before it is retried"),
-            new Setting("remote-write-batch-size", "1000", "series windows per remote write request (9 samples each)"),
+            new Setting("remote-write-batch-size", "1000", "stored partial windows read per remote write request; a series window gives 9 samples"),
             new Setting("remote-write-resolution", "", "export resolution, a multiple of the window; empty sends each window"),
             new Setting("remote-write-delay", "5s", "how long after a window closes (end + lateness) it is held back before it is sent"),
             new Setting("remote-write-max-backoff", "30s", "longest wait between retries of a failed remote write request"));
