@@ -27,11 +27,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
  * A real remote write receiver, Prometheus or VictoriaMetrics from the Debian packages, on a free loopback port and a
  * storage directory of its own; it can be killed and started again on the same storage and port.
  */
-final class Receiver implements AutoCloseable {
+public final class Receiver implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    enum Kind { PROMETHEUS, VICTORIA_METRICS }
+    public enum Kind { PROMETHEUS, VICTORIA_METRICS }
 
     private final Kind kind;
     private final Path dir;
@@ -49,7 +49,7 @@ final class Receiver implements AutoCloseable {
         this.log = dir.resolve("receiver.log");
     }
 
-    static Receiver start(Kind kind, Path dir) throws Exception {
+    public static Receiver start(Kind kind, Path dir) throws Exception {
         Files.createDirectories(dir);
         Receiver r = new Receiver(kind, dir);
         r.up();
@@ -89,7 +89,7 @@ final class Receiver implements AutoCloseable {
     }
 
     /** Starts the receiver and waits until it answers its readiness endpoint. */
-    void up() throws Exception {
+    public void up() throws Exception {
         process = new ProcessBuilder(command()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         String path = kind == Kind.PROMETHEUS ? "/-/ready" : "/health";
@@ -115,29 +115,29 @@ final class Receiver implements AutoCloseable {
     }
 
     /** Kills the receiver (SIGKILL): whatever it acknowledged must be in its storage when it comes back. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
     /** Stops the receiver (SIGTERM), letting it write what it holds in memory. */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
         }
     }
 
-    String base() {
+    public String base() {
         return "http://127.0.0.1:" + port;
     }
 
-    String writeUrl() {
+    public String writeUrl() {
         return base() + "/api/v1/write";
     }
 
     /** The value of an instant PromQL query that yields one sample; NaN when it yields none. */
-    double query(String promql) throws IOException, InterruptedException {
+    public double query(String promql) throws IOException, InterruptedException {
         JsonNode result = queryResult(promql);
         if (result.isEmpty()) {
             return Double.NaN;
@@ -146,7 +146,7 @@ final class Receiver implements AutoCloseable {
     }
 
     /** The result vector of an instant PromQL query. */
-    JsonNode queryResult(String promql) throws IOException, InterruptedException {
+    public JsonNode queryResult(String promql) throws IOException, InterruptedException {
         String url = base() + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
                 + "&time=" + (System.currentTimeMillis() / 1000.0 + 60);
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
@@ -157,7 +157,7 @@ final class Receiver implements AutoCloseable {
     }
 
     /** Polls {@code promql} until its value satisfies {@code ok}; returns the last value. */
-    double await(String promql, DoublePredicate ok, Duration within) throws Exception {
+    public double await(String promql, DoublePredicate ok, Duration within) throws Exception {
         long deadline = System.nanoTime() + within.toNanos();
         double v = query(promql);
         while (!ok.test(v) && System.nanoTime() < deadline) {
@@ -167,7 +167,7 @@ final class Receiver implements AutoCloseable {
         return v;
     }
 
-    String logTail() {
+    public String logTail() {
         try {
             String text = Files.readString(log);
             return text.length() < 3000 ? text : text.substring(text.length() - 3000);

@@ -168,6 +168,12 @@ final class ServerProcess implements AutoCloseable {
         return JSON.readTree(res.body());
     }
 
+    /** Kills the process (SIGKILL): no shutdown hook, no final flush; waits for it to be gone. */
+    void kill() throws InterruptedException {
+        process.toHandle().destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
     /** Ends the process if a test left it running (SIGTERM, then SIGKILL after 30 s). */
     @Override
     public void close() throws InterruptedException {
