@@ -11,6 +11,7 @@ import dev.meterline.http.AuthGate;
 import dev.meterline.http.HttpEdge;
 import dev.meterline.http.Routes;
 import dev.meterline.ingest.Authenticator;
+import dev.meterline.export.RemoteWriteExporter;
 import dev.meterline.ingest.HttpIngest;
 import dev.meterline.ingest.IngestBuffer;
 import dev.meterline.ingest.IngestCodec;
@@ -94,6 +95,7 @@ public final class Pipeline {
     private Disposable flushRun;
     private Disposable maintenance;
     private Disposable statsReporter;
+    private RemoteWriteExporter remoteWrite;
 
     /** A pipeline on the schedulers the configuration sizes. */
     public Pipeline(Config config, PrometheusMeterRegistry registry, LongSupplier clock) {
@@ -237,6 +239,11 @@ public final class Pipeline {
                             return Mono.empty();
                         }), 0)
                 .subscribe();
+        if (config.remoteWrite().enabled()) {
+            remoteWrite = new RemoteWriteExporter(config.remoteWrite(), store, config.aggregation().window(),
+                    config.aggregation().lateness(), registry, clock, flusher::storedThrough);
+            remoteWrite.start();
+        }
         Duration every = config.lifecycle().statsInterval();
         if (!every.isZero()) {
             statsReporter = Flux.interval(every, every, timer).subscribe(t -> log.info("stats {}", statsLine()));
@@ -279,7 +286,7 @@ public final class Pipeline {
         return new ReadinessCheck(readiness.state(), storageHealth.failing(), storageHealth.lastFailure(),
                 spill.windows(), spill.full(), storageHealth.ingestPaused(), aggregation.pending().windows(),
                 config.store().maxPendingWindows(), metrics.flushFailures(), durability.paused(), durability.bytes(),
-                durability.maxBytes());
+                durability.maxBytes(), remoteWrite == null ? null : remoteWrite.problem(), remoteWrite != null);
     }
 
     /**
@@ -326,6 +333,9 @@ public final class Pipeline {
             if (d != null) {
                 d.dispose();
             }
+        }
+        if (remoteWrite != null) {
+            remoteWrite.stop();
         }
         if (store != null) {
             store.close();

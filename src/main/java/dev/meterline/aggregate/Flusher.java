@@ -50,6 +50,9 @@ public final class Flusher {
     private final Spill spill;
     private final Supplier<Mono<Void>> afterStored;
 
+    /** The close time of the last flush after which nothing waited for storage; see {@link #storedThrough()}. */
+    private volatile long storedThrough;
+
     /** Consecutive failed writes; touched only by the flush loop, one flush at a time. */
     private volatile int failures;
     private volatile long nextAttemptAt;
@@ -133,7 +136,8 @@ public final class Flusher {
     public Mono<FlushReport> flushOnce() {
         return Mono.defer(() -> {
             long startedNanos = System.nanoTime();
-            return aggregation.close(clock.getAsLong())
+            long closedAt = clock.getAsLong();
+            return aggregation.close(closedAt)
                     .onErrorResume(PipelineStopping.class, e -> Mono.empty())
                     .flatMap(closed -> {
                         if (failures > 0 && clock.getAsLong() < nextAttemptAt) {
@@ -142,6 +146,11 @@ public final class Flusher {
                         }
                         return writeBacklog(startedNanos)
                                 .flatMap(n -> moveSpooled().map(moved -> report(closed.seq(), n + moved, startedNanos)))
+                                .doOnNext(r -> {
+                                    if (aggregation.pending().windows() == 0 && spill.windows() == 0) {
+                                        storedThrough = closedAt;
+                                    }
+                                })
                                 .flatMap(report -> aggregation.pending().windows() > 0 ? Mono.just(report)
                                         : afterStored.get().onErrorResume(e -> {
                                             log.warn("cannot drop stored segments of the write-ahead log: {}",
@@ -156,6 +165,14 @@ public final class Flusher {
                     })
                     .doOnNext(report -> admission());
         });
+    }
+
+    /**
+     * A time by which every window this replica closed was stored: each window whose end plus lateness is at or
+     * before it is in the store (a late correction may follow). 0 before the first complete flush.
+     */
+    public long storedThrough() {
+        return storedThrough;
     }
 
     /** Moves one batch of the oldest spooled windows to storage; emits how many. */

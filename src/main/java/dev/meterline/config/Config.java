@@ -22,13 +22,13 @@ import java.util.function.Function;
  */
 public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
                      StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls,
-                     PromQueryConfig prometheus, WalConfig wal) {
+                     PromQueryConfig prometheus, WalConfig wal, RemoteWriteConfig remoteWrite) {
 
-    /** With the Prometheus API's limits and the write-ahead log at their defaults. */
+    /** With the Prometheus API's limits and the write-ahead log at their defaults, and without remote write. */
     public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
                   StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls) {
         this(ingest, validation, aggregation, store, lifecycle, auth, tls, PromQueryConfig.DEFAULTS,
-                WalConfig.of(WalFsync.INTERVAL));
+                WalConfig.of(WalFsync.INTERVAL), RemoteWriteConfig.OFF);
     }
 
     /** Without authentication and TLS. */
@@ -94,7 +94,15 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("io-threads", String.valueOf(CORES), "event loops of the TCP ingest port, where lines are decoded"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"),
-            new Setting("store-threads", "2", "threads that call the database (flushes, queries, maintenance); the PostgreSQL pool holds one more connection"));
+            new Setting("store-threads", "2", "threads that call the database (flushes, queries, maintenance); the PostgreSQL pool holds one more connection"),
+            new Setting("remote-write-url", "", "Prometheus remote write receiver every closed window is pushed to; empty turns remote write off"),
+            new Setting("remote-write-bearer-token-file", "", "file holding the bearer token sent to the remote write receiver"),
+            new Setting("remote-write-headers", "", "extra headers of every remote write request, e.g. X-Scope-OrgID=team-a"),
+            new Setting("remote-write-timeout", "30s", "how long one remote write request may take before it is retried"),
+            new Setting("remote-write-batch-size", "1000", "stored partial windows read per remote write request; a series window gives 9 samples"),
+            new Setting("remote-write-resolution", "", "export resolution, a multiple of the window; empty sends each window"),
+            new Setting("remote-write-delay", "5s", "how long after a window closes (end + lateness) it is held back before it is sent"),
+            new Setting("remote-write-max-backoff", "30s", "longest wait between retries of a failed remote write request"));
 
     /** Loads from the process environment and command-line flags. */
     public static Config load(Map<String, String> env, String[] args) {
@@ -211,7 +219,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         PromQueryConfig prometheus = new PromQueryConfig(r.intIn("prometheus-max-points", 1, 10_000_000),
                 r.intIn("prometheus-max-series", 1, Integer.MAX_VALUE), r.positiveDuration("prometheus-query-timeout"),
                 r.intIn("prometheus-max-regex-length", 1, 1 << 20), r.positiveDuration("prometheus-lookback"));
-        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r), prometheus, wal(r));
+        return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r), prometheus, wal(r),
+                remoteWrite(r, window));
     }
 
     private static WalConfig wal(Reader r) {
@@ -227,6 +236,44 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             throw r.error("wal-max-bytes", "'" + max + "' (expected: at least wal-segment-bytes, " + segment + ")");
         }
         return new WalConfig(fsync, max, segment, Duration.ofSeconds(1));
+    }
+
+    /** Remote write: the token read from its file, headers parsed, the resolution a multiple of the window. */
+    private static RemoteWriteConfig remoteWrite(Reader r, Duration window) {
+        String tokenFile = r.string("remote-write-bearer-token-file");
+        String token = "";
+        if (!tokenFile.isEmpty()) {
+            try {
+                token = Files.readString(Path.of(tokenFile), StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw r.error("remote-write-bearer-token-file", "cannot read '" + tokenFile + "': "
+                        + e.getClass().getSimpleName());
+            }
+            if (token.isEmpty()) {
+                throw r.error("remote-write-bearer-token-file", "'" + tokenFile + "' is empty (expected: a token)");
+            }
+        }
+        List<String> pairs = r.get("remote-write-headers", Config::parseTags);
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.size(); i += 2) {
+            headers.put(pairs.get(i), pairs.get(i + 1));
+        }
+        String res = r.string("remote-write-resolution");
+        Duration resolution = res.isEmpty() ? Duration.ZERO : r.positiveDuration("remote-write-resolution");
+        if (resolution.toMillis() % window.toMillis() != 0) {
+            throw r.error("remote-write-resolution", "'" + res + "' (expected: a multiple of the window, "
+                    + Durations.format(window) + ")");
+        }
+        try {
+            return new RemoteWriteConfig(r.string("remote-write-url"), token, headers,
+                    r.positiveDuration("remote-write-timeout"), r.intIn("remote-write-batch-size", 1, 1_000_000),
+                    resolution, r.get("remote-write-delay", Durations::parse),
+                    r.positiveDuration("remote-write-max-backoff"));
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            String name = m.startsWith("url") ? "remote-write-url" : "remote-write-headers";
+            throw r.error(name, m.substring(m.indexOf(':') + 2));
+        }
     }
 
     /** Both TLS files or neither; each must be readable. */

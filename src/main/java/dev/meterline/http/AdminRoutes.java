@@ -48,9 +48,15 @@ public final class AdminRoutes implements Routes {
         if (reason != null) {
             body.append(",\"reason\":\"").append(JsonStringEncoder.getInstance().quoteAsString(reason)).append('"');
         }
-        return body.append(",\"flushFailures\":").append(check.flushFailures())
+        body.append(",\"flushFailures\":").append(check.flushFailures())
                 .append(",\"pendingWindows\":").append(check.pendingWindows())
                 .append(",\"spooledWindows\":").append(check.spooledWindows())
-                .append(",\"walBytes\":").append(check.walBytes()).append('}').toString();
+                .append(",\"walBytes\":").append(check.walBytes());
+        if (check.remoteWriteOn()) {
+            // Ingest does not depend on the receiver: readiness stays as it is and the body tells.
+            body.append(",\"remoteWrite\":\"").append(check.remoteWriteProblem() == null ? "ok"
+                    : JsonStringEncoder.getInstance().quoteAsString(check.remoteWriteProblem())).append('"');
+        }
+        return body.append('}').toString();
     }
 }

@@ -17,17 +17,20 @@ package dev.meterline.lifecycle;
  * @param walPaused         whether ingest is paused at the write-ahead log's bound
  * @param walBytes          bytes the write-ahead log holds
  * @param walMaxBytes       the bound of the write-ahead log
+ * @param remoteWriteProblem why remote write is failing, or null while it works (or is off)
+ * @param remoteWriteOn     whether remote write is on
  */
 public record ReadinessCheck(Readiness.State state, boolean storageFailing, String lastFailure, long spooledWindows,
                              boolean spoolFull, boolean ingestPaused, long pendingWindows, int maxPendingWindows,
-                             long flushFailures, boolean walPaused, long walBytes, long walMaxBytes) {
+                             long flushFailures, boolean walPaused, long walBytes, long walMaxBytes,
+                             String remoteWriteProblem, boolean remoteWriteOn) {
 
     /** Without a write-ahead log. */
     public ReadinessCheck(Readiness.State state, boolean storageFailing, String lastFailure, long spooledWindows,
                           boolean spoolFull, boolean ingestPaused, long pendingWindows, int maxPendingWindows,
                           long flushFailures) {
         this(state, storageFailing, lastFailure, spooledWindows, spoolFull, ingestPaused, pendingWindows,
-                maxPendingWindows, flushFailures, false, 0, 0);
+                maxPendingWindows, flushFailures, false, 0, 0, null, false);
     }
 
     /** Whether new traffic should come here (HTTP 200 rather than 503). */

@@ -65,6 +65,21 @@ enum Dialect {
         this.migrationLock = migrationLock;
     }
 
+    /**
+     * Statements that take schema version 1 to version 2: the export cursors of remote write, one row per
+     * receiver, at the window and series the export has passed.
+     */
+    static final List<String> VERSION2 = List.of(
+            "CREATE TABLE meterline_export (target TEXT PRIMARY KEY, through_ms BIGINT NOT NULL,"
+                    + " after_metric TEXT NOT NULL, after_tags TEXT NOT NULL)");
+
+    /**
+     * The index remote write reads windows by (resolution, start, series) with; created when an exporter starts
+     * rather than by the schema, so a store that exports nothing does not maintain it on every flush.
+     */
+    static final String EXPORT_INDEX = "CREATE INDEX IF NOT EXISTS meterline_window_export"
+            + " ON meterline_window (resolution_ms, start_ms, metric, tags)";
+
     /** Statements that take an empty database to schema version 1. */
     List<String> version1() {
         return concat(tables, INDEXES);

@@ -75,6 +75,7 @@ final class JdbcStore implements Store {
     private final Db db;
     private final Dialect dialect;
     private final WindowTable table;
+    private final ExportReads exports;
     private final Tiers tiers;
     private final Rollup rollup;
     private final String replica;
@@ -91,6 +92,7 @@ final class JdbcStore implements Store {
         this.db = requireNonNull(db, "db");
         this.dialect = requireNonNull(dialect, "dialect");
         this.table = new WindowTable(dialect);
+        this.exports = new ExportReads(db, dialect, table);
         this.tiers = new Tiers(requireNonNull(config, "config").tiers());
         this.replica = config.replicaId();
         this.clock = requireNonNull(clock, "clock");
@@ -195,5 +197,57 @@ final class JdbcStore implements Store {
                 knownSeries.clear();
             }
         }
+    }
+
+    @Override
+    public void prepareExport() {
+        exports.prepareExport();
+    }
+
+    @Override
+    public ExportCursor exportCursor(String target) {
+        return exports.exportCursor(target);
+    }
+
+    @Override
+    public void advanceExportCursor(String target, ExportCursor cursor) {
+        exports.advanceExportCursor(target, cursor);
+    }
+
+    @Override
+    public ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit) {
+        return exports.exportPage(resolution, from, to, after, maxId, limit);
+    }
+
+    @Override
+    public long nextWrittenStart(long resolution, long from) {
+        return exports.nextWrittenStart(resolution, from);
+    }
+
+    @Override
+    public long lastWrittenId() {
+        return exports.lastWrittenId();
+    }
+
+    @Override
+    public long countWrittenBetween(long afterId, long throughId, long resolution, long before) {
+        return exports.countWrittenBetween(afterId, throughId, resolution, before);
+    }
+
+    @Override
+    public ExportLock exportLock(String target) {
+        if (db instanceof PostgresDb pg) {
+            return new PostgresExportLock(pg::connectDirect, target);
+        }
+        return new ExportLock() {
+            @Override
+            public boolean hold() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
     }
 }

@@ -77,6 +77,26 @@ final class PostgresDb implements Db {
         }
     }
 
+    /**
+     * A connection outside the pool, for a session that must outlive pool churn (the export lock); TCP keepalive on,
+     * so a holder that vanished from the network is noticed by the server.
+     */
+    Connection connectDirect() throws SQLException {
+        java.util.Properties props = new java.util.Properties();
+        if (!config.user().isEmpty()) {
+            props.setProperty("user", config.user());
+        }
+        if (!config.password().isEmpty()) {
+            props.setProperty("password", config.password());
+        }
+        long seconds = Math.max(1, (config.timeout().toMillis() + 999) / 1000);
+        props.setProperty("connectTimeout", String.valueOf(seconds));
+        props.setProperty("socketTimeout", String.valueOf(SOCKET_TIMEOUT_SECONDS));
+        props.setProperty("tcpKeepAlive", "true");
+        props.setProperty("ApplicationName", "meterline-export");
+        return java.sql.DriverManager.getConnection(config.url(), props);
+    }
+
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {

@@ -68,6 +68,34 @@ public interface Store extends AutoCloseable {
     default void maintain(long now) {
     }
 
+    /** Creates what exporting needs (the export index) if missing; idempotent, safe with several replicas. */
+    void prepareExport();
+
+    /** Where the export to {@code target} stands, or null when it never started. */
+    ExportCursor exportCursor(String target);
+
+    /** Moves the export cursor of {@code target} forward to {@code cursor}; a cursor behind the stored one is ignored. */
+    void advanceExportCursor(String target, ExportCursor cursor);
+
+    /**
+     * Written partials (of every replica, rollups excluded) of {@code resolution} with start in [from, to) and row
+     * id at most {@code maxId}, of the series after {@code after}'s, in series order: at most about {@code limit}
+     * rows, never part of a series.
+     */
+    ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit);
+
+    /** The earliest start at or after {@code from} of any stored window of {@code resolution}, or -1 for none. */
+    long nextWrittenStart(long resolution, long from);
+
+    /** The highest row id written so far by any replica, 0 for none. */
+    long lastWrittenId();
+
+    /** Written partials of {@code resolution} with a row id in (afterId, throughId] that start before {@code before}. */
+    long countWrittenBetween(long afterId, long throughId, long resolution, long before);
+
+    /** The lock that lets one replica at a time export to {@code target}. */
+    ExportLock exportLock(String target);
+
     @Override
     void close();
 }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,5 +81,36 @@ final class PostgresStoreTest extends StoreContract {
         String msg = e.getMessage();
         assertTrue(msg.startsWith("METERLINE_STORAGE_URL: jdbc:postgresql://127.0.0.1:1/none: cannot connect"), msg);
         assertTrue(!msg.contains("secret") && !msg.contains("\n"), msg);
+    }
+
+    @Test
+    void oneReplicaAtATimeHoldsTheExportLockAndAnotherTakesItOverWhenTheHolderIsGone() throws Exception {
+        Store one = open("replica-1");
+        Store two = open("replica-2");
+        one.prepareExport();
+        two.prepareExport();
+        ExportLock first = one.exportLock("http://a/write");
+        ExportLock second = two.exportLock("http://a/write");
+        try (ExportLock other = two.exportLock("http://b/write")) {
+            assertTrue(first.hold());
+            assertFalse(second.hold());
+            assertTrue(other.hold(), "another receiver has a lock of its own");
+            // The holder's session ends as when its process dies: the server kills the backend.
+            execute(url(database), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE application_name = 'meterline-export' AND pid IN (SELECT pid FROM pg_locks"
+                    + " WHERE locktype = 'advisory' AND objid = " + ("http://a/write".hashCode() & 0xFFFFFFFFL) + ")");
+            // The backend exits (releasing the lock) a moment after it is told to.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            boolean taken = second.hold();
+            while (!taken && System.nanoTime() < deadline) {
+                execute(url(database), "SELECT pg_sleep(0.05)");
+                taken = second.hold();
+            }
+            assertTrue(taken, "taken over once the holder's session ended");
+            assertFalse(first.hold(), "the old holder notices it lost the lock");
+        } finally {
+            first.close();
+            second.close();
+        }
     }
 }

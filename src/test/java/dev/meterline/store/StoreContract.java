@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -423,5 +424,147 @@ abstract class StoreContract {
         }
         assertEquals(List.of("replica-1", "replica-2"), hours.stream().map(StoredWindow::replica).distinct()
                 .sorted(Comparator.naturalOrder()).toList());
+    }
+
+    // ---- remote write export -----------------------------------------------------------------------------------
+
+    @Test
+    void anExportCursorStartsAbsentOnlyMovesForwardAndOutlivesTheStore() {
+        Store store = open("r1");
+        store.prepareExport();
+        assertEquals(null, store.exportCursor("http://a/write"));
+
+        store.advanceExportCursor("http://a/write", ExportCursor.at(T0));
+        store.advanceExportCursor("http://a/write", new ExportCursor(T0, "cpu", "{\"host\":\"a\"}"));
+        // Behind the stored one (a replica that lost the lock late, say): ignored.
+        store.advanceExportCursor("http://a/write", ExportCursor.at(T0));
+        store.advanceExportCursor("http://a/write", new ExportCursor(T0, "app", "{\"host\":\"z\"}"));
+        assertEquals(new ExportCursor(T0, "cpu", "{\"host\":\"a\"}"), store.exportCursor("http://a/write"));
+        store.advanceExportCursor("http://b/write", ExportCursor.at(T0 + HOUR));
+        store.advanceExportCursor("http://a/write", ExportCursor.at(T0 + 10 * SECOND));
+        store.close();
+
+        Store again = open("r1");
+        assertEquals(ExportCursor.at(T0 + 10 * SECOND), again.exportCursor("http://a/write"));
+        assertEquals(ExportCursor.at(T0 + HOUR), again.exportCursor("http://b/write"));
+    }
+
+    /** 40 series of two metrics, each written by two replicas, one of them with a late correction as well. */
+    private List<Store> writeSlice() {
+        Store one = open("replica-1");
+        Store two = open("replica-2");
+        List<Window> first = new ArrayList<>();
+        List<Window> second = new ArrayList<>();
+        List<Window> late = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            SeriesKey key = SeriesKey.of(i % 2 == 0 ? "cpu" : "mem", Map.of("host", "h" + i));
+            first.add(window(key, T0, 10 * SECOND, 1, true, i, 1));
+            second.add(window(key, T0, 10 * SECOND, 1, true, 100));
+            if (i % 3 == 0) {
+                late.add(window(key, T0, 10 * SECOND, 2, true, 1000));
+            }
+            // Neighbouring slices, which a page of the slice at T0 must not return.
+            first.add(window(key, T0 - 10 * SECOND, 10 * SECOND, 1, true, 5));
+            first.add(window(key, T0 + 10 * SECOND, 10 * SECOND, 1, true, 5));
+        }
+        one.write(first);
+        two.write(second);
+        two.write(late);
+        one.prepareExport();
+        return List.of(one, two);
+    }
+
+    @Test
+    void exportPagesWalkASliceInSeriesOrderWithEveryPartialOfASeriesTogether() {
+        Store store = writeSlice().get(0);
+        ExportCursor at = ExportCursor.at(T0);
+        List<SeriesKey> order = new ArrayList<>();
+        Map<SeriesKey, Aggregate> merged = new HashMap<>();
+        int pages = 0;
+        boolean more = true;
+        while (more) {
+            ExportPage page = store.exportPage(10 * SECOND, T0, T0 + 10 * SECOND, at, Long.MAX_VALUE, 7);
+            more = page.more();
+            if (page.windows().isEmpty()) {
+                assertEquals(at, page.next());
+                break;
+            }
+            pages++;
+            assertTrue(page.windows().size() <= 7, "page of " + page.windows().size());
+            SeriesKey previous = null;
+            for (StoredWindow w : page.windows()) {
+                assertEquals(T0, w.window().start());
+                SeriesKey key = w.window().series();
+                if (!key.equals(previous)) {
+                    assertTrue(!merged.containsKey(key), key + " split across pages or out of order");
+                    order.add(key);
+                    merged.put(key, new Aggregate());
+                    previous = key;
+                }
+                merged.get(key).mergeWith(w.window().aggregate());
+            }
+            at = page.next();
+            assertEquals(T0, at.through());
+        }
+        assertTrue(pages >= 40 * 2 / 7, "pages: " + pages);
+        assertEquals(40, order.size());
+        for (int i = 0; i < 40; i++) {
+            SeriesKey key = SeriesKey.of(i % 2 == 0 ? "cpu" : "mem", Map.of("host", "h" + i));
+            Aggregate a = merged.get(key);
+            assertEquals(i % 3 == 0 ? 4 : 3, a.count(), key.toString());
+            assertEquals(i + 1 + 100 + (i % 3 == 0 ? 1000 : 0), a.sum(), key.toString());
+        }
+        // Metric first: every cpu series before every mem series.
+        assertEquals(20, order.subList(0, 20).stream().filter(k -> k.metric().equals("cpu")).count());
+        // Read again from the middle: the same remainder.
+        assertEquals(order.size(), new HashSet<>(order).size());
+    }
+
+    @Test
+    void aCoarserSliceMergesTheWindowsInsideItAndASeriesLargerThanAPageComesWhole() {
+        Store store = writeSlice().get(1);
+        ExportPage page = store.exportPage(10 * SECOND, T0 - 10 * SECOND, T0 + 20 * SECOND, ExportCursor.at(T0 - 10 * SECOND),
+                Long.MAX_VALUE, 2);
+        // The first series has 5 or 6 partials across three windows: more than a page, returned whole.
+        SeriesKey first = page.windows().get(0).window().series();
+        assertTrue(page.windows().stream().allMatch(w -> w.window().series().equals(first)));
+        assertTrue(page.windows().size() >= 5, "partials: " + page.windows().size());
+        assertTrue(page.more());
+    }
+
+    @Test
+    void theNextWrittenStartAndTheLateWritesAreFound() {
+        List<Store> stores = writeSlice();
+        Store store = stores.get(0);
+        assertEquals(T0 - 10 * SECOND, store.nextWrittenStart(10 * SECOND, 0));
+        assertEquals(T0, store.nextWrittenStart(10 * SECOND, T0 - 10 * SECOND + 1));
+        assertEquals(T0 + 10 * SECOND, store.nextWrittenStart(10 * SECOND, T0 + 1));
+        assertEquals(-1, store.nextWrittenStart(10 * SECOND, T0 + 10 * SECOND + 1));
+        assertEquals(-1, store.nextWrittenStart(MINUTE, 0));
+
+        long before = store.lastWrittenId();
+        stores.get(1).write(List.of(window(MEM, T0 - 10 * SECOND, 10 * SECOND, 9, true, 1),
+                window(MEM, T0 + 10 * SECOND, 10 * SECOND, 9, true, 1)));
+        long after = store.lastWrittenId();
+        assertTrue(after > before);
+        assertEquals(1, store.countWrittenBetween(before, after, 10 * SECOND, T0));
+        assertEquals(2, store.countWrittenBetween(before, after, 10 * SECOND, T0 + HOUR));
+        assertEquals(0, store.countWrittenBetween(after, after, 10 * SECOND, T0 + HOUR));
+        // A page read as of the earlier look leaves the later rows out.
+        ExportCursor slice = ExportCursor.at(T0 + 10 * SECOND);
+        assertEquals(40, store.exportPage(10 * SECOND, T0 + 10 * SECOND, T0 + 20 * SECOND, slice, before, 1000)
+                .windows().size());
+        assertEquals(41, store.exportPage(10 * SECOND, T0 + 10 * SECOND, T0 + 20 * SECOND, slice, after, 1000)
+                .windows().size());
+    }
+
+    @Test
+    void theFirstExportLockIsHeld() {
+        Store store = open("r1");
+        store.prepareExport();
+        try (ExportLock lock = store.exportLock("http://a/write")) {
+            assertTrue(lock.hold());
+            assertTrue(lock.hold());
+        }
     }
 }

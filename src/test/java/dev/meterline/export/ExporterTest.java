@@ -1,0 +1,187 @@
+package dev.meterline.export;
+
+import dev.meterline.LineClient;
+import dev.meterline.TestServer;
+import dev.meterline.export.RemoteWriteFixture.Sent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.server.HttpServer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static dev.meterline.export.RemoteWriteFixture.awaitMeter;
+import static dev.meterline.export.RemoteWriteFixture.meter;
+import static dev.meterline.export.RemoteWriteFixture.points;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The exporter against a scripted receiver on a loopback port: the statuses it answers are chosen by the test, each
+ * request is decoded and kept. What a receiver stores is checked against real ones elsewhere; here, the protocol's
+ * headers, retries and backoff, the export resolution and late corrections.
+ */
+final class ExporterTest {
+
+    /** One request as the receiver saw it. */
+    record Seen(long at, HttpHeaders headers, byte[] body, List<EncodingTest.Series> series) {
+    }
+
+    private final LinkedBlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
+    /** Statuses (and Retry-After values) to answer, in turn; 204 when none is left. */
+    private final Deque<String[]> script = new ConcurrentLinkedDeque<>();
+    private DisposableServer receiver;
+
+    @TempDir
+    Path tmp;
+
+    private String startReceiver() {
+        receiver = HttpServer.create().host("127.0.0.1").port(0)
+                .route(r -> r.post("/api/v1/write", (req, res) -> req.receive().aggregate().asByteArray()
+                        .flatMap(body -> {
+                            try {
+                                seen.add(new Seen(System.nanoTime(), req.requestHeaders(), body,
+                                        EncodingTest.decode(body)));
+                            } catch (Exception e) {
+                                return res.status(HttpResponseStatus.BAD_REQUEST).sendString(Mono.just(e.toString())).then();
+                            }
+                            String[] answer = script.poll();
+                            if (answer == null) {
+                                return res.status(HttpResponseStatus.NO_CONTENT).send();
+                            }
+                            if (answer.length > 1) {
+                                res.header("Retry-After", answer[1]);
+                            }
+                            return res.status(Integer.parseInt(answer[0])).sendString(Mono.just("scripted")).then();
+                        })))
+                .bindNow();
+        return "http://127.0.0.1:" + receiver.port() + "/api/v1/write";
+    }
+
+    @AfterEach
+    void stopReceiver() {
+        if (receiver != null) {
+            receiver.disposeNow(Duration.ofSeconds(5));
+        }
+    }
+
+    private Seen next() throws InterruptedException {
+        Seen s = seen.poll(60, TimeUnit.SECONDS);
+        assertNotNull(s, "no request within 60 s");
+        return s;
+    }
+
+    @Test
+    void requestsCarryTheProtocolHeadersTheTokenAndTheExtraHeaders() throws Exception {
+        String url = startReceiver();
+        Path token = Files.writeString(tmp.resolve("token"), "s3cret-token\n");
+        Map<String, String> settings = RemoteWriteFixture.settings(url);
+        settings.put("remote-write-bearer-token-file", token.toString());
+        settings.put("remote-write-headers", "X-Scope-OrgID=team-a");
+        try (TestServer m = RemoteWriteFixture.start(tmp.resolve("m"), settings); LineClient c = m.connect()) {
+            points(c, new Sent(), "hits", "h", RemoteWriteFixture.futureWindow(), 3);
+            HttpHeaders h = next().headers();
+            assertEquals("snappy", h.get("Content-Encoding"));
+            assertEquals("application/x-protobuf", h.get("Content-Type"));
+            assertEquals("0.1.0", h.get("X-Prometheus-Remote-Write-Version"));
+            assertTrue(h.get("User-Agent").startsWith("Meterline/"), h.get("User-Agent"));
+            assertEquals("Bearer s3cret-token", h.get("Authorization"));
+            assertEquals("team-a", h.get("X-Scope-OrgID"));
+        }
+    }
+
+    @Test
+    void serverErrorsAndTooManyRequestsAreRetriedWithBackoffHonouringRetryAfter() throws Exception {
+        String url = startReceiver();
+        script.add(new String[]{"503"});
+        script.add(new String[]{"500"});
+        script.add(new String[]{"429", "1"});
+        try (TestServer m = RemoteWriteFixture.start(tmp.resolve("m"), RemoteWriteFixture.settings(url));
+             LineClient c = m.connect()) {
+            points(c, new Sent(), "hits", "h", RemoteWriteFixture.futureWindow(), 3);
+            List<Seen> attempts = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                attempts.add(next());
+            }
+            for (Seen s : attempts) {
+                assertTrue(java.util.Arrays.equals(attempts.get(0).body(), s.body()), "the same request each time");
+            }
+            long afterRetryAfter = attempts.get(3).at() - attempts.get(2).at();
+            assertTrue(afterRetryAfter >= TimeUnit.MILLISECONDS.toNanos(1000),
+                    "waited " + afterRetryAfter / 1_000_000 + " ms after Retry-After: 1");
+            assertTrue(attempts.get(2).at() - attempts.get(1).at() < TimeUnit.MILLISECONDS.toNanos(1000),
+                    "exponential backoff from 100 ms, capped at 500 ms here");
+            double samples = attempts.get(0).series().size();
+            assertEquals(samples, awaitMeter(m, "meterline_remote_write_samples_sent_total", v -> v == samples,
+                    Duration.ofSeconds(10)));
+            assertEquals(3 * samples, meter(m, "meterline_remote_write_samples_failed_total"), "three failed attempts");
+            assertNull(seen.poll(), "nothing sent twice after the 2xx");
+        }
+    }
+
+    @Test
+    void aCoarserExportResolutionSendsMergedWindowsStampedAtTheSliceEnd() throws Exception {
+        String url = startReceiver();
+        Map<String, String> settings = RemoteWriteFixture.settings(url);
+        settings.put("remote-write-resolution", "2s");
+        try (TestServer m = RemoteWriteFixture.start(tmp.resolve("m"), settings); LineClient c = m.connect()) {
+            long w0 = (RemoteWriteFixture.futureWindow() / 2000 + 1) * 2000;
+            Sent first = new Sent();
+            points(c, first, "hits", "h", w0, 10);
+            points(c, first, "hits", "h", w0 + 1000, 5);
+            points(c, new Sent(), "hits", "h", w0 + 2000, 1);
+            Map<String, Double> byName = new java.util.HashMap<>();
+            long stamp = -1;
+            for (EncodingTest.Series s : next().series()) {
+                Map<String, String> l = s.labelMap();
+                byName.put(l.get("__name__") + (l.containsKey("quantile") ? l.get("quantile") : ""), s.values().get(0));
+                stamp = s.timestamps().get(0)[0];
+            }
+            assertEquals(w0 + 2000, stamp, "the 2 s slice's end");
+            assertEquals(15.0, byName.get("hits_count"), "both 1 s windows merged");
+            assertEquals(first.sum, byName.get("hits_sum"));
+            assertEquals(1.0, byName.get("hits_min"));
+            assertEquals(10.0, byName.get("hits_max"));
+            Seen second = next();
+            assertEquals(w0 + 4000, second.series().get(0).timestamps().get(0)[0]);
+        }
+    }
+
+    @Test
+    void aCorrectionStoredAfterItsWindowWasSentIsCountedNotSent() throws Exception {
+        String url = startReceiver();
+        try (TestServer m = RemoteWriteFixture.start(tmp.resolve("m"), RemoteWriteFixture.settings(url));
+             LineClient c = m.connect()) {
+            long w0 = RemoteWriteFixture.futureWindow();
+            points(c, new Sent(), "hits", "h", w0, 3);
+            Seen first = next();
+            assertEquals(w0 + 1000, first.series().get(0).timestamps().get(0)[0]);
+            // A late point for the window already sent, then a point for a later window.
+            points(c, new Sent(), "hits", "h", w0, 1);
+            assertEquals(1, awaitMeter(m, "meterline_remote_write_corrections_unsent_total", v -> v >= 1,
+                    Duration.ofSeconds(30)));
+            long w1 = RemoteWriteFixture.futureWindow();
+            points(c, new Sent(), "hits", "h", w1, 2);
+            Seen later = next();
+            assertEquals(Collections.singleton(w1 + 1000), later.series().stream()
+                    .map(s -> s.timestamps().get(0)[0]).collect(java.util.stream.Collectors.toSet()),
+                    "the correction of the earlier window is not in it");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.meterline.export;
+
+import dev.meterline.TestServer;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Export throughput into a real VictoriaMetrics while ingest runs: a Meterline on 1 s windows (lateness 0) takes
+ * points for {@code --series} series without timestamps as fast as it can for {@code --seconds}, so every series
+ * closes a window every second; the exporter sends them. Prints, every second, the windows stored and exported and
+ * the export lag; then how long the backlog took to drain and the exported window rate, and checks the totals in
+ * VictoriaMetrics. Not a test: run with
+ * {@code java -cp target/test-classes:target/meterline.jar:$(cat target/cp.txt) dev.meterline.export.RemoteWriteBench
+ * --series 100000 --seconds 30}.
+ */
+public final class RemoteWriteBench {
+
+    private RemoteWriteBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int series = 100_000;
+        int seconds = 30;
+        int connections = 2;
+        String batch = "1000";
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--series" -> series = Integer.parseInt(args[i + 1]);
+                case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
+                case "--connections" -> connections = Integer.parseInt(args[i + 1]);
+                case "--batch-size" -> batch = args[i + 1];
+                default -> throw new IllegalArgumentException(args[i] + ": unknown (expected --series, --seconds,"
+                        + " --connections, --batch-size)");
+            }
+        }
+        Path tmp = Files.createTempDirectory("meterline-rw-bench");
+        try (Receiver vm = Receiver.start(Receiver.Kind.VICTORIA_METRICS, tmp.resolve("vm"))) {
+            Map<String, String> settings = RemoteWriteFixture.settings(vm.writeUrl());
+            settings.put("lateness", "0s");
+            settings.put("remote-write-delay", "1s");
+            settings.put("remote-write-batch-size", batch);
+            settings.put("max-series", String.valueOf(Math.max(1_000_000, series)));
+            settings.put("max-series-per-metric", String.valueOf(Math.max(1_000_000, series)));
+            try (TestServer m = TestServer.start(tmp.resolve("m"), settings)) {
+                run(m, vm, series, seconds, connections);
+            }
+        }
+    }
+
+    private static void run(TestServer m, Receiver vm, int series, int seconds, int connections) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> senders = new ArrayList<>();
+        for (int c = 0; c < connections; c++) {
+            StringBuilder sb = new StringBuilder();
+            for (int s = c; s < series; s += connections) {
+                sb.append("{\"metric\":\"bench\",\"value\":1,\"tags\":{\"s\":\"").append(s).append("\"}}\n");
+            }
+            byte[] pass = sb.toString().getBytes(StandardCharsets.UTF_8);
+            Thread t = new Thread(() -> {
+                try (Socket socket = new Socket("127.0.0.1", m.tcpPort())) {
+                    OutputStream out = socket.getOutputStream();
+                    while (!stop.get()) {
+                        out.write(pass);
+                    }
+                    out.flush();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "bench-sender-" + c);
+            t.start();
+            senders.add(t);
+        }
+        long t0 = System.nanoTime();
+        double maxLag = 0;
+        double sentAtStop = 0;
+        double previous = -1;
+        double lastStored = -1;
+        double exportedWhenStored = 0;
+        long storedAt = t0;
+        System.out.println("second  stored_windows  exported_windows  lag_s");
+        for (int s = 1; ; s++) {
+            LockSupport.parkNanos(t0 + TimeUnit.SECONDS.toNanos(s) - System.nanoTime());
+            double stored = RemoteWriteFixture.meter(m, "meterline_windows_flushed_total");
+            double exported = RemoteWriteFixture.meter(m, "meterline_remote_write_samples_sent_total") / 9;
+            double lag = RemoteWriteFixture.meter(m, "meterline_remote_write_lag_seconds");
+            System.out.printf("%6d  %14.0f  %16.0f  %5.1f%n", s, stored, exported, lag);
+            if (stored != lastStored) {
+                lastStored = stored;
+                exportedWhenStored = exported;
+                storedAt = System.nanoTime();
+            }
+            if (s <= seconds) {
+                maxLag = Math.max(maxLag, lag);
+            }
+            if (s == seconds) {
+                stop.set(true);
+                for (Thread t : senders) {
+                    t.join();
+                }
+                sentAtStop = exported;
+            }
+            boolean settled = exported == previous;
+            previous = exported;
+            if (s > seconds + 3 && lag == 0 && settled) {
+                double elapsed = (System.nanoTime() - t0) / 1e9;
+                // Seconds of the drain after the last flush, less the one-second poll that noticed it was done.
+                double drain = (System.nanoTime() - storedAt) / 1e9 - 1;
+                System.out.printf("after the last flush: %.0f windows exported in %.1f s: %.0f windows/s%n",
+                        exported - exportedWhenStored, drain, (exported - exportedWhenStored) / drain);
+                double accepted = RemoteWriteFixture.meter(m, "meterline_points_accepted_total");
+                System.out.printf("ingest %d s: %.0f points accepted, %.0f windows stored, %.0f exported while"
+                                + " ingest ran; max lag %.1f s; all %.0f windows exported after %.1f s: %.0f windows/s%n",
+                        seconds, accepted, stored, sentAtStop, maxLag, exported, elapsed, exported / elapsed);
+                double inVm = vm.await("sum(sum_over_time(bench_count[1h]))", v -> v == accepted,
+                        Duration.ofSeconds(60));
+                System.out.printf("VictoriaMetrics sum(sum_over_time(bench_count[1h])) = %.0f (accepted %.0f);"
+                                + " corrections not sent: %.0f%n", inVm, accepted,
+                        RemoteWriteFixture.meter(m, "meterline_remote_write_corrections_unsent_total"));
+                return;
+            }
+            if (s > seconds + 600) {
+                throw new IllegalStateException("backlog not drained 10 min after ingest stopped");
+            }
+        }
+    }
+}
