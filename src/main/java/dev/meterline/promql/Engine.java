@@ -57,8 +57,8 @@ final class Engine {
     /** Evaluates at {@code start}, {@code start + step}, … up to {@code end}: a matrix. */
     Mono<Evaluator.Matrix> range(String query, long start, long end, long step, long timeoutMs) {
         Expr e = parse(query);
-        Parser.Type type = Parser.typeOf(e);
-        if (type != Parser.Type.SCALAR && type != Parser.Type.VECTOR) {
+        ExprType type = ExprType.of(e);
+        if (type != ExprType.SCALAR && type != ExprType.VECTOR) {
             throw PromException.badData("invalid expression type \"" + type.text
                     + "\" for range query, must be Scalar or instant Vector");
         }

@@ -34,6 +34,11 @@ public final class PromException extends RuntimeException {
         return new PromException(Type.EXECUTION, message);
     }
 
+    /** A query that does not parse, reported against the {@code query} parameter with its position. */
+    static PromException badQuery(ParseException e) {
+        return badData("invalid parameter \"query\": " + e.positioned());
+    }
+
     /** A valid PromQL feature this server does not evaluate. */
     static PromException unsupported(String feature) {
         return badData(feature + " is not supported by Meterline's PromQL subset (see docs/prometheus.md)");

@@ -1,38 +1,38 @@
 package dev.meterline.promql;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.meterline.config.PromQueryConfig;
 import dev.meterline.http.EventLoops;
 import dev.meterline.http.Routes;
 import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.PrometheusNames.Stat;
+import dev.meterline.promql.PromJson.Data;
 import dev.meterline.query.QueryService;
-import dev.meterline.store.StoreException;
-import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
 import reactor.netty.http.server.HttpServerRoutes;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
+
+import static dev.meterline.promql.PromJson.writeLabels;
+import static dev.meterline.promql.PromJson.writeStrings;
+import static dev.meterline.promql.PromJson.writeValue;
+import static dev.meterline.promql.PromParams.limit;
+import static dev.meterline.promql.PromParams.one;
+import static dev.meterline.promql.PromParams.required;
 
 /**
  * The Prometheus-compatible query API under {@code /prometheus}: {@code /api/v1/query}, {@code /query_range},
@@ -45,8 +45,6 @@ public final class PromRoutes implements Routes {
     public static final String PREFIX = "/prometheus/api/v1";
     /** The Prometheus version whose HTTP API this one follows, reported by buildinfo. */
     static final String API_VERSION = "2.53.0";
-
-    private static final JsonFactory JSON = new JsonFactory();
 
     private final Engine engine;
     private final long maxBodyBytes;
@@ -82,11 +80,6 @@ public final class PromRoutes implements Routes {
         }));
     }
 
-    /** Writes the {@code data} member of a success envelope. */
-    private interface Data {
-        void write(JsonGenerator g) throws IOException;
-    }
-
     private void route(HttpServerRoutes routes, String path,
                        BiFunction<HttpServerRequest, Map<String, List<String>>, Mono<Data>> handler) {
         routes.get(PREFIX + path, (req, res) -> handle(req, res, handler))
@@ -95,59 +88,19 @@ public final class PromRoutes implements Routes {
 
     private Mono<Void> handle(HttpServerRequest req, HttpServerResponse res,
                               BiFunction<HttpServerRequest, Map<String, List<String>>, Mono<Data>> handler) {
-        Mono<Data> answer = Mono.defer(() -> params(req)).flatMap(p -> Mono.defer(() -> handler.apply(req, p)));
-        return EventLoops.onEventLoop(req, answer.map(d -> success(d)).onErrorResume(e -> Mono.just(failure(e))))
-                .flatMap(r -> res.status(r.status).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
-                        .sendString(Mono.just(r.body)).then());
+        Mono<Data> answer = Mono.defer(() -> PromParams.of(req, maxBodyBytes))
+                .flatMap(p -> Mono.defer(() -> handler.apply(req, p)));
+        return EventLoops.onEventLoop(req, answer.map(PromJson::success)
+                        .onErrorResume(e -> Mono.just(PromJson.failure(e))))
+                .flatMap(r -> res.status(r.status()).header(HttpHeaderNames.CONTENT_TYPE, "application/json")
+                        .sendString(Mono.just(r.body())).then());
     }
-
-    private record Reply(HttpResponseStatus status, String body) {
-    }
-
-    /** The query string's parameters, and for a POST those of its form body too (the body's first). */
-    private Mono<Map<String, List<String>>> params(HttpServerRequest req) {
-        Map<String, List<String>> fromUri = new QueryStringDecoder(req.uri()).parameters();
-        if (req.method() != HttpMethod.POST) {
-            return Mono.just(fromUri);
-        }
-        String type = req.requestHeaders().get(HttpHeaderNames.CONTENT_TYPE, "");
-        return req.receive().reduceWith(ByteArrayOutputStream::new, (out, buf) -> append(out, buf))
-                .defaultIfEmpty(new ByteArrayOutputStream())
-                .map(body -> {
-                    if (body.size() > 0 && !type.toLowerCase(java.util.Locale.ROOT)
-                            .startsWith("application/x-www-form-urlencoded")) {
-                        throw PromException.badData("a POST body must be a form, Content-Type "
-                                + "application/x-www-form-urlencoded (got: '" + type + "')");
-                    }
-                    Map<String, List<String>> all = new LinkedHashMap<>(new QueryStringDecoder(
-                            body.toString(StandardCharsets.UTF_8), StandardCharsets.UTF_8, false).parameters());
-                    fromUri.forEach((k, v) -> all.merge(k, v, (a, b) -> {
-                        List<String> both = new ArrayList<>(a);
-                        both.addAll(b);
-                        return both;
-                    }));
-                    return all;
-                });
-    }
-
-    private ByteArrayOutputStream append(ByteArrayOutputStream out, ByteBuf buf) {
-        if (out.size() + (long) buf.readableBytes() > maxBodyBytes) {
-            throw PromException.badData("request body larger than " + maxBodyBytes
-                    + " bytes (expected: at most --max-body-bytes)");
-        }
-        byte[] bytes = new byte[buf.readableBytes()];
-        buf.readBytes(bytes);
-        out.write(bytes, 0, bytes.length);
-        return out;
-    }
-
-    // ---- endpoints
 
     private Mono<Data> query(HttpServerRequest req, Map<String, List<String>> p) {
         String q = queryParam(p);
         long t = p.containsKey("time") ? PromTime.time("time", one(p, "time")) : clock.getAsLong();
         long timeout = timeout(p);
-        return engine.instant(q, t, timeout).onErrorMap(ParseException.class, e -> parseError(e))
+        return engine.instant(q, t, timeout).onErrorMap(ParseException.class, PromException::badQuery)
                 .map(v -> g -> writeValue(g, v, t));
     }
 
@@ -158,7 +111,7 @@ public final class PromRoutes implements Routes {
         engine.checkRange(start, end, step);
         String q = queryParam(p);
         long timeout = timeout(p);
-        return engine.range(q, start, end, step, timeout).onErrorMap(ParseException.class, e -> parseError(e))
+        return engine.range(q, start, end, step, timeout).onErrorMap(ParseException.class, PromException::badQuery)
                 .map(m -> g -> writeValue(g, m, end));
     }
 
@@ -170,15 +123,11 @@ public final class PromRoutes implements Routes {
         try {
             engine.parse(q);
         } catch (ParseException e) {
-            throw parseError(e);
+            throw PromException.badQuery(e);
         } catch (PromException e) {
             throw new PromException(e.type(), "invalid parameter \"query\": " + e.getMessage());
         }
         return q;
-    }
-
-    private static PromException parseError(ParseException e) {
-        return PromException.badData("invalid parameter \"query\": " + e.positioned());
     }
 
     private long timeout(Map<String, List<String>> p) {
@@ -217,7 +166,7 @@ public final class PromRoutes implements Routes {
             selectors.add(List.of());
         }
         Selection selection = new Selection(engine.reader(), Integer.MAX_VALUE);
-        return selection.known().flatMap(known -> reactor.core.publisher.Flux.fromIterable(selectors)
+        return selection.known().flatMap(known -> Flux.fromIterable(selectors)
                 .concatMap(ms -> selection.listSeries(known, ms))
                 .concatMapIterable(l -> l)
                 .distinct()
@@ -274,7 +223,7 @@ public final class PromRoutes implements Routes {
                         + ": count and sum of each window, and its quantiles from the window's sketch"});
                 for (Stat s : new Stat[]{Stat.MIN, Stat.MAX, Stat.MEAN, Stat.LAST}) {
                     families.put(s.sampleName(base), new String[]{"gauge", "Meterline metric " + m + ": the "
-                            + s.name().toLowerCase(java.util.Locale.ROOT) + " of each window's values"});
+                            + s.name().toLowerCase(Locale.ROOT) + " of each window's values"});
                 }
             }
             return g -> {
@@ -308,147 +257,6 @@ public final class PromRoutes implements Routes {
         g.writeStringField("buildUser", "");
         g.writeStringField("buildDate", "");
         g.writeStringField("goVersion", "");
-        g.writeEndObject();
-    }
-
-    // ---- parameters
-
-    private static String one(Map<String, List<String>> p, String name) {
-        List<String> v = p.get(name);
-        return v == null || v.isEmpty() ? null : v.get(0);
-    }
-
-    private static String required(Map<String, List<String>> p, String name) {
-        String v = one(p, name);
-        if (v == null || v.isEmpty()) {
-            throw PromException.badData("invalid parameter \"" + name + "\": cannot parse \"\" to a valid "
-                    + (name.equals("step") ? "duration" : "timestamp"));
-        }
-        return v;
-    }
-
-    private static int limit(Map<String, List<String>> p) {
-        String v = one(p, "limit");
-        if (v == null || v.isEmpty()) {
-            return Integer.MAX_VALUE;
-        }
-        try {
-            int n = Integer.parseInt(v);
-            if (n >= 0) {
-                return n == 0 ? Integer.MAX_VALUE : n;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw PromException.badData("invalid parameter \"limit\": '" + v + "' (expected: a whole number >= 0)");
-    }
-
-    // ---- JSON
-
-    private static Reply success(Data data) {
-        return new Reply(HttpResponseStatus.OK, json(g -> {
-            g.writeStartObject();
-            g.writeStringField("status", "success");
-            g.writeFieldName("data");
-            data.write(g);
-            g.writeEndObject();
-        }));
-    }
-
-    private static Reply failure(Throwable e) {
-        PromException p;
-        if (e instanceof PromException pe) {
-            p = pe;
-        } else if (e instanceof ParseException pe) {
-            p = parseError(pe);
-        } else if (e instanceof IllegalArgumentException) {
-            // A malformed percent-encoding in the URL or the form body.
-            p = PromException.badData("invalid request: " + e.getMessage());
-        } else if (e instanceof StoreException) {
-            p = new PromException(PromException.Type.UNAVAILABLE, "storage unreachable: " + e.getMessage());
-        } else {
-            p = new PromException(PromException.Type.INTERNAL, String.valueOf(e));
-        }
-        return new Reply(HttpResponseStatus.valueOf(p.type().status), json(g -> {
-            g.writeStartObject();
-            g.writeStringField("status", "error");
-            g.writeStringField("errorType", p.type().wire);
-            g.writeStringField("error", p.getMessage());
-            g.writeEndObject();
-        }));
-    }
-
-    private static String json(Data body) {
-        StringWriter w = new StringWriter(256);
-        try (JsonGenerator g = JSON.createGenerator(w)) {
-            body.write(g);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return w.toString();
-    }
-
-    private static void writeStrings(JsonGenerator g, Iterable<String> values, int limit) throws IOException {
-        g.writeStartArray();
-        int n = 0;
-        for (String v : values) {
-            if (n++ == limit) {
-                break;
-            }
-            g.writeString(v);
-        }
-        g.writeEndArray();
-    }
-
-    private static void writeLabels(JsonGenerator g, Map<String, String> labels) throws IOException {
-        g.writeStartObject();
-        for (Map.Entry<String, String> l : new TreeMap<>(labels).entrySet()) {
-            g.writeStringField(l.getKey(), l.getValue());
-        }
-        g.writeEndObject();
-    }
-
-    private static void writePoint(JsonGenerator g, long t, double v) throws IOException {
-        g.writeStartArray();
-        g.writeNumber(PromTime.seconds(t));
-        g.writeString(PromTime.value(v));
-        g.writeEndArray();
-    }
-
-    private static void writeValue(JsonGenerator g, Evaluator.Value v, long t) throws IOException {
-        g.writeStartObject();
-        if (v instanceof Evaluator.Scalar s) {
-            g.writeStringField("resultType", "scalar");
-            g.writeFieldName("result");
-            writePoint(g, t, s.value());
-        } else if (v instanceof Evaluator.Vector vec) {
-            g.writeStringField("resultType", "vector");
-            g.writeArrayFieldStart("result");
-            for (Evaluator.Sample s : vec.samples()) {
-                g.writeStartObject();
-                g.writeFieldName("metric");
-                writeLabels(g, s.labels());
-                g.writeFieldName("value");
-                writePoint(g, t, s.value());
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-        } else {
-            g.writeStringField("resultType", "matrix");
-            g.writeArrayFieldStart("result");
-            for (Evaluator.Range r : ((Evaluator.Matrix) v).series()) {
-                g.writeStartObject();
-                g.writeFieldName("metric");
-                writeLabels(g, r.labels());
-                g.writeArrayFieldStart("values");
-                for (int i = 0; i < r.times().length; i++) {
-                    writePoint(g, r.times()[i], r.values()[i]);
-                }
-                g.writeEndArray();
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-        }
         g.writeEndObject();
     }
 }

@@ -1,0 +1,90 @@
+package dev.meterline.wal;
+
+import dev.meterline.model.Point;
+import dev.meterline.model.SeriesKey;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Encodes the log's records into one buffer: a series record the first time a segment sees a series, then samples
+ * by its reference; each segment's header carries every shard's latest cutoff.
+ */
+final class RecordEncoder {
+
+    private final WalFormat.Out out = new WalFormat.Out();
+    private final Map<SeriesKey, Integer> refs = new HashMap<>();
+    private final long[] cutoffs;
+
+    RecordEncoder(int shards) {
+        this.cutoffs = new long[shards];
+        Arrays.fill(cutoffs, Long.MIN_VALUE);
+    }
+
+    /** The encoded records not yet written. */
+    WalFormat.Out out() {
+        return out;
+    }
+
+    /** The bytes of a segment's header, the whole of a segment nothing was appended to. */
+    long headerBytes() {
+        return WalFormat.FRAME + 8 + 1 + 2 + 8 + 8L * cutoffs.length;
+    }
+
+    /** Starts segment {@code segment}: its header, and series references numbered afresh. */
+    void header(long segment) {
+        refs.clear();
+        out.begin(WalFormat.HEADER);
+        out.fixed64(WalFormat.MAGIC);
+        out.varint(WalFormat.VERSION);
+        out.varint(cutoffs.length);
+        out.fixed64(segment);
+        for (long c : cutoffs) {
+            out.fixed64(c);
+        }
+        out.end();
+    }
+
+    void points(int shard, List<Point> points) {
+        if (points.isEmpty()) {
+            return;
+        }
+        int[] ids = new int[points.size()];
+        for (int i = 0; i < ids.length; i++) {
+            SeriesKey key = points.get(i).series();
+            Integer ref = refs.get(key);
+            if (ref == null) {
+                ref = refs.size();
+                refs.put(key, ref);
+                out.series(ref, key);
+            }
+            ids[i] = ref;
+        }
+        out.begin(WalFormat.SAMPLES);
+        out.varint(shard);
+        out.varint(ids.length);
+        long ts = points.get(0).timestamp();
+        out.fixed64(ts);
+        for (int i = 0; i < ids.length; i++) {
+            Point pt = points.get(i);
+            out.varint(ids[i]);
+            out.zigzag(pt.timestamp() - ts);
+            ts = pt.timestamp();
+            out.fixed64(Double.doubleToRawLongBits(pt.value()));
+        }
+        out.end();
+    }
+
+    void closed(int shard, long seq, long cutoff, boolean all) {
+        out.begin(all ? WalFormat.CLOSE_ALL : WalFormat.CLOSE);
+        out.varint(shard);
+        out.varint(seq);
+        out.fixed64(cutoff);
+        out.end();
+        if (!all) {
+            cutoffs[shard] = Math.max(cutoffs[shard], cutoff);
+        }
+    }
+}
