@@ -37,7 +37,8 @@ final class Durability {
     private volatile Wal wal;
     private volatile boolean stopping;
     private boolean storagePaused;
-    private boolean walPaused;
+    /** The log's pause as applied to the buffer, so that readiness and stats never show it before ingest pauses. */
+    private volatile boolean walPaused;
 
     Durability(WalConfig config, Path dir, Aggregation aggregation, IngestBuffer buffer, PipelineMetrics metrics) {
         this.config = config;
@@ -88,8 +89,8 @@ final class Durability {
     }
 
     private synchronized void walPause(boolean paused) {
+        buffer.pause(storagePaused || paused);
         walPaused = paused;
-        buffer.pause(storagePaused || walPaused);
     }
 
     /** {@code writer}, each write waiting until the log holds the closes that made its windows (fsynced). */
@@ -139,8 +140,7 @@ final class Durability {
     }
 
     boolean paused() {
-        Wal w = wal;
-        return w != null && w.paused();
+        return walPaused;
     }
 
     long bytes() {

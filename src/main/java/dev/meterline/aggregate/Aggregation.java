@@ -28,7 +28,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -51,29 +50,9 @@ public final class Aggregation {
 
     private static final Logger log = LoggerFactory.getLogger(Aggregation.class);
 
-    /** A message to one shard. */
-    private sealed interface Command permits Record, Ask {
-        int shard();
-    }
-
-    private record Record(Part part) implements Command {
-        @Override
-        public int shard() {
-            return part.shard();
-        }
-    }
-
-    /** Answered once, by whichever comes first: the shard's ask queue or the command stream. */
-    private record Ask(int shard, Function<Shard, Object> question, Gather gather, AtomicBoolean taken)
-            implements Command {
-        boolean claim() {
-            return taken.compareAndSet(false, true);
-        }
-    }
-
     private final Shard[] shards;
     /** Per shard, the asks not yet answered, in the order they were sent. */
-    private final Queue<Ask>[] asks;
+    private final Queue<Command.Ask>[] asks;
     /** Per shard, the one worker its group and its ask drains run on, so they never run at the same time. */
     private final Scheduler[] workers;
     private final PipelineMetrics metrics;
@@ -87,16 +66,14 @@ public final class Aggregation {
     private long lastCloseSeq;
     private boolean controlClosed;
     private volatile Journal journal = Journal.NONE;
-    /** Flushes rebuilt from the log that the store does not hold yet, by number; emptied by {@link #replayDone()}. */
-    private final Map<Long, List<Window>> replayed = new HashMap<>();
-    private long replayCommitted;
-    private long replayMaxSeq;
+    /** While the shards are rebuilt from the log, between {@link #replayStart} and {@link #replayDone}. */
+    private volatile Rebuild rebuild;
 
     public Aggregation(AggregationConfig config, SeriesBudget budget, Scheduler scheduler, PipelineMetrics metrics,
                        LongSupplier clock) {
         this.shards = new Shard[config.shards()];
         @SuppressWarnings("unchecked")
-        Queue<Ask>[] queues = new Queue[shards.length];
+        Queue<Command.Ask>[] queues = new Queue[shards.length];
         this.asks = queues;
         this.workers = new Scheduler[shards.length];
         for (int i = 0; i < shards.length; i++) {
@@ -141,55 +118,34 @@ public final class Aggregation {
      * are in the store already, and are dropped again as the log closes them.
      */
     public void replayStart(long committedSeq) {
-        synchronized (replayed) {
-            replayCommitted = committedSeq;
-            replayMaxSeq = committedSeq;
-        }
+        rebuild = new Rebuild(shards, openWindows, committedSeq);
     }
 
     /** From the log: shard {@code shard} had closed every window due at {@code cutoff}. */
     public void replayClosedThrough(int shard, long cutoff) {
-        shards[shard].closedThrough(cutoff);
+        rebuild.closedThrough(shard, cutoff);
     }
 
     /** From the log: one point shard {@code shard} had aggregated. */
     public void replayPoint(int shard, SeriesKey series, long timestamp, double value, long segment) {
-        Shard s = shards[shard];
-        int before = s.openWindows();
-        s.replay(series, timestamp, value, segment);
-        openWindows.addAndGet(s.openWindows() - before);
+        rebuild.point(shard, series, timestamp, value, segment);
     }
 
     /**
-     * From the log: shard {@code shard} closed flush {@code seq}. Shards may replay side by side, each on one thread. The same windows close again, whole, under the same
+     * From the log: shard {@code shard} closed flush {@code seq}. The same windows close again, whole, under the same
      * number; a flush the store holds is dropped, any other waits to be written (the store ignores a window it
      * already holds under that number).
      */
     public void replayClosed(int shard, long seq, long cutoff, boolean all) {
-        Shard s = shards[shard];
-        int before = s.openWindows();
-        List<Window> windows = all ? s.closeAll(cutoff, seq) : s.close(cutoff, seq);
-        openWindows.addAndGet(s.openWindows() - before);
-        synchronized (replayed) {
-            replayMaxSeq = Math.max(replayMaxSeq, seq);
-            if (seq > replayCommitted && !windows.isEmpty()) {
-                replayed.computeIfAbsent(seq, k -> new ArrayList<>()).addAll(windows);
-            }
-        }
+        rebuild.closed(shard, seq, cutoff, all);
     }
 
     /** Ends the rebuild: the flushes still to be written become pending, and new flushes are numbered after all. */
     public void replayDone() {
-        synchronized (replayed) {
-            doneReplaying();
-        }
-    }
-
-    private void doneReplaying() {
-        replayed.forEach(pending::register);
-        replayed.clear();
-        if (replayMaxSeq > flushSeq.get()) {
-            startSeqAfter(replayMaxSeq);
+        long maxSeq = rebuild.done(pending);
+        rebuild = null;
+        if (maxSeq > flushSeq.get()) {
+            startSeqAfter(maxSeq);
         }
     }
 
@@ -221,7 +177,7 @@ public final class Aggregation {
      * flush), then completes.
      */
     public Flux<Window> run(Flux<Part> parts) {
-        Flux<Command> data = parts.<Command>map(Record::new).doOnComplete(this::closeControl);
+        Flux<Command> data = parts.<Command>map(Command.Record::new).doOnComplete(this::closeControl);
         return Flux.merge(data, control.asFlux())
                 .groupBy(Command::shard)
                 .flatMap(group -> {
@@ -246,7 +202,7 @@ public final class Aggregation {
 
     private void handle(Shard shard, Command c) {
         answerWaiting(shard, c.shard());
-        if (c instanceof Record r) {
+        if (c instanceof Command.Record r) {
             int before = shard.openWindows();
             try {
                 Part part = r.part();
@@ -271,14 +227,14 @@ public final class Aggregation {
                 r.part().batch().partDone(0, all);
             }
             openWindows.addAndGet(shard.openWindows() - before);
-        } else if (c instanceof Ask a && a.claim()) {
+        } else if (c instanceof Command.Ask a && a.claim()) {
             answer(shard, a);
         }
     }
 
     /** Answers, in order, the asks waiting for shard {@code i}; runs only on that shard's worker. */
     private void answerWaiting(Shard shard, int i) {
-        Ask first;
+        Command.Ask first;
         while ((first = asks[i].poll()) != null) {
             if (first.claim()) {
                 answer(shard, first);
@@ -295,7 +251,7 @@ public final class Aggregation {
         }
     }
 
-    private void answer(Shard shard, Ask a) {
+    private void answer(Shard shard, Command.Ask a) {
         int before = shard.openWindows();
         try {
             a.gather().offer(a.shard(), a.question().apply(shard));
@@ -418,7 +374,7 @@ public final class Aggregation {
                     gather.closedThroughSeq = lastCloseSeq;
                 }
                 for (int i = 0; i < shards.length; i++) {
-                    Ask a = new Ask(i, question, gather, new AtomicBoolean());
+                    Command.Ask a = new Command.Ask(i, question, gather, new AtomicBoolean());
                     asks[i].offer(a);
                     if (control.tryEmitNext(a).isFailure()) {
                         return Mono.error(new PipelineStopping());
@@ -430,43 +386,5 @@ public final class Aggregation {
             }
             return gather.result.asMono();
         });
-    }
-
-    /** Collects one answer per shard; completes on the thread of the last shard to answer. */
-    private static final class Gather {
-        final AtomicReferenceArray<Object> answers;
-        final AtomicInteger remaining;
-        final Sinks.One<Gather> result = Sinks.one();
-        final Consumer<List<Object>> onAll;
-        volatile long closedThroughSeq;
-
-        Gather(int n, Consumer<List<Object>> onAll) {
-            this.answers = new AtomicReferenceArray<>(n);
-            this.remaining = new AtomicInteger(n);
-            this.onAll = onAll;
-        }
-
-        void offer(int shard, Object answer) {
-            answers.set(shard, answer);
-            if (remaining.decrementAndGet() == 0) {
-                if (onAll != null) {
-                    onAll.accept(all());
-                }
-                result.tryEmitValue(this);
-            }
-        }
-
-        List<Object> all() {
-            List<Object> all = new ArrayList<>(answers.length());
-            for (int i = 0; i < answers.length(); i++) {
-                all.add(answers.get(i));
-            }
-            return all;
-        }
-
-        void fail(Throwable e) {
-            remaining.set(-1);
-            result.tryEmitError(e);
-        }
     }
 }

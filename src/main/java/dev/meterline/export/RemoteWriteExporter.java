@@ -98,7 +98,8 @@ public final class RemoteWriteExporter {
         this.target = config.url();
         this.meters = new RemoteWriteMeters(requireNonNull(registry, "registry"));
         this.client = new RemoteWriteClient(config, userAgent());
-        this.scheduler = Schedulers.newSingle("meterline-remote-write");
+        // One thread that may block: it calls the store (JDBC) between its HTTP requests.
+        this.scheduler = Schedulers.newBoundedElastic(1, 1_000, "meterline-remote-write");
         this.poll = Duration.ofMillis(Math.max(50, Math.min(1000, this.resolution / 4)));
     }
 

@@ -145,6 +145,8 @@ final class WalWriter {
         if (config.fsync() == WalFsync.ALWAYS && segments.unsynced()) {
             segments.fsync();
         }
+        // The bound before the acknowledgements: a client answered for the batch that reached it finds ingest paused.
+        bound.check(segments.bytes());
         Completions.runAll(done);
         if (segments.segmentBytes() >= config.segmentBytes()) {
             nextSegment();

@@ -77,7 +77,7 @@ class TlsTest {
         clientContext.init(null, tmf.getTrustManagers(), null);
 
         server = TestServer.start(dir.resolve("data"), Map.of("tls-cert-file", certPem.toString(),
-                "tls-key-file", keyPem.toString(), "tls-handshake-timeout", "500ms"));
+                "tls-key-file", keyPem.toString(), "tls-handshake-timeout", "3s"));
     }
 
     @AfterAll
@@ -147,7 +147,7 @@ class TlsTest {
                 } catch (java.net.SocketException reset) {
                     read = -1;
                 }
-                assertEquals(-1, read, "the server closed the connection (within 30 s; the timeout is 500 ms)");
+                assertEquals(-1, read, "the server closed the connection (within 30 s; the timeout is 3 s)");
             }
         }
         tcpOverTlsIngests();
