@@ -1,5 +1,6 @@
 package dev.meterline.export;
 
+import reactor.core.scheduler.Schedulers;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
 import dev.meterline.export.RemoteWriteFixture.Sent;
@@ -54,6 +55,7 @@ final class ExporterTest {
     private String startReceiver() {
         receiver = HttpServer.create().host("127.0.0.1").port(0)
                 .route(r -> r.post("/api/v1/write", (req, res) -> req.receive().aggregate().asByteArray()
+                        .publishOn(Schedulers.boundedElastic()) // decoding loads snappy's native code: not on a loop
                         .flatMap(body -> {
                             try {
                                 seen.add(new Seen(System.nanoTime(), req.requestHeaders(), body,

@@ -1,5 +1,6 @@
 package dev.meterline.export;
 
+import dev.meterline.Poll;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
 
@@ -9,8 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.DoublePredicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -78,12 +77,6 @@ final class RemoteWriteFixture {
 
     /** Polls a meter until {@code ok} holds or the deadline passes; returns the last value. */
     static double awaitMeter(TestServer server, String name, DoublePredicate ok, Duration within) throws Exception {
-        long deadline = System.nanoTime() + within.toNanos();
-        double v = meter(server, name);
-        while (!ok.test(v) && System.nanoTime() < deadline) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-            v = meter(server, name);
-        }
-        return v;
+        return Poll.until(() -> meter(server, name), ok::test, within);
     }
 }

@@ -1,5 +1,6 @@
 package dev.meterline.process;
 
+import dev.meterline.Poll;
 import dev.meterline.LineClient;
 import dev.meterline.export.Receiver;
 import org.junit.jupiter.api.Test;
@@ -11,8 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -68,11 +67,8 @@ final class RemoteWriteKillIT {
     }
 
     private static void await(ServerProcess server, String name, double atLeast) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (meter(server, name) < atLeast) {
-            assertTrue(System.nanoTime() < deadline, name + " stayed below " + atLeast);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-        }
+        double last = Poll.until(() -> meter(server, name), v -> v >= atLeast, WAIT);
+        assertTrue(last >= atLeast, name + " stayed below " + atLeast + ": " + last);
     }
 
     @Test
