@@ -29,5 +29,9 @@ public final class NonBlockingThreads implements BlockHoundIntegration {
         builder.allowBlockingCallsInside("java.lang.ClassLoader", "loadClass");
         // A pool thread waiting for its next task is idle, not blocking work (tests run shards on plain pools).
         builder.allowBlockingCallsInside("java.util.concurrent.ThreadPoolExecutor", "getTask");
+        // Netty's adaptive allocator takes a magazine's lock for the moment it grows its magazines or frees into one:
+        // a short critical section between event loops, which under contention parks for a few microseconds.
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines");
+        builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$Magazine", "free");
     }
 }

@@ -55,7 +55,8 @@ public final class AdminRoutes implements Routes {
         if (check.remoteWriteOn()) {
             // Ingest does not depend on the receiver: readiness stays as it is and the body tells.
             body.append(",\"remoteWrite\":\"").append(check.remoteWriteProblem() == null ? "ok"
-                    : JsonStringEncoder.getInstance().quoteAsString(check.remoteWriteProblem())).append('"');
+                    : new String(JsonStringEncoder.getInstance().quoteAsString(check.remoteWriteProblem())))
+                    .append('"');
         }
         return body.append('}').toString();
     }

@@ -93,6 +93,20 @@ class HttpEdgeTest {
     }
 
     @Test
+    void readinessBodyTellsTheLogAndTheRemoteWriteReceiver() {
+        ReadinessCheck paused = new ReadinessCheck(Readiness.State.READY, false, null, 0, false, false, 0, 10, 0,
+                true, 20_000, 16_384, "receiver answered 503: \"busy\"", true);
+        assertEquals("{\"status\":\"degraded\",\"reason\":\"ingest paused: the write-ahead log holds 20000 bytes, at"
+                + " its bound (METERLINE_WAL_MAX_BYTES 16384)\",\"flushFailures\":0,\"pendingWindows\":0,"
+                + "\"spooledWindows\":0,\"walBytes\":20000,\"remoteWrite\":\"receiver answered 503: \\\"busy\\\"\"}",
+                AdminRoutes.body(paused));
+        ReadinessCheck exporting = new ReadinessCheck(Readiness.State.READY, false, null, 0, false, false, 0, 10, 0,
+                false, 35, 16_384, null, true);
+        assertEquals("{\"status\":\"ready\",\"flushFailures\":0,\"pendingWindows\":0,\"spooledWindows\":0,"
+                + "\"walBytes\":35,\"remoteWrite\":\"ok\"}", AdminRoutes.body(exporting));
+    }
+
+    @Test
     void bearerTokens() {
         assertEquals("t", AuthGate.bearer("Bearer t"));
         assertEquals("t", AuthGate.bearer("bEARER  t "));
