@@ -18,12 +18,11 @@ final class ExportReads {
 
     private final Db db;
     private final Dialect dialect;
-    private final WindowTable table;
+    private final ExportTable table = new ExportTable();
 
-    ExportReads(Db db, Dialect dialect, WindowTable table) {
+    ExportReads(Db db, Dialect dialect) {
         this.db = db;
         this.dialect = dialect;
-        this.table = table;
     }
 
     void prepareExport() {

@@ -92,7 +92,7 @@ final class JdbcStore implements Store {
         this.db = requireNonNull(db, "db");
         this.dialect = requireNonNull(dialect, "dialect");
         this.table = new WindowTable(dialect);
-        this.exports = new ExportReads(db, dialect, table);
+        this.exports = new ExportReads(db, dialect);
         this.tiers = new Tiers(requireNonNull(config, "config").tiers());
         this.replica = config.replicaId();
         this.clock = requireNonNull(clock, "clock");

@@ -33,7 +33,7 @@ final class WindowTable {
             + " merged_through";
     private static final String INSERT = "INSERT INTO meterline_window (" + COLUMNS + ")"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
-    private static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
+    static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
 
     private static final Comparator<Window> IN_INDEX_ORDER =
             Comparator.comparing(Window::series).thenComparingLong(Window::start);
@@ -214,7 +214,7 @@ final class WindowTable {
         }
     }
 
-    private static List<Row> rows(PreparedStatement ps, Predicate<String> wanted) throws SQLException {
+    static List<Row> rows(PreparedStatement ps, Predicate<String> wanted) throws SQLException {
         List<Row> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -351,107 +351,4 @@ final class WindowTable {
     }
 
     // ---- remote write export ---------------------------------------------------------------------------------
-
-    /**
-     * Up to {@code limit} written partials (rollups excluded) of {@code resolution} starting in [from, to), with id
-     * at most {@code maxId}, whose series comes after ({@code afterMetric}, {@code afterTags}), in series order.
-     */
-    List<Row> selectForExport(Connection c, long resolution, long from, long to, String afterMetric,
-                              String afterTags, long maxId, int limit) throws SQLException {
-        // One start (the export resolution is the window's): an equality, so the export index gives series order
-        // without a sort.
-        String starts = to - from == resolution ? "start_ms = ?" : "start_ms >= ? AND start_ms < ?";
-        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE resolution_ms = ? AND " + starts
-                + " AND (metric, tags) > (?, ?) AND id <= ? AND merged_through = 0 ORDER BY metric, tags LIMIT ?")) {
-            int i = 1;
-            ps.setLong(i++, resolution);
-            ps.setLong(i++, from);
-            if (to - from != resolution) {
-                ps.setLong(i++, to);
-            }
-            ps.setString(i++, afterMetric);
-            ps.setString(i++, afterTags);
-            ps.setLong(i++, maxId);
-            ps.setInt(i, limit);
-            return rows(ps, tags -> true);
-        }
-    }
-
-    /** Every written partial of one series of {@code resolution} starting in [from, to). */
-    List<Row> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, String tags,
-                                    long maxId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE resolution_ms = ? AND start_ms >= ?"
-                + " AND start_ms < ? AND metric = ? AND tags = ? AND id <= ? AND merged_through = 0")) {
-            ps.setLong(1, resolution);
-            ps.setLong(2, from);
-            ps.setLong(3, to);
-            ps.setString(4, metric);
-            ps.setString(5, tags);
-            ps.setLong(6, maxId);
-            return rows(ps, t -> true);
-        }
-    }
-
-    /** The earliest start at or after {@code from} of a written partial of {@code resolution}, or -1. */
-    long nextWrittenStart(Connection c, long resolution, long from) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT min(start_ms) FROM meterline_window"
-                + " WHERE resolution_ms = ? AND start_ms >= ?")) {
-            ps.setLong(1, resolution);
-            ps.setLong(2, from);
-            try (ResultSet rs = ps.executeQuery()) {
-                long v = rs.next() ? rs.getLong(1) : -1;
-                return rs.wasNull() ? -1 : v;
-            }
-        }
-    }
-
-    long lastId(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT max(id) FROM meterline_window");
-             ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? rs.getLong(1) : 0;
-        }
-    }
-
-    /** Written partials of {@code resolution} with id in (afterId, throughId] and start before {@code before}. */
-    long countWrittenBetween(Connection c, long afterId, long throughId, long resolution, long before)
-            throws SQLException {
-        // "+ 0" keeps the planner on the id range: the export index would scan every row before the cursor.
-        try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM meterline_window WHERE id > ?"
-                + " AND id <= ? AND resolution_ms + 0 = ? AND start_ms + 0 < ? AND merged_through = 0")) {
-            ps.setLong(1, afterId);
-            ps.setLong(2, throughId);
-            ps.setLong(3, resolution);
-            ps.setLong(4, before);
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
-        }
-    }
-
-    /** The export cursor of {@code target}, or null. */
-    ExportCursor exportCursor(Connection c, String target) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT through_ms, after_metric, after_tags FROM meterline_export WHERE target = ?")) {
-            ps.setString(1, target);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new ExportCursor(rs.getLong(1), rs.getString(2), rs.getString(3)) : null;
-            }
-        }
-    }
-
-    /** Sets the cursor of {@code target} to {@code cursor} unless the stored one is already past it. */
-    void advanceExportCursor(Connection c, String target, ExportCursor cursor) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO meterline_export"
-                + " (target, through_ms, after_metric, after_tags) VALUES (?, ?, ?, ?) ON CONFLICT (target)"
-                + " DO UPDATE SET through_ms = excluded.through_ms, after_metric = excluded.after_metric,"
-                + " after_tags = excluded.after_tags WHERE (meterline_export.through_ms, meterline_export.after_metric,"
-                + " meterline_export.after_tags) < (excluded.through_ms, excluded.after_metric, excluded.after_tags)")) {
-            ps.setString(1, target);
-            ps.setLong(2, cursor.through());
-            ps.setString(3, cursor.metric());
-            ps.setString(4, cursor.tags());
-            ps.executeUpdate();
-        }
-    }
 }
