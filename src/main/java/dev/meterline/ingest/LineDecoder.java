@@ -8,9 +8,9 @@ import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
+import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.SeriesKeyCache;
-import dev.meterline.telemetry.RejectReason;
 import io.netty.buffer.ByteBuf;
 
 import java.io.CharConversionException;
