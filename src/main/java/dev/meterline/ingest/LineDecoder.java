@@ -2,7 +2,6 @@ package dev.meterline.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
@@ -51,6 +50,7 @@ final class LineDecoder {
     private final int maxTags;
     private final Output out;
     private final Supplier<SeriesKeyCache> caches;
+    private final JsonFailure failures;
 
     private byte[] data = new byte[8192];
     private int carry;
@@ -106,6 +106,7 @@ final class LineDecoder {
         this.maxTags = maxTags;
         this.out = out;
         this.plain = new PlainLine(maxTags);
+        this.failures = new JsonFailure(sharedJson);
     }
 
     /** Turns the parser shared by the lines of a read off or on; outcomes are the same either way. */
@@ -312,10 +313,9 @@ final class LineDecoder {
     private static final int TAGS = 8;
     private static final int SYNC = 16;
 
-    static final String CONTROL_CHARACTER = "invalid JSON: control character (escape it as \\u00XX)";
-    static final String TOO_DEEP = "invalid JSON: nested deeper than " + IngestCodec.MAX_NESTING + " levels";
-    static final String NUMBER_TOO_LONG = "invalid JSON: number longer than " + IngestCodec.MAX_NUMBER_CHARS
-            + " characters";
+    static final String CONTROL_CHARACTER = JsonFailure.CONTROL_CHARACTER;
+    static final String TOO_DEEP = JsonFailure.TOO_DEEP;
+    static final String NUMBER_TOO_LONG = JsonFailure.NUMBER_TOO_LONG;
     static final String ONE_OBJECT = "invalid JSON: one object per line";
     /** Never answered: tells the shared parse to leave a line with an unknown field to a parser of its own. */
     private static final Reject UNKNOWN_FIELD = new Reject(0, RejectReason.INVALID_JSON, "unknown field");
@@ -346,7 +346,7 @@ final class LineDecoder {
             } else if (e instanceof StreamConstraintsException && p != null) {
                 at = p.getParsingContext().getCurrentName();
             }
-            out.reject(failure(e, at));
+            out.reject(failures.classify(e, p, at, data, off, len, line));
             return;
         } finally {
             if (p != null) {
@@ -637,60 +637,12 @@ final class LineDecoder {
         return problem == null ? null : Reject.of(line, problem);
     }
 
-    /** The reject for a line Jackson could not read, with the field it was reading when known. */
-    private Reject failure(IOException e, String field) {
-        String msg = String.valueOf(e.getMessage());
-        if (e instanceof StreamConstraintsException) {
-            if (msg.contains("nesting depth")) {
-                return new Reject(line, RejectReason.INVALID_JSON, TOO_DEEP);
-            }
-            if (msg.startsWith("Number")) {
-                if ("value".equals(field)) {
-                    return Reject.of(line, RejectReason.VALUE_INVALID);
-                }
-                if ("timestamp".equals(field)) {
-                    return Reject.of(line, RejectReason.TIMESTAMP_INVALID);
-                }
-                return new Reject(line, RejectReason.INVALID_JSON, NUMBER_TOO_LONG);
-            }
-            return Reject.of(line, RejectReason.INVALID_JSON);
-        }
-        if (msg.startsWith("Duplicate field")) {
-            JsonStreamContext ctx = e instanceof StreamReadException sre && sre.getProcessor() != null
-                    ? sre.getProcessor().getParsingContext() : null;
-            String name = ctx == null ? null : ctx.getCurrentName();
-            JsonStreamContext parent = ctx == null ? null : ctx.getParent();
-            if (parent != null && parent.getParent() != null && parent.getParent().inRoot()
-                    && "tags".equals(parent.getCurrentName())) {
-                return Reject.of(line, RejectReason.TAG_DUPLICATE);
-            }
-            return new Reject(line, RejectReason.DUPLICATE_FIELD,
-                    name == null ? "duplicate field" : "duplicate field '" + truncate(name) + "'");
-        }
-        if (msg.contains("UTF-8") || msg.contains("UTF8")) {
-            return Reject.of(line, RejectReason.INVALID_UTF8);
-        }
-        if (msg.contains("CTRL-CHAR")) {
-            return new Reject(line, RejectReason.INVALID_JSON, CONTROL_CHARACTER);
-        }
-        if ("value".equals(field) && (msg.contains("NaN") || msg.contains("Infinity") || msg.contains("Non-standard token")
-                || msg.contains("unexpected character") || msg.contains("Unrecognized token"))) {
-            return Reject.of(line, RejectReason.VALUE_INVALID);
-        }
-        return Reject.of(line, RejectReason.INVALID_JSON);
-    }
-
     private static void closeQuietly(JsonParser p) {
         try {
             p.close();
         } catch (IOException ignored) {
             // a byte-array parser holds nothing to release
         }
-    }
-
-    /** Field names echoed in error messages are cut short: a reply line stays small whatever the input. */
-    private static String truncate(String name) {
-        return name.length() <= 64 ? name : name.substring(0, 64) + "…";
     }
 
     /** True when {@code s} holds a surrogate that is not half of a pair (only possible through a JSON escape). */
