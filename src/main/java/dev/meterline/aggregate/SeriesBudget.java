@@ -1,6 +1,6 @@
 package dev.meterline.aggregate;
 
-import dev.meterline.telemetry.RejectReason;
+import dev.meterline.model.RejectReason;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

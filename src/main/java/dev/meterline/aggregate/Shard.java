@@ -4,9 +4,9 @@ import dev.meterline.model.Aggregate;
 import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
+import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
-import dev.meterline.telemetry.RejectReason;
 
 import java.util.ArrayList;
 import java.util.Collection;

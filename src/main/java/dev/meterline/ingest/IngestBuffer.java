@@ -2,7 +2,7 @@ package dev.meterline.ingest;
 
 import dev.meterline.config.Overflow;
 import dev.meterline.model.Batch;
-import dev.meterline.telemetry.DropReason;
+import dev.meterline.model.DropReason;
 import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
 import reactor.core.publisher.Mono;

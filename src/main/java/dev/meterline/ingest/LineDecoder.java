@@ -2,15 +2,12 @@ package dev.meterline.ingest;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
-import dev.meterline.model.SeriesKey;
+import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKeyCache;
-import dev.meterline.telemetry.RejectReason;
 import io.netty.buffer.ByteBuf;
 
 import java.io.CharConversionException;
@@ -18,16 +15,13 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.function.Supplier;
 
 /**
- * Splits one connection's bytes into lines and decodes each line with Jackson's streaming parser into a point, a
- * sync request or a reject. Stateful (a partial line carries over between reads) and not thread-safe: one per
- * connection or request.
+ * Splits one connection's bytes into lines and hands each line to the first of its decoders that takes it: the
+ * plain reader ({@link PlainLine}), the parser shared by a read's lines ({@link SharedParser}) or a Jackson parser
+ * of the line's own, whose failures {@link JsonFailure} names. Stateful (a partial line carries over between reads)
+ * and not thread-safe: one per connection or request.
  */
 final class LineDecoder {
 
@@ -40,24 +34,26 @@ final class LineDecoder {
         void sync(String id, int line);
     }
 
-    private static final int MAX_PAIRS_TO_COLLECT = 2 * 1024;
-    private static final String[] NO_PAIRS = new String[0];
+    static final String CONTROL_CHARACTER = JsonFailure.CONTROL_CHARACTER;
+    static final String TOO_DEEP = JsonFailure.TOO_DEEP;
+    static final String NUMBER_TOO_LONG = JsonFailure.NUMBER_TOO_LONG;
+    static final String ONE_OBJECT = JsonFields.ONE_OBJECT;
+    static final String UNPAIRED_SURROGATE = JsonFields.UNPAIRED_SURROGATE;
+
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long NEWLINES = 0x0A0A0A0A0A0A0A0AL;
 
     private final JsonFactory json;
-    private final JsonFactory sharedJson;
     private final int maxLineBytes;
-    private final int maxTags;
     private final Output out;
     private final Supplier<SeriesKeyCache> caches;
+    private final JsonFailure failures;
 
     private byte[] data = new byte[8192];
     private int carry;
     private boolean discarding;
     private int line;
     private long receivedAt;
-    private String[] pairs = new String[16];
     /**
      * False to decode every line with a Jackson parser of its own (the reference path; tests compare both), true
      * for the fast paths: the plain reader first, then a Jackson parser shared by the lines of a read.
@@ -67,28 +63,9 @@ final class LineDecoder {
     /** Lines taken by the plain reader, for tests. */
     private long plainLines;
 
-    /** The parser shared by the lines of the current read, from {@code sharedFrom} to {@code sharedEnd}; or null. */
-    private JsonParser shared;
-    private int sharedFrom;
-    private int sharedEnd;
-    /** Offset of the current object's first byte, relative to {@code sharedFrom}. */
-    private long objectStart;
-    /**
-     * Set once the shared parser has read past the end of a line in the current read (an object left open on its
-     * line): the rest of the read is decoded line by line, so hostile input cannot make parsers rescan it.
-     */
-    private boolean sharedOverran;
-    /** Lines taken by the shared parser, for tests. */
-    private long sharedLines;
-
-    // What readLine found on the current line.
-    private String metric;
-    private double value;
-    private long timestamp;
-    private int tagCount;
-    private String syncId;
-    private boolean isSync;
-    private String field;
+    /** What the last line read through Jackson held. */
+    private final JsonFields fields;
+    private final SharedParser shared;
     /** This thread's series key cache during a decode call, or null. */
     private SeriesKeyCache cache;
 
@@ -101,11 +78,12 @@ final class LineDecoder {
                 Supplier<SeriesKeyCache> caches) {
         this.caches = caches;
         this.json = json;
-        this.sharedJson = sharedJson;
         this.maxLineBytes = maxLineBytes;
-        this.maxTags = maxTags;
         this.out = out;
         this.plain = new PlainLine(maxTags);
+        this.fields = new JsonFields(maxTags);
+        this.shared = new SharedParser(sharedJson, fields);
+        this.failures = new JsonFailure(sharedJson);
     }
 
     /** Turns the parser shared by the lines of a read off or on; outcomes are the same either way. */
@@ -116,7 +94,7 @@ final class LineDecoder {
 
     /** The number of lines the shared parser decoded. */
     long sharedLines() {
-        return sharedLines;
+        return shared.lines();
     }
 
     /** The number of lines the plain reader decoded (the rest went through Jackson). */
@@ -170,8 +148,7 @@ final class LineDecoder {
 
     private void decode(int scanFrom, int end) {
         int start = 0;
-        sharedEnd = end;
-        sharedOverran = false;
+        shared.startRead(end);
         cache = caches == null ? null : caches.get();
         try {
             for (int i = nextNewline(scanFrom, end); i < end; i = nextNewline(start, end)) {
@@ -183,7 +160,7 @@ final class LineDecoder {
                 start = i + 1;
             }
         } finally {
-            dropShared();
+            shared.drop();
             cache = null;
         }
         int rest = end - start;
@@ -243,7 +220,7 @@ final class LineDecoder {
             to--;
         }
         if (to - from > maxLineBytes) {
-            dropShared();
+            shared.drop();
             out.reject(tooLong(line));
             return;
         }
@@ -251,9 +228,10 @@ final class LineDecoder {
             // A plain line is neither blank nor one that Jackson could take for UTF-16 or UTF-32: it goes first.
             if (shareParser && plain.read(data, from, to)) {
                 // The shared parser (if any) stands before this line: it must not read it again.
-                dropShared();
+                shared.drop();
                 plainLines++;
-                emitPlain();
+                out.point(new Point(PlainKeys.key(data, plain, cache), plain.value,
+                        plain.hasTimestamp ? plain.timestamp : receivedAt, line));
                 return;
             }
             if (isBlank(from, to)) {
@@ -261,16 +239,18 @@ final class LineDecoder {
             }
             Reject early = encodingHazard(from, to);
             if (early != null) {
-                dropShared();
+                shared.drop();
                 out.reject(early);
                 return;
             }
-            if (!sharable || !shareParser || sharedOverran || !parseShared(from, to)) {
+            if (sharable && shareParser && !shared.overran() && shared.parse(data, from, to, line, receivedAt)) {
+                fields.emit(out, line);
+            } else {
                 parse(from, to - from);
             }
         } catch (RuntimeException e) {
             // Never expected (the fuzz tests look for it); one line must not end the connection even so.
-            dropShared();
+            shared.drop();
             out.reject(Reject.of(line, RejectReason.INTERNAL_ERROR));
         }
     }
@@ -305,32 +285,16 @@ final class LineDecoder {
         return true;
     }
 
-    /** Field bits, for duplicate detection without a per-object set. */
-    private static final int METRIC = 1;
-    private static final int VALUE = 2;
-    private static final int TIMESTAMP = 4;
-    private static final int TAGS = 8;
-    private static final int SYNC = 16;
-
-    static final String CONTROL_CHARACTER = "invalid JSON: control character (escape it as \\u00XX)";
-    static final String TOO_DEEP = "invalid JSON: nested deeper than " + IngestCodec.MAX_NESTING + " levels";
-    static final String NUMBER_TOO_LONG = "invalid JSON: number longer than " + IngestCodec.MAX_NUMBER_CHARS
-            + " characters";
-    static final String ONE_OBJECT = "invalid JSON: one object per line";
-    /** Never answered: tells the shared parse to leave a line with an unknown field to a parser of its own. */
-    private static final Reject UNKNOWN_FIELD = new Reject(0, RejectReason.INVALID_JSON, "unknown field");
-    static final String UNPAIRED_SURROGATE = "invalid UTF-8: unpaired surrogate escape";
-
     /**
      * Decodes one line with a parser of its own: the reference path, which applies every rule and classifies every
      * failure, and the fallback of the shared one.
      */
     private void parse(int off, int len) {
-        field = null;
+        fields.field = null;
         JsonParser p = null;
         try {
             p = json.createParser(data, off, len);
-            Reject r = readLine(p, true);
+            Reject r = fields.read(p, true, line, receivedAt);
             if (r != null) {
                 out.reject(r);
                 return;
@@ -340,344 +304,20 @@ final class LineDecoder {
             return;
         } catch (IOException e) {
             // nextFieldName() may read the value after the name too, so the failing field is the parser's, if known.
-            String at = field;
+            String at = fields.field;
             if (e instanceof StreamReadException sre && sre.getProcessor() != null) {
                 at = sre.getProcessor().getParsingContext().getCurrentName();
             } else if (e instanceof StreamConstraintsException && p != null) {
                 at = p.getParsingContext().getCurrentName();
             }
-            out.reject(failure(e, at));
+            out.reject(failures.classify(e, p, at, data, off, len, line));
             return;
         } finally {
             if (p != null) {
                 closeQuietly(p);
             }
         }
-        emit();
-    }
-
-    /**
-     * Decodes line {@code [from, to)} with the parser shared by the lines of this read, which saves creating a
-     * parser per line. Only a clean point or sync that ends within its line is taken; anything else returns false
-     * (and drops the shared parser), and the line is decoded again on its own, so outcomes never differ.
-     */
-    private boolean parseShared(int from, int to) {
-        if (shared == null && (data[from] & 0xFF) == 0xEF) {
-            // A UTF-8 byte order mark is left to a parser of the line's own (Jackson skips one only at a start).
-            return false;
-        }
-        try {
-            if (shared == null) {
-                shared = sharedJson.createParser(data, from, sharedEnd - from);
-                sharedFrom = from;
-            }
-            // Every rule of readLine holds here too (surrogates, duplicates, depth, number length...): a line that
-            // breaks one, or has an unknown field, is not taken, and the per-line parse gives its exact answer.
-            if (readLine(shared, false) != null) {
-                return fallBack(to);
-            }
-            int first = from;
-            while (first < to && isJsonSpace(data[first])) {
-                first++;
-            }
-            int end = sharedFrom + (int) shared.currentLocation().getByteOffset();
-            if (objectStart + sharedFrom != first || end > to) {
-                return fallBack(to);
-            }
-            for (int i = end; i < to; i++) {
-                if (!isJsonSpace(data[i])) {
-                    return fallBack(to);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return fallBack(to);
-        }
-        sharedLines++;
-        emit();
-        return true;
-    }
-
-    /** Gives line {@code [.., to)} up to the per-line parser; returns false for {@link #parseShared}. */
-    private boolean fallBack(int to) {
-        if (shared != null) {
-            try {
-                if (sharedFrom + shared.currentLocation().getByteOffset() > to) {
-                    sharedOverran = true;
-                }
-            } catch (RuntimeException e) {
-                sharedOverran = true;
-            }
-        }
-        dropShared();
-        return false;
-    }
-
-    private void dropShared() {
-        if (shared != null) {
-            try {
-                shared.close();
-            } catch (IOException e) {
-                // a byte-array parser has nothing to release that can fail
-            }
-            shared = null;
-        }
-    }
-
-    private static boolean isJsonSpace(byte b) {
-        return b == ' ' || b == '\t' || b == '\r' || b == '\n';
-    }
-
-    /** Hands the point or sync that {@link #readLine} found to the output. */
-    private void emit() {
-        if (isSync) {
-            out.sync(syncId, line);
-            return;
-        }
-        String[] tags = tagCount == 0 ? NO_PAIRS : java.util.Arrays.copyOf(pairs, tagCount * 2);
-        out.point(new Point(SeriesKey.ofPairs(metric, tags, tagCount), value, timestamp, line));
-    }
-
-    /**
-     * Hands the point that {@link PlainLine} read to the output. Its series key comes from the cache when the same
-     * metric and tags bytes came before; else it is built, with the cache's shared name strings.
-     */
-    private void emitPlain() {
-        PlainLine l = plain;
-        long ts = l.hasTimestamp ? l.timestamp : receivedAt;
-        SeriesKey key;
-        if (cache == null) {
-            key = plainKey(null);
-        } else {
-            int h = SeriesKeyCache.hash(data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
-            key = cache.find(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
-            if (key == null) {
-                key = plainKey(cache);
-                cache.put(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo, key);
-            }
-        }
-        out.point(new Point(key, l.value, ts, line));
-    }
-
-    private SeriesKey plainKey(SeriesKeyCache names) {
-        PlainLine l = plain;
-        String metric = name(names, l.metricFrom, l.metricTo);
-        if (l.tagCount == 0) {
-            return SeriesKey.ofPairs(metric, NO_PAIRS, 0);
-        }
-        String[] tags = new String[2 * l.tagCount];
-        int[] at = l.tags;
-        for (int t = 0; t < l.tagCount; t++) {
-            tags[2 * t] = name(names, at[4 * t], at[4 * t + 1]);
-            tags[2 * t + 1] = new String(data, at[4 * t + 2], at[4 * t + 3] - at[4 * t + 2], StandardCharsets.ISO_8859_1);
-        }
-        return SeriesKey.ofPairs(metric, tags, l.tagCount);
-    }
-
-    /** The ASCII string of {@code data[from, to)}, shared through {@code names} when there is one. */
-    private String name(SeriesKeyCache names, int from, int to) {
-        return names == null ? new String(data, from, to - from, StandardCharsets.ISO_8859_1)
-                : names.name(data, from, to);
-    }
-
-    /**
-     * Reads one line's object from {@code p} into the fields; returns its reject, or null for a point or a sync.
-     * With {@code whole}, the parser holds exactly the line, and a second value on it is an error.
-     */
-    private Reject readLine(JsonParser p, boolean whole) throws IOException {
-        metric = null;
-        value = 0;
-        timestamp = receivedAt;
-        tagCount = 0;
-        syncId = null;
-        isSync = false;
-        int seen = 0;
-        RejectReason problem = null;
-        if (p.nextToken() != JsonToken.START_OBJECT) {
-            return Reject.of(line, RejectReason.NOT_AN_OBJECT);
-        }
-        if (!whole) {
-            objectStart = p.currentTokenLocation().getByteOffset();
-        }
-        while ((field = p.nextFieldName()) != null) {
-            JsonToken t = p.nextToken();
-            int bit = switch (field) {
-                case "metric" -> METRIC;
-                case "value" -> VALUE;
-                case "timestamp" -> TIMESTAMP;
-                case "tags" -> TAGS;
-                case "sync" -> SYNC;
-                default -> 0;
-            };
-            if (bit == 0) {
-                if (!whole) {
-                    // The shared parser does not detect duplicate keys: an unknown field (which may repeat, or
-                    // hold an object that does) is left to a strict parser of the line's own.
-                    return UNKNOWN_FIELD;
-                }
-                p.skipChildren();
-                continue;
-            }
-            if ((seen & bit) != 0) {
-                return new Reject(line, RejectReason.DUPLICATE_FIELD, "duplicate field '" + field + "'");
-            }
-            seen |= bit;
-            switch (bit) {
-                case METRIC -> {
-                    if (t == JsonToken.VALUE_STRING) {
-                        metric = p.getText();
-                        if (hasUnpairedSurrogate(metric)) {
-                            return new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE);
-                        }
-                    } else if (problem == null) {
-                        problem = RejectReason.METRIC_INVALID;
-                    }
-                    p.skipChildren();
-                }
-                case VALUE -> {
-                    if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
-                        value = p.getDoubleValue();
-                        if (!Double.isFinite(value) && problem == null) {
-                            problem = RejectReason.VALUE_INVALID;
-                        }
-                    } else {
-                        p.skipChildren();
-                        if (problem == null) {
-                            problem = RejectReason.VALUE_INVALID;
-                        }
-                    }
-                }
-                case TIMESTAMP -> {
-                    if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
-                        timestamp = p.getLongValue();
-                    } else if (t == JsonToken.VALUE_STRING) {
-                        long parsed = parseRfc3339(p.getText());
-                        if (parsed == Long.MIN_VALUE && problem == null) {
-                            problem = RejectReason.TIMESTAMP_INVALID;
-                        }
-                        timestamp = parsed;
-                    } else if (t != JsonToken.VALUE_NULL) {
-                        p.skipChildren();
-                        if (problem == null) {
-                            problem = RejectReason.TIMESTAMP_INVALID;
-                        }
-                    }
-                }
-                case TAGS -> {
-                    if (t == JsonToken.START_OBJECT) {
-                        RejectReason tagProblem = null;
-                        String key;
-                        while ((key = p.nextFieldName()) != null) {
-                            JsonToken vt = p.nextToken();
-                            if (vt != JsonToken.VALUE_STRING) {
-                                p.skipChildren();
-                                if (tagProblem == null) {
-                                    tagProblem = RejectReason.TAG_VALUE_INVALID;
-                                }
-                                continue;
-                            }
-                            if (tagProblem != null) {
-                                continue;
-                            }
-                            if (tagCount >= maxTags) {
-                                tagProblem = RejectReason.TOO_MANY_TAGS;
-                                continue;
-                            }
-                            if (indexOfKey(key, tagCount) >= 0) {
-                                tagProblem = RejectReason.TAG_DUPLICATE;
-                                continue;
-                            }
-                            String tagValue = p.getText();
-                            if (hasUnpairedSurrogate(key) || hasUnpairedSurrogate(tagValue)) {
-                                return new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE);
-                            }
-                            addPair(tagCount++, key, tagValue);
-                        }
-                        if (tagProblem != null && problem == null) {
-                            problem = tagProblem;
-                        }
-                    } else if (t != JsonToken.VALUE_NULL) {
-                        p.skipChildren();
-                        if (problem == null) {
-                            problem = RejectReason.TAGS_INVALID;
-                        }
-                    }
-                }
-                case SYNC -> {
-                    if (t == JsonToken.VALUE_STRING) {
-                        syncId = p.getText();
-                        if (hasUnpairedSurrogate(syncId)) {
-                            return new Reject(line, RejectReason.INVALID_UTF8, UNPAIRED_SURROGATE);
-                        }
-                    } else {
-                        p.skipChildren();
-                        if (problem == null) {
-                            problem = RejectReason.SYNC_INVALID;
-                        }
-                    }
-                }
-                default -> throw new IllegalStateException(field);
-            }
-        }
-        if (whole && p.nextToken() != null) {
-            return new Reject(line, RejectReason.INVALID_JSON, ONE_OBJECT);
-        }
-        if ((seen & SYNC) != 0 && problem == null) {
-            isSync = true;
-            return null;
-        }
-        if (problem == null) {
-            if ((seen & SYNC) != 0) {
-                problem = RejectReason.SYNC_INVALID;
-            } else if (metric == null) {
-                problem = (seen & METRIC) != 0 ? RejectReason.METRIC_INVALID : RejectReason.METRIC_MISSING;
-            } else if ((seen & VALUE) == 0) {
-                problem = RejectReason.VALUE_MISSING;
-            }
-        }
-        return problem == null ? null : Reject.of(line, problem);
-    }
-
-    /** The reject for a line Jackson could not read, with the field it was reading when known. */
-    private Reject failure(IOException e, String field) {
-        String msg = String.valueOf(e.getMessage());
-        if (e instanceof StreamConstraintsException) {
-            if (msg.contains("nesting depth")) {
-                return new Reject(line, RejectReason.INVALID_JSON, TOO_DEEP);
-            }
-            if (msg.startsWith("Number")) {
-                if ("value".equals(field)) {
-                    return Reject.of(line, RejectReason.VALUE_INVALID);
-                }
-                if ("timestamp".equals(field)) {
-                    return Reject.of(line, RejectReason.TIMESTAMP_INVALID);
-                }
-                return new Reject(line, RejectReason.INVALID_JSON, NUMBER_TOO_LONG);
-            }
-            return Reject.of(line, RejectReason.INVALID_JSON);
-        }
-        if (msg.startsWith("Duplicate field")) {
-            JsonStreamContext ctx = e instanceof StreamReadException sre && sre.getProcessor() != null
-                    ? sre.getProcessor().getParsingContext() : null;
-            String name = ctx == null ? null : ctx.getCurrentName();
-            JsonStreamContext parent = ctx == null ? null : ctx.getParent();
-            if (parent != null && parent.getParent() != null && parent.getParent().inRoot()
-                    && "tags".equals(parent.getCurrentName())) {
-                return Reject.of(line, RejectReason.TAG_DUPLICATE);
-            }
-            return new Reject(line, RejectReason.DUPLICATE_FIELD,
-                    name == null ? "duplicate field" : "duplicate field '" + truncate(name) + "'");
-        }
-        if (msg.contains("UTF-8") || msg.contains("UTF8")) {
-            return Reject.of(line, RejectReason.INVALID_UTF8);
-        }
-        if (msg.contains("CTRL-CHAR")) {
-            return new Reject(line, RejectReason.INVALID_JSON, CONTROL_CHARACTER);
-        }
-        if ("value".equals(field) && (msg.contains("NaN") || msg.contains("Infinity") || msg.contains("Non-standard token")
-                || msg.contains("unexpected character") || msg.contains("Unrecognized token"))) {
-            return Reject.of(line, RejectReason.VALUE_INVALID);
-        }
-        return Reject.of(line, RejectReason.INVALID_JSON);
+        fields.emit(out, line);
     }
 
     private static void closeQuietly(JsonParser p) {
@@ -685,53 +325,6 @@ final class LineDecoder {
             p.close();
         } catch (IOException ignored) {
             // a byte-array parser holds nothing to release
-        }
-    }
-
-    /** Field names echoed in error messages are cut short: a reply line stays small whatever the input. */
-    private static String truncate(String name) {
-        return name.length() <= 64 ? name : name.substring(0, 64) + "…";
-    }
-
-    /** True when {@code s} holds a surrogate that is not half of a pair (only possible through a JSON escape). */
-    static boolean hasUnpairedSurrogate(String s) {
-        for (int i = 0, len = s.length(); i < len; i++) {
-            char c = s.charAt(i);
-            if (c < Character.MIN_SURROGATE || c > Character.MAX_SURROGATE) {
-                continue;
-            }
-            if (Character.isHighSurrogate(c) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-                continue;
-            }
-            return true;
-        }
-        return false;
-    }
-
-    private int indexOfKey(String key, int count) {
-        for (int i = 0; i < count; i++) {
-            if (pairs[2 * i].equals(key)) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private void addPair(int index, String key, String value) {
-        if (pairs.length < 2 * index + 2) {
-            pairs = java.util.Arrays.copyOf(pairs, Math.min(MAX_PAIRS_TO_COLLECT, pairs.length * 2));
-        }
-        pairs[2 * index] = key;
-        pairs[2 * index + 1] = value;
-    }
-
-    /** Epoch milliseconds of an RFC 3339 timestamp, or Long.MIN_VALUE when it is not one. */
-    static long parseRfc3339(String text) {
-        try {
-            return OffsetDateTime.parse(text, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant().toEpochMilli();
-        } catch (DateTimeParseException | ArithmeticException e) {
-            return Long.MIN_VALUE;
         }
     }
 }

@@ -1,8 +1,5 @@
 package dev.meterline.model;
 
-import dev.meterline.telemetry.DropReason;
-import dev.meterline.telemetry.RejectReason;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,7 +1,5 @@
 package dev.meterline.model;
 
-import dev.meterline.telemetry.RejectReason;
-
 /** A rejected input line, with the message the client is sent. */
 public record Reject(int line, RejectReason reason, String message) {
 

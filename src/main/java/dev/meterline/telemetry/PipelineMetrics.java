@@ -1,5 +1,7 @@
 package dev.meterline.telemetry;
 
+import dev.meterline.model.DropReason;
+import dev.meterline.model.RejectReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -2,8 +2,8 @@ package dev.meterline.validate;
 
 import dev.meterline.config.ValidationConfig;
 import dev.meterline.model.Point;
+import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
-import dev.meterline.telemetry.RejectReason;
 
 /**
  * The content rules a decoded point must meet: metric and tag sizes in UTF-8 bytes, no control characters in the

@@ -2,7 +2,7 @@ package dev.meterline.ingest;
 
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
-import dev.meterline.telemetry.RejectReason;
+import dev.meterline.model.RejectReason;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package dev.meterline.telemetry;
+package dev.meterline.model;
 
 import java.util.Locale;
 
