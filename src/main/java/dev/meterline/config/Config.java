@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
 
 /**
  * The whole configuration, one record per component. Every setting has a default, an environment variable
@@ -142,7 +141,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
 
     /** Builds a config from setting names to raw values; absent names take their defaults. */
     public static Config from(Map<String, String> raw) {
-        Reader r = new Reader(raw);
+        SettingValues r = new SettingValues(raw);
         List<Tier> tiers = r.get("retention", Tier::parseList);
         Duration window = r.positiveDuration("window");
         if (tiers.get(0).resolution().toMillis() != window.toMillis()) {
@@ -223,7 +222,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 remoteWrite(r, window));
     }
 
-    private static WalConfig wal(Reader r) {
+    private static WalConfig wal(SettingValues r) {
         WalFsync fsync = r.get("wal-fsync", v -> switch (v.toLowerCase(Locale.ROOT)) {
             case "interval" -> WalFsync.INTERVAL;
             case "always" -> WalFsync.ALWAYS;
@@ -239,7 +238,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
     }
 
     /** Remote write: the token read from its file, headers parsed, the resolution a multiple of the window. */
-    private static RemoteWriteConfig remoteWrite(Reader r, Duration window) {
+    private static RemoteWriteConfig remoteWrite(SettingValues r, Duration window) {
         String tokenFile = r.string("remote-write-bearer-token-file");
         String token = "";
         if (!tokenFile.isEmpty()) {
@@ -277,7 +276,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
     }
 
     /** Both TLS files or neither; each must be readable. */
-    private static TlsConfig tls(Reader r) {
+    private static TlsConfig tls(SettingValues r) {
         Duration timeout = r.positiveDuration("tls-handshake-timeout");
         String cert = r.string("tls-cert-file");
         String key = r.string("tls-key-file");
@@ -299,7 +298,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
     }
 
     /** Reads the token file (blank lines and {@code #} comments skipped) into digests; the tokens are not kept. */
-    private static AuthConfig auth(Reader r) {
+    private static AuthConfig auth(SettingValues r) {
         Set<String> open = new LinkedHashSet<>();
         for (String p : r.string("auth-open-paths").split(",")) {
             if (!p.isBlank()) {
@@ -372,70 +371,6 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {
             return "local";
-        }
-    }
-
-    /** Reads raw values and turns parse failures into one-line errors naming the setting. */
-    private static final class Reader {
-        private final Map<String, String> raw;
-        private final Map<String, Setting> settings = new HashMap<>();
-
-        Reader(Map<String, String> raw) {
-            this.raw = raw;
-            for (Setting s : SETTINGS) {
-                settings.put(s.name(), s);
-            }
-            for (String name : raw.keySet()) {
-                if (!settings.containsKey(name)) {
-                    throw new ConfigException(name + ": unknown setting");
-                }
-            }
-        }
-
-        String string(String name) {
-            String v = raw.get(name);
-            return v == null ? settings.get(name).defaultValue() : v.trim();
-        }
-
-        <T> T get(String name, Function<String, T> parser) {
-            String v = string(name);
-            try {
-                return parser.apply(v);
-            } catch (IllegalArgumentException e) {
-                String msg = e.getMessage();
-                throw error(name, msg != null && msg.startsWith("'") ? msg : "'" + v + "' (" + msg + ")");
-            }
-        }
-
-        Duration positiveDuration(String name) {
-            Duration d = get(name, Durations::parse);
-            if (d.isZero()) {
-                throw error(name, "'" + string(name) + "' (expected: more than 0)");
-            }
-            return d;
-        }
-
-        int intIn(String name, int min, int max) {
-            return (int) longIn(name, min, max);
-        }
-
-        long longIn(String name, long min, long max) {
-            String v = string(name);
-            long n;
-            try {
-                n = Long.parseLong(v);
-            } catch (NumberFormatException e) {
-                throw error(name, "'" + v + "' (expected: a whole number from " + min + " to " + max + ")");
-            }
-            if (n < min || n > max) {
-                throw error(name, "'" + v + "' (expected: a whole number from " + min + " to " + max + ")");
-            }
-            return n;
-        }
-
-        ConfigException error(String name, String detail) {
-            Setting s = settings.get(name);
-            return new ConfigException(s.envVar() + " / " + s.flag() + ": " + detail);
         }
     }
 }
