@@ -33,6 +33,7 @@ import reactor.netty.resources.LoopResources;
 import reactor.netty.tcp.TcpServer;
 import reactor.util.concurrent.Queues;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -167,7 +168,7 @@ public final class TcpIngest {
                 .onErrorResume(e -> {
                     // A reset or a read failure ends this client's input like a close; never the pipeline. Anything
                     // else is a fault of the server's: it ends the connection too, but loudly.
-                    if (e instanceof java.io.IOException) {
+                    if (e instanceof IOException) {
                         log.debug("connection {} failed: {}", channel.remoteAddress(), e.toString());
                     } else {
                         log.error("connection {} ended by a fault while reading", channel.remoteAddress(), e);
