@@ -131,6 +131,8 @@ final class WalWriter {
                 if (t.sync()) {
                     segments.fsync();
                 }
+                // As at the end of a batch: the bound first, then the acknowledgements of the points before it.
+                bound.check(segments.bytes());
                 Completions.runAll(done);
                 Completions.run(t.work());
             }

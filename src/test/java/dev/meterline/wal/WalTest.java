@@ -346,6 +346,41 @@ class WalTest {
     }
 
     @Test
+    void pointsAcknowledgedBesideATaskAreAcknowledgedAfterTheBoundIsChecked() throws Exception {
+        WalConfig tiny = new WalConfig(WalFsync.INTERVAL, 3 * WalConfig.MIN_SEGMENT_BYTES,
+                WalConfig.MIN_SEGMENT_BYTES, Duration.ofSeconds(1));
+        Wal wal = Wal.open(dir, tiny, 2, new Recorder(), new SimpleMeterRegistry(), paused -> { });
+        // Hold the writer so that the points and the task behind them are taken as one batch.
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        wal.sync(() -> {
+            holding.countDown();
+            awaitQuietly(release);
+        });
+        assertTrue(holding.await(10, TimeUnit.SECONDS));
+        List<Boolean> pausedWhenAcknowledged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Point> points = new ArrayList<>();
+        for (int i = 0; i < 40 * BATCH; i++) {
+            points.add(new Point(SeriesKey.of("m", Map.of("host", "h" + (i % 7))), i, 1_000_000L + i, i + 1));
+        }
+        wal.points(0, points, () -> pausedWhenAcknowledged.add(wal.paused()));
+        CountDownLatch tasked = new CountDownLatch(1);
+        wal.dropBelow(0, tasked::countDown);
+        release.countDown();
+        assertTrue(tasked.await(10, TimeUnit.SECONDS));
+        assertEquals(List.of(true), pausedWhenAcknowledged, "the client answered for the points finds ingest paused");
+        wal.close();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Test
     void underAlwaysTheBatchesWaitingForTheWriterShareOneFsync() throws Exception {
         WalConfig always = new WalConfig(WalFsync.ALWAYS, 1 << 30, 1 << 20, Duration.ofSeconds(1));
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
