@@ -369,9 +369,9 @@ public final class Aggregation {
                 return snapshot(metric, tags, filter, from, to);
             }
             return ask(shard -> {
-                List<Window> windows = shard.snapshot(metric, tags, filter, from, to);
-                views.shard(shard.index()).register(shard, view);
-                return windows;
+                List<SeriesState> matching = shard.matching(metric, tags, filter);
+                views.shard(shard.index()).register(shard, view, matching);
+                return shard.snapshot(matching, from, to);
             }, null, false, null)
                     .map(g -> new Snapshot(flatten(g.all()), g.closedThroughSeq))
                     .doOnError(e -> views.drop(view, false));

@@ -162,10 +162,10 @@ final class QueryViews {
         return generation.get();
     }
 
-    /** Takes one more published series within the bound; false at the bound. */
-    boolean reserveSeries() {
-        if (series.incrementAndGet() > config.maxSeries()) {
-            series.decrementAndGet();
+    /** Takes {@code n} more published series within the bound; false (and none taken) when they would pass it. */
+    boolean reserveSeries(int n) {
+        if (series.addAndGet(n) > config.maxSeries()) {
+            series.addAndGet(-n);
             return false;
         }
         return true;

@@ -262,6 +262,15 @@ final class Shard {
         return out;
     }
 
+    /** Copies of the open windows of {@code series} (found by {@link #matching}) that start in {@code [from, to)}. */
+    List<Window> snapshot(List<SeriesState> series, long from, long to) {
+        List<Window> out = new ArrayList<>();
+        for (SeriesState s : series) {
+            addWindows(s, k -> true, from, to, out);
+        }
+        return out;
+    }
+
     /** Copies of the open windows of {@code key}'s series, for a published view; empty when it has none. */
     List<Window> openWindows(SeriesKey key) {
         SeriesState s = live(key);

@@ -36,18 +36,29 @@ final class ShardViews {
         this.registry = registry;
     }
 
-    /** Registers {@code view} here: the matching series are published now, and kept up to date from now on. */
-    void register(Shard shard, QueryView view) {
+    /**
+     * Registers {@code view} here with its {@code matching} series, which are published now and kept up to date from
+     * now on; when they would pass the series bound, nothing is copied and the view is dropped.
+     */
+    void register(Shard shard, QueryView view, List<SeriesState> matching) {
         try {
             prune(Long.MIN_VALUE);
             if (view.dead) {
                 return;
             }
-            byMetric.computeIfAbsent(view.metric(), m -> new ArrayList<>()).add(view);
-            for (SeriesState s : shard.matching(view.metric(), view.key.tags(), view::matches)) {
-                if (!join(shard, view, s.key)) {
-                    return;
+            int fresh = 0;
+            for (SeriesState s : matching) {
+                if (!published.containsKey(s.key)) {
+                    fresh++;
                 }
+            }
+            if (!registry.reserveSeries(fresh)) {
+                registry.drop(view, true);
+                return;
+            }
+            byMetric.computeIfAbsent(view.metric(), m -> new ArrayList<>()).add(view);
+            for (SeriesState s : matching) {
+                add(shard, view, s.key);
             }
         } finally {
             view.registeredOnShard();
@@ -125,14 +136,19 @@ final class ShardViews {
         }
     }
 
-    /** Adds {@code key}'s series to {@code view}; false (and the view dropped) when the series bound is reached. */
-    private boolean join(Shard shard, QueryView view, SeriesKey key) {
+    /** Adds {@code key}'s series, new here, to {@code view}; drops the view instead at the series bound. */
+    private void join(Shard shard, QueryView view, SeriesKey key) {
+        if (!published.containsKey(key) && !registry.reserveSeries(1)) {
+            registry.drop(view, true);
+            return;
+        }
+        add(shard, view, key);
+    }
+
+    /** Adds {@code key}'s series to {@code view}, published now if it was not yet; its place in the bound is taken. */
+    private void add(Shard shard, QueryView view, SeriesKey key) {
         PublishedSeries ps = published.get(key);
         if (ps == null) {
-            if (!registry.reserveSeries()) {
-                registry.drop(view, true);
-                return false;
-            }
             ps = new PublishedSeries(key);
             ps.windows = shard.openWindows(key);
             published.put(key, ps);
@@ -140,7 +156,6 @@ final class ShardViews {
         if (view.members[index].putIfAbsent(key, ps) == null) {
             ps.views++;
         }
-        return true;
     }
 
     /**

@@ -278,6 +278,29 @@ class PublishedViewsTest {
     }
 
     @Test
+    void aSeriesThatWouldPassTheBoundDropsItsViewAndTheNextQueryStillSeesIt() throws Exception {
+        start(new QueryViewConfig(64, 2, Duration.ofMinutes(5)));
+        Map<String, List<String>> eu = Map.of("region", List.of("eu"));
+        record(A, 1);
+        CompletableFuture<List<QueryService.SeriesResult>> first = query(eu);
+        shards.runAll();
+        queryStore.runAll();
+        assertCounts(first.get(), 1);
+        record(B, 2);
+        assertCounts(withoutShards(queryStore, query(eu)), 1, 1);
+
+        AtomicInteger told = record(SeriesKey.of("q.cpu", Map.of("host", "c", "region", "eu")), 3);
+        assertEquals(1, told.get());
+        CompletableFuture<List<QueryService.SeriesResult>> after = query(eu);
+        queryStore.runAll();
+        assertFalse(after.isDone(), "the view was dropped: the query asks the shards");
+        shards.runAll();
+        queryStore.runAll();
+        assertCounts(after.get(), 1, 1, 1);
+        assertEquals(2.0, counter(MeterNames.QUERY_VIEWS_REFUSED), "dropped, then refused to the query that asked");
+    }
+
+    @Test
     void aViewNobodyReadsForTheIdleTimeIsDroppedAtTheNextClose() throws Exception {
         start(new QueryViewConfig(64, 1000, Duration.ofSeconds(10)));
         record(A, 1);
