@@ -117,7 +117,8 @@ public final class Pipeline {
         this.timer = threads.timer();
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
         this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
-        this.aggregation = new Aggregation(config.aggregation(), budget, threads.shards(), metrics, clock);
+        this.aggregation = new Aggregation(config.aggregation(), config.queryViews(), budget, threads.shards(), metrics,
+                clock);
         this.durability = new Durability(config.wal(), config.store().dataDir().resolve("wal"), aggregation, buffer,
                 metrics);
         buffer.bindTo(metrics);

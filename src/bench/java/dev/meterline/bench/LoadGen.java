@@ -65,6 +65,8 @@ public final class LoadGen {
         boolean noTimestamps;
         /** Server flag sets to compare, separated by {@code |}: each run runs every set once, in turn. */
         String compare;
+        /** The request path the query loop asks, when not one series' aggregates (e.g. /healthz, as a floor). */
+        String query;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -84,6 +86,7 @@ public final class LoadGen {
                     case "--sweep" -> o.sweep = true;
                     case "--no-timestamps" -> o.noTimestamps = true;
                     case "--compare" -> { o.compare = v; i++; }
+                    case "--query" -> { o.query = v; i++; }
                     case "--plots" -> { o.plots = v; i++; }
                     case "--help" -> {
                         System.out.println("""
@@ -91,6 +94,7 @@ public final class LoadGen {
                                         [--heap 3g] [--server-opts "JVM flags"] [--server-args "meterline flags"]
                                         [--jar target/meterline.jar] [--no-timestamps]
                                         [--compare "--wal-fsync=interval|--wal-fsync=off"]
+                                        [--query /healthz] (the query loop's path; default one series' aggregates)
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
                                   tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
@@ -231,7 +235,9 @@ public final class LoadGen {
 
             AtomicBoolean loading = new AtomicBoolean(true);
             Latencies queryLat = new Latencies();
-            Thread querier = new Thread(() -> http.queryLoop(loading, queryLat, w.queryMetric, w.queryHost),
+            String queryPath = o.query != null ? o.query
+                    : "/api/v1/aggregates?metric=" + w.queryMetric + "&tag=host:" + w.queryHost;
+            Thread querier = new Thread(() -> http.queryLoop(loading, queryLat, queryPath),
                     "bench-query");
             Latencies syncLat = new Latencies();
             List<Conn> conns = new ArrayList<>();
@@ -592,9 +598,8 @@ public final class LoadGen {
             return used;
         }
 
-        /** Asks for one series' aggregates every 20 ms while the load runs. */
-        void queryLoop(AtomicBoolean loading, Latencies lat, String metric, String host) {
-            String path = "/api/v1/aggregates?metric=" + metric + "&tag=host:" + host;
+        /** Asks for {@code path} (by default one series' aggregates) every 20 ms while the load runs. */
+        void queryLoop(AtomicBoolean loading, Latencies lat, String path) {
             while (loading.get()) {
                 try {
                     long t = System.nanoTime();

@@ -1,6 +1,7 @@
 package dev.meterline.aggregate;
 
 import dev.meterline.config.AggregationConfig;
+import dev.meterline.config.QueryViewConfig;
 import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
@@ -58,6 +59,7 @@ public final class Aggregation {
     private final PipelineMetrics metrics;
     private final LongSupplier clock;
     private final PendingFlushes pending = new PendingFlushes();
+    private final QueryViews views;
     private final Sinks.Many<Command> control = Sinks.many().unicast().onBackpressureBuffer();
     private final AtomicLong flushSeq = new AtomicLong();
     private final AtomicInteger groups = new AtomicInteger();
@@ -71,6 +73,12 @@ public final class Aggregation {
 
     public Aggregation(AggregationConfig config, SeriesBudget budget, Scheduler scheduler, PipelineMetrics metrics,
                        LongSupplier clock) {
+        this(config, QueryViewConfig.DEFAULTS, budget, scheduler, metrics, clock);
+    }
+
+    /** As above, publishing open windows for repeated queries within {@code views}' bounds. */
+    public Aggregation(AggregationConfig config, QueryViewConfig views, SeriesBudget budget, Scheduler scheduler,
+                       PipelineMetrics metrics, LongSupplier clock) {
         this.shards = new Shard[config.shards()];
         @SuppressWarnings("unchecked")
         Queue<Command.Ask>[] queues = new Queue[shards.length];
@@ -83,6 +91,7 @@ public final class Aggregation {
         }
         this.metrics = metrics;
         this.clock = clock;
+        this.views = new QueryViews(views, shards.length, metrics);
         metrics.level("aggregationGroups", MeterNames.AGGREGATE_GROUPS, "groupBy groups (shards) alive", groups::get);
         metrics.level("openWindows", MeterNames.WINDOWS_OPEN, "windows held in memory", openWindows::get);
         metrics.level("activeSeries", MeterNames.SERIES_ACTIVE, "series with an open window", budget::active);
@@ -106,6 +115,7 @@ public final class Aggregation {
         synchronized (this) {
             lastCloseSeq = seq;
         }
+        views.registered(seq);
     }
 
     /** Routes what shards do through {@code journal} from now on; set before {@link #run}. */
@@ -191,6 +201,7 @@ public final class Aggregation {
     }
 
     private List<Window> finalWindows(Shard shard) {
+        views.stop();
         int before = shard.openWindows();
         long now = clock.getAsLong();
         long seq = flushSeq.incrementAndGet();
@@ -207,6 +218,7 @@ public final class Aggregation {
             try {
                 Part part = r.part();
                 Shard.Recorded done = shard.aggregate(part, journal.segment());
+                publish(shard, done.taken());
                 if (done.late() > 0) {
                     metrics.late(done.late());
                 }
@@ -229,6 +241,20 @@ public final class Aggregation {
             openWindows.addAndGet(shard.openWindows() - before);
         } else if (c instanceof Command.Ask a && a.claim()) {
             answer(shard, a);
+        }
+    }
+
+    /**
+     * Publishes for the query views what a part changed, before its batch can be told; a failure there drops the
+     * views (queries then ask the shards) and leaves the part's points aggregated.
+     */
+    private void publish(Shard shard, List<Point> taken) {
+        try {
+            views.shard(shard.index()).afterPart(shard, taken);
+        } catch (RuntimeException e) {
+            metrics.internalError();
+            errors.warn("publishing open windows for queries failed; queries ask the shards from now on", e);
+            views.stop();
         }
     }
 
@@ -265,6 +291,7 @@ public final class Aggregation {
 
     private synchronized void closeControl() {
         controlClosed = true;
+        views.stop();
         control.tryEmitComplete();
     }
 
@@ -282,9 +309,13 @@ public final class Aggregation {
             Mono<Gather> answers = ask(shard -> {
                 List<Window> closed = shard.close(cutoff, seq[0]);
                 journal.closed(shard.index(), seq[0], cutoff, false);
+                views.shard(shard.index()).afterClose(shard, seq[0], cutoff);
                 return closed;
             }, s -> seq[0] = s, true,
-                    results -> pending.register(seq[0], flatten(results)));
+                    results -> {
+                        pending.register(seq[0], flatten(results));
+                        views.registered(seq[0]);
+                    });
             return answers.map(g -> new Closed(seq[0], flatten(g.all())));
         });
     }
@@ -317,6 +348,34 @@ public final class Aggregation {
                                    long from, long to) {
         return ask(shard -> shard.snapshot(metric, tags, filter, from, to), null, false, null)
                 .map(g -> new Snapshot(flatten(g.all()), g.closedThroughSeq));
+    }
+
+    /**
+     * Copies of the open windows of the series of {@code metric} that start in {@code [from, to)} and have, for each
+     * key of {@code tags}, one of its values. Read from the published view of this query shape when there is one,
+     * without a shard; otherwise asked of the shards, which then publish the shape for the next query (within the
+     * bounds of the views).
+     */
+    public Mono<Snapshot> openWindows(String metric, Map<String, List<String>> tags, long from, long to) {
+        return Mono.defer(() -> {
+            long now = clock.getAsLong();
+            Snapshot published = views.read(metric, tags, from, to, now);
+            if (published != null) {
+                return Mono.just(published);
+            }
+            Predicate<SeriesKey> filter = s -> QueryViews.passes(tags, s);
+            QueryView view = views.create(metric, tags, now);
+            if (view == null) {
+                return snapshot(metric, tags, filter, from, to);
+            }
+            return ask(shard -> {
+                List<SeriesState> matching = shard.matching(metric, tags, filter);
+                views.shard(shard.index()).register(shard, view, matching);
+                return shard.snapshot(matching, from, to);
+            }, null, false, null)
+                    .map(g -> new Snapshot(flatten(g.all()), g.closedThroughSeq))
+                    .doOnError(e -> views.drop(view, false));
+        });
     }
 
     /** Active series of {@code metric} (every metric when null), from all shards. */

@@ -245,6 +245,55 @@ final class Shard {
         return out;
     }
 
+    /** The series of {@code metric} that {@link #snapshot} would read with the same arguments. */
+    List<SeriesState> matching(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter) {
+        Map<SeriesKey, SeriesState> series = byMetric.get(metric);
+        if (series == null) {
+            return List.of();
+        }
+        Collection<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
+                ? series.values() : indexes.candidates(metric, tags, series);
+        List<SeriesState> out = new ArrayList<>();
+        for (SeriesState s : candidates) {
+            if (filter.test(s.key)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Copies of the open windows of {@code series} (found by {@link #matching}) that start in {@code [from, to)}. */
+    List<Window> snapshot(List<SeriesState> series, long from, long to) {
+        List<Window> out = new ArrayList<>();
+        for (SeriesState s : series) {
+            addWindows(s, k -> true, from, to, out);
+        }
+        return out;
+    }
+
+    /** Copies of the open windows of {@code key}'s series, for a published view; empty when it has none. */
+    List<Window> openWindows(SeriesKey key) {
+        SeriesState s = live(key);
+        if (s == null || s.n == 0) {
+            return List.of();
+        }
+        List<Window> out = new ArrayList<>(s.n);
+        addWindows(s, k -> true, Long.MIN_VALUE, Long.MAX_VALUE, out);
+        return List.copyOf(out);
+    }
+
+    /** How many open windows {@code key}'s series has. */
+    int openWindowCount(SeriesKey key) {
+        SeriesState s = live(key);
+        return s == null ? 0 : s.n;
+    }
+
+    /** The state of {@code key}'s series through the maps, without attaching it to the key; or null. */
+    private SeriesState live(SeriesKey key) {
+        Map<SeriesKey, SeriesState> series = byMetric.get(key.metric());
+        return series == null ? null : series.get(key);
+    }
+
     /** The number of tag indexes kept, for tests. */
     int indexCount() {
         return indexes.size();

@@ -21,7 +21,16 @@ import java.util.Set;
  */
 public record Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
                      StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls,
-                     PromQueryConfig prometheus, WalConfig wal, RemoteWriteConfig remoteWrite) {
+                     PromQueryConfig prometheus, WalConfig wal, RemoteWriteConfig remoteWrite,
+                     QueryViewConfig queryViews) {
+
+    /** With the query views at their defaults. */
+    public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
+                  StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls,
+                  PromQueryConfig prometheus, WalConfig wal, RemoteWriteConfig remoteWrite) {
+        this(ingest, validation, aggregation, store, lifecycle, auth, tls, prometheus, wal, remoteWrite,
+                QueryViewConfig.DEFAULTS);
+    }
 
     /** With the Prometheus API's limits and the write-ahead log at their defaults, and without remote write. */
     public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
@@ -89,6 +98,9 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("prometheus-query-timeout", "2m", "longest a /prometheus query may run (a request's timeout parameter may shorten it)"),
             new Setting("prometheus-max-regex-length", "1024", "longest regular expression in a /prometheus label matcher, in characters"),
             new Setting("prometheus-lookback", "5m", "how far back a /prometheus instant query looks for a series' latest window"),
+            new Setting("query-views", "64", "query shapes (metric and tag filters) whose open windows are published for queries that need no shard; 0 turns them off"),
+            new Setting("query-view-series", "1000", "series those published query shapes may hold in all; a shape that would pass it is dropped"),
+            new Setting("query-view-idle", "5m", "a published query shape nobody asked for this long is dropped"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
             new Setting("io-threads", String.valueOf(CORES), "event loops of the TCP ingest port, where lines are decoded"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
@@ -218,8 +230,10 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         PromQueryConfig prometheus = new PromQueryConfig(r.intIn("prometheus-max-points", 1, 10_000_000),
                 r.intIn("prometheus-max-series", 1, Integer.MAX_VALUE), r.positiveDuration("prometheus-query-timeout"),
                 r.intIn("prometheus-max-regex-length", 1, 1 << 20), r.positiveDuration("prometheus-lookback"));
+        QueryViewConfig queryViews = new QueryViewConfig(r.intIn("query-views", 0, 1 << 16),
+                r.intIn("query-view-series", 0, 1 << 24), r.positiveDuration("query-view-idle"));
         return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r), prometheus, wal(r),
-                remoteWrite(r, window));
+                remoteWrite(r, window), queryViews);
     }
 
     private static WalConfig wal(SettingValues r) {

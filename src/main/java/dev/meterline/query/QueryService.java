@@ -91,7 +91,10 @@ public final class QueryService {
         long from = Window.startOf(q.from(), q.resolution());
         return Mono.defer(() -> {
             long departuresBefore = aggregation.pending().departures();
-            Mono<Memory> memory = aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to())
+            Mono<Aggregation.Snapshot> open = q.filter() == null
+                    ? aggregation.openWindows(q.metric(), q.tags(), from, q.to())
+                    : aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to());
+            Mono<Memory> memory = open
                     .onErrorResume(PipelineStopping.class,
                             e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
                     .map(Memory::new);

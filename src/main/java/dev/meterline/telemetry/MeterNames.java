@@ -28,6 +28,14 @@ public final class MeterNames {
     public static final String WINDOWS_PENDING_LIMIT = "meterline.windows.pending.limit";
     public static final String SERIES_ACTIVE = "meterline.series.active";
     public static final String SERIES_LIMIT = "meterline.series.limit";
+    /** Query shapes whose open windows are published, and the series they hold. */
+    public static final String QUERY_VIEWS = "meterline.query.views";
+    public static final String QUERY_VIEW_SERIES = "meterline.query.view.series";
+    /** Query views not kept, or dropped, at their bounds. */
+    public static final String QUERY_VIEWS_REFUSED = "meterline.query.views.refused";
+    /** Queries answered from a view without a shard, and queries of a view that asked the shards instead. */
+    public static final String QUERY_VIEW_READS = "meterline.query.view.reads";
+    public static final String QUERY_VIEW_MISSES = "meterline.query.view.misses";
     public static final String BUFFER_POINTS = "meterline.buffer.points";
     public static final String BUFFER_POINTS_PEAK = "meterline.buffer.points.peak";
     public static final String BUFFER_WAITING = "meterline.buffer.waiting";
