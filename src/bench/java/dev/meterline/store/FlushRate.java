@@ -44,6 +44,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class FlushRate {
 
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
     private static final List<Tier> TIERS = Tier.parseList("10s:24h,1m:30d,1h:1y");
 
     private FlushRate() {
@@ -69,21 +71,30 @@ public final class FlushRate {
             for (String store : stores) {
                 double[] rates = new double[runs];
                 double[] drops = new double[runs];
+                double[] clientMicros = new double[runs];
+                double[] serverMicros = new double[runs];
                 for (int run = 0; run < runs; run++) {
                     Path dir = Files.createTempDirectory("meterline-flush-rate");
                     try (Store s = open(store, pg, dir, run)) {
                         double before = ingest == null ? 0 : ingest.rate(1000);
                         long ingested = ingest == null ? 0 : ingest.points();
+                        long cpu0 = THREADS.getCurrentThreadCpuTime();
+                        long server0 = serverCpuNanos(pg);
                         long t0 = System.nanoTime();
                         for (List<Window> flush : data) {
                             s.write(flush);
                         }
                         double seconds = (System.nanoTime() - t0) / 1e9;
+                        double rows = (double) windows * flushes;
+                        clientMicros[run] = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e3 / rows;
+                        serverMicros[run] = store.equals("postgres") ? (serverCpuNanos(pg) - server0) / 1e3 / rows : 0;
                         rates[run] = (double) windows * flushes / seconds;
                         double during = ingest == null ? 0 : (ingest.points() - ingested) / seconds;
                         drops[run] = before == 0 ? 0 : 1 - during / before;
-                        System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s)%s%n",
-                                label, store, run + 1, rates[run], flushes, windows, seconds, ingest == null ? ""
+                        System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s), CPU per row"
+                                        + " %.2f us writer + %.2f us server%s%n",
+                                label, store, run + 1, rates[run], flushes, windows, seconds, clientMicros[run],
+                                serverMicros[run], ingest == null ? ""
                                         : String.format(", ingest %.2f M/s before, %.2f M/s during (%+.0f %%)",
                                         before / 1e6, during / 1e6, -100 * drops[run]));
                     } finally {
@@ -92,8 +103,11 @@ public final class FlushRate {
                 }
                 Arrays.sort(rates);
                 Arrays.sort(drops);
-                System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), ingest threads %d, ingest drop"
-                                + " %.0f %%%n", label, store, rates[runs / 2], rates[0], rates[runs - 1],
+                Arrays.sort(clientMicros);
+                Arrays.sort(serverMicros);
+                System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), CPU per row %.2f us writer +"
+                                + " %.2f us server, ingest threads %d, ingest drop %.0f %%%n", label, store,
+                        rates[runs / 2], rates[0], rates[runs - 1], clientMicros[runs / 2], serverMicros[runs / 2],
                         ingestThreads, 100 * drops[runs / 2]);
             }
         } finally {
@@ -104,6 +118,29 @@ public final class FlushRate {
                 pg.close();
             }
         }
+    }
+
+    /** CPU time of the PostgreSQL server's processes so far (postmaster and its children), 0 without one. */
+    private static long serverCpuNanos(EmbeddedPostgres pg) {
+        if (pg == null) {
+            return 0;
+        }
+        String port = String.valueOf(pg.getPort());
+        long total = 0;
+        for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
+            String[] argv = p.info().arguments().orElse(new String[0]);
+            if (p.info().command().orElse("").endsWith("postgres") && Arrays.asList(argv).contains(port)) {
+                total += cpu(p);
+                for (ProcessHandle child : p.descendants().toList()) {
+                    total += cpu(child);
+                }
+            }
+        }
+        return total;
+    }
+
+    private static long cpu(ProcessHandle p) {
+        return p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
     }
 
     /** {@code count} flushes of {@code windows} windows, grouped by start with series shuffled, as shards hand them. */
