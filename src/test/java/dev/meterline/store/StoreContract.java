@@ -223,6 +223,25 @@ abstract class StoreContract {
     }
 
     @Test
+    void aWindowTwiceAtTheStartOfALargeWriteIsStoredOnce() {
+        Store store = open("r1");
+        List<Window> written = new ArrayList<>();
+        for (int s = 0; s < 2000; s++) {
+            SeriesKey key = SeriesKey.of("cpu", Map.of("host", "host-" + s));
+            for (int w = 0; w < 10; w++) {
+                written.add(window(key, T0 + w * 10 * SECOND, 10 * SECOND, 1, true, s, w));
+            }
+        }
+        // Rows are written in series order, so the copy meets the repeated key long before its last row is sent.
+        written.add(written.get(0));
+        store.write(written);
+
+        assertEquals(20_000, store.read("cpu", T0, T0 + HOUR, 10 * SECOND).size());
+        assertEquals(2000L, store.metrics().get("cpu"));
+        assertEquals(1, store.lastFlushSeq());
+    }
+
+    @Test
     void aLargeFlushReadsBackWithEveryFieldAndAHugeTagValue() {
         Store store = open("r1");
         SeriesKey huge = SeriesKey.of("cpu", Map.of("host", "h".repeat(100_000) + "é"));
