@@ -48,6 +48,8 @@ public final class Aggregate {
      * shifting a bin array for each new extreme (half the time of a flush of small windows went there).
      */
     private static final Supplier<Store> FEW_VALUE_STORES = SparseStore::new;
+    /** Encodes the values of a window without a sketch as a sketch over {@link #FEW_VALUE_STORES} would. */
+    private static final SparseSketch SPARSE_ENCODING = new SparseSketch(MAPPING, MAX_BINS);
 
     private long count;
     private double sum;
@@ -243,6 +245,12 @@ public final class Aggregate {
 
     /** The sketch in DDSketch's portable binary encoding; empty when no value was recorded. */
     public byte[] sketchBytes() {
+        if (sketch == null && valueCount > 0) {
+            byte[] direct = SPARSE_ENCODING.encode(values, valueCount);
+            if (direct != null) {
+                return direct;
+            }
+        }
         DDSketch s = readableSketch();
         if (s == null) {
             return new byte[0];

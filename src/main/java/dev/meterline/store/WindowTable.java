@@ -4,10 +4,16 @@ import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,6 +41,10 @@ final class WindowTable {
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
     static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
 
+    private static final int COLUMN_COUNT = 17;
+    /** PostgreSQL's SQLSTATE for a unique key that already holds the value. */
+    private static final String UNIQUE_VIOLATION = "23505";
+
     private static final Comparator<Window> IN_INDEX_ORDER =
             Comparator.comparing(Window::series).thenComparingLong(Window::start);
 
@@ -52,31 +62,20 @@ final class WindowTable {
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
     void insert(Connection c, String replica, List<Window> windows, List<SeriesKey> newSeries) throws SQLException {
         long maxSeq = 0;
+        long minSeq = Long.MAX_VALUE;
+        for (Window w : windows) {
+            maxSeq = Math.max(maxSeq, w.flushSeq());
+            minSeq = Math.min(minSeq, w.flushSeq());
+        }
         // In the unique index's order (series, then start), so that the index grows in few places rather than at
-        // random ones; a flush holds each series and start once, so the order of its rows carries no meaning.
+        // random ones; a flush holds each series and start once, so the order of its rows carries no meaning. The
+        // sort is stable: of a backlog's flushes, oldest first, the older partial of a window keeps the lower id.
         List<Window> ordered = new ArrayList<>(windows);
         ordered.sort(IN_INDEX_ORDER);
-        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-            int pending = 0;
-            SeriesKey series = null;
-            String tags = null;
-            for (Window w : ordered) {
-                if (w.series() != series) {
-                    series = w.series();
-                    tags = TagsJson.encode(series);
-                }
-                bind(ps, replica, series.metric(), tags, w.resolution(), w.start(),
-                        w.flushSeq(), w.aggregate(), w.complete(), 0);
-                ps.addBatch();
-                maxSeq = Math.max(maxSeq, w.flushSeq());
-                if (++pending == BATCH) {
-                    ps.executeBatch();
-                    pending = 0;
-                }
-            }
-            if (pending > 0) {
-                ps.executeBatch();
-            }
+        if (dialect == Dialect.POSTGRES) {
+            copy(c, replica, ordered, minSeq);
+        } else {
+            insertBatched(c, replica, ordered);
         }
         if (!newSeries.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(
@@ -93,6 +92,104 @@ final class WindowTable {
             ps.setString(1, replica);
             ps.setLong(2, maxSeq);
             ps.executeUpdate();
+        }
+    }
+
+    private static void insertBatched(Connection c, String replica, List<Window> ordered) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+            int pending = 0;
+            SeriesKey series = null;
+            String tags = null;
+            for (Window w : ordered) {
+                if (w.series() != series) {
+                    series = w.series();
+                    tags = TagsJson.encode(series);
+                }
+                bind(ps, replica, series.metric(), tags, w.resolution(), w.start(),
+                        w.flushSeq(), w.aggregate(), w.complete(), 0);
+                ps.addBatch();
+                if (++pending == BATCH) {
+                    ps.executeBatch();
+                    pending = 0;
+                }
+            }
+            if (pending > 0) {
+                ps.executeBatch();
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL: streams the rows with binary {@code COPY}. Every stored row of a replica has a flush sequence at
+     * most its {@code last_flush_seq}, raised in the same transaction as the rows, so a write whose flushes all
+     * come later cannot meet a stored key and goes straight into the table. Any other write (a retry, a backlog
+     * partly stored, the spool moved twice), or a direct copy that meets a key after all, goes through a
+     * transaction-local staging table and {@code INSERT ... ON CONFLICT DO NOTHING}, which skips stored keys.
+     */
+    private void copy(Connection c, String replica, List<Window> ordered, long minSeq) throws SQLException {
+        if (minSeq > lastFlushSeq(c, replica)) {
+            Savepoint before = c.setSavepoint();
+            try {
+                copyInto(c, "meterline_window", replica, ordered);
+                c.releaseSavepoint(before);
+                return;
+            } catch (SQLException e) {
+                if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    throw e;
+                }
+                c.rollback(before);
+            }
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE TEMP TABLE meterline_window_in ON COMMIT DROP AS SELECT " + COLUMNS
+                    + " FROM meterline_window WITH NO DATA");
+            copyInto(c, "meterline_window_in", replica, ordered);
+            st.executeUpdate("INSERT INTO meterline_window (" + COLUMNS + ") SELECT " + COLUMNS
+                    + " FROM meterline_window_in ON CONFLICT DO NOTHING");
+            st.execute("DROP TABLE meterline_window_in");
+        }
+    }
+
+    private static void copyInto(Connection c, String table, String replica, List<Window> ordered)
+            throws SQLException {
+        CopyManager copies = c.unwrap(PGConnection.class).getCopyAPI();
+        CopyRows rows = new CopyRows(copies.copyIn("COPY " + table + " (" + COLUMNS + ") FROM STDIN (FORMAT binary)"));
+        try {
+            byte[] replicaText = replica.getBytes(StandardCharsets.UTF_8);
+            SeriesKey series = null;
+            byte[] metric = null;
+            byte[] tags = null;
+            for (Window w : ordered) {
+                if (w.series() != series) {
+                    series = w.series();
+                    metric = series.metric().getBytes(StandardCharsets.UTF_8);
+                    tags = TagsJson.encode(series).getBytes(StandardCharsets.UTF_8);
+                }
+                Aggregate a = w.aggregate();
+                boolean empty = a.count() == 0;
+                rows.row(COLUMN_COUNT);
+                rows.bytes(replicaText);
+                rows.bytes(metric);
+                rows.bytes(tags);
+                rows.int8(w.resolution());
+                rows.int8(w.start());
+                rows.int8(w.flushSeq());
+                rows.int8(a.count());
+                rows.float8(a.sum());
+                rows.float8OrNull(empty ? Double.NaN : a.min());
+                rows.float8OrNull(empty ? Double.NaN : a.max());
+                rows.float8OrNull(a.last());
+                rows.int8(a.firstTimestamp());
+                rows.int8(a.lastTimestamp());
+                rows.int8(a.late());
+                rows.bool(w.complete());
+                rows.bytes(a.sketchBytes());
+                rows.int8(0);
+            }
+            rows.finish();
+        } catch (SQLException | RuntimeException e) {
+            rows.cancel();
+            throw e;
         }
     }
 

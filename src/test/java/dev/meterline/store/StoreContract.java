@@ -191,6 +191,83 @@ abstract class StoreContract {
     }
 
     @Test
+    void aBacklogPartlyStoredAlreadyAddsOnlyItsNewWindowsAfterTheStoredOnes() {
+        Store store = open("r1");
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1), window(CPU_B, T0, 10 * SECOND, 1, true, 2)));
+        // The first flush again (its commit's answer was lost), with the flush that followed it.
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1), window(CPU_B, T0, 10 * SECOND, 1, true, 2),
+                window(CPU_A, T0, 10 * SECOND, 2, true, 3), window(CPU_A, T0 + 10 * SECOND, 10 * SECOND, 2, true, 4)));
+
+        List<StoredWindow> stored = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND);
+        assertEquals(List.of(1L, 1L, 2L, 2L), stored.stream().map(s -> s.window().flushSeq()).toList());
+        assertEquals(List.of(1.0, 2.0, 3.0, 4.0), stored.stream().map(s -> s.window().aggregate().sum()).toList());
+        assertEquals(2, store.lastFlushSeq());
+    }
+
+    @Test
+    void aWindowTwiceInOneWriteIsStoredOnceAsItsFirstCopy() {
+        Store store = open("r1");
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 2, true, 5), window(CPU_B, T0, 10 * SECOND, 2, true, 6),
+                window(CPU_A, T0, 10 * SECOND, 2, true, 7)));
+
+        List<StoredWindow> stored = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND);
+        assertEquals(3, stored.size());
+        Map<String, Double> sums = new TreeMap<>();
+        for (StoredWindow s : stored) {
+            sums.merge(s.window().series().tag("host") + "/" + s.window().flushSeq(), s.window().aggregate().sum(),
+                    Double::sum);
+        }
+        assertEquals(Map.of("a/1", 1.0, "a/2", 5.0, CPU_B.tag("host") + "/2", 6.0), sums);
+        assertEquals(2, store.lastFlushSeq());
+    }
+
+    @Test
+    void aWindowTwiceAtTheStartOfALargeWriteIsStoredOnce() {
+        Store store = open("r1");
+        List<Window> written = new ArrayList<>();
+        for (int s = 0; s < 2000; s++) {
+            SeriesKey key = SeriesKey.of("cpu", Map.of("host", "host-" + s));
+            for (int w = 0; w < 10; w++) {
+                written.add(window(key, T0 + w * 10 * SECOND, 10 * SECOND, 1, true, s, w));
+            }
+        }
+        // Rows are written in series order, so the copy meets the repeated key long before its last row is sent.
+        written.add(written.get(0));
+        store.write(written);
+
+        assertEquals(20_000, store.read("cpu", T0, T0 + HOUR, 10 * SECOND).size());
+        assertEquals(2000L, store.metrics().get("cpu"));
+        assertEquals(1, store.lastFlushSeq());
+    }
+
+    @Test
+    void aLargeFlushReadsBackWithEveryFieldAndAHugeTagValue() {
+        Store store = open("r1");
+        SeriesKey huge = SeriesKey.of("cpu", Map.of("host", "h".repeat(100_000) + "é"));
+        Random random = new Random(3);
+        List<Window> written = new ArrayList<>();
+        for (int s = 0; s < 300; s++) {
+            SeriesKey key = s == 150 ? huge : SeriesKey.of("cpu", Map.of("host", "host-" + s));
+            for (int w = 0; w < 10; w++) {
+                double[] values = new double[random.nextInt(40)];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = random.nextGaussian() * 1e6;
+                }
+                written.add(window(key, T0 + w * 10 * SECOND, 10 * SECOND, 1 + w % 2, w != 9, values));
+            }
+        }
+        store.write(written);
+
+        List<StoredWindow> stored = store.read("cpu", T0, T0 + HOUR, 10 * SECOND);
+        assertEquals(written.size(), stored.size());
+        for (Window w : written) {
+            assertSameWindow(w, find(stored, w.series(), w.start()));
+        }
+        assertTrue(store.series("cpu").contains(huge));
+    }
+
+    @Test
     void reopenedStoreReadsTheSame() {
         Store store = open("r1");
         store.write(sample());
