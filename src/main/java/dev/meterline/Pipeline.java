@@ -257,7 +257,9 @@ public final class Pipeline {
     }
 
     private Mono<Void> bindPorts() {
-        IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags());
+        IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags(),
+                config.ingest().keyCacheMax());
+        codec.bindTo(registry);
         Authenticator auth = new Authenticator(config.auth());
         SslContext tls = Tls.serverContext(config.tls());
         Duration handshake = config.tls().handshakeTimeout();

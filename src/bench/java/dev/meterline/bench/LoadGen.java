@@ -94,6 +94,7 @@ public final class LoadGen {
                                         [--heap 3g] [--server-opts "JVM flags"] [--server-args "meterline flags"]
                                         [--jar target/meterline.jar] [--no-timestamps]
                                         [--compare "--wal-fsync=interval|--wal-fsync=off"]
+                                        [--compare "jar=/tmp/a.jar|jar=/tmp/b.jar"]
                                         [--query /healthz] (the query loop's path; default one series' aggregates)
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
@@ -204,6 +205,13 @@ public final class LoadGen {
     }
 
     Result runOnce(Workload w, String extraArgs) throws Exception {
+        // A variant of --compare may name its own jar first ("jar=/tmp/a.jar --flag=v"), to compare builds.
+        Path jar = this.jar;
+        if (extraArgs.startsWith("jar=")) {
+            int space = extraArgs.indexOf(' ');
+            jar = Path.of(space < 0 ? extraArgs.substring(4) : extraArgs.substring(4, space));
+            extraArgs = space < 0 ? "" : extraArgs.substring(space + 1).trim();
+        }
         Path data = Files.createTempDirectory("meterline-bench");
         int tcpPort = freePort();
         int httpPort = freePort();

@@ -14,6 +14,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
+import dev.meterline.ingest.SeriesKeyCache;
+
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 

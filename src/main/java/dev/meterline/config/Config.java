@@ -103,6 +103,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("query-view-idle", "5m", "a published query shape nobody asked for this long is dropped"),
             new Setting("static-tags", "", "tags added to every point, e.g. pod=web-1,zone=a (a point's own tag wins)"),
             new Setting("io-threads", String.valueOf(CORES), "event loops of the TCP ingest port, where lines are decoded"),
+            new Setting("key-cache-max", "262144", "slots of each decoding thread's series key cache, which grows with the series it sees up to this; twice the series it is to keep"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"),
             new Setting("store-threads", "2", "threads that call the database (flushes, queries, maintenance); the PostgreSQL pool holds one more connection"),
@@ -179,7 +180,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.positiveDuration("line-timeout"),
                 r.positiveDuration("write-timeout"),
                 r.positiveDuration("request-timeout"),
-                r.intIn("io-threads", 1, 1024));
+                r.intIn("io-threads", 1, 1024),
+                r.intIn("key-cache-max", IngestConfig.MIN_KEY_CACHE, IngestConfig.MAX_KEY_CACHE));
         Duration maxAge = tiers.get(tiers.size() - 1).retention();
         ValidationConfig validation = new ValidationConfig(
                 r.intIn("max-tags", 0, 1024),

@@ -8,9 +8,15 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.model.Reject;
-import dev.meterline.model.SeriesKeyCache;
+import dev.meterline.telemetry.MeterNames;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The wire format at the edge: a hardened Jackson factory for decoding lines, and the JSON reply lines
@@ -27,8 +33,17 @@ public final class IngestCodec {
     private final JsonFactory sharedJson;
     private final int maxLineBytes;
     private final int maxTags;
+    /**
+     * The default bound of each decoding thread's key cache, in slots: the default series budget, 1 000 000, fills
+     * it by half, where a four-way table still keeps nearly every series of a client cycling through them.
+     */
+    public static final int DEFAULT_KEY_CACHE_MAX = 1 << 18;
+
+    private final int keyCacheMax;
+    /** Every decoding thread's cache, for the meters. */
+    private final List<SeriesKeyCache> allKeyCaches = new CopyOnWriteArrayList<>();
     /** One series key cache per decoding thread (event loops), so repeated series reuse their keys. */
-    private final ThreadLocal<SeriesKeyCache> keyCaches = ThreadLocal.withInitial(() -> new SeriesKeyCache(32_768));
+    private final ThreadLocal<SeriesKeyCache> keyCaches = ThreadLocal.withInitial(this::newKeyCache);
 
     /**
      * Jackson is set up for hostile input: every read constraint bounded by the line limit (the document length by
@@ -38,6 +53,19 @@ public final class IngestCodec {
      * Only the streaming parser is used: there is no data binding and so no polymorphic typing to abuse.
      */
     public IngestCodec(int maxLineBytes, int maxTags) {
+        this(maxLineBytes, maxTags, DEFAULT_KEY_CACHE_MAX);
+    }
+
+    /**
+     * With each decoding thread's series key cache growing up to {@code keyCacheMax} slots (rounded up to a power
+     * of two).
+     */
+    public IngestCodec(int maxLineBytes, int maxTags, int keyCacheMax) {
+        if (keyCacheMax < SeriesKeyCache.WAYS || keyCacheMax > 1 << 30) {
+            throw new IllegalArgumentException("keyCacheMax: " + keyCacheMax + " (expected: from "
+                    + SeriesKeyCache.WAYS + " to " + (1 << 30) + ")");
+        }
+        this.keyCacheMax = Integer.highestOneBit(keyCacheMax - 1) << 1;
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
         this.json = factory(maxLineBytes, true);
@@ -84,6 +112,46 @@ public final class IngestCodec {
         } catch (IOException | RuntimeException e) {
             return null;
         }
+    }
+
+    private SeriesKeyCache newKeyCache() {
+        SeriesKeyCache cache = new SeriesKeyCache(Math.min(SeriesKeyCache.INITIAL_CAPACITY, keyCacheMax), keyCacheMax);
+        allKeyCaches.add(cache);
+        return cache;
+    }
+
+    /**
+     * Registers the key caches' meters: keys held and slots (levels, summed over the decoding threads, as of each
+     * cache's last period), and look-ups that hit and missed.
+     */
+    public void bindTo(MeterRegistry registry) {
+        gauge(registry, MeterNames.KEYCACHE_SIZE, "series keys held by the decoders' caches",
+                SeriesKeyCache::publishedSize);
+        gauge(registry, MeterNames.KEYCACHE_CAPACITY, "slots of the decoders' series key caches",
+                SeriesKeyCache::publishedCapacity);
+        Gauge.builder(MeterNames.KEYCACHE_MAX, this, c -> c.keyCacheMax)
+                .description("bound of each decoding thread's series key cache, in slots").register(registry);
+        FunctionCounter.builder(MeterNames.KEYCACHE_LOOKUPS, this, c -> c.sum(SeriesKeyCache::hitCount))
+                .tag("result", "hit").description("series key cache look-ups").register(registry);
+        FunctionCounter.builder(MeterNames.KEYCACHE_LOOKUPS, this, c -> c.sum(SeriesKeyCache::missCount))
+                .tag("result", "miss").description("series key cache look-ups").register(registry);
+    }
+
+    private void gauge(MeterRegistry registry, String name, String description, ToDoubleFunction<SeriesKeyCache> f) {
+        Gauge.builder(name, this, c -> c.sum(f)).description(description).register(registry);
+    }
+
+    private double sum(ToDoubleFunction<SeriesKeyCache> f) {
+        double total = 0;
+        for (SeriesKeyCache c : allKeyCaches) {
+            total += f.applyAsDouble(c);
+        }
+        return total;
+    }
+
+    /** The key cache of the calling thread; for tests. */
+    SeriesKeyCache keyCache() {
+        return keyCaches.get();
     }
 
     LineDecoder decoder(LineDecoder.Output out) {

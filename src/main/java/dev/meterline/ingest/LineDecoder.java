@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
-import dev.meterline.model.SeriesKeyCache;
 import io.netty.buffer.ByteBuf;
 
 import java.io.CharConversionException;

@@ -1,7 +1,6 @@
 package dev.meterline.ingest;
 
 import dev.meterline.model.SeriesKey;
-import dev.meterline.model.SeriesKeyCache;
 
 import java.nio.charset.StandardCharsets;
 

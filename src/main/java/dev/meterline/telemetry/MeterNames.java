@@ -44,6 +44,11 @@ public final class MeterNames {
     public static final String SPOOL_BYTES = "meterline.spool.bytes";
     public static final String SPOOL_LIMIT_BYTES = "meterline.spool.limit.bytes";
     public static final String INGEST_PAUSED = "meterline.ingest.paused";
+    /** The decoders' series key caches: keys held, slots, each thread's bound, and look-ups by {@code result}. */
+    public static final String KEYCACHE_SIZE = "meterline.keycache.size";
+    public static final String KEYCACHE_CAPACITY = "meterline.keycache.capacity";
+    public static final String KEYCACHE_MAX = "meterline.keycache.max";
+    public static final String KEYCACHE_LOOKUPS = "meterline.keycache.lookups";
     /** Netty's pooled allocator, by {@code type} direct or heap, in bytes. */
     public static final String NETTY_ALLOCATOR_USED = "netty.allocator.memory.used";
     /** CPU time of the process, in seconds. */

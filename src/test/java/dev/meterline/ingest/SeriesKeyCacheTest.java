@@ -1,4 +1,6 @@
-package dev.meterline.model;
+package dev.meterline.ingest;
+
+import dev.meterline.model.SeriesKey;
 
 import org.junit.jupiter.api.Test;
 
@@ -9,9 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The wire-bytes key cache: exact matches only, bounded, and it keeps a client's cycling series. */
+/** The wire-bytes key cache: exact matches only, bounded, grows to the series it sees, keeps a client's cycling series. */
 class SeriesKeyCacheTest {
 
     private static final int CAPACITY = 1024;
@@ -111,6 +114,85 @@ class SeriesKeyCacheTest {
         assertTrue(hitsWhileSparse > SeriesKeyCache.PERIOD / 2, "one miss in " + SeriesKeyCache.SPARSE_FILL
                 + " is still stored, so a repeating set fills in: " + hitsWhileSparse);
         assertFalse(cache.sparse(), "hits again: every miss is stored");
+    }
+
+    /** Looks series {@code 0..series-1} up in turn, storing each miss, {@code lookups} times; returns the hits. */
+    private static int cycle(SeriesKeyCache cache, int series, int lookups) {
+        int hits = 0;
+        for (int n = 0; n < lookups; n++) {
+            int i = n % series;
+            SeriesKey found = find(cache, i);
+            if (found == null) {
+                put(cache, i);
+            } else {
+                assertEquals(SeriesKey.of("m" + (i % 3), Map.of("host", "h" + i)), found, "series " + i);
+                hits++;
+            }
+        }
+        return hits;
+    }
+
+    @Test
+    void growsUntilAClientsSeriesFitAndThenHitsNearlyAlways() {
+        SeriesKeyCache cache = new SeriesKeyCache(64, 1 << 20);
+        int series = 20_000;
+        cycle(cache, series, 14 * SeriesKeyCache.PERIOD);
+        assertEquals(65_536, cache.capacity(), "the first power of two where 20 000 series fill less than half");
+        int hits = cycle(cache, series, SeriesKeyCache.PERIOD);
+        assertTrue(hits > SeriesKeyCache.PERIOD * 9 / 10, "hits: " + hits);
+        assertFalse(cache.sparse());
+        assertEquals(cache.capacity(), cache.publishedCapacity());
+        assertTrue(cache.publishedSize() > series * 9 / 10, "size: " + cache.publishedSize());
+        assertTrue(cache.hitCount() > 0 && cache.missCount() >= series, cache.hitCount() + " / " + cache.missCount());
+    }
+
+    @Test
+    void aCacheThatHitsOftenEnoughDoesNotGrow() {
+        SeriesKeyCache cache = new SeriesKeyCache(1024, 1 << 16);
+        cycle(cache, 512, 4 * SeriesKeyCache.PERIOD);
+        assertEquals(1024, cache.capacity());
+    }
+
+    /** At its bound, a cache with far more series than slots stays at the bound, goes sparse, and never errs. */
+    @Test
+    void stopsGrowingAtItsBoundAndThenStoresFewMisses() {
+        SeriesKeyCache cache = new SeriesKeyCache(64, 4096);
+        int hits = cycle(cache, 100_000, 12 * SeriesKeyCache.PERIOD);
+        assertEquals(4096, cache.capacity());
+        assertTrue(cache.sparse(), "hardly any hits at the bound");
+        assertTrue(cache.publishedSize() <= 4096);
+        assertTrue(hits < 12 * SeriesKeyCache.PERIOD / 8, "hits: " + hits);
+    }
+
+    @Test
+    void growingKeepsEveryKeyItHeld() {
+        SeriesKeyCache cache = new SeriesKeyCache(256, 1 << 12);
+        int series = 200;
+        for (int i = 0; i < series; i++) {
+            put(cache, i);
+        }
+        // A period of misses on other series while at least half full makes it grow; the first 200 must survive that.
+        int held = 0;
+        for (int i = 0; i < series; i++) {
+            held += find(cache, i) == null ? 0 : 1;
+        }
+        for (int n = 0; n < SeriesKeyCache.PERIOD - series; n++) {
+            find(cache, 1_000_000 + n);
+        }
+        assertEquals(512, cache.capacity());
+        int after = 0;
+        for (int i = 0; i < series; i++) {
+            after += find(cache, i) == null ? 0 : 1;
+        }
+        assertEquals(held, after);
+    }
+
+    @Test
+    void refusesCapacitiesThatAreNotPowersOfTwoInOrder() {
+        assertEquals("initialCapacity: 100 (expected: a power of two, at least 4)",
+                assertThrows(IllegalArgumentException.class, () -> new SeriesKeyCache(100, 1024)).getMessage());
+        assertEquals("maxCapacity: 512 (expected: a power of two, at least initialCapacity 1024)",
+                assertThrows(IllegalArgumentException.class, () -> new SeriesKeyCache(1024, 512)).getMessage());
     }
 
     @Test
