@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Alternates builds of Meterline on the same load, so that their figures come from one sitting.
+#
+# usage: src/bench/ab.sh SERIES N RUNS old.jar new.jar [more.jar ...]
+#   Two rounds; in each, every jar in turn gets a fresh server (its own data directory) and N points over 4
+#   loopback TCP connections, sent RUNS times by ../shared/bench/ours.sh (100 metrics x SERIES/100 hosts).
+#   Prints one summary line per jar per round (median points/s, points per server CPU-second, peak RSS).
+#   env: JVM_FLAGS (e.g. -Xmx768m) and METERLINE_ARGS go to every server; BENCH=dir of ours.sh.
+set -uo pipefail
+SERIES="${1:?usage: ab.sh SERIES N RUNS old.jar new.jar ...}"; N="${2:?N}"; RUNS="${3:?RUNS}"; shift 3
+BENCH="${BENCH:-$(cd "$(dirname "$0")/../../../shared/bench" 2>/dev/null && pwd)}"
+[ -x "$BENCH/ours.sh" ] || { echo "ours.sh not found; set BENCH to the directory that holds it" >&2; exit 2; }
+export GEN_ARGS="--metrics 100 --hosts $((SERIES / 100))"
+export BENCH_RESULTS="${BENCH_RESULTS:-/tmp/bench-results}"; mkdir -p "$BENCH_RESULTS"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+for round in 1 2; do
+  for jar in "$@"; do
+    tcp=$(free_port); http=$(free_port); data=$(mktemp -d /tmp/meterline-ab-XXXX)
+    # shellcheck disable=SC2086
+    java ${JVM_FLAGS:-} -jar "$jar" --bind 127.0.0.1 --tcp-port "$tcp" --http-port "$http" --data-dir "$data" \
+      --max-series 2000000 ${METERLINE_ARGS:-} > "$data/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+    summary=$(OURS_COUNT_PATH=/api/v1/stats OURS_COUNT_REGEX='"accepted"\s*:\s*([0-9]+)' OURS_PID=$pid \
+      "$BENCH/ours.sh" 127.0.0.1 "$tcp" "$http" "$N" "$RUNS" 2>&1 | grep '^SUMMARY' | tail -1)
+    echo "round=$round $(basename "$jar") $summary"
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null; rm -rf "$data"
+  done
+done
