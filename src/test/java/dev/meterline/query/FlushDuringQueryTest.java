@@ -19,19 +19,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Sinks;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -63,19 +59,6 @@ class FlushDuringQueryTest {
     private Aggregation aggregation;
     private Flusher flusher;
     private QueryService service;
-
-    /** Runs the tasks given to its scheduler only when told, on the test's thread. */
-    private static final class ManualThread {
-        final Queue<Runnable> tasks = new ArrayDeque<>();
-        final Scheduler scheduler = Schedulers.fromExecutor(tasks::add);
-
-        void runAll() {
-            Runnable r;
-            while ((r = tasks.poll()) != null) {
-                r.run();
-            }
-        }
-    }
 
     @BeforeEach
     void start() {
