@@ -24,28 +24,6 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                      PromQueryConfig prometheus, WalConfig wal, RemoteWriteConfig remoteWrite,
                      QueryViewConfig queryViews) {
 
-    /** With the query views at their defaults. */
-    public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
-                  StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls,
-                  PromQueryConfig prometheus, WalConfig wal, RemoteWriteConfig remoteWrite) {
-        this(ingest, validation, aggregation, store, lifecycle, auth, tls, prometheus, wal, remoteWrite,
-                QueryViewConfig.DEFAULTS);
-    }
-
-    /** With the Prometheus API's limits and the write-ahead log at their defaults, and without remote write. */
-    public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
-                  StoreConfig store, LifecycleConfig lifecycle, AuthConfig auth, TlsConfig tls) {
-        this(ingest, validation, aggregation, store, lifecycle, auth, tls, PromQueryConfig.DEFAULTS,
-                WalConfig.of(WalFsync.INTERVAL), RemoteWriteConfig.OFF);
-    }
-
-    /** Without authentication and TLS. */
-    public Config(IngestConfig ingest, ValidationConfig validation, AggregationConfig aggregation,
-                  StoreConfig store, LifecycleConfig lifecycle) {
-        this(ingest, validation, aggregation, store, lifecycle, new AuthConfig(List.of(), Set.of()),
-                new TlsConfig(null, null, Duration.ofSeconds(10)));
-    }
-
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
     /** Every setting, in the order of the table in docs/configuration.md (ConfigurationDocTest holds them equal). */
