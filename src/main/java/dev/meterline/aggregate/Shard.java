@@ -232,20 +232,10 @@ final class Shard {
      */
     List<Window> snapshot(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter, long from,
                           long to) {
-        Map<SeriesKey, SeriesState> series = byMetric.get(metric);
-        if (series == null) {
-            return List.of();
-        }
-        Collection<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
-                ? series.values() : indexes.candidates(metric, tags, series);
-        List<Window> out = new ArrayList<>();
-        for (SeriesState s : candidates) {
-            addWindows(s, filter, from, to, out);
-        }
-        return out;
+        return snapshot(matching(metric, tags, filter), from, to);
     }
 
-    /** The series of {@code metric} that {@link #snapshot} would read with the same arguments. */
+    /** The series of {@code metric} that pass {@code filter}, found as {@link #snapshot} describes. */
     List<SeriesState> matching(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter) {
         Map<SeriesKey, SeriesState> series = byMetric.get(metric);
         if (series == null) {
@@ -266,7 +256,7 @@ final class Shard {
     List<Window> snapshot(List<SeriesState> series, long from, long to) {
         List<Window> out = new ArrayList<>();
         for (SeriesState s : series) {
-            addWindows(s, k -> true, from, to, out);
+            addWindows(s, from, to, out);
         }
         return out;
     }
@@ -278,7 +268,7 @@ final class Shard {
             return List.of();
         }
         List<Window> out = new ArrayList<>(s.n);
-        addWindows(s, k -> true, Long.MIN_VALUE, Long.MAX_VALUE, out);
+        addWindows(s, Long.MIN_VALUE, Long.MAX_VALUE, out);
         return List.copyOf(out);
     }
 
@@ -299,10 +289,7 @@ final class Shard {
         return indexes.size();
     }
 
-    private void addWindows(SeriesState s, Predicate<SeriesKey> filter, long from, long to, List<Window> out) {
-        if (!filter.test(s.key)) {
-            return;
-        }
+    private void addWindows(SeriesState s, long from, long to, List<Window> out) {
         for (int i = 0; i < s.n; i++) {
             long start = s.starts[i];
             if (start >= from && start < to) {
