@@ -29,16 +29,17 @@ public final class IngestCodec {
     /** Longest number literal, in characters: enough for any double or long, far too short for a slow parse. */
     static final int MAX_NUMBER_CHARS = 32;
 
+    /**
+     * The default bound of each decoding thread's key cache, in slots: 100 000 series fill it by less than half,
+     * where a four-way table still keeps nearly every series of a client cycling through them, and at 1 000 000
+     * series it bounds what the caches hold to about 80 bytes a series.
+     */
+    public static final int DEFAULT_KEY_CACHE_MAX = 1 << 18;
+
     private final JsonFactory json;
     private final JsonFactory sharedJson;
     private final int maxLineBytes;
     private final int maxTags;
-    /**
-     * The default bound of each decoding thread's key cache, in slots: the default series budget, 1 000 000, fills
-     * it by half, where a four-way table still keeps nearly every series of a client cycling through them.
-     */
-    public static final int DEFAULT_KEY_CACHE_MAX = 1 << 18;
-
     private final int keyCacheMax;
     /** Every decoding thread's cache, for the meters. */
     private final List<SeriesKeyCache> allKeyCaches = new CopyOnWriteArrayList<>();

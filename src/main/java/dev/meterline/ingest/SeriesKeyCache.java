@@ -17,9 +17,10 @@ import java.util.Arrays;
  * <p>Sized to the series it sees: it starts at {@code initialCapacity} and, at the end of a period of
  * {@link #PERIOD} look-ups, doubles (rehashing what it holds) while it is at least half full and missed more than one
  * look-up in {@link #GROW_MISSES}, up to {@code maxCapacity}: at half full, about one series in eight shares its
- * set with four others, and a client cycling through its series misses all of those each pass. At that bound, when it hardly ever hits (a client with
- * more series than the cache holds, each sent once per pass), it stops storing most misses, which would cost a copy
- * each for nothing, and stores one in {@link #SPARSE_FILL}: enough to notice when the series start repeating.
+ * set with four others, and a client cycling through its series misses all of those each pass. At that bound, when
+ * it hardly ever hits (a client with more series than the cache holds, each sent once per pass), it stops storing
+ * most misses, which would cost a copy each for nothing, and stores one in {@link #SPARSE_FILL}: enough to notice
+ * when the series start repeating.
  *
  * <p>Four-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while they
  * are at most four, which a direct-mapped or two-way table does not give a client cycling through its series (with
@@ -105,7 +106,7 @@ public final class SeriesKeyCache {
         this.size = 0;
     }
 
-    /** The hash that {@link #find} and {@link #put} take for a metric {@code data[mf, mt)} with tags {@code data[tf, tt)}. */
+    /** The hash {@link #find} and {@link #put} take for the metric {@code data[mf, mt)}, tags {@code data[tf, tt)}. */
     public static int hash(byte[] data, int mf, int mt, int tf, int tt) {
         long h = mix(0x6d6c, data, mf, mt);
         h = mix(h * 31 + (mt - mf), data, tf, tt);
