@@ -28,6 +28,11 @@ import java.util.Arrays;
  * thread-safe: one per decoding thread; only the counters read by {@link #hitCount()} and its siblings may be read
  * from other threads, and they lag by at most a period. Bounded: {@code maxCapacity} keys of at most
  * {@link #MAX_BYTES} wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
+ *
+ * <p>Laid out for few cache misses once the series outnumber what the CPU caches hold: a look-up reads its set's
+ * four words (hash and lengths of each way) from one cache line, and a hit then reads the slot's wire bytes from one
+ * line of an arena with a fixed stride of {@link #INLINE} bytes per slot, and its key's reference. Series longer than
+ * that keep their bytes in an array of their own.
  */
 public final class SeriesKeyCache {
 
@@ -50,13 +55,30 @@ public final class SeriesKeyCache {
     /** While sparse, one miss in this many is stored. */
     static final int SPARSE_FILL = 16;
 
+    /** Wire bytes of a series up to this many sit in the slot's stride of the arena; longer ones in a side array. */
+    static final int INLINE = 64;
+    /**
+     * Unused longs before the first slot's word: G1 starts arrays this large at a region boundary, so with the array
+     * header (16 bytes) each set's four words then lie in one half of a 64-byte cache line.
+     */
+    private static final int WORD_PAD = 2;
+    /** Unused bytes before the first slot's stride of the arena, for the same reason: each stride is one cache line. */
+    private static final int ARENA_PAD = 48;
+    private static final long USED = 1L << 31;
+
     private final int maxCapacity;
     private int setMask;
     private SeriesKey[] keys;
-    /** Per slot: the metric's bytes followed by the tags object's bytes. */
-    private byte[][] wire;
-    private int[] metricLengths;
-    private int[] hashes;
+    /**
+     * Per slot (after {@link #WORD_PAD}): the hash in the high half, then {@link #USED}, the metric's length in bits
+     * 16 to 30 and the total length in the low 16 bits; 0 for an empty slot. One compare rejects a hash or a length
+     * that differs.
+     */
+    private long[] words;
+    /** Per slot, {@link #INLINE} bytes (after {@link #ARENA_PAD}): the metric's bytes followed by the tags object's. */
+    private byte[] arena;
+    /** Per slot: the wire bytes of a series longer than {@link #INLINE}, else null. */
+    private byte[][] spilled;
     /** Per set: the way to fill next. */
     private byte[] next;
     /** Slots in use. */
@@ -99,9 +121,9 @@ public final class SeriesKeyCache {
     private void allocate(int capacity) {
         this.setMask = capacity / WAYS - 1;
         this.keys = new SeriesKey[capacity];
-        this.wire = new byte[capacity][];
-        this.metricLengths = new int[capacity];
-        this.hashes = new int[capacity];
+        this.words = new long[WORD_PAD + capacity];
+        this.arena = new byte[ARENA_PAD + capacity * INLINE];
+        this.spilled = new byte[capacity][];
         this.next = new byte[capacity / WAYS];
         this.size = 0;
     }
@@ -118,9 +140,15 @@ public final class SeriesKeyCache {
         if (++lookups == PERIOD) {
             endPeriod();
         }
+        int metricLength = mt - mf;
+        int length = metricLength + tt - tf;
+        if (length > MAX_BYTES) {
+            return null;
+        }
+        long word = word(hash, metricLength, length);
         int first = (hash & setMask) * WAYS;
         for (int slot = first; slot < first + WAYS; slot++) {
-            if (hashes[slot] == hash && matches(slot, data, mf, mt, tf, tt)) {
+            if (words[WORD_PAD + slot] == word && matches(slot, metricLength, length, data, mf, mt, tf, tt)) {
                 hits++;
                 return keys[slot];
             }
@@ -149,13 +177,20 @@ public final class SeriesKeyCache {
     /** Doubles the table; each set's entries split between its two successors, so none is lost. */
     private void grow() {
         SeriesKey[] oldKeys = keys;
-        byte[][] oldWire = wire;
-        int[] oldLengths = metricLengths;
-        int[] oldHashes = hashes;
+        long[] oldWords = words;
+        byte[] oldArena = arena;
+        byte[][] oldSpilled = spilled;
         allocate(oldKeys.length * 2);
         for (int slot = 0; slot < oldKeys.length; slot++) {
-            if (oldWire[slot] != null) {
-                store(oldHashes[slot], oldWire[slot], oldLengths[slot], oldKeys[slot]);
+            long word = oldWords[WORD_PAD + slot];
+            if (word != 0) {
+                int length = (int) word & 0xFFFF;
+                int to = store(word, oldKeys[slot]);
+                if (length > INLINE) {
+                    spilled[to] = oldSpilled[slot];
+                } else {
+                    System.arraycopy(oldArena, ARENA_PAD + slot * INLINE, arena, ARENA_PAD + to * INLINE, length);
+                }
             }
         }
     }
@@ -167,24 +202,39 @@ public final class SeriesKeyCache {
         if (length > MAX_BYTES || (sparse && ++skipped % SPARSE_FILL != 0)) {
             return;
         }
-        byte[] bytes = new byte[length];
-        System.arraycopy(data, mf, bytes, 0, metricLength);
-        System.arraycopy(data, tf, bytes, metricLength, tt - tf);
-        store(hash, bytes, metricLength, key);
+        int slot = store(word(hash, metricLength, length), key);
+        byte[] into;
+        int at;
+        if (length > INLINE) {
+            into = new byte[length];
+            at = 0;
+            spilled[slot] = into;
+        } else {
+            into = arena;
+            at = ARENA_PAD + slot * INLINE;
+        }
+        System.arraycopy(data, mf, into, at, metricLength);
+        System.arraycopy(data, tf, into, at + metricLength, tt - tf);
     }
 
-    private void store(int hash, byte[] bytes, int metricLength, SeriesKey key) {
-        int set = hash & setMask;
+    /** The word of a slot holding a series of this hash and these lengths. */
+    private static long word(int hash, int metricLength, int length) {
+        return (long) hash << 32 | USED | (long) metricLength << 16 | length;
+    }
+
+    /** Takes the set's next way for the series of {@code word} and {@code key}; returns the slot, bytes not yet copied. */
+    private int store(long word, SeriesKey key) {
+        int set = (int) (word >>> 32) & setMask;
         int way = next[set];
         next[set] = (byte) ((way + 1) % WAYS);
         int slot = set * WAYS + way;
-        if (wire[slot] == null) {
+        if (words[WORD_PAD + slot] == 0) {
             size++;
         }
         keys[slot] = key;
-        wire[slot] = bytes;
-        metricLengths[slot] = metricLength;
-        hashes[slot] = hash;
+        words[WORD_PAD + slot] = word;
+        spilled[slot] = null;
+        return slot;
     }
 
     /**
@@ -238,26 +288,40 @@ public final class SeriesKeyCache {
         return publishedCapacity;
     }
 
-    private boolean matches(int slot, byte[] data, int mf, int mt, int tf, int tt) {
-        byte[] w = wire[slot];
-        if (w == null) {
-            return false;
+    /** True when the slot, whose word matched, holds exactly these bytes. */
+    private boolean matches(int slot, int metricLength, int length, byte[] data, int mf, int mt, int tf, int tt) {
+        byte[] w;
+        int at;
+        if (length > INLINE) {
+            w = spilled[slot];
+            at = 0;
+        } else {
+            w = arena;
+            at = ARENA_PAD + slot * INLINE;
         }
-        int ml = metricLengths[slot];
-        return ml == mt - mf && w.length == ml + tt - tf
-                && Arrays.equals(w, 0, ml, data, mf, mt)
-                && Arrays.equals(w, ml, w.length, data, tf, tt);
+        return Arrays.equals(w, at, at + metricLength, data, mf, mt)
+                && Arrays.equals(w, at + metricLength, at + length, data, tf, tt);
     }
 
     /** Folds {@code data[from, to)} into {@code h}, eight bytes at a time. */
-    private static long mix(long h, byte[] data, int from, int to) {
+    static long mix(long h, byte[] data, int from, int to) {
         int i = from;
         for (; i + 8 <= to; i += 8) {
             h = Long.rotateLeft((h ^ (long) LONGS.get(data, i)) * 0x9E3779B97F4A7C15L, 29);
         }
+        int rest = to - i;
         long tail = 0;
-        for (int shift = 0; i < to; i++, shift += 8) {
-            tail |= (data[i] & 0xFFL) << shift;
+        if (rest > 0) {
+            // The last bytes as one little-endian number, read with one load that ends at `to` or starts at `i`.
+            if (to >= 8) {
+                tail = (long) LONGS.get(data, to - 8) >>> (64 - 8 * rest);
+            } else if (i + 8 <= data.length) {
+                tail = (long) LONGS.get(data, i) & (-1L >>> (64 - 8 * rest));
+            } else {
+                for (int shift = 0; i < to; i++, shift += 8) {
+                    tail |= (data[i] & 0xFFL) << shift;
+                }
+            }
         }
         h = (h ^ tail ^ (to - from)) * 0xC2B2AE3D27D4EB4FL;
         return h ^ (h >>> 31);

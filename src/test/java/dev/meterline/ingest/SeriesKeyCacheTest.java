@@ -5,7 +5,10 @@ import dev.meterline.model.SeriesKey;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -185,6 +188,179 @@ class SeriesKeyCacheTest {
             after += find(cache, i) == null ? 0 : 1;
         }
         assertEquals(held, after);
+    }
+
+    /** A series of {@code length} wire bytes: metric {@code "m<i>"}, then a tags object padded to that length. */
+    private static byte[] sized(int i, int length) {
+        String metric = "m" + i;
+        String head = "{\"host\":\"";
+        String pad = "x".repeat(length - metric.length() - head.length() - 2);
+        return (metric + head + pad + "\"}").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static SeriesKey findSized(SeriesKeyCache cache, byte[] w, int metricLength) {
+        return cache.find(SeriesKeyCache.hash(w, 0, metricLength, metricLength, w.length), w, 0, metricLength,
+                metricLength, w.length);
+    }
+
+    private static SeriesKey putSized(SeriesKeyCache cache, byte[] w, int metricLength) {
+        SeriesKey key = SeriesKey.of(new String(w, 0, metricLength, StandardCharsets.US_ASCII),
+                Map.of("host", new String(w, metricLength, w.length - metricLength, StandardCharsets.US_ASCII)));
+        cache.put(SeriesKeyCache.hash(w, 0, metricLength, metricLength, w.length), w, 0, metricLength, metricLength,
+                w.length, key);
+        return key;
+    }
+
+    /**
+     * Series that fit in a slot's stride of the arena and longer ones kept apart are found alike, by exactly their
+     * bytes; one past the bound is not kept at all.
+     */
+    @Test
+    void shortAndLongSeriesAreFoundByExactlyTheirBytes() {
+        SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);
+        int[] lengths = {16, SeriesKeyCache.INLINE - 1, SeriesKeyCache.INLINE, SeriesKeyCache.INLINE + 1, 200,
+                SeriesKeyCache.MAX_BYTES};
+        for (int n = 0; n < lengths.length; n++) {
+            byte[] w = sized(n, lengths[n]);
+            SeriesKey key = putSized(cache, w, 2);
+            assertSame(key, findSized(cache, w, 2), "length " + lengths[n]);
+            byte[] changed = w.clone();
+            changed[changed.length - 3]++;
+            assertNull(findSized(cache, changed, 2), "last byte of the tags differs, length " + lengths[n]);
+            // The same bytes split elsewhere between metric and tags are another series.
+            assertNull(findSized(cache, w, 3), "metric split, length " + lengths[n]);
+        }
+        for (int n = 0; n < lengths.length; n++) {
+            assertEquals("m" + n, findSized(cache, sized(n, lengths[n]), 2).metric(), "still held, length " + lengths[n]);
+        }
+        byte[] tooLong = sized(99, SeriesKeyCache.MAX_BYTES + 1);
+        putSized(cache, tooLong, 3);
+        assertNull(findSized(cache, tooLong, 3));
+    }
+
+    /** A slot taken over by a series of the other kind (short after long, long after short) holds only the new one. */
+    @Test
+    void aSlotReusedByTheOtherKindOfSeriesHoldsOnlyTheNewOne() {
+        SeriesKeyCache cache = new SeriesKeyCache(SeriesKeyCache.WAYS);
+        List<byte[]> series = new ArrayList<>();
+        for (int i = 0; i < 3 * SeriesKeyCache.WAYS; i++) {
+            byte[] w = sized(i, i % 2 == 0 ? 20 : 150);
+            series.add(w);
+            SeriesKey key = putSized(cache, w, ("m" + i).length());
+            assertSame(key, findSized(cache, w, ("m" + i).length()), "series " + i);
+        }
+        // One set of four ways, filled in turn: the last four stay, the others are gone.
+        for (int i = 0; i < series.size(); i++) {
+            SeriesKey found = findSized(cache, series.get(i), ("m" + i).length());
+            if (i < series.size() - SeriesKeyCache.WAYS) {
+                assertNull(found, "series " + i);
+            } else {
+                assertEquals("m" + i, found.metric(), "series " + i);
+            }
+        }
+    }
+
+    @Test
+    void growingKeepsShortAndLongSeries() {
+        SeriesKeyCache cache = new SeriesKeyCache(256, 1 << 12);
+        int series = 200;
+        List<SeriesKey> keys = new ArrayList<>();
+        for (int i = 0; i < series; i++) {
+            keys.add(putSized(cache, sized(i, 20 + i % 3 * 90), 1 + Integer.toString(i).length()));
+        }
+        List<SeriesKey> before = new ArrayList<>();
+        for (int i = 0; i < series; i++) {
+            before.add(findSized(cache, sized(i, 20 + i % 3 * 90), 1 + Integer.toString(i).length()));
+        }
+        for (int n = 0; n < SeriesKeyCache.PERIOD - series; n++) {
+            find(cache, 1_000_000 + n);
+        }
+        assertEquals(512, cache.capacity());
+        int held = 0;
+        for (int i = 0; i < series; i++) {
+            SeriesKey after = findSized(cache, sized(i, 20 + i % 3 * 90), 1 + Integer.toString(i).length());
+            assertSame(before.get(i), after, "series " + i);
+            if (after != null) {
+                assertSame(keys.get(i), after);
+                held++;
+            }
+        }
+        assertTrue(held > series / 2, "held: " + held);
+    }
+
+    /** The hash reads whole words where it can; it must still depend on the series' bytes alone, not their neighbours. */
+    @Test
+    void theHashDependsOnlyOnTheSeriesBytes() {
+        Random rnd = new Random(3);
+        for (int t = 0; t < 2_000; t++) {
+            byte[] metric = new byte[1 + rnd.nextInt(30)];
+            byte[] tags = new byte[rnd.nextInt(60)];
+            rnd.nextBytes(metric);
+            rnd.nextBytes(tags);
+            int expected = -1;
+            for (int placement = 0; placement < 4; placement++) {
+                int before = placement == 0 ? 0 : rnd.nextInt(20);
+                int between = rnd.nextInt(5);
+                int after = placement == 1 ? 0 : rnd.nextInt(20);
+                byte[] data = new byte[before + metric.length + between + tags.length + after];
+                rnd.nextBytes(data);
+                System.arraycopy(metric, 0, data, before, metric.length);
+                int tf = before + metric.length + between;
+                System.arraycopy(tags, 0, data, tf, tags.length);
+                int h = SeriesKeyCache.hash(data, before, before + metric.length, tf, tf + tags.length);
+                if (placement == 0) {
+                    expected = h;
+                } else {
+                    assertEquals(expected, h, "try " + t + ", placement " + placement);
+                }
+            }
+        }
+    }
+
+    /**
+     * The benchmark's series (app.metricNNN, host web-N, region eu or us) spread over the sets as evenly as random
+     * hashes would: a set takes at most four ways, so a crowded set means misses.
+     */
+    @Test
+    void theBenchmarksSeriesSpreadOverTheSetsLikeRandomHashes() {
+        assertSpread(100, 1000, 1 << 18);
+        assertSpread(100, 10, 2048);
+        assertSpread(100, 10, 4096);
+    }
+
+    private static void assertSpread(int metrics, int hosts, int capacity) {
+        int sets = capacity / SeriesKeyCache.WAYS;
+        int[] load = new int[sets];
+        for (int h = 1; h <= hosts; h++) {
+            for (int m = 0; m < metrics; m++) {
+                byte[] metric = String.format("app.metric%03d", m).getBytes(StandardCharsets.US_ASCII);
+                byte[] tags = ("{\"host\":\"web-" + h + "\",\"region\":\"" + (h % 2 == 1 ? "eu" : "us") + "\"}")
+                        .getBytes(StandardCharsets.US_ASCII);
+                byte[] w = new byte[metric.length + tags.length];
+                System.arraycopy(metric, 0, w, 0, metric.length);
+                System.arraycopy(tags, 0, w, metric.length, tags.length);
+                load[SeriesKeyCache.hash(w, 0, metric.length, metric.length, w.length) & (sets - 1)]++;
+            }
+        }
+        double lambda = (double) metrics * hosts / sets;
+        // Under random hashing a set's load is Poisson(lambda): the sets expected to hold more than four series.
+        double p = Math.exp(-lambda);
+        double atMostFour = 0;
+        for (int k = 0; k <= SeriesKeyCache.WAYS; k++) {
+            atMostFour += p;
+            p = p * lambda / (k + 1);
+        }
+        double expectedCrowded = sets * (1 - atMostFour);
+        int crowded = 0;
+        int max = 0;
+        for (int l : load) {
+            crowded += l > SeriesKeyCache.WAYS ? 1 : 0;
+            max = Math.max(max, l);
+        }
+        String what = metrics * hosts + " series in " + sets + " sets: ";
+        assertTrue(crowded <= expectedCrowded * 1.3 + 3, what + crowded + " sets over four, random hashing gives "
+                + Math.round(expectedCrowded));
+        assertTrue(max <= 11, what + "a set of " + max);
     }
 
     @Test
