@@ -196,6 +196,80 @@ class AggregateTest {
         }
     }
 
+    /**
+     * The first values of a window sit in the aggregate's own fields, the next in a buffer: across that boundary, on
+     * a fresh aggregate and on one restored with a sketch, every count gives the reference sketch's quantiles and a
+     * copy taken at any point keeps only what it had.
+     */
+    @Test
+    void valuesInFieldsThenInTheBufferAnswerLikeTheSketch() {
+        Random rnd = new Random(31);
+        for (int n = 1; n <= 2 * Aggregate.SPARSE_MAX + 1; n++) {
+            for (boolean fromSketch : new boolean[] {false, true}) {
+                DDSketch reference = new DDSketch(new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY),
+                        () -> new CollapsingLowestDenseStore(Aggregate.MAX_BINS));
+                Aggregate a = new Aggregate();
+                if (fromSketch) {
+                    Aggregate seed = new Aggregate();
+                    for (int i = 0; i < 3; i++) {
+                        double v = 100 + i;
+                        seed.accept(v, i);
+                        reference.accept(v);
+                    }
+                    a = Aggregate.restore(seed.count(), seed.sum(), seed.min(), seed.max(), seed.last(),
+                            seed.firstTimestamp(), seed.lastTimestamp(), seed.late(), seed.sketchBytes());
+                }
+                double min = fromSketch ? 100 : Double.POSITIVE_INFINITY;
+                double max = fromSketch ? 102 : Double.NEGATIVE_INFINITY;
+                Aggregate[] copies = new Aggregate[n];
+                double[] medians = new double[n];
+                for (int i = 0; i < n; i++) {
+                    double v = rnd.nextBoolean() ? -Math.exp(rnd.nextGaussian() * 3) : Math.exp(rnd.nextGaussian() * 3);
+                    a.accept(v, 10 + i);
+                    reference.accept(v);
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                    copies[i] = a.copy();
+                    medians[i] = Math.max(min, Math.min(max, reference.getValueAtQuantile(0.5)));
+                }
+                for (double q : QUANTILES) {
+                    double expected = Math.max(min, Math.min(max, reference.getValueAtQuantile(q)));
+                    assertEquals(expected, a.valueAtQuantile(q), "n=" + n + " fromSketch=" + fromSketch + " q=" + q);
+                }
+                for (int i = 0; i < n; i++) {
+                    assertEquals(medians[i], copies[i].valueAtQuantile(0.5), "copy after value " + i + " of " + n);
+                }
+            }
+        }
+    }
+
+    /** Merging aggregates whose values sit in fields, in a buffer or in a sketch gives the one built from all values. */
+    @Test
+    void mergesTakeValuesFromFieldsAndBuffers() {
+        int[] sizes = {0, 1, 2, 3, Aggregate.SPARSE_MAX, Aggregate.SPARSE_MAX + 1, 40};
+        Random rnd = new Random(5);
+        for (int n : sizes) {
+            for (int m : sizes) {
+                Aggregate a = new Aggregate();
+                Aggregate b = new Aggregate();
+                Aggregate all = new Aggregate();
+                for (int i = 0; i < n + m; i++) {
+                    double v = Math.round(rnd.nextGaussian() * 1000);
+                    (i < n ? a : b).accept(v, i);
+                    all.accept(v, i);
+                }
+                a.mergeWith(b);
+                assertEquals(all.count(), a.count());
+                for (double q : QUANTILES) {
+                    assertEquals(all.valueAtQuantile(q), a.valueAtQuantile(q), "n=" + n + " m=" + m + " q=" + q);
+                }
+                if (n + m <= Aggregate.SPARSE_MAX) {
+                    assertTrue(Arrays.equals(all.sketchBytes(), a.sketchBytes()), "n=" + n + " m=" + m);
+                }
+            }
+        }
+    }
+
     /** A sparse window's stored encoding is byte for byte the one a sketch of the same values has. */
     @Test
     void sparseWindowsEncodeAsTheSketchDoes() throws Exception {
