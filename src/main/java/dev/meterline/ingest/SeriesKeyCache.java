@@ -58,8 +58,9 @@ public final class SeriesKeyCache {
     /** Wire bytes of a series up to this many sit in the slot's stride of the arena; longer ones in a side array. */
     static final int INLINE = 64;
     /**
-     * Unused longs before the first slot's word: G1 starts arrays this large at a region boundary, so with the array
-     * header (16 bytes) each set's four words then lie in one half of a 64-byte cache line.
+     * Unused longs before the first slot's word: G1 puts an array of half a region or more (a large table's, where
+     * misses matter) at the start of a region, so past the 16-byte array header each set's four words then lie in one
+     * half of a 64-byte cache line.
      */
     private static final int WORD_PAD = 2;
     /** Unused bytes before the first slot's stride of the arena, for the same reason: each stride is one cache line. */
