@@ -11,6 +11,7 @@ import com.datadoghq.sketch.ddsketch.store.Store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
@@ -38,8 +39,6 @@ public final class Aggregate {
 
     /** Most values kept as they are before they move into a sketch (or, with a sketch, before they are added). */
     static final int SPARSE_MAX = 16;
-    /** Values held in fields before the buffer array is allocated. */
-    static final int INLINE_VALUES = 2;
 
     private static final IndexMapping MAPPING = new LogarithmicMapping(RELATIVE_ACCURACY);
     private static final Supplier<Store> STORES = () -> new CollapsingLowestDenseStore(MAX_BINS);
@@ -60,14 +59,8 @@ public final class Aggregate {
     private long firstTimestamp = Long.MAX_VALUE;
     private long lastTimestamp = Long.MIN_VALUE;
     private long late;
-    /**
-     * The values not in the sketch (at most SPARSE_MAX; all of them while there is no sketch), once there are more
-     * than {@link #INLINE_VALUES}; allocated once at its full size and then reused. Null before: the first values sit
-     * in {@link #v0} and {@link #v1}, so a window's first points touch no other object than this one.
-     */
+    /** The values not in the sketch (at most SPARSE_MAX; all of them while there is no sketch); null before the first. */
     private double[] values;
-    private double v0;
-    private double v1;
     private int valueCount;
     /** The sketch once the values outgrew the sparse form (or one was merged in or restored); else null. */
     private DDSketch sketch;
@@ -96,35 +89,16 @@ public final class Aggregate {
     }
 
     private void addToQuantiles(double value) {
-        double[] buffer = values;
-        if (buffer == null) {
-            if (valueCount < INLINE_VALUES) {
-                if (valueCount == 0) {
-                    v0 = value;
-                } else {
-                    v1 = value;
-                }
-                valueCount++;
-                return;
+        if (values == null) {
+            values = new double[sketch == null ? 2 : SPARSE_MAX];
+        } else if (valueCount == values.length) {
+            if (valueCount == SPARSE_MAX) {
+                sketch();
+            } else {
+                values = Arrays.copyOf(values, valueCount * 2);
             }
-            buffer = new double[SPARSE_MAX];
-            buffer[0] = v0;
-            buffer[1] = v1;
-            values = buffer;
-        } else if (valueCount == SPARSE_MAX) {
-            sketch();
         }
-        buffer[valueCount++] = value;
-    }
-
-    /** The {@code i}th value not in the sketch. */
-    private double buffered(int i) {
-        return values != null ? values[i] : i == 0 ? v0 : v1;
-    }
-
-    /** The values not in the sketch, in an array of at least {@link #valueCount}. */
-    private double[] bufferedValues() {
-        return values != null ? values : new double[] {v0, v1};
+        values[valueCount++] = value;
     }
 
     /** Counts one point merged after its window was first flushed. */
@@ -155,7 +129,7 @@ public final class Aggregate {
             sketch().mergeWith(other.sketch);
         }
         for (int i = 0; i < other.valueCount; i++) {
-            addToQuantiles(other.buffered(i));
+            addToQuantiles(other.values[i]);
         }
     }
 
@@ -170,8 +144,6 @@ public final class Aggregate {
         c.lastTimestamp = lastTimestamp;
         c.late = late;
         c.values = values == null ? null : values.clone();
-        c.v0 = v0;
-        c.v1 = v1;
         c.valueCount = valueCount;
         c.sketch = sketch == null ? null : sketch.copy();
         return c;
@@ -193,7 +165,7 @@ public final class Aggregate {
             sketch = new DDSketch(MAPPING, STORES);
         }
         for (int i = 0; i < valueCount; i++) {
-            sketch.accept(buffered(i));
+            sketch.accept(values[i]);
         }
         valueCount = 0;
         return sketch;
@@ -209,7 +181,7 @@ public final class Aggregate {
         }
         DDSketch s = new DDSketch(MAPPING, fitsWithoutCollapse() ? FEW_VALUE_STORES : STORES);
         for (int i = 0; i < valueCount; i++) {
-            s.accept(buffered(i));
+            s.accept(values[i]);
         }
         return s;
     }
@@ -222,7 +194,7 @@ public final class Aggregate {
         double lowNegative = Double.POSITIVE_INFINITY;
         double highNegative = 0;
         for (int i = 0; i < valueCount; i++) {
-            double v = buffered(i);
+            double v = values[i];
             if (v > minIndexable) {
                 lowPositive = Math.min(lowPositive, v);
                 highPositive = Math.max(highPositive, v);
@@ -274,7 +246,7 @@ public final class Aggregate {
     /** The sketch in DDSketch's portable binary encoding; empty when no value was recorded. */
     public byte[] sketchBytes() {
         if (sketch == null && valueCount > 0) {
-            byte[] direct = SPARSE_ENCODING.encode(bufferedValues(), valueCount);
+            byte[] direct = SPARSE_ENCODING.encode(values, valueCount);
             if (direct != null) {
                 return direct;
             }

@@ -197,12 +197,12 @@ class AggregateTest {
     }
 
     /**
-     * The first values of a window sit in the aggregate's own fields, the next in a buffer: across that boundary, on
-     * a fresh aggregate and on one restored with a sketch, every count gives the reference sketch's quantiles and a
-     * copy taken at any point keeps only what it had.
+     * A window's values wait in a buffer that grows, then beside the sketch: at every count, on a fresh aggregate and
+     * on one restored with a sketch, the answers are the reference sketch's and a copy taken at any point keeps only
+     * what it had.
      */
     @Test
-    void valuesInFieldsThenInTheBufferAnswerLikeTheSketch() {
+    void bufferedValuesAnswerLikeTheSketchAtEveryCount() {
         Random rnd = new Random(31);
         for (int n = 1; n <= 2 * Aggregate.SPARSE_MAX + 1; n++) {
             for (boolean fromSketch : new boolean[] {false, true}) {
@@ -243,9 +243,9 @@ class AggregateTest {
         }
     }
 
-    /** Merging aggregates whose values sit in fields, in a buffer or in a sketch gives the one built from all values. */
+    /** Merging aggregates whose values sit in buffers of any size or in a sketch gives the one built from all values. */
     @Test
-    void mergesTakeValuesFromFieldsAndBuffers() {
+    void mergesTakeValuesFromBuffersOfEverySize() {
         int[] sizes = {0, 1, 2, 3, Aggregate.SPARSE_MAX, Aggregate.SPARSE_MAX + 1, 40};
         Random rnd = new Random(5);
         for (int n : sizes) {
