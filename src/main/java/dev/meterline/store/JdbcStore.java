@@ -34,7 +34,7 @@ final class JdbcStore implements Store {
      * {@code meterline_series}, so a flush encodes only new series and inserts only those; the table starts afresh
      * when full and whenever retention forgets series.
      */
-    private static final int SERIES_TEXTS_MAX = 400_000;
+    private static final int SERIES_TEXTS_MAX = 200_000;
 
     /** How long after a coarse window ends it is rolled up: past lateness and the flush that follows it. */
     static final Duration ROLLUP_DELAY = Duration.ofMinutes(1);

@@ -15,9 +15,10 @@ import java.util.Map;
  * key, and a look-up by content would compare the key's bytes for every window.
  *
  * <p>An instance not seen before is compared by content once; when another instance of the same series is in the
- * table, the new instance is remembered beside it with the same {@link Text}. A write that finds
- * {@code maxInstances} key instances or more starts the table afresh, so it holds at most that many plus one
- * write's; it is a cache: a series met again is encoded again and its idempotent insert repeated.
+ * table, the new instance is remembered beside it with the same {@link Text}. The table holds at most
+ * {@code maxInstances} key instances: once full, a series not in it gets a text that is not kept, and the next
+ * write starts the table afresh. It is a cache: a series met again is encoded again and its idempotent insert into
+ * {@code meterline_series} repeated.
  */
 final class SeriesTexts {
 
@@ -100,11 +101,13 @@ final class SeriesTexts {
         if (text == null) {
             text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), TagsJson.encode(key));
         }
-        if (2 * (instances + 1) > keys.length) {
-            grow();
+        if (instances < maxInstances) {
+            if (2 * (instances + 1) > keys.length) {
+                grow();
+            }
+            put(hashes, keys, texts, key, text);
+            instances++;
         }
-        put(hashes, keys, texts, key, text);
-        instances++;
         return text;
     }
 
