@@ -9,8 +9,10 @@ import dev.meterline.store.WindowTable.Row;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,10 +30,11 @@ import static java.util.Objects.requireNonNull;
 final class JdbcStore implements Store {
 
     /**
-     * Series known to be in {@code meterline_series}, so a flush inserts only new ones; cleared when full (this is a
-     * cache, the insert is idempotent) and whenever retention forgets series.
+     * Key instances whose series' texts are kept ({@link SeriesTexts}), with whether each series is known to be in
+     * {@code meterline_series}, so a flush encodes only new series and inserts only those; the table starts afresh
+     * when full and whenever retention forgets series.
      */
-    private static final int KNOWN_SERIES_MAX = 200_000;
+    private static final int SERIES_TEXTS_MAX = 200_000;
 
     /** How long after a coarse window ends it is rolled up: past lateness and the flush that follows it. */
     static final Duration ROLLUP_DELAY = Duration.ofMinutes(1);
@@ -80,7 +83,7 @@ final class JdbcStore implements Store {
     private final Rollup rollup;
     private final String replica;
     private final Clock clock;
-    private final Set<SeriesKey> knownSeries = ConcurrentHashMap.newKeySet();
+    private final SeriesTexts seriesTexts = new SeriesTexts(SERIES_TEXTS_MAX);
     /** Resolutions of written windows seen by this process, so that retention also finds non-tier resolutions. */
     private final Set<Long> writtenResolutions = ConcurrentHashMap.newKeySet();
 
@@ -119,23 +122,30 @@ final class JdbcStore implements Store {
         if (windows.isEmpty()) {
             return;
         }
-        // Sorted, so that replicas adding the same new series take row locks in one order and cannot deadlock.
-        TreeSet<SeriesKey> fresh = new TreeSet<>();
-        for (Window w : windows) {
-            if (!knownSeries.contains(w.series())) {
-                fresh.add(w.series());
+        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+        // A series' key instances share one Text: each new series is taken once.
+        Set<SeriesTexts.Text> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
+        long resolution = 0;
+        for (int i = 0; i < texts.length; i++) {
+            if (!texts[i].stored) {
+                fresh.add(texts[i]);
             }
-            writtenResolutions.add(w.resolution());
+            long r = windows.get(i).resolution();
+            if (r != resolution) {
+                writtenResolutions.add(r);
+                resolution = r;
+            }
         }
-        List<SeriesKey> newSeries = new ArrayList<>(fresh);
+        // Sorted, so that replicas adding the same new series take row locks in one order and cannot deadlock.
+        List<SeriesTexts.Text> newSeries = new ArrayList<>(fresh);
+        newSeries.sort(Comparator.<SeriesTexts.Text, String>comparing(t -> t.metric).thenComparing(t -> t.tags));
         db.inTransaction("write " + windows.size() + " windows", c -> {
-            table.insert(c, replica, windows, newSeries);
+            table.insert(c, replica, windows, texts, newSeries);
             return null;
         });
-        if (knownSeries.size() + newSeries.size() > KNOWN_SERIES_MAX) {
-            knownSeries.clear();
+        for (SeriesTexts.Text t : newSeries) {
+            t.stored = true;
         }
-        knownSeries.addAll(newSeries);
     }
 
     @Override
@@ -194,7 +204,7 @@ final class JdbcStore implements Store {
             }
             // A series that came back during the prune may be forgotten until its next new-series flush.
             if (deleted > 0 && db.inTransaction("forget series of " + metric, c -> table.pruneSeries(c, metric)) > 0) {
-                knownSeries.clear();
+                seriesTexts.clear();
             }
         }
     }

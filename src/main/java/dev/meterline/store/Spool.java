@@ -92,7 +92,7 @@ public final class Spool implements AutoCloseable {
             return;
         }
         db.inTransaction("spool " + spilled.size() + " windows", c -> {
-            table.insert(c, replica, spilled, List.of());
+            table.insert(c, replica, spilled);
             return null;
         });
         refresh();

@@ -1,7 +1,6 @@
 package dev.meterline.store;
 
 import dev.meterline.model.Aggregate;
-import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
 import org.postgresql.PGConnection;
@@ -16,6 +15,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,8 +45,34 @@ final class WindowTable {
     /** PostgreSQL's SQLSTATE for a unique key that already holds the value. */
     private static final String UNIQUE_VIOLATION = "23505";
 
-    private static final Comparator<Window> IN_INDEX_ORDER =
-            Comparator.comparing(Window::series).thenComparingLong(Window::start);
+    /**
+     * The unique index's order: metric, tag text, resolution, start. The texts are compared by reference first: a
+     * series' windows share one {@link SeriesTexts.Text}, and its metric is one instance per name.
+     */
+    private static final Comparator<Pending> IN_INDEX_ORDER = (a, b) -> {
+        if (a.text != b.text) {
+            int c = a.text.metric == b.text.metric ? 0 : a.text.metric.compareTo(b.text.metric);
+            if (c == 0) {
+                c = a.text.tags.compareTo(b.text.tags);
+            }
+            if (c != 0) {
+                return c;
+            }
+        }
+        int c = Long.compare(a.window.resolution(), b.window.resolution());
+        return c != 0 ? c : Long.compare(a.window.start(), b.window.start());
+    };
+
+    /** A window to insert with its series' stored texts. */
+    private static final class Pending {
+        final Window window;
+        final SeriesTexts.Text text;
+
+        Pending(Window window, SeriesTexts.Text text) {
+            this.window = window;
+            this.text = text;
+        }
+    }
 
     private final Dialect dialect;
 
@@ -60,18 +86,29 @@ final class WindowTable {
     }
 
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
-    void insert(Connection c, String replica, List<Window> windows, List<SeriesKey> newSeries) throws SQLException {
+    void insert(Connection c, String replica, List<Window> windows) throws SQLException {
+        insert(c, replica, windows, new SeriesTexts(Integer.MAX_VALUE).of(windows), List.of());
+    }
+
+    /**
+     * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), and inserts
+     * {@code newSeries} into {@code meterline_series}.
+     */
+    void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts,
+                List<SeriesTexts.Text> newSeries) throws SQLException {
         long maxSeq = 0;
         long minSeq = Long.MAX_VALUE;
-        for (Window w : windows) {
+        Pending[] ordered = new Pending[windows.size()];
+        for (int i = 0; i < ordered.length; i++) {
+            Window w = windows.get(i);
             maxSeq = Math.max(maxSeq, w.flushSeq());
             minSeq = Math.min(minSeq, w.flushSeq());
+            ordered[i] = new Pending(w, texts[i]);
         }
-        // In the unique index's order (series, then start), so that the index grows in few places rather than at
-        // random ones; a flush holds each series and start once, so the order of its rows carries no meaning. The
-        // sort is stable: of a backlog's flushes, oldest first, the older partial of a window keeps the lower id.
-        List<Window> ordered = new ArrayList<>(windows);
-        ordered.sort(IN_INDEX_ORDER);
+        // In the unique index's order, so that the index grows in few places rather than at random ones; a flush
+        // holds each series, resolution and start once, so the order of its rows carries no meaning. The sort is
+        // stable: of a backlog's flushes, oldest first, the older partial of a window keeps the lower id.
+        Arrays.sort(ordered, IN_INDEX_ORDER);
         if (dialect == Dialect.POSTGRES) {
             copy(c, replica, ordered, minSeq);
         } else {
@@ -80,9 +117,9 @@ final class WindowTable {
         if (!newSeries.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
-                for (SeriesKey k : newSeries) {
-                    ps.setString(1, k.metric());
-                    ps.setString(2, TagsJson.encode(k));
+                for (SeriesTexts.Text t : newSeries) {
+                    ps.setString(1, t.metric);
+                    ps.setString(2, t.tags);
                     ps.addBatch();
                 }
                 ps.executeBatch();
@@ -95,17 +132,12 @@ final class WindowTable {
         }
     }
 
-    private static void insertBatched(Connection c, String replica, List<Window> ordered) throws SQLException {
+    private static void insertBatched(Connection c, String replica, Pending[] ordered) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(INSERT)) {
             int pending = 0;
-            SeriesKey series = null;
-            String tags = null;
-            for (Window w : ordered) {
-                if (w.series() != series) {
-                    series = w.series();
-                    tags = TagsJson.encode(series);
-                }
-                bind(ps, replica, series.metric(), tags, w.resolution(), w.start(),
+            for (Pending p : ordered) {
+                Window w = p.window;
+                bind(ps, replica, p.text.metric, p.text.tags, w.resolution(), w.start(),
                         w.flushSeq(), w.aggregate(), w.complete(), 0);
                 ps.addBatch();
                 if (++pending == BATCH) {
@@ -126,7 +158,7 @@ final class WindowTable {
      * partly stored, the spool moved twice), or a direct copy that meets a key after all, goes through a
      * transaction-local staging table and {@code INSERT ... ON CONFLICT DO NOTHING}, which skips stored keys.
      */
-    private void copy(Connection c, String replica, List<Window> ordered, long minSeq) throws SQLException {
+    private void copy(Connection c, String replica, Pending[] ordered, long minSeq) throws SQLException {
         if (minSeq > lastFlushSeq(c, replica)) {
             Savepoint before = c.setSavepoint();
             try {
@@ -150,21 +182,22 @@ final class WindowTable {
         }
     }
 
-    private static void copyInto(Connection c, String table, String replica, List<Window> ordered)
+    private static void copyInto(Connection c, String table, String replica, Pending[] ordered)
             throws SQLException {
         CopyManager copies = c.unwrap(PGConnection.class).getCopyAPI();
         CopyRows rows = new CopyRows(copies.copyIn("COPY " + table + " (" + COLUMNS + ") FROM STDIN (FORMAT binary)"));
         try {
             byte[] replicaText = replica.getBytes(StandardCharsets.UTF_8);
-            SeriesKey series = null;
+            SeriesTexts.Text text = null;
             byte[] metric = null;
             byte[] tags = null;
-            for (Window w : ordered) {
-                if (w.series() != series) {
-                    series = w.series();
-                    metric = series.metric().getBytes(StandardCharsets.UTF_8);
-                    tags = TagsJson.encode(series).getBytes(StandardCharsets.UTF_8);
+            for (Pending p : ordered) {
+                if (p.text != text) {
+                    text = p.text;
+                    metric = text.metric.getBytes(StandardCharsets.UTF_8);
+                    tags = text.tags.getBytes(StandardCharsets.UTF_8);
                 }
+                Window w = p.window;
                 Aggregate a = w.aggregate();
                 boolean empty = a.count() == 0;
                 rows.row(COLUMN_COUNT);

@@ -4,9 +4,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Encodes the log's records into one buffer: a series record the first time a segment sees a series, then samples
@@ -15,7 +13,7 @@ import java.util.Map;
 final class RecordEncoder {
 
     private final WalFormat.Out out = new WalFormat.Out();
-    private final Map<SeriesKey, Integer> refs = new HashMap<>();
+    private final SeriesRefs refs = new SeriesRefs();
     private final long[] cutoffs;
 
     RecordEncoder(int shards) {
@@ -54,10 +52,9 @@ final class RecordEncoder {
         int[] ids = new int[points.size()];
         for (int i = 0; i < ids.length; i++) {
             SeriesKey key = points.get(i).series();
-            Integer ref = refs.get(key);
-            if (ref == null) {
-                ref = refs.size();
-                refs.put(key, ref);
+            int ref = refs.find(key);
+            if (ref < 0) {
+                ref = refs.add(key);
                 out.series(ref, key);
             }
             ids[i] = ref;

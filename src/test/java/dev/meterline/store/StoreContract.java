@@ -242,6 +242,37 @@ abstract class StoreContract {
     }
 
     @Test
+    void aFlushIsWrittenInTheUniqueIndexOrderWithEachSeriesOnceWhateverItsKeyInstances() {
+        Store store = open("r1");
+        List<Window> written = new ArrayList<>();
+        for (int s = 0; s < 50; s++) {
+            for (int w = 0; w < 3; w++) {
+                // A fresh key instance per window, as two event loops' key caches hand out their own.
+                SeriesKey key = SeriesKey.of("cpu", Map.of("host", "h" + s, "dc", "eu"));
+                written.add(window(key, T0 + w * 10 * SECOND, 10 * SECOND, 1, true, s));
+            }
+        }
+        java.util.Collections.shuffle(written, new Random(7));
+        written.sort(Comparator.comparingLong(Window::start));
+        store.write(written);
+
+        List<String> order = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND).stream()
+                .map(s -> s.window().series().tag("host") + "@" + (s.window().start() - T0)).toList();
+        List<String> expected = new ArrayList<>();
+        for (int s = 0; s < 50; s++) {
+            for (int w = 0; w < 3; w++) {
+                expected.add("h" + s + "@" + w * 10 * SECOND);
+            }
+        }
+        // The stored tag text's order: "h1" sorts before "h10" and "h10" before "h2".
+        expected.sort(Comparator.comparing((String e) -> "{\"dc\":\"eu\",\"host\":\"" + e.substring(0, e.indexOf('@'))
+                + "\"}").thenComparingLong(e -> Long.parseLong(e.substring(e.indexOf('@') + 1))));
+        assertEquals(expected, order);
+        assertEquals(Map.of("cpu", 50L), store.metrics());
+        assertEquals(50, store.series("cpu").size());
+    }
+
+    @Test
     void aLargeFlushReadsBackWithEveryFieldAndAHugeTagValue() {
         Store store = open("r1");
         SeriesKey huge = SeriesKey.of("cpu", Map.of("host", "h".repeat(100_000) + "é"));

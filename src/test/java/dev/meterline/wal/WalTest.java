@@ -136,6 +136,43 @@ class WalTest {
     }
 
     @Test
+    void instancesOfOneSeriesShareOneSeriesRecordAndReplayAsOneSeries() throws Exception {
+        // Two instances of each of 5 series, as two event loops' key caches hand them out, alternating point by point.
+        SeriesKey[][] instances = new SeriesKey[5][2];
+        for (int s = 0; s < instances.length; s++) {
+            for (int copy = 0; copy < 2; copy++) {
+                instances[s][copy] = SeriesKey.of("m", Map.of("host", "h" + s));
+            }
+        }
+        Opened first = open();
+        CountDownLatch written = new CountDownLatch(4);
+        for (int b = 0; b < 4; b++) {
+            List<Point> points = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                points.add(new Point(instances[i % 5][(i / 5 + b) % 2], b * 10 + i, 1_000_000L + b * 10 + i, 1));
+            }
+            first.wal().points(0, points, written::countDown);
+        }
+        assertTrue(written.await(30, TimeUnit.SECONDS), "appended batches were written");
+        first.wal().close();
+
+        assertEquals(1, segments().size(), segments().toString());
+        Path segment = segments().firstEntry().getValue();
+        byte[] data = Files.readAllBytes(segment);
+        long seriesRecords = records(segment).stream().filter(pos -> data[pos] == WalFormat.SERIES).count();
+        assertEquals(5, seriesRecords, "one series record per series, whichever instance came first");
+
+        Opened again = open();
+        again.wal().close();
+        List<String> events = again.replay().events;
+        assertEquals(40, events.size(), events.toString());
+        for (int i = 0; i < 40; i++) {
+            assertEquals("point 0 m{host=h" + (i % 10 % 5) + "} " + (1_000_000L + i) + " " + (double) i,
+                    events.get(i));
+        }
+    }
+
+    @Test
     void aNewSegmentCarriesTheCutoffsSoFar() throws Exception {
         Opened first = open();
         first.wal().closed(1, 3, 42_000, false);

@@ -1,0 +1,139 @@
+package dev.meterline.store;
+
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The stored texts of the series a store writes (metric and tag JSON), kept per series so that a flush encodes a
+ * series' tags once in its life rather than on every flush, and whether the series is known to be in
+ * {@code meterline_series}. Found by the key's identity: each event loop hands out its own instance of a series'
+ * key, and a look-up by content would compare the key's bytes for every window.
+ *
+ * <p>An instance not seen before is compared by content once; when another instance of the same series is in the
+ * table, the new instance is remembered beside it with the same {@link Text}. The table holds at most
+ * {@code maxInstances} key instances: once full, a series not in it gets a text that is not kept, and the next
+ * write starts the table afresh. It is a cache: a series met again is encoded again and its idempotent insert into
+ * {@code meterline_series} repeated.
+ */
+final class SeriesTexts {
+
+    /** What is kept of one series: its metric (one instance per metric name) and tag text. */
+    static final class Text {
+        final String metric;
+        final String tags;
+        /** Set once a write that inserted the series into {@code meterline_series} committed. */
+        volatile boolean stored;
+
+        Text(String metric, String tags) {
+            this.metric = metric;
+            this.tags = tags;
+        }
+    }
+
+    private static final int INITIAL = 1 << 12;
+
+    private final int maxInstances;
+    private int[] hashes = new int[INITIAL];
+    private SeriesKey[] keys = new SeriesKey[INITIAL];
+    private Text[] texts = new Text[INITIAL];
+    private final Map<String, String> metrics = new HashMap<>();
+    private int instances;
+
+    SeriesTexts(int maxInstances) {
+        if (maxInstances < 1) {
+            throw new IllegalArgumentException("maxInstances: " + maxInstances + " (expected: > 0)");
+        }
+        this.maxInstances = maxInstances;
+    }
+
+    /** The texts of each window's series, in the order of {@code windows}. */
+    synchronized Text[] of(List<Window> windows) {
+        if (instances >= maxInstances) {
+            clear();
+        }
+        Text[] out = new Text[windows.size()];
+        SeriesKey last = null;
+        Text lastText = null;
+        for (int i = 0; i < out.length; i++) {
+            SeriesKey key = windows.get(i).series();
+            if (key != last) {
+                last = key;
+                lastText = find(key);
+            }
+            out[i] = lastText;
+        }
+        return out;
+    }
+
+    /** Forgets every series: none is known to be stored any more. */
+    synchronized void clear() {
+        Arrays.fill(keys, null);
+        Arrays.fill(texts, null);
+        metrics.clear();
+        instances = 0;
+    }
+
+    /** Key instances held. */
+    synchronized int instances() {
+        return instances;
+    }
+
+    private Text find(SeriesKey key) {
+        int h = key.hashCode();
+        int mask = keys.length - 1;
+        for (int i = h & mask; keys[i] != null; i = (i + 1) & mask) {
+            if (keys[i] == key) {
+                return texts[i];
+            }
+        }
+        Text text = null;
+        for (int i = h & mask; keys[i] != null; i = (i + 1) & mask) {
+            if (hashes[i] == h && keys[i].equals(key)) {
+                text = texts[i];
+                break;
+            }
+        }
+        if (text == null) {
+            text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), TagsJson.encode(key));
+        }
+        if (instances < maxInstances) {
+            if (2 * (instances + 1) > keys.length) {
+                grow();
+            }
+            put(hashes, keys, texts, key, text);
+            instances++;
+        }
+        return text;
+    }
+
+    private static void put(int[] hashes, SeriesKey[] keys, Text[] texts, SeriesKey key, Text text) {
+        int h = key.hashCode();
+        int mask = keys.length - 1;
+        int i = h & mask;
+        while (keys[i] != null) {
+            i = (i + 1) & mask;
+        }
+        hashes[i] = h;
+        keys[i] = key;
+        texts[i] = text;
+    }
+
+    private void grow() {
+        int[] oldHashes = hashes;
+        SeriesKey[] oldKeys = keys;
+        Text[] oldTexts = texts;
+        hashes = new int[oldKeys.length * 2];
+        keys = new SeriesKey[oldKeys.length * 2];
+        texts = new Text[oldKeys.length * 2];
+        for (int i = 0; i < oldKeys.length; i++) {
+            if (oldKeys[i] != null) {
+                put(hashes, keys, texts, oldKeys[i], oldTexts[i]);
+            }
+        }
+    }
+}

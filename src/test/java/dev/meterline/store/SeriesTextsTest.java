@@ -1,0 +1,114 @@
+package dev.meterline.store;
+
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The kept texts of series: one per series whatever the key instance, none shared by two, and the table's bound. */
+class SeriesTextsTest {
+
+    private static SeriesKey key(String host) {
+        return SeriesKey.of("cpu", Map.of("host", host));
+    }
+
+    private static Window window(SeriesKey key) {
+        return new Window(key, 0, 10_000, new Aggregate(), true, 1);
+    }
+
+    private static SeriesTexts.Text textOf(SeriesTexts texts, SeriesKey key) {
+        return texts.of(List.of(window(key)))[0];
+    }
+
+    @Test
+    void instancesOfOneSeriesShareOneTextAndMetricsOneInstance() {
+        SeriesTexts texts = new SeriesTexts(100);
+        SeriesKey a = key("a");
+        SeriesKey aAgain = key("a");
+        SeriesTexts.Text[] out = texts.of(List.of(window(a), window(key("b")), window(aAgain), window(a)));
+        assertSame(out[0], out[2]);
+        assertSame(out[0], out[3]);
+        assertNotSame(out[0], out[1]);
+        assertSame(out[0].metric, out[1].metric);
+        assertEquals("{\"host\":\"a\"}", out[0].tags);
+        assertEquals("cpu", out[0].metric);
+        assertEquals(3, texts.instances(), "a, b and the second instance of a");
+        assertSame(out[0], textOf(texts, aAgain));
+        assertEquals(3, texts.instances());
+    }
+
+    @Test
+    void seriesWithTheSameHashKeepTheirOwnTexts() {
+        // The key's hash runs over its content bytes with a factor of 31, like String's: "Aa" and "BB" hash alike.
+        SeriesKey first = key("Aa");
+        SeriesKey second = key("BB");
+        assertEquals(first.hashCode(), second.hashCode());
+        SeriesTexts texts = new SeriesTexts(100);
+        assertEquals("{\"host\":\"Aa\"}", textOf(texts, first).tags);
+        assertEquals("{\"host\":\"BB\"}", textOf(texts, second).tags);
+        assertEquals("{\"host\":\"BB\"}", textOf(texts, key("BB")).tags);
+        assertEquals("{\"host\":\"Aa\"}", textOf(texts, key("Aa")).tags);
+    }
+
+    @Test
+    void belowTheBoundTextsAndWhatWasStoredAreKept() {
+        SeriesTexts texts = new SeriesTexts(2000);
+        List<Window> many = windows(1500);
+        SeriesTexts.Text[] first = texts.of(many);
+        first[0].stored = true;
+        SeriesTexts.Text[] second = texts.of(many);
+        assertSame(first[7], second[7]);
+        assertTrue(second[0].stored);
+        assertEquals(1500, texts.instances());
+    }
+
+    @Test
+    void aWriteThatFindsTheTableFullStartsItAfreshAndForgetsWhatWasStored() {
+        SeriesTexts texts = new SeriesTexts(1000);
+        List<Window> many = windows(1500);
+        SeriesTexts.Text[] first = texts.of(many);
+        assertEquals(1000, texts.instances(), "the series past the bound get texts that are not kept");
+        assertEquals("{\"host\":\"h1400\"}", first[1400].tags);
+        first[0].stored = true;
+        SeriesTexts.Text[] second = texts.of(many);
+        assertNotSame(first[7], second[7]);
+        assertFalse(second[0].stored);
+        assertEquals(first[7].tags, second[7].tags);
+        assertEquals(1000, texts.instances());
+    }
+
+    @Test
+    void clearForgetsWhatWasStored() {
+        SeriesTexts texts = new SeriesTexts(100);
+        SeriesKey a = key("a");
+        textOf(texts, a).stored = true;
+        assertTrue(textOf(texts, a).stored);
+        texts.clear();
+        assertEquals(0, texts.instances());
+        assertFalse(textOf(texts, a).stored);
+    }
+
+    private static List<Window> windows(int series) {
+        List<Window> out = new ArrayList<>();
+        for (int i = 0; i < series; i++) {
+            out.add(window(key("h" + i)));
+        }
+        return out;
+    }
+
+    @Test
+    void aBoundBelowOneIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new SeriesTexts(0));
+    }
+}

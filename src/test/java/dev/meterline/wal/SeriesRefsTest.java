@@ -1,0 +1,71 @@
+package dev.meterline.wal;
+
+import dev.meterline.model.SeriesKey;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/** A segment's series references: one per series, whichever instance of its key asks, and none shared by two. */
+class SeriesRefsTest {
+
+    private static SeriesKey key(String host) {
+        return SeriesKey.of("m", Map.of("host", host));
+    }
+
+    private static int refOf(SeriesRefs refs, SeriesKey key) {
+        int ref = refs.find(key);
+        return ref >= 0 ? ref : refs.add(key);
+    }
+
+    @Test
+    void anotherInstanceOfASeriesGetsItsReference() {
+        SeriesRefs refs = new SeriesRefs();
+        SeriesKey a = key("a");
+        SeriesKey aAgain = key("a");
+        SeriesKey b = key("b");
+        assertEquals(-1, refs.find(a));
+        assertEquals(0, refs.add(a));
+        assertEquals(1, refOf(refs, b));
+        assertEquals(0, refs.find(aAgain));
+        assertEquals(0, refs.find(aAgain));
+        assertEquals(0, refs.find(a));
+        assertEquals(2, refs.size());
+    }
+
+    @Test
+    void seriesWithTheSameHashGetTheirOwnReferences() {
+        // The key's hash runs over its content bytes with a factor of 31, like String's: "Aa" and "BB" hash alike.
+        SeriesKey first = key("Aa");
+        SeriesKey second = key("BB");
+        assertEquals(first.hashCode(), second.hashCode());
+        assertNotEquals(first, second);
+        SeriesRefs refs = new SeriesRefs();
+        assertEquals(0, refOf(refs, first));
+        assertEquals(-1, refs.find(second));
+        assertEquals(1, refs.add(second));
+        assertEquals(0, refs.find(first));
+        assertEquals(1, refs.find(second));
+        assertEquals(1, refs.find(key(second.tag("host"))));
+        assertEquals(0, refs.find(key(first.tag("host"))));
+    }
+
+    @Test
+    void manySeriesKeepTheirReferencesAsTheTableGrowsAndClearStartsAfresh() {
+        SeriesRefs refs = new SeriesRefs();
+        int n = 50_000;
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, refs.add(key("h" + i)));
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(i, refs.find(key("h" + i)), "series h" + i);
+        }
+        assertEquals(n, refs.size());
+        refs.clear();
+        assertEquals(0, refs.size());
+        assertEquals(-1, refs.find(key("h7")));
+        assertEquals(0, refOf(refs, key("h7")));
+    }
+}
