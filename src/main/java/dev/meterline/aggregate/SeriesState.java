@@ -7,19 +7,19 @@ import java.util.Arrays;
 
 /** The open windows of one series: usually one or two, so parallel arrays beat a map. */
 final class SeriesState {
-    final Shard shard;
     final SeriesKey key;
     long[] starts = new long[2];
     Aggregate[] aggs = new Aggregate[2];
     int n;
-    /** False once the series left the maps (its last window closed); keys still attached to it look it up again. */
+    /** False once the series left its shard (its last window closed); tag indexes drop such states lazily. */
     boolean live = true;
+    /** Its index among its metric's series ({@link MetricSeries}). */
+    int place;
     /** The window found or added last (points mostly go to the newest), kept here to skip the arrays. */
     long lastStart;
     Aggregate last;
 
-    SeriesState(Shard shard, SeriesKey key) {
-        this.shard = shard;
+    SeriesState(SeriesKey key) {
         this.key = key;
     }
 
