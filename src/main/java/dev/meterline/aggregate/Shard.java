@@ -276,9 +276,9 @@ final class Shard {
 
     private void addWindows(SeriesState s, long from, long to, List<Window> out) {
         for (int i = 0; i < s.n; i++) {
-            long start = s.starts[i];
+            long start = s.start(i);
             if (start >= from && start < to) {
-                out.add(new Window(s.key, start, resolution, s.aggs[i].copy(), false, 0));
+                out.add(new Window(s.key, start, resolution, s.aggregate(i).copy(), false, 0));
             }
         }
     }
