@@ -10,7 +10,8 @@ import java.util.Arrays;
  * that one), any older ones in small parallel arrays that exist only while there are such windows.
  */
 final class SeriesState {
-    final SeriesKey key;
+    /** The instance the table holds for this series: the one its last point came with (equal to every other). */
+    SeriesKey key;
     /** Open windows, the newest included. */
     int n;
     /** False once the series left its shard (its last window closed); tag indexes drop such states lazily. */

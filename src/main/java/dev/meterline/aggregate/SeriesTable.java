@@ -6,8 +6,9 @@ import dev.meterline.model.SeriesKey;
  * One shard's series states by key: open addressing with linear probing over one array that holds each key beside
  * its state, so that finding a series reads one cache line of the table when the key is the very instance stored
  * (each decoding thread's key cache hands out one instance per series). Another instance of the same series is found
- * by hash and content. Removal shifts the entries after it back (no tombstones); the table doubles when it is three
- * quarters full and halves when it is an eighth full. Owned by its shard's thread.
+ * by hash and content, and on the point path takes the stored one's place. Removal shifts the entries after it back
+ * (no tombstones); the table doubles when it is three quarters full and halves when it is an eighth full. Owned by
+ * its shard's thread.
  */
 final class SeriesTable {
 
@@ -29,6 +30,30 @@ final class SeriesTable {
 
     /** The state of {@code key}'s series, or null. */
     SeriesState get(SeriesKey key) {
+        int i = slotOf(key);
+        return i < 0 ? null : (SeriesState) slots[2 * i + 1];
+    }
+
+    /**
+     * The state of {@code key}'s series, or null; when found through another instance, {@code key} takes its place
+     * (in the table and as the state's key), so that the next point of the instance a decoder's cache now hands out
+     * is a reference hit again. For the point path: a query's keys go through {@link #get}.
+     */
+    SeriesState find(SeriesKey key) {
+        int i = slotOf(key);
+        if (i < 0) {
+            return null;
+        }
+        SeriesState s = (SeriesState) slots[2 * i + 1];
+        if (slots[2 * i] != key) {
+            slots[2 * i] = key;
+            s.key = key;
+        }
+        return s;
+    }
+
+    /** The slot of {@code key}'s series, or -1. */
+    private int slotOf(SeriesKey key) {
         Object[] t = slots;
         int m = mask;
         int home = key.hashCode() & m;
@@ -36,7 +61,7 @@ final class SeriesTable {
         for (int i = home; ; i = (i + 1) & m) {
             Object k = t[2 * i];
             if (k == key) {
-                return (SeriesState) t[2 * i + 1];
+                return i;
             }
             if (k == null) {
                 break;
@@ -45,10 +70,10 @@ final class SeriesTable {
         for (int i = home; ; i = (i + 1) & m) {
             Object k = t[2 * i];
             if (k == null) {
-                return null;
+                return -1;
             }
             if (key.equals(k)) {
-                return (SeriesState) t[2 * i + 1];
+                return i;
             }
         }
     }

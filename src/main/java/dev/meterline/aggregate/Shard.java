@@ -75,7 +75,7 @@ final class Shard {
         int i = 0;
         for (Point p : part.points()) {
             SeriesKey key = p.series();
-            SeriesState s = table.get(key);
+            SeriesState s = table.find(key);
             if (s == null) {
                 RejectReason full = budget.tryAcquire(key.metric());
                 if (full != null) {
@@ -104,7 +104,7 @@ final class Shard {
 
     /** Aggregates one point read back from the log; its series is taken even past the budget (it was acknowledged). */
     void replay(SeriesKey key, long timestamp, double value, long segment) {
-        SeriesState s = table.get(key);
+        SeriesState s = table.find(key);
         if (s == null) {
             budget.forceAcquire(key.metric());
             s = newSeries(key);

@@ -34,6 +34,24 @@ class SeriesTableTest {
         assertEquals(0, table.size());
     }
 
+    @Test
+    void onThePointPathAnotherInstanceTakesTheStoredOnesPlace() {
+        SeriesTable table = new SeriesTable();
+        SeriesKey first = key(1);
+        SeriesState s = new SeriesState(first);
+        table.add(s);
+        SeriesKey query = key(1);
+        assertSame(s, table.get(query));
+        assertSame(first, s.key, "a look-up by get leaves the stored instance");
+        SeriesKey rebuilt = key(1);
+        assertSame(s, table.find(rebuilt));
+        assertSame(rebuilt, s.key, "the instance a point came with is the state's key now");
+        assertSame(s, table.find(first), "the old instance still finds it, by content");
+        table.remove(s);
+        assertEquals(0, table.size());
+        assertNull(table.get(rebuilt));
+    }
+
     /** Random adds and removes against a HashMap, with look-ups by the stored instance and by a fresh equal one. */
     @Test
     void agreesWithAMapThroughGrowingAndShrinking() {
@@ -55,6 +73,9 @@ class SeriesTableTest {
                     }
                 } else if (!live.isEmpty()) {
                     SeriesState s = live.remove(rnd.nextInt(live.size()));
+                    if (rnd.nextBoolean()) {
+                        assertSame(s, table.find(key(Integer.parseInt(s.key.tag("host").substring(1)))));
+                    }
                     table.remove(s);
                     model.remove(s.key);
                 }
