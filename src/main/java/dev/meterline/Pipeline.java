@@ -74,6 +74,8 @@ public final class Pipeline {
     private final Scheduler timer;
 
     private final IngestBuffer buffer;
+    /** The rules on points: on each series where the decoders build its key, on each point's time on the rails. */
+    private final Validator validator;
     private final IngestHub hub = new IngestHub();
     private final SeriesBudget budget;
     private final Aggregation aggregation;
@@ -116,6 +118,7 @@ public final class Pipeline {
         this.storeScheduler = threads.store();
         this.timer = threads.timer();
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
+        this.validator = new Validator(config.validation());
         this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
         this.aggregation = new Aggregation(config.aggregation(), config.queryViews(), budget, threads.shards(), metrics,
                 clock);
@@ -208,7 +211,7 @@ public final class Pipeline {
                 storageHealth, config.store().maxPendingWindows(), durability::storagePause, spill,
                 durability::dropStoredSegments);
         flusher.bindTo(metrics);
-        ValidationStage validation = new ValidationStage(new Validator(config.validation()),
+        ValidationStage validation = new ValidationStage(validator,
                 config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);
 
         // The data path: inbound → parallel validation → groupBy aggregation → final flush. The bound is the
@@ -258,7 +261,7 @@ public final class Pipeline {
 
     private Mono<Void> bindPorts() {
         IngestCodec codec = new IngestCodec(config.ingest().maxLineBytes(), config.validation().maxTags(),
-                config.ingest().keyCacheMax());
+                config.ingest().keyCacheMax(), validator);
         codec.bindTo(registry);
         Authenticator auth = new Authenticator(config.auth());
         SslContext tls = Tls.serverContext(config.tls());

@@ -51,6 +51,7 @@ public class ValidateBench {
     public void checkAndEnrich(Blackhole bh) {
         long now = 1_764_086_400_500L;
         for (Point p : points) {
+            bh.consume(validator.checkSeries(p.series()));
             bh.consume(validator.check(p, now));
             bh.consume(validator.enrich(p.series()));
         }

@@ -5,64 +5,124 @@ import dev.meterline.model.SeriesKey;
 
 import java.util.Arrays;
 
-/** The open windows of one series: usually one or two, so parallel arrays beat a map. */
+/**
+ * The open windows of one series: the newest in fields of its own (points mostly go there, and most series have only
+ * that one), any older ones in small parallel arrays that exist only while there are such windows.
+ */
 final class SeriesState {
-    final Shard shard;
-    final SeriesKey key;
-    long[] starts = new long[2];
-    Aggregate[] aggs = new Aggregate[2];
+    /** The instance the table holds for this series: the one its last point came with (equal to every other). */
+    SeriesKey key;
+    /** Open windows, the newest included. */
     int n;
-    /** False once the series left the maps (its last window closed); keys still attached to it look it up again. */
+    /** False once the series left its shard (its last window closed); tag indexes drop such states lazily. */
     boolean live = true;
-    /** The window found or added last (points mostly go to the newest), kept here to skip the arrays. */
-    long lastStart;
-    Aggregate last;
+    /** Its index among its metric's series ({@link MetricSeries}). */
+    int place;
+    /** The newest open window, when {@code n > 0}. */
+    private long newestStart;
+    private Aggregate newest;
+    /** The other {@code n - 1} open windows; null when there are none. */
+    private long[] olderStarts;
+    private Aggregate[] older;
 
-    SeriesState(Shard shard, SeriesKey key) {
-        this.shard = shard;
+    SeriesState(SeriesKey key) {
         this.key = key;
     }
 
     Aggregate find(long start) {
-        if (last != null && lastStart == start) {
-            return last;
+        if (newestStart == start && n > 0) {
+            return newest;
         }
-        for (int i = n - 1; i >= 0; i--) {
-            if (starts[i] == start) {
-                lastStart = start;
-                last = aggs[i];
-                return last;
+        for (int i = n - 2; i >= 0; i--) {
+            if (olderStarts[i] == start) {
+                return older[i];
             }
         }
         return null;
     }
 
+    /** Adds the window at {@code start}, which must not be open yet. */
     void add(long start, Aggregate a) {
-        if (n == starts.length) {
-            starts = Arrays.copyOf(starts, n * 2);
-            aggs = Arrays.copyOf(aggs, n * 2);
+        if (n == 0) {
+            newestStart = start;
+            newest = a;
+        } else if (start > newestStart) {
+            addOlder(newestStart, newest);
+            newestStart = start;
+            newest = a;
+        } else {
+            addOlder(start, a);
         }
-        starts[n] = start;
-        aggs[n] = a;
         n++;
-        lastStart = start;
-        last = a;
     }
 
+    private void addOlder(long start, Aggregate a) {
+        int k = n - 1;
+        if (older == null) {
+            olderStarts = new long[2];
+            older = new Aggregate[2];
+        } else if (k == older.length) {
+            olderStarts = Arrays.copyOf(olderStarts, 2 * k);
+            older = Arrays.copyOf(older, 2 * k);
+        }
+        olderStarts[k] = start;
+        older[k] = a;
+    }
+
+    /** Removes and returns the window at {@code start}, or null when none is open there. */
     Aggregate remove(long start) {
-        if (last != null && lastStart == start) {
-            last = null;
+        if (n == 0) {
+            return null;
         }
-        for (int i = 0; i < n; i++) {
-            if (starts[i] == start) {
-                Aggregate a = aggs[i];
-                n--;
-                starts[i] = starts[n];
-                aggs[i] = aggs[n];
-                aggs[n] = null;
-                return a;
+        Aggregate a;
+        if (newestStart == start) {
+            a = newest;
+            newest = null;
+            if (n > 1) {
+                int latest = 0;
+                for (int i = 1; i < n - 1; i++) {
+                    if (olderStarts[i] > olderStarts[latest]) {
+                        latest = i;
+                    }
+                }
+                newestStart = olderStarts[latest];
+                newest = older[latest];
+                removeOlder(latest);
             }
+        } else {
+            int i = n - 2;
+            while (i >= 0 && olderStarts[i] != start) {
+                i--;
+            }
+            if (i < 0) {
+                return null;
+            }
+            a = older[i];
+            removeOlder(i);
         }
-        return null;
+        n--;
+        return a;
+    }
+
+    /** Removes older window {@code i} (of {@code n - 1}) by moving the last one into its place. */
+    private void removeOlder(int i) {
+        int last = n - 2;
+        olderStarts[i] = olderStarts[last];
+        older[i] = older[last];
+        older[last] = null;
+        if (last == 0) {
+            olderStarts = null;
+            older = null;
+        }
+    }
+
+    /** The start of open window {@code i} ({@code 0 <= i < n}, in no particular order). */
+    long start(int i) {
+        return i == 0 ? newestStart : olderStarts[i - 1];
+    }
+
+    /** The aggregate of open window {@code i}, as {@link #start} numbers them. */
+    Aggregate aggregate(int i) {
+        return i == 0 ? newest : older[i - 1];
     }
 }

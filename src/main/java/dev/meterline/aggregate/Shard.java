@@ -9,7 +9,6 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +25,10 @@ final class Shard {
     private final long resolution;
     private final long lateness;
     private final SeriesBudget budget;
-    private final Map<String, Map<SeriesKey, SeriesState>> byMetric = new HashMap<>();
+    /** Every live series by key: the point path's one look-up. */
+    private final SeriesTable table = new SeriesTable();
+    /** The same series by metric, for queries. */
+    private final Map<String, MetricSeries> byMetric = new HashMap<>();
     private final TagIndexes indexes = new TagIndexes();
     /** Window start → the series that have an open window there; the flush walks this in time order. */
     private final TreeMap<Long, List<SeriesState>> byStart = new TreeMap<>();
@@ -73,8 +75,7 @@ final class Shard {
         int i = 0;
         for (Point p : part.points()) {
             SeriesKey key = p.series();
-            SeriesState s = key.state() instanceof SeriesState attached && attached.shard == this && attached.live
-                    ? attached : find(key);
+            SeriesState s = table.find(key);
             if (s == null) {
                 RejectReason full = budget.tryAcquire(key.metric());
                 if (full != null) {
@@ -103,8 +104,7 @@ final class Shard {
 
     /** Aggregates one point read back from the log; its series is taken even past the budget (it was acknowledged). */
     void replay(SeriesKey key, long timestamp, double value, long segment) {
-        SeriesState s = key.state() instanceof SeriesState attached && attached.shard == this && attached.live
-                ? attached : find(key);
+        SeriesState s = table.find(key);
         if (s == null) {
             budget.forceAcquire(key.metric());
             s = newSeries(key);
@@ -120,10 +120,10 @@ final class Shard {
     }
 
     private SeriesState newSeries(SeriesKey key) {
-        SeriesState s = new SeriesState(this, key);
-        Map<SeriesKey, SeriesState> series = byMetric.computeIfAbsent(key.metric(), m -> new HashMap<>());
-        series.put(key, s);
-        key.attach(s);
+        SeriesState s = new SeriesState(key);
+        table.add(s);
+        MetricSeries series = byMetric.computeIfAbsent(key.metric(), m -> new MetricSeries());
+        series.join(s);
         if (!indexes.isEmpty()) {
             indexes.added(s, series.size());
         }
@@ -167,16 +167,6 @@ final class Shard {
         return index;
     }
 
-    /** The state of {@code key}'s series through the maps, attached to this key instance for next time; or null. */
-    private SeriesState find(SeriesKey key) {
-        Map<SeriesKey, SeriesState> series = byMetric.get(key.metric());
-        SeriesState s = series == null ? null : series.get(key);
-        if (s != null) {
-            key.attach(s);
-        }
-        return s;
-    }
-
     /** Removes and returns every window whose end plus lateness is at or before {@code cutoff}. */
     List<Window> close(long cutoff, long flushSeq) {
         closedThrough = Math.max(closedThrough, cutoff);
@@ -212,8 +202,9 @@ final class Shard {
             out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
             if (s.n == 0) {
                 s.live = false;
-                Map<SeriesKey, SeriesState> series = byMetric.get(s.key.metric());
-                series.remove(s.key);
+                table.remove(s);
+                MetricSeries series = byMetric.get(s.key.metric());
+                series.leave(s);
                 if (series.isEmpty()) {
                     byMetric.remove(s.key.metric());
                     indexes.metricGone(s.key.metric());
@@ -237,12 +228,12 @@ final class Shard {
 
     /** The series of {@code metric} that pass {@code filter}, found as {@link #snapshot} describes. */
     List<SeriesState> matching(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter) {
-        Map<SeriesKey, SeriesState> series = byMetric.get(metric);
+        MetricSeries series = byMetric.get(metric);
         if (series == null) {
             return List.of();
         }
-        Collection<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
-                ? series.values() : indexes.candidates(metric, tags, series);
+        List<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
+                ? series : indexes.candidates(metric, tags, series);
         List<SeriesState> out = new ArrayList<>();
         for (SeriesState s : candidates) {
             if (filter.test(s.key)) {
@@ -263,7 +254,7 @@ final class Shard {
 
     /** Copies of the open windows of {@code key}'s series, for a published view; empty when it has none. */
     List<Window> openWindows(SeriesKey key) {
-        SeriesState s = live(key);
+        SeriesState s = table.get(key);
         if (s == null || s.n == 0) {
             return List.of();
         }
@@ -274,14 +265,8 @@ final class Shard {
 
     /** How many open windows {@code key}'s series has. */
     int openWindowCount(SeriesKey key) {
-        SeriesState s = live(key);
+        SeriesState s = table.get(key);
         return s == null ? 0 : s.n;
-    }
-
-    /** The state of {@code key}'s series through the maps, without attaching it to the key; or null. */
-    private SeriesState live(SeriesKey key) {
-        Map<SeriesKey, SeriesState> series = byMetric.get(key.metric());
-        return series == null ? null : series.get(key);
     }
 
     /** The number of tag indexes kept, for tests. */
@@ -291,9 +276,9 @@ final class Shard {
 
     private void addWindows(SeriesState s, long from, long to, List<Window> out) {
         for (int i = 0; i < s.n; i++) {
-            long start = s.starts[i];
+            long start = s.start(i);
             if (start >= from && start < to) {
-                out.add(new Window(s.key, start, resolution, s.aggs[i].copy(), false, 0));
+                out.add(new Window(s.key, start, resolution, s.aggregate(i).copy(), false, 0));
             }
         }
     }
@@ -302,14 +287,20 @@ final class Shard {
     List<SeriesKey> series(String metric) {
         List<SeriesKey> out = new ArrayList<>();
         if (metric == null) {
-            byMetric.values().forEach(m -> out.addAll(m.keySet()));
+            byMetric.values().forEach(m -> addKeys(m, out));
         } else {
-            Map<SeriesKey, SeriesState> m = byMetric.get(metric);
+            MetricSeries m = byMetric.get(metric);
             if (m != null) {
-                out.addAll(m.keySet());
+                addKeys(m, out);
             }
         }
         return out;
+    }
+
+    private static void addKeys(MetricSeries series, List<SeriesKey> out) {
+        for (int i = 0, n = series.size(); i < n; i++) {
+            out.add(series.get(i).key);
+        }
     }
 
     /** Active series count per metric. */

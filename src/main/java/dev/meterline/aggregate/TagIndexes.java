@@ -1,7 +1,5 @@
 package dev.meterline.aggregate;
 
-import dev.meterline.model.SeriesKey;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -42,8 +40,7 @@ final class TagIndexes {
      * The live series among {@code series} (all of {@code metric}'s) whose value of one key of {@code tags} is one of
      * that key's values: a superset of the matching series, which the caller filters on every key.
      */
-    List<SeriesState> candidates(String metric, Map<String, List<String>> tags,
-                                 Map<SeriesKey, SeriesState> series) {
+    List<SeriesState> candidates(String metric, Map<String, List<String>> tags, List<SeriesState> series) {
         String tagKey = tags.keySet().iterator().next();
         for (String k : tags.keySet()) {
             if (byKey.containsKey(new Key(metric, k))) {
@@ -96,7 +93,7 @@ final class TagIndexes {
         }
     }
 
-    private Index index(String metric, String tagKey, Map<SeriesKey, SeriesState> series) {
+    private Index index(String metric, String tagKey, List<SeriesState> series) {
         Key key = new Key(metric, tagKey);
         Index index = byKey.get(key);
         if (index != null && index.entries > 2 * series.size() + INDEX_FROM) {
@@ -105,7 +102,7 @@ final class TagIndexes {
         }
         if (index == null) {
             index = new Index(tagKey);
-            for (SeriesState s : series.values()) {
+            for (SeriesState s : series) {
                 index.add(s);
             }
             byKey.put(key, index);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.meterline.model.Reject;
+import dev.meterline.model.SeriesRules;
 import dev.meterline.telemetry.MeterNames;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -17,6 +18,8 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToDoubleFunction;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * The wire format at the edge: a hardened Jackson factory for decoding lines, and the JSON reply lines
@@ -41,6 +44,7 @@ public final class IngestCodec {
     private final int maxLineBytes;
     private final int maxTags;
     private final int keyCacheMax;
+    private final SeriesRules rules;
     /** Every decoding thread's cache, for the meters. */
     private final List<SeriesKeyCache> allKeyCaches = new CopyOnWriteArrayList<>();
     /** One series key cache per decoding thread (event loops), so repeated series reuse their keys. */
@@ -54,14 +58,19 @@ public final class IngestCodec {
      * Only the streaming parser is used: there is no data binding and so no polymorphic typing to abuse.
      */
     public IngestCodec(int maxLineBytes, int maxTags) {
-        this(maxLineBytes, maxTags, DEFAULT_KEY_CACHE_MAX);
+        this(maxLineBytes, maxTags, DEFAULT_KEY_CACHE_MAX, SeriesRules.NONE);
+    }
+
+    /** With each decoding thread's series key cache bounded by {@code keyCacheMax} slots, and no series rules. */
+    public IngestCodec(int maxLineBytes, int maxTags, int keyCacheMax) {
+        this(maxLineBytes, maxTags, keyCacheMax, SeriesRules.NONE);
     }
 
     /**
      * With each decoding thread's series key cache growing up to {@code keyCacheMax} slots (rounded up to a power
-     * of two).
+     * of two), and {@code rules} applied to every series key the decoders build (so cached keys passed them).
      */
-    public IngestCodec(int maxLineBytes, int maxTags, int keyCacheMax) {
+    public IngestCodec(int maxLineBytes, int maxTags, int keyCacheMax, SeriesRules rules) {
         if (keyCacheMax < SeriesKeyCache.WAYS || keyCacheMax > 1 << 30) {
             throw new IllegalArgumentException("keyCacheMax: " + keyCacheMax + " (expected: from "
                     + SeriesKeyCache.WAYS + " to " + (1 << 30) + ")");
@@ -69,6 +78,7 @@ public final class IngestCodec {
         this.keyCacheMax = Integer.highestOneBit(keyCacheMax - 1) << 1;
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
+        this.rules = requireNonNull(rules, "rules");
         this.json = factory(maxLineBytes, true);
         this.sharedJson = factory(maxLineBytes, false);
     }
@@ -156,7 +166,7 @@ public final class IngestCodec {
     }
 
     LineDecoder decoder(LineDecoder.Output out) {
-        return new LineDecoder(json, sharedJson, maxLineBytes, maxTags, out, keyCaches::get);
+        return new LineDecoder(json, sharedJson, maxLineBytes, maxTags, out, keyCaches::get, rules);
     }
 
     static void appendError(StringBuilder sb, Reject r) {

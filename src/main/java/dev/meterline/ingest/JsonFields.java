@@ -6,6 +6,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesRules;
 
 import java.io.IOException;
 import java.time.OffsetDateTime;
@@ -34,6 +35,7 @@ final class JsonFields {
     private static final int SYNC = 16;
 
     private final int maxTags;
+    private final SeriesRules rules;
 
     private String metric;
     private double value;
@@ -47,8 +49,9 @@ final class JsonFields {
     /** Offset of the last object's first byte in the parser's input, when not read {@code whole}. */
     long objectStart;
 
-    JsonFields(int maxTags) {
+    JsonFields(int maxTags, SeriesRules rules) {
         this.maxTags = maxTags;
+        this.rules = rules;
     }
 
     /**
@@ -210,14 +213,23 @@ final class JsonFields {
         return problem == null ? null : Reject.of(line, problem);
     }
 
-    /** Hands the point or sync that {@link #read} found to {@code out}. */
+    /**
+     * Hands the point or sync that {@link #read} found to {@code out}; a point whose series breaks a series rule is
+     * rejected instead, the last check of a line.
+     */
     void emit(LineDecoder.Output out, int line) {
         if (isSync) {
             out.sync(syncId, line);
             return;
         }
         String[] tags = tagCount == 0 ? NO_PAIRS : Arrays.copyOf(pairs, tagCount * 2);
-        out.point(new Point(SeriesKey.ofPairs(metric, tags, tagCount), value, timestamp, line));
+        SeriesKey key = SeriesKey.ofPairs(metric, tags, tagCount);
+        RejectReason why = rules.checkSeries(key);
+        if (why != null) {
+            out.reject(Reject.of(line, why));
+            return;
+        }
+        out.point(new Point(rules.enrich(key), value, timestamp, line));
     }
 
     /** True when {@code s} holds a surrogate that is not half of a pair (only possible through a JSON escape). */

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesRules;
 import io.netty.buffer.ByteBuf;
 
 import java.io.CharConversionException;
@@ -59,6 +61,7 @@ final class LineDecoder {
      */
     private boolean shareParser = true;
     private final PlainLine plain;
+    private final PlainKeys plainKeys;
     /** Lines taken by the plain reader, for tests. */
     private long plainLines;
 
@@ -71,16 +74,17 @@ final class LineDecoder {
     /**
      * With {@code json} for a line's own parser, {@code sharedJson} for the parser shared by the lines of a read
      * (the same but for duplicate detection, see {@link IngestCodec}), and {@code caches} giving the calling
-     * thread's series key cache (or null for none).
+     * thread's series key cache (or null for none); {@code rules} checks and enriches each key built.
      */
     LineDecoder(JsonFactory json, JsonFactory sharedJson, int maxLineBytes, int maxTags, Output out,
-                Supplier<SeriesKeyCache> caches) {
+                Supplier<SeriesKeyCache> caches, SeriesRules rules) {
         this.caches = caches;
         this.json = json;
         this.maxLineBytes = maxLineBytes;
         this.out = out;
         this.plain = new PlainLine(maxTags);
-        this.fields = new JsonFields(maxTags);
+        this.plainKeys = new PlainKeys(rules);
+        this.fields = new JsonFields(maxTags, rules);
         this.shared = new SharedParser(sharedJson, fields);
         this.failures = new JsonFailure(sharedJson);
     }
@@ -229,8 +233,12 @@ final class LineDecoder {
                 // The shared parser (if any) stands before this line: it must not read it again.
                 shared.drop();
                 plainLines++;
-                out.point(new Point(PlainKeys.key(data, plain, cache), plain.value,
-                        plain.hasTimestamp ? plain.timestamp : receivedAt, line));
+                SeriesKey key = plainKeys.key(data, plain, cache);
+                if (key == null) {
+                    out.reject(Reject.of(line, plainKeys.refused()));
+                } else {
+                    out.point(new Point(key, plain.value, plain.hasTimestamp ? plain.timestamp : receivedAt, line));
+                }
                 return;
             }
             if (isBlank(from, to)) {

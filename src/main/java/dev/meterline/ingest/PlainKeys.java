@@ -1,32 +1,54 @@
 package dev.meterline.ingest;
 
+import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesRules;
 
 import java.nio.charset.StandardCharsets;
 
-/** Finds or builds the series key of a line the plain reader took, straight from the line's bytes. */
+/**
+ * Finds or builds the series key of a line the plain reader took, straight from the line's bytes. A built key meets
+ * the series rules once, before the cache may hold it: a cached key passed them and carries the static tags already.
+ * One per decoder.
+ */
 final class PlainKeys {
 
-    private PlainKeys() {
+    private final SeriesRules rules;
+    /** Why the last {@link #key} call refused its line's series. */
+    private RejectReason refused;
+
+    PlainKeys(SeriesRules rules) {
+        this.rules = rules;
     }
 
     /**
      * The series key of the line {@code l} read from {@code data}: from {@code cache} when the same metric and tags
-     * bytes came before; else built, with the cache's shared name strings, and remembered.
+     * bytes came before; else built, checked and, when it passed, remembered. Null when the series breaks a rule
+     * ({@link #refused} says which); such a key is never cached, so its next line is checked again.
      */
-    static SeriesKey key(byte[] data, PlainLine l, SeriesKeyCache cache) {
-        SeriesKey key;
+    SeriesKey key(byte[] data, PlainLine l, SeriesKeyCache cache) {
         if (cache == null) {
-            key = build(data, l, null);
-        } else {
-            int h = SeriesKeyCache.hash(data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
-            key = cache.find(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
-            if (key == null) {
-                key = build(data, l, cache);
+            return admit(build(data, l, null));
+        }
+        int h = SeriesKeyCache.hash(data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
+        SeriesKey key = cache.find(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
+        if (key == null) {
+            key = admit(build(data, l, cache));
+            if (key != null) {
                 cache.put(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo, key);
             }
         }
         return key;
+    }
+
+    /** The reason the last {@link #key} call returned null. */
+    RejectReason refused() {
+        return refused;
+    }
+
+    private SeriesKey admit(SeriesKey built) {
+        refused = rules.checkSeries(built);
+        return refused == null ? rules.enrich(built) : null;
     }
 
     private static SeriesKey build(byte[] data, PlainLine l, SeriesKeyCache names) {

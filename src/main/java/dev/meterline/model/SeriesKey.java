@@ -8,6 +8,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Identity of a series: a metric name plus its tag set, with tags kept sorted by key so that tag order never matters.
+ * An immutable value: stages that remember something about a series keep it themselves, keyed by the key.
  */
 public final class SeriesKey implements Comparable<SeriesKey> {
 
@@ -23,14 +24,6 @@ public final class SeriesKey implements Comparable<SeriesKey> {
      * instead of a string per tag: with many series, every string is a cache miss in a shard's map look-up.
      */
     private final byte[] content;
-    /**
-     * Memos of the stages a key passes, so that a key used again (the decoder's cache hands the same instance out
-     * for the same wire bytes) skips work done for it before. Plain fields: each memo is written and read by the one
-     * stage it belongs to, and a racing write only ever stores a value equivalent to the one it replaces.
-     */
-    private boolean checked;
-    private Object state;
-
     private SeriesKey(String metric, String[] sortedTags) {
         this.metric = metric;
         this.tags = sortedTags;
@@ -154,29 +147,6 @@ public final class SeriesKey implements Comparable<SeriesKey> {
             return this;
         }
         return ofPairs(metric, merged, n / 2);
-    }
-
-    /** True once {@link #markChecked} was called: the key's own content passed validation. */
-    public boolean checked() {
-        return checked;
-    }
-
-    /** Remembers that the key's own content (not a point's timestamp) passed validation, which never changes. */
-    public void markChecked() {
-        checked = true;
-    }
-
-    /**
-     * The state the shard that owns this series last attached to the key, or null. Only that shard's thread reads
-     * and writes it (a series always goes to the same shard), and the shard checks that the state is its own and
-     * still live before using it.
-     */
-    public Object state() {
-        return state;
-    }
-
-    public void attach(Object shardState) {
-        state = shardState;
     }
 
     public String metric() {

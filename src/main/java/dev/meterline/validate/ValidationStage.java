@@ -5,7 +5,6 @@ import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
-import dev.meterline.model.SeriesKey;
 import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.RateLimitedLog;
 import org.slf4j.Logger;
@@ -19,8 +18,9 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
- * The parallel stage: on {@code workers} rails, checks every point of a batch, enriches the good ones with static
- * tags, and splits them into one {@link Part} per aggregation shard.
+ * The parallel stage: on {@code workers} rails, checks the event time of every point of a batch against the clock
+ * and splits the good ones into one {@link Part} per aggregation shard. Series content and static tags were settled
+ * where the key was decoded ({@link Validator#checkSeries}, {@link Validator#enrich}).
  */
 public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> {
 
@@ -81,15 +81,13 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
                 rejects.add(Reject.of(p.line(), why));
                 continue;
             }
-            SeriesKey series = validator.enrich(p.series());
-            Point q = series == p.series() ? p : new Point(series, p.value(), p.timestamp(), p.line());
-            int shard = series.shard(shards);
+            int shard = p.series().shard(shards);
             List<Point> list = byShard[shard];
             if (list == null) {
                 list = byShard[shard] = new ArrayList<>(Math.max(16, batch.points().size() / shards + 8));
                 parts++;
             }
-            list.add(q);
+            list.add(p);
         }
         List<Part> out = new ArrayList<>(parts);
         for (int s = 0; s < shards; s++) {

@@ -4,13 +4,15 @@ import dev.meterline.config.ValidationConfig;
 import dev.meterline.model.Point;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesRules;
 
 /**
- * The content rules a decoded point must meet: metric and tag sizes in UTF-8 bytes, no control characters in the
- * metric, and an event time neither too far ahead of the server clock nor older than the retention. Pure: the clock
- * reading is a parameter.
+ * The rules a decoded point must meet. On its series, applied by the decoders once per key they build: metric and tag
+ * sizes in UTF-8 bytes and no control characters in the metric, then the configured static tags added. On each point,
+ * applied by the validation rails: an event time neither too far ahead of the server clock nor older than the
+ * retention. Pure: the clock reading is a parameter.
  */
-public final class Validator {
+public final class Validator implements SeriesRules {
 
     static final int MAX_METRIC_BYTES = 256;
     static final int MAX_TAG_KEY_BYTES = 128;
@@ -26,16 +28,11 @@ public final class Validator {
         this.staticTags = config.staticTags().toArray(new String[0]);
     }
 
-    /** Null when {@code p} is acceptable at server time {@code now}, else why not. */
+    /**
+     * Null when the event time of {@code p} is acceptable at server time {@code now}, else why not; its series passed
+     * {@link #checkSeries} where it was decoded.
+     */
     public RejectReason check(Point p, long now) {
-        SeriesKey s = p.series();
-        if (!s.checked()) {
-            RejectReason why = checkSeries(s);
-            if (why != null) {
-                return why;
-            }
-            s.markChecked();
-        }
         long ts = p.timestamp();
         if (ts > now + maxFutureSkewMs) {
             return RejectReason.TIMESTAMP_IN_FUTURE;
@@ -47,7 +44,8 @@ public final class Validator {
     }
 
     /** The rules on the series itself, which hold or not for good (a key is immutable and the limits fixed). */
-    private static RejectReason checkSeries(SeriesKey s) {
+    @Override
+    public RejectReason checkSeries(SeriesKey s) {
         String metric = s.metric();
         if (metric.isEmpty()) {
             return RejectReason.METRIC_EMPTY;
@@ -70,7 +68,8 @@ public final class Validator {
         return null;
     }
 
-    /** The point's series with the configured static tags added (a tag the point already has wins). */
+    /** The series with the configured static tags added (a tag the series already has wins). */
+    @Override
     public SeriesKey enrich(SeriesKey series) {
         return series.withDefaults(staticTags);
     }

@@ -16,8 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A shard finds a series' state through the key instance it last saw (the decoder hands out the same instance for
- * the same wire bytes); these cases show that the shortcut never changes what is aggregated.
+ * A shard finds a series' state in its own table, by the key instance first (the decoder hands out the same instance
+ * for the same wire bytes) and by content otherwise; these cases show that the shortcut never changes what is
+ * aggregated.
  */
 class ShardTest {
 

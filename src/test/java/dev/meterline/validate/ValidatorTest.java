@@ -20,8 +20,11 @@ class ValidatorTest {
     private static final Validator RULES = new Validator(new ValidationConfig(32, Duration.ofMinutes(10),
             Duration.ofHours(24), List.of("pod", "web-1", "zone", "a"), 2));
 
+    /** The series rules, then the point's time, in the order a line meets them (decoder, then rail). */
     private static RejectReason check(String metric, Map<String, String> tags, long timestamp) {
-        return RULES.check(new Point(SeriesKey.of(metric, tags), 1.0, timestamp, 1), NOW);
+        SeriesKey key = SeriesKey.of(metric, tags);
+        RejectReason why = RULES.checkSeries(key);
+        return why != null ? why : RULES.check(new Point(RULES.enrich(key), 1.0, timestamp, 1), NOW);
     }
 
     @Test
@@ -55,6 +58,14 @@ class ValidatorTest {
         assertEquals(RejectReason.TIMESTAMP_IN_FUTURE, check("m", Map.of(), NOW + Duration.ofMinutes(10).toMillis() + 1));
         assertNull(check("m", Map.of(), NOW - Duration.ofHours(24).toMillis()));
         assertEquals(RejectReason.TIMESTAMP_EXPIRED, check("m", Map.of(), NOW - Duration.ofHours(24).toMillis() - 1));
+    }
+
+    @Test
+    void theRailChecksOnlyTheTimeOfAPointWhoseSeriesWasChecked() {
+        Point badSeriesGoodTime = new Point(SeriesKey.of("", Map.of()), 1.0, NOW, 1);
+        assertNull(RULES.check(badSeriesGoodTime, NOW), "the series rules belong to the decoder");
+        assertEquals(RejectReason.METRIC_EMPTY, RULES.checkSeries(badSeriesGoodTime.series()));
+        assertEquals(RejectReason.TIMESTAMP_EXPIRED, check("m", Map.of(), 0));
     }
 
     @Test

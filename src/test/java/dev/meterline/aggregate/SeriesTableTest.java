@@ -1,0 +1,108 @@
+package dev.meterline.aggregate;
+
+import dev.meterline.model.SeriesKey;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The shard's series table answers like a map through growth, removal from the middle of runs, and shrinking. */
+class SeriesTableTest {
+
+    private static SeriesKey key(int i) {
+        return SeriesKey.of("m" + (i % 7), Map.of("host", "h" + i));
+    }
+
+    @Test
+    void findsEachSeriesByItsInstanceOrAnEqualOne() {
+        SeriesTable table = new SeriesTable();
+        SeriesState s = new SeriesState(key(1));
+        table.add(s);
+        assertSame(s, table.get(s.key));
+        assertSame(s, table.get(key(1)), "another instance of the same series");
+        assertNull(table.get(key(2)));
+        table.remove(s);
+        assertNull(table.get(s.key));
+        assertEquals(0, table.size());
+    }
+
+    @Test
+    void onThePointPathAnotherInstanceTakesTheStoredOnesPlace() {
+        SeriesTable table = new SeriesTable();
+        SeriesKey first = key(1);
+        SeriesState s = new SeriesState(first);
+        table.add(s);
+        SeriesKey query = key(1);
+        assertSame(s, table.get(query));
+        assertSame(first, s.key, "a look-up by get leaves the stored instance");
+        SeriesKey rebuilt = key(1);
+        assertSame(s, table.find(rebuilt));
+        assertSame(rebuilt, s.key, "the instance a point came with is the state's key now");
+        assertSame(s, table.find(first), "the old instance still finds it, by content");
+        table.remove(s);
+        assertEquals(0, table.size());
+        assertNull(table.get(rebuilt));
+    }
+
+    /** Random adds and removes against a HashMap, with look-ups by the stored instance and by a fresh equal one. */
+    @Test
+    void agreesWithAMapThroughGrowingAndShrinking() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        SeriesTable table = new SeriesTable();
+        Map<SeriesKey, SeriesState> model = new HashMap<>();
+        List<SeriesState> live = new ArrayList<>();
+        int maxCapacity = 0;
+        for (int round = 0; round < 6; round++) {
+            int target = round % 2 == 0 ? 3_000 : 10;
+            while (live.size() != target) {
+                if (live.size() < target && rnd.nextInt(4) != 0) {
+                    SeriesKey k = key(rnd.nextInt(20_000));
+                    if (!model.containsKey(k)) {
+                        SeriesState s = new SeriesState(k);
+                        table.add(s);
+                        model.put(k, s);
+                        live.add(s);
+                    }
+                } else if (!live.isEmpty()) {
+                    SeriesState s = live.remove(rnd.nextInt(live.size()));
+                    if (rnd.nextBoolean()) {
+                        assertSame(s, table.find(key(Integer.parseInt(s.key.tag("host").substring(1)))));
+                    }
+                    table.remove(s);
+                    model.remove(s.key);
+                }
+            }
+            maxCapacity = Math.max(maxCapacity, table.capacity());
+            assertEquals(model.size(), table.size());
+            for (int i = 0; i < 20_000; i++) {
+                SeriesKey probe = key(i);
+                SeriesState expected = model.get(probe);
+                assertSame(expected, table.get(probe), "round " + round + " key " + probe);
+                if (expected != null) {
+                    assertSame(expected, table.get(expected.key));
+                }
+            }
+        }
+        assertTrue(maxCapacity >= 4_096, "grew: " + maxCapacity);
+        assertTrue(table.capacity() <= 128, "shrank with ten series left: " + table.capacity());
+    }
+
+    @Test
+    void removingASeriesNotInTheTableChangesNothing() {
+        SeriesTable table = new SeriesTable();
+        SeriesState in = new SeriesState(key(1));
+        table.add(in);
+        table.remove(new SeriesState(key(1)));
+        table.remove(new SeriesState(key(2)));
+        assertEquals(1, table.size());
+        assertSame(in, table.get(key(1)));
+    }
+}
