@@ -98,7 +98,7 @@ final class PlainLine {
         return i < to && b[i] == '\n' ? i : -1;
     }
 
-    /** Reads the object of a point line starting at {@code b[from]}; returns the index past its closing brace, or -1. */
+    /** Reads a point line's object from {@code b[from]}; returns the index past its closing brace, or -1. */
     private int object(byte[] b, int from, int to) {
         tagsFrom = 0;
         tagsTo = 0;
