@@ -140,7 +140,7 @@ final class LineDecoder {
         if (discarding) {
             discarding = false;
         } else if (carry > 0) {
-            line(0, carry, false, true);
+            line(0, carry, false);
         }
         carry = 0;
     }
@@ -150,25 +150,11 @@ final class LineDecoder {
         shared.startRead(end);
         cache = caches == null ? null : caches.get();
         try {
-            // A line carried over from the last read is not read plain here (its bytes would be read again on every
-            // read until its newline comes); its newline is searched for from where the last search stopped.
-            while (start < end) {
-                boolean plainTried = start >= scanFrom && !discarding && shareParser;
-                if (plainTried) {
-                    int newline = plainLine(start, end);
-                    if (newline >= 0) {
-                        start = newline + 1;
-                        continue;
-                    }
-                }
-                int i = nextNewline(Math.max(start, scanFrom), end);
-                if (i == end) {
-                    break;
-                }
+            for (int i = nextNewline(scanFrom, end); i < end; i = nextNewline(start, end)) {
                 if (discarding) {
                     discarding = false;
                 } else {
-                    line(start, i, true, !plainTried);
+                    line(start, i, true);
                 }
                 start = i + 1;
             }
@@ -226,44 +212,8 @@ final class LineDecoder {
         return new Reject(lineNo, RejectReason.LINE_TOO_LONG, "line exceeds " + maxLineBytes + " bytes");
     }
 
-    /**
-     * Decodes the line at {@code data[from]} through the plain reader, which finds its end too, when it is a point
-     * line of the plain shape that ends before {@code end} within the length limit; returns the index of its
-     * newline, or -1 when the line is left to {@link #line} (its outcome then is the same as if this had not been
-     * tried). One pass over the line instead of a search for its newline and then the plain read.
-     */
-    private int plainLine(int from, int end) {
-        int newline;
-        try {
-            // Room for the longest line, a \r and the newline: longer ones are answered by line().
-            newline = plain.readLine(data, from, (int) Math.min(end, (long) from + maxLineBytes + 2));
-        } catch (RuntimeException e) {
-            return -1;
-        }
-        if (newline < 0) {
-            return -1;
-        }
-        int to = data[newline - 1] == '\r' ? newline - 1 : newline;
-        if (to - from > maxLineBytes) {
-            return -1;
-        }
-        line++;
-        shared.drop();
-        try {
-            plainLines++;
-            out.point(new Point(PlainKeys.key(data, plain, cache), plain.value,
-                    plain.hasTimestamp ? plain.timestamp : receivedAt, line));
-        } catch (RuntimeException e) {
-            out.reject(Reject.of(line, RejectReason.INTERNAL_ERROR));
-        }
-        return newline;
-    }
-
-    /**
-     * Decodes one line; {@code sharable} when it may go through the parser shared by this read's lines,
-     * {@code tryPlain} when the plain reader has not been tried on it yet.
-     */
-    private void line(int from, int to, boolean sharable, boolean tryPlain) {
+    /** Decodes one line; {@code sharable} when it may go through the parser shared by this read's lines. */
+    private void line(int from, int to, boolean sharable) {
         line++;
         if (to > from && data[to - 1] == '\r') {
             to--;
@@ -275,7 +225,7 @@ final class LineDecoder {
         }
         try {
             // A plain line is neither blank nor one that Jackson could take for UTF-16 or UTF-32: it goes first.
-            if (tryPlain && shareParser && plain.read(data, from, to)) {
+            if (shareParser && plain.read(data, from, to)) {
                 // The shared parser (if any) stands before this line: it must not read it again.
                 shared.drop();
                 plainLines++;

@@ -80,24 +80,6 @@ final class PlainLine {
         return i >= 0 && skipSpace(b, i, to) == to;
     }
 
-    /**
-     * The index of the newline that ends the line at {@code b[from]} when that line is a point line of the plain
-     * shape found before {@code to}, its parts then in the fields; else -1. The same lines as {@link #read} takes
-     * with the line's bounds (a trailing {@code \r} left out): no byte of an object of the plain shape is a newline,
-     * so the first newline after it is the line's end.
-     */
-    int readLine(byte[] b, int from, int to) {
-        int i = object(b, from, to);
-        if (i < 0) {
-            return -1;
-        }
-        i = skipSpace(b, i, to);
-        if (i < to && b[i] == '\r') {
-            i++;
-        }
-        return i < to && b[i] == '\n' ? i : -1;
-    }
-
     /** Reads a point line's object from {@code b[from]}; returns the index past its closing brace, or -1. */
     private int object(byte[] b, int from, int to) {
         tagsFrom = 0;

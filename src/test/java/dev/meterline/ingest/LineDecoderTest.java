@@ -190,7 +190,7 @@ class LineDecoderTest {
 
     /**
      * Plain lines one byte either side of the length limit, with and without a trailing {@code \r} and spaces, cut
-     * into reads anywhere: the plain reader, which finds a line's end itself, answers as the reference path does.
+     * into reads anywhere: the plain reader answers as the reference path does.
      */
     @Test
     void plainLinesAtTheLengthLimitDecodeAsJacksonDoes() {

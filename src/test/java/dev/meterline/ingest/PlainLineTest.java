@@ -202,21 +202,6 @@ class PlainLineTest {
         }
     }
 
-    @Test
-    void readLineFindsTheNewlineAfterAPlainObjectOnly() {
-        String obj = "{\"metric\":\"m\",\"value\":1.5}";
-        String[] rests = {"\n", " \n", "\t \r\n", "\r\n", "\r\r\n", "\r", " x\n", "", "\n{}"};
-        int[] expected = {0, 1, 3, 1, -1, -1, -1, -1, 0};
-        for (int k = 0; k < rests.length; k++) {
-            byte[] b = (obj + rests[k]).getBytes(StandardCharsets.ISO_8859_1);
-            int at = plain.readLine(b, 0, b.length);
-            assertEquals(expected[k] < 0 ? -1 : obj.length() + expected[k], at, "rest " + k);
-            if (at >= 0) {
-                assertEquals(1.5, plain.value);
-            }
-        }
-    }
-
     private static String randomNumber(SplittableRandom rnd) {
         String sign = rnd.nextInt(4) == 0 ? "-" : "";
         return switch (rnd.nextInt(8)) {
