@@ -70,7 +70,8 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     /** The current read filled a whole batch: every batch cut from it is bulk (not light, for the drop reserve). */
     private boolean bulkRead;
     private boolean lastDropped;
-    private int lastBatchPoints;
+    /** The room a new batch's list starts with: what the last read held, with a quarter more, up to a batch. */
+    private int expectedPoints = 16;
     private long accepted;
     private long rejected;
     private long dropped;
@@ -155,13 +156,12 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private void resetCurrent() {
-        // Sized like the last batch: a connection's reads are much alike, and growing the list copies it each time.
-        points = new ArrayList<>(Math.max(16, lastBatchPoints));
+        // Sized for a read like the last one: a connection's reads are much alike, and growing the list copies it.
+        points = new ArrayList<>(expectedPoints);
         rejects = new ArrayList<>(0);
     }
 
     private void closeCurrent(String syncId) {
-        lastBatchPoints = points.size();
         Batch batch = new Batch(this, points, rejects, syncId);
         if (bulkRead) {
             batch.markBulk();
@@ -171,6 +171,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private List<Batch> cutBatches(boolean end) {
+        expectedPoints = Math.min(maxBatchPoints, Math.max(16, received + (received >> 2)));
         if (!points.isEmpty() || !rejects.isEmpty()) {
             closeCurrent(null);
         }

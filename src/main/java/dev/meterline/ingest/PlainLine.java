@@ -1,5 +1,8 @@
 package dev.meterline.ingest;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,8 +16,9 @@ import java.nio.charset.StandardCharsets;
  * answer. So this reader only ever accepts lines that Jackson decodes into the same point; the decoder tests feed
  * both the same random lines and compare.
  *
- * <p>What it found stays in its fields until the next read: offsets into the array read, the value and the
- * timestamp. Not thread-safe: one per decoder.
+ * <p>Strings, field names and digits are examined eight bytes at a time where eight bytes remain before the bound.
+ * What it found stays in its fields until the next read: offsets into the array read, the value and the timestamp.
+ * Not thread-safe: one per decoder.
  */
 final class PlainLine {
 
@@ -32,6 +36,19 @@ final class PlainLine {
     };
     /** Doubles hold every integer up to 2^53 exactly. */
     private static final long EXACT_LIMIT = 1L << 53;
+    private static final long[] LONG_POWERS_OF_TEN = {
+        1L, 10L, 100L, 1_000L, 10_000L, 100_000L, 1_000_000L, 10_000_000L, 100_000_000L,
+    };
+
+    /** Eight bytes at a time, the first byte in the lowest bits. */
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+    /** The field names with their closing quote, as the first bytes of a word (the timestamp's first eight). */
+    private static final long METRIC_NAME = word("metric\"");
+    private static final long VALUE_NAME = word("value\"");
+    private static final long TAGS_NAME = word("tags\"");
+    private static final long TIMESTAMP_NAME = word("timestam");
 
     private final int maxTags;
 
@@ -50,6 +67,8 @@ final class PlainLine {
 
     /** Set by {@link #number} and {@link #plainString}: where the token ended. */
     private int end;
+    /** Set by {@link #digits}: the digits it read. */
+    private long digitsRead;
 
     PlainLine(int maxTags) {
         this.maxTags = maxTags;
@@ -57,37 +76,43 @@ final class PlainLine {
 
     /** True when {@code b[from, to)} is a point line of the plain shape; its parts are then in the fields. */
     boolean read(byte[] b, int from, int to) {
+        int i = object(b, from, to);
+        return i >= 0 && skipSpace(b, i, to) == to;
+    }
+
+    /** Reads a point line's object from {@code b[from]}; returns the index past its closing brace, or -1. */
+    private int object(byte[] b, int from, int to) {
         tagsFrom = 0;
         tagsTo = 0;
         tagCount = 0;
         hasTimestamp = false;
         int i = skipSpace(b, from, to);
         if (i >= to || b[i] != '{') {
-            return false;
+            return -1;
         }
         int seen = 0;
         while (true) {
             i = skipSpace(b, i + 1, to);
-            if (i >= to || b[i] != '"' || !plainString(b, i + 1, to)) {
-                return false;
+            if (i >= to || b[i] != '"') {
+                return -1;
             }
-            int field = field(b, i + 1, end);
+            int field = field(b, i + 1, to);
             if (field == 0 || (seen & field) != 0) {
-                return false;
+                return -1;
             }
             seen |= field;
             i = skipSpace(b, end + 1, to);
             if (i >= to || b[i] != ':') {
-                return false;
+                return -1;
             }
             i = skipSpace(b, i + 1, to);
             if (i >= to) {
-                return false;
+                return -1;
             }
             switch (field) {
                 case METRIC -> {
                     if (b[i] != '"' || !plainString(b, i + 1, to)) {
-                        return false;
+                        return -1;
                     }
                     metricFrom = i + 1;
                     metricTo = end;
@@ -95,47 +120,82 @@ final class PlainLine {
                 }
                 case VALUE -> {
                     if (!number(b, i, to, false)) {
-                        return false;
+                        return -1;
                     }
                     i = end;
                 }
                 case TIMESTAMP -> {
                     if (!number(b, i, to, true)) {
-                        return false;
+                        return -1;
                     }
                     hasTimestamp = true;
                     i = end;
                 }
                 default -> {
                     if (!tags(b, i, to)) {
-                        return false;
+                        return -1;
                     }
                     i = end;
                 }
             }
             i = skipSpace(b, i, to);
             if (i >= to) {
-                return false;
+                return -1;
             }
             if (b[i] == '}') {
                 break;
             }
             if (b[i] != ',') {
-                return false;
+                return -1;
             }
         }
-        return skipSpace(b, i + 1, to) == to && (seen & (METRIC | VALUE)) == (METRIC | VALUE);
+        return (seen & (METRIC | VALUE)) == (METRIC | VALUE) ? i + 1 : -1;
     }
 
-    /** The field that the name {@code b[from, to)} is, or 0 for any other name. */
-    private static int field(byte[] b, int from, int to) {
-        return switch (to - from) {
-            case 6 -> equals(b, from, "metric") ? METRIC : 0;
-            case 5 -> equals(b, from, "value") ? VALUE : 0;
-            case 9 -> equals(b, from, "timestamp") ? TIMESTAMP : 0;
-            case 4 -> equals(b, from, "tags") ? TAGS : 0;
-            default -> 0;
-        };
+    /**
+     * The field whose name, with its closing quote, starts at {@code b[from]}, or 0 for any other name or a string
+     * that is not plain; sets {@link #end} to the closing quote of a field's name.
+     */
+    private int field(byte[] b, int from, int to) {
+        if (from + 8 > to) {
+            if (!plainString(b, from, to)) {
+                return 0;
+            }
+            return switch (end - from) {
+                case 6 -> equals(b, from, "metric") ? METRIC : 0;
+                case 5 -> equals(b, from, "value") ? VALUE : 0;
+                case 9 -> equals(b, from, "timestamp") ? TIMESTAMP : 0;
+                case 4 -> equals(b, from, "tags") ? TAGS : 0;
+                default -> 0;
+            };
+        }
+        long x = (long) LONGS.get(b, from);
+        if ((x & 0x00FF_FFFF_FFFF_FFFFL) == METRIC_NAME) {
+            end = from + 6;
+            return METRIC;
+        }
+        if ((x & 0x0000_FFFF_FFFF_FFFFL) == VALUE_NAME) {
+            end = from + 5;
+            return VALUE;
+        }
+        if ((x & 0x0000_00FF_FFFF_FFFFL) == TAGS_NAME) {
+            end = from + 4;
+            return TAGS;
+        }
+        if (x == TIMESTAMP_NAME && from + 10 <= to && b[from + 8] == 'p' && b[from + 9] == '"') {
+            end = from + 9;
+            return TIMESTAMP;
+        }
+        return 0;
+    }
+
+    /** The ASCII bytes of {@code s} (at most eight) as a little-endian word. */
+    private static long word(String s) {
+        long w = 0;
+        for (int k = s.length() - 1; k >= 0; k--) {
+            w = w << 8 | s.charAt(k);
+        }
+        return w;
     }
 
     private static boolean equals(byte[] b, int from, String ascii) {
@@ -213,7 +273,19 @@ final class PlainLine {
      * {@link #end} is set to.
      */
     private boolean plainString(byte[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            long stops = stops((long) LONGS.get(b, i));
+            if (stops != 0) {
+                int at = i + (Long.numberOfTrailingZeros(stops) >>> 3);
+                if (b[at] == '"') {
+                    end = at;
+                    return true;
+                }
+                return false;
+            }
+        }
+        for (; i < to; i++) {
             byte c = b[i];
             if (c == '"') {
                 end = i;
@@ -224,6 +296,20 @@ final class PlainLine {
             }
         }
         return false;
+    }
+
+    /**
+     * The top bit of the lowest byte of {@code x} that ends a plain string body (a quote, a backslash, a byte below
+     * 0x20 or above 0x7E) set, and perhaps of later bytes; 0 when no byte does. Borrows and carries only ever run
+     * from a byte that is set into later ones, so the lowest set byte is exact.
+     */
+    static long stops(long x) {
+        long quote = x ^ 0x2222_2222_2222_2222L;
+        long backslash = x ^ 0x5C5C_5C5C_5C5C_5C5CL;
+        return ((quote - ONES) & ~quote
+                | (backslash - ONES) & ~backslash
+                | (x - 0x2020_2020_2020_2020L) & ~x
+                | (x + ONES) | x) & HIGHS;
     }
 
     /**
@@ -239,11 +325,8 @@ final class PlainLine {
             i++;
         }
         int intFrom = i;
-        long mantissa = 0;
-        while (i < to && b[i] >= '0' && b[i] <= '9') {
-            mantissa = mantissa * 10 + (b[i] - '0');
-            i++;
-        }
+        i = digits(b, i, to, 0);
+        long mantissa = digitsRead;
         int intDigits = i - intFrom;
         if (intDigits == 0 || (intDigits > 1 && b[intFrom] == '0') || intDigits > 18) {
             return false;
@@ -254,14 +337,11 @@ final class PlainLine {
         if (i < to && b[i] == '.') {
             decimal = true;
             int fracFrom = ++i;
-            while (i < to && b[i] >= '0' && b[i] <= '9') {
-                if (digits < 18) {
-                    mantissa = mantissa * 10 + (b[i] - '0');
-                    scale--;
-                }
-                digits++;
-                i++;
-            }
+            i = digits(b, i, to, mantissa);
+            // Past 18 digits the mantissa has wrapped, but then it is not used: Double.parseDouble decides.
+            mantissa = digitsRead;
+            scale = fracFrom - i;
+            digits += i - fracFrom;
             if (i == fracFrom) {
                 return false;
             }
@@ -314,6 +394,54 @@ final class PlainLine {
         }
         value = v;
         return true;
+    }
+
+    /**
+     * Reads the ASCII digits from {@code b[i]} on, eight at a time where it can, into {@link #digitsRead} as
+     * {@code m} followed by them (wrapping past 18 digits); returns the index past them. It stops early, at a digit,
+     * once more digits than {@link #MAX_NUMBER_CHARS} were read: such a number is too long either way.
+     */
+    private int digits(byte[] b, int i, int to, long m) {
+        int stop = i + MAX_NUMBER_CHARS;
+        while (i + 8 <= to && i <= stop) {
+            long x = (long) LONGS.get(b, i);
+            int n = leadingDigits(x);
+            if (n == 0) {
+                digitsRead = m;
+                return i;
+            }
+            m = m * LONG_POWERS_OF_TEN[n] + digitsValue(x, n);
+            i += n;
+            if (n < 8) {
+                digitsRead = m;
+                return i;
+            }
+        }
+        while (i < to && i <= stop && b[i] >= '0' && b[i] <= '9') {
+            m = m * 10 + (b[i] - '0');
+            i++;
+        }
+        digitsRead = m;
+        return i;
+    }
+
+    /** How many of the bytes of {@code x}, from the lowest, are ASCII digits before the first that is not. */
+    static int leadingDigits(long x) {
+        // A byte is a digit when its high nibble is 3 and stays 3 with 6 added; v has a zero byte exactly there
+        // (a carry out of a byte of 0xFA or more only reaches bytes after that non-digit).
+        long v = ((x & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L)
+                | (((x + 0x0606_0606_0606_0606L) & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L);
+        long nonZero = (((v & 0x7F7F_7F7F_7F7F_7F7FL) + 0x7F7F_7F7F_7F7F_7F7FL) | v) & HIGHS;
+        return Long.numberOfTrailingZeros(nonZero) >>> 3;
+    }
+
+    /** The value of the first {@code n} (1 to 8) bytes of {@code x}, ASCII digits, the first the most significant. */
+    static long digitsValue(long x, int n) {
+        // Shifted so that the n digits end the word, after 8 - n zeros; then pairs, quads and the eight combine.
+        long d = (x - 0x3030_3030_3030_3030L) << (8 * (8 - n));
+        d = d * 10 + (d >>> 8);
+        return ((d & 0x0000_00FF_0000_00FFL) * (100 + (1_000_000L << 32))
+                + ((d >>> 16) & 0x0000_00FF_0000_00FFL) * (1 + (10_000L << 32))) >>> 32;
     }
 
     private static int skipSpace(byte[] b, int i, int to) {

@@ -188,6 +188,35 @@ class LineDecoderTest {
         assertEquals(1, d.plainLines(), "the line over the limit goes to Jackson, which answers it");
     }
 
+    /**
+     * Plain lines one byte either side of the length limit, with and without a trailing {@code \r} and spaces, cut
+     * into reads anywhere: the plain reader answers as the reference path does.
+     */
+    @Test
+    void plainLinesAtTheLengthLimitDecodeAsJacksonDoes() {
+        int max = 100;
+        long plainTotal = 0;
+        for (int len = max - 3; len <= max + 3; len++) {
+            for (String end : new String[] {"\n", "\r\n", " \n", " \r\n", "\r\r\n"}) {
+                String head = "{\"metric\":\"m\",\"value\":1.25,\"tags\":{\"k\":\"";
+                String tail = "\"}}";
+                String body = head + "v".repeat(len - head.length() - tail.length()) + tail;
+                byte[] input = (body + end + body + end).getBytes(StandardCharsets.ISO_8859_1);
+                for (int cut = 0; cut <= input.length; cut += 7) {
+                    int[] cuts = {cut};
+                    List<String> reference = new ArrayList<>();
+                    run(decoder(reference, max, 4).shareParser(false), input, cuts);
+                    List<String> fast = new ArrayList<>();
+                    LineDecoder d = decoder(fast, max, 4);
+                    run(d, input, cuts);
+                    plainTotal += d.plainLines();
+                    assertEquals(reference, fast, "cut " + cut + ": " + escape(input));
+                }
+            }
+        }
+        assertTrue(plainTotal > 100, "plain lines: " + plainTotal);
+    }
+
     private static final String[] NUMBERS = {
             "0", "-0", "0.0", "-0.0", "1", "-1", "0.1", "0.5", "1.5", "100.25", "3.14159", "1e5", "1E5", "1e+5", "1e-5",
             "1.0E-5", "2.5e22", "1e22", "1e23", "9007199254740992", "9007199254740993", "123456789012345678",

@@ -1,0 +1,274 @@
+package dev.meterline.ingest;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The plain reader's word-at-a-time steps give what a byte-at-a-time reading gives, and the numbers it takes are
+ * the doubles {@link Double#parseDouble} gives, bit for bit.
+ */
+class PlainLineTest {
+
+    private final PlainLine plain = new PlainLine(8);
+
+    @Test
+    void stopsFindsTheFirstByteThatEndsAPlainString() {
+        SplittableRandom rnd = new SplittableRandom(0x57095);
+        byte[] interesting = {'"', '\\', 0x1F, 0x20, 0x21, 0x7E, 0x7F, (byte) 0x80, (byte) 0xFF, 0, 'a', '\n', '#'};
+        for (int t = 0; t < 200_000; t++) {
+            byte[] b = new byte[8];
+            for (int k = 0; k < 8; k++) {
+                b[k] = rnd.nextInt(3) == 0 ? interesting[rnd.nextInt(interesting.length)] : (byte) rnd.nextInt(256);
+            }
+            long x = word(b);
+            int expected = 8;
+            for (int k = 0; k < 8; k++) {
+                int c = b[k] & 0xFF;
+                if (c == '"' || c == '\\' || c < 0x20 || c > 0x7E) {
+                    expected = k;
+                    break;
+                }
+            }
+            assertEquals(expected, Long.numberOfTrailingZeros(PlainLine.stops(x)) >>> 3, hex(b));
+        }
+    }
+
+    @Test
+    void leadingDigitsCountsWhatAByteLoopCounts() {
+        SplittableRandom rnd = new SplittableRandom(0xd161);
+        byte[] near = {'/', '0', '5', '9', ':', '.', 'e', '-', '+', 0, (byte) 0xF9, (byte) 0xFA, (byte) 0xFF,
+            (byte) 0xB0, (byte) 0xB9, 0x2A};
+        for (int t = 0; t < 200_000; t++) {
+            byte[] b = new byte[8];
+            for (int k = 0; k < 8; k++) {
+                b[k] = switch (rnd.nextInt(4)) {
+                    case 0 -> near[rnd.nextInt(near.length)];
+                    case 1 -> (byte) rnd.nextInt(256);
+                    default -> (byte) ('0' + rnd.nextInt(10));
+                };
+            }
+            int expected = 0;
+            while (expected < 8 && b[expected] >= '0' && b[expected] <= '9') {
+                expected++;
+            }
+            assertEquals(expected, PlainLine.leadingDigits(word(b)), hex(b));
+            if (expected > 0) {
+                String digits = new String(b, 0, expected, StandardCharsets.ISO_8859_1);
+                assertEquals(Long.parseLong(digits), PlainLine.digitsValue(word(b), expected), hex(b));
+            }
+        }
+    }
+
+    /**
+     * Random decimals of every length, with and without fractions and exponents, at every alignment in the line and
+     * with the line ending right after the number: what is read is Double.parseDouble's double, and every decimal of
+     * at most 24 characters without leading zeros is read (not left to Jackson).
+     */
+    @Test
+    void valuesAreExactlyWhatParseDoubleGives() {
+        SplittableRandom rnd = new SplittableRandom(0xc11);
+        int read = 0;
+        for (int t = 0; t < 300_000; t++) {
+            String n = randomNumber(rnd);
+            String pad = " ".repeat(rnd.nextInt(8));
+            String line = rnd.nextBoolean()
+                    ? "{\"metric\":\"m\",\"value\":" + pad + n + "}"
+                    : "{\"metric\":\"m\",\"timestamp\":1,\"value\":" + pad + n + ",\"tags\":{\"a\":\"b\"}}";
+            byte[] b = line.getBytes(StandardCharsets.ISO_8859_1);
+            boolean ok = plain.read(b, 0, b.length);
+            double expected = Double.parseDouble(n);
+            if (ok) {
+                read++;
+                if (n.matches("-?\\d+")) {
+                    // an integer literal converts as a long does
+                    expected = (double) Long.parseLong(n);
+                }
+                assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(plain.value), n);
+            } else {
+                boolean plainShape = n.matches("-?(0|[1-9]\\d{0,17})(\\.\\d+)?([eE][-+]?\\d{1,4})?")
+                        && n.length() <= PlainLine.MAX_NUMBER_CHARS && Double.isFinite(expected);
+                assertFalse(plainShape, "not read: " + n);
+            }
+        }
+        assertTrue(read > 200_000, "read " + read);
+    }
+
+    @Test
+    void edgeCaseValues() {
+        List<String> numbers = new ArrayList<>(List.of(
+                "0", "0.0", "1", "0.1", "0.2", "0.3", "9007199254740991", "9007199254740992",
+                "9007199254740993", "900719925474099.3", "9007199254740.993", "0.9007199254740993", "1e22", "1e-22",
+                "1.0e22", "123456789012345678", "12345678.12345678", "1234567890123456.7", "0.000000000000000000001",
+                "0.0000000000000000000001", "0.00000000000000000000001", "4.9e-324", "2.2250738585072014E-308",
+                "1.7976931348623157e308", "99999999999999999", "999999999999999999", "0.1e1", "17.5e-3", "1e0",
+                "12345678", "123456789", "1234567", "12345678.9", "1.23456789", "55.00000000", "3.14159265358979"));
+        for (int digits = 1; digits <= 18; digits++) {
+            numbers.add("9".repeat(digits));
+            numbers.add("1" + "0".repeat(digits - 1));
+            numbers.add("0." + "9".repeat(digits));
+            numbers.add("0." + "0".repeat(digits - 1) + "1");
+        }
+        for (String n : numbers) {
+            for (String sign : new String[] {"", "-"}) {
+                String s = sign + n;
+                byte[] b = ("{\"metric\":\"m\",\"value\":" + s + "}").getBytes(StandardCharsets.ISO_8859_1);
+                if (s.length() > PlainLine.MAX_NUMBER_CHARS) {
+                    assertFalse(plain.read(b, 0, b.length), "longer than the limit: " + s);
+                    continue;
+                }
+                assertTrue(plain.read(b, 0, b.length), s);
+                double expected = s.matches("-?\\d+") ? (double) Long.parseLong(s) : Double.parseDouble(s);
+                assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(plain.value), s);
+            }
+        }
+    }
+
+    @Test
+    void timestampsAreExactIntegers() {
+        SplittableRandom rnd = new SplittableRandom(0x7157);
+        for (int t = 0; t < 100_000; t++) {
+            long ts = rnd.nextLong(-999_999_999_999_999_999L, 1_000_000_000_000_000_000L) / (1L << rnd.nextInt(60));
+            String line = "{\"metric\":\"m\",\"value\":1,\"timestamp\":" + " ".repeat(rnd.nextInt(8)) + ts
+                    + (rnd.nextBoolean() ? "}" : ",\"tags\":{\"a\":\"b\"}}");
+            byte[] b = line.getBytes(StandardCharsets.ISO_8859_1);
+            assertTrue(plain.read(b, 0, b.length), line);
+            assertTrue(plain.hasTimestamp);
+            assertEquals(ts, plain.timestamp, line);
+        }
+        byte[] nineteen = "{\"metric\":\"m\",\"value\":1,\"timestamp\":1000000000000000000}"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        assertFalse(plain.read(nineteen, 0, nineteen.length), "19 digits are left to Jackson");
+    }
+
+    /**
+     * Random strings at random alignments read plain exactly when a byte loop says they are plain, and the names
+     * and values found are their bytes.
+     */
+    @Test
+    void stringsArePlainExactlyWhenEveryByteIs() {
+        SplittableRandom rnd = new SplittableRandom(0x5791);
+        int taken = 0;
+        for (int t = 0; t < 100_000; t++) {
+            String metric = randomString(rnd);
+            String value = randomString(rnd);
+            String line = " ".repeat(rnd.nextInt(8)) + "{\"metric\":\"" + metric + "\",\"value\":1,\"tags\":{\"k\":\""
+                    + value + "\"}}";
+            byte[] b = line.getBytes(StandardCharsets.UTF_8);
+            boolean expected = isPlain(metric) && isPlain(value);
+            assertEquals(expected, plain.read(b, 0, b.length), line);
+            if (expected) {
+                taken++;
+                assertEquals(metric, new String(b, plain.metricFrom, plain.metricTo - plain.metricFrom,
+                        StandardCharsets.ISO_8859_1));
+                assertEquals(value, new String(b, plain.tags[2], plain.tags[3] - plain.tags[2],
+                        StandardCharsets.ISO_8859_1));
+            }
+        }
+        assertTrue(taken > 30_000, "taken " + taken);
+    }
+
+    @Test
+    void fieldNamesMatchOnlyWholeNames() {
+        String[] lines = {
+            "{\"metric\":\"m\",\"value\":1}",
+            "{\"metricx\":\"m\",\"value\":1}",
+            "{\"metri\":\"m\",\"value\":1}",
+            "{\"metric\":\"m\",\"values\":1}",
+            "{\"metric\":\"m\",\"valu\":1}",
+            "{\"metric\":\"m\",\"value\":1,\"timestamp\":5}",
+            "{\"metric\":\"m\",\"value\":1,\"timestamq\":5}",
+            "{\"metric\":\"m\",\"value\":1,\"timestamps\":5}",
+            "{\"metric\":\"m\",\"value\":1,\"tags\":{}}",
+            "{\"metric\":\"m\",\"value\":1,\"tag\":{}}",
+            "{\"metric\":\"m\",\"value\":1,\"tagsx\":{}}",
+            "{\"value\":1,\"metric\":\"m\"}",
+            "{\"value\":1,\"timestamp\":5,\"metric\":\"m\"}",
+        };
+        boolean[] plainShape = {true, false, false, false, false, true, false, false, true, false, false, true, true};
+        for (int k = 0; k < lines.length; k++) {
+            byte[] b = lines[k].getBytes(StandardCharsets.ISO_8859_1);
+            assertEquals(plainShape[k], plain.read(b, 0, b.length), lines[k]);
+            // and where the name's last bytes are the line's last, so fewer than eight bytes follow its start
+            byte[] cut = lines[k].substring(0, lines[k].lastIndexOf('"') + 1).getBytes(StandardCharsets.ISO_8859_1);
+            assertFalse(plain.read(cut, 0, cut.length), lines[k]);
+        }
+    }
+
+    private static String randomNumber(SplittableRandom rnd) {
+        String sign = rnd.nextInt(4) == 0 ? "-" : "";
+        return switch (rnd.nextInt(8)) {
+            case 0 -> sign + Double.toString(Double.longBitsToDouble(rnd.nextLong()) % 1e20).replace("-", "");
+            case 1 -> sign + rnd.nextLong(1L << 53 + 1);
+            case 2 -> sign + digits(rnd, 1 + rnd.nextInt(19)) + "." + fraction(rnd, 1 + rnd.nextInt(23));
+            case 3 -> sign + rnd.nextInt(1000) + "." + fraction(rnd, 1 + rnd.nextInt(4));
+            case 4 -> sign + digits(rnd, 1 + rnd.nextInt(16)) + "." + fraction(rnd, 1 + rnd.nextInt(8))
+                    + "e" + (rnd.nextInt(60) - 30);
+            case 5 -> sign + "0." + "0".repeat(rnd.nextInt(20)) + digits(rnd, 1 + rnd.nextInt(8));
+            case 6 -> sign + Double.toString(rnd.nextDouble() * Math.pow(10, rnd.nextInt(-25, 25)));
+            default -> sign + digits(rnd, 1 + rnd.nextInt(18));
+        };
+    }
+
+    /** Digits without a leading zero (a lone 0 aside). */
+    private static String digits(SplittableRandom rnd, int n) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(n == 1 ? (char) ('0' + rnd.nextInt(10)) : (char) ('1' + rnd.nextInt(9)));
+        for (int k = 1; k < n; k++) {
+            sb.append((char) ('0' + rnd.nextInt(10)));
+        }
+        return sb.toString();
+    }
+
+    private static String fraction(SplittableRandom rnd, int n) {
+        StringBuilder sb = new StringBuilder();
+        for (int k = 0; k < n; k++) {
+            sb.append((char) ('0' + (rnd.nextInt(3) == 0 ? 0 : rnd.nextInt(10))));
+        }
+        return sb.toString();
+    }
+
+    private static String randomString(SplittableRandom rnd) {
+        StringBuilder sb = new StringBuilder();
+        int n = rnd.nextInt(24);
+        for (int k = 0; k < n; k++) {
+            int c = rnd.nextInt(40) == 0 ? rnd.nextInt(0x100) : 0x21 + rnd.nextInt(0x5E);
+            sb.append(c == '"' ? 'q' : (char) c);
+        }
+        return sb.toString();
+    }
+
+    /** A string whose UTF-8 bytes are all printable ASCII other than a backslash (it holds no quote). */
+    private static boolean isPlain(String s) {
+        for (int k = 0; k < s.length(); k++) {
+            char c = s.charAt(k);
+            if (c < 0x20 || c > 0x7E || c == '\\') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long word(byte[] b) {
+        long w = 0;
+        for (int k = 7; k >= 0; k--) {
+            w = w << 8 | (b[k] & 0xFF);
+        }
+        return w;
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(String.format("%02x ", x & 0xFF));
+        }
+        return sb.toString();
+    }
+}
