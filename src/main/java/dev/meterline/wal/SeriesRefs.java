@@ -16,6 +16,12 @@ import java.util.Arrays;
 final class SeriesRefs {
 
     private static final int INITIAL = 1 << 12;
+    /**
+     * Instances remembered per series, on average: one per event loop is the common case. A client whose series
+     * outnumber the key caches brings a new instance on nearly every point; past this bound those are compared by
+     * content instead of remembered, which keeps the table within a few times the segment's series.
+     */
+    static final int MAX_INSTANCES_PER_SERIES = 3;
 
     /** Per slot: the key's hash in the high half, its reference plus one in the low half; 0 is an empty slot. */
     private long[] slots = new long[INITIAL];
@@ -32,6 +38,11 @@ final class SeriesRefs {
         Arrays.fill(keys, null);
         instances = 0;
         series = 0;
+    }
+
+    /** Key instances remembered since the last {@link #clear}, for tests. */
+    int instances() {
+        return instances;
     }
 
     /** Distinct series given a reference since the last {@link #clear}. */
@@ -60,7 +71,9 @@ final class SeriesRefs {
             }
             if ((int) (s >>> 32) == h && keys[i].equals(key)) {
                 int ref = (int) s - 1;
-                insert(key, ref);
+                if (instances < MAX_INSTANCES_PER_SERIES * series) {
+                    insert(key, ref);
+                }
                 return ref;
             }
         }

@@ -68,4 +68,18 @@ class SeriesRefsTest {
         assertEquals(-1, refs.find(key("h7")));
         assertEquals(0, refOf(refs, key("h7")));
     }
+
+    @Test
+    void freshInstancesOnEveryPointAreComparedPastTheBoundNotRemembered() {
+        // A client with more series than the key caches hold: every point brings a new instance of its key.
+        SeriesRefs refs = new SeriesRefs();
+        int series = 100;
+        for (int round = 0; round < 10; round++) {
+            for (int s = 0; s < series; s++) {
+                assertEquals(s, refOf(refs, key("h" + s)));
+            }
+        }
+        assertEquals(series, refs.size());
+        assertEquals(SeriesRefs.MAX_INSTANCES_PER_SERIES * series, refs.instances());
+    }
 }
