@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import dev.meterline.config.IngestConfig;
 import dev.meterline.model.Reject;
 import dev.meterline.model.SeriesRules;
 import dev.meterline.telemetry.MeterNames;
@@ -71,9 +72,9 @@ public final class IngestCodec {
      * of two), and {@code rules} applied to every series key the decoders build (so cached keys passed them).
      */
     public IngestCodec(int maxLineBytes, int maxTags, int keyCacheMax, SeriesRules rules) {
-        if (keyCacheMax < SeriesKeyCache.WAYS || keyCacheMax > 1 << 30) {
+        if (keyCacheMax < IngestConfig.MIN_KEY_CACHE || keyCacheMax > IngestConfig.MAX_KEY_CACHE) {
             throw new IllegalArgumentException("keyCacheMax: " + keyCacheMax + " (expected: from "
-                    + SeriesKeyCache.WAYS + " to " + (1 << 30) + ")");
+                    + IngestConfig.MIN_KEY_CACHE + " to " + IngestConfig.MAX_KEY_CACHE + ")");
         }
         this.keyCacheMax = Integer.highestOneBit(keyCacheMax - 1) << 1;
         this.maxLineBytes = maxLineBytes;
