@@ -1,29 +1,21 @@
 package dev.meterline.model;
 
-import com.datadoghq.sketch.ddsketch.DDSketch;
-import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
-import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
 import com.datadoghq.sketch.ddsketch.mapping.IndexMapping;
 import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
-import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
-import com.datadoghq.sketch.ddsketch.store.SparseStore;
-import com.datadoghq.sketch.ddsketch.store.Store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.function.Supplier;
+import java.util.NoSuchElementException;
 
 /**
  * The mergeable summary of one series in one window: exact count, sum, min, max and last, event-time bounds, late
- * points, and quantiles from a DDSketch with {@link #RELATIVE_ACCURACY} relative accuracy.
+ * points, and quantiles from the bins of a DDSketch with {@link #RELATIVE_ACCURACY} relative accuracy.
  *
- * <p>A window with few values keeps them as they are (up to {@link #SPARSE_MAX}) and builds the sketch only when it
- * outgrows that, or for a moment when asked for a quantile or its encoding: an open window of a quiet series costs
- * tens of bytes instead of a sketch's bin array. Once there is a sketch, the same array buffers new values and
- * they go into the sketch {@link #SPARSE_MAX} at a time (or when the sketch is read): adding to a sketch touches its
- * bin array, which is rarely in the cache among thousands of series, and a batch pays for that once. Every answer is
- * the one the sketch would give, since a DDSketch built from the same values holds the same bins whatever the order.
+ * <p>The bins are those a {@code DDSketch} over {@code CollapsingLowestDenseStore(MAX_BINS)} would hold for the same
+ * values, kept compactly as {@link BinCounts} (sorted distinct indexes with their counts, per sign) plus the zero
+ * count, and every answer (quantiles, the encoding) is the one that sketch gives. New values wait in a small array
+ * (up to {@link #SPARSE_MAX}; a quiet series' open window costs tens of bytes) and move into the bins a batch at a
+ * time: mapped to bin indexes, sorted and merged in one pass, which touches the bins once per batch instead of once
+ * per value. A sketch's bins do not depend on the order of its values, so the batches change nothing.
  *
  * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
  */
@@ -37,19 +29,15 @@ public final class Aggregate {
      */
     public static final int MAX_BINS = 2048;
 
-    /** Most values kept as they are before they move into a sketch (or, with a sketch, before they are added). */
+    /** Most values waiting beside the bins before they move into them. */
     static final int SPARSE_MAX = 16;
 
     private static final IndexMapping MAPPING = new LogarithmicMapping(RELATIVE_ACCURACY);
-    private static final Supplier<Store> STORES = () -> new CollapsingLowestDenseStore(MAX_BINS);
-    /**
-     * For the throwaway sketch of a sparse window whose values span fewer than {@link #MAX_BINS} bins per sign, where
-     * the dense store never collapses: the bins and the encoding are then the dense store's, without growing and
-     * shifting a bin array for each new extreme (half the time of a flush of small windows went there).
-     */
-    private static final Supplier<Store> FEW_VALUE_STORES = SparseStore::new;
-    /** Encodes the values of a window without a sketch as a sketch over {@link #FEW_VALUE_STORES} would. */
-    private static final SparseSketch SPARSE_ENCODING = new SparseSketch(MAPPING, MAX_BINS);
+    /** As DDSketch sorts a value: above this magnitude into a sign's bins, else into the zero count. */
+    private static final double MIN_INDEXED = Math.max(0, MAPPING.minIndexableValue());
+    /** Magnitudes above this are out of the mapping's range, refused as DDSketch refuses them. */
+    private static final double MAX_INDEXED = MAPPING.maxIndexableValue();
+    private static final SketchCodec CODEC = new SketchCodec(MAPPING);
 
     private long count;
     private double sum;
@@ -59,11 +47,13 @@ public final class Aggregate {
     private long firstTimestamp = Long.MAX_VALUE;
     private long lastTimestamp = Long.MIN_VALUE;
     private long late;
-    /** The values not in the sketch (at most SPARSE_MAX; all of them while there is no sketch); null before the first. */
+    /** The values not yet in the bins (at most SPARSE_MAX); null before the first. */
     private double[] values;
     private int valueCount;
-    /** The sketch once the values outgrew the sparse form (or one was merged in or restored); else null. */
-    private DDSketch sketch;
+    /** The values in the zero bin, and the bins of each sign (null while a sign has none). */
+    private long zeros;
+    private BinCounts positive;
+    private BinCounts negative;
 
     public Aggregate() {
     }
@@ -90,12 +80,12 @@ public final class Aggregate {
 
     private void addToQuantiles(double value) {
         if (values == null) {
-            values = new double[sketch == null ? 2 : SPARSE_MAX];
+            values = new double[hasBins() ? SPARSE_MAX : 2];
         } else if (valueCount == values.length) {
-            if (valueCount == SPARSE_MAX) {
-                sketch();
+            if (valueCount >= SPARSE_MAX) {
+                binValues();
             } else {
-                values = Arrays.copyOf(values, valueCount * 2);
+                values = Arrays.copyOf(values, Math.min(SPARSE_MAX, valueCount * 2));
             }
         }
         values[valueCount++] = value;
@@ -125,12 +115,26 @@ public final class Aggregate {
         }
         firstTimestamp = Math.min(firstTimestamp, other.firstTimestamp);
         late += other.late;
-        if (other.sketch != null) {
-            sketch().mergeWith(other.sketch);
+        if (other.hasBins()) {
+            binValues();
+            zeros += other.zeros;
+            positive = merged(positive, other.positive);
+            negative = merged(negative, other.negative);
         }
         for (int i = 0; i < other.valueCount; i++) {
             addToQuantiles(other.values[i]);
         }
+    }
+
+    private static BinCounts merged(BinCounts into, BinCounts from) {
+        if (from == null) {
+            return into;
+        }
+        if (into == null) {
+            return from.copy();
+        }
+        into.mergeWith(from);
+        return into;
     }
 
     public Aggregate copy() {
@@ -143,68 +147,106 @@ public final class Aggregate {
         c.firstTimestamp = firstTimestamp;
         c.lastTimestamp = lastTimestamp;
         c.late = late;
-        c.values = values == null ? null : values.clone();
+        c.values = valueCount == 0 ? null : Arrays.copyOf(values, valueCount);
         c.valueCount = valueCount;
-        c.sketch = sketch == null ? null : sketch.copy();
+        c.zeros = zeros;
+        c.positive = positive == null ? null : positive.copy();
+        c.negative = negative == null ? null : negative.copy();
         return c;
     }
 
-    /** The value at quantile {@code q} in [0, 1], clamped to [min, max]; NaN when empty. */
+    /**
+     * The value at quantile {@code q} in [0, 1], clamped to [min, max]; NaN when empty. DDSketch's lower quantile:
+     * the bin holding the value of rank {@code q * (count - 1)}, walking negative bins from the lowest value up, then
+     * the zero bin, then the positive bins.
+     */
     public double valueAtQuantile(double q) {
-        DDSketch s = count == 0 ? null : readableSketch();
-        if (s == null || s.isEmpty()) {
+        if (count == 0) {
             return Double.NaN;
         }
-        double v = s.getValueAtQuantile(q);
+        binValues();
+        if (!hasBins()) {
+            return Double.NaN;
+        }
+        if (q < 0 || q > 1) {
+            throw new IllegalArgumentException("The quantile must be between 0 and 1.");
+        }
+        double total = (double) zeros + (negative == null ? 0 : negative.total())
+                + (positive == null ? 0 : positive.total());
+        double rank = q * (total - 1);
+        double n = 0;
+        if (negative != null) {
+            for (int i = negative.size() - 1; i >= 0; i--) {
+                if ((n += negative.countAt(i)) > rank) {
+                    return clamp(-MAPPING.value(negative.indexAt(i)));
+                }
+            }
+        }
+        if ((n += zeros) > rank) {
+            return clamp(0);
+        }
+        if (positive != null) {
+            for (int i = 0; i < positive.size(); i++) {
+                if ((n += positive.countAt(i)) > rank) {
+                    return clamp(MAPPING.value(positive.indexAt(i)));
+                }
+            }
+        }
+        throw new NoSuchElementException();
+    }
+
+    private double clamp(double v) {
         return Math.max(min, Math.min(max, v));
     }
 
-    /** The sketch, with the buffered values moved into it: from now on this aggregate keeps a sketch. */
-    private DDSketch sketch() {
-        if (sketch == null) {
-            sketch = new DDSketch(MAPPING, STORES);
-        }
-        for (int i = 0; i < valueCount; i++) {
-            sketch.accept(values[i]);
-        }
-        valueCount = 0;
-        return sketch;
+    private boolean hasBins() {
+        return zeros != 0 || positive != null || negative != null;
     }
 
-    /** The sketch, or a throwaway one built from the sparse values; null when no value was recorded. */
-    private DDSketch readableSketch() {
-        if (sketch != null) {
-            return sketch();
+    /**
+     * Moves the waiting values into the bins: each sign's values sorted by magnitude, mapped to bin indexes and merged
+     * with that sign's bins in one pass. Refuses, before changing anything, a value out of the mapping's range, as
+     * DDSketch refuses it when it is added.
+     */
+    private void binValues() {
+        int n = valueCount;
+        if (n == 0) {
+            return;
         }
-        if (valueCount == 0) {
-            return null;
-        }
-        DDSketch s = new DDSketch(MAPPING, fitsWithoutCollapse() ? FEW_VALUE_STORES : STORES);
-        for (int i = 0; i < valueCount; i++) {
-            s.accept(values[i]);
-        }
-        return s;
-    }
-
-    /** True when the sparse values of each sign span fewer bins than a dense store keeps. */
-    private boolean fitsWithoutCollapse() {
-        double minIndexable = MAPPING.minIndexableValue();
-        double lowPositive = Double.POSITIVE_INFINITY;
-        double highPositive = 0;
-        double lowNegative = Double.POSITIVE_INFINITY;
-        double highNegative = 0;
-        for (int i = 0; i < valueCount; i++) {
-            double v = values[i];
-            if (v > minIndexable) {
-                lowPositive = Math.min(lowPositive, v);
-                highPositive = Math.max(highPositive, v);
-            } else if (v < -minIndexable) {
-                lowNegative = Math.min(lowNegative, -v);
-                highNegative = Math.max(highNegative, -v);
+        double[] v = values;
+        for (int i = 0; i < n; i++) {
+            if (v[i] < -MAX_INDEXED || v[i] > MAX_INDEXED) {
+                throw new IllegalArgumentException("The input value is outside the range that is tracked by the sketch.");
             }
         }
-        return (highPositive == 0 || MAPPING.index(highPositive) - MAPPING.index(lowPositive) < MAX_BINS - 1)
-                && (highNegative == 0 || MAPPING.index(highNegative) - MAPPING.index(lowNegative) < MAX_BINS - 1);
+        Arrays.sort(v, 0, n);
+        // Ascending: values below -MIN_INDEXED, then the zero bin's, then those above MIN_INDEXED, then any NaN
+        // (which DDSketch counts in the zero bin too).
+        int negativeEnd = 0;
+        while (negativeEnd < n && v[negativeEnd] < -MIN_INDEXED) {
+            negativeEnd++;
+        }
+        int positiveStart = negativeEnd;
+        while (positiveStart < n && !(v[positiveStart] > MIN_INDEXED) && !Double.isNaN(v[positiveStart])) {
+            positiveStart++;
+        }
+        int positiveEnd = positiveStart;
+        while (positiveEnd < n && v[positiveEnd] > MIN_INDEXED) {
+            positiveEnd++;
+        }
+        zeros += (positiveStart - negativeEnd) + (n - positiveEnd);
+        if (negativeEnd > 0) {
+            negative = merged(negative, BinCounts.ofSorted(MAPPING, v, 0, negativeEnd, true), true);
+        }
+        if (positiveEnd > positiveStart) {
+            positive = merged(positive, BinCounts.ofSorted(MAPPING, v, positiveStart, positiveEnd, false), true);
+        }
+        valueCount = 0;
+    }
+
+    /** Like {@link #merged(BinCounts, BinCounts)}, taking {@code from} itself when it is owned by the caller. */
+    private static BinCounts merged(BinCounts into, BinCounts from, boolean owned) {
+        return into == null && owned ? from : merged(into, from);
     }
 
     public long count() {
@@ -243,25 +285,16 @@ public final class Aggregate {
         return late;
     }
 
-    /** The sketch in DDSketch's portable binary encoding; empty when no value was recorded. */
+    /**
+     * The bins in DDSketch's portable binary encoding, the bytes a DDSketch over {@code CollapsingLowestDenseStore}s
+     * of the same values encodes; empty when no value was recorded.
+     */
     public byte[] sketchBytes() {
-        if (sketch == null && valueCount > 0) {
-            byte[] direct = SPARSE_ENCODING.encode(values, valueCount);
-            if (direct != null) {
-                return direct;
-            }
-        }
-        DDSketch s = readableSketch();
-        if (s == null) {
+        binValues();
+        if (!hasBins()) {
             return new byte[0];
         }
-        GrowingByteArrayOutput out = GrowingByteArrayOutput.withDefaultInitialCapacity();
-        try {
-            s.encode(out, false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode a sketch in memory", e);
-        }
-        return out.trimmedCopy();
+        return CODEC.encode(zeros, positive, negative);
     }
 
     /** Rebuilds a stored aggregate; the inverse of reading each accessor and {@link #sketchBytes()}. */
@@ -277,11 +310,10 @@ public final class Aggregate {
         a.lastTimestamp = lastTimestamp;
         a.late = late;
         if (sketchBytes != null && sketchBytes.length > 0) {
-            try {
-                a.sketch = DDSketch.decode(ByteArrayInput.wrap(sketchBytes), STORES, MAPPING);
-            } catch (IOException e) {
-                throw new UncheckedIOException("stored sketch is not a valid DDSketch encoding", e);
-            }
+            SketchCodec.Decoded bins = CODEC.decode(sketchBytes, MAX_BINS);
+            a.zeros = bins.zeros();
+            a.positive = bins.positive();
+            a.negative = bins.negative();
         }
         return a;
     }

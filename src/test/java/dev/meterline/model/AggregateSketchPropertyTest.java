@@ -1,0 +1,271 @@
+package dev.meterline.model;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
+import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
+import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
+import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An aggregate's bins held to the library's DDSketch over {@code CollapsingLowestDenseStore(MAX_BINS)} fed the same
+ * values: the same quantiles, the same encoding byte for byte, whether the values arrive one by one, through merges
+ * of random splits, or through a stored encoding.
+ */
+final class AggregateSketchPropertyTest {
+
+    private static final double[] QUANTILES = {0, 0.01, 0.5, 0.9, 0.99, 1};
+    private static final LogarithmicMapping MAPPING = new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY);
+
+    private static DDSketch reference() {
+        return new DDSketch(MAPPING, () -> new CollapsingLowestDenseStore(Aggregate.MAX_BINS));
+    }
+
+    private static byte[] encoded(DDSketch sketch) throws IOException {
+        GrowingByteArrayOutput out = GrowingByteArrayOutput.withDefaultInitialCapacity();
+        sketch.encode(out, false);
+        return out.trimmedCopy();
+    }
+
+    /** Values of one of several shapes: tiny to huge ranges, both signs, zeros, spans that force a collapse. */
+    private static double[] values(Random rnd, int n) {
+        int shape = rnd.nextInt(8);
+        double scale = Math.pow(10, rnd.nextInt(601) - 300);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (shape) {
+                case 0 -> rnd.nextInt(10_000) / 100.0;
+                case 1 -> scale * Math.exp(rnd.nextGaussian() * 3) * (rnd.nextInt(4) == 0 ? -1 : 1);
+                case 2 -> rnd.nextInt(3) == 0 ? 0 : scale * (1 + rnd.nextDouble() * 1e-3);
+                // Magnitudes from 1e-300 to 1e300: far more than MAX_BINS bins, so both signs collapse.
+                case 3 -> Math.pow(10, rnd.nextDouble() * 600 - 300) * (rnd.nextBoolean() ? -1 : 1);
+                case 4 -> rnd.nextInt(50) == 0 ? 1e250 : Math.pow(10, rnd.nextDouble() * 40 - 20);
+                case 5 -> new double[] {0, -0.0, 1e-320, -1e-320, 1, -1, 1e300, -1e300, 42}[rnd.nextInt(9)];
+                case 6 -> -scale * rnd.nextInt(1000);
+                default -> Math.round(rnd.nextGaussian() * 1000);
+            };
+        }
+        return v;
+    }
+
+    private static void assertSameAsReference(DDSketch reference, double min, double max, Aggregate a, String what)
+            throws IOException {
+        for (double q : QUANTILES) {
+            double expected = reference.isEmpty() ? Double.NaN
+                    : Math.max(min, Math.min(max, reference.getValueAtQuantile(q)));
+            assertEquals(expected, a.valueAtQuantile(q), what + " q=" + q);
+        }
+        byte[] bytes = a.sketchBytes();
+        if (reference.isEmpty()) {
+            assertEquals(0, bytes.length, what);
+            return;
+        }
+        assertArrayEquals(encoded(reference), bytes, what);
+        DDSketch decoded = DDSketch.decode(ByteArrayInput.wrap(bytes),
+                () -> new CollapsingLowestDenseStore(Aggregate.MAX_BINS), MAPPING);
+        assertEquals(reference.getCount(), decoded.getCount(), what);
+        for (int k = 0; k <= 200; k++) {
+            double q = k / 200.0;
+            assertEquals(reference.getValueAtQuantile(q), decoded.getValueAtQuantile(q), what + " decoded q=" + q);
+        }
+    }
+
+    @RepeatedTest(300)
+    void valuesOneByOneMergedSplitsAndRestoredEncodingsMatchTheLibrarysSketch(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 7919L);
+        int n = rep.getCurrentRepetition() % 10 == 0 ? rnd.nextInt(5_001) : rnd.nextInt(rnd.nextBoolean() ? 40 : 800);
+        double[] values = values(rnd, n);
+        DDSketch reference = reference();
+        Aggregate all = new Aggregate();
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            reference.accept(values[i]);
+            all.accept(values[i], i);
+            min = Math.min(min, values[i]);
+            max = Math.max(max, values[i]);
+        }
+        String what = "repetition " + rep.getCurrentRepetition() + ", n=" + n;
+        assertSameAsReference(reference, min, max, all, what);
+
+        // Random splits, some parts round-tripped through their encoding, folded together in random order.
+        int parts = 1 + rnd.nextInt(6);
+        List<Aggregate> partials = new ArrayList<>();
+        for (int p = 0; p < parts; p++) {
+            partials.add(new Aggregate());
+        }
+        for (int i = 0; i < n; i++) {
+            partials.get(rnd.nextInt(parts)).accept(values[i], i);
+        }
+        for (int p = 0; p < parts; p++) {
+            Aggregate part = partials.get(p);
+            if (rnd.nextBoolean()) {
+                partials.set(p, Aggregate.restore(part.count(), part.sum(), part.min(), part.max(), part.last(),
+                        part.firstTimestamp(), part.lastTimestamp(), part.late(), part.sketchBytes()));
+            }
+        }
+        while (partials.size() > 1) {
+            Aggregate a = partials.remove(rnd.nextInt(partials.size()));
+            Aggregate b = partials.remove(rnd.nextInt(partials.size()));
+            Aggregate merged = rnd.nextBoolean() ? a.copy() : a;
+            merged.mergeWith(b);
+            partials.add(merged);
+        }
+        assertSameAsReference(reference, min, max, partials.get(0), what + " merged");
+
+        Aggregate restored = Aggregate.restore(all.count(), all.sum(), all.min(), all.max(), all.last(),
+                all.firstTimestamp(), all.lastTimestamp(), all.late(), all.sketchBytes());
+        assertSameAsReference(reference, min, max, restored, what + " restored");
+        assertArrayEquals(all.sketchBytes(), restored.copy().sketchBytes(), what);
+    }
+
+    /** Values past the collapse: new extremes on either side, one at a time, against the library after each. */
+    @Test
+    void collapseFollowsTheDenseStoreAfterEveryValue() throws IOException {
+        Random rnd = new Random(3);
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        double low = 1;
+        double high = 1;
+        for (int i = 0; i < 3_000; i++) {
+            double v = switch (rnd.nextInt(3)) {
+                case 0 -> low /= 1.5;
+                case 1 -> high *= 1.3;
+                default -> Math.exp(rnd.nextGaussian() * 20);
+            };
+            v = rnd.nextInt(5) == 0 ? -v : v;
+            reference.accept(v);
+            a.accept(v, i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+            if (i % 37 == 0) {
+                assertSameAsReference(reference, min, max, a, "after " + i);
+            }
+        }
+        assertSameAsReference(reference, min, max, a, "at the end");
+    }
+
+    /** Bins spanning just below, at and just above MAX_BINS, reached from the low end, the high end, and by merges. */
+    @Test
+    void collapseStartsExactlyWhereTheDenseStoresDoes() throws IOException {
+        for (int span = Aggregate.MAX_BINS - 3; span <= Aggregate.MAX_BINS + 3; span++) {
+            for (int sign : new int[] {1, -1}) {
+                for (boolean highFirst : new boolean[] {false, true}) {
+                    int lowIndex = -700 + span % 5;
+                    double low = MAPPING.value(lowIndex);
+                    double high = MAPPING.value(lowIndex + span - 1);
+                    assertEquals(lowIndex + span - 1, MAPPING.index(high));
+                    double[] values = {high, MAPPING.value(lowIndex + 1), low, low, MAPPING.value(lowIndex + 5), high};
+                    if (highFirst) {
+                        java.util.Collections.reverse(Arrays.asList(values));
+                    }
+                    DDSketch reference = reference();
+                    Aggregate a = new Aggregate();
+                    Aggregate first = new Aggregate();
+                    Aggregate second = new Aggregate();
+                    for (int i = 0; i < values.length; i++) {
+                        double v = sign * values[i];
+                        reference.accept(v);
+                        a.accept(v, i);
+                        (i < 2 ? first : second).accept(v, i);
+                    }
+                    // Bins on both sides of the merge: restored from their encodings.
+                    Aggregate merged = Aggregate.restore(first.count(), first.sum(), first.min(), first.max(),
+                            first.last(), first.firstTimestamp(), first.lastTimestamp(), 0, first.sketchBytes());
+                    merged.mergeWith(Aggregate.restore(second.count(), second.sum(), second.min(), second.max(),
+                            second.last(), second.firstTimestamp(), second.lastTimestamp(), 0, second.sketchBytes()));
+                    String what = "span " + span + " sign " + sign + " highFirst " + highFirst;
+                    assertSameAsReference(reference, a.min(), a.max(), a, what);
+                    assertSameAsReference(reference, a.min(), a.max(), merged, what + " merged");
+                }
+            }
+        }
+    }
+
+    /** Counts past the narrow form's field stay exact, in memory and in the encoding. */
+    @Test
+    void largeCountsMoveToTheWideFormExactly() throws IOException {
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        Aggregate unit = new Aggregate();
+        for (double v : new double[] {1, 2, 3, -4, 0, 2}) {
+            unit.accept(v, 0);
+            reference.accept(v);
+        }
+        // Doubling through merges passes 2^21 values per sign after 20 rounds.
+        a.mergeWith(unit);
+        DDSketch doubled = reference.copy();
+        for (int round = 0; round < 24; round++) {
+            a.mergeWith(a.copy());
+            doubled.mergeWith(doubled.copy());
+        }
+        assertTrue(a.count() > BinCounts.NARROW_MAX * 4, "count " + a.count());
+        assertSameAsReference(doubled, -4, 3, a, "doubled");
+    }
+
+    @Test
+    void emptyAndOutOfRangeAnswerAsTheLibrary() {
+        Aggregate empty = new Aggregate();
+        assertEquals(0, empty.sketchBytes().length);
+        assertTrue(Double.isNaN(empty.valueAtQuantile(0.5)));
+
+        Aggregate huge = new Aggregate();
+        huge.accept(Double.MAX_VALUE, 0);
+        assertThrows(IllegalArgumentException.class, () -> reference().accept(Double.MAX_VALUE));
+        assertThrows(IllegalArgumentException.class, () -> huge.valueAtQuantile(0.5));
+        assertThrows(IllegalArgumentException.class, huge::sketchBytes);
+
+        Aggregate one = new Aggregate();
+        one.accept(5, 0);
+        assertThrows(IllegalArgumentException.class, () -> one.valueAtQuantile(1.5));
+    }
+
+    /** The bins of a window like the benchmark's stay narrow: one int per bin, written in place batch after batch. */
+    @Test
+    void batchesMergeIntoTheBinsInPlace() {
+        Random rnd = new Random(17);
+        BinCounts bins = null;
+        double[] batch = new double[Aggregate.SPARSE_MAX];
+        int[] seen = new int[MAPPING.index(101) + 1];
+        for (int b = 0; b < 20; b++) {
+            for (int i = 0; i < batch.length; i++) {
+                batch[i] = 1 + rnd.nextInt(9_999) / 100.0;
+                seen[MAPPING.index(batch[i])]++;
+            }
+            Arrays.sort(batch);
+            BinCounts next = BinCounts.ofSorted(MAPPING, batch, 0, batch.length, false);
+            if (bins == null) {
+                bins = next;
+            } else {
+                bins.mergeWith(next);
+            }
+        }
+        int i = 0;
+        long total = 0;
+        for (int index = 0; index < seen.length; index++) {
+            if (seen[index] > 0) {
+                assertEquals(index, bins.indexAt(i), "bin " + i);
+                assertEquals(seen[index], bins.countAt(i), "count of bin " + index);
+                total += seen[index];
+                i++;
+            }
+        }
+        assertEquals(i, bins.size());
+        assertEquals(total, bins.total());
+    }
+}
