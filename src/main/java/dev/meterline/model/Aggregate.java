@@ -236,17 +236,22 @@ public final class Aggregate {
         }
         zeros += (positiveStart - negativeEnd) + (n - positiveEnd);
         if (negativeEnd > 0) {
-            negative = merged(negative, BinCounts.ofSorted(MAPPING, v, 0, negativeEnd, true), true);
+            BinCounts batch = BinCounts.ofSorted(MAPPING, v, 0, negativeEnd, true);
+            if (negative == null) {
+                negative = batch;
+            } else {
+                negative.mergeWith(batch);
+            }
         }
         if (positiveEnd > positiveStart) {
-            positive = merged(positive, BinCounts.ofSorted(MAPPING, v, positiveStart, positiveEnd, false), true);
+            BinCounts batch = BinCounts.ofSorted(MAPPING, v, positiveStart, positiveEnd, false);
+            if (positive == null) {
+                positive = batch;
+            } else {
+                positive.mergeWith(batch);
+            }
         }
         valueCount = 0;
-    }
-
-    /** Like {@link #merged(BinCounts, BinCounts)}, taking {@code from} itself when it is owned by the caller. */
-    private static BinCounts merged(BinCounts into, BinCounts from, boolean owned) {
-        return into == null && owned ? from : merged(into, from);
     }
 
     public long count() {

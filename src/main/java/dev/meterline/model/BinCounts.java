@@ -31,7 +31,7 @@ final class BinCounts {
 
     static {
         if (MAX_BINS - 1 > -1 >>> COUNT_BITS) {
-            throw new ExceptionInInitializerError("MAX_BINS " + MAX_BINS + " does not fit beside " + COUNT_BITS
+            throw new IllegalStateException("MAX_BINS " + MAX_BINS + " does not fit beside " + COUNT_BITS
                     + " count bits");
         }
     }
