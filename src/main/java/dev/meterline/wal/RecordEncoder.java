@@ -56,7 +56,11 @@ final class RecordEncoder {
             ids = new int[Math.max(n, 2 * ids.length)];
         }
         int[] ids = this.ids;
+        refs.findAtHome(points, ids);
         for (int i = 0; i < n; i++) {
+            if (ids[i] >= 0) {
+                continue;
+            }
             SeriesKey key = points.get(i).series();
             int ref = refs.find(key);
             if (ref < 0) {
