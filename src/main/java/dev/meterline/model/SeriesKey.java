@@ -184,6 +184,20 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return m;
     }
 
+    /** The length of the encoded content: the metric and the sorted tags, each as its length then its characters. */
+    public int contentLength() {
+        return content.length;
+    }
+
+    /**
+     * Copies the encoded content to {@code dst} at {@code at}. For strings of ASCII characters shorter than 128, each
+     * string's bytes are its length byte and then its characters, as in UTF-8; any other character or length sets
+     * the high bit of a byte.
+     */
+    public void copyContent(byte[] dst, int at) {
+        System.arraycopy(content, 0, dst, at, content.length);
+    }
+
     /** Which of {@code shards} shards owns this series; stable for the life of the process. */
     public int shard(int shards) {
         // From the high bits of a multiplicative hash: a shard's maps index by the low bits, which must not all

@@ -15,6 +15,8 @@ final class RecordEncoder {
     private final WalFormat.Out out = new WalFormat.Out();
     private final SeriesRefs refs = new SeriesRefs();
     private final long[] cutoffs;
+    /** The series references of the part being encoded, reused from part to part. */
+    private int[] ids = new int[1024];
 
     RecordEncoder(int shards) {
         this.cutoffs = new long[shards];
@@ -49,8 +51,16 @@ final class RecordEncoder {
         if (points.isEmpty()) {
             return;
         }
-        int[] ids = new int[points.size()];
-        for (int i = 0; i < ids.length; i++) {
+        int n = points.size();
+        if (ids.length < n) {
+            ids = new int[Math.max(n, 2 * ids.length)];
+        }
+        int[] ids = this.ids;
+        refs.findAtHome(points, ids);
+        for (int i = 0; i < n; i++) {
+            if (ids[i] >= 0) {
+                continue;
+            }
             SeriesKey key = points.get(i).series();
             int ref = refs.find(key);
             if (ref < 0) {
@@ -61,15 +71,14 @@ final class RecordEncoder {
         }
         out.begin(WalFormat.SAMPLES);
         out.varint(shard);
-        out.varint(ids.length);
+        out.varint(n);
         long ts = points.get(0).timestamp();
         out.fixed64(ts);
-        for (int i = 0; i < ids.length; i++) {
+        for (int i = 0; i < n; i++) {
             Point pt = points.get(i);
-            out.varint(ids[i]);
-            out.zigzag(pt.timestamp() - ts);
-            ts = pt.timestamp();
-            out.fixed64(Double.doubleToRawLongBits(pt.value()));
+            long t = pt.timestamp();
+            out.sample(ids[i], t - ts, Double.doubleToRawLongBits(pt.value()));
+            ts = t;
         }
         out.end();
     }

@@ -2,6 +2,9 @@ package dev.meterline.wal;
 
 import dev.meterline.model.SeriesKey;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.zip.CRC32C;
@@ -26,6 +29,8 @@ final class WalFormat {
     /** The longest payload a reader accepts; anything longer is a damaged length field. */
     static final int MAX_PAYLOAD = 64 << 20;
     static final String SUFFIX = ".wal";
+    private static final VarHandle BIG_ENDIAN_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     private WalFormat() {
     }
@@ -106,9 +111,33 @@ final class WalFormat {
 
         void fixed64(long v) {
             ensure(8);
-            for (int i = 56; i >= 0; i -= 8) {
-                buf[size++] = (byte) (v >>> i);
+            BIG_ENDIAN_LONG.set(buf, size, v);
+            size += 8;
+        }
+
+        /**
+         * One point of a samples record: its series reference (varint), its timestamp's delta from the previous
+         * point (zigzag varint) and its value's bits (8 bytes), the same bytes as those three calls with one bound
+         * check instead of three.
+         */
+        void sample(int ref, long delta, long valueBits) {
+            ensure(5 + 10 + 8);
+            byte[] b = buf;
+            int at = size;
+            int r = ref;
+            while ((r & ~0x7F) != 0) {
+                b[at++] = (byte) ((r & 0x7F) | 0x80);
+                r >>>= 7;
             }
+            b[at++] = (byte) r;
+            long z = (delta << 1) ^ (delta >> 63);
+            while ((z & ~0x7FL) != 0) {
+                b[at++] = (byte) ((z & 0x7F) | 0x80);
+                z >>>= 7;
+            }
+            b[at++] = (byte) z;
+            BIG_ENDIAN_LONG.set(b, at, valueBits);
+            size = at + 8;
         }
 
         void string(String s) {
@@ -119,16 +148,50 @@ final class WalFormat {
             size += b.length;
         }
 
+        /**
+         * A series record. When the key's strings are all ASCII and shorter than 128 characters (and it has fewer
+         * than 128 tags), its encoded content already is the record's strings, byte for byte: copied as one block,
+         * with the tag count put in after the metric. Otherwise each string is encoded as UTF-8.
+         */
         void series(int ref, SeriesKey key) {
             begin(SERIES);
             varint(ref);
+            int tags = key.tagCount();
+            int n = key.contentLength();
+            if (tags < 0x80) {
+                ensure(n + 1);
+                int at = size + 1;
+                key.copyContent(buf, at);
+                if (plain(buf, at, n)) {
+                    // The metric (its length byte and characters) moves one byte down; the tag count fills the gap.
+                    int metric = 1 + buf[at];
+                    System.arraycopy(buf, at, buf, size, metric);
+                    buf[size + metric] = (byte) tags;
+                    size += n + 1;
+                    end();
+                    return;
+                }
+            }
+            seriesStrings(key);
+            end();
+        }
+
+        /** The body of a series record after its reference, each string encoded on its own. */
+        void seriesStrings(SeriesKey key) {
             string(key.metric());
             varint(key.tagCount());
             for (int i = 0; i < key.tagCount(); i++) {
                 string(key.tagKey(i));
                 string(key.tagValue(i));
             }
-            end();
+        }
+
+        private static boolean plain(byte[] b, int from, int n) {
+            int any = 0;
+            for (int i = from, to = from + n; i < to; i++) {
+                any |= b[i];
+            }
+            return any >= 0;
         }
     }
 

@@ -1,10 +1,15 @@
 package dev.meterline.wal;
 
+import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -81,5 +86,38 @@ class SeriesRefsTest {
         }
         assertEquals(series, refs.size());
         assertEquals(SeriesRefs.MAX_INSTANCES_PER_SERIES * series, refs.instances());
+    }
+
+    @Test
+    void aPartsReferencesFoundAtHomeAreTheInstancesOwnAndTheRestAreLeftToFind() {
+        SeriesRefs refs = new SeriesRefs();
+        SeriesKey first = key("Aa");
+        SeriesKey second = key("BB"); // the same hash as "Aa": its home slot is taken, it sits in the next one
+        SeriesKey other = key("c");
+        assertEquals(0, refs.add(first));
+        assertEquals(1, refs.add(second));
+        assertEquals(2, refs.add(other));
+        SeriesKey otherAgain = key("c");
+        SeriesKey fresh = key("d");
+        List<Point> part = new ArrayList<>();
+        for (SeriesKey k : List.of(other, first, second, otherAgain, fresh, first)) {
+            part.add(new Point(k, 1.0, 1_000L, 0));
+        }
+        int[] found = new int[part.size()];
+        Arrays.fill(found, 99);
+        refs.findAtHome(part, found);
+        assertArrayEquals(new int[] {2, 0, -1, -1, -1, 0}, found);
+        assertEquals(1, refs.find(second));
+        assertEquals(2, refs.find(otherAgain));
+        assertEquals(-1, refs.find(fresh));
+    }
+
+    @Test
+    void anEmptyTableFindsNothingAtHome() {
+        SeriesRefs refs = new SeriesRefs();
+        List<Point> part = List.of(new Point(key("a"), 1.0, 1L, 0), new Point(key("b"), 2.0, 2L, 0));
+        int[] found = {7, 7};
+        refs.findAtHome(part, found);
+        assertArrayEquals(new int[] {-1, -1}, found);
     }
 }
