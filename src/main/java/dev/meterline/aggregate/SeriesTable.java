@@ -30,7 +30,7 @@ final class SeriesTable {
 
     /** The state of {@code key}'s series, or null. */
     SeriesState get(SeriesKey key) {
-        int i = slotOf(key);
+        int i = slotOf(key, key.hashCode());
         return i < 0 ? null : (SeriesState) slots[2 * i + 1];
     }
 
@@ -40,7 +40,12 @@ final class SeriesTable {
      * is a reference hit again. For the point path: a query's keys go through {@link #get}.
      */
     SeriesState find(SeriesKey key) {
-        int i = slotOf(key);
+        return find(key, key.hashCode());
+    }
+
+    /** {@link #find(SeriesKey)} with the key's hash known, so that a reference hit reads no field of the key. */
+    SeriesState find(SeriesKey key, int hash) {
+        int i = slotOf(key, hash);
         if (i < 0) {
             return null;
         }
@@ -52,11 +57,11 @@ final class SeriesTable {
         return s;
     }
 
-    /** The slot of {@code key}'s series, or -1. */
-    private int slotOf(SeriesKey key) {
+    /** The slot of {@code key}'s series, whose hash is {@code hash}, or -1. */
+    private int slotOf(SeriesKey key, int hash) {
         Object[] t = slots;
         int m = mask;
-        int home = key.hashCode() & m;
+        int home = hash & m;
         // By reference first: this pass reads the table and nothing else.
         for (int i = home; ; i = (i + 1) & m) {
             Object k = t[2 * i];

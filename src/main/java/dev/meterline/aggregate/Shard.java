@@ -75,7 +75,7 @@ final class Shard {
         int i = 0;
         for (Point p : part.points()) {
             SeriesKey key = p.series();
-            SeriesState s = table.find(key);
+            SeriesState s = table.find(key, p.seriesHash());
             if (s == null) {
                 RejectReason full = budget.tryAcquire(key.metric());
                 if (full != null) {

@@ -13,9 +13,6 @@ import io.netty.buffer.ByteBuf;
 
 import java.io.CharConversionException;
 import java.io.IOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.function.Supplier;
 
 /**
@@ -41,8 +38,7 @@ final class LineDecoder {
     static final String ONE_OBJECT = JsonFields.ONE_OBJECT;
     static final String UNPAIRED_SURROGATE = JsonFields.UNPAIRED_SURROGATE;
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final long NEWLINES = 0x0A0A0A0A0A0A0A0AL;
+    private static final long NEWLINES = Words.repeated('\n');
 
     private final JsonFactory json;
     private final int maxLineBytes;
@@ -188,12 +184,10 @@ final class LineDecoder {
     private int nextNewline(int from, int end) {
         int i = from;
         for (; i + 8 <= end; i += 8) {
-            long x = (long) LONGS.get(data, i) ^ NEWLINES;
-            // A byte of x is zero where a newline is; this sets the top bit of the first such byte (and maybe of
-            // later ones, never of earlier ones).
-            long zeros = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
-            if (zeros != 0) {
-                return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
+            // A byte of the word is zero where a newline is.
+            long newlines = Words.zeroBytes(Words.at(data, i) ^ NEWLINES);
+            if (newlines != 0) {
+                return i + Words.first(newlines);
             }
         }
         for (; i < end; i++) {

@@ -1,8 +1,5 @@
 package dev.meterline.ingest;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -40,10 +37,10 @@ final class PlainLine {
         1L, 10L, 100L, 1_000L, 10_000L, 100_000L, 1_000_000L, 10_000_000L, 100_000_000L,
     };
 
-    /** Eight bytes at a time, the first byte in the lowest bits. */
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final long ONES = 0x0101010101010101L;
-    private static final long HIGHS = 0x8080808080808080L;
+    /** The bytes {@link #stops} looks for, in every byte of a word. */
+    private static final long QUOTES = Words.repeated('"');
+    private static final long BACKSLASHES = Words.repeated('\\');
+    private static final long SPACES = Words.repeated(' ');
     /** The field names with their closing quote, as the first bytes of a word (the timestamp's first eight). */
     private static final long METRIC_NAME = word("metric\"");
     private static final long VALUE_NAME = word("value\"");
@@ -169,7 +166,7 @@ final class PlainLine {
                 default -> 0;
             };
         }
-        long x = (long) LONGS.get(b, from);
+        long x = Words.at(b, from);
         if ((x & 0x00FF_FFFF_FFFF_FFFFL) == METRIC_NAME) {
             end = from + 6;
             return METRIC;
@@ -275,9 +272,9 @@ final class PlainLine {
     private boolean plainString(byte[] b, int from, int to) {
         int i = from;
         for (; i + 8 <= to; i += 8) {
-            long stops = stops((long) LONGS.get(b, i));
+            long stops = stops(Words.at(b, i));
             if (stops != 0) {
-                int at = i + (Long.numberOfTrailingZeros(stops) >>> 3);
+                int at = i + Words.first(stops);
                 if (b[at] == '"') {
                     end = at;
                     return true;
@@ -304,12 +301,9 @@ final class PlainLine {
      * from a byte that is set into later ones, so the lowest set byte is exact.
      */
     static long stops(long x) {
-        long quote = x ^ 0x2222_2222_2222_2222L;
-        long backslash = x ^ 0x5C5C_5C5C_5C5C_5C5CL;
-        return ((quote - ONES) & ~quote
-                | (backslash - ONES) & ~backslash
-                | (x - 0x2020_2020_2020_2020L) & ~x
-                | (x + ONES) | x) & HIGHS;
+        return Words.zeroBytes(x ^ QUOTES)
+                | Words.zeroBytes(x ^ BACKSLASHES)
+                | ((x - SPACES) & ~x | (x + Words.ONES) | x) & Words.HIGHS;
     }
 
     /**
@@ -404,7 +398,7 @@ final class PlainLine {
     private int digits(byte[] b, int i, int to, long m) {
         int stop = i + MAX_NUMBER_CHARS;
         while (i + 8 <= to && i <= stop) {
-            long x = (long) LONGS.get(b, i);
+            long x = Words.at(b, i);
             int n = leadingDigits(x);
             if (n == 0) {
                 digitsRead = m;
@@ -431,8 +425,8 @@ final class PlainLine {
         // (a carry out of a byte of 0xFA or more only reaches bytes after that non-digit).
         long v = ((x & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L)
                 | (((x + 0x0606_0606_0606_0606L) & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L);
-        long nonZero = (((v & 0x7F7F_7F7F_7F7F_7F7FL) + 0x7F7F_7F7F_7F7F_7F7FL) | v) & HIGHS;
-        return Long.numberOfTrailingZeros(nonZero) >>> 3;
+        long nonZero = (((v & 0x7F7F_7F7F_7F7F_7F7FL) + 0x7F7F_7F7F_7F7F_7F7FL) | v) & Words.HIGHS;
+        return Words.first(nonZero);
     }
 
     /** The value of the first {@code n} (1 to 8) bytes of {@code x}, ASCII digits, the first the most significant. */

@@ -2,9 +2,6 @@ package dev.meterline.ingest;
 
 import dev.meterline.model.SeriesKey;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -43,7 +40,6 @@ public final class SeriesKeyCache {
     static final int NAMES = 1024;
     static final int MAX_NAME_BYTES = 64;
 
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     static final int WAYS = 4;
     /** Look-ups per judgement of the hit rate. */
@@ -308,16 +304,16 @@ public final class SeriesKeyCache {
     static long mix(long h, byte[] data, int from, int to) {
         int i = from;
         for (; i + 8 <= to; i += 8) {
-            h = Long.rotateLeft((h ^ (long) LONGS.get(data, i)) * 0x9E3779B97F4A7C15L, 29);
+            h = Long.rotateLeft((h ^ Words.at(data, i)) * 0x9E3779B97F4A7C15L, 29);
         }
         int rest = to - i;
         long tail = 0;
         if (rest > 0) {
             // The last bytes as one little-endian number, read with one load that ends at `to` or starts at `i`.
             if (to >= 8) {
-                tail = (long) LONGS.get(data, to - 8) >>> (64 - 8 * rest);
+                tail = Words.at(data, to - 8) >>> (64 - 8 * rest);
             } else if (i + 8 <= data.length) {
-                tail = (long) LONGS.get(data, i) & (-1L >>> (64 - 8 * rest));
+                tail = Words.at(data, i) & (-1L >>> (64 - 8 * rest));
             } else {
                 for (int shift = 0; i < to; i++, shift += 8) {
                     tail |= (data[i] & 0xFFL) << shift;

@@ -200,6 +200,11 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     /** Which of {@code shards} shards owns this series; stable for the life of the process. */
     public int shard(int shards) {
+        return shard(hash, shards);
+    }
+
+    /** The shard, of {@code shards}, of the series whose {@link #hashCode()} is {@code hash}. */
+    public static int shard(int hash, int shards) {
         // From the high bits of a multiplicative hash: a shard's maps index by the low bits, which must not all
         // be alike within one shard.
         return (int) (((hash * 0x9E3779B1L) & 0xFFFFFFFFL) * shards >>> 32);

@@ -5,6 +5,7 @@ import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
+import dev.meterline.model.SeriesKey;
 import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.RateLimitedLog;
 import org.slf4j.Logger;
@@ -81,7 +82,7 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
                 rejects.add(Reject.of(p.line(), why));
                 continue;
             }
-            int shard = p.series().shard(shards);
+            int shard = SeriesKey.shard(p.seriesHash(), shards);
             List<Point> list = byShard[shard];
             if (list == null) {
                 list = byShard[shard] = new ArrayList<>(Math.max(16, batch.points().size() / shards + 8));

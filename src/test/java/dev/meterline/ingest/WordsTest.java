@@ -1,0 +1,45 @@
+package dev.meterline.ingest;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class WordsTest {
+
+    @Test
+    void findsTheFirstByteOfAWordThatIsZeroWhateverFollowsIt() {
+        SplittableRandom random = new SplittableRandom(7);
+        byte[] b = new byte[8];
+        for (int run = 0; run < 200_000; run++) {
+            for (int k = 0; k < 8; k++) {
+                // Zeros, ones and 0x80 are where borrows go wrong; mix them in often.
+                int pick = random.nextInt(8);
+                b[k] = (byte) (pick == 0 ? 0 : pick == 1 ? 1 : pick == 2 ? 0x80 : random.nextInt(256));
+            }
+            int expected = -1;
+            for (int k = 0; k < 8; k++) {
+                if (b[k] == 0) {
+                    expected = k;
+                    break;
+                }
+            }
+            long marks = Words.zeroBytes(Words.at(b, 0));
+            if (expected < 0) {
+                assertEquals(0, marks, () -> "no zero byte in " + Arrays.toString(b));
+            } else {
+                int first = expected;
+                assertEquals(first, Words.first(marks), () -> "first zero byte of " + Arrays.toString(b));
+            }
+        }
+    }
+
+    @Test
+    void readsTheFirstByteIntoTheLowestBitsAndRepeatsAByte() {
+        byte[] b = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        assertEquals(0x0908_0706_0504_0302L, Words.at(b, 1));
+        assertEquals(0x0A0A_0A0A_0A0A_0A0AL, Words.repeated('\n'));
+    }
+}
