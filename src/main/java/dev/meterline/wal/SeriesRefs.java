@@ -62,8 +62,10 @@ final class SeriesRefs {
         SeriesKey[] keys = this.keys;
         int mask = slots.length - 1;
         for (int i = 0, n = points.size(); i < n; i++) {
-            SeriesKey key = points.get(i).series();
-            int at = key.hashCode() & mask;
+            Point p = points.get(i);
+            SeriesKey key = p.series();
+            // The point's copy of the hash: a hit reads nothing of the key itself.
+            int at = p.seriesHash() & mask;
             long s = slots[at];
             // A slot holding this instance holds its reference; an empty slot holds no key.
             refs[i] = keys[at] == key ? (int) s - 1 : -1;
