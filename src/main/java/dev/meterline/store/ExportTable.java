@@ -22,7 +22,8 @@ final class ExportTable {
 
     /** A page of a slice in series order; with one start an equality, so the export index needs no sort. */
     static String exportPage(boolean oneStart) {
-        return SELECT + " WHERE resolution_ms = ? AND " + (oneStart ? "start_ms = ?" : "start_ms >= ? AND start_ms < ?")
+        String starts = oneStart ? "start_ms = ?" : "start_ms >= ? AND start_ms < ?";
+        return SELECT + " WHERE resolution_ms = ? AND " + starts
                 + " AND (metric, tags) > (?, ?) AND id <= ? AND merged_through = 0 ORDER BY metric, tags LIMIT ?";
     }
 

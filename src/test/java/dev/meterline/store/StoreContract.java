@@ -55,7 +55,7 @@ abstract class StoreContract {
      */
     abstract List<String> schemaVersion2();
 
-    /** The database's plan of {@code sql} with {@code args}, as text; sequential scans are made as dear as it allows. */
+    /** The database's plan of {@code sql} with {@code args}, as text, with sequential scans as dear as it allows. */
     abstract String plan(String sql, Object... args) throws Exception;
 
     /** The indexes on {@code meterline_window} with their definitions, in any textual form the database keeps. */
