@@ -48,7 +48,7 @@ enum Dialect {
             // Replicas starting together must not race to create the schema: one migrates, the others wait.
             "SELECT pg_advisory_xact_lock(7361626)");
 
-    /** Indexes shared by both dialects; the unique key makes a retried write a no-op. */
+    /** Version 1's indexes, shared by both dialects; version 3 replaces them ({@link #VERSION3}). */
     private static final List<String> INDEXES = List.of(
             "CREATE UNIQUE INDEX meterline_window_key"
                     + " ON meterline_window (metric, tags, resolution_ms, start_ms, replica, flush_seq)",
@@ -74,13 +74,25 @@ enum Dialect {
                     + " after_metric TEXT NOT NULL, after_tags TEXT NOT NULL)");
 
     /**
+     * Statements that take schema version 2 to version 3: the unique key's columns in the order reads use them,
+     * (metric, resolution, start, tags, replica, flush number), so that it also serves the reads of a metric's
+     * windows over a time range, and the read index, which it replaces, is gone: each row goes into one index
+     * fewer. The key still makes a retried write a no-op.
+     */
+    static final List<String> VERSION3 = List.of(
+            "DROP INDEX meterline_window_read",
+            "DROP INDEX meterline_window_key",
+            "CREATE UNIQUE INDEX meterline_window_key"
+                    + " ON meterline_window (metric, resolution_ms, start_ms, tags, replica, flush_seq)");
+
+    /**
      * The index remote write reads windows by (resolution, start, series) with; created when an exporter starts
      * rather than by the schema, so a store that exports nothing does not maintain it on every flush.
      */
     static final String EXPORT_INDEX = "CREATE INDEX IF NOT EXISTS meterline_window_export"
             + " ON meterline_window (resolution_ms, start_ms, metric, tags)";
 
-    /** Statements that take an empty database to schema version 1. */
+    /** Statements that take an empty database to schema version 1 (never changed: later versions migrate it). */
     List<String> version1() {
         return concat(tables, INDEXES);
     }

@@ -14,6 +14,19 @@ import static dev.meterline.store.WindowTable.rows;
 /** The SQL of remote write's reads: stored partials in (slice, series) order, row ids, and the export cursor. */
 final class ExportTable {
 
+    /** Every written partial of one series at one resolution starting in a range. */
+    static final String SERIES_FOR_EXPORT = SELECT + " WHERE resolution_ms = ? AND start_ms >= ? AND start_ms < ?"
+            + " AND metric = ? AND tags = ? AND id <= ? AND merged_through = 0";
+    static final String NEXT_WRITTEN_START = "SELECT min(start_ms) FROM meterline_window"
+            + " WHERE resolution_ms = ? AND start_ms >= ?";
+
+    /** A page of a slice in series order; with one start an equality, so the export index needs no sort. */
+    static String exportPage(boolean oneStart) {
+        String starts = oneStart ? "start_ms = ?" : "start_ms >= ? AND start_ms < ?";
+        return SELECT + " WHERE resolution_ms = ? AND " + starts
+                + " AND (metric, tags) > (?, ?) AND id <= ? AND merged_through = 0 ORDER BY metric, tags LIMIT ?";
+    }
+
     /**
      * Up to {@code limit} written partials (rollups excluded) of {@code resolution} starting in [from, to), with id
      * at most {@code maxId}, whose series comes after ({@code afterMetric}, {@code afterTags}), in series order.
@@ -22,9 +35,7 @@ final class ExportTable {
                               String afterTags, long maxId, int limit) throws SQLException {
         // One start (the export resolution is the window's): an equality, so the export index gives series order
         // without a sort.
-        String starts = to - from == resolution ? "start_ms = ?" : "start_ms >= ? AND start_ms < ?";
-        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE resolution_ms = ? AND " + starts
-                + " AND (metric, tags) > (?, ?) AND id <= ? AND merged_through = 0 ORDER BY metric, tags LIMIT ?")) {
+        try (PreparedStatement ps = c.prepareStatement(exportPage(to - from == resolution))) {
             int i = 1;
             ps.setLong(i++, resolution);
             ps.setLong(i++, from);
@@ -42,8 +53,7 @@ final class ExportTable {
     /** Every written partial of one series of {@code resolution} starting in [from, to). */
     List<Row> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, String tags,
                                     long maxId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE resolution_ms = ? AND start_ms >= ?"
-                + " AND start_ms < ? AND metric = ? AND tags = ? AND id <= ? AND merged_through = 0")) {
+        try (PreparedStatement ps = c.prepareStatement(SERIES_FOR_EXPORT)) {
             ps.setLong(1, resolution);
             ps.setLong(2, from);
             ps.setLong(3, to);
@@ -56,8 +66,7 @@ final class ExportTable {
 
     /** The earliest start at or after {@code from} of a written partial of {@code resolution}, or -1. */
     long nextWrittenStart(Connection c, long resolution, long from) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT min(start_ms) FROM meterline_window"
-                + " WHERE resolution_ms = ? AND start_ms >= ?")) {
+        try (PreparedStatement ps = c.prepareStatement(NEXT_WRITTEN_START)) {
             ps.setLong(1, resolution);
             ps.setLong(2, from);
             try (ResultSet rs = ps.executeQuery()) {

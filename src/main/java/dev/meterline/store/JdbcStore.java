@@ -138,9 +138,10 @@ final class JdbcStore implements Store {
         }
         // Sorted, so that replicas adding the same new series take row locks in one order and cannot deadlock.
         List<SeriesTexts.Text> newSeries = new ArrayList<>(fresh);
-        newSeries.sort(Comparator.<SeriesTexts.Text, String>comparing(t -> t.metric).thenComparing(t -> t.tags));
+        newSeries.sort(SeriesTexts.ORDER);
+        int[] order = IndexOrder.of(windows, texts, seriesTexts);
         db.inTransaction("write " + windows.size() + " windows", c -> {
-            table.insert(c, replica, windows, texts, newSeries);
+            table.insert(c, replica, windows, texts, order, newSeries);
             return null;
         });
         for (SeriesTexts.Text t : newSeries) {

@@ -3,7 +3,10 @@ package dev.meterline.store;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,16 +25,47 @@ import java.util.Map;
  */
 final class SeriesTexts {
 
+    /**
+     * The stored order of series: metric, then tag text, as the unique key orders them within one resolution and
+     * start. Compared by reference first: a series' windows share one {@link Text}, and its metric is one instance
+     * per name.
+     */
+    static final Comparator<Text> ORDER = (a, b) -> {
+        if (a == b) {
+            return 0;
+        }
+        int c = a.metric == b.metric ? 0 : a.metric.compareTo(b.metric);
+        return c != 0 ? c : a.tags.compareTo(b.tags);
+    };
+
     /** What is kept of one series: its metric (one instance per metric name) and tag text. */
     static final class Text {
         final String metric;
         final String tags;
         /** Set once a write that inserted the series into {@code meterline_series} committed. */
         volatile boolean stored;
+        /** The ranking these ranks belong to; read and written under the owning table's lock. */
+        private int ranking = -1;
+        /** The series' place in {@link #ORDER} among the texts of its ranking. */
+        private int rank;
+        /** Its metric's place among the metrics of its ranking. */
+        private int metricRank;
+
+        /** The tag text in UTF-8, made on first use: PostgreSQL's binary copy sends it for every window. */
+        private volatile byte[] tagsUtf8;
 
         Text(String metric, String tags) {
             this.metric = metric;
             this.tags = tags;
+        }
+
+        byte[] tagsUtf8() {
+            byte[] b = tagsUtf8;
+            if (b == null) {
+                b = tags.getBytes(StandardCharsets.UTF_8);
+                tagsUtf8 = b;
+            }
+            return b;
         }
     }
 
@@ -43,6 +77,7 @@ final class SeriesTexts {
     private Text[] texts = new Text[INITIAL];
     private final Map<String, String> metrics = new HashMap<>();
     private int instances;
+    private int ranking;
 
     SeriesTexts(int maxInstances) {
         if (maxInstances < 1) {
@@ -68,6 +103,48 @@ final class SeriesTexts {
             out[i] = lastText;
         }
         return out;
+    }
+
+    /**
+     * Fills {@code rank[i]} and {@code metricRank[i]} with the place of {@code texts[i]} in {@link #ORDER} and of its
+     * metric among the metrics, consistent across the whole array. Ranks are kept with the texts and reused by the
+     * next write whose texts all hold ranks of the same ranking, so the common flush (the series of the flush
+     * before) compares no strings; a write that brings a text without one ranks its texts afresh with one sort.
+     */
+    synchronized void rank(Text[] texts, int[] rank, int[] metricRank) {
+        boolean current = true;
+        for (Text t : texts) {
+            if (t.ranking != ranking) {
+                current = false;
+                break;
+            }
+        }
+        if (!current) {
+            ranking++;
+            List<Text> distinct = new ArrayList<>();
+            for (Text t : texts) {
+                if (t.ranking != ranking) {
+                    t.ranking = ranking;
+                    distinct.add(t);
+                }
+            }
+            distinct.sort(ORDER);
+            int m = -1;
+            String metric = null;
+            for (int i = 0; i < distinct.size(); i++) {
+                Text t = distinct.get(i);
+                if (metric == null || (t.metric != metric && !t.metric.equals(metric))) {
+                    metric = t.metric;
+                    m++;
+                }
+                t.rank = i;
+                t.metricRank = m;
+            }
+        }
+        for (int i = 0; i < texts.length; i++) {
+            rank[i] = texts[i].rank;
+            metricRank[i] = texts[i].metricRank;
+        }
     }
 
     /** Forgets every series: none is known to be stored any more. */

@@ -15,8 +15,6 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,42 +35,33 @@ final class WindowTable {
     private static final String COLUMNS = "replica, metric, tags, resolution_ms, start_ms, flush_seq,"
             + " value_count, value_sum, value_min, value_max, value_last, first_ts, last_ts, late, complete, sketch,"
             + " merged_through";
+    /** A flushed partial: {@code merged_through} is 0. */
     private static final String INSERT = "INSERT INTO meterline_window (" + COLUMNS + ")"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING";
     static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
+    /** A metric's rows at one resolution starting in a range, in write order; the unique key's prefix finds them. */
+    static final String READ = SELECT
+            + " WHERE metric = ? AND resolution_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY id";
+    /** As {@link #READ}, of one replica and one kind of row: written partials or rollups. */
+    static final String READ_OWN = SELECT + " WHERE metric = ? AND resolution_ms = ? AND start_ms >= ?"
+            + " AND start_ms < ? AND replica = ? AND merged_through %s 0 ORDER BY id";
+    static final String DELETE_BEFORE = "DELETE FROM meterline_window WHERE metric = ? AND resolution_ms = ?"
+            + " AND start_ms < ? AND replica = ?";
+    /**
+     * Forgets a metric's series with no row left. The unique key leads with (metric, resolution, start), so no
+     * index finds a series' rows by its tags: both statements read the tags of the metric's rows once from the
+     * key. PostgreSQL plans its {@code NOT EXISTS} as an anti-join; SQLite would run a correlated one once per
+     * series, so it is given the set of stored tags instead.
+     */
+    static final String PRUNE_POSTGRES = "DELETE FROM meterline_series WHERE metric = ? AND NOT EXISTS"
+            + " (SELECT 1 FROM meterline_window w WHERE w.metric = meterline_series.metric"
+            + " AND w.tags = meterline_series.tags)";
+    static final String PRUNE_SQLITE = "DELETE FROM meterline_series WHERE metric = ? AND tags NOT IN"
+            + " (SELECT tags FROM meterline_window WHERE metric = ?)";
 
     private static final int COLUMN_COUNT = 17;
     /** PostgreSQL's SQLSTATE for a unique key that already holds the value. */
     private static final String UNIQUE_VIOLATION = "23505";
-
-    /**
-     * The unique index's order: metric, tag text, resolution, start. The texts are compared by reference first: a
-     * series' windows share one {@link SeriesTexts.Text}, and its metric is one instance per name.
-     */
-    private static final Comparator<Pending> IN_INDEX_ORDER = (a, b) -> {
-        if (a.text != b.text) {
-            int c = a.text.metric == b.text.metric ? 0 : a.text.metric.compareTo(b.text.metric);
-            if (c == 0) {
-                c = a.text.tags.compareTo(b.text.tags);
-            }
-            if (c != 0) {
-                return c;
-            }
-        }
-        int c = Long.compare(a.window.resolution(), b.window.resolution());
-        return c != 0 ? c : Long.compare(a.window.start(), b.window.start());
-    };
-
-    /** A window to insert with its series' stored texts. */
-    private static final class Pending {
-        final Window window;
-        final SeriesTexts.Text text;
-
-        Pending(Window window, SeriesTexts.Text text) {
-            this.window = window;
-            this.text = text;
-        }
-    }
 
     private final Dialect dialect;
 
@@ -87,32 +76,31 @@ final class WindowTable {
 
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
     void insert(Connection c, String replica, List<Window> windows) throws SQLException {
-        insert(c, replica, windows, new SeriesTexts(Integer.MAX_VALUE).of(windows), List.of());
+        SeriesTexts once = new SeriesTexts(Integer.MAX_VALUE);
+        SeriesTexts.Text[] texts = once.of(windows);
+        insert(c, replica, windows, texts, IndexOrder.of(windows, texts, once), List.of());
     }
 
     /**
-     * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), and inserts
-     * {@code newSeries} into {@code meterline_series}.
+     * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), the windows'
+     * indexes in the unique key's order ({@link IndexOrder}), and inserts {@code newSeries} into
+     * {@code meterline_series}.
      */
-    void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts,
+    void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
                 List<SeriesTexts.Text> newSeries) throws SQLException {
         long maxSeq = 0;
         long minSeq = Long.MAX_VALUE;
-        Pending[] ordered = new Pending[windows.size()];
-        for (int i = 0; i < ordered.length; i++) {
-            Window w = windows.get(i);
+        for (Window w : windows) {
             maxSeq = Math.max(maxSeq, w.flushSeq());
             minSeq = Math.min(minSeq, w.flushSeq());
-            ordered[i] = new Pending(w, texts[i]);
         }
         // In the unique index's order, so that the index grows in few places rather than at random ones; a flush
-        // holds each series, resolution and start once, so the order of its rows carries no meaning. The sort is
+        // holds each series, resolution and start once, so the order of its rows carries no meaning. The order is
         // stable: of a backlog's flushes, oldest first, the older partial of a window keeps the lower id.
-        Arrays.sort(ordered, IN_INDEX_ORDER);
         if (dialect == Dialect.POSTGRES) {
-            copy(c, replica, ordered, minSeq);
+            copy(c, replica, windows, texts, order, minSeq);
         } else {
-            insertBatched(c, replica, ordered);
+            insertBatched(c, replica, windows, texts, order);
         }
         if (!newSeries.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(
@@ -132,13 +120,31 @@ final class WindowTable {
         }
     }
 
-    private static void insertBatched(Connection c, String replica, Pending[] ordered) throws SQLException {
+    private static void insertBatched(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts,
+                                      int[] order) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(INSERT)) {
             int pending = 0;
-            for (Pending p : ordered) {
-                Window w = p.window;
-                bind(ps, replica, p.text.metric, p.text.tags, w.resolution(), w.start(),
-                        w.flushSeq(), w.aggregate(), w.complete(), 0);
+            // The SQLite driver keeps each bound value as an object: a box shared by consecutive rows with the same
+            // resolution, start or flush number saves boxing it for every row.
+            Long resolution = null;
+            Long start = null;
+            Long flushSeq = null;
+            for (int i : order) {
+                Window w = windows.get(i);
+                SeriesTexts.Text text = texts[i];
+                resolution = boxed(resolution, w.resolution());
+                start = boxed(start, w.start());
+                flushSeq = boxed(flushSeq, w.flushSeq());
+                ps.setString(1, replica);
+                ps.setString(2, text.metric);
+                ps.setString(3, text.tags);
+                ps.setObject(4, resolution);
+                ps.setObject(5, start);
+                ps.setObject(6, flushSeq);
+                Aggregate a = w.aggregate();
+                bindAggregate(ps, 7, a);
+                ps.setBoolean(15, w.complete());
+                ps.setBytes(16, a.sketchBytes());
                 ps.addBatch();
                 if (++pending == BATCH) {
                     ps.executeBatch();
@@ -151,6 +157,10 @@ final class WindowTable {
         }
     }
 
+    private static Long boxed(Long last, long value) {
+        return last != null && last == value ? last : Long.valueOf(value);
+    }
+
     /**
      * PostgreSQL: streams the rows with binary {@code COPY}. Every stored row of a replica has a flush sequence at
      * most its {@code last_flush_seq}, raised in the same transaction as the rows, so a write whose flushes all
@@ -158,11 +168,12 @@ final class WindowTable {
      * partly stored, the spool moved twice), or a direct copy that meets a key after all, goes through a
      * transaction-local staging table and {@code INSERT ... ON CONFLICT DO NOTHING}, which skips stored keys.
      */
-    private void copy(Connection c, String replica, Pending[] ordered, long minSeq) throws SQLException {
+    private void copy(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
+                      long minSeq) throws SQLException {
         if (minSeq > lastFlushSeq(c, replica)) {
             Savepoint before = c.setSavepoint();
             try {
-                copyInto(c, "meterline_window", replica, ordered);
+                copyInto(c, "meterline_window", replica, windows, texts, order);
                 c.releaseSavepoint(before);
                 return;
             } catch (SQLException e) {
@@ -175,35 +186,34 @@ final class WindowTable {
         try (Statement st = c.createStatement()) {
             st.execute("CREATE TEMP TABLE meterline_window_in ON COMMIT DROP AS SELECT " + COLUMNS
                     + " FROM meterline_window WITH NO DATA");
-            copyInto(c, "meterline_window_in", replica, ordered);
+            copyInto(c, "meterline_window_in", replica, windows, texts, order);
             st.executeUpdate("INSERT INTO meterline_window (" + COLUMNS + ") SELECT " + COLUMNS
                     + " FROM meterline_window_in ON CONFLICT DO NOTHING");
             st.execute("DROP TABLE meterline_window_in");
         }
     }
 
-    private static void copyInto(Connection c, String table, String replica, Pending[] ordered)
-            throws SQLException {
+    private static void copyInto(Connection c, String table, String replica, List<Window> windows,
+                                 SeriesTexts.Text[] texts, int[] order) throws SQLException {
         CopyManager copies = c.unwrap(PGConnection.class).getCopyAPI();
         CopyRows rows = new CopyRows(copies.copyIn("COPY " + table + " (" + COLUMNS + ") FROM STDIN (FORMAT binary)"));
         try {
             byte[] replicaText = replica.getBytes(StandardCharsets.UTF_8);
-            SeriesTexts.Text text = null;
+            String metricText = null;
             byte[] metric = null;
-            byte[] tags = null;
-            for (Pending p : ordered) {
-                if (p.text != text) {
-                    text = p.text;
-                    metric = text.metric.getBytes(StandardCharsets.UTF_8);
-                    tags = text.tags.getBytes(StandardCharsets.UTF_8);
+            for (int i : order) {
+                SeriesTexts.Text text = texts[i];
+                if (text.metric != metricText) {
+                    metricText = text.metric;
+                    metric = metricText.getBytes(StandardCharsets.UTF_8);
                 }
-                Window w = p.window;
+                Window w = windows.get(i);
                 Aggregate a = w.aggregate();
                 boolean empty = a.count() == 0;
                 rows.row(COLUMN_COUNT);
                 rows.bytes(replicaText);
                 rows.bytes(metric);
-                rows.bytes(tags);
+                rows.bytes(text.tagsUtf8());
                 rows.int8(w.resolution());
                 rows.int8(w.start());
                 rows.int8(w.flushSeq());
@@ -295,8 +305,7 @@ final class WindowTable {
      */
     List<Row> select(Connection c, String metric, long resolution, long from, long to, Predicate<String> tags)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE metric = ? AND resolution_ms = ?"
-                + " AND start_ms >= ? AND start_ms < ? ORDER BY id")) {
+        try (PreparedStatement ps = c.prepareStatement(READ)) {
             ps.setString(1, metric);
             ps.setLong(2, resolution);
             ps.setLong(3, from);
@@ -308,9 +317,7 @@ final class WindowTable {
     /** This replica's rows of {@code metric} at {@code resolution} in [from, to), either written or rolled up. */
     List<Row> selectOwn(Connection c, String replica, String metric, long resolution, long from, long to,
                         boolean rolledUp) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SELECT + " WHERE metric = ? AND resolution_ms = ?"
-                + " AND start_ms >= ? AND start_ms < ? AND replica = ? AND "
-                + (rolledUp ? "merged_through > 0" : "merged_through = 0") + " ORDER BY id")) {
+        try (PreparedStatement ps = c.prepareStatement(String.format(READ_OWN, rolledUp ? ">" : "="))) {
             ps.setString(1, metric);
             ps.setLong(2, resolution);
             ps.setLong(3, from);
@@ -413,8 +420,7 @@ final class WindowTable {
 
     /** Deletes this replica's rows of {@code metric} at {@code resolution} starting before {@code cutoff}. */
     int deleteBefore(Connection c, String replica, String metric, long resolution, long cutoff) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM meterline_window WHERE metric = ?"
-                + " AND resolution_ms = ? AND start_ms < ? AND replica = ?")) {
+        try (PreparedStatement ps = c.prepareStatement(DELETE_BEFORE)) {
             ps.setString(1, metric);
             ps.setLong(2, resolution);
             ps.setLong(3, cutoff);
@@ -425,10 +431,11 @@ final class WindowTable {
 
     /** Forgets series of {@code metric} that no longer have any row; returns how many. */
     int pruneSeries(Connection c, String metric) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM meterline_series WHERE metric = ? AND NOT EXISTS"
-                + " (SELECT 1 FROM meterline_window w WHERE w.metric = meterline_series.metric"
-                + " AND w.tags = meterline_series.tags)")) {
+        try (PreparedStatement ps = c.prepareStatement(dialect == Dialect.POSTGRES ? PRUNE_POSTGRES : PRUNE_SQLITE)) {
             ps.setString(1, metric);
+            if (dialect != Dialect.POSTGRES) {
+                ps.setString(2, metric);
+            }
             return ps.executeUpdate();
         }
     }

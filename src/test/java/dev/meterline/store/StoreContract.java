@@ -45,6 +45,22 @@ abstract class StoreContract {
     /** Overwrites the stored schema version behind the store's back. */
     abstract void setSchemaVersion(int version) throws Exception;
 
+    /** Runs statements on this test's database behind the store's back, each bound to its arguments. */
+    abstract void execute(String sql, Object... args) throws Exception;
+
+    /**
+     * The statements of schema version 2 on this test's database, as the binaries of that version created it: the
+     * window table with its unique key on (metric, tags, resolution, start, replica, flush number) and its read
+     * index on (metric, resolution, start), and the side tables.
+     */
+    abstract List<String> schemaVersion2();
+
+    /** The database's plan of {@code sql} with {@code args}, as text, with sequential scans as dear as it allows. */
+    abstract String plan(String sql, Object... args) throws Exception;
+
+    /** The indexes on {@code meterline_window} with their definitions, in any textual form the database keeps. */
+    abstract List<String> windowIndexes() throws Exception;
+
     Store open(String replica, String tiers) {
         Store s = Store.connect(config(replica, Tier.parseList(tiers)), clock);
         opened.add(s);
@@ -264,9 +280,9 @@ abstract class StoreContract {
                 expected.add("h" + s + "@" + w * 10 * SECOND);
             }
         }
-        // The stored tag text's order: "h1" sorts before "h10" and "h10" before "h2".
-        expected.sort(Comparator.comparing((String e) -> "{\"dc\":\"eu\",\"host\":\"" + e.substring(0, e.indexOf('@'))
-                + "\"}").thenComparingLong(e -> Long.parseLong(e.substring(e.indexOf('@') + 1))));
+        // The unique key's order: start, then the stored tag text ("h1" sorts before "h10" and "h10" before "h2").
+        expected.sort(Comparator.comparingLong((String e) -> Long.parseLong(e.substring(e.indexOf('@') + 1)))
+                .thenComparing(e -> "{\"dc\":\"eu\",\"host\":\"" + e.substring(0, e.indexOf('@')) + "\"}"));
         assertEquals(expected, order);
         assertEquals(Map.of("cpu", 50L), store.metrics());
         assertEquals(50, store.series("cpu").size());
@@ -322,6 +338,93 @@ abstract class StoreContract {
         assertTrue(msg.contains("schema version " + (Schema.VERSION + 1) + " is newer than this binary supports ("
                 + Schema.VERSION + ")"), msg);
         assertTrue(!msg.contains("\n"), msg);
+    }
+
+    @Test
+    void aVersion2DatabaseIsMigratedAndItsWindowsReadBack() throws Exception {
+        for (String sql : schemaVersion2()) {
+            execute(sql);
+        }
+        execute("INSERT INTO meterline_schema (version) VALUES (2)");
+        List<Window> stored = sample();
+        for (Window w : stored) {
+            Aggregate a = w.aggregate();
+            boolean empty = a.count() == 0;
+            execute("INSERT INTO meterline_window (replica, metric, tags, resolution_ms, start_ms, flush_seq,"
+                            + " value_count, value_sum, value_min, value_max, value_last, first_ts, last_ts, late,"
+                            + " complete, sketch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "r1", w.series().metric(), TagsJson.encode(w.series()), w.resolution(), w.start(), w.flushSeq(),
+                    a.count(), a.sum(), empty ? null : a.min(), empty ? null : a.max(),
+                    Double.isNaN(a.last()) ? null : a.last(), a.firstTimestamp(), a.lastTimestamp(), a.late(),
+                    w.complete(), a.sketchBytes());
+        }
+        execute("INSERT INTO meterline_series (metric, tags) VALUES ('cpu', ?), ('cpu', ?), ('mem', ?)",
+                TagsJson.encode(CPU_A), TagsJson.encode(CPU_B), TagsJson.encode(MEM));
+        execute("INSERT INTO meterline_replica (replica, last_flush_seq) VALUES ('r1', 2)");
+
+        Store store = open("r1");
+
+        assertSameAsSample(store.read("cpu", T0, T0 + MINUTE, 10 * SECOND),
+                store.read("mem", T0, T0 + MINUTE, 10 * SECOND));
+        assertEquals(Map.of("cpu", 2L, "mem", 1L), store.metrics());
+        assertEquals(2, store.lastFlushSeq());
+        String indexes = String.join("\n", windowIndexes());
+        assertTrue(!indexes.contains("meterline_window_read"), indexes);
+        assertTrue(indexes.replace(" ", "").contains("(metric,resolution_ms,start_ms,tags,replica,flush_seq)"),
+                indexes);
+        // The new key still makes a retried write a no-op, and new windows go in beside the migrated ones.
+        store.write(sample());
+        store.write(List.of(window(CPU_A, T0 + 20 * SECOND, 10 * SECOND, 3, true, 9)));
+        assertEquals(4, store.read("cpu", T0, T0 + MINUTE, 10 * SECOND).size());
+        assertEquals(3, store.lastFlushSeq());
+    }
+
+    @Test
+    void theWindowQueriesUseAnIndex() throws Exception {
+        Store store = open("r1");
+        List<Window> many = new ArrayList<>();
+        for (int m = 0; m < 20; m++) {
+            for (int s = 0; s < 50; s++) {
+                SeriesKey key = SeriesKey.of("m" + m, Map.of("host", "h" + s));
+                for (int w = 0; w < 10; w++) {
+                    many.add(window(key, T0 + w * 10 * SECOND, 10 * SECOND, 1, true, w));
+                }
+            }
+        }
+        store.write(many);
+        store.prepareExport();
+        boolean postgres = store instanceof JdbcStore j && j.dialect() == Dialect.POSTGRES;
+        if (postgres) {
+            // What autovacuum does to a table of this size; the plans below are those of a table with statistics.
+            execute("ANALYZE meterline_window");
+        }
+        String key = "meterline_window_key";
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        Map<String, Object[]> args = new HashMap<>();
+        expected.put(WindowTable.READ, key);
+        args.put(WindowTable.READ, new Object[] {"m3", 10_000L, T0, T0 + HOUR});
+        // Either index serves a replica's own rows; the planner picks by the statistics of replica and resolution.
+        String own = String.format(WindowTable.READ_OWN, "=");
+        expected.put(own, "meterline_window_");
+        args.put(own, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "r1"});
+        expected.put(WindowTable.DELETE_BEFORE, key);
+        args.put(WindowTable.DELETE_BEFORE, new Object[] {"m3", 10_000L, T0 + MINUTE, "r1"});
+        String prune = postgres ? WindowTable.PRUNE_POSTGRES : WindowTable.PRUNE_SQLITE;
+        expected.put(prune, key);
+        args.put(prune, prune.equals(WindowTable.PRUNE_SQLITE) ? new Object[] {"m3", "m3"} : new Object[] {"m3"});
+        expected.put(ExportTable.exportPage(true), "meterline_window_export");
+        args.put(ExportTable.exportPage(true), new Object[] {10_000L, T0, "m3", "", 100_000L, 100});
+        expected.put(ExportTable.SERIES_FOR_EXPORT, "meterline_window_");
+        args.put(ExportTable.SERIES_FOR_EXPORT, new Object[] {10_000L, T0, T0 + MINUTE, "m3", "{\"host\":\"h7\"}",
+                100_000L});
+        expected.put(ExportTable.NEXT_WRITTEN_START, "meterline_window_export");
+        args.put(ExportTable.NEXT_WRITTEN_START, new Object[] {10_000L, T0});
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            String plan = plan(e.getKey(), args.get(e.getKey()));
+            assertTrue(plan.contains(e.getValue()), e.getKey() + " -> " + plan);
+            assertTrue(!plan.matches("(?s).*(SCAN meterline_window|Seq Scan on meterline_window|SCAN w\\b).*"),
+                    e.getKey() + " -> " + plan);
+        }
     }
 
     @Test

@@ -1,0 +1,138 @@
+package dev.meterline.store;
+
+import dev.meterline.model.Window;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The order in which a write inserts its windows: the unique key's, (metric, resolution, start, tag text), stable
+ * (windows with equal keys keep the order they came in, so of a backlog's flushes the older partial of a window
+ * gets the lower id).
+ *
+ * <p>The usual write sorts one {@code long} per window, its series' ranks ({@link SeriesTexts#rank}), its
+ * (resolution, start) pair's place among the write's pairs and its own index packed into the bits each needs; a
+ * write whose parts do not fit in 63 bits is sorted with {@link #comparator}, the same order on the texts.
+ */
+final class IndexOrder {
+
+    private IndexOrder() {
+    }
+
+    /** A (resolution, start) pair of a write. */
+    private record Slot(long resolution, long start) {
+    }
+
+    /** The indexes of {@code windows} in insert order; {@code texts[i]} is the series text of window i. */
+    static int[] of(List<Window> windows, SeriesTexts.Text[] texts, SeriesTexts ranks) {
+        int n = windows.size();
+        if (n == 0) {
+            return new int[0];
+        }
+        int[] rank = new int[n];
+        int[] metricRank = new int[n];
+        ranks.rank(texts, rank, metricRank);
+        int[] slot = slots(windows);
+        int maxRank = 0;
+        int maxMetric = 0;
+        int maxSlot = 0;
+        for (int i = 0; i < n; i++) {
+            maxRank = Math.max(maxRank, rank[i]);
+            maxMetric = Math.max(maxMetric, metricRank[i]);
+            maxSlot = Math.max(maxSlot, slot[i]);
+        }
+        int indexBits = bits(n - 1);
+        int rankBits = bits(maxRank);
+        int slotBits = bits(maxSlot);
+        if (indexBits + rankBits + slotBits + bits(maxMetric) > 63) {
+            return sorted(windows, texts);
+        }
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            long k = ((long) metricRank[i] << slotBits) | slot[i];
+            keys[i] = (((k << rankBits) | rank[i]) << indexBits) | i;
+        }
+        Arrays.sort(keys);
+        long indexMask = (1L << indexBits) - 1;
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = (int) (keys[i] & indexMask);
+        }
+        return order;
+    }
+
+    /** The unique key's order of window indexes, by comparing the texts; stable. */
+    static Comparator<Integer> comparator(List<Window> windows, SeriesTexts.Text[] texts) {
+        return (x, y) -> {
+            SeriesTexts.Text a = texts[x];
+            SeriesTexts.Text b = texts[y];
+            int c = a.metric == b.metric ? 0 : a.metric.compareTo(b.metric);
+            if (c != 0) {
+                return c;
+            }
+            Window v = windows.get(x);
+            Window w = windows.get(y);
+            c = Long.compare(v.resolution(), w.resolution());
+            if (c == 0) {
+                c = Long.compare(v.start(), w.start());
+            }
+            return c != 0 ? c : SeriesTexts.ORDER.compare(a, b);
+        };
+    }
+
+    /** The indexes of {@code windows} sorted with {@link #comparator}. */
+    static int[] sorted(List<Window> windows, SeriesTexts.Text[] texts) {
+        Integer[] boxed = new Integer[windows.size()];
+        for (int i = 0; i < boxed.length; i++) {
+            boxed[i] = i;
+        }
+        Arrays.sort(boxed, comparator(windows, texts));
+        int[] order = new int[boxed.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = boxed[i];
+        }
+        return order;
+    }
+
+    /** Each window's (resolution, start) pair as its place among the write's distinct pairs in their order. */
+    private static int[] slots(List<Window> windows) {
+        int n = windows.size();
+        int[] slot = new int[n];
+        Map<Slot, Integer> seen = new HashMap<>();
+        long resolution = 0;
+        long start = 0;
+        int last = -1;
+        for (int i = 0; i < n; i++) {
+            Window w = windows.get(i);
+            // Windows of one start mostly come together: a map look-up only where the pair changes.
+            if (last < 0 || w.resolution() != resolution || w.start() != start) {
+                resolution = w.resolution();
+                start = w.start();
+                Integer found = seen.get(new Slot(resolution, start));
+                if (found == null) {
+                    found = seen.size();
+                    seen.put(new Slot(resolution, start), found);
+                }
+                last = found;
+            }
+            slot[i] = last;
+        }
+        Slot[] distinct = seen.keySet().toArray(new Slot[0]);
+        Arrays.sort(distinct, Comparator.comparingLong(Slot::resolution).thenComparingLong(Slot::start));
+        int[] place = new int[distinct.length];
+        for (int p = 0; p < distinct.length; p++) {
+            place[seen.get(distinct[p])] = p;
+        }
+        for (int i = 0; i < n; i++) {
+            slot[i] = place[slot[i]];
+        }
+        return slot;
+    }
+
+    private static int bits(long max) {
+        return 64 - Long.numberOfLeadingZeros(max);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.meterline.store;
+
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/**
+ * A write's insert order: the unique key's (metric, resolution, start, tag text), stable, the same whether sorted on
+ * kept ranks or by comparing texts, and across writes that reuse, extend or drop series.
+ */
+class IndexOrderTest {
+
+    private static final String[] METRICS = {"mem", "cpu", "cpu.user", "Cpu", "disk", "é"};
+    private static final String[] HOSTS = {"a", "b", "h1", "h10", "h2", "A", "a\"b", "z", "é", ""};
+
+    /** The expected order, by the texts' content alone: a stable sort of the indexes. */
+    private static int[] expected(List<Window> windows) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < windows.size(); i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.<Integer, String>comparing(i -> windows.get(i).series().metric())
+                .thenComparingLong(i -> windows.get(i).resolution())
+                .thenComparingLong(i -> windows.get(i).start())
+                .thenComparing(i -> TagsJson.encode(windows.get(i).series())));
+        return order.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static List<Window> write(Random random, int size, int metrics, int hosts) {
+        List<Window> windows = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            // A fresh key instance for every window, as each event loop hands out its own.
+            SeriesKey key = SeriesKey.of(METRICS[random.nextInt(metrics)],
+                    Map.of("host", HOSTS[random.nextInt(hosts)], "dc", "d" + random.nextInt(3)));
+            long resolution = random.nextInt(4) == 0 ? 60_000 : 10_000;
+            long start = resolution * (170_000_000L + random.nextInt(5));
+            windows.add(new Window(key, start, resolution, new Aggregate(), true, 1 + random.nextInt(3)));
+        }
+        return windows;
+    }
+
+    @Test
+    void ranksAndTextComparesGiveTheKeysOrderStably() {
+        Random random = new Random(11);
+        for (int round = 0; round < 200; round++) {
+            SeriesTexts kept = new SeriesTexts(1_000);
+            List<Window> windows = write(random, 1 + random.nextInt(300), METRICS.length, HOSTS.length);
+            SeriesTexts.Text[] texts = kept.of(windows);
+
+            int[] expected = expected(windows);
+            assertArrayEquals(expected, IndexOrder.of(windows, texts, kept));
+            assertArrayEquals(expected, IndexOrder.sorted(windows, texts));
+        }
+    }
+
+    @Test
+    void keptRanksStayRightAcrossWritesThatRepeatAddOrDropSeries() {
+        Random random = new Random(5);
+        SeriesTexts kept = new SeriesTexts(1_000_000);
+        for (int round = 0; round < 300; round++) {
+            // Few metrics and hosts at first, then more: later writes bring series that sort between kept ones.
+            int metrics = Math.min(METRICS.length, 1 + round / 40);
+            int hosts = Math.min(HOSTS.length, 2 + round / 30);
+            List<Window> windows = write(random, 1 + random.nextInt(200), metrics, hosts);
+            SeriesTexts.Text[] texts = kept.of(windows);
+
+            assertArrayEquals(expected(windows), IndexOrder.of(windows, texts, kept), "write " + round);
+        }
+    }
+
+    @Test
+    void aWriteWithNoWindowsHasAnEmptyOrder() {
+        assertArrayEquals(new int[0], IndexOrder.of(List.of(), new SeriesTexts.Text[0], new SeriesTexts(10)));
+    }
+}
