@@ -57,7 +57,7 @@ final class SqliteStoreTest extends StoreContract {
 
     @Override
     List<String> schemaVersion2() {
-        return List.of(
+        return withVersion2Indexes(List.of(
                 "CREATE TABLE meterline_schema (version INTEGER NOT NULL)",
                 "CREATE TABLE meterline_window (id INTEGER PRIMARY KEY AUTOINCREMENT,"
                         + " replica TEXT NOT NULL, metric TEXT NOT NULL, tags TEXT NOT NULL,"
@@ -71,12 +71,7 @@ final class SqliteStoreTest extends StoreContract {
                         + " PRIMARY KEY (metric, tags)) WITHOUT ROWID",
                 "CREATE TABLE meterline_replica (replica TEXT PRIMARY KEY, last_flush_seq INTEGER NOT NULL)",
                 "CREATE TABLE meterline_rollup (replica TEXT NOT NULL, resolution_ms INTEGER NOT NULL,"
-                        + " through_id INTEGER NOT NULL, PRIMARY KEY (replica, resolution_ms))",
-                "CREATE UNIQUE INDEX meterline_window_key"
-                        + " ON meterline_window (metric, tags, resolution_ms, start_ms, replica, flush_seq)",
-                "CREATE INDEX meterline_window_read ON meterline_window (metric, resolution_ms, start_ms)",
-                "CREATE TABLE meterline_export (target TEXT PRIMARY KEY, through_ms BIGINT NOT NULL,"
-                        + " after_metric TEXT NOT NULL, after_tags TEXT NOT NULL)");
+                        + " through_id INTEGER NOT NULL, PRIMARY KEY (replica, resolution_ms))"));
     }
 
     @Override

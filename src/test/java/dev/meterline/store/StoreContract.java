@@ -55,6 +55,17 @@ abstract class StoreContract {
      */
     abstract List<String> schemaVersion2();
 
+    /** {@code tables} of schema version 2, then its indexes and its export table, alike in both dialects. */
+    static List<String> withVersion2Indexes(List<String> tables) {
+        List<String> all = new ArrayList<>(tables);
+        all.add("CREATE UNIQUE INDEX meterline_window_key"
+                + " ON meterline_window (metric, tags, resolution_ms, start_ms, replica, flush_seq)");
+        all.add("CREATE INDEX meterline_window_read ON meterline_window (metric, resolution_ms, start_ms)");
+        all.add("CREATE TABLE meterline_export (target TEXT PRIMARY KEY, through_ms BIGINT NOT NULL,"
+                + " after_metric TEXT NOT NULL, after_tags TEXT NOT NULL)");
+        return all;
+    }
+
     /** The database's plan of {@code sql} with {@code args}, as text, with sequential scans as dear as it allows. */
     abstract String plan(String sql, Object... args) throws Exception;
 
