@@ -5,13 +5,25 @@
 #   Two rounds; in each, every jar in turn gets a fresh server (its own data directory) and N points over 4
 #   loopback TCP connections, sent RUNS times by ../shared/bench/ours.sh (100 metrics x SERIES/100 hosts).
 #   Prints one summary line per jar per round (median points/s, points per server CPU-second, peak RSS).
-#   env: JVM_FLAGS (e.g. -Xmx768m) and METERLINE_ARGS go to every server; BENCH=dir of ours.sh.
+#   env: JVM_FLAGS (e.g. -Xmx768m) and METERLINE_ARGS go to every server; BENCH=dir of ours.sh;
+#   BY_THREAD=1 also prints, per server, its CPU seconds by thread group (event loops, shards, store, GC, JIT, ...)
+#   summed from /proc/PID/task/*/stat after the runs: the steadiest comparison on a loaded machine.
 set -uo pipefail
 SERIES="${1:?usage: ab.sh SERIES N RUNS old.jar new.jar ...}"; N="${2:?N}"; RUNS="${3:?RUNS}"; shift 3
 BENCH="${BENCH:-$(cd "$(dirname "$0")/../../../shared/bench" 2>/dev/null && pwd)}"
 [ -x "$BENCH/ours.sh" ] || { echo "ours.sh not found; set BENCH to the directory that holds it" >&2; exit 2; }
 export GEN_ARGS="--metrics 100 --hosts $((SERIES / 100))"
 export BENCH_RESULTS="${BENCH_RESULTS:-/tmp/bench-results}"; mkdir -p "$BENCH_RESULTS"
+# CPU seconds of PID's threads, grouped by name without its trailing number, largest first.
+by_thread() {
+  local t name rest hz; hz=$(getconf CLK_TCK)
+  for t in /proc/"$1"/task/*; do
+    name=$(cat "$t/comm" 2>/dev/null) && rest=$(cat "$t/stat" 2>/dev/null) || continue
+    rest=${rest##*) }; set -- $rest
+    printf '%s\t%s\n' "$(sed -E 's/[-#]?[0-9]+$//' <<<"$name")" "$(( ${12} + ${13} ))"
+  done | awk -F'\t' -v hz="$hz" '{ c[$1] += $2; all += $2 }
+    END { for (k in c) printf "  %7.1f s  %s\n", c[k] / hz, k | "sort -rn"; close("sort -rn"); printf "  %7.1f s  all\n", all / hz }'
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 for round in 1 2; do
   for jar in "$@"; do
@@ -24,6 +36,7 @@ for round in 1 2; do
     summary=$(OURS_COUNT_PATH=/api/v1/stats OURS_COUNT_REGEX='"accepted"\s*:\s*([0-9]+)' OURS_PID=$pid \
       "$BENCH/ours.sh" 127.0.0.1 "$tcp" "$http" "$N" "$RUNS" 2>&1 | grep '^SUMMARY' | tail -1)
     echo "round=$round $(basename "$jar") $summary"
+    [ -n "${BY_THREAD:-}" ] && by_thread "$pid"
     kill -TERM "$pid"; wait "$pid" 2>/dev/null; rm -rf "$data"
   done
 done
