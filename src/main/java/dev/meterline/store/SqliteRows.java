@@ -60,12 +60,11 @@ final class SqliteRows {
         Binder binder = new Binder(replica);
         if (groups > 0) {
             try (PreparedStatement ps = c.prepareStatement(insert(columns, GROUP))) {
-                binder.ps = ps;
                 int pending = 0;
                 for (int g = 0; g < groups; g++) {
                     for (int r = 0; r < GROUP; r++) {
                         int i = order[g * GROUP + r];
-                        binder.row(r * PARAMS_PER_ROW, windows.get(i), texts[i]);
+                        binder.row(ps, r * PARAMS_PER_ROW, windows.get(i), texts[i]);
                     }
                     ps.addBatch();
                     if (++pending == GROUPS_PER_BATCH) {
@@ -80,10 +79,9 @@ final class SqliteRows {
         }
         if (rest > 0) {
             try (PreparedStatement ps = c.prepareStatement(insert(columns, rest))) {
-                binder.ps = ps;
                 for (int r = 0; r < rest; r++) {
                     int i = order[groups * GROUP + r];
-                    binder.row(r * PARAMS_PER_ROW, windows.get(i), texts[i]);
+                    binder.row(ps, r * PARAMS_PER_ROW, windows.get(i), texts[i]);
                 }
                 ps.executeUpdate();
             }
@@ -96,7 +94,6 @@ final class SqliteRows {
      */
     private static final class Binder {
         private final String replica;
-        PreparedStatement ps;
         private Long resolution;
         private Long start;
         private Long flushSeq;
@@ -105,8 +102,8 @@ final class SqliteRows {
             this.replica = replica;
         }
 
-        /** Binds one row's {@value #PARAMS_PER_ROW} parameters after parameter {@code base}. */
-        void row(int base, Window w, SeriesTexts.Text text) throws SQLException {
+        /** Binds one row's {@value #PARAMS_PER_ROW} parameters of {@code ps} after parameter {@code base}. */
+        void row(PreparedStatement ps, int base, Window w, SeriesTexts.Text text) throws SQLException {
             resolution = boxed(resolution, w.resolution());
             start = boxed(start, w.start());
             flushSeq = boxed(flushSeq, w.flushSeq());
@@ -120,9 +117,9 @@ final class SqliteRows {
             ps.setObject(base + 6, flushSeq);
             ps.setLong(base + 7, a.count());
             ps.setDouble(base + 8, a.sum());
-            setDouble(base + 9, empty ? Double.NaN : a.min());
-            setDouble(base + 10, empty ? Double.NaN : a.max());
-            setDouble(base + 11, a.last());
+            setDouble(ps, base + 9, empty ? Double.NaN : a.min());
+            setDouble(ps, base + 10, empty ? Double.NaN : a.max());
+            setDouble(ps, base + 11, a.last());
             ps.setLong(base + 12, a.firstTimestamp());
             ps.setLong(base + 13, a.lastTimestamp());
             ps.setLong(base + 14, a.late());
@@ -130,7 +127,7 @@ final class SqliteRows {
             ps.setBytes(base + 16, a.sketchBytes());
         }
 
-        private void setDouble(int i, double v) throws SQLException {
+        private static void setDouble(PreparedStatement ps, int i, double v) throws SQLException {
             // NULL for NaN, as every other statement on the table stores it.
             if (Double.isNaN(v)) {
                 ps.setNull(i, Types.DOUBLE);
