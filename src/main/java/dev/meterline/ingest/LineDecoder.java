@@ -48,7 +48,7 @@ final class LineDecoder {
     private static final long NEWLINES = Words.repeated('\n');
 
     /** Lines per group: enough look-ups in flight to keep the memory system busy, few enough to stay in L1. */
-    static final int GROUP = 32;
+    static final int GROUP = 16;
     /** What the first pass found of a line of the group. */
     private static final byte OTHER = 0;
     private static final byte PLAIN = 1;

@@ -155,9 +155,9 @@ class GroupedDecodeTest {
                     .append("\"}}\n");
         }
         byte[] input = sb.toString().getBytes(StandardCharsets.UTF_8);
-        // The first read ends inside line 33, just past the first group of 32 lines.
-        int cut = sb.indexOf("\"value\":33,") + 3;
-        Run run = new Run(32, 200, 4096, true).send(input, new int[] {cut});
+        // The first read ends inside the line just past the first group (of the default size).
+        int cut = sb.indexOf("\"value\":" + (LineDecoder.GROUP + 1) + ",") + 3;
+        Run run = new Run(LineDecoder.GROUP, 200, 4096, true).send(input, new int[] {cut});
         assertEquals(70, run.points.size(), run.seen.toString());
         for (int i = 0; i < 70; i++) {
             Point p = run.points.get(i);
