@@ -20,6 +20,13 @@ import java.util.function.Supplier;
  * plain reader ({@link PlainLine}), the parser shared by a read's lines ({@link SharedParser}) or a Jackson parser
  * of the line's own, whose failures {@link JsonFailure} names. Stateful (a partial line carries over between reads)
  * and not thread-safe: one per connection or request.
+ *
+ * <p>The lines of a read go in groups of up to {@link #GROUP}: the plain reader reads each line of the group (one
+ * reader per line, so each keeps its findings), then, when the series key cache is large, the group's set words and
+ * then its candidate slots are read in two tight passes, so that their cache misses overlap instead of following one
+ * another; only then are the lines decoded in order, their look-ups hitting near caches. The reading ahead changes no
+ * state, so the points and rejects, their order, and the cache's contents and counters are those of one line at a
+ * time.
  */
 final class LineDecoder {
 
@@ -40,6 +47,14 @@ final class LineDecoder {
 
     private static final long NEWLINES = Words.repeated('\n');
 
+    /** Lines per group: enough look-ups in flight to keep the memory system busy, few enough to stay in L1. */
+    static final int GROUP = 16;
+    /** What the first pass found of a line of the group. */
+    private static final byte OTHER = 0;
+    private static final byte PLAIN = 1;
+    private static final byte TOO_LONG = 2;
+    private static final byte FAILED = 3;
+
     private final JsonFactory json;
     private final int maxLineBytes;
     private final Output out;
@@ -56,7 +71,15 @@ final class LineDecoder {
      * for the fast paths: the plain reader first, then a Jackson parser shared by the lines of a read.
      */
     private boolean shareParser = true;
-    private final PlainLine plain;
+    private final int maxTags;
+    /** Per line of the group: its reader (made when a group first needs it), bounds, kind and series hash. */
+    private PlainLine[] plains;
+    private int[] froms;
+    private int[] tos;
+    private byte[] kinds;
+    private int[] hashes;
+    /** What the reading ahead loaded, kept so that the loads are not left out as unused. */
+    private long touched;
     private final PlainKeys plainKeys;
     /** Lines taken by the plain reader, for tests. */
     private long plainLines;
@@ -78,7 +101,8 @@ final class LineDecoder {
         this.json = json;
         this.maxLineBytes = maxLineBytes;
         this.out = out;
-        this.plain = new PlainLine(maxTags);
+        this.maxTags = maxTags;
+        groupSize(GROUP);
         this.plainKeys = new PlainKeys(rules);
         this.fields = new JsonFields(maxTags, rules);
         this.shared = new SharedParser(sharedJson, fields);
@@ -89,6 +113,24 @@ final class LineDecoder {
     LineDecoder shareParser(boolean share) {
         this.shareParser = share;
         return this;
+    }
+
+    /** Sets the most lines decoded as a group (at least 1; 1 decodes each line on its own); outcomes are the same. */
+    LineDecoder groupSize(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("size: " + size + " (expected: at least 1)");
+        }
+        plains = new PlainLine[size];
+        froms = new int[size];
+        tos = new int[size];
+        kinds = new byte[size];
+        hashes = new int[size];
+        return this;
+    }
+
+    /** What the reading ahead loaded; read by tests only so that it counts as used. */
+    long touched() {
+        return touched;
     }
 
     /** The number of lines the shared parser decoded. */
@@ -140,7 +182,9 @@ final class LineDecoder {
         if (discarding) {
             discarding = false;
         } else if (carry > 0) {
-            line(0, carry, false);
+            froms[0] = 0;
+            tos[0] = carry;
+            lines(1, false);
         }
         carry = 0;
     }
@@ -150,13 +194,21 @@ final class LineDecoder {
         shared.startRead(end);
         cache = caches == null ? null : caches.get();
         try {
-            for (int i = nextNewline(scanFrom, end); i < end; i = nextNewline(start, end)) {
-                if (discarding) {
-                    discarding = false;
-                } else {
-                    line(start, i, true);
-                }
-                start = i + 1;
+            int group = froms.length;
+            for (int i = nextNewline(scanFrom, end); i < end; ) {
+                int n = 0;
+                do {
+                    if (discarding) {
+                        discarding = false;
+                    } else {
+                        froms[n] = start;
+                        tos[n] = i;
+                        n++;
+                    }
+                    start = i + 1;
+                    i = nextNewline(start, end);
+                } while (i < end && n < group);
+                lines(n, true);
             }
         } finally {
             shared.drop();
@@ -210,24 +262,94 @@ final class LineDecoder {
         return new Reject(lineNo, RejectReason.LINE_TOO_LONG, "line exceeds " + maxLineBytes + " bytes");
     }
 
-    /** Decodes one line; {@code sharable} when it may go through the parser shared by this read's lines. */
-    private void line(int from, int to, boolean sharable) {
-        line++;
-        if (to > from && data[to - 1] == '\r') {
-            to--;
+    /**
+     * Decodes the {@code n} lines of the group whose bounds (newline excluded) are in {@link #froms} and
+     * {@link #tos}, in order; {@code sharable} when they may go through the parser shared by this read's lines.
+     */
+    private void lines(int n, boolean sharable) {
+        // First pass: each line's kind, and for a plain one its reader's findings and its series' hash. Reading a
+        // line changes nothing outside its own reader, so doing it ahead of the earlier lines' decoding is safe.
+        for (int k = 0; k < n; k++) {
+            int from = froms[k];
+            int to = tos[k];
+            if (to > from && data[to - 1] == '\r') {
+                tos[k] = --to;
+            }
+            byte kind = OTHER;
+            if (to - from > maxLineBytes) {
+                kind = TOO_LONG;
+            } else if (shareParser) {
+                // A plain line is neither blank nor one that Jackson could take for UTF-16 or UTF-32: it goes first.
+                try {
+                    PlainLine p = plains[k];
+                    if (p == null) {
+                        p = plains[k] = new PlainLine(maxTags);
+                    }
+                    if (p.read(data, from, to)) {
+                        kind = PLAIN;
+                        if (cache != null) {
+                            hashes[k] = PlainKeys.hash(data, p);
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    kind = FAILED;
+                }
+            }
+            kinds[k] = kind;
         }
-        if (to - from > maxLineBytes) {
+        if (cache != null && n > 1 && cache.worthTouching()) {
+            touchAhead(n);
+        }
+        for (int k = 0; k < n; k++) {
+            line(k, sharable);
+        }
+    }
+
+    /**
+     * Reads the set words of the group's plain lines, then their candidate slots: each pass's loads are independent
+     * of one another, so the CPU has them in flight together.
+     */
+    private void touchAhead(int n) {
+        SeriesKeyCache c = cache;
+        long sum = 0;
+        for (int k = 0; k < n; k++) {
+            if (kinds[k] == PLAIN) {
+                sum += c.touchSet(hashes[k]);
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            if (kinds[k] == PLAIN) {
+                PlainLine p = plains[k];
+                sum += c.touchSlot(hashes[k], p.metricFrom, p.metricTo, p.tagsFrom, p.tagsTo);
+            }
+        }
+        touched += sum;
+    }
+
+    /** Decodes line {@code k} of the group, which the first pass of {@link #lines} has read. */
+    private void line(int k, boolean sharable) {
+        line++;
+        int from = froms[k];
+        int to = tos[k];
+        byte kind = kinds[k];
+        if (kind == TOO_LONG) {
             shared.drop();
             out.reject(tooLong(line));
             return;
         }
+        if (kind == FAILED) {
+            // As below: the plain reader threw, which is never expected.
+            shared.drop();
+            out.reject(Reject.of(line, RejectReason.INTERNAL_ERROR));
+            return;
+        }
         try {
-            // A plain line is neither blank nor one that Jackson could take for UTF-16 or UTF-32: it goes first.
-            if (shareParser && plain.read(data, from, to)) {
+            if (kind == PLAIN) {
                 // The shared parser (if any) stands before this line: it must not read it again.
                 shared.drop();
                 plainLines++;
-                SeriesKey key = plainKeys.key(data, plain, cache);
+                PlainLine plain = plains[k];
+                SeriesKey key = plainKeys.key(data, plain, cache, hashes[k]);
                 if (key == null) {
                     out.reject(Reject.of(line, plainKeys.refused()));
                 } else {

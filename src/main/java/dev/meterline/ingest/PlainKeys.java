@@ -27,10 +27,19 @@ final class PlainKeys {
      * ({@link #refused} says which); such a key is never cached, so its next line is checked again.
      */
     SeriesKey key(byte[] data, PlainLine l, SeriesKeyCache cache) {
+        return key(data, l, cache, cache == null ? 0 : hash(data, l));
+    }
+
+    /** The hash of the line {@code l}'s series as {@link SeriesKeyCache} takes it. */
+    static int hash(byte[] data, PlainLine l) {
+        return SeriesKeyCache.hash(data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
+    }
+
+    /** As {@link #key(byte[], PlainLine, SeriesKeyCache)}, with the series' {@link #hash} {@code h} known already. */
+    SeriesKey key(byte[] data, PlainLine l, SeriesKeyCache cache, int h) {
         if (cache == null) {
             return admit(build(data, l, null));
         }
-        int h = SeriesKeyCache.hash(data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
         SeriesKey key = cache.find(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
         if (key == null) {
             key = admit(build(data, l, cache));

@@ -11,11 +11,12 @@ import java.util.NoSuchElementException;
  * points, and quantiles from the bins of a DDSketch with {@link #RELATIVE_ACCURACY} relative accuracy.
  *
  * <p>The bins are those a {@code DDSketch} over {@code CollapsingLowestDenseStore(MAX_BINS)} would hold for the same
- * values, kept compactly as {@link BinCounts} (sorted distinct indexes with their counts, per sign) plus the zero
- * count, and every answer (quantiles, the encoding) is the one that sketch gives. New values wait in a small array
- * (up to {@link #SPARSE_MAX}; a quiet series' open window costs tens of bytes) and move into the bins a batch at a
- * time: mapped to bin indexes, sorted and merged in one pass, which touches the bins once per batch instead of once
- * per value. A sketch's bins do not depend on the order of its values, so the batches change nothing.
+ * values, kept compactly as {@link BinCounts} per sign (sorted distinct indexes with their counts while a sign has
+ * few bins, an array of counts once it has many) plus the zero count, and every answer (quantiles, the encoding) is
+ * the one that sketch gives. New values wait in a small array (up to {@link #SPARSE_MAX}; a quiet series' open window
+ * costs tens of bytes) and move into the bins a batch at a time: mapped to bin indexes, then merged with sorted bins
+ * in one pass (which touches them once per batch instead of once per value) or counted into dense ones. A sketch's
+ * bins do not depend on the order of its values, so the batches change nothing.
  *
  * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
  */
@@ -133,8 +134,7 @@ public final class Aggregate {
         if (into == null) {
             return from.copy();
         }
-        into.mergeWith(from);
-        return into;
+        return into.mergeWith(from);
     }
 
     public Aggregate copy() {
@@ -175,8 +175,9 @@ public final class Aggregate {
                 + (positive == null ? 0 : positive.total());
         double rank = q * (total - 1);
         double n = 0;
+        // A dense form's empty slots add nothing, so they never end the walk.
         if (negative != null) {
-            for (int i = negative.size() - 1; i >= 0; i--) {
+            for (int i = negative.slots() - 1; i >= 0; i--) {
                 if ((n += negative.countAt(i)) > rank) {
                     return clamp(-MAPPING.value(negative.indexAt(i)));
                 }
@@ -186,7 +187,7 @@ public final class Aggregate {
             return clamp(0);
         }
         if (positive != null) {
-            for (int i = 0; i < positive.size(); i++) {
+            for (int i = 0, slots = positive.slots(); i < slots; i++) {
                 if ((n += positive.countAt(i)) > rank) {
                     return clamp(MAPPING.value(positive.indexAt(i)));
                 }
@@ -204,9 +205,10 @@ public final class Aggregate {
     }
 
     /**
-     * Moves the waiting values into the bins: each sign's values sorted by magnitude, mapped to bin indexes and merged
-     * with that sign's bins in one pass. Refuses, before changing anything, a value out of the mapping's range, as
-     * DDSketch refuses it when it is added.
+     * Moves the waiting values into the bins: each sign's values sorted by magnitude, mapped to bin indexes in place
+     * (the array is the buffer's own) and merged with that sign's bins in one pass; values that all go to dense
+     * positive bins skip the sort. Refuses, before changing anything, a value out of the mapping's range, as DDSketch
+     * refuses it when it is added.
      */
     private void binValues() {
         int n = valueCount;
@@ -214,10 +216,25 @@ public final class Aggregate {
             return;
         }
         double[] v = values;
+        boolean allPositive = true;
         for (int i = 0; i < n; i++) {
             if (v[i] < -MAX_INDEXED || v[i] > MAX_INDEXED) {
                 throw new IllegalArgumentException("The input value is outside the range that is tracked by the sketch.");
             }
+            allPositive &= v[i] > MIN_INDEXED;
+        }
+        if (allPositive && positive instanceof DenseBins dense) {
+            int low = Integer.MAX_VALUE;
+            int high = Integer.MIN_VALUE;
+            for (int i = 0; i < n; i++) {
+                int index = MAPPING.index(v[i]);
+                v[i] = index;
+                low = Math.min(low, index);
+                high = Math.max(high, index);
+            }
+            positive = dense.add(v, 0, n, low, high);
+            valueCount = 0;
+            return;
         }
         Arrays.sort(v, 0, n);
         // Ascending: values below -MIN_INDEXED, then the zero bin's, then those above MIN_INDEXED, then any NaN
@@ -236,22 +253,22 @@ public final class Aggregate {
         }
         zeros += (positiveStart - negativeEnd) + (n - positiveEnd);
         if (negativeEnd > 0) {
-            BinCounts batch = BinCounts.ofSorted(MAPPING, v, 0, negativeEnd, true);
-            if (negative == null) {
-                negative = batch;
-            } else {
-                negative.mergeWith(batch);
-            }
+            BinCounts.toIndexes(MAPPING, v, 0, negativeEnd, true);
+            negative = negative == null ? BinCounts.ofIndexes(v, 0, negativeEnd)
+                    : negative.addIndexes(v, 0, negativeEnd);
         }
         if (positiveEnd > positiveStart) {
-            BinCounts batch = BinCounts.ofSorted(MAPPING, v, positiveStart, positiveEnd, false);
-            if (positive == null) {
-                positive = batch;
-            } else {
-                positive.mergeWith(batch);
-            }
+            BinCounts.toIndexes(MAPPING, v, positiveStart, positiveEnd, false);
+            positive = positive == null ? BinCounts.ofIndexes(v, positiveStart, positiveEnd)
+                    : positive.addIndexes(v, positiveStart, positiveEnd);
         }
         valueCount = 0;
+    }
+
+    /** The bins of one sign, null while it has none; for tests of their form. */
+    BinCounts bins(boolean negativeSign) {
+        binValues();
+        return negativeSign ? negative : positive;
     }
 
     public long count() {

@@ -15,7 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * DDSketch's portable encoding of a zero count and two signs' bins, written straight from the sorted bins and byte
+ * DDSketch's portable encoding of a zero count and two signs' bins, written straight from the bins and byte
  * for byte what a {@code DDSketch} over {@code CollapsingLowestDenseStore}s holding the same bins encodes (each store
  * as contiguous counts or as index deltas, whichever is no longer); decoding goes through the library.
  */
@@ -63,17 +63,22 @@ final class SketchCodec {
             return;
         }
         int n = bins.size();
-        int minIndex = bins.indexAt(0);
-        long span = (long) bins.indexAt(n - 1) - minIndex + 1;
+        int slots = bins.slots();
+        int minIndex = bins.lowest();
+        long span = (long) bins.highest() - minIndex + 1;
         long dense = VarEncodingHelper.unsignedVarLongEncodedLength(span)
                 + VarEncodingHelper.signedVarLongEncodedLength(minIndex)
                 + VarEncodingHelper.signedVarLongEncodedLength(1)
                 + (span - n) * ZERO_COUNT_LENGTH;
         long sparse = 0;
         long previous = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < slots; i++) {
+            long count = bins.countAt(i);
+            if (count == 0) {
+                continue;
+            }
             int index = bins.indexAt(i);
-            int countLength = VarEncodingHelper.varDoubleEncodedLength(bins.countAt(i));
+            int countLength = VarEncodingHelper.varDoubleEncodedLength(count);
             dense += countLength;
             sparse += VarEncodingHelper.signedVarLongEncodedLength(index - previous) + countLength;
             previous = index;
@@ -84,22 +89,30 @@ final class SketchCodec {
             VarEncodingHelper.encodeSignedVarLong(out, minIndex);
             VarEncodingHelper.encodeSignedVarLong(out, 1);
             int next = minIndex;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < slots; i++) {
+                long count = bins.countAt(i);
+                if (count == 0) {
+                    continue;
+                }
                 int index = bins.indexAt(i);
                 for (; next < index; next++) {
                     VarEncodingHelper.encodeVarDouble(out, 0);
                 }
-                VarEncodingHelper.encodeVarDouble(out, bins.countAt(i));
+                VarEncodingHelper.encodeVarDouble(out, count);
                 next = index + 1;
             }
         } else {
             BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(type).encode(out);
             VarEncodingHelper.encodeUnsignedVarLong(out, n);
             previous = 0;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < slots; i++) {
+                long count = bins.countAt(i);
+                if (count == 0) {
+                    continue;
+                }
                 int index = bins.indexAt(i);
                 VarEncodingHelper.encodeSignedVarLong(out, index - previous);
-                VarEncodingHelper.encodeVarDouble(out, bins.countAt(i));
+                VarEncodingHelper.encodeVarDouble(out, count);
                 previous = index;
             }
         }

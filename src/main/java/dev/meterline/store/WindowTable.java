@@ -29,15 +29,9 @@ import java.util.function.Predicate;
  */
 final class WindowTable {
 
-    /** Rows per executeBatch: bounds the driver's buffered parameters on very large flushes. */
-    private static final int BATCH = 10_000;
-
     private static final String COLUMNS = "replica, metric, tags, resolution_ms, start_ms, flush_seq,"
             + " value_count, value_sum, value_min, value_max, value_last, first_ts, last_ts, late, complete, sketch,"
             + " merged_through";
-    /** A flushed partial: {@code merged_through} is 0. */
-    private static final String INSERT = "INSERT INTO meterline_window (" + COLUMNS + ")"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING";
     static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
     /** A metric's rows at one resolution starting in a range, in write order; the unique key's prefix finds them. */
     static final String READ = SELECT
@@ -100,7 +94,7 @@ final class WindowTable {
         if (dialect == Dialect.POSTGRES) {
             copy(c, replica, windows, texts, order, minSeq);
         } else {
-            insertBatched(c, replica, windows, texts, order);
+            SqliteRows.write(c, COLUMNS, replica, windows, texts, order);
         }
         if (!newSeries.isEmpty()) {
             try (PreparedStatement ps = c.prepareStatement(
@@ -118,47 +112,6 @@ final class WindowTable {
             ps.setLong(2, maxSeq);
             ps.executeUpdate();
         }
-    }
-
-    private static void insertBatched(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts,
-                                      int[] order) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-            int pending = 0;
-            // The SQLite driver keeps each bound value as an object: a box shared by consecutive rows with the same
-            // resolution, start or flush number saves boxing it for every row.
-            Long resolution = null;
-            Long start = null;
-            Long flushSeq = null;
-            for (int i : order) {
-                Window w = windows.get(i);
-                SeriesTexts.Text text = texts[i];
-                resolution = boxed(resolution, w.resolution());
-                start = boxed(start, w.start());
-                flushSeq = boxed(flushSeq, w.flushSeq());
-                ps.setString(1, replica);
-                ps.setString(2, text.metric);
-                ps.setString(3, text.tags);
-                ps.setObject(4, resolution);
-                ps.setObject(5, start);
-                ps.setObject(6, flushSeq);
-                Aggregate a = w.aggregate();
-                bindAggregate(ps, 7, a);
-                ps.setBoolean(15, w.complete());
-                ps.setBytes(16, a.sketchBytes());
-                ps.addBatch();
-                if (++pending == BATCH) {
-                    ps.executeBatch();
-                    pending = 0;
-                }
-            }
-            if (pending > 0) {
-                ps.executeBatch();
-            }
-        }
-    }
-
-    private static Long boxed(Long last, long value) {
-        return last != null && last == value ? last : Long.valueOf(value);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -214,7 +215,7 @@ final class AggregateSketchPropertyTest {
             a.mergeWith(a.copy());
             doubled.mergeWith(doubled.copy());
         }
-        assertTrue(a.count() > BinCounts.NARROW_MAX * 4, "count " + a.count());
+        assertTrue(a.count() > SortedBins.NARROW_MAX * 4, "count " + a.count());
         assertSameAsReference(doubled, -4, 3, a, "doubled");
     }
 
@@ -235,26 +236,24 @@ final class AggregateSketchPropertyTest {
         assertThrows(IllegalArgumentException.class, () -> one.valueAtQuantile(1.5));
     }
 
-    /** The bins of a window like the benchmark's stay narrow: one int per bin, written in place batch after batch. */
+    /** The bins of a window like the benchmark's stay narrow and sorted: one int per bin, batch after batch. */
     @Test
     void batchesMergeIntoTheBinsInPlace() {
         Random rnd = new Random(17);
         BinCounts bins = null;
         double[] batch = new double[Aggregate.SPARSE_MAX];
         int[] seen = new int[MAPPING.index(101) + 1];
-        for (int b = 0; b < 20; b++) {
+        for (int b = 0; b < 5; b++) {
             for (int i = 0; i < batch.length; i++) {
                 batch[i] = 1 + rnd.nextInt(9_999) / 100.0;
                 seen[MAPPING.index(batch[i])]++;
             }
             Arrays.sort(batch);
-            BinCounts next = BinCounts.ofSorted(MAPPING, batch, 0, batch.length, false);
-            if (bins == null) {
-                bins = next;
-            } else {
-                bins.mergeWith(next);
-            }
+            BinCounts.toIndexes(MAPPING, batch, 0, batch.length, false);
+            bins = bins == null ? BinCounts.ofIndexes(batch, 0, batch.length) : bins.addIndexes(batch, 0, batch.length);
         }
+        SortedBins sorted = assertInstanceOf(SortedBins.class, bins);
+        assertTrue(sorted.narrow());
         int i = 0;
         long total = 0;
         for (int index = 0; index < seen.length; index++) {
@@ -267,5 +266,172 @@ final class AggregateSketchPropertyTest {
         }
         assertEquals(i, bins.size());
         assertEquals(total, bins.total());
+    }
+
+    /** The form a window's bins take: sorted for the 80 values of a quiet series, dense once they cover many bins. */
+    @Test
+    void binsTurnDenseOnlyWhenManyAndCloseTogether() {
+        Random rnd = new Random(5);
+        Aggregate quiet = new Aggregate();
+        Aggregate busy = new Aggregate();
+        Aggregate spread = new Aggregate();
+        for (int i = 0; i < 5_000; i++) {
+            double v = rnd.nextInt(10_000) / 100.0;
+            if (i < 80) {
+                quiet.accept(v, i);
+            }
+            busy.accept(v, i);
+            // Few values per bin over thousands of bins: the array would cost more than twice the list.
+            if (i < 300) {
+                spread.accept(Math.pow(10, rnd.nextDouble() * 600 - 300), i);
+            }
+        }
+        assertInstanceOf(SortedBins.class, quiet.bins(false));
+        assertInstanceOf(DenseBins.class, busy.bins(false));
+        assertInstanceOf(SortedBins.class, spread.bins(false));
+    }
+
+    /** Windows of thousands of values, one by one, through merges of splits and through their encoding. */
+    @RepeatedTest(40)
+    void busyWindowsMatchTheLibrarysSketch(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 104_729L);
+        int n = 2_000 + rnd.nextInt(48_001);
+        double[] values = values(rnd, n);
+        DDSketch reference = reference();
+        Aggregate all = new Aggregate();
+        int parts = 2 + rnd.nextInt(4);
+        Aggregate[] partials = new Aggregate[parts];
+        for (int p = 0; p < parts; p++) {
+            partials[p] = new Aggregate();
+        }
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            reference.accept(values[i]);
+            all.accept(values[i], i);
+            // Uneven parts: a busy one, and small ones that stay sorted.
+            partials[rnd.nextInt(4) == 0 ? rnd.nextInt(parts) : 0].accept(values[i], i);
+            min = Math.min(min, values[i]);
+            max = Math.max(max, values[i]);
+        }
+        String what = "repetition " + rep.getCurrentRepetition() + ", n=" + n;
+        assertSameAsReference(reference, min, max, all, what);
+        List<Aggregate> order = new ArrayList<>();
+        for (Aggregate part : partials) {
+            order.add(rnd.nextBoolean() ? part : Aggregate.restore(part.count(), part.sum(), part.min(), part.max(),
+                    part.last(), part.firstTimestamp(), part.lastTimestamp(), part.late(), part.sketchBytes()));
+        }
+        java.util.Collections.shuffle(order, rnd);
+        Aggregate merged = order.get(0).copy();
+        for (int p = 1; p < parts; p++) {
+            merged.mergeWith(order.get(p));
+        }
+        assertEquals(n, merged.count(), what);
+        assertSameAsReference(reference, min, max, merged, what + " merged");
+        Aggregate restored = Aggregate.restore(all.count(), all.sum(), all.min(), all.max(), all.last(),
+                all.firstTimestamp(), all.lastTimestamp(), all.late(), all.sketchBytes());
+        assertSameAsReference(reference, min, max, restored, what + " restored");
+    }
+
+    /** A dense sign merged with a sorted one and the reverse, reaching past either end and collapsing. */
+    @Test
+    void denseAndSortedBinsMergeInEitherOrder() throws IOException {
+        Random rnd = new Random(11);
+        double[][] small = {
+            {0.5, 3, 7.5},                      // within the dense range
+            {1e-5, 0.002, 40},                  // below it
+            {1e5, 3e8, 2},                      // above it
+            {1e-300, 50},                       // far below: the dense sign's lowest bins collapse
+            {1e300, 1e299, 5},                  // far above: everything dense collapses into one bin
+            {-1e-5, -1e5, 0, 3},                // the other sign and zero
+        };
+        for (int c = 0; c < small.length; c++) {
+            for (int sign : new int[] {1, -1}) {
+                for (boolean denseFirst : new boolean[] {true, false}) {
+                    DDSketch reference = reference();
+                    Aggregate dense = new Aggregate();
+                    Aggregate sorted = new Aggregate();
+                    for (int i = 0; i < 3_000; i++) {
+                        double v = sign * (1 + rnd.nextInt(9_999) / 100.0);
+                        dense.accept(v, i);
+                        reference.accept(v);
+                    }
+                    for (double v : small[c]) {
+                        sorted.accept(sign * v, 0);
+                        reference.accept(sign * v);
+                    }
+                    assertInstanceOf(DenseBins.class, dense.bins(sign < 0));
+                    assertInstanceOf(SortedBins.class, sorted.bins(sign < 0));
+                    Aggregate merged = denseFirst ? dense.copy() : sorted.copy();
+                    merged.mergeWith(denseFirst ? sorted : dense);
+                    String what = "case " + c + " sign " + sign + " denseFirst " + denseFirst;
+                    double min = Math.min(dense.min(), sorted.min());
+                    double max = Math.max(dense.max(), sorted.max());
+                    assertSameAsReference(reference, min, max, merged, what);
+                    // The dense side grows from values too, with the sorted values added one at a time.
+                    Aggregate grown = dense.copy();
+                    for (double v : small[c]) {
+                        grown.accept(sign * v, 1);
+                    }
+                    assertSameAsReference(reference, min, max, grown, what + " grown");
+                }
+            }
+        }
+    }
+
+    /** Dense bins follow the dense store's collapse as new extremes arrive one at a time. */
+    @Test
+    void denseBinsCollapseAsTheDenseStoreAfterEveryValue() throws IOException {
+        Random rnd = new Random(23);
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        for (int i = 0; i < 2_000; i++) {
+            double v = 1 + rnd.nextInt(9_999) / 100.0;
+            reference.accept(v);
+            a.accept(v, i);
+        }
+        assertInstanceOf(DenseBins.class, a.bins(false));
+        double low = 1;
+        double high = 100;
+        for (int i = 0; i < 1_500; i++) {
+            double v = switch (rnd.nextInt(4)) {
+                case 0 -> low /= 1.7;
+                case 1 -> high *= 1.4;
+                default -> 1 + rnd.nextInt(9_999) / 100.0;
+            };
+            reference.accept(v);
+            a.accept(v, i);
+            if (i % 7 == 0) {
+                assertSameAsReference(reference, a.min(), a.max(), a, "after " + i);
+            }
+        }
+        assertInstanceOf(DenseBins.class, a.bins(false));
+        assertSameAsReference(reference, a.min(), a.max(), a, "at the end");
+    }
+
+    /** Dense bins whose total passes an int's range move to the sorted wide form, exactly. */
+    @Test
+    void denseBinsPastAnIntsCountMoveToTheWideForm() throws IOException {
+        Random rnd = new Random(29);
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        for (int i = 0; i < 1_000; i++) {
+            double v = 1 + rnd.nextInt(9_999) / 100.0;
+            reference.accept(v);
+            a.accept(v, i);
+        }
+        assertInstanceOf(DenseBins.class, a.bins(false));
+        for (int round = 0; round < 22; round++) {
+            a.mergeWith(a.copy());
+            reference.mergeWith(reference.copy());
+        }
+        assertTrue(a.count() > BinCounts.DENSE_MAX, "count " + a.count());
+        assertInstanceOf(SortedBins.class, a.bins(false));
+        for (int i = 0; i < 100; i++) {
+            double v = 1 + rnd.nextInt(9_999) / 100.0;
+            reference.accept(v);
+            a.accept(v, i);
+        }
+        assertSameAsReference(reference, a.min(), a.max(), a, "doubled");
     }
 }

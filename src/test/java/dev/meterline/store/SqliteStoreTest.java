@@ -3,6 +3,8 @@ package dev.meterline.store;
 import dev.meterline.config.ConfigException;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +16,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -130,5 +135,81 @@ final class SqliteStoreTest extends StoreContract {
         ConfigException e = assertThrows(ConfigException.class, () -> Store.connect(config));
         assertTrue(e.getMessage().startsWith("METERLINE_STORAGE_URL: embedded SQLite in " + file), e.getMessage());
         assertTrue(e.getMessage().contains("cannot create data directory"), e.getMessage());
+    }
+
+    /** Series {@code s} of metric {@code cpu}; the zero-padded host makes the tags' text order the numeric one. */
+    private static SeriesKey host(int s) {
+        return SeriesKey.of("cpu", Map.of("host", String.format("h%06d", s)));
+    }
+
+    /** A flush of one window of each of {@code series} series, sum {@code base + s}, handed over in random order. */
+    private static List<Window> flush(int series, double base) {
+        List<Window> out = new ArrayList<>(series);
+        for (int s = 0; s < series; s++) {
+            out.add(window(host(s), T0, 10 * SECOND, 1, s % 3 != 0, base + s));
+        }
+        Collections.shuffle(out, new Random(series));
+        return out;
+    }
+
+    /** Writes {@code series} windows in one flush and reads every one back, with every field, in key order. */
+    private void writesAndReadsBackInKeyOrder(int series) {
+        Store store = open("r1");
+        List<Window> written = flush(series, 0);
+        store.write(written);
+
+        List<StoredWindow> stored = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND);
+        assertEquals(series, stored.size());
+        written.sort((a, b) -> a.series().tag("host").compareTo(b.series().tag("host")));
+        for (int s = 0; s < series; s++) {
+            assertSameWindow(written.get(s), stored.get(s).window());
+        }
+        assertEquals(Map.of("cpu", (long) series), store.metrics());
+    }
+
+    @Test
+    void aFlushOfExactlyOneStatementsRowsIsStoredWhole() {
+        writesAndReadsBackInKeyOrder(SqliteRows.GROUP);
+    }
+
+    @Test
+    void aFlushOfOneStatementsRowsAndOneMoreIsStoredWhole() {
+        writesAndReadsBackInKeyOrder(SqliteRows.GROUP + 1);
+    }
+
+    @Test
+    void aFlushLargerThanTheDriversBatchBoundIsStoredWhole() {
+        writesAndReadsBackInKeyOrder(SqliteRows.GROUPS_PER_BATCH * SqliteRows.GROUP + SqliteRows.GROUP + 5);
+    }
+
+    @Test
+    void storedKeysInsideAStatementsRowsAreSkippedAndTheOthersWrittenInOrder() {
+        Store store = open("r1");
+        int[] storedBefore = {0, 3, 40, SqliteRows.GROUP - 1, SqliteRows.GROUP, 2 * SqliteRows.GROUP + 2};
+        List<Window> first = new ArrayList<>();
+        for (int s : storedBefore) {
+            first.add(window(host(s), T0, 10 * SECOND, 1, true, 1000 + s));
+        }
+        store.write(first);
+        // The same flush again with every series of three statements' rows, and one series twice: its first copy
+        // counts, as in single-row statements.
+        List<Window> replay = flush(2 * SqliteRows.GROUP + 3, 0);
+        replay.add(window(host(10), T0, 10 * SECOND, 1, true, -1));
+        store.write(replay);
+
+        List<Double> sums = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND).stream()
+                .map(w -> w.window().aggregate().sum()).toList();
+        List<Double> expected = new ArrayList<>();
+        for (int s : storedBefore) {
+            expected.add(1000.0 + s);
+        }
+        for (int s = 0; s < 2 * SqliteRows.GROUP + 3; s++) {
+            int found = s;
+            if (java.util.Arrays.stream(storedBefore).noneMatch(b -> b == found)) {
+                expected.add((double) s);
+            }
+        }
+        assertEquals(expected, sums);
+        assertEquals(1, store.lastFlushSeq());
     }
 }
