@@ -6,7 +6,6 @@ import dev.meterline.model.Window;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.util.List;
 
 /**
@@ -108,32 +107,15 @@ final class SqliteRows {
             start = boxed(start, w.start());
             flushSeq = boxed(flushSeq, w.flushSeq());
             Aggregate a = w.aggregate();
-            boolean empty = a.count() == 0;
             ps.setString(base + 1, replica);
             ps.setString(base + 2, text.metric);
             ps.setString(base + 3, text.tags);
             ps.setObject(base + 4, resolution);
             ps.setObject(base + 5, start);
             ps.setObject(base + 6, flushSeq);
-            ps.setLong(base + 7, a.count());
-            ps.setDouble(base + 8, a.sum());
-            setDouble(ps, base + 9, empty ? Double.NaN : a.min());
-            setDouble(ps, base + 10, empty ? Double.NaN : a.max());
-            setDouble(ps, base + 11, a.last());
-            ps.setLong(base + 12, a.firstTimestamp());
-            ps.setLong(base + 13, a.lastTimestamp());
-            ps.setLong(base + 14, a.late());
+            WindowTable.bindAggregate(ps, base + 7, a);
             ps.setBoolean(base + 15, w.complete());
             ps.setBytes(base + 16, a.sketchBytes());
-        }
-
-        private static void setDouble(PreparedStatement ps, int i, double v) throws SQLException {
-            // NULL for NaN, as every other statement on the table stores it.
-            if (Double.isNaN(v)) {
-                ps.setNull(i, Types.DOUBLE);
-            } else {
-                ps.setDouble(i, v);
-            }
         }
 
         private static Long boxed(Long last, long value) {

@@ -231,7 +231,7 @@ final class WindowTable {
     }
 
     /** Binds count, sum, min, max, last, first_ts, last_ts, late from {@code i}; NaN and empty bounds as NULL. */
-    private static void bindAggregate(PreparedStatement ps, int i, Aggregate a) throws SQLException {
+    static void bindAggregate(PreparedStatement ps, int i, Aggregate a) throws SQLException {
         boolean empty = a.count() == 0;
         ps.setLong(i, a.count());
         ps.setDouble(i + 1, a.sum());
