@@ -27,11 +27,25 @@ abstract sealed class BinCounts permits SortedBins, DenseBins {
     /** The largest total count of a sign kept dense: one {@code int} per bin. */
     static final long DENSE_MAX = Integer.MAX_VALUE;
 
+    /** The number of distinct bins holding a value; kept up to date by the form. */
+    int size;
+    /** The sum of the counts; kept up to date by the form. */
+    long total;
+
+    BinCounts(int size, long total) {
+        this.size = size;
+        this.total = total;
+    }
+
     /** The number of distinct bins holding a value. */
-    abstract int size();
+    final int size() {
+        return size;
+    }
 
     /** The sum of the counts. */
-    abstract long total();
+    final long total() {
+        return total;
+    }
 
     /** The lowest bin index holding a value. */
     abstract int lowest();

@@ -12,16 +12,13 @@ import java.util.Arrays;
  */
 final class DenseBins extends BinCounts {
 
-    private int size;
-    private long total;
     private int lowest;
     private int highest;
     /** cells[i] counts the values of bin {@code lowest + i}; zero past {@code highest - lowest}. */
     private int[] cells;
 
     private DenseBins(int size, long total, int lowest, int highest, int[] cells) {
-        this.size = size;
-        this.total = total;
+        super(size, total);
         this.lowest = lowest;
         this.highest = highest;
         this.cells = cells;
@@ -41,16 +38,6 @@ final class DenseBins extends BinCounts {
     /** Room for {@code span} bins and a quarter more above them, within {@code MAX_BINS}. */
     private static int capacity(int span) {
         return Math.min(MAX_BINS, Math.max(span, span + (span >> 2)));
-    }
-
-    @Override
-    int size() {
-        return size;
-    }
-
-    @Override
-    long total() {
-        return total;
     }
 
     @Override

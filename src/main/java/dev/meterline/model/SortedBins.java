@@ -27,8 +27,6 @@ final class SortedBins extends BinCounts {
         }
     }
 
-    private int size;
-    private long total;
     /** The lowest bin's index; a narrow bin's offset counts from it. */
     private int base;
     /** Narrow form: (index - base) << COUNT_BITS | count, ascending; null in the wide form. */
@@ -38,8 +36,7 @@ final class SortedBins extends BinCounts {
     private long[] counts;
 
     private SortedBins(int size, long total, int base, int[] packed, int[] indexes, long[] counts) {
-        this.size = size;
-        this.total = total;
+        super(size, total);
         this.base = base;
         this.packed = packed;
         this.indexes = indexes;
@@ -110,16 +107,6 @@ final class SortedBins extends BinCounts {
             s += values[i];
         }
         return s;
-    }
-
-    @Override
-    int size() {
-        return size;
-    }
-
-    @Override
-    long total() {
-        return total;
     }
 
     @Override
