@@ -62,6 +62,15 @@ final class AggregateSketchPropertyTest {
         return v;
     }
 
+    /** Feeds {@code n} values of the benchmark's kind (1 to 100.98 by hundredths) to both the reference and {@code a}. */
+    private static void feedBoth(Random rnd, int n, DDSketch reference, Aggregate a) {
+        for (int i = 0; i < n; i++) {
+            double v = 1 + rnd.nextInt(9_999) / 100.0;
+            reference.accept(v);
+            a.accept(v, i);
+        }
+    }
+
     private static void assertSameAsReference(DDSketch reference, double min, double max, Aggregate a, String what)
             throws IOException {
         for (double q : QUANTILES) {
@@ -385,11 +394,7 @@ final class AggregateSketchPropertyTest {
         Random rnd = new Random(23);
         DDSketch reference = reference();
         Aggregate a = new Aggregate();
-        for (int i = 0; i < 2_000; i++) {
-            double v = 1 + rnd.nextInt(9_999) / 100.0;
-            reference.accept(v);
-            a.accept(v, i);
-        }
+        feedBoth(rnd, 2_000, reference, a);
         assertInstanceOf(DenseBins.class, a.bins(false));
         double low = 1;
         double high = 100;
@@ -415,11 +420,7 @@ final class AggregateSketchPropertyTest {
         Random rnd = new Random(29);
         DDSketch reference = reference();
         Aggregate a = new Aggregate();
-        for (int i = 0; i < 1_000; i++) {
-            double v = 1 + rnd.nextInt(9_999) / 100.0;
-            reference.accept(v);
-            a.accept(v, i);
-        }
+        feedBoth(rnd, 1_000, reference, a);
         assertInstanceOf(DenseBins.class, a.bins(false));
         for (int round = 0; round < 22; round++) {
             a.mergeWith(a.copy());
@@ -427,11 +428,7 @@ final class AggregateSketchPropertyTest {
         }
         assertTrue(a.count() > BinCounts.DENSE_MAX, "count " + a.count());
         assertInstanceOf(SortedBins.class, a.bins(false));
-        for (int i = 0; i < 100; i++) {
-            double v = 1 + rnd.nextInt(9_999) / 100.0;
-            reference.accept(v);
-            a.accept(v, i);
-        }
+        feedBoth(rnd, 100, reference, a);
         assertSameAsReference(reference, a.min(), a.max(), a, "doubled");
     }
 }
