@@ -245,7 +245,7 @@ public final class Pipeline {
                 .subscribe();
         if (config.remoteWrite().enabled()) {
             remoteWrite = new RemoteWriteExporter(config.remoteWrite(), store, config.aggregation().window(),
-                    config.aggregation().lateness(), registry, clock, flusher::storedThrough);
+                    config.aggregation().lateness(), registry, clock, flusher::storedThrough, threads.remoteWrite());
             remoteWrite.start();
         }
         Duration every = config.lifecycle().statsInterval();
@@ -278,7 +278,7 @@ public final class Pipeline {
                 new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock),
                 queries,
                 new PromRoutes(queries.service(), config.prometheus(), config.ingest().maxBodyBytes(),
-                        Schedulers.parallel()));
+                        threads.promql()));
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
         Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake,
                         HttpEdge.routes(List.of(new PageRoutes()), gate, groups))

@@ -17,7 +17,6 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -83,10 +82,12 @@ public final class RemoteWriteExporter {
     /**
      * An exporter of {@code store}'s windows of {@code window} ms, which close {@code lateness} ms after their end;
      * {@code clock} gives epoch milliseconds, and {@code storedThrough} the time by which this replica stored every
-     * window it closed.
+     * window it closed. Everything runs on {@code scheduler}, which may block (it calls the store between its HTTP
+     * requests): one thread, so that rounds never overlap. Its owner disposes it after {@link #stop}.
      */
     public RemoteWriteExporter(RemoteWriteConfig config, Store store, Duration window, Duration lateness,
-                               MeterRegistry registry, LongSupplier clock, LongSupplier storedThrough) {
+                               MeterRegistry registry, LongSupplier clock, LongSupplier storedThrough,
+                               Scheduler scheduler) {
         this.config = requireNonNull(config, "config");
         this.store = requireNonNull(store, "store");
         this.window = window.toMillis();
@@ -98,8 +99,7 @@ public final class RemoteWriteExporter {
         this.target = config.url();
         this.meters = new RemoteWriteMeters(requireNonNull(registry, "registry"));
         this.client = new RemoteWriteClient(config, userAgent());
-        // One thread that may block: it calls the store (JDBC) between its HTTP requests.
-        this.scheduler = Schedulers.newBoundedElastic(1, 1_000, "meterline-remote-write");
+        this.scheduler = requireNonNull(scheduler, "scheduler");
         this.poll = Duration.ofMillis(Math.max(50, Math.min(1000, this.resolution / 4)));
     }
 
@@ -136,7 +136,6 @@ public final class RemoteWriteExporter {
                 lock.close();
             }
         }).subscribeOn(scheduler).onErrorResume(e -> Mono.empty()).block(Duration.ofSeconds(10));
-        scheduler.dispose();
         client.close();
     }
 

@@ -1,7 +1,6 @@
 package dev.meterline.export;
 
 import dev.meterline.Poll;
-import reactor.core.scheduler.Schedulers;
 import dev.meterline.config.RemoteWriteConfig;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
@@ -14,6 +13,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 
@@ -88,8 +89,9 @@ final class HoldBackTest {
                     dev.meterline.store.ExportCursor.at(T));
             RemoteWriteConfig config = new RemoteWriteConfig("http://127.0.0.1:" + receiver.port() + "/api/v1/write",
                     "", Map.of(), Duration.ofSeconds(5), 100, Duration.ZERO, Duration.ZERO, Duration.ofMillis(200));
+            Scheduler thread = Schedulers.newBoundedElastic(1, 1_000, "meterline-remote-write");
             RemoteWriteExporter exporter = new RemoteWriteExporter(config, store, Duration.ofSeconds(1),
-                    Duration.ZERO, registry, clock::get, progress);
+                    Duration.ZERO, registry, clock::get, progress, thread);
             exporter.start();
             try {
                 assertEquals(T + 1000, stamp(seen), "the stored slice goes out");
@@ -104,6 +106,7 @@ final class HoldBackTest {
                 assertEquals(0, registry.get("meterline.remote.write.corrections.unsent").counter().count());
             } finally {
                 exporter.stop();
+                thread.dispose();
             }
         } finally {
             receiver.disposeNow(Duration.ofSeconds(5));
