@@ -42,8 +42,8 @@ public final class StoreGateway {
     }
 
     /**
-     * As {@link #read}, and first {@link Store#newestStart} of {@code metric}, in one call on the store's scheduler:
-     * what the store holds at or after the newest start came from writes that began after this call.
+     * As {@link #read}, and before it {@link Store#newestStart} of {@code metric}, in one call on the store's
+     * scheduler: a row that starts after that newest start was committed after it was read.
      */
     public Mono<Read> readWithNewest(String metric, Predicate<SeriesKey> series, long from, long to,
                                      long resolution) {
