@@ -90,7 +90,8 @@ public final class QueryService {
      *
      * <p>The store is not read at all when it is known to hold nothing at or after the range's start
      * ({@link StoreHorizons}) and no flush left pending before the pending view: every window of the range is then in
-     * the snapshot or the pending view, and the answer is computed on the calling thread without a store thread.
+     * the snapshot or the pending view, and an answer from the published views is computed on the calling thread
+     * without a store thread.
      */
     Mono<List<SeriesResult>> aggregates(AggregateQuery q) {
         long from = Window.startOf(q.from(), q.resolution());
@@ -104,7 +105,10 @@ public final class QueryService {
                             e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
                     .map(Memory::new);
             if (horizons.holdsNothingFrom(q.metric(), from, departuresBefore)) {
-                return memory.flatMap(m -> m.departures == departuresBefore
+                Thread caller = Thread.currentThread();
+                // Merged on the caller's thread when the memory answered there (a published view); an answer that
+                // came from the shards is merged on a store thread, as a read would be, never on a shard.
+                return memory.flatMap(m -> m.departures == departuresBefore && Thread.currentThread() == caller
                         ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
                         : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s)));
             }

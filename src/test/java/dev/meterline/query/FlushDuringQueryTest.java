@@ -223,6 +223,19 @@ class FlushDuringQueryTest {
         assertOneWindowOf(3, 6, at);
     }
 
+    /** Without a published view the shards answer on their own thread, which must not do the query's merge. */
+    @Test
+    void anAnswerFromTheShardsIsMergedOnAStoreThreadNotOnAShard() throws Exception {
+        record(1, 2, 3);
+        learnTheStore();
+
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query(T0 - 60_000, s -> true);
+        CompletableFuture.runAsync(shards::runAll).get();   // the shards answer on a thread of their own
+        assertTrue(!answer.isDone(), "handed to a store thread");
+        queryStore.runAll();
+        assertOneWindowOf(3, 6, answer);
+    }
+
     @Test
     void flushThatLeavesPendingDuringTheSnapshotIsReadFromTheStore() throws Exception {
         record(1, 2, 3);
