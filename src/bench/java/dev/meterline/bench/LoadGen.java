@@ -67,6 +67,8 @@ public final class LoadGen {
         String compare;
         /** The request path the query loop asks, when not one series' aggregates (e.g. /healthz, as a floor). */
         String query;
+        /** A directory for each run's query samples ({@code query-PID.tsv}: wall-clock start ms, latency ms). */
+        String queryLog;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -87,6 +89,7 @@ public final class LoadGen {
                     case "--no-timestamps" -> o.noTimestamps = true;
                     case "--compare" -> { o.compare = v; i++; }
                     case "--query" -> { o.query = v; i++; }
+                    case "--query-log" -> { o.queryLog = v; i++; }
                     case "--plots" -> { o.plots = v; i++; }
                     case "--help" -> {
                         System.out.println("""
@@ -95,7 +98,11 @@ public final class LoadGen {
                                         [--jar target/meterline.jar] [--no-timestamps]
                                         [--compare "--wal-fsync=interval|--wal-fsync=off"]
                                         [--compare "jar=/tmp/a.jar|jar=/tmp/b.jar"]
+                                        [--compare "jar=/tmp/a.jar|jar=/tmp/a.jar -XX:+UseShenandoahGC"]
+                                          (a variant's -X and -D words go to the server's JVM)
                                         [--query /healthz] (the query loop's path; default one series' aggregates)
+                                        [--query-log DIR] (each run's query samples, DIR/query-PID.tsv: wall-clock
+                                          start in ms, latency in ms; %p in --server-opts is the same PID)
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
                                   tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
@@ -222,6 +229,13 @@ public final class LoadGen {
         if (!o.serverOpts.isBlank()) {
             cmd.addAll(Arrays.asList(o.serverOpts.trim().split("\\s+")));
         }
+        // A variant's JVM words (-X..., -D...) go before -jar, its Meterline flags after.
+        List<String> serverFlags = new ArrayList<>();
+        if (!extraArgs.isBlank()) {
+            for (String word : extraArgs.split("\\s+")) {
+                (word.startsWith("-X") || word.startsWith("-D") ? cmd : serverFlags).add(word);
+            }
+        }
         cmd.addAll(List.of("-jar", jar.toString(), "--bind", "127.0.0.1", "--tcp-port", String.valueOf(tcpPort),
                 "--http-port", String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
                 // The whole run lands in windows that stay open, so heap after the run is the open-window state.
@@ -229,9 +243,7 @@ public final class LoadGen {
         if (!o.serverArgs.isBlank()) {
             cmd.addAll(Arrays.asList(o.serverArgs.trim().split("\\s+")));
         }
-        if (!extraArgs.isBlank()) {
-            cmd.addAll(Arrays.asList(extraArgs.split("\\s+")));
-        }
+        cmd.addAll(serverFlags);
         Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(data.resolve("server.log").toFile()).start();
         try {
@@ -284,6 +296,9 @@ public final class LoadGen {
             r.queryP50 = queryLat.percentile(0.50);
             r.queryP99 = queryLat.percentile(0.99);
             r.queries = queryLat.count();
+            if (o.queryLog != null) {
+                queryLat.write(Path.of(o.queryLog).resolve("query-" + pid + ".tsv"));
+            }
             r.cpuSeconds = (cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]) / 100.0;
             r.peakRssMiB = Proc.statusKb(pid, "VmHWM") / 1024.0;
             long active = http.stat("activeSeries");
@@ -610,9 +625,10 @@ public final class LoadGen {
         void queryLoop(AtomicBoolean loading, Latencies lat, String path) {
             while (loading.get()) {
                 try {
+                    long wall = System.currentTimeMillis();
                     long t = System.nanoTime();
                     get(path);
-                    lat.add(System.nanoTime() - t);
+                    lat.add(wall, System.nanoTime() - t);
                     Thread.sleep(20);
                 } catch (Exception e) {
                     return;
@@ -643,16 +659,34 @@ public final class LoadGen {
 
     // ---------------------------------------------------------------- latencies
 
-    /** Nanosecond samples; percentiles by sorting at the end. */
+    /** Nanosecond samples, each with the wall-clock time it began; percentiles by sorting at the end. */
     static final class Latencies {
         private long[] samples = new long[1024];
+        private long[] began = new long[1024];
         private int n;
 
         synchronized void add(long nanos) {
+            add(0, nanos);
+        }
+
+        synchronized void add(long beganMillis, long nanos) {
             if (n == samples.length) {
                 samples = Arrays.copyOf(samples, n * 2);
+                began = Arrays.copyOf(began, n * 2);
             }
+            began[n] = beganMillis;
             samples[n++] = nanos;
+        }
+
+        /** One line a sample: wall-clock start in ms, latency in ms. */
+        synchronized void write(Path file) throws IOException {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                sb.append(began[i]).append('\t').append(String.format(Locale.ROOT, "%.3f", samples[i] / 1e6))
+                        .append('\n');
+            }
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, sb.toString());
         }
 
         synchronized int count() {

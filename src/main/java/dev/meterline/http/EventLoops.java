@@ -1,5 +1,6 @@
 package dev.meterline.http;
 
+import io.netty.channel.EventLoop;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
@@ -30,10 +31,24 @@ public final class EventLoops {
         return loop[0] == null ? Runnable::run : loop[0];
     }
 
-    /** Delivers the answer's signals on the request's event loop. */
+    /**
+     * Delivers the answer's signals on the request's event loop: at once when the answer is ready on that loop (an
+     * answer from memory alone), else as a task of the loop.
+     */
     public static <T> Mono<T> onEventLoop(HttpServerRequest req, Mono<T> answer) {
-        Executor[] loop = new Executor[1];
-        req.withConnection(c -> loop[0] = of(c));
-        return loop[0] == null ? answer : answer.publishOn(Schedulers.fromExecutor(loop[0]));
+        EventLoop[] loop = new EventLoop[1];
+        req.withConnection(c -> loop[0] = c.channel().eventLoop());
+        return loop[0] == null ? answer : answer.publishOn(Schedulers.fromExecutor(inline(loop[0])));
+    }
+
+    /** Runs a task at once when called on {@code loop}, else hands it to {@code loop}. */
+    static Executor inline(EventLoop loop) {
+        return task -> {
+            if (loop.inEventLoop()) {
+                task.run();
+            } else {
+                loop.execute(task);
+            }
+        };
     }
 }

@@ -45,6 +45,7 @@ public final class QueryService {
     private final long windowMs;
     private final long latenessMs;
     private final LongSupplier clock;
+    private final StoreHorizons horizons = new StoreHorizons();
 
     public QueryService(Aggregation aggregation, StoreGateway store, SeriesBudget budget, String replica,
                         long windowMs, long latenessMs, LongSupplier clock) {
@@ -86,6 +87,11 @@ public final class QueryService {
      * closed before the snapshot is in the pending view unless it has left pending meanwhile, and the store read may
      * have begun before that flush was committed. So the read is trusted only if no flush left pending between its
      * start and the pending view; otherwise the store is read once more, after the view, as a sequential query would.
+     *
+     * <p>The store is not read at all when it is known to hold nothing at or after the range's start
+     * ({@link StoreHorizons}) and no flush left pending before the pending view: every window of the range is then in
+     * the snapshot or the pending view, and an answer from the published views is computed on the calling thread
+     * without a store thread.
      */
     Mono<List<SeriesResult>> aggregates(AggregateQuery q) {
         long from = Window.startOf(q.from(), q.resolution());
@@ -98,17 +104,29 @@ public final class QueryService {
                     .onErrorResume(PipelineStopping.class,
                             e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
                     .map(Memory::new);
-            return Mono.zip(memory, readStore(q, from)).flatMap(both -> {
+            if (horizons.holdsNothingFrom(q.metric(), from, departuresBefore)) {
+                Thread caller = Thread.currentThread();
+                // Merged on the caller's thread when the memory answered there (a published view); an answer that
+                // came from the shards is merged on a store thread, as a read would be, never on a shard.
+                return memory.flatMap(m -> m.departures == departuresBefore && Thread.currentThread() == caller
+                        ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
+                        : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s)));
+            }
+            return Mono.zip(memory, readStore(q, from, departuresBefore)).flatMap(both -> {
                 Memory m = both.getT1();
                 Mono<List<StoredWindow>> stored = m.departures == departuresBefore
-                        ? Mono.just(both.getT2()) : readStore(q, from);
+                        ? Mono.just(both.getT2()) : readStore(q, from, m.departures);
                 return stored.map(s -> merge(q, from, m.snapshot, m.pending, s));
             });
         });
     }
 
-    private Mono<List<StoredWindow>> readStore(AggregateQuery q, long from) {
-        return store.read(q.metric(), q::matches, from, q.to(), q.resolution());
+    /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */
+    private Mono<List<StoredWindow>> readStore(AggregateQuery q, long from, long departures) {
+        return store.readWithNewest(q.metric(), q::matches, from, q.to(), q.resolution()).map(read -> {
+            horizons.learn(q.metric(), departures, read.newestStart());
+            return read.windows();
+        });
     }
 
     /** The shards' snapshot, then the pending view taken after it, and the departure count taken after that. */

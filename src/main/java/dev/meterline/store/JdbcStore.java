@@ -168,6 +168,18 @@ final class JdbcStore implements Store {
         return out;
     }
 
+    /**
+     * On SQLite, the newest stored window start of {@code metric}: the file belongs to this server alone, so it
+     * changes only by this server's writes. On PostgreSQL other replicas write at any time: {@link Long#MAX_VALUE}.
+     */
+    @Override
+    public long newestStart(String metric) {
+        if (dialect != Dialect.SQLITE) {
+            return Long.MAX_VALUE;
+        }
+        return db.read("read newest window of " + metric, c -> table.newestStart(c, metric));
+    }
+
     @Override
     public Map<String, Long> metrics() {
         return db.read("list metrics", table::metrics);

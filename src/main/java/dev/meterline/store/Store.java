@@ -55,6 +55,15 @@ public interface Store extends AutoCloseable {
      */
     List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution);
 
+    /**
+     * The newest window start, at any resolution, of the rows of {@code metric} the store holds, as far as this
+     * process can know it: {@link Long#MIN_VALUE} for none, {@link Long#MAX_VALUE} when others may write rows at any
+     * time. Rows written later by this process start at most at the newest start of the windows it writes.
+     */
+    default long newestStart(String metric) {
+        return Long.MAX_VALUE;
+    }
+
     /** Every stored metric with its number of distinct series. */
     Map<String, Long> metrics();
 

@@ -37,6 +37,22 @@ public final class StoreGateway {
         return Mono.fromCallable(() -> store.read(metric, series, from, to, resolution)).subscribeOn(scheduler);
     }
 
+    /** Stored partials as {@link #read} returns them, and the newest start the store held before reading them. */
+    public record Read(List<StoredWindow> windows, long newestStart) {
+    }
+
+    /**
+     * As {@link #read}, and before it {@link Store#newestStart} of {@code metric}, in one call on the store's
+     * scheduler: a row that starts after that newest start was committed after it was read.
+     */
+    public Mono<Read> readWithNewest(String metric, Predicate<SeriesKey> series, long from, long to,
+                                     long resolution) {
+        return Mono.fromCallable(() -> {
+            long newest = store.newestStart(metric);
+            return new Read(store.read(metric, series, from, to, resolution), newest);
+        }).subscribeOn(scheduler);
+    }
+
     public Mono<Map<String, Long>> metrics() {
         return Mono.fromCallable(store::metrics).subscribeOn(scheduler);
     }

@@ -39,6 +39,12 @@ final class WindowTable {
     /** As {@link #READ}, of one replica and one kind of row: written partials or rollups. */
     static final String READ_OWN = SELECT + " WHERE metric = ? AND resolution_ms = ? AND start_ms >= ?"
             + " AND start_ms < ? AND replica = ? AND merged_through %s 0 ORDER BY id";
+    /** The next resolution above {@code ?} that {@code metric} has rows at: one seek in the unique key. */
+    static final String NEXT_RESOLUTION = "SELECT min(resolution_ms) FROM meterline_window WHERE metric = ?"
+            + " AND resolution_ms > ?";
+    /** The newest window start of {@code metric} at one resolution: one seek in the unique key. */
+    static final String NEWEST_START = "SELECT max(start_ms) FROM meterline_window WHERE metric = ?"
+            + " AND resolution_ms = ?";
     static final String DELETE_BEFORE = "DELETE FROM meterline_window WHERE metric = ? AND resolution_ms = ?"
             + " AND start_ms < ? AND replica = ?";
     /**
@@ -264,6 +270,41 @@ final class WindowTable {
             ps.setLong(3, from);
             ps.setLong(4, to);
             return rows(ps, tags);
+        }
+    }
+
+    /**
+     * The newest window start of {@code metric} over every resolution it has rows at, {@link Long#MIN_VALUE} when it
+     * has none; two seeks in the unique key per resolution, however many rows the metric has.
+     */
+    long newestStart(Connection c, String metric) throws SQLException {
+        long newest = Long.MIN_VALUE;
+        try (PreparedStatement next = c.prepareStatement(NEXT_RESOLUTION);
+             PreparedStatement last = c.prepareStatement(NEWEST_START)) {
+            long resolution = Long.MIN_VALUE;
+            while (true) {
+                next.setString(1, metric);
+                next.setLong(2, resolution);
+                try (ResultSet rs = next.executeQuery()) {
+                    if (!rs.next()) {
+                        return newest;
+                    }
+                    resolution = rs.getLong(1);
+                    if (rs.wasNull()) {
+                        return newest;
+                    }
+                }
+                last.setString(1, metric);
+                last.setLong(2, resolution);
+                try (ResultSet rs = last.executeQuery()) {
+                    if (rs.next()) {
+                        long start = rs.getLong(1);
+                        if (!rs.wasNull()) {
+                            newest = Math.max(newest, start);
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -169,6 +169,87 @@ class FlushDuringQueryTest {
         assertOneWindowOf(3, 6, answer);
     }
 
+    private CompletableFuture<List<QueryService.SeriesResult>> query(long from, java.util.function.Predicate<SeriesKey> filter) {
+        AggregateQuery q = new AggregateQuery("q.cpu", Map.of("host", List.of("a")), from, T0 + 60_000, WINDOW,
+                List.of(), filter);
+        return service.aggregates(q).toFuture();
+    }
+
+    /** Answers the first query, which reads the store and so learns what the store holds. */
+    private void learnTheStore() throws Exception {
+        CompletableFuture<List<QueryService.SeriesResult>> first = query();
+        shards.runAll();
+        queryStore.runAll();
+        assertTrue(first.isDone(), "the first query has answered");
+    }
+
+    @Test
+    void queryWhoseRangeTheStoreCannotHoldIsAnsweredWithoutTheStore() throws Exception {
+        record(1, 2, 3);
+        learnTheStore();                        // the store holds nothing of the metric
+
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query();
+        shards.runAll();                        // no store read: the memory alone answers
+        assertOneWindowOf(3, 6, answer);
+
+        closeTheWindow();                       // pending now, its write waits for a store thread
+        CompletableFuture<List<QueryService.SeriesResult>> fromPending = query();
+        shards.runAll();
+        assertOneWindowOf(3, 6, fromPending);
+    }
+
+    @Test
+    void flushThatLeftPendingSendsTheNextQueryToTheStoreAgain() throws Exception {
+        record(1, 2, 3);
+        learnTheStore();
+        closeTheWindow();
+        flushStore.runAll();                    // committed and gone from pending: only the store has it now
+
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query();
+        shards.runAll();
+        assertTrue(!answer.isDone(), "the query waits for the store");
+        queryStore.runAll();
+        assertOneWindowOf(3, 6, answer);
+
+        // The store's newest window starts at T0: a range from after it needs no store read, one from T0 does.
+        CompletableFuture<List<QueryService.SeriesResult>> after = query(T0 + WINDOW, null);
+        shards.runAll();
+        assertTrue(after.isDone(), "answered from memory");
+        assertEquals(List.of(), after.get());
+        CompletableFuture<List<QueryService.SeriesResult>> at = query(T0, null);
+        shards.runAll();
+        assertTrue(!at.isDone(), "the query waits for the store");
+        queryStore.runAll();
+        assertOneWindowOf(3, 6, at);
+    }
+
+    /** Without a published view the shards answer on their own thread, which must not do the query's merge. */
+    @Test
+    void anAnswerFromTheShardsIsMergedOnAStoreThreadNotOnAShard() throws Exception {
+        record(1, 2, 3);
+        learnTheStore();
+
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query(T0 - 60_000, s -> true);
+        CompletableFuture.runAsync(shards::runAll).get();   // the shards answer on a thread of their own
+        assertTrue(!answer.isDone(), "handed to a store thread");
+        queryStore.runAll();
+        assertOneWindowOf(3, 6, answer);
+    }
+
+    @Test
+    void flushThatLeavesPendingDuringTheSnapshotIsReadFromTheStore() throws Exception {
+        record(1, 2, 3);
+        learnTheStore();
+        closeTheWindow();                       // pending, its write waits for a store thread
+        CompletableFuture<List<QueryService.SeriesResult>> answer = query(T0 - 60_000, s -> true);
+        flushStore.runAll();                    // committed and gone from pending before the shards answer
+        shards.runAll();                        // the snapshot: the window is neither in memory nor pending now
+        assertTrue(!answer.isDone(), "the query reads the store once more");
+        queryStore.runAll();
+
+        assertOneWindowOf(3, 6, answer);
+    }
+
     /** A metric whose only window is on its way to the store is still listed, with its series, none of them active. */
     @Test
     void listingsKeepSeriesWhoseWindowWaitsToBeStored() throws Exception {

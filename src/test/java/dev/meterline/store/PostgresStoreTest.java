@@ -147,6 +147,12 @@ final class PostgresStoreTest extends StoreContract {
         assertEquals(Dialect.POSTGRES, assertInstanceOf(JdbcStore.class, open("r1")).dialect());
     }
 
+    /** Other replicas may write the same database at any time, so no row start is ever ruled out. */
+    @Test
+    void newestStartIsUnknownOnASharedDatabase() {
+        assertEquals(Long.MAX_VALUE, open("r1").newestStart("cpu"));
+    }
+
     @Test
     void anUnreachableDatabaseIsAOneLineStartupError() {
         StoreConfig config = new StoreConfig(Path.of("unused"), "jdbc:postgresql://127.0.0.1:1/none?password=secret",

@@ -137,6 +137,21 @@ final class SqliteStoreTest extends StoreContract {
         assertTrue(e.getMessage().contains("cannot create data directory"), e.getMessage());
     }
 
+    /** The newest start is taken over every resolution: a rolled-up row may be newer than the finest rows left. */
+    @Test
+    void newestStartIsTheLatestWindowOfTheMetricAtAnyResolution() {
+        Store store = open("r1");
+        assertEquals(Long.MIN_VALUE, store.newestStart("cpu"));
+        store.write(List.of(window(host(1), T0, 10 * SECOND, 1, true, 1),
+                window(host(2), T0 + 20 * SECOND, 10 * SECOND, 1, true, 2),
+                window(host(1), T0 + 60 * SECOND, 60 * SECOND, 2, true, 3),
+                window(SeriesKey.of("mem", Map.of("host", "a")), T0 + 600 * SECOND, 10 * SECOND, 2, true, 4)));
+
+        assertEquals(T0 + 60 * SECOND, store.newestStart("cpu"));
+        assertEquals(T0 + 600 * SECOND, store.newestStart("mem"));
+        assertEquals(Long.MIN_VALUE, store.newestStart("disk"));
+    }
+
     /** Series {@code s} of metric {@code cpu}; the zero-padded host makes the tags' text order the numeric one. */
     private static SeriesKey host(int s) {
         return SeriesKey.of("cpu", Map.of("host", String.format("h%06d", s)));
