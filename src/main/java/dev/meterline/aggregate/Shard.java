@@ -37,6 +37,12 @@ final class Shard {
      * one start are opened in log order, so the first one opened bounds them all.
      */
     private final Map<Long, Long> startSegment = new HashMap<>();
+    /**
+     * The entry of {@link #byStart} that last got a series, or null: the windows a part opens mostly share one start,
+     * so this spares each of them a boxed key and a tree look-up. Cleared whenever entries leave {@link #byStart}.
+     */
+    private List<SeriesState> lastAt;
+    private long lastStart;
     private long closedThrough = Long.MIN_VALUE;
     private int openWindows;
     private long latePoints;
@@ -137,12 +143,16 @@ final class Shard {
         if (a == null) {
             a = new Aggregate();
             s.add(start, a);
-            List<SeriesState> at = byStart.get(start);
+            List<SeriesState> at = lastAt != null && lastStart == start ? lastAt : byStart.get(start);
             if (at == null) {
-                at = new ArrayList<>();
+                // A newer start is sized like the last one: each window gathers much the same series. A late
+                // window of an older start starts small.
+                at = new ArrayList<>(lastAt != null && start > lastStart ? Math.max(10, lastAt.size()) : 10);
                 byStart.put(start, at);
                 startSegment.put(start, segment);
             }
+            lastAt = at;
+            lastStart = start;
             at.add(s);
             openWindows++;
         }
@@ -170,6 +180,7 @@ final class Shard {
     /** Removes and returns every window whose end plus lateness is at or before {@code cutoff}. */
     List<Window> close(long cutoff, long flushSeq) {
         closedThrough = Math.max(closedThrough, cutoff);
+        lastAt = null;
         List<Window> out = new ArrayList<>();
         while (!byStart.isEmpty() && byStart.firstKey() + resolution + lateness <= cutoff) {
             Map.Entry<Long, List<SeriesState>> e = byStart.pollFirstEntry();
@@ -181,6 +192,7 @@ final class Shard {
 
     /** Removes and returns every window; those not yet due at {@code now} are marked incomplete. */
     List<Window> closeAll(long now, long flushSeq) {
+        lastAt = null;
         List<Window> out = new ArrayList<>();
         while (!byStart.isEmpty()) {
             Map.Entry<Long, List<SeriesState>> e = byStart.pollFirstEntry();

@@ -2,6 +2,7 @@ package dev.meterline.ingest;
 
 import dev.meterline.model.Batch;
 import dev.meterline.model.Point;
+import dev.meterline.model.PointList;
 import dev.meterline.model.Reject;
 import dev.meterline.telemetry.PipelineMetrics;
 import io.netty.buffer.ByteBuf;
@@ -10,6 +11,7 @@ import reactor.core.publisher.Sinks;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
@@ -63,15 +65,18 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     private Runnable whenDone = () -> { };
     private boolean finished;
     private List<Batch> cut = new ArrayList<>(2);
-    private List<Point> points;
+    /**
+     * The points of the batch being cut, reused from batch to batch: a batch gets a copy of exactly its number, so
+     * it holds no spare room and nothing is copied as the batch grows.
+     */
+    private Point[] points = new Point[16];
+    private int pointCount;
     private List<Reject> rejects;
     private int received;
     private boolean inputEnded;
     /** The current read filled a whole batch: every batch cut from it is bulk (not light, for the drop reserve). */
     private boolean bulkRead;
     private boolean lastDropped;
-    /** The room a new batch's list starts with: what the last read held, with a quarter more, up to a batch. */
-    private int expectedPoints = 16;
     private long accepted;
     private long rejected;
     private long dropped;
@@ -137,8 +142,11 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     @Override
     public void point(Point point) {
         received++;
-        points.add(point);
-        if (points.size() >= maxBatchPoints) {
+        if (pointCount == points.length) {
+            points = Arrays.copyOf(points, Math.min(maxBatchPoints, 2 * pointCount));
+        }
+        points[pointCount++] = point;
+        if (pointCount >= maxBatchPoints) {
             bulkRead = true;
             closeCurrent(null);
         }
@@ -156,13 +164,16 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private void resetCurrent() {
-        // Sized for a read like the last one: a connection's reads are much alike, and growing the list copies it.
-        points = new ArrayList<>(expectedPoints);
+        pointCount = 0;
         rejects = new ArrayList<>(0);
     }
 
     private void closeCurrent(String syncId) {
-        Batch batch = new Batch(this, points, rejects, syncId);
+        List<Point> batchPoints = pointCount == 0 ? List.of()
+                : new PointList(Arrays.copyOf(points, pointCount), 0, pointCount);
+        // The copy holds the references now; the scratch array's are dropped so that it keeps no point alive.
+        Arrays.fill(points, 0, pointCount, null);
+        Batch batch = new Batch(this, batchPoints, rejects, syncId);
         if (bulkRead) {
             batch.markBulk();
         }
@@ -171,8 +182,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private List<Batch> cutBatches(boolean end) {
-        expectedPoints = Math.min(maxBatchPoints, Math.max(16, received + (received >> 2)));
-        if (!points.isEmpty() || !rejects.isEmpty()) {
+        if (pointCount > 0 || !rejects.isEmpty()) {
             closeCurrent(null);
         }
         bulkRead = false;
@@ -224,8 +234,8 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
             if (rs.size() > 1) {
                 rs.sort(BY_LINE);
             }
-            for (Reject r : rs) {
-                metrics.rejected(r.reason());
+            for (int i = 0, n = rs.size(); i < n; i++) {
+                metrics.rejected(rs.get(i).reason());
             }
             rejected += rs.size();
             boolean burstStart = false;

@@ -3,6 +3,7 @@ package dev.meterline.validate;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
 import dev.meterline.model.Point;
+import dev.meterline.model.PointList;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
@@ -67,13 +68,19 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
         }
     }
 
+    /**
+     * Checks every point, then arranges the good ones by shard, in input order within each, in one array of exactly
+     * their number; each part is a run of it. When every point is good and goes to one shard, the batch's own list is
+     * the part.
+     */
     private List<Part> splitUnchecked(Batch batch) {
         long now = clock.getAsLong();
+        List<Point> points = batch.points();
+        int n = points.size();
         List<Reject> rejects = List.of();
-        @SuppressWarnings("unchecked")
-        List<Point>[] byShard = new List[shards];
-        int parts = 0;
-        for (Point p : batch.points()) {
+        int[] counts = new int[shards];
+        for (int i = 0; i < n; i++) {
+            Point p = points.get(i);
             RejectReason why = validator.check(p, now);
             if (why != null) {
                 if (rejects.isEmpty()) {
@@ -82,21 +89,52 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
                 rejects.add(Reject.of(p.line(), why));
                 continue;
             }
-            int shard = SeriesKey.shard(p.seriesHash(), shards);
-            List<Point> list = byShard[shard];
-            if (list == null) {
-                list = byShard[shard] = new ArrayList<>(Math.max(16, batch.points().size() / shards + 8));
-                parts++;
-            }
-            list.add(p);
+            counts[SeriesKey.shard(p.seriesHash(), shards)]++;
         }
-        List<Part> out = new ArrayList<>(parts);
+        int parts = 0;
+        int last = -1;
         for (int s = 0; s < shards; s++) {
-            if (byShard[s] != null) {
-                out.add(new Part(s, batch, byShard[s]));
+            if (counts[s] > 0) {
+                parts++;
+                last = s;
             }
+        }
+        List<Part> out;
+        if (parts == 0) {
+            out = List.of();
+        } else if (parts == 1 && rejects.isEmpty()) {
+            out = List.of(new Part(last, batch, points));
+        } else {
+            out = arranged(batch, points, counts, parts, !rejects.isEmpty(), now);
         }
         batch.validated(rejects, out.size());
+        return out;
+    }
+
+    /** The parts of {@code points} by shard, with {@code counts} good points each; {@code recheck} skips bad ones. */
+    private List<Part> arranged(Batch batch, List<Point> points, int[] counts, int parts, boolean recheck, long now) {
+        int[] next = new int[shards];
+        int good = 0;
+        for (int s = 0; s < shards; s++) {
+            next[s] = good;
+            good += counts[s];
+        }
+        Point[] all = new Point[good];
+        for (int i = 0, n = points.size(); i < n; i++) {
+            Point p = points.get(i);
+            // The check is pure: at the same clock reading it refuses the same points as in the first pass.
+            if (recheck && validator.check(p, now) != null) {
+                continue;
+            }
+            all[next[SeriesKey.shard(p.seriesHash(), shards)]++] = p;
+        }
+        List<Part> out = new ArrayList<>(parts);
+        for (int s = 0, from = 0; s < shards; s++) {
+            if (counts[s] > 0) {
+                out.add(new Part(s, batch, new PointList(all, from, counts[s])));
+                from += counts[s];
+            }
+        }
         return out;
     }
 }

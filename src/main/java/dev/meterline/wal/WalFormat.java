@@ -52,7 +52,12 @@ final class WalFormat {
     }
 
     static int crc(byte type, byte[] payload, int off, int len) {
-        CRC32C c = new CRC32C();
+        return crc(new CRC32C(), type, payload, off, len);
+    }
+
+    /** As above with {@code c}, which is reset first: the writer keeps one for every record it frames. */
+    static int crc(CRC32C c, byte type, byte[] payload, int off, int len) {
+        c.reset();
         c.update(type);
         c.update(payload, off, len);
         return (int) c.getValue();
@@ -63,6 +68,8 @@ final class WalFormat {
         byte[] buf = new byte[1 << 16];
         int size;
         private int recordStart = -1;
+        /** Reused for every record: one encoder frames them all on one thread. */
+        private final CRC32C crc = new CRC32C();
 
         void begin(byte type) {
             ensure(FRAME);
@@ -75,7 +82,7 @@ final class WalFormat {
             int payloadOff = recordStart + FRAME;
             int len = size - payloadOff;
             putIntAt(recordStart + 1, len);
-            putIntAt(recordStart + 5, crc(buf[recordStart], buf, payloadOff, len));
+            putIntAt(recordStart + 5, crc(crc, buf[recordStart], buf, payloadOff, len));
             recordStart = -1;
         }
 

@@ -55,6 +55,45 @@ class ShardTest {
     }
 
     @Test
+    void aWindowOpenedAgainAfterItsStartClosedIsClosedAgain() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(10));
+        SeriesKey a = SeriesKey.of("cpu", Map.of("host", "a"));
+        SeriesKey b = SeriesKey.of("cpu", Map.of("host", "b"));
+
+        shard.record(part(a, 1, 1_000));
+        assertEquals(1, shard.close(WINDOW + LATENESS, 1).size());
+        // A late point for the start just closed, from another series: the shard must list its window anew.
+        assertEquals(1, shard.record(part(b, 2, 2_000)), "late");
+        assertEquals(1, shard.openWindows());
+        List<Window> again = shard.close(WINDOW + LATENESS, 2);
+        assertEquals(1, again.size());
+        assertEquals(b, again.get(0).series());
+        assertEquals(0, shard.openWindows());
+        assertEquals(List.of(), shard.closeAll(100_000, 3));
+    }
+
+    @Test
+    void windowsOfManySeriesAndStartsAllClose() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(10_000));
+        SplittableRandom random = new SplittableRandom(3);
+        int points = 0;
+        for (int i = 0; i < 5_000; i++) {
+            SeriesKey key = SeriesKey.of("m", Map.of("host", "h" + random.nextInt(300)));
+            shard.record(part(key, 1, random.nextLong(0, 6 * WINDOW)));
+            points++;
+        }
+        long counted = 0;
+        for (Window w : shard.close(3 * WINDOW + LATENESS, 1)) {
+            counted += w.aggregate().count();
+        }
+        for (Window w : shard.closeAll(Long.MAX_VALUE, 2)) {
+            counted += w.aggregate().count();
+        }
+        assertEquals(points, counted);
+        assertEquals(0, shard.openWindows());
+    }
+
+    @Test
     void pointsAlternatingBetweenTwoOpenWindowsLandInTheirOwn() {
         Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(10));
         SeriesKey key = SeriesKey.of("cpu", Map.of("host", "a"));

@@ -50,6 +50,31 @@ class WalFormatTest {
     }
 
     @Test
+    void everyRecordOfOneBufferCarriesTheChecksumOfItsOwnBytes() {
+        WalFormat.Out out = new WalFormat.Out();
+        int[] starts = new int[20];
+        for (int r = 0; r < starts.length; r++) {
+            starts[r] = out.size;
+            out.begin(WalFormat.SAMPLES);
+            for (int i = 0; i <= r; i++) {
+                out.varint(r * 1000L + i);
+            }
+            out.end();
+        }
+        byte[] written = bytes(out);
+        for (int r = 0; r < starts.length; r++) {
+            int at = starts[r];
+            int len = readInt(written, at + 1);
+            int crc = readInt(written, at + 5);
+            assertEquals(WalFormat.crc(written[at], written, at + WalFormat.FRAME, len), crc, "record " + r);
+        }
+    }
+
+    private static int readInt(byte[] b, int at) {
+        return (b[at] & 0xFF) << 24 | (b[at + 1] & 0xFF) << 16 | (b[at + 2] & 0xFF) << 8 | (b[at + 3] & 0xFF);
+    }
+
+    @Test
     void asciiSeriesRecordsAreTheKeysContentWithTheTagCountPutIn() {
         assertSeriesRecord(0, SeriesKey.of("cpu", Map.of("host", "web-1", "region", "eu")));
         assertSeriesRecord(300, SeriesKey.of("app.metric042", Map.of()));
