@@ -79,6 +79,7 @@ final class SqliteRows {
                       int[] order) throws SQLException {
         int groups = order.length / GROUP;
         int rest = order.length % GROUP;
+        // Each shape is prepared on its first group, so a flush prepares at most two 64-row statements.
         PreparedStatement shared = null;
         PreparedStatement general = null;
         try {
@@ -98,8 +99,19 @@ final class SqliteRows {
                     general.executeUpdate();
                 }
             }
+        } catch (SQLException | RuntimeException e) {
+            closeAfter(e, shared);
+            closeAfter(e, general);
+            throw e;
+        }
+        try {
+            if (shared != null) {
+                shared.close();
+            }
         } finally {
-            close(shared, general);
+            if (general != null) {
+                general.close();
+            }
         }
         if (rest > 0) {
             int from = groups * GROUP;
@@ -170,15 +182,14 @@ final class SqliteRows {
         }
     }
 
-    private static void close(PreparedStatement a, PreparedStatement b) throws SQLException {
+    private static void closeAfter(Exception cause, PreparedStatement ps) {
+        if (ps == null) {
+            return;
+        }
         try {
-            if (a != null) {
-                a.close();
-            }
-        } finally {
-            if (b != null) {
-                b.close();
-            }
+            ps.close();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
         }
     }
 }
