@@ -90,8 +90,9 @@ final class SketchCodecTest {
         Random rnd = new Random(rep.getCurrentRepetition() * 7_561L);
         DDSketch sketch = sketch();
         double scale = Math.pow(10, rnd.nextInt(61) - 30);
+        double width = 1 + rep.getCurrentRepetition() % 9;
         for (int i = 0, n = rnd.nextInt(2_000); i < n; i++) {
-            double v = rnd.nextInt(20) == 0 ? 0 : scale * Math.exp(rnd.nextGaussian() * (1 + rep.getCurrentRepetition() % 9));
+            double v = rnd.nextInt(20) == 0 ? 0 : scale * Math.exp(rnd.nextGaussian() * width);
             sketch.accept(rnd.nextInt(4) == 0 ? -v : v);
         }
         assertArrayEquals(libraryBytes(sketch), codecBytes(sketch), "repetition " + rep.getCurrentRepetition());
