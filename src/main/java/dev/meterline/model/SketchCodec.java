@@ -5,7 +5,6 @@ import com.datadoghq.sketch.ddsketch.encoding.BinEncodingMode;
 import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
 import com.datadoghq.sketch.ddsketch.encoding.Flag;
 import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
-import com.datadoghq.sketch.ddsketch.encoding.Output;
 import com.datadoghq.sketch.ddsketch.encoding.VarEncodingHelper;
 import com.datadoghq.sketch.ddsketch.mapping.IndexMapping;
 import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
@@ -17,11 +16,23 @@ import java.io.UncheckedIOException;
 /**
  * DDSketch's portable encoding of a zero count and two signs' bins, written straight from the bins and byte
  * for byte what a {@code DDSketch} over {@code CollapsingLowestDenseStore}s holding the same bins encodes (each store
- * as contiguous counts or as index deltas, whichever is no longer); decoding goes through the library.
+ * as contiguous counts or as index deltas, whichever is no longer); decoding goes through the library. The encoder
+ * measures the encoding first and writes it into an array of exactly that length with the library's variable-length
+ * forms, so a sketch costs one allocation and no copy.
  */
 final class SketchCodec {
 
     private static final int ZERO_COUNT_LENGTH = VarEncodingHelper.varDoubleEncodedLength(0);
+    private static final long ONE_BITS = Double.doubleToRawLongBits(1);
+    private static final byte ZERO_COUNT_FLAG = flagByte(Flag.ZERO_COUNT);
+    private static final byte POSITIVE_DENSE_FLAG =
+            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
+    private static final byte POSITIVE_SPARSE_FLAG =
+            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
+    private static final byte NEGATIVE_DENSE_FLAG =
+            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
+    private static final byte NEGATIVE_SPARSE_FLAG =
+            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
 
     private final IndexMapping mapping;
     private final byte[] mappingBytes;
@@ -39,28 +50,32 @@ final class SketchCodec {
 
     /** The encoding of {@code zeros} values in the zero bin and the bins of each sign (either may be null). */
     byte[] encode(long zeros, BinCounts positive, BinCounts negative) {
-        int bins = (positive == null ? 0 : positive.size()) + (negative == null ? 0 : negative.size());
-        GrowingByteArrayOutput out = GrowingByteArrayOutput.withInitialCapacity(mappingBytes.length + 16 + 3 * bins);
-        try {
-            for (byte b : mappingBytes) {
-                out.writeByte(b);
-            }
-            if (zeros != 0) {
-                Flag.ZERO_COUNT.encode(out);
-                VarEncodingHelper.encodeVarDouble(out, zeros);
-            }
-            store(out, positive, Flag.Type.POSITIVE_STORE);
-            store(out, negative, Flag.Type.NEGATIVE_STORE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode a sketch in memory", e);
+        int positiveLength = storeLength(positive);
+        int negativeLength = storeLength(negative);
+        int length = mappingBytes.length + (zeros == 0 ? 0 : 1 + varDoubleLength(zeros))
+                + Math.abs(positiveLength) + Math.abs(negativeLength);
+        byte[] out = new byte[length];
+        System.arraycopy(mappingBytes, 0, out, 0, mappingBytes.length);
+        int p = mappingBytes.length;
+        if (zeros != 0) {
+            out[p++] = ZERO_COUNT_FLAG;
+            p = putVarDouble(out, p, zeros);
         }
-        return out.trimmedCopy();
+        p = putStore(out, p, positive, positiveLength, POSITIVE_DENSE_FLAG, POSITIVE_SPARSE_FLAG);
+        p = putStore(out, p, negative, negativeLength, NEGATIVE_DENSE_FLAG, NEGATIVE_SPARSE_FLAG);
+        if (p != length) {
+            throw new IllegalStateException("sketch encoding wrote " + p + " bytes, expected " + length);
+        }
+        return out;
     }
 
-    /** One store's bins, in the shorter of the dense store's two layouts (contiguous counts on a tie). */
-    private static void store(Output out, BinCounts bins, Flag.Type type) throws IOException {
+    /**
+     * The encoded length of one store's bins with its flag: positive in the dense store's contiguous counts,
+     * negative in its index deltas, whichever is no longer (contiguous counts on a tie); 0 for no bins.
+     */
+    private static int storeLength(BinCounts bins) {
         if (bins == null || bins.size() == 0) {
-            return;
+            return 0;
         }
         int n = bins.size();
         int slots = bins.slots();
@@ -78,16 +93,29 @@ final class SketchCodec {
                 continue;
             }
             int index = bins.indexAt(i);
-            int countLength = VarEncodingHelper.varDoubleEncodedLength(count);
+            int countLength = varDoubleLength(count);
             dense += countLength;
             sparse += VarEncodingHelper.signedVarLongEncodedLength(index - previous) + countLength;
             previous = index;
         }
         if (dense <= sparse) {
-            BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(type).encode(out);
-            VarEncodingHelper.encodeUnsignedVarLong(out, span);
-            VarEncodingHelper.encodeSignedVarLong(out, minIndex);
-            VarEncodingHelper.encodeSignedVarLong(out, 1);
+            return Math.toIntExact(1 + dense);
+        }
+        return -Math.toIntExact(1 + VarEncodingHelper.unsignedVarLongEncodedLength(n) + sparse);
+    }
+
+    /** Writes one store's bins at {@code p} in the layout {@link #storeLength} chose; returns the next position. */
+    private static int putStore(byte[] out, int p, BinCounts bins, int length, byte denseFlag, byte sparseFlag) {
+        if (length == 0) {
+            return p;
+        }
+        int slots = bins.slots();
+        if (length > 0) {
+            int minIndex = bins.lowest();
+            out[p++] = denseFlag;
+            p = putUnsignedVarLong(out, p, (long) bins.highest() - minIndex + 1);
+            p = putSignedVarLong(out, p, minIndex);
+            p = putSignedVarLong(out, p, 1);
             int next = minIndex;
             for (int i = 0; i < slots; i++) {
                 long count = bins.countAt(i);
@@ -95,27 +123,82 @@ final class SketchCodec {
                     continue;
                 }
                 int index = bins.indexAt(i);
-                for (; next < index; next++) {
-                    VarEncodingHelper.encodeVarDouble(out, 0);
-                }
-                VarEncodingHelper.encodeVarDouble(out, count);
+                // An empty bin's count, 0, encodes as the single byte 0, which the new array already holds.
+                p += (index - next) * ZERO_COUNT_LENGTH;
+                p = putVarDouble(out, p, count);
                 next = index + 1;
             }
         } else {
-            BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(type).encode(out);
-            VarEncodingHelper.encodeUnsignedVarLong(out, n);
-            previous = 0;
+            out[p++] = sparseFlag;
+            p = putUnsignedVarLong(out, p, bins.size());
+            long previous = 0;
             for (int i = 0; i < slots; i++) {
                 long count = bins.countAt(i);
                 if (count == 0) {
                     continue;
                 }
                 int index = bins.indexAt(i);
-                VarEncodingHelper.encodeSignedVarLong(out, index - previous);
-                VarEncodingHelper.encodeVarDouble(out, count);
+                p = putSignedVarLong(out, p, index - previous);
+                p = putVarDouble(out, p, count);
                 previous = index;
             }
         }
+        return p;
+    }
+
+    /** The library's variable-length unsigned integer: 7 bits a byte, low bits first, a ninth byte of 8 bits. */
+    private static int putUnsignedVarLong(byte[] out, int p, long value) {
+        int length = (63 - Long.numberOfLeadingZeros(value)) / 7;
+        for (int i = 0; i < length && i < 8; i++) {
+            out[p++] = (byte) (value | 0x80L);
+            value >>>= 7;
+        }
+        out[p++] = (byte) value;
+        return p;
+    }
+
+    /** The library's zig-zag signed integer. */
+    private static int putSignedVarLong(byte[] out, int p, long value) {
+        return putUnsignedVarLong(out, p, (value >> 63) ^ (value << 1));
+    }
+
+    /** The library's variable-length double: small non-negative integers in few bytes, high bits first. */
+    private static int putVarDouble(byte[] out, int p, double value) {
+        long bits = varBits(value);
+        for (int i = 0; i < 8; i++) {
+            byte next = (byte) (bits >>> 57);
+            bits <<= 7;
+            if (bits == 0) {
+                out[p++] = next;
+                return p;
+            }
+            out[p++] = (byte) (next | 0x80);
+        }
+        out[p++] = (byte) (bits >>> 56);
+        return p;
+    }
+
+    private static int varDoubleLength(double value) {
+        return VarEncodingHelper.varDoubleEncodedLength(value);
+    }
+
+    private static long varBits(double value) {
+        return Long.rotateLeft(Double.doubleToRawLongBits(value + 1) - ONE_BITS, 6);
+    }
+
+    /** A flag's byte as the library writes it. */
+    private static byte flagByte(Flag flag) {
+        GrowingByteArrayOutput out = GrowingByteArrayOutput.withInitialCapacity(1);
+        try {
+            flag.encode(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode a flag in memory", e);
+        }
+        byte[] bytes = out.trimmedCopy();
+        if (bytes.length != 1) {
+            throw new IllegalStateException("a sketch flag encodes in " + bytes.length + " bytes, expected 1");
+        }
+        return bytes[0];
     }
 
     /**

@@ -16,36 +16,59 @@ import java.util.List;
  * counter's read and write in {@code sqlite_sequence}) once per statement, and the driver crosses into native code
  * for a reset and a step once per execution: a group shares them among its rows. Each row of a group is inserted or
  * skipped on its own, in the group's order, exactly as the same rows in single-row statements would be.
+ *
+ * <p>Every value bound is one call into native code, so values shared by a group's rows are bound once, as numbered
+ * parameters ({@code ?NNN}) that each row names: the replica always, and the metric, resolution, start, flush number
+ * and completeness when every row of the group has the same ones, which in a flush sorted by the unique key is
+ * nearly every group. The tag text is bound as the series' UTF-8 bytes, kept once per series, and cast to text, so
+ * it is stored as the same text without being encoded again for every row.
  */
 final class SqliteRows {
 
     /**
-     * Rows per statement. Its host parameters, {@value #GROUP} × {@value #PARAMS_PER_ROW}, stay far below SQLite's
-     * limit: 32 766 in SQLite's default build since 3.32, and more than 100 000 in the driver's bundled 3.54.
+     * Rows per statement. Its host parameters, at most 1 + {@value #GROUP} × 15, stay far below SQLite's limit:
+     * 32 766 in SQLite's default build since 3.32, and more than 100 000 in the driver's bundled 3.54.
      */
     static final int GROUP = 64;
 
-    /** Groups per executeBatch: bounds the driver's buffered parameters on very large flushes (about 10 000 rows). */
-    static final int GROUPS_PER_BATCH = 10_000 / GROUP;
-
-    /** Host parameters of one row: every column but {@code merged_through}, which is 0 for a flushed partial. */
-    static final int PARAMS_PER_ROW = 16;
+    /** Parameters bound once per statement in the shared shape: replica, metric, resolution, start, flush, complete. */
+    private static final int SHARED = 6;
+    /** Parameters of one row in the shared shape: tags, the aggregate's eight columns, the sketch. */
+    private static final int SHARED_ROW = 10;
+    /** Parameters of one row in the general shape: all but the replica (bound once) and {@code merged_through}. */
+    private static final int GENERAL_ROW = 15;
 
     private SqliteRows() {
     }
 
-    /** The insert of {@code rows} rows, with {@value #PARAMS_PER_ROW} parameters per row in column order. */
-    static String insert(String columns, int rows) {
-        StringBuilder sql = new StringBuilder(64 + columns.length() + rows * 40);
+    /**
+     * The insert of {@code rows} rows whose metric, resolution, start, flush number and completeness are bound once
+     * as parameters 2 to 6 ({@code shared}) or for every row; parameter 1 is the replica.
+     */
+    static String insert(String columns, int rows, boolean shared) {
+        StringBuilder sql = new StringBuilder(64 + columns.length() + rows * 120);
         sql.append("INSERT INTO meterline_window (").append(columns).append(") VALUES ");
         for (int r = 0; r < rows; r++) {
-            sql.append(r == 0 ? "(" : ", (");
-            for (int p = 0; p < PARAMS_PER_ROW; p++) {
-                sql.append("?, ");
+            sql.append(r == 0 ? "(?1, " : ", (?1, ");
+            if (shared) {
+                int p = SHARED + r * SHARED_ROW;
+                sql.append("?2, CAST(?").append(p + 1).append(" AS TEXT), ?3, ?4, ?5");
+                params(sql, p + 2, 8);
+                sql.append(", ?6, ?").append(p + 10);
+            } else {
+                int p = 1 + r * GENERAL_ROW;
+                sql.append('?').append(p + 1).append(", CAST(?").append(p + 2).append(" AS TEXT)");
+                params(sql, p + 3, 13);
             }
-            sql.append("0)");
+            sql.append(", 0)");
         }
         return sql.append(" ON CONFLICT DO NOTHING").toString();
+    }
+
+    private static void params(StringBuilder sql, int first, int count) {
+        for (int p = first; p < first + count; p++) {
+            sql.append(", ?").append(p);
+        }
     }
 
     /**
@@ -56,70 +79,117 @@ final class SqliteRows {
                       int[] order) throws SQLException {
         int groups = order.length / GROUP;
         int rest = order.length % GROUP;
-        Binder binder = new Binder(replica);
-        if (groups > 0) {
-            try (PreparedStatement ps = c.prepareStatement(insert(columns, GROUP))) {
-                int pending = 0;
-                for (int g = 0; g < groups; g++) {
-                    for (int r = 0; r < GROUP; r++) {
-                        int i = order[g * GROUP + r];
-                        binder.row(ps, r * PARAMS_PER_ROW, windows.get(i), texts[i]);
+        // Each shape is prepared on its first group, so a flush prepares at most two 64-row statements.
+        PreparedStatement shared = null;
+        PreparedStatement general = null;
+        try {
+            for (int g = 0; g < groups; g++) {
+                int from = g * GROUP;
+                if (uniform(windows, texts, order, from, GROUP)) {
+                    if (shared == null) {
+                        shared = c.prepareStatement(insert(columns, GROUP, true));
                     }
-                    ps.addBatch();
-                    if (++pending == GROUPS_PER_BATCH) {
-                        ps.executeBatch();
-                        pending = 0;
+                    bindShared(shared, replica, windows, texts, order, from, GROUP);
+                    shared.executeUpdate();
+                } else {
+                    if (general == null) {
+                        general = c.prepareStatement(insert(columns, GROUP, false));
                     }
+                    bindGeneral(general, replica, windows, texts, order, from, GROUP);
+                    general.executeUpdate();
                 }
-                if (pending > 0) {
-                    ps.executeBatch();
-                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            closeAfter(e, shared);
+            closeAfter(e, general);
+            throw e;
+        }
+        try {
+            if (shared != null) {
+                shared.close();
+            }
+        } finally {
+            if (general != null) {
+                general.close();
             }
         }
         if (rest > 0) {
-            try (PreparedStatement ps = c.prepareStatement(insert(columns, rest))) {
-                for (int r = 0; r < rest; r++) {
-                    int i = order[groups * GROUP + r];
-                    binder.row(ps, r * PARAMS_PER_ROW, windows.get(i), texts[i]);
+            int from = groups * GROUP;
+            boolean one = uniform(windows, texts, order, from, rest);
+            try (PreparedStatement ps = c.prepareStatement(insert(columns, rest, one))) {
+                if (one) {
+                    bindShared(ps, replica, windows, texts, order, from, rest);
+                } else {
+                    bindGeneral(ps, replica, windows, texts, order, from, rest);
                 }
                 ps.executeUpdate();
             }
         }
     }
 
-    /**
-     * Binds rows to a statement. The SQLite driver keeps each bound value as an object: a box shared by consecutive
-     * rows with the same resolution, start or flush number saves boxing it for every row.
-     */
-    private static final class Binder {
-        private final String replica;
-        private Long resolution;
-        private Long start;
-        private Long flushSeq;
-
-        Binder(String replica) {
-            this.replica = replica;
+    /** Whether the {@code rows} windows at {@code order[from..]} share metric, resolution, start, flush, complete. */
+    private static boolean uniform(List<Window> windows, SeriesTexts.Text[] texts, int[] order, int from, int rows) {
+        int i0 = order[from];
+        Window first = windows.get(i0);
+        String metric = texts[i0].metric;
+        for (int r = 1; r < rows; r++) {
+            int i = order[from + r];
+            Window w = windows.get(i);
+            if (!texts[i].metric.equals(metric) || w.resolution() != first.resolution() || w.start() != first.start()
+                    || w.flushSeq() != first.flushSeq() || w.complete() != first.complete()) {
+                return false;
+            }
         }
+        return true;
+    }
 
-        /** Binds one row's {@value #PARAMS_PER_ROW} parameters of {@code ps} after parameter {@code base}. */
-        void row(PreparedStatement ps, int base, Window w, SeriesTexts.Text text) throws SQLException {
-            resolution = boxed(resolution, w.resolution());
-            start = boxed(start, w.start());
-            flushSeq = boxed(flushSeq, w.flushSeq());
+    private static void bindShared(PreparedStatement ps, String replica, List<Window> windows,
+                                   SeriesTexts.Text[] texts, int[] order, int from, int rows) throws SQLException {
+        int i0 = order[from];
+        Window first = windows.get(i0);
+        ps.setString(1, replica);
+        ps.setString(2, texts[i0].metric);
+        ps.setLong(3, first.resolution());
+        ps.setLong(4, first.start());
+        ps.setLong(5, first.flushSeq());
+        ps.setBoolean(6, first.complete());
+        for (int r = 0; r < rows; r++) {
+            int i = order[from + r];
+            Aggregate a = windows.get(i).aggregate();
+            int p = SHARED + r * SHARED_ROW;
+            ps.setBytes(p + 1, texts[i].tagsUtf8());
+            WindowTable.bindAggregate(ps, p + 2, a);
+            ps.setBytes(p + 10, a.sketchBytes());
+        }
+    }
+
+    private static void bindGeneral(PreparedStatement ps, String replica, List<Window> windows,
+                                    SeriesTexts.Text[] texts, int[] order, int from, int rows) throws SQLException {
+        ps.setString(1, replica);
+        for (int r = 0; r < rows; r++) {
+            int i = order[from + r];
+            Window w = windows.get(i);
             Aggregate a = w.aggregate();
-            ps.setString(base + 1, replica);
-            ps.setString(base + 2, text.metric);
-            ps.setString(base + 3, text.tags);
-            ps.setObject(base + 4, resolution);
-            ps.setObject(base + 5, start);
-            ps.setObject(base + 6, flushSeq);
-            WindowTable.bindAggregate(ps, base + 7, a);
-            ps.setBoolean(base + 15, w.complete());
-            ps.setBytes(base + 16, a.sketchBytes());
+            int p = 1 + r * GENERAL_ROW;
+            ps.setString(p + 1, texts[i].metric);
+            ps.setBytes(p + 2, texts[i].tagsUtf8());
+            ps.setLong(p + 3, w.resolution());
+            ps.setLong(p + 4, w.start());
+            ps.setLong(p + 5, w.flushSeq());
+            WindowTable.bindAggregate(ps, p + 6, a);
+            ps.setBoolean(p + 14, w.complete());
+            ps.setBytes(p + 15, a.sketchBytes());
         }
+    }
 
-        private static Long boxed(Long last, long value) {
-            return last != null && last == value ? last : Long.valueOf(value);
+    private static void closeAfter(Exception cause, PreparedStatement ps) {
+        if (ps == null) {
+            return;
+        }
+        try {
+            ps.close();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
         }
     }
 }

@@ -193,8 +193,56 @@ final class SqliteStoreTest extends StoreContract {
     }
 
     @Test
-    void aFlushLargerThanTheDriversBatchBoundIsStoredWhole() {
-        writesAndReadsBackInKeyOrder(SqliteRows.GROUPS_PER_BATCH * SqliteRows.GROUP + SqliteRows.GROUP + 5);
+    void aFlushOfManyStatementsIsStoredWhole() {
+        writesAndReadsBackInKeyOrder(160 * SqliteRows.GROUP + 5);
+    }
+
+    @Test
+    void groupsWithSharedAndWithDifferingKeysAreStoredWholeInKeyOrderAsText() throws Exception {
+        Store store = open("r1");
+        // Complete windows of one start and flush share those values in every group but the ones spanning the
+        // second start, the second flush number or the second metric; the last group is short.
+        List<Window> written = new ArrayList<>();
+        int series = 2 * SqliteRows.GROUP + 10;
+        for (int s = 0; s < series; s++) {
+            written.add(window(host(s), T0, 10 * SECOND, 1, true, s));
+            written.add(window(host(s), T0 + 10 * SECOND, 10 * SECOND, s < 20 ? 1 : 2, true, 1000 + s));
+            written.add(window(SeriesKey.of("mem", Map.of("host", String.format("h%06d", s))), T0, 10 * SECOND, 2,
+                    true, 2000 + s));
+        }
+        Collections.shuffle(written, new Random(3));
+        store.write(written);
+
+        List<StoredWindow> cpu = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND);
+        List<StoredWindow> mem = store.read("mem", T0, T0 + MINUTE, 10 * SECOND);
+        assertEquals(2 * series, cpu.size());
+        assertEquals(series, mem.size());
+        written.sort(java.util.Comparator.comparing((Window w) -> w.series().metric())
+                .thenComparingLong(Window::start).thenComparing(w -> w.series().tag("host")));
+        List<StoredWindow> stored = new ArrayList<>(cpu);
+        stored.addAll(mem);
+        stored.sort(java.util.Comparator.comparing((StoredWindow w) -> w.window().series().metric())
+                .thenComparingLong(w -> w.window().start()));
+        for (int i = 0; i < written.size(); i++) {
+            assertSameWindow(written.get(i), stored.get(i).window());
+        }
+        try (Connection c = DriverManager.getConnection(url());
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT DISTINCT typeof(replica), typeof(metric), typeof(tags),"
+                     + " typeof(sketch) FROM meterline_window")) {
+            assertTrue(rs.next());
+            assertEquals("text text text blob", rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3)
+                    + " " + rs.getString(4));
+            assertTrue(!rs.next(), "one type per column");
+        }
+        // The stored tag text is the one series lookups and pruning compare with.
+        try (Connection c = DriverManager.getConnection(url());
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM meterline_window w JOIN meterline_series s"
+                     + " ON s.metric = w.metric AND s.tags = w.tags")) {
+            assertTrue(rs.next());
+            assertEquals(3L * series, rs.getLong(1));
+        }
     }
 
     @Test

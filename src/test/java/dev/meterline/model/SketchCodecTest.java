@@ -1,0 +1,209 @@
+package dev.meterline.model;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.encoding.BinEncodingMode;
+import com.datadoghq.sketch.ddsketch.encoding.Flag;
+import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
+import com.datadoghq.sketch.ddsketch.encoding.Output;
+import com.datadoghq.sketch.ddsketch.encoding.VarEncodingHelper;
+import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
+import com.datadoghq.sketch.ddsketch.store.CollapsingLowestDenseStore;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+/**
+ * The codec's encoder against the encoder it replaced (which wrote through the library's output and variable-length
+ * helpers) on random bins, and against the library's own encoding of a sketch holding the same values.
+ */
+final class SketchCodecTest {
+
+    private static final LogarithmicMapping MAPPING = new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY);
+    private static final SketchCodec CODEC = new SketchCodec(MAPPING);
+
+    private static DDSketch sketch() {
+        return new DDSketch(MAPPING, () -> new CollapsingLowestDenseStore(Aggregate.MAX_BINS));
+    }
+
+    private static byte[] libraryBytes(DDSketch sketch) throws IOException {
+        GrowingByteArrayOutput out = GrowingByteArrayOutput.withDefaultInitialCapacity();
+        sketch.encode(out, false);
+        return out.trimmedCopy();
+    }
+
+    private static byte[] codecBytes(DDSketch sketch) {
+        double binned = sketch.getPositiveValueStore().getTotalCount() + sketch.getNegativeValueStore().getTotalCount();
+        long zeros = Math.round(sketch.getCount() - binned);
+        return CODEC.encode(zeros, BinCounts.of(sketch.getPositiveValueStore()),
+                BinCounts.of(sketch.getNegativeValueStore()));
+    }
+
+    /** A count of one shape: mostly small, some up to the double's exact integers and past them. */
+    private static long count(Random rnd) {
+        return switch (rnd.nextInt(6)) {
+            case 0 -> 1L + rnd.nextInt(1 << 20);
+            case 1 -> 1L + (rnd.nextLong() >>> (11 + rnd.nextInt(40)));
+            case 2 -> (1L << 53) + (rnd.nextLong() >>> 20) * 2;
+            default -> 1 + rnd.nextInt(3);
+        };
+    }
+
+    @RepeatedTest(400)
+    void randomBinsEncodeAsThePreviousEncoderWroteThem(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 104_729L);
+        DDSketch sketch = sketch();
+        int values = rnd.nextInt(rnd.nextBoolean() ? 20 : 3_000);
+        // Spreads from one bin to ranges past the store's bins (which collapse), in one sign, the other or both.
+        double center = Math.pow(10, rnd.nextInt(121) - 60);
+        double spread = Math.pow(10, rnd.nextInt(7) - 3);
+        int signs = rnd.nextInt(3);
+        for (int i = 0; i < values; i++) {
+            double v = center * Math.pow(1 + spread, rnd.nextGaussian() * 40);
+            if (!(v < MAPPING.maxIndexableValue())) {
+                continue;
+            }
+            if (signs == 1 || signs == 2 && rnd.nextBoolean()) {
+                v = -v;
+            }
+            if (rnd.nextInt(50) == 0) {
+                v = 0;
+            }
+            sketch.accept(v, count(rnd));
+        }
+        double binned = sketch.getPositiveValueStore().getTotalCount() + sketch.getNegativeValueStore().getTotalCount();
+        long zeros = Math.round(sketch.getCount() - binned);
+        BinCounts positive = BinCounts.of(sketch.getPositiveValueStore());
+        BinCounts negative = BinCounts.of(sketch.getNegativeValueStore());
+        assertArrayEquals(PreviousEncoder.encode(MAPPING, zeros, positive, negative),
+                CODEC.encode(zeros, positive, negative), "repetition " + rep.getCurrentRepetition());
+    }
+
+    @RepeatedTest(100)
+    void randomSketchesOfSingleValuesEncodeAsTheLibraryEncodesThem(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 7_561L);
+        DDSketch sketch = sketch();
+        double scale = Math.pow(10, rnd.nextInt(61) - 30);
+        double width = 1 + rep.getCurrentRepetition() % 9;
+        for (int i = 0, n = rnd.nextInt(2_000); i < n; i++) {
+            double v = rnd.nextInt(20) == 0 ? 0 : scale * Math.exp(rnd.nextGaussian() * width);
+            sketch.accept(rnd.nextInt(4) == 0 ? -v : v);
+        }
+        assertArrayEquals(libraryBytes(sketch), codecBytes(sketch), "repetition " + rep.getCurrentRepetition());
+    }
+
+    @Test
+    void sparseAndContiguousLayoutsAndTheirTieEncodeAsTheLibrarysDo() throws IOException {
+        // Two bins far apart (index deltas), a run of neighbours (contiguous counts), and gaps of one and two bins,
+        // which cost about the same either way.
+        double[][] cases = {{1, 1e6}, {1, 1.02, 1.0404, 1.0612}, {1, 1.0404}, {1, 1.0612}, {-1, -1e-9, 3}};
+        for (double[] values : cases) {
+            DDSketch sketch = sketch();
+            for (double v : values) {
+                sketch.accept(v);
+            }
+            assertArrayEquals(libraryBytes(sketch), codecBytes(sketch), java.util.Arrays.toString(values));
+        }
+    }
+
+    @Test
+    void anAggregatesDenseBinsEncodeAsTheLibrarysStore() throws IOException {
+        Random rnd = new Random(5);
+        DDSketch sketch = sketch();
+        Aggregate a = new Aggregate();
+        for (int i = 0; i < 5_000; i++) {
+            double v = 1 + rnd.nextInt(9_999) / 100.0;
+            sketch.accept(v);
+            a.accept(v, i);
+        }
+        assertInstanceOf(DenseBins.class, a.bins(false));
+        assertArrayEquals(libraryBytes(sketch), a.sketchBytes());
+    }
+
+    @Test
+    void onlyZerosEncodeAsTheMappingAndTheZeroCount() throws IOException {
+        DDSketch sketch = sketch();
+        sketch.accept(0, 7);
+        byte[] bytes = codecBytes(sketch);
+        assertArrayEquals(libraryBytes(sketch), bytes);
+        assertEquals(7, CODEC.decode(bytes, Aggregate.MAX_BINS).zeros());
+    }
+
+    /** The encoder as it was before it measured its output: the library's growing output and helpers. */
+    private static final class PreviousEncoder {
+
+        private static final int ZERO_COUNT_LENGTH = VarEncodingHelper.varDoubleEncodedLength(0);
+
+        static byte[] encode(LogarithmicMapping mapping, long zeros, BinCounts positive, BinCounts negative)
+                throws IOException {
+            GrowingByteArrayOutput out = GrowingByteArrayOutput.withInitialCapacity(32);
+            mapping.encode(out);
+            if (zeros != 0) {
+                Flag.ZERO_COUNT.encode(out);
+                VarEncodingHelper.encodeVarDouble(out, zeros);
+            }
+            store(out, positive, Flag.Type.POSITIVE_STORE);
+            store(out, negative, Flag.Type.NEGATIVE_STORE);
+            return out.trimmedCopy();
+        }
+
+        private static void store(Output out, BinCounts bins, Flag.Type type) throws IOException {
+            if (bins == null || bins.size() == 0) {
+                return;
+            }
+            int n = bins.size();
+            int minIndex = bins.lowest();
+            long span = (long) bins.highest() - minIndex + 1;
+            long dense = VarEncodingHelper.unsignedVarLongEncodedLength(span)
+                    + VarEncodingHelper.signedVarLongEncodedLength(minIndex)
+                    + VarEncodingHelper.signedVarLongEncodedLength(1)
+                    + (span - n) * ZERO_COUNT_LENGTH;
+            long sparse = 0;
+            long previous = 0;
+            for (int i = 0; i < bins.slots(); i++) {
+                long count = bins.countAt(i);
+                if (count != 0) {
+                    int countLength = VarEncodingHelper.varDoubleEncodedLength(count);
+                    dense += countLength;
+                    sparse += VarEncodingHelper.signedVarLongEncodedLength(bins.indexAt(i) - previous) + countLength;
+                    previous = bins.indexAt(i);
+                }
+            }
+            if (dense <= sparse) {
+                BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(type).encode(out);
+                VarEncodingHelper.encodeUnsignedVarLong(out, span);
+                VarEncodingHelper.encodeSignedVarLong(out, minIndex);
+                VarEncodingHelper.encodeSignedVarLong(out, 1);
+                int next = minIndex;
+                for (int i = 0; i < bins.slots(); i++) {
+                    long count = bins.countAt(i);
+                    if (count != 0) {
+                        for (; next < bins.indexAt(i); next++) {
+                            VarEncodingHelper.encodeVarDouble(out, 0);
+                        }
+                        VarEncodingHelper.encodeVarDouble(out, count);
+                        next = bins.indexAt(i) + 1;
+                    }
+                }
+            } else {
+                BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(type).encode(out);
+                VarEncodingHelper.encodeUnsignedVarLong(out, n);
+                previous = 0;
+                for (int i = 0; i < bins.slots(); i++) {
+                    long count = bins.countAt(i);
+                    if (count != 0) {
+                        VarEncodingHelper.encodeSignedVarLong(out, bins.indexAt(i) - previous);
+                        VarEncodingHelper.encodeVarDouble(out, count);
+                        previous = bins.indexAt(i);
+                    }
+                }
+            }
+        }
+    }
+}
