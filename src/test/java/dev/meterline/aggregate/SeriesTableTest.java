@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -104,5 +105,69 @@ class SeriesTableTest {
         table.remove(new SeriesState(key(2)));
         assertEquals(1, table.size());
         assertSame(in, table.get(key(1)));
+    }
+
+    /**
+     * Series whose hashes are equal ("Aa" and "BB" hash alike, as in {@link String}) share a run: each is found by
+     * its instance and by content, and removing one from the middle of the run leaves the others found.
+     */
+    @Test
+    void seriesWithEqualHashesAreToldApartByContent() {
+        String[] hosts = {"AaAa", "AaBB", "BBAa", "BBBB"};
+        SeriesTable table = new SeriesTable();
+        List<SeriesState> states = new ArrayList<>();
+        for (String h : hosts) {
+            SeriesState s = new SeriesState(SeriesKey.of("m", Map.of("host", h)));
+            assertEquals(states.isEmpty() ? s.key.hashCode() : states.get(0).key.hashCode(), s.key.hashCode());
+            table.add(s);
+            states.add(s);
+        }
+        for (SeriesState s : states) {
+            assertSame(s, table.get(s.key));
+            assertSame(s, table.find(SeriesKey.of("m", Map.of("host", s.key.tag("host")))));
+        }
+        table.remove(states.get(1));
+        assertNull(table.get(SeriesKey.of("m", Map.of("host", "AaBB"))));
+        for (int i : new int[] {0, 2, 3}) {
+            assertSame(states.get(i), table.get(SeriesKey.of("m", Map.of("host", hosts[i]))));
+        }
+        assertEquals(3, table.size());
+    }
+
+    /**
+     * When nearly every point brings an instance built for it alone, the table stops taking those in (they would only
+     * be kept alive), taking one in {@link SeriesTable#SPARSE_REPLACE}; once the instances it holds are met again, it
+     * takes every one in again. What is found never changes.
+     */
+    @Test
+    void instancesThatNeverReturnStopTakingTheStoredOnesPlace() {
+        SeriesTable table = new SeriesTable();
+        List<SeriesState> states = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            SeriesState s = new SeriesState(key(i));
+            table.add(s);
+            states.add(s);
+        }
+        assertTrue(table.replacing());
+        for (int n = 0; n <= SeriesTable.PERIOD; n++) {
+            assertSame(states.get(n % 1_000), table.find(key(n % 1_000)));
+        }
+        assertFalse(table.replacing(), "no instance came back");
+        int replaced = 0;
+        for (int n = 0; n < 10 * SeriesTable.SPARSE_REPLACE; n++) {
+            SeriesState s = states.get(n % 1_000);
+            SeriesKey fresh = key(n % 1_000);
+            assertSame(s, table.find(fresh));
+            replaced += s.key == fresh ? 1 : 0;
+        }
+        assertEquals(10, replaced);
+        for (int n = 0; n <= SeriesTable.PERIOD; n++) {
+            SeriesState s = states.get(n % 1_000);
+            assertSame(s, table.find(s.key));
+        }
+        assertTrue(table.replacing(), "the held instances came back");
+        SeriesKey fresh = key(7);
+        assertSame(states.get(7), table.find(fresh));
+        assertSame(fresh, states.get(7).key);
     }
 }
