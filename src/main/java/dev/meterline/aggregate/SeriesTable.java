@@ -15,12 +15,6 @@ import dev.meterline.model.SeriesKey;
 final class SeriesTable {
 
     static final int INITIAL_CAPACITY = 64;
-    /** Point look-ups per judgement of whether the instances found by content come back. */
-    static final int PERIOD = 1 << 16;
-    /** Under one reference hit per this many content hits in a period, instances found by content rarely return. */
-    static final int RETURN_RATIO = 4;
-    /** While they rarely return, one instance found by content in this many takes the stored one's place. */
-    static final int SPARSE_REPLACE = 16;
 
     /** Key at {@code 2i}, its state at {@code 2i + 1}; a null key is an empty slot. */
     private Object[] slots = new Object[2 * INITIAL_CAPACITY];
@@ -28,12 +22,6 @@ final class SeriesTable {
     private int[] hashes = new int[INITIAL_CAPACITY];
     private int mask = INITIAL_CAPACITY - 1;
     private int size;
-
-    private int lookups;
-    private int referenceHits;
-    private int contentHits;
-    /** True while an instance found by content takes the stored one's place every time. */
-    private boolean replacing = true;
 
     int size() {
         return size;
@@ -54,13 +42,6 @@ final class SeriesTable {
      * The state of {@code key}'s series, or null; when found through another instance, {@code key} takes its place
      * (in the table and as the state's key), so that the next point of the instance a decoder's cache now hands out
      * is a reference hit again. For the point path: a query's keys go through {@link #get}.
-     *
-     * <p>When the series outnumber the decoders' caches, nearly every point brings an instance built for it alone,
-     * which never comes back: taking it in would only keep it alive past a young collection, copy it into the old
-     * generation, and write a young reference into the table and the state on each point. So the table judges, per
-     * {@link #PERIOD} look-ups, whether instances return (a reference hit for every {@link #RETURN_RATIO} content
-     * hits); while they do not, only one content hit in {@link #SPARSE_REPLACE} replaces, enough to notice when they
-     * start returning.
      */
     SeriesState find(SeriesKey key) {
         return find(key, key.hashCode());
@@ -68,33 +49,16 @@ final class SeriesTable {
 
     /** {@link #find(SeriesKey)} with the key's hash known, so that a reference hit reads no field of the key. */
     SeriesState find(SeriesKey key, int hash) {
-        if (++lookups == PERIOD) {
-            endPeriod();
-        }
         int i = slotOf(key, hash);
         if (i < 0) {
             return null;
         }
         SeriesState s = (SeriesState) slots[2 * i + 1];
-        if (slots[2 * i] == key) {
-            referenceHits++;
-        } else if (++contentHits % SPARSE_REPLACE == 0 || replacing) {
+        if (slots[2 * i] != key) {
             slots[2 * i] = key;
             s.key = key;
         }
         return s;
-    }
-
-    private void endPeriod() {
-        replacing = (long) referenceHits * RETURN_RATIO >= contentHits;
-        lookups = 0;
-        referenceHits = 0;
-        contentHits = 0;
-    }
-
-    /** True while an instance found by content always takes the stored one's place; for tests. */
-    boolean replacing() {
-        return replacing;
     }
 
     /** A hash as the table keeps it and probes from: never 0, which marks an empty slot. */

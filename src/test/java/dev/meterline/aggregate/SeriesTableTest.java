@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,42 +131,5 @@ class SeriesTableTest {
             assertSame(states.get(i), table.get(SeriesKey.of("m", Map.of("host", hosts[i]))));
         }
         assertEquals(3, table.size());
-    }
-
-    /**
-     * When nearly every point brings an instance built for it alone, the table stops taking those in (they would only
-     * be kept alive), taking one in {@link SeriesTable#SPARSE_REPLACE}; once the instances it holds are met again, it
-     * takes every one in again. What is found never changes.
-     */
-    @Test
-    void instancesThatNeverReturnStopTakingTheStoredOnesPlace() {
-        SeriesTable table = new SeriesTable();
-        List<SeriesState> states = new ArrayList<>();
-        for (int i = 0; i < 1_000; i++) {
-            SeriesState s = new SeriesState(key(i));
-            table.add(s);
-            states.add(s);
-        }
-        assertTrue(table.replacing());
-        for (int n = 0; n <= SeriesTable.PERIOD; n++) {
-            assertSame(states.get(n % 1_000), table.find(key(n % 1_000)));
-        }
-        assertFalse(table.replacing(), "no instance came back");
-        int replaced = 0;
-        for (int n = 0; n < 10 * SeriesTable.SPARSE_REPLACE; n++) {
-            SeriesState s = states.get(n % 1_000);
-            SeriesKey fresh = key(n % 1_000);
-            assertSame(s, table.find(fresh));
-            replaced += s.key == fresh ? 1 : 0;
-        }
-        assertEquals(10, replaced);
-        for (int n = 0; n <= SeriesTable.PERIOD; n++) {
-            SeriesState s = states.get(n % 1_000);
-            assertSame(s, table.find(s.key));
-        }
-        assertTrue(table.replacing(), "the held instances came back");
-        SeriesKey fresh = key(7);
-        assertSame(states.get(7), table.find(fresh));
-        assertSame(fresh, states.get(7).key);
     }
 }
