@@ -11,21 +11,12 @@ import java.util.Arrays;
  * <p>An instance not seen before is compared by content once; when another instance of the same series is held, the
  * new one is remembered under that series' number while the table holds fewer than {@code maxInstances} instances
  * and fewer than {@code instancesPerSeries} per series on average (a client whose series outnumber the key caches
- * brings a new instance on nearly every call; past that bound those are compared by content instead). Such a client's
- * instances never come back, and remembering them would only keep them alive into the old generation: so the table
- * judges, per {@link #PERIOD} look-ups, whether remembered instances are met again (a reference hit for every
- * {@link #RETURN_RATIO} content hits); while they are not, it remembers one in {@link #SPARSE_REMEMBER}, enough to
- * notice when they start coming back. Not thread-safe: one owner.
+ * brings a new instance on nearly every call; past that bound those are compared by content instead). Not
+ * thread-safe: one owner.
  */
 public final class SeriesNumbers {
 
     private static final int INITIAL = 1 << 12;
-    /** Look-ups per judgement of whether remembered instances are met again. */
-    static final int PERIOD = 1 << 16;
-    /** Under one reference hit per this many content hits in a period, remembered instances are rarely met again. */
-    static final int RETURN_RATIO = 4;
-    /** While they are rarely met again, one instance found by content in this many is remembered. */
-    static final int SPARSE_REMEMBER = 16;
 
     private final int maxInstances;
     private final int instancesPerSeries;
@@ -34,12 +25,6 @@ public final class SeriesNumbers {
     private SeriesKey[] keys = new SeriesKey[INITIAL];
     private int instances;
     private int series;
-
-    private int lookups;
-    private long referenceHits;
-    private int contentHits;
-    /** True while every instance found by content is remembered (within the bounds). */
-    private boolean remembering = true;
 
     /**
      * A table of at most {@code maxInstances} key instances, remembering another instance of a known series while
@@ -91,26 +76,11 @@ public final class SeriesNumbers {
         int at = hash & (slots.length - 1);
         long s = slots[at];
         // A slot holding this instance holds its number; an empty slot holds no key.
-        if (keys[at] == key) {
-            referenceHits++;
-            return (int) s - 1;
-        }
-        return -1;
-    }
-
-    /** True while every instance found by content is remembered; for tests. */
-    boolean remembering() {
-        return remembering;
+        return keys[at] == key ? (int) s - 1 : -1;
     }
 
     /** The number of {@code key}'s series, or -1 when it has none. */
     public int find(SeriesKey key) {
-        if (++lookups == PERIOD) {
-            remembering = (long) referenceHits * RETURN_RATIO >= contentHits;
-            lookups = 0;
-            referenceHits = 0;
-            contentHits = 0;
-        }
         int h = key.hashCode();
         long[] slots = this.slots;
         SeriesKey[] keys = this.keys;
@@ -121,7 +91,6 @@ public final class SeriesNumbers {
                 break;
             }
             if ((int) (s >>> 32) == h && keys[i] == key) {
-                referenceHits++;
                 return (int) s - 1;
             }
         }
@@ -132,8 +101,7 @@ public final class SeriesNumbers {
             }
             if ((int) (s >>> 32) == h && keys[i].equals(key)) {
                 int number = (int) s - 1;
-                boolean worth = ++contentHits % SPARSE_REMEMBER == 0 || remembering;
-                if (worth && instances < maxInstances && instances < (long) instancesPerSeries * series) {
+                if (instances < maxInstances && instances < (long) instancesPerSeries * series) {
                     insert(key, number);
                 }
                 return number;

@@ -94,35 +94,4 @@ class SeriesNumbersTest {
         assertThrows(IllegalArgumentException.class, () -> new SeriesNumbers(0, 1));
         assertThrows(IllegalArgumentException.class, () -> new SeriesNumbers(1, 0));
     }
-
-    /**
-     * When nearly every look-up brings an instance never seen again, the table stops remembering those (one in
-     * {@link SeriesNumbers#SPARSE_REMEMBER} still is); once remembered instances are met again, it remembers each
-     * again. Numbers never change.
-     */
-    @Test
-    void instancesNeverMetAgainAreNotRemembered() {
-        SeriesNumbers numbers = new SeriesNumbers(Integer.MAX_VALUE, Integer.MAX_VALUE);
-        SeriesKey[] held = new SeriesKey[1_000];
-        for (int i = 0; i < held.length; i++) {
-            held[i] = key("h" + i);
-            numbers.add(held[i]);
-        }
-        for (int n = 0; n <= SeriesNumbers.PERIOD; n++) {
-            assertEquals(n % 1_000, numbers.find(key("h" + n % 1_000)));
-        }
-        assertFalse(numbers.remembering());
-        int before = numbers.instances();
-        for (int n = 0; n < 10 * SeriesNumbers.SPARSE_REMEMBER; n++) {
-            assertEquals(n % 1_000, numbers.find(key("h" + n % 1_000)));
-        }
-        assertEquals(before + 10, numbers.instances());
-        for (int n = 0; n <= SeriesNumbers.PERIOD; n++) {
-            assertEquals(n % 1_000, numbers.find(held[n % 1_000]));
-        }
-        assertTrue(numbers.remembering(), "the held instances were met again");
-        int now = numbers.instances();
-        assertEquals(3, numbers.find(key("h3")));
-        assertEquals(now + 1, numbers.instances());
-    }
 }
