@@ -1,6 +1,7 @@
 package dev.meterline.store;
 
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesNumbers;
 import dev.meterline.model.Window;
 
 import java.nio.charset.StandardCharsets;
@@ -14,8 +15,8 @@ import java.util.Map;
 /**
  * The stored texts of the series a store writes (metric and tag JSON), kept per series so that a flush encodes a
  * series' tags once in its life rather than on every flush, and whether the series is known to be in
- * {@code meterline_series}. Found by the key's identity: each event loop hands out its own instance of a series'
- * key, and a look-up by content would compare the key's bytes for every window.
+ * {@code meterline_series}. Found by the key's identity first ({@link SeriesNumbers}): each event loop hands out its
+ * own instance of a series' key, and a look-up by content would compare the key's bytes for every window.
  *
  * <p>An instance not seen before is compared by content once; when another instance of the same series is in the
  * table, the new instance is remembered beside it with the same {@link Text}. The table holds at most
@@ -69,26 +70,20 @@ final class SeriesTexts {
         }
     }
 
-    private static final int INITIAL = 1 << 12;
-
-    private final int maxInstances;
-    private int[] hashes = new int[INITIAL];
-    private SeriesKey[] keys = new SeriesKey[INITIAL];
-    private Text[] texts = new Text[INITIAL];
+    /** The series held, numbered; every instance of a series' key is remembered while there is room. */
+    private final SeriesNumbers numbers;
+    /** Per series number, its text. */
+    private Text[] texts = new Text[1 << 10];
     private final Map<String, String> metrics = new HashMap<>();
-    private int instances;
     private int ranking;
 
     SeriesTexts(int maxInstances) {
-        if (maxInstances < 1) {
-            throw new IllegalArgumentException("maxInstances: " + maxInstances + " (expected: > 0)");
-        }
-        this.maxInstances = maxInstances;
+        this.numbers = new SeriesNumbers(maxInstances, Integer.MAX_VALUE);
     }
 
     /** The texts of each window's series, in the order of {@code windows}. */
     synchronized Text[] of(List<Window> windows) {
-        if (instances >= maxInstances) {
+        if (numbers.full()) {
             clear();
         }
         Text[] out = new Text[windows.size()];
@@ -149,68 +144,29 @@ final class SeriesTexts {
 
     /** Forgets every series: none is known to be stored any more. */
     synchronized void clear() {
-        Arrays.fill(keys, null);
-        Arrays.fill(texts, null);
+        Arrays.fill(texts, 0, numbers.size(), null);
+        numbers.clear();
         metrics.clear();
-        instances = 0;
     }
 
     /** Key instances held. */
     synchronized int instances() {
-        return instances;
+        return numbers.instances();
     }
 
     private Text find(SeriesKey key) {
-        int h = key.hashCode();
-        int mask = keys.length - 1;
-        for (int i = h & mask; keys[i] != null; i = (i + 1) & mask) {
-            if (keys[i] == key) {
-                return texts[i];
-            }
+        int n = numbers.find(key);
+        if (n >= 0) {
+            return texts[n];
         }
-        Text text = null;
-        for (int i = h & mask; keys[i] != null; i = (i + 1) & mask) {
-            if (hashes[i] == h && keys[i].equals(key)) {
-                text = texts[i];
-                break;
+        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), TagsJson.encode(key));
+        n = numbers.add(key);
+        if (n >= 0) {
+            if (n == texts.length) {
+                texts = Arrays.copyOf(texts, 2 * n);
             }
-        }
-        if (text == null) {
-            text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), TagsJson.encode(key));
-        }
-        if (instances < maxInstances) {
-            if (2 * (instances + 1) > keys.length) {
-                grow();
-            }
-            put(hashes, keys, texts, key, text);
-            instances++;
+            texts[n] = text;
         }
         return text;
-    }
-
-    private static void put(int[] hashes, SeriesKey[] keys, Text[] texts, SeriesKey key, Text text) {
-        int h = key.hashCode();
-        int mask = keys.length - 1;
-        int i = h & mask;
-        while (keys[i] != null) {
-            i = (i + 1) & mask;
-        }
-        hashes[i] = h;
-        keys[i] = key;
-        texts[i] = text;
-    }
-
-    private void grow() {
-        int[] oldHashes = hashes;
-        SeriesKey[] oldKeys = keys;
-        Text[] oldTexts = texts;
-        hashes = new int[oldKeys.length * 2];
-        keys = new SeriesKey[oldKeys.length * 2];
-        texts = new Text[oldKeys.length * 2];
-        for (int i = 0; i < oldKeys.length; i++) {
-            if (oldKeys[i] != null) {
-                put(hashes, keys, texts, oldKeys[i], oldTexts[i]);
-            }
-        }
     }
 }

@@ -105,4 +105,31 @@ class SeriesTableTest {
         assertEquals(1, table.size());
         assertSame(in, table.get(key(1)));
     }
+
+    /**
+     * Series whose hashes are equal ("Aa" and "BB" hash alike, as in {@link String}) share a run: each is found by
+     * its instance and by content, and removing one from the middle of the run leaves the others found.
+     */
+    @Test
+    void seriesWithEqualHashesAreToldApartByContent() {
+        String[] hosts = {"AaAa", "AaBB", "BBAa", "BBBB"};
+        SeriesTable table = new SeriesTable();
+        List<SeriesState> states = new ArrayList<>();
+        for (String h : hosts) {
+            SeriesState s = new SeriesState(SeriesKey.of("m", Map.of("host", h)));
+            assertEquals(states.isEmpty() ? s.key.hashCode() : states.get(0).key.hashCode(), s.key.hashCode());
+            table.add(s);
+            states.add(s);
+        }
+        for (SeriesState s : states) {
+            assertSame(s, table.get(s.key));
+            assertSame(s, table.find(SeriesKey.of("m", Map.of("host", s.key.tag("host")))));
+        }
+        table.remove(states.get(1));
+        assertNull(table.get(SeriesKey.of("m", Map.of("host", "AaBB"))));
+        for (int i : new int[] {0, 2, 3}) {
+            assertSame(states.get(i), table.get(SeriesKey.of("m", Map.of("host", hosts[i]))));
+        }
+        assertEquals(3, table.size());
+    }
 }

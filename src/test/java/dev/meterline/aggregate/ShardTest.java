@@ -230,4 +230,39 @@ class ShardTest {
         assertEquals(3, a.closeAll(100_000, 1).get(0).aggregate().sum());
         assertEquals(60, b.closeAll(100_000, 1).get(0).aggregate().sum());
     }
+
+    /**
+     * One part brings more new series than the table holds before it grows, with the budget running out in its
+     * middle: the series before the bound are taken (found again by fresh instances after the table grew), those
+     * past it are refused, and each series taken leaves the table and the budget with its last window.
+     */
+    @Test
+    void aPartThatGrowsTheTableAndMeetsTheBudgetKeepsEverySeriesItTook() {
+        int limit = 3 * SeriesTable.INITIAL_CAPACITY;
+        SeriesBudget budget = new SeriesBudget(limit);
+        Shard shard = new Shard(WINDOW, LATENESS, budget);
+        List<Point> points = new ArrayList<>();
+        for (int i = 0; i < limit + 10; i++) {
+            points.add(new Point(SeriesKey.of("cpu", Map.of("host", "h" + i)), i, 1_000, 1));
+        }
+        Batch b = new Batch(batch -> { }, points, new ArrayList<>(), null);
+        b.validated(List.of(), 1);
+        Shard.Recorded r = shard.aggregate(new Part(0, b, points), 0);
+        assertEquals(limit, r.accepted());
+        assertEquals(10, r.rejects().size());
+        assertEquals(points.subList(0, limit), r.taken());
+        assertEquals(limit, budget.active());
+
+        for (int i = 0; i < limit + 10; i++) {
+            SeriesKey fresh = SeriesKey.of("cpu", Map.of("host", "h" + i));
+            assertEquals(i < limit ? 1 : 0, shard.openWindowCount(fresh), "series " + i);
+        }
+        List<Window> windows = shard.closeAll(100_000, 1);
+        assertEquals(limit, windows.size());
+        for (Window w : windows) {
+            assertEquals(Double.parseDouble(w.series().tag("host").substring(1)), w.aggregate().sum());
+        }
+        assertEquals(0, budget.active(), "every series left with its window");
+        assertEquals(List.of(), shard.series(null));
+    }
 }
