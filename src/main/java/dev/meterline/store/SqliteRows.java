@@ -79,51 +79,64 @@ final class SqliteRows {
                       int[] order) throws SQLException {
         int groups = order.length / GROUP;
         int rest = order.length % GROUP;
-        // Each shape is prepared on its first group, so a flush prepares at most two 64-row statements.
-        PreparedStatement shared = null;
-        PreparedStatement general = null;
-        try {
+        try (GroupStatements full = new GroupStatements(c, columns)) {
             for (int g = 0; g < groups; g++) {
                 int from = g * GROUP;
-                if (uniform(windows, texts, order, from, GROUP)) {
-                    if (shared == null) {
-                        shared = c.prepareStatement(insert(columns, GROUP, true));
-                    }
-                    bindShared(shared, replica, windows, texts, order, from, GROUP);
-                    shared.executeUpdate();
-                } else {
-                    if (general == null) {
-                        general = c.prepareStatement(insert(columns, GROUP, false));
-                    }
-                    bindGeneral(general, replica, windows, texts, order, from, GROUP);
-                    general.executeUpdate();
-                }
-            }
-        } catch (SQLException | RuntimeException e) {
-            closeAfter(e, shared);
-            closeAfter(e, general);
-            throw e;
-        }
-        try {
-            if (shared != null) {
-                shared.close();
-            }
-        } finally {
-            if (general != null) {
-                general.close();
+                boolean one = uniform(windows, texts, order, from, GROUP);
+                PreparedStatement ps = full.of(one);
+                bind(ps, one, replica, windows, texts, order, from, GROUP);
+                ps.executeUpdate();
             }
         }
         if (rest > 0) {
             int from = groups * GROUP;
             boolean one = uniform(windows, texts, order, from, rest);
             try (PreparedStatement ps = c.prepareStatement(insert(columns, rest, one))) {
-                if (one) {
-                    bindShared(ps, replica, windows, texts, order, from, rest);
-                } else {
-                    bindGeneral(ps, replica, windows, texts, order, from, rest);
-                }
+                bind(ps, one, replica, windows, texts, order, from, rest);
                 ps.executeUpdate();
             }
+        }
+    }
+
+    /** The two shapes of a full group's statement, each prepared on its first use: a flush prepares at most two. */
+    private static final class GroupStatements implements AutoCloseable {
+        private final Connection c;
+        private final String columns;
+        private PreparedStatement shared;
+        private PreparedStatement general;
+
+        GroupStatements(Connection c, String columns) {
+            this.c = c;
+            this.columns = columns;
+        }
+
+        PreparedStatement of(boolean sharedShape) throws SQLException {
+            if (sharedShape) {
+                return shared != null ? shared : (shared = c.prepareStatement(insert(columns, GROUP, true)));
+            }
+            return general != null ? general : (general = c.prepareStatement(insert(columns, GROUP, false)));
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try {
+                if (shared != null) {
+                    shared.close();
+                }
+            } finally {
+                if (general != null) {
+                    general.close();
+                }
+            }
+        }
+    }
+
+    private static void bind(PreparedStatement ps, boolean shared, String replica, List<Window> windows,
+                             SeriesTexts.Text[] texts, int[] order, int from, int rows) throws SQLException {
+        if (shared) {
+            bindShared(ps, replica, windows, texts, order, from, rows);
+        } else {
+            bindGeneral(ps, replica, windows, texts, order, from, rows);
         }
     }
 
@@ -179,17 +192,6 @@ final class SqliteRows {
             WindowTable.bindAggregate(ps, p + 6, a);
             ps.setBoolean(p + 14, w.complete());
             ps.setBytes(p + 15, a.sketchBytes());
-        }
-    }
-
-    private static void closeAfter(Exception cause, PreparedStatement ps) {
-        if (ps == null) {
-            return;
-        }
-        try {
-            ps.close();
-        } catch (SQLException e) {
-            cause.addSuppressed(e);
         }
     }
 }
