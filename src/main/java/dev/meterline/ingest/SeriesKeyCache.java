@@ -182,9 +182,10 @@ public final class SeriesKeyCache {
     }
 
     /**
-     * Reads the wire bytes and the key of the slot that a look-up of this series would compare, if one has the same
-     * word, and returns something of them; changes nothing (counters included). Called for several series in a row
-     * after {@link #touchSet}, their loads overlap, and the {@link #find} of each then reads from near caches.
+     * Reads the wire bytes of the slot that a look-up of this series would compare, if one has the same word, and the
+     * hash inside its key (which the line's point reads next), and returns something of them; changes nothing
+     * (counters included). Called for several series in a row after {@link #touchSet}, their loads overlap, and the
+     * {@link #find} of each and the point made from its line then read from near caches.
      */
     int touchSlot(int hash, int mf, int mt, int tf, int tt) {
         int metricLength = mt - mf;
@@ -198,7 +199,8 @@ public final class SeriesKeyCache {
             if (words[WORD_PAD + slot] == word) {
                 byte[] w = length > INLINE ? spilled[slot] : arena;
                 int at = length > INLINE ? 0 : ARENA_PAD + slot * INLINE;
-                return (w == null || w.length <= at ? 0 : w[at]) + (keys[slot] == null ? 0 : 1);
+                SeriesKey key = keys[slot];
+                return (w == null || w.length <= at ? 0 : w[at]) + (key == null ? 0 : key.hashCode());
             }
         }
         return 0;
