@@ -35,8 +35,8 @@ public final class IngestCodec {
 
     /**
      * The default bound of each decoding thread's key cache, in slots: 100 000 series fill it by less than half,
-     * where a four-way table still keeps nearly every series of a client cycling through them, and at 1 000 000
-     * series it bounds what the caches hold to about 80 bytes a series.
+     * where an eight-way table keeps all but about one in a hundred series of a client cycling through them, and at
+     * 1 000 000 series it bounds what the caches hold to about 80 bytes a series.
      */
     public static final int DEFAULT_KEY_CACHE_MAX = 1 << 18;
 
@@ -69,14 +69,14 @@ public final class IngestCodec {
 
     /**
      * With each decoding thread's series key cache growing up to {@code keyCacheMax} slots (rounded up to a power
-     * of two), and {@code rules} applied to every series key the decoders build (so cached keys passed them).
+     * of two, and to one set of {@link SeriesKeyCache#WAYS} slots), and {@code rules} applied to every series key the decoders build (so cached keys passed them).
      */
     public IngestCodec(int maxLineBytes, int maxTags, int keyCacheMax, SeriesRules rules) {
         if (keyCacheMax < IngestConfig.MIN_KEY_CACHE || keyCacheMax > IngestConfig.MAX_KEY_CACHE) {
             throw new IllegalArgumentException("keyCacheMax: " + keyCacheMax + " (expected: from "
                     + IngestConfig.MIN_KEY_CACHE + " to " + IngestConfig.MAX_KEY_CACHE + ")");
         }
-        this.keyCacheMax = Integer.highestOneBit(keyCacheMax - 1) << 1;
+        this.keyCacheMax = Math.max(SeriesKeyCache.WAYS, Integer.highestOneBit(keyCacheMax - 1) << 1);
         this.maxLineBytes = maxLineBytes;
         this.maxTags = maxTags;
         this.rules = requireNonNull(rules, "rules");

@@ -22,9 +22,10 @@ import java.util.function.Supplier;
  * and not thread-safe: one per connection or request.
  *
  * <p>The lines of a read go in groups of up to {@link #GROUP}: the plain reader reads each line of the group (one
- * reader per line, so each keeps its findings), then, when the series key cache is large, the group's set words and
- * then its candidate slots are read in two tight passes, so that their cache misses overlap instead of following one
- * another; only then are the lines decoded in order, their look-ups hitting near caches. The reading ahead changes no
+ * reader per line, so each keeps its findings), then, when the series key cache is large, the group's set words, its
+ * candidate slots and then the hashes inside their keys are read in three tight passes, so that their cache misses
+ * overlap instead of following one another; only then are the lines decoded in order, their look-ups hitting near
+ * caches. The reading ahead changes no
  * state, so the points and rejects, their order, and the cache's contents and counters are those of one line at a
  * time.
  */
@@ -78,6 +79,11 @@ final class LineDecoder {
     private int[] tos;
     private byte[] kinds;
     private int[] hashes;
+    /**
+     * Per line of the group: the cache slot the reading ahead found, or -1. Slots rather than keys: storing a key in
+     * a long-lived array would cost a card-marking barrier per line.
+     */
+    private int[] slots;
     /** What the reading ahead loaded, kept so that the loads are not left out as unused. */
     private long touched;
     private final PlainKeys plainKeys;
@@ -125,6 +131,7 @@ final class LineDecoder {
         tos = new int[size];
         kinds = new byte[size];
         hashes = new int[size];
+        slots = new int[size];
         return this;
     }
 
@@ -306,8 +313,9 @@ final class LineDecoder {
     }
 
     /**
-     * Reads the set words of the group's plain lines, then their candidate slots: each pass's loads are independent
-     * of one another, so the CPU has them in flight together.
+     * Reads the set words of the group's plain lines, then their candidate slots (wire bytes and key reference), then
+     * the hash inside each key found, which the line's point reads: each pass's loads are independent of one another,
+     * so the CPU has them in flight together.
      */
     private void touchAhead(int n) {
         SeriesKeyCache c = cache;
@@ -318,9 +326,13 @@ final class LineDecoder {
             }
         }
         for (int k = 0; k < n; k++) {
-            if (kinds[k] == PLAIN) {
-                PlainLine p = plains[k];
-                sum += c.touchSlot(hashes[k], p.metricFrom, p.metricTo, p.tagsFrom, p.tagsTo);
+            PlainLine p = plains[k];
+            slots[k] = kinds[k] != PLAIN ? -1
+                    : c.touchSlot(hashes[k], p.metricFrom, p.metricTo, p.tagsFrom, p.tagsTo);
+        }
+        for (int k = 0; k < n; k++) {
+            if (slots[k] >= 0) {
+                sum += c.touchKey(slots[k]);
             }
         }
         touched += sum;

@@ -12,22 +12,24 @@ import java.util.Arrays;
  * rebuild.
  *
  * <p>Sized to the series it sees: it starts at {@code initialCapacity} and, at the end of a period of
- * {@link #PERIOD} look-ups, doubles (rehashing what it holds) while it is at least half full and missed more than one
- * look-up in {@link #GROW_MISSES}, up to {@code maxCapacity}: at half full, about one series in eight shares its
- * set with four others, and a client cycling through its series misses all of those each pass. At that bound, when
+ * {@link #PERIOD} look-ups, doubles (rehashing what it holds) while it is at least {@link #GROW_FILL_EIGHTHS} eighths
+ * full and missed more than one look-up in {@link #GROW_MISSES}, up to {@code maxCapacity}: a client cycling through
+ * its series misses every series of a set that holds more than eight of them, each pass, which at three eighths
+ * full is about one series in a hundred and at half full one in twenty. At that bound, when
  * it hardly ever hits (a client with more series than the cache holds, each sent once per pass), it stops storing
  * most misses, which would cost a copy each for nothing, and stores one in {@link #SPARSE_FILL}: enough to notice
  * when the series start repeating.
  *
- * <p>Four-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while they
- * are at most four, which a direct-mapped or two-way table does not give a client cycling through its series (with
- * three in a set, every lookup there would miss). Doubling splits each set in two, so every entry still fits. Not
+ * <p>Eight-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while
+ * they are at most eight, which a table of fewer ways gives a client cycling through its series far less often (with
+ * one more series in a set than it has ways, every look-up there misses). Doubling splits each set in two, so every
+ * entry still fits. Not
  * thread-safe: one per decoding thread; only the counters read by {@link #hitCount()} and its siblings may be read
  * from other threads, and they lag by at most a period. Bounded: {@code maxCapacity} keys of at most
  * {@link #MAX_BYTES} wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
  *
  * <p>Laid out for few cache misses once the series outnumber what the CPU caches hold: a look-up reads its set's
- * four words (hash and lengths of each way) from one cache line, and a hit then reads the slot's wire bytes from one
+ * eight words (hash and lengths of each way) from one cache line, and a hit then reads the slot's wire bytes from one
  * line of an arena with a fixed stride of {@link #INLINE} bytes per slot, and its key's reference. Series longer than
  * that keep their bytes in an array of their own.
  */
@@ -41,11 +43,17 @@ public final class SeriesKeyCache {
     static final int MAX_NAME_BYTES = 64;
 
 
-    static final int WAYS = 4;
+    /** Ways per set: eight words of a set fill one 64-byte cache line. */
+    static final int WAYS = 8;
     /** Look-ups per judgement of the hit rate. */
     static final int PERIOD = 1 << 16;
-    /** Over one miss in this many look-ups, a cache at least half full grows (below its bound). */
-    static final int GROW_MISSES = 8;
+    /** Over one miss in this many look-ups, a cache at least {@link #GROW_FILL_EIGHTHS} eighths full grows. */
+    static final int GROW_MISSES = 32;
+    /**
+     * Eighths of the slots that must be in use for a cache to grow: misses of a cache holding fewer series than
+     * that come from series it does not keep (too long, refused, or never repeating), which more room would not help.
+     */
+    static final int GROW_FILL_EIGHTHS = 3;
     /** Under one hit in this many look-ups, a period counts as sparse. */
     static final int SPARSE_HITS = 8;
     /** While sparse, one miss in this many is stored. */
@@ -60,10 +68,10 @@ public final class SeriesKeyCache {
     static final int INLINE = 64;
     /**
      * Unused longs before the first slot's word: G1 puts an array of half a region or more (a large table's, where
-     * misses matter) at the start of a region, so past the 16-byte array header each set's four words then lie in one
-     * half of a 64-byte cache line.
+     * misses matter) at the start of a region, so past the 16-byte array header and these 48 bytes each set's eight
+     * words then fill one 64-byte cache line.
      */
-    private static final int WORD_PAD = 2;
+    private static final int WORD_PAD = 6;
     /** Unused bytes before the first slot's stride of the arena, for the same reason: each stride is one cache line. */
     private static final int ARENA_PAD = 48;
     private static final long USED = 1L << 31;
@@ -87,6 +95,7 @@ public final class SeriesKeyCache {
     private int size;
 
     private int touchFrom = TOUCH_FROM;
+    private long touched;
     private int lookups;
     private int hits;
     private boolean sparse;
@@ -182,16 +191,17 @@ public final class SeriesKeyCache {
     }
 
     /**
-     * Reads the wire bytes of the slot that a look-up of this series would compare, if one has the same word, and the
-     * hash inside its key (which the line's point reads next), and returns something of them; changes nothing
-     * (counters included). Called for several series in a row after {@link #touchSet}, their loads overlap, and the
-     * {@link #find} of each and the point made from its line then read from near caches.
+     * Reads the first wire byte and the key reference of the slot that a look-up of this series would compare, if
+     * one has the same word, and returns that slot, or -1 when none has the word; changes nothing (counters included)
+     * but {@link #touched()}. Called for several series in a row after {@link #touchSet}, their loads overlap, and
+     * the {@link #find} of each then reads from near caches. The key's own fields are left to {@link #touchKey}, in a
+     * pass of their own, so that those loads too overlap instead of each waiting for the key's reference.
      */
     int touchSlot(int hash, int mf, int mt, int tf, int tt) {
         int metricLength = mt - mf;
         int length = metricLength + tt - tf;
         if (length > MAX_BYTES) {
-            return 0;
+            return -1;
         }
         long word = word(hash, metricLength, length);
         int first = (hash & setMask) * WAYS;
@@ -199,11 +209,25 @@ public final class SeriesKeyCache {
             if (words[WORD_PAD + slot] == word) {
                 byte[] w = length > INLINE ? spilled[slot] : arena;
                 int at = length > INLINE ? 0 : ARENA_PAD + slot * INLINE;
-                SeriesKey key = keys[slot];
-                return (w == null || w.length <= at ? 0 : w[at]) + (key == null ? 0 : key.hashCode());
+                touched += (w == null || w.length <= at ? 0 : w[at]) + (keys[slot] == null ? 0 : 1);
+                return slot;
             }
         }
-        return 0;
+        return -1;
+    }
+
+    /**
+     * Reads the hash inside the key of {@code slot}, which {@link #touchSlot} returned in this group (which the
+     * line's point reads next), and returns it; 0 for an empty slot. Changes nothing.
+     */
+    int touchKey(int slot) {
+        SeriesKey key = keys[slot];
+        return key == null ? 0 : key.hashCode();
+    }
+
+    /** What {@link #touchSlot} read, summed; for tests, and so that its loads count as used. */
+    long touched() {
+        return touched;
     }
 
     /** Judges the period that just ended: grow, go sparse, or neither; and publishes the counters. */
@@ -212,7 +236,7 @@ public final class SeriesKeyCache {
         hitTotal += hits;
         missTotal += misses;
         int capacity = keys.length;
-        if (capacity < maxCapacity && misses > PERIOD / GROW_MISSES && size >= capacity / 2) {
+        if (capacity < maxCapacity && misses > PERIOD / GROW_MISSES && size >= capacity / 8 * GROW_FILL_EIGHTHS) {
             grow();
             sparse = false;
         } else {
@@ -349,8 +373,30 @@ public final class SeriesKeyCache {
             w = arena;
             at = ARENA_PAD + slot * INLINE;
         }
-        return Arrays.equals(w, at, at + metricLength, data, mf, mt)
-                && Arrays.equals(w, at + metricLength, at + length, data, tf, tt);
+        return sameBytes(w, at, data, mf, metricLength) && sameBytes(w, at + metricLength, data, tf, tt - tf);
+    }
+
+    /**
+     * True when {@code a[ai, ai + n)} and {@code b[bi, bi + n)} hold the same bytes; eight at a time, the last eight
+     * (overlapping the ones before) read as one word. Short runs like a series' parts are done in a couple of loads,
+     * without the call a general comparison makes.
+     */
+    static boolean sameBytes(byte[] a, int ai, byte[] b, int bi, int n) {
+        if (n < 8) {
+            for (int k = 0; k < n; k++) {
+                if (a[ai + k] != b[bi + k]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        int last = n - 8;
+        for (int k = 0; k < last; k += 8) {
+            if (Words.at(a, ai + k) != Words.at(b, bi + k)) {
+                return false;
+            }
+        }
+        return Words.at(a, ai + last) == Words.at(b, bi + last);
     }
 
     /** Folds {@code data[from, to)} into {@code h}, eight bytes at a time. */
