@@ -49,6 +49,8 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private static final Comparator<Reject> BY_LINE = Comparator.comparingInt(Reject::line);
+    private static final Point[] NO_POINTS = new Point[0];
+    private static final int MIN_CAPACITY = 16;
 
     private final LineDecoder decoder;
     private final IngestBuffer buffer;
@@ -66,11 +68,15 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     private boolean finished;
     private List<Batch> cut = new ArrayList<>(2);
     /**
-     * The points of the batch being cut, reused from batch to batch: a batch gets a copy of exactly its number, so
-     * it holds no spare room and nothing is copied as the batch grows.
+     * The points of the batch being cut, in an array made for that batch when its first point comes: a young array,
+     * where storing a point costs no card-marking barrier (into a long-lived array, every store would wait for a
+     * memory fence). A batch gets this array when the points fill it, else a copy of exactly its number, so it holds
+     * no spare room.
      */
-    private Point[] points = new Point[16];
+    private Point[] points = NO_POINTS;
     private int pointCount;
+    /** The length of the next batch's array: somewhat more than the last batch held, so that it rarely grows. */
+    private int nextCapacity = MIN_CAPACITY;
     private List<Reject> rejects;
     private int received;
     private boolean inputEnded;
@@ -143,7 +149,8 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     public void point(Point point) {
         received++;
         if (pointCount == points.length) {
-            points = Arrays.copyOf(points, Math.min(maxBatchPoints, 2 * pointCount));
+            points = pointCount == 0 ? new Point[nextCapacity]
+                    : Arrays.copyOf(points, Math.min(maxBatchPoints, 2 * pointCount));
         }
         points[pointCount++] = point;
         if (pointCount >= maxBatchPoints) {
@@ -169,10 +176,13 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     }
 
     private void closeCurrent(String syncId) {
-        List<Point> batchPoints = pointCount == 0 ? List.of()
-                : new PointList(Arrays.copyOf(points, pointCount), 0, pointCount);
-        // The copy holds the references now; the scratch array's are dropped so that it keeps no point alive.
-        Arrays.fill(points, 0, pointCount, null);
+        List<Point> batchPoints = List.of();
+        if (pointCount > 0) {
+            Point[] own = pointCount == points.length ? points : Arrays.copyOf(points, pointCount);
+            batchPoints = new PointList(own, 0, pointCount);
+            nextCapacity = Math.max(MIN_CAPACITY, Math.min(maxBatchPoints, pointCount + pointCount / 4));
+            points = NO_POINTS;
+        }
         Batch batch = new Batch(this, batchPoints, rejects, syncId);
         if (bulkRead) {
             batch.markBulk();

@@ -16,8 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * A session collects each batch's points in one array that it reuses for the next batch: a batch it cut keeps its own
- * points, whatever the session decodes afterwards.
+ * A session collects each batch's points in an array made for it, sized from the batch before, and hands the batch
+ * that array when the points fill it exactly, else a copy: a batch it cut keeps its own points, whatever the session
+ * decodes afterwards.
  */
 class IngestSessionReuseTest {
 
@@ -63,8 +64,9 @@ class IngestSessionReuseTest {
         IngestSession session = session(1_000_000);
         List<Batch> cut = new ArrayList<>();
         int sent = 0;
-        // Reads of growing and shrinking sizes: the reused array grows, and later reads write over fewer slots.
-        for (int size : new int[] {1, 3, 40, 5000, 2, 700, 9000, 1}) {
+        // Reads of growing and shrinking sizes: a batch's array grows, or is larger than the batch; and from 1 on,
+        // reads that fill the array sized after the batch before exactly (16 after 1, then a quarter more each).
+        for (int size : new int[] {1, 3, 40, 5000, 2, 700, 9000, 1, 16, 20, 25, 31, 31, 31}) {
             byte[] bytes = lines(sent, size);
             cut.addAll(session.decode(bytes, 0, bytes.length));
             sent += size;
