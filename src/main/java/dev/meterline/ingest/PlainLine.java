@@ -376,13 +376,13 @@ final class PlainLine {
             return true;
         }
         int power = scale + exponent;
-        double v;
         if (digits <= 18 && mantissa <= EXACT_LIMIT && power >= -22 && power <= 22) {
-            v = power >= 0 ? mantissa * POWERS_OF_TEN[power] : mantissa / POWERS_OF_TEN[-power];
-            v = negative ? -v : v;
-        } else {
-            v = Double.parseDouble(new String(b, from, i - from, StandardCharsets.ISO_8859_1));
+            // Both operands are below 2^53 * 10^22, so the result is finite: nothing waits on it here.
+            double v = power >= 0 ? mantissa * POWERS_OF_TEN[power] : mantissa / POWERS_OF_TEN[-power];
+            value = negative ? -v : v;
+            return true;
         }
+        double v = Double.parseDouble(new String(b, from, i - from, StandardCharsets.ISO_8859_1));
         if (!Double.isFinite(v)) {
             return false;
         }
