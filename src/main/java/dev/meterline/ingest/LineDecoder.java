@@ -25,9 +25,8 @@ import java.util.function.Supplier;
  * reader per line, so each keeps its findings), then, when the series key cache is large, the group's set words, its
  * candidate slots and then the hashes inside their keys are read in three tight passes, so that their cache misses
  * overlap instead of following one another; only then are the lines decoded in order, their look-ups hitting near
- * caches. The reading ahead changes no
- * state, so the points and rejects, their order, and the cache's contents and counters are those of one line at a
- * time.
+ * caches. The reading ahead changes no state, so the points and rejects, their order, and the cache's contents and
+ * counters are those of one line at a time.
  */
 final class LineDecoder {
 
