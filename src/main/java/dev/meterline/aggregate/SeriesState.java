@@ -41,6 +41,15 @@ final class SeriesState {
         return null;
     }
 
+    /**
+     * Reads this state's newest window and returns something of it; changes nothing. For reading ahead: the point's
+     * look-up of the window, and the window's update, then find both in near caches.
+     */
+    long touch() {
+        Aggregate a = newest;
+        return a == null ? newestStart : newestStart + a.count();
+    }
+
     /** Adds the window at {@code start}, which must not be open yet. */
     void add(long start, Aggregate a) {
         if (n == 0) {

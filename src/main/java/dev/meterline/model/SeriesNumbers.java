@@ -81,7 +81,14 @@ public final class SeriesNumbers {
 
     /** The number of {@code key}'s series, or -1 when it has none. */
     public int find(SeriesKey key) {
-        int h = key.hashCode();
+        return find(key, key.hashCode());
+    }
+
+    /**
+     * {@link #find(SeriesKey)} with {@code h}, the key's hash, known: an instance held is then found without a read
+     * of the key itself, whose line another core may have written last.
+     */
+    public int find(SeriesKey key, int h) {
         long[] slots = this.slots;
         SeriesKey[] keys = this.keys;
         int mask = slots.length - 1;

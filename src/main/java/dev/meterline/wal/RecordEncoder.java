@@ -61,8 +61,10 @@ final class RecordEncoder {
             if (ids[i] >= 0) {
                 continue;
             }
-            SeriesKey key = points.get(i).series();
-            int ref = refs.find(key);
+            // The point's copy of the hash: a probe that meets this very instance reads nothing of the key.
+            Point p = points.get(i);
+            SeriesKey key = p.series();
+            int ref = refs.find(key, p.seriesHash());
             if (ref < 0) {
                 ref = refs.add(key);
                 out.series(ref, key);

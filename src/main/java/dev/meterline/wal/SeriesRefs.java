@@ -55,6 +55,11 @@ final class SeriesRefs {
         return numbers.find(key);
     }
 
+    /** {@link #find(SeriesKey)} with the key's hash known: an instance held is found without reading the key. */
+    int find(SeriesKey key, int hash) {
+        return numbers.find(key, hash);
+    }
+
     /** Gives {@code key}'s series the next reference; the caller found none with {@link #find}. */
     int add(SeriesKey key) {
         return numbers.add(key);

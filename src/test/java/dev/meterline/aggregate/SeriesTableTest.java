@@ -1,5 +1,6 @@
 package dev.meterline.aggregate;
 
+import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +51,27 @@ class SeriesTableTest {
         table.remove(s);
         assertEquals(0, table.size());
         assertNull(table.get(rebuilt));
+    }
+
+    @Test
+    void readingAheadChangesNothing() {
+        SeriesTable table = new SeriesTable();
+        SeriesKey first = key(1);
+        SeriesState s = new SeriesState(first);
+        table.add(s);
+        s.add(20_000, new Aggregate());
+        s.aggregate(0).accept(1.5, 20_001);
+        s.aggregate(0).accept(2.5, 20_002);
+        assertEquals(1, table.touchHome(first.hashCode()));
+        assertEquals(20_002, table.touchState(first, first.hashCode()), "the newest window's start plus its count");
+        SeriesKey other = key(1);
+        assertEquals(0, table.touchState(other, other.hashCode()), "another instance is not looked for");
+        assertSame(first, s.key, "nor does it take the stored one's place");
+        assertEquals(0, table.touchState(key(2), key(2).hashCode()));
+        SeriesState empty = new SeriesState(key(3));
+        table.add(empty);
+        assertEquals(0, table.touchState(empty.key, empty.key.hashCode()), "a state with no window yet");
+        assertEquals(2, table.size());
     }
 
     /** Random adds and removes against a HashMap, with look-ups by the stored instance and by a fresh equal one. */

@@ -45,6 +45,11 @@ class SeriesNumbersTest {
         assertEquals(1, numbers.add(second));
         assertEquals(0, numbers.find(key("Aa")));
         assertEquals(1, numbers.find(key("BB")));
+        // Given the hash, as the log writer takes it from the point: the same answers, by instance and by content.
+        assertEquals(0, numbers.find(first, first.hashCode()));
+        assertEquals(1, numbers.find(second, second.hashCode()));
+        assertEquals(1, numbers.find(key("BB"), second.hashCode()));
+        assertEquals(-1, numbers.find(key("C#"), key("C#").hashCode()));
     }
 
     @Test
