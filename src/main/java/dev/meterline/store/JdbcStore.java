@@ -153,7 +153,7 @@ final class JdbcStore implements Store {
      * so that replicas adding the same new series take row locks in one order and cannot deadlock; a series' key
      * instances share one {@link SeriesTexts.Text} and so one rank.
      */
-    private static List<SeriesTexts.Text> newSeries(SeriesTexts.Text[] texts, int[] rank, int maxRank) {
+    static List<SeriesTexts.Text> newSeries(SeriesTexts.Text[] texts, int[] rank, int maxRank) {
         SeriesTexts.Text[] byRank = new SeriesTexts.Text[maxRank + 1];
         for (int i = 0; i < texts.length; i++) {
             if (!texts[i].stored) {
