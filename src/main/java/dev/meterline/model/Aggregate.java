@@ -312,40 +312,11 @@ public final class Aggregate {
      * of the same values encodes; empty when no value was recorded.
      */
     public byte[] sketchBytes() {
-        int n = valueCount;
-        if (n == 0) {
-            return hasBins() ? CODEC.encode(zeros, positive, negative) : new byte[0];
+        binValues();
+        if (!hasBins()) {
+            return new byte[0];
         }
-        // The waiting values, sorted and mapped to bin indexes in a copy, are encoded together with the bins: the
-        // aggregate is left as it was, and no merged bins are built only to be read once.
-        double[] v = Arrays.copyOf(values, n);
-        checkIndexable(v, n);
-        Arrays.sort(v);
-        int negativeEnd = 0;
-        while (negativeEnd < n && v[negativeEnd] < -MIN_INDEXED) {
-            negativeEnd++;
-        }
-        int positiveStart = negativeEnd;
-        while (positiveStart < n && !(v[positiveStart] > MIN_INDEXED) && !Double.isNaN(v[positiveStart])) {
-            positiveStart++;
-        }
-        int positiveEnd = positiveStart;
-        while (positiveEnd < n && v[positiveEnd] > MIN_INDEXED) {
-            positiveEnd++;
-        }
-        long zeroCount = zeros + (positiveStart - negativeEnd) + (n - positiveEnd);
-        BinCounts.toIndexes(MAPPING, v, 0, negativeEnd, true);
-        BinCounts.toIndexes(MAPPING, v, positiveStart, positiveEnd, false);
-        return CODEC.encode(zeroCount, positive, v, positiveStart, positiveEnd, negative, v, 0, negativeEnd);
-    }
-
-    /** Refuses a value out of the mapping's range, as DDSketch refuses it when it is added. */
-    private static void checkIndexable(double[] v, int n) {
-        for (int i = 0; i < n; i++) {
-            if (v[i] < -MAX_INDEXED || v[i] > MAX_INDEXED) {
-                throw new IllegalArgumentException("The input value is outside the range that is tracked by the sketch.");
-            }
-        }
+        return CODEC.encode(zeros, positive, negative);
     }
 
     /** Rebuilds a stored aggregate; the inverse of reading each accessor and {@link #sketchBytes()}. */

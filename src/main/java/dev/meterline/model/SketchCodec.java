@@ -50,21 +50,8 @@ final class SketchCodec {
 
     /** The encoding of {@code zeros} values in the zero bin and the bins of each sign (either may be null). */
     byte[] encode(long zeros, BinCounts positive, BinCounts negative) {
-        return encode(zeros, positive, null, 0, 0, negative, null, 0, 0);
-    }
-
-    /**
-     * The encoding of {@code zeros} values in the zero bin and of each sign's bins (either may be null) together with
-     * one value more at each bin index of a run, {@code positiveRun[positiveFrom..positiveTo)} and likewise for the
-     * negative sign, ascending bin indexes held as doubles: the bytes of the bins the runs' values would make once
-     * added, collapsed as the dense store collapses, without building those bins.
-     */
-    byte[] encode(long zeros, BinCounts positive, double[] positiveRun, int positiveFrom, int positiveTo,
-                  BinCounts negative, double[] negativeRun, int negativeFrom, int negativeTo) {
-        Merged positiveBins = new Merged(positive, positiveRun, positiveFrom, positiveTo);
-        Merged negativeBins = new Merged(negative, negativeRun, negativeFrom, negativeTo);
-        int positiveLength = storeLength(positiveBins);
-        int negativeLength = storeLength(negativeBins);
+        int positiveLength = storeLength(positive);
+        int negativeLength = storeLength(negative);
         int length = mappingBytes.length + (zeros == 0 ? 0 : 1 + varDoubleLength(zeros))
                 + Math.abs(positiveLength) + Math.abs(negativeLength);
         byte[] out = new byte[length];
@@ -74,8 +61,8 @@ final class SketchCodec {
             out[p++] = ZERO_COUNT_FLAG;
             p = putVarDouble(out, p, zeros);
         }
-        p = putStore(out, p, positiveBins, positiveLength, POSITIVE_DENSE_FLAG, POSITIVE_SPARSE_FLAG);
-        p = putStore(out, p, negativeBins, negativeLength, NEGATIVE_DENSE_FLAG, NEGATIVE_SPARSE_FLAG);
+        p = putStore(out, p, positive, positiveLength, POSITIVE_DENSE_FLAG, POSITIVE_SPARSE_FLAG);
+        p = putStore(out, p, negative, negativeLength, NEGATIVE_DENSE_FLAG, NEGATIVE_SPARSE_FLAG);
         if (p != length) {
             throw new IllegalStateException("sketch encoding wrote " + p + " bytes, expected " + length);
         }
@@ -84,33 +71,33 @@ final class SketchCodec {
 
     /**
      * The encoded length of one store's bins with its flag: positive in the dense store's contiguous counts,
-     * negative in its index deltas, whichever is no longer (contiguous counts on a tie); 0 for no bins. Counts the
-     * distinct bins into {@link Merged#size}.
+     * negative in its index deltas, whichever is no longer (contiguous counts on a tie); 0 for no bins.
      */
-    private static int storeLength(Merged bins) {
-        if (bins.empty()) {
+    private static int storeLength(BinCounts bins) {
+        if (bins == null || bins.size() == 0) {
             return 0;
         }
-        int n = 0;
-        long counts = 0;
-        long sparse = 0;
-        long previous = 0;
-        bins.rewind();
-        while (bins.next()) {
-            int index = bins.index;
-            int countLength = varDoubleLength(bins.count);
-            n++;
-            counts += countLength;
-            sparse += VarEncodingHelper.signedVarLongEncodedLength(index - previous) + countLength;
-            previous = index;
-        }
-        bins.size = n;
-        int minIndex = bins.lowest;
-        long span = (long) bins.highest - minIndex + 1;
+        int n = bins.size();
+        int slots = bins.slots();
+        int minIndex = bins.lowest();
+        long span = (long) bins.highest() - minIndex + 1;
         long dense = VarEncodingHelper.unsignedVarLongEncodedLength(span)
                 + VarEncodingHelper.signedVarLongEncodedLength(minIndex)
                 + VarEncodingHelper.signedVarLongEncodedLength(1)
-                + (span - n) * ZERO_COUNT_LENGTH + counts;
+                + (span - n) * ZERO_COUNT_LENGTH;
+        long sparse = 0;
+        long previous = 0;
+        for (int i = 0; i < slots; i++) {
+            long count = bins.countAt(i);
+            if (count == 0) {
+                continue;
+            }
+            int index = bins.indexAt(i);
+            int countLength = varDoubleLength(count);
+            dense += countLength;
+            sparse += VarEncodingHelper.signedVarLongEncodedLength(index - previous) + countLength;
+            previous = index;
+        }
         if (dense <= sparse) {
             return Math.toIntExact(1 + dense);
         }
@@ -118,122 +105,45 @@ final class SketchCodec {
     }
 
     /** Writes one store's bins at {@code p} in the layout {@link #storeLength} chose; returns the next position. */
-    private static int putStore(byte[] out, int p, Merged bins, int length, byte denseFlag, byte sparseFlag) {
+    private static int putStore(byte[] out, int p, BinCounts bins, int length, byte denseFlag, byte sparseFlag) {
         if (length == 0) {
             return p;
         }
-        bins.rewind();
+        int slots = bins.slots();
         if (length > 0) {
-            int minIndex = bins.lowest;
+            int minIndex = bins.lowest();
             out[p++] = denseFlag;
-            p = putUnsignedVarLong(out, p, (long) bins.highest - minIndex + 1);
+            p = putUnsignedVarLong(out, p, (long) bins.highest() - minIndex + 1);
             p = putSignedVarLong(out, p, minIndex);
             p = putSignedVarLong(out, p, 1);
             int next = minIndex;
-            while (bins.next()) {
-                int index = bins.index;
+            for (int i = 0; i < slots; i++) {
+                long count = bins.countAt(i);
+                if (count == 0) {
+                    continue;
+                }
+                int index = bins.indexAt(i);
                 // An empty bin's count, 0, encodes as the single byte 0, which the new array already holds.
                 p += (index - next) * ZERO_COUNT_LENGTH;
-                p = putVarDouble(out, p, bins.count);
+                p = putVarDouble(out, p, count);
                 next = index + 1;
             }
         } else {
             out[p++] = sparseFlag;
-            p = putUnsignedVarLong(out, p, bins.size);
+            p = putUnsignedVarLong(out, p, bins.size());
             long previous = 0;
-            while (bins.next()) {
-                int index = bins.index;
+            for (int i = 0; i < slots; i++) {
+                long count = bins.countAt(i);
+                if (count == 0) {
+                    continue;
+                }
+                int index = bins.indexAt(i);
                 p = putSignedVarLong(out, p, index - previous);
-                p = putVarDouble(out, p, bins.count);
+                p = putVarDouble(out, p, count);
                 previous = index;
             }
         }
         return p;
-    }
-
-    /**
-     * One sign's bins and a run of ascending bin indexes held as doubles (one value each), read together as distinct
-     * ascending bins with their counts; the bins below the collapse floor of the whole range fold into it, as the
-     * dense store folds them.
-     */
-    private static final class Merged {
-        private final BinCounts bins;
-        private final int slots;
-        private final double[] run;
-        private final int from;
-        private final int to;
-        private final int floor;
-        /** The lowest and highest bin once merged; meaningless when {@link #empty}. */
-        final int lowest;
-        final int highest;
-        /** Distinct bins, set by {@link #storeLength}. */
-        int size;
-        /** The current bin, set by {@link #next}. */
-        int index;
-        long count;
-        private int slot;
-        private int j;
-
-        Merged(BinCounts bins, double[] run, int from, int to) {
-            this.bins = bins != null && bins.size() > 0 ? bins : null;
-            this.slots = this.bins == null ? 0 : bins.slots();
-            this.run = run;
-            this.from = from;
-            this.to = to;
-            int low = Integer.MAX_VALUE;
-            int high = Integer.MIN_VALUE;
-            if (this.bins != null) {
-                low = bins.lowest();
-                high = bins.highest();
-            }
-            if (to > from) {
-                low = Math.min(low, (int) run[from]);
-                high = Math.max(high, (int) run[to - 1]);
-            }
-            this.floor = empty() ? 0 : BinCounts.collapseFloor(low, high);
-            this.lowest = floor;
-            this.highest = high;
-        }
-
-        boolean empty() {
-            return bins == null && to <= from;
-        }
-
-        void rewind() {
-            slot = 0;
-            j = from;
-        }
-
-        /** Moves to the next distinct bin; false past the last. */
-        boolean next() {
-            while (slot < slots && bins.countAt(slot) == 0) {
-                slot++;
-            }
-            boolean fromBins = slot < slots;
-            boolean fromRun = j < to;
-            if (!fromBins && !fromRun) {
-                return false;
-            }
-            int a = fromBins ? Math.max(floor, bins.indexAt(slot)) : Integer.MAX_VALUE;
-            int b = fromRun ? Math.max(floor, (int) run[j]) : Integer.MAX_VALUE;
-            int at = fromBins && fromRun ? Math.min(a, b) : fromBins ? a : b;
-            long c = 0;
-            for (; slot < slots; slot++) {
-                long k = bins.countAt(slot);
-                if (k != 0) {
-                    if (Math.max(floor, bins.indexAt(slot)) != at) {
-                        break;
-                    }
-                    c += k;
-                }
-            }
-            for (; j < to && Math.max(floor, (int) run[j]) == at; j++) {
-                c++;
-            }
-            index = at;
-            count = c;
-            return true;
-        }
     }
 
     /** The library's variable-length unsigned integer: 7 bits a byte, low bits first, a ninth byte of 8 bits. */

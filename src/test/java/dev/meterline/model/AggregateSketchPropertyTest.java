@@ -144,8 +144,8 @@ final class AggregateSketchPropertyTest {
 
     /**
      * The encoding of an aggregate whose last values still wait beside its bins (none, sorted or dense bins, both
-     * signs, collapsed ranges) is the library's, and reading it leaves the aggregate as it was: the bytes are the
-     * same read again, and after the values have moved into the bins.
+     * signs, collapsed ranges), as a closed window reaches the store, is the library's, and stays the same read
+     * again and after a quantile has moved the values into the bins.
      */
     @RepeatedTest(300)
     void waitingValuesEncodeTogetherWithTheBins(RepetitionInfo rep) throws IOException {
