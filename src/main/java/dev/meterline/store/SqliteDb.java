@@ -28,6 +28,13 @@ final class SqliteDb implements Db {
     public static final String FILE_NAME = "meterline.db";
 
     private static final int BUSY_TIMEOUT_MILLIS = 10_000;
+    /**
+     * The page size of a database file this store creates: a flush appends rows at the table's right edge and keys
+     * at one place per metric and resolution, so larger pages mean fewer pages (and fewer log frames, each a system
+     * call when written and again when checkpointed) per flushed row. A file created with another page size keeps
+     * it: SQLite changes the page size of a file in WAL mode only by rebuilding it.
+     */
+    static final int PAGE_SIZE = 16_384;
 
     private final StoreConfig config;
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -78,16 +85,26 @@ final class SqliteDb implements Db {
 
     private Connection connect(boolean readOnly) throws SQLException {
         SQLiteConfig sqlite = new SQLiteConfig();
-        sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        if (readOnly) {
+            sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        }
         sqlite.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         sqlite.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
         sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         Connection c = sqlite.createConnection(url());
-        if (readOnly) {
-            // Query-only rather than a read-only open: the first open must be able to create the WAL files.
-            try (Statement st = c.createStatement()) {
+        try (Statement st = c.createStatement()) {
+            if (readOnly) {
+                // Query-only rather than a read-only open: the first open must be able to create the WAL files.
                 st.execute("PRAGMA query_only = true");
+            } else {
+                // The writer opens first. A new file takes its page size when its first table is written, and only
+                // before it enters WAL mode, which the driver would set ahead of the page size: both are set here.
+                st.execute("PRAGMA page_size = " + PAGE_SIZE);
+                st.execute("PRAGMA journal_mode = WAL");
             }
+        } catch (SQLException e) {
+            c.close();
+            throw e;
         }
         return c;
     }
