@@ -46,7 +46,8 @@ final class JdbcStore implements Store {
     static Store connect(StoreConfig config, Clock clock) {
         Store store = config.url().startsWith("jdbc:postgresql:")
                 ? new JdbcStore(new PostgresDb(config, poolSize(config)), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
-                : new JdbcStore(new SqliteDb(config), Dialect.SQLITE, config, clock, ROLLUP_DELAY);
+                : new JdbcStore(new SqliteDb(config, SqliteDb.STORE_PAGE_SIZE), Dialect.SQLITE, config, clock,
+                        ROLLUP_DELAY);
         try {
             store.open();
             return store;

@@ -140,7 +140,7 @@ final class SqliteStoreTest extends StoreContract {
     void aNewDatabaseTakesTheStoresPageSize() throws Exception {
         open("r1").write(sample());
 
-        assertEquals(SqliteDb.PAGE_SIZE, pragma("page_size"));
+        assertEquals(SqliteDb.STORE_PAGE_SIZE, pragma("page_size"));
     }
 
     @Test
