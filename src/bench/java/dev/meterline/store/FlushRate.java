@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Rows per second into each store, alone and with a concurrent ingest load: every run opens a fresh database and
  * writes {@code --flushes} flushes of {@code --windows} closed windows (10 per series, each flush the next ten
- * windows of the same series, flush numbers rising), timing each {@link Store#write}.
+ * windows of the same series, flush numbers rising), timing each {@link Store#write}. Every run writes fresh copies
+ * of the windows' aggregates, as a flush does.
  *
  * <p>With {@code --ingest-threads N}, N threads play the shards' part of ingest during the whole run: each looks up
  * a series of {@code --ingest-series} in a hash map by a key equal to (not the same object as) the stored one and
@@ -76,12 +77,13 @@ public final class FlushRate {
                 for (int run = 0; run < runs; run++) {
                     Path dir = Files.createTempDirectory("meterline-flush-rate");
                     try (Store s = open(store, pg, dir, run)) {
+                        List<List<Window>> copies = copies(data);
                         double before = ingest == null ? 0 : ingest.rate(1000);
                         long ingested = ingest == null ? 0 : ingest.points();
                         long cpu0 = THREADS.getCurrentThreadCpuTime();
                         long server0 = serverCpuNanos(pg);
                         long t0 = System.nanoTime();
-                        for (List<Window> flush : data) {
+                        for (List<Window> flush : copies) {
                             s.write(flush);
                         }
                         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -157,6 +159,23 @@ public final class FlushRate {
             Collections.shuffle(flush, random);
             flush.sort(Comparator.comparingLong(Window::start));
             out.add(flush);
+        }
+        return out;
+    }
+
+    /**
+     * The flushes with every window's aggregate copied, as the shards hand a flush copies: each run encodes windows
+     * whose values still wait beside their bins, never ones an earlier run's encoding already moved.
+     */
+    static List<List<Window>> copies(List<List<Window>> flushes) {
+        List<List<Window>> out = new ArrayList<>(flushes.size());
+        for (List<Window> flush : flushes) {
+            List<Window> copy = new ArrayList<>(flush.size());
+            for (Window w : flush) {
+                copy.add(new Window(w.series(), w.start(), w.resolution(), w.aggregate().copy(), w.complete(),
+                        w.flushSeq()));
+            }
+            out.add(copy);
         }
         return out;
     }

@@ -35,6 +35,18 @@ final class IndexOrder {
         int[] rank = new int[n];
         int[] metricRank = new int[n];
         ranks.rank(texts, rank, metricRank);
+        return of(windows, texts, rank, metricRank);
+    }
+
+    /**
+     * As {@link #of(List, SeriesTexts.Text[], SeriesTexts)}, with each window's series rank and metric rank already
+     * taken from one ranking ({@link SeriesTexts#rank}).
+     */
+    static int[] of(List<Window> windows, SeriesTexts.Text[] texts, int[] rank, int[] metricRank) {
+        int n = windows.size();
+        if (n == 0) {
+            return new int[0];
+        }
         int[] slot = slots(windows);
         int maxRank = 0;
         int maxMetric = 0;

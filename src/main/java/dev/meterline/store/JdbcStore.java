@@ -9,10 +9,8 @@ import dev.meterline.store.WindowTable.Row;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,7 +46,8 @@ final class JdbcStore implements Store {
     static Store connect(StoreConfig config, Clock clock) {
         Store store = config.url().startsWith("jdbc:postgresql:")
                 ? new JdbcStore(new PostgresDb(config, poolSize(config)), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
-                : new JdbcStore(new SqliteDb(config), Dialect.SQLITE, config, clock, ROLLUP_DELAY);
+                : new JdbcStore(new SqliteDb(config, SqliteDb.STORE_PAGE_SIZE), Dialect.SQLITE, config, clock,
+                        ROLLUP_DELAY);
         try {
             store.open();
             return store;
@@ -123,23 +122,24 @@ final class JdbcStore implements Store {
             return;
         }
         SeriesTexts.Text[] texts = seriesTexts.of(windows);
-        // A series' key instances share one Text: each new series is taken once.
-        Set<SeriesTexts.Text> fresh = Collections.newSetFromMap(new IdentityHashMap<>());
+        int n = texts.length;
+        int[] rank = new int[n];
+        int[] metricRank = new int[n];
+        seriesTexts.rank(texts, rank, metricRank);
+        int maxRank = 0;
+        boolean anyFresh = false;
         long resolution = 0;
-        for (int i = 0; i < texts.length; i++) {
-            if (!texts[i].stored) {
-                fresh.add(texts[i]);
-            }
+        for (int i = 0; i < n; i++) {
+            maxRank = Math.max(maxRank, rank[i]);
+            anyFresh |= !texts[i].stored;
             long r = windows.get(i).resolution();
             if (r != resolution) {
                 writtenResolutions.add(r);
                 resolution = r;
             }
         }
-        // Sorted, so that replicas adding the same new series take row locks in one order and cannot deadlock.
-        List<SeriesTexts.Text> newSeries = new ArrayList<>(fresh);
-        newSeries.sort(SeriesTexts.ORDER);
-        int[] order = IndexOrder.of(windows, texts, seriesTexts);
+        List<SeriesTexts.Text> newSeries = anyFresh ? newSeries(texts, rank, maxRank) : List.of();
+        int[] order = IndexOrder.of(windows, texts, rank, metricRank);
         db.inTransaction("write " + windows.size() + " windows", c -> {
             table.insert(c, replica, windows, texts, order, newSeries);
             return null;
@@ -147,6 +147,27 @@ final class JdbcStore implements Store {
         for (SeriesTexts.Text t : newSeries) {
             t.stored = true;
         }
+    }
+
+    /**
+     * The series of {@code texts} not yet known to be stored, each once, in the stored order (their ranks follow it),
+     * so that replicas adding the same new series take row locks in one order and cannot deadlock; a series' key
+     * instances share one {@link SeriesTexts.Text} and so one rank.
+     */
+    static List<SeriesTexts.Text> newSeries(SeriesTexts.Text[] texts, int[] rank, int maxRank) {
+        SeriesTexts.Text[] byRank = new SeriesTexts.Text[maxRank + 1];
+        for (int i = 0; i < texts.length; i++) {
+            if (!texts[i].stored) {
+                byRank[rank[i]] = texts[i];
+            }
+        }
+        List<SeriesTexts.Text> out = new ArrayList<>();
+        for (SeriesTexts.Text t : byRank) {
+            if (t != null) {
+                out.add(t);
+            }
+        }
+        return out;
     }
 
     @Override

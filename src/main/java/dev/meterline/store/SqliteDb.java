@@ -28,16 +28,32 @@ final class SqliteDb implements Db {
     public static final String FILE_NAME = "meterline.db";
 
     private static final int BUSY_TIMEOUT_MILLIS = 10_000;
+    /**
+     * The page size of a store's database file when it creates one: a flush appends rows at the table's right edge
+     * and keys at one place per metric and resolution, so larger pages mean fewer pages (and fewer log frames, each a
+     * system call when written and again when checkpointed) per flushed row. A file created with another page size
+     * keeps it: SQLite changes the page size of a file in WAL mode only by rebuilding it.
+     */
+    static final int STORE_PAGE_SIZE = 16_384;
+    /** SQLite's default page size, kept by the spool, whose bound in bytes an empty file of large pages would fill. */
+    static final int DEFAULT_PAGE_SIZE = 4_096;
 
     private final StoreConfig config;
+    private final int pageSize;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock readLock = new ReentrantLock();
     /** Set by open and close; volatile because those may run on another thread than the gateway's. */
     private volatile Connection writer;
     private volatile Connection reader;
 
-    SqliteDb(StoreConfig config) {
+    /** A database whose file, when this creates it, takes pages of {@code pageSize} bytes (a power of two). */
+    SqliteDb(StoreConfig config, int pageSize) {
+        if (pageSize < 512 || pageSize > 65_536 || Integer.bitCount(pageSize) != 1) {
+            throw new IllegalArgumentException("pageSize: " + pageSize
+                    + " (expected: a power of two from 512 to 65536)");
+        }
         this.config = config;
+        this.pageSize = pageSize;
     }
 
     /** The JDBC URL: the configured {@code jdbc:sqlite:} URL, else the file in the data directory. */
@@ -78,16 +94,26 @@ final class SqliteDb implements Db {
 
     private Connection connect(boolean readOnly) throws SQLException {
         SQLiteConfig sqlite = new SQLiteConfig();
-        sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        if (readOnly) {
+            sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        }
         sqlite.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         sqlite.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
         sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         Connection c = sqlite.createConnection(url());
-        if (readOnly) {
-            // Query-only rather than a read-only open: the first open must be able to create the WAL files.
-            try (Statement st = c.createStatement()) {
+        try (Statement st = c.createStatement()) {
+            if (readOnly) {
+                // Query-only rather than a read-only open: the first open must be able to create the WAL files.
                 st.execute("PRAGMA query_only = true");
+            } else {
+                // The writer opens first. A new file takes its page size when its first table is written, and only
+                // before it enters WAL mode, which the driver would set ahead of the page size: both are set here.
+                st.execute("PRAGMA page_size = " + pageSize);
+                st.execute("PRAGMA journal_mode = WAL");
             }
+        } catch (SQLException e) {
+            c.close();
+            throw e;
         }
         return c;
     }

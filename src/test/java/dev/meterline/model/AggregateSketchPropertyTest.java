@@ -142,6 +142,37 @@ final class AggregateSketchPropertyTest {
         assertArrayEquals(all.sketchBytes(), restored.copy().sketchBytes(), what);
     }
 
+    /**
+     * The encoding of an aggregate whose last values still wait beside its bins (none, sorted or dense bins, both
+     * signs, collapsed ranges), as a closed window reaches the store, is the library's, and stays the same read
+     * again and after a quantile has moved the values into the bins.
+     */
+    @RepeatedTest(300)
+    void waitingValuesEncodeTogetherWithTheBins(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 6_701L);
+        int n = switch (rep.getCurrentRepetition() % 4) {
+            case 0 -> 1 + rnd.nextInt(Aggregate.SPARSE_MAX);
+            case 1 -> Aggregate.SPARSE_MAX + 1 + rnd.nextInt(100);
+            default -> rnd.nextInt(3_000);
+        };
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        if (rep.getCurrentRepetition() % 5 == 0) {
+            feedBoth(rnd, 2_000 + rnd.nextInt(3), reference, a);
+        }
+        double[] values = values(rnd, n);
+        for (int i = 0; i < n; i++) {
+            reference.accept(values[i]);
+            a.accept(values[i], i);
+        }
+        String what = "repetition " + rep.getCurrentRepetition() + ", n=" + n;
+        byte[] expected = reference.isEmpty() ? new byte[0] : encoded(reference);
+        assertArrayEquals(expected, a.sketchBytes(), what);
+        assertArrayEquals(expected, a.sketchBytes(), what + ", read again");
+        a.valueAtQuantile(0.5);
+        assertArrayEquals(expected, a.sketchBytes(), what + ", after binning");
+    }
+
     /** Values past the collapse: new extremes on either side, one at a time, against the library after each. */
     @Test
     void collapseFollowsTheDenseStoreAfterEveryValue() throws IOException {

@@ -61,6 +61,45 @@ class SeriesTextsTest {
         assertEquals("{\"host\":\"Aa\"}", textOf(texts, key("Aa")).tags);
     }
 
+    /**
+     * A write's new series are listed once each in the stored order (the order replicas take their row locks in),
+     * from the ranks, whether the write ranks its texts afresh or reuses the ranks of the write before.
+     */
+    @Test
+    void newSeriesComeOnceEachInTheStoredOrder() {
+        SeriesTexts texts = new SeriesTexts(100);
+        List<Window> first = new ArrayList<>();
+        for (String host : List.of("m", "c", "x", "a", "c", "q")) {
+            first.add(window(key(host)));
+        }
+        first.add(new Window(SeriesKey.of("alpha", Map.of("host", "z")), 0, 10_000, new Aggregate(), true, 1));
+        first.add(window(key("a")));
+        for (int round = 0; round < 2; round++) {
+            SeriesTexts.Text[] out = texts.of(first);
+            int[] rank = new int[out.length];
+            int[] metricRank = new int[out.length];
+            texts.rank(out, rank, metricRank);
+            int maxRank = java.util.Arrays.stream(rank).max().orElseThrow();
+            if (round == 1) {
+                // The write before stored "c" and "q": only the others are new.
+                assertTrue(out[1].stored && out[5].stored);
+            }
+            List<SeriesTexts.Text> fresh = JdbcStore.newSeries(out, rank, maxRank);
+            List<String> listed = new ArrayList<>();
+            for (SeriesTexts.Text t : fresh) {
+                listed.add(t.metric + t.tags);
+            }
+            List<String> expected = round == 0
+                    ? List.of("alpha{\"host\":\"z\"}", "cpu{\"host\":\"a\"}", "cpu{\"host\":\"c\"}",
+                            "cpu{\"host\":\"m\"}", "cpu{\"host\":\"q\"}", "cpu{\"host\":\"x\"}")
+                    : List.of("alpha{\"host\":\"z\"}", "cpu{\"host\":\"a\"}", "cpu{\"host\":\"m\"}",
+                            "cpu{\"host\":\"x\"}");
+            assertEquals(expected, listed, "round " + round);
+            out[1].stored = true;
+            out[5].stored = true;
+        }
+    }
+
     @Test
     void belowTheBoundTextsAndWhatWasStoredAreKept() {
         SeriesTexts texts = new SeriesTexts(2000);

@@ -6,6 +6,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,6 +28,21 @@ class SpoolStoreTest {
 
     @TempDir
     Path dir;
+
+    /** Its bound counts bytes of the file, which SQLite's default pages keep small while it is nearly empty. */
+    @Test
+    void theSpoolFileKeepsSqlitesDefaultPageSize() throws Exception {
+        try (Spool spool = new Spool(dir, 1 << 30, "r1")) {
+            spool.open();
+            spool.put(sample());
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve(Spool.FILE_NAME));
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA page_size")) {
+            rs.next();
+            assertEquals(SqliteDb.DEFAULT_PAGE_SIZE, rs.getInt(1));
+        }
+    }
 
     @Test
     void windowsComeBackOldestFirstWithEveryFieldAndLeaveWhenRemoved() {

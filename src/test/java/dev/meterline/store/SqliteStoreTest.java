@@ -127,6 +127,41 @@ final class SqliteStoreTest extends StoreContract {
         }
     }
 
+    private long pragma(String name) throws Exception {
+        try (Connection c = DriverManager.getConnection(url());
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA " + name)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void aNewDatabaseTakesTheStoresPageSize() throws Exception {
+        open("r1").write(sample());
+
+        assertEquals(SqliteDb.STORE_PAGE_SIZE, pragma("page_size"));
+    }
+
+    @Test
+    void aDatabaseCreatedWithAnotherPageSizeKeepsItAndTakesWindows() throws Exception {
+        execute("CREATE TABLE unrelated (x INTEGER)");
+        assertEquals(4096, pragma("page_size"));
+
+        Store store = open("r1");
+        store.write(sample());
+
+        assertEquals(4096, pragma("page_size"));
+        assertSameAsSample(store.read("cpu", T0, T0 + MINUTE, 10 * SECOND),
+                store.read("mem", T0, T0 + MINUTE, 10 * SECOND));
+        try (Connection c = DriverManager.getConnection(url());
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA journal_mode")) {
+            rs.next();
+            assertEquals("wal", rs.getString(1));
+        }
+    }
+
     @Test
     void anUnusableDataDirectoryIsAOneLineStartupError() throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");

@@ -138,7 +138,7 @@ abstract class StoreContract {
                 .findFirst().orElseThrow(() -> new AssertionError("no stored window " + key + " at " + start));
     }
 
-    private static void assertSameAsSample(List<StoredWindow> cpu, List<StoredWindow> mem) {
+    static void assertSameAsSample(List<StoredWindow> cpu, List<StoredWindow> mem) {
         List<Window> sample = sample();
         assertEquals(3, cpu.size());
         assertEquals(2, mem.size());
