@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Alternates JVM flag sets on one jar under the same load, so that the collectors' and compilers' figures come from
+# one sitting.
+#
+# usage: src/bench/flagsets.sh SERIES N RUNS JAR SETS_FILE
+#   SETS_FILE holds one flag set a line, "label|JVM flags", e.g. "parallel|-Xmx768m -XX:+UseParallelGC".
+#   Two rounds; in each, every flag set in turn gets a fresh server (its own data directory) and N points over 4
+#   loopback TCP connections, sent RUNS times by ../shared/bench/ours.sh (100 metrics x SERIES/100 hosts). Prints,
+#   per server, the summary line (median points/s, points per server CPU-second, peak RSS), each run's rates and
+#   the server's CPU seconds by thread group from /proc/PID/task/*/stat, as `ab.sh` with BY_THREAD=1 does.
+#   env: BENCH=dir of ours.sh; METERLINE_ARGS go to every server.
+set -uo pipefail
+SERIES="${1:?usage: flagsets.sh SERIES N RUNS JAR SETS_FILE}"; N="${2:?N}"; RUNS="${3:?RUNS}"; JAR="${4:?JAR}"
+SETS="${5:?SETS_FILE}"
+BENCH="${BENCH:-$(cd "$(dirname "$0")/../../../shared/bench" 2>/dev/null && pwd)}"
+[ -x "$BENCH/ours.sh" ] || { echo "ours.sh not found; set BENCH to the directory that holds it" >&2; exit 2; }
+export GEN_ARGS="--metrics 100 --hosts $((SERIES / 100))"
+export BENCH_RESULTS="${BENCH_RESULTS:-/tmp/bench-results}"; mkdir -p "$BENCH_RESULTS"
+# CPU seconds of PID's threads, grouped by name without its trailing number, largest first.
+by_thread() {
+  local t name rest hz; hz=$(getconf CLK_TCK)
+  for t in /proc/"$1"/task/*; do
+    name=$(cat "$t/comm" 2>/dev/null) && rest=$(cat "$t/stat" 2>/dev/null) || continue
+    rest=${rest##*) }; set -- $rest
+    printf '%s\t%s\n' "$(sed -E 's/[-#]?[0-9]+$//' <<<"$name")" "$(( ${12} + ${13} ))"
+  done | awk -F'\t' -v hz="$hz" '{ c[$1] += $2; all += $2 }
+    END { for (k in c) if (c[k] > 0) printf "  %7.1f s  %s\n", c[k] / hz, k | "sort -rn"; close("sort -rn"); printf "  %7.1f s  all\n", all / hz }'
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+for round in 1 2; do
+  while IFS='|' read -r label flags; do
+    [ -z "$label" ] && continue
+    tcp=$(free_port); http=$(free_port); data=$(mktemp -d /tmp/meterline-flags-XXXX)
+    # shellcheck disable=SC2086
+    java $flags -jar "$JAR" --bind 127.0.0.1 --tcp-port "$tcp" --http-port "$http" --data-dir "$data" \
+      --max-series 2000000 ${METERLINE_ARGS:-} > "$data/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+    out=$(OURS_COUNT_PATH=/api/v1/stats OURS_COUNT_REGEX='"accepted"\s*:\s*([0-9]+)' OURS_PID=$pid \
+      "$BENCH/ours.sh" 127.0.0.1 "$tcp" "$http" "$N" "$RUNS" 2>&1)
+    echo "round=$round series=$SERIES set=$label load=$(cut -d' ' -f1 /proc/loadavg) $(date +%H:%M:%S)" \
+      "$(grep '^SUMMARY' <<<"$out" | tail -1)"
+    grep -o 'rate_pps=[0-9]*\|pps_per_cpu_s=[0-9]*' <<<"$out" | paste -sd' ' | sed 's/^/  runs: /'
+    by_thread "$pid"
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null; rm -rf "$data"
+  done < "$SETS"
+done
