@@ -69,7 +69,8 @@ public final class IngestCodec {
 
     /**
      * With each decoding thread's series key cache growing up to {@code keyCacheMax} slots (rounded up to a power
-     * of two, and to one set of {@link SeriesKeyCache#WAYS} slots), and {@code rules} applied to every series key the decoders build (so cached keys passed them).
+     * of two, and to one set of {@link SeriesKeyCache#WAYS} slots), and {@code rules} applied to every series key
+     * the decoders build (so cached keys passed them).
      */
     public IngestCodec(int maxLineBytes, int maxTags, int keyCacheMax, SeriesRules rules) {
         if (keyCacheMax < IngestConfig.MIN_KEY_CACHE || keyCacheMax > IngestConfig.MAX_KEY_CACHE) {

@@ -15,18 +15,17 @@ import java.util.Arrays;
  * {@link #PERIOD} look-ups, doubles (rehashing what it holds) while it is at least {@link #GROW_FILL_EIGHTHS} eighths
  * full and missed more than one look-up in {@link #GROW_MISSES}, up to {@code maxCapacity}: a client cycling through
  * its series misses every series of a set that holds more than eight of them, each pass, which at three eighths
- * full is about one series in a hundred and at half full one in twenty. At that bound, when
- * it hardly ever hits (a client with more series than the cache holds, each sent once per pass), it stops storing
- * most misses, which would cost a copy each for nothing, and stores one in {@link #SPARSE_FILL}: enough to notice
- * when the series start repeating.
+ * full is about one series in a hundred and at half full one in twenty. At that bound, when it hardly ever hits (a
+ * client with more series than the cache holds, each sent once per pass), it stops storing most misses, which would
+ * cost a copy each for nothing, and stores one in {@link #SPARSE_FILL}: enough to notice when the series start
+ * repeating.
  *
  * <p>Eight-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while
  * they are at most eight, which a table of fewer ways gives a client cycling through its series far less often (with
  * one more series in a set than it has ways, every look-up there misses). Doubling splits each set in two, so every
- * entry still fits. Not
- * thread-safe: one per decoding thread; only the counters read by {@link #hitCount()} and its siblings may be read
- * from other threads, and they lag by at most a period. Bounded: {@code maxCapacity} keys of at most
- * {@link #MAX_BYTES} wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
+ * entry still fits. Not thread-safe: one per decoding thread; only the counters read by {@link #hitCount()} and its
+ * siblings may be read from other threads, and they lag by at most a period. Bounded: {@code maxCapacity} keys of
+ * at most {@link #MAX_BYTES} wire bytes each, and {@link #NAMES} names of at most {@link #MAX_NAME_BYTES}.
  *
  * <p>Laid out for few cache misses once the series outnumber what the CPU caches hold: a look-up reads its set's
  * eight words (hash and lengths of each way) from one cache line, and a hit then reads the slot's wire bytes from one
