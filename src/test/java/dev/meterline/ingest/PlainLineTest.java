@@ -202,6 +202,110 @@ class PlainLineTest {
         }
     }
 
+    /**
+     * Numbers of 1 to 20 digits in either part, with leading zeros, signs and exponents, followed by 0 to 20 more
+     * bytes of the line: those read from two whole words, those that need more and those that end near the line's
+     * end are all read as the byte-by-byte rules say.
+     */
+    @Test
+    void numbersReadTheSameWhereverTheyEnd() {
+        List<String> numbers = new ArrayList<>();
+        for (int d = 1; d <= 20; d++) {
+            String nines = "9".repeat(d);
+            String counting = "1234567890123456789012".substring(0, d);
+            numbers.addAll(List.of(nines, counting, "0" + counting, "1" + "0".repeat(d - 1), "0." + counting,
+                    counting + ".5", counting + "." + counting, counting + "e2", counting + ".0E-3", counting + "e+1",
+                    counting + ".", counting + "e", "0" + "0".repeat(d)));
+        }
+        numbers.addAll(List.of("-", "-0", "0", "+1", "--1", "1.2.3", "1e99999", "1x", "9223372036854775807",
+                "-9223372036854775808", "18446744073709551616"));
+        String[] tails = {"}", ",\"tags\":{\"a\":\"b\"}}", " }", "\t,\"tags\":{}}  "};
+        for (String n : numbers) {
+            for (String sign : new String[] {"", "-"}) {
+                String s = sign + n;
+                for (String tail : tails) {
+                    for (int pad = 0; pad <= 20; pad += 2) {
+                        String more = " ".repeat(pad) + tail;
+                        checkValue(s, more);
+                        checkTimestamp(s, more);
+                    }
+                }
+            }
+        }
+    }
+
+    private void checkValue(String s, String rest) {
+        byte[] b = ("{\"metric\":\"m\",\"value\":" + s + rest).getBytes(StandardCharsets.ISO_8859_1);
+        double expected = Double.NaN;
+        boolean shape = s.matches("-?(0|[1-9]\\d{0,17})(\\.\\d+)?([eE][-+]?\\d{1,4})?")
+                && s.length() <= PlainLine.MAX_NUMBER_CHARS;
+        if (shape) {
+            expected = s.matches("-?\\d+") ? (double) Long.parseLong(s) : Double.parseDouble(s);
+            shape = Double.isFinite(expected);
+        }
+        assertEquals(shape, plain.read(b, 0, b.length), s + rest);
+        if (shape) {
+            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(plain.value), s + rest);
+        }
+    }
+
+    private void checkTimestamp(String s, String rest) {
+        byte[] b = ("{\"metric\":\"m\",\"value\":1,\"timestamp\":" + s + rest).getBytes(StandardCharsets.ISO_8859_1);
+        boolean shape = s.matches("-?(0|[1-9]\\d{0,17})");
+        assertEquals(shape, plain.read(b, 0, b.length), s + rest);
+        if (shape) {
+            assertTrue(plain.hasTimestamp);
+            assertEquals(Long.parseLong(s), plain.timestamp, s + rest);
+        }
+    }
+
+    /** Spaces and tabs on either side of a colon, or none, give the same findings. */
+    @Test
+    void spacesAroundColonsChangeNothing() {
+        String[] gaps = {"", " ", "\t", "  ", " \t "};
+        String base = "{\"metric\"%s:%s\"cpu\",\"value\"%s:%s2.5,\"timestamp\"%s:%s1700000000123,"
+                + "\"tags\"%s:%s{\"host\"%s:%s\"a\",\"dc\"%s:%s\"b\"}}";
+        for (String before : gaps) {
+            for (String after : gaps) {
+                String line = String.format(base, before, after, before, after, before, after, before, after,
+                        before, after, before, after);
+                byte[] b = line.getBytes(StandardCharsets.ISO_8859_1);
+                assertTrue(plain.read(b, 0, b.length), line);
+                assertEquals("cpu", new String(b, plain.metricFrom, plain.metricTo - plain.metricFrom,
+                        StandardCharsets.ISO_8859_1), line);
+                assertEquals(2.5, plain.value, line);
+                assertEquals(1700000000123L, plain.timestamp, line);
+                assertEquals(2, plain.tagCount, line);
+                assertEquals("b", new String(b, plain.tags[6], plain.tags[7] - plain.tags[6],
+                        StandardCharsets.ISO_8859_1), line);
+            }
+        }
+        for (String broken : new String[] {
+            "{\"metric\"::\"m\",\"value\":1}", "{\"metric\":\"m\",\"value\":1,\"tags\":{\"a\"::\"b\"}}",
+            "{\"metric\" \"m\",\"value\":1}", "{\"metric\":\"m\",\"value\":1,\"tags\":{\"a\" \"b\"}}",
+            "{\"metric\":\n\"m\",\"value\":1}", "{\"metric\":\"m\",\"value\":1,\"tags\":{\"a\":1}}",
+            "{\"metric\":", "{\"metric\":\"m\",\"value\":1,\"tags\":{\"a\":",
+        }) {
+            byte[] b = broken.getBytes(StandardCharsets.ISO_8859_1);
+            assertFalse(plain.read(b, 0, b.length), broken);
+        }
+    }
+
+    /** A field name that differs from a known one only in its last byte is another field. */
+    @Test
+    void aNameOffByItsLastByteIsAnotherField() {
+        String[] lines = {
+            "{\"metrid\":\"m\",\"value\":1,\"tags\":{\"a\":\"b\"}}",
+            "{\"metric\":\"m\",\"valuf\":1,\"tags\":{\"a\":\"b\"}}",
+            "{\"metric\":\"m\",\"value\":1,\"tagt\":{\"a\":\"b\"}}",
+            "{\"metric\":\"m\",\"value\":1,\"timestamo\":1700000000123,\"tags\":{}}",
+        };
+        for (String line : lines) {
+            byte[] b = line.getBytes(StandardCharsets.ISO_8859_1);
+            assertFalse(plain.read(b, 0, b.length), line);
+        }
+    }
+
     private static String randomNumber(SplittableRandom rnd) {
         String sign = rnd.nextInt(4) == 0 ? "-" : "";
         return switch (rnd.nextInt(8)) {
