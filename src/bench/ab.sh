@@ -10,11 +10,8 @@
 #   summed from /proc/PID/task/*/stat after the runs: the steadiest comparison on a loaded machine.
 set -uo pipefail
 SERIES="${1:?usage: ab.sh SERIES N RUNS old.jar new.jar ...}"; N="${2:?N}"; RUNS="${3:?RUNS}"; shift 3
-BENCH="${BENCH:-$(cd "$(dirname "$0")/../../../shared/bench" 2>/dev/null && pwd)}"
-[ -x "$BENCH/ours.sh" ] || { echo "ours.sh not found; set BENCH to the directory that holds it" >&2; exit 2; }
-export GEN_ARGS="--metrics 100 --hosts $((SERIES / 100))"
-export BENCH_RESULTS="${BENCH_RESULTS:-/tmp/bench-results}"; mkdir -p "$BENCH_RESULTS"
 . "$(dirname "$0")/lib.sh"
+bench_setup "$SERIES"
 for round in 1 2; do
   for jar in "$@"; do
     tcp=$(free_port); http=$(free_port); data=$(mktemp -d /tmp/meterline-ab-XXXX)

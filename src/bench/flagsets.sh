@@ -12,11 +12,8 @@
 set -uo pipefail
 SERIES="${1:?usage: flagsets.sh SERIES N RUNS JAR SETS_FILE}"; N="${2:?N}"; RUNS="${3:?RUNS}"; JAR="${4:?JAR}"
 SETS="${5:?SETS_FILE}"
-BENCH="${BENCH:-$(cd "$(dirname "$0")/../../../shared/bench" 2>/dev/null && pwd)}"
-[ -x "$BENCH/ours.sh" ] || { echo "ours.sh not found; set BENCH to the directory that holds it" >&2; exit 2; }
-export GEN_ARGS="--metrics 100 --hosts $((SERIES / 100))"
-export BENCH_RESULTS="${BENCH_RESULTS:-/tmp/bench-results}"; mkdir -p "$BENCH_RESULTS"
 . "$(dirname "$0")/lib.sh"
+bench_setup "$SERIES"
 for round in 1 2; do
   while IFS='|' read -r label flags; do
     [ -z "$label" ] && continue

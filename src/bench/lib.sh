@@ -13,3 +13,12 @@ by_thread() {
 
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Finds ours.sh (in $BENCH, else ../shared/bench beside the repository) and sets the load for $1 series: 100 metrics
+# times $1/100 hosts. Exits when ours.sh is not found.
+bench_setup() {
+  BENCH="${BENCH:-$(cd "$(dirname "$0")/../../../shared/bench" 2>/dev/null && pwd)}"
+  [ -x "$BENCH/ours.sh" ] || { echo "ours.sh not found; set BENCH to the directory that holds it" >&2; exit 2; }
+  export GEN_ARGS="--metrics 100 --hosts $(($1 / 100))"
+  export BENCH_RESULTS="${BENCH_RESULTS:-/tmp/bench-results}"; mkdir -p "$BENCH_RESULTS"
+}
