@@ -74,6 +74,7 @@ public final class FlushRate {
                 double[] drops = new double[runs];
                 double[] clientMicros = new double[runs];
                 double[] serverMicros = new double[runs];
+                double[] fileBytes = new double[runs];
                 for (int run = 0; run < runs; run++) {
                     Path dir = Files.createTempDirectory("meterline-flush-rate");
                     try (Store s = open(store, pg, dir, run)) {
@@ -100,6 +101,12 @@ public final class FlushRate {
                                         : String.format(", ingest %.2f M/s before, %.2f M/s during (%+.0f %%)",
                                         before / 1e6, during / 1e6, -100 * drops[run]));
                     } finally {
+                        if (store.equals("sqlite")) {
+                            long bytes = size(dir);
+                            fileBytes[run] = bytes / ((double) windows * flushes);
+                            System.out.printf("flushrate %s %s run %d: database %d bytes, %.1f bytes per row%n",
+                                    label, store, run + 1, bytes, fileBytes[run]);
+                        }
                         delete(dir);
                     }
                 }
@@ -107,10 +114,12 @@ public final class FlushRate {
                 Arrays.sort(drops);
                 Arrays.sort(clientMicros);
                 Arrays.sort(serverMicros);
+                Arrays.sort(fileBytes);
                 System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), CPU per row %.2f us writer +"
-                                + " %.2f us server, ingest threads %d, ingest drop %.0f %%%n", label, store,
+                                + " %.2f us server, ingest threads %d, ingest drop %.0f %%%s%n", label, store,
                         rates[runs / 2], rates[0], rates[runs - 1], clientMicros[runs / 2], serverMicros[runs / 2],
-                        ingestThreads, 100 * drops[runs / 2]);
+                        ingestThreads, 100 * drops[runs / 2], store.equals("sqlite")
+                                ? String.format(", file %.1f bytes per row", fileBytes[runs / 2]) : "");
             }
         } finally {
             if (ingest != null) {
@@ -192,6 +201,13 @@ public final class FlushRate {
             st.execute("CREATE DATABASE " + db);
         }
         return Store.connect(new StoreConfig(dir, base + db, "postgres", "", TIERS, "bench"), Clock.systemUTC());
+    }
+
+    /** Bytes of the files in {@code dir} (the database and, while open, its log), after the store closed it. */
+    private static long size(Path dir) throws Exception {
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
     }
 
     private static void delete(Path dir) throws Exception {

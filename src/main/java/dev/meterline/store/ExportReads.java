@@ -50,7 +50,7 @@ final class ExportReads {
 
     ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit) {
         List<Row> rows = db.read("read windows to export", c -> table.selectForExport(c, resolution, from, to,
-                after.metric(), after.tags(), maxId, limit));
+                after.metric(), after.series(), maxId, limit));
         boolean more = rows.size() >= limit;
         if (more) {
             // Never split a series across pages: its partials must merge into one sample.
@@ -61,7 +61,7 @@ final class ExportReads {
             }
             if (keep == 0) {
                 rows = db.read("read windows to export", c -> table.selectSeriesForExport(c, resolution, from, to,
-                        last.metric(), last.tags(), maxId));
+                        last.metric(), last.seriesId(), maxId));
             } else {
                 rows = rows.subList(0, keep);
             }
@@ -69,20 +69,20 @@ final class ExportReads {
         if (rows.isEmpty()) {
             return new ExportPage(List.of(), after, false);
         }
-        Map<String, SeriesKey> keys = new HashMap<>();
+        Map<Long, SeriesKey> keys = new HashMap<>();
         List<StoredWindow> out = new ArrayList<>(rows.size());
         for (Row r : rows) {
-            SeriesKey key = keys.computeIfAbsent(r.metric() + '\0' + r.tags(),
+            SeriesKey key = keys.computeIfAbsent(r.seriesId(),
                     k -> SeriesKey.of(r.metric(), TagsJson.decode(r.tags())));
             out.add(new StoredWindow(r.replica(), new Window(key, r.start(), r.resolution(), r.aggregate(),
                     r.complete(), r.flushSeq())));
         }
         Row last = rows.get(rows.size() - 1);
-        return new ExportPage(out, new ExportCursor(from, last.metric(), last.tags()), more);
+        return new ExportPage(out, new ExportCursor(from, last.metric(), last.seriesId()), more);
     }
 
     private static boolean sameSeries(Row a, Row b) {
-        return a.metric().equals(b.metric()) && a.tags().equals(b.tags());
+        return a.seriesId() == b.seriesId();
     }
 
     long nextWrittenStart(long resolution, long from) {

@@ -15,24 +15,27 @@ import static dev.meterline.store.WindowTable.rows;
 final class ExportTable {
 
     /** Every written partial of one series at one resolution starting in a range. */
-    static final String SERIES_FOR_EXPORT = SELECT + " WHERE resolution_ms = ? AND start_ms >= ? AND start_ms < ?"
-            + " AND metric = ? AND tags = ? AND id <= ? AND merged_through = 0";
+    static final String SERIES_FOR_EXPORT = SELECT + " WHERE w.resolution_ms = ? AND w.start_ms >= ?"
+            + " AND w.start_ms < ? AND w.metric = ? AND w.series_id = ? AND w.id <= ? AND w.merged_through = 0";
     static final String NEXT_WRITTEN_START = "SELECT min(start_ms) FROM meterline_window"
             + " WHERE resolution_ms = ? AND start_ms >= ?";
 
-    /** A page of a slice in series order; with one start an equality, so the export index needs no sort. */
+    /**
+     * A page of a slice in series order (metric, then series id); with one start an equality, so the export index
+     * needs no sort.
+     */
     static String exportPage(boolean oneStart) {
-        String starts = oneStart ? "start_ms = ?" : "start_ms >= ? AND start_ms < ?";
-        return SELECT + " WHERE resolution_ms = ? AND " + starts
-                + " AND (metric, tags) > (?, ?) AND id <= ? AND merged_through = 0 ORDER BY metric, tags LIMIT ?";
+        String starts = oneStart ? "w.start_ms = ?" : "w.start_ms >= ? AND w.start_ms < ?";
+        return SELECT + " WHERE w.resolution_ms = ? AND " + starts + " AND (w.metric, w.series_id) > (?, ?)"
+                + " AND w.id <= ? AND w.merged_through = 0 ORDER BY w.metric, w.series_id LIMIT ?";
     }
 
     /**
      * Up to {@code limit} written partials (rollups excluded) of {@code resolution} starting in [from, to), with id
-     * at most {@code maxId}, whose series comes after ({@code afterMetric}, {@code afterTags}), in series order.
+     * at most {@code maxId}, whose series comes after ({@code afterMetric}, {@code afterSeries}), in series order.
      */
     List<Row> selectForExport(Connection c, long resolution, long from, long to, String afterMetric,
-                              String afterTags, long maxId, int limit) throws SQLException {
+                              long afterSeries, long maxId, int limit) throws SQLException {
         // One start (the export resolution is the window's): an equality, so the export index gives series order
         // without a sort.
         try (PreparedStatement ps = c.prepareStatement(exportPage(to - from == resolution))) {
@@ -43,7 +46,7 @@ final class ExportTable {
                 ps.setLong(i++, to);
             }
             ps.setString(i++, afterMetric);
-            ps.setString(i++, afterTags);
+            ps.setLong(i++, afterSeries);
             ps.setLong(i++, maxId);
             ps.setInt(i, limit);
             return rows(ps, tags -> true);
@@ -51,14 +54,14 @@ final class ExportTable {
     }
 
     /** Every written partial of one series of {@code resolution} starting in [from, to). */
-    List<Row> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, String tags,
+    List<Row> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, long series,
                                     long maxId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SERIES_FOR_EXPORT)) {
             ps.setLong(1, resolution);
             ps.setLong(2, from);
             ps.setLong(3, to);
             ps.setString(4, metric);
-            ps.setString(5, tags);
+            ps.setLong(5, series);
             ps.setLong(6, maxId);
             return rows(ps, t -> true);
         }
@@ -103,10 +106,10 @@ final class ExportTable {
     /** The export cursor of {@code target}, or null. */
     ExportCursor exportCursor(Connection c, String target) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT through_ms, after_metric, after_tags FROM meterline_export WHERE target = ?")) {
+                "SELECT through_ms, after_metric, after_series FROM meterline_export WHERE target = ?")) {
             ps.setString(1, target);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new ExportCursor(rs.getLong(1), rs.getString(2), rs.getString(3)) : null;
+                return rs.next() ? new ExportCursor(rs.getLong(1), rs.getString(2), rs.getLong(3)) : null;
             }
         }
     }
@@ -114,14 +117,15 @@ final class ExportTable {
     /** Sets the cursor of {@code target} to {@code cursor} unless the stored one is already past it. */
     void advanceExportCursor(Connection c, String target, ExportCursor cursor) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO meterline_export"
-                + " (target, through_ms, after_metric, after_tags) VALUES (?, ?, ?, ?) ON CONFLICT (target)"
+                + " (target, through_ms, after_metric, after_series) VALUES (?, ?, ?, ?) ON CONFLICT (target)"
                 + " DO UPDATE SET through_ms = excluded.through_ms, after_metric = excluded.after_metric,"
-                + " after_tags = excluded.after_tags WHERE (meterline_export.through_ms, meterline_export.after_metric,"
-                + " meterline_export.after_tags) < (excluded.through_ms, excluded.after_metric, excluded.after_tags)")) {
+                + " after_series = excluded.after_series WHERE (meterline_export.through_ms,"
+                + " meterline_export.after_metric, meterline_export.after_series)"
+                + " < (excluded.through_ms, excluded.after_metric, excluded.after_series)")) {
             ps.setString(1, target);
             ps.setLong(2, cursor.through());
             ps.setString(3, cursor.metric());
-            ps.setString(4, cursor.tags());
+            ps.setLong(4, cursor.series());
             ps.executeUpdate();
         }
     }

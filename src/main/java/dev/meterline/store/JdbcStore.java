@@ -126,48 +126,27 @@ final class JdbcStore implements Store {
         int[] rank = new int[n];
         int[] metricRank = new int[n];
         seriesTexts.rank(texts, rank, metricRank);
-        int maxRank = 0;
-        boolean anyFresh = false;
         long resolution = 0;
         for (int i = 0; i < n; i++) {
-            maxRank = Math.max(maxRank, rank[i]);
-            anyFresh |= !texts[i].stored;
             long r = windows.get(i).resolution();
             if (r != resolution) {
                 writtenResolutions.add(r);
                 resolution = r;
             }
         }
-        List<SeriesTexts.Text> newSeries = anyFresh ? newSeries(texts, rank, maxRank) : List.of();
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
-        db.inTransaction("write " + windows.size() + " windows", c -> {
-            table.insert(c, replica, windows, texts, order, newSeries);
-            return null;
+        // The series epoch is read in the write's transaction, which holds it: no series this write counts on as
+        // stored can be forgotten before it commits.
+        long[] epoch = new long[1];
+        List<SeriesTexts.Text> newSeries = db.inTransaction("write " + windows.size() + " windows", c -> {
+            epoch[0] = table.seriesEpoch(c);
+            List<SeriesTexts.Text> unstored = SeriesTexts.unstored(texts, rank, epoch[0]);
+            table.insert(c, replica, windows, texts, order, unstored);
+            return unstored;
         });
         for (SeriesTexts.Text t : newSeries) {
-            t.stored = true;
+            t.storedEpoch = epoch[0];
         }
-    }
-
-    /**
-     * The series of {@code texts} not yet known to be stored, each once, in the stored order (their ranks follow it),
-     * so that replicas adding the same new series take row locks in one order and cannot deadlock; a series' key
-     * instances share one {@link SeriesTexts.Text} and so one rank.
-     */
-    static List<SeriesTexts.Text> newSeries(SeriesTexts.Text[] texts, int[] rank, int maxRank) {
-        SeriesTexts.Text[] byRank = new SeriesTexts.Text[maxRank + 1];
-        for (int i = 0; i < texts.length; i++) {
-            if (!texts[i].stored) {
-                byRank[rank[i]] = texts[i];
-            }
-        }
-        List<SeriesTexts.Text> out = new ArrayList<>();
-        for (SeriesTexts.Text t : byRank) {
-            if (t != null) {
-                out.add(t);
-            }
-        }
-        return out;
     }
 
     @Override

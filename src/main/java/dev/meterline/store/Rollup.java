@@ -101,19 +101,19 @@ final class Rollup {
     }
 
     private void merge(Connection c, Group g, long coarse, long now) throws SQLException {
-        Map<String, Row> existing = new LinkedHashMap<>();
+        Map<Long, Row> existing = new LinkedHashMap<>();
         for (Row r : table.selectOwn(c, replica, g.metric(), coarse, g.start(), g.start() + 1, true)) {
-            existing.put(r.tags(), r);
+            existing.put(r.seriesId(), r);
         }
-        Map<String, List<Row>> fresh = new LinkedHashMap<>();
+        Map<Long, List<Row>> fresh = new LinkedHashMap<>();
         for (Row r : table.selectOwn(c, replica, g.metric(), g.resolution(), g.start(), g.start() + coarse, false)) {
-            Row e = existing.get(r.tags());
+            Row e = existing.get(r.seriesId());
             if (e == null || r.id() > e.mergedThrough()) {
-                fresh.computeIfAbsent(r.tags(), k -> new ArrayList<>()).add(r);
+                fresh.computeIfAbsent(r.seriesId(), k -> new ArrayList<>()).add(r);
             }
         }
         boolean ended = now >= g.start() + coarse + delayMillis;
-        for (Map.Entry<String, List<Row>> entry : fresh.entrySet()) {
+        for (Map.Entry<Long, List<Row>> entry : fresh.entrySet()) {
             Row e = existing.get(entry.getKey());
             Aggregate merged = e == null ? new Aggregate() : e.aggregate();
             boolean complete = ended && (e == null || e.complete());

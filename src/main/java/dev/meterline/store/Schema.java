@@ -13,14 +13,15 @@ import java.util.List;
 final class Schema {
 
     /** The newest schema this binary reads and writes. */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     private Schema() {
     }
 
     /** Brings the schema to {@link #VERSION} inside the caller's transaction; refuses a newer schema. */
     static void migrate(Connection c, Dialect dialect) throws SQLException {
-        List<List<String>> migrations = List.of(dialect.version1(), Dialect.VERSION2, Dialect.VERSION3);
+        List<List<String>> migrations = List.of(dialect.version1(), Dialect.VERSION2, Dialect.VERSION3,
+                dialect.version4());
         try (Statement st = c.createStatement()) {
             if (dialect.migrationLock != null) {
                 st.execute(dialect.migrationLock);

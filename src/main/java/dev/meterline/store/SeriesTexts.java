@@ -4,7 +4,6 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.SeriesNumbers;
 import dev.meterline.model.Window;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -39,12 +38,20 @@ final class SeriesTexts {
         return c != 0 ? c : a.tags.compareTo(b.tags);
     };
 
-    /** What is kept of one series: its metric (one instance per metric name) and tag text. */
+    /** What is kept of one series: its metric (one instance per metric name), tag text and id. */
     static final class Text {
         final String metric;
         final String tags;
-        /** Set once a write that inserted the series into {@code meterline_series} committed. */
-        volatile boolean stored;
+        /**
+         * The series epoch in which a committed write found or put the series in {@code meterline_series}, so that
+         * {@link #id} is its id there while the epoch lasts; {@link Long#MIN_VALUE} before.
+         */
+        volatile long storedEpoch = Long.MIN_VALUE;
+        /**
+         * The series' id in {@code meterline_series}: set by a write that stores the series, before it writes the
+         * rows carrying it, and to be trusted outside that write only when {@link #storedEpoch} is current.
+         */
+        volatile long id;
         /** The ranking these ranks belong to; read and written under the owning table's lock. */
         private int ranking = -1;
         /** The series' place in {@link #ORDER} among the texts of its ranking. */
@@ -52,21 +59,9 @@ final class SeriesTexts {
         /** Its metric's place among the metrics of its ranking. */
         private int metricRank;
 
-        /** The tag text in UTF-8, made on first use: PostgreSQL's binary copy sends it for every window. */
-        private volatile byte[] tagsUtf8;
-
         Text(String metric, String tags) {
             this.metric = metric;
             this.tags = tags;
-        }
-
-        byte[] tagsUtf8() {
-            byte[] b = tagsUtf8;
-            if (b == null) {
-                b = tags.getBytes(StandardCharsets.UTF_8);
-                tagsUtf8 = b;
-            }
-            return b;
         }
     }
 
@@ -140,6 +135,39 @@ final class SeriesTexts {
             rank[i] = texts[i].rank;
             metricRank[i] = texts[i].metricRank;
         }
+    }
+
+    /**
+     * The series of {@code texts} not known to be stored in series epoch {@code epoch}, each once, in the stored order
+     * ({@code rank[i]} the rank of {@code texts[i]}, from one {@link #rank} call), so that replicas adding the same
+     * new series take row locks in one order and cannot deadlock; a series' key instances share one text and so one
+     * rank.
+     */
+    static List<Text> unstored(Text[] texts, int[] rank, long epoch) {
+        int maxRank = 0;
+        boolean any = false;
+        for (int i = 0; i < texts.length; i++) {
+            if (texts[i].storedEpoch != epoch) {
+                any = true;
+                maxRank = Math.max(maxRank, rank[i]);
+            }
+        }
+        if (!any) {
+            return List.of();
+        }
+        Text[] byRank = new Text[maxRank + 1];
+        for (int i = 0; i < texts.length; i++) {
+            if (texts[i].storedEpoch != epoch) {
+                byRank[rank[i]] = texts[i];
+            }
+        }
+        List<Text> out = new ArrayList<>();
+        for (Text t : byRank) {
+            if (t != null) {
+                out.add(t);
+            }
+        }
+        return out;
     }
 
     /** Forgets every series: none is known to be stored any more. */

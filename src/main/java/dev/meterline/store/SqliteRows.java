@@ -20,8 +20,7 @@ import java.util.List;
  * <p>Every value bound is one call into native code, so values shared by a group's rows are bound once, as numbered
  * parameters ({@code ?NNN}) that each row names: the replica always, and the metric, resolution, start, flush number
  * and completeness when every row of the group has the same ones, which in a flush sorted by the unique key is
- * nearly every group. The tag text is bound as the series' UTF-8 bytes, kept once per series, and cast to text, so
- * it is stored as the same text without being encoded again for every row.
+ * nearly every group. A row names its series by its id in {@code meterline_series}, kept with the series' texts.
  */
 final class SqliteRows {
 
@@ -33,7 +32,7 @@ final class SqliteRows {
 
     /** Parameters bound once per statement in the shared shape: replica, metric, resolution, start, flush, complete. */
     private static final int SHARED = 6;
-    /** Parameters of one row in the shared shape: tags, the aggregate's eight columns, the sketch. */
+    /** Parameters of one row in the shared shape: series id, the aggregate's eight columns, the sketch. */
     private static final int SHARED_ROW = 10;
     /** Parameters of one row in the general shape: all but the replica (bound once) and {@code merged_through}. */
     private static final int GENERAL_ROW = 15;
@@ -52,12 +51,12 @@ final class SqliteRows {
             sql.append(r == 0 ? "(?1, " : ", (?1, ");
             if (shared) {
                 int p = SHARED + r * SHARED_ROW;
-                sql.append("?2, CAST(?").append(p + 1).append(" AS TEXT), ?3, ?4, ?5");
+                sql.append("?2, ?").append(p + 1).append(", ?3, ?4, ?5");
                 params(sql, p + 2, 8);
                 sql.append(", ?6, ?").append(p + 10);
             } else {
                 int p = 1 + r * GENERAL_ROW;
-                sql.append('?').append(p + 1).append(", CAST(?").append(p + 2).append(" AS TEXT)");
+                sql.append('?').append(p + 1).append(", ?").append(p + 2);
                 params(sql, p + 3, 13);
             }
             sql.append(", 0)");
@@ -170,7 +169,7 @@ final class SqliteRows {
             int i = order[from + r];
             Aggregate a = windows.get(i).aggregate();
             int p = SHARED + r * SHARED_ROW;
-            ps.setBytes(p + 1, texts[i].tagsUtf8());
+            ps.setLong(p + 1, texts[i].id);
             WindowTable.bindAggregate(ps, p + 2, a);
             ps.setBytes(p + 10, a.sketchBytes());
         }
@@ -185,7 +184,7 @@ final class SqliteRows {
             Aggregate a = w.aggregate();
             int p = 1 + r * GENERAL_ROW;
             ps.setString(p + 1, texts[i].metric);
-            ps.setBytes(p + 2, texts[i].tagsUtf8());
+            ps.setLong(p + 2, texts[i].id);
             ps.setLong(p + 3, w.resolution());
             ps.setLong(p + 4, w.start());
             ps.setLong(p + 5, w.flushSeq());

@@ -15,6 +15,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,16 +30,20 @@ import java.util.function.Predicate;
  */
 final class WindowTable {
 
-    private static final String COLUMNS = "replica, metric, tags, resolution_ms, start_ms, flush_seq,"
+    private static final String COLUMNS = "replica, metric, series_id, resolution_ms, start_ms, flush_seq,"
             + " value_count, value_sum, value_min, value_max, value_last, first_ts, last_ts, late, complete, sketch,"
             + " merged_through";
-    static final String SELECT = "SELECT id, " + COLUMNS + " FROM meterline_window";
+    /** Rows as reads see them ({@code w}), each with its series' tag text from {@code meterline_series}. */
+    static final String SELECT = "SELECT w.id, w.replica, w.metric, w.series_id, s.tags, w.resolution_ms,"
+            + " w.start_ms, w.flush_seq, w.value_count, w.value_sum, w.value_min, w.value_max, w.value_last,"
+            + " w.first_ts, w.last_ts, w.late, w.complete, w.sketch, w.merged_through"
+            + " FROM meterline_window w JOIN meterline_series s ON s.id = w.series_id";
     /** A metric's rows at one resolution starting in a range, in write order; the unique key's prefix finds them. */
     static final String READ = SELECT
-            + " WHERE metric = ? AND resolution_ms = ? AND start_ms >= ? AND start_ms < ? ORDER BY id";
+            + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ? ORDER BY w.id";
     /** As {@link #READ}, of one replica and one kind of row: written partials or rollups. */
-    static final String READ_OWN = SELECT + " WHERE metric = ? AND resolution_ms = ? AND start_ms >= ?"
-            + " AND start_ms < ? AND replica = ? AND merged_through %s 0 ORDER BY id";
+    static final String READ_OWN = SELECT + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ?"
+            + " AND w.start_ms < ? AND w.replica = ? AND w.merged_through %s 0 ORDER BY w.id";
     /** The next resolution above {@code ?} that {@code metric} has rows at: one seek in the unique key. */
     static final String NEXT_RESOLUTION = "SELECT min(resolution_ms) FROM meterline_window WHERE metric = ?"
             + " AND resolution_ms > ?";
@@ -49,17 +54,19 @@ final class WindowTable {
             + " AND start_ms < ? AND replica = ?";
     /**
      * Forgets a metric's series with no row left. The unique key leads with (metric, resolution, start), so no
-     * index finds a series' rows by its tags: both statements read the tags of the metric's rows once from the
+     * index finds a series' rows by its id: both statements read the series ids of the metric's rows once from the
      * key. PostgreSQL plans its {@code NOT EXISTS} as an anti-join; SQLite would run a correlated one once per
-     * series, so it is given the set of stored tags instead.
+     * series, so it is given the set of stored ids instead.
      */
     static final String PRUNE_POSTGRES = "DELETE FROM meterline_series WHERE metric = ? AND NOT EXISTS"
             + " (SELECT 1 FROM meterline_window w WHERE w.metric = meterline_series.metric"
-            + " AND w.tags = meterline_series.tags)";
-    static final String PRUNE_SQLITE = "DELETE FROM meterline_series WHERE metric = ? AND tags NOT IN"
-            + " (SELECT tags FROM meterline_window WHERE metric = ?)";
+            + " AND w.series_id = meterline_series.id)";
+    static final String PRUNE_SQLITE = "DELETE FROM meterline_series WHERE metric = ? AND id NOT IN"
+            + " (SELECT series_id FROM meterline_window WHERE metric = ?)";
 
     private static final int COLUMN_COUNT = 17;
+    /** Tag texts whose series ids one PostgreSQL statement reads. */
+    private static final int IDS_PER_READ = 4_096;
     /** PostgreSQL's SQLSTATE for a unique key that already holds the value. */
     private static final String UNIQUE_VIOLATION = "23505";
 
@@ -70,24 +77,45 @@ final class WindowTable {
     }
 
     /** One stored row, as rollup and read see it. */
-    record Row(long id, String replica, String metric, String tags, long resolution, long start, long flushSeq,
-               Aggregate aggregate, boolean complete, long mergedThrough) {
+    record Row(long id, String replica, String metric, long seriesId, String tags, long resolution, long start,
+               long flushSeq, Aggregate aggregate, boolean complete, long mergedThrough) {
     }
 
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
     void insert(Connection c, String replica, List<Window> windows) throws SQLException {
         SeriesTexts once = new SeriesTexts(Integer.MAX_VALUE);
         SeriesTexts.Text[] texts = once.of(windows);
-        insert(c, replica, windows, texts, IndexOrder.of(windows, texts, once), List.of());
+        int[] rank = new int[texts.length];
+        int[] metricRank = new int[texts.length];
+        once.rank(texts, rank, metricRank);
+        long epoch = seriesEpoch(c);
+        insert(c, replica, windows, texts, IndexOrder.of(windows, texts, rank, metricRank),
+                SeriesTexts.unstored(texts, rank, epoch));
+    }
+
+    /**
+     * The series epoch, held until the caller's transaction ends against series being forgotten meanwhile: a text
+     * whose series was stored in this epoch still has its row in {@code meterline_series} and its id.
+     */
+    long seriesEpoch(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(dialect.writeEpoch);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /**
      * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), the windows'
-     * indexes in the unique key's order ({@link IndexOrder}), and inserts {@code newSeries} into
-     * {@code meterline_series}.
+     * indexes in the unique key's order ({@link IndexOrder}), and {@code newSeries}, the texts not known to be in
+     * {@code meterline_series} in this epoch: each is inserted there unless present, and its id read, before the rows
+     * that carry it.
      */
     void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
                 List<SeriesTexts.Text> newSeries) throws SQLException {
+        if (!newSeries.isEmpty()) {
+            storeSeries(c, newSeries);
+        }
         long maxSeq = 0;
         long minSeq = Long.MAX_VALUE;
         for (Window w : windows) {
@@ -102,21 +130,71 @@ final class WindowTable {
         } else {
             SqliteRows.write(c, COLUMNS, replica, windows, texts, order);
         }
-        if (!newSeries.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
-                for (SeriesTexts.Text t : newSeries) {
-                    ps.setString(1, t.metric);
-                    ps.setString(2, t.tags);
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-        }
         try (PreparedStatement ps = c.prepareStatement(dialect.raiseFlushSeq)) {
             ps.setString(1, replica);
             ps.setLong(2, maxSeq);
             ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Inserts each series of {@code series} (in the stored order, so replicas adding the same series take their row
+     * locks in one order) unless present, then reads every one's id into its text. PostgreSQL reads the ids of up
+     * to {@value #IDS_PER_READ} tag texts of one metric per statement, a round trip each; SQLite, in-process, one
+     * series per execution of one statement.
+     */
+    private void storeSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+            for (SeriesTexts.Text t : series) {
+                ps.setString(1, t.metric);
+                ps.setString(2, t.tags);
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+        if (dialect != Dialect.POSTGRES) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT id FROM meterline_series WHERE metric = ? AND tags = ?")) {
+                for (SeriesTexts.Text t : series) {
+                    ps.setString(1, t.metric);
+                    ps.setString(2, t.tags);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw new SQLException("series " + t.metric + " " + t.tags + " missing after its insert");
+                        }
+                        t.id = rs.getLong(1);
+                    }
+                }
+            }
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT tags, id FROM meterline_series WHERE metric = ? AND tags = ANY (?)")) {
+            int from = 0;
+            while (from < series.size()) {
+                String metric = series.get(from).metric;
+                int to = from;
+                Map<String, SeriesTexts.Text> byTags = new HashMap<>();
+                while (to < series.size() && to - from < IDS_PER_READ && series.get(to).metric.equals(metric)) {
+                    byTags.put(series.get(to).tags, series.get(to));
+                    to++;
+                }
+                ps.setString(1, metric);
+                ps.setArray(2, c.createArrayOf("text", byTags.keySet().toArray()));
+                int found = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        byTags.get(rs.getString(1)).id = rs.getLong(2);
+                        found++;
+                    }
+                }
+                if (found != byTags.size()) {
+                    throw new SQLException((byTags.size() - found) + " series of " + metric
+                            + " missing after their insert");
+                }
+                from = to;
+            }
         }
     }
 
@@ -172,7 +250,7 @@ final class WindowTable {
                 rows.row(COLUMN_COUNT);
                 rows.bytes(replicaText);
                 rows.bytes(metric);
-                rows.bytes(text.tagsUtf8());
+                rows.int8(text.id);
                 rows.int8(w.resolution());
                 rows.int8(w.start());
                 rows.int8(w.flushSeq());
@@ -195,12 +273,12 @@ final class WindowTable {
         }
     }
 
-    /** Inserts a rolled-up row. */
-    void insertRollup(Connection c, String replica, String metric, String tags, long resolution, long start,
+    /** Inserts a rolled-up row of the series with id {@code seriesId}. */
+    void insertRollup(Connection c, String replica, String metric, long seriesId, long resolution, long start,
                       long flushSeq, Aggregate a, boolean complete, long mergedThrough) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO meterline_window (" + COLUMNS + ")"
                 + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            bind(ps, replica, metric, tags, resolution, start, flushSeq, a, complete, mergedThrough);
+            bind(ps, replica, metric, seriesId, resolution, start, flushSeq, a, complete, mergedThrough);
             ps.executeUpdate();
         }
     }
@@ -221,12 +299,12 @@ final class WindowTable {
         }
     }
 
-    private static void bind(PreparedStatement ps, String replica, String metric, String tags, long resolution,
+    private static void bind(PreparedStatement ps, String replica, String metric, long seriesId, long resolution,
                              long start, long flushSeq, Aggregate a, boolean complete, long mergedThrough)
             throws SQLException {
         ps.setString(1, replica);
         ps.setString(2, metric);
-        ps.setString(3, tags);
+        ps.setLong(3, seriesId);
         ps.setLong(4, resolution);
         ps.setLong(5, start);
         ps.setLong(6, flushSeq);
@@ -323,7 +401,7 @@ final class WindowTable {
 
     /** Up to {@code limit} rows of every metric, oldest (lowest id) first. */
     List<Row> selectOldest(Connection c, int limit) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SELECT + " ORDER BY id LIMIT ?")) {
+        try (PreparedStatement ps = c.prepareStatement(SELECT + " ORDER BY w.id LIMIT ?")) {
             ps.setInt(1, limit);
             return rows(ps, tags -> true);
         }
@@ -357,7 +435,7 @@ final class WindowTable {
                         getDouble(rs, "value_min"), getDouble(rs, "value_max"), getDouble(rs, "value_last"),
                         rs.getLong("first_ts"), rs.getLong("last_ts"), rs.getLong("late"), rs.getBytes("sketch"));
                 out.add(new Row(rs.getLong("id"), rs.getString("replica"), rs.getString("metric"),
-                        tags, rs.getLong("resolution_ms"), rs.getLong("start_ms"),
+                        rs.getLong("series_id"), tags, rs.getLong("resolution_ms"), rs.getLong("start_ms"),
                         rs.getLong("flush_seq"), a, rs.getBoolean("complete"), rs.getLong("merged_through")));
             }
         }
@@ -423,15 +501,30 @@ final class WindowTable {
         }
     }
 
-    /** Forgets series of {@code metric} that no longer have any row; returns how many. */
+    /**
+     * Forgets series of {@code metric} that no longer have any row; returns how many. Waits for writes in progress
+     * first and holds off new ones until commit, and when it forgets any, raises the series epoch: a write after it
+     * stores again, with a new id, every series it had known to be stored.
+     */
     int pruneSeries(Connection c, String metric) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(dialect.forgetLock);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+        }
+        int forgotten;
         try (PreparedStatement ps = c.prepareStatement(dialect == Dialect.POSTGRES ? PRUNE_POSTGRES : PRUNE_SQLITE)) {
             ps.setString(1, metric);
             if (dialect != Dialect.POSTGRES) {
                 ps.setString(2, metric);
             }
-            return ps.executeUpdate();
+            forgotten = ps.executeUpdate();
         }
+        if (forgotten > 0) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE meterline_series_epoch SET epoch = epoch + 1")) {
+                ps.executeUpdate();
+            }
+        }
+        return forgotten;
     }
 
     List<String> metricNames(Connection c) throws SQLException {

@@ -79,12 +79,11 @@ class SeriesTextsTest {
             int[] rank = new int[out.length];
             int[] metricRank = new int[out.length];
             texts.rank(out, rank, metricRank);
-            int maxRank = java.util.Arrays.stream(rank).max().orElseThrow();
             if (round == 1) {
                 // The write before stored "c" and "q": only the others are new.
-                assertTrue(out[1].stored && out[5].stored);
+                assertTrue(out[1].storedEpoch == 3 && out[5].storedEpoch == 3);
             }
-            List<SeriesTexts.Text> fresh = JdbcStore.newSeries(out, rank, maxRank);
+            List<SeriesTexts.Text> fresh = SeriesTexts.unstored(out, rank, 3);
             List<String> listed = new ArrayList<>();
             for (SeriesTexts.Text t : fresh) {
                 listed.add(t.metric + t.tags);
@@ -95,8 +94,8 @@ class SeriesTextsTest {
                     : List.of("alpha{\"host\":\"z\"}", "cpu{\"host\":\"a\"}", "cpu{\"host\":\"m\"}",
                             "cpu{\"host\":\"x\"}");
             assertEquals(expected, listed, "round " + round);
-            out[1].stored = true;
-            out[5].stored = true;
+            out[1].storedEpoch = 3;
+            out[5].storedEpoch = 3;
         }
     }
 
@@ -105,10 +104,10 @@ class SeriesTextsTest {
         SeriesTexts texts = new SeriesTexts(2000);
         List<Window> many = windows(1500);
         SeriesTexts.Text[] first = texts.of(many);
-        first[0].stored = true;
+        first[0].storedEpoch = 0;
         SeriesTexts.Text[] second = texts.of(many);
         assertSame(first[7], second[7]);
-        assertTrue(second[0].stored);
+        assertEquals(0, second[0].storedEpoch);
         assertEquals(1500, texts.instances());
     }
 
@@ -119,10 +118,10 @@ class SeriesTextsTest {
         SeriesTexts.Text[] first = texts.of(many);
         assertEquals(1000, texts.instances(), "the series past the bound get texts that are not kept");
         assertEquals("{\"host\":\"h1400\"}", first[1400].tags);
-        first[0].stored = true;
+        first[0].storedEpoch = 0;
         SeriesTexts.Text[] second = texts.of(many);
         assertNotSame(first[7], second[7]);
-        assertFalse(second[0].stored);
+        assertEquals(Long.MIN_VALUE, second[0].storedEpoch);
         assertEquals(first[7].tags, second[7].tags);
         assertEquals(1000, texts.instances());
     }
@@ -131,11 +130,11 @@ class SeriesTextsTest {
     void clearForgetsWhatWasStored() {
         SeriesTexts texts = new SeriesTexts(100);
         SeriesKey a = key("a");
-        textOf(texts, a).stored = true;
-        assertTrue(textOf(texts, a).stored);
+        textOf(texts, a).storedEpoch = 0;
+        assertEquals(0, textOf(texts, a).storedEpoch);
         texts.clear();
         assertEquals(0, texts.instances());
-        assertFalse(textOf(texts, a).stored);
+        assertEquals(Long.MIN_VALUE, textOf(texts, a).storedEpoch);
     }
 
     private static List<Window> windows(int series) {

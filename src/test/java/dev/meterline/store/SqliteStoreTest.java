@@ -263,18 +263,18 @@ final class SqliteStoreTest extends StoreContract {
         }
         try (Connection c = DriverManager.getConnection(url());
              Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT DISTINCT typeof(replica), typeof(metric), typeof(tags),"
+             ResultSet rs = st.executeQuery("SELECT DISTINCT typeof(replica), typeof(metric), typeof(series_id),"
                      + " typeof(sketch) FROM meterline_window")) {
             assertTrue(rs.next());
-            assertEquals("text text text blob", rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3)
+            assertEquals("text text integer blob", rs.getString(1) + " " + rs.getString(2) + " " + rs.getString(3)
                     + " " + rs.getString(4));
             assertTrue(!rs.next(), "one type per column");
         }
-        // The stored tag text is the one series lookups and pruning compare with.
+        // Every row names its series by an id that meterline_series holds.
         try (Connection c = DriverManager.getConnection(url());
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT count(*) FROM meterline_window w JOIN meterline_series s"
-                     + " ON s.metric = w.metric AND s.tags = w.tags")) {
+                     + " ON s.id = w.series_id AND s.metric = w.metric")) {
             assertTrue(rs.next());
             assertEquals(3L * series, rs.getLong(1));
         }

@@ -83,8 +83,8 @@ class StorageOutageTest {
                     "SELECT sum(value_count) FROM meterline_window WHERE resolution_ms = 10000"));
             for (int s = 0; s < SERIES; s++) {
                 SeriesTotals.Expected want = points.totals.get("h" + s);
-                String where = " FROM meterline_window WHERE resolution_ms = 10000 AND tags = '{\"dc\":\"eu\",\"host\":\"h"
-                        + s + "\"}'";
+                String where = " FROM meterline_window w JOIN meterline_series s ON s.id = w.series_id"
+                        + " WHERE w.resolution_ms = 10000 AND s.tags = '{\"dc\":\"eu\",\"host\":\"h" + s + "\"}'";
                 assertEquals(want.count, postgres.queryLong("outage", "SELECT sum(value_count)" + where), "h" + s);
                 assertEquals((long) (want.sum * 2), postgres.queryLong("outage", "SELECT sum(value_sum) * 2" + where),
                         "h" + s);

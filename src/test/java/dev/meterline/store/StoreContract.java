@@ -357,6 +357,43 @@ abstract class StoreContract {
             execute(sql);
         }
         execute("INSERT INTO meterline_schema (version) VALUES (2)");
+        insertSampleAsVersion2Or3();
+        execute("INSERT INTO meterline_series (metric, tags) VALUES ('cpu', ?), ('cpu', ?), ('mem', ?)",
+                TagsJson.encode(CPU_A), TagsJson.encode(CPU_B), TagsJson.encode(MEM));
+        execute("INSERT INTO meterline_replica (replica, last_flush_seq) VALUES ('r1', 2)");
+
+        Store store = open("r1");
+
+        assertMigratedSampleReadsBack(store);
+    }
+
+    @Test
+    void aVersion3DatabaseIsMigratedToSeriesIdsAndItsWindowsReadBack() throws Exception {
+        for (String sql : schemaVersion2()) {
+            execute(sql);
+        }
+        for (String sql : Dialect.VERSION3) {
+            execute(sql);
+        }
+        execute("INSERT INTO meterline_schema (version) VALUES (3)");
+        insertSampleAsVersion2Or3();
+        // The series of mem is missing from meterline_series, as in a spool written by version 3.
+        execute("INSERT INTO meterline_series (metric, tags) VALUES ('cpu', ?), ('cpu', ?)",
+                TagsJson.encode(CPU_A), TagsJson.encode(CPU_B));
+        execute("INSERT INTO meterline_replica (replica, last_flush_seq) VALUES ('r1', 2)");
+        execute("INSERT INTO meterline_export (target, through_ms, after_metric, after_tags)"
+                + " VALUES ('http://a/write', ?, 'cpu', ?)", T0, TagsJson.encode(CPU_A));
+
+        Store store = open("r1");
+
+        assertMigratedSampleReadsBack(store);
+        // A slice's export resumes from its start: the order of series inside a slice is now their ids'.
+        assertEquals(ExportCursor.at(T0), store.exportCursor("http://a/write"));
+        assertEquals(List.of(MEM), store.series("mem"));
+    }
+
+    /** The windows of {@link #sample()} inserted as versions 2 and 3 stored them, with their tag text in each row. */
+    private void insertSampleAsVersion2Or3() throws Exception {
         List<Window> stored = sample();
         for (Window w : stored) {
             Aggregate a = w.aggregate();
@@ -369,25 +406,27 @@ abstract class StoreContract {
                     Double.isNaN(a.last()) ? null : a.last(), a.firstTimestamp(), a.lastTimestamp(), a.late(),
                     w.complete(), a.sketchBytes());
         }
-        execute("INSERT INTO meterline_series (metric, tags) VALUES ('cpu', ?), ('cpu', ?), ('mem', ?)",
-                TagsJson.encode(CPU_A), TagsJson.encode(CPU_B), TagsJson.encode(MEM));
-        execute("INSERT INTO meterline_replica (replica, last_flush_seq) VALUES ('r1', 2)");
+    }
 
-        Store store = open("r1");
-
+    /** Checks a store opened on a migrated {@link #sample()}: every window, the listings, the key, later writes. */
+    private void assertMigratedSampleReadsBack(Store store) throws Exception {
         assertSameAsSample(store.read("cpu", T0, T0 + MINUTE, 10 * SECOND),
                 store.read("mem", T0, T0 + MINUTE, 10 * SECOND));
         assertEquals(Map.of("cpu", 2L, "mem", 1L), store.metrics());
         assertEquals(2, store.lastFlushSeq());
         String indexes = String.join("\n", windowIndexes());
         assertTrue(!indexes.contains("meterline_window_read"), indexes);
-        assertTrue(indexes.replace(" ", "").contains("(metric,resolution_ms,start_ms,tags,replica,flush_seq)"),
+        assertTrue(indexes.replace(" ", "").contains("(metric,resolution_ms,start_ms,series_id,replica,flush_seq)"),
                 indexes);
-        // The new key still makes a retried write a no-op, and new windows go in beside the migrated ones.
+        long lastId = store.lastWrittenId();
+        // The new key still makes a retried write a no-op, and new windows go in beside the migrated ones, with
+        // ids after theirs.
         store.write(sample());
         store.write(List.of(window(CPU_A, T0 + 20 * SECOND, 10 * SECOND, 3, true, 9)));
         assertEquals(4, store.read("cpu", T0, T0 + MINUTE, 10 * SECOND).size());
         assertEquals(3, store.lastFlushSeq());
+        assertTrue(store.lastWrittenId() > lastId);
+        assertEquals(Map.of("cpu", 2L, "mem", 1L), store.metrics());
     }
 
     @Test
@@ -424,10 +463,9 @@ abstract class StoreContract {
         expected.put(prune, key);
         args.put(prune, prune.equals(WindowTable.PRUNE_SQLITE) ? new Object[] {"m3", "m3"} : new Object[] {"m3"});
         expected.put(ExportTable.exportPage(true), "meterline_window_export");
-        args.put(ExportTable.exportPage(true), new Object[] {10_000L, T0, "m3", "", 100_000L, 100});
+        args.put(ExportTable.exportPage(true), new Object[] {10_000L, T0, "m3", 0L, 100_000L, 100});
         expected.put(ExportTable.SERIES_FOR_EXPORT, "meterline_window_");
-        args.put(ExportTable.SERIES_FOR_EXPORT, new Object[] {10_000L, T0, T0 + MINUTE, "m3", "{\"host\":\"h7\"}",
-                100_000L});
+        args.put(ExportTable.SERIES_FOR_EXPORT, new Object[] {10_000L, T0, T0 + MINUTE, "m3", 157L, 100_000L});
         expected.put(ExportTable.NEXT_WRITTEN_START, "meterline_window_export");
         args.put(ExportTable.NEXT_WRITTEN_START, new Object[] {10_000L, T0});
         for (Map.Entry<String, String> e : expected.entrySet()) {
@@ -625,6 +663,72 @@ abstract class StoreContract {
     }
 
     @Test
+    void aSeriesForgottenByAnotherStoreIsStoredAgainByTheStoreThatKnewIt() {
+        Store writer = open("r1", "10s:1h,1m:2h,1h:3h");
+        Store other = open("r1", "10s:1h,1m:2h,1h:3h");
+        writer.write(List.of(window(MEM, T0, 10 * SECOND, 1, true, 1)));
+        // The other store's retention deletes the row and forgets the series the writer still knows as stored.
+        other.maintain(T0 + DAY);
+        assertEquals(Map.of(), writer.metrics());
+
+        writer.write(List.of(window(MEM, T0 + DAY, 10 * SECOND, 2, true, 5)));
+
+        clock.set(T0 + DAY + MINUTE);
+        List<StoredWindow> read = writer.read("mem", T0 + DAY, T0 + DAY + MINUTE, 10 * SECOND);
+        assertEquals(1, read.size());
+        assertEquals(MEM, read.get(0).window().series());
+        assertEquals(5, read.get(0).window().aggregate().sum());
+        assertEquals(Map.of("mem", 1L), writer.metrics());
+        assertEquals(List.of(MEM), other.series("mem"));
+    }
+
+    @Test
+    void replicasWritingTheSameNewSeriesAtOnceAgreeOnTheirIds() throws Exception {
+        Store one = open("replica-1");
+        Store two = open("replica-2");
+        List<Window> first = new ArrayList<>();
+        List<Window> second = new ArrayList<>();
+        for (int s = 0; s < 300; s++) {
+            SeriesKey key = SeriesKey.of("cpu", Map.of("host", "h" + s));
+            first.add(window(key, T0, 10 * SECOND, 1, true, s));
+            second.add(window(key, T0, 10 * SECOND, 1, true, 1000 + s));
+        }
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.concurrent.Future<?> a = pool.submit(() -> {
+                start.await();
+                one.write(first);
+                return null;
+            });
+            java.util.concurrent.Future<?> b = pool.submit(() -> {
+                start.await();
+                two.write(second);
+                return null;
+            });
+            a.get();
+            b.get();
+        } finally {
+            pool.shutdownNow();
+        }
+
+        assertEquals(Map.of("cpu", 300L), one.metrics());
+        Map<SeriesKey, Double> sums = new HashMap<>();
+        for (StoredWindow w : one.read("cpu", T0, T0 + 10 * SECOND, 10 * SECOND)) {
+            sums.merge(w.window().series(), w.window().aggregate().sum(), Double::sum);
+        }
+        assertEquals(300, sums.size());
+        for (int s = 0; s < 300; s++) {
+            assertEquals(1000 + 2 * s, sums.get(SeriesKey.of("cpu", Map.of("host", "h" + s))));
+        }
+        // Each store goes on with the ids it read.
+        one.write(List.of(window(SeriesKey.of("cpu", Map.of("host", "h7")), T0 + 10 * SECOND, 10 * SECOND, 2, true, 1)));
+        two.write(List.of(window(SeriesKey.of("cpu", Map.of("host", "h7")), T0 + 10 * SECOND, 10 * SECOND, 2, true, 2)));
+        assertEquals(2, one.read("cpu", T0 + 10 * SECOND, T0 + 20 * SECOND, 10 * SECOND).stream()
+                .filter(w -> w.window().series().tag("host").equals("h7")).count());
+    }
+
+    @Test
     void eachReplicaRollsUpItsOwnRows() {
         Store one = open("replica-1", "10s:1d,1m:2d,1h:30d");
         Store two = open("replica-2", "10s:1d,1m:2d,1h:30d");
@@ -657,11 +761,12 @@ abstract class StoreContract {
         assertEquals(null, store.exportCursor("http://a/write"));
 
         store.advanceExportCursor("http://a/write", ExportCursor.at(T0));
-        store.advanceExportCursor("http://a/write", new ExportCursor(T0, "cpu", "{\"host\":\"a\"}"));
+        store.advanceExportCursor("http://a/write", new ExportCursor(T0, "cpu", 7));
         // Behind the stored one (a replica that lost the lock late, say): ignored.
         store.advanceExportCursor("http://a/write", ExportCursor.at(T0));
-        store.advanceExportCursor("http://a/write", new ExportCursor(T0, "app", "{\"host\":\"z\"}"));
-        assertEquals(new ExportCursor(T0, "cpu", "{\"host\":\"a\"}"), store.exportCursor("http://a/write"));
+        store.advanceExportCursor("http://a/write", new ExportCursor(T0, "app", 99));
+        store.advanceExportCursor("http://a/write", new ExportCursor(T0, "cpu", 6));
+        assertEquals(new ExportCursor(T0, "cpu", 7), store.exportCursor("http://a/write"));
         store.advanceExportCursor("http://b/write", ExportCursor.at(T0 + HOUR));
         store.advanceExportCursor("http://a/write", ExportCursor.at(T0 + 10 * SECOND));
         store.close();
