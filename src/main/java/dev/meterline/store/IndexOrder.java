@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The order in which a write inserts its windows: the unique key's, (metric, resolution, start, tag text), stable
- * (windows with equal keys keep the order they came in, so of a backlog's flushes the older partial of a window
- * gets the lower id).
+ * The order in which a write inserts its windows: (metric, resolution, start, tag text), stable (windows with equal
+ * keys keep the order they came in, so of a backlog's flushes the older partial of a window gets the lower id). The
+ * unique key orders a start's rows by series id instead; either way a new start's rows go into one growing stretch of
+ * the key.
  *
  * <p>The usual write sorts one {@code long} per window, its series' ranks ({@link SeriesTexts#rank}), its
  * (resolution, start) pair's place among the write's pairs and its own index packed into the bits each needs; a

@@ -122,7 +122,7 @@ final class WindowTable {
             maxSeq = Math.max(maxSeq, w.flushSeq());
             minSeq = Math.min(minSeq, w.flushSeq());
         }
-        // In the unique index's order, so that the index grows in few places rather than at random ones; a flush
+        // In (metric, resolution, start) order, as the unique index, so that it grows in few places; a flush
         // holds each series, resolution and start once, so the order of its rows carries no meaning. The order is
         // stable: of a backlog's flushes, oldest first, the older partial of a window keeps the lower id.
         if (dialect == Dialect.POSTGRES) {
