@@ -5,6 +5,7 @@ import dev.meterline.config.Tier;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +19,15 @@ import java.util.Random;
  * How long a store's first start takes on a database an earlier version wrote: {@code write DIR ROWS} fills an
  * embedded store in {@code DIR} with {@code ROWS} windows (1 000 series of 3 tags, consecutive 10 s windows, flushes
  * of 100 000), run with the old build on the class path; {@code open DIR} then opens it with the build on the class
- * path, which migrates the schema, and prints the time and the file's size before and after.
+ * path, which migrates the schema, and prints the time and the file's size before and after. With a third argument
+ * {@code postgres} the store is an embedded PostgreSQL server whose data directory is {@code DIR/pg}, kept between
+ * the two runs (and the sizes are the data directory's).
  *
  * <pre>
  * java -cp /tmp/bench-classes:old.jar dev.meterline.store.MigrationTime write /tmp/m 1000000
  * java -cp /tmp/bench-classes:new.jar dev.meterline.store.MigrationTime open /tmp/m
+ * java -cp /tmp/bench-classes:old.jar:$(cat /tmp/cp.txt) dev.meterline.store.MigrationTime write /tmp/p 1000000 postgres
+ * java -cp /tmp/bench-classes:new.jar:$(cat /tmp/cp.txt) dev.meterline.store.MigrationTime open /tmp/p 0 postgres
  * </pre>
  */
 public final class MigrationTime {
@@ -35,7 +40,23 @@ public final class MigrationTime {
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[1]);
-        StoreConfig config = new StoreConfig(dir, "", "", "", Tier.parseList("10s:3650d"), "bench");
+        boolean postgres = args.length > 3 && args[3].equals("postgres");
+        EmbeddedPostgres pg = postgres ? EmbeddedPostgres.builder().setDataDirectory(dir.resolve("pg"))
+                .setCleanDataDirectory(false).start() : null;
+        try {
+            run(args, dir, pg);
+        } finally {
+            if (pg != null) {
+                pg.close();
+            }
+        }
+    }
+
+    private static void run(String[] args, Path dir, EmbeddedPostgres pg) throws Exception {
+        StoreConfig config = pg == null
+                ? new StoreConfig(dir, "", "", "", Tier.parseList("10s:3650d"), "bench")
+                : new StoreConfig(dir, "jdbc:postgresql://localhost:" + pg.getPort() + "/postgres", "postgres", "",
+                        Tier.parseList("10s:3650d"), "bench");
         if (args[0].equals("write")) {
             int rows = Integer.parseInt(args[2]);
             Random random = new Random(1);
