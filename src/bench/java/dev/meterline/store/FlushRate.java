@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.LongAdder;
  * a series of {@code --ingest-series} in a hash map by a key equal to (not the same object as) the stored one and
  * records a value in its {@link Aggregate}, as fast as it can. The ingest rate is measured for one second before the
  * flushes and during them, so the report says how much a flush slows ingest and how much ingest slows a flush.
+ * For SQLite each run also reports the database file's bytes per row once the store has closed it.
  *
  * <pre>
  * ./mvnw -B -q -Pbench package -DskipTests
