@@ -24,9 +24,10 @@ import java.util.function.Supplier;
  * <p>The lines of a read go in groups of up to {@link #GROUP}: the plain reader reads each line of the group (one
  * reader per line, so each keeps its findings), then, when the series key cache is large, the group's set words, its
  * candidate slots and then the hashes inside their keys are read in three tight passes, so that their cache misses
- * overlap instead of following one another; only then are the lines decoded in order, their look-ups hitting near
- * caches. The reading ahead changes no state, so the points and rejects, their order, and the cache's contents and
- * counters are those of one line at a time.
+ * overlap instead of following one another; when it is small, the plain reader looks each line's series up in it as
+ * it reads, without counting, to skip parsing tags the cache holds. Only then are the lines decoded in order, their
+ * look-ups hitting near caches. Neither the reading ahead nor those look-ups change any state, so the points and
+ * rejects, their order, and the cache's contents and counters are those of one line at a time.
  */
 final class LineDecoder {
 
