@@ -24,9 +24,10 @@ import java.util.function.Supplier;
  * <p>The lines of a read go in groups of up to {@link #GROUP}: the plain reader reads each line of the group (one
  * reader per line, so each keeps its findings), then, when the series key cache is large, the group's set words, its
  * candidate slots and then the hashes inside their keys are read in three tight passes, so that their cache misses
- * overlap instead of following one another; only then are the lines decoded in order, their look-ups hitting near
- * caches. The reading ahead changes no state, so the points and rejects, their order, and the cache's contents and
- * counters are those of one line at a time.
+ * overlap instead of following one another; when it is small, the plain reader looks each line's series up in it as
+ * it reads, without counting, to skip parsing tags the cache holds. Only then are the lines decoded in order, their
+ * look-ups hitting near caches. Neither the reading ahead nor those look-ups change any state, so the points and
+ * rejects, their order, and the cache's contents and counters are those of one line at a time.
  */
 final class LineDecoder {
 
@@ -88,12 +89,17 @@ final class LineDecoder {
     private final PlainKeys plainKeys;
     /** Lines taken by the plain reader, for tests. */
     private long plainLines;
+    /** Plain lines whose series the reader recognised in the key cache, for tests. */
+    private long knownLines;
 
     /** What the last line read through Jackson held. */
     private final JsonFields fields;
     private final SharedParser shared;
     /** This thread's series key cache during a decode call, or null. */
     private SeriesKeyCache cache;
+    /** The thread that decoded last and its cache, so that a connection's reads ask the thread-local once. */
+    private Thread cacheThread;
+    private SeriesKeyCache threadCache;
 
     /**
      * With {@code json} for a line's own parser, {@code sharedJson} for the parser shared by the lines of a read
@@ -149,6 +155,11 @@ final class LineDecoder {
         return plainLines;
     }
 
+    /** The number of plain lines whose tags were not parsed: the key cache held their series' bytes. */
+    long knownLines() {
+        return knownLines;
+    }
+
     /** The number of lines seen so far, counting blank and rejected ones. */
     int lines() {
         return line;
@@ -198,7 +209,7 @@ final class LineDecoder {
     private void decode(int scanFrom, int end) {
         int start = 0;
         shared.startRead(end);
-        cache = caches == null ? null : caches.get();
+        cache = threadCache();
         try {
             int group = froms.length;
             for (int i = nextNewline(scanFrom, end); i < end; ) {
@@ -238,6 +249,16 @@ final class LineDecoder {
         }
     }
 
+    /** The calling thread's series key cache, or null; asked of {@link #caches} only when the thread changes. */
+    private SeriesKeyCache threadCache() {
+        Thread t = Thread.currentThread();
+        if (t != cacheThread) {
+            threadCache = caches == null ? null : caches.get();
+            cacheThread = t;
+        }
+        return threadCache;
+    }
+
     /** The index of the first newline in {@code data[from, end)}, or {@code end}; eight bytes per step. */
     private int nextNewline(int from, int end) {
         int i = from;
@@ -275,6 +296,10 @@ final class LineDecoder {
     private void lines(int n, boolean sharable) {
         // First pass: each line's kind, and for a plain one its reader's findings and its series' hash. Reading a
         // line changes nothing outside its own reader, so doing it ahead of the earlier lines' decoding is safe.
+        // A small cache (one the CPU's near caches hold) also recognises the lines' tags objects while they are read;
+        // a large one is read ahead for the whole group instead, and a probe per line would wait on each miss.
+        SeriesKeyCache c = cache;
+        SeriesKeyCache known = c != null && !c.worthTouching() ? c : null;
         for (int k = 0; k < n; k++) {
             int from = froms[k];
             int to = tos[k];
@@ -291,9 +316,12 @@ final class LineDecoder {
                     if (p == null) {
                         p = plains[k] = new PlainLine(maxTags);
                     }
-                    if (p.read(data, from, to)) {
+                    if (p.read(data, from, to, known)) {
                         kind = PLAIN;
-                        if (cache != null) {
+                        if (p.slot >= 0) {
+                            knownLines++;
+                            hashes[k] = p.hash;
+                        } else if (c != null) {
                             hashes[k] = PlainKeys.hash(data, p);
                         }
                     }

@@ -35,16 +35,23 @@ final class PlainKeys {
         return SeriesKeyCache.hash(data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
     }
 
-    /** As {@link #key(byte[], PlainLine, SeriesKeyCache)}, with the series' {@link #hash} {@code h} known already. */
+    /**
+     * As {@link #key(byte[], PlainLine, SeriesKeyCache)}, with the series' {@link #hash} {@code h} known already; a
+     * line whose reader found its series in {@code cache} ({@link PlainLine#slot}) is looked up at that slot.
+     */
     SeriesKey key(byte[] data, PlainLine l, SeriesKeyCache cache, int h) {
         if (cache == null) {
+            l.readTags(data);
             return admit(build(data, l, null));
         }
-        SeriesKey key = cache.find(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
+        SeriesKey key = l.slot >= 0
+                ? cache.findProbed(l.slot, l.stamp, h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo)
+                : cache.find(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo);
         if (key == null) {
+            l.readTags(data);
             key = admit(build(data, l, cache));
             if (key != null) {
-                cache.put(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo, key);
+                cache.put(h, data, l.metricFrom, l.metricTo, l.tagsFrom, l.tagsTo, key, l.tagCount);
             }
         }
         return key;

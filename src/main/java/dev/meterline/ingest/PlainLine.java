@@ -14,8 +14,20 @@ import java.nio.charset.StandardCharsets;
  * both the same random lines and compare.
  *
  * <p>Strings, field names and digits are examined eight bytes at a time where eight bytes remain before the bound.
- * What it found stays in its fields until the next read: offsets into the array read, the value and the timestamp.
- * Not thread-safe: one per decoder.
+ * The usual compact form, {@code {"metric":"…","value":…,"timestamp":…,"tags":{…}}} without spaces, timestamp and
+ * tags optional, is tried first by a reader of that one field order, which compares each field's name with the
+ * separators around it as one or two words; any other line is read again by the general reader, which takes the
+ * fields in any order with spaces around them.
+ *
+ * <p>Given a series key cache to {@link #read(byte[], int, int, SeriesKeyCache) read} with, a tags object after the
+ * metric is first taken to end at its first closing brace, and when the cache holds a series of exactly that metric
+ * and those bytes, the tags are not parsed: the cache holds only series the reader accepted, and equal bytes read
+ * alike (the object read ends at its first closing brace then). The line then carries the series' hash and slot for
+ * the look-up ({@link #slot}), and the tags' offsets are read only if the key must be built after all
+ * ({@link #readTags}).
+ *
+ * <p>What it found stays in its fields until the next read: offsets into the array read, the value and the
+ * timestamp. Not thread-safe: one per decoder.
  */
 final class PlainLine {
 
@@ -46,6 +58,15 @@ final class PlainLine {
     private static final long VALUE_NAME = word("value\"");
     private static final long TAGS_NAME = word("tags\"");
     private static final long TIMESTAMP_NAME = word("timestam");
+    /** The compact form's separators: the line's first eight bytes and the three after them. */
+    private static final long OPEN_METRIC = word("{\"metric");
+    private static final long METRIC_REST = word("\":\"");
+    private static final long COMMA_VALUE = word(",\"value\"");
+    /** {@code ,"timestamp":} as its first eight bytes and its last eight (overlapping). */
+    private static final long COMMA_TIMESTAMP = word(",\"timest");
+    private static final long TIMESTAMP_COLON = word("estamp\":");
+    private static final long COMMA_TAGS = word(",\"tags\":");
+    private static final long CLOSING_BRACES = Words.repeated('}');
 
     private final int maxTags;
 
@@ -61,6 +82,22 @@ final class PlainLine {
     int tagCount;
     /** Per tag: key from, key to, value from, value to; grows up to {@code 4 * maxTags}. */
     int[] tags = new int[4 * 8];
+    /** False when the tags object was recognised in the cache: {@link #tagCount} and {@link #tags} are not read. */
+    boolean tagsRead;
+    /** The cache slot holding this line's series, found while reading, or -1; then {@link #hash} and {@link #stamp}. */
+    int slot;
+    int hash;
+    int stamp;
+    /** The cache probed for the tags object during a read, or null. */
+    private SeriesKeyCache known;
+    /**
+     * The last timestamp the compact reader converted, of 9 to 16 characters: its first eight and its last eight
+     * bytes (overlapping), its length (0 for none) and its value. Points of a batch often share their timestamp.
+     */
+    private long lastHead;
+    private long lastTail;
+    private int lastLength;
+    private long lastTimestamp;
 
     /** Set by {@link #number} and {@link #plainString}: where the token ended. */
     private int end;
@@ -73,8 +110,146 @@ final class PlainLine {
 
     /** True when {@code b[from, to)} is a point line of the plain shape; its parts are then in the fields. */
     boolean read(byte[] b, int from, int to) {
-        int i = object(b, from, to);
+        return read(b, from, to, null);
+    }
+
+    /**
+     * As {@link #read(byte[], int, int)}, recognising a tags object after the metric by the series {@code cache}
+     * (or null) holds, unless it ever held a series of more tags than this reader takes.
+     */
+    boolean read(byte[] b, int from, int to, SeriesKeyCache cache) {
+        known = cache != null && cache.mostTags() <= maxTags ? cache : null;
+        slot = -1;
+        tagsRead = true;
+        int i = compact(b, from, to);
+        if (i < 0) {
+            slot = -1;
+            tagsRead = true;
+            i = object(b, from, to);
+        }
         return i >= 0 && skipSpace(b, i, to) == to;
+    }
+
+    /**
+     * Reads the compact form from {@code b[from]}: returns the index past its closing brace, or -1 for a line of any
+     * other form (which the general reader then reads). Whatever it accepts, the general reader reads the same way.
+     */
+    private int compact(byte[] b, int from, int to) {
+        tagsFrom = 0;
+        tagsTo = 0;
+        tagCount = 0;
+        hasTimestamp = false;
+        int i = from;
+        if (i + 16 > to || Words.at(b, i) != OPEN_METRIC || (Words.at(b, i + 8) & 0xFF_FFFFL) != METRIC_REST
+                || !plainString(b, i + 11, to)) {
+            return -1;
+        }
+        metricFrom = i + 11;
+        metricTo = end;
+        i = end + 1;
+        if (i + 9 > to || Words.at(b, i) != COMMA_VALUE || b[i + 8] != ':' || !number(b, i + 9, to, false)) {
+            return -1;
+        }
+        i = end;
+        if (i + 13 <= to && Words.at(b, i) == COMMA_TIMESTAMP && Words.at(b, i + 5) == TIMESTAMP_COLON) {
+            if (!timestamp(b, i + 13, to)) {
+                return -1;
+            }
+            hasTimestamp = true;
+            i = end;
+        }
+        if (i + 9 <= to && Words.at(b, i) == COMMA_TAGS) {
+            if (!knownTags(b, i + 8, to) && !tags(b, i + 8, to)) {
+                return -1;
+            }
+            i = end;
+        }
+        return i < to && b[i] == '}' ? i + 1 : -1;
+    }
+
+    /**
+     * An integer timestamp at {@code b[i]} as {@link #number} reads it, into {@link #timestamp}; sets {@link #end}
+     * past it. When its first bytes are those of the last one converted, it is that one's value without converting
+     * again: the compact form then needs a comma or a closing brace right after them, so a longer number (more
+     * digits, a fraction, an exponent) fails there and the general reader reads the line.
+     */
+    private boolean timestamp(byte[] b, int i, int to) {
+        int n = lastLength;
+        if (n != 0 && i + n < to && Words.at(b, i) == lastHead && Words.at(b, i + n - 8) == lastTail) {
+            timestamp = lastTimestamp;
+            end = i + n;
+            return true;
+        }
+        if (!number(b, i, to, true)) {
+            return false;
+        }
+        n = end - i;
+        if (n >= 9 && n <= 16) {
+            lastHead = Words.at(b, i);
+            lastTail = Words.at(b, end - 8);
+            lastLength = n;
+            lastTimestamp = timestamp;
+        }
+        return true;
+    }
+
+    /**
+     * True when the tags object at {@code b[i]}, taken to end at its first closing brace, is that of a series of
+     * this line's metric that the cache holds; sets {@link #end} past it and the line's look-up fields. Only called
+     * once the metric is read.
+     */
+    private boolean knownTags(byte[] b, int i, int to) {
+        SeriesKeyCache cache = known;
+        if (cache == null || b[i] != '{') {
+            return false;
+        }
+        int close = closingBrace(b, i + 1, Math.min(to, i + SeriesKeyCache.MAX_BYTES));
+        if (close < 0) {
+            return false;
+        }
+        int h = SeriesKeyCache.hash(b, metricFrom, metricTo, i, close + 1);
+        int s = cache.probe(h, b, metricFrom, metricTo, i, close + 1);
+        if (s < 0) {
+            return false;
+        }
+        tagsFrom = i;
+        tagsTo = end = close + 1;
+        tagsRead = false;
+        slot = s;
+        hash = h;
+        stamp = cache.stamp();
+        return true;
+    }
+
+    /** The index of the first {@code '}'} in {@code b[i, to)}, or -1; eight bytes per step. */
+    private static int closingBrace(byte[] b, int i, int to) {
+        for (; i + 8 <= to; i += 8) {
+            long braces = Words.zeroBytes(Words.at(b, i) ^ CLOSING_BRACES);
+            if (braces != 0) {
+                return i + Words.first(braces);
+            }
+        }
+        for (; i < to; i++) {
+            if (b[i] == '}') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Reads the offsets of the tags that {@link #read} recognised in the cache without reading them, from the same
+     * bytes {@code b}; they read as they did when the cache took them.
+     */
+    void readTags(byte[] b) {
+        if (tagsRead) {
+            return;
+        }
+        tagCount = 0;
+        if (!tags(b, tagsFrom, tagsTo) || end != tagsTo) {
+            throw new IllegalStateException("a cached tags object no longer reads as plain");
+        }
+        tagsRead = true;
     }
 
     /** Reads a point line's object from {@code b[from]}; returns the index past its closing brace, or -1. */
@@ -129,7 +304,7 @@ final class PlainLine {
                     i = end;
                 }
                 default -> {
-                    if (!tags(b, i, to)) {
+                    if (!((seen & METRIC) != 0 && knownTags(b, i, to)) && !tags(b, i, to)) {
                         return -1;
                     }
                     i = end;

@@ -99,6 +99,13 @@ public final class SeriesKeyCache {
     private int hits;
     private boolean sparse;
     private int skipped;
+    /**
+     * Changes whenever a slot takes a key or the table is reallocated: a slot that {@link #probe} found still holds
+     * that series while this stays the same.
+     */
+    private int stamp;
+    /** The most tags of a series stored, or {@link Integer#MAX_VALUE} once a series of unknown tag count was. */
+    private int mostTags;
 
     /** Totals of the periods ended so far and the state at the last period's end, for meters on other threads. */
     private volatile long hitTotal;
@@ -137,6 +144,7 @@ public final class SeriesKeyCache {
         this.spilled = new byte[capacity][];
         this.next = new byte[capacity / WAYS];
         this.size = 0;
+        this.stamp++;
     }
 
     /** The hash {@link #find} and {@link #put} take for the metric {@code data[mf, mt)}, tags {@code data[tf, tt)}. */
@@ -151,6 +159,27 @@ public final class SeriesKeyCache {
         if (++lookups == PERIOD) {
             endPeriod();
         }
+        return search(hash, data, mf, mt, tf, tt);
+    }
+
+    /**
+     * As {@link #find}, for a series that {@link #probe} found at {@code slot} when the cache's {@link #stamp} was
+     * {@code probedStamp}: while no slot has changed since, the key is that slot's without comparing again. Counts
+     * and judges periods exactly as {@link #find} does.
+     */
+    SeriesKey findProbed(int slot, int probedStamp, int hash, byte[] data, int mf, int mt, int tf, int tt) {
+        if (++lookups == PERIOD) {
+            endPeriod();
+        }
+        if (probedStamp == stamp) {
+            hits++;
+            return keys[slot];
+        }
+        return search(hash, data, mf, mt, tf, tt);
+    }
+
+    /** The look-up of {@link #find} after its counting. */
+    private SeriesKey search(int hash, byte[] data, int mf, int mt, int tf, int tt) {
         int metricLength = mt - mf;
         int length = metricLength + tt - tf;
         if (length > MAX_BYTES) {
@@ -165,6 +194,37 @@ public final class SeriesKeyCache {
             }
         }
         return null;
+    }
+
+    /**
+     * The slot holding exactly the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)} under
+     * {@code hash}, or -1; changes nothing, counters included. The bytes of a slot are those of a series that the
+     * plain reader accepted, with at most {@link #mostTags()} tags: equal bytes read the same way.
+     */
+    int probe(int hash, byte[] data, int mf, int mt, int tf, int tt) {
+        int metricLength = mt - mf;
+        int length = metricLength + tt - tf;
+        if (length > MAX_BYTES) {
+            return -1;
+        }
+        long word = word(hash, metricLength, length);
+        int first = (hash & setMask) * WAYS;
+        for (int slot = first; slot < first + WAYS; slot++) {
+            if (words[WORD_PAD + slot] == word && matches(slot, metricLength, length, data, mf, mt, tf, tt)) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    /** Changes whenever a slot's contents do; see {@link #probe} and {@link #findProbed}. */
+    int stamp() {
+        return stamp;
+    }
+
+    /** The most tags of any series stored so far ({@link Integer#MAX_VALUE} if one was stored without its count). */
+    int mostTags() {
+        return mostTags;
     }
 
     /**
@@ -270,11 +330,17 @@ public final class SeriesKeyCache {
 
     /** Remembers {@code key} for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}. */
     public void put(int hash, byte[] data, int mf, int mt, int tf, int tt, SeriesKey key) {
+        put(hash, data, mf, mt, tf, tt, key, Integer.MAX_VALUE);
+    }
+
+    /** As {@link #put(int, byte[], int, int, int, int, SeriesKey)}, for a tags object of {@code tagCount} tags. */
+    void put(int hash, byte[] data, int mf, int mt, int tf, int tt, SeriesKey key, int tagCount) {
         int metricLength = mt - mf;
         int length = metricLength + tt - tf;
         if (length > MAX_BYTES || (sparse && ++skipped % SPARSE_FILL != 0)) {
             return;
         }
+        mostTags = Math.max(mostTags, tagCount);
         int slot = store(word(hash, metricLength, length), key);
         byte[] into;
         int at;
@@ -307,6 +373,7 @@ public final class SeriesKeyCache {
         keys[slot] = key;
         words[WORD_PAD + slot] = word;
         spilled[slot] = null;
+        stamp++;
         return slot;
     }
 

@@ -498,4 +498,91 @@ class SeriesKeyCacheTest {
         byte[] longName = "n".repeat(SeriesKeyCache.MAX_NAME_BYTES + 1).getBytes(StandardCharsets.US_ASCII);
         assertEquals("n".repeat(SeriesKeyCache.MAX_NAME_BYTES + 1), cache.name(longName, 0, longName.length));
     }
+
+    private static int probe(SeriesKeyCache cache, int i) {
+        byte[] w = wire(i);
+        int m = metricLength(i);
+        return cache.probe(SeriesKeyCache.hash(w, 0, m, m, w.length), w, 0, m, m, w.length);
+    }
+
+    /** As {@link #find}, through {@link SeriesKeyCache#findProbed} with the slot and stamp given. */
+    private static SeriesKey findProbed(SeriesKeyCache cache, int i, int slot, int stamp) {
+        byte[] w = wire(i);
+        int m = metricLength(i);
+        return cache.findProbed(slot, stamp, SeriesKeyCache.hash(w, 0, m, m, w.length), w, 0, m, m, w.length);
+    }
+
+    @Test
+    void aProbeFindsExactlyTheSameBytesAndCountsNothing() {
+        SeriesKeyCache cache = new SeriesKeyCache(64, 1024);
+        SeriesKey k7 = put(cache, 7);
+        int slot = probe(cache, 7);
+        assertTrue(slot >= 0);
+        assertEquals(-1, probe(cache, 8));
+        byte[] w = wire(7);
+        byte[] other = w.clone();
+        other[w.length - 3]++;
+        assertEquals(-1, cache.probe(SeriesKeyCache.hash(other, 0, 2, 2, other.length), other, 0, 2, 2, other.length));
+        // The same bytes split elsewhere between metric and tags are another series.
+        assertEquals(-1, cache.probe(SeriesKeyCache.hash(w, 0, 3, 3, w.length), w, 0, 3, 3, w.length));
+        assertSame(k7, findProbed(cache, 7, slot, cache.stamp()));
+        for (int n = 0; n < SeriesKeyCache.PERIOD - 2; n++) {
+            probe(cache, n % 100);
+        }
+        assertEquals(0, cache.hitCount() + cache.missCount(), "probing is not looking up: no period ended");
+    }
+
+    @Test
+    void aProbedSlotIsTakenOnlyWhileNoSlotChanged() {
+        // One set of eight ways: the ninth series replaces the first.
+        SeriesKeyCache cache = new SeriesKeyCache(SeriesKeyCache.WAYS);
+        for (int i = 0; i < SeriesKeyCache.WAYS; i++) {
+            put(cache, i);
+        }
+        int slot = probe(cache, 0);
+        int stamp = cache.stamp();
+        SeriesKey k1 = find(cache, 1);
+        assertEquals(stamp, cache.stamp(), "a look-up changes no slot");
+        SeriesKey k9 = put(cache, 9);
+        assertTrue(stamp != cache.stamp());
+        assertEquals(slot, probe(cache, 9), "the ninth series took the first one's way");
+        assertNull(findProbed(cache, 0, slot, stamp), "the slot's old series is gone: looked up again, not taken");
+        assertSame(k9, findProbed(cache, 9, slot, stamp), "a stale stamp looks up by the bytes");
+        assertSame(k1, findProbed(cache, 1, probe(cache, 1), cache.stamp()));
+    }
+
+    @Test
+    void findingAProbedSlotCountsAndGrowsAsFindingDoes() {
+        SeriesKeyCache plain = new SeriesKeyCache(64, 1 << 12);
+        SeriesKeyCache probed = new SeriesKeyCache(64, 1 << 12);
+        Random rnd = new Random(0x9b0be);
+        for (int n = 0; n < 3 * SeriesKeyCache.PERIOD; n++) {
+            int i = rnd.nextInt(n < SeriesKeyCache.PERIOD ? 3000 : 40);
+            SeriesKey a = find(plain, i);
+            int slot = probe(probed, i);
+            SeriesKey b = slot >= 0 ? findProbed(probed, i, slot, probed.stamp()) : find(probed, i);
+            assertEquals(a == null, b == null, "look-up " + n);
+            if (a == null) {
+                put(plain, i);
+                put(probed, i);
+            }
+        }
+        assertEquals(plain.hitCount(), probed.hitCount());
+        assertEquals(plain.missCount(), probed.missCount());
+        assertEquals(plain.capacity(), probed.capacity());
+        assertTrue(probed.capacity() > 64, "the cache grew");
+    }
+
+    @Test
+    void remembersTheMostTagsOfAStoredSeries() {
+        SeriesKeyCache cache = new SeriesKeyCache(64);
+        assertEquals(0, cache.mostTags());
+        byte[] w = wire(1);
+        SeriesKey key = SeriesKey.of("m1", Map.of("host", "h1"));
+        cache.put(SeriesKeyCache.hash(w, 0, 2, 2, w.length), w, 0, 2, 2, w.length, key, 3);
+        cache.put(SeriesKeyCache.hash(w, 0, 2, 2, w.length), w, 0, 2, 2, w.length, key, 1);
+        assertEquals(3, cache.mostTags());
+        put(cache, 2);
+        assertEquals(Integer.MAX_VALUE, cache.mostTags(), "a series stored without its count could have any");
+    }
 }
