@@ -1,6 +1,7 @@
 package dev.meterline;
 
 import dev.meterline.aggregate.Aggregation;
+import dev.meterline.aggregate.FlushPace;
 import dev.meterline.aggregate.Flusher;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.aggregate.Spill;
@@ -206,10 +207,15 @@ public final class Pipeline {
     }
 
     private void startDataPath() {
+        // A paced flush syncs the log before its first slice and, through the flush's writer, before its last; it
+        // goes at full speed while ingest is paused at the log's bound or the pending bound.
+        FlushPace pace = new FlushPace(config.aggregation(), FlushPace.SLICE_WINDOWS, gateway::writePart,
+                durability::synced, timer, () -> durability.paused() || storageHealth.ingestPaused());
+        pace.bindTo(metrics);
         flusher = new Flusher(aggregation, durability.before(gateway::write), config.aggregation().flushInterval(),
                 metrics, clock, config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(),
                 storageHealth, config.store().maxPendingWindows(), durability::storagePause, spill,
-                durability::dropStoredSegments);
+                durability::dropStoredSegments, pace);
         flusher.bindTo(metrics);
         ValidationStage validation = new ValidationStage(validator,
                 config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);

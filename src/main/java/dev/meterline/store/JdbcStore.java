@@ -118,6 +118,15 @@ final class JdbcStore implements Store {
 
     @Override
     public void write(List<Window> windows) {
+        write(windows, true);
+    }
+
+    @Override
+    public void writePart(List<Window> windows) {
+        write(windows, false);
+    }
+
+    private void write(List<Window> windows, boolean lastPart) {
         if (windows.isEmpty()) {
             return;
         }
@@ -141,7 +150,7 @@ final class JdbcStore implements Store {
         List<SeriesTexts.Text> newSeries = anyFresh ? newSeries(texts, rank, maxRank) : List.of();
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
         db.inTransaction("write " + windows.size() + " windows", c -> {
-            table.insert(c, replica, windows, texts, order, newSeries);
+            table.insert(c, replica, windows, texts, order, newSeries, lastPart);
             return null;
         });
         for (SeriesTexts.Text t : newSeries) {
