@@ -40,6 +40,7 @@ public final class FlushPace {
     private final long intervalMs;
     private final int sliceWindows;
     private final BooleanSupplier urgent;
+    private final long maxSpanMs;
     private final Function<List<Window>, Mono<Void>> writePart;
     private final Supplier<Mono<Void>> beforeFirst;
     private final Scheduler timer;
@@ -59,6 +60,15 @@ public final class FlushPace {
      */
     public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<Void>> writePart,
                      Supplier<Mono<Void>> beforeFirst, Scheduler timer, BooleanSupplier urgent) {
+        this(config, sliceWindows, writePart, beforeFirst, timer, urgent, Long.MAX_VALUE);
+    }
+
+    /**
+     * As above, never spreading a flush over more than {@code maxSpanMs} (the remote write delay, after which the
+     * exporting replica reads the windows of every replica).
+     */
+    public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<Void>> writePart,
+                     Supplier<Mono<Void>> beforeFirst, Scheduler timer, BooleanSupplier urgent, long maxSpanMs) {
         if (sliceWindows < 1) {
             throw new IllegalArgumentException("sliceWindows: " + sliceWindows + " (expected: > 0)");
         }
@@ -71,6 +81,10 @@ public final class FlushPace {
         this.beforeFirst = beforeFirst;
         this.timer = timer;
         this.urgent = urgent;
+        if (maxSpanMs < 0) {
+            throw new IllegalArgumentException("maxSpanMs: " + maxSpanMs + " (expected: >= 0)");
+        }
+        this.maxSpanMs = maxSpanMs;
     }
 
     /** A pace that writes every flush whole, at full speed. */
@@ -83,11 +97,12 @@ public final class FlushPace {
 
     /**
      * The time a flush closed at {@code cutoff} may be spread over, in ms: until the next windows fall due (a window's
-     * end plus lateness), or one flush interval when that is longer (the next tick is the next chance to close).
+     * end plus lateness), or one flush interval when that is longer (the next tick is the next chance to close); at
+     * most the longest span this pace was given.
      */
     long spanAfter(long cutoff) {
         long nextStart = Math.floorDiv(cutoff - windowMs - latenessMs, windowMs) * windowMs + windowMs;
-        return Math.max(intervalMs, nextStart + windowMs + latenessMs - cutoff);
+        return Math.min(maxSpanMs, Math.max(intervalMs, nextStart + windowMs + latenessMs - cutoff));
     }
 
     /** True while a paced flush is under way and within the time it may take. */

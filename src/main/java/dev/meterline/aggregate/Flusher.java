@@ -287,6 +287,7 @@ public final class Flusher {
     public Mono<FlushReport> flushFinal(List<Window> last) {
         return Mono.defer(() -> {
             pace.hurry();
+            pacedAtStart = pace.pacedNanos();
             aggregation.pendingFinal(last);
             long startedNanos = System.nanoTime();
             return finalAttempt(startedNanos).map(n -> report(0, n, startedNanos));
@@ -357,7 +358,8 @@ public final class Flusher {
                 }, 0)
                 .reduce(0, Integer::sum)
                 .doOnNext(n -> {
-                    metrics.flushed(n, System.nanoTime() - startedNanos);
+                    // The time spent writing: a paced flush's waits between its slices are not counted.
+                    metrics.flushed(n, System.nanoTime() - startedNanos - (pace.pacedNanos() - pacedAtStart));
                     if (aggregation.pending().windows() == 0 && spill.windows() == 0) {
                         caughtUpAt = clock.getAsLong();
                     }
