@@ -50,7 +50,10 @@ import java.util.concurrent.atomic.LongAdder;
  * writes it at {@code flush-spread=P} ({@link FlushPace}: slices of 10 000 windows whose starts are spread over P % of
  * D, the last through {@link Store#write}, the others through {@link Store#writePart}); {@code --pace 0,80}
  * alternates the two in every run. Rows per second and the ingest rate "during" count only the time from a flush's
- * start to its end; the writer's CPU is that of the threads that write.
+ * start to its end, and the ingest rate during the flushes is compared with the rate outside them (the second before
+ * and the gaps between); the writer's CPU is that of the threads that write. {@code --shuffled true} shuffles each flush
+ * across its starts, so that a slice holds a random share of every start's series, as a server's flush of one start
+ * does, rather than one start.
  *
  * <pre>
  * ./mvnw -B -q -Pbench package -DskipTests
@@ -93,6 +96,14 @@ public final class FlushRate {
         long writerId = writerThread.submit(() -> Thread.currentThread().getId()).get();
 
         List<List<Window>> data = flushes(windows, flushes);
+        if (Boolean.parseBoolean(opts.getOrDefault("shuffled", "false"))) {
+            // A flush in no key order at all, so that each slice is a random tenth of every start's series, as the
+            // shards hand over a flush of one start.
+            Random random = new Random(2);
+            for (List<Window> flush : data) {
+                Collections.shuffle(flush, random);
+            }
+        }
         Ingest ingest = ingestThreads > 0 ? new Ingest(ingestThreads, ingestSeries) : null;
         EmbeddedPostgres pg = stores.contains("postgres") ? EmbeddedPostgres.start() : null;
         try {
@@ -115,6 +126,8 @@ public final class FlushRate {
                             FlushPace flushPace = new FlushPace(config, FlushPace.SLICE_WINDOWS,
                                     w -> Mono.<Void>fromRunnable(() -> s.writePart(w)).subscribeOn(writerScheduler),
                                     Mono::empty, Schedulers.parallel(), () -> false);
+                            long runStart = System.nanoTime();
+                            long ingestedAtStart = ingest == null ? 0 : ingest.points();
                             double before = ingest == null ? 0 : ingest.rate(1000);
                             long ingestedDuring = 0;
                             long cpu0 = THREADS.getCurrentThreadCpuTime() + THREADS.getThreadCpuTime(writerId);
@@ -136,19 +149,24 @@ public final class FlushRate {
                             }
                             double seconds = busy / 1e9;
                             double rows = (double) windows * flushes;
+                            // Ingest while no flush was being written: the second before and the gaps between.
+                            double outsideSeconds = (System.nanoTime() - runStart - busy) / 1e9;
+                            double outside = ingest == null ? 0
+                                    : (ingest.points() - ingestedAtStart - ingestedDuring) / outsideSeconds;
                             clientMicros[k][run] = (THREADS.getCurrentThreadCpuTime()
                                     + THREADS.getThreadCpuTime(writerId) - cpu0) / 1e3 / rows;
                             serverMicros[k][run] = store.equals("postgres")
                                     ? (serverCpuNanos(pg) - server0) / 1e3 / rows : 0;
                             rates[k][run] = rows / seconds;
                             double during = ingest == null ? 0 : ingestedDuring / seconds;
-                            drops[k][run] = before == 0 ? 0 : 1 - during / before;
+                            drops[k][run] = outside == 0 ? 0 : 1 - during / outside;
                             System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s), CPU per"
                                             + " row %.2f us writer + %.2f us server%s%n",
                                     name, store, run + 1, rates[k][run], flushes, windows, seconds,
                                     clientMicros[k][run], serverMicros[k][run], ingest == null ? ""
-                                            : String.format(", ingest %.2f M/s before, %.2f M/s during (%+.0f %%)",
-                                            before / 1e6, during / 1e6, -100 * drops[k][run]));
+                                            : String.format(", ingest %.2f M/s before, %.2f M/s outside the flushes,"
+                                                    + " %.2f M/s during (%+.0f %%)", before / 1e6, outside / 1e6,
+                                            during / 1e6, -100 * drops[k][run]));
                         } finally {
                             delete(dir);
                         }

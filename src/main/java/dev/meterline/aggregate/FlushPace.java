@@ -114,13 +114,14 @@ public final class FlushPace {
     /** Registers the time spent waiting between slices and the number of paced flushes on {@code metrics}. */
     public void bindTo(PipelineMetrics metrics) {
         FunctionCounter.builder(MeterNames.FLUSH_PACED, pacedNanos, n -> n.get() / 1e9).baseUnit("seconds")
-                .description("time flushes waited between their slices, spread over flush-spread of the time until the next windows fall due")
+                .description("time flushes waited between their slices to leave CPU to ingest")
                 .register(metrics.registry());
         FunctionCounter.builder(MeterNames.FLUSHES_PACED, pacedFlushes, AtomicLong::get)
-                .description("flushes written in slices spread over the flush interval").register(metrics.registry());
+                .description("flushes written in slices spread until the next windows fall due")
+                .register(metrics.registry());
     }
 
-    /** The share of the flush interval a flush is spread over, in percent; 0 when off. */
+    /** The share of the time until the next windows fall due that a flush is spread over, in percent; 0 when off. */
     public int spreadPercent() {
         return spreadPercent;
     }
@@ -167,28 +168,28 @@ public final class FlushPace {
                 int from = i * sliceWindows;
                 int to = Math.min(n, from + sliceWindows);
                 List<Window> slice = windows.subList(from, to);
-                Mono<Void> write = i == slices - 1 ? writeLast.apply(slice)
-                        : i == 0 ? beforeFirst.get().then(writePart.apply(slice)) : writePart.apply(slice);
-                return waitUntil(start + budgetNanos / slices * i).then(write);
+                Mono<Void> write = Mono.defer(() -> i == slices - 1 ? writeLast.apply(slice)
+                        : i == 0 ? beforeFirst.get().then(writePart.apply(slice)) : writePart.apply(slice));
+                return waitUntil(start, start + budgetNanos / slices * i).then(write);
             }, 0).then().doFinally(s -> pacedUntil = 0);
         });
     }
 
     /**
-     * Completes at {@code due} on the timer, at once when that has passed or the pace hurries, and within
-     * {@link #URGENT_CHECK} once the pace turns urgent.
+     * Completes at {@code due} on the timer, at once when that has passed, the pace hurries or the timer's clock went
+     * back before the flush's {@code start}, and within {@link #URGENT_CHECK} once the pace turns urgent.
      */
-    private Mono<Void> waitUntil(long due) {
+    private Mono<Void> waitUntil(long start, long due) {
         return Mono.defer(() -> {
             long began = timer.now(TimeUnit.NANOSECONDS);
             long wait = due - began;
-            if (wait <= 0 || hurry || urgent.getAsBoolean()) {
+            if (wait <= 0 || began < start || hurry || urgent.getAsBoolean()) {
                 return Mono.empty();
             }
             return Mono.delay(Duration.ofNanos(Math.min(wait, URGENT_CHECK.toNanos())), timer).then()
                     .or(hurried.asMono())
                     .doFinally(s -> pacedNanos.addAndGet(Math.max(0, timer.now(TimeUnit.NANOSECONDS) - began)))
-                    .then(Mono.defer(() -> waitUntil(due)));
+                    .then(Mono.defer(() -> waitUntil(start, due)));
         });
     }
 }
