@@ -219,7 +219,8 @@ public final class Pipeline {
     private void startDataPath() {
         // A paced flush syncs the log before its first slice and, through the flush's writer, before its last. With
         // remote write on, it ends within the delay after which the exporting replica reads every replica's windows.
-        FlushPace pace = new FlushPace(config.aggregation(), FlushPace.SLICE_WINDOWS, gateway::writePart,
+        FlushPace pace = new FlushPace(config.aggregation(), FlushPace.SLICE_WINDOWS, gateway::inKeyOrder,
+                gateway::writePart,
                 durability::synced, timer, this::flushUrgent,
                 config.remoteWrite().enabled() ? config.remoteWrite().delay().toMillis() : Long.MAX_VALUE);
         pace.bindTo(metrics);

@@ -124,6 +124,7 @@ public final class FlushRate {
                                     Duration.ofSeconds(1), 1, 1, 1, Duration.ofMillis(100), Duration.ofSeconds(10),
                                     pace);
                             FlushPace flushPace = new FlushPace(config, FlushPace.SLICE_WINDOWS,
+                                    w -> Mono.fromCallable(() -> s.inKeyOrder(w)).subscribeOn(writerScheduler),
                                     w -> Mono.<Void>fromRunnable(() -> s.writePart(w)).subscribeOn(writerScheduler),
                                     Mono::empty, Schedulers.parallel(), () -> false);
                             long runStart = System.nanoTime();

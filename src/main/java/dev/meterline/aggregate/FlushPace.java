@@ -41,6 +41,7 @@ public final class FlushPace {
     private final int sliceWindows;
     private final BooleanSupplier urgent;
     private final long maxSpanMs;
+    private final Function<List<Window>, Mono<List<Window>>> order;
     private final Function<List<Window>, Mono<Void>> writePart;
     private final Supplier<Mono<Void>> beforeFirst;
     private final Scheduler timer;
@@ -53,22 +54,25 @@ public final class FlushPace {
 
     /**
      * Spreads a flush over {@code flushSpreadPercent} % of {@code config}'s time until the next windows fall due (0:
-     * every flush is written whole, at full speed) in slices of {@code sliceWindows}, waiting on {@code timer}. Every
-     * slice but the last goes through {@code writePart} (which must leave the flush's number unstored, see
-     * {@link dev.meterline.store.Store#writePart}), the first after {@code beforeFirst} completes (the write-ahead
-     * log's sync); the last goes through the writer {@link #write} is given.
+     * every flush is written whole, at full speed) in slices of {@code sliceWindows}, waiting on {@code timer}. The
+     * slices are cut from the flush as {@code order} puts it (the store's key order, so that each slice fills one
+     * stretch of the key). Every slice but the last goes through {@code writePart} (which must leave the flush's
+     * number unstored, see {@link dev.meterline.store.Store#writePart}), the first after {@code beforeFirst} completes
+     * (the write-ahead log's sync); the last goes through the writer {@link #write} is given.
      */
-    public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<Void>> writePart,
-                     Supplier<Mono<Void>> beforeFirst, Scheduler timer, BooleanSupplier urgent) {
-        this(config, sliceWindows, writePart, beforeFirst, timer, urgent, Long.MAX_VALUE);
+    public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<List<Window>>> order,
+                     Function<List<Window>, Mono<Void>> writePart, Supplier<Mono<Void>> beforeFirst, Scheduler timer,
+                     BooleanSupplier urgent) {
+        this(config, sliceWindows, order, writePart, beforeFirst, timer, urgent, Long.MAX_VALUE);
     }
 
     /**
      * As above, never spreading a flush over more than {@code maxSpanMs} (the remote write delay, after which the
      * exporting replica reads the windows of every replica).
      */
-    public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<Void>> writePart,
-                     Supplier<Mono<Void>> beforeFirst, Scheduler timer, BooleanSupplier urgent, long maxSpanMs) {
+    public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<List<Window>>> order,
+                     Function<List<Window>, Mono<Void>> writePart, Supplier<Mono<Void>> beforeFirst, Scheduler timer,
+                     BooleanSupplier urgent, long maxSpanMs) {
         if (sliceWindows < 1) {
             throw new IllegalArgumentException("sliceWindows: " + sliceWindows + " (expected: > 0)");
         }
@@ -77,6 +81,7 @@ public final class FlushPace {
         this.latenessMs = config.lateness().toMillis();
         this.intervalMs = config.flushInterval().toMillis();
         this.sliceWindows = sliceWindows;
+        this.order = order;
         this.writePart = writePart;
         this.beforeFirst = beforeFirst;
         this.timer = timer;
@@ -91,8 +96,8 @@ public final class FlushPace {
     public static FlushPace off() {
         AggregationConfig config = new AggregationConfig(Duration.ofSeconds(10), Duration.ZERO, Duration.ofSeconds(1),
                 1, 1, 1, AggregationConfig.DEFAULT_FLUSH_BACKOFF, AggregationConfig.DEFAULT_FLUSH_BACKOFF_MAX, 0);
-        return new FlushPace(config, SLICE_WINDOWS, w -> Mono.empty(), Mono::empty, Schedulers.immediate(),
-                () -> false);
+        return new FlushPace(config, SLICE_WINDOWS, Mono::just, w -> Mono.empty(), Mono::empty,
+                Schedulers.immediate(), () -> false);
     }
 
     /**
@@ -164,14 +169,14 @@ public final class FlushPace {
             long start = timer.now(TimeUnit.NANOSECONDS);
             long budgetNanos = span.toNanos() / 100 * spreadPercent;
             pacedUntil = start + budgetNanos;
-            return Flux.range(0, slices).concatMap(i -> {
+            return order.apply(windows).flatMapMany(ordered -> Flux.range(0, slices).concatMap(i -> {
                 int from = i * sliceWindows;
                 int to = Math.min(n, from + sliceWindows);
-                List<Window> slice = windows.subList(from, to);
+                List<Window> slice = ordered.subList(from, to);
                 Mono<Void> write = Mono.defer(() -> i == slices - 1 ? writeLast.apply(slice)
                         : i == 0 ? beforeFirst.get().then(writePart.apply(slice)) : writePart.apply(slice));
                 return waitUntil(start, start + budgetNanos / slices * i).then(write);
-            }, 0).then().doFinally(s -> pacedUntil = 0);
+            }, 0)).then().doFinally(s -> pacedUntil = 0);
         });
     }
 

@@ -126,6 +126,20 @@ final class JdbcStore implements Store {
         write(windows, false);
     }
 
+    @Override
+    public List<Window> inKeyOrder(List<Window> windows) {
+        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+        int n = texts.length;
+        int[] rank = new int[n];
+        int[] metricRank = new int[n];
+        seriesTexts.rank(texts, rank, metricRank);
+        List<Window> out = new ArrayList<>(n);
+        for (int i : IndexOrder.of(windows, texts, rank, metricRank)) {
+            out.add(windows.get(i));
+        }
+        return out;
+    }
+
     private void write(List<Window> windows, boolean lastPart) {
         if (windows.isEmpty()) {
             return;

@@ -49,6 +49,14 @@ public interface Store extends AutoCloseable {
     void writePart(List<Window> windows);
 
     /**
+     * {@code windows} in the order {@link #write} inserts them (the unique key's), so that parts cut from it in turn
+     * each fill one stretch of the key rather than land between the rows of the parts before them.
+     */
+    default List<Window> inKeyOrder(List<Window> windows) {
+        return windows;
+    }
+
+    /**
      * Stored partials of {@code metric} whose window starts in {@code [from, to)}, from the finest tier whose
      * resolution divides {@code resolution} and whose retention covers {@code from}; in write order.
      */

@@ -15,6 +15,7 @@ import reactor.test.scheduler.VirtualTimeScheduler;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -67,7 +68,7 @@ class FlushPaceTest {
     /** A pace of {@code percent} % in slices of two windows. */
     private FlushPace pace(int percent) {
         return new FlushPace(config(percent, Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1)), 2,
-                recorder("part"), () -> Mono.fromRunnable(syncs::incrementAndGet), vts, urgent::get);
+                Mono::just, recorder("part"), () -> Mono.fromRunnable(syncs::incrementAndGet), vts, urgent::get);
     }
 
     /** Writes {@code windows} windows spread over {@code percent} % of 2 s. */
@@ -131,7 +132,7 @@ class FlushPaceTest {
     void aFailedSliceFailsTheFlushAndWritesNoFurtherSlice() {
         AtomicInteger calls = new AtomicInteger();
         FlushPace pace = new FlushPace(config(50, Duration.ofSeconds(10), Duration.ZERO, Duration.ofSeconds(1)), 2,
-                w -> Mono.defer(() -> calls.incrementAndGet() == 2
+                Mono::just, w -> Mono.defer(() -> calls.incrementAndGet() == 2
                         ? Mono.error(new IllegalStateException("connection refused")) : Mono.empty()),
                 Mono::empty, vts, () -> false);
         List<Throwable> errors = new CopyOnWriteArrayList<>();
@@ -160,7 +161,7 @@ class FlushPaceTest {
         assertEquals("flushSpreadPercent: 91 (expected: 0 to 90)", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> pace(-1));
         assertThrows(IllegalArgumentException.class, () -> new FlushPace(config(50, Duration.ofSeconds(10),
-                Duration.ZERO, Duration.ofSeconds(1)), 0, recorder("part"), Mono::empty, vts, () -> false));
+                Duration.ZERO, Duration.ofSeconds(1)), 0, Mono::just, recorder("part"), Mono::empty, vts, () -> false));
         write(pace(90), 10).subscribe();
         vts.advanceTimeBy(Duration.ofSeconds(2));
         // 90 % of 2 s over five slices: a slice every 360 ms, the last at 1.44 s, before the next tick.
@@ -187,12 +188,29 @@ class FlushPaceTest {
         assertEquals(10_000, pace.spanAfter(25_000));
         assertEquals(10_000, pace.spanAfter(-5_000));
         FlushPace slowTicks = new FlushPace(config(50, Duration.ofSeconds(10), Duration.ofSeconds(5),
-                Duration.ofSeconds(30)), 2, recorder("part"), Mono::empty, vts, () -> false);
+                Duration.ofSeconds(30)), 2, Mono::just, recorder("part"), Mono::empty, vts, () -> false);
         assertEquals(30_000, slowTicks.spanAfter(15_000));
         FlushPace remoteWrite = new FlushPace(config(50, Duration.ofSeconds(10), Duration.ofSeconds(5),
-                Duration.ofSeconds(1)), 2, recorder("part"), Mono::empty, vts, () -> false, 5_000);
+                Duration.ofSeconds(1)), 2, Mono::just, recorder("part"), Mono::empty, vts, () -> false,
+                5_000);
         assertEquals(5_000, remoteWrite.spanAfter(15_000), "within the remote write delay");
         assertEquals(1_000, remoteWrite.spanAfter(24_000));
+    }
+
+    @Test
+    void theSlicesAreCutFromTheFlushInTheOrderGiven() {
+        List<List<Window>> slices = new CopyOnWriteArrayList<>();
+        FlushPace pace = new FlushPace(config(50, Duration.ofSeconds(10), Duration.ofSeconds(5),
+                Duration.ofSeconds(1)), 2, w -> {
+                    List<Window> reversed = new ArrayList<>(w);
+                    Collections.reverse(reversed);
+                    return Mono.just(reversed);
+                }, w -> Mono.fromRunnable(() -> slices.add(w)), Mono::empty, vts, () -> false);
+        List<Window> flush = windows(5);
+        pace.write(flush, Duration.ofSeconds(2), w -> Mono.fromRunnable(() -> slices.add(w))).subscribe();
+        vts.advanceTimeBy(Duration.ofSeconds(2));
+        assertEquals(List.of(List.of(flush.get(4), flush.get(3)), List.of(flush.get(2), flush.get(1)),
+                List.of(flush.get(0))), slices);
     }
 
     @Test

@@ -84,7 +84,7 @@ class FlusherPaceTest {
         for (int s = 0; s < SERIES; s++) {
             parts.tryEmitNext(part(SeriesKey.of("cpu", Map.of("host", "h" + s)), s, 2_000));
         }
-        FlushPace pace = new FlushPace(config, 2, w -> write("part", w), Mono::empty, vts, () -> false);
+        FlushPace pace = new FlushPace(config, 2, Mono::just, w -> write("part", w), Mono::empty, vts, () -> false);
         flusher = new Flusher(aggregation, w -> write("whole", w), Duration.ofSeconds(1), metrics,
                 () -> vts.now(TimeUnit.MILLISECONDS), Duration.ofMillis(500), Duration.ofSeconds(4),
                 new StorageHealth(), 100, paused -> { }, Spill.NONE,

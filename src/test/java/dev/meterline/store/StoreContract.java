@@ -248,6 +248,26 @@ abstract class StoreContract {
     }
 
     @Test
+    void theKeyOrderOfAFlushIsTheOrderItsWriteInsertsIn() {
+        Store store = open("r1");
+        List<Window> flush = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            flush.add(window(SeriesKey.of(i % 3 == 0 ? "mem" : "cpu", Map.of("host", "h" + (i * 7 % 40))),
+                    T0 + (i % 2) * 10 * SECOND, 10 * SECOND, 1, true, i));
+        }
+        java.util.Collections.shuffle(flush, new Random(3));
+        List<Window> ordered = store.inKeyOrder(flush);
+        store.write(flush);
+
+        List<Window> inserted = new ArrayList<>();
+        for (String metric : List.of("cpu", "mem")) {
+            store.read(metric, T0, T0 + MINUTE, 10 * SECOND).forEach(w -> inserted.add(w.window()));
+        }
+        assertEquals(inserted.stream().map(w -> w.series() + "@" + w.start()).toList(),
+                ordered.stream().map(w -> w.series() + "@" + w.start()).toList());
+    }
+
+    @Test
     void aWindowTwiceInOneWriteIsStoredOnceAsItsFirstCopy() {
         Store store = open("r1");
         store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
