@@ -1,6 +1,7 @@
 package dev.meterline;
 
 import dev.meterline.aggregate.Aggregation;
+import dev.meterline.aggregate.FlushPace;
 import dev.meterline.aggregate.Flusher;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.aggregate.Spill;
@@ -205,11 +206,28 @@ public final class Pipeline {
         };
     }
 
+    /**
+     * True when a paced flush should go at full speed: the write-ahead log, whose segments go only once the flush is
+     * stored, is past half its bound, or the windows waiting for storage are past half theirs, or ingest is paused.
+     */
+    private boolean flushUrgent() {
+        return durability.bytes() > durability.maxBytes() / 2
+                || aggregation.pending().windows() > config.store().maxPendingWindows() / 2
+                || durability.paused() || storageHealth.ingestPaused();
+    }
+
     private void startDataPath() {
+        // A paced flush syncs the log before its first slice and, through the flush's writer, before its last. With
+        // remote write on, it ends within the delay after which the exporting replica reads every replica's windows.
+        FlushPace pace = new FlushPace(config.aggregation(), FlushPace.SLICE_WINDOWS, gateway::inKeyOrder,
+                gateway::writePart,
+                durability::synced, timer, this::flushUrgent,
+                config.remoteWrite().enabled() ? config.remoteWrite().delay().toMillis() : Long.MAX_VALUE);
+        pace.bindTo(metrics);
         flusher = new Flusher(aggregation, durability.before(gateway::write), config.aggregation().flushInterval(),
                 metrics, clock, config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(),
                 storageHealth, config.store().maxPendingWindows(), durability::storagePause, spill,
-                durability::dropStoredSegments);
+                durability::dropStoredSegments, pace);
         flusher.bindTo(metrics);
         ValidationStage validation = new ValidationStage(validator,
                 config.validation().workers(), config.aggregation().shards(), threads.validate(), clock, metrics);

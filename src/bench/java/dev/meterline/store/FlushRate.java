@@ -1,11 +1,17 @@
 package dev.meterline.store;
 
+import dev.meterline.aggregate.FlushPace;
+import dev.meterline.config.AggregationConfig;
+import dev.meterline.config.Durations;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +19,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -22,6 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -37,10 +46,20 @@ import java.util.concurrent.atomic.LongAdder;
  * flushes and during them, so the report says how much a flush slows ingest and how much ingest slows a flush.
  * For SQLite each run also reports the database file's bytes per row once the store has closed it.
  *
+ * <p>With {@code --every D} (e.g. {@code 10s}, the default window, after which a server's next windows fall due) a
+ * flush starts every D instead of right after the one before, and with {@code --pace P} it is written as the server
+ * writes it at {@code flush-spread=P} ({@link FlushPace}: slices of 10 000 windows whose starts are spread over P % of
+ * D, the last through {@link Store#write}, the others through {@link Store#writePart}); {@code --pace 0,80}
+ * alternates the two in every run. Rows per second and the ingest rate "during" count only the time from a flush's
+ * start to its end, and the ingest rate during the flushes is compared with the rate outside them (the second before
+ * and the gaps between); the writer's CPU is that of the threads that write. {@code --shuffled true} shuffles each flush
+ * across its starts, so that a slice holds a random share of every start's series, as a server's flush of one start
+ * does, rather than one start.
+ *
  * <pre>
  * ./mvnw -B -q -Pbench package -DskipTests
  * java -cp target/test-classes:target/classes:$(cat cp.txt) dev.meterline.store.FlushRate \
- *     --stores sqlite,postgres --windows 100000 --flushes 3 --runs 3 --ingest-threads 2
+ *     --stores sqlite,postgres --windows 100000 --flushes 3 --runs 3 --ingest-threads 2 [--every 10s --pace 0,80]
  * </pre>
  * ({@code cp.txt} from {@code ./mvnw -B -q -Pbench dependency:build-classpath -Dmdep.outputFile=cp.txt}).
  */
@@ -65,64 +84,121 @@ public final class FlushRate {
         int ingestThreads = Integer.parseInt(opts.getOrDefault("ingest-threads", "0"));
         int ingestSeries = Integer.parseInt(opts.getOrDefault("ingest-series", "1000000"));
         String label = opts.getOrDefault("label", "");
+        Duration interval = Durations.parse(opts.getOrDefault("every", "0s"));
+        List<Integer> paces = new ArrayList<>();
+        for (String p : opts.getOrDefault("pace", "0").split(",")) {
+            paces.add(Integer.parseInt(p));
+        }
+        if (interval.isZero() && paces.stream().anyMatch(p -> p > 0)) {
+            throw new IllegalArgumentException("--pace needs --every: the time a flush may be spread over");
+        }
+        ExecutorService writerThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "flush-writer"));
+        Scheduler writerScheduler = Schedulers.fromExecutorService(writerThread);
+        long writerId = writerThread.submit(() -> Thread.currentThread().getId()).get();
 
         List<List<Window>> data = flushes(windows, flushes);
+        if (Boolean.parseBoolean(opts.getOrDefault("shuffled", "false"))) {
+            // A flush in no key order at all, so that each slice is a random tenth of every start's series, as the
+            // shards hand over a flush of one start.
+            Random random = new Random(2);
+            for (List<Window> flush : data) {
+                Collections.shuffle(flush, random);
+            }
+        }
         Ingest ingest = ingestThreads > 0 ? new Ingest(ingestThreads, ingestSeries) : null;
         EmbeddedPostgres pg = stores.contains("postgres") ? EmbeddedPostgres.start() : null;
         try {
             for (String store : stores) {
-                double[] rates = new double[runs];
-                double[] drops = new double[runs];
-                double[] clientMicros = new double[runs];
-                double[] serverMicros = new double[runs];
-                double[] fileBytes = new double[runs];
+                int kinds = paces.size();
+                double[][] rates = new double[kinds][runs];
+                double[][] drops = new double[kinds][runs];
+                double[][] clientMicros = new double[kinds][runs];
+                double[][] serverMicros = new double[kinds][runs];
+                double[][] fileBytes = new double[kinds][runs];
                 for (int run = 0; run < runs; run++) {
-                    Path dir = Files.createTempDirectory("meterline-flush-rate");
-                    try (Store s = open(store, pg, dir, run)) {
-                        List<List<Window>> copies = copies(data);
-                        double before = ingest == null ? 0 : ingest.rate(1000);
-                        long ingested = ingest == null ? 0 : ingest.points();
-                        long cpu0 = THREADS.getCurrentThreadCpuTime();
-                        long server0 = serverCpuNanos(pg);
-                        long t0 = System.nanoTime();
-                        for (List<Window> flush : copies) {
-                            s.write(flush);
+                    for (int k = 0; k < kinds; k++) {
+                        int pace = paces.get(k);
+                        String name = label + (interval.isZero() ? "" : " pace " + pace + "%");
+                        Path dir = Files.createTempDirectory("meterline-flush-rate");
+                        try (Store s = open(store, pg, dir, run * kinds + k)) {
+                            List<List<Window>> copies = copies(data);
+                            AggregationConfig config = new AggregationConfig(Duration.ofSeconds(10), Duration.ZERO,
+                                    Duration.ofSeconds(1), 1, 1, 1, Duration.ofMillis(100), Duration.ofSeconds(10),
+                                    pace);
+                            FlushPace flushPace = new FlushPace(config, FlushPace.SLICE_WINDOWS,
+                                    w -> Mono.fromCallable(() -> s.inKeyOrder(w)).subscribeOn(writerScheduler),
+                                    w -> Mono.<Void>fromRunnable(() -> s.writePart(w)).subscribeOn(writerScheduler),
+                                    Mono::empty, Schedulers.parallel(), () -> false);
+                            long runStart = System.nanoTime();
+                            long ingestedAtStart = ingest == null ? 0 : ingest.points();
+                            double before = ingest == null ? 0 : ingest.rate(1000);
+                            long ingestedDuring = 0;
+                            long cpu0 = THREADS.getCurrentThreadCpuTime() + THREADS.getThreadCpuTime(writerId);
+                            long server0 = serverCpuNanos(pg);
+                            long start = System.nanoTime();
+                            long busy = 0;
+                            for (int f = 0; f < copies.size(); f++) {
+                                long due = start + f * interval.toNanos();
+                                while (System.nanoTime() < due) {
+                                    Thread.sleep(Math.max(1, (due - System.nanoTime()) / 1_000_000));
+                                }
+                                List<Window> flush = copies.get(f);
+                                long ingested = ingest == null ? 0 : ingest.points();
+                                long t0 = System.nanoTime();
+                                flushPace.write(flush, interval, w -> Mono.<Void>fromRunnable(() -> s.write(w))
+                                        .subscribeOn(writerScheduler)).subscribeOn(writerScheduler).block();
+                                busy += System.nanoTime() - t0;
+                                ingestedDuring += ingest == null ? 0 : ingest.points() - ingested;
+                            }
+                            double seconds = busy / 1e9;
+                            double rows = (double) windows * flushes;
+                            // Ingest while no flush was being written: the second before and the gaps between.
+                            double outsideSeconds = (System.nanoTime() - runStart - busy) / 1e9;
+                            double outside = ingest == null ? 0
+                                    : (ingest.points() - ingestedAtStart - ingestedDuring) / outsideSeconds;
+                            clientMicros[k][run] = (THREADS.getCurrentThreadCpuTime()
+                                    + THREADS.getThreadCpuTime(writerId) - cpu0) / 1e3 / rows;
+                            serverMicros[k][run] = store.equals("postgres")
+                                    ? (serverCpuNanos(pg) - server0) / 1e3 / rows : 0;
+                            rates[k][run] = rows / seconds;
+                            double during = ingest == null ? 0 : ingestedDuring / seconds;
+                            drops[k][run] = outside == 0 ? 0 : 1 - during / outside;
+                            System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s), CPU per"
+                                            + " row %.2f us writer + %.2f us server%s%n",
+                                    name, store, run + 1, rates[k][run], flushes, windows, seconds,
+                                    clientMicros[k][run], serverMicros[k][run], ingest == null ? ""
+                                            : String.format(", ingest %.2f M/s before, %.2f M/s outside the flushes,"
+                                                    + " %.2f M/s during (%+.0f %%)", before / 1e6, outside / 1e6,
+                                            during / 1e6, -100 * drops[k][run]));
+                        } finally {
+                            if (store.equals("sqlite")) {
+                                long bytes = size(dir);
+                                fileBytes[k][run] = bytes / ((double) windows * flushes);
+                                System.out.printf("flushrate %s %s run %d: database %d bytes, %.1f bytes per row%n",
+                                        name, store, run + 1, bytes, fileBytes[k][run]);
+                            }
+                            delete(dir);
                         }
-                        double seconds = (System.nanoTime() - t0) / 1e9;
-                        double rows = (double) windows * flushes;
-                        clientMicros[run] = (THREADS.getCurrentThreadCpuTime() - cpu0) / 1e3 / rows;
-                        serverMicros[run] = store.equals("postgres") ? (serverCpuNanos(pg) - server0) / 1e3 / rows : 0;
-                        rates[run] = (double) windows * flushes / seconds;
-                        double during = ingest == null ? 0 : (ingest.points() - ingested) / seconds;
-                        drops[run] = before == 0 ? 0 : 1 - during / before;
-                        System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s), CPU per row"
-                                        + " %.2f us writer + %.2f us server%s%n",
-                                label, store, run + 1, rates[run], flushes, windows, seconds, clientMicros[run],
-                                serverMicros[run], ingest == null ? ""
-                                        : String.format(", ingest %.2f M/s before, %.2f M/s during (%+.0f %%)",
-                                        before / 1e6, during / 1e6, -100 * drops[run]));
-                    } finally {
-                        if (store.equals("sqlite")) {
-                            long bytes = size(dir);
-                            fileBytes[run] = bytes / ((double) windows * flushes);
-                            System.out.printf("flushrate %s %s run %d: database %d bytes, %.1f bytes per row%n",
-                                    label, store, run + 1, bytes, fileBytes[run]);
-                        }
-                        delete(dir);
                     }
                 }
-                Arrays.sort(rates);
-                Arrays.sort(drops);
-                Arrays.sort(clientMicros);
-                Arrays.sort(serverMicros);
-                Arrays.sort(fileBytes);
-                System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), CPU per row %.2f us writer +"
-                                + " %.2f us server, ingest threads %d, ingest drop %.0f %%%s%n", label, store,
-                        rates[runs / 2], rates[0], rates[runs - 1], clientMicros[runs / 2], serverMicros[runs / 2],
-                        ingestThreads, 100 * drops[runs / 2], store.equals("sqlite")
-                                ? String.format(", file %.1f bytes per row", fileBytes[runs / 2]) : "");
+                for (int k = 0; k < kinds; k++) {
+                    String name = label + (interval.isZero() ? "" : " pace " + paces.get(k) + "%");
+                    Arrays.sort(rates[k]);
+                    Arrays.sort(drops[k]);
+                    Arrays.sort(clientMicros[k]);
+                    Arrays.sort(serverMicros[k]);
+                    Arrays.sort(fileBytes[k]);
+                    System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), CPU per row %.2f us writer +"
+                                    + " %.2f us server, ingest threads %d, ingest drop %.0f %% (%.0f-%.0f)%s%n", name,
+                            store, rates[k][runs / 2], rates[k][0], rates[k][runs - 1], clientMicros[k][runs / 2],
+                            serverMicros[k][runs / 2], ingestThreads, 100 * drops[k][runs / 2], 100 * drops[k][0],
+                            100 * drops[k][runs - 1], store.equals("sqlite")
+                                    ? String.format(", file %.1f bytes per row", fileBytes[k][runs / 2]) : "");
+                }
             }
         } finally {
+            writerScheduler.dispose();
+            writerThread.shutdown();
             if (ingest != null) {
                 ingest.stop();
             }

@@ -28,7 +28,7 @@ public final class Flusher {
 
     private static final Logger log = LoggerFactory.getLogger(Flusher.class);
 
-    /** Most windows written in one transaction when a backlog is written; a single flush is never split. */
+    /** Most windows written in one transaction when a backlog is written; a flush of a backlog is never split. */
     static final int MAX_WINDOWS_PER_WRITE = 100_000;
     /** Windows per spool transaction; the spool's bound is checked between chunks. */
     static final int SPILL_CHUNK = 250;
@@ -49,6 +49,7 @@ public final class Flusher {
     private final Consumer<Boolean> pauseIngest;
     private final Spill spill;
     private final Supplier<Mono<Void>> afterStored;
+    private final FlushPace pace;
 
     /** The close time of the last flush after which nothing waited for storage; see {@link #storedThrough()}. */
     private volatile long storedThrough;
@@ -58,6 +59,8 @@ public final class Flusher {
     private volatile long nextAttemptAt;
     /** When a write last left no closed window waiting for storage (clock ms). */
     private volatile long caughtUpAt;
+    /** The pace's waiting time when the flush under way began, so that a report counts the writing alone. */
+    private volatile long pacedAtStart;
 
     public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff) {
@@ -85,7 +88,21 @@ public final class Flusher {
                    PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff,
                    StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest, Spill spill,
                    Supplier<Mono<Void>> afterStored) {
+        this(aggregation, writer, interval, metrics, clock, firstBackoff, maxBackoff, health, maxPendingWindows,
+                pauseIngest, spill, afterStored, FlushPace.off());
+    }
+
+    /**
+     * As above; a flush written alone (no older flush waiting, no failure streak, nothing spooled) goes at
+     * {@code pace}, which gets {@code writer} for its last slice. A backlog, a retry and the final flush go at full
+     * speed, and the pace hurries once the ticks end.
+     */
+    public Flusher(Aggregation aggregation, Function<List<Window>, Mono<Void>> writer, Duration interval,
+                   PipelineMetrics metrics, LongSupplier clock, Duration firstBackoff, Duration maxBackoff,
+                   StorageHealth health, int maxPendingWindows, Consumer<Boolean> pauseIngest, Spill spill,
+                   Supplier<Mono<Void>> afterStored, FlushPace pace) {
         this.afterStored = afterStored;
+        this.pace = pace;
         this.aggregation = aggregation;
         this.writer = writer;
         this.interval = interval;
@@ -124,7 +141,13 @@ public final class Flusher {
     /** Flushes on every tick of {@code ticks}; completes after the in-flight flush once the ticks complete. */
     public Flux<FlushReport> run(Flux<Long> ticks) {
         return ticks
-                .onBackpressureDrop(t -> metrics.tickSkipped())
+                .doOnComplete(pace::hurry)
+                // A tick during a paced flush within its spread would have closed no window that fell due.
+                .onBackpressureDrop(t -> {
+                    if (!pace.withinSpread()) {
+                        metrics.tickSkipped();
+                    }
+                })
                 .concatMap(t -> flushOnce(), 0);
     }
 
@@ -136,6 +159,7 @@ public final class Flusher {
     public Mono<FlushReport> flushOnce() {
         return Mono.defer(() -> {
             long startedNanos = System.nanoTime();
+            pacedAtStart = pace.pacedNanos();
             long closedAt = clock.getAsLong();
             return aggregation.close(closedAt)
                     .onErrorResume(PipelineStopping.class, e -> Mono.empty())
@@ -262,6 +286,8 @@ public final class Flusher {
      */
     public Mono<FlushReport> flushFinal(List<Window> last) {
         return Mono.defer(() -> {
+            pace.hurry();
+            pacedAtStart = pace.pacedNanos();
             aggregation.pendingFinal(last);
             long startedNanos = System.nanoTime();
             return finalAttempt(startedNanos).map(n -> report(0, n, startedNanos));
@@ -289,7 +315,11 @@ public final class Flusher {
         return moveSpooled().expand(n -> n > 0 ? moveSpooled() : Mono.empty()).reduce(0, Integer::sum);
     }
 
-    /** Writes every pending flush in sequence order, in transactions of whole flushes; emits how many windows. */
+    /**
+     * Writes every pending flush in sequence order, in transactions of whole flushes, or, when one flush waits alone
+     * and storage is healthy, at the pace's schedule (its windows stay pending until its last slice is committed);
+     * emits how many windows.
+     */
     private Mono<Integer> writeBacklog(long startedNanos) {
         return Mono.defer(() -> writeBacklogNow(startedNanos));
     }
@@ -311,13 +341,15 @@ public final class Flusher {
         if (!group.isEmpty()) {
             groups.add(group);
         }
+        boolean alone = groups.size() == 1 && groups.get(0).size() == 1 && failures == 0 && spill.windows() == 0;
         return Flux.fromIterable(groups)
                 .concatMap(seqs -> {
                     List<Window> windows = new ArrayList<>();
                     for (long s : seqs) {
                         windows.addAll(backlog.get(s));
                     }
-                    return writer.apply(windows).then(Mono.fromSupplier(() -> {
+                    Mono<Void> write = alone ? pace.write(windows, clock.getAsLong(), writer) : writer.apply(windows);
+                    return write.then(Mono.fromSupplier(() -> {
                         for (long s : seqs) {
                             aggregation.stored(s);
                         }
@@ -326,7 +358,8 @@ public final class Flusher {
                 }, 0)
                 .reduce(0, Integer::sum)
                 .doOnNext(n -> {
-                    metrics.flushed(n, System.nanoTime() - startedNanos);
+                    // The time spent writing: a paced flush's waits between its slices are not counted.
+                    metrics.flushed(n, System.nanoTime() - startedNanos - (pace.pacedNanos() - pacedAtStart));
                     if (aggregation.pending().windows() == 0 && spill.windows() == 0) {
                         caughtUpAt = clock.getAsLong();
                     }
@@ -360,7 +393,8 @@ public final class Flusher {
 
     private FlushReport report(long seq, int windows, long startedNanos) {
         Duration took = Duration.ofNanos(System.nanoTime() - startedNanos);
-        if (windows > 0 && took.compareTo(interval) > 0) {
+        Duration writing = took.minusNanos(pace.pacedNanos() - pacedAtStart);
+        if (windows > 0 && writing.compareTo(interval) > 0) {
             log.warn("flush {} of {} windows took {} ms, longer than the flush interval of {} ms; "
                             + "ticks are skipped meanwhile. Raise METERLINE_FLUSH_INTERVAL or check the store.",
                     seq, windows, took.toMillis(), interval.toMillis());

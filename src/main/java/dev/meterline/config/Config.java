@@ -48,6 +48,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("flush-interval", "1s", "how often closed windows are flushed to storage"),
             new Setting("flush-backoff", "100ms", "wait after a failed flush before the next attempt; doubled per failure"),
             new Setting("flush-backoff-max", "10s", "longest wait between failed flush attempts"),
+            new Setting("flush-spread", String.valueOf(AggregationConfig.DEFAULT_FLUSH_SPREAD), "share, in percent (0 to 90), of the time until the next windows fall due over which a flush of 20 000 windows or more is written in slices, so the store's writer leaves CPU to ingest; 0 writes every flush at full speed"),
             new Setting("buffer-size", "65536", "ingest buffer, in points decoded but not yet aggregated"),
             new Setting("overflow", "block", "when the buffer is full: block (stop reading) or drop (count, tell client)"),
             new Setting("max-series", "1000000", "active series budget; a point that would create one more is rejected"),
@@ -180,7 +181,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.intIn("shards", 1, 1024),
                 r.intIn("max-series-per-metric", 1, Integer.MAX_VALUE),
                 flushBackoff,
-                flushBackoffMax);
+                flushBackoffMax,
+                r.intIn("flush-spread", 0, AggregationConfig.MAX_FLUSH_SPREAD));
         String password = r.string("storage-password");
         String passwordFile = r.string("storage-password-file");
         if (!passwordFile.isEmpty()) {

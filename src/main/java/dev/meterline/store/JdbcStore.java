@@ -118,6 +118,29 @@ final class JdbcStore implements Store {
 
     @Override
     public void write(List<Window> windows) {
+        write(windows, true);
+    }
+
+    @Override
+    public void writePart(List<Window> windows) {
+        write(windows, false);
+    }
+
+    @Override
+    public List<Window> inKeyOrder(List<Window> windows) {
+        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+        int n = texts.length;
+        int[] rank = new int[n];
+        int[] metricRank = new int[n];
+        seriesTexts.rank(texts, rank, metricRank);
+        List<Window> out = new ArrayList<>(n);
+        for (int i : IndexOrder.of(windows, texts, rank, metricRank)) {
+            out.add(windows.get(i));
+        }
+        return out;
+    }
+
+    private void write(List<Window> windows, boolean lastPart) {
         if (windows.isEmpty()) {
             return;
         }
@@ -141,7 +164,7 @@ final class JdbcStore implements Store {
         List<SeriesTexts.Text> newSeries = db.inTransaction("write " + windows.size() + " windows", c -> {
             epoch[0] = table.seriesEpoch(c);
             List<SeriesTexts.Text> unstored = SeriesTexts.unstored(texts, rank, epoch[0]);
-            table.insert(c, replica, windows, texts, order, unstored);
+            table.insert(c, replica, windows, texts, order, unstored, lastPart);
             return unstored;
         });
         for (SeriesTexts.Text t : newSeries) {

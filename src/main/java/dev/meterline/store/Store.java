@@ -42,6 +42,21 @@ public interface Store extends AutoCloseable {
     void write(List<Window> windows);
 
     /**
+     * Writes part of one flush in its own transaction, as {@link #write} does, except that this replica's last flush
+     * number is not raised: until the flush's last part is written by {@link #write}, a restart replays the whole
+     * flush from the write-ahead log and writes it again, and the unique key skips the parts already stored.
+     */
+    void writePart(List<Window> windows);
+
+    /**
+     * {@code windows} in the order {@link #write} inserts them (the unique key's), so that parts cut from it in turn
+     * each fill one stretch of the key rather than land between the rows of the parts before them.
+     */
+    default List<Window> inKeyOrder(List<Window> windows) {
+        return windows;
+    }
+
+    /**
      * Stored partials of {@code metric} whose window starts in {@code [from, to)}, from the finest tier whose
      * resolution divides {@code resolution} and whose retention covers {@code from}; in write order.
      */

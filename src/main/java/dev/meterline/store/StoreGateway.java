@@ -32,6 +32,19 @@ public final class StoreGateway {
         return Mono.<Void>fromRunnable(() -> store.write(windows)).subscribeOn(scheduler);
     }
 
+    /** {@link Store#inKeyOrder} on the store's scheduler. */
+    public Mono<List<Window>> inKeyOrder(List<Window> windows) {
+        return Mono.fromCallable(() -> store.inKeyOrder(windows)).subscribeOn(scheduler);
+    }
+
+    /** {@link Store#writePart} on the store's scheduler. */
+    public Mono<Void> writePart(List<Window> windows) {
+        if (windows.isEmpty()) {
+            return Mono.empty();
+        }
+        return Mono.<Void>fromRunnable(() -> store.writePart(windows)).subscribeOn(scheduler);
+    }
+
     public Mono<List<StoredWindow>> read(String metric, Predicate<SeriesKey> series, long from, long to,
                                          long resolution) {
         return Mono.fromCallable(() -> store.read(metric, series, from, to, resolution)).subscribeOn(scheduler);

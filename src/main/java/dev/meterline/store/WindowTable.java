@@ -113,6 +113,15 @@ final class WindowTable {
      */
     void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
                 List<SeriesTexts.Text> newSeries) throws SQLException {
+        insert(c, replica, windows, texts, order, newSeries, true);
+    }
+
+    /**
+     * As above; unless {@code raiseFlushSeq}, the replica's {@code last_flush_seq} is left as it is (a part of a flush
+     * written ahead of the rest, see {@link Store#writePart}).
+     */
+    void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
+                List<SeriesTexts.Text> newSeries, boolean raiseFlushSeq) throws SQLException {
         if (!newSeries.isEmpty()) {
             storeSeries(c, newSeries);
         }
@@ -129,6 +138,9 @@ final class WindowTable {
             copy(c, replica, windows, texts, order, minSeq);
         } else {
             SqliteRows.write(c, COLUMNS, replica, windows, texts, order);
+        }
+        if (!raiseFlushSeq) {
+            return;
         }
         try (PreparedStatement ps = c.prepareStatement(dialect.raiseFlushSeq)) {
             ps.setString(1, replica);
@@ -199,9 +211,10 @@ final class WindowTable {
     }
 
     /**
-     * PostgreSQL: streams the rows with binary {@code COPY}. Every stored row of a replica has a flush sequence at
-     * most its {@code last_flush_seq}, raised in the same transaction as the rows, so a write whose flushes all
-     * come later cannot meet a stored key and goes straight into the table. Any other write (a retry, a backlog
+     * PostgreSQL: streams the rows with binary {@code COPY}. A stored row of a replica has a flush sequence at most
+     * its {@code last_flush_seq}, raised in the same transaction as the rows, or belongs to a flush whose parts are
+     * being written ahead of its last one (each part holds other series), so a write whose flushes all come later
+     * meets a stored key only when it repeats such a part, and goes straight into the table. Any other write (a retry, a backlog
      * partly stored, the spool moved twice), or a direct copy that meets a key after all, goes through a
      * transaction-local staging table and {@code INSERT ... ON CONFLICT DO NOTHING}, which skips stored keys.
      */

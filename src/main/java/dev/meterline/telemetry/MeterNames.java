@@ -16,6 +16,9 @@ public final class MeterNames {
     public static final String FLUSH_TICKS_SKIPPED = "meterline.flush.ticks.skipped";
     public static final String FLUSH_DURATION = "meterline.flush.duration";
     public static final String FLUSH_LAG = "meterline.flush.lag";
+    /** Time flushes waited between their slices, and the flushes written in paced slices. */
+    public static final String FLUSH_PACED = "meterline.flush.paced";
+    public static final String FLUSHES_PACED = "meterline.flushes.paced";
     public static final String REPLIES_DROPPED = "meterline.replies.dropped";
     public static final String CONNECTIONS_REFUSED = "meterline.connections.refused";
     public static final String CONNECTIONS_CLOSED = "meterline.connections.closed";

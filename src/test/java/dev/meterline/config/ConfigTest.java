@@ -45,6 +45,21 @@ class ConfigTest {
     }
 
     @Test
+    void theFlushSpreadIsAPercentOfTheIntervalFromZeroToNinety() {
+        assertEquals(80, load(Map.of()).aggregation().flushSpreadPercent());
+        assertEquals(0, load(Map.of("METERLINE_FLUSH_SPREAD", "0")).aggregation().flushSpreadPercent());
+        assertEquals(90, load(Map.of(), "--flush-spread=90").aggregation().flushSpreadPercent());
+        assertEquals("METERLINE_FLUSH_SPREAD / --flush-spread: '91' (expected: a whole number from 0 to 90)",
+                error(Map.of(), "--flush-spread=91"));
+        assertEquals("METERLINE_FLUSH_SPREAD / --flush-spread: '50%' (expected: a whole number from 0 to 90)",
+                error(Map.of("METERLINE_FLUSH_SPREAD", "50%")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new AggregationConfig(
+                Duration.ofSeconds(10), Duration.ZERO, Duration.ofSeconds(1), 1, 1, 1, Duration.ofMillis(100),
+                Duration.ofSeconds(1), -1));
+        assertEquals("flushSpreadPercent: -1 (expected: 0 to 90)", e.getMessage());
+    }
+
+    @Test
     void staticTagsAreParsedInPairs() {
         assertEquals(List.of("pod", "web-1", "zone", "a"),
                 load(Map.of(), "--static-tags=pod=web-1,zone=a").validation().staticTags());

@@ -232,6 +232,42 @@ abstract class StoreContract {
     }
 
     @Test
+    void aPartOfAFlushLeavesTheLastFlushNumberAndTheFlushWrittenAgainAddsOnlyTheRest() {
+        Store store = open("r1");
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
+        store.writePart(List.of(window(CPU_A, T0 + 10 * SECOND, 10 * SECOND, 2, true, 2)));
+        // A restart now replays flush 2 from the log: its part is stored, its number is not.
+        assertEquals(1, store.lastFlushSeq());
+        store.write(List.of(window(CPU_A, T0 + 10 * SECOND, 10 * SECOND, 2, true, 2),
+                window(CPU_B, T0 + 10 * SECOND, 10 * SECOND, 2, true, 3)));
+
+        List<StoredWindow> stored = store.read("cpu", T0, T0 + MINUTE, 10 * SECOND);
+        assertEquals(List.of(1L, 2L, 2L), stored.stream().map(s -> s.window().flushSeq()).toList());
+        assertEquals(List.of(1.0, 2.0, 3.0), stored.stream().map(s -> s.window().aggregate().sum()).toList());
+        assertEquals(2, store.lastFlushSeq());
+    }
+
+    @Test
+    void theKeyOrderOfAFlushIsTheOrderItsWriteInsertsIn() {
+        Store store = open("r1");
+        List<Window> flush = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            flush.add(window(SeriesKey.of(i % 3 == 0 ? "mem" : "cpu", Map.of("host", "h" + (i * 7 % 40))),
+                    T0 + (i % 2) * 10 * SECOND, 10 * SECOND, 1, true, i));
+        }
+        java.util.Collections.shuffle(flush, new Random(3));
+        List<Window> ordered = store.inKeyOrder(flush);
+        store.write(flush);
+
+        List<Window> inserted = new ArrayList<>();
+        for (String metric : List.of("cpu", "mem")) {
+            store.read(metric, T0, T0 + MINUTE, 10 * SECOND).forEach(w -> inserted.add(w.window()));
+        }
+        assertEquals(inserted.stream().map(w -> w.series() + "@" + w.start()).toList(),
+                ordered.stream().map(w -> w.series() + "@" + w.start()).toList());
+    }
+
+    @Test
     void aWindowTwiceInOneWriteIsStoredOnceAsItsFirstCopy() {
         Store store = open("r1");
         store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
