@@ -13,8 +13,9 @@ import java.util.NoSuchElementException;
  * <p>The bins are those a {@code DDSketch} over {@code CollapsingLowestDenseStore(MAX_BINS)} would hold for the same
  * values, kept compactly as {@link BinCounts} per sign (sorted distinct indexes with their counts while a sign has
  * few bins, an array of counts once it has many) plus the zero count, and every answer (quantiles, the encoding) is
- * the one that sketch gives. New values wait in a small array (up to {@link #SPARSE_MAX}; a quiet series' open window
- * costs tens of bytes) and move into the bins a batch at a time: mapped to bin indexes, then merged with sorted bins
+ * the one that sketch gives. A window's first two values wait in no array at all: while there are no bins, they are
+ * its min and its max (one value: its min), which the window keeps anyway. Further values wait in a small array (up
+ * to {@link #SPARSE_MAX}; a quiet series' open window costs tens of bytes) and move into the bins a batch at a time: mapped to bin indexes, then merged with sorted bins
  * in one pass (which touches them once per batch instead of once per value) or counted into dense ones. A sketch's
  * bins do not depend on the order of its values, so the batches change nothing.
  *
@@ -48,7 +49,10 @@ public final class Aggregate {
     private long firstTimestamp = Long.MAX_VALUE;
     private long lastTimestamp = Long.MIN_VALUE;
     private long late;
-    /** The values not yet in the bins (at most SPARSE_MAX); null before the first. */
+    /**
+     * The values not yet in the bins (at most SPARSE_MAX). Null while the waiting values are implicit: then there are
+     * no bins, and {@code valueCount} is 0, 1 (the value is {@code min}) or 2 (they are {@code min} and {@code max}).
+     */
     private double[] values;
     private int valueCount;
     /** The values in the zero bin, and the bins of each sign (null while a sign has none). */
@@ -61,6 +65,11 @@ public final class Aggregate {
 
     /** Records one value observed at event time {@code timestamp}; a later arrival wins a timestamp tie for last. */
     public void accept(double value, long timestamp) {
+        // NaN moves no min or max, so it never waits implicitly.
+        boolean implicit = values == null && valueCount < 2 && value == value && !hasBins();
+        if (!implicit && values == null && valueCount > 0) {
+            spillImplicit();
+        }
         count++;
         sum += value;
         if (value < min) {
@@ -76,7 +85,29 @@ public final class Aggregate {
         if (timestamp < firstTimestamp) {
             firstTimestamp = timestamp;
         }
-        addToQuantiles(value);
+        if (implicit) {
+            valueCount++;
+        } else {
+            addToQuantiles(value);
+        }
+    }
+
+    /**
+     * Moves the implicit waiting values (min, and max when there are two) into an array with room for two more:
+     * before a third value, a NaN, or anything else that would move min or max.
+     */
+    private void spillImplicit() {
+        double[] v = new double[4];
+        v[0] = min;
+        if (valueCount == 2) {
+            v[1] = max;
+        }
+        values = v;
+    }
+
+    /** Waiting value {@code i} of {@code valueCount}. */
+    private double waiting(int i) {
+        return values != null ? values[i] : i == 0 ? min : max;
     }
 
     private void addToQuantiles(double value) {
@@ -106,6 +137,9 @@ public final class Aggregate {
             late += other.late;
             return;
         }
+        if (values == null && valueCount > 0) {
+            spillImplicit();
+        }
         count += other.count;
         sum += other.sum;
         min = Math.min(min, other.min);
@@ -123,7 +157,7 @@ public final class Aggregate {
             negative = merged(negative, other.negative);
         }
         for (int i = 0; i < other.valueCount; i++) {
-            addToQuantiles(other.values[i]);
+            addToQuantiles(other.waiting(i));
         }
     }
 
@@ -147,7 +181,7 @@ public final class Aggregate {
         c.firstTimestamp = firstTimestamp;
         c.lastTimestamp = lastTimestamp;
         c.late = late;
-        c.values = valueCount == 0 ? null : Arrays.copyOf(values, valueCount);
+        c.values = values == null || valueCount == 0 ? null : Arrays.copyOf(values, valueCount);
         c.valueCount = valueCount;
         c.zeros = zeros;
         c.positive = positive == null ? null : positive.copy();
@@ -214,6 +248,9 @@ public final class Aggregate {
         int n = valueCount;
         if (n == 0) {
             return;
+        }
+        if (values == null) {
+            spillImplicit();
         }
         double[] v = values;
         boolean allPositive = true;
