@@ -7,28 +7,14 @@ import dev.meterline.model.SeriesKey;
  * hash (an {@code int}) and its state, which holds the key. A series is found by hash first and then by its state's
  * key instance, which is the very instance a point brings while the decoding thread's key cache hands out one per
  * series; another instance of the same series is compared by content and on the point path takes the state's key,
- * so that the instance the cache now hands out is a reference hit from its next point on.
- *
- * <p>Unless most hits are by content: a client whose series outnumber the key caches brings a new instance with
- * nearly every point, and taking each one would keep every instance alive until the series' next point (long enough
- * to be copied out of the young generation, only to die in the old one) and store a young reference into an old
- * state on every point. So at the end of each {@link #PERIOD} hits, the table judges them: while more than half
- * were by content, only one content hit in {@link #SAMPLE} takes the state's key, which is still enough for the
- * instances of a cache that does hold its series to take over within a few points each and bring the reference hits
- * (and taking every instance) back.
- *
- * <p>The table itself keeps no key, so a new instance costs one store at most. Removal, growth and shrinking read
- * hashes only, never a key. Removal
- * shifts the entries after it back (no tombstones); the table doubles when it is three quarters full and halves
- * when it is an eighth full. Owned by its shard's thread.
+ * so that the instance the cache now hands out is a reference hit from its next point on. The table itself keeps no
+ * key, so a new instance costs one store (into the state) rather than two, and removal, growth and shrinking read
+ * hashes only, never a key. Removal shifts the entries after it back (no tombstones); the table doubles when it is
+ * three quarters full and halves when it is an eighth full. Owned by its shard's thread.
  */
 final class SeriesTable {
 
     static final int INITIAL_CAPACITY = 64;
-    /** Hits per judgement of whether another instance takes a state's key on every content hit. */
-    static final int PERIOD = 1 << 16;
-    /** While most hits are by content, one content hit in this many takes the state's key. */
-    static final int SAMPLE = 16;
 
     /** The hash of each slot's key; meaningful only where {@link #states} holds a state. */
     private int[] hashes = new int[INITIAL_CAPACITY];
@@ -36,13 +22,6 @@ final class SeriesTable {
     private SeriesState[] states = new SeriesState[INITIAL_CAPACITY];
     private int mask = INITIAL_CAPACITY - 1;
     private int size;
-    /** Hits in this period, and those of them by content. */
-    private int hits;
-    private int contentHits;
-    /** Whether every content hit takes the state's key; judged at the end of each period. */
-    private boolean takeEvery = true;
-    /** Content hits while not {@link #takeEvery}, for the sample. */
-    private int skipped;
 
     int size() {
         return size;
@@ -61,9 +40,8 @@ final class SeriesTable {
 
     /**
      * The state of {@code key}'s series, or null; when found through another instance, {@code key} becomes the
-     * state's key (every time, or one time in {@link #SAMPLE} while most hits are by content), so that the next point
-     * of the instance a decoder's cache now hands out is a reference hit again. For the point path: a query's keys go
-     * through {@link #get}.
+     * state's key, so that the next point of the instance a decoder's cache now hands out is a reference hit again.
+     * For the point path: a query's keys go through {@link #get}.
      */
     SeriesState find(SeriesKey key) {
         return find(key, key.hashCode());
@@ -77,22 +55,9 @@ final class SeriesTable {
         }
         SeriesState s = states[i];
         if (s.key != key) {
-            contentHits++;
-            if (takeEvery || ++skipped % SAMPLE == 0) {
-                s.key = key;
-            }
-        }
-        if (++hits == PERIOD) {
-            takeEvery = contentHits <= PERIOD / 2;
-            hits = 0;
-            contentHits = 0;
+            s.key = key;
         }
         return s;
-    }
-
-    /** Whether every content hit takes the state's key in this period; for tests. */
-    boolean takesEveryInstance() {
-        return takeEvery;
     }
 
     /**

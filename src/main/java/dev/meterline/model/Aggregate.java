@@ -15,9 +15,10 @@ import java.util.NoSuchElementException;
  * few bins, an array of counts once it has many) plus the zero count, and every answer (quantiles, the encoding) is
  * the one that sketch gives. A window's first two values wait in no array at all: while there are no bins, they are
  * its min and its max (one value: its min), which the window keeps anyway. Further values wait in a small array (up
- * to {@link #SPARSE_MAX}; a quiet series' open window costs tens of bytes) and move into the bins a batch at a time: mapped to bin indexes, then merged with sorted bins
- * in one pass (which touches them once per batch instead of once per value) or counted into dense ones. A sketch's
- * bins do not depend on the order of its values, so the batches change nothing.
+ * to {@link #SPARSE_MAX}; a quiet series' open window costs tens of bytes) and move into the bins a batch at a time:
+ * mapped to bin indexes, then merged with sorted bins in one pass (which touches them once per batch instead of once
+ * per value) or counted into dense ones. A sketch's bins do not depend on the order of its values, so the batches
+ * change nothing.
  *
  * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
  */

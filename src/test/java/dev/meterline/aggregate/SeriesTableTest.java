@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -117,52 +116,6 @@ class SeriesTableTest {
         }
         assertTrue(maxCapacity >= 4_096, "grew: " + maxCapacity);
         assertTrue(table.capacity() <= 128, "shrank with ten series left: " + table.capacity());
-    }
-
-    /**
-     * Keys rebuilt for every point (more series than the key caches hold) stop taking the states' key on every hit,
-     * one in {@link SeriesTable#SAMPLE} still does, and a cache that hands out one instance per series again brings
-     * reference hits and taking every instance back.
-     */
-    @Test
-    void freshInstancesOnNearlyEveryPointAreTakenOnlyBySample() {
-        SeriesTable table = new SeriesTable();
-        int series = 100;
-        List<SeriesState> states = new ArrayList<>();
-        for (int j = 0; j < series; j++) {
-            SeriesState s = new SeriesState(key(j));
-            table.add(s);
-            states.add(s);
-        }
-        assertTrue(table.takesEveryInstance());
-        for (int i = 0; i < SeriesTable.PERIOD; i++) {
-            SeriesKey fresh = key(i % series);
-            assertSame(states.get(i % series), table.find(fresh));
-            if (i < SeriesTable.PERIOD - 1) {
-                assertSame(fresh, states.get(i % series).key, "taken while most hits were not yet judged");
-            }
-        }
-        assertFalse(table.takesEveryInstance(), "a period of content hits only");
-        int taken = 0;
-        for (int i = 0; i < SeriesTable.SAMPLE * series; i++) {
-            SeriesKey fresh = key(i % series);
-            assertSame(states.get(i % series), table.find(fresh));
-            if (states.get(i % series).key == fresh) {
-                taken++;
-            }
-        }
-        assertEquals(series, taken, "one content hit in SAMPLE");
-        SeriesKey[] cached = new SeriesKey[series];
-        for (int j = 0; j < series; j++) {
-            cached[j] = key(j);
-        }
-        for (int i = 0; i < 2 * SeriesTable.PERIOD; i++) {
-            assertSame(states.get(i % series), table.find(cached[i % series]));
-        }
-        assertTrue(table.takesEveryInstance(), "mostly reference hits again");
-        for (int j = 0; j < series; j++) {
-            assertSame(cached[j], states.get(j).key, "each state took the cache's instance");
-        }
     }
 
     @Test
