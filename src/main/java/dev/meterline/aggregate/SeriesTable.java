@@ -3,19 +3,23 @@ package dev.meterline.aggregate;
 import dev.meterline.model.SeriesKey;
 
 /**
- * One shard's series states by key: open addressing with linear probing over one array that holds each key beside
- * its state, so that finding a series reads one cache line of the table when the key is the very instance stored
- * (each decoding thread's key cache hands out one instance per series). Another instance of the same series is found
- * by hash and content, and on the point path takes the stored one's place. Removal shifts the entries after it back
- * (no tombstones); the table doubles when it is three quarters full and halves when it is an eighth full. Owned by
- * its shard's thread.
+ * One shard's series states by key: open addressing with linear probing over two parallel arrays, each slot's key
+ * hash (an {@code int}) and its state, which holds the key. A series is found by hash first and then by its state's
+ * key instance, which is the very instance a point brings while the decoding thread's key cache hands out one per
+ * series; another instance of the same series is compared by content and on the point path takes the state's key,
+ * so that the instance the cache now hands out is a reference hit from its next point on. The table itself keeps no
+ * key, so a new instance costs one store (into the state) rather than two, and removal, growth and shrinking read
+ * hashes only, never a key. Removal shifts the entries after it back (no tombstones); the table doubles when it is
+ * three quarters full and halves when it is an eighth full. Owned by its shard's thread.
  */
 final class SeriesTable {
 
     static final int INITIAL_CAPACITY = 64;
 
-    /** Key at {@code 2i}, its state at {@code 2i + 1}; a null key is an empty slot. */
-    private Object[] slots = new Object[2 * INITIAL_CAPACITY];
+    /** The hash of each slot's key; meaningful only where {@link #states} holds a state. */
+    private int[] hashes = new int[INITIAL_CAPACITY];
+    /** Each slot's state; null is an empty slot. */
+    private SeriesState[] states = new SeriesState[INITIAL_CAPACITY];
     private int mask = INITIAL_CAPACITY - 1;
     private int size;
 
@@ -31,13 +35,13 @@ final class SeriesTable {
     /** The state of {@code key}'s series, or null. */
     SeriesState get(SeriesKey key) {
         int i = slotOf(key, key.hashCode());
-        return i < 0 ? null : (SeriesState) slots[2 * i + 1];
+        return i < 0 ? null : states[i];
     }
 
     /**
-     * The state of {@code key}'s series, or null; when found through another instance, {@code key} takes its place
-     * (in the table and as the state's key), so that the next point of the instance a decoder's cache now hands out
-     * is a reference hit again. For the point path: a query's keys go through {@link #get}.
+     * The state of {@code key}'s series, or null; when found through another instance, {@code key} becomes the
+     * state's key, so that the next point of the instance a decoder's cache now hands out is a reference hit again.
+     * For the point path: a query's keys go through {@link #get}.
      */
     SeriesState find(SeriesKey key) {
         return find(key, key.hashCode());
@@ -49,9 +53,8 @@ final class SeriesTable {
         if (i < 0) {
             return null;
         }
-        SeriesState s = (SeriesState) slots[2 * i + 1];
-        if (slots[2 * i] != key) {
-            slots[2 * i] = key;
+        SeriesState s = states[i];
+        if (s.key != key) {
             s.key = key;
         }
         return s;
@@ -59,48 +62,53 @@ final class SeriesTable {
 
     /**
      * Reads the home slot of the series whose hash is {@code hash} and returns something of it; changes nothing.
-     * Called a few points ahead of their look-ups, so that the slot's cache miss overlaps the work in between.
+     * Called a few points ahead of their look-ups, so that the slot's cache misses overlap the work in between.
      */
     int touchHome(int hash) {
-        Object k = slots[2 * (hash & mask)];
-        return k == null ? 0 : 1;
+        int i = hash & mask;
+        int stored = hashes[i];
+        return states[i] == null ? 0 : stored == hash ? 1 : 2;
     }
 
     /**
-     * Reads the state of {@code key}'s series and its newest window when that very instance sits in its home slot,
-     * and returns something of them; changes nothing. Called after {@link #touchHome}, a few points ahead of the
-     * look-up.
+     * Reads the state in the home slot of {@code key}'s series and its newest window when that slot holds a key of
+     * the same hash (most likely the series', whichever instance), and returns something of them; changes nothing.
+     * When the state's key is another instance than {@code key}, that key's object is read too: the look-up then
+     * compares it by content. Called after {@link #touchHome}, a few points ahead of the look-up.
      */
     long touchState(SeriesKey key, int hash) {
-        int i = 2 * (hash & mask);
-        Object[] t = slots;
-        if (t[i] != key) {
+        int i = hash & mask;
+        SeriesState s = states[i];
+        if (s == null || hashes[i] != hash) {
             return 0;
         }
-        return ((SeriesState) t[i + 1]).touch();
+        long sum = s.touch();
+        SeriesKey stored = s.key;
+        return stored == key ? sum : sum + stored.hashCode();
     }
 
     /** The slot of {@code key}'s series, whose hash is {@code hash}, or -1. */
     private int slotOf(SeriesKey key, int hash) {
-        Object[] t = slots;
+        int[] h = hashes;
+        SeriesState[] t = states;
         int m = mask;
         int home = hash & m;
-        // By reference first: this pass reads the table and nothing else.
+        // By reference first: this pass reads no key's content.
         for (int i = home; ; i = (i + 1) & m) {
-            Object k = t[2 * i];
-            if (k == key) {
-                return i;
-            }
-            if (k == null) {
+            SeriesState s = t[i];
+            if (s == null) {
                 break;
+            }
+            if (h[i] == hash && s.key == key) {
+                return i;
             }
         }
         for (int i = home; ; i = (i + 1) & m) {
-            Object k = t[2 * i];
-            if (k == null) {
+            SeriesState s = t[i];
+            if (s == null) {
                 return -1;
             }
-            if (key.equals(k)) {
+            if (h[i] == hash && key.equals(s.key)) {
                 return i;
             }
         }
@@ -111,32 +119,32 @@ final class SeriesTable {
         if (size + 1 > (mask + 1) - ((mask + 1) >>> 2)) {
             resize(2 * (mask + 1));
         }
-        insert(slots, mask, s.key, s);
+        insert(hashes, states, mask, s.key.hashCode(), s);
         size++;
     }
 
-    /** Removes the series of {@code s}, found by its own key instance; nothing when it is not in the table. */
+    /** Removes {@code s} itself; nothing when it is not in the table (another state of an equal key included). */
     void remove(SeriesState s) {
-        Object[] t = slots;
+        int[] h = hashes;
+        SeriesState[] t = states;
         int m = mask;
         int i = s.key.hashCode() & m;
-        while (t[2 * i] != s.key) {
-            if (t[2 * i] == null) {
+        while (t[i] != s) {
+            if (t[i] == null) {
                 return;
             }
             i = (i + 1) & m;
         }
         // Backward shift: move up each later entry of the run whose home does not lie in (i, j].
-        for (int j = (i + 1) & m; t[2 * j] != null; j = (j + 1) & m) {
-            int home = t[2 * j].hashCode() & m;
+        for (int j = (i + 1) & m; t[j] != null; j = (j + 1) & m) {
+            int home = h[j] & m;
             if (((j - home) & m) >= ((j - i) & m)) {
-                t[2 * i] = t[2 * j];
-                t[2 * i + 1] = t[2 * j + 1];
+                h[i] = h[j];
+                t[i] = t[j];
                 i = j;
             }
         }
-        t[2 * i] = null;
-        t[2 * i + 1] = null;
+        t[i] = null;
         size--;
         if (size < (mask + 1) >>> 3 && mask + 1 > INITIAL_CAPACITY) {
             resize((mask + 1) >>> 1);
@@ -144,24 +152,27 @@ final class SeriesTable {
     }
 
     private void resize(int capacity) {
-        Object[] old = slots;
+        int[] oldHashes = hashes;
+        SeriesState[] old = states;
         int m = capacity - 1;
-        Object[] t = new Object[2 * (m + 1)];
-        for (int i = 0; i < old.length; i += 2) {
+        int[] h = new int[capacity];
+        SeriesState[] t = new SeriesState[capacity];
+        for (int i = 0; i < old.length; i++) {
             if (old[i] != null) {
-                insert(t, m, old[i], old[i + 1]);
+                insert(h, t, m, oldHashes[i], old[i]);
             }
         }
-        slots = t;
+        hashes = h;
+        states = t;
         mask = m;
     }
 
-    private static void insert(Object[] t, int m, Object key, Object state) {
-        int i = key.hashCode() & m;
-        while (t[2 * i] != null) {
+    private static void insert(int[] h, SeriesState[] t, int m, int hash, SeriesState state) {
+        int i = hash & m;
+        while (t[i] != null) {
             i = (i + 1) & m;
         }
-        t[2 * i] = key;
-        t[2 * i + 1] = state;
+        h[i] = hash;
+        t[i] = state;
     }
 }

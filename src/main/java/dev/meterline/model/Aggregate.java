@@ -13,10 +13,12 @@ import java.util.NoSuchElementException;
  * <p>The bins are those a {@code DDSketch} over {@code CollapsingLowestDenseStore(MAX_BINS)} would hold for the same
  * values, kept compactly as {@link BinCounts} per sign (sorted distinct indexes with their counts while a sign has
  * few bins, an array of counts once it has many) plus the zero count, and every answer (quantiles, the encoding) is
- * the one that sketch gives. New values wait in a small array (up to {@link #SPARSE_MAX}; a quiet series' open window
- * costs tens of bytes) and move into the bins a batch at a time: mapped to bin indexes, then merged with sorted bins
- * in one pass (which touches them once per batch instead of once per value) or counted into dense ones. A sketch's
- * bins do not depend on the order of its values, so the batches change nothing.
+ * the one that sketch gives. A window's first two values wait in no array at all: while there are no bins, they are
+ * its min and its max (one value: its min), which the window keeps anyway. Further values wait in a small array (up
+ * to {@link #SPARSE_MAX}; a quiet series' open window costs tens of bytes) and move into the bins a batch at a time:
+ * mapped to bin indexes, then merged with sorted bins in one pass (which touches them once per batch instead of once
+ * per value) or counted into dense ones. A sketch's bins do not depend on the order of its values, so the batches
+ * change nothing.
  *
  * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
  */
@@ -47,20 +49,55 @@ public final class Aggregate {
     private double last = Double.NaN;
     private long firstTimestamp = Long.MAX_VALUE;
     private long lastTimestamp = Long.MIN_VALUE;
-    private long late;
-    /** The values not yet in the bins (at most SPARSE_MAX); null before the first. */
+    /**
+     * The values not yet in the bins (at most SPARSE_MAX). Null while the waiting values are implicit: then there are
+     * no bins, and {@code valueCount} is 0, 1 (the value is {@code min}) or 2 (they are {@code min} and {@code max}).
+     */
     private double[] values;
     private int valueCount;
-    /** The values in the zero bin, and the bins of each sign (null while a sign has none). */
-    private long zeros;
-    private BinCounts positive;
-    private BinCounts negative;
+    /** The bins and the late count; null while the window has neither. */
+    private Extra extra;
+
+    /**
+     * What a window gets only once its values outgrow the waiting array, or a point comes late: its bins and its
+     * late count. Apart, so that a window of a few values (most windows when series are many) costs fewer bytes.
+     */
+    private static final class Extra {
+        long late;
+        /** The values in the zero bin, and the bins of each sign (null while a sign has none). */
+        long zeros;
+        BinCounts positive;
+        BinCounts negative;
+
+        Extra copy() {
+            Extra c = new Extra();
+            c.late = late;
+            c.zeros = zeros;
+            c.positive = positive == null ? null : positive.copy();
+            c.negative = negative == null ? null : negative.copy();
+            return c;
+        }
+    }
+
+    private Extra extra() {
+        Extra e = extra;
+        if (e == null) {
+            e = new Extra();
+            extra = e;
+        }
+        return e;
+    }
 
     public Aggregate() {
     }
 
     /** Records one value observed at event time {@code timestamp}; a later arrival wins a timestamp tie for last. */
     public void accept(double value, long timestamp) {
+        // NaN moves no min or max, so it never waits implicitly.
+        boolean implicit = values == null && valueCount < 2 && value == value && !hasBins();
+        if (!implicit && values == null && valueCount > 0) {
+            spillImplicit();
+        }
         count++;
         sum += value;
         if (value < min) {
@@ -76,7 +113,29 @@ public final class Aggregate {
         if (timestamp < firstTimestamp) {
             firstTimestamp = timestamp;
         }
-        addToQuantiles(value);
+        if (implicit) {
+            valueCount++;
+        } else {
+            addToQuantiles(value);
+        }
+    }
+
+    /**
+     * Moves the implicit waiting values (min, and max when there are two) into an array with room for two more:
+     * before a third value, a NaN, or anything else that would move min or max.
+     */
+    private void spillImplicit() {
+        double[] v = new double[4];
+        v[0] = min;
+        if (valueCount == 2) {
+            v[1] = max;
+        }
+        values = v;
+    }
+
+    /** Waiting value {@code i} of {@code valueCount}. */
+    private double waiting(int i) {
+        return values != null ? values[i] : i == 0 ? min : max;
     }
 
     private void addToQuantiles(double value) {
@@ -94,7 +153,7 @@ public final class Aggregate {
 
     /** Counts one point merged after its window was first flushed. */
     public void markLate() {
-        late++;
+        extra().late++;
     }
 
     /**
@@ -102,9 +161,15 @@ public final class Aggregate {
      * and last are exact, quantiles stay within the sketch's bound.
      */
     public void mergeWith(Aggregate other) {
+        long otherLate = other.late();
+        if (otherLate != 0) {
+            extra().late += otherLate;
+        }
         if (other.count == 0) {
-            late += other.late;
             return;
+        }
+        if (values == null && valueCount > 0) {
+            spillImplicit();
         }
         count += other.count;
         sum += other.sum;
@@ -115,15 +180,16 @@ public final class Aggregate {
             last = other.last;
         }
         firstTimestamp = Math.min(firstTimestamp, other.firstTimestamp);
-        late += other.late;
         if (other.hasBins()) {
             binValues();
-            zeros += other.zeros;
-            positive = merged(positive, other.positive);
-            negative = merged(negative, other.negative);
+            Extra e = extra();
+            Extra o = other.extra;
+            e.zeros += o.zeros;
+            e.positive = merged(e.positive, o.positive);
+            e.negative = merged(e.negative, o.negative);
         }
         for (int i = 0; i < other.valueCount; i++) {
-            addToQuantiles(other.values[i]);
+            addToQuantiles(other.waiting(i));
         }
     }
 
@@ -146,12 +212,9 @@ public final class Aggregate {
         c.last = last;
         c.firstTimestamp = firstTimestamp;
         c.lastTimestamp = lastTimestamp;
-        c.late = late;
-        c.values = valueCount == 0 ? null : Arrays.copyOf(values, valueCount);
+        c.values = values == null || valueCount == 0 ? null : Arrays.copyOf(values, valueCount);
         c.valueCount = valueCount;
-        c.zeros = zeros;
-        c.positive = positive == null ? null : positive.copy();
-        c.negative = negative == null ? null : negative.copy();
+        c.extra = extra == null ? null : extra.copy();
         return c;
     }
 
@@ -171,6 +234,9 @@ public final class Aggregate {
         if (q < 0 || q > 1) {
             throw new IllegalArgumentException("The quantile must be between 0 and 1.");
         }
+        long zeros = extra.zeros;
+        BinCounts positive = extra.positive;
+        BinCounts negative = extra.negative;
         double total = (double) zeros + (negative == null ? 0 : negative.total())
                 + (positive == null ? 0 : positive.total());
         double rank = q * (total - 1);
@@ -201,7 +267,8 @@ public final class Aggregate {
     }
 
     private boolean hasBins() {
-        return zeros != 0 || positive != null || negative != null;
+        Extra e = extra;
+        return e != null && (e.zeros != 0 || e.positive != null || e.negative != null);
     }
 
     /**
@@ -215,6 +282,9 @@ public final class Aggregate {
         if (n == 0) {
             return;
         }
+        if (values == null) {
+            spillImplicit();
+        }
         double[] v = values;
         boolean allPositive = true;
         for (int i = 0; i < n; i++) {
@@ -223,7 +293,8 @@ public final class Aggregate {
             }
             allPositive &= v[i] > MIN_INDEXED;
         }
-        if (allPositive && positive instanceof DenseBins dense) {
+        Extra e = extra();
+        if (allPositive && e.positive instanceof DenseBins dense) {
             int low = Integer.MAX_VALUE;
             int high = Integer.MIN_VALUE;
             for (int i = 0; i < n; i++) {
@@ -232,7 +303,7 @@ public final class Aggregate {
                 low = Math.min(low, index);
                 high = Math.max(high, index);
             }
-            positive = dense.add(v, 0, n, low, high);
+            e.positive = dense.add(v, 0, n, low, high);
             valueCount = 0;
             return;
         }
@@ -251,16 +322,16 @@ public final class Aggregate {
         while (positiveEnd < n && v[positiveEnd] > MIN_INDEXED) {
             positiveEnd++;
         }
-        zeros += (positiveStart - negativeEnd) + (n - positiveEnd);
+        e.zeros += (positiveStart - negativeEnd) + (n - positiveEnd);
         if (negativeEnd > 0) {
             BinCounts.toIndexes(MAPPING, v, 0, negativeEnd, true);
-            negative = negative == null ? BinCounts.ofIndexes(v, 0, negativeEnd)
-                    : negative.addIndexes(v, 0, negativeEnd);
+            e.negative = e.negative == null ? BinCounts.ofIndexes(v, 0, negativeEnd)
+                    : e.negative.addIndexes(v, 0, negativeEnd);
         }
         if (positiveEnd > positiveStart) {
             BinCounts.toIndexes(MAPPING, v, positiveStart, positiveEnd, false);
-            positive = positive == null ? BinCounts.ofIndexes(v, positiveStart, positiveEnd)
-                    : positive.addIndexes(v, positiveStart, positiveEnd);
+            e.positive = e.positive == null ? BinCounts.ofIndexes(v, positiveStart, positiveEnd)
+                    : e.positive.addIndexes(v, positiveStart, positiveEnd);
         }
         valueCount = 0;
     }
@@ -268,7 +339,7 @@ public final class Aggregate {
     /** The bins of one sign, null while it has none; for tests of their form. */
     BinCounts bins(boolean negativeSign) {
         binValues();
-        return negativeSign ? negative : positive;
+        return extra == null ? null : negativeSign ? extra.negative : extra.positive;
     }
 
     public long count() {
@@ -304,7 +375,7 @@ public final class Aggregate {
     }
 
     public long late() {
-        return late;
+        return extra == null ? 0 : extra.late;
     }
 
     /**
@@ -316,7 +387,7 @@ public final class Aggregate {
         if (!hasBins()) {
             return new byte[0];
         }
-        return CODEC.encode(zeros, positive, negative);
+        return CODEC.encode(extra.zeros, extra.positive, extra.negative);
     }
 
     /** Rebuilds a stored aggregate; the inverse of reading each accessor and {@link #sketchBytes()}. */
@@ -330,12 +401,15 @@ public final class Aggregate {
         a.last = last;
         a.firstTimestamp = firstTimestamp;
         a.lastTimestamp = lastTimestamp;
-        a.late = late;
+        if (late != 0) {
+            a.extra().late = late;
+        }
         if (sketchBytes != null && sketchBytes.length > 0) {
             SketchCodec.Decoded bins = CODEC.decode(sketchBytes, MAX_BINS);
-            a.zeros = bins.zeros();
-            a.positive = bins.positive();
-            a.negative = bins.negative();
+            Extra e = a.extra();
+            e.zeros = bins.zeros();
+            e.positive = bins.positive();
+            e.negative = bins.negative();
         }
         return a;
     }
@@ -343,6 +417,6 @@ public final class Aggregate {
     @Override
     public String toString() {
         return "Aggregate{count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max + ", last=" + last
-                + ", late=" + late + '}';
+                + ", late=" + late() + '}';
     }
 }

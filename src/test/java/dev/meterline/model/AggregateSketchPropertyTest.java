@@ -143,6 +143,62 @@ final class AggregateSketchPropertyTest {
     }
 
     /**
+     * A window's first values, which wait as its min and max rather than in an array, answer as the library's sketch
+     * after every value, read through a copy (which leaves the original as it was) or from the original itself, and
+     * go on the same once a third value, a NaN or a merge makes them move into an array; zeros of either sign and
+     * NaN included.
+     */
+    @RepeatedTest(200)
+    void aWindowsFirstValuesMatchTheLibrarysSketchBeforeAndAfterTheyMove(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 31L + 5);
+        int n = 1 + rnd.nextInt(5);
+        double[] values = values(rnd, n);
+        for (int i = 0; i < n; i++) {
+            int pick = rnd.nextInt(8);
+            if (pick == 0) {
+                values[i] = Double.NaN;
+            } else if (pick == 1) {
+                values[i] = rnd.nextBoolean() ? 0.0 : -0.0;
+            }
+        }
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        String what = "repetition " + rep.getCurrentRepetition() + ", values " + Arrays.toString(values);
+        for (int i = 0; i < n; i++) {
+            reference.accept(values[i]);
+            a.accept(values[i], i);
+            if (!Double.isNaN(values[i])) {
+                min = Math.min(min, values[i]);
+                max = Math.max(max, values[i]);
+            }
+            // Zeros of either sign compare equal here; the clamp takes the aggregate's own.
+            assertTrue(min == a.min() && max == a.max(), what);
+            assertSameAsReference(reference, a.min(), a.max(), a.copy(), what + " copy after " + (i + 1));
+            assertEquals(i + 1, a.count(), what);
+        }
+        Aggregate other = new Aggregate();
+        DDSketch both = reference.copy();
+        int more = rnd.nextInt(3);
+        for (int i = 0; i < more; i++) {
+            double v = values(rnd, 1)[0];
+            other.accept(v, 100 + i);
+            both.accept(v);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        Aggregate merged = a.copy();
+        merged.mergeWith(other);
+        assertTrue(min == merged.min() && max == merged.max(), what);
+        assertSameAsReference(both, merged.min(), merged.max(), merged, what + " merged with " + more + " more");
+        Aggregate into = other.copy();
+        into.mergeWith(a);
+        assertSameAsReference(both, into.min(), into.max(), into, what + " merged into " + more + " more");
+        assertSameAsReference(reference, a.min(), a.max(), a, what + " itself");
+    }
+
+    /**
      * The encoding of an aggregate whose last values still wait beside its bins (none, sorted or dense bins, both
      * signs, collapsed ranges), as a closed window reaches the store, is the library's, and stays the same read
      * again and after a quantile has moved the values into the bins.
