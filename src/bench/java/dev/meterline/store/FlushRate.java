@@ -48,13 +48,13 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>With {@code --every D} (e.g. {@code 10s}, the default window, after which a server's next windows fall due) a
  * flush starts every D instead of right after the one before, and with {@code --pace P} it is written as the server
- * writes it at {@code flush-spread=P} ({@link FlushPace}: slices of 10 000 windows whose starts are spread over P % of
- * D, the last through {@link Store#write}, the others through {@link Store#writePart}); {@code --pace 0,80}
+ * writes it at {@code flush-spread=P} ({@link FlushPace}: slices of 10 000 windows whose starts are spread over P %
+ * of D, the last through {@link Store#write}, the others through {@link Store#writePart}); {@code --pace 0,80}
  * alternates the two in every run. Rows per second and the ingest rate "during" count only the time from a flush's
  * start to its end, and the ingest rate during the flushes is compared with the rate outside them (the second before
- * and the gaps between); the writer's CPU is that of the threads that write. {@code --shuffled true} shuffles each flush
- * across its starts, so that a slice holds a random share of every start's series, as a server's flush of one start
- * does, rather than one start.
+ * and the gaps between); the writer's CPU is that of the threads that write. {@code --shuffled true} shuffles each
+ * flush across its starts, so that a slice holds a random share of every start's series, as a server's flush of one
+ * start does, rather than one start.
  *
  * <pre>
  * ./mvnw -B -q -Pbench package -DskipTests

@@ -25,7 +25,8 @@ import java.util.function.Supplier;
  * of a whole core for as long as it runs. Windows are aligned to the epoch, so every series' windows fall due
  * together, once per window length; the ticks in between close nothing but corrections by late points. A slice that
  * the schedule finds late starts at once, so a flush never ends later than at full speed; while {@code urgent} holds
- * (the log or the backlog past half its bound) and after {@link #hurry()} every slice starts at once. The waits are timers, not sleeps.
+ * (the log or the backlog past half its bound) and after {@link #hurry()} every slice starts at once. The waits are
+ * timers, not sleeps.
  */
 public final class FlushPace {
 

@@ -214,9 +214,10 @@ final class WindowTable {
      * PostgreSQL: streams the rows with binary {@code COPY}. A stored row of a replica has a flush sequence at most
      * its {@code last_flush_seq}, raised in the same transaction as the rows, or belongs to a flush whose parts are
      * being written ahead of its last one (each part holds other series), so a write whose flushes all come later
-     * meets a stored key only when it repeats such a part, and goes straight into the table. Any other write (a retry, a backlog
-     * partly stored, the spool moved twice), or a direct copy that meets a key after all, goes through a
-     * transaction-local staging table and {@code INSERT ... ON CONFLICT DO NOTHING}, which skips stored keys.
+     * meets a stored key only when it repeats such a part, and goes straight into the table. Any other write (a
+     * retry, a backlog partly stored, the spool moved twice), or a direct copy that meets a key after all, goes
+     * through a transaction-local staging table and {@code INSERT ... ON CONFLICT DO NOTHING}, which skips stored
+     * keys.
      */
     private void copy(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
                       long minSeq) throws SQLException {
