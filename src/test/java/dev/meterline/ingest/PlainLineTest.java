@@ -131,6 +131,60 @@ class PlainLineTest {
         }
     }
 
+    /**
+     * Values in the compact form with enough of the line after them for the one-word-per-part reading: integers and
+     * both parts of decimals of 1 to 19 digits, signs, leading zeros, exponents, a point without digits and the
+     * bytes that may follow; each reads as the byte-by-byte rules and Double.parseDouble say, bit for bit.
+     */
+    @Test
+    void compactValuesOfEveryDigitCountReadExactly() {
+        List<String> numbers = new ArrayList<>();
+        String counting = "1234567890123456789";
+        String ending = "9876543210987654321";
+        for (int d = 1; d <= 19; d++) {
+            String part = counting.substring(0, d);
+            numbers.addAll(List.of(part, "9".repeat(d), "0" + part, "0".repeat(d), part + ".", part + "e3",
+                    part + "E-2", part + ".5e1", "0." + "0".repeat(d - 1) + "7"));
+            for (int f = 1; f <= 19; f++) {
+                String fraction = ending.substring(0, f);
+                numbers.addAll(List.of(part + "." + fraction, "0." + fraction, part + "." + "0".repeat(f),
+                        "0" + part + "." + fraction, part + "." + fraction + "e1", part + "." + fraction + "E+0"));
+            }
+        }
+        numbers.addAll(List.of("0", "-0", "0.0", "5.", ".5", "1..2", "1.-2", "1.e2", "0x10", "1_000"));
+        String[] tails = {
+            ",\"timestamp\":1796034088114,\"tags\":{\"host\":\"web-1\",\"region\":\"eu\"}}",
+            ",\"tags\":{\"host\":\"web-1\"}}                ",
+            "}                         ",
+            "x}                        ",
+            " }                        ",
+        };
+        int read = 0;
+        for (String n : numbers) {
+            for (String sign : new String[] {"", "-", "+"}) {
+                String s = sign + n;
+                for (String tail : tails) {
+                    byte[] b = ("{\"metric\":\"app.metric000\",\"value\":" + s + tail)
+                            .getBytes(StandardCharsets.ISO_8859_1);
+                    boolean shape = s.matches("-?(0|[1-9]\\d{0,17})(\\.\\d+)?([eE][-+]?\\d{1,4})?")
+                            && s.length() <= PlainLine.MAX_NUMBER_CHARS && !tail.startsWith("x");
+                    double expected = Double.NaN;
+                    if (shape) {
+                        expected = s.matches("-?\\d+") ? (double) Long.parseLong(s) : Double.parseDouble(s);
+                    }
+                    String line = new String(b, StandardCharsets.ISO_8859_1);
+                    assertEquals(shape, plain.read(b, 0, b.length), line);
+                    if (shape) {
+                        read++;
+                        assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(plain.value),
+                                line);
+                    }
+                }
+            }
+        }
+        assertTrue(read > 5_000, "read " + read);
+    }
+
     @Test
     void timestampsAreExactIntegers() {
         SplittableRandom rnd = new SplittableRandom(0x7157);
