@@ -44,7 +44,7 @@ final class Shard {
     private final Map<String, MetricSeries> byMetric = new HashMap<>();
     private final TagIndexes indexes = new TagIndexes();
     /** Window start → the series that have an open window there; the flush walks this in time order. */
-    private final TreeMap<Long, List<SeriesState>> byStart = new TreeMap<>();
+    private final TreeMap<Long, StartSeries> byStart = new TreeMap<>();
     /**
      * Window start → a lower bound of the log segment holding the first point of any open window there: windows of
      * one start are opened in log order, so the first one opened bounds them all.
@@ -54,7 +54,7 @@ final class Shard {
      * The entry of {@link #byStart} that last got a series, or null: the windows a part opens mostly share one start,
      * so this spares each of them a boxed key and a tree look-up. Cleared whenever entries leave {@link #byStart}.
      */
-    private List<SeriesState> lastAt;
+    private StartSeries lastAt;
     private long lastStart;
     private long closedThrough = Long.MIN_VALUE;
     private int openWindows;
@@ -201,11 +201,9 @@ final class Shard {
         if (a == null) {
             a = new Aggregate();
             s.add(start, a);
-            List<SeriesState> at = lastAt != null && lastStart == start ? lastAt : byStart.get(start);
+            StartSeries at = lastAt != null && lastStart == start ? lastAt : byStart.get(start);
             if (at == null) {
-                // A newer start is sized like the last one: each window gathers much the same series. A late
-                // window of an older start starts small.
-                at = new ArrayList<>(lastAt != null && start > lastStart ? Math.max(10, lastAt.size()) : 10);
+                at = new StartSeries();
                 byStart.put(start, at);
                 startSegment.put(start, segment);
             }
@@ -241,7 +239,7 @@ final class Shard {
         lastAt = null;
         List<Window> out = new ArrayList<>();
         while (!byStart.isEmpty() && byStart.firstKey() + resolution + lateness <= cutoff) {
-            Map.Entry<Long, List<SeriesState>> e = byStart.pollFirstEntry();
+            Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
             startSegment.remove(e.getKey());
             takeWindows(e.getKey(), e.getValue(), true, flushSeq, out);
         }
@@ -253,7 +251,7 @@ final class Shard {
         lastAt = null;
         List<Window> out = new ArrayList<>();
         while (!byStart.isEmpty()) {
-            Map.Entry<Long, List<SeriesState>> e = byStart.pollFirstEntry();
+            Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
             startSegment.remove(e.getKey());
             boolean complete = e.getKey() + resolution + lateness <= now;
             takeWindows(e.getKey(), e.getValue(), complete, flushSeq, out);
@@ -261,26 +259,32 @@ final class Shard {
         return out;
     }
 
-    private void takeWindows(long start, List<SeriesState> states, boolean complete, long flushSeq,
-                             List<Window> out) {
-        for (SeriesState s : states) {
-            Aggregate a = s.remove(start);
-            if (a == null) {
-                continue;
+    private void takeWindows(long start, StartSeries states, boolean complete, long flushSeq, List<Window> out) {
+        for (int c = 0, chunks = states.chunkCount(); c < chunks; c++) {
+            SeriesState[] chunk = states.chunk(c);
+            for (int i = 0, n = states.chunkSize(c); i < n; i++) {
+                takeWindow(start, chunk[i], complete, flushSeq, out);
             }
-            openWindows--;
-            out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
-            if (s.n == 0) {
-                s.live = false;
-                table.remove(s);
-                MetricSeries series = byMetric.get(s.key.metric());
-                series.leave(s);
-                if (series.isEmpty()) {
-                    byMetric.remove(s.key.metric());
-                    indexes.metricGone(s.key.metric());
-                }
-                budget.release(s.key.metric(), 1);
+        }
+    }
+
+    private void takeWindow(long start, SeriesState s, boolean complete, long flushSeq, List<Window> out) {
+        Aggregate a = s.remove(start);
+        if (a == null) {
+            return;
+        }
+        openWindows--;
+        out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
+        if (s.n == 0) {
+            s.live = false;
+            table.remove(s);
+            MetricSeries series = byMetric.get(s.key.metric());
+            series.leave(s);
+            if (series.isEmpty()) {
+                byMetric.remove(s.key.metric());
+                indexes.metricGone(s.key.metric());
             }
+            budget.release(s.key.metric(), 1);
         }
     }
 

@@ -94,6 +94,29 @@ class ShardTest {
     }
 
     @Test
+    void aStartOfMoreSeriesThanAChunkHoldsClosesEachWindowOnceInTheOrderTheyOpened() {
+        int series = 3 * StartSeries.MAX_CHUNK + 5;
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(series));
+        List<SeriesKey> opened = new ArrayList<>();
+        for (int i = 0; i < series; i++) {
+            SeriesKey key = SeriesKey.of("m", Map.of("host", "h" + i));
+            opened.add(key);
+            shard.record(part(key, i, 1_000 + i % 50));
+            shard.record(part(key, i, 2_000));
+        }
+        assertEquals(series, shard.openWindows());
+        List<Window> closed = shard.close(WINDOW + LATENESS, 1);
+        List<SeriesKey> order = new ArrayList<>();
+        for (Window w : closed) {
+            order.add(w.series());
+            assertEquals(2, w.aggregate().count(), w.series().toString());
+        }
+        assertEquals(opened, order);
+        assertEquals(0, shard.openWindows());
+        assertEquals(List.of(), shard.closeAll(Long.MAX_VALUE, 2));
+    }
+
+    @Test
     void pointsAlternatingBetweenTwoOpenWindowsLandInTheirOwn() {
         Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(10));
         SeriesKey key = SeriesKey.of("cpu", Map.of("host", "a"));
