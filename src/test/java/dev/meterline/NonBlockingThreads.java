@@ -29,6 +29,10 @@ public final class NonBlockingThreads implements BlockHoundIntegration {
         builder.allowBlockingCallsInside("java.lang.ClassLoader", "loadClass");
         // A pool thread waiting for its next task is idle, not blocking work (tests run shards on plain pools).
         builder.allowBlockingCallsInside("java.util.concurrent.ThreadPoolExecutor", "getTask");
+        // Handing a task to such a pool offers it to the pool's queue, which never waits for room; it takes the
+        // queue's locks for the moment of the hand-off and, when the pool thread holds one, parks for a few
+        // microseconds (seen under load when a validation rail hands a part to a shard on a plain pool).
+        builder.allowBlockingCallsInside("java.util.concurrent.LinkedBlockingQueue", "offer");
         // Netty's adaptive allocator takes a magazine's lock for the moment it grows its magazines or frees into one:
         // a short critical section between event loops, which under contention parks for a few microseconds.
         builder.allowBlockingCallsInside("io.netty.buffer.AdaptivePoolingAllocator$MagazineGroup", "tryExpandMagazines");
