@@ -1,14 +1,12 @@
 package dev.meterline.ingest;
 
 import dev.meterline.model.Point;
-import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.SeriesRules;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -40,8 +38,9 @@ class GroupedDecodeTest {
 
     /** A decoder of its own codec (so its own key cache), what it gave, and its cache. */
     private static final class Run {
-        final List<String> seen = new ArrayList<>();
-        final List<Point> points = new ArrayList<>();
+        final RecordedOutput out = new RecordedOutput();
+        final List<String> seen = out.seen;
+        final List<Point> points = out.points;
         final IngestCodec codec;
         final LineDecoder decoder;
         final SeriesKeyCache cache;
@@ -50,34 +49,12 @@ class GroupedDecodeTest {
             codec = new IngestCodec(maxLineBytes, 4, keyCacheMax, RULES);
             cache = codec.keyCache();
             cache.touchFrom(readAhead ? 0 : Integer.MAX_VALUE);
-            decoder = codec.decoder(new LineDecoder.Output() {
-                @Override
-                public void point(Point p) {
-                    points.add(p);
-                    seen.add("point " + p.series() + " " + p.value() + " @" + p.timestamp() + " line " + p.line());
-                }
-
-                @Override
-                public void reject(Reject r) {
-                    seen.add("reject " + r.line() + " " + r.reason() + " " + r.message());
-                }
-
-                @Override
-                public void sync(String id, int line) {
-                    seen.add("sync " + id + " line " + line);
-                }
-            }).groupSize(group);
+            decoder = codec.decoder(out).groupSize(group);
         }
 
         /** Decodes {@code input} in reads that end at each of {@code cuts} (ascending), then finishes. */
         Run send(byte[] input, int[] cuts) {
-            int from = 0;
-            for (int cut : cuts) {
-                decoder.decode(input, from, cut - from, 7);
-                from = cut;
-            }
-            decoder.decode(input, from, input.length - from, 7);
-            decoder.finish(7);
+            RecordedOutput.send(decoder, input, cuts, 7);
             return this;
         }
 

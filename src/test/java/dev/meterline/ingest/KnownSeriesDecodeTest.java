@@ -27,36 +27,16 @@ class KnownSeriesDecodeTest {
 
     /** A decoder of a codec of its own (so an empty key cache), recording what it gives as text. */
     private static final class Run {
-        final List<String> seen = new ArrayList<>();
+        final RecordedOutput out = new RecordedOutput();
+        final List<String> seen = out.seen;
         final LineDecoder decoder;
 
         Run(int maxTags, int keyCacheMax, boolean plain) {
-            decoder = new IngestCodec(512, maxTags, keyCacheMax).decoder(new LineDecoder.Output() {
-                @Override
-                public void point(Point p) {
-                    seen.add("point " + p.series() + " " + p.value() + " @" + p.timestamp() + " line " + p.line());
-                }
-
-                @Override
-                public void reject(Reject r) {
-                    seen.add("reject " + r.line() + " " + r.reason() + " " + r.message());
-                }
-
-                @Override
-                public void sync(String id, int line) {
-                    seen.add("sync " + id + " line " + line);
-                }
-            }).shareParser(plain);
+            decoder = new IngestCodec(512, maxTags, keyCacheMax).decoder(out).shareParser(plain);
         }
 
         Run send(byte[] input, int[] cuts) {
-            int from = 0;
-            for (int cut : cuts) {
-                decoder.decode(input, from, cut - from, 999);
-                from = cut;
-            }
-            decoder.decode(input, from, input.length - from, 999);
-            decoder.finish(999);
+            RecordedOutput.send(decoder, input, cuts, 999);
             return this;
         }
     }
