@@ -42,11 +42,14 @@ final class Result {
 
     @Override
     public String toString() {
+        // Builds compared with each other (--compare) run without the bare reference loop.
+        String against = reference == 0 ? "" : String.format(Locale.ROOT,
+                " (reference %.3f M/s, ratio %.2f, CPU ratio %.2f)", reference / 1e6, ratio(), cpuRatio());
         return String.format(Locale.ROOT,
-                "%.3f M points/s in %.2f s (reference %.3f M/s, ratio %.2f, CPU ratio %.2f); sync p50 %.1f ms p99 %.1f ms; "
+                "%.3f M points/s in %.2f s%s; sync p50 %.1f ms p99 %.1f ms; "
                         + "query p50 %.1f ms p99 %.1f ms (%d); server CPU %.1f s (%.2f us/point); peak RSS %.0f MiB; "
                         + "heap %.0f B/series (%d active)",
-                rate / 1e6, seconds, reference / 1e6, ratio(), cpuRatio(), syncP50, syncP99, queryP50, queryP99, queries,
+                rate / 1e6, seconds, against, syncP50, syncP99, queryP50, queryP99, queries,
                 cpuSeconds, cpuPerPointMicros(), peakRssMiB, heapPerSeries, activeSeries);
     }
 
@@ -64,9 +67,11 @@ final class Result {
     }
 
     static String summary(List<Result> rs) {
-        return "rate " + fmt(rs, r -> r.rate, 1e6, "%.3f") + " M/s; reference " + fmt(rs, r -> r.reference, 1e6, "%.3f")
-                + " M/s; ratio " + fmt(rs, Result::ratio, 1, "%.2f") + "; CPU ratio " + fmt(rs, Result::cpuRatio, 1, "%.2f")
-                + " (reference " + fmt(rs, r -> r.referenceCpuMicros, 1, "%.2f") + " us/point); sync p99 " + fmt(rs, r -> r.syncP99, 1, "%.1f")
+        String against = rs.stream().allMatch(r -> r.reference == 0) ? ""
+                : "; reference " + fmt(rs, r -> r.reference, 1e6, "%.3f") + " M/s; ratio " + fmt(rs, Result::ratio, 1, "%.2f")
+                + "; CPU ratio " + fmt(rs, Result::cpuRatio, 1, "%.2f") + " (reference "
+                + fmt(rs, r -> r.referenceCpuMicros, 1, "%.2f") + " us/point)";
+        return "rate " + fmt(rs, r -> r.rate, 1e6, "%.3f") + " M/s" + against + "; sync p99 " + fmt(rs, r -> r.syncP99, 1, "%.1f")
                 + " ms; query p50 " + fmt(rs, r -> r.queryP50, 1, "%.1f") + " ms, p99 " + fmt(rs, r -> r.queryP99, 1, "%.1f")
                 + " ms; CPU " + fmt(rs, Result::cpuPerPointMicros, 1, "%.2f") + " us/point; peak RSS "
                 + fmt(rs, r -> r.peakRssMiB, 1, "%.0f") + " MiB; heap " + fmt(rs, r -> r.heapPerSeries, 1, "%.0f")
