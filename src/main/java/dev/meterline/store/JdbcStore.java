@@ -128,13 +128,8 @@ final class JdbcStore implements Store {
 
     @Override
     public List<Window> inKeyOrder(List<Window> windows) {
-        SeriesTexts.Text[] texts = seriesTexts.of(windows);
-        int n = texts.length;
-        int[] rank = new int[n];
-        int[] metricRank = new int[n];
-        seriesTexts.rank(texts, rank, metricRank);
-        List<Window> out = new ArrayList<>(n);
-        for (int i : IndexOrder.of(windows, texts, rank, metricRank)) {
+        List<Window> out = new ArrayList<>(windows.size());
+        for (int i : IndexOrder.of(windows, seriesTexts.of(windows), seriesTexts)) {
             out.add(windows.get(i));
         }
         return out;
@@ -158,17 +153,10 @@ final class JdbcStore implements Store {
             }
         }
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
-        // The series epoch is read in the write's transaction, which holds it: no series this write counts on as
-        // stored can be forgotten before it commits.
-        long[] epoch = new long[1];
-        List<SeriesTexts.Text> newSeries = db.inTransaction("write " + windows.size() + " windows", c -> {
-            epoch[0] = table.seriesEpoch(c);
-            List<SeriesTexts.Text> unstored = SeriesTexts.unstored(texts, rank, epoch[0]);
-            table.insert(c, replica, windows, texts, order, unstored, lastPart);
-            return unstored;
-        });
-        for (SeriesTexts.Text t : newSeries) {
-            t.storedEpoch = epoch[0];
+        WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
+                c -> table.insert(c, replica, windows, texts, rank, order, lastPart));
+        for (SeriesTexts.Text t : stored.series()) {
+            t.storedEpoch = stored.epoch();
         }
     }
 

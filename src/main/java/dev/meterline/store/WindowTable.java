@@ -81,6 +81,10 @@ final class WindowTable {
                long flushSeq, Aggregate aggregate, boolean complete, long mergedThrough) {
     }
 
+    /** What a write stored: the series epoch it held, and the series it found or put in {@code meterline_series}. */
+    record Stored(long epoch, List<SeriesTexts.Text> series) {
+    }
+
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
     void insert(Connection c, String replica, List<Window> windows) throws SQLException {
         SeriesTexts once = new SeriesTexts(Integer.MAX_VALUE);
@@ -88,40 +92,21 @@ final class WindowTable {
         int[] rank = new int[texts.length];
         int[] metricRank = new int[texts.length];
         once.rank(texts, rank, metricRank);
-        long epoch = seriesEpoch(c);
-        insert(c, replica, windows, texts, IndexOrder.of(windows, texts, rank, metricRank),
-                SeriesTexts.unstored(texts, rank, epoch));
+        insert(c, replica, windows, texts, rank, IndexOrder.of(windows, texts, rank, metricRank), true);
     }
 
     /**
-     * The series epoch, held until the caller's transaction ends against series being forgotten meanwhile: a text
-     * whose series was stored in this epoch still has its row in {@code meterline_series} and its id.
-     */
-    long seriesEpoch(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(dialect.writeEpoch);
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    /**
-     * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), the windows'
-     * indexes in the unique key's order ({@link IndexOrder}), and {@code newSeries}, the texts not known to be in
-     * {@code meterline_series} in this epoch: each is inserted there unless present, and its id read, before the rows
-     * that carry it.
-     */
-    void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
-                List<SeriesTexts.Text> newSeries) throws SQLException {
-        insert(c, replica, windows, texts, order, newSeries, true);
-    }
-
-    /**
-     * As above; unless {@code raiseFlushSeq}, the replica's {@code last_flush_seq} is left as it is (a part of a flush
+     * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), their ranks from
+     * one {@link SeriesTexts#rank} call, and the windows' indexes in the unique key's order ({@link IndexOrder}). Reads
+     * the series epoch, which the transaction then holds against series being forgotten, and inserts into
+     * {@code meterline_series} each series not known to be there in that epoch, reading its id, before the rows that
+     * carry it. Unless {@code raiseFlushSeq}, the replica's {@code last_flush_seq} is left as it is (a part of a flush
      * written ahead of the rest, see {@link Store#writePart}).
      */
-    void insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
-                List<SeriesTexts.Text> newSeries, boolean raiseFlushSeq) throws SQLException {
+    Stored insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] rank,
+                  int[] order, boolean raiseFlushSeq) throws SQLException {
+        long epoch = seriesEpoch(c);
+        List<SeriesTexts.Text> newSeries = SeriesTexts.unstored(texts, rank, epoch);
         if (!newSeries.isEmpty()) {
             storeSeries(c, newSeries);
         }
@@ -139,13 +124,25 @@ final class WindowTable {
         } else {
             SqliteRows.write(c, COLUMNS, replica, windows, texts, order);
         }
-        if (!raiseFlushSeq) {
-            return;
+        if (raiseFlushSeq) {
+            try (PreparedStatement ps = c.prepareStatement(dialect.raiseFlushSeq)) {
+                ps.setString(1, replica);
+                ps.setLong(2, maxSeq);
+                ps.executeUpdate();
+            }
         }
-        try (PreparedStatement ps = c.prepareStatement(dialect.raiseFlushSeq)) {
-            ps.setString(1, replica);
-            ps.setLong(2, maxSeq);
-            ps.executeUpdate();
+        return new Stored(epoch, newSeries);
+    }
+
+    /**
+     * The series epoch, held until the caller's transaction ends against series being forgotten meanwhile: a text
+     * whose series was stored in this epoch still has its row in {@code meterline_series} and its id.
+     */
+    private long seriesEpoch(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(dialect.writeEpoch);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
