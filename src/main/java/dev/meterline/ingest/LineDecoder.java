@@ -261,20 +261,8 @@ final class LineDecoder {
 
     /** The index of the first newline in {@code data[from, end)}, or {@code end}; eight bytes per step. */
     private int nextNewline(int from, int end) {
-        int i = from;
-        for (; i + 8 <= end; i += 8) {
-            // A byte of the word is zero where a newline is.
-            long newlines = Words.zeroBytes(Words.at(data, i) ^ NEWLINES);
-            if (newlines != 0) {
-                return i + Words.first(newlines);
-            }
-        }
-        for (; i < end; i++) {
-            if (data[i] == '\n') {
-                return i;
-            }
-        }
-        return end;
+        int i = Words.indexOf(data, from, end, NEWLINES);
+        return i < 0 ? end : i;
     }
 
     private void ensureCapacity(int needed) {

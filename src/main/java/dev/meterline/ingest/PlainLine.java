@@ -241,7 +241,7 @@ final class PlainLine {
         if (cache == null || b[i] != '{') {
             return false;
         }
-        int close = closingBrace(b, i + 1, Math.min(to, i + SeriesKeyCache.MAX_BYTES));
+        int close = Words.indexOf(b, i + 1, Math.min(to, i + SeriesKeyCache.MAX_BYTES), CLOSING_BRACES);
         if (close < 0) {
             return false;
         }
@@ -257,22 +257,6 @@ final class PlainLine {
         hash = h;
         stamp = cache.stamp();
         return true;
-    }
-
-    /** The index of the first {@code '}'} in {@code b[i, to)}, or -1; eight bytes per step. */
-    private static int closingBrace(byte[] b, int i, int to) {
-        for (; i + 8 <= to; i += 8) {
-            long braces = Words.zeroBytes(Words.at(b, i) ^ CLOSING_BRACES);
-            if (braces != 0) {
-                return i + Words.first(braces);
-            }
-        }
-        for (; i < to; i++) {
-            if (b[i] == '}') {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /**

@@ -38,6 +38,28 @@ final class Words {
         return (x - ONES) & ~x & HIGHS;
     }
 
+    /**
+     * The index of the first byte of {@code b[from, to)} that is the byte {@code pattern} repeats ({@link #repeated}),
+     * or -1; eight bytes per step.
+     */
+    static int indexOf(byte[] b, int from, int to, long pattern) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            // A byte of the word is zero where the byte sought is.
+            long marks = zeroBytes(at(b, i) ^ pattern);
+            if (marks != 0) {
+                return i + first(marks);
+            }
+        }
+        byte c = (byte) pattern;
+        for (; i < to; i++) {
+            if (b[i] == c) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The position, 0 to 7, of the lowest byte whose top bit {@code marks} sets; {@code marks} is not 0. */
     static int first(long marks) {
         return Long.numberOfTrailingZeros(marks) >>> 3;

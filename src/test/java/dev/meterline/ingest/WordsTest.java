@@ -42,4 +42,27 @@ class WordsTest {
         assertEquals(0x0908_0706_0504_0302L, Words.at(b, 1));
         assertEquals(0x0A0A_0A0A_0A0A_0A0AL, Words.repeated('\n'));
     }
+
+    @Test
+    void findsTheFirstOfAByteAsAByteLoopDoesWhereverTheRangeStartsAndEnds() {
+        SplittableRandom rnd = new SplittableRandom(0x1dea);
+        for (int t = 0; t < 20_000; t++) {
+            byte[] b = new byte[rnd.nextInt(40)];
+            for (int i = 0; i < b.length; i++) {
+                // Mostly the byte sought and its neighbours, so that borrows run between bytes.
+                b[i] = (byte) ('}' + rnd.nextInt(-2, 3) + (rnd.nextInt(8) == 0 ? 0x80 : 0));
+            }
+            int from = b.length == 0 ? 0 : rnd.nextInt(b.length + 1);
+            int to = from + rnd.nextInt(b.length - from + 1);
+            int expected = -1;
+            for (int i = from; i < to; i++) {
+                if (b[i] == '}') {
+                    expected = i;
+                    break;
+                }
+            }
+            assertEquals(expected, Words.indexOf(b, from, to, Words.repeated('}')), Arrays.toString(b) + " " + from
+                    + ".." + to);
+        }
+    }
 }
