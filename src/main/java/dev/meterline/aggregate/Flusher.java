@@ -397,7 +397,7 @@ public final class Flusher {
         if (windows > 0 && writing.compareTo(interval) > 0) {
             log.warn("flush {} of {} windows took {} ms, longer than the flush interval of {} ms; "
                             + "ticks are skipped meanwhile. Raise METERLINE_FLUSH_INTERVAL or check the store.",
-                    seq, windows, took.toMillis(), interval.toMillis());
+                    seq, windows, writing.toMillis(), interval.toMillis());
         }
         return new FlushReport(seq, windows, took, failures + 1);
     }
