@@ -222,7 +222,8 @@ public final class Pipeline {
         FlushPace pace = new FlushPace(config.aggregation(), FlushPace.SLICE_WINDOWS, gateway::inKeyOrder,
                 gateway::writePart,
                 durability::synced, timer, this::flushUrgent,
-                config.remoteWrite().enabled() ? config.remoteWrite().delay().toMillis() : Long.MAX_VALUE);
+                config.remoteWrite().enabled() ? config.remoteWrite().delay().toMillis() : Long.MAX_VALUE,
+                System::nanoTime);
         pace.bindTo(metrics);
         flusher = new Flusher(aggregation, durability.before(gateway::write), config.aggregation().flushInterval(),
                 metrics, clock, config.aggregation().flushBackoff(), config.aggregation().flushBackoffMax(),

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -46,6 +47,7 @@ public final class FlushPace {
     private final Function<List<Window>, Mono<Void>> writePart;
     private final Supplier<Mono<Void>> beforeFirst;
     private final Scheduler timer;
+    private final LongSupplier nanoTime;
     private final AtomicLong pacedNanos = new AtomicLong();
     private final AtomicLong pacedFlushes = new AtomicLong();
     private final Sinks.Empty<Void> hurried = Sinks.empty();
@@ -59,21 +61,24 @@ public final class FlushPace {
      * slices are cut from the flush as {@code order} puts it (the store's key order, so that each slice fills one
      * stretch of the key). Every slice but the last goes through {@code writePart} (which must leave the flush's
      * number unstored, see {@link dev.meterline.store.Store#writePart}), the first after {@code beforeFirst} completes
-     * (the write-ahead log's sync); the last goes through the writer {@link #write} is given.
+     * (the write-ahead log's sync); the last goes through the writer {@link #write} is given. The waits are counted
+     * on the timer's own clock.
      */
     public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<List<Window>>> order,
                      Function<List<Window>, Mono<Void>> writePart, Supplier<Mono<Void>> beforeFirst, Scheduler timer,
                      BooleanSupplier urgent) {
-        this(config, sliceWindows, order, writePart, beforeFirst, timer, urgent, Long.MAX_VALUE);
+        this(config, sliceWindows, order, writePart, beforeFirst, timer, urgent, Long.MAX_VALUE,
+                () -> timer.now(TimeUnit.NANOSECONDS));
     }
 
     /**
      * As above, never spreading a flush over more than {@code maxSpanMs} (the remote write delay, after which the
-     * exporting replica reads the windows of every replica).
+     * exporting replica reads the windows of every replica), and counting the waits on {@code nanoTime}: the clock
+     * the flusher times its writes by ({@link #nanoTime()}), so that a write's time less its waits is never negative.
      */
     public FlushPace(AggregationConfig config, int sliceWindows, Function<List<Window>, Mono<List<Window>>> order,
                      Function<List<Window>, Mono<Void>> writePart, Supplier<Mono<Void>> beforeFirst, Scheduler timer,
-                     BooleanSupplier urgent, long maxSpanMs) {
+                     BooleanSupplier urgent, long maxSpanMs, LongSupplier nanoTime) {
         if (sliceWindows < 1) {
             throw new IllegalArgumentException("sliceWindows: " + sliceWindows + " (expected: > 0)");
         }
@@ -86,6 +91,7 @@ public final class FlushPace {
         this.writePart = writePart;
         this.beforeFirst = beforeFirst;
         this.timer = timer;
+        this.nanoTime = nanoTime;
         this.urgent = urgent;
         if (maxSpanMs < 0) {
             throw new IllegalArgumentException("maxSpanMs: " + maxSpanMs + " (expected: >= 0)");
@@ -98,7 +104,7 @@ public final class FlushPace {
         AggregationConfig config = new AggregationConfig(Duration.ofSeconds(10), Duration.ZERO, Duration.ofSeconds(1),
                 1, 1, 1, AggregationConfig.DEFAULT_FLUSH_BACKOFF, AggregationConfig.DEFAULT_FLUSH_BACKOFF_MAX, 0);
         return new FlushPace(config, SLICE_WINDOWS, Mono::just, w -> Mono.empty(), Mono::empty,
-                Schedulers.immediate(), () -> false);
+                Schedulers.immediate(), () -> false, Long.MAX_VALUE, System::nanoTime);
     }
 
     /**
@@ -132,9 +138,14 @@ public final class FlushPace {
         return spreadPercent;
     }
 
-    /** Nanoseconds spent waiting between slices so far. */
+    /** Nanoseconds spent waiting between slices so far, on {@link #nanoTime()}'s clock. */
     public long pacedNanos() {
         return pacedNanos.get();
+    }
+
+    /** The clock, in nanoseconds, that the waits are counted on and that a flush's writing time is taken by. */
+    public long nanoTime() {
+        return nanoTime.getAsLong();
     }
 
     /** True when a flush of {@code windows} windows would be written in slices. */
@@ -192,9 +203,13 @@ public final class FlushPace {
             if (wait <= 0 || began < start || hurry || urgent.getAsBoolean()) {
                 return Mono.empty();
             }
+            long waitFrom = nanoTime.getAsLong();
+            // Counted before the wait's end reaches the slice: the flusher may read the count as the flush ends.
+            Runnable count = () -> pacedNanos.addAndGet(Math.max(0, nanoTime.getAsLong() - waitFrom));
             return Mono.delay(Duration.ofNanos(Math.min(wait, URGENT_CHECK.toNanos())), timer).then()
                     .or(hurried.asMono())
-                    .doFinally(s -> pacedNanos.addAndGet(Math.max(0, timer.now(TimeUnit.NANOSECONDS) - began)))
+                    .doOnTerminate(count)
+                    .doOnCancel(count)
                     .then(Mono.defer(() -> waitUntil(start, due)));
         });
     }

@@ -158,7 +158,7 @@ public final class Flusher {
      */
     public Mono<FlushReport> flushOnce() {
         return Mono.defer(() -> {
-            long startedNanos = System.nanoTime();
+            long startedNanos = pace.nanoTime();
             pacedAtStart = pace.pacedNanos();
             long closedAt = clock.getAsLong();
             return aggregation.close(closedAt)
@@ -184,7 +184,7 @@ public final class Flusher {
                                 .onErrorResume(e -> {
                                     failed(e);
                                     return spillIfFull(false).thenReturn(new FlushReport(closed.seq(), 0,
-                                            Duration.ofNanos(System.nanoTime() - startedNanos), failures));
+                                            Duration.ofNanos(pace.nanoTime() - startedNanos), failures));
                                 });
                     })
                     .doOnNext(report -> admission());
@@ -289,7 +289,7 @@ public final class Flusher {
             pace.hurry();
             pacedAtStart = pace.pacedNanos();
             aggregation.pendingFinal(last);
-            long startedNanos = System.nanoTime();
+            long startedNanos = pace.nanoTime();
             return finalAttempt(startedNanos).map(n -> report(0, n, startedNanos));
         });
     }
@@ -359,7 +359,7 @@ public final class Flusher {
                 .reduce(0, Integer::sum)
                 .doOnNext(n -> {
                     // The time spent writing: a paced flush's waits between its slices are not counted.
-                    metrics.flushed(n, System.nanoTime() - startedNanos - (pace.pacedNanos() - pacedAtStart));
+                    metrics.flushed(n, pace.nanoTime() - startedNanos - (pace.pacedNanos() - pacedAtStart));
                     if (aggregation.pending().windows() == 0 && spill.windows() == 0) {
                         caughtUpAt = clock.getAsLong();
                     }
@@ -392,7 +392,7 @@ public final class Flusher {
     }
 
     private FlushReport report(long seq, int windows, long startedNanos) {
-        Duration took = Duration.ofNanos(System.nanoTime() - startedNanos);
+        Duration took = Duration.ofNanos(pace.nanoTime() - startedNanos);
         Duration writing = took.minusNanos(pace.pacedNanos() - pacedAtStart);
         if (windows > 0 && writing.compareTo(interval) > 0) {
             log.warn("flush {} of {} windows took {} ms, longer than the flush interval of {} ms; "

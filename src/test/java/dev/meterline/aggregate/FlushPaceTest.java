@@ -192,7 +192,7 @@ class FlushPaceTest {
         assertEquals(30_000, slowTicks.spanAfter(15_000));
         FlushPace remoteWrite = new FlushPace(config(50, Duration.ofSeconds(10), Duration.ofSeconds(5),
                 Duration.ofSeconds(1)), 2, Mono::just, recorder("part"), Mono::empty, vts, () -> false,
-                5_000);
+                5_000, System::nanoTime);
         assertEquals(5_000, remoteWrite.spanAfter(15_000), "within the remote write delay");
         assertEquals(1_000, remoteWrite.spanAfter(24_000));
     }

@@ -7,7 +7,9 @@ import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,6 +42,7 @@ class FlusherPaceTest {
 
     private final VirtualTimeScheduler vts = VirtualTimeScheduler.create();
     private final PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry());
+    private FlushPace pace;
     private final AtomicBoolean down = new AtomicBoolean();
     /** Each write as "part@ms:size" or "whole@ms:size" (virtual ms). */
     private final List<String> writes = new CopyOnWriteArrayList<>();
@@ -84,7 +87,7 @@ class FlusherPaceTest {
         for (int s = 0; s < SERIES; s++) {
             parts.tryEmitNext(part(SeriesKey.of("cpu", Map.of("host", "h" + s)), s, 2_000));
         }
-        FlushPace pace = new FlushPace(config, 2, Mono::just, w -> write("part", w), Mono::empty, vts, () -> false);
+        pace = new FlushPace(config, 2, Mono::just, w -> write("part", w), Mono::empty, vts, () -> false);
         flusher = new Flusher(aggregation, w -> write("whole", w), Duration.ofSeconds(1), metrics,
                 () -> vts.now(TimeUnit.MILLISECONDS), Duration.ofMillis(500), Duration.ofSeconds(4),
                 new StorageHealth(), 100, paused -> { }, Spill.NONE,
@@ -126,6 +129,12 @@ class FlusherPaceTest {
         assertEquals((long) SERIES, metrics.snapshot().get("flushedWindows"));
         // The ticks at 16, 17 and 18 s came within the spread, when no window was due: not skipped.
         assertEquals(0L, metrics.snapshot().get("flushTicksSkipped"));
+        // Writes take no virtual time: every flush, the paced one too (3.75 s of it waits), is timed at zero, on the
+        // clock its waits were counted on.
+        Timer writing = metrics.registry().get(MeterNames.FLUSH_DURATION).timer();
+        assertTrue(writing.count() >= 4, "flushes timed: " + writing.count());
+        assertEquals(0.0, writing.totalTime(TimeUnit.NANOSECONDS));
+        assertEquals(3_750, TimeUnit.NANOSECONDS.toMillis(pace.pacedNanos()));
     }
 
     @Test
