@@ -44,7 +44,11 @@ import java.util.concurrent.atomic.LongAdder;
  * a series of {@code --ingest-series} in a hash map by a key equal to (not the same object as) the stored one and
  * records a value in its {@link Aggregate}, as fast as it can. The ingest rate is measured for one second before the
  * flushes and during them, so the report says how much a flush slows ingest and how much ingest slows a flush.
- * For SQLite each run also reports the database file's bytes per row once the store has closed it.
+ * For SQLite each run also reports the database file's bytes per row once the store has closed it. The writer's CPU
+ * includes that of the store's checkpoint thread ({@link SqliteCheckpoints}), whose last checkpoint is waited for;
+ * the CPU of closing the store is reported beside it. {@code --seed ordered} or {@code scattered} first stores every
+ * series (untimed, with a window long before the flushes, in ten writes) in the series' text order or at random, so
+ * that their ids in the store follow their texts or not, as in a store whose series arrived over time.
  *
  * <p>With {@code --every D} (e.g. {@code 10s}, the default window, after which a server's next windows fall due) a
  * flush starts every D instead of right after the one before, and with {@code --pace P} it is written as the server
