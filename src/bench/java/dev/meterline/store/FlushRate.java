@@ -184,7 +184,8 @@ public final class FlushRate {
                             double during = ingest == null ? 0 : ingestedDuring / seconds;
                             drops[k][run] = outside == 0 ? 0 : 1 - during / outside;
                             System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s), CPU per"
-                                            + " row %.2f us writer (checkpoints %.2f) + %.2f us server, closing %.2f us%s%n",
+                                            + " row %.2f us writer (checkpoints %.2f) + %.2f us server, closing %.2f"
+                                            + " us%s%n",
                                     name, store, run + 1, rates[k][run], flushes, windows, seconds,
                                     clientMicros[k][run], checkpointMicros[k][run], serverMicros[k][run],
                                     closeMicros[k][run],
@@ -216,8 +217,8 @@ public final class FlushRate {
                                     + " (checkpoints %.2f) + %.2f us server, closing %.2f us, ingest threads %d,"
                                     + " ingest drop %.0f %% (%.0f-%.0f)%s%n",
                             name, store, rates[k][runs / 2], rates[k][0], rates[k][runs - 1], clientMicros[k][runs / 2],
-                            checkpointMicros[k][runs / 2], serverMicros[k][runs / 2], closeMicros[k][runs / 2], ingestThreads, 100 * drops[k][runs / 2], 100 * drops[k][0],
-                            100 * drops[k][runs - 1], store.equals("sqlite")
+                            checkpointMicros[k][runs / 2], serverMicros[k][runs / 2], closeMicros[k][runs / 2],
+                            ingestThreads, 100 * drops[k][runs / 2], 100 * drops[k][0], 100 * drops[k][runs - 1], store.equals("sqlite")
                                     ? String.format(", file %.1f bytes per row", fileBytes[k][runs / 2]) : "");
                 }
             }

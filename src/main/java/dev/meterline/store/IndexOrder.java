@@ -164,7 +164,8 @@ final class IndexOrder {
             while (to < n) {
                 int i = order[to];
                 Window w = windows.get(i);
-                if (!texts[i].metric.equals(metric) || w.start() != first.start() || w.resolution() != first.resolution()) {
+                if (!texts[i].metric.equals(metric) || w.start() != first.start()
+                        || w.resolution() != first.resolution()) {
                     break;
                 }
                 long id = texts[i].id;
