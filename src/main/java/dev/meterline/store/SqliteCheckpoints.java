@@ -1,5 +1,8 @@
 package dev.meterline.store;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,6 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * log before the writer returns, and the log is synced before any checkpoint copies it, wherever that runs.
  */
 final class SqliteCheckpoints implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SqliteCheckpoints.class);
 
     /** The checkpoint thread's name. */
     static final String THREAD_NAME = "meterline-sqlite-checkpoint";
@@ -65,7 +70,10 @@ final class SqliteCheckpoints implements AutoCloseable {
             done.incrementAndGet();
         } catch (SQLException e) {
             // The log stays as it is; the next request, or the writer's own checkpoint past its bound, copies it.
-            failed.incrementAndGet();
+            long n = failed.incrementAndGet();
+            if (Long.bitCount(n) == 1) {
+                log.warn("SQLite checkpoint failed ({} so far), the log waits for the next: {}", n, e.getMessage());
+            }
         }
     }
 

@@ -279,6 +279,25 @@ final class SqliteStoreTest extends StoreContract {
     }
 
     @Test
+    void aFailedCheckpointIsCountedAndTheNextRequestRunsAgain() throws Exception {
+        Files.createDirectories(dataDir());
+        Connection closed = DriverManager.getConnection(url());
+        closed.close();
+        SqliteCheckpoints checkpoints = new SqliteCheckpoints(closed);
+        try {
+            checkpoints.request();
+            checkpoints.awaitIdle(60_000);
+            checkpoints.request();
+            checkpoints.awaitIdle(60_000);
+
+            assertEquals(2, checkpoints.failed());
+            assertEquals(0, checkpoints.done());
+        } finally {
+            checkpoints.close();
+        }
+    }
+
+    @Test
     void theSpoolsDatabaseCheckpointsOnItsWritersCommitsAsBefore() throws Exception {
         SqliteDb db = new SqliteDb(config("r1", Tier.parseList("10s:24h")), SqliteDb.DEFAULT_PAGE_SIZE, false);
         db.open();
