@@ -44,7 +44,11 @@ import java.util.concurrent.atomic.LongAdder;
  * a series of {@code --ingest-series} in a hash map by a key equal to (not the same object as) the stored one and
  * records a value in its {@link Aggregate}, as fast as it can. The ingest rate is measured for one second before the
  * flushes and during them, so the report says how much a flush slows ingest and how much ingest slows a flush.
- * For SQLite each run also reports the database file's bytes per row once the store has closed it.
+ * For SQLite each run also reports the database file's bytes per row once the store has closed it. The writer's CPU
+ * includes that of the store's checkpoint thread ({@link SqliteCheckpoints}), whose last checkpoint is waited for;
+ * the CPU of closing the store is reported beside it. {@code --seed ordered} or {@code scattered} first stores every
+ * series (untimed, with a window long before the flushes, in ten writes) in the series' text order or at random, so
+ * that their ids in the store follow their texts or not, as in a store whose series arrived over time.
  *
  * <p>With {@code --every D} (e.g. {@code 10s}, the default window, after which a server's next windows fall due) a
  * flush starts every D instead of right after the one before, and with {@code --pace P} it is written as the server
@@ -92,6 +96,10 @@ public final class FlushRate {
         if (interval.isZero() && paces.stream().anyMatch(p -> p > 0)) {
             throw new IllegalArgumentException("--pace needs --every: the time a flush may be spread over");
         }
+        String seed = opts.getOrDefault("seed", "none");
+        if (!List.of("none", "ordered", "scattered").contains(seed)) {
+            throw new IllegalArgumentException("--seed: " + seed + " (expected: none, ordered or scattered)");
+        }
         ExecutorService writerThread = Executors.newSingleThreadExecutor(r -> new Thread(r, "flush-writer"));
         Scheduler writerScheduler = Schedulers.fromExecutorService(writerThread);
         long writerId = writerThread.submit(() -> Thread.currentThread().getId()).get();
@@ -115,6 +123,8 @@ public final class FlushRate {
                 double[][] clientMicros = new double[kinds][runs];
                 double[][] serverMicros = new double[kinds][runs];
                 double[][] fileBytes = new double[kinds][runs];
+                double[][] closeMicros = new double[kinds][runs];
+                double[][] checkpointMicros = new double[kinds][runs];
                 for (int run = 0; run < runs; run++) {
                     for (int k = 0; k < kinds; k++) {
                         int pace = paces.get(k);
@@ -129,11 +139,15 @@ public final class FlushRate {
                                     w -> Mono.fromCallable(() -> s.inKeyOrder(w)).subscribeOn(writerScheduler),
                                     w -> Mono.<Void>fromRunnable(() -> s.writePart(w)).subscribeOn(writerScheduler),
                                     Mono::empty, Schedulers.parallel(), () -> false);
+                            seed(s, data.get(0), seed, new Random(3 + run));
+                            awaitCheckpoints();
                             long runStart = System.nanoTime();
                             long ingestedAtStart = ingest == null ? 0 : ingest.points();
                             double before = ingest == null ? 0 : ingest.rate(1000);
                             long ingestedDuring = 0;
-                            long cpu0 = THREADS.getCurrentThreadCpuTime() + THREADS.getThreadCpuTime(writerId);
+                            long checkpoints0 = checkpointCpuNanos();
+                            long cpu0 = THREADS.getCurrentThreadCpuTime() + THREADS.getThreadCpuTime(writerId)
+                                    + checkpoints0;
                             long server0 = serverCpuNanos(pg);
                             long start = System.nanoTime();
                             long busy = 0;
@@ -156,17 +170,26 @@ public final class FlushRate {
                             double outsideSeconds = (System.nanoTime() - runStart - busy) / 1e9;
                             double outside = ingest == null ? 0
                                     : (ingest.points() - ingestedAtStart - ingestedDuring) / outsideSeconds;
+                            awaitCheckpoints();
+                            long checkpoints = checkpointCpuNanos();
+                            checkpointMicros[k][run] = (checkpoints - checkpoints0) / 1e3 / rows;
                             clientMicros[k][run] = (THREADS.getCurrentThreadCpuTime()
-                                    + THREADS.getThreadCpuTime(writerId) - cpu0) / 1e3 / rows;
+                                    + THREADS.getThreadCpuTime(writerId) + checkpoints - cpu0) / 1e3 / rows;
+                            long closeCpu0 = THREADS.getCurrentThreadCpuTime();
+                            s.close();
+                            closeMicros[k][run] = (THREADS.getCurrentThreadCpuTime() - closeCpu0) / 1e3 / rows;
                             serverMicros[k][run] = store.equals("postgres")
                                     ? (serverCpuNanos(pg) - server0) / 1e3 / rows : 0;
                             rates[k][run] = rows / seconds;
                             double during = ingest == null ? 0 : ingestedDuring / seconds;
                             drops[k][run] = outside == 0 ? 0 : 1 - during / outside;
                             System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s), CPU per"
-                                            + " row %.2f us writer + %.2f us server%s%n",
+                                            + " row %.2f us writer (checkpoints %.2f) + %.2f us server, closing %.2f"
+                                            + " us%s%n",
                                     name, store, run + 1, rates[k][run], flushes, windows, seconds,
-                                    clientMicros[k][run], serverMicros[k][run], ingest == null ? ""
+                                    clientMicros[k][run], checkpointMicros[k][run], serverMicros[k][run],
+                                    closeMicros[k][run],
+                                    ingest == null ? ""
                                             : String.format(", ingest %.2f M/s before, %.2f M/s outside the flushes,"
                                                     + " %.2f M/s during (%+.0f %%)", before / 1e6, outside / 1e6,
                                             during / 1e6, -100 * drops[k][run]));
@@ -188,11 +211,14 @@ public final class FlushRate {
                     Arrays.sort(clientMicros[k]);
                     Arrays.sort(serverMicros[k]);
                     Arrays.sort(fileBytes[k]);
-                    System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), CPU per row %.2f us writer +"
-                                    + " %.2f us server, ingest threads %d, ingest drop %.0f %% (%.0f-%.0f)%s%n", name,
-                            store, rates[k][runs / 2], rates[k][0], rates[k][runs - 1], clientMicros[k][runs / 2],
-                            serverMicros[k][runs / 2], ingestThreads, 100 * drops[k][runs / 2], 100 * drops[k][0],
-                            100 * drops[k][runs - 1], store.equals("sqlite")
+                    Arrays.sort(closeMicros[k]);
+                    Arrays.sort(checkpointMicros[k]);
+                    System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), CPU per row %.2f us writer"
+                                    + " (checkpoints %.2f) + %.2f us server, closing %.2f us, ingest threads %d,"
+                                    + " ingest drop %.0f %% (%.0f-%.0f)%s%n",
+                            name, store, rates[k][runs / 2], rates[k][0], rates[k][runs - 1], clientMicros[k][runs / 2],
+                            checkpointMicros[k][runs / 2], serverMicros[k][runs / 2], closeMicros[k][runs / 2],
+                            ingestThreads, 100 * drops[k][runs / 2], 100 * drops[k][0], 100 * drops[k][runs - 1], store.equals("sqlite")
                                     ? String.format(", file %.1f bytes per row", fileBytes[k][runs / 2]) : "");
                 }
             }
@@ -205,6 +231,63 @@ public final class FlushRate {
             if (pg != null) {
                 pg.close();
             }
+        }
+    }
+
+    /**
+     * Before the timed flushes, unless {@code mode} is {@code none}: stores every series of {@code flush} with one
+     * window long before the flushes' starts, in ten writes of a tenth of the series each, the tenths taken in the
+     * series' text order ({@code ordered}) or at random ({@code scattered}). Scattered, the series' ids in the store
+     * follow neither their texts' order nor the order the flushes hand them over in, as in a store whose series
+     * arrived over time.
+     */
+    private static void seed(Store s, List<Window> flush, String mode, Random random) {
+        if (mode.equals("none")) {
+            return;
+        }
+        Map<SeriesKey, Window> first = new java.util.TreeMap<>();
+        for (Window w : flush) {
+            first.putIfAbsent(w.series(), w);
+        }
+        List<Window> series = new ArrayList<>(first.values());
+        if (mode.equals("scattered")) {
+            Collections.shuffle(series, random);
+        }
+        int part = Math.max(1, series.size() / 10);
+        for (int from = 0; from < series.size(); from += part) {
+            List<Window> write = new ArrayList<>();
+            for (Window w : series.subList(from, Math.min(series.size(), from + part))) {
+                write.add(new Window(w.series(), w.start() - 1_000_000_000L, w.resolution(), w.aggregate().copy(),
+                        true, 1));
+            }
+            s.write(write);
+        }
+    }
+
+    /** CPU time so far of the threads that copy an SQLite store's log into its file apart from the writer. */
+    private static long checkpointCpuNanos() {
+        long total = 0;
+        for (java.lang.management.ThreadInfo t : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+            if (t != null && t.getThreadName().equals(SqliteCheckpoints.THREAD_NAME)) {
+                total += Math.max(0, THREADS.getThreadCpuTime(t.getThreadId()));
+            }
+        }
+        return total;
+    }
+
+    /** Waits (up to a minute) until no checkpoint thread runs: the last flush's checkpoint counts with its rows. */
+    private static void awaitCheckpoints() throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        // Idle at three looks in a row: a checkpoint just asked for may not have started at the first.
+        int idle = 0;
+        while (idle < 3 && System.nanoTime() < deadline) {
+            boolean running = false;
+            for (java.lang.management.ThreadInfo t : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+                running |= t != null && t.getThreadName().equals(SqliteCheckpoints.THREAD_NAME)
+                        && t.getThreadState() == Thread.State.RUNNABLE;
+            }
+            idle = running ? 0 : idle + 1;
+            Thread.sleep(2);
         }
     }
 

@@ -15,6 +15,13 @@ interface Db {
     /** Runs {@code work} in one transaction on a connection that may write; commits, or rolls back and throws. */
     <T> T inTransaction(String what, Work<T> work);
 
+    /**
+     * Called after a committed write of windows: lets the database tidy its log off the writer's path (SQLite copies
+     * the log into the database file on a thread of its own); nothing by default.
+     */
+    default void written() {
+    }
+
     /** Runs {@code work} on a connection used only for reading. */
     <T> T read(String what, Work<T> work);
 

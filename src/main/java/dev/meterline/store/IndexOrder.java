@@ -10,9 +10,10 @@ import java.util.Map;
 
 /**
  * The order in which a write inserts its windows: (metric, resolution, start, tag text), stable (windows with equal
- * keys keep the order they came in, so of a backlog's flushes the older partial of a window gets the lower id). The
- * unique key orders a start's rows by series id instead; either way a new start's rows go into one growing stretch of
- * the key.
+ * keys keep the order they came in, so of a backlog's flushes the older partial of a window gets the lower id), and,
+ * once the write knows every series' id, (metric, resolution, start, series id) as the unique key orders a start's
+ * rows ({@link #byIds}): a new start's rows then go in at one growing end of the key, also where the ids do not follow
+ * the texts.
  *
  * <p>The usual write sorts one {@code long} per window, its series' ranks ({@link SeriesTexts#rank}), its
  * (resolution, start) pair's place among the write's pairs and its own index packed into the bits each needs; a
@@ -143,6 +144,73 @@ final class IndexOrder {
             slot[i] = place[slot[i]];
         }
         return slot;
+    }
+
+    /**
+     * Reorders {@code order} in place so that within each run of windows with the same metric, resolution and start
+     * the series ids ({@code texts[i].id}) rise, as the unique key orders them; stable for equal ids. The ranks order
+     * a start's series by their texts, which is their ids' order only where the series were stored in text order, so
+     * a run is sorted only when its ids are out of order.
+     */
+    static void byIds(List<Window> windows, SeriesTexts.Text[] texts, int[] order) {
+        int n = order.length;
+        int from = 0;
+        while (from < n) {
+            Window first = windows.get(order[from]);
+            String metric = texts[order[from]].metric;
+            int to = from + 1;
+            boolean rising = true;
+            long last = texts[order[from]].id;
+            while (to < n) {
+                int i = order[to];
+                Window w = windows.get(i);
+                if (!texts[i].metric.equals(metric) || w.start() != first.start()
+                        || w.resolution() != first.resolution()) {
+                    break;
+                }
+                long id = texts[i].id;
+                rising &= id >= last;
+                last = id;
+                to++;
+            }
+            if (!rising) {
+                sortRun(texts, order, from, to);
+            }
+            from = to;
+        }
+    }
+
+    private static void sortRun(SeriesTexts.Text[] texts, int[] order, int from, int to) {
+        int len = to - from;
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        for (int p = from; p < to; p++) {
+            long id = texts[order[p]].id;
+            min = Math.min(min, id);
+            max = Math.max(max, id);
+        }
+        int placeBits = bits(len - 1);
+        if (bits(max - min) + placeBits > 63) {
+            Integer[] boxed = new Integer[len];
+            for (int p = 0; p < len; p++) {
+                boxed[p] = order[from + p];
+            }
+            Arrays.sort(boxed, Comparator.comparingLong(i -> texts[i].id));
+            for (int p = 0; p < len; p++) {
+                order[from + p] = boxed[p];
+            }
+            return;
+        }
+        long[] keys = new long[len];
+        for (int p = 0; p < len; p++) {
+            keys[p] = ((texts[order[from + p]].id - min) << placeBits) | p;
+        }
+        Arrays.sort(keys);
+        int[] run = Arrays.copyOfRange(order, from, to);
+        long placeMask = (1L << placeBits) - 1;
+        for (int p = 0; p < len; p++) {
+            order[from + p] = run[(int) (keys[p] & placeMask)];
+        }
     }
 
     private static int bits(long max) {

@@ -46,7 +46,7 @@ final class JdbcStore implements Store {
     static Store connect(StoreConfig config, Clock clock) {
         Store store = config.url().startsWith("jdbc:postgresql:")
                 ? new JdbcStore(new PostgresDb(config, poolSize(config)), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
-                : new JdbcStore(new SqliteDb(config, SqliteDb.STORE_PAGE_SIZE), Dialect.SQLITE, config, clock,
+                : new JdbcStore(new SqliteDb(config, SqliteDb.STORE_PAGE_SIZE, true), Dialect.SQLITE, config, clock,
                         ROLLUP_DELAY);
         try {
             store.open();
@@ -101,6 +101,11 @@ final class JdbcStore implements Store {
         this.rollup = new Rollup(db, table, tiers, replica, requireNonNull(rollupDelay, "rollupDelay").toMillis());
     }
 
+    /** The database behind this store. */
+    Db db() {
+        return db;
+    }
+
     /** The SQL dialect of the database behind this store. */
     Dialect dialect() {
         return dialect;
@@ -128,8 +133,19 @@ final class JdbcStore implements Store {
 
     @Override
     public List<Window> inKeyOrder(List<Window> windows) {
+        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+        int[] order = IndexOrder.of(windows, texts, seriesTexts);
+        // By the ids a write found the series under, when it found every one: the order is only a hint for where the
+        // rows land, so an id gone stale (the series forgotten since) costs nothing but that.
+        boolean known = true;
+        for (SeriesTexts.Text t : texts) {
+            known &= t.storedEpoch != Long.MIN_VALUE;
+        }
+        if (known) {
+            IndexOrder.byIds(windows, texts, order);
+        }
         List<Window> out = new ArrayList<>(windows.size());
-        for (int i : IndexOrder.of(windows, seriesTexts.of(windows), seriesTexts)) {
+        for (int i : order) {
             out.add(windows.get(i));
         }
         return out;
@@ -155,6 +171,7 @@ final class JdbcStore implements Store {
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
                 c -> table.insert(c, replica, windows, texts, rank, order, lastPart));
+        db.written();
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();
         }

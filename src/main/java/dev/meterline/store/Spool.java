@@ -48,7 +48,7 @@ public final class Spool implements AutoCloseable {
         this.replica = replica;
         this.maxBytes = maxBytes;
         this.db = new SqliteDb(new StoreConfig(dataDir, "jdbc:sqlite:" + dataDir.resolve(FILE_NAME), "", "",
-                List.of(Tier.parseList("1s:1d").get(0)), replica), SqliteDb.DEFAULT_PAGE_SIZE);
+                List.of(Tier.parseList("1s:1d").get(0)), replica), SqliteDb.DEFAULT_PAGE_SIZE, false);
     }
 
     /** Opens (or creates) the file; windows left by an earlier run are counted and will be moved first. */

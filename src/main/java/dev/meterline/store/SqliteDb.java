@@ -21,6 +21,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * connection under its own lock; in WAL mode a reader sees the last commit and never waits for a writer, so a query
  * is not held up by a large flush. Writer transactions begin IMMEDIATE, taking the write lock up front, so a
  * transaction never fails half way when another process holds the file.
+ *
+ * <p>The store's database copies its log into the file apart from the writer ({@link SqliteCheckpoints}, a third
+ * connection and thread): a flush's commit then only appends to the log, and the checkpoint after it, with its two
+ * {@code fsync}s, runs while the writer goes on.
  */
 final class SqliteDb implements Db {
 
@@ -38,22 +42,37 @@ final class SqliteDb implements Db {
     /** SQLite's default page size, kept by the spool, whose bound in bytes an empty file of large pages would fill. */
     static final int DEFAULT_PAGE_SIZE = 4_096;
 
+    /**
+     * The writer's own checkpoint threshold, in log pages, when checkpoints run apart ({@link SqliteCheckpoints}):
+     * past it the writer's commit copies the log itself, which bounds the log should the checkpoints fall behind.
+     * Four times SQLite's default (1 000 pages), so that a flush of some 100 000 windows (about 1 300 pages of 16
+     * KiB) and the one after it, written while the first is still being copied, stay below it.
+     */
+    static final int WRITER_AUTOCHECKPOINT_PAGES = 4_096;
+
     private final StoreConfig config;
     private final int pageSize;
+    private final boolean checkpointsApart;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock readLock = new ReentrantLock();
     /** Set by open and close; volatile because those may run on another thread than the gateway's. */
     private volatile Connection writer;
     private volatile Connection reader;
+    private volatile SqliteCheckpoints checkpoints;
 
-    /** A database whose file, when this creates it, takes pages of {@code pageSize} bytes (a power of two). */
-    SqliteDb(StoreConfig config, int pageSize) {
+    /**
+     * A database whose file, when this creates it, takes pages of {@code pageSize} bytes (a power of two); with
+     * {@code checkpointsApart} the log is copied into the file after each write of windows on a thread of its own
+     * ({@link SqliteCheckpoints}) rather than by the commit that fills it.
+     */
+    SqliteDb(StoreConfig config, int pageSize, boolean checkpointsApart) {
         if (pageSize < 512 || pageSize > 65_536 || Integer.bitCount(pageSize) != 1) {
             throw new IllegalArgumentException("pageSize: " + pageSize
                     + " (expected: a power of two from 512 to 65536)");
         }
         this.config = config;
         this.pageSize = pageSize;
+        this.checkpointsApart = checkpointsApart;
     }
 
     /** The JDBC URL: the configured {@code jdbc:sqlite:} URL, else the file in the data directory. */
@@ -77,6 +96,9 @@ final class SqliteDb implements Db {
         try {
             writer = connect(false);
             reader = connect(true);
+            if (checkpointsApart) {
+                checkpoints = new SqliteCheckpoints(connectCheckpointer());
+            }
         } catch (SQLException e) {
             close();
             throw new StoreException("cannot open " + url() + ": " + e.getMessage(), e);
@@ -110,12 +132,36 @@ final class SqliteDb implements Db {
                 // before it enters WAL mode, which the driver would set ahead of the page size: both are set here.
                 st.execute("PRAGMA page_size = " + pageSize);
                 st.execute("PRAGMA journal_mode = WAL");
+                if (checkpointsApart) {
+                    st.execute("PRAGMA wal_autocheckpoint = " + WRITER_AUTOCHECKPOINT_PAGES);
+                }
             }
         } catch (SQLException e) {
             c.close();
             throw e;
         }
         return c;
+    }
+
+    /** The checkpoints' connection: syncing as the writer does, so a checkpoint syncs the log before copying it. */
+    private Connection connectCheckpointer() throws SQLException {
+        SQLiteConfig sqlite = new SQLiteConfig();
+        sqlite.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        sqlite.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
+        return sqlite.createConnection(url());
+    }
+
+    @Override
+    public void written() {
+        SqliteCheckpoints c = checkpoints;
+        if (c != null) {
+            c.request();
+        }
+    }
+
+    /** The log's checkpoints apart from the writer, or null when the writer's commits checkpoint it. */
+    SqliteCheckpoints checkpoints() {
+        return checkpoints;
     }
 
     @Override
@@ -173,6 +219,11 @@ final class SqliteDb implements Db {
         writeLock.lock();
         readLock.lock();
         try {
+            SqliteCheckpoints c = checkpoints;
+            checkpoints = null;
+            if (c != null) {
+                c.close();
+            }
             closeQuietly(reader);
             closeQuietly(writer);
             reader = null;

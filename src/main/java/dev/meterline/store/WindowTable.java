@@ -97,7 +97,8 @@ final class WindowTable {
 
     /**
      * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), their ranks from
-     * one {@link SeriesTexts#rank} call, and the windows' indexes in the unique key's order ({@link IndexOrder}). Reads
+     * one {@link SeriesTexts#rank} call, and the windows' indexes in the key's order by texts ({@link IndexOrder}),
+     * which this reorders in place by series id within each start once the ids are known. Reads
      * the series epoch, which the transaction then holds against series being forgotten, and inserts into
      * {@code meterline_series} each series not known to be there in that epoch, reading its id, before the rows that
      * carry it. Unless {@code raiseFlushSeq}, the replica's {@code last_flush_seq} is left as it is (a part of a flush
@@ -110,6 +111,9 @@ final class WindowTable {
         if (!newSeries.isEmpty()) {
             storeSeries(c, newSeries);
         }
+        // Every series now has its id: a start's rows go in by id, the unique key's order, wherever the ids do not
+        // follow the texts' order (series stored over time, or again after being forgotten).
+        IndexOrder.byIds(windows, texts, order);
         long maxSeq = 0;
         long minSeq = Long.MAX_VALUE;
         for (Window w : windows) {

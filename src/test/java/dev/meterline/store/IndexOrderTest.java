@@ -78,6 +78,50 @@ class IndexOrderTest {
     }
 
     @Test
+    void byIdsPutsEachStartsWindowsInSeriesIdOrderStably() {
+        Random random = new Random(17);
+        for (int round = 0; round < 300; round++) {
+            SeriesTexts kept = new SeriesTexts(1_000);
+            List<Window> windows = write(random, 1 + random.nextInt(300), METRICS.length, HOSTS.length);
+            SeriesTexts.Text[] texts = kept.of(windows);
+            int[] order = IndexOrder.of(windows, texts, kept);
+            // Ids in the texts' order (stored together), at random (stored over time), or far apart (the long sort).
+            int kind = round % 3;
+            List<SeriesTexts.Text> distinct = new ArrayList<>();
+            java.util.Set<Long> taken = new java.util.HashSet<>();
+            for (SeriesTexts.Text t : texts) {
+                if (!distinct.contains(t)) {
+                    distinct.add(t);
+                }
+            }
+            distinct.sort(SeriesTexts.ORDER);
+            for (int d = 0; d < distinct.size(); d++) {
+                long id = kind == 0 ? d + 1 : kind == 1 ? 1 + random.nextInt(1_000_000) : 1 + (random.nextLong() >>> 1);
+                while (!taken.add(id)) {
+                    id++;
+                }
+                distinct.get(d).id = id;
+            }
+            int[] byText = order.clone();
+
+            IndexOrder.byIds(windows, texts, order);
+
+            List<Integer> expected = new ArrayList<>();
+            for (int i = 0; i < windows.size(); i++) {
+                expected.add(i);
+            }
+            expected.sort(Comparator.<Integer, String>comparing(i -> windows.get(i).series().metric())
+                    .thenComparingLong(i -> windows.get(i).resolution())
+                    .thenComparingLong(i -> windows.get(i).start())
+                    .thenComparingLong(i -> texts[i].id));
+            assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), order, "round " + round);
+            if (kind == 0) {
+                assertArrayEquals(byText, order, "ids in the texts' order leave the order as it was");
+            }
+        }
+    }
+
+    @Test
     void aWriteWithNoWindowsHasAnEmptyOrder() {
         assertArrayEquals(new int[0], IndexOrder.of(List.of(), new SeriesTexts.Text[0], new SeriesTexts(10)));
     }

@@ -187,6 +187,135 @@ final class SqliteStoreTest extends StoreContract {
         assertEquals(Long.MIN_VALUE, store.newestStart("disk"));
     }
 
+    private List<Long> seriesIdsInRowOrder(long start) throws Exception {
+        List<Long> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url());
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT series_id FROM meterline_window WHERE start_ms = ? ORDER BY id")) {
+            ps.setLong(1, start);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void aStartsRowsGoInBySeriesIdWhereTheIdsDoNotFollowTheTexts() throws Exception {
+        Store store = open("r1");
+        // Each series stored by a write of its own, in reverse text order: the ids run against the texts.
+        for (int s = 99; s >= 0; s--) {
+            store.write(List.of(window(host(s), T0 - MINUTE, 10 * SECOND, 1, true, s)));
+        }
+        List<Long> idsByText = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url());
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id FROM meterline_series ORDER BY tags")) {
+            while (rs.next()) {
+                idsByText.add(rs.getLong(1));
+            }
+        }
+        List<Long> falling = new ArrayList<>(idsByText);
+        falling.sort(Collections.reverseOrder());
+        assertEquals(falling, idsByText, "ids against the texts' order");
+
+        List<Window> written = flush(100, 0);
+        List<Window> ordered = store.inKeyOrder(written);
+        store.write(written);
+
+        // Paced slices are cut in the same order: by id, here against the texts.
+        for (int s = 0; s < 100; s++) {
+            assertEquals(host(99 - s), ordered.get(s).series());
+        }
+        List<Long> ids = seriesIdsInRowOrder(T0);
+        List<Long> rising = new ArrayList<>(ids);
+        Collections.sort(rising);
+        assertEquals(rising, ids);
+        assertEquals(100, ids.size());
+        List<StoredWindow> stored = store.read("cpu", T0, T0 + 10 * SECOND, 10 * SECOND);
+        written.sort((a, b) -> a.series().tag("host").compareTo(b.series().tag("host")));
+        List<Window> back = new ArrayList<>();
+        for (StoredWindow w : stored) {
+            back.add(w.window());
+        }
+        back.sort((a, b) -> a.series().tag("host").compareTo(b.series().tag("host")));
+        for (int s = 0; s < 100; s++) {
+            assertSameWindow(written.get(s), back.get(s));
+        }
+    }
+
+    private long fileBytes() throws Exception {
+        return Files.size(dataDir().resolve(SqliteDb.FILE_NAME));
+    }
+
+    @Test
+    void aWrittenFlushIsCopiedIntoTheDatabaseFileApartFromTheWritersCommit() throws Exception {
+        Store store = open("r1");
+        SqliteDb db = (SqliteDb) ((JdbcStore) store).db();
+        SqliteCheckpoints checkpoints = db.checkpoints();
+        db.inTransaction("read the writer's threshold", c -> {
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("PRAGMA wal_autocheckpoint")) {
+                rs.next();
+                assertEquals(SqliteDb.WRITER_AUTOCHECKPOINT_PAGES, rs.getInt(1));
+            }
+            return null;
+        });
+        checkpoints.awaitIdle(60_000);
+        long before = fileBytes();
+        long done = checkpoints.done();
+        // About 3 MB of rows: some 200 pages, far below the writer's own threshold.
+        List<Window> written = flush(10_000, 0);
+
+        store.write(written);
+        checkpoints.awaitIdle(60_000);
+
+        assertTrue(checkpoints.done() > done, "a checkpoint ran after the write");
+        assertEquals(0, checkpoints.failed());
+        assertTrue(fileBytes() > before + 1_000_000, "file " + before + " -> " + fileBytes() + " bytes");
+        assertEquals(10_000, store.read("cpu", T0, T0 + MINUTE, 10 * SECOND).size());
+    }
+
+    @Test
+    void aFailedCheckpointIsCountedAndTheNextRequestRunsAgain() throws Exception {
+        Files.createDirectories(dataDir());
+        Connection closed = DriverManager.getConnection(url());
+        closed.close();
+        SqliteCheckpoints checkpoints = new SqliteCheckpoints(closed);
+        try {
+            checkpoints.request();
+            checkpoints.awaitIdle(60_000);
+            checkpoints.request();
+            checkpoints.awaitIdle(60_000);
+
+            assertEquals(2, checkpoints.failed());
+            assertEquals(0, checkpoints.done());
+        } finally {
+            checkpoints.close();
+        }
+    }
+
+    @Test
+    void theSpoolsDatabaseCheckpointsOnItsWritersCommitsAsBefore() throws Exception {
+        SqliteDb db = new SqliteDb(config("r1", Tier.parseList("10s:24h")), SqliteDb.DEFAULT_PAGE_SIZE, false);
+        db.open();
+        try {
+            assertEquals(null, db.checkpoints());
+            db.written();
+            assertEquals(1000, (int) db.inTransaction("read the writer's threshold", c -> {
+                try (Statement st = c.createStatement();
+                     ResultSet rs = st.executeQuery("PRAGMA wal_autocheckpoint")) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }));
+        } finally {
+            db.close();
+        }
+    }
+
     /** Series {@code s} of metric {@code cpu}; the zero-padded host makes the tags' text order the numeric one. */
     private static SeriesKey host(int s) {
         return SeriesKey.of("cpu", Map.of("host", String.format("h%06d", s)));
