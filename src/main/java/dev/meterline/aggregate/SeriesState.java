@@ -18,6 +18,11 @@ final class SeriesState {
     boolean live = true;
     /** Its index among its metric's series ({@link MetricSeries}). */
     int place;
+    /**
+     * Its number within its shard, dense from 0 and handed to another series only after this one left: the log
+     * writer finds the series' reference in its segment by this number.
+     */
+    final int number;
     /** The newest open window, when {@code n > 0}. */
     private long newestStart;
     private Aggregate newest;
@@ -26,7 +31,12 @@ final class SeriesState {
     private Aggregate[] older;
 
     SeriesState(SeriesKey key) {
+        this(key, 0);
+    }
+
+    SeriesState(SeriesKey key, int number) {
         this.key = key;
+        this.number = number;
     }
 
     Aggregate find(long start) {
