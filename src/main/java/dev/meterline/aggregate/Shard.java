@@ -330,12 +330,12 @@ final class Shard {
         openWindows--;
         out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
         if (s.n == 0) {
-            s.live = false;
             table.remove(s);
             if (freeCount == freeNumbers.length) {
                 freeNumbers = Arrays.copyOf(freeNumbers, 2 * freeCount);
             }
             freeNumbers[freeCount++] = s.number;
+            s.number = -1;
             MetricSeries series = byMetric.get(s.key.metric());
             series.leave(s);
             if (series.isEmpty()) {
