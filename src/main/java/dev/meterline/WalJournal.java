@@ -21,8 +21,8 @@ final class WalJournal implements Journal {
     }
 
     @Override
-    public void points(int shard, List<Point> points, Runnable done) {
-        wal.points(shard, points, done);
+    public void points(int shard, List<Point> points, int[] numbers, int[] renumbered, Runnable done) {
+        wal.points(shard, points, numbers, renumbered, done);
     }
 
     @Override

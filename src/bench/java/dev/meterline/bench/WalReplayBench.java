@@ -71,7 +71,11 @@ public final class WalReplayBench {
                 for (int i = 0; i < 4096; i++, k++) {
                     batch.add(new Point(keys[k % series], k % 1000 * 0.5, ts + k / (series * 2) % 2 * 10_000L, i));
                 }
-                wal.points(b % shards, batch, written::countDown);
+                int[] numbers = new int[batch.size()];
+                for (int i = 0; i < numbers.length; i++) {
+                    numbers[i] = (k - numbers.length + i) % series;
+                }
+                wal.points(b % shards, batch, numbers, new int[0], written::countDown);
                 points += batch.size();
             }
             written.await();

@@ -226,7 +226,7 @@ public final class Aggregation {
                 if (done.taken().isEmpty()) {
                     part.batch().partDone(done.accepted(), done.rejects());
                 } else {
-                    journal.points(shard.index(), done.taken(),
+                    journal.points(shard.index(), done.taken(), done.numbers(), shard.takeRenumbered(),
                             () -> part.batch().partDone(done.accepted(), done.rejects()));
                 }
             } catch (RuntimeException e) {

@@ -19,7 +19,7 @@ public interface Journal {
         }
 
         @Override
-        public void points(int shard, List<Point> points, Runnable done) {
+        public void points(int shard, List<Point> points, int[] numbers, int[] renumbered, Runnable done) {
             done.run();
         }
 
@@ -31,8 +31,13 @@ public interface Journal {
     /** A lower bound of the log segment the next record lands in. */
     long segment();
 
-    /** Records the points {@code shard} aggregated; {@code done} runs once they are durable. */
-    void points(int shard, List<Point> points, Runnable done);
+    /**
+     * Records the points {@code shard} aggregated, with their series' numbers in that shard ({@code numbers[i]} is
+     * the number of {@code points.get(i)}'s series); {@code renumbered} are the numbers the shard gave to another
+     * series since its last call, which the journal forgets before it records these points. {@code done} runs once
+     * they are durable.
+     */
+    void points(int shard, List<Point> points, int[] numbers, int[] renumbered, Runnable done);
 
     /** Records that {@code shard} closed, as flush {@code seq}, its windows due at {@code cutoff} (all of them when {@code all}). */
     void closed(int shard, long seq, long cutoff, boolean all);

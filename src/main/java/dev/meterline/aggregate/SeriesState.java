@@ -14,10 +14,14 @@ final class SeriesState {
     SeriesKey key;
     /** Open windows, the newest included. */
     int n;
-    /** False once the series left its shard (its last window closed); tag indexes drop such states lazily. */
-    boolean live = true;
     /** Its index among its metric's series ({@link MetricSeries}). */
     int place;
+    /**
+     * Its number within its shard, dense from 0 and handed to another series only after this one left: the log
+     * writer finds the series' reference in its segment by this number. -1 once the series left its shard (its last
+     * window closed), which also tells {@link #live}.
+     */
+    int number;
     /** The newest open window, when {@code n > 0}. */
     private long newestStart;
     private Aggregate newest;
@@ -26,7 +30,17 @@ final class SeriesState {
     private Aggregate[] older;
 
     SeriesState(SeriesKey key) {
+        this(key, 0);
+    }
+
+    SeriesState(SeriesKey key, int number) {
         this.key = key;
+        this.number = number;
+    }
+
+    /** False once the series left its shard; tag indexes drop such states lazily. */
+    boolean live() {
+        return number >= 0;
     }
 
     Aggregate find(long start) {

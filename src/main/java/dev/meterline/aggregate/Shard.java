@@ -9,6 +9,7 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,8 @@ final class Shard {
      * (the decoder's key cache reads ahead from the same size).
      */
     static final int READ_AHEAD_FROM = 16_384;
+
+    private static final int[] NO_NUMBERS = new int[0];
 
     private final int index;
     private final int readAhead;
@@ -57,6 +60,17 @@ final class Shard {
     private StartSeries lastAt;
     private long lastStart;
     private long closedThrough = Long.MIN_VALUE;
+    /** The lowest series number never handed out: every live series' number is below it. */
+    private int nextNumber;
+    /** The numbers of series that left, to be handed out again (the last one first). */
+    private int[] freeNumbers = new int[16];
+    private int freeCount;
+    /**
+     * Numbers handed out again, to series other than the ones that had them, since the log last took them
+     * ({@link #takeRenumbered}): the log writer forgets their references before it writes the next points.
+     */
+    private int[] renumbered = new int[16];
+    private int renumberedCount;
     private int openWindows;
     private long latePoints;
     private long touched;
@@ -85,15 +99,40 @@ final class Shard {
         this.budget = budget;
     }
 
-    /** What aggregating one part did: the points it took (to be logged), the rejects, and how many were late. */
-    record Recorded(int accepted, int late, List<Reject> rejects, List<Point> taken) {
+    /**
+     * What aggregating one part did: the points it took (to be logged), their series' numbers in the same order, the
+     * rejects, and how many were late.
+     */
+    record Recorded(int accepted, int late, List<Reject> rejects, List<Point> taken, int[] numbers) {
     }
 
     /** Aggregates a part and tells its batch at once (no log); returns how many of its points were late. */
     int record(Part part) {
         Recorded r = aggregate(part, 0);
+        takeRenumbered();
         part.batch().partDone(r.accepted(), r.rejects());
         return r.late();
+    }
+
+    /**
+     * The series numbers handed out again since the last call, in the order they were handed out, and forgets them;
+     * for the log, with the next points it is given. A part that failed half-way is covered by the next call.
+     */
+    int[] takeRenumbered() {
+        if (renumberedCount == 0) {
+            return NO_NUMBERS;
+        }
+        int[] out = Arrays.copyOf(renumbered, renumberedCount);
+        renumberedCount = 0;
+        if (renumbered.length > 1024) {
+            renumbered = new int[16];
+        }
+        return out;
+    }
+
+    /** The lowest series number not handed out yet, for tests: every live series' number is below it. */
+    int numberBound() {
+        return nextNumber;
     }
 
     /**
@@ -107,6 +146,7 @@ final class Shard {
         List<Point> points = part.points();
         List<Point> taken = points;
         int n = points.size();
+        int[] numbers = new int[n];
         boolean ahead = n > readAhead && table.capacity() >= readAheadFrom;
         long touchedNow = 0;
         for (int i = 0; i < n; i++) {
@@ -126,7 +166,7 @@ final class Shard {
                     rejects.add(Reject.of(p.line(), full));
                     continue;
                 }
-                s = newSeries(key);
+                s = newSeries(key, true);
             }
             if (accept(s, p.timestamp(), p.value(), segment)) {
                 late++;
@@ -134,11 +174,11 @@ final class Shard {
             if (rejects != null) {
                 taken.add(p);
             }
-            accepted++;
+            numbers[accepted++] = s.number;
         }
         touched += touchedNow;
         latePoints += late;
-        return new Recorded(accepted, late, rejects, taken);
+        return new Recorded(accepted, late, rejects, taken, accepted == n ? numbers : Arrays.copyOf(numbers, accepted));
     }
 
     /**
@@ -171,7 +211,8 @@ final class Shard {
         SeriesState s = table.find(key);
         if (s == null) {
             budget.forceAcquire(key.metric());
-            s = newSeries(key);
+            // The log being read is not the one written from now on, so the numbers given again are not reported.
+            s = newSeries(key, false);
         }
         if (accept(s, timestamp, value, segment)) {
             latePoints++;
@@ -183,8 +224,21 @@ final class Shard {
         closedThrough = Math.max(closedThrough, cutoff);
     }
 
-    private SeriesState newSeries(SeriesKey key) {
-        SeriesState s = new SeriesState(key);
+    /** Adds {@code key}'s series under the next free number; {@code report}: a number given again is reported. */
+    private SeriesState newSeries(SeriesKey key, boolean report) {
+        int number;
+        if (freeCount > 0) {
+            number = freeNumbers[--freeCount];
+            if (report) {
+                if (renumberedCount == renumbered.length) {
+                    renumbered = Arrays.copyOf(renumbered, 2 * renumberedCount);
+                }
+                renumbered[renumberedCount++] = number;
+            }
+        } else {
+            number = nextNumber++;
+        }
+        SeriesState s = new SeriesState(key, number);
         table.add(s);
         MetricSeries series = byMetric.computeIfAbsent(key.metric(), m -> new MetricSeries());
         series.join(s);
@@ -276,8 +330,12 @@ final class Shard {
         openWindows--;
         out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
         if (s.n == 0) {
-            s.live = false;
             table.remove(s);
+            if (freeCount == freeNumbers.length) {
+                freeNumbers = Arrays.copyOf(freeNumbers, 2 * freeCount);
+            }
+            freeNumbers[freeCount++] = s.number;
+            s.number = -1;
             MetricSeries series = byMetric.get(s.key.metric());
             series.leave(s);
             if (series.isEmpty()) {

@@ -56,7 +56,7 @@ final class TagIndexes {
                 continue;
             }
             int before = states.size();
-            states.removeIf(s -> !s.live);
+            states.removeIf(s -> !s.live());
             index.entries -= before - states.size();
             if (states.isEmpty()) {
                 index.byValue.remove(value);

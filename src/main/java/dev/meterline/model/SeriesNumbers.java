@@ -67,18 +67,6 @@ public final class SeriesNumbers {
         return instances >= maxInstances;
     }
 
-    /**
-     * The number of {@code key}'s series when this very instance sits in its home slot, else -1 (then {@link #find}
-     * decides); {@code hash} is the key's hash, so that nothing of the key itself is read. Loads of several calls
-     * in a row do not depend on one another, so their cache misses overlap.
-     */
-    public int atHome(SeriesKey key, int hash) {
-        int at = hash & (slots.length - 1);
-        long s = slots[at];
-        // A slot holding this instance holds its number; an empty slot holds no key.
-        return keys[at] == key ? (int) s - 1 : -1;
-    }
-
     /** The number of {@code key}'s series, or -1 when it has none. */
     public int find(SeriesKey key) {
         return find(key, key.hashCode());

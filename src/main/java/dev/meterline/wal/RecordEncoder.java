@@ -1,26 +1,38 @@
 package dev.meterline.wal;
 
 import dev.meterline.model.Point;
-import dev.meterline.model.SeriesKey;
 
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * Encodes the log's records into one buffer: a series record the first time a segment sees a series, then samples
- * by its reference; each segment's header carries every shard's latest cutoff.
+ * by its reference; each segment's header carries every shard's latest cutoff. A series is known by its number in
+ * its shard, so its reference is found by an array index and no key is held past its part.
  */
 final class RecordEncoder {
 
+    private static final int INITIAL_NUMBERS = 1024;
+
     private final WalFormat.Out out = new WalFormat.Out();
-    private final SeriesRefs refs = new SeriesRefs();
     private final long[] cutoffs;
+    /**
+     * Per shard, per series number: the segment stamp in the high half and the series' reference in that segment in
+     * the low half. A stamp other than the current segment's means no reference yet, so a roll forgets every
+     * reference without clearing.
+     */
+    private final long[][] refs;
+    /** The current segment's stamp, from 1 (a zeroed slot is no reference). */
+    private int stamp;
+    /** The next reference the current segment hands out. */
+    private int nextRef;
     /** The series references of the part being encoded, reused from part to part. */
     private int[] ids = new int[1024];
 
     RecordEncoder(int shards) {
         this.cutoffs = new long[shards];
         Arrays.fill(cutoffs, Long.MIN_VALUE);
+        this.refs = new long[shards][INITIAL_NUMBERS];
     }
 
     /** The encoded records not yet written. */
@@ -33,9 +45,22 @@ final class RecordEncoder {
         return WalFormat.FRAME + 8 + 1 + 2 + 8 + 8L * cutoffs.length;
     }
 
+    /** Distinct series given a reference in the current segment. */
+    int references() {
+        return nextRef;
+    }
+
     /** Starts segment {@code segment}: its header, and series references numbered afresh. */
     void header(long segment) {
-        refs.clear();
+        stamp++;
+        if (stamp == 0) {
+            // Four billion segments on: old stamps could match again.
+            for (long[] r : refs) {
+                Arrays.fill(r, 0);
+            }
+            stamp = 1;
+        }
+        nextRef = 0;
         out.begin(WalFormat.HEADER);
         out.fixed64(WalFormat.MAGIC);
         out.varint(WalFormat.VERSION);
@@ -47,7 +72,18 @@ final class RecordEncoder {
         out.end();
     }
 
-    void points(int shard, List<Point> points) {
+    /**
+     * Encodes the points {@code shard} aggregated: {@code numbers[i]} is the number of {@code points.get(i)}'s series
+     * in that shard, and {@code renumbered} the numbers the shard gave to other series since its last points, whose
+     * references are forgotten first.
+     */
+    void points(int shard, List<Point> points, int[] numbers, int[] renumbered) {
+        long[] slots = refs[shard];
+        for (int number : renumbered) {
+            if (number < slots.length) {
+                slots[number] = 0;
+            }
+        }
         if (points.isEmpty()) {
             return;
         }
@@ -56,20 +92,21 @@ final class RecordEncoder {
             ids = new int[Math.max(n, 2 * ids.length)];
         }
         int[] ids = this.ids;
-        refs.findAtHome(points, ids);
+        long current = (long) stamp << 32;
         for (int i = 0; i < n; i++) {
-            if (ids[i] >= 0) {
-                continue;
+            int number = numbers[i];
+            if (number >= slots.length) {
+                slots = grow(shard, number);
             }
-            // The point's copy of the hash: a probe that meets this very instance reads nothing of the key.
-            Point p = points.get(i);
-            SeriesKey key = p.series();
-            int ref = refs.find(key, p.seriesHash());
-            if (ref < 0) {
-                ref = refs.add(key);
-                out.series(ref, key);
+            long slot = slots[number];
+            if ((slot & 0xFFFF_FFFF_0000_0000L) == current) {
+                ids[i] = (int) slot;
+            } else {
+                int ref = nextRef++;
+                slots[number] = current | ref;
+                out.series(ref, points.get(i).series());
+                ids[i] = ref;
             }
-            ids[i] = ref;
         }
         out.begin(WalFormat.SAMPLES);
         out.varint(shard);
@@ -83,6 +120,13 @@ final class RecordEncoder {
             ts = t;
         }
         out.end();
+    }
+
+    /** Makes room for series number {@code number} of {@code shard}. */
+    private long[] grow(int shard, int number) {
+        long[] slots = Arrays.copyOf(refs[shard], Math.max(number + 1, 2 * refs[shard].length));
+        refs[shard] = slots;
+        return slots;
     }
 
     void closed(int shard, long seq, long cutoff, boolean all) {

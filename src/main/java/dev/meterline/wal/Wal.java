@@ -110,9 +110,18 @@ public final class Wal implements AutoCloseable {
         return config;
     }
 
-    /** Appends the points shard {@code shard} aggregated; {@code done} runs once they are written (and fsynced under ALWAYS). */
-    public void points(int shard, List<Point> points, Runnable done) {
-        writer.offer(new WalEntry.Points(shard, points, done));
+    /**
+     * Appends the points shard {@code shard} aggregated; {@code done} runs once they are written (and fsynced under
+     * ALWAYS). {@code numbers[i]} is the number of {@code points.get(i)}'s series in that shard, which stays the
+     * series' own while the shard keeps it; {@code renumbered} are the numbers the shard gave to other series since
+     * its last points, whose references are forgotten first.
+     */
+    public void points(int shard, List<Point> points, int[] numbers, int[] renumbered, Runnable done) {
+        if (numbers.length < points.size()) {
+            throw new IllegalArgumentException("numbers: " + numbers.length + " for " + points.size()
+                    + " points (expected: one per point)");
+        }
+        writer.offer(new WalEntry.Points(shard, points, numbers, renumbered, done));
     }
 
     /** Appends that shard {@code shard} closed, as flush {@code seq}, the windows due at {@code cutoff}. */

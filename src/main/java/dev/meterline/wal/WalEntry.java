@@ -7,8 +7,11 @@ import java.util.List;
 /** A request to the log's writer thread; the writer takes them in the order they were queued. */
 sealed interface WalEntry permits WalEntry.Points, WalEntry.Closed, WalEntry.Task {
 
-    /** Points shard {@code shard} aggregated; {@code done} runs once they are written. */
-    record Points(int shard, List<Point> points, Runnable done) implements WalEntry {
+    /**
+     * Points shard {@code shard} aggregated, their series' numbers there, and the numbers given to other series since
+     * the shard's last points; {@code done} runs once they are written.
+     */
+    record Points(int shard, List<Point> points, int[] numbers, int[] renumbered, Runnable done) implements WalEntry {
     }
 
     /** Shard {@code shard} closed, as flush {@code seq}, the windows due at {@code cutoff} ({@code all}: every one). */

@@ -122,7 +122,7 @@ final class WalWriter {
         List<Runnable> done = new ArrayList<>();
         for (WalEntry e : batch) {
             if (e instanceof WalEntry.Points p) {
-                encoder.points(p.shard(), p.points());
+                encoder.points(p.shard(), p.points(), p.numbers(), p.renumbered());
                 done.add(p.done());
             } else if (e instanceof WalEntry.Closed c) {
                 encoder.closed(c.shard(), c.seq(), c.cutoff(), c.all());

@@ -23,9 +23,7 @@ class SeriesNumbersTest {
         SeriesKey a = key("a");
         assertEquals(-1, numbers.find(a));
         assertEquals(0, numbers.add(a));
-        assertEquals(0, numbers.atHome(a, a.hashCode()));
         SeriesKey aAgain = key("a");
-        assertEquals(-1, numbers.atHome(aAgain, aAgain.hashCode()), "not this instance");
         assertEquals(0, numbers.find(aAgain));
         assertEquals(2, numbers.instances(), "the other instance is remembered");
         assertEquals(0, numbers.find(a), "the first instance still finds it");

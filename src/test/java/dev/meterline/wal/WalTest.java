@@ -32,6 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WalTest {
 
     private static final int BATCH = 50;
+    /** No series number given to another series. */
+    private static final int[] NONE = new int[0];
+    private static final ContentNumbers NUMBERS = new ContentNumbers();
     private static final WalConfig SMALL_SEGMENTS =
             new WalConfig(WalFsync.INTERVAL, 1 << 30, WalConfig.MIN_SEGMENT_BYTES, Duration.ofSeconds(1));
 
@@ -83,7 +86,7 @@ class WalTest {
                 SeriesKey key = SeriesKey.of("m", Map.of("host", "h" + (v % 7)));
                 points.add(new Point(key, v, 1_000_000L + v, i + 1));
             }
-            wal.points(b % 2, points, written::countDown);
+            wal.points(b % 2, points, NUMBERS.of(points), NONE, written::countDown);
         }
         assertTrue(written.await(30, TimeUnit.SECONDS), "appended batches were written");
     }
@@ -151,7 +154,7 @@ class WalTest {
             for (int i = 0; i < 10; i++) {
                 points.add(new Point(instances[i % 5][(i / 5 + b) % 2], b * 10 + i, 1_000_000L + b * 10 + i, 1));
             }
-            first.wal().points(0, points, written::countDown);
+            first.wal().points(0, points, NUMBERS.of(points), NONE, written::countDown);
         }
         assertTrue(written.await(30, TimeUnit.SECONDS), "appended batches were written");
         first.wal().close();
@@ -400,7 +403,7 @@ class WalTest {
         for (int i = 0; i < 40 * BATCH; i++) {
             points.add(new Point(SeriesKey.of("m", Map.of("host", "h" + (i % 7))), i, 1_000_000L + i, i + 1));
         }
-        wal.points(0, points, () -> pausedWhenAcknowledged.add(wal.paused()));
+        wal.points(0, points, NUMBERS.of(points), NONE, () -> pausedWhenAcknowledged.add(wal.paused()));
         CountDownLatch tasked = new CountDownLatch(1);
         wal.dropBelow(0, tasked::countDown);
         release.countDown();
@@ -444,7 +447,7 @@ class WalTest {
             Thread t = new Thread(() -> {
                 for (int i = 0; i < each; i++) {
                     SeriesKey key = SeriesKey.of("m", Map.of("c", String.valueOf(client)));
-                    wal.points(client % 2, List.of(new Point(key, i, 1_000L + i, 1)), () -> {
+                    wal.points(client % 2, List.of(new Point(key, i, 1_000L + i, 1)), new int[] {client}, NONE, () -> {
                         fsyncsSeen.add(registry.get("meterline.wal.fsync.duration").timer().count());
                         written.countDown();
                     });
