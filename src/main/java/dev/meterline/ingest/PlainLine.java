@@ -203,15 +203,27 @@ final class PlainLine {
         int i = negative ? from + 1 : from;
         if (i + 16 <= to) {
             long x = Words.at(b, i);
-            int n = leadingDigits(x);
+            long marks = nonDigits(x);
+            int n = Words.first(marks);
             if (n >= 1 && n <= 7 && (n == 1 || (byte) x != '0')) {
-                long whole = digitsValue(x, n);
-                i += n;
                 // The byte after the digits, from the word already read rather than loaded again.
                 long c = x >>> (8 * n) & 0xFF;
                 if (c == '.') {
+                    // The next mark after the point is exact too (digits and a point carry nothing into it): when
+                    // the fraction ends inside this word, its digits join the whole part's for one conversion.
+                    int stop = Words.first(marks & (marks - 1));
+                    int m = stop - n - 1;
+                    if (m >= 1 && stop <= 7 && (x >>> (8 * stop) & 0xDF) != 'E') {
+                        long joined = x & ((1L << (8 * n)) - 1) | x >>> (8 * (n + 1)) << (8 * n);
+                        double v = digitsValue(joined, n + m) / POWERS_OF_TEN[m];
+                        value = negative ? -v : v;
+                        end = i + stop;
+                        return true;
+                    }
+                    long whole = digitsValue(x, n);
+                    i += n;
                     long y = Words.at(b, i + 1);
-                    int m = leadingDigits(y);
+                    m = leadingDigits(y);
                     i += m + 1;
                     if (m >= 1 && m <= 7 && (y >>> (8 * m) & 0xDF) != 'E') {
                         double v = (whole * LONG_POWERS_OF_TEN[m] + digitsValue(y, m)) / POWERS_OF_TEN[m];
@@ -220,8 +232,9 @@ final class PlainLine {
                         return true;
                     }
                 } else if ((c & 0xDF) != 'E') {
+                    long whole = digitsValue(x, n);
                     value = (double) (negative ? -whole : whole);
-                    end = i;
+                    end = i + n;
                     return true;
                 }
             }
@@ -674,12 +687,19 @@ final class PlainLine {
 
     /** How many of the bytes of {@code x}, from the lowest, are ASCII digits before the first that is not. */
     static int leadingDigits(long x) {
+        return Words.first(nonDigits(x));
+    }
+
+    /**
+     * The top bit of each byte of {@code x} that is not an ASCII digit set, exactly up to the first byte of 0xFA or
+     * more; 0 when every byte is a digit.
+     */
+    static long nonDigits(long x) {
         // A byte is a digit when its high nibble is 3 and stays 3 with 6 added; v has a zero byte exactly there
-        // (a carry out of a byte of 0xFA or more only reaches bytes after that non-digit).
+        // (a carry out of a byte of 0xFA or more only reaches the bytes after it).
         long v = ((x & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L)
                 | (((x + 0x0606_0606_0606_0606L) & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L);
-        long nonZero = (((v & 0x7F7F_7F7F_7F7F_7F7FL) + 0x7F7F_7F7F_7F7F_7F7FL) | v) & Words.HIGHS;
-        return Words.first(nonZero);
+        return (((v & 0x7F7F_7F7F_7F7F_7F7FL) + 0x7F7F_7F7F_7F7F_7F7FL) | v) & Words.HIGHS;
     }
 
     /** The value of the first {@code n} (1 to 8) bytes of {@code x}, ASCII digits, the first the most significant. */
