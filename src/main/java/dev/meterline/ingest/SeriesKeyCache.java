@@ -79,6 +79,7 @@ public final class SeriesKeyCache {
     /** Unused bytes before the first slot's stride of the arena, for the same reason: each stride is one cache line. */
     private static final int ARENA_PAD = 48;
     private static final long USED = 1L << 31;
+    private static final int[] NO_FOLLOWERS = new int[0];
 
     private final int maxCapacity;
     private int setMask;
@@ -97,7 +98,8 @@ public final class SeriesKeyCache {
     private byte[] next;
     /**
      * Per slot: one more than the slot that a look-up found right after a line of this slot's series the last time
-     * ({@link #follow}), or 0. A hint, checked against the bytes before it is used ({@link #holds}).
+     * ({@link #follow}), or 0; none in a table read ahead ({@link #worthTouching}), whose lines are not looked up
+     * while they are read. A hint, checked against the bytes before it is used ({@link #holds}).
      */
     private int[] followers;
     /** Slots in use. */
@@ -153,7 +155,8 @@ public final class SeriesKeyCache {
         this.arena = new byte[ARENA_PAD + capacity * INLINE];
         this.spilled = new byte[capacity][];
         this.next = new byte[capacity / WAYS];
-        this.followers = new int[capacity];
+        // Only a table small enough to be looked up while lines are read has its followers tried.
+        this.followers = capacity < touchFrom ? new int[capacity] : NO_FOLLOWERS;
         this.size = 0;
         this.stamp++;
     }
