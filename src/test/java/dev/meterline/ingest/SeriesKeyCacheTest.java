@@ -631,5 +631,8 @@ class SeriesKeyCacheTest {
         for (int slot = 0; slot < cache.capacity(); slot++) {
             assertEquals(-1, cache.follower(slot));
         }
+        SeriesKeyCache large = new SeriesKeyCache(SeriesKeyCache.TOUCH_FROM);
+        large.follow(0, 5);
+        assertEquals(-1, large.follower(0), "a table read ahead keeps no followers");
     }
 }
