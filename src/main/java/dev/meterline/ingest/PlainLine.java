@@ -88,8 +88,16 @@ final class PlainLine {
     int slot;
     int hash;
     int stamp;
+    /** True when the series was found as the cache's follower of the line before's ({@link #read}). */
+    boolean followed;
+    /** True when that follower was compared with the line and was not its series. */
+    boolean followerMissed;
     /** The cache probed for the tags object during a read, or null. */
     private SeriesKeyCache known;
+    /** The cache slot of the line read before this one, or -1: its follower in the cache is tried first. */
+    private int after;
+    /** The series that followed {@link #after}'s last time, when it is to be tried first, else -1. */
+    private int follower;
     /**
      * The last timestamp the compact reader converted, of 9 to 16 characters: its first eight and its last eight
      * bytes (overlapping), its length (0 for none) and its value. Points of a batch often share their timestamp.
@@ -118,7 +126,23 @@ final class PlainLine {
      * (or null) holds, unless it ever held a series of more tags than this reader takes.
      */
     boolean read(byte[] b, int from, int to, SeriesKeyCache cache) {
+        return read(b, from, to, cache, -1, false);
+    }
+
+    /**
+     * As {@link #read(byte[], int, int, SeriesKeyCache)}, where the line before was found at the cache slot
+     * {@code previous} (or -1). With {@code tryFollower}, a compact line whose tags end right before its closing
+     * brace is first compared with the series that followed that slot's last time ({@link SeriesKeyCache#follower}):
+     * clients send their series in the same order again and again, so this is usually it, and then neither the
+     * series' hash nor its set is computed or searched, nor the tags' end looked for. A series found otherwise is
+     * then noted as that slot's follower.
+     */
+    boolean read(byte[] b, int from, int to, SeriesKeyCache cache, int previous, boolean tryFollower) {
         known = cache != null && cache.mostTags() <= maxTags ? cache : null;
+        after = known == null || !tryFollower ? -1 : previous;
+        follower = after >= 0 ? known.follower(after) : -1;
+        followed = false;
+        followerMissed = false;
         slot = -1;
         tagsRead = true;
         int i = compact(b, from, to);
@@ -159,7 +183,7 @@ final class PlainLine {
             i = end;
         }
         if (i + 9 <= to && Words.at(b, i) == COMMA_TAGS) {
-            if (!knownTags(b, i + 8, to) && !tags(b, i + 8, to)) {
+            if (!followingTags(b, i + 8, to) && !knownTags(b, i + 8, to) && !tags(b, i + 8, to)) {
                 return -1;
             }
             i = end;
@@ -179,15 +203,27 @@ final class PlainLine {
         int i = negative ? from + 1 : from;
         if (i + 16 <= to) {
             long x = Words.at(b, i);
-            int n = leadingDigits(x);
+            long marks = nonDigits(x);
+            int n = Words.first(marks);
             if (n >= 1 && n <= 7 && (n == 1 || (byte) x != '0')) {
-                long whole = digitsValue(x, n);
-                i += n;
                 // The byte after the digits, from the word already read rather than loaded again.
                 long c = x >>> (8 * n) & 0xFF;
                 if (c == '.') {
+                    // The next mark after the point is exact too (digits and a point carry nothing into it): when
+                    // the fraction ends inside this word, its digits join the whole part's for one conversion.
+                    int stop = Words.first(marks & (marks - 1));
+                    int m = stop - n - 1;
+                    if (m >= 1 && stop <= 7 && (x >>> (8 * stop) & 0xDF) != 'E') {
+                        long joined = x & ((1L << (8 * n)) - 1) | x >>> (8 * (n + 1)) << (8 * n);
+                        double v = digitsValue(joined, n + m) / POWERS_OF_TEN[m];
+                        value = negative ? -v : v;
+                        end = i + stop;
+                        return true;
+                    }
+                    long whole = digitsValue(x, n);
+                    i += n;
                     long y = Words.at(b, i + 1);
-                    int m = leadingDigits(y);
+                    m = leadingDigits(y);
                     i += m + 1;
                     if (m >= 1 && m <= 7 && (y >>> (8 * m) & 0xDF) != 'E') {
                         double v = (whole * LONG_POWERS_OF_TEN[m] + digitsValue(y, m)) / POWERS_OF_TEN[m];
@@ -196,8 +232,9 @@ final class PlainLine {
                         return true;
                     }
                 } else if ((c & 0xDF) != 'E') {
+                    long whole = digitsValue(x, n);
                     value = (double) (negative ? -whole : whole);
-                    end = i;
+                    end = i + n;
                     return true;
                 }
             }
@@ -232,6 +269,35 @@ final class PlainLine {
     }
 
     /**
+     * True when the bytes from the tags object at {@code b[i]} to the line's last byte, a closing brace, are those of
+     * the series that followed the previous line's in the cache, with this line's metric; sets {@link #end} to that
+     * last brace and the line's look-up fields, as {@link #knownTags} does. The cached bytes are a whole tags object
+     * that the reader accepted, and it reads the same bytes the same way: so the line's tags object is exactly those
+     * bytes, followed by the line's closing brace, and the series is the one {@link #knownTags} or the look-up after
+     * {@link #tags} would find. Only called once the metric is read.
+     */
+    private boolean followingTags(byte[] b, int i, int to) {
+        int s = follower;
+        int last = to - 1;
+        if (s < 0 || b[last] != '}' || b[i] != '{') {
+            return false;
+        }
+        SeriesKeyCache cache = known;
+        if (!cache.holds(s, b, metricFrom, metricTo, i, last)) {
+            followerMissed = true;
+            return false;
+        }
+        tagsFrom = i;
+        tagsTo = end = last;
+        tagsRead = false;
+        slot = s;
+        hash = cache.hashAt(s);
+        stamp = cache.stamp();
+        followed = true;
+        return true;
+    }
+
+    /**
      * True when the tags object at {@code b[i]}, taken to end at its first closing brace, is that of a series of
      * this line's metric that the cache holds; sets {@link #end} past it and the line's look-up fields. Only called
      * once the metric is read.
@@ -249,6 +315,9 @@ final class PlainLine {
         int s = cache.probe(h, b, metricFrom, metricTo, i, close + 1);
         if (s < 0) {
             return false;
+        }
+        if (after >= 0) {
+            cache.follow(after, s);
         }
         tagsFrom = i;
         tagsTo = end = close + 1;
@@ -618,12 +687,19 @@ final class PlainLine {
 
     /** How many of the bytes of {@code x}, from the lowest, are ASCII digits before the first that is not. */
     static int leadingDigits(long x) {
+        return Words.first(nonDigits(x));
+    }
+
+    /**
+     * The top bit of each byte of {@code x} that is not an ASCII digit set, exactly up to the first byte of 0xFA or
+     * more; 0 when every byte is a digit.
+     */
+    static long nonDigits(long x) {
         // A byte is a digit when its high nibble is 3 and stays 3 with 6 added; v has a zero byte exactly there
-        // (a carry out of a byte of 0xFA or more only reaches bytes after that non-digit).
+        // (a carry out of a byte of 0xFA or more only reaches the bytes after it).
         long v = ((x & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L)
                 | (((x + 0x0606_0606_0606_0606L) & 0xF0F0_F0F0_F0F0_F0F0L) ^ 0x3030_3030_3030_3030L);
-        long nonZero = (((v & 0x7F7F_7F7F_7F7F_7F7FL) + 0x7F7F_7F7F_7F7F_7F7FL) | v) & Words.HIGHS;
-        return Words.first(nonZero);
+        return (((v & 0x7F7F_7F7F_7F7F_7F7FL) + 0x7F7F_7F7F_7F7F_7F7FL) | v) & Words.HIGHS;
     }
 
     /** The value of the first {@code n} (1 to 8) bytes of {@code x}, ASCII digits, the first the most significant. */

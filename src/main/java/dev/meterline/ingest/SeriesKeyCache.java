@@ -31,6 +31,11 @@ import java.util.Arrays;
  * eight words (hash and lengths of each way) from one cache line, and a hit then reads the slot's wire bytes from one
  * line of an arena with a fixed stride of {@link #INLINE} bytes per slot, and its key's reference. Series longer than
  * that keep their bytes in an array of their own.
+ *
+ * <p>Each slot also remembers which slot's series a reader found right after its own the last time
+ * ({@link #follower}): clients send their series in the same order again and again, so a reader that compares the
+ * next line with that series first ({@link #holds}) mostly needs neither a hash nor a set's search. A hint only,
+ * outside the contents and the counters.
  */
 public final class SeriesKeyCache {
 
@@ -74,6 +79,7 @@ public final class SeriesKeyCache {
     /** Unused bytes before the first slot's stride of the arena, for the same reason: each stride is one cache line. */
     private static final int ARENA_PAD = 48;
     private static final long USED = 1L << 31;
+    private static final int[] NO_FOLLOWERS = new int[0];
 
     private final int maxCapacity;
     private int setMask;
@@ -90,6 +96,12 @@ public final class SeriesKeyCache {
     private byte[][] spilled;
     /** Per set: the way to fill next. */
     private byte[] next;
+    /**
+     * Per slot: one more than the slot that a look-up found right after a line of this slot's series the last time
+     * ({@link #follow}), or 0; none in a table read ahead ({@link #worthTouching}), whose lines are not looked up
+     * while they are read. A hint, checked against the bytes before it is used ({@link #holds}).
+     */
+    private int[] followers;
     /** Slots in use. */
     private int size;
 
@@ -143,6 +155,8 @@ public final class SeriesKeyCache {
         this.arena = new byte[ARENA_PAD + capacity * INLINE];
         this.spilled = new byte[capacity][];
         this.next = new byte[capacity / WAYS];
+        // Only a table small enough to be looked up while lines are read has its followers tried.
+        this.followers = capacity < touchFrom ? new int[capacity] : NO_FOLLOWERS;
         this.size = 0;
         this.stamp++;
     }
@@ -215,6 +229,41 @@ public final class SeriesKeyCache {
             }
         }
         return -1;
+    }
+
+    /**
+     * The slot that {@link #follow} last noted after {@code slot}, or -1; what it holds now is for {@link #holds} to
+     * say. Any {@code slot} is taken, one of a table before a growth too.
+     */
+    int follower(int slot) {
+        int[] f = followers;
+        return slot < f.length ? f[slot] - 1 : -1;
+    }
+
+    /** Notes that the series at {@code next} came right after the one at {@code slot}; a hint, nothing else changes. */
+    void follow(int slot, int next) {
+        int[] f = followers;
+        if (slot < f.length) {
+            f[slot] = next + 1;
+        }
+    }
+
+    /**
+     * True when {@code slot} holds exactly the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}, as
+     * {@link #probe} would find them there; changes nothing, counters included. Its {@link #hashAt hash} is then
+     * theirs.
+     */
+    boolean holds(int slot, byte[] data, int mf, int mt, int tf, int tt) {
+        int metricLength = mt - mf;
+        int length = metricLength + tt - tf;
+        long lengths = USED | (long) metricLength << 16 | length;
+        return (words[WORD_PAD + slot] & 0xFFFF_FFFFL) == lengths && length <= MAX_BYTES
+                && matches(slot, metricLength, length, data, mf, mt, tf, tt);
+    }
+
+    /** The hash of the series in the used {@code slot}, as {@link #hash} computes it from its bytes. */
+    int hashAt(int slot) {
+        return (int) (words[WORD_PAD + slot] >>> 32);
     }
 
     /** Changes whenever a slot's contents do; see {@link #probe} and {@link #findProbed}. */

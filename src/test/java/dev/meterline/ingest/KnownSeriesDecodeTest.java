@@ -289,6 +289,61 @@ class KnownSeriesDecodeTest {
         assertTrue(known > lines / 20, "recognised: " + known + " of " + lines);
     }
 
+    /**
+     * Series sent again and again in the same order are found as the cache's follower of the line before's series;
+     * cycles in which one line is replaced by a series a byte away (in the metric or the tags, of the same lengths
+     * or not), written otherwise, or a line of another form, decode as Jackson decodes them, in random reads.
+     */
+    @Test
+    void seriesInARepeatedOrderAndLinesReplacingOneOfThemDecodeAsJacksonDoes() {
+        List<String> cycle = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            cycle.add("{\"metric\":\"app.m" + (i % 3) + "\",\"value\":" + i + ".5,\"timestamp\":1796033920099"
+                    + ",\"tags\":{\"host\":\"web-" + (i / 3) + "\",\"region\":\"eu\"}}");
+        }
+        String[] replacements = {
+            "{\"metric\":\"app.m9\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"}}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-9\",\"region\":\"eu\"}}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"} }",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"}}}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"},\"x\":1}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"e}\"}}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eux\"}}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{\"host\":\"web-0\"}}",
+            "{\"metric\":\"app.m0\",\"value\":1,\"tags\":{}}",
+            "{\"metric\":\"app.m0\",\"value\":1}",
+            "{\"metric\":\"app.m\\u0030\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"}}",
+            "{\"metric\":\"app.m0\",\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"},\"value\":1}",
+            "{\"metric\":\"app.m0\",\"value\":\"1\",\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"}}",
+            "{\"metric\":\"app.m0\u00e9\",\"value\":1,\"tags\":{\"host\":\"web-0\",\"region\":\"eu\"}}",
+            "{\"sync\":\"s\"}",
+            "",
+            "not json",
+        };
+        SplittableRandom rnd = new SplittableRandom(0xf011);
+        long lines = 0;
+        long followed = 0;
+        for (int t = 0; t < 60; t++) {
+            List<String> input = new ArrayList<>();
+            for (int pass = 0; pass < 8; pass++) {
+                input.addAll(cycle);
+                if (rnd.nextInt(3) > 0) {
+                    input.set(input.size() - 1 - rnd.nextInt(cycle.size()),
+                            replacements[rnd.nextInt(replacements.length)]);
+                }
+            }
+            byte[] bytes = lines(input);
+            int[] cuts = rnd.nextBoolean() ? new int[0] : rnd.ints(1 + rnd.nextInt(4), 0, bytes.length + 1)
+                    .sorted().toArray();
+            LineDecoder d = assertDecodesAsJackson(bytes, cuts, 4, 1024, "try " + t);
+            lines += input.size();
+            followed += d.followedLines();
+        }
+        assertTrue(followed > lines / 2, "found as followers: " + followed + " of " + lines);
+    }
+
     /** The slot in {@code cache} of the series of {@code line} (a line and its newline), or -1. */
     private static int slotOf(SeriesKeyCache cache, byte[] line) {
         PlainLine p = new PlainLine(4);

@@ -158,6 +158,9 @@ class PlainLineTest {
             "}                         ",
             "x}                        ",
             " }                        ",
+            "\u00fa}                       ",
+            "\u00ff5}                      ",
+            "\u00299}                      ",
         };
         int read = 0;
         for (String n : numbers) {
@@ -167,7 +170,8 @@ class PlainLineTest {
                     byte[] b = ("{\"metric\":\"app.metric000\",\"value\":" + s + tail)
                             .getBytes(StandardCharsets.ISO_8859_1);
                     boolean shape = s.matches("-?(0|[1-9]\\d{0,17})(\\.\\d+)?([eE][-+]?\\d{1,4})?")
-                            && s.length() <= PlainLine.MAX_NUMBER_CHARS && !tail.startsWith("x");
+                            && s.length() <= PlainLine.MAX_NUMBER_CHARS && (tail.charAt(0) == ',' || tail.charAt(0) == '}'
+                            || tail.charAt(0) == ' ');
                     double expected = Double.NaN;
                     if (shape) {
                         expected = s.matches("-?\\d+") ? (double) Long.parseLong(s) : Double.parseDouble(s);

@@ -585,4 +585,54 @@ class SeriesKeyCacheTest {
         put(cache, 2);
         assertEquals(Integer.MAX_VALUE, cache.mostTags(), "a series stored without its count could have any");
     }
+
+    /**
+     * A slot holds exactly the bytes stored in it, with their hash; the follower noted for a slot is what it gives
+     * back, and a growth, which moves every series, forgets every follower. Neither changes the counters.
+     */
+    @Test
+    void aSlotHoldsItsOwnBytesOnlyAndFollowersAreHintsForgottenOnGrowth() {
+        SeriesKeyCache cache = new SeriesKeyCache(64, 128);
+        put(cache, 1);
+        put(cache, 2);
+        byte[] one = wire(1);
+        byte[] two = wire(2);
+        int h1 = SeriesKeyCache.hash(one, 0, 2, 2, one.length);
+        int h2 = SeriesKeyCache.hash(two, 0, 2, 2, two.length);
+        int s1 = cache.probe(h1, one, 0, 2, 2, one.length);
+        int s2 = cache.probe(h2, two, 0, 2, 2, two.length);
+        assertTrue(s1 >= 0 && s2 >= 0 && s1 != s2);
+        assertTrue(cache.holds(s1, one, 0, 2, 2, one.length));
+        assertEquals(h1, cache.hashAt(s1));
+        assertFalse(cache.holds(s2, one, 0, 2, 2, one.length), "another series' slot");
+        assertFalse(cache.holds(s1, one, 0, 1, 1, one.length), "the same bytes, split otherwise");
+        assertFalse(cache.holds(s1, one, 0, 2, 2, one.length - 1), "fewer bytes");
+        byte[] off = one.clone();
+        off[off.length - 3] ^= 1;
+        assertFalse(cache.holds(s1, off, 0, 2, 2, off.length), "a byte away");
+        int empty = 0;
+        while (empty == s1 || empty == s2) {
+            empty++;
+        }
+        assertFalse(cache.holds(empty, new byte[0], 0, 0, 0, 0), "an empty slot holds no series, not even none");
+        assertEquals(-1, cache.follower(s1));
+        cache.follow(s1, s2);
+        assertEquals(s2, cache.follower(s1));
+        assertEquals(-1, cache.follower(s2));
+        assertEquals(-1, cache.follower(1 << 20), "a slot past the table has none");
+        assertEquals(0, cache.hitCount() + cache.missCount());
+        for (int i = 0; i < SeriesKeyCache.PERIOD; i++) {
+            find(cache, 100 + i % 60);
+            if (i < 60) {
+                put(cache, 100 + i);
+            }
+        }
+        assertEquals(128, cache.capacity(), "grown");
+        for (int slot = 0; slot < cache.capacity(); slot++) {
+            assertEquals(-1, cache.follower(slot));
+        }
+        SeriesKeyCache large = new SeriesKeyCache(SeriesKeyCache.TOUCH_FROM);
+        large.follow(0, 5);
+        assertEquals(-1, large.follower(0), "a table read ahead keeps no followers");
+    }
 }
