@@ -14,16 +14,11 @@ SERIES="${1:?usage: ab.sh SERIES N RUNS old.jar new.jar ...}"; N="${2:?N}"; RUNS
 bench_setup "$SERIES"
 for round in 1 2; do
   for jar in "$@"; do
-    tcp=$(free_port); http=$(free_port); data=$(mktemp -d /tmp/meterline-ab-XXXX)
     # shellcheck disable=SC2086
-    java ${JVM_FLAGS:-} -jar "$jar" --bind 127.0.0.1 --tcp-port "$tcp" --http-port "$http" --data-dir "$data" \
-      --max-series 2000000 ${METERLINE_ARGS:-} > "$data/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-    summary=$(OURS_COUNT_PATH=/api/v1/stats OURS_COUNT_REGEX='"accepted"\s*:\s*([0-9]+)' OURS_PID=$pid \
-      "$BENCH/ours.sh" 127.0.0.1 "$tcp" "$http" "$N" "$RUNS" 2>&1 | grep '^SUMMARY' | tail -1)
+    start_server "$jar" ${JVM_FLAGS:-}
+    summary=$(send_load "$N" "$RUNS" | grep '^SUMMARY' | tail -1)
     echo "round=$round $(basename "$jar") $summary"
     [ -n "${BY_THREAD:-}" ] && by_thread "$pid"
-    kill -TERM "$pid"; wait "$pid" 2>/dev/null; rm -rf "$data"
+    stop_server
   done
 done

@@ -17,18 +17,13 @@ bench_setup "$SERIES"
 for round in 1 2; do
   while IFS='|' read -r label flags; do
     [ -z "$label" ] && continue
-    tcp=$(free_port); http=$(free_port); data=$(mktemp -d /tmp/meterline-flags-XXXX)
     # shellcheck disable=SC2086
-    java $flags -jar "$JAR" --bind 127.0.0.1 --tcp-port "$tcp" --http-port "$http" --data-dir "$data" \
-      --max-series 2000000 ${METERLINE_ARGS:-} > "$data/server.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-    out=$(OURS_COUNT_PATH=/api/v1/stats OURS_COUNT_REGEX='"accepted"\s*:\s*([0-9]+)' OURS_PID=$pid \
-      "$BENCH/ours.sh" 127.0.0.1 "$tcp" "$http" "$N" "$RUNS" 2>&1)
+    start_server "$JAR" $flags
+    out=$(send_load "$N" "$RUNS")
     echo "round=$round series=$SERIES set=$label load=$(cut -d' ' -f1 /proc/loadavg) $(date +%H:%M:%S)" \
       "$(grep '^SUMMARY' <<<"$out" | tail -1)"
     grep -o 'rate_pps=[0-9]*\|pps_per_cpu_s=[0-9]*' <<<"$out" | paste -sd' ' | sed 's/^/  runs: /'
     by_thread "$pid"
-    kill -TERM "$pid"; wait "$pid" 2>/dev/null; rm -rf "$data"
+    stop_server
   done < "$SETS"
 done

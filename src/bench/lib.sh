@@ -22,3 +22,26 @@ bench_setup() {
   export GEN_ARGS="--metrics 100 --hosts $(($1 / 100))"
   export BENCH_RESULTS="${BENCH_RESULTS:-/tmp/bench-results}"; mkdir -p "$BENCH_RESULTS"
 }
+
+# Starts the server JAR (JVM flags first, then the jar) on free loopback ports with a data directory of its own and
+# waits until it is ready; sets pid, tcp, http and data. METERLINE_ARGS go to the server.
+start_server() {
+  local jar=$1; shift
+  tcp=$(free_port); http=$(free_port); data=$(mktemp -d /tmp/meterline-bench-XXXX)
+  # shellcheck disable=SC2086
+  java "$@" -jar "$jar" --bind 127.0.0.1 --tcp-port "$tcp" --http-port "$http" --data-dir "$data" \
+    --max-series 2000000 ${METERLINE_ARGS:-} > "$data/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+}
+
+# Sends $1 points, $2 times, to the server start_server started, through ours.sh; prints ours.sh's whole output.
+send_load() {
+  OURS_COUNT_PATH=/api/v1/stats OURS_COUNT_REGEX='"accepted"\s*:\s*([0-9]+)' OURS_PID=$pid \
+    "$BENCH/ours.sh" 127.0.0.1 "$tcp" "$http" "$1" "$2" 2>&1
+}
+
+# Stops the server start_server started (SIGTERM, as Kubernetes does) and removes its data directory.
+stop_server() {
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null; rm -rf "$data"
+}

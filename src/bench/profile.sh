@@ -13,14 +13,9 @@ JAR="${4:?server.jar}"; OUT="${5:?out.jfr}"
 . "$(dirname "$0")/lib.sh"
 bench_setup "$SERIES"
 OUT=$(realpath -m "$OUT"); rm -f "$OUT"
-tcp=$(free_port); http=$(free_port); data=$(mktemp -d /tmp/meterline-profile-XXXX)
 # shellcheck disable=SC2086
-java ${JVM_FLAGS:--Xmx768m} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
-  -XX:StartFlightRecording=filename="$OUT",settings=profile -jar "$JAR" --bind 127.0.0.1 --tcp-port "$tcp" \
-  --http-port "$http" --data-dir "$data" --max-series 2000000 ${METERLINE_ARGS:-} > "$data/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$http/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-OURS_COUNT_PATH=/api/v1/stats OURS_COUNT_REGEX='"accepted"\s*:\s*([0-9]+)' OURS_PID=$pid \
-  "$BENCH/ours.sh" 127.0.0.1 "$tcp" "$http" "$N" "$RUNS" 2>&1 | grep '^SUMMARY' | tail -1
+start_server "$JAR" ${JVM_FLAGS:--Xmx768m} -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints \
+  -XX:StartFlightRecording=filename="$OUT",settings=profile
+send_load "$N" "$RUNS" | grep '^SUMMARY' | tail -1
 jcmd "$pid" JFR.dump filename="$OUT" >/dev/null
-kill -TERM "$pid"; wait "$pid" 2>/dev/null; rm -rf "$data"
+stop_server
