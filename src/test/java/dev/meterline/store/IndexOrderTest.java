@@ -7,9 +7,11 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
@@ -88,7 +90,7 @@ class IndexOrderTest {
             // Ids in the texts' order (stored together), at random (stored over time), or far apart (the long sort).
             int kind = round % 3;
             List<SeriesTexts.Text> distinct = new ArrayList<>();
-            java.util.Set<Long> taken = new java.util.HashSet<>();
+            Set<Long> taken = new HashSet<>();
             for (SeriesTexts.Text t : texts) {
                 if (!distinct.contains(t)) {
                     distinct.add(t);
