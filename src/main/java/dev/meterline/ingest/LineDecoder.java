@@ -64,6 +64,9 @@ final class LineDecoder {
     private final Supplier<SeriesKeyCache> caches;
     private final JsonFailure failures;
 
+    /** The most bytes of one read decoded at a time (see {@link #decode(ByteBuf, long)}). */
+    static final int SLICE_BYTES = 65_536;
+
     private byte[] data = new byte[8192];
     private int carry;
     private boolean discarding;
@@ -184,18 +187,32 @@ final class LineDecoder {
         discarding = false;
     }
 
+    /** The bytes of the buffer this decoder keeps for its connection's reads, for tests. */
+    int bufferBytes() {
+        return data.length;
+    }
+
     /** True while a line has started but its newline has not come yet. */
     boolean midLine() {
         return carry > 0 || discarding;
     }
 
-    /** Decodes every complete line in {@code buf}; {@code now} stamps points that carry no timestamp. */
+    /**
+     * Decodes every complete line in {@code buf}; {@code now} stamps points that carry no timestamp. A large read is
+     * taken {@link #SLICE_BYTES} at a time, so that the buffer this decoder keeps for its connection stays within a
+     * slice and a line, whatever the size of the reads.
+     */
     void decode(ByteBuf buf, long now) {
         receivedAt = now;
-        int n = buf.readableBytes();
-        ensureCapacity(carry + n);
-        buf.getBytes(buf.readerIndex(), data, carry, n);
-        decode(carry, carry + n);
+        int at = buf.readerIndex();
+        int end = at + buf.readableBytes();
+        while (at < end) {
+            int n = Math.min(SLICE_BYTES, end - at);
+            ensureCapacity(carry + n);
+            buf.getBytes(at, data, carry, n);
+            decode(carry, carry + n);
+            at += n;
+        }
     }
 
     /** Decodes {@code len} bytes of {@code bytes}; used by the HTTP body path and tests. */

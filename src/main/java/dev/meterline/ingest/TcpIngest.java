@@ -13,6 +13,7 @@ import dev.meterline.telemetry.PipelineMetrics;
 import dev.meterline.telemetry.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
@@ -60,6 +61,15 @@ public final class TcpIngest {
     /** How long a connection closed for a reason still takes (and discards) input, so the reason gets through. */
     static final long LINGER_MS = 2000;
 
+    /**
+     * The most bytes one read of a connection takes from its socket (Netty's adaptive buffer grows towards it while
+     * reads fill their buffers): a busy client's data comes in fewer, larger reads, each one system call and one
+     * pass through the session's operators, rather than Netty's usual 64 KiB. The read's buffer is released once its
+     * lines are decoded, and the decoder takes it {@link LineDecoder#SLICE_BYTES} at a time, so what a connection keeps
+     * between reads does not grow with it.
+     */
+    static final int MAX_READ_BYTES = 262_144;
+
     private final IngestConfig config;
     private final IngestCodec codec;
     private final IngestBuffer buffer;
@@ -104,6 +114,8 @@ public final class TcpIngest {
                 .port(config.tcpPort())
                 .runOn(loops)
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR,
+                        new AdaptiveRecvByteBufAllocator(512, 16_384, MAX_READ_BYTES))
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
                 .handle(this::handle)
                 .bind();
