@@ -287,14 +287,8 @@ final class PlainLine {
             followerMissed = true;
             return false;
         }
-        tagsFrom = i;
-        tagsTo = end = last;
-        tagsRead = false;
-        slot = s;
-        hash = cache.hashAt(s);
-        stamp = cache.stamp();
         followed = true;
-        return true;
+        return recognised(cache, i, last, s, cache.hashAt(s));
     }
 
     /**
@@ -319,8 +313,16 @@ final class PlainLine {
         if (after >= 0) {
             cache.follow(after, s);
         }
-        tagsFrom = i;
-        tagsTo = end = close + 1;
+        return recognised(cache, i, close + 1, s, h);
+    }
+
+    /**
+     * Takes the tags object {@code b[from, to)} as the series the cache holds at {@code s}, of hash {@code h}: sets
+     * {@link #end} past it and the line's look-up fields; returns true.
+     */
+    private boolean recognised(SeriesKeyCache cache, int from, int to, int s, int h) {
+        tagsFrom = from;
+        tagsTo = end = to;
         tagsRead = false;
         slot = s;
         hash = h;
