@@ -256,8 +256,8 @@ public final class SeriesKeyCache {
     boolean holds(int slot, byte[] data, int mf, int mt, int tf, int tt) {
         int metricLength = mt - mf;
         int length = metricLength + tt - tf;
-        long lengths = USED | (long) metricLength << 16 | length;
-        return (words[WORD_PAD + slot] & 0xFFFF_FFFFL) == lengths && length <= MAX_BYTES
+        // The slot's word without its hash: used, and these lengths.
+        return (words[WORD_PAD + slot] & 0xFFFF_FFFFL) == word(0, metricLength, length) && length <= MAX_BYTES
                 && matches(slot, metricLength, length, data, mf, mt, tf, tt);
     }
 
