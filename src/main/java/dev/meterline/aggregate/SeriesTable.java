@@ -6,8 +6,11 @@ import dev.meterline.model.SeriesKey;
  * One shard's series states by key: open addressing with linear probing over two parallel arrays, each slot's key
  * hash (an {@code int}) and its state, which holds the key. A series is found by hash first and then by its state's
  * key instance, which is the very instance a point brings while the decoding thread's key cache hands out one per
- * series; another instance of the same series is compared by content and on the point path takes the state's key,
- * so that the instance the cache now hands out is a reference hit from its next point on. The table itself keeps no
+ * series; another instance of the same series is compared by content and on the point path takes the state's key
+ * when a key cache holds it ({@link SeriesKey#held}), so that the instance the cache now hands out is a reference
+ * hit from its next point on. An instance no cache holds (built for its line alone, as nearly every line's is when
+ * the series outnumber what the caches hold) is left to die young: storing it would make an old state point at a
+ * young key on each such point, which every young collection then scans. The table itself keeps no
  * key, so a new instance costs one store (into the state) rather than two, and removal, growth and shrinking read
  * hashes only, never a key. Removal shifts the entries after it back (no tombstones); the table doubles when it is
  * three quarters full and halves when it is an eighth full. Owned by its shard's thread.
@@ -39,9 +42,9 @@ final class SeriesTable {
     }
 
     /**
-     * The state of {@code key}'s series, or null; when found through another instance, {@code key} becomes the
-     * state's key, so that the next point of the instance a decoder's cache now hands out is a reference hit again.
-     * For the point path: a query's keys go through {@link #get}.
+     * The state of {@code key}'s series, or null; when found through another instance that a key cache holds,
+     * {@code key} becomes the state's key, so that the next point of the instance the cache now hands out is a
+     * reference hit again. For the point path: a query's keys go through {@link #get}.
      */
     SeriesState find(SeriesKey key) {
         return find(key, key.hashCode());
@@ -54,7 +57,7 @@ final class SeriesTable {
             return null;
         }
         SeriesState s = states[i];
-        if (s.key != key) {
+        if (s.key != key && key.held()) {
             s.key = key;
         }
         return s;

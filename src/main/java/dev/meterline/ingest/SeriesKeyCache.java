@@ -419,6 +419,7 @@ public final class SeriesKeyCache {
         if (words[WORD_PAD + slot] == 0) {
             size++;
         }
+        key.markHeld();
         keys[slot] = key;
         words[WORD_PAD + slot] = word;
         spilled[slot] = null;

@@ -8,7 +8,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Identity of a series: a metric name plus its tag set, with tags kept sorted by key so that tag order never matters.
- * An immutable value: stages that remember something about a series keep it themselves, keyed by the key.
+ * An immutable value: stages that remember something about a series keep it themselves, keyed by the key. Beside the
+ * value, an instance carries one hint that equality ignores: whether a decoder's key cache holds it ({@link #held}).
  */
 public final class SeriesKey implements Comparable<SeriesKey> {
 
@@ -24,6 +25,13 @@ public final class SeriesKey implements Comparable<SeriesKey> {
      * instead of a string per tag: with many series, every string is a cache miss in a shard's map look-up.
      */
     private final byte[] content;
+    /**
+     * Set once a decoder's key cache holds this instance to hand it out for the series' next lines; never cleared.
+     * An instance without it was built for one line and dies young unless something long-lived takes it, so a
+     * shard keeps such an instance only for a series new to it. Fits in the bytes the object's alignment leaves.
+     */
+    private boolean held;
+
     private SeriesKey(String metric, String[] sortedTags) {
         this.metric = metric;
         this.tags = sortedTags;
@@ -151,6 +159,19 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     public String metric() {
         return metric;
+    }
+
+    /**
+     * Marks this instance as one a key cache holds and hands out again. Called by the cache's own thread before the
+     * instance goes to any other thread.
+     */
+    public void markHeld() {
+        held = true;
+    }
+
+    /** True once a key cache holds this instance ({@link #markHeld}). */
+    public boolean held() {
+        return held;
     }
 
     public int tagCount() {

@@ -36,18 +36,24 @@ class SeriesTableTest {
     }
 
     @Test
-    void onThePointPathAnotherInstanceTakesTheStoredOnesPlace() {
+    void onThePointPathAnotherInstanceACacheHoldsTakesTheStoredOnesPlace() {
         SeriesTable table = new SeriesTable();
         SeriesKey first = key(1);
         SeriesState s = new SeriesState(first);
         table.add(s);
         SeriesKey query = key(1);
+        query.markHeld();
         assertSame(s, table.get(query));
         assertSame(first, s.key, "a look-up by get leaves the stored instance");
+        SeriesKey oneLine = key(1);
+        assertSame(s, table.find(oneLine));
+        assertSame(first, s.key, "an instance no cache holds is found by content and not kept");
         SeriesKey rebuilt = key(1);
+        rebuilt.markHeld();
         assertSame(s, table.find(rebuilt));
-        assertSame(rebuilt, s.key, "the instance a point came with is the state's key now");
+        assertSame(rebuilt, s.key, "the instance a point came with, which a cache holds, is the state's key now");
         assertSame(s, table.find(first), "the old instance still finds it, by content");
+        assertSame(rebuilt, s.key, "and does not take the held one's place");
         table.remove(s);
         assertEquals(0, table.size());
         assertNull(table.get(rebuilt));

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,7 +94,8 @@ class ShardReadAheadTest {
         List<String> rest = describe(never.closeAll(now, 999));
         assertTrue(rest.size() > 1_000, "windows left open: " + rest.size());
         for (Shard shard : reading) {
-            assertTrue(shard.touched() > 0, "a shard that reads ahead did");
+            // The sum of what it read, key hashes included, so of either sign.
+            assertNotEquals(0, shard.touched(), "a shard that reads ahead did");
             assertEquals(rest, describe(shard.closeAll(now, 999)));
             assertEquals(never.latePoints(), shard.latePoints());
         }

@@ -45,6 +45,32 @@ class SeriesKeyCacheTest {
         return key;
     }
 
+    /** A key the cache stores is marked as held (shards keep such instances); a miss it skips while sparse is not. */
+    @Test
+    void marksTheKeysItStoresAndOnlyThose() {
+        SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);
+        SeriesKey stored = put(cache, 7);
+        assertTrue(stored.held());
+        assertFalse(SeriesKey.of("m1", Map.of("host", "h7")).held(), "an equal instance the cache never saw");
+        for (int i = 0; i < SeriesKeyCache.PERIOD; i++) {
+            if (find(cache, 1_000_000 + i) == null) {
+                put(cache, 1_000_000 + i);
+            }
+        }
+        assertTrue(cache.sparse());
+        int held = 0;
+        for (int i = 0; i < 4 * SeriesKeyCache.SPARSE_FILL; i++) {
+            SeriesKey key = put(cache, 2_000_000 + i);
+            if (key.held()) {
+                held++;
+                assertSame(key, find(cache, 2_000_000 + i));
+            } else {
+                assertNull(find(cache, 2_000_000 + i), "a miss not stored is not marked");
+            }
+        }
+        assertEquals(4, held, "one miss in " + SeriesKeyCache.SPARSE_FILL + " is stored while sparse");
+    }
+
     @Test
     void givesBackTheKeyOfExactlyTheSameBytes() {
         SeriesKeyCache cache = new SeriesKeyCache(CAPACITY);

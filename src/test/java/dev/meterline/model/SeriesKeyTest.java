@@ -9,7 +9,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Keys are equal exactly when their metric and tag sets are, whatever the characters or the tag order. */
 class SeriesKeyTest {
@@ -60,5 +62,19 @@ class SeriesKeyTest {
             sb.append(chars[rnd.nextInt(len > 3 ? 1 : chars.length)]);
         }
         return sb.toString();
+    }
+
+    @Test
+    void beingHeldByACacheChangesNeitherEqualityNorHash() {
+        SeriesKey a = SeriesKey.of("cpu", Map.of("host", "a", "dc", "x"));
+        SeriesKey b = SeriesKey.of("cpu", Map.of("dc", "x", "host", "a"));
+        assertFalse(a.held());
+        a.markHeld();
+        assertTrue(a.held());
+        assertFalse(b.held(), "the mark is the instance's, not the series'");
+        assertEquals(a, b);
+        assertEquals(b, a);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertEquals(0, a.compareTo(b));
     }
 }
