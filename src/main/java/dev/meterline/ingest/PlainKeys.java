@@ -5,17 +5,35 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.SeriesRules;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Finds or builds the series key of a line the plain reader took, straight from the line's bytes. A built key meets
  * the series rules once, before the cache may hold it: a cached key passed them and carries the static tags already.
  * One per decoder.
+ *
+ * <p>Keys it builds share the strings of tag values that repeat from line to line ({@link #value}): most tags of a
+ * series (region, service, environment) take few values across many series, so a client with more series than the
+ * key cache holds would otherwise cost a string per such tag per line, and each series would keep its own copies.
  */
 final class PlainKeys {
+
+    /** Slots of the repeated values' table: a few KiB per decoder, made when it first builds a key. */
+    static final int VALUE_SLOTS = 256;
+    /** Tag values longer than this are never shared. */
+    static final int MAX_VALUE_BYTES = 32;
 
     private final SeriesRules rules;
     /** Why the last {@link #key} call refused its line's series. */
     private RejectReason refused;
+    /**
+     * Direct-mapped by hash: each slot's shared string and its bytes, and the hash of the last value that missed
+     * there. A value is stored only when it misses twice in a row at its slot, so values seen once per pass (a host
+     * name among a million) are never copied, while one that repeats is held after its second line.
+     */
+    private String[] values;
+    private byte[][] valueBytes;
+    private int[] lastMissed;
 
     PlainKeys(SeriesRules rules) {
         this.rules = rules;
@@ -67,7 +85,7 @@ final class PlainKeys {
         return refused == null ? rules.enrich(built) : null;
     }
 
-    private static SeriesKey build(byte[] data, PlainLine l, SeriesKeyCache names) {
+    private SeriesKey build(byte[] data, PlainLine l, SeriesKeyCache names) {
         String metric = name(data, names, l.metricFrom, l.metricTo);
         if (l.tagCount == 0) {
             return SeriesKey.ofPairs(metric, JsonFields.NO_PAIRS, 0);
@@ -76,9 +94,47 @@ final class PlainKeys {
         int[] at = l.tags;
         for (int t = 0; t < l.tagCount; t++) {
             tags[2 * t] = name(data, names, at[4 * t], at[4 * t + 1]);
-            tags[2 * t + 1] = new String(data, at[4 * t + 2], at[4 * t + 3] - at[4 * t + 2], StandardCharsets.ISO_8859_1);
+            tags[2 * t + 1] = value(data, at[4 * t + 2], at[4 * t + 3]);
         }
         return SeriesKey.ofPairs(metric, tags, l.tagCount);
+    }
+
+    /**
+     * The ASCII string of the tag value {@code data[from, to)}: the instance held for it when the same bytes came
+     * before and were held, else a new one, which is held when the value before it at its slot was the same.
+     */
+    String value(byte[] data, int from, int to) {
+        int len = to - from;
+        if (len > MAX_VALUE_BYTES) {
+            return new String(data, from, len, StandardCharsets.ISO_8859_1);
+        }
+        if (values == null) {
+            values = new String[VALUE_SLOTS];
+            valueBytes = new byte[VALUE_SLOTS][];
+            lastMissed = new int[VALUE_SLOTS];
+        }
+        int h = len;
+        for (int i = from; i < to; i++) {
+            h = 31 * h + data[i];
+        }
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        int slot = h & (VALUE_SLOTS - 1);
+        byte[] known = valueBytes[slot];
+        if (known != null && Arrays.equals(known, 0, known.length, data, from, to)) {
+            return values[slot];
+        }
+        String s = new String(data, from, len, StandardCharsets.ISO_8859_1);
+        // Never 0, so a slot where nothing missed yet matches no value.
+        int mark = h | 1;
+        if (lastMissed[slot] == mark) {
+            values[slot] = s;
+            valueBytes[slot] = Arrays.copyOfRange(data, from, to);
+        } else {
+            lastMissed[slot] = mark;
+        }
+        return s;
     }
 
     /** The ASCII string of {@code data[from, to)}, shared through {@code names} when there is one. */
