@@ -12,21 +12,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SeriesBudget {
 
-    /** The count of a metric's counter once its entry is leaving the map. */
-    private static final long GONE = -1;
-
     private final long limit;
     private final long perMetricLimit;
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong refusedPerMetric = new AtomicLong();
-    /**
-     * Active series per metric; entries exist only while the metric has some, so the map is bounded by them. Each
-     * metric's count is a counter of its own, taken and given back by compare-and-set without a lock or a boxed
-     * value per series; a count that fell to zero is set to {@link #GONE} before its entry leaves, and a taker that
-     * meets a gone counter removes the entry itself if it is still there and looks again.
-     */
-    private final Map<String, AtomicLong> byMetric = new ConcurrentHashMap<>();
+    /** Active series per metric; entries exist only while the metric has some, so the map is bounded by them. */
+    private final Map<String, Long> byMetric = new ConcurrentHashMap<>();
 
     public SeriesBudget(long limit) {
         this(limit, limit);
@@ -56,7 +48,16 @@ public final class SeriesBudget {
         if (!tryAcquire()) {
             return RejectReason.SERIES_LIMIT;
         }
-        if (!take(metric, perMetricLimit)) {
+        boolean[] full = new boolean[1];
+        byMetric.compute(metric, (k, n) -> {
+            long now = n == null ? 0 : n;
+            if (now >= perMetricLimit) {
+                full[0] = true;
+                return n;
+            }
+            return now + 1;
+        });
+        if (full[0]) {
             release(1);
             refusedPerMetric.incrementAndGet();
             return RejectReason.METRIC_SERIES_LIMIT;
@@ -67,34 +68,7 @@ public final class SeriesBudget {
     /** Takes one unit for a series of {@code metric} whatever the limits (a series read back from the log). */
     void forceAcquire(String metric) {
         active.incrementAndGet();
-        take(metric, Long.MAX_VALUE);
-    }
-
-    /** Adds one to {@code metric}'s count unless it is at {@code max} already; true when added. */
-    private boolean take(String metric, long max) {
-        while (true) {
-            AtomicLong count = byMetric.get(metric);
-            if (count == null) {
-                if (max < 1) {
-                    return false;
-                }
-                count = byMetric.putIfAbsent(metric, new AtomicLong(1));
-                if (count == null) {
-                    return true;
-                }
-            }
-            long n;
-            while ((n = count.get()) != GONE) {
-                if (n >= max) {
-                    return false;
-                }
-                if (count.compareAndSet(n, n + 1)) {
-                    return true;
-                }
-            }
-            // Its last series left while this one came: the entry goes (whoever removes it), then a fresh one.
-            byMetric.remove(metric, count);
-        }
+        byMetric.merge(metric, 1L, Long::sum);
     }
 
     void release(int n) {
@@ -103,13 +77,7 @@ public final class SeriesBudget {
 
     /** Gives back {@code n} units of {@code metric}. */
     void release(String metric, int n) {
-        AtomicLong count = byMetric.get(metric);
-        if (count != null) {
-            long left = count.addAndGet(-n);
-            if (left <= 0 && count.compareAndSet(left, GONE)) {
-                byMetric.remove(metric, count);
-            }
-        }
+        byMetric.computeIfPresent(metric, (k, v) -> v <= n ? null : v - n);
         release(n);
     }
 
@@ -120,8 +88,7 @@ public final class SeriesBudget {
 
     /** Active series of {@code metric}, for tests. */
     long active(String metric) {
-        AtomicLong count = byMetric.get(metric);
-        return count == null ? 0 : Math.max(0, count.get());
+        return byMetric.getOrDefault(metric, 0L);
     }
 
     public long active() {
