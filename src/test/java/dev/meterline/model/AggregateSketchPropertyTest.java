@@ -387,6 +387,50 @@ final class AggregateSketchPropertyTest {
         assertInstanceOf(SortedBins.class, spread.bins(false));
     }
 
+    /**
+     * Values of 0.01 to 99.99 span about 460 bins, of which a few hundred values fill less than half: such a window
+     * stays sorted while it holds fewer than {@link BinCounts#BUSY_TOTAL} values, and from then on its bins are dense
+     * with the array over their range up to {@link BinCounts#BUSY_SPREAD} times their number; the answers are the
+     * library's before, across and after the move.
+     */
+    @Test
+    void busyBinsTurnDenseOverAWiderRange() throws IOException {
+        Random rnd = new Random(31);
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        boolean checkedSorted = false;
+        for (int i = 0; i < 1_000; i++) {
+            // The lowest and the highest of the range first, so that the range is wide from the start.
+            double v = i == 0 ? 0.01 : i == 1 ? 99.99 : (1 + rnd.nextInt(9_999)) / 100.0;
+            reference.accept(v);
+            a.accept(v, i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+            if (i == BinCounts.BUSY_TOTAL - 40) {
+                BinCounts quiet = a.bins(false);
+                assertInstanceOf(SortedBins.class, quiet);
+                long range = (long) quiet.highest() - quiet.lowest() + 1;
+                assertTrue(quiet.size() >= BinCounts.DENSE_MIN_BINS && range > 2L * quiet.size(),
+                        "size " + quiet.size() + " range " + range);
+                assertSameAsReference(reference, min, max, a, "sorted, " + (i + 1) + " values");
+                checkedSorted = true;
+            }
+            if (i % 37 == 0) {
+                assertSameAsReference(reference, min, max, a, "after " + (i + 1) + " values");
+            }
+        }
+        assertTrue(checkedSorted);
+        BinCounts busy = a.bins(false);
+        assertInstanceOf(DenseBins.class, busy);
+        assertTrue((long) busy.highest() - busy.lowest() + 1 > 2L * busy.size(), "only the wider rule makes it dense");
+        assertSameAsReference(reference, min, max, a, "dense");
+        Aggregate restored = Aggregate.restore(a.count(), a.sum(), a.min(), a.max(), a.last(), a.firstTimestamp(),
+                a.lastTimestamp(), a.late(), a.sketchBytes());
+        assertSameAsReference(reference, min, max, restored, "restored");
+    }
+
     /** Windows of thousands of values, one by one, through merges of splits and through their encoding. */
     @RepeatedTest(40)
     void busyWindowsMatchTheLibrarysSketch(RepetitionInfo rep) throws IOException {
