@@ -364,6 +364,61 @@ final class AggregateSketchPropertyTest {
         assertEquals(total, bins.total());
     }
 
+    /**
+     * Batches of indexes added one after another hold, after each, the bins of every index seen so far collapsed at
+     * the floor their extremes give: batches within the bins (counted in place), reaching below the lowest bin,
+     * far above the highest (collapsing), runs of one index, and bins kept from an earlier window's range.
+     */
+    @RepeatedTest(30)
+    void batchesOfIndexesHoldTheBinsOfEveryIndexSeen(RepetitionInfo rep) {
+        Random rnd = new Random(rep.getCurrentRepetition() * 7_919L);
+        List<Integer> seen = new ArrayList<>();
+        BinCounts bins = null;
+        int centre = rnd.nextInt(2_000) - 1_000;
+        int spread = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 400);
+        for (int b = 0; b < 300; b++) {
+            int n = 1 + rnd.nextInt(Aggregate.SPARSE_MAX);
+            double[] batch = new double[n + 2];
+            int from = rnd.nextInt(3);
+            int to = Math.min(batch.length, from + n);
+            for (int k = from; k < to; k++) {
+                int index = switch (rnd.nextInt(40)) {
+                    case 0 -> centre - spread - rnd.nextInt(200);      // below the lowest bin
+                    case 1 -> centre + rnd.nextInt(3 * BinCounts.MAX_BINS); // past the collapse
+                    case 2, 3, 4 -> centre;                              // a run of one bin
+                    default -> centre + rnd.nextInt(spread) - spread / 2;
+                };
+                batch[k] = index;
+                seen.add(index);
+            }
+            Arrays.sort(batch, from, to);
+            bins = bins == null ? BinCounts.ofIndexes(batch, from, to) : bins.addIndexes(batch, from, to);
+            assertBinsOf(seen, bins, "repetition " + rep.getCurrentRepetition() + ", batch " + b);
+        }
+    }
+
+    /** The bins of {@code indexes} as a collapsing-lowest store of {@code MAX_BINS} bins holds them. */
+    private static void assertBinsOf(List<Integer> indexes, BinCounts bins, String what) {
+        int low = indexes.stream().mapToInt(Integer::intValue).min().orElseThrow();
+        int high = indexes.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        int floor = BinCounts.collapseFloor(low, high);
+        java.util.TreeMap<Integer, Long> want = new java.util.TreeMap<>();
+        for (int index : indexes) {
+            want.merge(Math.max(floor, index), 1L, Long::sum);
+        }
+        java.util.TreeMap<Integer, Long> got = new java.util.TreeMap<>();
+        for (int s = 0; s < bins.slots(); s++) {
+            if (bins.countAt(s) != 0) {
+                got.put(bins.indexAt(s), bins.countAt(s));
+            }
+        }
+        assertEquals(want, got, what);
+        assertEquals(want.size(), bins.size(), what + ": size");
+        assertEquals(indexes.size(), bins.total(), what + ": total");
+        assertEquals(want.firstKey(), bins.lowest(), what + ": lowest");
+        assertEquals(want.lastKey(), bins.highest(), what + ": highest");
+    }
+
     /** The form a window's bins take: sorted for the 80 values of a quiet series, dense once they cover many bins. */
     @Test
     void binsTurnDenseOnlyWhenManyAndCloseTogether() {
