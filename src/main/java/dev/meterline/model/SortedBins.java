@@ -149,51 +149,7 @@ final class SortedBins extends BinCounts {
 
     @Override
     BinCounts addIndexes(double[] batch, int from, int to) {
-        int m = to - from;
-        if (packed != null && size > 0 && m > 0 && packed.length - size >= m && total + m <= NARROW_MAX
-                && (int) batch[from] >= base && (long) (int) batch[to - 1] - base < MAX_BINS) {
-            return addInPlace(batch, from, to);
-        }
         return merge(null, batch, from, to);
-    }
-
-    /**
-     * {@link #merge} of a batch in the narrow form when the array has room for every index as a new bin, none is
-     * below the lowest bin and none collapses: one pass backwards from the end of that room, each batch index
-     * counted into the bin it meets or written as a new one, then the merged bins moved down to the start in one
-     * copy. Nothing it reads is overwritten before it is read: the write position stays above the read position by
-     * at least the batch indexes not yet placed.
-     */
-    private BinCounts addInPlace(double[] batch, int from, int to) {
-        int[] p = packed;
-        int limit = size + (to - from);
-        int i = size - 1;
-        int k = limit;
-        int origin = base;
-        for (int j = to - 1; j >= from; j--) {
-            int offset = (int) batch[j] - origin;
-            int pi;
-            while (i >= 0 && (pi = p[i]) >>> COUNT_BITS > offset) {
-                p[--k] = pi;
-                i--;
-            }
-            if (k < limit && p[k] >>> COUNT_BITS == offset) {
-                // A run of one bin in the batch: the bin was written just before.
-                p[k]++;
-            } else if (i >= 0 && p[i] >>> COUNT_BITS == offset) {
-                p[--k] = p[i--] + 1;
-            } else {
-                p[--k] = offset << COUNT_BITS | 1;
-            }
-        }
-        // Bins below the lowest batch index are still in place at 0..i; the merged ones above them move down.
-        int merged = i + 1 + limit - k;
-        if (k > i + 1) {
-            System.arraycopy(p, k, p, i + 1, limit - k);
-        }
-        size = merged;
-        total += to - from;
-        return denseFits(size, indexAt(0), indexAt(size - 1), total) ? DenseBins.of(this) : this;
     }
 
     @Override
