@@ -50,6 +50,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
 
     private static final Comparator<Reject> BY_LINE = Comparator.comparingInt(Reject::line);
     private static final Point[] NO_POINTS = new Point[0];
+    private static final int[] NO_HASHES = new int[0];
     private static final int MIN_CAPACITY = 16;
 
     private final LineDecoder decoder;
@@ -74,6 +75,10 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
      * no spare room.
      */
     private Point[] points = NO_POINTS;
+    /** The series hash of each point of {@link #points}, and the least and greatest timestamp: the batch's summary. */
+    private int[] hashes = NO_HASHES;
+    private long earliest;
+    private long latest;
     private int pointCount;
     /** The length of the next batch's array: somewhat more than the last batch held, so that it rarely grows. */
     private int nextCapacity = MIN_CAPACITY;
@@ -149,9 +154,21 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     public void point(Point point) {
         received++;
         if (pointCount == points.length) {
-            points = pointCount == 0 ? new Point[nextCapacity]
-                    : Arrays.copyOf(points, Math.min(maxBatchPoints, 2 * pointCount));
+            if (pointCount == 0) {
+                points = new Point[nextCapacity];
+                hashes = new int[nextCapacity];
+                earliest = Long.MAX_VALUE;
+                latest = Long.MIN_VALUE;
+            } else {
+                int capacity = Math.min(maxBatchPoints, 2 * pointCount);
+                points = Arrays.copyOf(points, capacity);
+                hashes = Arrays.copyOf(hashes, capacity);
+            }
         }
+        long timestamp = point.timestamp();
+        earliest = Math.min(earliest, timestamp);
+        latest = Math.max(latest, timestamp);
+        hashes[pointCount] = point.seriesHash();
         points[pointCount++] = point;
         if (pointCount >= maxBatchPoints) {
             bulkRead = true;
@@ -177,13 +194,19 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
 
     private void closeCurrent(String syncId) {
         List<Point> batchPoints = List.of();
+        int[] batchHashes = null;
         if (pointCount > 0) {
             Point[] own = pointCount == points.length ? points : Arrays.copyOf(points, pointCount);
             batchPoints = new PointList(own, 0, pointCount);
+            batchHashes = hashes;
             nextCapacity = Math.max(MIN_CAPACITY, Math.min(maxBatchPoints, pointCount + pointCount / 4));
             points = NO_POINTS;
+            hashes = NO_HASHES;
         }
         Batch batch = new Batch(this, batchPoints, rejects, syncId);
+        if (batchHashes != null) {
+            batch.summarize(batchHashes, earliest, latest);
+        }
         if (bulkRead) {
             batch.markBulk();
         }

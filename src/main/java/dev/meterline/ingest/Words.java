@@ -40,10 +40,18 @@ final class Words {
 
     /**
      * The index of the first byte of {@code b[from, to)} that is the byte {@code pattern} repeats ({@link #repeated}),
-     * or -1; eight bytes per step.
+     * or -1; sixteen bytes per step, two words tested with one branch, then eight.
      */
     static int indexOf(byte[] b, int from, int to, long pattern) {
         int i = from;
+        for (; i + 16 <= to; i += 16) {
+            long low = zeroBytes(at(b, i) ^ pattern);
+            long high = zeroBytes(at(b, i + 8) ^ pattern);
+            // Without a zero byte in the low word, its marks are 0 and the high word's lowest mark is exact.
+            if ((low | high) != 0) {
+                return low != 0 ? i + first(low) : i + 8 + first(high);
+            }
+        }
         for (; i + 8 <= to; i += 8) {
             // A byte of the word is zero where the byte sought is.
             long marks = zeroBytes(at(b, i) ^ pattern);

@@ -27,6 +27,10 @@ public final class Batch {
     private volatile DropReason dropped;
     private volatile boolean admitted;
     private boolean bulk;
+    /** The points' series hashes in order and their timestamps' bounds, when {@link #summarize} was called. */
+    private int[] seriesHashes;
+    private long earliest = Long.MAX_VALUE;
+    private long latest = Long.MIN_VALUE;
 
     public Batch(Owner owner, List<Point> points, List<Reject> rejects, String syncId) {
         this.owner = owner;
@@ -56,6 +60,37 @@ public final class Batch {
 
     public int accepted() {
         return accepted.get();
+    }
+
+    /**
+     * Notes, before the batch is handed on, the series hash of each point in order ({@code hashes[i]} is that of
+     * {@code points().get(i)}; the array is not copied, may be longer than the points and must not change afterwards)
+     * and the least and the greatest of their timestamps: the stages after the decoder then route and check the
+     * points without reading each one, which another core wrote.
+     */
+    public void summarize(int[] hashes, long earliestTimestamp, long latestTimestamp) {
+        if (hashes.length < points.size()) {
+            throw new IllegalArgumentException("hashes: " + hashes.length + " (expected: at least the "
+                    + points.size() + " points)");
+        }
+        this.seriesHashes = hashes;
+        this.earliest = earliestTimestamp;
+        this.latest = latestTimestamp;
+    }
+
+    /** The series hashes of the points in order ({@link #summarize}), or null when the batch has no summary. */
+    public int[] seriesHashes() {
+        return seriesHashes;
+    }
+
+    /** The least timestamp of the points when the batch has a summary ({@link #summarize}). */
+    public long earliest() {
+        return earliest;
+    }
+
+    /** The greatest timestamp of the points when the batch has a summary ({@link #summarize}). */
+    public long latest() {
+        return latest;
     }
 
     /** Marks the batch as cut from a read that filled a whole batch: its connection sends in bulk. */

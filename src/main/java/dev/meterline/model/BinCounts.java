@@ -26,6 +26,13 @@ abstract sealed class BinCounts permits SortedBins, DenseBins {
     static final int DENSE_MIN_BINS = 64;
     /** The largest total count of a sign kept dense: one {@code int} per bin. */
     static final long DENSE_MAX = Integer.MAX_VALUE;
+    /**
+     * Values of a sign from which its bins count as busy: a merge into the sorted form then costs a pass over every
+     * bin per batch, so an array over a wider range ({@link #BUSY_SPREAD} cells per bin) is worth its memory.
+     */
+    static final long BUSY_TOTAL = 256;
+    /** Cells per distinct bin that a busy sign's dense array may take. */
+    static final int BUSY_SPREAD = 4;
 
     /** The number of distinct bins holding a value; kept up to date by the form. */
     int size;
@@ -109,9 +116,12 @@ abstract sealed class BinCounts permits SortedBins, DenseBins {
     /**
      * Whether bins of this size, index range and total take the dense form: many bins (at least
      * {@link #DENSE_MIN_BINS}), an array over their range costing at most twice the sorted form's one {@code int} per
-     * bin, and counts that fit an {@code int}.
+     * bin, or at most {@link #BUSY_SPREAD} times once the sign holds {@link #BUSY_TOTAL} values, and counts that fit
+     * an {@code int}.
      */
     static boolean denseFits(int size, int lowest, int highest, long total) {
-        return size >= DENSE_MIN_BINS && (long) highest - lowest + 1 <= 2L * size && total <= DENSE_MAX;
+        long range = (long) highest - lowest + 1;
+        return size >= DENSE_MIN_BINS && total <= DENSE_MAX
+                && (range <= 2L * size || (total >= BUSY_TOTAL && range <= (long) BUSY_SPREAD * size));
     }
 }

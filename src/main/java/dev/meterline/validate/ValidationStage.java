@@ -71,7 +71,8 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
     /**
      * Checks every point, then arranges the good ones by shard, in input order within each, in one array of exactly
      * their number; each part is a run of it. When every point is good and goes to one shard, the batch's own list is
-     * the part.
+     * the part. A batch whose summary ({@link Batch#summarize}) puts all its timestamps within bounds is split by its
+     * hashes alone, without reading its points.
      */
     private List<Part> splitUnchecked(Batch batch) {
         long now = clock.getAsLong();
@@ -79,17 +80,25 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
         int n = points.size();
         List<Reject> rejects = List.of();
         int[] counts = new int[shards];
-        for (int i = 0; i < n; i++) {
-            Point p = points.get(i);
-            RejectReason why = validator.check(p, now);
-            if (why != null) {
-                if (rejects.isEmpty()) {
-                    rejects = new ArrayList<>();
-                }
-                rejects.add(Reject.of(p.line(), why));
-                continue;
+        int[] hashes = batch.seriesHashes();
+        if (hashes != null && validator.acceptsAll(batch.earliest(), batch.latest(), now)) {
+            for (int i = 0; i < n; i++) {
+                counts[SeriesKey.shard(hashes[i], shards)]++;
             }
-            counts[SeriesKey.shard(p.seriesHash(), shards)]++;
+        } else {
+            hashes = null;
+            for (int i = 0; i < n; i++) {
+                Point p = points.get(i);
+                RejectReason why = validator.check(p, now);
+                if (why != null) {
+                    if (rejects.isEmpty()) {
+                        rejects = new ArrayList<>();
+                    }
+                    rejects.add(Reject.of(p.line(), why));
+                    continue;
+                }
+                counts[SeriesKey.shard(p.seriesHash(), shards)]++;
+            }
         }
         int parts = 0;
         int last = -1;
@@ -105,14 +114,18 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
         } else if (parts == 1 && rejects.isEmpty()) {
             out = List.of(new Part(last, batch, points));
         } else {
-            out = arranged(batch, points, counts, parts, !rejects.isEmpty(), now);
+            out = arranged(batch, points, hashes, counts, parts, !rejects.isEmpty(), now);
         }
         batch.validated(rejects, out.size());
         return out;
     }
 
-    /** The parts of {@code points} by shard, with {@code counts} good points each; {@code recheck} skips bad ones. */
-    private List<Part> arranged(Batch batch, List<Point> points, int[] counts, int parts, boolean recheck, long now) {
+    /**
+     * The parts of {@code points} by shard, with {@code counts} good points each; {@code recheck} skips bad ones. The
+     * points' series hashes are taken from {@code hashes}, or from the points when it is null.
+     */
+    private List<Part> arranged(Batch batch, List<Point> points, int[] hashes, int[] counts, int parts,
+                                boolean recheck, long now) {
         int[] next = new int[shards];
         int good = 0;
         for (int s = 0; s < shards; s++) {
@@ -120,13 +133,20 @@ public final class ValidationStage implements Function<Flux<Batch>, Flux<Part>> 
             good += counts[s];
         }
         Point[] all = new Point[good];
-        for (int i = 0, n = points.size(); i < n; i++) {
-            Point p = points.get(i);
-            // The check is pure: at the same clock reading it refuses the same points as in the first pass.
-            if (recheck && validator.check(p, now) != null) {
-                continue;
+        int n = points.size();
+        if (hashes != null) {
+            for (int i = 0; i < n; i++) {
+                all[next[SeriesKey.shard(hashes[i], shards)]++] = points.get(i);
             }
-            all[next[SeriesKey.shard(p.seriesHash(), shards)]++] = p;
+        } else {
+            for (int i = 0; i < n; i++) {
+                Point p = points.get(i);
+                // The check is pure: at the same clock reading it refuses the same points as in the first pass.
+                if (recheck && validator.check(p, now) != null) {
+                    continue;
+                }
+                all[next[SeriesKey.shard(p.seriesHash(), shards)]++] = p;
+            }
         }
         List<Part> out = new ArrayList<>(parts);
         for (int s = 0, from = 0; s < shards; s++) {

@@ -43,6 +43,14 @@ public final class Validator implements SeriesRules {
         return null;
     }
 
+    /**
+     * True when every event time from {@code earliest} to {@code latest} is acceptable at server time {@code now}:
+     * {@link #check} then passes every point whose timestamp lies between them.
+     */
+    public boolean acceptsAll(long earliest, long latest, long now) {
+        return latest <= now + maxFutureSkewMs && earliest >= now - maxAgeMs;
+    }
+
     /** The rules on the series itself, which hold or not for good (a key is immutable and the limits fixed). */
     @Override
     public RejectReason checkSeries(SeriesKey s) {

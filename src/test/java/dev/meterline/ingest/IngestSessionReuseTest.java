@@ -82,7 +82,41 @@ class IngestSessionReuseTest {
             for (int i = 1; i < b.points().size(); i++) {
                 assertEquals(b.points().get(i - 1).line() + 1, b.points().get(i).line());
             }
+            assertSummary(b);
         }
+    }
+
+    /** The batch's summary names each of its points' series hashes and the bounds of their timestamps. */
+    private static void assertSummary(Batch b) {
+        int[] hashes = b.seriesHashes();
+        long earliest = Long.MAX_VALUE;
+        long latest = Long.MIN_VALUE;
+        for (int i = 0; i < b.points().size(); i++) {
+            Point p = b.points().get(i);
+            assertEquals(p.seriesHash(), hashes[i], "hash of point " + i);
+            earliest = Math.min(earliest, p.timestamp());
+            latest = Math.max(latest, p.timestamp());
+        }
+        assertEquals(earliest, b.earliest());
+        assertEquals(latest, b.latest());
+    }
+
+    /** Timestamps out of order and points without one (stamped at the read): the bounds cover them all. */
+    @Test
+    void aBatchsSummaryBoundsItsTimestamps() {
+        IngestSession session = session(1_000_000);
+        String text = "{\"metric\":\"a\",\"value\":1,\"timestamp\":5000}\n"
+                + "{\"metric\":\"b\",\"value\":2,\"timestamp\":300}\n"
+                + "{\"metric\":\"c\",\"value\":3}\n"
+                + "{\"metric\":\"a\",\"value\":4,\"timestamp\":4000}\n";
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        List<Batch> cut = session.decode(bytes, 0, bytes.length);
+        assertEquals(1, cut.size());
+        Batch b = cut.get(0);
+        assertEquals(4, b.points().size());
+        assertSummary(b);
+        assertEquals(300, b.earliest());
+        assertEquals(5000, b.latest());
     }
 
     @Test

@@ -47,10 +47,13 @@ class WordsTest {
     void findsTheFirstOfAByteAsAByteLoopDoesWhereverTheRangeStartsAndEnds() {
         SplittableRandom rnd = new SplittableRandom(0x1dea);
         for (int t = 0; t < 20_000; t++) {
-            byte[] b = new byte[rnd.nextInt(40)];
+            byte[] b = new byte[rnd.nextInt(72)];
+            // The byte sought one in `density` bytes, so that it also falls in later words; else its neighbours, so
+            // that borrows run between bytes.
+            int density = 1 + rnd.nextInt(40);
             for (int i = 0; i < b.length; i++) {
-                // Mostly the byte sought and its neighbours, so that borrows run between bytes.
-                b[i] = (byte) ('}' + rnd.nextInt(-2, 3) + (rnd.nextInt(8) == 0 ? 0x80 : 0));
+                int near = rnd.nextInt(density) == 0 ? 0 : rnd.nextBoolean() ? rnd.nextInt(1, 3) : -rnd.nextInt(1, 3);
+                b[i] = (byte) ('}' + near + (rnd.nextInt(8) == 0 ? 0x80 : 0));
             }
             int from = b.length == 0 ? 0 : rnd.nextInt(b.length + 1);
             int to = from + rnd.nextInt(b.length - from + 1);

@@ -364,6 +364,61 @@ final class AggregateSketchPropertyTest {
         assertEquals(total, bins.total());
     }
 
+    /**
+     * Batches of indexes added one after another hold, after each, the bins of every index seen so far collapsed at
+     * the floor their extremes give: batches within the bins (counted in place), reaching below the lowest bin,
+     * far above the highest (collapsing), runs of one index, and bins kept from an earlier window's range.
+     */
+    @RepeatedTest(30)
+    void batchesOfIndexesHoldTheBinsOfEveryIndexSeen(RepetitionInfo rep) {
+        Random rnd = new Random(rep.getCurrentRepetition() * 7_919L);
+        List<Integer> seen = new ArrayList<>();
+        BinCounts bins = null;
+        int centre = rnd.nextInt(2_000) - 1_000;
+        int spread = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 400);
+        for (int b = 0; b < 300; b++) {
+            int n = 1 + rnd.nextInt(Aggregate.SPARSE_MAX);
+            double[] batch = new double[n + 2];
+            int from = rnd.nextInt(3);
+            int to = Math.min(batch.length, from + n);
+            for (int k = from; k < to; k++) {
+                int index = switch (rnd.nextInt(40)) {
+                    case 0 -> centre - spread - rnd.nextInt(200);      // below the lowest bin
+                    case 1 -> centre + rnd.nextInt(3 * BinCounts.MAX_BINS); // past the collapse
+                    case 2, 3, 4 -> centre;                              // a run of one bin
+                    default -> centre + rnd.nextInt(spread) - spread / 2;
+                };
+                batch[k] = index;
+                seen.add(index);
+            }
+            Arrays.sort(batch, from, to);
+            bins = bins == null ? BinCounts.ofIndexes(batch, from, to) : bins.addIndexes(batch, from, to);
+            assertBinsOf(seen, bins, "repetition " + rep.getCurrentRepetition() + ", batch " + b);
+        }
+    }
+
+    /** The bins of {@code indexes} as a collapsing-lowest store of {@code MAX_BINS} bins holds them. */
+    private static void assertBinsOf(List<Integer> indexes, BinCounts bins, String what) {
+        int low = indexes.stream().mapToInt(Integer::intValue).min().orElseThrow();
+        int high = indexes.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        int floor = BinCounts.collapseFloor(low, high);
+        java.util.TreeMap<Integer, Long> want = new java.util.TreeMap<>();
+        for (int index : indexes) {
+            want.merge(Math.max(floor, index), 1L, Long::sum);
+        }
+        java.util.TreeMap<Integer, Long> got = new java.util.TreeMap<>();
+        for (int s = 0; s < bins.slots(); s++) {
+            if (bins.countAt(s) != 0) {
+                got.put(bins.indexAt(s), bins.countAt(s));
+            }
+        }
+        assertEquals(want, got, what);
+        assertEquals(want.size(), bins.size(), what + ": size");
+        assertEquals(indexes.size(), bins.total(), what + ": total");
+        assertEquals(want.firstKey(), bins.lowest(), what + ": lowest");
+        assertEquals(want.lastKey(), bins.highest(), what + ": highest");
+    }
+
     /** The form a window's bins take: sorted for the 80 values of a quiet series, dense once they cover many bins. */
     @Test
     void binsTurnDenseOnlyWhenManyAndCloseTogether() {
@@ -385,6 +440,50 @@ final class AggregateSketchPropertyTest {
         assertInstanceOf(SortedBins.class, quiet.bins(false));
         assertInstanceOf(DenseBins.class, busy.bins(false));
         assertInstanceOf(SortedBins.class, spread.bins(false));
+    }
+
+    /**
+     * Values of 0.01 to 99.99 span about 460 bins, of which a few hundred values fill less than half: such a window
+     * stays sorted while it holds fewer than {@link BinCounts#BUSY_TOTAL} values, and from then on its bins are dense
+     * with the array over their range up to {@link BinCounts#BUSY_SPREAD} times their number; the answers are the
+     * library's before, across and after the move.
+     */
+    @Test
+    void busyBinsTurnDenseOverAWiderRange() throws IOException {
+        Random rnd = new Random(31);
+        DDSketch reference = reference();
+        Aggregate a = new Aggregate();
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        boolean checkedSorted = false;
+        for (int i = 0; i < 1_000; i++) {
+            // The lowest and the highest of the range first, so that the range is wide from the start.
+            double v = i == 0 ? 0.01 : i == 1 ? 99.99 : (1 + rnd.nextInt(9_999)) / 100.0;
+            reference.accept(v);
+            a.accept(v, i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+            if (i == BinCounts.BUSY_TOTAL - 40) {
+                BinCounts quiet = a.bins(false);
+                assertInstanceOf(SortedBins.class, quiet);
+                long range = (long) quiet.highest() - quiet.lowest() + 1;
+                assertTrue(quiet.size() >= BinCounts.DENSE_MIN_BINS && range > 2L * quiet.size(),
+                        "size " + quiet.size() + " range " + range);
+                assertSameAsReference(reference, min, max, a, "sorted, " + (i + 1) + " values");
+                checkedSorted = true;
+            }
+            if (i % 37 == 0) {
+                assertSameAsReference(reference, min, max, a, "after " + (i + 1) + " values");
+            }
+        }
+        assertTrue(checkedSorted);
+        BinCounts busy = a.bins(false);
+        assertInstanceOf(DenseBins.class, busy);
+        assertTrue((long) busy.highest() - busy.lowest() + 1 > 2L * busy.size(), "only the wider rule makes it dense");
+        assertSameAsReference(reference, min, max, a, "dense");
+        Aggregate restored = Aggregate.restore(a.count(), a.sum(), a.min(), a.max(), a.last(), a.firstTimestamp(),
+                a.lastTimestamp(), a.late(), a.sketchBytes());
+        assertSameAsReference(reference, min, max, restored, "restored");
     }
 
     /** Windows of thousands of values, one by one, through merges of splits and through their encoding. */

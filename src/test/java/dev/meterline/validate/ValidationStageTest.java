@@ -63,8 +63,26 @@ class ValidationStageTest {
         return byShard;
     }
 
+    /** As {@link #assertSplit(int, List, boolean)}, for the batch without a summary and with one. */
     private static void assertSplit(int shards, List<Point> points) {
+        assertSplit(shards, points, false);
+        assertSplit(shards, points, true);
+    }
+
+    /**
+     * Splits the points as a batch, {@code summarized} with their hashes (in an array longer than the points) and
+     * timestamps' bounds as a session notes them, and compares the parts and rejects with what they must be.
+     */
+    private static void assertSplit(int shards, List<Point> points, boolean summarized) {
         Batch batch = new Batch(b -> { }, points, new ArrayList<>(), null);
+        if (summarized) {
+            int[] hashes = new int[points.size() + 3];
+            for (int i = 0; i < points.size(); i++) {
+                hashes[i] = points.get(i).seriesHash();
+            }
+            batch.summarize(hashes, points.stream().mapToLong(Point::timestamp).min().orElseThrow(),
+                    points.stream().mapToLong(Point::timestamp).max().orElseThrow());
+        }
         List<Part> parts = stage(shards).split(batch);
         List<List<Point>> want = expected(points, shards);
         int next = 0;
@@ -90,6 +108,32 @@ class ValidationStageTest {
             for (long seed = 1; seed <= 20; seed++) {
                 assertSplit(shards, points(1 + (int) (seed * 37 % 300), seed, false));
                 assertSplit(shards, points(1 + (int) (seed * 53 % 300), seed, true));
+            }
+        }
+    }
+
+    /** A summary's bounds just inside and just outside what the clock accepts: the points are checked alike. */
+    @Test
+    void pointsAtTheBoundsAreCheckedAsWithoutASummary() {
+        SeriesKey a = SeriesKey.of("m", Map.of("host", "a"));
+        SeriesKey b = SeriesKey.of("m", Map.of("host", "b"));
+        long oldest = NOW - Duration.ofDays(1).toMillis();
+        long newest = NOW + Duration.ofMinutes(10).toMillis();
+        for (long[] ts : new long[][] {{oldest, newest}, {oldest - 1, newest}, {oldest, newest + 1}, {NOW, NOW}}) {
+            List<Point> points = List.of(new Point(a, 1, ts[0], 1), new Point(b, 2, ts[1], 2), new Point(a, 3, NOW, 3));
+            for (int shards : new int[] {1, 2, 4}) {
+                Batch plain = new Batch(x -> { }, points, new ArrayList<>(), null);
+                Batch summarized = new Batch(x -> { }, points, new ArrayList<>(), null);
+                summarized.summarize(new int[] {a.hashCode(), b.hashCode(), a.hashCode()}, Math.min(ts[0], ts[1]),
+                        Math.max(NOW, Math.max(ts[0], ts[1])));
+                List<Part> want = stage(shards).split(plain);
+                List<Part> got = stage(shards).split(summarized);
+                assertEquals(want.size(), got.size());
+                for (int k = 0; k < want.size(); k++) {
+                    assertEquals(want.get(k).shard(), got.get(k).shard());
+                    assertEquals(List.copyOf(want.get(k).points()), List.copyOf(got.get(k).points()));
+                }
+                assertEquals(plain.rejects(), summarized.rejects());
             }
         }
     }
