@@ -153,18 +153,21 @@ final class JdbcStore implements Store {
         if (known) {
             IndexOrder.byIds(windows, texts, order);
         }
-        List<Window> out = new ArrayList<>(windows.size());
-        for (int i : order) {
-            out.add(windows.get(i));
+        Window[] ordered = new Window[order.length];
+        SeriesTexts.Text[] orderedTexts = new SeriesTexts.Text[order.length];
+        for (int p = 0; p < order.length; p++) {
+            ordered[p] = windows.get(order[p]);
+            orderedTexts[p] = texts[order[p]];
         }
-        return out;
+        return new KeyOrdered(ordered, orderedTexts);
     }
 
     private void write(List<Window> windows, boolean lastPart) {
         if (windows.isEmpty()) {
             return;
         }
-        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+        // A part of a flush that inKeyOrder ordered brings its texts: a text forgotten since is stored again as new.
+        SeriesTexts.Text[] texts = windows instanceof KeyOrdered k ? k.texts() : seriesTexts.of(windows);
         int n = texts.length;
         int[] rank = new int[n];
         int[] metricRank = new int[n];
@@ -178,8 +181,10 @@ final class JdbcStore implements Store {
             }
         }
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
+        long began = System.nanoTime();
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
                 c -> table.insert(c, replica, windows, texts, rank, order, lastPart));
+        meters.written(System.nanoTime() - began);
         db.written();
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();
