@@ -49,13 +49,6 @@ final class IndexOrder {
         if (n == 0) {
             return new int[0];
         }
-        if (inOrder(windows, rank, metricRank)) {
-            int[] order = new int[n];
-            for (int i = 0; i < n; i++) {
-                order[i] = i;
-            }
-            return order;
-        }
         int[] slot = slots(windows);
         int maxRank = 0;
         int maxMetric = 0;
@@ -83,33 +76,6 @@ final class IndexOrder {
             order[i] = (int) (keys[i] & indexMask);
         }
         return order;
-    }
-
-    /**
-     * True when the windows already stand in the order the sort below gives them (metric, resolution, start, series
-     * rank, then index), as the parts of a flush {@link Store#inKeyOrder} ordered mostly do: one pass, which ends at
-     * the first pair out of order.
-     */
-    private static boolean inOrder(List<Window> windows, int[] rank, int[] metricRank) {
-        Window last = windows.get(0);
-        for (int i = 1; i < rank.length; i++) {
-            Window w = windows.get(i);
-            int c = Integer.compare(metricRank[i - 1], metricRank[i]);
-            if (c == 0) {
-                c = Long.compare(last.resolution(), w.resolution());
-            }
-            if (c == 0) {
-                c = Long.compare(last.start(), w.start());
-            }
-            if (c == 0) {
-                c = Integer.compare(rank[i - 1], rank[i]);
-            }
-            if (c > 0) {
-                return false;
-            }
-            last = w;
-        }
-        return true;
     }
 
     /** The unique key's order of window indexes, by comparing the texts; stable. */

@@ -153,21 +153,18 @@ final class JdbcStore implements Store {
         if (known) {
             IndexOrder.byIds(windows, texts, order);
         }
-        Window[] ordered = new Window[order.length];
-        SeriesTexts.Text[] orderedTexts = new SeriesTexts.Text[order.length];
-        for (int p = 0; p < order.length; p++) {
-            ordered[p] = windows.get(order[p]);
-            orderedTexts[p] = texts[order[p]];
+        List<Window> out = new ArrayList<>(windows.size());
+        for (int i : order) {
+            out.add(windows.get(i));
         }
-        return new KeyOrdered(ordered, orderedTexts);
+        return out;
     }
 
     private void write(List<Window> windows, boolean lastPart) {
         if (windows.isEmpty()) {
             return;
         }
-        // A part of a flush that inKeyOrder ordered brings its texts: a text forgotten since is stored again as new.
-        SeriesTexts.Text[] texts = windows instanceof KeyOrdered k ? k.texts() : seriesTexts.of(windows);
+        SeriesTexts.Text[] texts = seriesTexts.of(windows);
         int n = texts.length;
         int[] rank = new int[n];
         int[] metricRank = new int[n];
@@ -181,10 +178,8 @@ final class JdbcStore implements Store {
             }
         }
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
-        long began = System.nanoTime();
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
                 c -> table.insert(c, replica, windows, texts, rank, order, lastPart));
-        meters.written(System.nanoTime() - began);
         db.written();
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();
