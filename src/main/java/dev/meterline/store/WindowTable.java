@@ -157,10 +157,6 @@ final class WindowTable {
      * series per execution of one statement.
      */
     private void storeSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
-        if (dialect != Dialect.POSTGRES) {
-            storeSeriesSqlite(c, series);
-            return;
-        }
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
             for (SeriesTexts.Text t : series) {
@@ -169,6 +165,22 @@ final class WindowTable {
                 ps.addBatch();
             }
             ps.executeBatch();
+        }
+        if (dialect != Dialect.POSTGRES) {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT id FROM meterline_series WHERE metric = ? AND tags = ?")) {
+                for (SeriesTexts.Text t : series) {
+                    ps.setString(1, t.metric);
+                    ps.setString(2, t.tags);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (!rs.next()) {
+                            throw new SQLException("series " + t.metric + " " + t.tags + " missing after its insert");
+                        }
+                        t.id = rs.getLong(1);
+                    }
+                }
+            }
+            return;
         }
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT tags, id FROM meterline_series WHERE metric = ? AND tags = ANY (?)")) {
@@ -195,37 +207,6 @@ final class WindowTable {
                             + " missing after their insert");
                 }
                 from = to;
-            }
-        }
-    }
-
-    /**
-     * SQLite: one statement per series that inserts it and returns its new id, and only for a series already stored
-     * (by another write that was rolled back after its texts were kept, or before they were forgotten) a look-up of
-     * its id. In-process, each execution is a step of a prepared statement.
-     */
-    private static void storeSeriesSqlite(Connection c, List<SeriesTexts.Text> series) throws SQLException {
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO meterline_series (metric, tags) VALUES (?, ?)"
-                + " ON CONFLICT DO NOTHING RETURNING id");
-             PreparedStatement find = c.prepareStatement(
-                     "SELECT id FROM meterline_series WHERE metric = ? AND tags = ?")) {
-            for (SeriesTexts.Text t : series) {
-                insert.setString(1, t.metric);
-                insert.setString(2, t.tags);
-                try (ResultSet rs = insert.executeQuery()) {
-                    if (rs.next()) {
-                        t.id = rs.getLong(1);
-                        continue;
-                    }
-                }
-                find.setString(1, t.metric);
-                find.setString(2, t.tags);
-                try (ResultSet rs = find.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new SQLException("series " + t.metric + " " + t.tags + " missing after its insert");
-                    }
-                    t.id = rs.getLong(1);
-                }
             }
         }
     }
