@@ -178,8 +178,10 @@ final class JdbcStore implements Store {
             }
         }
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
+        long began = System.nanoTime();
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
                 c -> table.insert(c, replica, windows, texts, rank, order, lastPart));
+        meters.written(System.nanoTime() - began);
         db.written();
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();
