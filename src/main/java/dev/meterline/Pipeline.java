@@ -32,6 +32,7 @@ import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
 import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
+import dev.meterline.telemetry.StoreMeters;
 import dev.meterline.telemetry.SystemMeters;
 import dev.meterline.telemetry.Transport;
 import dev.meterline.validate.ValidationStage;
@@ -48,6 +49,7 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +69,7 @@ public final class Pipeline {
     private final PrometheusMeterRegistry registry;
     private final LongSupplier clock;
     private final PipelineMetrics metrics;
+    private final StoreMeters storeMeters;
     private final Readiness readiness = new Readiness();
     private final Phases phases = new Phases(log);
 
@@ -115,6 +118,7 @@ public final class Pipeline {
         this.clock = clock;
         new SystemMeters().bindTo(registry); // first: it configures the registry's filters
         this.metrics = new PipelineMetrics(registry);
+        this.storeMeters = new StoreMeters(registry);
         this.threads = threads;
         this.storeScheduler = threads.store();
         this.timer = threads.timer();
@@ -146,7 +150,7 @@ public final class Pipeline {
     }
 
     private void openStore() {
-        store = Store.connect(config.store());
+        store = Store.connect(config.store(), Clock.systemUTC(), storeMeters);
         gateway = new StoreGateway(store, storeScheduler);
         long lastSeq = store.lastFlushSeq();
         long storedSeq = lastSeq;

@@ -5,6 +5,7 @@ import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import dev.meterline.store.WindowTable.Row;
+import dev.meterline.telemetry.StoreMeters;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -39,15 +40,16 @@ final class JdbcStore implements Store {
 
     /**
      * Opens PostgreSQL when the URL starts with {@code jdbc:postgresql:}, else the embedded SQLite store, creating or
-     * migrating its schema.
+     * migrating its schema; its writes (and SQLite's checkpoints) are metered on {@code meters}.
      *
      * @throws ConfigException when the store cannot be opened, in one line naming {@code METERLINE_STORAGE_URL}
      */
-    static Store connect(StoreConfig config, Clock clock) {
+    static Store connect(StoreConfig config, Clock clock, StoreMeters meters) {
         Store store = config.url().startsWith("jdbc:postgresql:")
-                ? new JdbcStore(new PostgresDb(config, poolSize(config)), Dialect.POSTGRES, config, clock, ROLLUP_DELAY)
-                : new JdbcStore(new SqliteDb(config, SqliteDb.STORE_PAGE_SIZE, true), Dialect.SQLITE, config, clock,
-                        ROLLUP_DELAY);
+                ? new JdbcStore(new PostgresDb(config, poolSize(config)), Dialect.POSTGRES, config, clock, ROLLUP_DELAY,
+                        meters)
+                : new JdbcStore(new SqliteDb(config, SqliteDb.STORE_PAGE_SIZE, true, meters), Dialect.SQLITE, config,
+                        clock, ROLLUP_DELAY, meters);
         try {
             store.open();
             return store;
@@ -82,15 +84,21 @@ final class JdbcStore implements Store {
     private final Rollup rollup;
     private final String replica;
     private final Clock clock;
+    private final StoreMeters meters;
     private final SeriesTexts seriesTexts = new SeriesTexts(SERIES_TEXTS_MAX);
     /** Resolutions of written windows seen by this process, so that retention also finds non-tier resolutions. */
     private final Set<Long> writtenResolutions = ConcurrentHashMap.newKeySet();
 
     /**
      * A store over {@code db} speaking {@code dialect}; {@code clock} decides which tier a read uses, and a coarse
-     * window is rolled up {@code rollupDelay} after it ends.
+     * window is rolled up {@code rollupDelay} after it ends; unmetered.
      */
     JdbcStore(Db db, Dialect dialect, StoreConfig config, Clock clock, Duration rollupDelay) {
+        this(db, dialect, config, clock, rollupDelay, StoreMeters.unregistered());
+    }
+
+    /** As above, each write of windows timed on {@code meters}. */
+    JdbcStore(Db db, Dialect dialect, StoreConfig config, Clock clock, Duration rollupDelay, StoreMeters meters) {
         this.db = requireNonNull(db, "db");
         this.dialect = requireNonNull(dialect, "dialect");
         this.table = new WindowTable(dialect);
@@ -98,6 +106,7 @@ final class JdbcStore implements Store {
         this.tiers = new Tiers(requireNonNull(config, "config").tiers());
         this.replica = config.replicaId();
         this.clock = requireNonNull(clock, "clock");
+        this.meters = requireNonNull(meters, "meters");
         this.rollup = new Rollup(db, table, tiers, replica, requireNonNull(rollupDelay, "rollupDelay").toMillis());
     }
 
@@ -169,8 +178,10 @@ final class JdbcStore implements Store {
             }
         }
         int[] order = IndexOrder.of(windows, texts, rank, metricRank);
+        long began = System.nanoTime();
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
                 c -> table.insert(c, replica, windows, texts, rank, order, lastPart));
+        meters.written(System.nanoTime() - began);
         db.written();
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();

@@ -1,5 +1,7 @@
 package dev.meterline.store;
 
+import dev.meterline.telemetry.CheckpointFailure;
+import dev.meterline.telemetry.StoreMeters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link SqliteDb#WRITER_AUTOCHECKPOINT_PAGES} all the same (a flush larger than that, or checkpoints falling behind),
  * the writer's own commit checkpoints it, as SQLite does by default. Durability does not change: a commit is in the
  * log before the writer returns, and the log is synced before any checkpoint copies it, wherever that runs.
+ *
+ * <p>Each checkpoint is metered: one that ran, with the log's pages and those a reader kept it from copying, or one
+ * that copied nothing because another connection held the checkpoint lock ({@code busy}) or SQLite failed it.
  */
 final class SqliteCheckpoints implements AutoCloseable {
 
@@ -39,10 +44,12 @@ final class SqliteCheckpoints implements AutoCloseable {
     private final AtomicBoolean waiting = new AtomicBoolean();
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    private final StoreMeters meters;
 
-    /** Checkpoints on {@code connection}, which it closes when closed. */
-    SqliteCheckpoints(Connection connection) {
+    /** Checkpoints on {@code connection}, which it closes when closed, metered on {@code meters}. */
+    SqliteCheckpoints(Connection connection, StoreMeters meters) {
         this.connection = connection;
+        this.meters = meters;
         this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, THREAD_NAME);
             t.setDaemon(true);
@@ -64,16 +71,29 @@ final class SqliteCheckpoints implements AutoCloseable {
 
     private void checkpoint() {
         waiting.set(false);
+        long began = System.nanoTime();
         try (Statement st = connection.createStatement();
              ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+            // One row: busy (1 when another connection held the checkpoint lock: nothing copied), the log's pages,
+            // and the pages copied into the file (fewer when a reader still used the rest).
             rs.next();
-            done.incrementAndGet();
-        } catch (SQLException e) {
-            // The log stays as it is; the next request, or the writer's own checkpoint past its bound, copies it.
-            long n = failed.incrementAndGet();
-            if (Long.bitCount(n) == 1) {
-                log.warn("SQLite checkpoint failed ({} so far), the log waits for the next: {}", n, e.getMessage());
+            if (rs.getInt(1) != 0) {
+                fail(CheckpointFailure.BUSY, began, "another connection held the checkpoint lock");
+                return;
             }
+            done.incrementAndGet();
+            meters.checkpointed(rs.getLong(2), rs.getLong(3), System.nanoTime() - began);
+        } catch (SQLException e) {
+            fail(CheckpointFailure.ERROR, began, e.getMessage());
+        }
+    }
+
+    /** The log stays as it is; the next request, or the writer's own checkpoint past its bound, copies it. */
+    private void fail(CheckpointFailure reason, long began, String why) {
+        meters.checkpointFailed(reason, System.nanoTime() - began);
+        long n = failed.incrementAndGet();
+        if (Long.bitCount(n) == 1) {
+            log.warn("SQLite checkpoint failed ({} so far), the log waits for the next: {}", n, why);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.meterline.store;
 
 import dev.meterline.config.StoreConfig;
+import dev.meterline.telemetry.StoreMeters;
 import org.sqlite.SQLiteConfig;
 
 import java.io.IOException;
@@ -10,6 +11,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.locks.ReentrantLock;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * The SQLite connections of the embedded store: one file, {@value #FILE_NAME} in the data directory (or the file of a
@@ -53,6 +56,7 @@ final class SqliteDb implements Db {
     private final StoreConfig config;
     private final int pageSize;
     private final boolean checkpointsApart;
+    private final StoreMeters meters;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock readLock = new ReentrantLock();
     /** Set by open and close; volatile because those may run on another thread than the gateway's. */
@@ -63,9 +67,14 @@ final class SqliteDb implements Db {
     /**
      * A database whose file, when this creates it, takes pages of {@code pageSize} bytes (a power of two); with
      * {@code checkpointsApart} the log is copied into the file after each write of windows on a thread of its own
-     * ({@link SqliteCheckpoints}) rather than by the commit that fills it.
+     * ({@link SqliteCheckpoints}) rather than by the commit that fills it; unmetered.
      */
     SqliteDb(StoreConfig config, int pageSize, boolean checkpointsApart) {
+        this(config, pageSize, checkpointsApart, StoreMeters.unregistered());
+    }
+
+    /** As above, the checkpoints metered on {@code meters}. */
+    SqliteDb(StoreConfig config, int pageSize, boolean checkpointsApart, StoreMeters meters) {
         if (pageSize < 512 || pageSize > 65_536 || Integer.bitCount(pageSize) != 1) {
             throw new IllegalArgumentException("pageSize: " + pageSize
                     + " (expected: a power of two from 512 to 65536)");
@@ -73,6 +82,7 @@ final class SqliteDb implements Db {
         this.config = config;
         this.pageSize = pageSize;
         this.checkpointsApart = checkpointsApart;
+        this.meters = requireNonNull(meters, "meters");
     }
 
     /** The JDBC URL: the configured {@code jdbc:sqlite:} URL, else the file in the data directory. */
@@ -97,7 +107,7 @@ final class SqliteDb implements Db {
             writer = connect(false);
             reader = connect(true);
             if (checkpointsApart) {
-                checkpoints = new SqliteCheckpoints(connectCheckpointer());
+                checkpoints = new SqliteCheckpoints(connectCheckpointer(), meters);
             }
         } catch (SQLException e) {
             close();

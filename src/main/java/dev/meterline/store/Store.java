@@ -3,6 +3,7 @@ package dev.meterline.store;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.StoreMeters;
 
 import java.time.Clock;
 import java.util.List;
@@ -32,7 +33,12 @@ public interface Store extends AutoCloseable {
      *                                              {@code METERLINE_STORAGE_URL}
      */
     static Store connect(StoreConfig config, Clock clock) {
-        return JdbcStore.connect(config, clock);
+        return connect(config, clock, StoreMeters.unregistered());
+    }
+
+    /** As {@link #connect(StoreConfig, Clock)}, the store's writes and SQLite's checkpoints metered on {@code meters}. */
+    static Store connect(StoreConfig config, Clock clock, StoreMeters meters) {
+        return JdbcStore.connect(config, clock, meters);
     }
 
     /** Creates or migrates the schema; fails with a clear message when the schema is newer than this binary. */

@@ -46,6 +46,13 @@ public final class MeterNames {
     public static final String SPOOL_WINDOWS = "meterline.spool.windows";
     public static final String SPOOL_BYTES = "meterline.spool.bytes";
     public static final String SPOOL_LIMIT_BYTES = "meterline.spool.limit.bytes";
+    /** The store's transactions of windows, and the SQLite store's log checkpoints and log size in pages. */
+    public static final String STORE_WRITE_DURATION = "meterline.store.write.duration";
+    public static final String STORE_CHECKPOINTS = "meterline.store.checkpoints";
+    public static final String STORE_CHECKPOINT_FAILURES = "meterline.store.checkpoint.failures";
+    public static final String STORE_CHECKPOINT_DURATION = "meterline.store.checkpoint.duration";
+    public static final String STORE_LOG_PAGES = "meterline.store.log.pages";
+    public static final String STORE_LOG_LEFT_PAGES = "meterline.store.log.left.pages";
     public static final String INGEST_PAUSED = "meterline.ingest.paused";
     /** The decoders' series key caches: keys held, slots, each thread's bound, and look-ups by {@code result}. */
     public static final String KEYCACHE_SIZE = "meterline.keycache.size";

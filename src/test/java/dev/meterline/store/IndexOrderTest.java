@@ -65,6 +65,33 @@ class IndexOrderTest {
     }
 
     @Test
+    void windowsAlreadyInTheKeysOrderKeepItAndAnyPairOutOfOrderIsSorted() {
+        Random random = new Random(23);
+        for (int round = 0; round < 200; round++) {
+            SeriesTexts kept = new SeriesTexts(1_000);
+            List<Window> shuffled = write(random, 2 + random.nextInt(300), METRICS.length, HOSTS.length);
+            List<Window> windows = new ArrayList<>();
+            for (int i : expected(shuffled)) {
+                windows.add(shuffled.get(i));
+            }
+            SeriesTexts.Text[] texts = kept.of(windows);
+            int[] identity = new int[windows.size()];
+            for (int i = 0; i < identity.length; i++) {
+                identity[i] = i;
+            }
+            assertArrayEquals(identity, IndexOrder.of(windows, texts, kept), "round " + round);
+
+            // Two windows swapped: sorted as any write (equal keys keep their order, so the expectation is stable).
+            int a = random.nextInt(windows.size());
+            int b = random.nextInt(windows.size());
+            Window w = windows.get(a);
+            windows.set(a, windows.get(b));
+            windows.set(b, w);
+            assertArrayEquals(expected(windows), IndexOrder.of(windows, kept.of(windows), kept), "round " + round);
+        }
+    }
+
+    @Test
     void keptRanksStayRightAcrossWritesThatRepeatAddOrDropSeries() {
         Random random = new Random(5);
         SeriesTexts kept = new SeriesTexts(1_000_000);

@@ -5,6 +5,7 @@ import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.StoreMeters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -283,7 +284,7 @@ final class SqliteStoreTest extends StoreContract {
         Files.createDirectories(dataDir());
         Connection closed = DriverManager.getConnection(url());
         closed.close();
-        SqliteCheckpoints checkpoints = new SqliteCheckpoints(closed);
+        SqliteCheckpoints checkpoints = new SqliteCheckpoints(closed, StoreMeters.unregistered());
         try {
             checkpoints.request();
             checkpoints.awaitIdle(60_000);

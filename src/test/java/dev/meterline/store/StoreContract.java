@@ -268,6 +268,49 @@ abstract class StoreContract {
     }
 
     @Test
+    void thePartsOfAFlushInKeyOrderAreStoredInThatOrderAsTheWholeFlushWouldBe() {
+        Store store = open("r1");
+        // A third of the series stored before, so that the parts hold known and new series.
+        List<Window> before = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            before.add(window(SeriesKey.of("cpu", Map.of("host", "h" + i)), T0 - MINUTE, 10 * SECOND, 1, true, i));
+        }
+        store.write(before);
+        List<Window> flush = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            flush.add(window(SeriesKey.of(i % 4 == 0 ? "mem" : "cpu", Map.of("host", "h" + i)), T0, 10 * SECOND, 2,
+                    true, 100 + i));
+        }
+        java.util.Collections.shuffle(flush, new Random(5));
+        List<Window> ordered = store.inKeyOrder(flush);
+        assertEquals(ordered.get(15), ordered.subList(10, 40).subList(5, 10).get(0));
+
+        store.writePart(ordered.subList(0, 25));
+        assertEquals(1, store.lastFlushSeq());
+        store.writePart(ordered.subList(25, 50));
+        store.write(ordered.subList(50, 60));
+
+        // Rows come back in write order: each part's rows after those of the part before.
+        Map<String, Integer> partOf = new HashMap<>();
+        for (int p = 0; p < ordered.size(); p++) {
+            partOf.put(ordered.get(p).series() + "@" + ordered.get(p).aggregate().sum(), p < 25 ? 0 : p < 50 ? 1 : 2);
+        }
+        int rows = 0;
+        for (String metric : List.of("cpu", "mem")) {
+            int part = 0;
+            for (StoredWindow w : store.read(metric, T0, T0 + MINUTE, 10 * SECOND)) {
+                Integer p = partOf.get(w.window().series() + "@" + w.window().aggregate().sum());
+                assertTrue(p != null && p >= part, w + " of part " + p + " after part " + part);
+                part = p;
+                rows++;
+            }
+        }
+        assertEquals(60, rows);
+        assertEquals(2, store.lastFlushSeq());
+        assertEquals(Map.of("cpu", 50L, "mem", 15L), store.metrics());
+    }
+
+    @Test
     void aWindowTwiceInOneWriteIsStoredOnceAsItsFirstCopy() {
         Store store = open("r1");
         store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));

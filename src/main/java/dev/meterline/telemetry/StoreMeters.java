@@ -1,0 +1,106 @@
+package dev.meterline.telemetry;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static dev.meterline.telemetry.MeterNames.*;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The store's meters: the time each transaction of windows takes, and for the embedded SQLite store the
+ * checkpoints that copy its write-ahead log into the database file and the log's size as the last one left it.
+ */
+public final class StoreMeters {
+
+    private final Timer writes;
+    private final Counter checkpoints;
+    private final Map<CheckpointFailure, Counter> failures = new EnumMap<>(CheckpointFailure.class);
+    private final Timer checkpointDuration;
+    private final AtomicLong logPages = new AtomicLong();
+    private final AtomicLong logPagesLeft = new AtomicLong();
+
+    /** Registers the store's meters on {@code registry}. */
+    public StoreMeters(MeterRegistry registry) {
+        requireNonNull(registry, "registry");
+        writes = Timer.builder(STORE_WRITE_DURATION)
+                .description("time of one store transaction of flushed windows (a flush, or a slice of a paced one)")
+                .register(registry);
+        checkpoints = Counter.builder(STORE_CHECKPOINTS)
+                .description("checkpoints of the SQLite store's write-ahead log run to their end")
+                .register(registry);
+        for (CheckpointFailure f : CheckpointFailure.values()) {
+            failures.put(f, Counter.builder(STORE_CHECKPOINT_FAILURES)
+                    .description("checkpoints of the SQLite store's write-ahead log that copied nothing, by reason")
+                    .tag("reason", f.tag()).register(registry));
+        }
+        checkpointDuration = Timer.builder(STORE_CHECKPOINT_DURATION)
+                .description("time of one checkpoint of the SQLite store's write-ahead log, failed ones included")
+                .register(registry);
+        Gauge.builder(STORE_LOG_PAGES, logPages, AtomicLong::get)
+                .description("pages in the SQLite store's write-ahead log when the last checkpoint ran")
+                .baseUnit("pages").register(registry);
+        Gauge.builder(STORE_LOG_LEFT_PAGES, logPagesLeft, AtomicLong::get)
+                .description("of those, pages the last checkpoint left in the log because a reader still used them")
+                .baseUnit("pages").register(registry);
+    }
+
+    /** Meters that no registry exports (a store opened outside a server, by tools and tests). */
+    public static StoreMeters unregistered() {
+        return new StoreMeters(new SimpleMeterRegistry());
+    }
+
+    /** A transaction of windows took {@code nanos}. */
+    public void written(long nanos) {
+        writes.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * A checkpoint ran to its end in {@code nanos}: the log held {@code pages} pages and it copied {@code copied} of
+     * them into the database file.
+     */
+    public void checkpointed(long pages, long copied, long nanos) {
+        checkpoints.increment();
+        checkpointDuration.record(nanos, TimeUnit.NANOSECONDS);
+        logPages.set(Math.max(0, pages));
+        logPagesLeft.set(Math.max(0, pages - copied));
+    }
+
+    /** A checkpoint copied nothing, for {@code reason}, after {@code nanos}. */
+    public void checkpointFailed(CheckpointFailure reason, long nanos) {
+        failures.get(reason).increment();
+        checkpointDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Transactions of windows timed so far. */
+    public long writes() {
+        return writes.count();
+    }
+
+    /** Checkpoints run to their end so far. */
+    public long checkpoints() {
+        return (long) checkpoints.count();
+    }
+
+    /** Checkpoints that copied nothing for {@code reason} so far. */
+    public long checkpointFailures(CheckpointFailure reason) {
+        return (long) failures.get(reason).count();
+    }
+
+    /** Pages in the log when the last checkpoint that ran to its end ran; 0 before the first. */
+    public long logPages() {
+        return logPages.get();
+    }
+
+    /** Pages the last checkpoint that ran to its end left in the log. */
+    public long logPagesLeft() {
+        return logPagesLeft.get();
+    }
+}
