@@ -139,6 +139,16 @@ final class SortedBins extends BinCounts {
         return packed != null;
     }
 
+    /** The narrow form's words, (index - {@link #base()}) << COUNT_BITS | count for each bin; null when wide. */
+    int[] packed() {
+        return packed;
+    }
+
+    /** The index the narrow form's offsets count from. */
+    int base() {
+        return base;
+    }
+
     @Override
     SortedBins copy() {
         return packed != null
@@ -149,7 +159,75 @@ final class SortedBins extends BinCounts {
 
     @Override
     BinCounts addIndexes(double[] batch, int from, int to) {
+        if (to > from && packed != null && size > 0 && total + (to - from) <= NARROW_MAX) {
+            int low = Math.min(indexAt(0), (int) batch[from]);
+            int high = Math.max(indexAt(size - 1), (int) batch[to - 1]);
+            if ((long) high - low < MAX_BINS) {
+                return addNarrow(batch, from, to, low);
+            }
+        }
         return merge(null, batch, from, to);
+    }
+
+    /** {@link #addIndexes} through the general merge, whatever the form; for tests that hold the two alike. */
+    BinCounts addIndexesByMerge(double[] batch, int from, int to) {
+        return merge(null, batch, from, to);
+    }
+
+    /**
+     * {@link #addIndexes} for the usual case: narrow bins that stay narrow and a batch that collapses nothing, lowest
+     * index {@code low} of both. Works on the packed words alone: an existing bin moves to the new lowest bin by one
+     * addition, a batch's run of equal indexes adds its length to a count. The same bins as the general merge.
+     */
+    private BinCounts addNarrow(double[] batch, int from, int to, int low) {
+        int[] source = packed;
+        int n = size;
+        int shift = base - low;
+        int merged = n;
+        for (int i = 0, j = from, previous = -1; j < to; j++) {
+            int b = (int) batch[j] - low;
+            if (b == previous) {
+                continue;
+            }
+            previous = b;
+            while (i < n && (source[i] >>> COUNT_BITS) + shift < b) {
+                i++;
+            }
+            if (i == n || (source[i] >>> COUNT_BITS) + shift != b) {
+                merged++;
+            }
+        }
+        int[] target = source.length >= merged ? source : new int[merged + (merged >> 2) + 2];
+        int lift = shift << COUNT_BITS;
+        int i = n - 1;
+        int k = merged;
+        for (int j = to - 1; j >= from; ) {
+            int index = (int) batch[j--];
+            int run = 1;
+            while (j >= from && (int) batch[j] == index) {
+                run++;
+                j--;
+            }
+            int b = index - low;
+            while (i >= 0 && (source[i] >>> COUNT_BITS) + shift > b) {
+                target[--k] = source[i--] + lift;
+            }
+            if (i >= 0 && (source[i] >>> COUNT_BITS) + shift == b) {
+                target[--k] = source[i--] + lift + run;
+            } else {
+                target[--k] = b << COUNT_BITS | run;
+            }
+        }
+        if (target != source || lift != 0) {
+            while (i >= 0) {
+                target[--k] = source[i--] + lift;
+            }
+        }
+        size = merged;
+        total += to - from;
+        base = low;
+        packed = target;
+        return denseFits(size, low, indexAt(size - 1), total) ? DenseBins.of(this) : this;
     }
 
     @Override

@@ -135,6 +135,102 @@ final class SketchCodecTest {
         assertEquals(7, CODEC.decode(bytes, Aggregate.MAX_BINS).zeros());
     }
 
+    /** Values of a window of one shape: few or many, one sign or both, zeros, spans past the store's bins. */
+    private static double[] windowValues(Random rnd) {
+        int n = switch (rnd.nextInt(4)) {
+            case 0 -> 1 + rnd.nextInt(4);
+            case 1 -> 1 + rnd.nextInt(40);
+            case 2 -> 1 + rnd.nextInt(200);
+            default -> 1 + rnd.nextInt(3_000);
+        };
+        int shape = rnd.nextInt(7);
+        double scale = Math.pow(10, rnd.nextInt(201) - 100);
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (shape) {
+                case 0 -> rnd.nextInt(10_000) / 100.0;
+                case 1 -> -scale * (1 + rnd.nextInt(500) / 100.0);
+                case 2 -> rnd.nextInt(4) == 0 ? 0 : scale * Math.exp(rnd.nextGaussian() * 2) * (rnd.nextBoolean() ? 1 : -1);
+                // Magnitudes from 1e-300 to 1e300: more bins than a store keeps, so the lowest collapse.
+                case 3 -> Math.pow(10, rnd.nextDouble() * 600 - 300) * (rnd.nextInt(3) == 0 ? -1 : 1);
+                // Mostly one narrow range, now and then a value far above it: collapses in some batches only.
+                case 4 -> rnd.nextInt(30) == 0 ? 1e250 : 1 + rnd.nextInt(50) / 100.0;
+                case 5 -> new double[] {0, -0.0, 1e-320, 1, -1, 2, 1e300}[rnd.nextInt(7)];
+                default -> scale * (1 + rnd.nextInt(3));
+            };
+        }
+        return v;
+    }
+
+    @RepeatedTest(500)
+    void windowsEncodeAsTheLibraryAndThePreviousEncoderOverTheLibrarysBins(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 31_337L);
+        DDSketch sketch = sketch();
+        Aggregate a = new Aggregate();
+        Aggregate merged = new Aggregate();
+        Aggregate part = new Aggregate();
+        double[] values = windowValues(rnd);
+        for (int i = 0; i < values.length; i++) {
+            sketch.accept(values[i]);
+            a.accept(values[i], i);
+            part.accept(values[i], i);
+            if (rnd.nextInt(20) == 0) {
+                merged.mergeWith(part);
+                part = new Aggregate();
+            }
+        }
+        merged.mergeWith(part);
+        String what = "repetition " + rep.getCurrentRepetition() + ", " + values.length + " values";
+        byte[] library = libraryBytes(sketch);
+        double binned = sketch.getPositiveValueStore().getTotalCount() + sketch.getNegativeValueStore().getTotalCount();
+        byte[] previous = PreviousEncoder.encode(MAPPING, Math.round(sketch.getCount() - binned),
+                BinCounts.of(sketch.getPositiveValueStore()), BinCounts.of(sketch.getNegativeValueStore()));
+        assertArrayEquals(library, previous, what);
+        assertArrayEquals(library, a.copy().sketchBytes(), what + ", copied");
+        assertArrayEquals(library, a.sketchBytes(), what);
+        assertArrayEquals(library, merged.sketchBytes(), what + ", merged");
+    }
+
+    @RepeatedTest(500)
+    void batchesAddToNarrowBinsAsTheGeneralMergeAddsThem(RepetitionInfo rep) throws IOException {
+        Random rnd = new Random(rep.getCurrentRepetition() * 65_537L);
+        int origin = rnd.nextInt(4_001) - 2_000;
+        int width = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 2_200);
+        BinCounts fast = null;
+        BinCounts general = null;
+        for (int round = 0, rounds = 1 + rnd.nextInt(30); round < rounds; round++) {
+            int n = 1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 300 : 16);
+            double[] batch = new double[n];
+            for (int k = 0; k < n; k++) {
+                batch[k] = origin + rnd.nextInt(width) - (rnd.nextInt(10) == 0 ? rnd.nextInt(100) : 0);
+            }
+            java.util.Arrays.sort(batch);
+            if (fast == null) {
+                fast = BinCounts.ofIndexes(batch, 0, n);
+                general = fast.copy();
+                continue;
+            }
+            double[] copy = batch.clone();
+            fast = fast.addIndexes(batch, 0, n);
+            general = general instanceof SortedBins sorted ? sorted.addIndexesByMerge(copy, 0, n)
+                    : general.addIndexes(copy, 0, n);
+            String what = "repetition " + rep.getCurrentRepetition() + " round " + round;
+            assertEquals(general.getClass(), fast.getClass(), what);
+            assertEquals(general.size(), fast.size(), what);
+            assertEquals(general.total(), fast.total(), what);
+            assertEquals(general.slots(), fast.slots(), what);
+            for (int s = 0; s < fast.slots(); s++) {
+                assertEquals(general.indexAt(s), fast.indexAt(s), what + " slot " + s);
+                assertEquals(general.countAt(s), fast.countAt(s), what + " slot " + s);
+            }
+            assertArrayEquals(CODEC.encode(0, general, null), CODEC.encode(0, fast, null), what);
+            if (fast instanceof SortedBins sorted && sorted.narrow()) {
+                assertArrayEquals(PreviousEncoder.encode(MAPPING, 0, fast, fast),
+                        CODEC.encode(0, fast, fast), what + ", both signs");
+            }
+        }
+    }
+
     /** The encoder as it was before it measured its output: the library's growing output and helpers. */
     private static final class PreviousEncoder {
 
