@@ -87,30 +87,16 @@ final class SketchCodec {
                 + (span - n) * ZERO_COUNT_LENGTH;
         long sparse = 0;
         long previous = 0;
-        if (bins instanceof SortedBins sorted && sorted.narrow()) {
-            // Every word a bin with a count: no empty slot to skip, no form to ask per bin.
-            int[] words = sorted.packed();
-            int base = sorted.base();
-            for (int i = 0; i < n; i++) {
-                int word = words[i];
-                int index = base + (word >>> SortedBins.COUNT_BITS);
-                int countLength = varDoubleLength(word & SortedBins.NARROW_MAX);
-                dense += countLength;
-                sparse += VarEncodingHelper.signedVarLongEncodedLength(index - previous) + countLength;
-                previous = index;
+        for (int i = 0; i < slots; i++) {
+            long count = bins.countAt(i);
+            if (count == 0) {
+                continue;
             }
-        } else {
-            for (int i = 0; i < slots; i++) {
-                long count = bins.countAt(i);
-                if (count == 0) {
-                    continue;
-                }
-                int index = bins.indexAt(i);
-                int countLength = varDoubleLength(count);
-                dense += countLength;
-                sparse += VarEncodingHelper.signedVarLongEncodedLength(index - previous) + countLength;
-                previous = index;
-            }
+            int index = bins.indexAt(i);
+            int countLength = varDoubleLength(count);
+            dense += countLength;
+            sparse += VarEncodingHelper.signedVarLongEncodedLength(index - previous) + countLength;
+            previous = index;
         }
         if (dense <= sparse) {
             return Math.toIntExact(1 + dense);
@@ -124,9 +110,6 @@ final class SketchCodec {
             return p;
         }
         int slots = bins.slots();
-        if (bins instanceof SortedBins sorted && sorted.narrow()) {
-            return putNarrow(out, p, sorted, length, denseFlag, sparseFlag);
-        }
         if (length > 0) {
             int minIndex = bins.lowest();
             out[p++] = denseFlag;
@@ -157,40 +140,6 @@ final class SketchCodec {
                 int index = bins.indexAt(i);
                 p = putSignedVarLong(out, p, index - previous);
                 p = putVarDouble(out, p, count);
-                previous = index;
-            }
-        }
-        return p;
-    }
-
-    /** {@link #putStore} for narrow sorted bins, read straight from their words. */
-    private static int putNarrow(byte[] out, int p, SortedBins bins, int length, byte denseFlag, byte sparseFlag) {
-        int[] words = bins.packed();
-        int base = bins.base();
-        int n = bins.size();
-        if (length > 0) {
-            int minIndex = bins.lowest();
-            out[p++] = denseFlag;
-            p = putUnsignedVarLong(out, p, (long) bins.highest() - minIndex + 1);
-            p = putSignedVarLong(out, p, minIndex);
-            p = putSignedVarLong(out, p, 1);
-            int next = minIndex;
-            for (int i = 0; i < n; i++) {
-                int word = words[i];
-                int index = base + (word >>> SortedBins.COUNT_BITS);
-                p += (index - next) * ZERO_COUNT_LENGTH;
-                p = putVarDouble(out, p, word & SortedBins.NARROW_MAX);
-                next = index + 1;
-            }
-        } else {
-            out[p++] = sparseFlag;
-            p = putUnsignedVarLong(out, p, n);
-            long previous = 0;
-            for (int i = 0; i < n; i++) {
-                int word = words[i];
-                int index = base + (word >>> SortedBins.COUNT_BITS);
-                p = putSignedVarLong(out, p, index - previous);
-                p = putVarDouble(out, p, word & SortedBins.NARROW_MAX);
                 previous = index;
             }
         }

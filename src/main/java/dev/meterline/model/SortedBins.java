@@ -139,16 +139,6 @@ final class SortedBins extends BinCounts {
         return packed != null;
     }
 
-    /** The narrow form's words, (index - {@link #base()}) << COUNT_BITS | count for each bin; null when wide. */
-    int[] packed() {
-        return packed;
-    }
-
-    /** The index the narrow form's offsets count from. */
-    int base() {
-        return base;
-    }
-
     @Override
     SortedBins copy() {
         return packed != null
