@@ -113,13 +113,8 @@ final class PlainKeys {
             valueBytes = new byte[VALUE_SLOTS][];
             lastMissed = new int[VALUE_SLOTS];
         }
-        int h = len;
-        for (int i = from; i < to; i++) {
-            h = 31 * h + data[i];
-        }
-        h ^= h >>> 16;
-        h *= 0x85ebca6b;
-        h ^= h >>> 13;
+        long mixed = SeriesKeyCache.mix(len, data, from, to);
+        int h = (int) (mixed ^ (mixed >>> 29));
         int slot = h & (VALUE_SLOTS - 1);
         byte[] known = valueBytes[slot];
         if (known != null && Arrays.equals(known, 0, known.length, data, from, to)) {
