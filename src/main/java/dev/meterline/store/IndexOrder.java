@@ -78,6 +78,65 @@ final class IndexOrder {
         return order;
     }
 
+    /**
+     * The indexes of {@code windows} in (metric, resolution, start, series id) order, ties in the order they came in,
+     * when every window's series id ({@code texts[i].id}) is known: the order {@link #of} and then {@link #byIds} give
+     * a write whose windows each hold a different (series, resolution, start), as one flush's do, in one sort. Null
+     * when the parts do not fit in 63 bits.
+     */
+    static int[] ofIds(List<Window> windows, SeriesTexts.Text[] texts, int[] metricRank) {
+        int n = windows.size();
+        if (n == 0) {
+            return new int[0];
+        }
+        long[] ids = new long[n];
+        long minId = Long.MAX_VALUE;
+        long maxId = Long.MIN_VALUE;
+        int maxMetric = 0;
+        for (int i = 0; i < n; i++) {
+            long id = texts[i].id;
+            ids[i] = id;
+            minId = Math.min(minId, id);
+            maxId = Math.max(maxId, id);
+            maxMetric = Math.max(maxMetric, metricRank[i]);
+        }
+        if (minId < 0 || bits(n - 1) + bits(maxId - minId) + bits(maxMetric) > 63) {
+            return null;
+        }
+        int[] slot = slots(windows);
+        int maxSlot = 0;
+        for (int s : slot) {
+            maxSlot = Math.max(maxSlot, s);
+        }
+        int indexBits = bits(n - 1);
+        int idBits = bits(maxId - minId);
+        int slotBits = bits(maxSlot);
+        if (indexBits + idBits + slotBits + bits(maxMetric) > 63) {
+            return null;
+        }
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            long k = ((long) metricRank[i] << slotBits) | slot[i];
+            keys[i] = (((k << idBits) | (ids[i] - minId)) << indexBits) | i;
+        }
+        Arrays.sort(keys);
+        long indexMask = (1L << indexBits) - 1;
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = (int) (keys[i] & indexMask);
+        }
+        return order;
+    }
+
+    /** The order of a write already in insert order: 0 to {@code n - 1}. */
+    static int[] identity(int n) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        return order;
+    }
+
     /** The unique key's order of window indexes, by comparing the texts; stable. */
     static Comparator<Integer> comparator(List<Window> windows, SeriesTexts.Text[] texts) {
         return (x, y) -> {

@@ -10,6 +10,7 @@ import dev.meterline.telemetry.StoreMeters;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -140,47 +141,104 @@ final class JdbcStore implements Store {
         write(windows, false);
     }
 
+    /**
+     * The windows in the order {@link #write} inserts them, each with its series' text and rank carried along
+     * ({@link KeyOrdered}), so that the write of a part cut from it takes them rather than finding every series and
+     * sorting the part again.
+     */
     @Override
     public List<Window> inKeyOrder(List<Window> windows) {
         SeriesTexts.Text[] texts = seriesTexts.of(windows);
-        int[] order = IndexOrder.of(windows, texts, seriesTexts);
-        // By the ids a write found the series under, when it found every one: the order is only a hint for where the
-        // rows land, so an id gone stale (the series forgotten since) costs nothing but that.
+        int n = texts.length;
+        int[] rank = new int[n];
+        int[] metricRank = new int[n];
+        seriesTexts.rank(texts, rank, metricRank);
+        // By the ids a write found the series under, when it found every one, as a write orders a start's rows once
+        // it knows them. A part's write sorts its rows again only where a series was stored since, under another id.
         boolean known = true;
         for (SeriesTexts.Text t : texts) {
             known &= t.storedEpoch != Long.MIN_VALUE;
         }
-        if (known) {
-            IndexOrder.byIds(windows, texts, order);
+        int[] order = known ? IndexOrder.ofIds(windows, texts, metricRank) : null;
+        if (order == null) {
+            order = IndexOrder.of(windows, texts, rank, metricRank);
+            if (known) {
+                IndexOrder.byIds(windows, texts, order);
+            }
         }
-        List<Window> out = new ArrayList<>(windows.size());
-        for (int i : order) {
-            out.add(windows.get(i));
+        Window[] ordered = new Window[n];
+        SeriesTexts.Text[] orderedTexts = new SeriesTexts.Text[n];
+        int[] orderedRank = new int[n];
+        for (int p = 0; p < n; p++) {
+            int i = order[p];
+            ordered[p] = windows.get(i);
+            orderedTexts[p] = texts[i];
+            orderedRank[p] = rank[i];
         }
-        return out;
+        return new KeyOrdered(seriesTexts, ordered, orderedTexts, orderedRank, resolutions(ordered));
+    }
+
+    /** The distinct resolutions of {@code windows}. */
+    private static long[] resolutions(Window[] windows) {
+        long[] out = new long[1];
+        int count = 0;
+        for (Window w : windows) {
+            long r = w.resolution();
+            if (count > 0 && out[count - 1] == r) {
+                continue;
+            }
+            boolean seen = false;
+            for (int k = 0; k < count && !seen; k++) {
+                seen = out[k] == r;
+            }
+            if (!seen) {
+                if (count == out.length) {
+                    out = Arrays.copyOf(out, 2 * count);
+                }
+                out[count++] = r;
+            }
+        }
+        return Arrays.copyOf(out, count);
     }
 
     private void write(List<Window> windows, boolean lastPart) {
         if (windows.isEmpty()) {
             return;
         }
-        SeriesTexts.Text[] texts = seriesTexts.of(windows);
-        int n = texts.length;
-        int[] rank = new int[n];
-        int[] metricRank = new int[n];
-        seriesTexts.rank(texts, rank, metricRank);
-        long resolution = 0;
-        for (int i = 0; i < n; i++) {
-            long r = windows.get(i).resolution();
-            if (r != resolution) {
+        SeriesTexts.Text[] texts;
+        int[] rank;
+        int[] order;
+        if (windows instanceof KeyOrdered part && part.textsOf(seriesTexts)) {
+            // A stretch of a flush that inKeyOrder ordered: its texts, ranks and order come with it. A text forgotten
+            // since (retention cleared the table) is still the series' text, and stored again as new.
+            texts = part.texts();
+            rank = part.ranks();
+            order = IndexOrder.identity(texts.length);
+            for (long r : part.resolutions()) {
                 writtenResolutions.add(r);
-                resolution = r;
             }
+        } else {
+            texts = seriesTexts.of(windows);
+            int n = texts.length;
+            rank = new int[n];
+            int[] metricRank = new int[n];
+            seriesTexts.rank(texts, rank, metricRank);
+            long resolution = 0;
+            for (int i = 0; i < n; i++) {
+                long r = windows.get(i).resolution();
+                if (r != resolution) {
+                    writtenResolutions.add(r);
+                    resolution = r;
+                }
+            }
+            order = IndexOrder.of(windows, texts, rank, metricRank);
         }
-        int[] order = IndexOrder.of(windows, texts, rank, metricRank);
         long began = System.nanoTime();
+        int[] ranks = rank;
+        int[] insertOrder = order;
+        SeriesTexts.Text[] found = texts;
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
-                c -> table.insert(c, replica, windows, texts, rank, order, lastPart));
+                c -> table.insert(c, replica, windows, found, ranks, insertOrder, lastPart));
         meters.written(System.nanoTime() - began);
         db.written();
         for (SeriesTexts.Text t : stored.series()) {

@@ -76,21 +76,38 @@ final class SeriesTexts {
         this.numbers = new SeriesNumbers(maxInstances, Integer.MAX_VALUE);
     }
 
-    /** The texts of each window's series, in the order of {@code windows}. */
+    /**
+     * The texts of each window's series, in the order of {@code windows}. In passes over the windows: their keys and
+     * hashes, then the keys' numbers, then the texts, so that the cache misses of one pass (a window and its key, a
+     * slot of the table, a text) do not wait on one another as they would one window at a time.
+     */
     synchronized Text[] of(List<Window> windows) {
         if (numbers.full()) {
             clear();
         }
-        Text[] out = new Text[windows.size()];
-        SeriesKey last = null;
-        Text lastText = null;
-        for (int i = 0; i < out.length; i++) {
+        int n = windows.size();
+        SeriesKey[] keys = new SeriesKey[n];
+        int[] found = new int[n];
+        for (int i = 0; i < n; i++) {
             SeriesKey key = windows.get(i).series();
+            keys[i] = key;
+            found[i] = key.hashCode();
+        }
+        SeriesKey last = null;
+        int lastNumber = -1;
+        for (int i = 0; i < n; i++) {
+            SeriesKey key = keys[i];
             if (key != last) {
                 last = key;
-                lastText = find(key);
+                lastNumber = numbers.find(key, found[i]);
             }
-            out[i] = lastText;
+            found[i] = lastNumber;
+        }
+        Text[] out = new Text[n];
+        for (int i = 0; i < n; i++) {
+            int number = found[i];
+            // A series not numbered in the pass before is numbered now, its first time in the write.
+            out[i] = number >= 0 ? texts[number] : i > 0 && keys[i] == keys[i - 1] ? out[i - 1] : find(keys[i]);
         }
         return out;
     }

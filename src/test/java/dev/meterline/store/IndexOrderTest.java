@@ -134,6 +134,13 @@ class IndexOrderTest {
             int[] byText = order.clone();
 
             IndexOrder.byIds(windows, texts, order);
+            int[] metricRank = new int[texts.length];
+            kept.rank(texts, new int[texts.length], metricRank);
+            int[] inOneSort = IndexOrder.ofIds(windows, texts, metricRank);
+            // Ids far apart may not fit the packed sort: then there is no order (the caller sorts twice).
+            if (kind != 2 || inOneSort != null) {
+                assertArrayEquals(order, inOneSort, "one sort by ids, round " + round);
+            }
 
             List<Integer> expected = new ArrayList<>();
             for (int i = 0; i < windows.size(); i++) {
@@ -153,5 +160,7 @@ class IndexOrderTest {
     @Test
     void aWriteWithNoWindowsHasAnEmptyOrder() {
         assertArrayEquals(new int[0], IndexOrder.of(List.of(), new SeriesTexts.Text[0], new SeriesTexts(10)));
+        assertArrayEquals(new int[0], IndexOrder.ofIds(List.of(), new SeriesTexts.Text[0], new int[0]));
+        assertArrayEquals(new int[0], IndexOrder.identity(0));
     }
 }
