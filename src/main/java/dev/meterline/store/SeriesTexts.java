@@ -128,18 +128,19 @@ final class SeriesTexts {
         }
         if (!current) {
             ranking++;
-            List<Text> distinct = new ArrayList<>();
+            Text[] distinct = new Text[texts.length];
+            int count = 0;
             for (Text t : texts) {
                 if (t.ranking != ranking) {
                     t.ranking = ranking;
-                    distinct.add(t);
+                    distinct[count++] = t;
                 }
             }
-            distinct.sort(ORDER);
+            distinct = sorted(Arrays.copyOf(distinct, count));
             int m = -1;
             String metric = null;
-            for (int i = 0; i < distinct.size(); i++) {
-                Text t = distinct.get(i);
+            for (int i = 0; i < distinct.length; i++) {
+                Text t = distinct[i];
                 if (metric == null || (t.metric != metric && !t.metric.equals(metric))) {
                     metric = t.metric;
                     m++;
@@ -152,6 +153,88 @@ final class SeriesTexts {
             rank[i] = texts[i].rank;
             metricRank[i] = texts[i].metricRank;
         }
+    }
+
+    /**
+     * {@code texts} sorted in {@link #ORDER}, stably, mostly without comparing strings: each text becomes one
+     * {@code long} of its metric's place among the metrics, the first characters of its tags after the prefix that
+     * all share (each character plus one, 0 past the end, so a shorter text goes first as {@link String#compareTo}
+     * has it) and its index; the {@code long}s are sorted, and only texts whose {@code long}s agree but for the index
+     * are compared, among themselves.
+     */
+    static Text[] sorted(Text[] texts) {
+        int n = texts.length;
+        if (n < 2) {
+            return texts;
+        }
+        Map<String, Integer> metricPlace = new HashMap<>();
+        for (Text t : texts) {
+            metricPlace.putIfAbsent(t.metric, 0);
+        }
+        String[] metricNames = metricPlace.keySet().toArray(new String[0]);
+        Arrays.sort(metricNames);
+        for (int i = 0; i < metricNames.length; i++) {
+            metricPlace.put(metricNames[i], i);
+        }
+        String first = texts[0].tags;
+        int common = first.length();
+        for (Text t : texts) {
+            int max = Math.min(common, t.tags.length());
+            int c = 0;
+            while (c < max && t.tags.charAt(c) == first.charAt(c)) {
+                c++;
+            }
+            common = c;
+        }
+        int maxChar = 0;
+        for (Text t : texts) {
+            for (int c = common; c < Math.min(t.tags.length(), common + 8); c++) {
+                maxChar = Math.max(maxChar, t.tags.charAt(c));
+            }
+        }
+        int indexBits = bits(n - 1);
+        int metricBits = bits(metricNames.length - 1);
+        int charBits = bits(maxChar + 1);
+        int chars = Math.min(8, (63 - indexBits - metricBits) / charBits);
+        if (chars < 1) {
+            Text[] out = texts.clone();
+            Arrays.sort(out, ORDER);
+            return out;
+        }
+        int prefixBits = chars * charBits;
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            String tags = texts[i].tags;
+            long prefix = 0;
+            for (int c = common; c < common + chars; c++) {
+                prefix = (prefix << charBits) | (c < tags.length() ? tags.charAt(c) + 1 : 0);
+            }
+            long key = ((long) metricPlace.get(texts[i].metric) << prefixBits) | prefix;
+            keys[i] = (key << indexBits) | i;
+        }
+        Arrays.sort(keys);
+        long indexMask = (1L << indexBits) - 1;
+        Text[] out = new Text[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = texts[(int) (keys[i] & indexMask)];
+        }
+        // Texts alike in their metric and first characters, in index order so far: compared among themselves.
+        int from = 0;
+        while (from < n) {
+            int to = from + 1;
+            while (to < n && keys[to] >>> indexBits == keys[from] >>> indexBits) {
+                to++;
+            }
+            if (to - from > 1) {
+                Arrays.sort(out, from, to, ORDER);
+            }
+            from = to;
+        }
+        return out;
+    }
+
+    private static int bits(long max) {
+        return 64 - Long.numberOfLeadingZeros(max);
     }
 
     /**

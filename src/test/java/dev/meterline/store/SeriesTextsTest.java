@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -143,6 +144,42 @@ class SeriesTextsTest {
             out.add(window(key("h" + i)));
         }
         return out;
+    }
+
+    @Test
+    void theSortOnPackedPrefixesGivesTheTextsOrderStably() {
+        Random random = new Random(19);
+        String[] metrics = {"cpu", "cpu.user", "Cpu", "mem", "é", "a"};
+        String[] pieces = {"a", "b", "h1", "h10", "h2", "\"", "é", "\u2603", "\uffff", "\u0001", "", "zz"};
+        for (int round = 0; round < 300; round++) {
+            int n = random.nextInt(400);
+            String shared = round % 3 == 0 ? "" : "{\"host\":\"" + (round % 2 == 0 ? "node-" : "");
+            int metricCount = 1 + random.nextInt(metrics.length);
+            List<SeriesTexts.Text> texts = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (i > 0 && random.nextInt(10) == 0) {
+                    // The same series under another text object (a text not kept), and the same object twice apart.
+                    SeriesTexts.Text other = texts.get(random.nextInt(i));
+                    texts.add(new SeriesTexts.Text(other.metric, other.tags));
+                    continue;
+                }
+                StringBuilder tags = new StringBuilder(shared);
+                int parts = random.nextInt(round % 4 == 0 ? 3 : 6);
+                for (int p = 0; p < parts; p++) {
+                    tags.append(pieces[random.nextInt(round % 5 == 0 ? 6 : pieces.length)]);
+                }
+                texts.add(new SeriesTexts.Text(metrics[random.nextInt(metricCount)], tags.toString()));
+            }
+            List<SeriesTexts.Text> expected = new ArrayList<>(texts);
+            expected.sort(SeriesTexts.ORDER);
+
+            SeriesTexts.Text[] sorted = SeriesTexts.sorted(texts.toArray(new SeriesTexts.Text[0]));
+
+            assertEquals(expected.size(), sorted.length);
+            for (int i = 0; i < sorted.length; i++) {
+                assertSame(expected.get(i), sorted[i], "round " + round + ", place " + i);
+            }
+        }
     }
 
     @Test
