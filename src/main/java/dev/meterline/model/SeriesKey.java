@@ -2,6 +2,7 @@ package dev.meterline.model;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -236,6 +237,23 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     public boolean hasTag(String key, String value) {
         int at = valueOf(key);
         return at >= 0 && compare(content, at, value) == 0;
+    }
+
+    /**
+     * True when the series has a tag {@code key} whose value is one of {@code values}: what {@code tag(key)} and
+     * {@code values.contains} answer together, read from the content without decoding it.
+     */
+    public boolean tagIn(String key, Collection<String> values) {
+        int at = valueOf(key);
+        if (at < 0) {
+            return false;
+        }
+        for (String v : values) {
+            if (v != null && compare(content, at, v) == 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Tags in key order. */

@@ -109,9 +109,13 @@ class SeriesKeyTest {
                 assertTrue(key.hasTag(pairs[2 * t]));
                 assertTrue(key.hasTag(pairs[2 * t], pairs[2 * t + 1]));
                 assertFalse(key.hasTag(pairs[2 * t], pairs[2 * t + 1] + "x"));
+                assertTrue(key.tagIn(pairs[2 * t], java.util.Arrays.asList("zz", null, pairs[2 * t + 1])));
+                assertFalse(key.tagIn(pairs[2 * t], List.of(pairs[2 * t + 1] + "x", pairs[2 * t + 1] + "\u00e9")));
+                assertFalse(key.tagIn(pairs[2 * t], List.of()));
                 assertEquals(tags.containsKey(pairs[2 * t] + "\u00e9"), key.hasTag(pairs[2 * t] + "\u00e9"));
             }
             assertNull(key.tag("absent"));
+            assertEquals(tags.containsKey("absent"), key.tagIn("absent", List.of("", "a")));
             assertEquals(new ArrayList<>(tags.keySet().stream().sorted().toList()),
                     new ArrayList<>(key.tags().keySet()));
             assertEquals(tags, key.tags());
