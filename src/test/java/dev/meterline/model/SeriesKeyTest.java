@@ -94,10 +94,12 @@ class SeriesKeyTest {
         List<String[]> sorted = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             Map<String, String> tags = new LinkedHashMap<>();
+            // Half the keys all ASCII (their tags compared byte by byte), half of any characters.
+            boolean ascii = rnd.nextBoolean();
             for (int t = rnd.nextInt(5); t > 0; t--) {
-                tags.put(anyText(rnd), anyText(rnd));
+                tags.put(anyText(rnd, ascii), anyText(rnd, ascii));
             }
-            String metric = rnd.nextInt(4) == 0 ? "m" : anyText(rnd);
+            String metric = rnd.nextInt(4) != 0 ? "m" : anyText(rnd, ascii);
             SeriesKey key = SeriesKey.of(metric, tags);
             String[] pairs = tags.entrySet().stream().sorted(Map.Entry.comparingByKey())
                     .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue())).toArray(String[]::new);
@@ -135,11 +137,11 @@ class SeriesKeyTest {
         }
     }
 
-    private static String anyText(SplittableRandom rnd) {
+    private static String anyText(SplittableRandom rnd, boolean asciiKey) {
         String[] chars = {"a", "b", "A", "\u007f", "\u00e9", "\u0800", "\u07ff", "\u0000", "\ud83d\ude00", "\ud83d",
             "\ude00", "\uffff", "\u4e2d"};
         int len = rnd.nextInt(10) == 0 ? 126 + rnd.nextInt(4) : rnd.nextInt(6);
-        boolean ascii = rnd.nextBoolean();
+        boolean ascii = asciiKey || rnd.nextBoolean();
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < len; i++) {
             sb.append(chars[rnd.nextInt(ascii ? 3 : chars.length)]);
