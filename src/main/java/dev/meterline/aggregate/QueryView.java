@@ -49,8 +49,7 @@ final class QueryView {
     /** Whether, for each key of {@code tags}, {@code series} has one of the listed values. */
     static boolean passes(Map<String, List<String>> tags, SeriesKey series) {
         for (Map.Entry<String, List<String>> e : tags.entrySet()) {
-            String v = series.tag(e.getKey());
-            if (v == null || !e.getValue().contains(v)) {
+            if (!series.tagIn(e.getKey(), e.getValue())) {
                 return false;
             }
         }

@@ -12,9 +12,11 @@ import java.util.Arrays;
  * the series rules once, before the cache may hold it: a cached key passed them and carries the static tags already.
  * One per decoder.
  *
- * <p>Keys it builds share the strings of tag values that repeat from line to line ({@link #value}): most tags of a
- * series (region, service, environment) take few values across many series, so a client with more series than the
- * key cache holds would otherwise cost a string per such tag per line, and each series would keep its own copies.
+ * <p>When the metric and every tag key and value are shorter than 128 bytes (the reader takes only printable ASCII),
+ * the key's content is written from the line's bytes with the tags ordered by their keys' bytes: no string per tag,
+ * and the key keeps no strings but its metric, which {@code names} shares. With a longer string the key is built
+ * through a string per tag, and those keys share the strings of tag values that repeat from line to line
+ * ({@link #value}).
  */
 final class PlainKeys {
 
@@ -34,6 +36,8 @@ final class PlainKeys {
     private String[] values;
     private byte[][] valueBytes;
     private int[] lastMissed;
+    /** Scratch for {@link #sortByKey}: offsets into the line's tag offsets, in key order. */
+    private int[] order = new int[8];
 
     PlainKeys(SeriesRules rules) {
         this.rules = rules;
@@ -86,6 +90,65 @@ final class PlainKeys {
     }
 
     private SeriesKey build(byte[] data, PlainLine l, SeriesKeyCache names) {
+        int n = l.tagCount;
+        int[] at = l.tags;
+        int longest = l.metricTo - l.metricFrom;
+        int size = 1 + longest;
+        for (int t = 0; t < 4 * n; t += 4) {
+            int k = at[t + 1] - at[t];
+            int v = at[t + 3] - at[t + 2];
+            longest = Math.max(longest, Math.max(k, v));
+            size += 2 + k + v;
+        }
+        if (longest >= 0x80) {
+            return buildStrings(data, l, names);
+        }
+        String metric = name(data, names, l.metricFrom, l.metricTo);
+        byte[] content = new byte[size];
+        int w = put(data, l.metricFrom, l.metricTo, content, 0);
+        if (n > 0) {
+            int[] sorted = sortByKey(data, at, n);
+            for (int i = 0; i < n; i++) {
+                int t = sorted[i];
+                w = put(data, at[t], at[t + 1], content, w);
+                w = put(data, at[t + 2], at[t + 3], content, w);
+            }
+        }
+        return SeriesKey.ofContent(metric, content, n);
+    }
+
+    /** Writes the ASCII string {@code data[from, to)}, shorter than 128 bytes, as the key's content encodes it. */
+    private static int put(byte[] data, int from, int to, byte[] content, int w) {
+        int len = to - from;
+        content[w] = (byte) len;
+        System.arraycopy(data, from, content, w + 1, len);
+        return w + 1 + len;
+    }
+
+    /**
+     * The offsets into {@code at} of the line's {@code n} tags ordered by key: unsigned byte order, which for ASCII
+     * is the order of the keys as strings. Insertion sort, as tags often come in order already.
+     */
+    private int[] sortByKey(byte[] data, int[] at, int n) {
+        int[] sorted = order;
+        if (sorted.length < n) {
+            sorted = order = new int[Math.max(n, 2 * sorted.length)];
+        }
+        for (int i = 0; i < n; i++) {
+            int t = 4 * i;
+            int j = i - 1;
+            while (j >= 0
+                    && Arrays.compareUnsigned(data, at[sorted[j]], at[sorted[j] + 1], data, at[t], at[t + 1]) > 0) {
+                sorted[j + 1] = sorted[j];
+                j--;
+            }
+            sorted[j + 1] = t;
+        }
+        return sorted;
+    }
+
+    /** Builds the key through a string per tag, for a line with a string of 128 bytes or more. */
+    private SeriesKey buildStrings(byte[] data, PlainLine l, SeriesKeyCache names) {
         String metric = name(data, names, l.metricFrom, l.metricTo);
         if (l.tagCount == 0) {
             return SeriesKey.ofPairs(metric, JsonFields.NO_PAIRS, 0);

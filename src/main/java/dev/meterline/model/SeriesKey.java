@@ -1,6 +1,8 @@
 package dev.meterline.model;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -10,33 +12,61 @@ import static java.util.Objects.requireNonNull;
  * Identity of a series: a metric name plus its tag set, with tags kept sorted by key so that tag order never matters.
  * An immutable value: stages that remember something about a series keep it themselves, keyed by the key. Beside the
  * value, an instance carries one hint that equality ignores: whether a decoder's key cache holds it ({@link #held}).
+ *
+ * <p>The tags are kept only in the encoded content, one array per series; their strings are decoded from it when
+ * asked, and {@link #tag}, {@link #hasTag}, {@link #compareTo} and the length checks read it without decoding.
  */
 public final class SeriesKey implements Comparable<SeriesKey> {
 
     private static final String[] NO_TAGS = new String[0];
+    /** Most tags a key holds: its count is kept in a char. */
+    public static final int MAX_TAGS = Character.MAX_VALUE;
 
     private final String metric;
-    /** Alternating key, value; sorted by key; keys unique. */
-    private final String[] tags;
-    private final int hash;
     /**
-     * The metric and the sorted tags in one array, each string as its length and then its characters (one byte for
-     * ASCII, three for any other), a code that tells any two different keys apart. Equality compares this one array
-     * instead of a string per tag: with many series, every string is a cache miss in a shard's map look-up.
+     * The metric and the sorted tags (key, value, key, value...; keys unique) in one array, each string as its
+     * length and then its characters (one byte for ASCII, three for any other), a code that tells any two different
+     * keys apart. Equality compares this one array instead of a string per tag: with many series, every string is a
+     * cache miss in a shard's map look-up.
      */
     private final byte[] content;
+    private final int hash;
+    /** Where the first tag key starts in {@link #content}: just past the metric. */
+    private final int tagsAt;
+    private final char tagCount;
+    /**
+     * True when no byte of {@link #content} has its high bit set: every string is ASCII and shorter than 128
+     * characters, so each is one length byte and then one byte per character.
+     */
+    private final boolean plain;
     /**
      * Set once a decoder's key cache holds this instance to hand it out for the series' next lines; never cleared.
      * An instance without it was built for one line and dies young unless something long-lived takes it, so a
-     * shard keeps such an instance only for a series new to it. Fits in the bytes the object's alignment leaves.
+     * shard keeps such an instance only for a series new to it. With the fields above it fills the object's 32 bytes.
      */
     private boolean held;
 
-    private SeriesKey(String metric, String[] sortedTags) {
+    private SeriesKey(String metric, byte[] content, int tagCount) {
+        if (tagCount > MAX_TAGS) {
+            throw new IllegalArgumentException("tags: " + tagCount + " (expected: <= " + MAX_TAGS + ")");
+        }
         this.metric = metric;
-        this.tags = sortedTags;
-        this.content = encode(metric, sortedTags);
-        this.hash = hash(content);
+        this.content = content;
+        this.tagCount = (char) tagCount;
+        int h = 1;
+        int any = 0;
+        for (byte b : content) {
+            h = 31 * h + b;
+            any |= b;
+        }
+        // Murmur3's finalizer: keys that differ in a digit near the end differ in every bit, low bits included.
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        this.hash = h ^ (h >>> 16);
+        this.plain = any >= 0;
+        this.tagsAt = plain ? 1 + content[0] : skip(content, 0);
     }
 
     private static byte[] encode(String metric, String[] tags) {
@@ -85,31 +115,18 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return at;
     }
 
-    private static int hash(byte[] content) {
-        int h = 1;
-        for (byte b : content) {
-            h = 31 * h + b;
-        }
-        // Murmur3's finalizer: keys that differ in a digit near the end differ in every bit, low bits included.
-        h ^= h >>> 16;
-        h *= 0x85ebca6b;
-        h ^= h >>> 13;
-        h *= 0xc2b2ae35;
-        return h ^ (h >>> 16);
-    }
-
     /**
-     * Builds a key from tags given as alternating key, value pairs in any order. The array is sorted in place and
-     * kept; callers hand over ownership. Duplicate keys are the caller's to reject before calling.
+     * Builds a key from tags given as alternating key, value pairs in any order. The array is sorted in place;
+     * callers hand over ownership. Duplicate keys are the caller's to reject before calling.
      */
     public static SeriesKey ofPairs(String metric, String[] pairs, int pairCount) {
         requireNonNull(metric, "metric");
         if (pairCount == 0) {
-            return new SeriesKey(metric, NO_TAGS);
+            return new SeriesKey(metric, encode(metric, NO_TAGS), 0);
         }
         String[] sorted = pairs.length == pairCount * 2 ? pairs : Arrays.copyOf(pairs, pairCount * 2);
         sortPairs(sorted);
-        return new SeriesKey(metric, sorted);
+        return new SeriesKey(metric, encode(metric, sorted), pairCount);
     }
 
     public static SeriesKey of(String metric, Map<String, String> tags) {
@@ -120,6 +137,16 @@ public final class SeriesKey implements Comparable<SeriesKey> {
             pairs[i++] = e.getValue();
         }
         return ofPairs(metric, pairs, tags.size());
+    }
+
+    /**
+     * Builds a key from its encoded content, as {@link #copyContent} gives it: {@code metric}'s encoding and then
+     * {@code tagCount} tags' keys and values, sorted by key with keys unique. The caller vouches for the encoding
+     * and hands the array over; for ASCII strings shorter than 128 characters, each string is its length byte and
+     * then its bytes, and for ASCII, ordering by unsigned bytes is {@link String#compareTo}'s order.
+     */
+    public static SeriesKey ofContent(String metric, byte[] content, int tagCount) {
+        return new SeriesKey(requireNonNull(metric, "metric"), requireNonNull(content, "content"), tagCount);
     }
 
     /** Insertion sort by key: tag sets are small, and this allocates nothing. */
@@ -140,19 +167,28 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     /** Returns a key with the given tags added; a tag already present in this key keeps its value. */
     public SeriesKey withDefaults(String[] extraPairs) {
-        if (extraPairs.length == 0) {
+        int added = 0;
+        for (int i = 0; i < extraPairs.length; i += 2) {
+            if (!hasTag(extraPairs[i])) {
+                added++;
+            }
+        }
+        if (added == 0) {
             return this;
         }
-        String[] merged = Arrays.copyOf(tags, tags.length + extraPairs.length);
-        int n = tags.length;
+        String[] merged = new String[2 * (tagCount + added)];
+        int n = 0;
+        for (int at = tagsAt, i = 0; i < tagCount; i++) {
+            merged[n++] = decode(at);
+            at = skip(content, at);
+            merged[n++] = decode(at);
+            at = skip(content, at);
+        }
         for (int i = 0; i < extraPairs.length; i += 2) {
-            if (tag(extraPairs[i]) == null) {
+            if (!hasTag(extraPairs[i])) {
                 merged[n++] = extraPairs[i];
                 merged[n++] = extraPairs[i + 1];
             }
-        }
-        if (n == tags.length) {
-            return this;
         }
         return ofPairs(metric, merged, n / 2);
     }
@@ -175,34 +211,243 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     }
 
     public int tagCount() {
-        return tags.length / 2;
+        return tagCount;
     }
 
     public String tagKey(int i) {
-        return tags[2 * i];
+        return decode(stringAt(2 * i));
     }
 
     public String tagValue(int i) {
-        return tags[2 * i + 1];
+        return decode(stringAt(2 * i + 1));
     }
 
     /** The value of tag {@code key}, or null when the series has no such tag. */
     public String tag(String key) {
-        for (int i = 0; i < tags.length; i += 2) {
-            if (tags[i].equals(key)) {
-                return tags[i + 1];
+        int at = valueOf(key);
+        return at < 0 ? null : decode(at);
+    }
+
+    /** True when the series has a tag {@code key}; reads the content without decoding it. */
+    public boolean hasTag(String key) {
+        return valueOf(key) >= 0;
+    }
+
+    /** True when the series' tag {@code key} has the value {@code value}; reads the content without decoding it. */
+    public boolean hasTag(String key, String value) {
+        int at = valueOf(key);
+        return at >= 0 && compare(content, at, value) == 0;
+    }
+
+    /**
+     * True when the series has a tag {@code key} whose value is one of {@code values}: what {@code tag(key)} and
+     * {@code values.contains} answer together, read from the content without decoding it.
+     */
+    public boolean tagIn(String key, Collection<String> values) {
+        int at = valueOf(key);
+        if (at < 0) {
+            return false;
+        }
+        for (String v : values) {
+            if (v != null && compare(content, at, v) == 0) {
+                return true;
             }
         }
-        return null;
+        return false;
     }
 
     /** Tags in key order. */
     public Map<String, String> tags() {
         Map<String, String> m = new LinkedHashMap<>();
-        for (int i = 0; i < tags.length; i += 2) {
-            m.put(tags[i], tags[i + 1]);
+        for (int at = tagsAt, i = 0; i < tagCount; i++) {
+            String k = decode(at);
+            at = skip(content, at);
+            m.put(k, decode(at));
+            at = skip(content, at);
         }
         return m;
+    }
+
+    /**
+     * The first of the tags' strings (key, value, key, value... in key order, from 0) whose length in UTF-8 bytes is
+     * over its bound, {@code maxKeyBytes} for a key and {@code maxValueBytes} for a value, or is 0 for a key; -1
+     * when none is. Reads the content without decoding it.
+     */
+    public int firstTagStringOutside(int maxKeyBytes, int maxValueBytes) {
+        byte[] c = content;
+        int at = tagsAt;
+        for (int s = 0, n = 2 * tagCount; s < n; s++) {
+            boolean key = (s & 1) == 0;
+            int bytes;
+            if (plain) {
+                bytes = c[at];
+                at += 1 + bytes;
+            } else {
+                bytes = utf8Length(c, at);
+                at = skip(c, at);
+            }
+            if (key ? bytes == 0 || bytes > maxKeyBytes : bytes > maxValueBytes) {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /** Where the tag value of key {@code key} starts in the content, or -1 when the series has no such tag. */
+    private int valueOf(String key) {
+        byte[] c = content;
+        int at = tagsAt;
+        if (plain) {
+            int len = key.length();
+            for (int i = 0; i < tagCount; i++) {
+                int n = c[at];
+                if (n == len && sameAscii(c, at + 1, key)) {
+                    return at + 1 + n;
+                }
+                at += 1 + n;
+                at += 1 + c[at];
+            }
+            return -1;
+        }
+        for (int i = 0; i < tagCount; i++) {
+            if (compare(c, at, key) == 0) {
+                return skip(c, at);
+            }
+            at = skip(c, skip(c, at));
+        }
+        return -1;
+    }
+
+    private static boolean sameAscii(byte[] c, int at, String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            if (c[at + i] != s.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Where the {@code s}-th of the tags' strings (key, value, key, value...) starts in the content. */
+    private int stringAt(int s) {
+        if (s < 0 || s >= 2 * tagCount) {
+            throw new IndexOutOfBoundsException("tag string " + s + " of " + 2 * tagCount);
+        }
+        int at = tagsAt;
+        for (int i = 0; i < s; i++) {
+            at = plain ? at + 1 + content[at] : skip(content, at);
+        }
+        return at;
+    }
+
+    /** The string encoded at {@code at}. */
+    private String decode(int at) {
+        byte[] c = content;
+        int len = 0;
+        int shift = 0;
+        byte b;
+        while ((b = c[at++]) < 0) {
+            len |= (b & 0x7F) << shift;
+            shift += 7;
+        }
+        len |= b << shift;
+        if (plain) {
+            return new String(c, at, len, StandardCharsets.ISO_8859_1);
+        }
+        char[] chars = new char[len];
+        for (int i = 0; i < len; i++) {
+            b = c[at];
+            if (b >= 0) {
+                chars[i] = (char) b;
+                at++;
+            } else {
+                chars[i] = (char) ((b & 0x03) << 14 | c[at + 1] << 7 | c[at + 2]);
+                at += 3;
+            }
+        }
+        return new String(chars);
+    }
+
+    /** Where the string after the one encoded at {@code at} starts. */
+    private static int skip(byte[] c, int at) {
+        int len = 0;
+        int shift = 0;
+        byte b;
+        while ((b = c[at++]) < 0) {
+            len |= (b & 0x7F) << shift;
+            shift += 7;
+        }
+        len |= b << shift;
+        for (int i = 0; i < len; i++) {
+            at += c[at] >= 0 ? 1 : 3;
+        }
+        return at;
+    }
+
+    /** The length in UTF-8 bytes of the string encoded at {@code at} (a lone surrogate counts three). */
+    private static int utf8Length(byte[] c, int at) {
+        int len = 0;
+        int shift = 0;
+        byte b;
+        while ((b = c[at++]) < 0) {
+            len |= (b & 0x7F) << shift;
+            shift += 7;
+        }
+        len |= b << shift;
+        int n = 0;
+        boolean high = false;
+        for (int i = 0; i < len; i++) {
+            b = c[at];
+            if (b >= 0) {
+                n++;
+                at++;
+                high = false;
+                continue;
+            }
+            char ch = (char) ((b & 0x03) << 14 | c[at + 1] << 7 | c[at + 2]);
+            at += 3;
+            if (ch < 0x800) {
+                n += 2;
+                high = false;
+            } else if (high && Character.isLowSurrogate(ch)) {
+                // With its high half, counted 3 already: a pair is 4 bytes.
+                n += 1;
+                high = false;
+            } else {
+                n += 3;
+                high = Character.isHighSurrogate(ch);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * {@link String#compareTo} of the string encoded at {@code at} with {@code s}: the difference of the first
+     * characters that differ, else of the lengths.
+     */
+    private static int compare(byte[] c, int at, String s) {
+        int len = 0;
+        int shift = 0;
+        byte b;
+        while ((b = c[at++]) < 0) {
+            len |= (b & 0x7F) << shift;
+            shift += 7;
+        }
+        len |= b << shift;
+        for (int i = 0, n = Math.min(len, s.length()); i < n; i++) {
+            char ch;
+            b = c[at];
+            if (b >= 0) {
+                ch = (char) b;
+                at++;
+            } else {
+                ch = (char) ((b & 0x03) << 14 | c[at + 1] << 7 | c[at + 2]);
+                at += 3;
+            }
+            if (ch != s.charAt(i)) {
+                return ch - s.charAt(i);
+            }
+        }
+        return len - s.length();
     }
 
     /** The length of the encoded content: the metric and the sorted tags, each as its length then its characters. */
@@ -247,13 +492,101 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return hash;
     }
 
+    /**
+     * By metric, then by the tags' strings in key order (key, value, key, value...) compared as strings, a key with
+     * fewer tags first when all of its strings lead the other's.
+     */
     @Override
     public int compareTo(SeriesKey o) {
-        int c = metric.compareTo(o.metric);
+        int c = metric == o.metric ? 0 : metric.compareTo(o.metric);
         if (c != 0) {
             return c;
         }
-        return Arrays.compare(tags, o.tags);
+        int strings = 2 * Math.min(tagCount, o.tagCount);
+        int a = tagsAt;
+        int b = o.tagsAt;
+        if (plain && o.plain) {
+            return comparePlain(o, strings);
+        }
+        for (int s = 0; s < strings; s++) {
+            c = compareStrings(content, a, o.content, b);
+            if (c != 0) {
+                return c;
+            }
+            a = skip(content, a);
+            b = skip(o.content, b);
+        }
+        return 2 * (tagCount - o.tagCount);
+    }
+
+    /**
+     * {@link #compareTo} of the tags of two keys of one metric whose strings are all a length byte and ASCII bytes:
+     * a byte's difference is its character's.
+     */
+    private int comparePlain(SeriesKey o, int strings) {
+        byte[] x = content;
+        byte[] y = o.content;
+        int a = tagsAt;
+        int b = o.tagsAt;
+        for (int s = 0; s < strings; s++) {
+            int xl = x[a++];
+            int yl = y[b++];
+            for (int i = 0, n = Math.min(xl, yl); i < n; i++) {
+                int d = x[a + i] - y[b + i];
+                if (d != 0) {
+                    return d;
+                }
+            }
+            if (xl != yl) {
+                return xl - yl;
+            }
+            a += xl;
+            b += yl;
+        }
+        return 2 * (tagCount - o.tagCount);
+    }
+
+    /** {@link String#compareTo} of the strings encoded at {@code x[a]} and {@code y[b]}. */
+    private static int compareStrings(byte[] x, int a, byte[] y, int b) {
+        int xl = 0;
+        int yl = 0;
+        int shift = 0;
+        byte v;
+        while ((v = x[a++]) < 0) {
+            xl |= (v & 0x7F) << shift;
+            shift += 7;
+        }
+        xl |= v << shift;
+        shift = 0;
+        while ((v = y[b++]) < 0) {
+            yl |= (v & 0x7F) << shift;
+            shift += 7;
+        }
+        yl |= v << shift;
+        for (int i = 0, n = Math.min(xl, yl); i < n; i++) {
+            char p;
+            char q;
+            v = x[a];
+            if (v >= 0) {
+                p = (char) v;
+                a++;
+            } else {
+                p = (char) ((v & 0x03) << 14 | x[a + 1] << 7 | x[a + 2]);
+                a += 3;
+            }
+            v = y[b];
+            if (v >= 0) {
+                q = (char) v;
+                b++;
+            } else {
+                q = (char) ((v & 0x03) << 14 | y[b + 1] << 7 | y[b + 2]);
+                b += 3;
+            }
+            if (p != q) {
+                return p - q;
+            }
+        }
+        return xl - yl;
     }
 
     @Override

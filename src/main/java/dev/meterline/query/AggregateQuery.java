@@ -25,8 +25,7 @@ record AggregateQuery(String metric, Map<String, List<String>> tags, long from, 
             return false;
         }
         for (Map.Entry<String, List<String>> e : tags.entrySet()) {
-            String v = series.tag(e.getKey());
-            if (v == null || !e.getValue().contains(v)) {
+            if (!series.tagIn(e.getKey(), e.getValue())) {
                 return false;
             }
         }

@@ -64,16 +64,11 @@ public final class Validator implements SeriesRules {
         if (hasControlChars(metric)) {
             return RejectReason.METRIC_CONTROL_CHARS;
         }
-        for (int i = 0; i < s.tagCount(); i++) {
-            int keyBytes = utf8Length(s.tagKey(i), MAX_TAG_KEY_BYTES);
-            if (keyBytes == 0 || keyBytes > MAX_TAG_KEY_BYTES) {
-                return RejectReason.TAG_KEY_LENGTH;
-            }
-            if (utf8Length(s.tagValue(i), MAX_TAG_VALUE_BYTES) > MAX_TAG_VALUE_BYTES) {
-                return RejectReason.TAG_VALUE_LENGTH;
-            }
+        int outside = s.firstTagStringOutside(MAX_TAG_KEY_BYTES, MAX_TAG_VALUE_BYTES);
+        if (outside < 0) {
+            return null;
         }
-        return null;
+        return (outside & 1) == 0 ? RejectReason.TAG_KEY_LENGTH : RejectReason.TAG_VALUE_LENGTH;
     }
 
     /** The series with the configured static tags added (a tag the series already has wins). */

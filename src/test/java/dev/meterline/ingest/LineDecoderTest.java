@@ -227,7 +227,7 @@ class LineDecoderTest {
     };
     private static final String[] STRINGS = {
             "a", "cpu.load", "h1", "eu-west-1", "", " ", "a b", "x\\\"y", "\\u0061", "caf\u00e9", "\u00e9t\u00e9",
-            "tab\\tin", "\u007f", "~", "{}", "[", ":", ",", "\\\\",
+            "tab\\tin", "\u007f", "~", "{}", "[", ":", ",", "\\\\", "s".repeat(127), "t".repeat(128),
     };
 
     /** A line of the plain shape, usually, with one or two things about it changed now and then. */

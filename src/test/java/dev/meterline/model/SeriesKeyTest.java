@@ -2,7 +2,9 @@ package dev.meterline.model;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +13,9 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Keys are equal exactly when their metric and tag sets are, whatever the characters or the tag order. */
@@ -76,5 +81,111 @@ class SeriesKeyTest {
         assertEquals(b, a);
         assertEquals(a.hashCode(), b.hashCode());
         assertEquals(0, a.compareTo(b));
+    }
+
+    /**
+     * The tags are decoded from the content: every accessor answers as the sorted strings would, for random keys of
+     * ASCII, accents, surrogates (paired and not), NUL and lengths around the length code's steps.
+     */
+    @Test
+    void tagsReadFromTheContentAnswerAsTheSortedStrings() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        List<SeriesKey> keys = new ArrayList<>();
+        List<String[]> sorted = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            Map<String, String> tags = new LinkedHashMap<>();
+            // Half the keys all ASCII (their tags compared byte by byte), half of any characters.
+            boolean ascii = rnd.nextBoolean();
+            for (int t = rnd.nextInt(5); t > 0; t--) {
+                tags.put(anyText(rnd, ascii), anyText(rnd, ascii));
+            }
+            String metric = rnd.nextInt(4) != 0 ? "m" : anyText(rnd, ascii);
+            SeriesKey key = SeriesKey.of(metric, tags);
+            String[] pairs = tags.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .flatMap(e -> java.util.stream.Stream.of(e.getKey(), e.getValue())).toArray(String[]::new);
+            assertEquals(tags.size(), key.tagCount());
+            for (int t = 0; t < key.tagCount(); t++) {
+                assertEquals(pairs[2 * t], key.tagKey(t));
+                assertEquals(pairs[2 * t + 1], key.tagValue(t));
+                assertEquals(pairs[2 * t + 1], key.tag(pairs[2 * t]));
+                assertTrue(key.hasTag(pairs[2 * t]));
+                assertTrue(key.hasTag(pairs[2 * t], pairs[2 * t + 1]));
+                assertFalse(key.hasTag(pairs[2 * t], pairs[2 * t + 1] + "x"));
+                assertTrue(key.tagIn(pairs[2 * t], java.util.Arrays.asList("zz", null, pairs[2 * t + 1])));
+                assertFalse(key.tagIn(pairs[2 * t], List.of(pairs[2 * t + 1] + "x", pairs[2 * t + 1] + "\u00e9")));
+                assertFalse(key.tagIn(pairs[2 * t], List.of()));
+                assertEquals(tags.containsKey(pairs[2 * t] + "\u00e9"), key.hasTag(pairs[2 * t] + "\u00e9"));
+            }
+            assertNull(key.tag("absent"));
+            assertEquals(tags.containsKey("absent"), key.tagIn("absent", List.of("", "a")));
+            assertEquals(new ArrayList<>(tags.keySet().stream().sorted().toList()),
+                    new ArrayList<>(key.tags().keySet()));
+            assertEquals(tags, key.tags());
+            assertEquals(metric + key.tags(), key.toString());
+            assertThrows(IndexOutOfBoundsException.class, () -> key.tagKey(key.tagCount()));
+            keys.add(key);
+            sorted.add(pairs);
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            for (int j = 0; j < keys.size(); j++) {
+                SeriesKey a = keys.get(i);
+                SeriesKey b = keys.get(j);
+                int c = a.metric().compareTo(b.metric());
+                int expected = c != 0 ? c : Arrays.compare(sorted.get(i), sorted.get(j));
+                assertEquals(expected, a.compareTo(b), a + " vs " + b);
+            }
+        }
+    }
+
+    private static String anyText(SplittableRandom rnd, boolean asciiKey) {
+        String[] chars = {"a", "b", "A", "\u007f", "\u00e9", "\u0800", "\u07ff", "\u0000", "\ud83d\ude00", "\ud83d",
+            "\ude00", "\uffff", "\u4e2d"};
+        int len = rnd.nextInt(10) == 0 ? 126 + rnd.nextInt(4) : rnd.nextInt(6);
+        boolean ascii = asciiKey || rnd.nextBoolean();
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < len; i++) {
+            sb.append(chars[rnd.nextInt(ascii ? 3 : chars.length)]);
+        }
+        return sb.toString();
+    }
+
+    /** A key from its content is the key of the same metric and tags: equal, same hash, same strings. */
+    @Test
+    void aKeyFromItsContentIsTheSameKey() {
+        SeriesKey built = SeriesKey.of("cpu", Map.of("host", "web-1", "dc", "eu", "az", ""));
+        byte[] content = new byte[built.contentLength()];
+        built.copyContent(content, 0);
+        SeriesKey read = SeriesKey.ofContent("cpu", content, 3);
+        assertEquals(built, read);
+        assertEquals(built.hashCode(), read.hashCode());
+        assertEquals(0, built.compareTo(read));
+        assertEquals(built.tags(), read.tags());
+        byte[] ascii = "\u0003cpu\u0002az\u0000\u0002dc\u0002eu\u0004host\u0005web-1".getBytes(StandardCharsets.ISO_8859_1);
+        assertTrue(Arrays.equals(ascii, content), "ASCII strings are a length byte and their bytes");
+    }
+
+    @Test
+    void theTagStringsLengthsAreCheckedInUtf8BytesWithoutDecoding() {
+        assertEquals(-1, SeriesKey.of("m", Map.of("k", "")).firstTagStringOutside(3, 3));
+        assertEquals(0, SeriesKey.of("m", Map.of("", "v")).firstTagStringOutside(3, 3), "an empty key");
+        assertEquals(2, SeriesKey.of("m", Map.of("a", "v", "bbbb", "v")).firstTagStringOutside(3, 3));
+        assertEquals(3, SeriesKey.of("m", Map.of("a", "v", "b", "vvvv")).firstTagStringOutside(3, 3));
+        assertEquals(-1, SeriesKey.of("m", Map.of("\u00e9", "\u4e2d")).firstTagStringOutside(2, 3));
+        assertEquals(0, SeriesKey.of("m", Map.of("\u00e9", "\u4e2d")).firstTagStringOutside(1, 3));
+        assertEquals(1, SeriesKey.of("m", Map.of("\u00e9", "\u4e2d")).firstTagStringOutside(2, 2));
+        assertEquals(-1, SeriesKey.of("m", Map.of("k", "\ud83d\ude00")).firstTagStringOutside(1, 4), "a pair is 4 bytes");
+        assertEquals(1, SeriesKey.of("m", Map.of("k", "\ude00\ud83d")).firstTagStringOutside(1, 5),
+                "two lone halves are 3 bytes each");
+        assertEquals(-1, SeriesKey.of("m", Map.of("k", "x".repeat(300))).firstTagStringOutside(1, 300));
+        assertEquals(1, SeriesKey.of("m", Map.of("k", "x".repeat(300))).firstTagStringOutside(1, 299));
+    }
+
+    @Test
+    void defaultsAddOnlyTheMissingTags() {
+        SeriesKey key = SeriesKey.of("m", Map.of("pod", "p", "\u00e9t\u00e9", "x".repeat(130)));
+        assertSame(key, key.withDefaults(new String[0]));
+        assertSame(key, key.withDefaults(new String[] {"pod", "other"}));
+        assertEquals(SeriesKey.of("m", Map.of("pod", "p", "\u00e9t\u00e9", "x".repeat(130), "zone", "a")),
+                key.withDefaults(new String[] {"zone", "a", "pod", "other"}));
     }
 }
