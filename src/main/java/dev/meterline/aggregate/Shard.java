@@ -327,7 +327,7 @@ final class Shard {
             return;
         }
         openWindows--;
-        if (a == s && !indexes.isEmpty()) {
+        if (a == s && !indexes.isEmpty() && indexes.covers(s.key.metric())) {
             // The series leaves, but a tag index may hold its state until a query walks it.
             a = s.detach();
         }

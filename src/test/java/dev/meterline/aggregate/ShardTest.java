@@ -246,10 +246,16 @@ class ShardTest {
         }
     }
 
-    /** Without tag indexes a series' last window is its state, handed out with no copy. */
+    /** A series whose metric has no tag index hands out its state as its last window, with no copy. */
     @Test
-    void aSeriesLeavingWithoutTagIndexesHandsOutItsState() {
-        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(10));
+    void aSeriesLeavingWithoutATagIndexOfItsMetricHandsOutItsState() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
+        for (int i = 0; i < TagIndexes.INDEX_FROM; i++) {
+            shard.record(part(SeriesKey.of("m", Map.of("host", "h" + i)), 1, 30_000));
+        }
+        assertEquals(1, shard.snapshot("m", Map.of("host", List.of("h1")), k -> "h1".equals(k.tag("host")), 0,
+                Long.MAX_VALUE).size());
+        assertEquals(1, shard.indexCount(), "another metric's index");
         SeriesKey key = SeriesKey.of("cpu", Map.of("host", "a"));
         shard.record(part(key, 4, 1_000));
         List<SeriesState> states = shard.matching("cpu", Map.of(), k -> true);
