@@ -193,19 +193,12 @@ final class WalFormat {
             }
         }
 
-        /** Whether no byte in the range has its high bit set; eight bytes at a time. */
         private static boolean plain(byte[] b, int from, int n) {
-            long words = 0;
-            int i = from;
-            int to = from + n;
-            for (; i + Long.BYTES <= to; i += Long.BYTES) {
-                words |= (long) BIG_ENDIAN_LONG.get(b, i);
+            int any = 0;
+            for (int i = from, to = from + n; i < to; i++) {
+                any |= b[i];
             }
-            int tail = 0;
-            for (; i < to; i++) {
-                tail |= b[i];
-            }
-            return (words & 0x8080_8080_8080_8080L) == 0 && tail >= 0;
+            return any >= 0;
         }
     }
 

@@ -91,7 +91,7 @@ class WalFormatTest {
         assertSeriesRecord(5, SeriesKey.of("m", Map.of("host", "h".repeat(1000))));
     }
 
-    /** A byte with its high bit set is seen wherever it lies in a key's content, in its words or after them. */
+    /** A byte with its high bit set is seen wherever it lies in a key's content. */
     @Test
     void anOtherCharacterAnywhereInTheKeyIsEncodedAsUtf8() {
         int ref = 10;
