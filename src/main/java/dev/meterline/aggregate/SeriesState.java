@@ -6,10 +6,13 @@ import dev.meterline.model.SeriesKey;
 import java.util.Arrays;
 
 /**
- * The open windows of one series: the newest in fields of its own (points mostly go there, and most series have only
- * that one), any older ones in small parallel arrays that exist only while there are such windows.
+ * The open windows of one series. This object is itself the aggregate of the newest window (points mostly go there,
+ * and most series have only that one), so a series with one open window costs one object, and a point reaches its
+ * window with no further read; any older windows are aggregates in small parallel arrays that exist only while there
+ * are such windows. When the last window is removed, this object is handed out as that window's aggregate: the series
+ * has then left its shard and the state is not used again.
  */
-final class SeriesState {
+final class SeriesState extends Aggregate {
     /** The instance the table holds for this series: the one its last point came with (equal to every other). */
     SeriesKey key;
     /** Open windows, the newest included. */
@@ -22,9 +25,8 @@ final class SeriesState {
      * window closed), which also tells {@link #live}.
      */
     int number;
-    /** The newest open window, when {@code n > 0}. */
+    /** The start of the newest open window (this object's aggregate), when {@code n > 0}. */
     private long newestStart;
-    private Aggregate newest;
     /** The other {@code n - 1} open windows; null when there are none. */
     private long[] olderStarts;
     private Aggregate[] older;
@@ -45,7 +47,7 @@ final class SeriesState {
 
     Aggregate find(long start) {
         if (newestStart == start && n > 0) {
-            return newest;
+            return this;
         }
         for (int i = n - 2; i >= 0; i--) {
             if (olderStarts[i] == start) {
@@ -60,23 +62,26 @@ final class SeriesState {
      * look-up of the window, and the window's update, then find both in near caches.
      */
     long touch() {
-        Aggregate a = newest;
-        return a == null ? newestStart : newestStart + a.count();
+        return newestStart + count();
     }
 
-    /** Adds the window at {@code start}, which must not be open yet. */
-    void add(long start, Aggregate a) {
+    /**
+     * Opens the window at {@code start}, which must not be open yet, and returns its empty aggregate: this object
+     * when the window is the newest (the one that was newest moves out to an aggregate of its own).
+     */
+    Aggregate open(long start) {
+        Aggregate a = this;
         if (n == 0) {
             newestStart = start;
-            newest = a;
         } else if (start > newestStart) {
-            addOlder(newestStart, newest);
+            addOlder(newestStart, moveOut());
             newestStart = start;
-            newest = a;
         } else {
+            a = new Aggregate();
             addOlder(start, a);
         }
         n++;
+        return a;
     }
 
     private void addOlder(long start, Aggregate a) {
@@ -92,16 +97,20 @@ final class SeriesState {
         older[k] = a;
     }
 
-    /** Removes and returns the window at {@code start}, or null when none is open there. */
+    /**
+     * Removes and returns the window at {@code start}, or null when none is open there. The last window is this
+     * object itself, after which the state must not open windows again; a newest window removed before older ones
+     * moves out to an aggregate of its own, and the latest of the older ones moves in.
+     */
     Aggregate remove(long start) {
         if (n == 0) {
             return null;
         }
         Aggregate a;
         if (newestStart == start) {
-            a = newest;
-            newest = null;
+            a = this;
             if (n > 1) {
+                a = moveOut();
                 int latest = 0;
                 for (int i = 1; i < n - 1; i++) {
                     if (olderStarts[i] > olderStarts[latest]) {
@@ -109,7 +118,7 @@ final class SeriesState {
                     }
                 }
                 newestStart = olderStarts[latest];
-                newest = older[latest];
+                moveIn(older[latest]);
                 removeOlder(latest);
             }
         } else {
@@ -125,6 +134,15 @@ final class SeriesState {
         }
         n--;
         return a;
+    }
+
+    /**
+     * Its last window's contents in an aggregate of its own, this object left empty: for a series that left while
+     * something may still hold its state (a tag index keeps a series that left until a query walks it), so that
+     * the state no longer holds the window's values.
+     */
+    Aggregate detach() {
+        return moveOut();
     }
 
     /** Removes older window {@code i} (of {@code n - 1}) by moving the last one into its place. */
@@ -146,6 +164,6 @@ final class SeriesState {
 
     /** The aggregate of open window {@code i}, as {@link #start} numbers them. */
     Aggregate aggregate(int i) {
-        return i == 0 ? newest : older[i - 1];
+        return i == 0 ? this : older[i - 1];
     }
 }

@@ -253,8 +253,7 @@ final class Shard {
         long start = Window.startOf(timestamp, resolution);
         Aggregate a = s.find(start);
         if (a == null) {
-            a = new Aggregate();
-            s.add(start, a);
+            a = s.open(start);
             StartSeries at = lastAt != null && lastStart == start ? lastAt : byStart.get(start);
             if (at == null) {
                 at = new StartSeries();
@@ -328,6 +327,10 @@ final class Shard {
             return;
         }
         openWindows--;
+        if (a == s && !indexes.isEmpty() && indexes.covers(s.key.metric())) {
+            // The series leaves, but a tag index may hold its state until a query walks it.
+            a = s.detach();
+        }
         out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
         if (s.n == 0) {
             table.remove(s);

@@ -36,6 +36,11 @@ final class TagIndexes {
         return byKey.size();
     }
 
+    /** Whether an index of {@code metric} is kept: it may hold that metric's states after they left. */
+    boolean covers(String metric) {
+        return byMetric.containsKey(metric);
+    }
+
     /**
      * The live series among {@code series} (all of {@code metric}'s) whose value of one key of {@code tags} is one of
      * that key's values: a superset of the matching series, which the caller filters on every key.

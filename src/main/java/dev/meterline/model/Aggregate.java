@@ -20,9 +20,11 @@ import java.util.NoSuchElementException;
  * per value) or counted into dense ones. A sketch's bins do not depend on the order of its values, so the batches
  * change nothing.
  *
- * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves.
+ * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves. A subclass may carry
+ * the newest window of its own holder (the shard's state of a series is the aggregate of its newest window, one
+ * object where there would be two); it adds fields, never behaviour, as every method here is final.
  */
-public final class Aggregate {
+public class Aggregate {
 
     /** Quantiles are within this relative error of an exact quantile of the same values. */
     public static final double RELATIVE_ACCURACY = 0.01;
@@ -91,8 +93,52 @@ public final class Aggregate {
     public Aggregate() {
     }
 
+    /**
+     * Moves this aggregate's contents into a new aggregate, which it returns, and leaves this one empty, as a new one
+     * is; for a subclass that hands its window out and goes on with an empty one.
+     */
+    protected final Aggregate moveOut() {
+        Aggregate out = new Aggregate();
+        out.take(this);
+        count = 0;
+        sum = 0;
+        min = Double.POSITIVE_INFINITY;
+        max = Double.NEGATIVE_INFINITY;
+        last = Double.NaN;
+        firstTimestamp = Long.MAX_VALUE;
+        lastTimestamp = Long.MIN_VALUE;
+        values = null;
+        valueCount = 0;
+        extra = null;
+        return out;
+    }
+
+    /**
+     * Takes the contents of {@code from} into this aggregate, which must be empty (new, or just left by
+     * {@link #moveOut}); {@code from} shares its arrays with this one from now on, so the caller drops it.
+     */
+    protected final void moveIn(Aggregate from) {
+        if (count != 0 || valueCount != 0 || extra != null) {
+            throw new IllegalStateException("moving into an aggregate that is not empty: " + this);
+        }
+        take(from);
+    }
+
+    private void take(Aggregate o) {
+        count = o.count;
+        sum = o.sum;
+        min = o.min;
+        max = o.max;
+        last = o.last;
+        firstTimestamp = o.firstTimestamp;
+        lastTimestamp = o.lastTimestamp;
+        values = o.values;
+        valueCount = o.valueCount;
+        extra = o.extra;
+    }
+
     /** Records one value observed at event time {@code timestamp}; a later arrival wins a timestamp tie for last. */
-    public void accept(double value, long timestamp) {
+    public final void accept(double value, long timestamp) {
         // NaN moves no min or max, so it never waits implicitly.
         boolean implicit = values == null && valueCount < 2 && value == value && !hasBins();
         if (!implicit && values == null && valueCount > 0) {
@@ -152,7 +198,7 @@ public final class Aggregate {
     }
 
     /** Counts one point merged after its window was first flushed. */
-    public void markLate() {
+    public final void markLate() {
         extra().late++;
     }
 
@@ -160,7 +206,7 @@ public final class Aggregate {
      * Merges {@code other} into this aggregate, as if its points had arrived after this one's: count, sum, min, max
      * and last are exact, quantiles stay within the sketch's bound.
      */
-    public void mergeWith(Aggregate other) {
+    public final void mergeWith(Aggregate other) {
         long otherLate = other.late();
         if (otherLate != 0) {
             extra().late += otherLate;
@@ -203,7 +249,7 @@ public final class Aggregate {
         return into.mergeWith(from);
     }
 
-    public Aggregate copy() {
+    public final Aggregate copy() {
         Aggregate c = new Aggregate();
         c.count = count;
         c.sum = sum;
@@ -223,7 +269,7 @@ public final class Aggregate {
      * the bin holding the value of rank {@code q * (count - 1)}, walking negative bins from the lowest value up, then
      * the zero bin, then the positive bins.
      */
-    public double valueAtQuantile(double q) {
+    public final double valueAtQuantile(double q) {
         if (count == 0) {
             return Double.NaN;
         }
@@ -342,39 +388,39 @@ public final class Aggregate {
         return extra == null ? null : negativeSign ? extra.negative : extra.positive;
     }
 
-    public long count() {
+    public final long count() {
         return count;
     }
 
-    public double sum() {
+    public final double sum() {
         return sum;
     }
 
-    public double min() {
+    public final double min() {
         return min;
     }
 
-    public double max() {
+    public final double max() {
         return max;
     }
 
-    public double mean() {
+    public final double mean() {
         return count == 0 ? Double.NaN : sum / count;
     }
 
-    public double last() {
+    public final double last() {
         return last;
     }
 
-    public long firstTimestamp() {
+    public final long firstTimestamp() {
         return firstTimestamp;
     }
 
-    public long lastTimestamp() {
+    public final long lastTimestamp() {
         return lastTimestamp;
     }
 
-    public long late() {
+    public final long late() {
         return extra == null ? 0 : extra.late;
     }
 
@@ -382,7 +428,7 @@ public final class Aggregate {
      * The bins in DDSketch's portable binary encoding, the bytes a DDSketch over {@code CollapsingLowestDenseStore}s
      * of the same values encodes; empty when no value was recorded.
      */
-    public byte[] sketchBytes() {
+    public final byte[] sketchBytes() {
         binValues();
         if (!hasBins()) {
             return new byte[0];
@@ -415,7 +461,7 @@ public final class Aggregate {
     }
 
     @Override
-    public String toString() {
+    public final String toString() {
         return "Aggregate{count=" + count + ", sum=" + sum + ", min=" + min + ", max=" + max + ", last=" + last
                 + ", late=" + late() + '}';
     }

@@ -213,6 +213,58 @@ class ShardTest {
         assertEquals(1, shard.indexCount());
     }
 
+    /**
+     * A series' last window goes out as its state while no tag index may hold the state; with one, the window goes out
+     * in an aggregate of its own, and the state the index keeps until a query walks it holds no values.
+     */
+    @Test
+    void aSeriesLeavingWhileATagIndexHoldsItsStateLeavesThatStateEmpty() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
+        int series = TagIndexes.INDEX_FROM + 10;
+        for (int i = 0; i < series; i++) {
+            SeriesKey key = SeriesKey.of("m", Map.of("host", "h" + i));
+            shard.record(part(key, i, 1_000));
+            shard.record(part(key, 2 * i, 2_000));
+        }
+        Map<String, List<String>> filter = Map.of("host", List.of("h7", "h8"));
+        java.util.function.Predicate<SeriesKey> matches = k -> filter.get("host").contains(k.tag("host"));
+        List<SeriesState> held = shard.matching("m", filter, matches);
+        assertEquals(2, held.size());
+        assertEquals(1, shard.indexCount());
+
+        List<Window> closed = shard.close(WINDOW + LATENESS, 1);
+        assertEquals(series, closed.size());
+        for (Window w : closed) {
+            int i = Integer.parseInt(w.series().tag("host").substring(1));
+            assertEquals(2, w.aggregate().count(), w.series().toString());
+            assertEquals(3.0 * i, w.aggregate().sum(), w.series().toString());
+            assertTrue(held.stream().noneMatch(s -> s == w.aggregate()), "a held state is not a window's aggregate");
+        }
+        for (SeriesState s : held) {
+            assertEquals(false, s.live());
+            assertEquals(0, s.count(), "the index's state holds no values");
+        }
+    }
+
+    /** A series whose metric has no tag index hands out its state as its last window, with no copy. */
+    @Test
+    void aSeriesLeavingWithoutATagIndexOfItsMetricHandsOutItsState() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
+        for (int i = 0; i < TagIndexes.INDEX_FROM; i++) {
+            shard.record(part(SeriesKey.of("m", Map.of("host", "h" + i)), 1, 30_000));
+        }
+        assertEquals(1, shard.snapshot("m", Map.of("host", List.of("h1")), k -> "h1".equals(k.tag("host")), 0,
+                Long.MAX_VALUE).size());
+        assertEquals(1, shard.indexCount(), "another metric's index");
+        SeriesKey key = SeriesKey.of("cpu", Map.of("host", "a"));
+        shard.record(part(key, 4, 1_000));
+        List<SeriesState> states = shard.matching("cpu", Map.of(), k -> true);
+        List<Window> closed = shard.close(WINDOW + LATENESS, 1);
+        assertEquals(1, closed.size());
+        assertTrue(closed.get(0).aggregate() == states.get(0));
+        assertEquals(4, closed.get(0).aggregate().sum());
+    }
+
     private static List<String> describe(List<Window> windows) {
         List<String> out = new ArrayList<>();
         for (Window w : windows) {

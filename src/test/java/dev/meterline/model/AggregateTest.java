@@ -291,6 +291,61 @@ class AggregateTest {
         }
     }
 
+    /**
+     * Moving an aggregate's contents out and into another keeps every reading, whatever form its values wait in
+     * (none, implicit as min and max, an array, bins), and the aggregate moved out of goes on as a new one.
+     */
+    @Test
+    void movingContentsOutAndInKeepsEveryReading() {
+        Random rnd = new Random(5);
+        for (int values : new int[]{0, 1, 2, 3, 17, 600}) {
+            Aggregate a = new Aggregate();
+            Aggregate reference = new Aggregate();
+            for (int i = 0; i < values; i++) {
+                double v = rnd.nextDouble() * 1_000 - 100;
+                a.accept(v, i);
+                reference.accept(v, i);
+            }
+            Aggregate out = a.moveOut();
+            assertReadsAs(reference, out, values + " values moved out");
+            assertReadsAs(new Aggregate(), a, values + " values: left empty");
+            a.accept(42, 7);
+            assertEquals(1, a.count());
+            assertEquals(42, a.min());
+            assertEquals(values, out.count(), "the moved contents share nothing with the aggregate they left");
+
+            Aggregate into = new Aggregate();
+            into.moveIn(out);
+            assertReadsAs(reference, into, values + " values moved in");
+            into.accept(3, values);
+            reference.accept(3, values);
+            assertReadsAs(reference, into, values + " values, one more after the move");
+        }
+    }
+
+    @Test
+    void movingIntoAnAggregateWithValuesIsRefused() {
+        Aggregate a = new Aggregate();
+        a.accept(1, 1);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> a.moveIn(new Aggregate()));
+        assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+    }
+
+    private static void assertReadsAs(Aggregate expected, Aggregate actual, String what) {
+        assertEquals(expected.count(), actual.count(), what);
+        assertEquals(expected.sum(), actual.sum(), what);
+        assertEquals(expected.min(), actual.min(), what);
+        assertEquals(expected.max(), actual.max(), what);
+        assertEquals(expected.last(), actual.last(), what);
+        assertEquals(expected.firstTimestamp(), actual.firstTimestamp(), what);
+        assertEquals(expected.lastTimestamp(), actual.lastTimestamp(), what);
+        for (double q : QUANTILES) {
+            assertEquals(expected.valueAtQuantile(q), actual.valueAtQuantile(q), what + " q" + q);
+        }
+        assertTrue(Arrays.equals(expected.sketchBytes(), actual.sketchBytes()), what);
+    }
+
     private static void assertWithinRelative(double exact, double actual, double q) {
         double bound = Aggregate.RELATIVE_ACCURACY * Math.abs(exact) + 1e-9;
         assertTrue(Math.abs(actual - exact) <= bound,

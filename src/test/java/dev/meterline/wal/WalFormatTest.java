@@ -91,6 +91,20 @@ class WalFormatTest {
         assertSeriesRecord(5, SeriesKey.of("m", Map.of("host", "h".repeat(1000))));
     }
 
+    /** A byte with its high bit set is seen wherever it lies in a key's content. */
+    @Test
+    void anOtherCharacterAnywhereInTheKeyIsEncodedAsUtf8() {
+        int ref = 10;
+        for (int at = 0; at < 40; at++) {
+            String value = "v".repeat(at) + "é" + "w".repeat(at % 9);
+            assertSeriesRecord(ref++, SeriesKey.of("cpu", Map.of("host", value)));
+            assertSeriesRecord(ref++, SeriesKey.of("c".repeat(1 + at) + "ü", Map.of("k", "v")));
+        }
+        for (int length = 120; length < 136; length++) {
+            assertSeriesRecord(ref++, SeriesKey.of("m", Map.of("host", "h".repeat(length))));
+        }
+    }
+
     @Test
     void keysWithManyTagsAreEncodedStringByString() {
         for (int count : new int[] {127, 128, 300}) {
