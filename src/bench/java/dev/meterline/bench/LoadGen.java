@@ -270,16 +270,17 @@ public final class LoadGen {
             Http http = new Http(httpPort);
             http.awaitReady(Duration.ofSeconds(60));
             long pid = server.pid();
+            String queryPath = o.query != null ? o.query
+                    : "/api/v1/aggregates?metric=" + w.queryMetric + "&tag=host:" + w.queryHost;
+            if (o.queryWarmup > 0) {
+                // Before the heap is measured, so that what the warm-up leaves is not counted per series.
+                http.warmUp(queryPath, o.queryWarmup, o.queryClient);
+            }
             long heapBefore = http.heapAfterGc(pid);
             long[] cpu0 = Proc.cpuTicks(pid);
 
             AtomicBoolean loading = new AtomicBoolean(true);
             Latencies queryLat = new Latencies();
-            String queryPath = o.query != null ? o.query
-                    : "/api/v1/aggregates?metric=" + w.queryMetric + "&tag=host:" + w.queryHost;
-            if (o.queryWarmup > 0) {
-                http.warmUp(queryPath, o.queryWarmup, o.queryClient);
-            }
             Thread querier = new Thread(() -> http.queryLoop(loading, queryLat, queryPath, o.queryClient),
                     "bench-query");
             Latencies syncLat = new Latencies();
