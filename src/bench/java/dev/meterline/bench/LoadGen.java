@@ -67,8 +67,15 @@ public final class LoadGen {
         String compare;
         /** The request path the query loop asks, when not one series' aggregates (e.g. /healthz, as a floor). */
         String query;
-        /** A directory for each run's query samples ({@code query-PID.tsv}: wall-clock start ms, latency ms). */
+        /**
+         * A directory for each run's query samples ({@code query-PID.tsv}: wall-clock start ms, latency ms, wall-clock
+         * start in epoch microseconds, to set against a server's own timestamps).
+         */
         String queryLog;
+        /** The query loop's client: the JDK's HttpClient ("jdk"), or a blocking socket read by the loop ("socket"). */
+        String queryClient = "jdk";
+        /** Queries asked back to back before the load starts, so the run measures a compiled query path. */
+        int queryWarmup;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -90,6 +97,14 @@ public final class LoadGen {
                     case "--compare" -> { o.compare = v; i++; }
                     case "--query" -> { o.query = v; i++; }
                     case "--query-log" -> { o.queryLog = v; i++; }
+                    case "--query-warmup" -> { o.queryWarmup = Integer.parseInt(v); i++; }
+                    case "--query-client" -> {
+                        if (!v.equals("jdk") && !v.equals("socket")) {
+                            throw new IllegalArgumentException("--query-client: '" + v + "' (expected: jdk or socket)");
+                        }
+                        o.queryClient = v;
+                        i++;
+                    }
                     case "--plots" -> { o.plots = v; i++; }
                     case "--help" -> {
                         System.out.println("""
@@ -102,7 +117,12 @@ public final class LoadGen {
                                           (a variant's -X and -D words go to the server's JVM)
                                         [--query /healthz] (the query loop's path; default one series' aggregates)
                                         [--query-log DIR] (each run's query samples, DIR/query-PID.tsv: wall-clock
-                                          start in ms, latency in ms; %p in --server-opts is the same PID)
+                                          start in ms, latency in ms, start in epoch us; %p in --server-opts is the
+                                          same PID)
+                                        [--query-client jdk|socket] (the JDK's HttpClient, or a blocking socket
+                                          the query thread itself reads: no client threads between it and the server)
+                                        [--query-warmup N] (N queries back to back before the load, so that the
+                                          run measures a query path the JIT has compiled; default 0)
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
                                   tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
@@ -250,14 +270,18 @@ public final class LoadGen {
             Http http = new Http(httpPort);
             http.awaitReady(Duration.ofSeconds(60));
             long pid = server.pid();
+            String queryPath = o.query != null ? o.query
+                    : "/api/v1/aggregates?metric=" + w.queryMetric + "&tag=host:" + w.queryHost;
+            if (o.queryWarmup > 0) {
+                // Before the heap is measured, so that what the warm-up leaves is not counted per series.
+                http.warmUp(queryPath, o.queryWarmup, o.queryClient);
+            }
             long heapBefore = http.heapAfterGc(pid);
             long[] cpu0 = Proc.cpuTicks(pid);
 
             AtomicBoolean loading = new AtomicBoolean(true);
             Latencies queryLat = new Latencies();
-            String queryPath = o.query != null ? o.query
-                    : "/api/v1/aggregates?metric=" + w.queryMetric + "&tag=host:" + w.queryHost;
-            Thread querier = new Thread(() -> http.queryLoop(loading, queryLat, queryPath),
+            Thread querier = new Thread(() -> http.queryLoop(loading, queryLat, queryPath, o.queryClient),
                     "bench-query");
             Latencies syncLat = new Latencies();
             List<Conn> conns = new ArrayList<>();
@@ -294,6 +318,7 @@ public final class LoadGen {
             r.syncP50 = syncLat.percentile(0.50);
             r.syncP99 = syncLat.percentile(0.99);
             r.queryP50 = queryLat.percentile(0.50);
+            r.queryP90 = queryLat.percentile(0.90);
             r.queryP99 = queryLat.percentile(0.99);
             r.queries = queryLat.count();
             if (o.queryLog != null) {
@@ -621,11 +646,42 @@ public final class LoadGen {
             return used;
         }
 
+        /** Asks for {@code path} {@code n} times back to back, with the query loop's client. */
+        void warmUp(String path, int n, String clientKind) throws Exception {
+            if (clientKind.equals("socket")) {
+                try (SocketGet socket = new SocketGet(port, path)) {
+                    for (int i = 0; i < n; i++) {
+                        socket.get();
+                    }
+                }
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                get(path);
+            }
+        }
+
         /** Asks for {@code path} (by default one series' aggregates) every 20 ms while the load runs. */
-        void queryLoop(AtomicBoolean loading, Latencies lat, String path) {
+        void queryLoop(AtomicBoolean loading, Latencies lat, String path, String clientKind) {
+            if (clientKind.equals("socket")) {
+                try (SocketGet socket = new SocketGet(port, path)) {
+                    while (loading.get()) {
+                        java.time.Instant began = java.time.Instant.now();
+                        long wall = began.getEpochSecond() * 1_000_000L + began.getNano() / 1_000;
+                        long t = System.nanoTime();
+                        socket.get();
+                        lat.add(wall, System.nanoTime() - t);
+                        Thread.sleep(20);
+                    }
+                } catch (Exception e) {
+                    System.out.println("  query loop ended: " + e);
+                }
+                return;
+            }
             while (loading.get()) {
                 try {
-                    long wall = System.currentTimeMillis();
+                    java.time.Instant began = java.time.Instant.now();
+                    long wall = began.getEpochSecond() * 1_000_000L + began.getNano() / 1_000;
                     long t = System.nanoTime();
                     get(path);
                     lat.add(wall, System.nanoTime() - t);
@@ -634,6 +690,74 @@ public final class LoadGen {
                     return;
                 }
             }
+        }
+    }
+
+    /**
+     * One keep-alive HTTP/1.1 connection whose GETs the calling thread writes and reads itself: a query's latency with
+     * no client thread in between (the JDK's HttpClient hands a response from its selector thread to an executor
+     * thread and then to the caller).
+     */
+    static final class SocketGet implements AutoCloseable {
+        private final java.net.Socket socket;
+        private final java.io.InputStream in;
+        private final byte[] request;
+        private byte[] buf = new byte[1 << 16];
+
+        SocketGet(int port, String path) throws IOException {
+            socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port);
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(60_000);
+            in = socket.getInputStream();
+            request = ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        }
+
+        /** Sends the GET and reads the whole response (headers, then Content-Length bytes); returns the body length. */
+        int get() throws IOException {
+            socket.getOutputStream().write(request);
+            int n = 0;
+            int headerEnd = -1;
+            while (headerEnd < 0) {
+                n = fill(n);
+                headerEnd = indexOfBlankLine(n);
+            }
+            String head = new String(buf, 0, headerEnd, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+            int at = head.indexOf("content-length:");
+            if (!head.startsWith("http/1.1 200") || at < 0) {
+                throw new IOException("unexpected response: " + head.lines().findFirst().orElse(""));
+            }
+            int lineEnd = head.indexOf('\r', at);
+            int length = Integer.parseInt(head.substring(at + 15, lineEnd < 0 ? head.length() : lineEnd).trim());
+            int total = headerEnd + 4 + length;
+            while (n < total) {
+                n = fill(n);
+            }
+            return length;
+        }
+
+        private int fill(int n) throws IOException {
+            if (n == buf.length) {
+                buf = Arrays.copyOf(buf, buf.length * 2);
+            }
+            int r = in.read(buf, n, buf.length - n);
+            if (r < 0) {
+                throw new IOException("connection closed");
+            }
+            return n + r;
+        }
+
+        private int indexOfBlankLine(int n) {
+            for (int i = 0; i + 3 < n; i++) {
+                if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 
@@ -659,7 +783,7 @@ public final class LoadGen {
 
     // ---------------------------------------------------------------- latencies
 
-    /** Nanosecond samples, each with the wall-clock time it began; percentiles by sorting at the end. */
+    /** Nanosecond samples, each with the wall-clock time it began (epoch us); percentiles by sorting at the end. */
     static final class Latencies {
         private long[] samples = new long[1024];
         private long[] began = new long[1024];
@@ -669,21 +793,21 @@ public final class LoadGen {
             add(0, nanos);
         }
 
-        synchronized void add(long beganMillis, long nanos) {
+        synchronized void add(long beganMicros, long nanos) {
             if (n == samples.length) {
                 samples = Arrays.copyOf(samples, n * 2);
                 began = Arrays.copyOf(began, n * 2);
             }
-            began[n] = beganMillis;
+            began[n] = beganMicros;
             samples[n++] = nanos;
         }
 
-        /** One line a sample: wall-clock start in ms, latency in ms. */
+        /** One line a sample: wall-clock start in ms, latency in ms, wall-clock start in epoch us. */
         synchronized void write(Path file) throws IOException {
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < n; i++) {
-                sb.append(began[i]).append('\t').append(String.format(Locale.ROOT, "%.3f", samples[i] / 1e6))
-                        .append('\n');
+                sb.append(began[i] / 1_000).append('\t').append(String.format(Locale.ROOT, "%.3f", samples[i] / 1e6))
+                        .append('\t').append(began[i]).append('\n');
             }
             Files.createDirectories(file.getParent());
             Files.writeString(file, sb.toString());

@@ -19,6 +19,7 @@ final class Result {
     double syncP50;
     double syncP99;
     double queryP50;
+    double queryP90;
     double queryP99;
     int queries;
     double cpuSeconds;
@@ -47,9 +48,9 @@ final class Result {
                 " (reference %.3f M/s, ratio %.2f, CPU ratio %.2f)", reference / 1e6, ratio(), cpuRatio());
         return String.format(Locale.ROOT,
                 "%.3f M points/s in %.2f s%s; sync p50 %.1f ms p99 %.1f ms; "
-                        + "query p50 %.1f ms p99 %.1f ms (%d); server CPU %.1f s (%.2f us/point); peak RSS %.0f MiB; "
+                        + "query p50 %.1f ms p90 %.1f ms p99 %.1f ms (%d); server CPU %.1f s (%.2f us/point); peak RSS %.0f MiB; "
                         + "heap %.0f B/series (%d active)",
-                rate / 1e6, seconds, against, syncP50, syncP99, queryP50, queryP99, queries,
+                rate / 1e6, seconds, against, syncP50, syncP99, queryP50, queryP90, queryP99, queries,
                 cpuSeconds, cpuPerPointMicros(), peakRssMiB, heapPerSeries, activeSeries);
     }
 
@@ -72,7 +73,8 @@ final class Result {
                 + "; CPU ratio " + fmt(rs, Result::cpuRatio, 1, "%.2f") + " (reference "
                 + fmt(rs, r -> r.referenceCpuMicros, 1, "%.2f") + " us/point)";
         return "rate " + fmt(rs, r -> r.rate, 1e6, "%.3f") + " M/s" + against + "; sync p99 " + fmt(rs, r -> r.syncP99, 1, "%.1f")
-                + " ms; query p50 " + fmt(rs, r -> r.queryP50, 1, "%.1f") + " ms, p99 " + fmt(rs, r -> r.queryP99, 1, "%.1f")
+                + " ms; query p50 " + fmt(rs, r -> r.queryP50, 1, "%.1f") + " ms, p90 "
+                + fmt(rs, r -> r.queryP90, 1, "%.1f") + " ms, p99 " + fmt(rs, r -> r.queryP99, 1, "%.1f")
                 + " ms; CPU " + fmt(rs, Result::cpuPerPointMicros, 1, "%.2f") + " us/point; peak RSS "
                 + fmt(rs, r -> r.peakRssMiB, 1, "%.0f") + " MiB; heap " + fmt(rs, r -> r.heapPerSeries, 1, "%.0f")
                 + " B/series";

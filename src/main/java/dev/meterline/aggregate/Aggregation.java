@@ -358,11 +358,20 @@ public final class Aggregation {
      */
     public Mono<Snapshot> openWindows(String metric, Map<String, List<String>> tags, long from, long to) {
         return Mono.defer(() -> {
+            Snapshot published = published(metric, tags, from, to);
+            return published != null ? Mono.just(published) : askOpenWindows(metric, tags, from, to);
+        });
+    }
+
+    /** The open windows as {@link #openWindows} reads them from a published view, on the caller's thread; or null. */
+    public Snapshot published(String metric, Map<String, List<String>> tags, long from, long to) {
+        return views.read(metric, tags, from, to, clock.getAsLong());
+    }
+
+    /** The open windows as {@link #openWindows} has the shards answer them, registering the shape as a view. */
+    public Mono<Snapshot> askOpenWindows(String metric, Map<String, List<String>> tags, long from, long to) {
+        return Mono.defer(() -> {
             long now = clock.getAsLong();
-            Snapshot published = views.read(metric, tags, from, to, now);
-            if (published != null) {
-                return Mono.just(published);
-            }
             Predicate<SeriesKey> filter = s -> QueryViews.passes(tags, s);
             QueryView view = views.create(metric, tags, now);
             if (view == null) {

@@ -83,7 +83,20 @@ public final class QueryRoutes implements Routes {
         } catch (BadParameter e) {
             return error(res, HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        return EventLoops.onEventLoop(req, service.aggregates(q)).flatMap(results -> json(res, HttpResponseStatus.OK, g -> {
+        QueryService.Answer answer;
+        try {
+            answer = service.answer(q);
+        } catch (RuntimeException e) {
+            return Mono.error(e);
+        }
+        // An answer from memory is written at once, on this event loop; any other comes back to it first.
+        return answer.ready() != null ? writeAggregates(res, q, answer.ready())
+                : EventLoops.onEventLoop(req, answer.later()).flatMap(results -> writeAggregates(res, q, results));
+    }
+
+    private static Mono<Void> writeAggregates(HttpServerResponse res, AggregateQuery q,
+                                              List<QueryService.SeriesResult> results) {
+        return json(res, HttpResponseStatus.OK, g -> {
             g.writeStartObject();
             g.writeStringField("metric", q.metric());
             g.writeNumberField("resolution", q.resolution());
@@ -121,7 +134,7 @@ public final class QueryRoutes implements Routes {
             }
             g.writeEndArray();
             g.writeEndObject();
-        }));
+        });
     }
 
     AggregateQuery parseAggregates(Map<String, List<String>> p) {

@@ -78,6 +78,28 @@ public final class QueryService {
         return aggregates(new AggregateQuery(metric, Map.of(), from, to, resolution, List.of(), filter));
     }
 
+    /** An answer to an aggregates query: {@link #ready} on the calling thread, or {@link #later} from other threads. */
+    record Answer(List<SeriesResult> ready, Mono<List<SeriesResult>> later) {
+
+        static Answer now(List<SeriesResult> results) {
+            return new Answer(results, null);
+        }
+
+        static Answer deferred(Mono<List<SeriesResult>> results) {
+            return new Answer(null, results);
+        }
+
+        /** The answer as one publisher, whichever it is. */
+        Mono<List<SeriesResult>> mono() {
+            return ready != null ? Mono.just(ready) : later;
+        }
+    }
+
+    /** {@link #answer}, taken when subscribed. */
+    Mono<List<SeriesResult>> aggregates(AggregateQuery q) {
+        return Mono.defer(() -> answer(q).mono());
+    }
+
     /**
      * Reads the store while the shards take their snapshot rather than after it, so a query waits for the slower of
      * the two instead of both in turn (each is a wait for another thread, which costs most when ingest keeps every
@@ -90,35 +112,52 @@ public final class QueryService {
      *
      * <p>The store is not read at all when it is known to hold nothing at or after the range's start
      * ({@link StoreHorizons}) and no flush left pending before the pending view: every window of the range is then in
-     * the snapshot or the pending view, and an answer from the published views is computed on the calling thread
-     * without a store thread.
+     * the snapshot or the pending view. When a published view holds the snapshot too, the answer is computed here, on
+     * the calling thread, and returned {@linkplain Answer#ready ready}: no operator, no other thread and no hop back
+     * (a query asked again, the common case of a dashboard, is then one short run of its event loop).
      */
-    Mono<List<SeriesResult>> aggregates(AggregateQuery q) {
+    Answer answer(AggregateQuery q) {
         long from = Window.startOf(q.from(), q.resolution());
-        return Mono.defer(() -> {
-            long departuresBefore = aggregation.pending().departures();
-            Mono<Aggregation.Snapshot> open = q.filter() == null
-                    ? aggregation.openWindows(q.metric(), q.tags(), from, q.to())
-                    : aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to());
-            Mono<Memory> memory = open
-                    .onErrorResume(PipelineStopping.class,
-                            e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
-                    .map(Memory::new);
-            if (horizons.holdsNothingFrom(q.metric(), from, departuresBefore)) {
-                Thread caller = Thread.currentThread();
-                // Merged on the caller's thread when the memory answered there (a published view); an answer that
-                // came from the shards is merged on a store thread, as a read would be, never on a shard.
-                return memory.flatMap(m -> m.departures == departuresBefore && Thread.currentThread() == caller
-                        ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
-                        : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s)));
+        long departuresBefore = aggregation.pending().departures();
+        if (horizons.holdsNothingFrom(q.metric(), from, departuresBefore)) {
+            Mono<Aggregation.Snapshot> open;
+            if (q.filter() == null) {
+                Aggregation.Snapshot published = aggregation.published(q.metric(), q.tags(), from, q.to());
+                if (published != null) {
+                    Memory m = new Memory(published);
+                    return m.departures == departuresBefore
+                            ? Answer.now(merge(q, from, m.snapshot, m.pending, List.of()))
+                            : Answer.deferred(readStore(q, from, m.departures)
+                                    .map(s -> merge(q, from, m.snapshot, m.pending, s)));
+                }
+                open = aggregation.askOpenWindows(q.metric(), q.tags(), from, q.to());
+            } else {
+                open = aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to());
             }
-            return Mono.zip(memory, readStore(q, from, departuresBefore)).flatMap(both -> {
-                Memory m = both.getT1();
-                Mono<List<StoredWindow>> stored = m.departures == departuresBefore
-                        ? Mono.just(both.getT2()) : readStore(q, from, m.departures);
-                return stored.map(s -> merge(q, from, m.snapshot, m.pending, s));
-            });
-        });
+            Thread caller = Thread.currentThread();
+            // Merged on the caller's thread only when the memory answered there (the pipeline stopping); an answer
+            // that came from the shards is merged on a store thread, as a read would be, never on a shard.
+            return Answer.deferred(memory(open).flatMap(m -> m.departures == departuresBefore
+                    && Thread.currentThread() == caller
+                    ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
+                    : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s))));
+        }
+        Mono<Memory> memory = memory(q.filter() == null
+                ? aggregation.openWindows(q.metric(), q.tags(), from, q.to())
+                : aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to()));
+        return Answer.deferred(Mono.zip(memory, readStore(q, from, departuresBefore)).flatMap(both -> {
+            Memory m = both.getT1();
+            Mono<List<StoredWindow>> stored = m.departures == departuresBefore
+                    ? Mono.just(both.getT2()) : readStore(q, from, m.departures);
+            return stored.map(s -> merge(q, from, m.snapshot, m.pending, s));
+        }));
+    }
+
+    /** The memory of a snapshot; an empty one, closed through every flush, when the pipeline stops. */
+    private Mono<Memory> memory(Mono<Aggregation.Snapshot> open) {
+        return open.onErrorResume(PipelineStopping.class,
+                        e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
+                .map(Memory::new);
     }
 
     /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */

@@ -38,6 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -163,6 +165,42 @@ class PublishedViewsTest {
         assertEquals(15.0, after.get(0).windows().get(0).aggregate().sum());
         assertEquals(5.0, after.get(0).windows().get(0).aggregate().max());
         assertEquals(2.0, counter(MeterNames.QUERY_VIEW_READS));
+    }
+
+    @Test
+    void aQueryAskedAgainIsReadyOnTheCallingThreadUntilAFlushMayHaveStoredPartOfItsRange() throws Exception {
+        start(QueryViewConfig.DEFAULTS);
+        record(A, 1, 2, 3);
+        AggregateQuery q = new AggregateQuery("q.cpu", Map.of("host", List.of("a")), T0 - 60_000, T0 + 60_000,
+                WINDOW, List.of());
+        QueryService.Answer first = service.answer(q);
+        assertNull(first.ready(), "the first query of a shape asks the shards and reads the store");
+        CompletableFuture<List<QueryService.SeriesResult>> firstResult = first.later().toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        assertCounts(firstResult.get(), 3);
+
+        QueryService.Answer again = service.answer(q);
+        assertNotNull(again.ready(), "the view and an empty store answer it with no other thread");
+        assertCounts(again.ready(), 3);
+        record(A, 4);
+        assertCounts(service.answer(q).ready(), 4);
+        assertEquals(2.0, counter(MeterNames.QUERY_VIEW_READS));
+        assertEquals(0.0, counter(MeterNames.QUERY_VIEW_MISSES));
+
+        now.set(T0 + WINDOW + LATENESS);
+        flusher.flushOnce().subscribe();
+        while (shards.runOne() | flushStore.runOne()) {
+            // the close, then the write
+        }
+        QueryService.Answer afterFlush = service.answer(q);
+        assertNull(afterFlush.ready(), "a flush has left pending: the store may hold a window of the range");
+        CompletableFuture<List<QueryService.SeriesResult>> stored = afterFlush.later().toFuture();
+        while (shards.runOne() | queryStore.runOne()) {
+            // the snapshot and the store read
+        }
+        assertCounts(stored.get(), 4);
+        assertNull(service.answer(q).ready(), "the range holds a stored window: every query reads the store");
     }
 
     @Test
