@@ -339,9 +339,8 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return at;
     }
 
-    /** The string encoded at {@code at}. */
-    private String decode(int at) {
-        byte[] c = content;
+    /** The number of characters of the string encoded at {@code at}: its length prefix, 7 bits a byte. */
+    private static int charCount(byte[] c, int at) {
         int len = 0;
         int shift = 0;
         byte b;
@@ -349,7 +348,23 @@ public final class SeriesKey implements Comparable<SeriesKey> {
             len |= (b & 0x7F) << shift;
             shift += 7;
         }
-        len |= b << shift;
+        return len | b << shift;
+    }
+
+    /** Where the characters of the string encoded at {@code at} start: past its length prefix. */
+    private static int afterCount(byte[] c, int at) {
+        while (c[at++] < 0) {
+            // a length byte with its high bit set: more follow
+        }
+        return at;
+    }
+
+    /** The string encoded at {@code at}. */
+    private String decode(int at) {
+        byte[] c = content;
+        int len = charCount(c, at);
+        at = afterCount(c, at);
+        byte b;
         if (plain) {
             return new String(c, at, len, StandardCharsets.ISO_8859_1);
         }
@@ -369,14 +384,8 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     /** Where the string after the one encoded at {@code at} starts. */
     private static int skip(byte[] c, int at) {
-        int len = 0;
-        int shift = 0;
-        byte b;
-        while ((b = c[at++]) < 0) {
-            len |= (b & 0x7F) << shift;
-            shift += 7;
-        }
-        len |= b << shift;
+        int len = charCount(c, at);
+        at = afterCount(c, at);
         for (int i = 0; i < len; i++) {
             at += c[at] >= 0 ? 1 : 3;
         }
@@ -385,14 +394,9 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     /** The length in UTF-8 bytes of the string encoded at {@code at} (a lone surrogate counts three). */
     private static int utf8Length(byte[] c, int at) {
-        int len = 0;
-        int shift = 0;
+        int len = charCount(c, at);
+        at = afterCount(c, at);
         byte b;
-        while ((b = c[at++]) < 0) {
-            len |= (b & 0x7F) << shift;
-            shift += 7;
-        }
-        len |= b << shift;
         int n = 0;
         boolean high = false;
         for (int i = 0; i < len; i++) {
@@ -425,14 +429,9 @@ public final class SeriesKey implements Comparable<SeriesKey> {
      * characters that differ, else of the lengths.
      */
     private static int compare(byte[] c, int at, String s) {
-        int len = 0;
-        int shift = 0;
+        int len = charCount(c, at);
+        at = afterCount(c, at);
         byte b;
-        while ((b = c[at++]) < 0) {
-            len |= (b & 0x7F) << shift;
-            shift += 7;
-        }
-        len |= b << shift;
         for (int i = 0, n = Math.min(len, s.length()); i < n; i++) {
             char ch;
             b = c[at];

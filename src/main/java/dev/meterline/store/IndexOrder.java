@@ -69,13 +69,7 @@ final class IndexOrder {
             long k = ((long) metricRank[i] << slotBits) | slot[i];
             keys[i] = (((k << rankBits) | rank[i]) << indexBits) | i;
         }
-        Arrays.sort(keys);
-        long indexMask = (1L << indexBits) - 1;
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = (int) (keys[i] & indexMask);
-        }
-        return order;
+        return indexesInOrder(keys, indexBits);
     }
 
     /**
@@ -119,10 +113,15 @@ final class IndexOrder {
             long k = ((long) metricRank[i] << slotBits) | slot[i];
             keys[i] = (((k << idBits) | (ids[i] - minId)) << indexBits) | i;
         }
+        return indexesInOrder(keys, indexBits);
+    }
+
+    /** Sorts {@code keys}, each ending in its window's index in {@code indexBits} bits, and returns the indexes. */
+    private static int[] indexesInOrder(long[] keys, int indexBits) {
         Arrays.sort(keys);
         long indexMask = (1L << indexBits) - 1;
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
+        int[] order = new int[keys.length];
+        for (int i = 0; i < keys.length; i++) {
             order[i] = (int) (keys[i] & indexMask);
         }
         return order;
