@@ -359,25 +359,29 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return at;
     }
 
+    /** The character encoded at {@code at}: one byte for ASCII, else three whose first has its high bit set. */
+    private static char charAt(byte[] c, int at) {
+        byte b = c[at];
+        return b >= 0 ? (char) b : (char) ((b & 0x03) << 14 | c[at + 1] << 7 | c[at + 2]);
+    }
+
+    /** How many bytes the character encoded at {@code at} takes. */
+    private static int width(byte[] c, int at) {
+        return c[at] >= 0 ? 1 : 3;
+    }
+
     /** The string encoded at {@code at}. */
     private String decode(int at) {
         byte[] c = content;
         int len = charCount(c, at);
         at = afterCount(c, at);
-        byte b;
         if (plain) {
             return new String(c, at, len, StandardCharsets.ISO_8859_1);
         }
         char[] chars = new char[len];
         for (int i = 0; i < len; i++) {
-            b = c[at];
-            if (b >= 0) {
-                chars[i] = (char) b;
-                at++;
-            } else {
-                chars[i] = (char) ((b & 0x03) << 14 | c[at + 1] << 7 | c[at + 2]);
-                at += 3;
-            }
+            chars[i] = charAt(c, at);
+            at += width(c, at);
         }
         return new String(chars);
     }
@@ -387,7 +391,7 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         int len = charCount(c, at);
         at = afterCount(c, at);
         for (int i = 0; i < len; i++) {
-            at += c[at] >= 0 ? 1 : 3;
+            at += width(c, at);
         }
         return at;
     }
@@ -407,7 +411,7 @@ public final class SeriesKey implements Comparable<SeriesKey> {
                 high = false;
                 continue;
             }
-            char ch = (char) ((b & 0x03) << 14 | c[at + 1] << 7 | c[at + 2]);
+            char ch = charAt(c, at);
             at += 3;
             if (ch < 0x800) {
                 n += 2;
@@ -431,17 +435,9 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     private static int compare(byte[] c, int at, String s) {
         int len = charCount(c, at);
         at = afterCount(c, at);
-        byte b;
         for (int i = 0, n = Math.min(len, s.length()); i < n; i++) {
-            char ch;
-            b = c[at];
-            if (b >= 0) {
-                ch = (char) b;
-                at++;
-            } else {
-                ch = (char) ((b & 0x03) << 14 | c[at + 1] << 7 | c[at + 2]);
-                at += 3;
-            }
+            char ch = charAt(c, at);
+            at += width(c, at);
             if (ch != s.charAt(i)) {
                 return ch - s.charAt(i);
             }
@@ -547,40 +543,15 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     /** {@link String#compareTo} of the strings encoded at {@code x[a]} and {@code y[b]}. */
     private static int compareStrings(byte[] x, int a, byte[] y, int b) {
-        int xl = 0;
-        int yl = 0;
-        int shift = 0;
-        byte v;
-        while ((v = x[a++]) < 0) {
-            xl |= (v & 0x7F) << shift;
-            shift += 7;
-        }
-        xl |= v << shift;
-        shift = 0;
-        while ((v = y[b++]) < 0) {
-            yl |= (v & 0x7F) << shift;
-            shift += 7;
-        }
-        yl |= v << shift;
+        int xl = charCount(x, a);
+        int yl = charCount(y, b);
+        a = afterCount(x, a);
+        b = afterCount(y, b);
         for (int i = 0, n = Math.min(xl, yl); i < n; i++) {
-            char p;
-            char q;
-            v = x[a];
-            if (v >= 0) {
-                p = (char) v;
-                a++;
-            } else {
-                p = (char) ((v & 0x03) << 14 | x[a + 1] << 7 | x[a + 2]);
-                a += 3;
-            }
-            v = y[b];
-            if (v >= 0) {
-                q = (char) v;
-                b++;
-            } else {
-                q = (char) ((v & 0x03) << 14 | y[b + 1] << 7 | y[b + 2]);
-                b += 3;
-            }
+            char p = charAt(x, a);
+            char q = charAt(y, b);
+            a += width(x, a);
+            b += width(y, b);
             if (p != q) {
                 return p - q;
             }
