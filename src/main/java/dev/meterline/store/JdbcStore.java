@@ -10,7 +10,6 @@ import dev.meterline.telemetry.StoreMeters;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -175,30 +174,7 @@ final class JdbcStore implements Store {
             orderedTexts[p] = texts[i];
             orderedRank[p] = rank[i];
         }
-        return new KeyOrdered(seriesTexts, ordered, orderedTexts, orderedRank, resolutions(ordered));
-    }
-
-    /** The distinct resolutions of {@code windows}. */
-    private static long[] resolutions(Window[] windows) {
-        long[] out = new long[1];
-        int count = 0;
-        for (Window w : windows) {
-            long r = w.resolution();
-            if (count > 0 && out[count - 1] == r) {
-                continue;
-            }
-            boolean seen = false;
-            for (int k = 0; k < count && !seen; k++) {
-                seen = out[k] == r;
-            }
-            if (!seen) {
-                if (count == out.length) {
-                    out = Arrays.copyOf(out, 2 * count);
-                }
-                out[count++] = r;
-            }
-        }
-        return Arrays.copyOf(out, count);
+        return new KeyOrdered(seriesTexts, ordered, orderedTexts, orderedRank);
     }
 
     private void write(List<Window> windows, boolean lastPart) {
@@ -214,24 +190,21 @@ final class JdbcStore implements Store {
             texts = part.texts();
             rank = part.ranks();
             order = IndexOrder.identity(texts.length);
-            for (long r : part.resolutions()) {
-                writtenResolutions.add(r);
-            }
         } else {
             texts = seriesTexts.of(windows);
             int n = texts.length;
             rank = new int[n];
             int[] metricRank = new int[n];
             seriesTexts.rank(texts, rank, metricRank);
-            long resolution = 0;
-            for (int i = 0; i < n; i++) {
-                long r = windows.get(i).resolution();
-                if (r != resolution) {
-                    writtenResolutions.add(r);
-                    resolution = r;
-                }
-            }
             order = IndexOrder.of(windows, texts, rank, metricRank);
+        }
+        long resolution = 0;
+        for (Window w : windows) {
+            long r = w.resolution();
+            if (r != resolution) {
+                writtenResolutions.add(r);
+                resolution = r;
+            }
         }
         long began = System.nanoTime();
         int[] ranks = rank;

@@ -19,30 +19,26 @@ final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
     private final Window[] windows;
     private final SeriesTexts.Text[] texts;
     private final int[] rank;
-    private final long[] resolutions;
     private final int from;
     private final int to;
 
     /**
      * {@code windows} in insert order, with {@code texts[i]} the text of {@code windows[i]} in {@code owner} and
-     * {@code rank[i]} its rank from one ranking of all of them; {@code resolutions} the distinct resolutions among
-     * them. The arrays are kept, not copied.
+     * {@code rank[i]} its rank from one ranking of all of them. The arrays are kept, not copied.
      */
-    KeyOrdered(SeriesTexts owner, Window[] windows, SeriesTexts.Text[] texts, int[] rank, long[] resolutions) {
-        this(owner, windows, texts, rank, resolutions, 0, windows.length);
+    KeyOrdered(SeriesTexts owner, Window[] windows, SeriesTexts.Text[] texts, int[] rank) {
+        this(owner, windows, texts, rank, 0, windows.length);
         if (texts.length != windows.length || rank.length != windows.length) {
             throw new IllegalArgumentException("texts, rank: " + texts.length + ", " + rank.length
                     + " (expected: one per window, " + windows.length + ")");
         }
     }
 
-    private KeyOrdered(SeriesTexts owner, Window[] windows, SeriesTexts.Text[] texts, int[] rank, long[] resolutions,
-                       int from, int to) {
+    private KeyOrdered(SeriesTexts owner, Window[] windows, SeriesTexts.Text[] texts, int[] rank, int from, int to) {
         this.owner = Objects.requireNonNull(owner, "owner");
         this.windows = windows;
         this.texts = texts;
         this.rank = rank;
-        this.resolutions = resolutions;
         this.from = from;
         this.to = to;
     }
@@ -61,7 +57,7 @@ final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
     @Override
     public List<Window> subList(int fromIndex, int toIndex) {
         Objects.checkFromToIndex(fromIndex, toIndex, to - from);
-        return new KeyOrdered(owner, windows, texts, rank, resolutions, from + fromIndex, from + toIndex);
+        return new KeyOrdered(owner, windows, texts, rank, from + fromIndex, from + toIndex);
     }
 
     /** True when the texts are those of {@code table}, which a write of this list may then take as found there. */
@@ -77,10 +73,5 @@ final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
     /** The rank of each window's text, in this list's order; one ranking across the whole flush. */
     int[] ranks() {
         return Arrays.copyOfRange(rank, from, to);
-    }
-
-    /** The distinct resolutions of the whole flush this list was cut from. */
-    long[] resolutions() {
-        return resolutions.clone();
     }
 }
