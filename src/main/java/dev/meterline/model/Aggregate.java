@@ -13,8 +13,9 @@ import java.util.NoSuchElementException;
  * <p>The bins are those a {@code DDSketch} over {@code CollapsingLowestDenseStore(MAX_BINS)} would hold for the same
  * values, kept compactly as {@link BinCounts} per sign (sorted distinct indexes with their counts while a sign has
  * few bins, an array of counts once it has many) plus the zero count, and every answer (quantiles, the encoding) is
- * the one that sketch gives. A window's first two values wait in no array at all: while there are no bins, they are
- * its min and its max (one value: its min), which the window keeps anyway. Further values wait in a small array (up
+ * the one that sketch gives. A window's first {@link #IMPLICIT_MAX} values wait in no array at all: while there are no
+ * bins, two of them are its min and its max (one value: its min), which the window keeps anyway, and the others wait
+ * in two fields, so that a series' window of a few points is one object. Further values wait in a small array (up
  * to {@link #SPARSE_MAX}; a quiet series' open window costs tens of bytes) and move into the bins a batch at a time:
  * mapped to bin indexes, then merged with sorted bins in one pass (which touches them once per batch instead of once
  * per value) or counted into dense ones. A sketch's bins do not depend on the order of its values, so the batches
@@ -36,6 +37,8 @@ public class Aggregate {
 
     /** Most values waiting beside the bins before they move into them. */
     static final int SPARSE_MAX = 16;
+    /** Most values waiting in fields (min, max, {@code third}, {@code fourth}) before they move into an array. */
+    static final int IMPLICIT_MAX = 4;
 
     private static final IndexMapping MAPPING = new LogarithmicMapping(RELATIVE_ACCURACY);
     /** As DDSketch sorts a value: above this magnitude into a sign's bins, else into the zero count. */
@@ -53,10 +56,14 @@ public class Aggregate {
     private long lastTimestamp = Long.MIN_VALUE;
     /**
      * The values not yet in the bins (at most SPARSE_MAX). Null while the waiting values are implicit: then there are
-     * no bins, and {@code valueCount} is 0, 1 (the value is {@code min}) or 2 (they are {@code min} and {@code max}).
+     * no bins, and the first {@code valueCount} (at most IMPLICIT_MAX) of {@code min}, {@code max}, {@code third} and
+     * {@code fourth} are the waiting values (one value: {@code min}). Min and max stay among them, as a value that
+     * moves either takes the old one's place in a field.
      */
     private double[] values;
     private int valueCount;
+    private double third;
+    private double fourth;
     /** The bins and the late count; null while the window has neither. */
     private Extra extra;
 
@@ -134,15 +141,26 @@ public class Aggregate {
         lastTimestamp = o.lastTimestamp;
         values = o.values;
         valueCount = o.valueCount;
+        third = o.third;
+        fourth = o.fourth;
         extra = o.extra;
     }
 
     /** Records one value observed at event time {@code timestamp}; a later arrival wins a timestamp tie for last. */
     public final void accept(double value, long timestamp) {
         // NaN moves no min or max, so it never waits implicitly.
-        boolean implicit = values == null && valueCount < 2 && value == value && !hasBins();
+        boolean implicit = values == null && valueCount < IMPLICIT_MAX && value == value && !hasBins();
         if (!implicit && values == null && valueCount > 0) {
             spillImplicit();
+        }
+        if (implicit && valueCount >= 2) {
+            // The min or max this value replaces, or else the value itself, waits in the next field.
+            double waits = value < min ? min : value > max ? max : value;
+            if (valueCount == 2) {
+                third = waits;
+            } else {
+                fourth = waits;
+            }
         }
         count++;
         sum += value;
@@ -167,21 +185,28 @@ public class Aggregate {
     }
 
     /**
-     * Moves the implicit waiting values (min, and max when there are two) into an array with room for two more:
-     * before a third value, a NaN, or anything else that would move min or max.
+     * Moves the implicit waiting values into an array with room for more: before a value past IMPLICIT_MAX, a NaN,
+     * a merge, or binning.
      */
     private void spillImplicit() {
-        double[] v = new double[4];
-        v[0] = min;
-        if (valueCount == 2) {
-            v[1] = max;
+        double[] v = new double[Math.max(4, 2 * valueCount)];
+        for (int i = 0; i < valueCount; i++) {
+            v[i] = waiting(i);
         }
         values = v;
     }
 
     /** Waiting value {@code i} of {@code valueCount}. */
     private double waiting(int i) {
-        return values != null ? values[i] : i == 0 ? min : max;
+        if (values != null) {
+            return values[i];
+        }
+        return switch (i) {
+            case 0 -> min;
+            case 1 -> max;
+            case 2 -> third;
+            default -> fourth;
+        };
     }
 
     private void addToQuantiles(double value) {
@@ -260,6 +285,8 @@ public class Aggregate {
         c.lastTimestamp = lastTimestamp;
         c.values = values == null || valueCount == 0 ? null : Arrays.copyOf(values, valueCount);
         c.valueCount = valueCount;
+        c.third = third;
+        c.fourth = fourth;
         c.extra = extra == null ? null : extra.copy();
         return c;
     }

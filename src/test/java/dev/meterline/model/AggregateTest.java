@@ -246,7 +246,7 @@ class AggregateTest {
     /** Merging aggregates whose values sit in buffers of any size or in a sketch gives the one built from all values. */
     @Test
     void mergesTakeValuesFromBuffersOfEverySize() {
-        int[] sizes = {0, 1, 2, 3, Aggregate.SPARSE_MAX, Aggregate.SPARSE_MAX + 1, 40};
+        int[] sizes = {0, 1, 2, 3, 4, 5, Aggregate.SPARSE_MAX, Aggregate.SPARSE_MAX + 1, 40};
         Random rnd = new Random(5);
         for (int n : sizes) {
             for (int m : sizes) {
@@ -293,12 +293,12 @@ class AggregateTest {
 
     /**
      * Moving an aggregate's contents out and into another keeps every reading, whatever form its values wait in
-     * (none, implicit as min and max, an array, bins), and the aggregate moved out of goes on as a new one.
+     * (none, implicit as min, max and two fields, an array, bins), and the aggregate moved out of goes on as a new one.
      */
     @Test
     void movingContentsOutAndInKeepsEveryReading() {
         Random rnd = new Random(5);
-        for (int values : new int[]{0, 1, 2, 3, 17, 600}) {
+        for (int values : new int[]{0, 1, 2, 3, 4, 5, 17, 600}) {
             Aggregate a = new Aggregate();
             Aggregate reference = new Aggregate();
             for (int i = 0; i < values; i++) {
@@ -321,6 +321,59 @@ class AggregateTest {
             reference.accept(3, values);
             assertReadsAs(reference, into, values + " values, one more after the move");
         }
+    }
+
+    /**
+     * The first values wait as min, max and two fields, a value that moves min or max taking the old one's place: in
+     * every order of up to five values among ties, zeros of both signs, a tiny value and NaN, the encoding is the
+     * sketch's, and so is that of a copy and of a merge into an aggregate holding other values the same way.
+     */
+    @Test
+    void valuesWaitingInFieldsKeepEveryValueInAnyOrder() {
+        double[] pool = {3, -2, 0.0, -0.0, 7, 1e-300, Double.NaN};
+        double[] other = {5, -1, 5};
+        for (int n = 1; n <= 5; n++) {
+            int orders = (int) Math.pow(pool.length, n);
+            for (int order = 0; order < orders; order++) {
+                Aggregate a = new Aggregate();
+                DDSketch reference = sketch();
+                DDSketch merged = sketch();
+                for (int i = 0, rest = order; i < n; i++, rest /= pool.length) {
+                    double v = pool[rest % pool.length];
+                    a.accept(v, i);
+                    reference.accept(v);
+                    merged.accept(v);
+                }
+                Aggregate copy = a.copy();
+                Aggregate into = new Aggregate();
+                for (double v : other) {
+                    into.accept(v, 0);
+                    merged.accept(v);
+                }
+                into.mergeWith(a);
+                String what = "order " + order + " of " + n + " values";
+                assertTrue(Arrays.equals(encoded(reference), a.sketchBytes()), what);
+                assertTrue(Arrays.equals(encoded(reference), copy.sketchBytes()), what + ", copy");
+                assertTrue(Arrays.equals(encoded(merged), into.sketchBytes()), what + ", merged");
+                assertEquals(n, a.count(), what);
+            }
+        }
+    }
+
+    private static DDSketch sketch() {
+        return new DDSketch(new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY),
+                () -> new CollapsingLowestDenseStore(Aggregate.MAX_BINS));
+    }
+
+    private static byte[] encoded(DDSketch sketch) {
+        com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput out =
+                com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput.withDefaultInitialCapacity();
+        try {
+            sketch.encode(out, false);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.trimmedCopy();
     }
 
     @Test
