@@ -14,7 +14,8 @@ import java.util.Map;
  * <p>An index (one metric, one tag key) is built by the first query that needs it and kept up to date as series
  * come. Series that leave stay in it until a query walks their value, so leaving costs nothing; an index whose
  * entries outgrow twice the metric's live series is dropped (the next query builds it again), and at most
- * {@link #MAX_INDEXES} are kept, the least recently used dropped first. Owned by its shard's thread.
+ * {@link #MAX_INDEXES} are kept, the least recently used dropped first. An indexed series whose value no other
+ * series has costs its index a slot and no object of its own (see {@link Index}). Owned by its shard's thread.
  */
 final class TagIndexes {
 
@@ -56,17 +57,7 @@ final class TagIndexes {
         Index index = index(metric, tagKey, series);
         List<SeriesState> out = new ArrayList<>();
         for (String value : new LinkedHashSet<>(tags.get(tagKey))) {
-            List<SeriesState> states = index.byValue.get(value);
-            if (states == null) {
-                continue;
-            }
-            int before = states.size();
-            states.removeIf(s -> !s.live());
-            index.entries -= before - states.size();
-            if (states.isEmpty()) {
-                index.byValue.remove(value);
-            }
-            out.addAll(states);
+            index.liveWith(value, out);
         }
         return out;
     }
@@ -132,11 +123,22 @@ final class TagIndexes {
     private record Key(String metric, String tagKey) {
     }
 
-    /** One metric's series by their value of one tag key (series without the tag are not in it). */
+    /**
+     * One metric's series by their value of one tag key (series without the tag are not in it). An open-addressing
+     * table of the distinct values, by their hash, whose slot holds the value's one series, or a list of its series
+     * once it has two or more: the value itself is read from its series' key. So a series of a value of its own
+     * (a host, an instance) costs a slot and no object, where a map would keep a string, an entry and a list per
+     * series, objects every young collection copies while series are new.
+     */
     private static final class Index {
         final String tagKey;
-        final Map<String, List<SeriesState>> byValue = new HashMap<>();
-        /** Series in the lists, those that left included. */
+        /** Per slot: null, the one series of a value, or a list of the two or more series of a value. */
+        private Object[] slots = new Object[16];
+        /** The hash of the value in each used slot. */
+        private int[] hashes = new int[16];
+        /** Used slots: distinct values. */
+        private int used;
+        /** Series in the table, those that left included. */
         int entries;
 
         Index(String tagKey) {
@@ -145,10 +147,125 @@ final class TagIndexes {
 
         void add(SeriesState s) {
             String value = s.key.tag(tagKey);
-            if (value != null) {
-                byValue.computeIfAbsent(value, v -> new ArrayList<>(1)).add(s);
-                entries++;
+            if (value == null) {
+                return;
             }
+            int hash = value.hashCode();
+            int i = slot(value, hash);
+            Object o = slots[i];
+            if (o == null) {
+                slots[i] = s;
+                hashes[i] = hash;
+                if (++used > slots.length >>> 1) {
+                    rehash(2 * slots.length);
+                }
+            } else if (o instanceof SeriesState one) {
+                List<SeriesState> group = new ArrayList<>(4);
+                group.add(one);
+                group.add(s);
+                slots[i] = group;
+            } else {
+                group(o).add(s);
+            }
+            entries++;
+        }
+
+        /** Adds the live series of {@code value} to {@code out}, and drops from the table those that left. */
+        void liveWith(String value, List<SeriesState> out) {
+            int i = slot(value, value.hashCode());
+            Object o = slots[i];
+            if (o == null) {
+                return;
+            }
+            if (o instanceof SeriesState one) {
+                if (one.live()) {
+                    out.add(one);
+                } else {
+                    entries--;
+                    clear(i);
+                }
+                return;
+            }
+            List<SeriesState> group = group(o);
+            int before = group.size();
+            group.removeIf(s -> !s.live());
+            entries -= before - group.size();
+            if (group.isEmpty()) {
+                clear(i);
+            }
+            out.addAll(group);
+        }
+
+        /** The slot of {@code value}: the one that holds its series, else the empty one where they would go. */
+        private int slot(String value, int hash) {
+            int mask = slots.length - 1;
+            List<String> values = null;
+            for (int i = home(hash, mask); ; i = (i + 1) & mask) {
+                Object o = slots[i];
+                if (o == null) {
+                    return i;
+                }
+                if (hashes[i] == hash) {
+                    SeriesState first = o instanceof SeriesState one ? one : group(o).get(0);
+                    if (values == null) {
+                        values = List.of(value);
+                    }
+                    if (first.key.tagIn(tagKey, values)) {
+                        return i;
+                    }
+                }
+            }
+        }
+
+        /**
+         * Empties slot {@code i} and moves back the entries after it that could not stay past the gap (deletion in
+         * linear probing, which needs no marker of a deleted slot).
+         */
+        private void clear(int i) {
+            int mask = slots.length - 1;
+            int gap = i;
+            for (int j = (i + 1) & mask; slots[j] != null; j = (j + 1) & mask) {
+                int home = home(hashes[j], mask);
+                // Entry j stays when its home lies cyclically in (gap, j]: a probe from there reaches j without the gap.
+                boolean stays = gap <= j ? gap < home && home <= j : gap < home || home <= j;
+                if (!stays) {
+                    slots[gap] = slots[j];
+                    hashes[gap] = hashes[j];
+                    gap = j;
+                }
+            }
+            slots[gap] = null;
+            hashes[gap] = 0;
+            used--;
+        }
+
+        private void rehash(int size) {
+            Object[] oldSlots = slots;
+            int[] oldHashes = hashes;
+            slots = new Object[size];
+            hashes = new int[size];
+            int mask = size - 1;
+            for (int k = 0; k < oldSlots.length; k++) {
+                if (oldSlots[k] != null) {
+                    int i = home(oldHashes[k], mask);
+                    while (slots[i] != null) {
+                        i = (i + 1) & mask;
+                    }
+                    slots[i] = oldSlots[k];
+                    hashes[i] = oldHashes[k];
+                }
+            }
+        }
+
+        /** Where a value's probe starts: its hash mixed, as the hashes of strings that differ at the end are close. */
+        private static int home(int hash, int mask) {
+            int h = hash * 0x9E3779B9;
+            return (h ^ (h >>> 16)) & mask;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static List<SeriesState> group(Object o) {
+            return (List<SeriesState>) o;
         }
     }
 }

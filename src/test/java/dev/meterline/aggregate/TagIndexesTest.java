@@ -1,0 +1,66 @@
+package dev.meterline.aggregate;
+
+import dev.meterline.model.SeriesKey;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class TagIndexesTest {
+
+    /** Values whose strings share a hash ("Aa" and "BB" do), so that a probe meets values it must tell apart. */
+    private static final String[] SAME_HASH = {"Aa", "BB", "AaAa", "BBBB", "AaBB", "BBAa"};
+
+    /**
+     * While series come and leave, a query's candidates are exactly the live series that have one of its values:
+     * values of one series and of many, values with the same hash, series without the tag, and tables that grow and
+     * lose entries as queries find series that left.
+     */
+    @Test
+    void candidatesAreTheLiveSeriesWithTheValuesWhateverTheChurn() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        TagIndexes indexes = new TagIndexes();
+        List<SeriesState> live = new ArrayList<>();
+        int number = 0;
+        for (int step = 0; step < 10_000; step++) {
+            int op = rnd.nextInt(10);
+            if (op < 6 || live.isEmpty()) {
+                Map<String, String> tags = rnd.nextInt(20) == 0 ? Map.of("region", "r1")
+                        : Map.of("host", host(rnd), "region", "r" + rnd.nextInt(3));
+                SeriesState s = new SeriesState(SeriesKey.of("m", tags), number++);
+                live.add(s);
+                indexes.added(s, live.size());
+            } else if (op < 9) {
+                live.remove(rnd.nextInt(live.size())).number = -1;
+            } else {
+                List<String> values = new ArrayList<>();
+                for (int n = 1 + rnd.nextInt(3); n > 0; n--) {
+                    values.add(host(rnd));
+                }
+                List<SeriesState> got = indexes.candidates("m", Map.of("host", values), live);
+                Set<SeriesState> expected = Collections.newSetFromMap(new IdentityHashMap<>());
+                for (SeriesState s : live) {
+                    if (values.contains(s.key.tag("host"))) {
+                        expected.add(s);
+                    }
+                }
+                Set<SeriesState> gotSet = Collections.newSetFromMap(new IdentityHashMap<>());
+                gotSet.addAll(got);
+                assertEquals(expected, gotSet, "step " + step + ", values " + values);
+                assertEquals(expected.size(), got.size(), "step " + step + ": no series twice");
+            }
+        }
+        assertEquals(1, indexes.size());
+    }
+
+    private static String host(SplittableRandom rnd) {
+        return rnd.nextInt(4) == 0 ? SAME_HASH[rnd.nextInt(SAME_HASH.length)] : "h" + rnd.nextInt(3_000);
+    }
+}
