@@ -40,7 +40,7 @@ final class Shard {
     private final int readAheadFrom;
     private final long resolution;
     private final long lateness;
-    private final SeriesBudget budget;
+    private final ShardBudget budget;
     /** Every live series by key: the point path's one look-up. */
     private final SeriesTable table = new SeriesTable();
     /** The same series by metric, for queries. */
@@ -96,7 +96,7 @@ final class Shard {
         this.index = index;
         this.resolution = resolution;
         this.lateness = lateness;
-        this.budget = budget;
+        this.budget = new ShardBudget(budget);
     }
 
     /**
