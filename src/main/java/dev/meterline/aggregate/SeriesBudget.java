@@ -12,13 +12,20 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SeriesBudget {
 
+    /** The value of a metric's count that left {@link #byMetric}: never taken again. */
+    private static final long RETIRED = Long.MIN_VALUE;
+
     private final long limit;
     private final long perMetricLimit;
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
     private final AtomicLong refusedPerMetric = new AtomicLong();
-    /** Active series per metric; entries exist only while the metric has some, so the map is bounded by them. */
-    private final Map<String, Long> byMetric = new ConcurrentHashMap<>();
+    /**
+     * Active series per metric; entries exist only while the metric has some, so the map is bounded by them. A
+     * count that falls to zero is retired ({@link #RETIRED}) before it leaves the map, so that a shard that found it
+     * there takes a new one rather than a unit nobody counts.
+     */
+    private final Map<String, AtomicLong> byMetric = new ConcurrentHashMap<>();
 
     public SeriesBudget(long limit) {
         this(limit, limit);
@@ -48,18 +55,8 @@ public final class SeriesBudget {
         if (!tryAcquire()) {
             return RejectReason.SERIES_LIMIT;
         }
-        boolean[] full = new boolean[1];
-        byMetric.compute(metric, (k, n) -> {
-            long now = n == null ? 0 : n;
-            if (now >= perMetricLimit) {
-                full[0] = true;
-                return n;
-            }
-            return now + 1;
-        });
-        if (full[0]) {
-            release(1);
-            refusedPerMetric.incrementAndGet();
+        if (acquireCount(metric, false) == null) {
+            refusedPerMetric(1);
             return RejectReason.METRIC_SERIES_LIMIT;
         }
         return null;
@@ -67,8 +64,64 @@ public final class SeriesBudget {
 
     /** Takes one unit for a series of {@code metric} whatever the limits (a series read back from the log). */
     void forceAcquire(String metric) {
+        forceAcquire();
+        acquireCount(metric, true);
+    }
+
+    /** Takes one global unit whatever the limit. */
+    void forceAcquire() {
         active.incrementAndGet();
-        byMetric.merge(metric, 1L, Long::sum);
+    }
+
+    /**
+     * Takes one unit of {@code metric}'s count, within its limit unless {@code force}, and returns the count, which
+     * stays live while the caller holds a unit of it; null when the metric is at its limit (the global unit is the
+     * caller's to give back).
+     */
+    AtomicLong acquireCount(String metric, boolean force) {
+        while (true) {
+            AtomicLong count = byMetric.computeIfAbsent(metric, m -> new AtomicLong());
+            long n = count.get();
+            if (n == RETIRED) {
+                // Its last series left; the map's next look-up gives a new count once this one is out.
+                byMetric.remove(metric, count);
+            } else if (!force && n >= perMetricLimit) {
+                if (n == 0 && count.compareAndSet(0, RETIRED)) {
+                    // A limit of zero: the count made for this look-up leaves with it.
+                    byMetric.remove(metric, count);
+                }
+                return null;
+            } else if (count.compareAndSet(n, n + 1)) {
+                return count;
+            }
+        }
+    }
+
+    /**
+     * Takes one more unit of a count from {@link #acquireCount} of which the caller holds a unit (so it is live),
+     * within the per-metric limit; false when the metric is at its limit.
+     */
+    boolean takeUnit(AtomicLong count) {
+        while (true) {
+            long n = count.get();
+            if (n >= perMetricLimit) {
+                return false;
+            }
+            if (count.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** {@link #takeUnit} past the per-metric limit (a series read back from the log). */
+    void forceUnit(AtomicLong count) {
+        count.incrementAndGet();
+    }
+
+    /** Gives back the global units of {@code n} new series refused for their metric's limit, and counts them. */
+    void refusedPerMetric(int n) {
+        release(n);
+        refusedPerMetric.addAndGet(n);
     }
 
     void release(int n) {
@@ -77,7 +130,19 @@ public final class SeriesBudget {
 
     /** Gives back {@code n} units of {@code metric}. */
     void release(String metric, int n) {
-        byMetric.computeIfPresent(metric, (k, v) -> v <= n ? null : v - n);
+        AtomicLong count = byMetric.get(metric);
+        if (count != null) {
+            release(metric, count, n);
+        } else {
+            release(n);
+        }
+    }
+
+    /** Gives back {@code n} units of {@code metric}, whose count (from {@link #acquireCount}) is {@code count}. */
+    void release(String metric, AtomicLong count, int n) {
+        if (count.addAndGet(-n) <= 0 && count.compareAndSet(0, RETIRED)) {
+            byMetric.remove(metric, count);
+        }
         release(n);
     }
 
@@ -88,7 +153,8 @@ public final class SeriesBudget {
 
     /** Active series of {@code metric}, for tests. */
     long active(String metric) {
-        return byMetric.getOrDefault(metric, 0L);
+        AtomicLong count = byMetric.get(metric);
+        return count == null ? 0 : Math.max(0, count.get());
     }
 
     public long active() {

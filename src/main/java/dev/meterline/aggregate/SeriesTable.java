@@ -119,10 +119,15 @@ final class SeriesTable {
 
     /** Adds the series of {@code s.key}, which must not be in the table yet. */
     void add(SeriesState s) {
+        add(s, s.key.hashCode());
+    }
+
+    /** {@link #add(SeriesState)} with the key's hash known, so that the key is not read again. */
+    void add(SeriesState s, int hash) {
         if (size + 1 > (mask + 1) - ((mask + 1) >>> 2)) {
             resize(2 * (mask + 1));
         }
-        insert(hashes, states, mask, s.key.hashCode(), s);
+        insert(hashes, states, mask, hash, s);
         size++;
     }
 

@@ -23,10 +23,10 @@ import java.util.function.Predicate;
 final class Shard {
 
     /**
-     * How many points ahead of the one being aggregated a part's next points are read: about the number of points
-     * whose misses the CPU can have in flight beside the work on one point.
+     * The points of a part read ahead at once: each group's table slots, then its states, are read in tight loops
+     * one group before the points are handled, so that about this many cache misses are in flight together.
      */
-    static final int READ_AHEAD = 8;
+    static final int READ_AHEAD = 16;
     /**
      * Table slots from which reading ahead pays: a smaller table and its states stay in the core's nearer caches
      * (the decoder's key cache reads ahead from the same size).
@@ -40,7 +40,7 @@ final class Shard {
     private final int readAheadFrom;
     private final long resolution;
     private final long lateness;
-    private final SeriesBudget budget;
+    private final ShardBudget budget;
     /** Every live series by key: the point path's one look-up. */
     private final SeriesTable table = new SeriesTable();
     /** The same series by metric, for queries. */
@@ -84,8 +84,8 @@ final class Shard {
     }
 
     /**
-     * A shard that reads {@code readAhead} points ahead in a part once its table has {@code readAheadFrom} slots;
-     * for tests of reading ahead in small tables.
+     * A shard that reads a part ahead in groups of {@code readAhead} points once its table has
+     * {@code readAheadFrom} slots; for tests of reading ahead in small tables.
      */
     Shard(int index, long resolution, long lateness, SeriesBudget budget, int readAhead, int readAheadFrom) {
         if (readAhead < 2) {
@@ -96,7 +96,7 @@ final class Shard {
         this.index = index;
         this.resolution = resolution;
         this.lateness = lateness;
-        this.budget = budget;
+        this.budget = new ShardBudget(budget);
     }
 
     /**
@@ -149,9 +149,15 @@ final class Shard {
         int[] numbers = new int[n];
         boolean ahead = n > readAhead && table.capacity() >= readAheadFrom;
         long touchedNow = 0;
+        int groupEnd = 0;
+        if (ahead) {
+            touchedNow += touchHomes(points, 0, readAhead);
+        }
         for (int i = 0; i < n; i++) {
-            if (ahead) {
-                touchedNow += touchAhead(points, i, n);
+            if (ahead && i == groupEnd) {
+                groupEnd = Math.min(i + readAhead, n);
+                touchedNow += touchHomes(points, groupEnd, Math.min(groupEnd + readAhead, n));
+                touchedNow += touchStates(points, i, groupEnd);
             }
             Point p = points.get(i);
             SeriesKey key = p.series();
@@ -166,7 +172,7 @@ final class Shard {
                     rejects.add(Reject.of(p.line(), full));
                     continue;
                 }
-                s = newSeries(key, true);
+                s = newSeries(key, p.seriesHash(), true);
             }
             if (accept(s, p.timestamp(), p.value(), segment)) {
                 late++;
@@ -182,20 +188,27 @@ final class Shard {
     }
 
     /**
-     * Reads ahead while point {@code i} of {@code n} is handled: the point {@link #readAhead} on and its home slot in
-     * the table, and the state and newest window of the point half as far on, whose slot the same call made for it
-     * earlier. Each point's chain of misses (point, slot, state, window) then overlaps the work on the points
-     * before it, without a second pass over the part.
+     * Reads the home slots in the table of points {@code [from, to)}, the group after the one about to be handled.
+     * The loads are issued back to back, with no point's work between them, so that the group's cache misses are in
+     * flight together rather than one or two at a time behind the work on the points before them.
      */
-    private long touchAhead(List<Point> points, int i, int n) {
+    private long touchHomes(List<Point> points, int from, int to) {
         long sum = 0;
-        int far = i + readAhead;
-        if (far < n) {
-            sum += table.touchHome(points.get(far).seriesHash());
+        for (int j = from; j < to; j++) {
+            sum += table.touchHome(points.get(j).seriesHash());
         }
-        int near = i + (readAhead >>> 1);
-        if (near < n) {
-            Point q = points.get(near);
+        return sum;
+    }
+
+    /**
+     * Reads the states and newest windows of points {@code [from, to)}, about to be handled, whose home slots the
+     * previous group's call of {@link #touchHomes} read; back to back too. Each point's chain of misses (slot, state,
+     * window, the stored key) then takes about two misses' time per group of {@link #readAhead} points.
+     */
+    private long touchStates(List<Point> points, int from, int to) {
+        long sum = 0;
+        for (int j = from; j < to; j++) {
+            Point q = points.get(j);
             sum += table.touchState(q.series(), q.seriesHash());
         }
         return sum;
@@ -212,7 +225,7 @@ final class Shard {
         if (s == null) {
             budget.forceAcquire(key.metric());
             // The log being read is not the one written from now on, so the numbers given again are not reported.
-            s = newSeries(key, false);
+            s = newSeries(key, key.hashCode(), false);
         }
         if (accept(s, timestamp, value, segment)) {
             latePoints++;
@@ -224,8 +237,11 @@ final class Shard {
         closedThrough = Math.max(closedThrough, cutoff);
     }
 
-    /** Adds {@code key}'s series under the next free number; {@code report}: a number given again is reported. */
-    private SeriesState newSeries(SeriesKey key, boolean report) {
+    /**
+     * Adds {@code key}'s series, whose hash is {@code hash}, under the next free number; {@code report}: a number
+     * given again is reported.
+     */
+    private SeriesState newSeries(SeriesKey key, int hash, boolean report) {
         int number;
         if (freeCount > 0) {
             number = freeNumbers[--freeCount];
@@ -239,7 +255,7 @@ final class Shard {
             number = nextNumber++;
         }
         SeriesState s = new SeriesState(key, number);
-        table.add(s);
+        table.add(s, hash);
         MetricSeries series = byMetric.computeIfAbsent(key.metric(), m -> new MetricSeries());
         series.join(s);
         if (!indexes.isEmpty()) {
