@@ -137,14 +137,26 @@ final class PlainKeys {
         for (int i = 0; i < n; i++) {
             int t = 4 * i;
             int j = i - 1;
-            while (j >= 0
-                    && Arrays.compareUnsigned(data, at[sorted[j]], at[sorted[j] + 1], data, at[t], at[t + 1]) > 0) {
+            while (j >= 0 && after(data, at, sorted[j], t)) {
                 sorted[j + 1] = sorted[j];
                 j--;
             }
             sorted[j + 1] = t;
         }
         return sorted;
+    }
+
+    /**
+     * True when the key of the tag at offset {@code a} into {@code at} sorts after that of the tag at {@code b}. Keys
+     * mostly differ in their first byte, which decides without the general comparison's call.
+     */
+    private static boolean after(byte[] data, int[] at, int a, int b) {
+        int af = at[a];
+        int bf = at[b];
+        if (af < at[a + 1] && bf < at[b + 1] && data[af] != data[bf]) {
+            return (data[af] & 0xFF) > (data[bf] & 0xFF);
+        }
+        return Arrays.compareUnsigned(data, af, at[a + 1], data, bf, at[b + 1]) > 0;
     }
 
     /** Builds the key through a string per tag, for a line with a string of 128 bytes or more. */

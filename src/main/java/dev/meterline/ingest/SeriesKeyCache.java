@@ -15,10 +15,12 @@ import java.util.Arrays;
  * {@link #PERIOD} look-ups, doubles (rehashing what it holds) while it is at least {@link #GROW_FILL_EIGHTHS} eighths
  * full and missed more than one look-up in {@link #GROW_MISSES}, up to {@code maxCapacity}: a client cycling through
  * its series misses every series of a set that holds more than eight of them, each pass, which at three eighths
- * full is about one series in a hundred and at half full one in twenty. At that bound, when it hardly ever hits (a
- * client with more series than the cache holds, each sent once per pass), it stops storing most misses, which would
- * cost a copy each for nothing, and stores one in {@link #SPARSE_FILL}: enough to notice when the series start
- * repeating.
+ * full is about one series in a hundred and at half full one in twenty. When its clients send more distinct series
+ * than three quarters of that bound (counted over {@link #WINDOW_PERIODS} periods; {@link #CROWDED_QUARTERS}), or
+ * at the bound it hardly ever hits, it stops storing most misses, which would cost a copy each and evict in turn the
+ * series the next pass asks for, and stores one in {@link #SPARSE_FILL}: a client cycling through more series than
+ * the cache holds then finds those that stay, and one whose series start repeating fills the cache in (a period
+ * that misses less than one look-up in {@link #DENSE_MISSES} stores every miss again).
  *
  * <p>Eight-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while
  * they are at most eight, which a table of fewer ways gives a client cycling through its series far less often (with
@@ -62,6 +64,17 @@ public final class SeriesKeyCache {
     static final int SPARSE_HITS = 8;
     /** While sparse, one miss in this many is stored. */
     static final int SPARSE_FILL = 16;
+    /** Under one miss in this many look-ups, a period shows series that repeat: every miss is stored again. */
+    static final int DENSE_MISSES = 4;
+    /** Periods over which the distinct series looked up are counted ({@link #seriesSeen}). */
+    static final int WINDOW_PERIODS = 4;
+    /**
+     * Quarters of the bound: a client that looked up more distinct series than this in a window cycles through more
+     * than the cache keeps, and storing every miss would only evict in turn what its next pass asks for.
+     */
+    static final int CROWDED_QUARTERS = 3;
+    /** Registers of the distinct-series estimate: a kilobyte, within a few percent. */
+    private static final int RANK_BITS = 10;
 
     /**
      * From this many slots on ({@link #INLINE} bytes of arena each, a megabyte), the table outgrows a core's level-2
@@ -111,6 +124,14 @@ public final class SeriesKeyCache {
     private int hits;
     private boolean sparse;
     private int skipped;
+    /**
+     * The distinct series looked up in the current window, estimated HyperLogLog's way from the hashes: per register
+     * (the hash's top bits), the most leading zeros plus one of the rest of a hash that fell there.
+     */
+    private final byte[] ranks = new byte[1 << RANK_BITS];
+    private int windowPeriods;
+    /** The estimate of the last whole window. */
+    private double lastWindowSeen;
     /**
      * Changes whenever a slot takes a key or the table is reallocated: a slot that {@link #probe} found still holds
      * that series while this stays the same.
@@ -170,6 +191,7 @@ public final class SeriesKeyCache {
 
     /** The key cached for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}, or null. */
     public SeriesKey find(int hash, byte[] data, int mf, int mt, int tf, int tt) {
+        see(hash);
         if (++lookups == PERIOD) {
             endPeriod();
         }
@@ -182,6 +204,7 @@ public final class SeriesKeyCache {
      * and judges periods exactly as {@link #find} does.
      */
     SeriesKey findProbed(int slot, int probedStamp, int hash, byte[] data, int mf, int mt, int tf, int tt) {
+        see(hash);
         if (++lookups == PERIOD) {
             endPeriod();
         }
@@ -343,17 +366,51 @@ public final class SeriesKeyCache {
         int misses = PERIOD - hits;
         hitTotal += hits;
         missTotal += misses;
+        double seen = seriesSeen();
+        if (++windowPeriods == WINDOW_PERIODS) {
+            lastWindowSeen = seen;
+            windowPeriods = 0;
+            Arrays.fill(ranks, (byte) 0);
+        }
+        // Crowded, unless this period hardly missed: then the series repeat now, whatever came before.
+        boolean crowded = Math.max(seen, lastWindowSeen) > (double) maxCapacity / 4 * CROWDED_QUARTERS
+                && misses >= PERIOD / DENSE_MISSES;
         int capacity = keys.length;
         if (capacity < maxCapacity && misses > PERIOD / GROW_MISSES && size >= capacity / 8 * GROW_FILL_EIGHTHS) {
             grow();
-            sparse = false;
+            sparse = crowded;
         } else {
-            sparse = capacity == maxCapacity && hits < PERIOD / SPARSE_HITS;
+            sparse = crowded || (capacity == maxCapacity && hits < PERIOD / SPARSE_HITS);
         }
         lookups = 0;
         hits = 0;
         publishedSize = size;
         publishedCapacity = keys.length;
+    }
+
+    /** Counts the series of {@code hash} in the window's estimate. */
+    private void see(int hash) {
+        int rank = Integer.numberOfLeadingZeros(hash << RANK_BITS | 1 << (RANK_BITS - 1)) + 1;
+        int register = hash >>> (32 - RANK_BITS);
+        if (ranks[register] < rank) {
+            ranks[register] = (byte) rank;
+        }
+    }
+
+    /** The distinct series looked up so far in the current window, estimated from {@link #ranks}. */
+    double seriesSeen() {
+        int m = ranks.length;
+        double sum = 0;
+        int empty = 0;
+        for (byte r : ranks) {
+            sum += Math.scalb(1.0, -r);
+            if (r == 0) {
+                empty++;
+            }
+        }
+        double estimate = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+        // Few series: counting the empty registers is the closer estimate.
+        return estimate <= 2.5 * m && empty > 0 ? m * Math.log((double) m / empty) : estimate;
     }
 
     /** Doubles the table; each set's entries split between its two successors, so none is lost. */

@@ -145,6 +145,47 @@ class SeriesKeyCacheTest {
         assertFalse(cache.sparse(), "hits again: every miss is stored");
     }
 
+    /**
+     * A client cycling through more distinct series than three quarters of the bound is not stored miss by miss
+     * while the cache grows either, yet finds more and more of its series as the few stored ones stay.
+     */
+    @Test
+    void moreDistinctSeriesThanTheBoundKeepsStoresFewBeforeTheBound() {
+        SeriesKeyCache cache = new SeriesKeyCache(1024, 1 << 16);
+        int series = 200_000;
+        cycle(cache, series, SeriesKeyCache.PERIOD);
+        assertTrue(cache.sparse(), "crowded after one period: " + cache.seriesSeen());
+        assertTrue(cache.capacity() < 1 << 16, "not at the bound yet: " + cache.capacity());
+        assertTrue(cache.publishedSize() < SeriesKeyCache.PERIOD / 8, "size: " + cache.publishedSize());
+        int early = cycle(cache, series, 2 * series);
+        int late = cycle(cache, series, 4 * series);
+        assertTrue(cache.sparse());
+        assertTrue(late / 4 > early / 2, "hits per pass grow: " + early / 2 + " then " + late / 4);
+    }
+
+    /** Fewer distinct series than the bound keeps, none seen twice in the first period: every miss is stored. */
+    @Test
+    void seriesThatFitAreStoredFromTheirFirstPass() {
+        SeriesKeyCache cache = new SeriesKeyCache(1024, 1 << 18);
+        int series = 100_000;
+        cycle(cache, series, SeriesKeyCache.PERIOD);
+        assertFalse(cache.sparse(), "estimated " + cache.seriesSeen());
+        cycle(cache, series, 12 * SeriesKeyCache.PERIOD);
+        assertFalse(cache.sparse());
+        int hits = cycle(cache, series, SeriesKeyCache.PERIOD);
+        assertTrue(hits > SeriesKeyCache.PERIOD * 9 / 10, "hits: " + hits);
+    }
+
+    /** The distinct-series estimate is within a few percent. */
+    @Test
+    void estimatesTheDistinctSeriesLookedUp() {
+        SeriesKeyCache cache = new SeriesKeyCache(1024, 1 << 16);
+        cycle(cache, 500, 3_000);
+        assertEquals(500, cache.seriesSeen(), 25);
+        cycle(cache, 40_000, 40_000);
+        assertEquals(40_500, cache.seriesSeen(), 40_500 * 0.08);
+    }
+
     /** Looks series {@code 0..series-1} up in turn, storing each miss, {@code lookups} times; returns the hits. */
     private static int cycle(SeriesKeyCache cache, int series, int lookups) {
         int hits = 0;

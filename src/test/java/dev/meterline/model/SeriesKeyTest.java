@@ -149,6 +149,34 @@ class SeriesKeyTest {
         return sb.toString();
     }
 
+    /**
+     * The hash is {@code 31 * h + b} over the content's bytes from 1, then Murmur3's finalizer, whatever the
+     * content's length: "Aa" and "BB" hash alike, as in {@link String}.
+     */
+    @Test
+    void theHashIsThePolynomialOfTheContentFinalized() {
+        SplittableRandom rnd = new SplittableRandom(17);
+        for (int n = 0; n < 2_000; n++) {
+            Map<String, String> tags = new LinkedHashMap<>();
+            for (int t = rnd.nextInt(4); t > 0; t--) {
+                tags.put(anyText(rnd, true), anyText(rnd, false));
+            }
+            SeriesKey key = SeriesKey.of(anyText(rnd, false), tags);
+            byte[] content = new byte[key.contentLength()];
+            key.copyContent(content, 0);
+            int h = 1;
+            for (byte b : content) {
+                h = 31 * h + b;
+            }
+            h ^= h >>> 16;
+            h *= 0x85ebca6b;
+            h ^= h >>> 13;
+            h *= 0xc2b2ae35;
+            assertEquals(h ^ (h >>> 16), key.hashCode(), key.toString());
+        }
+        assertEquals(SeriesKey.of("Aa", Map.of()).hashCode(), SeriesKey.of("BB", Map.of()).hashCode());
+    }
+
     /** A key from its content is the key of the same metric and tags: equal, same hash, same strings. */
     @Test
     void aKeyFromItsContentIsTheSameKey() {
