@@ -3,9 +3,6 @@ package dev.meterline.aggregate;
 import dev.meterline.model.RejectReason;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -82,39 +79,20 @@ class SeriesBudgetTest {
         int rounds = 20_000;
         long perMetric = 3;
         SeriesBudget budget = new SeriesBudget(1_000, perMetric);
-        CyclicBarrier start = new CyclicBarrier(threads);
         AtomicLong taken = new AtomicLong();
-        List<Throwable> failures = new ArrayList<>();
-        List<Thread> all = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int seed = t;
-            Thread thread = new Thread(() -> {
-                try {
-                    start.await();
-                    for (int r = 0; r < rounds; r++) {
-                        String metric = "m" + ((r + seed) % 2);
-                        if (budget.tryAcquire(metric) == null) {
-                            taken.incrementAndGet();
-                            long now = budget.active(metric);
-                            if (now < 1 || now > perMetric) {
-                                throw new AssertionError(metric + " counted " + now + " with a unit held");
-                            }
-                            budget.release(metric, 1);
-                        }
+        Together.run(threads, seed -> {
+            for (int r = 0; r < rounds; r++) {
+                String metric = "m" + ((r + seed) % 2);
+                if (budget.tryAcquire(metric) == null) {
+                    taken.incrementAndGet();
+                    long now = budget.active(metric);
+                    if (now < 1 || now > perMetric) {
+                        throw new AssertionError(metric + " counted " + now + " with a unit held");
                     }
-                } catch (Throwable e) {
-                    synchronized (failures) {
-                        failures.add(e);
-                    }
+                    budget.release(metric, 1);
                 }
-            });
-            all.add(thread);
-            thread.start();
-        }
-        for (Thread thread : all) {
-            thread.join();
-        }
-        assertEquals(List.of(), failures);
+            }
+        });
         assertTrue(taken.get() > rounds, "most rounds took a unit: " + taken.get());
         assertEquals(0, budget.active());
         assertEquals(0, budget.metrics(), "every entry left with its metric's last series");

@@ -3,9 +3,6 @@ package dev.meterline.aggregate;
 import dev.meterline.model.RejectReason;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 
@@ -111,33 +108,17 @@ class ShardBudgetTest {
     private static long[] race(SeriesBudget budget, int shards, int asks, IntFunction<String> metric)
             throws Exception {
         long[] taken = new long[shards];
-        CyclicBarrier start = new CyclicBarrier(shards);
-        List<Throwable> failures = new ArrayList<>();
-        List<Thread> all = new ArrayList<>();
+        ShardBudget[] views = new ShardBudget[shards];
         for (int t = 0; t < shards; t++) {
-            int shard = t;
-            ShardBudget view = new ShardBudget(budget);
-            Thread thread = new Thread(() -> {
-                try {
-                    start.await();
-                    for (int i = 0; i < asks; i++) {
-                        if (view.tryAcquire(metric.apply(i)) == null) {
-                            taken[shard]++;
-                        }
-                    }
-                } catch (Throwable e) {
-                    synchronized (failures) {
-                        failures.add(e);
-                    }
+            views[t] = new ShardBudget(budget);
+        }
+        Together.run(shards, shard -> {
+            for (int i = 0; i < asks; i++) {
+                if (views[shard].tryAcquire(metric.apply(i)) == null) {
+                    taken[shard]++;
                 }
-            });
-            all.add(thread);
-            thread.start();
-        }
-        for (Thread thread : all) {
-            thread.join();
-        }
-        assertEquals(List.of(), failures);
+            }
+        });
         return taken;
     }
 
@@ -151,43 +132,24 @@ class ShardBudgetTest {
         int rounds = 50_000;
         long perMetric = 3;
         SeriesBudget budget = new SeriesBudget(1_000, perMetric);
-        CyclicBarrier start = new CyclicBarrier(shards);
         AtomicLong taken = new AtomicLong();
-        List<Throwable> failures = new ArrayList<>();
-        List<Thread> all = new ArrayList<>();
-        for (int t = 0; t < shards; t++) {
-            int seed = t;
+        Together.run(shards, seed -> {
             ShardBudget view = new ShardBudget(budget);
-            Thread thread = new Thread(() -> {
-                try {
-                    start.await();
-                    for (int r = 0; r < rounds; r++) {
-                        String metric = "m" + ((r / 2 + seed) % 2);
-                        if (view.tryAcquire(metric) == null) {
-                            taken.incrementAndGet();
-                            long now = budget.active(metric);
-                            if (now < 1 || now > perMetric) {
-                                throw new AssertionError(metric + " counted " + now + " with a unit held");
-                            }
-                            view.release(metric, 1);
-                        }
+            for (int r = 0; r < rounds; r++) {
+                String metric = "m" + ((r / 2 + seed) % 2);
+                if (view.tryAcquire(metric) == null) {
+                    taken.incrementAndGet();
+                    long now = budget.active(metric);
+                    if (now < 1 || now > perMetric) {
+                        throw new AssertionError(metric + " counted " + now + " with a unit held");
                     }
-                    if (view.metrics() != 0) {
-                        throw new AssertionError("the shard kept " + view.metrics() + " metrics with no unit");
-                    }
-                } catch (Throwable e) {
-                    synchronized (failures) {
-                        failures.add(e);
-                    }
+                    view.release(metric, 1);
                 }
-            });
-            all.add(thread);
-            thread.start();
-        }
-        for (Thread thread : all) {
-            thread.join();
-        }
-        assertEquals(List.of(), failures);
+            }
+            if (view.metrics() != 0) {
+                throw new AssertionError("the shard kept " + view.metrics() + " metrics with no unit");
+            }
+        });
         assertEquals(0, budget.active());
         assertEquals(0, budget.metrics(), "every count left with its metric's last series");
         assertEquals(shards * (long) rounds - taken.get(), budget.refusedPerMetric());
