@@ -276,17 +276,9 @@ public class Aggregate {
 
     public final Aggregate copy() {
         Aggregate c = new Aggregate();
-        c.count = count;
-        c.sum = sum;
-        c.min = min;
-        c.max = max;
-        c.last = last;
-        c.firstTimestamp = firstTimestamp;
-        c.lastTimestamp = lastTimestamp;
+        c.take(this);
+        // The two parts that change in place are the copy's own.
         c.values = values == null || valueCount == 0 ? null : Arrays.copyOf(values, valueCount);
-        c.valueCount = valueCount;
-        c.third = third;
-        c.fourth = fourth;
         c.extra = extra == null ? null : extra.copy();
         return c;
     }
