@@ -191,10 +191,7 @@ public final class SeriesKeyCache {
 
     /** The key cached for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}, or null. */
     public SeriesKey find(int hash, byte[] data, int mf, int mt, int tf, int tt) {
-        see(hash);
-        if (++lookups == PERIOD) {
-            endPeriod();
-        }
+        lookedUp(hash);
         return search(hash, data, mf, mt, tf, tt);
     }
 
@@ -204,10 +201,7 @@ public final class SeriesKeyCache {
      * and judges periods exactly as {@link #find} does.
      */
     SeriesKey findProbed(int slot, int probedStamp, int hash, byte[] data, int mf, int mt, int tf, int tt) {
-        see(hash);
-        if (++lookups == PERIOD) {
-            endPeriod();
-        }
+        lookedUp(hash);
         if (probedStamp == stamp) {
             hits++;
             return keys[slot];
@@ -388,12 +382,15 @@ public final class SeriesKeyCache {
         publishedCapacity = keys.length;
     }
 
-    /** Counts the series of {@code hash} in the window's estimate. */
-    private void see(int hash) {
+    /** Counts a look-up of the series of {@code hash}: in the window's estimate, and towards the period's end. */
+    private void lookedUp(int hash) {
         int rank = Integer.numberOfLeadingZeros(hash << RANK_BITS | 1 << (RANK_BITS - 1)) + 1;
         int register = hash >>> (32 - RANK_BITS);
         if (ranks[register] < rank) {
             ranks[register] = (byte) rank;
+        }
+        if (++lookups == PERIOD) {
+            endPeriod();
         }
     }
 
