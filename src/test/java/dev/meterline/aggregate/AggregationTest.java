@@ -1,5 +1,6 @@
 package dev.meterline.aggregate;
 
+import dev.meterline.Background;
 import dev.meterline.config.AggregationConfig;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
@@ -210,7 +211,7 @@ class AggregationTest {
             Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
             agg.run(parts.asFlux()).subscribe();
             AtomicBoolean sending = new AtomicBoolean(true);
-            CompletableFuture<List<Long>> seen = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<List<Long>> seen = Background.call("querying", () -> {
                 List<Long> counts = new ArrayList<>();
                 while (sending.get()) {
                     counts.add(count(agg.snapshot("m", Map.of(), s -> true, 0, 10_000).block(Duration.ofSeconds(30))));

@@ -2,6 +2,7 @@ package dev.meterline.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.Background;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
 import org.junit.jupiter.api.AfterEach;
@@ -90,13 +91,7 @@ class BackpressureTest {
                 stalledShards())) {
             LineClient client = server.connect();
             byte[] payload = points(total, 0).getBytes(StandardCharsets.UTF_8);
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                try {
-                    client.send(payload);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            CompletableFuture<Void> writer = Background.run("blocked writer", () -> client.send(payload));
             awaitStat(server, "bufferWaiting", 1);
             assertFalse(writer.isDone(), "the server must stop reading while the buffer is full");
             assertTrue(meter(server, "bufferDepth") <= CAPACITY);
@@ -129,14 +124,9 @@ class BackpressureTest {
 
                 // The request cannot fit beside what the stalled aggregator holds: part of it is dropped, and the
                 // answer comes once the part that fit has been aggregated.
-                CompletableFuture<HttpResponse<String>> post = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return server.post("/api/v1/points", points(2_000, 0).getBytes(StandardCharsets.UTF_8),
-                                "Content-Type", "application/x-ndjson");
-                    } catch (Exception e) {
-                        throw new RuntimeException(e);
-                    }
-                });
+                CompletableFuture<HttpResponse<String>> post = Background.call("dropped post",
+                        () -> server.post("/api/v1/points", points(2_000, 0).getBytes(StandardCharsets.UTF_8),
+                                "Content-Type", "application/x-ndjson"));
                 awaitStat(server, "received", total + 2_000);
                 release();
                 HttpResponse<String> overloaded = post.get(60, TimeUnit.SECONDS);

@@ -2,6 +2,7 @@ package dev.meterline.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.Background;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
 import dev.meterline.lifecycle.Readiness;
@@ -52,7 +53,7 @@ class ConnectionEndTest {
             client.send("{\"metric\":\"end.drain\",\"value\":1}\n");
             client.sync("one");
             long t0 = System.nanoTime();
-            CompletableFuture<Void> stop = CompletableFuture.runAsync(server::stop);
+            CompletableFuture<Void> stop = Background.run("stop", server::stop);
             server.pipeline().readiness().changes().filter(s -> s == Readiness.State.DRAINING)
                     .blockFirst(Duration.ofSeconds(10));
             client.send("{\"metric\":\"end.drain\",\"value\":1}\n");
@@ -75,7 +76,7 @@ class ConnectionEndTest {
             // within the 1.2 s between the stop and the cut.
             client.send("{\"metric\":\"end.cut\",\"val");
             long t0 = System.nanoTime();
-            CompletableFuture<Void> stop = CompletableFuture.runAsync(server::stop);
+            CompletableFuture<Void> stop = Background.run("stop", server::stop);
             assertNull(client.readReply(), "cut at the drain deadline without an error for the cut-off line");
             long ms = Duration.ofNanos(System.nanoTime() - t0).toMillis();
             assertTrue(ms >= 1_000, "cut " + ms + " ms after the stop began; the drain deadline is 1.2 s");

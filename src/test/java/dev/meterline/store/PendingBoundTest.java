@@ -2,6 +2,7 @@ package dev.meterline.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.Background;
 import dev.meterline.LineClient;
 import dev.meterline.Poll;
 import dev.meterline.TestServer;
@@ -52,7 +53,7 @@ class PendingBoundTest {
              LineClient a = server.connect();
              LineClient b = server.connect()) {
             postgres.stop();
-            CompletableFuture<JsonNode> firstAck = CompletableFuture.supplyAsync(() -> sendAndSync(a, first, "a"));
+            CompletableFuture<JsonNode> firstAck = Background.call("client a", () -> sendAndSync(a, first, "a"));
             // Paused, and every point admitted before the pause aggregated: from here on nothing can be accepted.
             JsonNode paused = await(server, s -> s.get("ingestPaused").asLong() == 1
                     && s.get("bufferDepth").asLong() == 0);
@@ -77,7 +78,7 @@ class PendingBoundTest {
             String extra = "{\"metric\":\"" + SeriesTotals.METRIC + "\",\"value\":7.5,\"timestamp\":"
                     + (points.base + 1) + ",\"tags\":{\"host\":\"h0\",\"dc\":\"eu\"}}\n";
             long acceptedBefore = paused.get("accepted").asLong();
-            CompletableFuture<JsonNode> extraAck = CompletableFuture.supplyAsync(() -> sendAndSync(b, extra, "b"));
+            CompletableFuture<JsonNode> extraAck = Background.call("client b", () -> sendAndSync(b, extra, "b"));
             JsonNode waiting = await(server, s -> s.get("bufferWaiting").asLong() >= 1);
             assertFalse(extraAck.isDone());
             assertEquals(acceptedBefore, waiting.get("accepted").asLong(), waiting.toString());

@@ -2,6 +2,7 @@ package dev.meterline.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.Background;
 import dev.meterline.LineClient;
 import dev.meterline.TestServer;
 import org.junit.jupiter.api.Test;
@@ -50,13 +51,9 @@ class SpoolTest {
         try (TestServer server = TestServer.start(dir.resolve("data"), settings(url, 100_000));
              LineClient client = server.connect()) {
             postgres.stop();
-            CompletableFuture<JsonNode> ack = CompletableFuture.supplyAsync(() -> {
-                try {
-                    client.send(lines);
-                    return client.sync("all");
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
+            CompletableFuture<JsonNode> ack = Background.call("spooling client", () -> {
+                client.send(lines);
+                return client.sync("all");
             });
             JsonNode full = PendingBoundTest.await(server, s -> s.get("ingestPaused").asLong() == 1);
             assertTrue(full.get("spoolWindows").asLong() > 0, full.toString());

@@ -1,5 +1,6 @@
 package dev.meterline.store;
 
+import dev.meterline.Background;
 import dev.meterline.LineClient;
 import dev.meterline.Poll;
 import dev.meterline.TestServer;
@@ -27,8 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
@@ -172,16 +171,12 @@ class StoreMetersTest {
         try (Statement st = other.createStatement()) {
             st.execute("PRAGMA busy_timeout = " + WAIT_MILLIS);
         }
-        // A thread of its own: the common pool has one thread on two cores, which another test's task may hold.
-        ExecutorService fullThread = Executors.newSingleThreadExecutor();
-        CompletableFuture<Void> full = CompletableFuture.runAsync(() -> {
+        CompletableFuture<Void> full = Background.run("full checkpoint", () -> {
             try (Statement st = other.createStatement();
                  ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(FULL)")) {
                 rs.next();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
             }
-        }, fullThread);
+        });
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
             while (meters.checkpointFailures(CheckpointFailure.BUSY) == 0 && System.nanoTime() < deadline) {
@@ -194,7 +189,6 @@ class StoreMetersTest {
         } finally {
             reader.close();
             full.get(WAIT_MILLIS, TimeUnit.MILLISECONDS);
-            fullThread.shutdown();
         }
 
         // The lock free again, the next checkpoint runs.

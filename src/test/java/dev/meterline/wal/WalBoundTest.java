@@ -2,6 +2,7 @@ package dev.meterline.wal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.Background;
 import dev.meterline.LineClient;
 import dev.meterline.Poll;
 import dev.meterline.TestServer;
@@ -51,13 +52,8 @@ class WalBoundTest {
             // Windows that stay open for fifteen more seconds: until then the log cannot shrink. The request that
             // fills the log is not awaited: its body may arrive in several batches, and those after the bound wait.
             long ahead = System.currentTimeMillis() + 15_000;
-            CompletableFuture<HttpResponse<String>> first = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return server.post("/api/v1/points", points(2_000, ahead));
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            CompletableFuture<HttpResponse<String>> first = Background.call("filling post",
+                    () -> server.post("/api/v1/points", points(2_000, ahead)));
             long waitingBefore = await(server, s -> s.get("walPaused").asLong() == 1).get("bufferWaiting").asLong();
 
             HttpResponse<String> refused = server.post("/api/v1/points", points(10, ahead));
@@ -69,13 +65,9 @@ class WalBoundTest {
             assertTrue(server.get("/metrics").body().contains("meterline_wal_pauses_total 1.0"));
 
             try (LineClient tcp = server.connect()) {
-                CompletableFuture<JsonNode> waiting = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        tcp.send(points(100, ahead));
-                        return tcp.sync("paused");
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
+                CompletableFuture<JsonNode> waiting = Background.call("waiting client", () -> {
+                    tcp.send(points(100, ahead));
+                    return tcp.sync("paused");
                 });
                 JsonNode stats = await(server,
                         s -> s.get("bufferWaiting").asLong() > waitingBefore || waiting.isDone());
