@@ -1,5 +1,6 @@
 package dev.meterline.query;
 
+import dev.meterline.Background;
 import dev.meterline.aggregate.Aggregation;
 import dev.meterline.aggregate.Flusher;
 import dev.meterline.aggregate.SeriesBudget;
@@ -230,7 +231,7 @@ class FlushDuringQueryTest {
         learnTheStore();
 
         CompletableFuture<List<QueryService.SeriesResult>> answer = query(T0 - 60_000, s -> true);
-        CompletableFuture.runAsync(shards::runAll).get();   // the shards answer on a thread of their own
+        Background.run("shard", shards::runAll).get();   // the shards answer on a thread of their own
         assertTrue(!answer.isDone(), "handed to a store thread");
         queryStore.runAll();
         assertOneWindowOf(3, 6, answer);
