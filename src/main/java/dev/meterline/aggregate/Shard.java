@@ -189,9 +189,9 @@ final class Shard {
 
     /**
      * Reads ahead for the group of points {@code [from, to)}, about to be handled, and the two after it: a look-up is
-     * a chain of three cache misses (the slot, the list's entry, the state with its newest window), so each group
-     * takes one link of the chain per group: the slots of the group after next, the entries of the next group (whose
-     * slots were read a group ago) and the states of this one (whose entries were).
+     * a chain of three cache misses (the slot, the list's entry, the state with its newest window), each needing the
+     * one before, so three groups are in flight at once, one link apart: the slots of the group after next, the
+     * entries of the next group (whose slots were read a group ago) and the states of this one (whose entries were).
      */
     private long readAheadFor(List<Point> points, int from, int to) {
         int n = points.size();

@@ -69,6 +69,8 @@ class SeriesTableTest {
         s.aggregate(0).accept(1.5, 20_001);
         s.aggregate(0).accept(2.5, 20_002);
         assertEquals(1, table.touchHome(first.hashCode()));
+        assertEquals(1, table.touchEntry(first.hashCode()));
+        assertEquals(0, table.touchEntry(key(2).hashCode()), "no series of that hash");
         assertEquals(20_002, table.touchState(first, first.hashCode()), "the newest window's start plus its count");
         SeriesKey other = key(1);
         assertEquals(20_002L + first.hashCode(), table.touchState(other, other.hashCode()),
