@@ -151,13 +151,13 @@ final class Shard {
         long touchedNow = 0;
         int groupEnd = 0;
         if (ahead) {
-            touchedNow += touchHomes(points, 0, readAhead);
+            touchedNow += touchHomes(points, 0, Math.min(2 * readAhead, n));
+            touchedNow += touchEntries(points, 0, readAhead);
         }
         for (int i = 0; i < n; i++) {
             if (ahead && i == groupEnd) {
                 groupEnd = Math.min(i + readAhead, n);
-                touchedNow += touchHomes(points, groupEnd, Math.min(groupEnd + readAhead, n));
-                touchedNow += touchStates(points, i, groupEnd);
+                touchedNow += readAheadFor(points, i, groupEnd);
             }
             Point p = points.get(i);
             SeriesKey key = p.series();
@@ -188,7 +188,21 @@ final class Shard {
     }
 
     /**
-     * Reads the home slots in the table of points {@code [from, to)}, the group after the one about to be handled.
+     * Reads ahead for the group of points {@code [from, to)}, about to be handled, and the two after it: a look-up is
+     * a chain of three cache misses (the slot, the list's entry, the state with its newest window), each needing the
+     * one before, so three groups are in flight at once, one link apart: the slots of the group after next, the
+     * entries of the next group (whose slots were read a group ago) and the states of this one (whose entries were).
+     */
+    private long readAheadFor(List<Point> points, int from, int to) {
+        int n = points.size();
+        int next = Math.min(to + readAhead, n);
+        return touchHomes(points, next, Math.min(next + readAhead, n))
+                + touchEntries(points, to, next)
+                + touchStates(points, from, to);
+    }
+
+    /**
+     * Reads the home slots in the table of points {@code [from, to)}, the group after next.
      * The loads are issued back to back, with no point's work between them, so that the group's cache misses are in
      * flight together rather than one or two at a time behind the work on the points before them.
      */
@@ -200,10 +214,19 @@ final class Shard {
         return sum;
     }
 
+    /** Reads the list's entries of points {@code [from, to)}, whose home slots were read a group ago; back to back. */
+    private long touchEntries(List<Point> points, int from, int to) {
+        long sum = 0;
+        for (int j = from; j < to; j++) {
+            sum += table.touchEntry(points.get(j).seriesHash());
+        }
+        return sum;
+    }
+
     /**
-     * Reads the states and newest windows of points {@code [from, to)}, about to be handled, whose home slots the
-     * previous group's call of {@link #touchHomes} read; back to back too. Each point's chain of misses (slot, state,
-     * window, the stored key) then takes about two misses' time per group of {@link #readAhead} points.
+     * Reads the states and newest windows of points {@code [from, to)}, about to be handled, whose entries the
+     * previous group's call of {@link #touchEntries} read; back to back too. Each point's chain of misses (slot,
+     * entry, state, window, the stored key) then takes about two misses' time per group of {@link #readAhead} points.
      */
     private long touchStates(List<Point> points, int from, int to) {
         long sum = 0;

@@ -69,6 +69,8 @@ class SeriesTableTest {
         s.aggregate(0).accept(1.5, 20_001);
         s.aggregate(0).accept(2.5, 20_002);
         assertEquals(1, table.touchHome(first.hashCode()));
+        assertEquals(1, table.touchEntry(first.hashCode()));
+        assertEquals(0, table.touchEntry(key(2).hashCode()), "no series of that hash");
         assertEquals(20_002, table.touchState(first, first.hashCode()), "the newest window's start plus its count");
         SeriesKey other = key(1);
         assertEquals(20_002L + first.hashCode(), table.touchState(other, other.hashCode()),
@@ -160,5 +162,43 @@ class SeriesTableTest {
             assertSame(states.get(i), table.get(SeriesKey.of("m", Map.of("host", hosts[i]))));
         }
         assertEquals(3, table.size());
+    }
+
+    /**
+     * Each series leaves the list by a swap with the last one, which keeps being found through its slot, also when
+     * it shares its hash with others; the list gives back its chunks as it empties, all but one spare.
+     */
+    @Test
+    void aSeriesLeavingMovesTheLastIntoItsPlaceAndTheListGivesBackChunks() {
+        SeriesTable table = new SeriesTable();
+        List<SeriesState> states = new ArrayList<>();
+        int n = 3 * SeriesTable.CHUNK + 10;
+        for (int i = 0; i < n; i++) {
+            SeriesState s = new SeriesState(key(i));
+            table.add(s);
+            states.add(s);
+        }
+        String[] shared = {"AaAa", "AaBB", "BBAa", "BBBB"};
+        for (String h : shared) {
+            SeriesState s = new SeriesState(SeriesKey.of("m", Map.of("host", h)));
+            table.add(s);
+            states.add(s);
+        }
+        assertEquals(4, table.chunkCount());
+        SplittableRandom rnd = new SplittableRandom(7);
+        while (!states.isEmpty()) {
+            SeriesState gone = states.remove(rnd.nextInt(states.size()));
+            table.remove(gone);
+            assertNull(table.get(SeriesKey.of(gone.key.metric(), gone.key.tags())));
+            if (states.size() % 97 == 0) {
+                for (SeriesState s : states) {
+                    assertSame(s, table.get(SeriesKey.of(s.key.metric(), s.key.tags())));
+                }
+            }
+            int used = (states.size() + SeriesTable.CHUNK - 1) / SeriesTable.CHUNK;
+            assertTrue(table.chunkCount() <= Math.max(1, used + 1), states.size() + " live: " + table.chunkCount());
+        }
+        assertEquals(0, table.size());
+        assertEquals(1, table.chunkCount());
     }
 }
