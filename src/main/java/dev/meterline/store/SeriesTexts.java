@@ -70,6 +70,7 @@ final class SeriesTexts {
     /** Per series number, its text. */
     private Text[] texts = new Text[1 << 10];
     private final Map<String, String> metrics = new HashMap<>();
+    private final TagsJson.Encoder encoder = new TagsJson.Encoder();
     private int ranking;
 
     SeriesTexts(int maxInstances) {
@@ -287,7 +288,7 @@ final class SeriesTexts {
         if (n >= 0) {
             return texts[n];
         }
-        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), TagsJson.encode(key));
+        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), encoder.encode(key));
         n = numbers.add(key);
         if (n >= 0) {
             if (n == texts.length) {
