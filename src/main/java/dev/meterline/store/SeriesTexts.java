@@ -245,27 +245,31 @@ final class SeriesTexts {
      * rank.
      */
     static List<Text> unstored(Text[] texts, int[] rank, long epoch) {
-        int maxRank = 0;
-        boolean any = false;
-        for (int i = 0; i < texts.length; i++) {
-            if (texts[i].storedEpoch != epoch) {
-                any = true;
-                maxRank = Math.max(maxRank, rank[i]);
+        int count = 0;
+        for (Text t : texts) {
+            if (t.storedEpoch != epoch) {
+                count++;
             }
         }
-        if (!any) {
+        if (count == 0) {
             return List.of();
         }
-        Text[] byRank = new Text[maxRank + 1];
+        // Sorted by rank and then index, as much room as the write's new series take: a part of a flush holds ranks
+        // from anywhere in the flush's ranking.
+        long[] byRank = new long[count];
+        int k = 0;
         for (int i = 0; i < texts.length; i++) {
             if (texts[i].storedEpoch != epoch) {
-                byRank[rank[i]] = texts[i];
+                byRank[k++] = (long) rank[i] << 32 | i;
             }
         }
-        List<Text> out = new ArrayList<>();
-        for (Text t : byRank) {
-            if (t != null) {
-                out.add(t);
+        Arrays.sort(byRank);
+        List<Text> out = new ArrayList<>(count);
+        long previous = -1;
+        for (long r : byRank) {
+            if (r >>> 32 != previous) {
+                previous = r >>> 32;
+                out.add(texts[(int) r]);
             }
         }
         return out;
