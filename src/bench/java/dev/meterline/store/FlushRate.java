@@ -125,6 +125,7 @@ public final class FlushRate {
                 double[][] fileBytes = new double[kinds][runs];
                 double[][] closeMicros = new double[kinds][runs];
                 double[][] checkpointMicros = new double[kinds][runs];
+                double[][] allocated = new double[kinds][runs];
                 for (int run = 0; run < runs; run++) {
                     for (int k = 0; k < kinds; k++) {
                         int pace = paces.get(k);
@@ -149,6 +150,7 @@ public final class FlushRate {
                             long cpu0 = THREADS.getCurrentThreadCpuTime() + THREADS.getThreadCpuTime(writerId)
                                     + checkpoints0;
                             long server0 = serverCpuNanos(pg);
+                            long allocated0 = allocatedBytes(writerId);
                             long start = System.nanoTime();
                             long busy = 0;
                             for (int f = 0; f < copies.size(); f++) {
@@ -175,6 +177,7 @@ public final class FlushRate {
                             checkpointMicros[k][run] = (checkpoints - checkpoints0) / 1e3 / rows;
                             clientMicros[k][run] = (THREADS.getCurrentThreadCpuTime()
                                     + THREADS.getThreadCpuTime(writerId) + checkpoints - cpu0) / 1e3 / rows;
+                            allocated[k][run] = (allocatedBytes(writerId) - allocated0) / rows;
                             long closeCpu0 = THREADS.getCurrentThreadCpuTime();
                             s.close();
                             closeMicros[k][run] = (THREADS.getCurrentThreadCpuTime() - closeCpu0) / 1e3 / rows;
@@ -185,10 +188,10 @@ public final class FlushRate {
                             drops[k][run] = outside == 0 ? 0 : 1 - during / outside;
                             System.out.printf("flushrate %s %s run %d: %.0f rows/s (%d x %d rows in %.3f s), CPU per"
                                             + " row %.2f us writer (checkpoints %.2f) + %.2f us server, closing %.2f"
-                                            + " us%s%n",
+                                            + " us, writer allocated %.0f B per row%s%n",
                                     name, store, run + 1, rates[k][run], flushes, windows, seconds,
                                     clientMicros[k][run], checkpointMicros[k][run], serverMicros[k][run],
-                                    closeMicros[k][run],
+                                    closeMicros[k][run], allocated[k][run],
                                     ingest == null ? ""
                                             : String.format(", ingest %.2f M/s before, %.2f M/s outside the flushes,"
                                                     + " %.2f M/s during (%+.0f %%)", before / 1e6, outside / 1e6,
@@ -213,11 +216,13 @@ public final class FlushRate {
                     Arrays.sort(fileBytes[k]);
                     Arrays.sort(closeMicros[k]);
                     Arrays.sort(checkpointMicros[k]);
+                    Arrays.sort(allocated[k]);
                     System.out.printf("flushrate %s %s median: %.0f rows/s (%.0f-%.0f), CPU per row %.2f us writer"
-                                    + " (checkpoints %.2f) + %.2f us server, closing %.2f us, ingest threads %d,"
-                                    + " ingest drop %.0f %% (%.0f-%.0f)%s%n",
+                                    + " (checkpoints %.2f) + %.2f us server, closing %.2f us, writer allocated %.0f B per"
+                                    + " row, ingest threads %d, ingest drop %.0f %% (%.0f-%.0f)%s%n",
                             name, store, rates[k][runs / 2], rates[k][0], rates[k][runs - 1], clientMicros[k][runs / 2],
                             checkpointMicros[k][runs / 2], serverMicros[k][runs / 2], closeMicros[k][runs / 2],
+                            allocated[k][runs / 2],
                             ingestThreads, 100 * drops[k][runs / 2], 100 * drops[k][0], 100 * drops[k][runs - 1], store.equals("sqlite")
                                     ? String.format(", file %.1f bytes per row", fileBytes[k][runs / 2]) : "");
                 }
@@ -262,6 +267,22 @@ public final class FlushRate {
             }
             s.write(write);
         }
+    }
+
+    /**
+     * Bytes allocated so far by the threads that write: the writer, this thread (which hands the flushes over) and
+     * SQLite's checkpoint threads.
+     */
+    private static long allocatedBytes(long writerId) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) THREADS;
+        long total = threads.getThreadAllocatedBytes(writerId)
+                + threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+        for (java.lang.management.ThreadInfo t : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+            if (t != null && t.getThreadName().equals(SqliteCheckpoints.THREAD_NAME)) {
+                total += Math.max(0, threads.getThreadAllocatedBytes(t.getThreadId()));
+            }
+        }
+        return total;
     }
 
     /** CPU time so far of the threads that copy an SQLite store's log into its file apart from the writer. */

@@ -70,6 +70,7 @@ final class SeriesTexts {
     /** Per series number, its text. */
     private Text[] texts = new Text[1 << 10];
     private final Map<String, String> metrics = new HashMap<>();
+    private final TagsJson.Encoder encoder = new TagsJson.Encoder();
     private int ranking;
 
     SeriesTexts(int maxInstances) {
@@ -244,27 +245,31 @@ final class SeriesTexts {
      * rank.
      */
     static List<Text> unstored(Text[] texts, int[] rank, long epoch) {
-        int maxRank = 0;
-        boolean any = false;
-        for (int i = 0; i < texts.length; i++) {
-            if (texts[i].storedEpoch != epoch) {
-                any = true;
-                maxRank = Math.max(maxRank, rank[i]);
+        int count = 0;
+        for (Text t : texts) {
+            if (t.storedEpoch != epoch) {
+                count++;
             }
         }
-        if (!any) {
+        if (count == 0) {
             return List.of();
         }
-        Text[] byRank = new Text[maxRank + 1];
+        // Sorted by rank and then index, as much room as the write's new series take: a part of a flush holds ranks
+        // from anywhere in the flush's ranking.
+        long[] byRank = new long[count];
+        int k = 0;
         for (int i = 0; i < texts.length; i++) {
             if (texts[i].storedEpoch != epoch) {
-                byRank[rank[i]] = texts[i];
+                byRank[k++] = (long) rank[i] << 32 | i;
             }
         }
-        List<Text> out = new ArrayList<>();
-        for (Text t : byRank) {
-            if (t != null) {
-                out.add(t);
+        Arrays.sort(byRank);
+        List<Text> out = new ArrayList<>(count);
+        long previous = -1;
+        for (long r : byRank) {
+            if (r >>> 32 != previous) {
+                previous = r >>> 32;
+                out.add(texts[(int) r]);
             }
         }
         return out;
@@ -287,7 +292,7 @@ final class SeriesTexts {
         if (n >= 0) {
             return texts[n];
         }
-        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), TagsJson.encode(key));
+        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), encoder.encode(key));
         n = numbers.add(key);
         if (n >= 0) {
             if (n == texts.length) {

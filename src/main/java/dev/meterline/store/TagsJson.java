@@ -2,6 +2,7 @@ package dev.meterline.store;
 
 import dev.meterline.model.SeriesKey;
 
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -25,6 +26,96 @@ final class TagsJson {
             quote(sb, key.tagValue(i));
         }
         return sb.append('}').toString();
+    }
+
+    /**
+     * Encodes as {@link TagsJson#encode} does, into buffers it keeps, so that a flush of many new series makes one
+     * string per text rather than a builder and a string per tag key and value as well. A key whose strings are all
+     * ASCII and shorter than 128 characters (each one length byte and then its characters in the key's content, see
+     * {@link SeriesKey#copyContent}) is read from its content; any other goes the string way. One thread at a time.
+     */
+    static final class Encoder {
+
+        private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+        private byte[] content = new byte[256];
+        private byte[] text = new byte[512];
+
+        String encode(SeriesKey key) {
+            int n = key.contentLength();
+            if (content.length < n) {
+                content = new byte[Math.max(n, 2 * content.length)];
+            }
+            byte[] c = content;
+            key.copyContent(c, 0);
+            for (int i = 0; i < n; i++) {
+                if (c[i] < 0) {
+                    return TagsJson.encode(key);
+                }
+            }
+            // A character takes at most six (a control character's escape), a string's length byte pays for its
+            // quotes, and each tag adds a ':' and a ',' or a brace.
+            int max = 6 * n + 2 * key.tagCount() + 2;
+            if (text.length < max) {
+                text = new byte[Math.max(max, 2 * text.length)];
+            }
+            byte[] t = text;
+            int p = 0;
+            t[p++] = '{';
+            int at = 1 + c[0];
+            for (int i = 0; i < key.tagCount(); i++) {
+                if (i > 0) {
+                    t[p++] = ',';
+                }
+                p = quote(c, at, t, p);
+                at += 1 + c[at];
+                t[p++] = ':';
+                p = quote(c, at, t, p);
+                at += 1 + c[at];
+            }
+            t[p++] = '}';
+            return new String(t, 0, p, StandardCharsets.ISO_8859_1);
+        }
+
+        /** Writes the ASCII string whose length byte is {@code c[at]} at {@code p}, quoted and escaped. */
+        private static int quote(byte[] c, int at, byte[] t, int p) {
+            t[p++] = '"';
+            for (int i = at + 1, end = at + 1 + c[at]; i < end; i++) {
+                byte b = c[i];
+                switch (b) {
+                    case '"', '\\' -> {
+                        t[p++] = '\\';
+                        t[p++] = b;
+                    }
+                    case '\n' -> {
+                        t[p++] = '\\';
+                        t[p++] = 'n';
+                    }
+                    case '\r' -> {
+                        t[p++] = '\\';
+                        t[p++] = 'r';
+                    }
+                    case '\t' -> {
+                        t[p++] = '\\';
+                        t[p++] = 't';
+                    }
+                    default -> {
+                        if (b < 0x20) {
+                            t[p++] = '\\';
+                            t[p++] = 'u';
+                            t[p++] = '0';
+                            t[p++] = '0';
+                            t[p++] = HEX[b >>> 4];
+                            t[p++] = HEX[b & 0xF];
+                        } else {
+                            t[p++] = b;
+                        }
+                    }
+                }
+            }
+            t[p++] = '"';
+            return p;
+        }
     }
 
     private static void quote(StringBuilder sb, String s) {

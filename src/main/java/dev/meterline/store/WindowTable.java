@@ -153,10 +153,14 @@ final class WindowTable {
     /**
      * Inserts each series of {@code series} (in the stored order, so replicas adding the same series take their row
      * locks in one order) unless present, then reads every one's id into its text. PostgreSQL reads the ids of up
-     * to {@value #IDS_PER_READ} tag texts of one metric per statement, a round trip each; SQLite, in-process, one
-     * series per execution of one statement.
+     * to {@value #IDS_PER_READ} tag texts of one metric per statement, a round trip each; SQLite goes through
+     * {@link SqliteSeries}.
      */
     private void storeSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+        if (dialect != Dialect.POSTGRES) {
+            SqliteSeries.store(c, series);
+            return;
+        }
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
             for (SeriesTexts.Text t : series) {
@@ -165,22 +169,6 @@ final class WindowTable {
                 ps.addBatch();
             }
             ps.executeBatch();
-        }
-        if (dialect != Dialect.POSTGRES) {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT id FROM meterline_series WHERE metric = ? AND tags = ?")) {
-                for (SeriesTexts.Text t : series) {
-                    ps.setString(1, t.metric);
-                    ps.setString(2, t.tags);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            throw new SQLException("series " + t.metric + " " + t.tags + " missing after its insert");
-                        }
-                        t.id = rs.getLong(1);
-                    }
-                }
-            }
-            return;
         }
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT tags, id FROM meterline_series WHERE metric = ? AND tags = ANY (?)")) {
