@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * New series into SQLite's {@code meterline_series}, up to {@value #GROUP} of one metric per pair of statements: a
@@ -101,19 +102,20 @@ final class SqliteSeries {
         }
 
         PreparedStatement insert(int rows) throws SQLException {
-            PreparedStatement ps = inserts.get(rows);
-            if (ps == null) {
-                ps = c.prepareStatement(SqliteSeries.insert(rows));
-                inserts.put(rows, ps);
-            }
-            return ps;
+            return prepared(inserts, rows, SqliteSeries::insert);
         }
 
         PreparedStatement ids(int rows) throws SQLException {
-            PreparedStatement ps = ids.get(rows);
+            return prepared(ids, rows, SqliteSeries::ids);
+        }
+
+        /** The statement of {@code kind} for {@code rows} series, prepared from {@code sql} on its first use. */
+        private PreparedStatement prepared(Map<Integer, PreparedStatement> kind, int rows, IntFunction<String> sql)
+                throws SQLException {
+            PreparedStatement ps = kind.get(rows);
             if (ps == null) {
-                ps = c.prepareStatement(SqliteSeries.ids(rows));
-                ids.put(rows, ps);
+                ps = c.prepareStatement(sql.apply(rows));
+                kind.put(rows, ps);
             }
             return ps;
         }
