@@ -102,13 +102,8 @@ final class SeriesTable {
      * it needs) and before {@link #touchState} (which needs the entry), a few points ahead of the look-up.
      */
     int touchEntry(int hash) {
-        int i = 2 * (hash & mask);
-        int[] t = slots;
-        int place = t[i + 1];
-        if (place == 0 || t[i] != hash) {
-            return 0;
-        }
-        return state(place - 1) == null ? 0 : 1;
+        int place = homePlace(hash);
+        return place == 0 || state(place - 1) == null ? 0 : 1;
     }
 
     /**
@@ -118,16 +113,22 @@ final class SeriesTable {
      * compares it by content. Called after {@link #touchEntry}, a few points ahead of the look-up.
      */
     long touchState(SeriesKey key, int hash) {
-        int i = 2 * (hash & mask);
-        int[] t = slots;
-        int place = t[i + 1];
-        if (place == 0 || t[i] != hash) {
+        int place = homePlace(hash);
+        if (place == 0) {
             return 0;
         }
         SeriesState s = state(place - 1);
         long sum = s.touch();
         SeriesKey stored = s.key;
         return stored == key ? sum : sum + stored.hashCode();
+    }
+
+    /** One more than the list place of the home slot's state when that slot holds a key of {@code hash}; else 0. */
+    private int homePlace(int hash) {
+        int i = 2 * (hash & mask);
+        int[] t = slots;
+        int place = t[i + 1];
+        return place != 0 && t[i] == hash ? place : 0;
     }
 
     /** The slot of {@code key}'s series, whose hash is {@code hash}, or -1. */
