@@ -156,9 +156,10 @@ public final class Steady {
             long pid = server.pid();
             Map<String, Long> cpu0 = threadCpu(pid);
             long[] total0 = LoadGen.Proc.cpuTicks(pid);
+            LoadGen.Latencies syncs = new LoadGen.Latencies();
             List<Sender> senders = new ArrayList<>();
             for (Block b : blocks) {
-                senders.add(new Sender(tcpPort, b));
+                senders.add(new Sender(tcpPort, b, syncs));
             }
             for (Sender s : senders) {
                 s.connect();
@@ -247,8 +248,6 @@ public final class Steady {
             }
         }
     }
-
-    private final LoadGen.Latencies syncs = new LoadGen.Latencies();
 
     /**
      * One line per second in which flushes ended or windows were pending: windows written, flushes ended and their
@@ -400,9 +399,11 @@ public final class Steady {
     }
 
     /** Sends its block once a period, each chunk at its even share of the period; a reader counts the replies. */
-    final class Sender {
+    static final class Sender {
         final int port;
         final Block block;
+        /** Each chunk's time from its send to its sync reply. */
+        final LoadGen.Latencies syncs;
         final AtomicLong sent = new AtomicLong();
         final AtomicLong errors = new AtomicLong();
         /** Send times of chunks whose sync reply has not come back, in order. */
@@ -415,9 +416,10 @@ public final class Steady {
         volatile Throwable failure;
         volatile int expected = -1;
 
-        Sender(int port, Block block) {
+        Sender(int port, Block block, LoadGen.Latencies syncs) {
             this.port = port;
             this.block = block;
+            this.syncs = syncs;
         }
 
         void connect() throws IOException {
