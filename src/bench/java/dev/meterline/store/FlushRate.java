@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Rows per second into each store, alone and with a concurrent ingest load: every run opens a fresh database and
- * writes {@code --flushes} flushes of {@code --windows} closed windows (10 per series, each flush the next ten
+ * writes {@code --flushes} flushes of {@code --windows} closed windows ({@code --per-series}, by default 10, per
+ * series; 1 is a server whose every series reports once a window; each flush the next
  * windows of the same series, flush numbers rising), timing each {@link Store#write}. Every run writes fresh copies
  * of the windows' aggregates, as a flush does.
  *
@@ -104,7 +105,8 @@ public final class FlushRate {
         Scheduler writerScheduler = Schedulers.fromExecutorService(writerThread);
         long writerId = writerThread.submit(() -> Thread.currentThread().getId()).get();
 
-        List<List<Window>> data = flushes(windows, flushes);
+        int perSeries = Integer.parseInt(opts.getOrDefault("per-series", "10"));
+        List<List<Window>> data = flushes(windows, perSeries, flushes);
         if (Boolean.parseBoolean(opts.getOrDefault("shuffled", "false"))) {
             // A flush in no key order at all, so that each slice is a random tenth of every start's series, as the
             // shards hand over a flush of one start.
@@ -336,9 +338,9 @@ public final class FlushRate {
     }
 
     /** {@code count} flushes of {@code windows} windows, grouped by start with series shuffled, as shards hand them. */
-    static List<List<Window>> flushes(int windows, int count) {
+    static List<List<Window>> flushes(int windows, int perSeries, int count) {
         Random random = new Random(1);
-        List<Window> base = FlushWindows.of(windows, random);
+        List<Window> base = FlushWindows.of(windows, perSeries, random);
         List<List<Window>> out = new ArrayList<>();
         for (int f = 0; f < count; f++) {
             long shift = f * 100_000L;

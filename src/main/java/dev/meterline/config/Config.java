@@ -206,7 +206,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         }
         StoreConfig store = new StoreConfig(Path.of(r.string("data-dir")), url, r.string("storage-user"), password,
                 tiers, replica, storageTimeout, r.intIn("max-pending-windows", 1, Integer.MAX_VALUE),
-                r.longIn("spool-max-bytes", 0, 1L << 40), r.intIn("store-threads", 1, 256));
+                r.longIn("spool-max-bytes", 0, 1L << 40), r.intIn("store-threads", 1, 256), aggregation.maxSeries());
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse));
         PromQueryConfig prometheus = new PromQueryConfig(r.intIn("prometheus-max-points", 1, 10_000_000),

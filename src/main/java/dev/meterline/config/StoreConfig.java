@@ -9,11 +9,12 @@ import java.util.List;
  * replica's id, written with every row so that replicas sharing one database never overwrite each other; and how
  * long a database call may wait to connect before it fails (so a flush against a database that is down fails fast);
  * how many closed windows may wait in memory for storage; and the bound of the on-disk spool that takes windows
- * beyond that while the database is unreachable (0: no spool), before ingest is paused.
+ * beyond that while the database is unreachable (0: no spool), before ingest is paused; and the series budget
+ * ({@code max-series}), the series whose stored texts and ids the store keeps.
  */
 public record StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers,
                           String replicaId, Duration timeout, int maxPendingWindows, long spoolMaxBytes,
-                          int threads) {
+                          int threads, int maxSeries) {
 
     /** The default of {@code storage-timeout}. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
@@ -25,6 +26,8 @@ public record StoreConfig(Path dataDir, String url, String user, String password
     public static final long DEFAULT_SPOOL_MAX_BYTES = 1L << 30;
     /** The default of {@code store-threads}: one flushing while a query reads. */
     public static final int DEFAULT_THREADS = 2;
+    /** The default of {@code max-series}. */
+    public static final int DEFAULT_MAX_SERIES = 1_000_000;
 
     public StoreConfig {
         if (timeout.compareTo(MIN_TIMEOUT) < 0) {
@@ -39,6 +42,16 @@ public record StoreConfig(Path dataDir, String url, String user, String password
         if (threads < 1) {
             throw new IllegalArgumentException("threads: " + threads + " (expected: > 0)");
         }
+        if (maxSeries < 1) {
+            throw new IllegalArgumentException("maxSeries: " + maxSeries + " (expected: > 0)");
+        }
+    }
+
+    /** With the default series budget. */
+    public StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers, String replicaId,
+                       Duration timeout, int maxPendingWindows, long spoolMaxBytes, int threads) {
+        this(dataDir, url, user, password, tiers, replicaId, timeout, maxPendingWindows, spoolMaxBytes, threads,
+                DEFAULT_MAX_SERIES);
     }
 
     /** With the default number of store threads. */
@@ -69,6 +82,6 @@ public record StoreConfig(Path dataDir, String url, String user, String password
         return "StoreConfig[dataDir=" + dataDir + ", url=" + url + ", user=" + user
                 + ", password=" + (password.isEmpty() ? "" : "***") + ", tiers=" + tiers + ", replicaId=" + replicaId
                 + ", timeout=" + timeout + ", maxPendingWindows=" + maxPendingWindows + ", spoolMaxBytes=" + spoolMaxBytes
-                + ", threads=" + threads + "]";
+                + ", threads=" + threads + ", maxSeries=" + maxSeries + "]";
     }
 }

@@ -28,13 +28,6 @@ import static java.util.Objects.requireNonNull;
  */
 final class JdbcStore implements Store {
 
-    /**
-     * Key instances whose series' texts are kept ({@link SeriesTexts}), with whether each series is known to be in
-     * {@code meterline_series}, so a flush encodes only new series and inserts only those; the table starts afresh
-     * when full and whenever retention forgets series.
-     */
-    private static final int SERIES_TEXTS_MAX = 200_000;
-
     /** How long after a coarse window ends it is rolled up: past lateness and the flush that follows it. */
     static final Duration ROLLUP_DELAY = Duration.ofMinutes(1);
 
@@ -85,7 +78,11 @@ final class JdbcStore implements Store {
     private final String replica;
     private final Clock clock;
     private final StoreMeters meters;
-    private final SeriesTexts seriesTexts = new SeriesTexts(SERIES_TEXTS_MAX);
+    /**
+     * The stored series' texts and ids, for as many series as the server may hold ({@code max-series}), so that a
+     * flush of series that stay encodes and inserts none of them again.
+     */
+    private final SeriesTexts seriesTexts;
     /** Resolutions of written windows seen by this process, so that retention also finds non-tier resolutions. */
     private final Set<Long> writtenResolutions = ConcurrentHashMap.newKeySet();
 
@@ -108,6 +105,7 @@ final class JdbcStore implements Store {
         this.clock = requireNonNull(clock, "clock");
         this.meters = requireNonNull(meters, "meters");
         this.rollup = new Rollup(db, table, tiers, replica, requireNonNull(rollupDelay, "rollupDelay").toMillis());
+        this.seriesTexts = new SeriesTexts(config.maxSeries());
     }
 
     /** The database behind this store. */
@@ -147,7 +145,7 @@ final class JdbcStore implements Store {
      */
     @Override
     public List<Window> inKeyOrder(List<Window> windows) {
-        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+        SeriesTexts.Text[] texts = textsOf(windows);
         int n = texts.length;
         int[] rank = new int[n];
         int[] metricRank = new int[n];
@@ -191,7 +189,7 @@ final class JdbcStore implements Store {
             rank = part.ranks();
             order = IndexOrder.identity(texts.length);
         } else {
-            texts = seriesTexts.of(windows);
+            texts = textsOf(windows);
             int n = texts.length;
             rank = new int[n];
             int[] metricRank = new int[n];
@@ -217,6 +215,12 @@ final class JdbcStore implements Store {
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();
         }
+    }
+
+    private SeriesTexts.Text[] textsOf(List<Window> windows) {
+        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+        meters.seriesKept(seriesTexts.series(), seriesTexts.fullResets());
+        return texts;
     }
 
     @Override

@@ -18,12 +18,19 @@ import java.util.Map;
  * own instance of a series' key, and a look-up by content would compare the key's bytes for every window.
  *
  * <p>An instance not seen before is compared by content once; when another instance of the same series is in the
- * table, the new instance is remembered beside it with the same {@link Text}. The table holds at most
- * {@code maxInstances} key instances: once full, a series not in it gets a text that is not kept, and the next
- * write starts the table afresh. It is a cache: a series met again is encoded again and its idempotent insert into
- * {@code meterline_series} repeated.
+ * table, the new instance is remembered beside it with the same {@link Text}, up to {@link #INSTANCES_PER_SERIES} per
+ * series on average. The table holds the texts of at most {@code maxSeries} series, the server's series budget, so
+ * that a server whose every series stays finds them all on every flush: once full (series that came and went fill it
+ * too), a series not in it gets a text that is not kept, and the next write starts the table afresh. It is a cache:
+ * a series met again after that is encoded again and its idempotent insert into {@code meterline_series} repeated.
  */
 final class SeriesTexts {
+
+    /**
+     * Key instances kept per series on average: a series' windows come with its shard's instance of the key, and
+     * replay or a part cut from a flush may bring another.
+     */
+    static final int INSTANCES_PER_SERIES = 2;
 
     /**
      * The stored order of series: metric, then tag text, as the unique key orders them within one resolution and
@@ -67,14 +74,25 @@ final class SeriesTexts {
 
     /** The series held, numbered; every instance of a series' key is remembered while there is room. */
     private final SeriesNumbers numbers;
+    private final int maxSeries;
+    /** True when a write met a series the full table could not keep: the next write starts the table afresh. */
+    private boolean overflowed;
+    /** Times a write found the table full and started it afresh. */
+    private long fullResets;
     /** Per series number, its text. */
     private Text[] texts = new Text[1 << 10];
     private final Map<String, String> metrics = new HashMap<>();
     private final TagsJson.Encoder encoder = new TagsJson.Encoder();
     private int ranking;
 
-    SeriesTexts(int maxInstances) {
-        this.numbers = new SeriesNumbers(maxInstances, Integer.MAX_VALUE);
+    /** A table keeping the texts of at most {@code maxSeries} series. */
+    SeriesTexts(int maxSeries) {
+        if (maxSeries < 1) {
+            throw new IllegalArgumentException("maxSeries: " + maxSeries + " (expected: > 0)");
+        }
+        this.maxSeries = maxSeries;
+        this.numbers = new SeriesNumbers((int) Math.min(Integer.MAX_VALUE, (long) INSTANCES_PER_SERIES * maxSeries),
+                INSTANCES_PER_SERIES);
     }
 
     /**
@@ -83,7 +101,8 @@ final class SeriesTexts {
      * slot of the table, a text) do not wait on one another as they would one window at a time.
      */
     synchronized Text[] of(List<Window> windows) {
-        if (numbers.full()) {
+        if (overflowed) {
+            fullResets++;
             clear();
         }
         int n = windows.size();
@@ -280,11 +299,22 @@ final class SeriesTexts {
         Arrays.fill(texts, 0, numbers.size(), null);
         numbers.clear();
         metrics.clear();
+        overflowed = false;
     }
 
     /** Key instances held. */
     synchronized int instances() {
         return numbers.instances();
+    }
+
+    /** Series whose texts are kept. */
+    synchronized int series() {
+        return numbers.size();
+    }
+
+    /** Times a write found the table full and started it afresh. */
+    synchronized long fullResets() {
+        return fullResets;
     }
 
     private Text find(SeriesKey key) {
@@ -293,12 +323,14 @@ final class SeriesTexts {
             return texts[n];
         }
         Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), encoder.encode(key));
-        n = numbers.add(key);
+        n = numbers.size() < maxSeries ? numbers.add(key) : -1;
         if (n >= 0) {
             if (n == texts.length) {
                 texts = Arrays.copyOf(texts, 2 * n);
             }
             texts[n] = text;
+        } else {
+            overflowed = true;
         }
         return text;
     }

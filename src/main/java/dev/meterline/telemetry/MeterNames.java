@@ -53,6 +53,9 @@ public final class MeterNames {
     public static final String STORE_CHECKPOINT_DURATION = "meterline.store.checkpoint.duration";
     public static final String STORE_LOG_PAGES = "meterline.store.log.pages";
     public static final String STORE_LOG_LEFT_PAGES = "meterline.store.log.left.pages";
+    /** Series whose stored texts and ids the store keeps, and the writes that found that table full. */
+    public static final String STORE_SERIES_KEPT = "meterline.store.series.kept";
+    public static final String STORE_SERIES_KEPT_FULL = "meterline.store.series.kept.full";
     public static final String INGEST_PAUSED = "meterline.ingest.paused";
     /** The decoders' series key caches: keys held, slots, each thread's bound, and look-ups by {@code result}. */
     public static final String KEYCACHE_SIZE = "meterline.keycache.size";

@@ -1,6 +1,7 @@
 package dev.meterline.telemetry;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -15,8 +16,9 @@ import static dev.meterline.telemetry.MeterNames.*;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The store's meters: the time each transaction of windows takes, and for the embedded SQLite store the
- * checkpoints that copy its write-ahead log into the database file and the log's size as the last one left it.
+ * The store's meters: the time each transaction of windows takes, the series whose stored texts it keeps (and how
+ * often that table was full), and for the embedded SQLite store the checkpoints that copy its write-ahead log into the
+ * database file and the log's size as the last one left it.
  */
 public final class StoreMeters {
 
@@ -26,6 +28,8 @@ public final class StoreMeters {
     private final Timer checkpointDuration;
     private final AtomicLong logPages = new AtomicLong();
     private final AtomicLong logPagesLeft = new AtomicLong();
+    private final AtomicLong seriesKept = new AtomicLong();
+    private final AtomicLong seriesKeptFull = new AtomicLong();
 
     /** Registers the store's meters on {@code registry}. */
     public StoreMeters(MeterRegistry registry) {
@@ -50,6 +54,14 @@ public final class StoreMeters {
         Gauge.builder(STORE_LOG_LEFT_PAGES, logPagesLeft, AtomicLong::get)
                 .description("of those, pages the last checkpoint left in the log because a reader still used them")
                 .baseUnit("pages").register(registry);
+        Gauge.builder(STORE_SERIES_KEPT, seriesKept, AtomicLong::get)
+                .description("series whose stored texts and ids the store keeps, so a flush encodes and inserts only"
+                        + " new series; at most max-series")
+                .register(registry);
+        FunctionCounter.builder(STORE_SERIES_KEPT_FULL, seriesKeptFull, AtomicLong::get)
+                .description("writes that found the kept series at max-series and started afresh, encoding and"
+                        + " inserting every series of that flush again")
+                .register(registry);
     }
 
     /** Meters that no registry exports (a store opened outside a server, by tools and tests). */
@@ -77,6 +89,22 @@ public final class StoreMeters {
     public void checkpointFailed(CheckpointFailure reason, long nanos) {
         failures.get(reason).increment();
         checkpointDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The store keeps the texts of {@code series} series; writes found that table full {@code fullResets} times. */
+    public void seriesKept(long series, long fullResets) {
+        seriesKept.set(series);
+        seriesKeptFull.set(fullResets);
+    }
+
+    /** Series whose texts the store keeps, as last reported. */
+    public long seriesKept() {
+        return seriesKept.get();
+    }
+
+    /** Writes that found the kept series' table full, as last reported. */
+    public long seriesKeptFull() {
+        return seriesKeptFull.get();
     }
 
     /** Transactions of windows timed so far. */

@@ -29,6 +29,8 @@ class ConfigTest {
         assertEquals(Duration.ofMillis(100), c.aggregation().flushBackoff());
         assertEquals(Duration.ofSeconds(10), c.aggregation().flushBackoffMax());
         assertEquals(StoreConfig.DEFAULT_THREADS, c.store().threads());
+        assertEquals(StoreConfig.DEFAULT_MAX_SERIES, c.aggregation().maxSeries());
+        assertEquals(StoreConfig.DEFAULT_MAX_SERIES, c.store().maxSeries());
         assertEquals(Overflow.BLOCK, c.ingest().overflow());
         assertEquals("r1", c.store().replicaId());
         assertEquals(List.of(), c.validation().staticTags());
@@ -42,6 +44,12 @@ class ConfigTest {
         assertEquals(8001, c.ingest().httpPort());
         assertEquals(4, c.store().threads());
         assertEquals(Duration.ofMillis(250), c.aggregation().flushBackoff());
+    }
+
+    @Test
+    void theStoreKeepsTheTextsOfAsManySeriesAsTheSeriesBudget() {
+        Config c = load(Map.of(), "--max-series", "2500000");
+        assertEquals(2_500_000, c.store().maxSeries());
     }
 
     @Test

@@ -125,6 +125,34 @@ class SeriesTextsTest {
         assertEquals(Long.MIN_VALUE, second[0].storedEpoch);
         assertEquals(first[7].tags, second[7].tags);
         assertEquals(1000, texts.instances());
+        assertEquals(1, texts.fullResets());
+    }
+
+    @Test
+    void aTableHoldingExactlyItsBoundOfSeriesKeepsThemAndTheirSecondInstances() {
+        SeriesTexts texts = new SeriesTexts(1000);
+        List<Window> many = windows(1000);
+        SeriesTexts.Text[] first = texts.of(many);
+        first[0].storedEpoch = 0;
+        // The same series under other key instances, as replay or another event loop hands them over.
+        SeriesTexts.Text[] again = texts.of(windows(1000));
+        assertSame(first[7], again[7]);
+        assertEquals(0, again[0].storedEpoch);
+        assertSame(first[7], texts.of(many)[7]);
+        assertEquals(1000, texts.series());
+        assertEquals(2000, texts.instances());
+        assertEquals(0, texts.fullResets());
+    }
+
+    @Test
+    void theWriteAfterOneThatMetASeriesPastTheBoundCountsAReset() {
+        SeriesTexts texts = new SeriesTexts(1000);
+        texts.of(windows(1001));
+        assertEquals(1000, texts.series());
+        assertEquals(0, texts.fullResets());
+        texts.of(windows(10));
+        assertEquals(1, texts.fullResets());
+        assertEquals(10, texts.series());
     }
 
     @Test

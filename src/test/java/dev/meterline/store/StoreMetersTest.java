@@ -126,6 +126,40 @@ class StoreMetersTest {
         }
     }
 
+    /**
+     * At the series budget the store keeps the texts of max-series series and says so; a flush with one more series
+     * still stores every window, and the write after it starts the table afresh and counts that.
+     */
+    @Test
+    void theKeptSeriesStopAtMaxSeriesAndEveryWindowIsStillStored() throws Exception {
+        Store store = Store.connect(new StoreConfig(dataDir(), "", "", "", Tier.parseList("10s:24h"), "r1",
+                StoreConfig.DEFAULT_TIMEOUT, StoreConfig.DEFAULT_MAX_PENDING_WINDOWS,
+                StoreConfig.DEFAULT_SPOOL_MAX_BYTES, StoreConfig.DEFAULT_THREADS, 3), Clock.systemUTC(), meters);
+        opened.add(store);
+
+        store.write(flush(3, T0, 1));
+        store.write(flush(3, T0 + 10 * SECOND, 2));
+        assertEquals(3.0, registry.get(MeterNames.STORE_SERIES_KEPT).gauge().value());
+        assertEquals(0.0, registry.get(MeterNames.STORE_SERIES_KEPT_FULL).functionCounter().count());
+
+        store.write(flush(4, T0 + 20 * SECOND, 3));
+        assertEquals(3.0, registry.get(MeterNames.STORE_SERIES_KEPT).gauge().value());
+        assertEquals(0.0, registry.get(MeterNames.STORE_SERIES_KEPT_FULL).functionCounter().count());
+
+        store.write(store.inKeyOrder(flush(4, T0 + 30 * SECOND, 4)));
+        assertEquals(3.0, registry.get(MeterNames.STORE_SERIES_KEPT).gauge().value());
+        assertEquals(1.0, registry.get(MeterNames.STORE_SERIES_KEPT_FULL).functionCounter().count());
+
+        try (Connection c = DriverManager.getConnection(url());
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*), count(DISTINCT w.series_id) FROM meterline_window w"
+                     + " JOIN meterline_series s ON s.id = w.series_id AND s.metric = w.metric")) {
+            assertTrue(rs.next());
+            assertEquals(3 + 3 + 4 + 4, rs.getLong(1));
+            assertEquals(4, rs.getLong(2), "each series stored once, under one id");
+        }
+    }
+
     @Test
     void pagesAReaderStillUsesAreLeftInTheLogUntilItEnds() throws Exception {
         Store store = open();

@@ -1,0 +1,505 @@
+package dev.meterline.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The steady-state driver: a server's life with many series that each report once a window, so that windows close
+ * and are flushed while ingest goes on, as they do in production ({@link LoadGen} keeps every window open).
+ *
+ * <p>Starts {@code meterline.jar} as a child with its defaults (10 s windows, 5 s lateness, the embedded SQLite store,
+ * the write-ahead log on), then sends each of {@code --series} series one point every {@code --period} seconds, paced
+ * evenly over the period, for {@code --duration} seconds. The lines carry no timestamp: the server stamps each point
+ * as it arrives, so event time advances with the clock and every window closes after its lateness. Once a second it
+ * reads the server's {@code /metrics}; at the end it prints the rate achieved against the target, how far the
+ * senders fell behind their schedule, every flush's duration and windows written, the windows waiting for storage,
+ * drops and ingest pauses, the log's size, the server's CPU by thread group, heap and RSS.
+ *
+ * <p>{@code java -cp target/test-classes:target/meterline.jar dev.meterline.bench.Steady --series 1000000
+ * --duration 90 --compare "jar=/tmp/a.jar|jar=/tmp/b.jar"}; {@code --help} lists the options.
+ */
+public final class Steady {
+
+    /** Command-line options, with defaults. */
+    static final class Options {
+        String jar = "target/meterline.jar";
+        int series = 1_000_000;
+        int connections = 4;
+        int periodSeconds = 10;
+        int durationSeconds = 90;
+        int chunkLines = 1_000;
+        String heap = "3g";
+        String serverArgs = "";
+        String compare;
+        int runs = 1;
+        String samples;
+
+        static Options parse(String[] args) {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                String v = i + 1 < args.length ? args[i + 1] : null;
+                switch (a) {
+                    case "--jar" -> { o.jar = v; i++; }
+                    case "--series" -> { o.series = Integer.parseInt(v); i++; }
+                    case "--connections" -> { o.connections = Integer.parseInt(v); i++; }
+                    case "--period" -> { o.periodSeconds = Integer.parseInt(v); i++; }
+                    case "--duration" -> { o.durationSeconds = Integer.parseInt(v); i++; }
+                    case "--chunk" -> { o.chunkLines = Integer.parseInt(v); i++; }
+                    case "--heap" -> { o.heap = v; i++; }
+                    case "--server-args" -> { o.serverArgs = v; i++; }
+                    case "--compare" -> { o.compare = v; i++; }
+                    case "--runs" -> { o.runs = Integer.parseInt(v); i++; }
+                    case "--samples" -> { o.samples = v; i++; }
+                    case "--help" -> {
+                        System.out.println("""
+                                Steady [--series 1000000] [--period 10] [--duration 90] [--connections 4]
+                                       [--chunk 1000] [--heap 3g] [--jar target/meterline.jar]
+                                       [--server-args "meterline flags"] [--samples DIR]
+                                       [--compare "jar=/tmp/a.jar|jar=/tmp/b.jar -Xflag"] [--runs R]
+                                  every series sends one point per period (target rate: series / period points/s),
+                                  in chunks of --chunk lines paced evenly; --samples writes each run's once-a-second
+                                  /metrics readings to DIR/steady-PID.tsv""");
+                        System.exit(0);
+                    }
+                    default -> throw new IllegalArgumentException(a + " (expected: an option, see --help)");
+                }
+            }
+            return o;
+        }
+    }
+
+    /** Meters sampled once a second, by the start of their Prometheus line. */
+    private static final String[] SAMPLED = {
+        "meterline_windows_pending ", "meterline_windows_flushed_total", "meterline_flush_duration_seconds_count",
+        "meterline_flush_duration_seconds_sum", "meterline_flush_duration_seconds_max",
+        "meterline_store_write_duration_seconds_count", "meterline_store_write_duration_seconds_sum",
+        "meterline_store_write_duration_seconds_max", "meterline_flush_lag_seconds", "meterline_wal_bytes ",
+        "meterline_points_dropped_total", "meterline_ingest_paused", "meterline_flush_ticks_skipped_total",
+        "meterline_flush_failures_total", "meterline_flush_paced_seconds_total", "meterline_series_active",
+        "meterline_spool_windows", "meterline_wal_pauses_total",
+    };
+
+    private final Options o;
+
+    private Steady(Options o) {
+        this.o = o;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        Steady s = new Steady(o);
+        System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " cores, load average "
+                + LoadGen.uptime());
+        Block[] blocks = new Block[o.connections];
+        for (int c = 0; c < o.connections; c++) {
+            blocks[c] = Block.encode(c, o.connections, o.series, o.chunkLines);
+        }
+        System.out.printf(Locale.ROOT, "steady: %,d series, one point each per %d s (target %,.0f points/s), %d s,"
+                        + " %d connections, chunks of %,d lines%n", o.series, o.periodSeconds,
+                (double) o.series / o.periodSeconds, o.durationSeconds, o.connections, o.chunkLines);
+        String[] variants = o.compare == null ? new String[]{""} : o.compare.split("\\|");
+        for (int r = 0; r < o.runs; r++) {
+            for (String v : variants) {
+                System.out.printf(Locale.ROOT, "%nrun %d [%s] at %s, load average %s%n", r + 1, v.trim(),
+                        java.time.Instant.now(), LoadGen.uptime());
+                s.runOnce(blocks, v.trim());
+            }
+        }
+    }
+
+    private void runOnce(Block[] blocks, String variant) throws Exception {
+        Path jar = Path.of(o.jar);
+        if (variant.startsWith("jar=")) {
+            int space = variant.indexOf(' ');
+            jar = Path.of(space < 0 ? variant.substring(4) : variant.substring(4, space));
+            variant = space < 0 ? "" : variant.substring(space + 1).trim();
+        }
+        Path data = Files.createTempDirectory("meterline-steady");
+        int tcpPort = LoadGen.freePort();
+        int httpPort = LoadGen.freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx" + o.heap);
+        cmd.add("-Xms" + o.heap);
+        List<String> flags = new ArrayList<>();
+        if (!variant.isBlank()) {
+            for (String word : variant.split("\\s+")) {
+                (word.startsWith("-X") || word.startsWith("-D") ? cmd : flags).add(word);
+            }
+        }
+        cmd.addAll(List.of("-jar", jar.toString(), "--bind", "127.0.0.1", "--tcp-port", String.valueOf(tcpPort),
+                "--http-port", String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
+                "--max-series", String.valueOf(Math.max(100_000, 2L * o.series))));
+        if (!o.serverArgs.isBlank()) {
+            cmd.addAll(Arrays.asList(o.serverArgs.trim().split("\\s+")));
+        }
+        cmd.addAll(flags);
+        Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(data.resolve("server.log").toFile()).start();
+        try {
+            LoadGen.Http http = new LoadGen.Http(httpPort);
+            http.awaitReady(Duration.ofSeconds(60));
+            long pid = server.pid();
+            Map<String, Long> cpu0 = threadCpu(pid);
+            long[] total0 = LoadGen.Proc.cpuTicks(pid);
+            LoadGen.Latencies syncs = new LoadGen.Latencies();
+            List<Sender> senders = new ArrayList<>();
+            for (Block b : blocks) {
+                senders.add(new Sender(tcpPort, b, syncs));
+            }
+            for (Sender s : senders) {
+                s.connect();
+            }
+            long periodNanos = o.periodSeconds * 1_000_000_000L;
+            int cycles = Math.max(1, o.durationSeconds / o.periodSeconds);
+            CountDownLatch go = new CountDownLatch(1);
+            long t0 = System.nanoTime() + 200_000_000L;
+            for (Sender s : senders) {
+                s.start(go, t0, periodNanos, cycles);
+            }
+            go.countDown();
+            List<Map<String, Double>> samples = new ArrayList<>();
+            List<Long> sampleAt = new ArrayList<>();
+            long heapMax = 0;
+            boolean sending = true;
+            long next = t0;
+            while (sending) {
+                next += 1_000_000_000L;
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                String metrics = http.get("/metrics");
+                samples.add(parse(metrics));
+                sampleAt.add(System.nanoTime() - t0);
+                heapMax = Math.max(heapMax, heapUsed(metrics));
+                sending = false;
+                for (Sender s : senders) {
+                    sending |= s.sender.isAlive();
+                }
+            }
+            long sentEnd = System.nanoTime();
+            for (Sender s : senders) {
+                s.await();
+            }
+            long[] total1 = LoadGen.Proc.cpuTicks(pid);
+            Map<String, Long> cpu1 = threadCpu(pid);
+            long points = 0;
+            long errors = 0;
+            long behindMax = 0;
+            for (Sender s : senders) {
+                points += s.sent.get();
+                errors += s.errors.get();
+                behindMax = Math.max(behindMax, s.behindMax);
+            }
+            // The senders' schedule spans whole periods: the rate is over them, or over longer if the senders fell behind.
+            double seconds = Math.max(cycles * (double) o.periodSeconds, (sentEnd - t0) / 1e9);
+            double cpu = (total1[0] + total1[1] - total0[0] - total0[1]) / 100.0;
+            Map<String, Double> last = samples.get(samples.size() - 1);
+            System.out.printf(Locale.ROOT, "  sent %,d points in %.1f s: %,.0f points/s (target %,.0f); senders at"
+                            + " most %.2f s behind schedule; %d error lines; sync p50 %.1f ms, p99 %.1f ms%n",
+                    points, seconds, points / seconds, (double) o.series / o.periodSeconds, behindMax / 1e9, errors,
+                    syncs.percentile(0.5), syncs.percentile(0.99));
+            System.out.printf(Locale.ROOT, "  server CPU %.1f s (%.2f cores, %.2f us/point); peak RSS %,d MiB;"
+                            + " heap used at most %,d MiB%n", cpu, cpu / seconds, cpu * 1e6 / Math.max(1, points),
+                    LoadGen.Proc.statusKb(pid, "VmHWM") / 1024, heapMax >> 20);
+            System.out.printf(Locale.ROOT, "  at the end: %,.0f windows flushed, %,.0f pending, %,.0f dropped, %,.0f"
+                            + " flush ticks skipped, %,.0f flush failures, %,.0f log pauses, ingest paused %s,"
+                            + " log %,.0f MiB%n", get(last, "meterline_windows_flushed_total"),
+                    get(last, "meterline_windows_pending "), get(last, "meterline_points_dropped_total"),
+                    get(last, "meterline_flush_ticks_skipped_total"), get(last, "meterline_flush_failures_total"),
+                    get(last, "meterline_wal_pauses_total"), get(last, "meterline_ingest_paused"),
+                    get(last, "meterline_wal_bytes ") / (1 << 20));
+            printFlushes(samples, sampleAt);
+            printCpu(cpu0, cpu1, seconds);
+            long storeTicks = 0;
+            for (Map.Entry<String, Long> e : cpu1.entrySet()) {
+                if (e.getKey().startsWith("meterline-store") || e.getKey().startsWith("meterline-sqlit")) {
+                    storeTicks += e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+                }
+            }
+            double flushed = get(last, "meterline_windows_flushed_total");
+            System.out.printf(Locale.ROOT, "  store threads (writer and checkpoints): %.1f s CPU for %,.0f windows"
+                    + " flushed, %.2f us per window%n", storeTicks / 100.0, flushed, storeTicks * 1e4 / flushed);
+            if (o.samples != null) {
+                writeSamples(Path.of(o.samples).resolve("steady-" + pid + ".tsv"), samples, sampleAt);
+            }
+        } finally {
+            server.destroy();
+            if (!server.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+            try (var walk = Files.walk(data)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /**
+     * One line per second in which flushes ended or windows were pending: windows written, flushes ended and their
+     * summed duration, store writes and their time, the longest write seen, pending windows and the flush lag.
+     */
+    private static void printFlushes(List<Map<String, Double>> samples, List<Long> at) {
+        System.out.println("  second  written  flushes  flush-s  writes  write-s  write-max  pending  lag-s  log-MiB");
+        Map<String, Double> before = Map.of();
+        for (int i = 0; i < samples.size(); i++) {
+            Map<String, Double> s = samples.get(i);
+            double written = get(s, "meterline_windows_flushed_total") - get(before, "meterline_windows_flushed_total");
+            double pending = get(s, "meterline_windows_pending ");
+            if (written > 0 || pending > 0) {
+                System.out.printf(Locale.ROOT, "  %6.0f %8.0f %8.0f %8.2f %7.0f %8.2f %10.3f %8.0f %6.1f %8.0f%n",
+                        at.get(i) / 1e9, written,
+                        get(s, "meterline_flush_duration_seconds_count")
+                                - get(before, "meterline_flush_duration_seconds_count"),
+                        get(s, "meterline_flush_duration_seconds_sum")
+                                - get(before, "meterline_flush_duration_seconds_sum"),
+                        get(s, "meterline_store_write_duration_seconds_count")
+                                - get(before, "meterline_store_write_duration_seconds_count"),
+                        get(s, "meterline_store_write_duration_seconds_sum")
+                                - get(before, "meterline_store_write_duration_seconds_sum"),
+                        get(s, "meterline_store_write_duration_seconds_max"), pending,
+                        get(s, "meterline_flush_lag_seconds"), get(s, "meterline_wal_bytes ") / (1 << 20));
+            }
+            before = s;
+        }
+    }
+
+    private static void printCpu(Map<String, Long> before, Map<String, Long> after, double seconds) {
+        Map<String, Long> used = new TreeMap<>();
+        for (Map.Entry<String, Long> e : after.entrySet()) {
+            used.merge(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L), Long::sum);
+        }
+        StringBuilder sb = new StringBuilder("  server CPU by thread group (s):");
+        used.entrySet().stream().filter(e -> e.getValue() >= 20)
+                .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
+                .forEach(e -> sb.append(String.format(Locale.ROOT, " %s %.1f", e.getKey(), e.getValue() / 100.0)));
+        System.out.println(sb);
+    }
+
+    private static void writeSamples(Path file, List<Map<String, Double>> samples, List<Long> at) throws IOException {
+        StringBuilder sb = new StringBuilder("seconds");
+        for (String name : SAMPLED) {
+            sb.append('\t').append(name.trim());
+        }
+        sb.append('\n');
+        for (int i = 0; i < samples.size(); i++) {
+            sb.append(String.format(Locale.ROOT, "%.1f", at.get(i) / 1e9));
+            for (String name : SAMPLED) {
+                sb.append('\t').append(get(samples.get(i), name));
+            }
+            sb.append('\n');
+        }
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, sb.toString());
+    }
+
+    private static double get(Map<String, Double> sample, String name) {
+        return sample.getOrDefault(name, 0.0);
+    }
+
+    /** The sampled meters of one {@code /metrics} answer, each summed over its tags. */
+    private static Map<String, Double> parse(String metrics) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("#")) {
+                continue;
+            }
+            for (String name : SAMPLED) {
+                String bare = name.trim();
+                if (line.startsWith(name) || line.startsWith(bare + "{") || line.startsWith(bare + " ")) {
+                    double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    out.merge(name, v, name.endsWith("_max") ? Math::max : Double::sum);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static long heapUsed(String metrics) {
+        long used = 0;
+        for (String l : metrics.split("\n")) {
+            if (l.startsWith("jvm_memory_used_bytes{") && l.contains("area=\"heap\"")) {
+                used += (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+            }
+        }
+        return used;
+    }
+
+    /** CPU ticks per thread group: thread names with their digits taken out. */
+    private static Map<String, Long> threadCpu(long pid) throws IOException {
+        Map<String, Long> out = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                String stat;
+                try {
+                    stat = Files.readString(t.resolve("stat"));
+                } catch (IOException e) {
+                    continue;
+                }
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "#");
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
+            }
+        }
+        return out;
+    }
+
+    /** One connection's series, each once, as NDJSON without timestamps, cut after each chunk's sync line. */
+    static final class Block {
+        final byte[] bytes;
+        final int[] chunkEnds;
+        final int[] chunkPoints;
+
+        private Block(byte[] bytes, int[] chunkEnds, int[] chunkPoints) {
+            this.bytes = bytes;
+            this.chunkEnds = chunkEnds;
+            this.chunkPoints = chunkPoints;
+        }
+
+        /** Series {@code i} as {@link LoadGen}'s: metric {@code bench.m(i % 10)}, tags host, region, svc. */
+        static Block encode(int conn, int connections, int series, int chunkLines) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(series / connections * 100 + 64);
+            StringBuilder sb = new StringBuilder();
+            List<Integer> ends = new ArrayList<>();
+            List<Integer> counts = new ArrayList<>();
+            int inChunk = 0;
+            int j = 0;
+            for (int s = conn; s < series; s += connections) {
+                double value = ((j++ * 7919L) % 10_000) / 10.0;
+                sb.append("{\"metric\":\"bench.m").append(s % 10).append("\",\"value\":").append(value)
+                        .append(",\"tags\":{\"host\":\"h").append(s).append("\",\"region\":\"r").append(s % 7)
+                        .append("\",\"svc\":\"api\"}}\n");
+                if (++inChunk == chunkLines || s + connections >= series) {
+                    sb.append("{\"sync\":\"c\"}\n");
+                    byte[] b = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    out.write(b, 0, b.length);
+                    sb.setLength(0);
+                    ends.add(out.size());
+                    counts.add(inChunk);
+                    inChunk = 0;
+                }
+            }
+            return new Block(out.toByteArray(), ends.stream().mapToInt(Integer::intValue).toArray(),
+                    counts.stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    /** Sends its block once a period, each chunk at its even share of the period; a reader counts the replies. */
+    static final class Sender {
+        final int port;
+        final Block block;
+        /** Each chunk's time from its send to its sync reply. */
+        final LoadGen.Latencies syncs;
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong errors = new AtomicLong();
+        /** Send times of chunks whose sync reply has not come back, in order. */
+        final java.util.concurrent.ConcurrentLinkedQueue<Long> unanswered =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        volatile long behindMax;
+        java.nio.channels.SocketChannel ch;
+        Thread sender;
+        Thread reader;
+        volatile Throwable failure;
+        volatile int expected = -1;
+
+        Sender(int port, Block block, LoadGen.Latencies syncs) {
+            this.port = port;
+            this.block = block;
+            this.syncs = syncs;
+        }
+
+        void connect() throws IOException {
+            ch = java.nio.channels.SocketChannel.open(new java.net.InetSocketAddress("127.0.0.1", port));
+            ch.socket().setTcpNoDelay(true);
+        }
+
+        void start(CountDownLatch go, long t0, long periodNanos, int cycles) {
+            int chunks = block.chunkEnds.length;
+            expected = chunks * cycles;
+            sender = new Thread(null, () -> {
+                try {
+                    go.await();
+                    for (int c = 0; c < cycles; c++) {
+                        int from = 0;
+                        for (int k = 0; k < chunks; k++) {
+                            long due = t0 + c * periodNanos + k * periodNanos / chunks;
+                            long now = System.nanoTime();
+                            if (due > now) {
+                                Thread.sleep((due - now) / 1_000_000, (int) ((due - now) % 1_000_000));
+                            } else {
+                                behindMax = Math.max(behindMax, now - due);
+                            }
+                            int end = block.chunkEnds[k];
+                            ByteBuffer buf = ByteBuffer.wrap(block.bytes, from, end - from);
+                            unanswered.add(System.nanoTime());
+                            while (buf.hasRemaining()) {
+                                ch.write(buf);
+                            }
+                            sent.addAndGet(block.chunkPoints[k]);
+                            from = end;
+                        }
+                    }
+                } catch (Throwable e) {
+                    failure = e;
+                }
+            }, "steady-send", 256 * 1024);
+            reader = new Thread(null, this::read, "steady-read", 256 * 1024);
+            sender.start();
+            reader.start();
+        }
+
+        private void read() {
+            try {
+                InputStream in = ch.socket().getInputStream();
+                byte[] buf = new byte[8192];
+                StringBuilder line = new StringBuilder();
+                int answered = 0;
+                int n;
+                while (answered < expected && (n = in.read(buf)) > 0) {
+                    for (int i = 0; i < n; i++) {
+                        char c = (char) buf[i];
+                        if (c != '\n') {
+                            line.append(c);
+                            continue;
+                        }
+                        if (line.indexOf("\"synced\"") >= 0) {
+                            Long sentAt = unanswered.poll();
+                            if (sentAt != null) {
+                                syncs.add(System.nanoTime() - sentAt);
+                            }
+                            answered++;
+                        } else {
+                            errors.incrementAndGet();
+                        }
+                        line.setLength(0);
+                    }
+                }
+                ch.close();
+            } catch (Throwable e) {
+                failure = e;
+            }
+        }
+
+        void await() throws Exception {
+            sender.join();
+            reader.join(120_000);
+            if (failure != null) {
+                throw new IllegalStateException("connection failed", failure);
+            }
+        }
+    }
+}
