@@ -29,9 +29,10 @@ public final class AdminRoutes implements Routes {
 
     @Override
     public void register(HttpServerRoutes routes) {
-        routes.get("/healthz", (req, res) -> JsonResponses.raw(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
-                .get("/readyz", (req, res) -> readyz(res, readiness.get()))
-                .get("/metrics", (req, res) -> res
+        routes.route(ExactPath.get("/healthz"),
+                        (req, res) -> JsonResponses.raw(res, HttpResponseStatus.OK, "{\"status\":\"ok\"}"))
+                .route(ExactPath.get("/readyz"), (req, res) -> readyz(res, readiness.get()))
+                .route(ExactPath.get("/metrics"), (req, res) -> res
                         .header(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
                         .sendString(Mono.fromSupplier(scrape)).then());
     }

@@ -70,11 +70,15 @@ public final class PageRoutes implements Routes {
     @Override
     public void register(HttpServerRoutes routes) {
         routes.route(req -> (req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD))
-                && isPagePath(rawPath(req)), this::serve);
+                && isPageUri(req.uri()), this::serve);
     }
 
-    private static boolean isPagePath(String path) {
-        return path.equals("/") || path.startsWith(PREFIX);
+    /**
+     * Whether the URI's path (up to a {@code ?} or {@code #}) is the page's: tested on the URI itself, as every request
+     * is, so the API's requests are not parsed here.
+     */
+    static boolean isPageUri(String uri) {
+        return uri.startsWith(PREFIX) || uri.equals("/") || uri.startsWith("/?") || uri.startsWith("/#");
     }
 
     private static String rawPath(HttpServerRequest req) {

@@ -3,8 +3,8 @@ package dev.meterline.query;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.meterline.config.Durations;
 import dev.meterline.http.EventLoops;
+import dev.meterline.http.ExactPath;
 import dev.meterline.http.Routes;
-import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.store.StoreException;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -27,6 +27,7 @@ import java.util.function.Supplier;
 
 import static dev.meterline.http.JsonResponses.error;
 import static dev.meterline.http.JsonResponses.json;
+import static dev.meterline.http.JsonResponses.raw;
 
 /** The read side of the HTTP API: aggregates, metrics, series, cardinality and stats, as JSON. */
 public final class QueryRoutes implements Routes {
@@ -50,11 +51,12 @@ public final class QueryRoutes implements Routes {
 
     @Override
     public void register(HttpServerRoutes routes) {
-        routes.get("/api/v1/aggregates", (req, res) -> storageAware(res, aggregates(req, res)))
-                .get("/api/v1/metrics", (req, res) -> storageAware(res, metrics(req, res)))
-                .get("/api/v1/series", (req, res) -> storageAware(res, series(req, res)))
-                .get("/api/v1/cardinality", this::cardinality)
-                .get("/api/v1/stats", (req, res) -> json(res, HttpResponseStatus.OK, g -> writeValue(g, stats.get())));
+        routes.route(ExactPath.get("/api/v1/aggregates"), this::aggregates)
+                .route(ExactPath.get("/api/v1/metrics"), (req, res) -> storageAware(res, metrics(req, res)))
+                .route(ExactPath.get("/api/v1/series"), (req, res) -> storageAware(res, series(req, res)))
+                .route(ExactPath.get("/api/v1/cardinality"), this::cardinality)
+                .route(ExactPath.get("/api/v1/stats"),
+                        (req, res) -> json(res, HttpResponseStatus.OK, g -> writeValue(g, stats.get())));
     }
 
     /** A query that needs the database answers 503 with the database's message while the database fails. */
@@ -87,54 +89,18 @@ public final class QueryRoutes implements Routes {
         try {
             answer = service.answer(q);
         } catch (RuntimeException e) {
-            return Mono.error(e);
+            return storageAware(res, Mono.error(e));
         }
-        // An answer from memory is written at once, on this event loop; any other comes back to it first.
+        // An answer from memory is written at once, on this event loop; any other comes back to it first. Only an
+        // answer that read the store can meet a store failure.
         return answer.ready() != null ? writeAggregates(res, q, answer.ready())
-                : EventLoops.onEventLoop(req, answer.later()).flatMap(results -> writeAggregates(res, q, results));
+                : storageAware(res, EventLoops.onEventLoop(req, answer.later())
+                        .flatMap(results -> writeAggregates(res, q, results)));
     }
 
     private static Mono<Void> writeAggregates(HttpServerResponse res, AggregateQuery q,
                                               List<QueryService.SeriesResult> results) {
-        return json(res, HttpResponseStatus.OK, g -> {
-            g.writeStartObject();
-            g.writeStringField("metric", q.metric());
-            g.writeNumberField("resolution", q.resolution());
-            g.writeArrayFieldStart("series");
-            for (QueryService.SeriesResult r : results) {
-                g.writeStartObject();
-                g.writeObjectFieldStart("tags");
-                for (Map.Entry<String, String> t : r.group().tags().entrySet()) {
-                    g.writeStringField(t.getKey(), t.getValue());
-                }
-                g.writeEndObject();
-                g.writeArrayFieldStart("windows");
-                for (QueryService.MergedWindow w : r.windows()) {
-                    Aggregate a = w.aggregate();
-                    g.writeStartObject();
-                    g.writeNumberField("start", w.start());
-                    g.writeNumberField("end", w.end());
-                    g.writeNumberField("count", a.count());
-                    number(g, "sum", a.sum());
-                    number(g, "min", a.min());
-                    number(g, "max", a.max());
-                    number(g, "mean", a.mean());
-                    number(g, "last", a.last());
-                    number(g, "p50", a.valueAtQuantile(0.5));
-                    number(g, "p90", a.valueAtQuantile(0.9));
-                    number(g, "p99", a.valueAtQuantile(0.99));
-                    g.writeNumberField("firstTimestamp", a.firstTimestamp());
-                    g.writeNumberField("lastTimestamp", a.lastTimestamp());
-                    g.writeNumberField("late", a.late());
-                    g.writeBooleanField("complete", w.complete());
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
-                g.writeEndObject();
-            }
-            g.writeEndArray();
-            g.writeEndObject();
-        });
+        return raw(res, HttpResponseStatus.OK, AggregatesJson.write(q.metric(), q.resolution(), results));
     }
 
     AggregateQuery parseAggregates(Map<String, List<String>> p) {
@@ -290,14 +256,6 @@ public final class QueryRoutes implements Routes {
             } catch (DateTimeParseException e2) {
                 throw new BadParameter(name, v, "epoch milliseconds or an RFC 3339 time");
             }
-        }
-    }
-
-    private static void number(JsonGenerator g, String name, double v) throws IOException {
-        if (Double.isFinite(v)) {
-            g.writeNumberField(name, v);
-        } else {
-            g.writeNullField(name);
         }
     }
 

@@ -184,7 +184,6 @@ public final class QueryService {
     private List<SeriesResult> merge(AggregateQuery q, long from, Aggregation.Snapshot snap,
                                      Map<Long, List<Window>> pending, List<StoredWindow> stored) {
         long seenSeq = snap.closedThroughSeq();
-        Set<Long> pendingSeqs = new HashSet<>();
         List<Window> ordered = new ArrayList<>();
         for (StoredWindow sw : stored) {
             Window w = sw.window();
@@ -196,11 +195,10 @@ public final class QueryService {
                 ordered.add(w);
             }
         }
-        for (Map.Entry<Long, List<Window>> e : new TreeMap<>(pending).entrySet()) {
+        for (Map.Entry<Long, List<Window>> e : inOrder(pending).entrySet()) {
             if (e.getKey() > seenSeq) {
                 continue;
             }
-            pendingSeqs.add(e.getKey());
             for (Window w : e.getValue()) {
                 if (w.series().metric().equals(q.metric()) && q.matches(w.series())
                         && w.start() >= from && w.start() < q.to()) {
@@ -217,13 +215,23 @@ public final class QueryService {
             Window w = ordered.get(i);
             SeriesKey group = q.groupOf(w.series());
             long bucketStart = Window.startOf(w.start(), q.resolution());
-            Bucket b = groups.computeIfAbsent(group, g -> new TreeMap<>())
-                    .computeIfAbsent(bucketStart, s -> new Bucket());
+            TreeMap<Long, Bucket> buckets = groups.get(group);
+            if (buckets == null) {
+                buckets = new TreeMap<>();
+                groups.put(group, buckets);
+            }
+            Bucket b = buckets.get(bucketStart);
+            if (b == null) {
+                b = new Bucket(bucketStart + q.resolution() + latenessMs <= now);
+                buckets.put(bucketStart, b);
+            }
             b.aggregate.mergeWith(w.aggregate());
-            // A window still in memory is flushed complete once it is due (the bucket's due check below covers
-            // it), so it answers as it will once flushed: a due window does not turn complete a tick later.
-            boolean complete = i >= firstOpen || w.complete();
-            b.fineComplete.merge(new FineKey(w.series(), w.start()), complete, Boolean::logicalOr);
+            if (b.fineComplete != null) {
+                // A window still in memory is flushed complete once it is due (the bucket's due check below covers
+                // it), so it answers as it will once flushed: a due window does not turn complete a tick later.
+                boolean complete = i >= firstOpen || w.complete();
+                b.fineComplete.merge(new FineKey(w.series(), w.start()), complete, Boolean::logicalOr);
+            }
         }
         List<SeriesResult> out = new ArrayList<>();
         for (Map.Entry<SeriesKey, TreeMap<Long, Bucket>> g : groups.entrySet()) {
@@ -232,7 +240,7 @@ public final class QueryService {
                 long start = e.getKey();
                 long end = start + q.resolution();
                 Bucket b = e.getValue();
-                boolean complete = end + latenessMs <= now && !b.fineComplete.containsValue(Boolean.FALSE);
+                boolean complete = b.fineComplete != null && !b.fineComplete.containsValue(Boolean.FALSE);
                 if (b.aggregate.count() > 0 || b.aggregate.late() > 0) {
                     windows.add(new MergedWindow(start, end, b.aggregate, complete));
                 }
@@ -245,12 +253,43 @@ public final class QueryService {
         return out;
     }
 
-    private record FineKey(SeriesKey series, long start) {
+    /** The pending flushes in flush order; most often there are none, and then nothing is copied. */
+    private static Map<Long, List<Window>> inOrder(Map<Long, List<Window>> pending) {
+        return pending.isEmpty() ? pending : new TreeMap<>(pending);
     }
 
+    /** One window of one series: the parts a bucket is merged from. */
+    private static final class FineKey {
+        private final SeriesKey series;
+        private final long start;
+
+        FineKey(SeriesKey series, long start) {
+            this.series = series;
+            this.start = start;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof FineKey k && k.start == start && k.series.equals(series);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * series.hashCode() + Long.hashCode(start);
+        }
+    }
+
+    /**
+     * One output window. Whether each window it is merged from is complete matters only once the output window is
+     * past the lateness (before then it is not complete whatever its parts are), so only then is it tallied.
+     */
     private static final class Bucket {
         final Aggregate aggregate = new Aggregate();
-        final Map<FineKey, Boolean> fineComplete = new HashMap<>();
+        final Map<FineKey, Boolean> fineComplete;
+
+        Bucket(boolean due) {
+            fineComplete = due ? new HashMap<>() : null;
+        }
     }
 
     /** Known metrics (stored or active) with their distinct series counts. */
