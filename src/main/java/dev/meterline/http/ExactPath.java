@@ -4,8 +4,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import reactor.netty.http.server.HttpServerRequest;
 
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static java.util.Objects.requireNonNull;
 
@@ -16,10 +14,6 @@ import static java.util.Objects.requireNonNull;
  * its test; a regular expression run per route and request is most of the routing's cost while it runs interpreted.
  */
 public final class ExactPath implements Predicate<HttpServerRequest> {
-
-    /** How reactor-netty's template finds the path of an absolute URI ({@code http://host:port/path?query}). */
-    private static final Pattern ABSOLUTE =
-            Pattern.compile("(?:(\\w+)://)?((?:\\[.+?])|(?<!\\[)(?:[^/?]+?))(?::(\\d{2,5}))?([/?].*)?");
 
     private final HttpMethod method;
     private final String path;
@@ -62,13 +56,20 @@ public final class ExactPath implements Predicate<HttpServerRequest> {
         return end == path.length() && uri.startsWith(path);
     }
 
-    private static String pathOfAbsolute(String uri) {
-        Matcher m = ABSOLUTE.matcher(uri);
-        if (!m.matches()) {
-            throw new IllegalArgumentException("Unable to parse url [" + uri + "]");
+    /**
+     * The path of an absolute URI ({@code http://host:port/path?query}, as a proxy sends it): what follows the scheme
+     * and the authority, from the first {@code /} or {@code ?}; {@code /} when nothing does.
+     */
+    static String pathOfAbsolute(String uri) {
+        int scheme = uri.indexOf("://");
+        int from = scheme < 0 ? 0 : scheme + 3;
+        for (int i = from; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c == '/' || c == '?') {
+                return uri.substring(i);
+            }
         }
-        String path = m.group(4);
-        return path == null ? "/" : path;
+        return "/";
     }
 
     @Override
