@@ -258,7 +258,11 @@ public final class QueryService {
         return pending.isEmpty() ? pending : new TreeMap<>(pending);
     }
 
-    /** One window of one series: the parts a bucket is merged from. */
+    /**
+     * One window of one series: the parts a bucket is merged from. A class rather than a record: a record's
+     * {@code equals} and {@code hashCode} run through a method handle that is slow until the JIT compiles it, and a
+     * fresh server answers its first queries interpreted.
+     */
     private static final class FineKey {
         private final SeriesKey series;
         private final long start;
