@@ -97,16 +97,6 @@ public final class StoreMeters {
         seriesKeptFull.set(fullResets);
     }
 
-    /** Series whose texts the store keeps, as last reported. */
-    public long seriesKept() {
-        return seriesKept.get();
-    }
-
-    /** Writes that found the kept series' table full, as last reported. */
-    public long seriesKeptFull() {
-        return seriesKeptFull.get();
-    }
-
     /** Transactions of windows timed so far. */
     public long writes() {
         return writes.count();
