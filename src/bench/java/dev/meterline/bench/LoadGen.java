@@ -233,41 +233,12 @@ public final class LoadGen {
 
     Result runOnce(Workload w, String extraArgs) throws Exception {
         // A variant of --compare may name its own jar first ("jar=/tmp/a.jar --flag=v"), to compare builds.
-        Path jar = this.jar;
-        if (extraArgs.startsWith("jar=")) {
-            int space = extraArgs.indexOf(' ');
-            jar = Path.of(space < 0 ? extraArgs.substring(4) : extraArgs.substring(4, space));
-            extraArgs = space < 0 ? "" : extraArgs.substring(space + 1).trim();
-        }
-        Path data = Files.createTempDirectory("meterline-bench");
-        int tcpPort = freePort();
-        int httpPort = freePort();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx" + o.heap);
-        cmd.add("-Xms" + o.heap);
-        if (!o.serverOpts.isBlank()) {
-            cmd.addAll(Arrays.asList(o.serverOpts.trim().split("\\s+")));
-        }
-        // A variant's JVM words (-X..., -D...) go before -jar, its Meterline flags after.
-        List<String> serverFlags = new ArrayList<>();
-        if (!extraArgs.isBlank()) {
-            for (String word : extraArgs.split("\\s+")) {
-                (word.startsWith("-X") || word.startsWith("-D") ? cmd : serverFlags).add(word);
-            }
-        }
-        cmd.addAll(List.of("-jar", jar.toString(), "--bind", "127.0.0.1", "--tcp-port", String.valueOf(tcpPort),
-                "--http-port", String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
+        List<String> args = new ArrayList<>(List.of(
                 // The whole run lands in windows that stay open, so heap after the run is the open-window state.
                 "--lateness", "10m", "--max-series", "2000000"));
-        if (!o.serverArgs.isBlank()) {
-            cmd.addAll(Arrays.asList(o.serverArgs.trim().split("\\s+")));
-        }
-        cmd.addAll(serverFlags);
-        Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(data.resolve("server.log").toFile()).start();
-        try {
-            Http http = new Http(httpPort);
+        args.addAll(ChildServer.words(o.serverArgs));
+        try (ChildServer server = ChildServer.start(jar, extraArgs, o.heap, ChildServer.words(o.serverOpts), args)) {
+            Http http = new Http(server.httpPort);
             http.awaitReady(Duration.ofSeconds(60));
             long pid = server.pid();
             String queryPath = o.query != null ? o.query
@@ -286,7 +257,7 @@ public final class LoadGen {
             Latencies syncLat = new Latencies();
             List<Conn> conns = new ArrayList<>();
             for (int c = 0; c < w.connections; c++) {
-                conns.add(new Conn(tcpPort, w.blocks[c], w.repeats, syncLat));
+                conns.add(new Conn(server.tcpPort, w.blocks[c], w.repeats, syncLat));
             }
             for (Conn c : conns) {
                 c.connect();
@@ -338,12 +309,6 @@ public final class LoadGen {
                         + errors + " error lines");
             }
             return r;
-        } finally {
-            server.destroy();
-            if (!server.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                server.destroyForcibly();
-            }
-            deleteTree(data);
         }
     }
 
@@ -358,12 +323,6 @@ public final class LoadGen {
             return Files.readString(Path.of("/proc/loadavg")).trim();
         } catch (IOException e) {
             return "unknown";
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 

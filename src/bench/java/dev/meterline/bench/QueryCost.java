@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,31 +67,17 @@ public final class QueryCost {
     }
 
     private static void run(String variant, int series, int queries, String path) throws Exception {
-        String[] words = variant.split("\\s+");
-        String jar = words[0].substring("jar=".length());
-        Path data = Files.createTempDirectory("meterline-querycost");
-        int tcpPort = freePort();
-        int httpPort = freePort();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx768m");
-        cmd.add("-Xms768m");
-        cmd.addAll(Arrays.asList(words).subList(1, words.length));
-        cmd.addAll(List.of("-jar", jar, "--bind", "127.0.0.1", "--tcp-port", String.valueOf(tcpPort),
-                "--http-port", String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
-                "--lateness", "10m"));
-        Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(data.resolve("server.log").toFile()).start();
-        try {
-            LoadGen.Http http = new LoadGen.Http(httpPort);
+        try (ChildServer server = ChildServer.start(Path.of("target/meterline.jar"), variant, "768m", List.of(),
+                List.of("--lateness", "10m"))) {
+            LoadGen.Http http = new LoadGen.Http(server.httpPort);
             http.awaitReady(Duration.ofSeconds(60));
-            ingest(tcpPort, series);
+            ingest(server.tcpPort, series);
             long pid = server.pid();
             Map<String, Long> before = threadCpu(pid);
             long[] lat = new long[queries];
             int bodyBytes = 0;
             List<String> rows = new ArrayList<>();
-            try (LoadGen.SocketGet get = new LoadGen.SocketGet(httpPort, path)) {
+            try (LoadGen.SocketGet get = new LoadGen.SocketGet(server.httpPort, path)) {
                 int from = 0;
                 for (int end : PHASE_ENDS) {
                     int to = Math.min(end, queries);
@@ -112,9 +97,6 @@ public final class QueryCost {
             }
             rows.forEach(System.out::println);
             System.out.println("response body " + bodyBytes + " bytes");
-        } finally {
-            server.destroy();
-            server.waitFor();
         }
     }
 
@@ -185,12 +167,6 @@ public final class QueryCost {
                 }
                 reply.append(new String(buf, 0, r, StandardCharsets.UTF_8));
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -122,36 +121,10 @@ public final class Steady {
     }
 
     private void runOnce(Block[] blocks, String variant) throws Exception {
-        Path jar = Path.of(o.jar);
-        if (variant.startsWith("jar=")) {
-            int space = variant.indexOf(' ');
-            jar = Path.of(space < 0 ? variant.substring(4) : variant.substring(4, space));
-            variant = space < 0 ? "" : variant.substring(space + 1).trim();
-        }
-        Path data = Files.createTempDirectory("meterline-steady");
-        int tcpPort = LoadGen.freePort();
-        int httpPort = LoadGen.freePort();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx" + o.heap);
-        cmd.add("-Xms" + o.heap);
-        List<String> flags = new ArrayList<>();
-        if (!variant.isBlank()) {
-            for (String word : variant.split("\\s+")) {
-                (word.startsWith("-X") || word.startsWith("-D") ? cmd : flags).add(word);
-            }
-        }
-        cmd.addAll(List.of("-jar", jar.toString(), "--bind", "127.0.0.1", "--tcp-port", String.valueOf(tcpPort),
-                "--http-port", String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
-                "--max-series", String.valueOf(Math.max(100_000, 2L * o.series))));
-        if (!o.serverArgs.isBlank()) {
-            cmd.addAll(Arrays.asList(o.serverArgs.trim().split("\\s+")));
-        }
-        cmd.addAll(flags);
-        Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(data.resolve("server.log").toFile()).start();
-        try {
-            LoadGen.Http http = new LoadGen.Http(httpPort);
+        List<String> args = new ArrayList<>(List.of("--max-series", String.valueOf(Math.max(100_000, 2L * o.series))));
+        args.addAll(ChildServer.words(o.serverArgs));
+        try (ChildServer server = ChildServer.start(Path.of(o.jar), variant, o.heap, List.of(), args)) {
+            LoadGen.Http http = new LoadGen.Http(server.httpPort);
             http.awaitReady(Duration.ofSeconds(60));
             long pid = server.pid();
             Map<String, Long> cpu0 = threadCpu(pid);
@@ -159,7 +132,7 @@ public final class Steady {
             LoadGen.Latencies syncs = new LoadGen.Latencies();
             List<Sender> senders = new ArrayList<>();
             for (Block b : blocks) {
-                senders.add(new Sender(tcpPort, b, syncs));
+                senders.add(new Sender(server.tcpPort, b, syncs));
             }
             for (Sender s : senders) {
                 s.connect();
@@ -237,14 +210,6 @@ public final class Steady {
                     + " flushed, %.2f us per window%n", storeTicks / 100.0, flushed, storeTicks * 1e4 / flushed);
             if (o.samples != null) {
                 writeSamples(Path.of(o.samples).resolve("steady-" + pid + ".tsv"), samples, sampleAt);
-            }
-        } finally {
-            server.destroy();
-            if (!server.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
-                server.destroyForcibly();
-            }
-            try (var walk = Files.walk(data)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }
