@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -728,6 +729,42 @@ public final class LoadGen {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return new long[]{Long.parseLong(f[11]), Long.parseLong(f[12])};
+        }
+
+        /**
+         * Nanoseconds on CPU of each thread of {@code pid} ({@code /proc/PID/task/TID/schedstat}), keyed
+         * "TID name"; a thread that ends between the listing and the read is left out.
+         */
+        static Map<String, Long> threadCpu(long pid) throws IOException {
+            Map<String, Long> out = new TreeMap<>();
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path t : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        String name = Files.readString(t.resolve("comm")).trim();
+                        String sched = Files.readString(t.resolve("schedstat")).trim();
+                        out.put(t.getFileName() + " " + name, Long.parseLong(sched.substring(0, sched.indexOf(' '))));
+                    } catch (IOException gone) {
+                        // the thread ended
+                    }
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The CPU nanoseconds each thread group used between two {@link #threadCpu} readings: a group is the
+         * threads' name with each run of digits as {@code #} ("meterline-shard-#").
+         */
+        static Map<String, Long> groupsUsed(Map<String, Long> before, Map<String, Long> after) {
+            Map<String, Long> groups = new TreeMap<>();
+            for (Map.Entry<String, Long> e : after.entrySet()) {
+                long used = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+                if (used > 0) {
+                    String name = e.getKey().substring(e.getKey().indexOf(' ') + 1);
+                    groups.merge(name.replaceAll("[0-9]+", "#"), used, Long::sum);
+                }
+            }
+            return groups;
         }
 
         static long statusKb(long pid, String field) throws IOException {

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * What one query costs the server, cold and warm: starts each jar as a fresh server, ingests a point in each of four
@@ -73,7 +72,7 @@ public final class QueryCost {
             http.awaitReady(Duration.ofSeconds(60));
             ingest(server.tcpPort, series);
             long pid = server.pid();
-            Map<String, Long> before = threadCpu(pid);
+            Map<String, Long> before = LoadGen.Proc.threadCpu(pid);
             long[] lat = new long[queries];
             int bodyBytes = 0;
             List<String> rows = new ArrayList<>();
@@ -89,7 +88,7 @@ public final class QueryCost {
                         bodyBytes = get.get();
                         lat[q] = System.nanoTime() - t0;
                     }
-                    Map<String, Long> after = threadCpu(pid);
+                    Map<String, Long> after = LoadGen.Proc.threadCpu(pid);
                     rows.add(phase(from, to, before, after, lat));
                     before = after;
                     from = to;
@@ -105,39 +104,14 @@ public final class QueryCost {
         int n = to - from;
         long[] l = Arrays.copyOfRange(lat, from, to);
         Arrays.sort(l);
-        Map<String, Long> groups = new TreeMap<>();
-        long total = 0;
-        for (Map.Entry<String, Long> e : after.entrySet()) {
-            long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
-            if (d > 0) {
-                String group = e.getKey().substring(e.getKey().indexOf(' ') + 1).replaceAll("[0-9]+", "#");
-                groups.merge(group, d, Long::sum);
-                total += d;
-            }
-        }
+        Map<String, Long> groups = LoadGen.Proc.groupsUsed(before, after);
+        long total = groups.values().stream().mapToLong(Long::longValue).sum();
         StringBuilder sb = new StringBuilder(String.format("queries %5d-%-5d  wall p50 %7.0f us  server CPU %7.0f us/query:",
                 from + 1, to, l[n / 2] / 1e3, total / 1e3 / n));
         groups.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .filter(e -> e.getValue() / 1e3 / n >= 1)
                 .forEach(e -> sb.append(String.format(" %s=%.0f", e.getKey(), e.getValue() / 1e3 / n)));
         return sb.toString();
-    }
-
-    /** Nanoseconds on CPU of each thread of {@code pid}, keyed "TID name". */
-    private static Map<String, Long> threadCpu(long pid) throws IOException {
-        Map<String, Long> out = new TreeMap<>();
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String name = Files.readString(t.resolve("comm")).trim();
-                    String sched = Files.readString(t.resolve("schedstat")).trim();
-                    out.put(t.getFileName() + " " + name, Long.parseLong(sched.substring(0, sched.indexOf(' '))));
-                } catch (IOException gone) {
-                    // the thread ended between the listing and the read
-                }
-            }
-        }
-        return out;
     }
 
     /** One point for each series (LoadGen's keys, with the time now), then a sync line, read back. */

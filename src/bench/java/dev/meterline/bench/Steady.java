@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -127,7 +126,7 @@ public final class Steady {
             LoadGen.Http http = new LoadGen.Http(server.httpPort);
             http.awaitReady(Duration.ofSeconds(60));
             long pid = server.pid();
-            Map<String, Long> cpu0 = threadCpu(pid);
+            Map<String, Long> cpu0 = LoadGen.Proc.threadCpu(pid);
             long[] total0 = LoadGen.Proc.cpuTicks(pid);
             LoadGen.Latencies syncs = new LoadGen.Latencies();
             List<Sender> senders = new ArrayList<>();
@@ -170,7 +169,7 @@ public final class Steady {
                 s.await();
             }
             long[] total1 = LoadGen.Proc.cpuTicks(pid);
-            Map<String, Long> cpu1 = threadCpu(pid);
+            Map<String, Long> cpu1 = LoadGen.Proc.threadCpu(pid);
             long points = 0;
             long errors = 0;
             long behindMax = 0;
@@ -198,16 +197,17 @@ public final class Steady {
                     get(last, "meterline_wal_pauses_total"), get(last, "meterline_ingest_paused"),
                     get(last, "meterline_wal_bytes ") / (1 << 20));
             printFlushes(samples, sampleAt);
-            printCpu(cpu0, cpu1, seconds);
-            long storeTicks = 0;
-            for (Map.Entry<String, Long> e : cpu1.entrySet()) {
+            Map<String, Long> used = LoadGen.Proc.groupsUsed(cpu0, cpu1);
+            printCpu(used);
+            long storeNanos = 0;
+            for (Map.Entry<String, Long> e : used.entrySet()) {
                 if (e.getKey().startsWith("meterline-store") || e.getKey().startsWith("meterline-sqlit")) {
-                    storeTicks += e.getValue() - cpu0.getOrDefault(e.getKey(), 0L);
+                    storeNanos += e.getValue();
                 }
             }
             double flushed = get(last, "meterline_windows_flushed_total");
             System.out.printf(Locale.ROOT, "  store threads (writer and checkpoints): %.1f s CPU for %,.0f windows"
-                    + " flushed, %.2f us per window%n", storeTicks / 100.0, flushed, storeTicks * 1e4 / flushed);
+                    + " flushed, %.2f us per window%n", storeNanos / 1e9, flushed, storeNanos / 1e3 / flushed);
             if (o.samples != null) {
                 writeSamples(Path.of(o.samples).resolve("steady-" + pid + ".tsv"), samples, sampleAt);
             }
@@ -243,15 +243,11 @@ public final class Steady {
         }
     }
 
-    private static void printCpu(Map<String, Long> before, Map<String, Long> after, double seconds) {
-        Map<String, Long> used = new TreeMap<>();
-        for (Map.Entry<String, Long> e : after.entrySet()) {
-            used.merge(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L), Long::sum);
-        }
+    private static void printCpu(Map<String, Long> used) {
         StringBuilder sb = new StringBuilder("  server CPU by thread group (s):");
-        used.entrySet().stream().filter(e -> e.getValue() >= 20)
+        used.entrySet().stream().filter(e -> e.getValue() >= 200_000_000L)
                 .sorted((a, b) -> Long.compare(b.getValue(), a.getValue()))
-                .forEach(e -> sb.append(String.format(Locale.ROOT, " %s %.1f", e.getKey(), e.getValue() / 100.0)));
+                .forEach(e -> sb.append(String.format(Locale.ROOT, " %s %.1f", e.getKey(), e.getValue() / 1e9)));
         System.out.println(sb);
     }
 
@@ -302,25 +298,6 @@ public final class Steady {
             }
         }
         return used;
-    }
-
-    /** CPU ticks per thread group: thread names with their digits taken out. */
-    private static Map<String, Long> threadCpu(long pid) throws IOException {
-        Map<String, Long> out = new TreeMap<>();
-        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                String stat;
-                try {
-                    stat = Files.readString(t.resolve("stat"));
-                } catch (IOException e) {
-                    continue;
-                }
-                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "#");
-                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                out.merge(name, Long.parseLong(f[11]) + Long.parseLong(f[12]), Long::sum);
-            }
-        }
-        return out;
     }
 
     /** One connection's series, each once, as NDJSON without timestamps, cut after each chunk's sync line. */
