@@ -4,7 +4,6 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,17 +39,10 @@ public final class PromBench {
                         + "--queries, --loaders)");
             }
         }
-        Path data = Files.createTempDirectory("meterline-prombench");
-        int tcpPort = LoadGen.freePort();
-        int httpPort = LoadGen.freePort();
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
-                "-jar", jar, "--bind", "127.0.0.1", "--tcp-port", String.valueOf(tcpPort), "--http-port",
-                String.valueOf(httpPort), "--data-dir", data.toString(), "--stats-interval", "0s",
-                "--max-series", "2000000");
-        Process server = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(data.resolve("server.log").toFile()).start();
-        try {
-            LoadGen.Http http = new LoadGen.Http(httpPort);
+        try (ChildServer server = ChildServer.start(Path.of(jar), "", "2g", List.of(),
+                List.of("--max-series", "2000000"))) {
+            int tcpPort = server.tcpPort;
+            LoadGen.Http http = new LoadGen.Http(server.httpPort);
             http.awaitReady(Duration.ofSeconds(60));
             long now = System.currentTimeMillis();
             long end = now / 10_000 * 10_000;
@@ -97,11 +89,6 @@ public final class PromBench {
                 t.join();
             }
             System.out.printf(Locale.ROOT, "ingest during those queries: %.0f points/s%n", accepted / seconds);
-        } finally {
-            server.destroy();
-            if (!server.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                server.destroyForcibly();
-            }
         }
     }
 
