@@ -148,7 +148,10 @@ public final class Flusher {
                         metrics.tickSkipped();
                     }
                 })
-                .concatMap(t -> flushOnce(), 0);
+                // The loop keeps its last flush's subscription until the next tick, and through it every operator
+                // of that flush and what they captured: all the windows it wrote. Detached, they are garbage once
+                // written.
+                .concatMap(t -> flushOnce().onTerminateDetach(), 0);
     }
 
     /**

@@ -20,6 +20,7 @@ import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +35,7 @@ import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Window assignment, lateness, flush timing and the final flush, on virtual time. */
@@ -103,6 +105,38 @@ class AggregationTest {
         assertEquals(3.0, w.aggregate().last());
         assertTrue(w.complete());
         assertEquals(0, w.aggregate().late());
+    }
+
+    @Test
+    void aFlushKeepsNoneOfItsWindowsOnceTheyAreWritten() {
+        TestBatch owner = new TestBatch();
+        List<WeakReference<Window>> writtenWindows = new CopyOnWriteArrayList<>();
+        StepVerifier.withVirtualTime(() -> {
+                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
+                    LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
+                    Aggregation agg = new Aggregation(config(2, 100), new SeriesBudget(100), Schedulers.immediate(),
+                            metrics, clock);
+                    Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+                    agg.run(parts.asFlux()).subscribe();
+                    parts.tryEmitNext(owner.part(2, new Point(CPU, 1.0, 2_000, 1)));
+                    Flusher flusher = new Flusher(agg, windows -> {
+                        windows.forEach(w -> writtenWindows.add(new WeakReference<>(w)));
+                        return Mono.empty();
+                    }, Duration.ofSeconds(1), metrics, clock, Duration.ofMillis(100), Duration.ofSeconds(1));
+                    return flusher.run(Flux.interval(Duration.ofSeconds(1))).filter(r -> r.windows() > 0);
+                })
+                .thenAwait(Duration.ofSeconds(15))
+                .assertNext(r -> assertEquals(1, r.windows()))
+                // Before the next tick: the loop holds its last flush until then, and must hold no window through it.
+                .then(() -> {
+                    for (int i = 0; i < 10 && writtenWindows.get(0).get() != null; i++) {
+                        System.gc();
+                    }
+                    assertNull(writtenWindows.get(0).get(), "the written window is still reachable");
+                })
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+        assertEquals(1, writtenWindows.size());
     }
 
     @Test
