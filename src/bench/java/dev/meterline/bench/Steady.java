@@ -41,6 +41,7 @@ public final class Steady {
         int chunkLines = 1_000;
         String heap = "3g";
         String serverArgs = "";
+        String postgres;
         String compare;
         int runs = 1;
         String samples;
@@ -59,6 +60,7 @@ public final class Steady {
                     case "--chunk" -> { o.chunkLines = Integer.parseInt(v); i++; }
                     case "--heap" -> { o.heap = v; i++; }
                     case "--server-args" -> { o.serverArgs = v; i++; }
+                    case "--postgres" -> { o.postgres = v; i++; }
                     case "--compare" -> { o.compare = v; i++; }
                     case "--runs" -> { o.runs = Integer.parseInt(v); i++; }
                     case "--samples" -> { o.samples = v; i++; }
@@ -67,10 +69,13 @@ public final class Steady {
                                 Steady [--series 1000000] [--period 10] [--duration 90] [--connections 4]
                                        [--chunk 1000] [--heap 3g] [--jar target/meterline.jar]
                                        [--server-args "meterline flags"] [--samples DIR]
+                                       [--postgres jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres]
                                        [--compare "jar=/tmp/a.jar|jar=/tmp/b.jar -Xflag"] [--runs R]
                                   every series sends one point per period (target rate: series / period points/s),
                                   in chunks of --chunk lines paced evenly; --samples writes each run's once-a-second
-                                  /metrics readings to DIR/steady-PID.tsv""");
+                                  /metrics readings to DIR/steady-PID.tsv; --postgres gives each server a fresh
+                                  database on that PostgreSQL server (created from that administrative URL, dropped
+                                  after the run) and reports its processes' CPU (the server on this machine)""");
                         System.exit(0);
                     }
                     default -> throw new IllegalArgumentException(a + " (expected: an option, see --help)");
@@ -121,13 +126,18 @@ public final class Steady {
 
     private void runOnce(Block[] blocks, String variant) throws Exception {
         List<String> args = new ArrayList<>(List.of("--max-series", String.valueOf(Math.max(100_000, 2L * o.series))));
+        LoopbackPostgres pg = o.postgres == null ? null : LoopbackPostgres.create(o.postgres);
+        if (pg != null) {
+            args.addAll(pg.serverArgs());
+        }
         args.addAll(ChildServer.words(o.serverArgs));
-        try (ChildServer server = ChildServer.start(Path.of(o.jar), variant, o.heap, List.of(), args)) {
+        try (pg; ChildServer server = ChildServer.start(Path.of(o.jar), variant, o.heap, List.of(), args)) {
             LoadGen.Http http = new LoadGen.Http(server.httpPort);
             http.awaitReady(Duration.ofSeconds(60));
             long pid = server.pid();
             Map<String, Long> cpu0 = LoadGen.Proc.threadCpu(pid);
             long[] total0 = LoadGen.Proc.cpuTicks(pid);
+            long pg0 = pg == null ? -1 : pg.cpuTicks();
             LoadGen.Latencies syncs = new LoadGen.Latencies();
             List<Sender> senders = new ArrayList<>();
             for (Block b : blocks) {
@@ -169,6 +179,7 @@ public final class Steady {
                 s.await();
             }
             long[] total1 = LoadGen.Proc.cpuTicks(pid);
+            long pg1 = pg == null ? -1 : pg.cpuTicks();
             Map<String, Long> cpu1 = LoadGen.Proc.threadCpu(pid);
             long points = 0;
             long errors = 0;
@@ -208,6 +219,11 @@ public final class Steady {
             double flushed = get(last, "meterline_windows_flushed_total");
             System.out.printf(Locale.ROOT, "  store threads (writer and checkpoints): %.1f s CPU for %,.0f windows"
                     + " flushed, %.2f us per window%n", storeNanos / 1e9, flushed, storeNanos / 1e3 / flushed);
+            if (pg0 >= 0 && pg1 >= 0) {
+                double pgSeconds = (pg1 - pg0) / 100.0;
+                System.out.printf(Locale.ROOT, "  PostgreSQL's processes: %.1f s CPU (%.2f cores), %.2f us per window"
+                        + " flushed%n", pgSeconds, pgSeconds / seconds, pgSeconds * 1e6 / Math.max(1, flushed));
+            }
             if (o.samples != null) {
                 writeSamples(Path.of(o.samples).resolve("steady-" + pid + ".tsv"), samples, sampleAt);
             }
