@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,6 +58,28 @@ class AggregationTest {
         return Mono.empty();
     }
 
+    /** The virtual clock of the scheduler {@link StepVerifier#withVirtualTime} installed, in milliseconds. */
+    private static LongSupplier virtualClock() {
+        VirtualTimeScheduler vts = VirtualTimeScheduler.get();
+        return () -> vts.now(TimeUnit.MILLISECONDS);
+    }
+
+    /** An aggregation of {@code shards} shards (100 series at most) on {@code clock}, fed from {@code parts}. */
+    private Aggregation running(int shards, LongSupplier clock, Sinks.Many<Part> parts) {
+        Aggregation agg = new Aggregation(config(shards, 100), new SeriesBudget(100), Schedulers.immediate(), metrics,
+                clock);
+        agg.run(parts.asFlux()).subscribe();
+        return agg;
+    }
+
+    /** The reports of the flushes that wrote windows, with a flush every second into {@code writer}. */
+    private Flux<Flusher.FlushReport> flushesEverySecond(Aggregation agg, Function<List<Window>, Mono<Void>> writer,
+                                                 LongSupplier clock) {
+        Flusher flusher = new Flusher(agg, writer, Duration.ofSeconds(1), metrics, clock, Duration.ofMillis(100),
+                Duration.ofSeconds(1));
+        return flusher.run(Flux.interval(Duration.ofSeconds(1))).filter(r -> r.windows() > 0);
+    }
+
     /** A batch whose owner records completion; one part per call of {@link #part}. */
     private static final class TestBatch implements Batch.Owner {
         final List<Batch> completed = new ArrayList<>();
@@ -77,18 +100,13 @@ class AggregationTest {
     void windowIsFlushedOnlyOnceItsEndPlusLatenessHasPassed() {
         TestBatch owner = new TestBatch();
         StepVerifier.withVirtualTime(() -> {
-                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
-                    LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
-                    Aggregation agg = new Aggregation(config(2, 100), new SeriesBudget(100), Schedulers.immediate(),
-                            metrics, clock);
+                    LongSupplier clock = virtualClock();
                     Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
-                    agg.run(parts.asFlux()).subscribe();
+                    Aggregation agg = running(2, clock, parts);
                     // Event time 2 s: window [0 s, 10 s), due at 15 s.
                     parts.tryEmitNext(owner.part(2, new Point(CPU, 1.0, 2_000, 1)));
                     parts.tryEmitNext(owner.part(2, new Point(CPU, 3.0, 9_999, 2)));
-                    Flusher flusher = new Flusher(agg, this::capture, Duration.ofSeconds(1), metrics, clock,
-                            Duration.ofMillis(100), Duration.ofSeconds(1));
-                    return flusher.run(Flux.interval(Duration.ofSeconds(1))).filter(r -> r.windows() > 0);
+                    return flushesEverySecond(agg, this::capture, clock);
                 })
                 .expectSubscription()
                 .expectNoEvent(Duration.ofSeconds(14))
@@ -112,18 +130,14 @@ class AggregationTest {
         TestBatch owner = new TestBatch();
         List<WeakReference<Window>> writtenWindows = new CopyOnWriteArrayList<>();
         StepVerifier.withVirtualTime(() -> {
-                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
-                    LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
-                    Aggregation agg = new Aggregation(config(2, 100), new SeriesBudget(100), Schedulers.immediate(),
-                            metrics, clock);
+                    LongSupplier clock = virtualClock();
                     Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
-                    agg.run(parts.asFlux()).subscribe();
+                    Aggregation agg = running(2, clock, parts);
                     parts.tryEmitNext(owner.part(2, new Point(CPU, 1.0, 2_000, 1)));
-                    Flusher flusher = new Flusher(agg, windows -> {
+                    return flushesEverySecond(agg, windows -> {
                         windows.forEach(w -> writtenWindows.add(new WeakReference<>(w)));
                         return Mono.empty();
-                    }, Duration.ofSeconds(1), metrics, clock, Duration.ofMillis(100), Duration.ofSeconds(1));
-                    return flusher.run(Flux.interval(Duration.ofSeconds(1))).filter(r -> r.windows() > 0);
+                    }, clock);
                 })
                 .thenAwait(Duration.ofSeconds(15))
                 .assertNext(r -> assertEquals(1, r.windows()))
@@ -144,15 +158,10 @@ class AggregationTest {
         TestBatch owner = new TestBatch();
         Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
         StepVerifier.withVirtualTime(() -> {
-                    VirtualTimeScheduler vts = VirtualTimeScheduler.get();
-                    LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
-                    Aggregation agg = new Aggregation(config(1, 100), new SeriesBudget(100), Schedulers.immediate(),
-                            metrics, clock);
-                    agg.run(parts.asFlux()).subscribe();
+                    LongSupplier clock = virtualClock();
+                    Aggregation agg = running(1, clock, parts);
                     parts.tryEmitNext(owner.part(1, new Point(CPU, 1.0, 2_000, 1)));
-                    Flusher flusher = new Flusher(agg, this::capture, Duration.ofSeconds(1), metrics, clock,
-                            Duration.ofMillis(100), Duration.ofSeconds(1));
-                    return flusher.run(Flux.interval(Duration.ofSeconds(1))).filter(r -> r.windows() > 0);
+                    return flushesEverySecond(agg, this::capture, clock);
                 })
                 .thenAwait(Duration.ofSeconds(15))
                 .assertNext(r -> assertEquals(1, r.windows()))
