@@ -18,10 +18,11 @@ import java.util.Map;
  * own instance of a series' key, and a look-up by content would compare the key's bytes for every window.
  *
  * <p>The table keeps the first instance of each series' key ({@link #INSTANCES_PER_SERIES}); another instance of
- * the series is found by comparing content. The table holds the texts of at most {@code maxSeries} series, the server's series budget, so
- * that a server whose every series stays finds them all on every flush: once full (series that came and went fill it
- * too), a series not in it gets a text that is not kept, and the next write starts the table afresh. It is a cache:
- * a series met again after that is encoded again and its idempotent insert into {@code meterline_series} repeated.
+ * the series is found by comparing content. The table holds the texts of at most {@code maxSeries} series, the
+ * server's series budget, so that a server whose every series stays finds them all on every flush: once full (series
+ * that came and went fill it too), a series not in it gets a text that is not kept, and the next write starts the
+ * table afresh. It is a cache: a series met again after that is encoded again and its idempotent insert into
+ * {@code meterline_series} repeated.
  */
 final class SeriesTexts {
 
