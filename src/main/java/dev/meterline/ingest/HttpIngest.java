@@ -4,6 +4,7 @@ import dev.meterline.config.Durations;
 import dev.meterline.config.IngestConfig;
 import dev.meterline.config.Overflow;
 import dev.meterline.http.EventLoops;
+import dev.meterline.http.ExactPath;
 import dev.meterline.http.JsonResponses;
 import dev.meterline.http.Routes;
 import dev.meterline.model.Batch;
@@ -61,7 +62,7 @@ public final class HttpIngest implements Routes {
 
     @Override
     public void register(HttpServerRoutes routes) {
-        routes.post("/api/v1/points", this::handle);
+        routes.route(ExactPath.post("/api/v1/points"), this::handle);
     }
 
     /** Handles one POST of points. */
