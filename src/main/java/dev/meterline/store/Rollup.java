@@ -25,7 +25,7 @@ import java.util.Set;
  */
 final class Rollup {
 
-    /** Written rows examined per page. */
+    /** Row ids examined per page of the scan. */
     private static final int PAGE = 5_000;
 
     private final Db db;
@@ -51,17 +51,25 @@ final class Rollup {
         }
     }
 
+    /**
+     * Scans this replica's written partials above the tier's watermark, {@value #PAGE} ids at a time up to the
+     * highest id stored when the scan began, stopping after the first page that holds a partial whose coarse window
+     * is not ready; collects the coarse windows that are, merges each of those once, and moves the watermark to the
+     * last partial scanned (or to just before the first that was not ready). A coarse window's partials span many
+     * pages (a flush writes every series of a start before the next start), and a merge reads all of them, so
+     * merging per page would read a coarse window of a large metric again for every page of it.
+     */
     private void rollInto(long coarse, long now) {
         long mark = db.read("rollup watermark", c -> table.rollupWatermark(c, replica, coarse));
-        while (true) {
-            long after = mark;
-            List<Written> page = db.read("rollup scan", c -> table.writtenAfter(c, replica, after, PAGE));
-            if (page.isEmpty()) {
-                return;
-            }
-            long blocked = Long.MAX_VALUE;
-            Set<Group> ready = new LinkedHashSet<>();
-            for (Written w : page) {
+        long end = db.read("rollup scan", table::maxId);
+        long last = mark;
+        long blocked = Long.MAX_VALUE;
+        Set<Group> ready = new LinkedHashSet<>();
+        for (long from = mark; from < end && blocked == Long.MAX_VALUE; from += PAGE) {
+            long after = from;
+            long through = Math.min(end, from + PAGE);
+            for (Written w : db.read("rollup scan", c -> table.writtenBetween(c, replica, after, through))) {
+                last = w.id();
                 if (w.resolution() >= coarse || coarse % w.resolution() != 0) {
                     continue;
                 }
@@ -72,23 +80,19 @@ final class Rollup {
                     blocked = Math.min(blocked, w.id());
                 }
             }
-            for (Group g : ready) {
-                db.inTransaction("rollup", c -> {
-                    merge(c, g, coarse, now);
-                    return null;
-                });
-            }
-            long next = blocked == Long.MAX_VALUE ? page.get(page.size() - 1).id() : blocked - 1;
-            if (next > mark) {
-                db.inTransaction("rollup watermark", c -> {
-                    table.setRollupWatermark(c, replica, coarse, next);
-                    return null;
-                });
-                mark = next;
-            }
-            if (blocked != Long.MAX_VALUE || page.size() < PAGE) {
-                return;
-            }
+        }
+        for (Group g : ready) {
+            db.inTransaction("rollup", c -> {
+                merge(c, g, coarse, now);
+                return null;
+            });
+        }
+        long next = blocked == Long.MAX_VALUE ? last : blocked - 1;
+        if (next > mark) {
+            db.inTransaction("rollup watermark", c -> {
+                table.setRollupWatermark(c, replica, coarse, next);
+                return null;
+            });
         }
     }
 
@@ -113,6 +117,7 @@ final class Rollup {
             }
         }
         boolean ended = now >= g.start() + coarse + delayMillis;
+        List<WindowTable.Rolled> rolled = new ArrayList<>(fresh.size());
         for (Map.Entry<Long, List<Row>> entry : fresh.entrySet()) {
             Row e = existing.get(entry.getKey());
             Aggregate merged = e == null ? new Aggregate() : e.aggregate();
@@ -125,12 +130,9 @@ final class Rollup {
                 flushSeq = Math.max(flushSeq, r.flushSeq());
                 through = Math.max(through, r.id());
             }
-            if (e == null) {
-                table.insertRollup(c, replica, g.metric(), entry.getKey(), coarse, g.start(), flushSeq, merged,
-                        complete, through);
-            } else {
-                table.updateRollup(c, e.id(), flushSeq, merged, complete, through);
-            }
+            rolled.add(new WindowTable.Rolled(e == null ? 0 : e.id(), entry.getKey(), flushSeq, merged, complete,
+                    through));
         }
+        table.storeRollups(c, replica, g.metric(), coarse, g.start(), rolled);
     }
 }

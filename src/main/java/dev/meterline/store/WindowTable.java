@@ -41,8 +41,15 @@ final class WindowTable {
     /** A metric's rows at one resolution starting in a range, in write order; the unique key's prefix finds them. */
     static final String READ = SELECT
             + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ? ORDER BY w.id";
-    /** As {@link #READ}, of one replica and one kind of row: written partials or rollups. */
-    static final String READ_OWN = SELECT + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ?"
+    /**
+     * As {@link #READ}, of one replica and one kind of row (written partials or rollups), for rollup: rows name their
+     * series by id only, the tag text left empty, so that reading a coarse window's rows does not look up every
+     * row's series as well.
+     */
+    static final String READ_OWN = "SELECT w.id, w.replica, w.metric, w.series_id, '' AS tags, w.resolution_ms,"
+            + " w.start_ms, w.flush_seq, w.value_count, w.value_sum, w.value_min, w.value_max, w.value_last,"
+            + " w.first_ts, w.last_ts, w.late, w.complete, w.sketch, w.merged_through FROM meterline_window w"
+            + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ?"
             + " AND w.start_ms < ? AND w.replica = ? AND w.merged_through %s 0 ORDER BY w.id";
     /** The next resolution above {@code ?} that {@code metric} has rows at: one seek in the unique key. */
     static final String NEXT_RESOLUTION = "SELECT min(resolution_ms) FROM meterline_window WHERE metric = ?"
@@ -276,29 +283,47 @@ final class WindowTable {
         }
     }
 
-    /** Inserts a rolled-up row of the series with id {@code seriesId}. */
-    void insertRollup(Connection c, String replica, String metric, long seriesId, long resolution, long start,
-                      long flushSeq, Aggregate a, boolean complete, long mergedThrough) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO meterline_window (" + COLUMNS + ")"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            bind(ps, replica, metric, seriesId, resolution, start, flushSeq, a, complete, mergedThrough);
-            ps.executeUpdate();
-        }
+    /** A rolled-up row to insert (id 0) or to replace in place (its id). */
+    record Rolled(long id, long seriesId, long flushSeq, Aggregate aggregate, boolean complete, long mergedThrough) {
     }
 
-    /** Replaces a rolled-up row's aggregate in place, keeping its id. */
-    void updateRollup(Connection c, long id, long flushSeq, Aggregate a, boolean complete, long mergedThrough)
+    /**
+     * Stores a coarse window's rolled-up rows of {@code metric}: inserts those without an id and replaces the others
+     * in place, keeping their ids; each kind in one batch, which PostgreSQL's driver sends as multi-row statements,
+     * rather than a round trip per series.
+     */
+    void storeRollups(Connection c, String replica, String metric, long resolution, long start, List<Rolled> rows)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE meterline_window SET flush_seq = ?, value_count = ?,"
-                + " value_sum = ?, value_min = ?, value_max = ?, value_last = ?, first_ts = ?, last_ts = ?,"
-                + " late = ?, complete = ?, sketch = ?, merged_through = ? WHERE id = ?")) {
-            ps.setLong(1, flushSeq);
-            bindAggregate(ps, 2, a);
-            ps.setBoolean(10, complete);
-            ps.setBytes(11, a.sketchBytes());
-            ps.setLong(12, mergedThrough);
-            ps.setLong(13, id);
-            ps.executeUpdate();
+        try (PreparedStatement insert = c.prepareStatement("INSERT INTO meterline_window (" + COLUMNS + ")"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+             PreparedStatement update = c.prepareStatement("UPDATE meterline_window SET flush_seq = ?,"
+                     + " value_count = ?, value_sum = ?, value_min = ?, value_max = ?, value_last = ?, first_ts = ?,"
+                     + " last_ts = ?, late = ?, complete = ?, sketch = ?, merged_through = ? WHERE id = ?")) {
+            int inserts = 0;
+            int updates = 0;
+            for (Rolled r : rows) {
+                if (r.id() == 0) {
+                    bind(insert, replica, metric, r.seriesId(), resolution, start, r.flushSeq(), r.aggregate(),
+                            r.complete(), r.mergedThrough());
+                    insert.addBatch();
+                    inserts++;
+                } else {
+                    update.setLong(1, r.flushSeq());
+                    bindAggregate(update, 2, r.aggregate());
+                    update.setBoolean(10, r.complete());
+                    update.setBytes(11, r.aggregate().sketchBytes());
+                    update.setLong(12, r.mergedThrough());
+                    update.setLong(13, r.id());
+                    update.addBatch();
+                    updates++;
+                }
+            }
+            if (inserts > 0) {
+                insert.executeBatch();
+            }
+            if (updates > 0) {
+                update.executeBatch();
+            }
         }
     }
 
@@ -454,14 +479,20 @@ final class WindowTable {
     record Written(long id, String metric, long resolution, long start) {
     }
 
-    /** Up to {@code limit} written partials of this replica with id above {@code afterId}, in id order. */
-    List<Written> writtenAfter(Connection c, String replica, long afterId, int limit) throws SQLException {
+    /**
+     * The written partials of this replica with id in (afterId, throughId], in id order. Bounded by id on both sides
+     * rather than by a row count, so that no plan reads and sorts every row after {@code afterId}: one that
+     * misjudged how many rows pass the replica and kind (no statistics yet on a table that just grew) would, on
+     * every page.
+     */
+    List<Written> writtenBetween(Connection c, String replica, long afterId, long throughId) throws SQLException {
         List<Written> out = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id, metric, resolution_ms, start_ms"
-                + " FROM meterline_window WHERE id > ? AND replica = ? AND merged_through = 0 ORDER BY id LIMIT ?")) {
+                + " FROM meterline_window WHERE id > ? AND id <= ? AND replica = ? AND merged_through = 0"
+                + " ORDER BY id")) {
             ps.setLong(1, afterId);
-            ps.setString(2, replica);
-            ps.setInt(3, limit);
+            ps.setLong(2, throughId);
+            ps.setString(3, replica);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.add(new Written(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
@@ -469,6 +500,14 @@ final class WindowTable {
             }
         }
         return out;
+    }
+
+    /** The highest row id of any replica, 0 for none. */
+    long maxId(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT max(id) FROM meterline_window");
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0;
+        }
     }
 
     long rollupWatermark(Connection c, String replica, long resolution) throws SQLException {

@@ -663,6 +663,40 @@ abstract class StoreContract {
     }
 
     @Test
+    void aCoarseWindowWhosePartialsSpanManyScanPagesIsRolledUpWhole() {
+        Store store = open("r1", "10s:1d,1m:2d,1h:30d");
+        // 1 200 series: a minute's six flushes hold 7 200 partials, more ids than one page of the rollup's scan.
+        List<SeriesKey> keys = new ArrayList<>();
+        for (int i = 0; i < 1_200; i++) {
+            keys.add(SeriesKey.of("cpu", Map.of("host", "h" + i)));
+        }
+        List<Window> written = new ArrayList<>();
+        for (int w = 0; w < 7; w++) {
+            List<Window> flush = new ArrayList<>();
+            for (int i = 0; i < keys.size(); i++) {
+                flush.add(window(keys.get(i), T0 + w * 10 * SECOND, 10 * SECOND, w + 1, true, i, w + 0.5));
+            }
+            store.write(flush);
+            if (w < 6) {
+                written.addAll(flush);
+            }
+        }
+        // The first minute is due; the second (one flush so far) is not.
+        long now = T0 + 2 * MINUTE;
+        store.maintain(now);
+        store.maintain(now);
+
+        clock.set(now + DAY + HOUR);
+        assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + MINUTE, MINUTE), MINUTE);
+
+        Window late = window(keys.get(3), T0 + 20 * SECOND, 10 * SECOND, 8, true, 1e6);
+        store.write(List.of(late));
+        written.add(late);
+        store.maintain(now + MINUTE);
+        assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + MINUTE, MINUTE), MINUTE);
+    }
+
+    @Test
     void aLatePartialIsMergedIntoAnAlreadyRolledUpWindow() {
         Store store = open("r1", "10s:1d,1m:2d,1h:30d");
         List<Window> written = new ArrayList<>(twoHours(1));
