@@ -167,6 +167,7 @@ public final class LoadGen {
             results.add(res);
             if (verbose) {
                 System.out.println("  run " + (r + 1) + ": " + res);
+                System.out.println(res.cpuByGroup());
             }
         }
         System.out.println("  median (min-max) of " + runs + ": " + Result.summary(results));
@@ -189,6 +190,7 @@ public final class LoadGen {
                 byVariant.computeIfAbsent(v.trim(), k -> new ArrayList<>()).add(res);
                 System.out.printf(Locale.ROOT, "  run %d [%s]: %s; log %.1f bytes/point%n", r + 1, v.trim(), res,
                         res.walBytesPerPoint);
+                System.out.println(res.cpuByGroup());
             }
         }
         for (Map.Entry<String, List<Result>> e : byVariant.entrySet()) {
@@ -250,6 +252,7 @@ public final class LoadGen {
             }
             long heapBefore = http.heapAfterGc(pid);
             long[] cpu0 = Proc.cpuTicks(pid);
+            Map<String, Long> threads0 = Proc.threadCpu(pid);
 
             AtomicBoolean loading = new AtomicBoolean(true);
             Latencies queryLat = new Latencies();
@@ -282,6 +285,7 @@ public final class LoadGen {
             loading.set(false);
             querier.join();
             long[] cpu1 = Proc.cpuTicks(pid);
+            Map<String, Long> threads1 = Proc.threadCpu(pid);
             Result r = new Result();
             r.points = w.totalPoints();
             r.seconds = (end - Math.min(firstSend, t0 + 1_000_000_000L)) / 1e9;
@@ -297,6 +301,7 @@ public final class LoadGen {
                 queryLat.write(Path.of(o.queryLog).resolve("query-" + pid + ".tsv"));
             }
             r.cpuSeconds = (cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]) / 100.0;
+            r.cpuNanosByGroup = Proc.stages(Proc.groupsUsed(threads0, threads1));
             r.peakRssMiB = Proc.statusKb(pid, "VmHWM") / 1024.0;
             long active = http.stat("activeSeries");
             r.activeSeries = active;
@@ -724,6 +729,9 @@ public final class LoadGen {
     // ---------------------------------------------------------------- /proc
 
     static final class Proc {
+        /** The stages {@link #stages} sums the server's threads into, in pipeline order. */
+        private static final String[] STAGES = {"event loops", "rails", "shards", "log", "store", "GC", "JIT", "other"};
+
         /** utime and stime of {@code pid}, in clock ticks (1/100 s). */
         static long[] cpuTicks(long pid) throws IOException {
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
@@ -765,6 +773,43 @@ public final class LoadGen {
                 }
             }
             return groups;
+        }
+
+        /**
+         * The CPU nanoseconds of {@link #groupsUsed} summed by the server's stages, in pipeline order, with the JVM's
+         * compilers and collector as stages of their own: at a million series a fresh server's compilers take a fifth
+         * to a quarter of its CPU during a run, which the CPU per point includes.
+         */
+        static Map<String, Long> stages(Map<String, Long> groups) {
+            Map<String, Long> out = new LinkedHashMap<>();
+            for (String stage : STAGES) {
+                out.put(stage, 0L);
+            }
+            groups.forEach((group, nanos) -> out.merge(stage(group), nanos, Long::sum));
+            return out;
+        }
+
+        /**
+         * The stage of a thread group: a {@code comm} name (cut at 15 characters by the kernel) with its digits as
+         * {@code #}, as {@link #groupsUsed} names it.
+         */
+        private static String stage(String group) {
+            if (group.startsWith("meterline-tcp") || group.startsWith("reactor-http")) {
+                return "event loops";
+            } else if (group.startsWith("meterline-vali")) {
+                return "rails";
+            } else if (group.startsWith("meterline-shar")) {
+                return "shards";
+            } else if (group.startsWith("meterline-wal")) {
+                return "log";
+            } else if (group.startsWith("meterline-stor") || group.startsWith("meterline-sqli")) {
+                return "store";
+            } else if (group.startsWith("GC Thread") || group.startsWith("G# ")) {
+                return "GC";
+            } else if (group.startsWith("C# Compiler")) {
+                return "JIT";
+            }
+            return "other";
         }
 
         static long statusKb(long pid, String field) throws IOException {

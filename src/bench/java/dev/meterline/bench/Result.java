@@ -2,6 +2,7 @@ package dev.meterline.bench;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
@@ -26,6 +27,8 @@ final class Result {
     double peakRssMiB;
     long activeSeries;
     double heapPerSeries;
+    /** The server's CPU nanoseconds during the load by stage (event loops, shards, JIT...), in pipeline order. */
+    Map<String, Long> cpuNanosByGroup = Map.of();
 
     double ratio() {
         return reference == 0 ? Double.NaN : rate / reference;
@@ -52,6 +55,14 @@ final class Result {
                         + "heap %.0f B/series (%d active)",
                 rate / 1e6, seconds, against, syncP50, syncP99, queryP50, queryP90, queryP99, queries,
                 cpuSeconds, cpuPerPointMicros(), peakRssMiB, heapPerSeries, activeSeries);
+    }
+
+    /** One line of the server's CPU during the load by stage, in seconds and in microseconds per point. */
+    String cpuByGroup() {
+        StringBuilder sb = new StringBuilder("    server CPU by stage, s (us/point):");
+        cpuNanosByGroup.forEach((stage, nanos) -> sb.append(String.format(Locale.ROOT, " %s %.1f (%.2f);", stage,
+                nanos / 1e9, nanos / 1e3 / points)));
+        return sb.toString();
     }
 
     /** Median and min-max of a figure over runs. */
