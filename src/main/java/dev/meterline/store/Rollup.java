@@ -8,7 +8,7 @@ import dev.meterline.store.WindowTable.Written;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +27,8 @@ final class Rollup {
 
     /** Row ids examined per page of the scan. */
     private static final int PAGE = 5_000;
+    /** Written partials merged at a time, give or take one series' (see {@link #merge}). */
+    private static final int MERGE_ROWS = 8_192;
 
     private final Db db;
     private final WindowTable table;
@@ -104,35 +106,67 @@ final class Rollup {
         return now >= start + coarse + delayMillis || start < now - tiers.retentionOf(written);
     }
 
+    /**
+     * Merges a coarse window's written partials into its rolled-up rows. The partials are read in series order and
+     * merged a batch of whole series at a time, about {@value #MERGE_ROWS} partials, so that the heap never holds a
+     * large metric's coarse window at once (an hour of 10 s windows is 360 partials a series).
+     */
     private void merge(Connection c, Group g, long coarse, long now) throws SQLException {
-        Map<Long, Row> existing = new LinkedHashMap<>();
-        for (Row r : table.selectOwn(c, replica, g.metric(), coarse, g.start(), g.start() + 1, true)) {
+        boolean ended = now >= g.start() + coarse + delayMillis;
+        List<Row> batch = new ArrayList<>();
+        table.streamWritten(c, replica, g.metric(), g.resolution(), g.start(), g.start() + coarse, r -> {
+            if (batch.size() >= MERGE_ROWS && r.seriesId() != batch.get(batch.size() - 1).seriesId()) {
+                mergeSeries(c, g.metric(), coarse, g.start(), ended, batch);
+                batch.clear();
+            }
+            batch.add(r);
+        });
+        if (!batch.isEmpty()) {
+            mergeSeries(c, g.metric(), coarse, g.start(), ended, batch);
+        }
+    }
+
+    /**
+     * Merges the written partials of whole series (in series order, each series' in write order) above what their
+     * rolled-up rows have merged, and stores those rows.
+     */
+    private void mergeSeries(Connection c, String metric, long coarse, long start, boolean ended, List<Row> partials)
+            throws SQLException {
+        Map<Long, Row> existing = new HashMap<>();
+        long first = partials.get(0).seriesId();
+        long last = partials.get(partials.size() - 1).seriesId();
+        for (Row r : table.selectRolledUp(c, replica, metric, coarse, start, start + 1, first, last)) {
             existing.put(r.seriesId(), r);
         }
-        Map<Long, List<Row>> fresh = new LinkedHashMap<>();
-        for (Row r : table.selectOwn(c, replica, g.metric(), g.resolution(), g.start(), g.start() + coarse, false)) {
-            Row e = existing.get(r.seriesId());
-            if (e == null || r.id() > e.mergedThrough()) {
-                fresh.computeIfAbsent(r.seriesId(), k -> new ArrayList<>()).add(r);
-            }
-        }
-        boolean ended = now >= g.start() + coarse + delayMillis;
-        List<WindowTable.Rolled> rolled = new ArrayList<>(fresh.size());
-        for (Map.Entry<Long, List<Row>> entry : fresh.entrySet()) {
-            Row e = existing.get(entry.getKey());
-            Aggregate merged = e == null ? new Aggregate() : e.aggregate();
+        List<WindowTable.Rolled> rolled = new ArrayList<>();
+        int i = 0;
+        while (i < partials.size()) {
+            long series = partials.get(i).seriesId();
+            Row e = existing.get(series);
+            Aggregate merged = null;
             boolean complete = ended && (e == null || e.complete());
             long flushSeq = e == null ? 0 : e.flushSeq();
             long through = e == null ? 0 : e.mergedThrough();
-            for (Row r : entry.getValue()) {
+            for (; i < partials.size() && partials.get(i).seriesId() == series; i++) {
+                Row r = partials.get(i);
+                if (e != null && r.id() <= e.mergedThrough()) {
+                    continue;
+                }
+                if (merged == null) {
+                    merged = e == null ? new Aggregate() : e.aggregate();
+                }
                 merged.mergeWith(r.aggregate());
                 complete &= r.complete();
                 flushSeq = Math.max(flushSeq, r.flushSeq());
                 through = Math.max(through, r.id());
             }
-            rolled.add(new WindowTable.Rolled(e == null ? 0 : e.id(), entry.getKey(), flushSeq, merged, complete,
-                    through));
+            if (merged != null) {
+                rolled.add(new WindowTable.Rolled(e == null ? 0 : e.id(), series, flushSeq, merged, complete,
+                        through));
+            }
         }
-        table.storeRollups(c, replica, g.metric(), coarse, g.start(), rolled);
+        if (!rolled.isEmpty()) {
+            table.storeRollups(c, replica, metric, coarse, start, rolled);
+        }
     }
 }

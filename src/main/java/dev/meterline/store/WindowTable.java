@@ -42,15 +42,21 @@ final class WindowTable {
     static final String READ = SELECT
             + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ? ORDER BY w.id";
     /**
-     * As {@link #READ}, of one replica and one kind of row (written partials or rollups), for rollup: rows name their
-     * series by id only, the tag text left empty, so that reading a coarse window's rows does not look up every
-     * row's series as well.
+     * As {@link #READ}, of one replica, for rollup: rows name their series by id only, the tag text left empty, so
+     * that reading a coarse window's rows does not look up every row's series as well.
      */
-    static final String READ_OWN = "SELECT w.id, w.replica, w.metric, w.series_id, '' AS tags, w.resolution_ms,"
-            + " w.start_ms, w.flush_seq, w.value_count, w.value_sum, w.value_min, w.value_max, w.value_last,"
-            + " w.first_ts, w.last_ts, w.late, w.complete, w.sketch, w.merged_through FROM meterline_window w"
-            + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ?"
-            + " AND w.start_ms < ? AND w.replica = ? AND w.merged_through %s 0 ORDER BY w.id";
+    private static final String READ_OWN = "SELECT w.id, w.replica, w.metric, w.series_id, '' AS tags,"
+            + " w.resolution_ms, w.start_ms, w.flush_seq, w.value_count, w.value_sum, w.value_min, w.value_max,"
+            + " w.value_last, w.first_ts, w.last_ts, w.late, w.complete, w.sketch, w.merged_through"
+            + " FROM meterline_window w WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ?"
+            + " AND w.start_ms < ? AND w.replica = ?";
+    /** A replica's written partials of a metric in a range, each series' rows together and in write order. */
+    static final String READ_WRITTEN = READ_OWN + " AND w.merged_through = 0 ORDER BY w.series_id, w.id";
+    /** A replica's rolled-up rows of a metric in a range, of the series with ids in [?, ?]. */
+    static final String READ_ROLLED = READ_OWN + " AND w.merged_through > 0 AND w.series_id >= ?"
+            + " AND w.series_id <= ?";
+    /** Rows {@link #streamWritten} has PostgreSQL send at a time (SQLite steps through its result anyway). */
+    private static final int FETCH_ROWS = 1_024;
     /** The next resolution above {@code ?} that {@code metric} has rows at: one seek in the unique key. */
     static final String NEXT_RESOLUTION = "SELECT min(resolution_ms) FROM meterline_window WHERE metric = ?"
             + " AND resolution_ms > ?";
@@ -414,15 +420,49 @@ final class WindowTable {
         }
     }
 
-    /** This replica's rows of {@code metric} at {@code resolution} in [from, to), either written or rolled up. */
-    List<Row> selectOwn(Connection c, String replica, String metric, long resolution, long from, long to,
-                        boolean rolledUp) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(String.format(READ_OWN, rolledUp ? ">" : "="))) {
+    /** Takes rows one at a time as a result set is read. */
+    @FunctionalInterface
+    interface RowSink {
+        void accept(Row row) throws SQLException;
+    }
+
+    /**
+     * Hands {@code sink} this replica's written partials of {@code metric} at {@code resolution} starting in [from,
+     * to), as {@link #READ_WRITTEN} orders them, while they are read: a coarse window of a large metric can hold
+     * millions of partials (an hour of 10 s windows is 360 a series), more than the heap should hold at once. On
+     * PostgreSQL the rows come {@value #FETCH_ROWS} at a time through a cursor, which needs the caller's transaction.
+     */
+    void streamWritten(Connection c, String replica, String metric, long resolution, long from, long to,
+                       RowSink sink) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(READ_WRITTEN)) {
+            ps.setFetchSize(FETCH_ROWS);
             ps.setString(1, metric);
             ps.setLong(2, resolution);
             ps.setLong(3, from);
             ps.setLong(4, to);
             ps.setString(5, replica);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    sink.accept(row(rs, rs.getString("tags")));
+                }
+            }
+        }
+    }
+
+    /**
+     * This replica's rolled-up rows of {@code metric} at {@code resolution} starting in [from, to), of the series
+     * with ids from {@code firstSeries} through {@code lastSeries}: one range of the unique key per start.
+     */
+    List<Row> selectRolledUp(Connection c, String replica, String metric, long resolution, long from, long to,
+                             long firstSeries, long lastSeries) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(READ_ROLLED)) {
+            ps.setString(1, metric);
+            ps.setLong(2, resolution);
+            ps.setLong(3, from);
+            ps.setLong(4, to);
+            ps.setString(5, replica);
+            ps.setLong(6, firstSeries);
+            ps.setLong(7, lastSeries);
             return rows(ps, tags -> true);
         }
     }
@@ -456,18 +496,21 @@ final class WindowTable {
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 String tags = rs.getString("tags");
-                if (!wanted.test(tags)) {
-                    continue;
+                if (wanted.test(tags)) {
+                    out.add(row(rs, tags));
                 }
-                Aggregate a = Aggregate.restore(rs.getLong("value_count"), rs.getDouble("value_sum"),
-                        getDouble(rs, "value_min"), getDouble(rs, "value_max"), getDouble(rs, "value_last"),
-                        rs.getLong("first_ts"), rs.getLong("last_ts"), rs.getLong("late"), rs.getBytes("sketch"));
-                out.add(new Row(rs.getLong("id"), rs.getString("replica"), rs.getString("metric"),
-                        rs.getLong("series_id"), tags, rs.getLong("resolution_ms"), rs.getLong("start_ms"),
-                        rs.getLong("flush_seq"), a, rs.getBoolean("complete"), rs.getLong("merged_through")));
             }
         }
         return out;
+    }
+
+    private static Row row(ResultSet rs, String tags) throws SQLException {
+        Aggregate a = Aggregate.restore(rs.getLong("value_count"), rs.getDouble("value_sum"),
+                getDouble(rs, "value_min"), getDouble(rs, "value_max"), getDouble(rs, "value_last"),
+                rs.getLong("first_ts"), rs.getLong("last_ts"), rs.getLong("late"), rs.getBytes("sketch"));
+        return new Row(rs.getLong("id"), rs.getString("replica"), rs.getString("metric"), rs.getLong("series_id"),
+                tags, rs.getLong("resolution_ms"), rs.getLong("start_ms"), rs.getLong("flush_seq"), a,
+                rs.getBoolean("complete"), rs.getLong("merged_through"));
     }
 
     private static double getDouble(ResultSet rs, String column) throws SQLException {

@@ -533,9 +533,10 @@ abstract class StoreContract {
         expected.put(WindowTable.READ, key);
         args.put(WindowTable.READ, new Object[] {"m3", 10_000L, T0, T0 + HOUR});
         // Either index serves a replica's own rows; the planner picks by the statistics of replica and resolution.
-        String own = String.format(WindowTable.READ_OWN, "=");
-        expected.put(own, "meterline_window_");
-        args.put(own, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "r1"});
+        expected.put(WindowTable.READ_WRITTEN, "meterline_window_");
+        args.put(WindowTable.READ_WRITTEN, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "r1"});
+        expected.put(WindowTable.READ_ROLLED, "meterline_window_");
+        args.put(WindowTable.READ_ROLLED, new Object[] {"m3", 60_000L, T0, T0 + 1, "r1", 10L, 40L});
         expected.put(WindowTable.DELETE_BEFORE, key);
         args.put(WindowTable.DELETE_BEFORE, new Object[] {"m3", 10_000L, T0 + MINUTE, "r1"});
         String prune = postgres ? WindowTable.PRUNE_POSTGRES : WindowTable.PRUNE_SQLITE;
@@ -665,9 +666,10 @@ abstract class StoreContract {
     @Test
     void aCoarseWindowWhosePartialsSpanManyScanPagesIsRolledUpWhole() {
         Store store = open("r1", "10s:1d,1m:2d,1h:30d");
-        // 1 200 series: a minute's six flushes hold 7 200 partials, more ids than one page of the rollup's scan.
+        // 1 500 series: a minute's six flushes hold 9 000 partials, more ids than one page of the rollup's scan
+        // and more partials than one batch of its merge.
         List<SeriesKey> keys = new ArrayList<>();
-        for (int i = 0; i < 1_200; i++) {
+        for (int i = 0; i < 1_500; i++) {
             keys.add(SeriesKey.of("cpu", Map.of("host", "h" + i)));
         }
         List<Window> written = new ArrayList<>();
@@ -689,9 +691,11 @@ abstract class StoreContract {
         clock.set(now + DAY + HOUR);
         assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + MINUTE, MINUTE), MINUTE);
 
-        Window late = window(keys.get(3), T0 + 20 * SECOND, 10 * SECOND, 8, true, 1e6);
-        store.write(List.of(late));
-        written.add(late);
+        // Late partials of a series in the merge's first batch and of one in its second.
+        List<Window> late = List.of(window(keys.get(3), T0 + 20 * SECOND, 10 * SECOND, 8, true, 1e6),
+                window(keys.get(1_450), T0 + 30 * SECOND, 10 * SECOND, 8, true, -1e6));
+        store.write(late);
+        written.addAll(late);
         store.maintain(now + MINUTE);
         assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + MINUTE, MINUTE), MINUTE);
     }
