@@ -436,11 +436,7 @@ final class WindowTable {
                        RowSink sink) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(READ_WRITTEN)) {
             ps.setFetchSize(FETCH_ROWS);
-            ps.setString(1, metric);
-            ps.setLong(2, resolution);
-            ps.setLong(3, from);
-            ps.setLong(4, to);
-            ps.setString(5, replica);
+            bindOwn(ps, replica, metric, resolution, from, to);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     sink.accept(row(rs, rs.getString("tags")));
@@ -456,15 +452,21 @@ final class WindowTable {
     List<Row> selectRolledUp(Connection c, String replica, String metric, long resolution, long from, long to,
                              long firstSeries, long lastSeries) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(READ_ROLLED)) {
-            ps.setString(1, metric);
-            ps.setLong(2, resolution);
-            ps.setLong(3, from);
-            ps.setLong(4, to);
-            ps.setString(5, replica);
+            bindOwn(ps, replica, metric, resolution, from, to);
             ps.setLong(6, firstSeries);
             ps.setLong(7, lastSeries);
             return rows(ps, tags -> true);
         }
+    }
+
+    /** Binds the five parameters {@link #READ_WRITTEN} and {@link #READ_ROLLED} begin with. */
+    private static void bindOwn(PreparedStatement ps, String replica, String metric, long resolution, long from,
+                                long to) throws SQLException {
+        ps.setString(1, metric);
+        ps.setLong(2, resolution);
+        ps.setLong(3, from);
+        ps.setLong(4, to);
+        ps.setString(5, replica);
     }
 
     /** Up to {@code limit} rows of every metric, oldest (lowest id) first. */
