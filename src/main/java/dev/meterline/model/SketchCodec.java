@@ -12,6 +12,7 @@ import com.datadoghq.sketch.ddsketch.store.Store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 
 /**
  * DDSketch's portable encoding of a zero count and two signs' bins, written straight from the bins and byte
@@ -206,6 +207,17 @@ final class SketchCodec {
      * then read back as bins; throws when the bytes are not a DDSketch encoding with this codec's mapping.
      */
     Decoded decode(byte[] bytes, int maxBins) {
+        Decoded direct = decodeDirect(bytes, maxBins);
+        return direct != null ? direct : decodeByLibrary(bytes, maxBins);
+    }
+
+    /** {@link #decode} without the library where that gives the same bins, else null (see {@link Reader}). */
+    Decoded decodeDirect(byte[] bytes, int maxBins) {
+        return new Reader(bytes).decode(maxBins);
+    }
+
+    /** {@link #decode} through the library's stores, whatever the bytes hold. */
+    Decoded decodeByLibrary(byte[] bytes, int maxBins) {
         DDSketch sketch;
         try {
             sketch = DDSketch.decode(ByteArrayInput.wrap(bytes), () -> new CollapsingLowestDenseStore(maxBins), mapping);
@@ -216,6 +228,156 @@ final class SketchCodec {
         Store negative = sketch.getNegativeValueStore();
         double zeros = sketch.getCount() - negative.getTotalCount() - positive.getTotalCount();
         return new Decoded(Math.round(zeros), BinCounts.of(positive), BinCounts.of(negative));
+    }
+
+    /**
+     * Reads the layout {@link #encode} writes (this codec's mapping, then at most one zero count, positive store and
+     * negative store, in that order) straight into bins, without the library's stores: rollup decodes every
+     * partial it merges. It answers only where the library's decoding would give the same bins without collapsing
+     * any (ascending distinct indexes spanning fewer than {@code maxBins}, whole counts whose sign totals the narrow
+     * sorted form holds); for anything else, malformed input included, it answers null and the library decides.
+     */
+    private final class Reader {
+
+        private final byte[] in;
+        private int p;
+        private boolean bad;
+        /** One sign's bins as they are read: ascending indexes and their counts. */
+        private int[] indexes = new int[16];
+        private long[] counts = new long[16];
+
+        Reader(byte[] in) {
+            this.in = in;
+        }
+
+        Decoded decode(int maxBins) {
+            if (in.length < mappingBytes.length || !Arrays.equals(in, 0, mappingBytes.length,
+                    mappingBytes, 0, mappingBytes.length)) {
+                return null;
+            }
+            p = mappingBytes.length;
+            long zeros = 0;
+            BinCounts positive = null;
+            BinCounts negative = null;
+            int stage = 0;
+            while (p < in.length) {
+                byte flag = in[p++];
+                if (flag == ZERO_COUNT_FLAG && stage < 1) {
+                    double z = varDouble();
+                    if (!whole(z)) {
+                        return null;
+                    }
+                    zeros = (long) z;
+                    stage = 1;
+                } else if ((flag == POSITIVE_DENSE_FLAG || flag == POSITIVE_SPARSE_FLAG) && stage < 2) {
+                    positive = store(flag == POSITIVE_DENSE_FLAG, maxBins);
+                    stage = 2;
+                } else if ((flag == NEGATIVE_DENSE_FLAG || flag == NEGATIVE_SPARSE_FLAG) && stage < 3) {
+                    negative = store(flag == NEGATIVE_DENSE_FLAG, maxBins);
+                    stage = 3;
+                } else {
+                    return null;
+                }
+                if (bad) {
+                    return null;
+                }
+            }
+            return new Decoded(zeros, positive, negative);
+        }
+
+        /** One store's bins, null when it holds none; sets {@link #bad} when the library must decide. */
+        private BinCounts store(boolean contiguous, int maxBins) {
+            long bins = unsignedVarLong();
+            long index = contiguous ? signedVarLong() : 0;
+            long step = contiguous ? signedVarLong() : 0;
+            if (bad || bins < 0 || bins > in.length - p) {
+                bad = true;
+                return null;
+            }
+            int n = 0;
+            long total = 0;
+            for (long i = 0; i < bins; i++) {
+                if (!contiguous) {
+                    index += signedVarLong();
+                }
+                double count = varDouble();
+                if (bad || !whole(count) || index < Integer.MIN_VALUE || index > Integer.MAX_VALUE) {
+                    bad = true;
+                    return null;
+                }
+                if (count != 0) {
+                    if (n > 0 && index <= indexes[n - 1]) {
+                        bad = true;
+                        return null;
+                    }
+                    if (n == indexes.length) {
+                        indexes = Arrays.copyOf(indexes, n * 2);
+                        counts = Arrays.copyOf(counts, n * 2);
+                    }
+                    indexes[n] = (int) index;
+                    counts[n++] = (long) count;
+                    total += (long) count;
+                }
+                if (contiguous) {
+                    index += step;
+                }
+            }
+            if (n == 0) {
+                return null;
+            }
+            if ((long) indexes[n - 1] - indexes[0] >= Math.min(maxBins, BinCounts.MAX_BINS)
+                    || total > SortedBins.NARROW_MAX) {
+                bad = true;
+                return null;
+            }
+            return SortedBins.ofAscending(indexes, counts, n, total);
+        }
+
+        /** Whether a count is one the narrow form holds as it is: a whole number, not negative, not huge. */
+        private boolean whole(double count) {
+            return count >= 0 && count <= SortedBins.NARROW_MAX && count == Math.rint(count);
+        }
+
+        private long unsignedVarLong() {
+            long value = 0;
+            for (int shift = 0; ; shift += 7) {
+                if (p >= in.length) {
+                    bad = true;
+                    return 0;
+                }
+                byte next = in[p++];
+                if (next >= 0 || shift == 56) {
+                    return value | ((long) next << shift);
+                }
+                value |= (next & 127L) << shift;
+            }
+        }
+
+        private long signedVarLong() {
+            long v = unsignedVarLong();
+            return (v >>> 1) ^ -(v & 1);
+        }
+
+        private double varDouble() {
+            long bits = 0;
+            for (int shift = 57; ; shift -= 7) {
+                if (p >= in.length) {
+                    bad = true;
+                    return 0;
+                }
+                byte next = in[p++];
+                if (shift == 1) {
+                    bits |= Byte.toUnsignedLong(next);
+                    break;
+                }
+                if (next >= 0) {
+                    bits |= (long) next << shift;
+                    break;
+                }
+                bits |= (next & 127L) << shift;
+            }
+            return Double.longBitsToDouble(Long.rotateRight(bits, 6) + ONE_BITS) - 1;
+        }
     }
 
     /** A decoded encoding: the zero count and each sign's bins (null when empty). */

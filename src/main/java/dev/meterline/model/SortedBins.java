@@ -86,6 +86,20 @@ final class SortedBins extends BinCounts {
         return merged.size() == 0 ? null : merged;
     }
 
+    /**
+     * The bins of {@code n} distinct ascending indexes and their counts, spanning fewer than {@code MAX_BINS} and
+     * totalling at most {@link #NARROW_MAX}, in the form {@link #of} gives the same bins; the arrays are not kept.
+     */
+    static BinCounts ofAscending(int[] indexes, long[] counts, int n, long total) {
+        int base = indexes[0];
+        int[] packed = new int[n];
+        for (int i = 0; i < n; i++) {
+            packed[i] = (indexes[i] - base) << COUNT_BITS | (int) counts[i];
+        }
+        SortedBins bins = new SortedBins(n, total, base, packed, null, null);
+        return denseFits(n, base, indexes[n - 1], total) ? DenseBins.of(bins) : bins;
+    }
+
     /** The bins of any form in the wide form, as the sorted form holds a total too large for the others. */
     static SortedBins wideOf(BinCounts bins) {
         int[] ids = new int[bins.size()];

@@ -231,6 +231,91 @@ final class SketchCodecTest {
         }
     }
 
+    /**
+     * Encodings of random windows, as stored and with random bytes changed, decode to the bins the library's stores
+     * give (in the same form), or fail wherever the library's decoding fails.
+     */
+    @RepeatedTest(500)
+    void encodingsDecodeAsTheLibraryDecodesThem(RepetitionInfo rep) {
+        Random rnd = new Random(rep.getCurrentRepetition() * 92_821L);
+        Aggregate a = new Aggregate();
+        double[] values = windowValues(rnd);
+        for (int i = 0; i < values.length; i++) {
+            a.accept(values[i], i);
+        }
+        byte[] bytes = a.sketchBytes();
+        String what = "repetition " + rep.getCurrentRepetition() + ", " + values.length + " values";
+        assertSameDecoding(bytes, Aggregate.MAX_BINS, what);
+        assertSameDecoding(bytes, 1 + rnd.nextInt(100), what + ", few bins");
+        for (int k = 0; k < 20 && bytes.length > 0; k++) {
+            byte[] changed = bytes.clone();
+            for (int j = 0, n = 1 + rnd.nextInt(3); j < n; j++) {
+                changed[rnd.nextInt(changed.length)] = (byte) rnd.nextInt(256);
+            }
+            if (rnd.nextInt(4) == 0) {
+                changed = java.util.Arrays.copyOf(changed, rnd.nextInt(changed.length + 3));
+            }
+            assertSameDecoding(changed, Aggregate.MAX_BINS, what + ", changed " + k);
+        }
+    }
+
+    @Test
+    void windowsThatCollapseNothingDecodeWithoutTheLibrary() throws IOException {
+        Random rnd = new Random(11);
+        Aggregate few = new Aggregate();
+        Aggregate many = new Aggregate();
+        Aggregate both = new Aggregate();
+        for (int i = 0; i < 3_000; i++) {
+            double v = Math.exp(rnd.nextGaussian());
+            if (i < 10) {
+                few.accept(v, i);
+            }
+            many.accept(v, i);
+            both.accept(i % 5 == 0 ? 0 : i % 2 == 0 ? -v : v, i);
+        }
+        for (Aggregate a : new Aggregate[] {few, many, both}) {
+            assertEquals(CODEC.decodeByLibrary(a.sketchBytes(), Aggregate.MAX_BINS).zeros(),
+                    CODEC.decodeDirect(a.sketchBytes(), Aggregate.MAX_BINS).zeros());
+        }
+        assertInstanceOf(DenseBins.class, CODEC.decodeDirect(many.sketchBytes(), Aggregate.MAX_BINS).positive());
+        // Bins wider than a store keeps, as an unbounded store encodes them: the library collapses them.
+        DDSketch wide = new DDSketch(MAPPING, com.datadoghq.sketch.ddsketch.store.UnboundedSizeDenseStore::new);
+        wide.accept(1e-300);
+        wide.accept(1e300);
+        byte[] bytes = libraryBytes(wide);
+        assertEquals(null, CODEC.decodeDirect(bytes, Aggregate.MAX_BINS));
+        assertEquals(2, CODEC.decode(bytes, Aggregate.MAX_BINS).positive().total());
+    }
+
+    private static void assertSameDecoding(byte[] bytes, int maxBins, String what) {
+        SketchCodec.Decoded expected;
+        try {
+            expected = CODEC.decodeByLibrary(bytes, maxBins);
+        } catch (RuntimeException e) {
+            org.junit.jupiter.api.Assertions.assertThrows(e.getClass(), () -> CODEC.decode(bytes, maxBins), what);
+            return;
+        }
+        SketchCodec.Decoded actual = CODEC.decode(bytes, maxBins);
+        assertEquals(expected.zeros(), actual.zeros(), what);
+        assertSameBins(expected.positive(), actual.positive(), what + ", positive");
+        assertSameBins(expected.negative(), actual.negative(), what + ", negative");
+    }
+
+    private static void assertSameBins(BinCounts expected, BinCounts actual, String what) {
+        if (expected == null || actual == null) {
+            assertEquals(expected, actual, what);
+            return;
+        }
+        assertEquals(expected.getClass(), actual.getClass(), what);
+        assertEquals(expected.size(), actual.size(), what);
+        assertEquals(expected.total(), actual.total(), what);
+        assertEquals(expected.slots(), actual.slots(), what);
+        for (int s = 0; s < expected.slots(); s++) {
+            assertEquals(expected.indexAt(s), actual.indexAt(s), what + " slot " + s);
+            assertEquals(expected.countAt(s), actual.countAt(s), what + " slot " + s);
+        }
+    }
+
     /** The encoder as it was before it measured its output: the library's growing output and helpers. */
     private static final class PreviousEncoder {
 
