@@ -71,7 +71,7 @@ final class Rollup {
             long after = from;
             long through = Math.min(end, from + PAGE);
             for (Written w : db.read("rollup scan", c -> table.writtenBetween(c, replica, after, through))) {
-                last = w.id();
+                last = Math.max(last, w.lastId());
                 if (w.resolution() >= coarse || coarse % w.resolution() != 0) {
                     continue;
                 }
@@ -79,7 +79,7 @@ final class Rollup {
                 if (isReady(start, coarse, w.resolution(), now)) {
                     ready.add(new Group(w.metric(), w.resolution(), start));
                 } else {
-                    blocked = Math.min(blocked, w.id());
+                    blocked = Math.min(blocked, w.firstId());
                 }
             }
         }

@@ -42,12 +42,13 @@ final class WindowTable {
     static final String READ = SELECT
             + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ? ORDER BY w.id";
     /**
-     * As {@link #READ}, of one replica, for rollup: rows name their series by id only, the tag text left empty, so
-     * that reading a coarse window's rows does not look up every row's series as well.
+     * As {@link #READ}, of one replica, for rollup: rows name their series by id only, so that reading a coarse
+     * window's rows does not look up every row's series as well, and leave out the replica and metric, which the
+     * caller names; {@link #ownRow} reads the columns by position.
      */
-    private static final String READ_OWN = "SELECT w.id, w.replica, w.metric, w.series_id, '' AS tags,"
-            + " w.resolution_ms, w.start_ms, w.flush_seq, w.value_count, w.value_sum, w.value_min, w.value_max,"
-            + " w.value_last, w.first_ts, w.last_ts, w.late, w.complete, w.sketch, w.merged_through"
+    private static final String READ_OWN = "SELECT w.id, w.series_id, w.resolution_ms, w.start_ms, w.flush_seq,"
+            + " w.value_count, w.value_sum, w.value_min, w.value_max, w.value_last, w.first_ts, w.last_ts, w.late,"
+            + " w.complete, w.sketch, w.merged_through"
             + " FROM meterline_window w WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ?"
             + " AND w.start_ms < ? AND w.replica = ?";
     /** A replica's written partials of a metric in a range, each series' rows together and in write order. */
@@ -439,7 +440,7 @@ final class WindowTable {
             bindOwn(ps, replica, metric, resolution, from, to);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    sink.accept(row(rs, rs.getString("tags")));
+                    sink.accept(ownRow(rs, replica, metric));
                 }
             }
         }
@@ -455,8 +456,22 @@ final class WindowTable {
             bindOwn(ps, replica, metric, resolution, from, to);
             ps.setLong(6, firstSeries);
             ps.setLong(7, lastSeries);
-            return rows(ps, tags -> true);
+            List<Row> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(ownRow(rs, replica, metric));
+                }
+            }
+            return out;
         }
+    }
+
+    /** A row of {@link #READ_OWN}'s columns, of {@code replica} and {@code metric}, with an empty tag text. */
+    private static Row ownRow(ResultSet rs, String replica, String metric) throws SQLException {
+        Aggregate a = Aggregate.restore(rs.getLong(6), rs.getDouble(7), getDouble(rs, 8), getDouble(rs, 9),
+                getDouble(rs, 10), rs.getLong(11), rs.getLong(12), rs.getLong(13), rs.getBytes(15));
+        return new Row(rs.getLong(1), replica, metric, rs.getLong(2), "", rs.getLong(3), rs.getLong(4),
+                rs.getLong(5), a, rs.getBoolean(14), rs.getLong(16));
     }
 
     /** Binds the five parameters {@link #READ_WRITTEN} and {@link #READ_ROLLED} begin with. */
@@ -520,27 +535,37 @@ final class WindowTable {
         return rs.wasNull() ? Double.NaN : v;
     }
 
-    /** Where a written partial sits: enough for rollup to find the coarse windows it belongs to. */
-    record Written(long id, String metric, long resolution, long start) {
+    private static double getDouble(ResultSet rs, int column) throws SQLException {
+        double v = rs.getDouble(column);
+        return rs.wasNull() ? Double.NaN : v;
     }
 
     /**
-     * The written partials of this replica with id in (afterId, throughId], in id order. Bounded by id on both sides
-     * rather than by a row count, so that no plan reads and sorts every row after {@code afterId}: one that
-     * misjudged how many rows pass the replica and kind (no statistics yet on a table that just grew) would, on
-     * every page.
+     * Where written partials sit: those of one (metric, resolution, start) among the rows scanned, with the lowest and
+     * highest of their ids; enough for rollup to find the coarse windows they belong to.
+     */
+    record Written(long firstId, long lastId, String metric, long resolution, long start) {
+    }
+
+    /**
+     * The written partials of this replica with id in (afterId, throughId], one entry per (metric, resolution, start)
+     * in the order of their lowest ids: a flush writes a start's rows together, so a page of ids holds few of them,
+     * and the rows themselves need not cross to the caller. Bounded by id on both sides rather than by a row count,
+     * so that no plan reads and sorts every row after {@code afterId}: one that misjudged how many rows pass the
+     * replica and kind (no statistics yet on a table that just grew) would, on every page.
      */
     List<Written> writtenBetween(Connection c, String replica, long afterId, long throughId) throws SQLException {
         List<Written> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, metric, resolution_ms, start_ms"
+        try (PreparedStatement ps = c.prepareStatement("SELECT min(id), max(id), metric, resolution_ms, start_ms"
                 + " FROM meterline_window WHERE id > ? AND id <= ? AND replica = ? AND merged_through = 0"
-                + " ORDER BY id")) {
+                + " GROUP BY metric, resolution_ms, start_ms ORDER BY min(id)")) {
             ps.setLong(1, afterId);
             ps.setLong(2, throughId);
             ps.setString(3, replica);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Written(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getLong(4)));
+                    out.add(new Written(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4),
+                            rs.getLong(5)));
                 }
             }
         }
