@@ -4,6 +4,7 @@ import dev.meterline.model.Aggregate;
 import dev.meterline.model.Window;
 
 import org.postgresql.PGConnection;
+import org.postgresql.PGStatement;
 import org.postgresql.copy.CopyManager;
 
 import java.nio.charset.StandardCharsets;
@@ -437,6 +438,7 @@ final class WindowTable {
                        RowSink sink) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(READ_WRITTEN)) {
             ps.setFetchSize(FETCH_ROWS);
+            binaryResults(ps);
             bindOwn(ps, replica, metric, resolution, from, to);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
@@ -453,6 +455,7 @@ final class WindowTable {
     List<Row> selectRolledUp(Connection c, String replica, String metric, long resolution, long from, long to,
                              long firstSeries, long lastSeries) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(READ_ROLLED)) {
+            binaryResults(ps);
             bindOwn(ps, replica, metric, resolution, from, to);
             ps.setLong(6, firstSeries);
             ps.setLong(7, lastSeries);
@@ -463,6 +466,16 @@ final class WindowTable {
                 }
             }
             return out;
+        }
+    }
+
+    /**
+     * PostgreSQL: has the driver ask for the results in binary from the first execution on, where it would send
+     * text (numbers the client then parses) until a statement had run a few times on a connection.
+     */
+    private void binaryResults(PreparedStatement ps) throws SQLException {
+        if (dialect == Dialect.POSTGRES) {
+            ps.unwrap(PGStatement.class).setPrepareThreshold(-1);
         }
     }
 
