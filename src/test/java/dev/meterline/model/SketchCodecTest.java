@@ -231,6 +231,40 @@ final class SketchCodecTest {
         }
     }
 
+    @RepeatedTest(500)
+    void narrowBinsMergeAsTheGeneralMergeMergesThem(RepetitionInfo rep) {
+        Random rnd = new Random(rep.getCurrentRepetition() * 40_503L);
+        int origin = rnd.nextInt(4_001) - 2_000;
+        int width = 1 + rnd.nextInt(rnd.nextBoolean() ? 60 : 2_200);
+        BinCounts fast = null;
+        BinCounts general = null;
+        for (int round = 0, rounds = 1 + rnd.nextInt(40); round < rounds; round++) {
+            int n = 1 + rnd.nextInt(rnd.nextInt(8) == 0 ? 300 : 16);
+            double[] batch = new double[n];
+            int shift = rnd.nextInt(10) == 0 ? rnd.nextInt(400) - 200 : 0;
+            for (int k = 0; k < n; k++) {
+                batch[k] = origin + shift + rnd.nextInt(width);
+            }
+            java.util.Arrays.sort(batch);
+            BinCounts other = BinCounts.ofIndexes(batch, 0, n);
+            if (rnd.nextInt(5) == 0) {
+                other = other.addIndexes(batch.clone(), 0, n);
+            }
+            if (fast == null) {
+                fast = other;
+                general = other.copy();
+                continue;
+            }
+            BinCounts before = other.copy();
+            fast = fast.mergeWith(other);
+            general = general instanceof SortedBins sorted && other instanceof SortedBins o
+                    ? sorted.mergeWithByMerge(o) : general.mergeWith(other);
+            String what = "repetition " + rep.getCurrentRepetition() + " round " + round;
+            assertSameBins(before, other, what + ", merged in");
+            assertSameBins(general, fast, what);
+        }
+    }
+
     /**
      * Encodings of random windows, as stored and with random bytes changed, decode to the bins the library's stores
      * give (in the same form), or fail wherever the library's decoding fails.
