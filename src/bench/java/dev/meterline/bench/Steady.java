@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * as it arrives, so event time advances with the clock and every window closes after its lateness. Once a second it
  * reads the server's {@code /metrics}; at the end it prints the rate achieved against the target, how far the
  * senders fell behind their schedule, every flush's duration and windows written, the windows waiting for storage,
- * drops and ingest pauses, the log's size, the server's CPU by thread group, heap and RSS.
+ * drops and ingest pauses, the log's size, bytes per point, peak on disk and writer's CPU, the server's CPU by thread
+ * group, heap and RSS.
  *
  * <p>{@code java -cp target/test-classes:target/meterline.jar dev.meterline.bench.Steady --series 1000000
  * --duration 90 --compare "jar=/tmp/a.jar|jar=/tmp/b.jar"}; {@code --help} lists the options.

@@ -23,9 +23,9 @@ public record WalConfig(WalFsync fsync, long maxBytes, long segmentBytes, Durati
      */
     public static final int AUTO_SEGMENTS = 8;
     /**
-     * The largest {@code auto} segment, 128 MiB: at a million series reporting every 10 s it already holds each
-     * series several times (a series record once, then samples of a few bytes), so larger ones would mostly hold
-     * stored points longer.
+     * The largest {@code auto} segment, 128 MiB: at a million series reporting every 10 s it already holds about
+     * three reports of each (a series record once, then samples of about 11 bytes), and a series that left its shard
+     * after a flush is written again anyway, so larger ones would mostly hold stored points longer.
      */
     public static final long AUTO_MAX_SEGMENT_BYTES = 128L << 20;
     /** The smallest segment: a segment holds at least its header and a few records. */
