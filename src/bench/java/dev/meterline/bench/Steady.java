@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * as it arrives, so event time advances with the clock and every window closes after its lateness. Once a second it
  * reads the server's {@code /metrics}; at the end it prints the rate achieved against the target, how far the
  * senders fell behind their schedule, every flush's duration and windows written, the windows waiting for storage,
- * drops and ingest pauses, the log's size, the server's CPU by thread group, heap and RSS.
+ * drops and ingest pauses, the log's size, bytes per point, peak on disk and writer's CPU, the server's CPU by thread
+ * group, heap and RSS.
  *
  * <p>{@code java -cp target/test-classes:target/meterline.jar dev.meterline.bench.Steady --series 1000000
  * --duration 90 --compare "jar=/tmp/a.jar|jar=/tmp/b.jar"}; {@code --help} lists the options.
@@ -93,7 +94,8 @@ public final class Steady {
         "meterline_store_write_duration_seconds_max", "meterline_flush_lag_seconds", "meterline_wal_bytes ",
         "meterline_points_dropped_total", "meterline_ingest_paused", "meterline_flush_ticks_skipped_total",
         "meterline_flush_failures_total", "meterline_flush_paced_seconds_total", "meterline_series_active",
-        "meterline_spool_windows", "meterline_wal_pauses_total",
+        "meterline_spool_windows", "meterline_wal_pauses_total", "meterline_wal_written_bytes_total",
+        "meterline_wal_segments ", "meterline_wal_paused ",
     };
 
     private final Options o;
@@ -210,6 +212,7 @@ public final class Steady {
             printFlushes(samples, sampleAt);
             Map<String, Long> used = LoadGen.Proc.groupsUsed(cpu0, cpu1);
             printCpu(used);
+            printLog(samples, points, used.getOrDefault("meterline-wal", 0L));
             long storeNanos = 0;
             for (Map.Entry<String, Long> e : used.entrySet()) {
                 if (e.getKey().startsWith("meterline-store") || e.getKey().startsWith("meterline-sqlit")) {
@@ -257,6 +260,27 @@ public final class Steady {
             }
             before = s;
         }
+    }
+
+    /**
+     * The write-ahead log: bytes appended per point sent, its most bytes and segments on disk in any sample, the
+     * seconds ingest spent paused at its bound, and its writer thread's CPU.
+     */
+    private static void printLog(List<Map<String, Double>> samples, long points, long writerNanos) {
+        double peakBytes = 0;
+        double peakSegments = 0;
+        int pausedSeconds = 0;
+        for (Map<String, Double> s : samples) {
+            peakBytes = Math.max(peakBytes, get(s, "meterline_wal_bytes "));
+            peakSegments = Math.max(peakSegments, get(s, "meterline_wal_segments "));
+            pausedSeconds += get(s, "meterline_wal_paused ") > 0 ? 1 : 0;
+        }
+        double written = get(samples.get(samples.size() - 1), "meterline_wal_written_bytes_total");
+        System.out.printf(Locale.ROOT, "  log: %,.0f MiB written, %.1f B/point; at most %,.0f MiB in %.0f segment(s);"
+                        + " %,.0f pauses, paused in %d of %d samples; writer %.2f s CPU (%.2f us/point)%n",
+                written / (1 << 20), written / Math.max(1, points), peakBytes / (1 << 20), peakSegments,
+                get(samples.get(samples.size() - 1), "meterline_wal_pauses_total"), pausedSeconds, samples.size(),
+                writerNanos / 1e9, writerNanos / 1e3 / Math.max(1, points));
     }
 
     private static void printCpu(Map<String, Long> used) {

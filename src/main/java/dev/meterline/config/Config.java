@@ -41,7 +41,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("max-pending-windows", "1000000", "closed windows waiting in memory for storage; beyond them the spool, then ingest is paused"),
             new Setting("wal-fsync", "interval", "write-ahead log: interval (written before the answer, fsynced every second), always (fsynced before the answer) or off (no log)"),
             new Setting("wal-max-bytes", String.valueOf(WalConfig.DEFAULT_MAX_BYTES), "bound of the write-ahead log on disk; at it ingest pauses until flushes let segments go"),
-            new Setting("wal-segment-bytes", String.valueOf(WalConfig.DEFAULT_SEGMENT_BYTES), "size at which the write-ahead log starts its next segment file"),
+            new Setting("wal-segment-bytes", "auto", "size at which the write-ahead log starts its next segment file; auto is an eighth of wal-max-bytes, at most 128 MiB"),
             new Setting("spool-max-bytes", "1073741824", "on-disk spool (PostgreSQL only) for windows beyond max-pending-windows while the database is down; 0 turns it off"),
             new Setting("window", "10s", "window resolution (tumbling, aligned to the epoch)"),
             new Setting("lateness", "5s", "how long after its end a window stays open for late points"),
@@ -225,10 +225,13 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             case "off" -> WalFsync.OFF;
             default -> throw new IllegalArgumentException("'" + v + "' (expected: interval, always or off)");
         });
-        long segment = r.longIn("wal-segment-bytes", WalConfig.MIN_SEGMENT_BYTES, 1L << 32);
-        long max = r.longIn("wal-max-bytes", WalConfig.MIN_SEGMENT_BYTES, 1L << 44);
-        if (max < segment) {
-            throw r.error("wal-max-bytes", "'" + max + "' (expected: at least wal-segment-bytes, " + segment + ")");
+        long max = r.longIn("wal-max-bytes", WalConfig.MIN_SEGMENTS * WalConfig.MIN_SEGMENT_BYTES, 1L << 44);
+        long segment = r.string("wal-segment-bytes").equalsIgnoreCase("auto") ? WalConfig.autoSegmentBytes(max)
+                : r.longIn("wal-segment-bytes", WalConfig.MIN_SEGMENT_BYTES, 1L << 32);
+        if (max / WalConfig.MIN_SEGMENTS < segment) {
+            throw r.error("wal-max-bytes", "'" + max + "' (expected: at least " + WalConfig.MIN_SEGMENTS
+                    + " segments of wal-segment-bytes " + segment + ", " + WalConfig.MIN_SEGMENTS * segment
+                    + "; or leave wal-segment-bytes at auto)");
         }
         return new WalConfig(fsync, max, segment, Duration.ofSeconds(1));
     }

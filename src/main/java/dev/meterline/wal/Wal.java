@@ -82,6 +82,7 @@ public final class Wal implements AutoCloseable {
                     r.segments(), r.bytes(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
                     r.corruptions() > 0 ? " (" + r.corruptions() + " damaged segment(s) repaired)" : "");
         }
+        log.info("write-ahead log: segments of {} bytes, bound {} bytes", config.segmentBytes(), config.maxBytes());
         Wal wal = new Wal(dir, config, shards, r.lastSegment() + 1, r, registry, pauseListener);
         wal.writer.start();
         return wal;

@@ -68,6 +68,46 @@ class ConfigTest {
     }
 
     @Test
+    void logSegmentsFollowTheBoundUnlessSet() {
+        WalConfig byDefault = load(Map.of()).wal();
+        assertEquals(256L << 20, byDefault.maxBytes());
+        assertEquals(32L << 20, byDefault.segmentBytes());
+        assertEquals(WalConfig.of(WalFsync.INTERVAL), byDefault);
+        assertEquals(128L << 20, load(Map.of(), "--wal-max-bytes=1073741824").wal().segmentBytes());
+        assertEquals(128L << 20, load(Map.of(), "--wal-max-bytes=17592186044416").wal().segmentBytes());
+        assertEquals(8L << 20, load(Map.of("METERLINE_WAL_MAX_BYTES", "67108864")).wal().segmentBytes());
+        // The smallest bound: two segments of the smallest size.
+        WalConfig smallest = load(Map.of(), "--wal-max-bytes=8192").wal();
+        assertEquals(List.of(8192L, 4096L), List.of(smallest.maxBytes(), smallest.segmentBytes()));
+        assertEquals(4096L, load(Map.of(), "--wal-max-bytes=20000").wal().segmentBytes());
+        WalConfig set = load(Map.of("METERLINE_WAL_SEGMENT_BYTES", "16777216")).wal();
+        assertEquals(List.of(256L << 20, 16L << 20), List.of(set.maxBytes(), set.segmentBytes()));
+        assertEquals(1L << 30, load(Map.of(), "--wal-max-bytes=2147483648", "--wal-segment-bytes=1073741824").wal()
+                .segmentBytes());
+        assertEquals(64L << 20, load(Map.of(), "--wal-segment-bytes=AUTO", "--wal-max-bytes=536870912").wal()
+                .segmentBytes());
+    }
+
+    @Test
+    void theLogBoundHoldsAtLeastTwoSegments() {
+        assertEquals("METERLINE_WAL_MAX_BYTES / --wal-max-bytes: '268435456' (expected: at least 2 segments of"
+                + " wal-segment-bytes 134217729, 268435458; or leave wal-segment-bytes at auto)",
+                error(Map.of(), "--wal-segment-bytes=134217729"));
+        assertEquals("METERLINE_WAL_MAX_BYTES / --wal-max-bytes: '16777216' (expected: at least 2 segments of"
+                + " wal-segment-bytes 16777216, 33554432; or leave wal-segment-bytes at auto)",
+                error(Map.of("METERLINE_WAL_MAX_BYTES", "16777216", "METERLINE_WAL_SEGMENT_BYTES", "16777216")));
+        assertEquals("METERLINE_WAL_MAX_BYTES / --wal-max-bytes: '4096' (expected: a whole number from 8192 to"
+                + " 17592186044416)", error(Map.of(), "--wal-max-bytes=4096"));
+        assertEquals("METERLINE_WAL_SEGMENT_BYTES / --wal-segment-bytes: 'half' (expected: a whole number from 4096"
+                + " to 4294967296)", error(Map.of(), "--wal-segment-bytes=half"));
+        assertEquals("METERLINE_WAL_SEGMENT_BYTES / --wal-segment-bytes: '1024' (expected: a whole number from 4096"
+                + " to 4294967296)", error(Map.of(), "--wal-segment-bytes=1024"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new WalConfig(WalFsync.INTERVAL, 12_288, 8192, Duration.ofSeconds(1)));
+        assertEquals("maxBytes: 12288 (expected: >= 2 segments of 8192 bytes)", e.getMessage());
+    }
+
+    @Test
     void staticTagsAreParsedInPairs() {
         assertEquals(List.of("pod", "web-1", "zone", "a"),
                 load(Map.of(), "--static-tags=pod=web-1,zone=a").validation().staticTags());

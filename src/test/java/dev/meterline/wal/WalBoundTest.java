@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A tiny {@code wal-max-bytes}: one request fills the log while its windows are still open, so ingest pauses (HTTP
  * answers 503 with Retry-After, TCP stops being read, /readyz says why); once the windows close and are stored the
- * log lets its segments go and ingest resumes. Nothing is dropped on the way.
+ * log lets its segments go and ingest resumes. Nothing is dropped on the way. The segments are left at {@code auto},
+ * the smallest size under so small a bound (4 KiB, four segments).
  */
 class WalBoundTest {
 
@@ -45,9 +46,8 @@ class WalBoundTest {
 
     @Test
     void atTheBoundIngestPausesVisiblyAndResumesOnceFlushesLetSegmentsGo() throws Exception {
-        Map<String, String> settings = Map.of("wal-max-bytes", "16384", "wal-segment-bytes", "4096",
-                "window", "1s", "lateness", "0s", "flush-interval", "100ms", "retention", "1s:1d,1m:30d",
-                "shards", "1");
+        Map<String, String> settings = Map.of("wal-max-bytes", "16384", "window", "1s", "lateness", "0s",
+                "flush-interval", "100ms", "retention", "1s:1d,1m:30d", "shards", "1");
         try (TestServer server = TestServer.start(dir, settings)) {
             // Windows that stay open for fifteen more seconds: until then the log cannot shrink. The request that
             // fills the log is not awaited: its body may arrive in several batches, and those after the bound wait.
