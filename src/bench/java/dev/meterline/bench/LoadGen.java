@@ -308,6 +308,7 @@ public final class LoadGen {
             long heapAfter = http.heapAfterGc(pid);
             r.heapPerSeries = active == 0 ? 0 : (double) (heapAfter - heapBefore) / active;
             long accepted = http.stat("accepted");
+            System.out.println("  key caches: " + http.keyCacheLookups());
             // Windows stay open for the whole run, so the log still holds every point.
             r.walBytesPerPoint = (double) http.stat("walBytes") / Math.max(1, accepted);
             if (accepted != r.points || errors != 0) {
@@ -594,6 +595,19 @@ public final class LoadGen {
         long stat(String name) throws IOException, InterruptedException {
             Matcher m = Pattern.compile("\"" + name + "\":(\\d+)").matcher(get("/api/v1/stats"));
             return m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+
+        /** The decoders' key cache look-ups that hit and missed, from {@code /metrics}; "none" when not exported. */
+        String keyCacheLookups() throws IOException, InterruptedException {
+            StringBuilder b = new StringBuilder();
+            for (String l : get("/metrics").split("\n")) {
+                if (l.startsWith("meterline_keycache_lookups") && l.contains("result=")) {
+                    String result = l.contains("result=\"hit\"") ? "hit" : "miss";
+                    b.append(result).append(' ').append(String.format(Locale.ROOT, "%,.0f",
+                            Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))).append("  ");
+                }
+            }
+            return b.length() == 0 ? "none" : b.toString().trim();
         }
 
         /** Forces a full GC in the server and reads its used heap from {@code /metrics}. */

@@ -315,9 +315,11 @@ final class LineDecoder {
         // First pass: each line's kind, and for a plain one its reader's findings and its series' hash. Reading a
         // line changes nothing outside its own reader, so doing it ahead of the earlier lines' decoding is safe.
         // A small cache (one the CPU's near caches hold) also recognises the lines' tags objects while they are read;
-        // a large one is read ahead for the whole group instead, and a probe per line would wait on each miss.
+        // a large one is read ahead for the whole group instead, and a probe per line would wait on each miss. A
+        // crowded one does neither: it looks nothing up.
         SeriesKeyCache c = cache;
-        SeriesKeyCache known = c != null && !c.worthTouching() ? c : null;
+        boolean looksUp = c != null && !c.crowded();
+        SeriesKeyCache known = looksUp && !c.worthTouching() ? c : null;
         for (int k = 0; k < n; k++) {
             int from = froms[k];
             int to = tos[k];
@@ -361,7 +363,7 @@ final class LineDecoder {
             }
             kinds[k] = kind;
         }
-        if (cache != null && n > 1 && cache.worthTouching()) {
+        if (looksUp && n > 1 && c.worthTouching()) {
             touchAhead(n);
         }
         for (int k = 0; k < n; k++) {

@@ -15,12 +15,16 @@ import java.util.Arrays;
  * {@link #PERIOD} look-ups, doubles (rehashing what it holds) while it is at least {@link #GROW_FILL_EIGHTHS} eighths
  * full and missed more than one look-up in {@link #GROW_MISSES}, up to {@code maxCapacity}: a client cycling through
  * its series misses every series of a set that holds more than eight of them, each pass, which at three eighths
- * full is about one series in a hundred and at half full one in twenty. When its clients send more distinct series
- * than three quarters of that bound (counted over {@link #WINDOW_PERIODS} periods; {@link #CROWDED_QUARTERS}), or
- * at the bound it hardly ever hits, it stops storing most misses, which would cost a copy each and evict in turn the
- * series the next pass asks for, and stores one in {@link #SPARSE_FILL}: a client cycling through more series than
- * the cache holds then finds those that stay, and one whose series start repeating fills the cache in (a period
- * that misses less than one look-up in {@link #DENSE_MISSES} stores every miss again).
+ * full is about one series in a hundred and at half full one in twenty.
+ *
+ * <p>When its clients send more distinct series than three quarters of that bound (counted over
+ * {@link #WINDOW_PERIODS} periods; {@link #CROWDED_QUARTERS}) it is {@link #crowded}: storing their misses would
+ * cost a copy each and evict in turn the series the next pass asks for, and even the share of them that stays is
+ * not worth a look-up, which in a table that large waits on a few cache misses where building the key waits on
+ * none. It then neither looks up, nor reads ahead, nor stores, nor grows, until a period's own lines come from fewer
+ * than a quarter as many series ({@link #DENSE_MISSES}). At the bound, a cache that hardly ever hits stops storing
+ * most misses and stores one in {@link #SPARSE_FILL}, so that a client whose series start repeating fills it in (a
+ * period that misses less than one look-up in {@link #DENSE_MISSES} stores every miss again).
  *
  * <p>Eight-way set associative, each set's ways replaced in turn: series whose hashes share a set all stay while
  * they are at most eight, which a table of fewer ways gives a client cycling through its series far less often (with
@@ -75,6 +79,8 @@ public final class SeriesKeyCache {
     static final int CROWDED_QUARTERS = 3;
     /** Registers of the distinct-series estimate: a kilobyte, within a few percent. */
     private static final int RANK_BITS = 10;
+    /** Registers of the estimate of one period's distinct series: a coarser quarter kilobyte. */
+    private static final int PERIOD_RANK_BITS = 8;
 
     /**
      * From this many slots on ({@link #INLINE} bytes of arena each, a megabyte), the table outgrows a core's level-2
@@ -124,6 +130,13 @@ public final class SeriesKeyCache {
     private int hits;
     private boolean sparse;
     private int skipped;
+    /**
+     * True while its clients send more distinct series than it keeps: it then neither looks series up nor stores
+     * them ({@link #find}), which in a table that large costs more than building their keys.
+     */
+    private boolean crowded;
+    /** As {@link #ranks}, for the current period alone. */
+    private final byte[] periodRanks = new byte[1 << PERIOD_RANK_BITS];
     /**
      * The distinct series looked up in the current window, estimated HyperLogLog's way from the hashes: per register
      * (the hash's top bits), the most leading zeros plus one of the rest of a hash that fell there.
@@ -191,8 +204,7 @@ public final class SeriesKeyCache {
 
     /** The key cached for the metric {@code data[mf, mt)} with the tags {@code data[tf, tt)}, or null. */
     public SeriesKey find(int hash, byte[] data, int mf, int mt, int tf, int tt) {
-        lookedUp(hash);
-        return search(hash, data, mf, mt, tf, tt);
+        return lookedUp(hash) ? null : search(hash, data, mf, mt, tf, tt);
     }
 
     /**
@@ -201,7 +213,9 @@ public final class SeriesKeyCache {
      * and judges periods exactly as {@link #find} does.
      */
     SeriesKey findProbed(int slot, int probedStamp, int hash, byte[] data, int mf, int mt, int tf, int tt) {
-        lookedUp(hash);
+        if (lookedUp(hash)) {
+            return null;
+        }
         if (probedStamp == stamp) {
             hits++;
             return keys[slot];
@@ -312,7 +326,7 @@ public final class SeriesKeyCache {
      * several series in a row, the loads of their sets overlap instead of each waiting for the one before.
      */
     long touchSet(int hash) {
-        return words[WORD_PAD + (hash & setMask) * WAYS];
+        return crowded ? 0 : words[WORD_PAD + (hash & setMask) * WAYS];
     }
 
     /**
@@ -325,7 +339,7 @@ public final class SeriesKeyCache {
     int touchSlot(int hash, int mf, int mt, int tf, int tt) {
         int metricLength = mt - mf;
         int length = metricLength + tt - tf;
-        if (length > MAX_BYTES) {
+        if (length > MAX_BYTES || crowded) {
             return -1;
         }
         long word = word(hash, metricLength, length);
@@ -361,18 +375,22 @@ public final class SeriesKeyCache {
         hitTotal += hits;
         missTotal += misses;
         double seen = seriesSeen();
+        double periodSeen = estimate(periodRanks);
+        Arrays.fill(periodRanks, (byte) 0);
         if (++windowPeriods == WINDOW_PERIODS) {
             lastWindowSeen = seen;
             windowPeriods = 0;
             Arrays.fill(ranks, (byte) 0);
         }
-        // Crowded, unless this period hardly missed: then the series repeat now, whatever came before.
-        boolean crowded = Math.max(seen, lastWindowSeen) > (double) maxCapacity / 4 * CROWDED_QUARTERS
-                && misses >= PERIOD / DENSE_MISSES;
+        // Crowded, unless this period's lines came from few series: then the series repeat now, whatever came before.
+        // (While crowded every look-up misses, so the period's own distinct series tell, not its misses.)
+        crowded = Math.max(seen, lastWindowSeen) > (double) maxCapacity / 4 * CROWDED_QUARTERS
+                && periodSeen > PERIOD / DENSE_MISSES;
         int capacity = keys.length;
-        if (capacity < maxCapacity && misses > PERIOD / GROW_MISSES && size >= capacity / 8 * GROW_FILL_EIGHTHS) {
+        if (!crowded && capacity < maxCapacity && misses > PERIOD / GROW_MISSES
+                && size >= capacity / 8 * GROW_FILL_EIGHTHS) {
             grow();
-            sparse = crowded;
+            sparse = false;
         } else {
             sparse = crowded || (capacity == maxCapacity && hits < PERIOD / SPARSE_HITS);
         }
@@ -382,24 +400,39 @@ public final class SeriesKeyCache {
         publishedCapacity = keys.length;
     }
 
-    /** Counts a look-up of the series of {@code hash}: in the window's estimate, and towards the period's end. */
-    private void lookedUp(int hash) {
+    /**
+     * Counts a look-up of the series of {@code hash}: in the window's and the period's estimates, and towards the
+     * period's end. True while the cache is {@link #crowded}: the series is then not to be looked up.
+     */
+    private boolean lookedUp(int hash) {
         int rank = Integer.numberOfLeadingZeros(hash << RANK_BITS | 1 << (RANK_BITS - 1)) + 1;
         int register = hash >>> (32 - RANK_BITS);
         if (ranks[register] < rank) {
             ranks[register] = (byte) rank;
         }
+        int periodRank = Integer.numberOfLeadingZeros(hash << PERIOD_RANK_BITS | 1 << (PERIOD_RANK_BITS - 1)) + 1;
+        int periodRegister = hash >>> (32 - PERIOD_RANK_BITS);
+        if (periodRanks[periodRegister] < periodRank) {
+            periodRanks[periodRegister] = (byte) periodRank;
+        }
+        boolean passed = crowded;
         if (++lookups == PERIOD) {
             endPeriod();
         }
+        return passed;
     }
 
     /** The distinct series looked up so far in the current window, estimated from {@link #ranks}. */
     double seriesSeen() {
-        int m = ranks.length;
+        return estimate(ranks);
+    }
+
+    /** HyperLogLog's estimate of the distinct hashes counted into the registers {@code registers}. */
+    private static double estimate(byte[] registers) {
+        int m = registers.length;
         double sum = 0;
         int empty = 0;
-        for (byte r : ranks) {
+        for (byte r : registers) {
             sum += Math.scalb(1.0, -r);
             if (r == 0) {
                 empty++;
@@ -440,7 +473,7 @@ public final class SeriesKeyCache {
     void put(int hash, byte[] data, int mf, int mt, int tf, int tt, SeriesKey key, int tagCount) {
         int metricLength = mt - mf;
         int length = metricLength + tt - tf;
-        if (length > MAX_BYTES || (sparse && ++skipped % SPARSE_FILL != 0)) {
+        if (length > MAX_BYTES || crowded || (sparse && ++skipped % SPARSE_FILL != 0)) {
             return;
         }
         mostTags = Math.max(mostTags, tagCount);
@@ -502,9 +535,14 @@ public final class SeriesKeyCache {
         return s;
     }
 
-    /** True while the last period's look-ups hit too rarely to store every miss. */
+    /** True while the last period's look-ups hit too rarely to store every miss, or it is {@link #crowded()}. */
     boolean sparse() {
         return sparse;
+    }
+
+    /** True while its clients send more distinct series than it keeps, and it neither looks up nor stores any. */
+    boolean crowded() {
+        return crowded;
     }
 
     /** Slots the table has now; the owning thread only. */

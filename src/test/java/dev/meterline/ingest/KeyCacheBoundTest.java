@@ -60,7 +60,7 @@ class KeyCacheBoundTest {
     }
 
     @Test
-    void aCacheAtItsBoundStaysThereAndEveryPointKeepsItsOwnSeries() {
+    void aCrowdedCacheStaysWithinItsBoundAndEveryPointKeepsItsOwnSeries() {
         IngestCodec codec = new IngestCodec(1024, 8, 4096);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         codec.bindTo(registry);
@@ -70,9 +70,11 @@ class KeyCacheBoundTest {
         for (int n = 0; n < points.size(); n++) {
             assertEquals(expected(n % SERIES), points.get(n).series(), "point " + n);
         }
-        assertEquals(4096, codec.keyCache().capacity());
+        // 20 000 series crowd the 4096 slots: the cache stops growing, and looking up, once its window counted them.
+        assertTrue(codec.keyCache().crowded());
+        assertTrue(codec.keyCache().capacity() <= 4096, "capacity: " + codec.keyCache().capacity());
         assertEquals(4096, registry.get("meterline.keycache.max").gauge().value());
-        assertEquals(4096, registry.get("meterline.keycache.capacity").gauge().value());
+        assertEquals(codec.keyCache().capacity(), registry.get("meterline.keycache.capacity").gauge().value());
         assertTrue(registry.get("meterline.keycache.size").gauge().value() <= 4096);
         double misses = registry.get("meterline.keycache.lookups").tag("result", "miss").functionCounter().count();
         double hits = registry.get("meterline.keycache.lookups").tag("result", "hit").functionCounter().count();
@@ -107,7 +109,8 @@ class KeyCacheBoundTest {
                 assertThrows(ConfigException.class, () -> Config.load(Map.of(), new String[] {"--key-cache-max=3"})).getMessage());
         // A bound that is not a power of two is rounded up.
         IngestCodec codec = new IngestCodec(1024, 8, 5000);
-        send(codec, 16);
-        assertEquals(8192, codec.keyCache().capacity());
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        codec.bindTo(registry);
+        assertEquals(8192, registry.get("meterline.keycache.max").gauge().value());
     }
 }
