@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.meterline.Background;
 import dev.meterline.LineClient;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
 import dev.meterline.lifecycle.Readiness;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,9 @@ class ConnectionEndTest {
             assertNull(client.readReply(), "closed after the answers");
             long ms = Duration.ofNanos(System.nanoTime() - t0).toMillis();
             assertTrue(ms < 2_000, "closed " + ms + " ms after the half-close, not at the idle timeout");
-            JsonNode stats = JSON.readTree(server.get("/api/v1/stats").body());
+            // The client sees the close before the server's connection count drops: wait for it.
+            JsonNode stats = Poll.until(() -> JSON.readTree(server.get("/api/v1/stats").body()),
+                    s -> s.get("connections").asLong() == 0, Duration.ofSeconds(5));
             assertEquals(2, stats.get("accepted").asLong(), stats.toString());
             assertEquals(1, stats.get("rejected").asLong(), stats.toString());
             assertEquals(0, stats.get("connections").asLong(), stats.toString());
