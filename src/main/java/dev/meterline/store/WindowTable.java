@@ -544,10 +544,10 @@ final class WindowTable {
     }
 
     private static double getDouble(ResultSet rs, String column) throws SQLException {
-        double v = rs.getDouble(column);
-        return rs.wasNull() ? Double.NaN : v;
+        return getDouble(rs, rs.findColumn(column));
     }
 
+    /** A nullable double column's value, NaN for SQL NULL. */
     private static double getDouble(ResultSet rs, int column) throws SQLException {
         double v = rs.getDouble(column);
         return rs.wasNull() ? Double.NaN : v;
