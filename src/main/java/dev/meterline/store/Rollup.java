@@ -22,6 +22,13 @@ import java.util.Set;
  * after its coarse window was rolled up is merged on the next run, and a written partial deleted by retention stays
  * counted in the coarse row. A per-tier watermark ({@code meterline_rollup}) only saves rescanning; it never
  * passes a written row whose coarse window was not ready yet.
+ *
+ * <p>A tier with a source tier ({@link Tiers#sourceOf}) is built from that tier's rows instead, which already merged
+ * the partials: an hour from 60 minute rows a series rather than 360 partials. Its watermark, still over written-row
+ * ids, never passes the source tier's, so each partial it passes is in the source's rows; a coarse window that a
+ * partial above it falls in is recomputed from all of the window's source rows (replacing what it held, so a source
+ * row that changed is never counted twice), and remembers the highest id its source rows merged. A coarse window
+ * older than the source tier's retention, whose source rows may be gone, merges its partials above that id as above.
  */
 final class Rollup {
 
@@ -49,21 +56,26 @@ final class Rollup {
 
     void run(long now) {
         for (int i = 0; i < tiers.size(); i++) {
-            rollInto(tiers.resolution(i), now);
+            rollInto(i, now);
         }
     }
 
     /**
      * Scans this replica's written partials above the tier's watermark, {@value #PAGE} ids at a time up to the
-     * highest id stored when the scan began, stopping after the first page that holds a partial whose coarse window
-     * is not ready; collects the coarse windows that are, merges each of those once, and moves the watermark to the
-     * last partial scanned (or to just before the first that was not ready). A coarse window's partials span many
-     * pages (a flush writes every series of a start before the next start), and a merge reads all of them, so
-     * merging per page would read a coarse window of a large metric again for every page of it.
+     * highest id stored when the scan began (or the source tier's watermark, when lower), stopping after the first
+     * page that holds a partial whose coarse window is not ready; collects the coarse windows that are, rolls each
+     * of those up once, and moves the watermark to the last partial scanned (or to just before the first that was
+     * not ready). A coarse window's partials span many pages (a flush writes every series of a start before the next
+     * start), and a merge reads all of them, so merging per page would read a coarse window of a large metric again
+     * for every page of it.
      */
-    private void rollInto(long coarse, long now) {
+    private void rollInto(int tier, long now) {
+        long coarse = tiers.resolution(tier);
+        int source = tiers.sourceOf(tier, delayMillis);
         long mark = db.read("rollup watermark", c -> table.rollupWatermark(c, replica, coarse));
-        long end = db.read("rollup scan", table::maxId);
+        long stored = db.read("rollup scan", table::maxId);
+        long end = source < 0 ? stored : Math.min(stored, db.read("rollup watermark",
+                c -> table.rollupWatermark(c, replica, tiers.resolution(source))));
         long last = mark;
         long blocked = Long.MAX_VALUE;
         Set<Group> ready = new LinkedHashSet<>();
@@ -85,7 +97,11 @@ final class Rollup {
         }
         for (Group g : ready) {
             db.inTransaction("rollup", c -> {
-                merge(c, g, coarse, now);
+                if (source >= 0 && isSourceOf(source, g, now)) {
+                    recompute(c, g, coarse, tiers.resolution(source), now);
+                } else {
+                    merge(c, g, coarse, now);
+                }
                 return null;
             });
         }
@@ -96,6 +112,15 @@ final class Rollup {
                 return null;
             });
         }
+    }
+
+    /**
+     * Whether the source tier's rows hold all of {@code g}'s partials: the source is rolled up from partials of
+     * {@code g}'s resolution, and retention has deleted none of its rows in the coarse window.
+     */
+    private boolean isSourceOf(int source, Group g, long now) {
+        long fine = tiers.resolution(source);
+        return g.resolution() < fine && fine % g.resolution() == 0 && g.start() >= now - tiers.retention(source);
     }
 
     /**
@@ -127,17 +152,69 @@ final class Rollup {
     }
 
     /**
+     * Recomputes a coarse window's rolled-up rows from all of its rows at the {@code fine} resolution, read in
+     * series order and merged a batch of whole series at a time, as {@link #merge} does. A coarse row stays
+     * incomplete once it was stored incomplete (rolled up early).
+     */
+    private void recompute(Connection c, Group g, long coarse, long fine, long now) throws SQLException {
+        boolean ended = now >= g.start() + coarse + delayMillis;
+        List<Row> batch = new ArrayList<>();
+        table.streamRolledUp(c, replica, g.metric(), fine, g.start(), g.start() + coarse, r -> {
+            if (batch.size() >= MERGE_ROWS && r.seriesId() != batch.get(batch.size() - 1).seriesId()) {
+                recomputeSeries(c, g.metric(), coarse, g.start(), ended, batch);
+                batch.clear();
+            }
+            batch.add(r);
+        });
+        if (!batch.isEmpty()) {
+            recomputeSeries(c, g.metric(), coarse, g.start(), ended, batch);
+        }
+    }
+
+    /** Merges the finer rows of whole series (in series order) into their coarse rows, replacing what those held. */
+    private void recomputeSeries(Connection c, String metric, long coarse, long start, boolean ended, List<Row> finer)
+            throws SQLException {
+        Map<Long, Row> existing = rolledUp(c, metric, coarse, start, finer);
+        List<WindowTable.Rolled> rolled = new ArrayList<>();
+        int i = 0;
+        while (i < finer.size()) {
+            long series = finer.get(i).seriesId();
+            Row e = existing.get(series);
+            Aggregate merged = new Aggregate();
+            boolean complete = ended && (e == null || e.complete());
+            long flushSeq = 0;
+            long through = 0;
+            for (; i < finer.size() && finer.get(i).seriesId() == series; i++) {
+                Row r = finer.get(i);
+                merged.mergeWith(r.aggregate());
+                complete &= r.complete();
+                flushSeq = Math.max(flushSeq, r.flushSeq());
+                through = Math.max(through, r.mergedThrough());
+            }
+            rolled.add(new WindowTable.Rolled(e == null ? 0 : e.id(), series, flushSeq, merged, complete, through));
+        }
+        table.storeRollups(c, replica, metric, coarse, start, rolled);
+    }
+
+    /** The coarse rows at {@code start} of the series from the first to the last of {@code rows}, by series id. */
+    private Map<Long, Row> rolledUp(Connection c, String metric, long coarse, long start, List<Row> rows)
+            throws SQLException {
+        Map<Long, Row> existing = new HashMap<>();
+        long first = rows.get(0).seriesId();
+        long last = rows.get(rows.size() - 1).seriesId();
+        for (Row r : table.selectRolledUp(c, replica, metric, coarse, start, start + 1, first, last)) {
+            existing.put(r.seriesId(), r);
+        }
+        return existing;
+    }
+
+    /**
      * Merges the written partials of whole series (in series order, each series' in write order) above what their
      * rolled-up rows have merged, and stores those rows.
      */
     private void mergeSeries(Connection c, String metric, long coarse, long start, boolean ended, List<Row> partials)
             throws SQLException {
-        Map<Long, Row> existing = new HashMap<>();
-        long first = partials.get(0).seriesId();
-        long last = partials.get(partials.size() - 1).seriesId();
-        for (Row r : table.selectRolledUp(c, replica, metric, coarse, start, start + 1, first, last)) {
-            existing.put(r.seriesId(), r);
-        }
+        Map<Long, Row> existing = rolledUp(c, metric, coarse, start, partials);
         List<WindowTable.Rolled> rolled = new ArrayList<>();
         int i = 0;
         while (i < partials.size()) {

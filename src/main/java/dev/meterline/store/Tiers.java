@@ -63,6 +63,20 @@ final class Tiers {
         return fallback;
     }
 
+    /**
+     * The tier that {@code tier} is rolled up from, when not from the written partials: the coarsest rolled tier
+     * (not the first) finer than it whose resolution divides its own and whose retention keeps a whole window of it
+     * until it is rolled up ({@code delayMillis} after it ends); -1 when none does.
+     */
+    int sourceOf(int tier, long delayMillis) {
+        for (int i = tier - 1; i >= 1; i--) {
+            if (resolution[tier] % resolution[i] == 0 && retention[i] >= resolution[tier] + delayMillis) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** How long rows of {@code rowResolution} are kept: the retention of the coarsest tier not coarser than it. */
     long retentionOf(long rowResolution) {
         long kept = retention[0];

@@ -54,6 +54,11 @@ final class WindowTable {
             + " AND w.start_ms < ? AND w.replica = ?";
     /** A replica's written partials of a metric in a range, each series' rows together and in write order. */
     static final String READ_WRITTEN = READ_OWN + " AND w.merged_through = 0 ORDER BY w.series_id, w.id";
+    /**
+     * A replica's rolled-up rows of a metric in a range, each series' rows together and in start order: a finer
+     * tier's rows that a coarser tier is rolled up from.
+     */
+    static final String READ_FINER = READ_OWN + " AND w.merged_through > 0 ORDER BY w.series_id, w.start_ms";
     /** A replica's rolled-up rows of a metric in a range, of the series with ids in [?, ?]. */
     static final String READ_ROLLED = READ_OWN + " AND w.merged_through > 0 AND w.series_id >= ?"
             + " AND w.series_id <= ?";
@@ -436,7 +441,21 @@ final class WindowTable {
      */
     void streamWritten(Connection c, String replica, String metric, long resolution, long from, long to,
                        RowSink sink) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(READ_WRITTEN)) {
+        stream(c, READ_WRITTEN, replica, metric, resolution, from, to, sink);
+    }
+
+    /**
+     * As {@link #streamWritten}, of this replica's rolled-up rows, as {@link #READ_FINER} orders them: the rows of a
+     * finer tier that a coarse window is rolled up from.
+     */
+    void streamRolledUp(Connection c, String replica, String metric, long resolution, long from, long to,
+                        RowSink sink) throws SQLException {
+        stream(c, READ_FINER, replica, metric, resolution, from, to, sink);
+    }
+
+    private void stream(Connection c, String sql, String replica, String metric, long resolution, long from, long to,
+                        RowSink sink) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setFetchSize(FETCH_ROWS);
             binaryResults(ps);
             bindOwn(ps, replica, metric, resolution, from, to);
@@ -487,7 +506,7 @@ final class WindowTable {
                 rs.getLong(5), a, rs.getBoolean(14), rs.getLong(16));
     }
 
-    /** Binds the five parameters {@link #READ_WRITTEN} and {@link #READ_ROLLED} begin with. */
+    /** Binds the five parameters {@link #READ_WRITTEN}, {@link #READ_FINER} and {@link #READ_ROLLED} begin with. */
     private static void bindOwn(PreparedStatement ps, String replica, String metric, long resolution, long from,
                                 long to) throws SQLException {
         ps.setString(1, metric);

@@ -535,6 +535,8 @@ abstract class StoreContract {
         // Either index serves a replica's own rows; the planner picks by the statistics of replica and resolution.
         expected.put(WindowTable.READ_WRITTEN, "meterline_window_");
         args.put(WindowTable.READ_WRITTEN, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "r1"});
+        expected.put(WindowTable.READ_FINER, "meterline_window_");
+        args.put(WindowTable.READ_FINER, new Object[] {"m3", 60_000L, T0, T0 + HOUR, "r1"});
         expected.put(WindowTable.READ_ROLLED, "meterline_window_");
         args.put(WindowTable.READ_ROLLED, new Object[] {"m3", 60_000L, T0, T0 + 1, "r1", 10L, 40L});
         expected.put(WindowTable.DELETE_BEFORE, key);
@@ -721,6 +723,110 @@ abstract class StoreContract {
                 .filter(w -> w.series().equals(CPU_A)).findFirst().orElseThrow();
         assertEquals(1, first.aggregate().late());
         assertEquals(2, first.flushSeq());
+    }
+
+    /** Reads the minute tier of the first two hours, then the hour tier, and checks each against {@code written}. */
+    private void assertBothTiers(Store store, List<Window> written, long now) {
+        clock.set(now + DAY + HOUR);
+        assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + 2 * HOUR, MINUTE), MINUTE);
+        clock.set(now + 3 * DAY);
+        assertRolledUp(mergedBy(written, HOUR), store.read("cpu", T0, T0 + 2 * HOUR, HOUR), HOUR);
+    }
+
+    @Test
+    void aLatePartialReachesTheMinuteAndTheHourTier() {
+        Store store = open("r1", "10s:1d,1m:2d,1h:30d");
+        List<Window> written = new ArrayList<>(twoHours(1));
+        store.write(written);
+        long now = T0 + 3 * HOUR;
+        store.maintain(now);
+
+        // Both hours were rolled up (from the minute tier); a correction of each arrives.
+        Window late = window(CPU_A, T0 + 30 * SECOND, 10 * SECOND, 2, true, 1e6, -1e6);
+        late.aggregate().markLate();
+        Window later = window(CPU_B, T0 + HOUR + 50 * MINUTE, 10 * SECOND, 3, true, 7);
+        later.aggregate().markLate();
+        store.write(List.of(late));
+        store.write(List.of(later));
+        written.add(late);
+        written.add(later);
+        store.maintain(now + MINUTE);
+        store.maintain(now + 2 * MINUTE);
+
+        assertBothTiers(store, written, now);
+        Window hour = store.read("cpu", T0, T0 + HOUR, HOUR).stream().map(StoredWindow::window)
+                .filter(w -> w.series().equals(CPU_A)).findFirst().orElseThrow();
+        assertEquals(1, hour.aggregate().late());
+        assertEquals(2, hour.flushSeq());
+    }
+
+    @Test
+    void rollupResumesAfterACrashBeforeAnyWatermarkWasStored() throws Exception {
+        Store store = open("r1", "10s:1d,1m:2d,1h:30d");
+        List<Window> written = new ArrayList<>(twoHours(1));
+        store.write(written);
+        long now = T0 + 3 * HOUR;
+        store.maintain(now);
+        Window late = window(CPU_B, T0 + 40 * SECOND, 10 * SECOND, 2, true, 123);
+        store.write(List.of(late));
+        written.add(late);
+        store.maintain(now + MINUTE);
+
+        // A crash after the minute tier's rows were stored and before the hour tier's pass: the hour's watermark is
+        // where it started; then one that also lost the minute tier's watermark.
+        execute("UPDATE meterline_rollup SET through_id = 0 WHERE resolution_ms = ?", HOUR);
+        store.maintain(now + 2 * MINUTE);
+        assertBothTiers(store, written, now);
+        execute("UPDATE meterline_rollup SET through_id = 0");
+        store.maintain(now + 3 * MINUTE);
+        assertBothTiers(store, written, now);
+    }
+
+    @Test
+    void aStoreWhoseHourTierWasRolledUpFromItsPartialsGoesOnExactly() {
+        // The rows and watermarks of a store whose hour tier was merged from the written partials, as every tier
+        // was before coarse tiers were built from finer ones: one store rolls the minute tier, another (same
+        // replica) the hour tier from the partials, over more partials than the first saw, so the hour's watermark
+        // is ahead of the minute's.
+        Store minutes = open("r1", "10s:1d,1m:2d");
+        Store hours = open("r1", "10s:1d,1h:30d");
+        List<Window> written = new ArrayList<>(twoHours(1));
+        minutes.write(written);
+        long now = T0 + 3 * HOUR;
+        minutes.maintain(now);
+        Window late = window(CPU_A, T0 + HOUR + 10 * SECOND, 10 * SECOND, 2, true, 1e3);
+        minutes.write(List.of(late));
+        written.add(late);
+        hours.maintain(now);
+
+        Store upgraded = open("r1", "10s:1d,1m:2d,1h:30d");
+        upgraded.maintain(now + MINUTE);
+        assertBothTiers(upgraded, written, now);
+        Window later = window(CPU_A, T0 + 20 * SECOND, 10 * SECOND, 3, true, -5);
+        upgraded.write(List.of(later));
+        written.add(later);
+        upgraded.maintain(now + 2 * MINUTE);
+        upgraded.maintain(now + 3 * MINUTE);
+        assertBothTiers(upgraded, written, now);
+    }
+
+    @Test
+    void aLatePartialOfAnHourOlderThanTheMinuteTierIsMergedFromThePartials() {
+        Store store = open("r1", "10s:1h,1m:2h,1h:30d");
+        List<Window> written = new ArrayList<>(twoHours(1));
+        store.write(written);
+        store.maintain(T0 + 2 * HOUR + 2 * MINUTE);
+
+        // Five hours on, the minute tier no longer holds the first hour: its correction goes in from the partials.
+        long now = T0 + 5 * HOUR;
+        Window late = window(CPU_A, T0 + 30 * SECOND, 10 * SECOND, 2, true, 1e6);
+        store.write(List.of(late));
+        written.add(late);
+        store.maintain(now);
+        store.maintain(now + MINUTE);
+
+        clock.set(now + 3 * DAY);
+        assertRolledUp(mergedBy(written, HOUR), store.read("cpu", T0, T0 + 2 * HOUR, HOUR), HOUR);
     }
 
     @Test
