@@ -33,6 +33,12 @@ final class Shard {
      */
     static final int READ_AHEAD_FROM = 16_384;
 
+    /**
+     * How long, in windows, a series that left keeps its number for its return: from the close it left at until the
+     * cutoff has passed one more window, by when a series reporting once a window has come back.
+     */
+    static final int LINGER_WINDOWS = 1;
+
     private static final int[] NO_NUMBERS = new int[0];
 
     private final int index;
@@ -62,7 +68,12 @@ final class Shard {
     private long closedThrough = Long.MIN_VALUE;
     /** The lowest series number never handed out: every live series' number is below it. */
     private int nextNumber;
-    /** The numbers of series that left, to be handed out again (the last one first). */
+    /**
+     * The series that left lately, with their numbers, which they get back when their next point comes within
+     * {@link #LINGER_WINDOWS} windows: a series reporting once a window, late in each, leaves at each of its flushes.
+     */
+    private final Lingering lingering = new Lingering();
+    /** The numbers of series that left and stopped lingering, to be handed out again (the last one first). */
     private int[] freeNumbers = new int[16];
     private int freeCount;
     /**
@@ -261,21 +272,22 @@ final class Shard {
     }
 
     /**
-     * Adds {@code key}'s series, whose hash is {@code hash}, under the next free number; {@code report}: a number
-     * given again is reported.
+     * Adds {@code key}'s series, whose hash is {@code hash}: under the number it had when it left lately, else a free
+     * one, else that of the series that has lingered longest (a lingering series never makes the shard take a number
+     * it never gave), else the next one up; {@code report}: a number given to another series is reported.
      */
     private SeriesState newSeries(SeriesKey key, int hash, boolean report) {
-        int number;
-        if (freeCount > 0) {
-            number = freeNumbers[--freeCount];
-            if (report) {
+        int number = lingering.take(key, hash);
+        if (number < 0) {
+            number = freeCount > 0 ? freeNumbers[--freeCount] : lingering.pollOldest(Long.MAX_VALUE);
+            if (number < 0) {
+                number = nextNumber++;
+            } else if (report) {
                 if (renumberedCount == renumbered.length) {
                     renumbered = Arrays.copyOf(renumbered, 2 * renumberedCount);
                 }
                 renumbered[renumberedCount++] = number;
             }
-        } else {
-            number = nextNumber++;
         }
         SeriesState s = new SeriesState(key, number);
         table.add(s, hash);
@@ -335,6 +347,11 @@ final class Shard {
             startSegment.remove(e.getKey());
             takeWindows(e.getKey(), e.getValue(), true, flushSeq, out);
         }
+        // After the series that leave now joined: the ring then never empties between one window's leavers and the
+        // next's, only to grow back.
+        for (int number; (number = lingering.pollOldest(closedThrough - LINGER_WINDOWS * resolution)) >= 0; ) {
+            free(number);
+        }
         return out;
     }
 
@@ -373,10 +390,7 @@ final class Shard {
         out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
         if (s.n == 0) {
             table.remove(s);
-            if (freeCount == freeNumbers.length) {
-                freeNumbers = Arrays.copyOf(freeNumbers, 2 * freeCount);
-            }
-            freeNumbers[freeCount++] = s.number;
+            lingering.add(s.key, s.key.hashCode(), s.number, closedThrough);
             s.number = -1;
             MetricSeries series = byMetric.get(s.key.metric());
             series.leave(s);
@@ -386,6 +400,18 @@ final class Shard {
             }
             budget.release(s.key.metric(), 1);
         }
+    }
+
+    private void free(int number) {
+        if (freeCount == freeNumbers.length) {
+            freeNumbers = Arrays.copyOf(freeNumbers, 2 * freeCount);
+        }
+        freeNumbers[freeCount++] = number;
+    }
+
+    /** Series that left lately and keep their numbers for their return; they have no open window. */
+    int lingering() {
+        return lingering.size();
     }
 
     /**
