@@ -3,91 +3,98 @@ package dev.meterline.aggregate;
 import dev.meterline.model.SeriesKey;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.List;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The series that left a shard lately answer like a map from key to number that also gives them up oldest first,
- * through growth, holes left by series that came back, compaction and shrinking.
+ * The series that left a shard lately are given up oldest first, by the cutoff they left at, and only while they
+ * still linger: one that came back, left again with another window, or left the table is passed over.
  */
 class LingeringTest {
 
-    private static SeriesKey key(int i) {
-        return SeriesKey.of("m", Map.of("host", "h" + i));
+    private static final long WINDOW = 10;
+
+    /** A state that had one window at {@code start} and has none now, as a shard leaves it. */
+    private static SeriesState left(int i, long start) {
+        SeriesState s = new SeriesState(SeriesKey.of("m", Map.of("host", "h" + i)), i);
+        s.open(start);
+        s.remove(start);
+        s.detach();
+        return s;
     }
 
     @Test
-    void aSeriesIsTakenBackByAnEqualKeyOnce() {
+    void givesUpTheSeriesThatLeftByTheCutoffOldestFirst() {
         Lingering lingering = new Lingering();
-        SeriesKey a = key(1);
-        lingering.add(a, a.hashCode(), 7, 100);
-        assertEquals(-1, lingering.take(key(2), key(2).hashCode()));
-        assertEquals(7, lingering.take(key(1), a.hashCode()), "another instance of the same series");
-        assertEquals(-1, lingering.take(a, a.hashCode()));
-        assertEquals(0, lingering.size());
-        assertEquals(-1, lingering.pollOldest(Long.MAX_VALUE), "the hole it left is no entry");
+        SeriesState a = left(0, 0);
+        SeriesState b = left(1, 0);
+        lingering.add(a, 0, 15);
+        lingering.add(b, 0, 16);
+        assertNull(lingering.poll(14));
+        assertSame(a, lingering.poll(16));
+        assertSame(b, lingering.poll(16));
+        assertNull(lingering.poll(Long.MAX_VALUE));
     }
 
     @Test
-    void givesUpOnlyTheSeriesThatLeftByTheCutoffOldestFirst() {
+    void passesOverSeriesThatCameBackLeftAgainOrLeftTheTable() {
         Lingering lingering = new Lingering();
-        for (int i = 0; i < 3; i++) {
-            lingering.add(key(i), key(i).hashCode(), i, 100 * i);
-        }
-        lingering.take(key(0), key(0).hashCode());
-        assertEquals(-1, lingering.pollOldest(99));
-        assertEquals(1, lingering.pollOldest(100));
-        assertEquals(-1, lingering.pollOldest(199));
-        assertEquals(2, lingering.pollOldest(Long.MAX_VALUE));
-        assertEquals(0, lingering.size());
+        SeriesState back = left(0, 0);
+        SeriesState again = left(1, 0);
+        SeriesState gone = left(2, 0);
+        SeriesState still = left(3, 0);
+        lingering.add(back, 0, 15);
+        lingering.add(again, 0, 15);
+        lingering.add(gone, 0, 15);
+        lingering.add(still, 0, 15);
+        back.open(10);
+        again.open(10);
+        again.remove(10);
+        again.detach();
+        lingering.add(again, 10, 25);
+        gone.number = -1;
+        assertSame(still, lingering.poll(15));
+        assertNull(lingering.poll(24), "again lingers from its second leaving on");
+        assertSame(again, lingering.poll(25));
+        assertEquals(0, lingering.entries());
     }
 
     @Test
-    void answersLikeAnOrderedMapThroughGrowthHolesAndShrinking() {
+    void theRingGrowsAndShrinksWithItsEntries() {
         SplittableRandom rnd = new SplittableRandom(17);
         Lingering lingering = new Lingering();
-        Map<SeriesKey, Integer> model = new LinkedHashMap<>();
-        int peakCapacity = 0;
-        long now = 0;
+        ArrayDeque<SeriesState> model = new ArrayDeque<>();
+        long cutoff = 0;
         int next = 0;
-        for (int step = 0; step < 200_000; step++) {
-            int op = rnd.nextInt(10);
-            // Phases of leaving and of coming back, so that the ring grows, fills with holes and shrinks.
-            boolean growing = (step / 20_000) % 2 == 0;
-            if (op < (growing ? 6 : 2)) {
-                SeriesKey k = key(next);
-                lingering.add(k, k.hashCode(), next, now);
-                model.put(k, next);
-                next++;
-            } else if (op < 8) {
-                SeriesKey k = key(next == 0 ? 0 : rnd.nextInt(next));
-                Integer expected = model.remove(k);
-                assertEquals(expected == null ? -1 : expected, lingering.take(k, k.hashCode()));
-            } else {
-                Iterator<Map.Entry<SeriesKey, Integer>> it = model.entrySet().iterator();
-                int expected = it.hasNext() ? it.next().getValue() : -1;
-                if (expected >= 0) {
-                    it.remove();
-                }
-                assertEquals(expected, lingering.pollOldest(Long.MAX_VALUE));
+        int peak = 0;
+        for (int round = 0; round < 40; round++) {
+            int leaving = round < 20 ? rnd.nextInt(2_000) : rnd.nextInt(50);
+            cutoff += WINDOW;
+            for (int i = 0; i < leaving; i++) {
+                SeriesState s = left(next++, cutoff);
+                lingering.add(s, cutoff, cutoff);
+                model.add(s);
             }
-            now++;
-            assertEquals(model.size(), lingering.size());
-            peakCapacity = Math.max(peakCapacity, lingering.capacity());
+            peak = Math.max(peak, lingering.capacity());
+            for (SeriesState s; (s = lingering.poll(cutoff - WINDOW)) != null; ) {
+                assertSame(model.poll(), s);
+            }
+            while (!model.isEmpty() && model.peek().lastStart() <= cutoff - WINDOW) {
+                throw new AssertionError("not given up: " + model.peek().key);
+            }
+            assertTrue(lingering.entries() <= 2 * 2_000);
         }
-        assertTrue(peakCapacity >= 4_096, "grew to " + peakCapacity);
-        List<Integer> rest = new ArrayList<>(model.values());
-        for (int expected : rest) {
-            assertEquals(expected, lingering.pollOldest(Long.MAX_VALUE));
+        assertTrue(peak >= 2_048, "grew to " + peak);
+        for (SeriesState s; (s = lingering.poll(Long.MAX_VALUE)) != null; ) {
+            assertSame(model.poll(), s);
         }
-        assertEquals(-1, lingering.pollOldest(Long.MAX_VALUE));
+        assertTrue(model.isEmpty());
         assertEquals(Lingering.INITIAL_CAPACITY, lingering.capacity(), "an empty ring shrinks back");
     }
 }

@@ -246,9 +246,12 @@ class ShardTest {
         }
     }
 
-    /** A series whose metric has no tag index hands out its state as its last window, with no copy. */
+    /**
+     * A series whose metric has no tag index keeps its state when it leaves: its last window goes out with the values,
+     * and the empty state lingers, listed nowhere, until the series' next point takes it back.
+     */
     @Test
-    void aSeriesLeavingWithoutATagIndexOfItsMetricHandsOutItsState() {
+    void aSeriesLeavingWithoutATagIndexOfItsMetricKeepsItsStateForItsReturn() {
         Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
         for (int i = 0; i < TagIndexes.INDEX_FROM; i++) {
             shard.record(part(SeriesKey.of("m", Map.of("host", "h" + i)), 1, 30_000));
@@ -258,11 +261,19 @@ class ShardTest {
         assertEquals(1, shard.indexCount(), "another metric's index");
         SeriesKey key = SeriesKey.of("cpu", Map.of("host", "a"));
         shard.record(part(key, 4, 1_000));
-        List<SeriesState> states = shard.matching("cpu", Map.of(), k -> true);
+        SeriesState state = shard.matching("cpu", Map.of(), k -> true).get(0);
         List<Window> closed = shard.close(WINDOW + LATENESS, 1);
         assertEquals(1, closed.size());
-        assertTrue(closed.get(0).aggregate() == states.get(0));
+        assertTrue(closed.get(0).aggregate() != state);
         assertEquals(4, closed.get(0).aggregate().sum());
+        assertEquals(0, state.count(), "the lingering state holds no values");
+        assertEquals(List.of(), shard.matching("cpu", Map.of(), k -> true));
+        assertEquals(1, shard.lingering());
+
+        shard.record(part(key, 5, 11_000));
+        assertEquals(List.of(state), shard.matching("cpu", Map.of(), k -> true), "back in its own state");
+        assertEquals(0, shard.lingering());
+        assertEquals(5, shard.closeAll(100_000, 2).get(0).aggregate().sum());
     }
 
     private static List<String> describe(List<Window> windows) {
