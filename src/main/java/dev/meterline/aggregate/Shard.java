@@ -34,8 +34,8 @@ final class Shard {
     static final int READ_AHEAD_FROM = 16_384;
 
     /**
-     * How long, in windows, a series that left keeps its number for its return: from the close it left at until the
-     * cutoff has passed one more window, by when a series reporting once a window has come back.
+     * How long, in windows, a series that left keeps its state and number for its return: from the close it left at
+     * until the cutoff has passed one more window, by when a series reporting once a window has come back.
      */
     static final int LINGER_WINDOWS = 1;
 
@@ -445,7 +445,7 @@ final class Shard {
         freeNumbers[freeCount++] = number;
     }
 
-    /** Series that left lately and keep their numbers for their return; they have no open window. */
+    /** Series that left lately and keep their states and numbers for their return; they have no open window. */
     int lingering() {
         return lingeringCount;
     }
