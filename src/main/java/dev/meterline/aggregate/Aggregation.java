@@ -99,7 +99,7 @@ public final class Aggregation {
         metrics.level("activeSeries", MeterNames.SERIES_ACTIVE, "series with an open window", budget::active);
         metrics.level("seriesLimit", MeterNames.SERIES_LIMIT, "the active series budget", budget::limit);
         metrics.level("lingeringSeries", MeterNames.SERIES_LINGERING,
-                "series with no open window left that keep their number for a window", lingering::get);
+                "series with no open window left that keep their state and number for a window", lingering::get);
         metrics.level("pendingWindows", MeterNames.WINDOWS_PENDING, "closed windows not yet stored",
                 pending::windows);
     }
