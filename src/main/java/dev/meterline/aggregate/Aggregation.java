@@ -64,6 +64,8 @@ public final class Aggregation {
     private final AtomicLong flushSeq = new AtomicLong();
     private final AtomicInteger groups = new AtomicInteger();
     private final AtomicLong openWindows = new AtomicLong();
+    /** Series that left their shards lately and keep their numbers there for their return. */
+    private final AtomicLong lingering = new AtomicLong();
     private final RateLimitedLog errors = new RateLimitedLog(log, 10_000);
     private long lastCloseSeq;
     private boolean controlClosed;
@@ -96,6 +98,8 @@ public final class Aggregation {
         metrics.level("openWindows", MeterNames.WINDOWS_OPEN, "windows held in memory", openWindows::get);
         metrics.level("activeSeries", MeterNames.SERIES_ACTIVE, "series with an open window", budget::active);
         metrics.level("seriesLimit", MeterNames.SERIES_LIMIT, "the active series budget", budget::limit);
+        metrics.level("lingeringSeries", MeterNames.SERIES_LINGERING,
+                "series with no open window left that keep their state and number for a window", lingering::get);
         metrics.level("pendingWindows", MeterNames.WINDOWS_PENDING, "closed windows not yet stored",
                 pending::windows);
     }
@@ -154,6 +158,11 @@ public final class Aggregation {
     public void replayDone() {
         long maxSeq = rebuild.done(pending);
         rebuild = null;
+        long left = 0;
+        for (Shard shard : shards) {
+            left += shard.lingering();
+        }
+        lingering.set(left);
         if (maxSeq > flushSeq.get()) {
             startSeqAfter(maxSeq);
         }
@@ -203,11 +212,13 @@ public final class Aggregation {
     private List<Window> finalWindows(Shard shard) {
         views.stop();
         int before = shard.openWindows();
+        int lingeringBefore = shard.lingering();
         long now = clock.getAsLong();
         long seq = flushSeq.incrementAndGet();
         List<Window> all = shard.closeAll(now, seq);
         journal.closed(shard.index(), seq, now, true);
         openWindows.addAndGet(-before);
+        countLingering(shard, lingeringBefore);
         return all;
     }
 
@@ -215,6 +226,7 @@ public final class Aggregation {
         answerWaiting(shard, c.shard());
         if (c instanceof Command.Record r) {
             int before = shard.openWindows();
+            int lingeringBefore = shard.lingering();
             try {
                 Part part = r.part();
                 Shard.Recorded done = shard.aggregate(part, journal.segment());
@@ -239,6 +251,7 @@ public final class Aggregation {
                 r.part().batch().partDone(0, all);
             }
             openWindows.addAndGet(shard.openWindows() - before);
+            countLingering(shard, lingeringBefore);
         } else if (c instanceof Command.Ask a && a.claim()) {
             answer(shard, a);
         }
@@ -279,6 +292,7 @@ public final class Aggregation {
 
     private void answer(Shard shard, Command.Ask a) {
         int before = shard.openWindows();
+        int lingeringBefore = shard.lingering();
         try {
             a.gather().offer(a.shard(), a.question().apply(shard));
         } catch (RuntimeException e) {
@@ -287,6 +301,15 @@ public final class Aggregation {
             a.gather().fail(e);
         }
         openWindows.addAndGet(shard.openWindows() - before);
+        countLingering(shard, lingeringBefore);
+    }
+
+    /** Adds to the lingering series' meter how {@code shard}'s count moved from {@code before}. */
+    private void countLingering(Shard shard, int before) {
+        int change = shard.lingering() - before;
+        if (change != 0) {
+            lingering.addAndGet(change);
+        }
     }
 
     private synchronized void closeControl() {

@@ -9,8 +9,9 @@ import java.util.Arrays;
  * The open windows of one series. This object is itself the aggregate of the newest window (points mostly go there,
  * and most series have only that one), so a series with one open window costs one object, and a point reaches its
  * window with no further read; any older windows are aggregates in small parallel arrays that exist only while there
- * are such windows. When the last window is removed, this object is handed out as that window's aggregate: the series
- * has then left its shard and the state is not used again.
+ * are such windows. When the last window is removed this object is that window's aggregate; the shard moves its values
+ * out ({@link #detach}) and keeps the state, with no window, for the series' return (it lingers) or until a tag index
+ * lets it go.
  */
 final class SeriesState extends Aggregate {
     /** The instance the table holds for this series: the one its last point came with (equal to every other). */
@@ -21,8 +22,8 @@ final class SeriesState extends Aggregate {
     int place;
     /**
      * Its number within its shard, dense from 0 and handed to another series only after this one left: the log
-     * writer finds the series' reference in its segment by this number. -1 once the series left its shard (its last
-     * window closed), which also tells {@link #live}.
+     * writer finds the series' reference in its segment by this number. It is kept while the series lingers with no
+     * window; -1 once the series left its shard's table, which also tells {@link #live}.
      */
     int number;
     /** The start of the newest open window (this object's aggregate), when {@code n > 0}. */
@@ -40,7 +41,7 @@ final class SeriesState extends Aggregate {
         this.number = number;
     }
 
-    /** False once the series left its shard; tag indexes drop such states lazily. */
+    /** False once the series left its shard's table; tag indexes drop such states lazily. */
     boolean live() {
         return number >= 0;
     }
@@ -99,7 +100,8 @@ final class SeriesState extends Aggregate {
 
     /**
      * Removes and returns the window at {@code start}, or null when none is open there. The last window is this
-     * object itself, after which the state must not open windows again; a newest window removed before older ones
+     * object itself, which must be emptied by {@link #detach} before it opens a window again ({@link #lastStart}
+     * then tells that window's start); a newest window removed before older ones
      * moves out to an aggregate of its own, and the latest of the older ones moves in.
      */
     Aggregate remove(long start) {
@@ -138,8 +140,8 @@ final class SeriesState extends Aggregate {
 
     /**
      * Its last window's contents in an aggregate of its own, this object left empty: for a series that left while
-     * something may still hold its state (a tag index keeps a series that left until a query walks it), so that
-     * the state no longer holds the window's values.
+     * its state stays (it lingers for its return, or a tag index keeps it until a query walks it), so that the
+     * state no longer holds the window's values and can take a new window.
      */
     Aggregate detach() {
         return moveOut();
@@ -155,6 +157,11 @@ final class SeriesState extends Aggregate {
             olderStarts = null;
             older = null;
         }
+    }
+
+    /** With no window open ({@code n == 0}), the start of the last window it had. */
+    long lastStart() {
+        return newestStart;
     }
 
     /** The start of open window {@code i} ({@code 0 <= i < n}, in no particular order). */

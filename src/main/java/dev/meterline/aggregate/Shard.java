@@ -33,6 +33,12 @@ final class Shard {
      */
     static final int READ_AHEAD_FROM = 16_384;
 
+    /**
+     * How long, in windows, a series that left keeps its state and number for its return: from the close it left at
+     * until the cutoff has passed one more window, by when a series reporting once a window has come back.
+     */
+    static final int LINGER_WINDOWS = 1;
+
     private static final int[] NO_NUMBERS = new int[0];
 
     private final int index;
@@ -62,7 +68,14 @@ final class Shard {
     private long closedThrough = Long.MIN_VALUE;
     /** The lowest series number never handed out: every live series' number is below it. */
     private int nextNumber;
-    /** The numbers of series that left, to be handed out again (the last one first). */
+    /**
+     * The series that left lately: they keep their state, table slot and number, with no window, for their next point
+     * within {@link #LINGER_WINDOWS} windows; a series reporting once a window, late in each, leaves at each of its
+     * flushes. They are not among their metric's series, in a tag index, nor counted against the budget.
+     */
+    private final Lingering lingering = new Lingering();
+    private int lingeringCount;
+    /** The numbers of series that left and stopped lingering, to be handed out again (the last one first). */
     private int[] freeNumbers = new int[16];
     private int freeCount;
     /**
@@ -162,7 +175,8 @@ final class Shard {
             Point p = points.get(i);
             SeriesKey key = p.series();
             SeriesState s = table.find(key, p.seriesHash());
-            if (s == null) {
+            // A state with no window is a series that left lately: it comes back as a new series would.
+            if (s == null || s.n == 0) {
                 RejectReason full = budget.tryAcquire(key.metric());
                 if (full != null) {
                     if (rejects == null) {
@@ -172,7 +186,7 @@ final class Shard {
                     rejects.add(Reject.of(p.line(), full));
                     continue;
                 }
-                s = newSeries(key, p.seriesHash(), true);
+                s = s == null ? newSeries(key, p.seriesHash(), true) : comeBack(s);
             }
             if (accept(s, p.timestamp(), p.value(), segment)) {
                 late++;
@@ -245,10 +259,10 @@ final class Shard {
     /** Aggregates one point read back from the log; its series is taken even past the budget (it was acknowledged). */
     void replay(SeriesKey key, long timestamp, double value, long segment) {
         SeriesState s = table.find(key);
-        if (s == null) {
+        if (s == null || s.n == 0) {
             budget.forceAcquire(key.metric());
             // The log being read is not the one written from now on, so the numbers given again are not reported.
-            s = newSeries(key, key.hashCode(), false);
+            s = s == null ? newSeries(key, key.hashCode(), false) : comeBack(s);
         }
         if (accept(s, timestamp, value, segment)) {
             latePoints++;
@@ -261,30 +275,54 @@ final class Shard {
     }
 
     /**
-     * Adds {@code key}'s series, whose hash is {@code hash}, under the next free number; {@code report}: a number
-     * given again is reported.
+     * Adds {@code key}'s series, whose hash is {@code hash}, under the last number freed, else that of the series that
+     * has lingered longest (which then leaves: a lingering series never makes the shard take a number it never gave),
+     * else the next one up; {@code report}: a number given again is reported.
      */
     private SeriesState newSeries(SeriesKey key, int hash, boolean report) {
-        int number;
+        int number = -1;
         if (freeCount > 0) {
             number = freeNumbers[--freeCount];
-            if (report) {
-                if (renumberedCount == renumbered.length) {
-                    renumbered = Arrays.copyOf(renumbered, 2 * renumberedCount);
-                }
-                renumbered[renumberedCount++] = number;
-            }
         } else {
+            SeriesState oldest = lingering.poll(Long.MAX_VALUE);
+            if (oldest != null) {
+                number = oldest.number;
+                drop(oldest);
+            }
+        }
+        if (number < 0) {
             number = nextNumber++;
+        } else if (report) {
+            if (renumberedCount == renumbered.length) {
+                renumbered = Arrays.copyOf(renumbered, 2 * renumberedCount);
+            }
+            renumbered[renumberedCount++] = number;
         }
         SeriesState s = new SeriesState(key, number);
         table.add(s, hash);
-        MetricSeries series = byMetric.computeIfAbsent(key.metric(), m -> new MetricSeries());
+        return join(s);
+    }
+
+    /** {@code s}, a series that left lately, is among its metric's series again, under its own number. */
+    private SeriesState comeBack(SeriesState s) {
+        lingeringCount--;
+        return join(s);
+    }
+
+    private SeriesState join(SeriesState s) {
+        MetricSeries series = byMetric.computeIfAbsent(s.key.metric(), m -> new MetricSeries());
         series.join(s);
         if (!indexes.isEmpty()) {
             indexes.added(s, series.size());
         }
         return s;
+    }
+
+    /** Removes {@code s}, a lingering series, from the table; its number is the caller's. */
+    private void drop(SeriesState s) {
+        table.remove(s);
+        s.number = -1;
+        lingeringCount--;
     }
 
     /** Adds one point to its window; true when it was late. */
@@ -335,6 +373,13 @@ final class Shard {
             startSegment.remove(e.getKey());
             takeWindows(e.getKey(), e.getValue(), true, flushSeq, out);
         }
+        // After the series that leave now joined: the ring then never empties between one window's leavers and the
+        // next's, only to grow back.
+        for (SeriesState s; (s = lingering.poll(closedThrough - LINGER_WINDOWS * resolution)) != null; ) {
+            int number = s.number;
+            drop(s);
+            free(number);
+        }
         return out;
     }
 
@@ -366,26 +411,43 @@ final class Shard {
             return;
         }
         openWindows--;
-        if (a == s && !indexes.isEmpty() && indexes.covers(s.key.metric())) {
-            // The series leaves, but a tag index may hold its state until a query walks it.
+        if (a == s) {
+            // The series' last window: its state stays behind, lingering or held by a tag index, without its values.
             a = s.detach();
         }
         out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
         if (s.n == 0) {
-            table.remove(s);
-            if (freeCount == freeNumbers.length) {
-                freeNumbers = Arrays.copyOf(freeNumbers, 2 * freeCount);
+            String metric = s.key.metric();
+            if (!indexes.isEmpty() && indexes.covers(metric)) {
+                // A tag index may hold the state until a query walks it, and would hold it twice were it to come
+                // back: the series leaves the table at once.
+                table.remove(s);
+                free(s.number);
+                s.number = -1;
+            } else {
+                lingering.add(s, start, closedThrough);
+                lingeringCount++;
             }
-            freeNumbers[freeCount++] = s.number;
-            s.number = -1;
-            MetricSeries series = byMetric.get(s.key.metric());
+            MetricSeries series = byMetric.get(metric);
             series.leave(s);
             if (series.isEmpty()) {
-                byMetric.remove(s.key.metric());
-                indexes.metricGone(s.key.metric());
+                byMetric.remove(metric);
+                indexes.metricGone(metric);
             }
-            budget.release(s.key.metric(), 1);
+            budget.release(metric, 1);
         }
+    }
+
+    private void free(int number) {
+        if (freeCount == freeNumbers.length) {
+            freeNumbers = Arrays.copyOf(freeNumbers, 2 * freeCount);
+        }
+        freeNumbers[freeCount++] = number;
+    }
+
+    /** Series that left lately and keep their states and numbers for their return; they have no open window. */
+    int lingering() {
+        return lingeringCount;
     }
 
     /**

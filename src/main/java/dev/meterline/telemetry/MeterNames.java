@@ -31,6 +31,8 @@ public final class MeterNames {
     public static final String WINDOWS_PENDING_LIMIT = "meterline.windows.pending.limit";
     public static final String SERIES_ACTIVE = "meterline.series.active";
     public static final String SERIES_LIMIT = "meterline.series.limit";
+    /** Series whose last window closed lately, keeping their number in their shard for their next point. */
+    public static final String SERIES_LINGERING = "meterline.series.lingering";
     /** Query shapes whose open windows are published, and the series they hold. */
     public static final String QUERY_VIEWS = "meterline.query.views";
     public static final String QUERY_VIEW_SERIES = "meterline.query.view.series";

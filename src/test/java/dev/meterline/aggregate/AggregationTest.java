@@ -154,6 +154,41 @@ class AggregationTest {
     }
 
     @Test
+    void aSeriesWhoseLastWindowWasFlushedLingersForAWindowWithoutCountingAsActive() {
+        TestBatch owner = new TestBatch();
+        List<Sinks.Many<Part>> sink = new ArrayList<>();
+        StepVerifier.withVirtualTime(() -> {
+                    LongSupplier clock = virtualClock();
+                    Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+                    sink.add(parts);
+                    Aggregation agg = running(2, clock, parts);
+                    parts.tryEmitNext(owner.part(2, new Point(CPU, 1.0, 8_000, 1)));
+                    return flushesEverySecond(agg, this::capture, clock);
+                })
+                .thenAwait(Duration.ofSeconds(15))
+                .assertNext(r -> assertEquals(1, r.windows()))
+                .then(() -> {
+                    assertEquals(1.0, gauge("meterline.series.lingering"));
+                    assertEquals(0.0, gauge("meterline.series.active"));
+                    sink.get(0).tryEmitNext(owner.part(2, new Point(CPU, 2.0, 18_000, 2)));
+                    assertEquals(0.0, gauge("meterline.series.lingering"), "back under its number");
+                    assertEquals(1.0, gauge("meterline.series.active"));
+                })
+                .thenAwait(Duration.ofSeconds(10))
+                .assertNext(r -> assertEquals(1, r.windows()))
+                .then(() -> assertEquals(1.0, gauge("meterline.series.lingering")))
+                // It missed a window: by the flush of the window after its last, its number is free.
+                .thenAwait(Duration.ofSeconds(10))
+                .then(() -> assertEquals(0.0, gauge("meterline.series.lingering")))
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+    }
+
+    private double gauge(String name) {
+        return registry.get(name).gauge().value();
+    }
+
+    @Test
     void latePointBecomesACorrectionFlushedOnTheNextTick() {
         TestBatch owner = new TestBatch();
         Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();

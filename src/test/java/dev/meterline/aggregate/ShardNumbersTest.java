@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A shard's series numbers: each live series keeps one number while the shard keeps it, no two live series share
  * one, numbers stay below the most series the shard ever held at once, a number goes to another series only after
- * its series left, and each such number is reported to the log exactly once (parts that never reached it included).
+ * its series left, and each such number is reported to the log exactly once (parts that never reached it included);
+ * a series that comes back within a window of leaving gets its own number back, unreported.
  */
 class ShardNumbersTest {
 
@@ -44,6 +45,9 @@ class ShardNumbersTest {
         Map<SeriesKey, Integer> live = new HashMap<>();
         // Numbers some series held and left: the only ones that may be given again.
         Set<Integer> freed = new HashSet<>();
+        // Of those, by number, the series that left with it: its own again when it comes back, and not reported.
+        Map<Integer, SeriesKey> leftBy = new HashMap<>();
+        int returned = 0;
         List<Integer> expectedReport = new ArrayList<>();
         int peak = 0;
         int neverGiven = 0;
@@ -70,7 +74,10 @@ class ShardNumbersTest {
                     continue;
                 }
                 assertFalse(held.contains(number), "number " + number + " is another live series'");
-                if (freed.remove(number)) {
+                if (key.equals(leftBy.remove(number))) {
+                    assertTrue(freed.remove(number));
+                    returned++;
+                } else if (freed.remove(number)) {
                     expectedReport.add(number);
                     givenAgain++;
                 } else {
@@ -96,6 +103,7 @@ class ShardNumbersTest {
                     var e = it.next();
                     if (!still.contains(e.getKey())) {
                         freed.add(e.getValue());
+                        leftBy.put(e.getValue(), e.getKey());
                         it.remove();
                     }
                 }
@@ -103,6 +111,7 @@ class ShardNumbersTest {
             }
         }
         assertTrue(givenAgain > 1_000, "numbers given again: " + givenAgain);
+        assertTrue(returned > 100, "series back under their own numbers: " + returned);
         assertTrue(rejected > 0, "parts met the budget");
         assertTrue(peak <= budgetLimit);
     }
@@ -123,5 +132,73 @@ class ShardNumbersTest {
         Shard.Recorded r = shard.aggregate(part(List.of(new Point(c, 1, 121_000, 1))), 0);
         assertArrayEquals(new int[] {0}, r.numbers());
         assertEquals(List.of(0), Arrays.stream(shard.takeRenumbered()).boxed().toList());
+    }
+
+    private static Part part(SeriesKey key, long timestamp) {
+        return part(List.of(new Point(key, 1, timestamp, 1)));
+    }
+
+    @Test
+    void aSeriesReportingLateInEachWindowKeepsItsNumberAcrossTheFlushesItLeavesAt() {
+        SeriesBudget budget = new SeriesBudget(10);
+        Shard shard = new Shard(0, WINDOW, LATENESS, budget, 4, 16);
+        SeriesKey a = SeriesKey.of("m", Map.of("host", "a"));
+        for (long start = 0; start < 10 * WINDOW; start += WINDOW) {
+            // a's point comes after its previous window closed, so a left the shard in between.
+            Shard.Recorded r = shard.aggregate(part(a, start + 8_000), 0);
+            assertArrayEquals(new int[] {0}, r.numbers(), "a keeps its number in window " + start);
+            assertEquals(0, shard.takeRenumbered().length, "nothing to forget: the number is still a's");
+            assertEquals(0, shard.lingering());
+            shard.close(start + WINDOW + LATENESS, start);
+            // What a user sees is as before: a has no open window, is listed nowhere and takes no budget.
+            assertEquals(1, shard.lingering());
+            assertEquals(List.of(), shard.series(null));
+            assertEquals(0, shard.openWindows());
+            assertEquals(0, budget.active());
+        }
+        assertEquals(1, shard.numberBound());
+    }
+
+    @Test
+    void aSeriesThatMissesAWindowGivesItsNumberUpToTheNextNewSeries() {
+        Shard shard = new Shard(0, WINDOW, LATENESS, new SeriesBudget(10), 4, 16);
+        SeriesKey a = SeriesKey.of("m", Map.of("host", "a"));
+        SeriesKey b = SeriesKey.of("m", Map.of("host", "b"));
+        shard.aggregate(part(a, 8_000), 0);
+        shard.close(WINDOW + LATENESS, 1);
+        shard.close(2 * WINDOW + LATENESS - 1, 2);
+        assertEquals(1, shard.lingering(), "a lingers until the cutoff has passed one more window");
+        shard.close(2 * WINDOW + LATENESS, 3);
+        assertEquals(0, shard.lingering(), "a missed its next window: its number is free");
+
+        assertArrayEquals(new int[] {0}, shard.aggregate(part(b, 28_000), 0).numbers());
+        assertArrayEquals(new int[] {0}, shard.takeRenumbered(), "a's number went to b");
+        assertArrayEquals(new int[] {1}, shard.aggregate(part(a, 28_000), 0).numbers(), "a is a new series");
+        assertEquals(0, shard.takeRenumbered().length);
+    }
+
+    @Test
+    void aNewSeriesTakesTheNumberOfTheSeriesLingeringLongestRatherThanANewOne() {
+        SeriesBudget budget = new SeriesBudget(2);
+        Shard shard = new Shard(0, WINDOW, LATENESS, budget, 4, 16);
+        SeriesKey a = SeriesKey.of("m", Map.of("host", "a"));
+        SeriesKey b = SeriesKey.of("m", Map.of("host", "b"));
+        SeriesKey c = SeriesKey.of("m", Map.of("host", "c"));
+        shard.aggregate(part(a, 8_000), 0);
+        shard.aggregate(part(b, 9_000), 0);
+        shard.close(WINDOW + LATENESS, 1);
+        assertEquals(2, shard.lingering());
+        assertEquals(0, budget.active(), "lingering series take no budget");
+
+        Shard.Recorded r = shard.aggregate(part(c, 16_000), 0);
+        assertEquals(null, r.rejects(), "a new series is never refused for lingering ones");
+        assertArrayEquals(new int[] {0}, r.numbers(), "c takes a's number: a lingered longest");
+        assertArrayEquals(new int[] {0}, shard.takeRenumbered());
+        assertEquals(1, shard.lingering());
+        assertArrayEquals(new int[] {1}, shard.aggregate(part(b, 17_000), 0).numbers(), "b is back under its own");
+        assertEquals(0, shard.takeRenumbered().length);
+        assertEquals(1, shard.aggregate(part(a, 17_000), 0).rejects().size(), "a, back, meets the budget");
+        assertEquals(0, shard.takeRenumbered().length);
+        assertEquals(2, shard.numberBound(), "numbers stay below the most series held at once");
     }
 }

@@ -246,9 +246,12 @@ class ShardTest {
         }
     }
 
-    /** A series whose metric has no tag index hands out its state as its last window, with no copy. */
+    /**
+     * A series whose metric has no tag index keeps its state when it leaves: its last window goes out with the values,
+     * and the empty state lingers, listed nowhere, until the series' next point takes it back.
+     */
     @Test
-    void aSeriesLeavingWithoutATagIndexOfItsMetricHandsOutItsState() {
+    void aSeriesLeavingWithoutATagIndexOfItsMetricKeepsItsStateForItsReturn() {
         Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
         for (int i = 0; i < TagIndexes.INDEX_FROM; i++) {
             shard.record(part(SeriesKey.of("m", Map.of("host", "h" + i)), 1, 30_000));
@@ -258,11 +261,48 @@ class ShardTest {
         assertEquals(1, shard.indexCount(), "another metric's index");
         SeriesKey key = SeriesKey.of("cpu", Map.of("host", "a"));
         shard.record(part(key, 4, 1_000));
-        List<SeriesState> states = shard.matching("cpu", Map.of(), k -> true);
+        SeriesState state = shard.matching("cpu", Map.of(), k -> true).get(0);
         List<Window> closed = shard.close(WINDOW + LATENESS, 1);
         assertEquals(1, closed.size());
-        assertTrue(closed.get(0).aggregate() == states.get(0));
+        assertTrue(closed.get(0).aggregate() != state);
         assertEquals(4, closed.get(0).aggregate().sum());
+        assertEquals(0, state.count(), "the lingering state holds no values");
+        assertEquals(List.of(), shard.matching("cpu", Map.of(), k -> true));
+        assertEquals(1, shard.lingering());
+
+        shard.record(part(key, 5, 11_000));
+        assertEquals(List.of(state), shard.matching("cpu", Map.of(), k -> true), "back in its own state");
+        assertEquals(0, shard.lingering());
+        assertEquals(5, shard.closeAll(100_000, 2).get(0).aggregate().sum());
+    }
+
+    /**
+     * A series that lingers while a tag index of its metric is built comes back into that index once; one that leaves
+     * while its metric has an index leaves the table at once (the index may hold its state), and comes back anew.
+     */
+    @Test
+    void aSeriesBackFromLingeringIsFoundOnceThroughATagIndex() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000_000));
+        for (int i = 0; i < TagIndexes.INDEX_FROM; i++) {
+            shard.record(part(SeriesKey.of("m", Map.of("host", "h" + i)), 1, 90_000));
+        }
+        SeriesKey x = SeriesKey.of("m", Map.of("host", "x"));
+        Map<String, List<String>> byHost = Map.of("host", List.of("x"));
+        shard.record(part(x, 1, 1_000));
+        shard.close(WINDOW + LATENESS, 1);
+        assertEquals(1, shard.lingering());
+        assertEquals(0, shard.snapshot("m", byHost, k -> x.equals(k), 0, Long.MAX_VALUE).size());
+        assertEquals(1, shard.indexCount(), "built while x lingered");
+
+        shard.record(part(x, 2, 11_000));
+        assertEquals(List.of("m{host=x}@10000=1"),
+                describe(shard.snapshot("m", byHost, k -> x.equals(k), 0, Long.MAX_VALUE)));
+        shard.close(2 * WINDOW + LATENESS, 2);
+        assertEquals(0, shard.lingering(), "its metric has an index: x left the table");
+        assertEquals(0, shard.snapshot("m", byHost, k -> x.equals(k), 0, Long.MAX_VALUE).size());
+        shard.record(part(x, 3, 21_000));
+        assertEquals(List.of("m{host=x}@20000=1"),
+                describe(shard.snapshot("m", byHost, k -> x.equals(k), 0, Long.MAX_VALUE)));
     }
 
     private static List<String> describe(List<Window> windows) {

@@ -259,7 +259,8 @@ class ApiRoutesTest {
                 "meterline_points_rejected_total{reason=\"invalid_json\"}", "meterline_points_dropped_total",
                 "meterline_points_late_total", "meterline_windows_flushed_total", "meterline_flush_failures_total",
                 "meterline_flush_duration_seconds", "meterline_buffer_points", "meterline_buffer_capacity",
-                "meterline_series_active", "meterline_series_limit", "meterline_windows_open",
+                "meterline_series_active", "meterline_series_limit", "meterline_series_lingering",
+                "meterline_windows_open",
                 "meterline_windows_pending", "meterline_connections_active", "jvm_memory_used_bytes",
                 "jvm_threads_live_threads", "jvm_classes_loaded_classes", "process_cpu_usage",
                 "process_uptime_seconds", "netty_allocator_memory_used"}) {
