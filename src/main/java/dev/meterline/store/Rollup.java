@@ -131,44 +131,55 @@ final class Rollup {
         return now >= start + coarse + delayMillis || start < now - tiers.retentionOf(written);
     }
 
-    /**
-     * Merges a coarse window's written partials into its rolled-up rows. The partials are read in series order and
-     * merged a batch of whole series at a time, about {@value #MERGE_ROWS} partials, so that the heap never holds a
-     * large metric's coarse window at once (an hour of 10 s windows is 360 partials a series).
-     */
+    /** Merges a coarse window's written partials into its rolled-up rows ({@link #inBatches}). */
     private void merge(Connection c, Group g, long coarse, long now) throws SQLException {
-        boolean ended = now >= g.start() + coarse + delayMillis;
-        List<Row> batch = new ArrayList<>();
-        table.streamWritten(c, replica, g.metric(), g.resolution(), g.start(), g.start() + coarse, r -> {
-            if (batch.size() >= MERGE_ROWS && r.seriesId() != batch.get(batch.size() - 1).seriesId()) {
-                mergeSeries(c, g.metric(), coarse, g.start(), ended, batch);
-                batch.clear();
-            }
-            batch.add(r);
-        });
-        if (!batch.isEmpty()) {
-            mergeSeries(c, g.metric(), coarse, g.start(), ended, batch);
-        }
+        inBatches(c, g, coarse, now,
+                sink -> table.streamWritten(c, replica, g.metric(), g.resolution(), g.start(), g.start() + coarse, sink),
+                this::mergeSeries);
     }
 
     /**
-     * Recomputes a coarse window's rolled-up rows from all of its rows at the {@code fine} resolution, read in
-     * series order and merged a batch of whole series at a time, as {@link #merge} does. A coarse row stays
-     * incomplete once it was stored incomplete (rolled up early).
+     * Recomputes a coarse window's rolled-up rows from all of its rows at the {@code fine} resolution
+     * ({@link #inBatches}). A coarse row stays incomplete once it was stored incomplete (rolled up early).
      */
     private void recompute(Connection c, Group g, long coarse, long fine, long now) throws SQLException {
+        inBatches(c, g, coarse, now,
+                sink -> table.streamRolledUp(c, replica, g.metric(), fine, g.start(), g.start() + coarse, sink),
+                this::recomputeSeries);
+    }
+
+    /**
+     * Reads a coarse window's rows in series order and rolls them up a batch of whole series at a time, about
+     * {@value #MERGE_ROWS} rows, so that the heap never holds a large metric's coarse window at once (an hour of 10 s
+     * windows is 360 partials a series).
+     */
+    private void inBatches(Connection c, Group g, long coarse, long now, RowReader read, BatchRollup roll)
+            throws SQLException {
         boolean ended = now >= g.start() + coarse + delayMillis;
         List<Row> batch = new ArrayList<>();
-        table.streamRolledUp(c, replica, g.metric(), fine, g.start(), g.start() + coarse, r -> {
+        read.into(r -> {
             if (batch.size() >= MERGE_ROWS && r.seriesId() != batch.get(batch.size() - 1).seriesId()) {
-                recomputeSeries(c, g.metric(), coarse, g.start(), ended, batch);
+                roll.roll(c, g.metric(), coarse, g.start(), ended, batch);
                 batch.clear();
             }
             batch.add(r);
         });
         if (!batch.isEmpty()) {
-            recomputeSeries(c, g.metric(), coarse, g.start(), ended, batch);
+            roll.roll(c, g.metric(), coarse, g.start(), ended, batch);
         }
+    }
+
+    /** One coarse window's rows, streamed in series order. */
+    @FunctionalInterface
+    private interface RowReader {
+        void into(WindowTable.RowSink sink) throws SQLException;
+    }
+
+    /** Rolls up the rows of whole series into their coarse rows at {@code start}, and stores those. */
+    @FunctionalInterface
+    private interface BatchRollup {
+        void roll(Connection c, String metric, long coarse, long start, boolean ended, List<Row> rows)
+                throws SQLException;
     }
 
     /** Merges the finer rows of whole series (in series order) into their coarse rows, replacing what those held. */
