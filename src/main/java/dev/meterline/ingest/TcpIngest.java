@@ -18,7 +18,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -34,6 +36,7 @@ import reactor.netty.resources.LoopResources;
 import reactor.netty.tcp.TcpServer;
 import reactor.util.concurrent.Queues;
 
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -178,9 +181,10 @@ public final class TcpIngest {
                 .cast(ByteBuf.class)
                 .takeUntilOther(hub.cutSignal().doOnTerminate(() -> drainCut.set(true)))
                 .onErrorResume(e -> {
-                    // A reset or a read failure ends this client's input like a close; never the pipeline. Anything
-                    // else is a fault of the server's: it ends the connection too, but loudly.
-                    if (e instanceof IOException) {
+                    // A reset, a read failure or TLS the client got wrong ends this client's input like a close;
+                    // never the pipeline. Anything else is a fault of the server's: it ends the connection too,
+                    // but loudly.
+                    if (isClientFailure(e)) {
                         log.debug("connection {} failed: {}", channel.remoteAddress(), e.toString());
                     } else {
                         log.error("connection {} ended by a fault while reading", channel.remoteAddress(), e);
@@ -285,12 +289,30 @@ public final class TcpIngest {
             // Lingering close: send the reason and a FIN, discard what still comes in, close a little later, so a
             // client still sending gets the reason instead of a reset that would discard it.
             channel.writeAndFlush(Unpooled.copiedBuffer(sb, StandardCharsets.UTF_8)).addListener(f -> {
-                duplex.shutdownOutput();
+                shutdownOutput(duplex);
                 channel.eventLoop().schedule(() -> {
                     channel.close();
                 }, LINGER_MS, TimeUnit.MILLISECONDS);
             });
         });
+    }
+
+    /**
+     * Sends the FIN, after TLS's close_notify on a TLS connection: without it a TLS client takes the end for a
+     * truncation, and an OpenSSL client answers it with a fatal alert.
+     */
+    private static void shutdownOutput(DuplexChannel duplex) {
+        SslHandler ssl = duplex.pipeline().get(SslHandler.class);
+        if (ssl == null) {
+            duplex.shutdownOutput();
+        } else {
+            ssl.closeOutbound().addListener(f -> duplex.shutdownOutput());
+        }
+    }
+
+    /** A failure the client caused: the connection broke, or its TLS records or alerts failed the TLS layer. */
+    private static boolean isClientFailure(Throwable e) {
+        return e instanceof IOException || e instanceof DecoderException && e.getCause() instanceof SSLException;
     }
 
     private Flux<Batch> admitAll(List<Batch> batches, Executor loop, AtomicInteger waiting, LineDeadline deadline) {

@@ -1,12 +1,24 @@
 package dev.meterline.ingest;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.meterline.Poll;
 import dev.meterline.TestServer;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.tcp.TcpClient;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -26,8 +38,10 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -36,16 +50,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * TLS on both ports with a self-signed certificate made by the JDK's keytool: TLS clients ingest and query, a plain
- * text client is refused, and a handshake that never completes is closed at the handshake timeout.
+ * text client is refused, a handshake that never completes is closed at the handshake timeout, a connection the
+ * server cuts ends with a close_notify, and a client's broken TLS record ends its connection without a server error.
  */
 class TlsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final char[] PASSWORD = "changeit".toCharArray();
+    private static final String TOKEN = "a-token-of-more-than-16-characters";
 
     @TempDir
     static Path dir;
     private static TestServer server;
+    /** TLS with authentication, so that a wrong token gets the connection cut. */
+    private static TestServer guarded;
+    private static X509Certificate certificate;
     private static SSLContext clientContext;
 
     @BeforeAll
@@ -64,6 +83,7 @@ class TlsTest {
             ks.load(in, PASSWORD);
         }
         Certificate cert = ks.getCertificate("meterline");
+        certificate = (X509Certificate) cert;
         PrivateKey key = (PrivateKey) ks.getKey("meterline", PASSWORD);
         Path certPem = Files.writeString(dir.resolve("cert.pem"), pem("CERTIFICATE", cert.getEncoded()));
         Path keyPem = Files.writeString(dir.resolve("key.pem"), pem("PRIVATE KEY", key.getEncoded()));
@@ -78,11 +98,15 @@ class TlsTest {
 
         server = TestServer.start(dir.resolve("data"), Map.of("tls-cert-file", certPem.toString(),
                 "tls-key-file", keyPem.toString(), "tls-handshake-timeout", "3s"));
+        Path tokens = Files.writeString(dir.resolve("tokens"), TOKEN + "\n");
+        guarded = TestServer.start(dir.resolve("guarded"), Map.of("tls-cert-file", certPem.toString(),
+                "tls-key-file", keyPem.toString(), "auth-tokens-file", tokens.toString()));
     }
 
     @AfterAll
     static void stop() {
         server.stop();
+        guarded.stop();
     }
 
     private static String pem(String type, byte[] der) {
@@ -150,6 +174,65 @@ class TlsTest {
                 assertEquals(-1, read, "the server closed the connection (within 30 s; the timeout is 3 s)");
             }
         }
+        tcpOverTlsIngests();
+    }
+
+    @Test
+    void aConnectionCutForItsTokenEndsWithCloseNotify() throws Exception {
+        SslContext context = SslContextBuilder.forClient().trustManager(certificate).build();
+        Connection c = TcpClient.create().host("127.0.0.1").port(guarded.tcpPort())
+                .secure(spec -> spec.sslContext(context))
+                .connectNow(Duration.ofSeconds(30));
+        try {
+            SslHandler tls = c.channel().pipeline().get(SslHandler.class);
+            String replies = c.outbound().sendString(Mono.just("{\"auth\":\"not the token at all\"}\n")).then()
+                    .thenMany(c.inbound().receive().asString(StandardCharsets.UTF_8))
+                    .reduce("", String::concat)
+                    .block(Duration.ofSeconds(30));
+            assertEquals("{\"error\":\"authentication failed: the first line must be {\\\"auth\\\":"
+                    + "\\\"<token>\\\"}\"}\n", replies);
+            assertTrue(tls.sslCloseFuture().await(30, TimeUnit.SECONDS));
+            assertTrue(tls.sslCloseFuture().isSuccess(),
+                    () -> "the server ended TLS with a close_notify before its FIN: " + tls.sslCloseFuture().cause());
+        } finally {
+            c.disposeNow(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aBrokenTlsRecordEndsItsConnectionWithoutAServerError() throws Exception {
+        Logger log = (Logger) LoggerFactory.getLogger(TcpIngest.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        log.addAppender(logged);
+        try {
+            try (Socket raw = new Socket("127.0.0.1", server.tcpPort());
+                 SSLSocket s = (SSLSocket) clientContext.getSocketFactory()
+                         .createSocket(raw, "127.0.0.1", server.tcpPort(), false)) {
+                raw.setSoTimeout(30_000);
+                s.startHandshake();
+                byte[] record = new byte[5 + 32]; // application data no key of this session encrypted
+                record[0] = 0x17;
+                record[1] = 0x03;
+                record[2] = 0x03;
+                record[4] = 32;
+                raw.getOutputStream().write(record);
+                try {
+                    while (raw.getInputStream().read() >= 0) {
+                        // the server's alert, then its close
+                    }
+                } catch (java.net.SocketException reset) {
+                    // closed with a reset: ended as well
+                }
+            }
+            Object open = Poll.until(() -> server.pipeline().stats().get("connections"),
+                    n -> ((Number) n).intValue() == 0, Duration.ofSeconds(30));
+            assertEquals(0, ((Number) open).intValue());
+        } finally {
+            log.detachAppender(logged);
+        }
+        assertEquals(List.of(), logged.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
+                .map(ILoggingEvent::getFormattedMessage).toList());
         tcpOverTlsIngests();
     }
 }
