@@ -106,7 +106,14 @@ public final class HttpIngest implements Routes {
                     replies.incomplete = true;
                     return Flux.empty();
                 })
-                .concatWith(Flux.defer(() -> admitAll(session.finish(), loop)));
+                .concatWith(Flux.defer(() -> {
+                    if (replies.tooLarge) {
+                        // The limit cut the body between two reads: the line it left half-read was not sent that
+                        // way, so it is dropped rather than answered as invalid.
+                        session.discardPartialLine();
+                    }
+                    return admitAll(session.finish(), loop);
+                }));
         if (!hub.attach(session, batches)) {
             return error(res, HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
         }

@@ -132,6 +132,24 @@ class HttpLimitsTest {
     }
 
     @Test
+    void aLineTheBodyLimitCutsIsNeitherCountedNorAnswered() throws Exception {
+        String line = "{\"metric\":\"cut\",\"value\":1}\n";
+        int whole = (MAX_BODY - 200) / line.length();
+        String first = line.repeat(whole) + line.substring(0, 12);
+        String second = line.substring(12) + line.repeat(10);
+        String answer = raw("POST /api/v1/points HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                + "Connection: close\r\n\r\n" + chunk(first) + chunk(second) + "0\r\n\r\n");
+        assertTrue(answer.startsWith("HTTP/1.1 413"), answer);
+        assertTrue(answer.endsWith("{\"error\":\"body exceeds " + MAX_BODY + " bytes; lines before the limit were "
+                + "processed\",\"accepted\":" + whole + ",\"rejected\":0,\"errors\":[]}"), answer);
+        assertServerServes();
+    }
+
+    private static String chunk(String data) {
+        return Integer.toHexString(data.length()) + "\r\n" + data + "\r\n";
+    }
+
+    @Test
     void noMeterCarriesClientStrings() throws Exception {
         String line = "{\"metric\":\"client.metric.zq\",\"value\":1,\"tags\":{\"tagkeyzq\":\"tagvaluezq\"}}\n";
         assertEquals(200, server.post("/api/v1/points", line.getBytes(StandardCharsets.UTF_8)).statusCode());
