@@ -65,9 +65,19 @@ public final class Meterline {
 
     private static void printHelp() {
         System.out.println("usage: java -jar meterline.jar [--setting=value …]\n");
-        System.out.printf("%-24s %-34s %-22s %s%n", "flag", "environment", "default", "meaning");
+        int flag = "flag".length();
+        int env = "environment".length();
+        int dflt = "(none)".length();
         for (Setting s : Config.SETTINGS) {
-            System.out.printf("%-24s %-34s %-22s %s%n", s.flag(), s.envVar(), s.defaultValue().isEmpty() ? "(none)" : s.defaultValue(),
+            flag = Math.max(flag, s.flag().length());
+            env = Math.max(env, s.envVar().length());
+            dflt = Math.max(dflt, s.defaultValue().length());
+        }
+        // Columns as wide as their longest entry, so that every row lines up.
+        String row = "%-" + flag + "s  %-" + env + "s  %-" + dflt + "s  %s%n";
+        System.out.printf(row, "flag", "environment", "default", "meaning");
+        for (Setting s : Config.SETTINGS) {
+            System.out.printf(row, s.flag(), s.envVar(), s.defaultValue().isEmpty() ? "(none)" : s.defaultValue(),
                     s.help());
         }
     }

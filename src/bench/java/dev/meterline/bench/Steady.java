@@ -46,6 +46,7 @@ public final class Steady {
         String compare;
         int runs = 1;
         String samples;
+        String query;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -65,6 +66,7 @@ public final class Steady {
                     case "--compare" -> { o.compare = v; i++; }
                     case "--runs" -> { o.runs = Integer.parseInt(v); i++; }
                     case "--samples" -> { o.samples = v; i++; }
+                    case "--query" -> { o.query = v; i++; }
                     case "--help" -> {
                         System.out.println("""
                                 Steady [--series 1000000] [--period 10] [--duration 90] [--connections 4]
@@ -72,11 +74,15 @@ public final class Steady {
                                        [--server-args "meterline flags"] [--samples DIR]
                                        [--postgres jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres]
                                        [--compare "jar=/tmp/a.jar|jar=/tmp/b.jar -Xflag"] [--runs R]
+                                       [--query "/api/v1/aggregates?metric=bench.m3&tag=host:h13"]
                                   every series sends one point per period (target rate: series / period points/s),
                                   in chunks of --chunk lines paced evenly; --samples writes each run's once-a-second
                                   /metrics readings to DIR/steady-PID.tsv; --postgres gives each server a fresh
                                   database on that PostgreSQL server (created from that administrative URL, dropped
-                                  after the run) and reports its processes' CPU (the server on this machine)""");
+                                  after the run) and reports its processes' CPU (the server on this machine);
+                                  --query asks that path once a second, as a dashboard would, and reports its
+                                  latency (a tag filter on a metric of 1 024 series or more in a shard makes the
+                                  shard keep a tag index of that metric)""");
                         System.exit(0);
                     }
                     default -> throw new IllegalArgumentException(a + " (expected: an option, see --help)");
@@ -141,6 +147,7 @@ public final class Steady {
             long[] total0 = LoadGen.Proc.cpuTicks(pid);
             long pg0 = pg == null ? -1 : pg.cpuTicks();
             LoadGen.Latencies syncs = new LoadGen.Latencies();
+            LoadGen.Latencies queries = new LoadGen.Latencies();
             List<Sender> senders = new ArrayList<>();
             for (Block b : blocks) {
                 senders.add(new Sender(server.tcpPort, b, syncs));
@@ -166,6 +173,11 @@ public final class Steady {
                 long wait = next - System.nanoTime();
                 if (wait > 0) {
                     Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                if (o.query != null) {
+                    long began = System.nanoTime();
+                    http.get(o.query);
+                    queries.add(System.nanoTime() - began);
                 }
                 String metrics = http.get("/metrics");
                 samples.add(parse(metrics));
@@ -199,6 +211,10 @@ public final class Steady {
                             + " most %.2f s behind schedule; %d error lines; sync p50 %.1f ms, p99 %.1f ms%n",
                     points, seconds, points / seconds, (double) o.series / o.periodSeconds, behindMax / 1e9, errors,
                     syncs.percentile(0.5), syncs.percentile(0.99));
+            if (o.query != null) {
+                System.out.printf(Locale.ROOT, "  query %s: p50 %.1f ms, p99 %.1f ms%n", o.query,
+                        queries.percentile(0.5), queries.percentile(0.99));
+            }
             System.out.printf(Locale.ROOT, "  server CPU %.1f s (%.2f cores, %.2f us/point); peak RSS %,d MiB;"
                             + " heap used at most %,d MiB%n", cpu, cpu / seconds, cpu * 1e6 / Math.max(1, points),
                     LoadGen.Proc.statusKb(pid, "VmHWM") / 1024, heapMax >> 20);

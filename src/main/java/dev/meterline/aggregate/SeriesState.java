@@ -18,7 +18,10 @@ final class SeriesState extends Aggregate {
     SeriesKey key;
     /** Open windows, the newest included. */
     int n;
-    /** Its index among its metric's series ({@link MetricSeries}). */
+    /**
+     * Its index among its metric's series ({@link MetricSeries}) while it has a window; while it lingers, the count of
+     * its shard's tag index builds when it left ({@link TagIndexes#builds}): the indexes built since lack it.
+     */
     int place;
     /**
      * Its number within its shard, dense from 0 and handed to another series only after this one left: the log
@@ -140,7 +143,7 @@ final class SeriesState extends Aggregate {
 
     /**
      * Its last window's contents in an aggregate of its own, this object left empty: for a series that left while
-     * its state stays (it lingers for its return, or a tag index keeps it until a query walks it), so that the
+     * its state stays (it lingers for its return, and a tag index may keep it until a query walks it), so that the
      * state no longer holds the window's values and can take a new window.
      */
     Aggregate detach() {

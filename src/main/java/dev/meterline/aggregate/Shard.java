@@ -71,7 +71,8 @@ final class Shard {
     /**
      * The series that left lately: they keep their state, table slot and number, with no window, for their next point
      * within {@link #LINGER_WINDOWS} windows; a series reporting once a window, late in each, leaves at each of its
-     * flushes. They are not among their metric's series, in a tag index, nor counted against the budget.
+     * flushes. They are not among their metric's series nor counted against the budget; the tag indexes that held
+     * them keep them, and a query through one passes them over.
      */
     private final Lingering lingering = new Lingering();
     private int lingeringCount;
@@ -303,10 +304,19 @@ final class Shard {
         return join(s);
     }
 
-    /** {@code s}, a series that left lately, is among its metric's series again, under its own number. */
+    /**
+     * {@code s}, a series that left lately, is among its metric's series again, under its own number, and in the tag
+     * indexes of its metric built while it was away (the others kept it).
+     */
     private SeriesState comeBack(SeriesState s) {
         lingeringCount--;
-        return join(s);
+        int heldThrough = s.place;
+        MetricSeries series = byMetric.computeIfAbsent(s.key.metric(), m -> new MetricSeries());
+        series.join(s);
+        if (!indexes.isEmpty()) {
+            indexes.cameBack(s, series.size(), heldThrough);
+        }
+        return s;
     }
 
     private SeriesState join(SeriesState s) {
@@ -412,24 +422,18 @@ final class Shard {
         }
         openWindows--;
         if (a == s) {
-            // The series' last window: its state stays behind, lingering or held by a tag index, without its values.
+            // The series' last window: its state stays behind, lingering, without its values.
             a = s.detach();
         }
         out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
         if (s.n == 0) {
             String metric = s.key.metric();
-            if (!indexes.isEmpty() && indexes.covers(metric)) {
-                // A tag index may hold the state until a query walks it, and would hold it twice were it to come
-                // back: the series leaves the table at once.
-                table.remove(s);
-                free(s.number);
-                s.number = -1;
-            } else {
-                lingering.add(s, start, closedThrough);
-                lingeringCount++;
-            }
+            lingering.add(s, start, closedThrough);
+            lingeringCount++;
             MetricSeries series = byMetric.get(metric);
             series.leave(s);
+            // Its place among its metric's series is free while it lingers: it notes there which tag indexes hold it.
+            s.place = indexes.builds();
             if (series.isEmpty()) {
                 byMetric.remove(metric);
                 indexes.metricGone(metric);

@@ -12,10 +12,11 @@ import java.util.Map;
  * metric with 100 000 would otherwise cost the shard a walk over all of them per query, taken from ingest.
  *
  * <p>An index (one metric, one tag key) is built by the first query that needs it and kept up to date as series
- * come. Series that leave stay in it until a query walks their value, so leaving costs nothing; an index whose
- * entries outgrow twice the metric's live series is dropped (the next query builds it again), and at most
- * {@link #MAX_INDEXES} are kept, the least recently used dropped first. An indexed series whose value no other
- * series has costs its index a slot and no object of its own (see {@link Index}). Owned by its shard's thread.
+ * come. Series that leave stay in it, lingering for their return or, once they left the shard's table, until a query
+ * walks their value, so leaving costs nothing; an index whose entries outgrow twice the metric's live series is
+ * dropped (the next query builds it again), and at most {@link #MAX_INDEXES} are kept, the least recently used
+ * dropped first. An indexed series whose value no other series has costs its index a slot and no object of its own
+ * (see {@link Index}). Owned by its shard's thread.
  */
 final class TagIndexes {
 
@@ -28,6 +29,8 @@ final class TagIndexes {
     private final LinkedHashMap<Key, Index> byKey = new LinkedHashMap<>(16, 0.75f, true);
     /** The same indexes by metric, to add each new series to those of its metric. */
     private final Map<String, List<Index>> byMetric = new HashMap<>();
+    /** Indexes built so far; each index knows its place in this count ({@link Index#built}). */
+    private int builds;
 
     boolean isEmpty() {
         return byKey.isEmpty();
@@ -35,11 +38,6 @@ final class TagIndexes {
 
     int size() {
         return byKey.size();
-    }
-
-    /** Whether an index of {@code metric} is kept: it may hold that metric's states after they left. */
-    boolean covers(String metric) {
-        return byMetric.containsKey(metric);
     }
 
     /**
@@ -62,8 +60,28 @@ final class TagIndexes {
         return out;
     }
 
+    /**
+     * The indexes built so far. A series that leaves its metric's series and lingers stays in the indexes its metric
+     * has then; noting this count, it comes back into those built later ({@link #cameBack}).
+     */
+    int builds() {
+        return builds;
+    }
+
     /** Adds a new series to its metric's indexes; {@code live} is the metric's live series, the new one included. */
     void added(SeriesState s, int live) {
+        join(s, live, true, 0);
+    }
+
+    /**
+     * Adds a series back from lingering to those of its metric's indexes built after {@link #builds} was
+     * {@code heldThrough}: the older ones still hold it. {@code live} is the metric's live series, this one included.
+     */
+    void cameBack(SeriesState s, int live, int heldThrough) {
+        join(s, live, false, heldThrough);
+    }
+
+    private void join(SeriesState s, int live, boolean all, int heldThrough) {
         String metric = s.key.metric();
         List<Index> forMetric = byMetric.get(metric);
         if (forMetric == null) {
@@ -74,7 +92,10 @@ final class TagIndexes {
                 byKey.remove(new Key(metric, index.tagKey));
                 return true;
             }
-            index.add(s);
+            // Compared by difference, which stays right when the count wraps around.
+            if (all || index.built - heldThrough > 0) {
+                index.add(s);
+            }
             return false;
         });
         if (forMetric.isEmpty()) {
@@ -97,7 +118,7 @@ final class TagIndexes {
             index = null;
         }
         if (index == null) {
-            index = new Index(tagKey);
+            index = new Index(tagKey, ++builds);
             for (SeriesState s : series) {
                 index.add(s);
             }
@@ -132,6 +153,8 @@ final class TagIndexes {
      */
     private static final class Index {
         final String tagKey;
+        /** The count of indexes built, this one included, when it was built. */
+        final int built;
         /** Per slot: null, the one series of a value, or a list of the two or more series of a value. */
         private Object[] slots = new Object[16];
         /** The hash of the value in each used slot. */
@@ -141,8 +164,9 @@ final class TagIndexes {
         /** Series in the table, those that left included. */
         int entries;
 
-        Index(String tagKey) {
+        Index(String tagKey, int built) {
             this.tagKey = tagKey;
+            this.built = built;
         }
 
         void add(SeriesState s) {
@@ -170,7 +194,10 @@ final class TagIndexes {
             entries++;
         }
 
-        /** Adds the live series of {@code value} to {@code out}, and drops from the table those that left. */
+        /**
+         * Adds the live series of {@code value} that have a window to {@code out}, and drops from the table those
+         * that left the shard's table; those that linger stay, for their return.
+         */
         void liveWith(String value, List<SeriesState> out) {
             int i = slot(value, value.hashCode());
             Object o = slots[i];
@@ -178,11 +205,11 @@ final class TagIndexes {
                 return;
             }
             if (o instanceof SeriesState one) {
-                if (one.live()) {
-                    out.add(one);
-                } else {
+                if (!one.live()) {
                     entries--;
                     clear(i);
+                } else if (one.n > 0) {
+                    out.add(one);
                 }
                 return;
             }
@@ -193,7 +220,11 @@ final class TagIndexes {
             if (group.isEmpty()) {
                 clear(i);
             }
-            out.addAll(group);
+            for (SeriesState s : group) {
+                if (s.n > 0) {
+                    out.add(s);
+                }
+            }
         }
 
         /** The slot of {@code value}: the one that holds its series, else the empty one where they would go. */

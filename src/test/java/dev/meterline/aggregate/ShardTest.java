@@ -214,8 +214,8 @@ class ShardTest {
     }
 
     /**
-     * A series' last window goes out as its state while no tag index may hold the state; with one, the window goes out
-     * in an aggregate of its own, and the state the index keeps until a query walks it holds no values.
+     * A series whose metric has a tag index lingers too when it leaves: its last window goes out in an aggregate of its
+     * own, and the state the index keeps holds no values and is no query's candidate until the series comes back.
      */
     @Test
     void aSeriesLeavingWhileATagIndexHoldsItsStateLeavesThatStateEmpty() {
@@ -241,9 +241,11 @@ class ShardTest {
             assertTrue(held.stream().noneMatch(s -> s == w.aggregate()), "a held state is not a window's aggregate");
         }
         for (SeriesState s : held) {
-            assertEquals(false, s.live());
+            assertTrue(s.live(), "it lingers");
             assertEquals(0, s.count(), "the index's state holds no values");
         }
+        assertEquals(series, shard.lingering());
+        assertEquals(List.of(), shard.matching("m", filter, matches), "a lingering series is no query's candidate");
     }
 
     /**
@@ -278,7 +280,7 @@ class ShardTest {
 
     /**
      * A series that lingers while a tag index of its metric is built comes back into that index once; one that leaves
-     * while its metric has an index leaves the table at once (the index may hold its state), and comes back anew.
+     * while its metric has an index lingers in it, and comes back into its own state and number, found once.
      */
     @Test
     void aSeriesBackFromLingeringIsFoundOnceThroughATagIndex() {
@@ -297,12 +299,17 @@ class ShardTest {
         shard.record(part(x, 2, 11_000));
         assertEquals(List.of("m{host=x}@10000=1"),
                 describe(shard.snapshot("m", byHost, k -> x.equals(k), 0, Long.MAX_VALUE)));
+        SeriesState state = shard.matching("m", byHost, k -> x.equals(k)).get(0);
+        int number = state.number;
         shard.close(2 * WINDOW + LATENESS, 2);
-        assertEquals(0, shard.lingering(), "its metric has an index: x left the table");
+        assertEquals(1, shard.lingering(), "x lingers in the index");
         assertEquals(0, shard.snapshot("m", byHost, k -> x.equals(k), 0, Long.MAX_VALUE).size());
         shard.record(part(x, 3, 21_000));
         assertEquals(List.of("m{host=x}@20000=1"),
                 describe(shard.snapshot("m", byHost, k -> x.equals(k), 0, Long.MAX_VALUE)));
+        assertEquals(List.of(state), shard.matching("m", byHost, k -> x.equals(k)), "its own state, once");
+        assertEquals(number, state.number);
+        assertEquals(1, shard.indexCount());
     }
 
     private static List<String> describe(List<Window> windows) {

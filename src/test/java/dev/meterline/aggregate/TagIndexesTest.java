@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TagIndexesTest {
 
@@ -19,26 +20,47 @@ class TagIndexesTest {
     private static final String[] SAME_HASH = {"Aa", "BB", "AaAa", "BBBB", "AaBB", "BBAa"};
 
     /**
-     * While series come and leave, a query's candidates are exactly the live series that have one of its values:
-     * values of one series and of many, values with the same hash, series without the tag, and tables that grow and
-     * lose entries as queries find series that left.
+     * While series come, leave, linger and come back, a query's candidates are exactly the series with a window that
+     * have one of its values, each once: values of one series and of many, values with the same hash, series without
+     * the tag, indexes built while series linger, and tables that grow and lose entries as queries find series that
+     * left the shard's table.
      */
     @Test
     void candidatesAreTheLiveSeriesWithTheValuesWhateverTheChurn() {
         SplittableRandom rnd = new SplittableRandom(7);
         TagIndexes indexes = new TagIndexes();
         List<SeriesState> live = new ArrayList<>();
+        List<SeriesState> lingering = new ArrayList<>();
+        Map<SeriesState, Integer> heldThrough = new IdentityHashMap<>();
         int number = 0;
-        for (int step = 0; step < 10_000; step++) {
-            int op = rnd.nextInt(10);
-            if (op < 6 || live.isEmpty()) {
+        int cameBack = 0;
+        for (int step = 0; step < 20_000; step++) {
+            int op = rnd.nextInt(12);
+            if (op < 5 || live.isEmpty() && lingering.isEmpty()) {
                 Map<String, String> tags = rnd.nextInt(20) == 0 ? Map.of("region", "r1")
                         : Map.of("host", host(rnd), "region", "r" + rnd.nextInt(3));
                 SeriesState s = new SeriesState(SeriesKey.of("m", tags), number++);
+                s.open(0);
                 live.add(s);
                 indexes.added(s, live.size());
-            } else if (op < 9) {
+            } else if (op < 6 && !live.isEmpty()) {
                 live.remove(rnd.nextInt(live.size())).number = -1;
+            } else if (op < 8 && !live.isEmpty()) {
+                SeriesState s = live.remove(rnd.nextInt(live.size()));
+                s.remove(0);
+                s.detach();
+                heldThrough.put(s, indexes.builds());
+                lingering.add(s);
+            } else if (op < 9 && !lingering.isEmpty()) {
+                SeriesState s = lingering.remove(rnd.nextInt(lingering.size()));
+                s.open(0);
+                live.add(s);
+                indexes.cameBack(s, live.size(), heldThrough.remove(s));
+                cameBack++;
+            } else if (op < 10 && !lingering.isEmpty()) {
+                SeriesState s = lingering.remove(rnd.nextInt(lingering.size()));
+                heldThrough.remove(s);
+                s.number = -1;
             } else {
                 List<String> values = new ArrayList<>();
                 for (int n = 1 + rnd.nextInt(3); n > 0; n--) {
@@ -58,6 +80,7 @@ class TagIndexesTest {
             }
         }
         assertEquals(1, indexes.size());
+        assertTrue(cameBack > 1_000, "came back " + cameBack);
     }
 
     private static String host(SplittableRandom rnd) {
