@@ -16,6 +16,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,6 +43,16 @@ final class WindowTable {
     /** A metric's rows at one resolution starting in a range, in write order; the unique key's prefix finds them. */
     static final String READ = SELECT
             + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ? ORDER BY w.id";
+    /** A metric's series, for a read that looks up the rows of some of them ({@link #select}). */
+    static final String SERIES_OF_METRIC = "SELECT id, tags FROM meterline_series WHERE metric = ?";
+    /**
+     * Most rows a read looks up one by one, (window start, series) pairs: past it, or when the wanted series are
+     * more than a quarter of the metric's, it reads the metric's whole range instead.
+     */
+    static final int MOST_LOOKUPS = 100_000;
+    /** Series and window starts a statement of looked-up rows names at most. */
+    static final int SERIES_PER_LOOKUP = 256;
+    static final int STARTS_PER_LOOKUP = 1_024;
     /**
      * As {@link #READ}, of one replica, for rollup: rows name their series by id only, so that reading a coarse
      * window's rows does not look up every row's series as well, and leave out the replica and metric, which the
@@ -380,9 +391,41 @@ final class WindowTable {
     /**
      * Rows of {@code metric} at {@code resolution} with start in [from, to) whose tags text {@code tags} accepts, in
      * id (write) order; a row that is not wanted is skipped before its aggregate is decoded.
+     *
+     * <p>The rows are keyed by (metric, resolution, start, series), time first, so a range read walks every series of
+     * the metric: a dashboard asking for one series of a metric with 100 000 over an hour of 10 s windows would read
+     * 36 million rows. When the series {@code tags} accepts are a quarter of the metric's or fewer, and their windows
+     * in the range few enough ({@link #MOST_LOOKUPS}), their rows are looked up instead, a seek in the unique key per
+     * (start, series) pair: the starts of a resolution's rows are its multiples.
      */
     List<Row> select(Connection c, String metric, long resolution, long from, long to, Predicate<String> tags)
             throws SQLException {
+        long first = Math.floorDiv(from, resolution) * resolution;
+        if (first < from) {
+            first += resolution;
+        }
+        long starts = first < to ? (to - 1 - first) / resolution + 1 : 0;
+        if (starts > 0 && starts <= MOST_LOOKUPS) {
+            List<Long> wanted = new ArrayList<>();
+            int all = 0;
+            try (PreparedStatement ps = c.prepareStatement(SERIES_OF_METRIC)) {
+                ps.setString(1, metric);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        all++;
+                        if (tags.test(rs.getString(2))) {
+                            wanted.add(rs.getLong(1));
+                        }
+                    }
+                }
+            }
+            if (wanted.isEmpty()) {
+                return List.of();
+            }
+            if (looksUp(wanted.size(), all, starts)) {
+                return lookUp(c, metric, resolution, first, (int) starts, wanted);
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement(READ)) {
             ps.setString(1, metric);
             ps.setLong(2, resolution);
@@ -390,6 +433,48 @@ final class WindowTable {
             ps.setLong(4, to);
             return rows(ps, tags);
         }
+    }
+
+    /** Whether a read of {@code wanted} series of {@code all} over {@code starts} window starts looks its rows up. */
+    static boolean looksUp(int wanted, int all, long starts) {
+        return 4L * wanted <= all && wanted * starts <= MOST_LOOKUPS;
+    }
+
+    /** The rows of series {@code ids} of {@code metric} at the {@code starts} starts from {@code first}, by id. */
+    private static List<Row> lookUp(Connection c, String metric, long resolution, long first, int starts,
+                                    List<Long> ids) throws SQLException {
+        List<Row> out = new ArrayList<>();
+        int startsPer = Math.min(starts, STARTS_PER_LOOKUP);
+        for (int s = 0; s < starts; s += startsPer) {
+            int ns = Math.min(startsPer, starts - s);
+            for (int i = 0; i < ids.size(); i += SERIES_PER_LOOKUP) {
+                int ni = Math.min(SERIES_PER_LOOKUP, ids.size() - i);
+                try (PreparedStatement ps = c.prepareStatement(lookUpRows(ns, ni))) {
+                    int p = 1;
+                    ps.setString(p++, metric);
+                    ps.setLong(p++, resolution);
+                    for (int k = 0; k < ns; k++) {
+                        ps.setLong(p++, first + (s + k) * resolution);
+                    }
+                    for (int k = 0; k < ni; k++) {
+                        ps.setLong(p++, ids.get(i + k));
+                    }
+                    out.addAll(rows(ps, t -> true));
+                }
+            }
+        }
+        out.sort(Comparator.comparingLong(Row::id));
+        return out;
+    }
+
+    /** The rows of {@code ids} series of a metric at {@code starts} window starts: equalities on the key's columns. */
+    static String lookUpRows(int starts, int ids) {
+        return SELECT + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms IN (" + marks(starts)
+                + ") AND w.series_id IN (" + marks(ids) + ")";
+    }
+
+    private static String marks(int n) {
+        return "?" + ",?".repeat(n - 1);
     }
 
     /**

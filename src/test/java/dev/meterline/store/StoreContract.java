@@ -193,6 +193,71 @@ abstract class StoreContract {
         assertEquals(5, store.read("cpu", s -> true, T0, T0 + MINUTE, 10 * SECOND).size());
     }
 
+    /**
+     * A read of a few series of a metric with many looks their rows up, a seek per window start and series, and gives
+     * what a walk over the metric's range gives: the accepted series' rows starting in the range, in write order,
+     * corrections included, whatever the range's alignment and however many statements the series and starts take.
+     */
+    @Test
+    void aReadOfAFewSeriesOfAManySeriesMetricGivesWhatAWalkGives() {
+        Store store = open("r1");
+        int series = 1_100;
+        long res = 10 * SECOND;
+        for (int w = 0; w < 4; w++) {
+            List<Window> flush = new ArrayList<>();
+            for (int i = 0; i < series; i++) {
+                flush.add(window(host(i), T0 + w * res, res, w + 1, true, i, w));
+            }
+            flush.add(window(SeriesKey.of("other", Map.of("host", "h1")), T0 + w * res, res, w + 1, true, w));
+            store.write(flush);
+        }
+        List<Window> corrections = new ArrayList<>();
+        for (int i = 0; i < series; i += 7) {
+            corrections.add(window(host(i), T0 + res, res, 5, true, -i));
+        }
+        store.write(corrections);
+
+        Map<String, java.util.function.Predicate<SeriesKey>> filters = new java.util.LinkedHashMap<>();
+        filters.put("one series", k -> k.equals(host(14)));
+        filters.put("three series", k -> k.equals(host(3)) || k.equals(host(7)) || k.equals(host(1_099)));
+        filters.put("two statements of series", k -> hostOf(k) % 4 == 0 && hostOf(k) < 1_040);
+        filters.put("more than a quarter", k -> hostOf(k) % 3 == 0);
+        filters.put("none", k -> false);
+        long[][] ranges = {
+                {T0, T0 + HOUR}, {T0 + 1, T0 + 3 * res}, {T0 + res, T0 + res + 1}, {T0 - 3 * HOUR, T0 + 2 * res},
+                {T0 + 4 * res, T0 + HOUR}};
+        for (Map.Entry<String, java.util.function.Predicate<SeriesKey>> f : filters.entrySet()) {
+            for (long[] r : ranges) {
+                List<String> walked = new ArrayList<>();
+                for (StoredWindow w : store.read("m", k -> true, r[0], r[1], res)) {
+                    if (f.getValue().test(w.window().series())) {
+                        walked.add(describe(w));
+                    }
+                }
+                List<String> read = store.read("m", f.getValue(), r[0], r[1], res).stream()
+                        .map(StoreContract::describe).toList();
+                assertEquals(walked, read, f.getKey() + " over " + (r[0] - T0) + ".." + (r[1] - T0));
+            }
+        }
+        assertTrue(WindowTable.looksUp(1, series, HOUR / res));
+        assertTrue(WindowTable.looksUp(260, series, 4));
+        assertTrue(WindowTable.looksUp(1, series, (3 * HOUR + 2 * res) / res), "two statements of starts");
+        assertTrue(!WindowTable.looksUp(367, series, 4));
+    }
+
+    private static SeriesKey host(int i) {
+        return SeriesKey.of("m", Map.of("host", "h" + i, "dc", "d" + i % 3));
+    }
+
+    private static int hostOf(SeriesKey k) {
+        return Integer.parseInt(k.tag("host").substring(1));
+    }
+
+    private static String describe(StoredWindow w) {
+        Window x = w.window();
+        return x.series() + "@" + (x.start() - T0) + "#" + x.flushSeq() + "=" + x.aggregate().sum();
+    }
+
     @Test
     void partialsComeBackInWriteOrder() {
         Store store = open("r1");
@@ -532,6 +597,11 @@ abstract class StoreContract {
         Map<String, Object[]> args = new HashMap<>();
         expected.put(WindowTable.READ, key);
         args.put(WindowTable.READ, new Object[] {"m3", 10_000L, T0, T0 + HOUR});
+        expected.put(WindowTable.SERIES_OF_METRIC, "meterline_series");
+        args.put(WindowTable.SERIES_OF_METRIC, new Object[] {"m3"});
+        // Equalities on every column either index leads with: a seek per (start, series) in both.
+        expected.put(WindowTable.lookUpRows(3, 2), "meterline_window_");
+        args.put(WindowTable.lookUpRows(3, 2), new Object[] {"m3", 10_000L, T0, T0 + 10_000, T0 + 20_000, 7L, 9L});
         // Either index serves a replica's own rows; the planner picks by the statistics of replica and resolution.
         expected.put(WindowTable.READ_WRITTEN, "meterline_window_");
         args.put(WindowTable.READ_WRITTEN, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "r1"});

@@ -1,0 +1,104 @@
+package dev.meterline.store;
+
+import dev.meterline.config.StoreConfig;
+import dev.meterline.config.Tier;
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * How long a stored read takes for a few series of a metric with many: a fresh store (SQLite, or a fresh database
+ * on a PostgreSQL server) holding SERIES series of one metric over WINDOWS 10 s windows, then reads over the whole
+ * range of one series (every tag named), of one in a hundred, and of all, each timed R times after one untimed read.
+ * Only the public store API is used, so the same program times any build's jar:
+ * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
+ * [--reads 20] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}.
+ */
+public final class StoreRead {
+
+    private static final long RES = 10_000;
+
+    private StoreRead() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int series = 100_000;
+        int windows = 60;
+        int reads = 20;
+        String postgres = null;
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--series" -> series = Integer.parseInt(args[i + 1]);
+                case "--windows" -> windows = Integer.parseInt(args[i + 1]);
+                case "--reads" -> reads = Integer.parseInt(args[i + 1]);
+                case "--postgres" -> postgres = args[i + 1];
+                default -> throw new IllegalArgumentException("unknown option: " + args[i]);
+            }
+        }
+        Path dir = Files.createTempDirectory("meterline-storeread");
+        long now = System.currentTimeMillis();
+        long t0 = Window.startOf(now - 2L * windows * RES, RES);
+        try (Store store = open(dir, postgres)) {
+            long began = System.nanoTime();
+            for (int w = 0; w < windows; w++) {
+                List<Window> flush = new ArrayList<>(series);
+                for (int i = 0; i < series; i++) {
+                    Aggregate a = new Aggregate();
+                    a.accept(i + w, t0 + w * RES);
+                    flush.add(new Window(key(i), t0 + w * RES, RES, a, true, w + 1));
+                }
+                store.write(flush);
+            }
+            System.out.printf(Locale.ROOT, "%s: %,d series x %d windows written in %.1f s%n",
+                    postgres == null ? "sqlite" : "postgresql", series, windows, (System.nanoTime() - began) / 1e9);
+            SeriesKey one = key(series / 2);
+            time(store, "one series", one::equals, t0, t0 + windows * RES, reads);
+            time(store, "one in 100", k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7, t0,
+                    t0 + windows * RES, Math.max(1, reads / 4));
+            time(store, "all series", k -> true, t0, t0 + windows * RES, Math.max(1, reads / 10));
+        }
+    }
+
+    private static SeriesKey key(int i) {
+        return SeriesKey.of("bench.m", Map.of("host", "h" + i, "region", "r" + i % 7, "svc", "s" + i % 13));
+    }
+
+    private static void time(Store store, String what, Predicate<SeriesKey> filter, long from, long to, int reads) {
+        int rows = store.read("bench.m", filter, from, to, RES).size();
+        double[] ms = new double[reads];
+        for (int r = 0; r < reads; r++) {
+            long began = System.nanoTime();
+            store.read("bench.m", filter, from, to, RES);
+            ms[r] = (System.nanoTime() - began) / 1e6;
+        }
+        Arrays.sort(ms);
+        System.out.printf(Locale.ROOT, "  %s: %,d rows, median %.1f ms (%.1f-%.1f) over %d reads%n", what, rows,
+                ms[reads / 2], ms[0], ms[reads - 1], reads);
+    }
+
+    private static Store open(Path dir, String postgres) throws Exception {
+        List<Tier> tiers = Tier.parseList("10s:24h,1m:30d,1h:1y");
+        if (postgres == null) {
+            return Store.connect(new StoreConfig(dir, "", "", "", tiers, "bench"), Clock.systemUTC());
+        }
+        String db = "storeread_" + ProcessHandle.current().pid();
+        try (Connection c = DriverManager.getConnection(postgres); Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + db);
+        }
+        String url = postgres.replaceFirst("/[^/?]*(\\?|$)", "/" + db + "$1");
+        return Store.connect(new StoreConfig(dir, url, "", "", tiers, "bench"), Clock.systemUTC());
+    }
+}
