@@ -107,9 +107,9 @@ public final class HttpIngest implements Routes {
                     return Flux.empty();
                 })
                 .concatWith(Flux.defer(() -> {
-                    if (replies.tooLarge) {
-                        // The limit cut the body between two reads: the line it left half-read was not sent that
-                        // way, so it is dropped rather than answered as invalid.
+                    if (replies.tooLarge || replies.incomplete) {
+                        // The limit, the request timeout or a reset cut the body: the line it left half-read was not
+                        // sent that way, so it is dropped rather than answered as invalid (as on TCP).
                         session.discardPartialLine();
                     }
                     return admitAll(session.finish(), loop);

@@ -122,11 +122,12 @@ class HttpLimitsTest {
         try (Socket s = new Socket("127.0.0.1", server.pipeline().httpPort())) {
             s.setSoTimeout(30_000);
             s.getOutputStream().write(("POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
-                    + "{\"metric\"").getBytes(StandardCharsets.ISO_8859_1));
+                    + "{\"metric\":\"whole\",\"value\":1}\n{\"metric\"").getBytes(StandardCharsets.ISO_8859_1));
             String answer = readAll(s.getInputStream());
             assertTrue(answer.startsWith("HTTP/1.1 408"), answer);
+            // The line the timeout cut was never sent whole: dropped, as on TCP, not answered as invalid.
             assertTrue(answer.contains("{\"error\":\"body not received within 1s; lines before were processed\","
-                    + "\"accepted\":0,\"rejected\":1,"), answer);
+                    + "\"accepted\":1,\"rejected\":0,"), answer);
         }
         assertServerServes();
     }
