@@ -22,7 +22,7 @@ import java.util.function.Predicate;
 /**
  * How long a stored read takes for a few series of a metric with many: a fresh store (SQLite, or a fresh database
  * on a PostgreSQL server) holding SERIES series of one metric over WINDOWS 10 s windows, then reads over the whole
- * range of one series (every tag named), of one in a hundred, and of all, each timed R times after one untimed read.
+ * range of one series (every tag named) and of one in a hundred, each timed R times after one untimed read.
  * Only the public store API is used, so the same program times any build's jar:
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
  * [--reads 20] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}.
@@ -68,7 +68,6 @@ public final class StoreRead {
             time(store, "one series", one::equals, t0, t0 + windows * RES, reads);
             time(store, "one in 100", k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7, t0,
                     t0 + windows * RES, Math.max(1, reads / 4));
-            time(store, "all series", k -> true, t0, t0 + windows * RES, Math.max(1, reads / 10));
         }
     }
 
