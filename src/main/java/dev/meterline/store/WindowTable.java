@@ -200,7 +200,7 @@ final class WindowTable {
      * {@code INSERT ... ON CONFLICT} inserts speculatively (the key looked up, the row inserted, the insert
      * confirmed) and its ids are looked up by text once more. Returns false, with nothing stored, when a series is
      * there already: a store reopened knows none of its series to be stored, and another replica may have stored
-     * one meanwhile. A copy that fails part way costs its rows and ids once more than the statements that follow.
+     * one meanwhile. A copy that meets a stored series part way has inserted the rows before it for nothing.
      */
     private static boolean copySeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
         Savepoint before = c.setSavepoint();
