@@ -98,6 +98,15 @@ final class WindowTable {
     private static final int COLUMN_COUNT = 17;
     /** Tag texts whose series ids one PostgreSQL statement reads. */
     private static final int IDS_PER_READ = 4_096;
+    /**
+     * The next {@code ?} values of {@code meterline_series}' identity sequence; the sequence is named once (a
+     * materialized query), not once per value.
+     */
+    private static final String NEXT_SERIES_IDS = "WITH s AS MATERIALIZED (SELECT"
+            + " pg_get_serial_sequence('meterline_series', 'id')::regclass AS seq)"
+            + " SELECT nextval(s.seq) FROM s CROSS JOIN generate_series(1, ?)";
+    /** Series ids PostgreSQL sends at a time while new series take theirs. */
+    private static final int IDS_PER_FETCH = 16_384;
     /** PostgreSQL's SQLSTATE for a unique key that already holds the value. */
     private static final String UNIQUE_VIOLATION = "23505";
 
@@ -183,15 +192,89 @@ final class WindowTable {
 
     /**
      * Inserts each series of {@code series} (in the stored order, so replicas adding the same series take their row
-     * locks in one order) unless present, then reads every one's id into its text. PostgreSQL reads the ids of up
-     * to {@value #IDS_PER_READ} tag texts of one metric per statement, a round trip each; SQLite goes through
-     * {@link SqliteSeries}.
+     * locks in one order) unless present, and sets every one's id in its text. PostgreSQL first tries them as all
+     * new ({@link #copySeries}); SQLite goes through {@link SqliteSeries}.
      */
     private void storeSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
         if (dialect != Dialect.POSTGRES) {
             SqliteSeries.store(c, series);
             return;
         }
+        if (!copySeries(c, series)) {
+            insertSeries(c, series);
+        }
+    }
+
+    /**
+     * PostgreSQL, series that are all new: takes their ids from the table's identity sequence in one statement and
+     * streams the rows with binary {@code COPY}. Each series is then one plain insert, where
+     * {@code INSERT ... ON CONFLICT} inserts speculatively (the key looked up, the row inserted, the insert
+     * confirmed) and its ids are looked up by text once more. Returns false, with nothing stored, when a series is
+     * there already: a store reopened knows none of its series to be stored, and another replica may have stored
+     * one meanwhile. A copy that meets a stored series part way has inserted the rows before it for nothing.
+     */
+    private static boolean copySeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+        Savepoint before = c.setSavepoint();
+        try {
+            takeSeriesIds(c, series);
+            CopyManager copies = c.unwrap(PGConnection.class).getCopyAPI();
+            CopyRows rows = new CopyRows(copies.copyIn(
+                    "COPY meterline_series (id, metric, tags) FROM STDIN (FORMAT binary)"));
+            try {
+                String metricText = null;
+                byte[] metric = null;
+                for (SeriesTexts.Text t : series) {
+                    if (t.metric != metricText) {
+                        metricText = t.metric;
+                        metric = metricText.getBytes(StandardCharsets.UTF_8);
+                    }
+                    rows.row(3);
+                    rows.int8(t.id);
+                    rows.bytes(metric);
+                    rows.text(t.tags);
+                }
+                rows.finish();
+            } catch (SQLException | RuntimeException e) {
+                rows.cancel();
+                throw e;
+            }
+            c.releaseSavepoint(before);
+            return true;
+        } catch (SQLException e) {
+            if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                throw e;
+            }
+            c.rollback(before);
+            return false;
+        }
+    }
+
+    /**
+     * Sets each text's id to the next value of {@code meterline_series}' identity sequence, read
+     * {@value #IDS_PER_FETCH} at a time so that a million new series do not hold their ids twice in memory.
+     */
+    private static void takeSeriesIds(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(NEXT_SERIES_IDS)) {
+            ps.unwrap(PGStatement.class).setPrepareThreshold(-1);
+            ps.setFetchSize(IDS_PER_FETCH);
+            ps.setInt(1, series.size());
+            int i = 0;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    series.get(i++).id = rs.getLong(1);
+                }
+            }
+            if (i != series.size()) {
+                throw new SQLException(i + " series ids for " + series.size() + " series");
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL: inserts the series unless present, then reads the ids of up to {@value #IDS_PER_READ} tag texts of
+     * one metric per statement, a round trip each.
+     */
+    private static void insertSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
             for (SeriesTexts.Text t : series) {

@@ -976,6 +976,36 @@ abstract class StoreContract {
     }
 
     @Test
+    void aReopenedStoreWritesNewSeriesAmongItsStoredOnes() {
+        Store store = open("r1");
+        List<Window> first = new ArrayList<>();
+        for (int s = 50; s < 100; s++) {
+            first.add(window(SeriesKey.of("cpu", Map.of("host", "h" + s)), T0, 10 * SECOND, 1, true, s));
+        }
+        store.write(first);
+        store.close();
+
+        // The reopened store knows none of its series to be stored; in the stored order the new ones come first.
+        Store again = open("r1");
+        List<Window> second = new ArrayList<>();
+        for (int s = 10; s < 100; s++) {
+            second.add(window(SeriesKey.of("cpu", Map.of("host", "h" + s)), T0 + 10 * SECOND, 10 * SECOND, 2, true,
+                    1000 + s));
+        }
+        again.write(second);
+
+        assertEquals(Map.of("cpu", 90L), again.metrics());
+        Map<SeriesKey, Double> sums = new HashMap<>();
+        for (StoredWindow w : again.read("cpu", T0, T0 + 20 * SECOND, 10 * SECOND)) {
+            sums.merge(w.window().series(), w.window().aggregate().sum(), Double::sum);
+        }
+        assertEquals(90, sums.size());
+        for (int s = 10; s < 100; s++) {
+            assertEquals(s < 50 ? 1000 + s : 1000 + 2 * s, sums.get(SeriesKey.of("cpu", Map.of("host", "h" + s))));
+        }
+    }
+
+    @Test
     void replicasWritingTheSameNewSeriesAtOnceAgreeOnTheirIds() throws Exception {
         Store one = open("replica-1");
         Store two = open("replica-2");
