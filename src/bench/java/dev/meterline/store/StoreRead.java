@@ -22,10 +22,12 @@ import java.util.function.Predicate;
 /**
  * How long a stored read takes for a few series of a metric with many: a fresh store (SQLite, or a fresh database
  * on a PostgreSQL server) holding SERIES series of one metric over WINDOWS 10 s windows, then reads over the whole
- * range of one series (every tag named) and of one in a hundred, each timed R times after one untimed read.
+ * range of one series (tested by its key; with {@code --named}, also with its host named as a query's tag filter
+ * names it, which builds before the store took named values lack) and of one in a hundred, each timed R times after
+ * one untimed read.
  * Only the public store API is used, so the same program times any build's jar:
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
- * [--reads 20] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}.
+ * [--reads 20] [--named] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}.
  */
 public final class StoreRead {
 
@@ -39,12 +41,17 @@ public final class StoreRead {
         int windows = 60;
         int reads = 20;
         String postgres = null;
+        boolean named = false;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--series" -> series = Integer.parseInt(args[i + 1]);
                 case "--windows" -> windows = Integer.parseInt(args[i + 1]);
                 case "--reads" -> reads = Integer.parseInt(args[i + 1]);
                 case "--postgres" -> postgres = args[i + 1];
+                case "--named" -> {
+                    named = true;
+                    i--;
+                }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
             }
         }
@@ -65,22 +72,34 @@ public final class StoreRead {
             System.out.printf(Locale.ROOT, "%s: %,d series x %d windows written in %.1f s%n",
                     postgres == null ? "sqlite" : "postgresql", series, windows, (System.nanoTime() - began) / 1e9);
             SeriesKey one = key(series / 2);
-            time(store, "one series", one::equals, t0, t0 + windows * RES, reads);
-            time(store, "one in 100", k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7, t0,
+            time(store, "one series", Map.of(), one::equals, t0, t0 + windows * RES, reads);
+            if (named) {
+                time(store, "one series, its host named", Map.of("host", List.of(one.tag("host"))), one::equals, t0,
+                        t0 + windows * RES, reads);
+            }
+            time(store, "one in 100", Map.of(), k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7, t0,
                     t0 + windows * RES, Math.max(1, reads / 4));
         }
+    }
+
+    private static int read(Store store, Map<String, List<String>> named, Predicate<SeriesKey> filter, long from,
+                            long to) {
+        // Builds without tag values named have only the read by test.
+        return (named.isEmpty() ? store.read("bench.m", filter, from, to, RES)
+                : store.read("bench.m", named, filter, from, to, RES)).size();
     }
 
     private static SeriesKey key(int i) {
         return SeriesKey.of("bench.m", Map.of("host", "h" + i, "region", "r" + i % 7, "svc", "s" + i % 13));
     }
 
-    private static void time(Store store, String what, Predicate<SeriesKey> filter, long from, long to, int reads) {
-        int rows = store.read("bench.m", filter, from, to, RES).size();
+    private static void time(Store store, String what, Map<String, List<String>> named, Predicate<SeriesKey> filter,
+                             long from, long to, int reads) {
+        int rows = read(store, named, filter, from, to);
         double[] ms = new double[reads];
         for (int r = 0; r < reads; r++) {
             long began = System.nanoTime();
-            store.read("bench.m", filter, from, to, RES);
+            read(store, named, filter, from, to);
             ms[r] = (System.nanoTime() - began) / 1e6;
         }
         Arrays.sort(ms);

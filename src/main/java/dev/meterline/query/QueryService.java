@@ -162,7 +162,7 @@ public final class QueryService {
 
     /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */
     private Mono<List<StoredWindow>> readStore(AggregateQuery q, long from, long departures) {
-        return store.readWithNewest(q.metric(), q::matches, from, q.to(), q.resolution()).map(read -> {
+        return store.readWithNewest(q.metric(), q.tags(), q::matches, from, q.to(), q.resolution()).map(read -> {
             horizons.learn(q.metric(), departures, read.newestStart());
             return read.windows();
         });

@@ -224,7 +224,8 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution) {
+    public List<StoredWindow> read(String metric, Map<String, List<String>> required, Predicate<SeriesKey> series,
+                                   long from, long to, long resolution) {
         long tier = tiers.readResolution(resolution, from, clock.millis());
         // Tags text → its key, or absent from the answer: each distinct series is decoded and tested once.
         Map<String, Optional<SeriesKey>> keys = new HashMap<>();
@@ -232,7 +233,7 @@ final class JdbcStore implements Store {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
             return series.test(key) ? Optional.of(key) : Optional.empty();
         }).isPresent();
-        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to, wanted));
+        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to, required, wanted));
         List<StoredWindow> out = new ArrayList<>(rows.size());
         for (Row r : rows) {
             SeriesKey key = keys.get(r.tags()).orElseThrow();

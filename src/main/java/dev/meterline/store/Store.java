@@ -74,7 +74,17 @@ public interface Store extends AutoCloseable {
      * As above, only of the series {@code series} accepts. Each distinct series is tested once, before any of its
      * rows' aggregates is decoded, so a query for one series of a large metric decodes that series' rows only.
      */
-    List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution);
+    default List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution) {
+        return read(metric, Map.of(), series, from, to, resolution);
+    }
+
+    /**
+     * As above, where {@code tags} names values a series must have, any one for each key (a query's tag filters):
+     * the store reads only series whose tags could match before {@code series} tests them; {@code series} still
+     * decides.
+     */
+    List<StoredWindow> read(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> series, long from,
+                            long to, long resolution);
 
     /**
      * The newest window start, at any resolution, of the rows of {@code metric} the store holds, as far as this

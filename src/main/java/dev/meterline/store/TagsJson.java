@@ -15,6 +15,15 @@ final class TagsJson {
     private TagsJson() {
     }
 
+    /** A tag as it appears within every text of a series that has it: {@code "key":"value"}, escaped alike. */
+    static String pair(String key, String value) {
+        StringBuilder sb = new StringBuilder(key.length() + value.length() + 5);
+        quote(sb, key);
+        sb.append(':');
+        quote(sb, value);
+        return sb.toString();
+    }
+
     static String encode(SeriesKey key) {
         StringBuilder sb = new StringBuilder(2 + key.tagCount() * 24).append('{');
         for (int i = 0; i < key.tagCount(); i++) {

@@ -45,6 +45,7 @@ final class WindowTable {
             + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ? ORDER BY w.id";
     /** A metric's series, for a read that looks up the rows of some of them ({@link #select}). */
     static final String SERIES_OF_METRIC = "SELECT id, tags FROM meterline_series WHERE metric = ?";
+
     /**
      * Most rows a read looks up one by one, (window start, series) pairs: past it, or when the wanted series are
      * more than a quarter of the metric's, it reads the metric's whole range instead.
@@ -479,10 +480,21 @@ final class WindowTable {
      * the metric: a dashboard asking for one series of a metric with 100 000 over an hour of 10 s windows would read
      * 36 million rows. When the series {@code tags} accepts are a quarter of the metric's or fewer, and their windows
      * in the range few enough ({@link #MOST_LOOKUPS}), their rows are looked up instead, a seek in the unique key per
-     * (start, series) pair: the starts of a resolution's rows are its multiples.
+     * (start, series) pair: the starts of a resolution's rows are its multiples. (With values named, only the series
+     * that have them are read, so the seeks are taken whenever they are few enough.)
      */
     List<Row> select(Connection c, String metric, long resolution, long from, long to, Predicate<String> tags)
             throws SQLException {
+        return select(c, metric, resolution, from, to, Map.of(), tags);
+    }
+
+    /**
+     * As above, where {@code required} names values a series must have, any one for each key: the metric's series are
+     * read only where their tag text holds one of each key's {@code "key":"value"} texts, so that a read of one host
+     * of 100 000 moves a few tag texts from the database and decodes them, not 100 000.
+     */
+    List<Row> select(Connection c, String metric, long resolution, long from, long to,
+                     Map<String, List<String>> required, Predicate<String> tags) throws SQLException {
         long first = Math.floorDiv(from, resolution) * resolution;
         if (first < from) {
             first += resolution;
@@ -490,14 +502,35 @@ final class WindowTable {
         long starts = first < to ? (to - 1 - first) / resolution + 1 : 0;
         if (starts > 0 && starts <= MOST_LOOKUPS) {
             List<Long> wanted = new ArrayList<>();
-            int all = 0;
-            try (PreparedStatement ps = c.prepareStatement(SERIES_OF_METRIC)) {
-                ps.setString(1, metric);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        all++;
-                        if (tags.test(rs.getString(2))) {
-                            wanted.add(rs.getLong(1));
+            int all;
+            if (required.isEmpty()) {
+                all = 0;
+                try (PreparedStatement ps = c.prepareStatement(SERIES_OF_METRIC)) {
+                    ps.setString(1, metric);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            all++;
+                            if (tags.test(rs.getString(2))) {
+                                wanted.add(rs.getLong(1));
+                            }
+                        }
+                    }
+                }
+            } else {
+                all = Integer.MAX_VALUE;
+                try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, required))) {
+                    int p = 1;
+                    ps.setString(p++, metric);
+                    for (Map.Entry<String, List<String>> e : required.entrySet()) {
+                        for (String value : e.getValue()) {
+                            ps.setString(p++, TagsJson.pair(e.getKey(), value));
+                        }
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            if (tags.test(rs.getString(2))) {
+                                wanted.add(rs.getLong(1));
+                            }
                         }
                     }
                 }
@@ -516,6 +549,24 @@ final class WindowTable {
             ps.setLong(4, to);
             return rows(ps, tags);
         }
+    }
+
+    /**
+     * {@link #SERIES_OF_METRIC}, of the series whose tag text holds, for each key of {@code required}, one of its
+     * values' {@code "key":"value"} texts (a text holds it only as a tag of its own: inside a quoted value every quote
+     * is escaped).
+     */
+    static String seriesWith(Dialect dialect, Map<String, List<String>> required) {
+        String holds = dialect == Dialect.POSTGRES ? "strpos(tags, ?) > 0" : "instr(tags, ?) > 0";
+        StringBuilder sql = new StringBuilder(SERIES_OF_METRIC);
+        for (List<String> values : required.values()) {
+            sql.append(" AND (").append(holds);
+            for (int i = 1; i < values.size(); i++) {
+                sql.append(" OR ").append(holds);
+            }
+            sql.append(')');
+        }
+        return sql.toString();
     }
 
     /** Whether a read of {@code wanted} series of {@code all} over {@code starts} window starts looks its rows up. */

@@ -237,12 +237,47 @@ abstract class StoreContract {
                 List<String> read = store.read("m", f.getValue(), r[0], r[1], res).stream()
                         .map(StoreContract::describe).toList();
                 assertEquals(walked, read, f.getKey() + " over " + (r[0] - T0) + ".." + (r[1] - T0));
+                Map<String, List<String>> named = named(f.getKey());
+                if (named != null) {
+                    List<String> narrowed = store.read("m", named, f.getValue(), r[0], r[1], res).stream()
+                            .map(StoreContract::describe).toList();
+                    assertEquals(walked, narrowed, f.getKey() + " named " + named);
+                }
             }
         }
         assertTrue(WindowTable.looksUp(1, series, HOUR / res));
         assertTrue(WindowTable.looksUp(260, series, 4));
         assertTrue(WindowTable.looksUp(1, series, (3 * HOUR + 2 * res) / res), "two statements of starts");
         assertTrue(!WindowTable.looksUp(367, series, 4));
+    }
+
+    /** The tag values a filter of the test above names, as a query's tag filters would; null for none. */
+    private static Map<String, List<String>> named(String filter) {
+        return switch (filter) {
+            case "one series" -> Map.of("host", List.of("h14"), "dc", List.of("d2"));
+            case "three series" -> Map.of("host", List.of("h3", "h7", "h1099"));
+            case "more than a quarter" -> Map.of("dc", List.of("d0", "d1", "d2"));
+            case "none" -> Map.of("host", List.of("h1", "nobody"), "dc", List.of("d0"));
+            default -> null;
+        };
+    }
+
+    /** Tag filters find series by their texts as stored, escapes and all, and only as tags of their own. */
+    @Test
+    void namedTagValuesFindTheirSeriesWhateverTheirCharacters() {
+        Store store = open("r1");
+        store.write(sample());
+        SeriesKey tricky = SeriesKey.of("cpu", Map.of("host", "q\"x\\y", "note", "\"host\":\"a\""));
+        store.write(List.of(window(tricky, T0, 10 * SECOND, 2, true, 5)));
+        assertEquals(List.of(tricky), store.read("cpu", Map.of("host", List.of("q\"x\\y")), k -> true, T0,
+                T0 + MINUTE, 10 * SECOND).stream().map(w -> w.window().series()).toList());
+        String quoted = CPU_B.tag("host");
+        assertEquals(List.of(CPU_B), store.read("cpu", Map.of("host", List.of(quoted)), k -> true, T0,
+                T0 + MINUTE, 10 * SECOND).stream().map(w -> w.window().series()).toList());
+        // With a test that takes anything, what comes back is what the named values selected.
+        assertEquals(List.of(CPU_A, CPU_A), store.read("cpu", Map.of("host", List.of("a")), k -> true, T0,
+                T0 + MINUTE, 10 * SECOND).stream().map(w -> w.window().series()).toList(),
+                "a tag's text inside another tag's value is no tag");
     }
 
     private static SeriesKey host(int i) {
