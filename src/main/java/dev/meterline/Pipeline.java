@@ -290,7 +290,9 @@ public final class Pipeline {
         SslContext tls = Tls.serverContext(config.tls());
         Duration handshake = config.tls().handshakeTimeout();
         tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth, tls, handshake);
-        QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, gateway, budget,
+        // Queries read the store on threads of their own: a query never waits behind a flush or a rollup pass.
+        StoreGateway reads = new StoreGateway(store, threads.storeReads());
+        QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, reads, budget,
                 config.store().replicaId(), config.aggregation().window().toMillis(),
                 config.aggregation().lateness().toMillis(), clock), this::stats);
         AuthGate gate = auth.enabled()

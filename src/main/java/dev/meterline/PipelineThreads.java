@@ -13,13 +13,15 @@ import static java.util.Objects.requireNonNull;
  *
  * @param validate    the parallel validation rails
  * @param shards      the aggregation shards, one serial worker each on top
- * @param store       the bounded threads that call the database and the spool
+ * @param store       the bounded threads that write to the database and the spool (flushes, maintenance)
+ * @param storeReads  as many bounded threads that read the database for queries, so a query never waits behind a
+ *                    flush
  * @param timer       flush ticks, maintenance and the stats line
  * @param promql      PromQL evaluation, off the HTTP loops and the threads that deliver the windows
  * @param remoteWrite the remote write exporter's one thread, which reads the store between its requests
  */
-public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler store, Scheduler timer,
-                              Scheduler promql, Scheduler remoteWrite) {
+public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler store, Scheduler storeReads,
+                              Scheduler timer, Scheduler promql, Scheduler remoteWrite) {
 
     /** Tasks that may wait for a store thread; beyond them a store call fails at once. */
     static final int STORE_QUEUE = 10_000;
@@ -30,6 +32,7 @@ public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler st
         requireNonNull(validate, "validate");
         requireNonNull(shards, "shards");
         requireNonNull(store, "store");
+        requireNonNull(storeReads, "storeReads");
         requireNonNull(timer, "timer");
         requireNonNull(promql, "promql");
         requireNonNull(remoteWrite, "remoteWrite");
@@ -46,6 +49,7 @@ public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler st
                 Schedulers.newParallel("meterline-validate", config.validation().workers()),
                 shards,
                 Schedulers.newBoundedElastic(config.store().threads(), STORE_QUEUE, "meterline-store"),
+                Schedulers.newBoundedElastic(config.store().threads(), STORE_QUEUE, "meterline-store-read"),
                 Schedulers.newSingle("meterline-timer"),
                 Schedulers.newParallel("meterline-promql", Runtime.getRuntime().availableProcessors()),
                 Schedulers.newBoundedElastic(1, REMOTE_WRITE_QUEUE, "meterline-remote-write"));
@@ -56,6 +60,7 @@ public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler st
         validate.dispose();
         shards.dispose();
         store.dispose();
+        storeReads.dispose();
         timer.dispose();
         promql.dispose();
         remoteWrite.dispose();

@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -61,13 +63,51 @@ final class PipelineThreadsTest {
             pipeline.stop().block(Duration.ofSeconds(60));
         }
 
-        for (Scheduler s : List.of(threads.validate(), threads.shards(), threads.store(), threads.timer(),
+        for (Scheduler s : List.of(threads.validate(), threads.shards(), threads.store(), threads.storeReads(),
+                threads.timer(),
                 threads.promql(), threads.remoteWrite())) {
             assertTrue(s.isDisposed(), s + " is disposed");
         }
         for (Thread t : started) {
             t.join(Duration.ofSeconds(30).toMillis());
             assertFalse(t.isAlive(), t.getName() + " has ended");
+        }
+    }
+
+    /**
+     * Queries read the store on threads of their own: with every thread that writes to the store held (a long flush, a
+     * rollup pass), a query that reads the store is answered.
+     */
+    @Test
+    void aQueryReadsTheStoreWhileEveryWritingThreadIsBusy() throws Exception {
+        Config config = Config.from(Map.of("tcp-port", "0", "http-port", "0", "bind", "127.0.0.1",
+                "data-dir", dir.toString(), "stats-interval", "0s", "shutdown-timeout", "10s"));
+        PipelineThreads threads = PipelineThreads.of(config);
+        Pipeline pipeline = new Pipeline(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                System::currentTimeMillis, threads);
+        pipeline.start().block(Duration.ofSeconds(30));
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch held = new CountDownLatch(config.store().threads());
+        try {
+            for (int i = 0; i < config.store().threads(); i++) {
+                threads.store().schedule(() -> {
+                    held.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+            }
+            assertTrue(held.await(30, TimeUnit.SECONDS), "every writing thread held");
+            // The metrics listing always reads the store (its stored counts).
+            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                            "http://127.0.0.1:" + pipeline.httpPort() + "/api/v1/metrics"))
+                    .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, answer.statusCode(), answer.body());
+        } finally {
+            release.countDown();
+            pipeline.stop().block(Duration.ofSeconds(60));
         }
     }
 

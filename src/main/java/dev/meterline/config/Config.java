@@ -85,7 +85,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("key-cache-max", "262144", "slots of each decoding thread's series key cache, which grows with the series it sees up to this; twice the series it is to keep"),
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"),
-            new Setting("store-threads", "2", "threads that call the database (flushes, queries, maintenance); the PostgreSQL pool holds one more connection"),
+            new Setting("store-threads", "2", "threads that write to the database (flushes, maintenance), and as many that read it for queries, so a query never waits behind a flush; the PostgreSQL pool holds a connection for each and one more"),
             new Setting("remote-write-url", "", "Prometheus remote write receiver every closed window is pushed to; empty turns remote write off"),
             new Setting("remote-write-bearer-token-file", "", "file holding the bearer token sent to the remote write receiver"),
             new Setting("remote-write-headers", "", "extra headers of every remote write request, e.g. X-Scope-OrgID=team-a"),

@@ -52,9 +52,12 @@ final class JdbcStore implements Store {
         }
     }
 
-    /** Connections in the PostgreSQL pool: one per store thread plus one spare for start-up and shutdown. */
+    /**
+     * Connections in the PostgreSQL pool: one per store thread, writing and reading, plus one spare for start-up and
+     * shutdown.
+     */
     static int poolSize(StoreConfig config) {
-        return config.threads() + 1;
+        return 2 * config.threads() + 1;
     }
 
     private static String describe(StoreConfig config) {
