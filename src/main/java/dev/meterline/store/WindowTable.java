@@ -560,6 +560,9 @@ final class WindowTable {
         String holds = dialect == Dialect.POSTGRES ? "strpos(tags, ?) > 0" : "instr(tags, ?) > 0";
         StringBuilder sql = new StringBuilder(SERIES_OF_METRIC);
         for (List<String> values : required.values()) {
+            if (values.isEmpty()) {
+                continue; // no value to look for: the caller's test decides alone
+            }
             sql.append(" AND (").append(holds);
             for (int i = 1; i < values.size(); i++) {
                 sql.append(" OR ").append(holds);

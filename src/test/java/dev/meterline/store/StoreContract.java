@@ -278,6 +278,8 @@ abstract class StoreContract {
         assertEquals(List.of(CPU_A, CPU_A), store.read("cpu", Map.of("host", List.of("a")), k -> true, T0,
                 T0 + MINUTE, 10 * SECOND).stream().map(w -> w.window().series()).toList(),
                 "a tag's text inside another tag's value is no tag");
+        assertEquals(4, store.read("cpu", Map.of("host", List.of()), k -> true, T0, T0 + MINUTE, 10 * SECOND).size(),
+                "a key named with no value narrows nothing: the test decides");
     }
 
     private static SeriesKey host(int i) {
