@@ -502,39 +502,26 @@ final class WindowTable {
         long starts = first < to ? (to - 1 - first) / resolution + 1 : 0;
         if (starts > 0 && starts <= MOST_LOOKUPS) {
             List<Long> wanted = new ArrayList<>();
-            int all;
-            if (required.isEmpty()) {
-                all = 0;
-                try (PreparedStatement ps = c.prepareStatement(SERIES_OF_METRIC)) {
-                    ps.setString(1, metric);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            all++;
-                            if (tags.test(rs.getString(2))) {
-                                wanted.add(rs.getLong(1));
-                            }
-                        }
+            int read = 0;
+            try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, required))) {
+                int p = 1;
+                ps.setString(p++, metric);
+                for (Map.Entry<String, List<String>> e : required.entrySet()) {
+                    for (String value : e.getValue()) {
+                        ps.setString(p++, TagsJson.pair(e.getKey(), value));
                     }
                 }
-            } else {
-                all = Integer.MAX_VALUE;
-                try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, required))) {
-                    int p = 1;
-                    ps.setString(p++, metric);
-                    for (Map.Entry<String, List<String>> e : required.entrySet()) {
-                        for (String value : e.getValue()) {
-                            ps.setString(p++, TagsJson.pair(e.getKey(), value));
-                        }
-                    }
-                    try (ResultSet rs = ps.executeQuery()) {
-                        while (rs.next()) {
-                            if (tags.test(rs.getString(2))) {
-                                wanted.add(rs.getLong(1));
-                            }
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        read++;
+                        if (tags.test(rs.getString(2))) {
+                            wanted.add(rs.getLong(1));
                         }
                     }
                 }
             }
+            // With values named, the series read are those that have them, not all of the metric's.
+            int all = required.isEmpty() ? read : Integer.MAX_VALUE;
             if (wanted.isEmpty()) {
                 return List.of();
             }
