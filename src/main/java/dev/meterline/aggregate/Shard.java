@@ -301,7 +301,7 @@ final class Shard {
         }
         SeriesState s = new SeriesState(key, number);
         table.add(s, hash);
-        return join(s);
+        return join(s, false);
     }
 
     /**
@@ -310,20 +310,23 @@ final class Shard {
      */
     private SeriesState comeBack(SeriesState s) {
         lingeringCount--;
+        return join(s, true);
+    }
+
+    /**
+     * {@code s} joins its metric's series and its metric's tag indexes: all of them, or when it is {@code back} from
+     * lingering those built since it left.
+     */
+    private SeriesState join(SeriesState s, boolean back) {
         int heldThrough = s.place;
         MetricSeries series = byMetric.computeIfAbsent(s.key.metric(), m -> new MetricSeries());
         series.join(s);
         if (!indexes.isEmpty()) {
-            indexes.cameBack(s, series.size(), heldThrough);
-        }
-        return s;
-    }
-
-    private SeriesState join(SeriesState s) {
-        MetricSeries series = byMetric.computeIfAbsent(s.key.metric(), m -> new MetricSeries());
-        series.join(s);
-        if (!indexes.isEmpty()) {
-            indexes.added(s, series.size());
+            if (back) {
+                indexes.cameBack(s, series.size(), heldThrough);
+            } else {
+                indexes.added(s, series.size());
+            }
         }
         return s;
     }
