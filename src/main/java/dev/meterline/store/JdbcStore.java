@@ -236,9 +236,12 @@ final class JdbcStore implements Store {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
             return series.test(key) ? Optional.of(key) : Optional.empty();
         }).isPresent();
-        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to, required, wanted));
-        List<StoredWindow> out = new ArrayList<>(rows.size());
-        for (Row r : rows) {
+        long began = System.nanoTime();
+        WindowTable.Selected selected = db.read("read " + metric,
+                c -> table.select(c, metric, tier, from, to, required, wanted));
+        meters.read(selected.path(), System.nanoTime() - began);
+        List<StoredWindow> out = new ArrayList<>(selected.rows().size());
+        for (Row r : selected.rows()) {
             SeriesKey key = keys.get(r.tags()).orElseThrow();
             out.add(new StoredWindow(r.replica(), new Window(key, r.start(), r.resolution(), r.aggregate(),
                     r.complete(), r.flushSeq())));

@@ -2,6 +2,7 @@ package dev.meterline.store;
 
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.StoreReadPath;
 
 import org.postgresql.PGConnection;
 import org.postgresql.PGStatement;
@@ -82,6 +83,13 @@ final class WindowTable {
     /** The newest window start of {@code metric} at one resolution: one seek in the unique key. */
     static final String NEWEST_START = "SELECT max(start_ms) FROM meterline_window WHERE metric = ?"
             + " AND resolution_ms = ?";
+    /**
+     * The oldest and newest window starts of {@code metric} at one resolution: a seek in the unique key each (both
+     * databases take a lone {@code min} or {@code max} over an index's prefix from its end, but not the two at once).
+     */
+    static final String STORED_STARTS = "SELECT (SELECT min(start_ms) FROM meterline_window WHERE metric = ?"
+            + " AND resolution_ms = ?), (SELECT max(start_ms) FROM meterline_window WHERE metric = ?"
+            + " AND resolution_ms = ?)";
     static final String DELETE_BEFORE = "DELETE FROM meterline_window WHERE metric = ? AND resolution_ms = ?"
             + " AND start_ms < ? AND replica = ?";
     /**
@@ -123,6 +131,12 @@ final class WindowTable {
     }
 
     /** What a write stored: the series epoch it held, and the series it found or put in {@code meterline_series}. */
+    /** The rows a read found, and how it found them. */
+    record Selected(List<Row> rows, StoreReadPath path) {
+
+        static final Selected NONE = new Selected(List.of(), StoreReadPath.NONE);
+    }
+
     record Stored(long epoch, List<SeriesTexts.Text> series) {
     }
 
@@ -481,26 +495,34 @@ final class WindowTable {
      * 36 million rows. When the series {@code tags} accepts are a quarter of the metric's or fewer, and their windows
      * in the range few enough ({@link #MOST_LOOKUPS}), their rows are looked up instead, a seek in the unique key per
      * (start, series) pair: the starts of a resolution's rows are its multiples. (With values named, only the series
-     * that have them are read, so the seeks are taken whenever they are few enough.)
+     * that have them are read, so the seeks are taken whenever they are few enough.) The starts are counted within
+     * the metric's oldest and newest stored ones, two seeks, so that a range open at its end, as a dashboard's query
+     * is, looks its rows up too.
+     *
+     * <p>{@code required} names values a series must have, any one for each key: the metric's series are read only
+     * where their tag text holds one of each key's {@code "key":"value"} texts, so that a read of one host of 100 000
+     * moves a few tag texts from the database and decodes them, not 100 000.
      */
-    List<Row> select(Connection c, String metric, long resolution, long from, long to, Predicate<String> tags)
-            throws SQLException {
-        return select(c, metric, resolution, from, to, Map.of(), tags);
-    }
-
-    /**
-     * As above, where {@code required} names values a series must have, any one for each key: the metric's series are
-     * read only where their tag text holds one of each key's {@code "key":"value"} texts, so that a read of one host
-     * of 100 000 moves a few tag texts from the database and decodes them, not 100 000.
-     */
-    List<Row> select(Connection c, String metric, long resolution, long from, long to,
-                     Map<String, List<String>> required, Predicate<String> tags) throws SQLException {
-        long first = Math.floorDiv(from, resolution) * resolution;
-        if (first < from) {
+    Selected select(Connection c, String metric, long resolution, long from, long to,
+                    Map<String, List<String>> required, Predicate<String> tags) throws SQLException {
+        long[] stored = storedStarts(c, metric, resolution);
+        if (stored == null) {
+            return Selected.NONE;
+        }
+        long lo = Math.max(from, stored[0]);
+        if (to <= lo) {
+            return Selected.NONE;
+        }
+        long first = Math.floorDiv(lo, resolution) * resolution;
+        if (first < lo) {
             first += resolution;
         }
-        long starts = first < to ? (to - 1 - first) / resolution + 1 : 0;
-        if (starts > 0 && starts <= MOST_LOOKUPS) {
+        long last = Math.min(to - 1, stored[1]);
+        if (first > last) {
+            return Selected.NONE;
+        }
+        long starts = (last - first) / resolution + 1;
+        if (starts <= MOST_LOOKUPS) {
             List<Long> wanted = new ArrayList<>();
             int read = 0;
             try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, required))) {
@@ -523,18 +545,18 @@ final class WindowTable {
             // With values named, the series read are those that have them, not all of the metric's.
             int all = required.isEmpty() ? read : Integer.MAX_VALUE;
             if (wanted.isEmpty()) {
-                return List.of();
+                return Selected.NONE;
             }
             if (looksUp(wanted.size(), all, starts)) {
-                return lookUp(c, metric, resolution, first, (int) starts, wanted);
+                return new Selected(lookUp(c, metric, resolution, first, (int) starts, wanted), StoreReadPath.SEEK);
             }
         }
         try (PreparedStatement ps = c.prepareStatement(READ)) {
             ps.setString(1, metric);
             ps.setLong(2, resolution);
-            ps.setLong(3, from);
-            ps.setLong(4, to);
-            return rows(ps, tags);
+            ps.setLong(3, first);
+            ps.setLong(4, last + 1);
+            return new Selected(rows(ps, tags), StoreReadPath.RANGE);
         }
     }
 
@@ -557,6 +579,23 @@ final class WindowTable {
             sql.append(')');
         }
         return sql.toString();
+    }
+
+    /** The oldest and newest start of {@code metric}'s rows at {@code resolution}; null when it has none. */
+    private static long[] storedStarts(Connection c, String metric, long resolution) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(STORED_STARTS)) {
+            ps.setString(1, metric);
+            ps.setLong(2, resolution);
+            ps.setString(3, metric);
+            ps.setLong(4, resolution);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                long oldest = rs.getLong(1);
+                return rs.wasNull() ? null : new long[] {oldest, rs.getLong(2)};
+            }
+        }
     }
 
     /** Whether a read of {@code wanted} series of {@code all} over {@code starts} window starts looks its rows up. */

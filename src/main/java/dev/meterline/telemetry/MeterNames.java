@@ -53,6 +53,8 @@ public final class MeterNames {
     public static final String STORE_CHECKPOINTS = "meterline.store.checkpoints";
     public static final String STORE_CHECKPOINT_FAILURES = "meterline.store.checkpoint.failures";
     public static final String STORE_CHECKPOINT_DURATION = "meterline.store.checkpoint.duration";
+    /** The time of a query's read of one metric's stored windows, by how its rows were found. */
+    public static final String STORE_READ_DURATION = "meterline.store.read.duration";
     public static final String STORE_LOG_PAGES = "meterline.store.log.pages";
     public static final String STORE_LOG_LEFT_PAGES = "meterline.store.log.left.pages";
     /** Series whose stored texts and ids the store keeps, and the writes that found that table full. */

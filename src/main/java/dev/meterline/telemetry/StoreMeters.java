@@ -16,9 +16,10 @@ import static dev.meterline.telemetry.MeterNames.*;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The store's meters: the time each transaction of windows takes, the series whose stored texts it keeps (and how
- * often that table was full), and for the embedded SQLite store the checkpoints that copy its write-ahead log into the
- * database file and the log's size as the last one left it.
+ * The store's meters: the time each transaction of windows takes, the time of each read for a query and how it found
+ * its rows, the series whose stored texts it keeps (and how often that table was full), and for the embedded SQLite
+ * store the checkpoints that copy its write-ahead log into the database file and the log's size as the last one left
+ * it.
  */
 public final class StoreMeters {
 
@@ -26,6 +27,7 @@ public final class StoreMeters {
     private final Counter checkpoints;
     private final Map<CheckpointFailure, Counter> failures = new EnumMap<>(CheckpointFailure.class);
     private final Timer checkpointDuration;
+    private final Map<StoreReadPath, Timer> reads = new EnumMap<>(StoreReadPath.class);
     private final AtomicLong logPages = new AtomicLong();
     private final AtomicLong logPagesLeft = new AtomicLong();
     private final AtomicLong seriesKept = new AtomicLong();
@@ -48,6 +50,13 @@ public final class StoreMeters {
         checkpointDuration = Timer.builder(STORE_CHECKPOINT_DURATION)
                 .description("time of one checkpoint of the SQLite store's write-ahead log, failed ones included")
                 .register(registry);
+        for (StoreReadPath p : StoreReadPath.values()) {
+            reads.put(p, Timer.builder(STORE_READ_DURATION)
+                    .description("time of a query's read of one metric's stored windows, by how its rows were found:"
+                            + " seek (looked up per series and window start), range (the metric's range walked),"
+                            + " none (nothing stored to read)")
+                    .tag("path", p.tag()).register(registry));
+        }
         Gauge.builder(STORE_LOG_PAGES, logPages, AtomicLong::get)
                 .description("pages in the SQLite store's write-ahead log when the last checkpoint ran")
                 .baseUnit("pages").register(registry);
@@ -72,6 +81,16 @@ public final class StoreMeters {
     /** A transaction of windows took {@code nanos}. */
     public void written(long nanos) {
         writes.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A query's read of a metric's stored windows took {@code nanos}, finding its rows by {@code path}. */
+    public void read(StoreReadPath path, long nanos) {
+        reads.get(path).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Reads of stored windows that found their rows by {@code path}. */
+    public long reads(StoreReadPath path) {
+        return reads.get(path).count();
     }
 
     /**

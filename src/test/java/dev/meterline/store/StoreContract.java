@@ -6,6 +6,9 @@ import dev.meterline.config.Tier;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.StoreMeters;
+import dev.meterline.telemetry.StoreReadPath;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -74,6 +77,13 @@ abstract class StoreContract {
 
     Store open(String replica, String tiers) {
         Store s = Store.connect(config(replica, Tier.parseList(tiers)), clock);
+        opened.add(s);
+        return s;
+    }
+
+    /** A store of {@code replica} with the default tiers, its meters on {@code meters}. */
+    Store open(String replica, StoreMeters meters) {
+        Store s = Store.connect(config(replica, Tier.parseList("10s:24h,1m:30d,1h:1y")), clock, meters);
         opened.add(s);
         return s;
     }
@@ -225,7 +235,7 @@ abstract class StoreContract {
         filters.put("none", k -> false);
         long[][] ranges = {
                 {T0, T0 + HOUR}, {T0 + 1, T0 + 3 * res}, {T0 + res, T0 + res + 1}, {T0 - 3 * HOUR, T0 + 2 * res},
-                {T0 + 4 * res, T0 + HOUR}};
+                {T0 + 4 * res, T0 + HOUR}, {T0 - 3 * HOUR, Long.MAX_VALUE}, {T0 + 2 * res + 1, Long.MAX_VALUE}};
         for (Map.Entry<String, java.util.function.Predicate<SeriesKey>> f : filters.entrySet()) {
             for (long[] r : ranges) {
                 List<String> walked = new ArrayList<>();
@@ -260,6 +270,36 @@ abstract class StoreContract {
             case "none" -> Map.of("host", List.of("h1", "nobody"), "dc", List.of("d0"));
             default -> null;
         };
+    }
+
+    /**
+     * A dashboard's query names no end: its read of one series of a large metric still looks its rows up, counting
+     * only the starts the metric has stored, and says so in the store's read meter; a read of the whole metric walks
+     * its range, and a read where nothing is stored reads nothing.
+     */
+    @Test
+    void anOpenEndedReadOfOneSeriesLooksItsRowsUp() {
+        StoreMeters meters = new StoreMeters(new SimpleMeterRegistry());
+        Store store = open("r1", meters);
+        long res = 10 * SECOND;
+        List<Window> flush = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            for (int i = 0; i < 100; i++) {
+                flush.add(window(host(i), T0 + w * res, res, 1, true, i, w));
+            }
+        }
+        store.write(flush);
+
+        List<String> one = store.read("m", k -> k.equals(host(7)), T0 - HOUR, Long.MAX_VALUE, res).stream()
+                .map(StoreContract::describe).toList();
+        assertEquals(List.of(host(7) + "@0#1=7.0", host(7) + "@10000#1=8.0", host(7) + "@20000#1=9.0"), one);
+        assertEquals(1, meters.reads(StoreReadPath.SEEK), "one series of 100 over an open range is looked up");
+        assertEquals(300, store.read("m", k -> true, T0 - HOUR, Long.MAX_VALUE, res).size());
+        assertEquals(1, meters.reads(StoreReadPath.RANGE), "every series is a walk of the range");
+        assertEquals(List.of(), store.read("m", k -> true, T0 + 3 * res, Long.MAX_VALUE, res));
+        assertEquals(List.of(), store.read("m", k -> true, T0 - HOUR, T0, res));
+        assertEquals(List.of(), store.read("other", k -> true, T0 - HOUR, Long.MAX_VALUE, res));
+        assertEquals(3, meters.reads(StoreReadPath.NONE), "after the newest, before the oldest, another metric");
     }
 
     /** Tag filters find series by their texts as stored, escapes and all, and only as tags of their own. */
@@ -634,6 +674,8 @@ abstract class StoreContract {
         Map<String, Object[]> args = new HashMap<>();
         expected.put(WindowTable.READ, key);
         args.put(WindowTable.READ, new Object[] {"m3", 10_000L, T0, T0 + HOUR});
+        expected.put(WindowTable.STORED_STARTS, key);
+        args.put(WindowTable.STORED_STARTS, new Object[] {"m3", 10_000L, "m3", 10_000L});
         expected.put(WindowTable.SERIES_OF_METRIC, "meterline_series");
         args.put(WindowTable.SERIES_OF_METRIC, new Object[] {"m3"});
         // Equalities on every column either index leads with: a seek per (start, series) in both.
