@@ -15,13 +15,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class PendingFlushes implements PendingWindows {
 
-    private final ConcurrentSkipListMap<Long, List<Window>> bySeq = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<Long, Flush> bySeq = new ConcurrentSkipListMap<>();
     /** Flushes that have left so far; counted before they leave, see {@link #departures()}. */
     private final AtomicLong departures = new AtomicLong();
 
     void register(long seq, List<Window> windows) {
         if (!windows.isEmpty()) {
-            bySeq.put(seq, windows);
+            bySeq.put(seq, new Flush(windows));
         }
     }
 
@@ -31,7 +31,7 @@ final class PendingFlushes implements PendingWindows {
         for (Window w : windows) {
             bySeqOfWindow.computeIfAbsent(w.flushSeq(), s -> new ArrayList<>()).add(w);
         }
-        bySeq.putAll(bySeqOfWindow);
+        bySeqOfWindow.forEach(this::register);
     }
 
     void remove(long seq) {
@@ -47,15 +47,50 @@ final class PendingFlushes implements PendingWindows {
 
     @Override
     public Map<Long, List<Window>> view() {
-        return Map.copyOf(bySeq);
+        Map<Long, List<Window>> out = new HashMap<>();
+        bySeq.forEach((seq, flush) -> out.put(seq, flush.windows));
+        return out;
+    }
+
+    @Override
+    public Map<Long, List<Window>> view(String metric) {
+        Map<Long, List<Window>> out = new HashMap<>();
+        bySeq.forEach((seq, flush) -> out.put(seq, flush.of(metric)));
+        return out;
     }
 
     @Override
     public int windows() {
         int n = 0;
-        for (List<Window> w : bySeq.values()) {
-            n += w.size();
+        for (Flush f : bySeq.values()) {
+            n += f.windows.size();
         }
         return n;
+    }
+
+    /**
+     * One pending flush: its windows, and the same by metric once a query has asked for one. The first such query
+     * sorts them (the flush's own thread is a shard's, which must not spend a pass over a million windows on it);
+     * two queries at once may each sort them, and either result serves.
+     */
+    private static final class Flush {
+        final List<Window> windows;
+        private volatile Map<String, List<Window>> byMetric;
+
+        Flush(List<Window> windows) {
+            this.windows = windows;
+        }
+
+        List<Window> of(String metric) {
+            Map<String, List<Window>> m = byMetric;
+            if (m == null) {
+                m = new HashMap<>();
+                for (Window w : windows) {
+                    m.computeIfAbsent(w.series().metric(), k -> new ArrayList<>()).add(w);
+                }
+                byMetric = m;
+            }
+            return m.getOrDefault(metric, List.of());
+        }
     }
 }

@@ -20,6 +20,13 @@ public interface PendingWindows {
     /** A point-in-time view of the pending flushes, by flush number. */
     Map<Long, List<Window>> view();
 
+    /**
+     * As {@link #view()}, with only the windows of {@code metric}: every pending flush number is there, with no
+     * windows when the flush holds none of the metric. A query of one metric reads this rather than every pending
+     * window (a million of them while a million series' flush is stored).
+     */
+    Map<Long, List<Window>> view(String metric);
+
     /** Windows waiting to be stored. */
     int windows();
 }

@@ -1,6 +1,7 @@
 package dev.meterline.query;
 
 import dev.meterline.aggregate.Aggregation;
+import dev.meterline.aggregate.PendingWindows;
 import dev.meterline.aggregate.PipelineStopping;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.model.Aggregate;
@@ -124,7 +125,7 @@ public final class QueryService {
             if (q.filter() == null) {
                 Aggregation.Snapshot published = aggregation.published(q.metric(), q.tags(), from, q.to());
                 if (published != null) {
-                    Memory m = new Memory(published);
+                    Memory m = new Memory(q.metric(), published);
                     return m.departures == departuresBefore
                             ? Answer.now(merge(q, from, m.snapshot, m.pending, List.of()))
                             : Answer.deferred(readStore(q, from, m.departures)
@@ -137,12 +138,12 @@ public final class QueryService {
             Thread caller = Thread.currentThread();
             // Merged on the caller's thread only when the memory answered there (the pipeline stopping); an answer
             // that came from the shards is merged on a store thread, as a read would be, never on a shard.
-            return Answer.deferred(memory(open).flatMap(m -> m.departures == departuresBefore
+            return Answer.deferred(memory(q.metric(), open).flatMap(m -> m.departures == departuresBefore
                     && Thread.currentThread() == caller
                     ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
                     : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s))));
         }
-        Mono<Memory> memory = memory(q.filter() == null
+        Mono<Memory> memory = memory(q.metric(), q.filter() == null
                 ? aggregation.openWindows(q.metric(), q.tags(), from, q.to())
                 : aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to()));
         return Answer.deferred(Mono.zip(memory, readStore(q, from, departuresBefore)).flatMap(both -> {
@@ -154,10 +155,10 @@ public final class QueryService {
     }
 
     /** The memory of a snapshot; an empty one, closed through every flush, when the pipeline stops. */
-    private Mono<Memory> memory(Mono<Aggregation.Snapshot> open) {
+    private Mono<Memory> memory(String metric, Mono<Aggregation.Snapshot> open) {
         return open.onErrorResume(PipelineStopping.class,
                         e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
-                .map(Memory::new);
+                .map(snapshot -> new Memory(metric, snapshot));
     }
 
     /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */
@@ -168,15 +169,18 @@ public final class QueryService {
         });
     }
 
-    /** The shards' snapshot, then the pending view taken after it, and the departure count taken after that. */
+    /**
+     * The shards' snapshot, then the pending view of the query's metric taken after it, and the departure count taken
+     * after that.
+     */
     private final class Memory {
         final Aggregation.Snapshot snapshot;
         final Map<Long, List<Window>> pending;
         final long departures;
 
-        Memory(Aggregation.Snapshot snapshot) {
+        Memory(String metric, Aggregation.Snapshot snapshot) {
             this.snapshot = snapshot;
-            this.pending = aggregation.pending().view();
+            this.pending = aggregation.pending().view(metric);
             this.departures = aggregation.pending().departures();
         }
     }
@@ -361,7 +365,8 @@ public final class QueryService {
      */
     private List<SeriesKey> pendingSeries(String metric) {
         List<SeriesKey> out = new ArrayList<>();
-        for (List<Window> windows : aggregation.pending().view().values()) {
+        PendingWindows pending = aggregation.pending();
+        for (List<Window> windows : (metric == null ? pending.view() : pending.view(metric)).values()) {
             for (Window w : windows) {
                 if (metric == null || metric.equals(w.series().metric())) {
                     out.add(w.series());
