@@ -374,34 +374,37 @@ public final class Aggregation {
     }
 
     /**
-     * Copies of the open windows of the series of {@code metric} that start in {@code [from, to)} and have, for each
-     * key of {@code tags}, one of its values. Read from the published view of this query shape when there is one,
-     * without a shard; otherwise asked of the shards, which then publish the shape for the next query (within the
-     * bounds of the views).
+     * Copies of the open windows of the series of {@code metric} that start in {@code [from, to)}, have, for each
+     * key of {@code tags}, one of its values, and pass {@code filter} (null for none). Read from the published view
+     * of this query shape when there is one, without a shard; otherwise asked of the shards, which then publish the
+     * shape for the next query (within the bounds of the views).
      */
-    public Mono<Snapshot> openWindows(String metric, Map<String, List<String>> tags, long from, long to) {
+    public Mono<Snapshot> openWindows(String metric, Map<String, List<String>> tags, NamedFilter filter, long from,
+                                      long to) {
         return Mono.defer(() -> {
-            Snapshot published = published(metric, tags, from, to);
-            return published != null ? Mono.just(published) : askOpenWindows(metric, tags, from, to);
+            Snapshot published = published(metric, tags, filter, from, to);
+            return published != null ? Mono.just(published) : askOpenWindows(metric, tags, filter, from, to);
         });
     }
 
     /** The open windows as {@link #openWindows} reads them from a published view, on the caller's thread; or null. */
-    public Snapshot published(String metric, Map<String, List<String>> tags, long from, long to) {
-        return views.read(metric, tags, from, to, clock.getAsLong());
+    public Snapshot published(String metric, Map<String, List<String>> tags, NamedFilter filter, long from,
+                              long to) {
+        return views.read(metric, tags, filter, from, to, clock.getAsLong());
     }
 
     /** The open windows as {@link #openWindows} has the shards answer them, registering the shape as a view. */
-    public Mono<Snapshot> askOpenWindows(String metric, Map<String, List<String>> tags, long from, long to) {
+    public Mono<Snapshot> askOpenWindows(String metric, Map<String, List<String>> tags, NamedFilter filter,
+                                         long from, long to) {
         return Mono.defer(() -> {
             long now = clock.getAsLong();
-            Predicate<SeriesKey> filter = s -> QueryViews.passes(tags, s);
-            QueryView view = views.create(metric, tags, now);
+            Predicate<SeriesKey> passes = s -> QueryViews.passes(tags, s) && (filter == null || filter.test(s));
+            QueryView view = views.create(metric, tags, filter, now);
             if (view == null) {
-                return snapshot(metric, tags, filter, from, to);
+                return snapshot(metric, tags, passes, from, to);
             }
             return ask(shard -> {
-                List<SeriesState> matching = shard.matching(metric, tags, filter);
+                List<SeriesState> matching = shard.matching(metric, tags, passes);
                 views.shard(shard.index()).register(shard, view, matching);
                 return shard.snapshot(matching, from, to);
             }, null, false, null)

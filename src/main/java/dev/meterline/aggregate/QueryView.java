@@ -8,16 +8,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One query shape, a metric and its tag filters, with the published series of each shard that match it. It answers
- * queries once every shard has registered it ({@link #ready}) and until it is dropped ({@link #dead}).
+ * One query shape, a metric, its tag filters and a named filter if it has one, with the published series of each
+ * shard that match it. It answers queries once every shard has registered it ({@link #ready}) and until it is dropped
+ * ({@link #dead}).
  */
 final class QueryView {
 
-    /** What identifies a view: the metric and the tag filters (a key's value must be one of the listed ones). */
-    record Key(String metric, Map<String, List<String>> tags) {
+    /**
+     * What identifies a view: the metric, the tag filters (a key's value must be one of the listed ones) and the name
+     * of its further filter ({@link NamedFilter}; empty for none).
+     */
+    record Key(String metric, Map<String, List<String>> tags, String filter) {
     }
 
     final Key key;
+    /** The further test a series must pass; null for none. */
+    private final NamedFilter filter;
     /** Per shard, the matching series by key; written by that shard's thread, read by queries. */
     final ConcurrentHashMap<SeriesKey, PublishedSeries>[] members;
     private final AtomicInteger unregistered;
@@ -27,8 +33,9 @@ final class QueryView {
     volatile long lastUsed;
 
     @SuppressWarnings("unchecked")
-    QueryView(Key key, int shards, long now) {
+    QueryView(Key key, NamedFilter filter, int shards, long now) {
         this.key = key;
+        this.filter = filter;
         this.members = new ConcurrentHashMap[shards];
         for (int i = 0; i < shards; i++) {
             members[i] = new ConcurrentHashMap<>();
@@ -41,9 +48,14 @@ final class QueryView {
         return key.metric();
     }
 
-    /** Whether {@code series} (of this view's metric) passes the tag filters. */
+    /** Whether {@code series} (of this view's metric) passes the tag filters and the named filter. */
     boolean matches(SeriesKey series) {
-        return passes(key.tags(), series);
+        return passes(key.tags(), series) && (filter == null || filter.test(series));
+    }
+
+    /** The key of the view of {@code metric}, {@code tags} and {@code filter} (null for none). */
+    static Key keyOf(String metric, Map<String, List<String>> tags, NamedFilter filter) {
+        return new Key(metric, tags, filter == null ? "" : filter.name());
     }
 
     /** Whether, for each key of {@code tags}, {@code series} has one of the listed values. */

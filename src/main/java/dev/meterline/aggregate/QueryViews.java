@@ -68,14 +68,15 @@ final class QueryViews {
     }
 
     /**
-     * The open windows of {@code metric}'s series passing {@code tags} that start in {@code [from, to)}, from a
-     * ready view; null when there is none or it cannot be read consistently now.
+     * The open windows of {@code metric}'s series passing {@code tags} and {@code filter} (null for none) that start
+     * in {@code [from, to)}, from a ready view; null when there is none or it cannot be read consistently now.
      */
-    Aggregation.Snapshot read(String metric, Map<String, List<String>> tags, long from, long to, long now) {
+    Aggregation.Snapshot read(String metric, Map<String, List<String>> tags, NamedFilter filter, long from, long to,
+                              long now) {
         if (stopped) {
             return null;
         }
-        QueryView v = views.get(new QueryView.Key(metric, tags));
+        QueryView v = views.get(QueryView.keyOf(metric, tags, filter));
         if (v == null) {
             return null;
         }
@@ -114,14 +115,14 @@ final class QueryViews {
     }
 
     /**
-     * A new view of {@code metric} and {@code tags}, for the caller's ask to register on every shard; null when one
-     * exists already, views are off or stopped, or the bound of views is reached.
+     * A new view of {@code metric}, {@code tags} and {@code filter} (null for none), for the caller's ask to register
+     * on every shard; null when one exists already, views are off or stopped, or the bound of views is reached.
      */
-    QueryView create(String metric, Map<String, List<String>> tags, long now) {
+    QueryView create(String metric, Map<String, List<String>> tags, NamedFilter filter, long now) {
         if (stopped || config.maxViews() == 0 || config.maxSeries() == 0) {
             return null;
         }
-        QueryView.Key key = new QueryView.Key(metric, copy(tags));
+        QueryView.Key key = QueryView.keyOf(metric, copy(tags), filter);
         QueryView existing = views.get(key);
         if (existing != null && !existing.dead) {
             return null;
@@ -130,7 +131,7 @@ final class QueryViews {
             refused.increment();
             return null;
         }
-        QueryView v = new QueryView(key, shards.length, now);
+        QueryView v = new QueryView(key, filter, shards.length, now);
         boolean taken = existing == null ? views.putIfAbsent(key, v) == null : views.replace(key, existing, v);
         return taken ? v : null;
     }

@@ -1,5 +1,6 @@
 package dev.meterline.query;
 
+import dev.meterline.aggregate.NamedFilter;
 import dev.meterline.model.SeriesKey;
 
 import java.util.List;
@@ -18,6 +19,19 @@ record AggregateQuery(String metric, Map<String, List<String>> tags, long from, 
     AggregateQuery(String metric, Map<String, List<String>> tags, long from, long to, long resolution,
                    List<String> groupBy) {
         this(metric, tags, from, to, resolution, groupBy, null);
+    }
+
+    /**
+     * Whether the open windows this query reads can be published as a view: it has no further filter, or one that
+     * names its test ({@link NamedFilter}).
+     */
+    boolean publishable() {
+        return filter == null || filter instanceof NamedFilter;
+    }
+
+    /** The further filter when it names its test; null otherwise. */
+    NamedFilter namedFilter() {
+        return filter instanceof NamedFilter named ? named : null;
     }
 
     boolean matches(SeriesKey series) {

@@ -122,8 +122,9 @@ public final class QueryService {
         long departuresBefore = aggregation.pending().departures();
         if (horizons.holdsNothingFrom(q.metric(), from, departuresBefore)) {
             Mono<Aggregation.Snapshot> open;
-            if (q.filter() == null) {
-                Aggregation.Snapshot published = aggregation.published(q.metric(), q.tags(), from, q.to());
+            if (q.publishable()) {
+                Aggregation.Snapshot published = aggregation.published(q.metric(), q.tags(), q.namedFilter(), from,
+                        q.to());
                 if (published != null) {
                     Memory m = new Memory(q.metric(), published);
                     return m.departures == departuresBefore
@@ -131,7 +132,7 @@ public final class QueryService {
                             : Answer.deferred(readStore(q, from, m.departures)
                                     .map(s -> merge(q, from, m.snapshot, m.pending, s)));
                 }
-                open = aggregation.askOpenWindows(q.metric(), q.tags(), from, q.to());
+                open = aggregation.askOpenWindows(q.metric(), q.tags(), q.namedFilter(), from, q.to());
             } else {
                 open = aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to());
             }
@@ -143,8 +144,8 @@ public final class QueryService {
                     ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
                     : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s))));
         }
-        Mono<Memory> memory = memory(q.metric(), q.filter() == null
-                ? aggregation.openWindows(q.metric(), q.tags(), from, q.to())
+        Mono<Memory> memory = memory(q.metric(), q.publishable()
+                ? aggregation.openWindows(q.metric(), q.tags(), q.namedFilter(), from, q.to())
                 : aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to()));
         return Answer.deferred(Mono.zip(memory, readStore(q, from, departuresBefore)).flatMap(both -> {
             Memory m = both.getT1();

@@ -2,6 +2,7 @@ package dev.meterline.query;
 
 import dev.meterline.aggregate.Aggregation;
 import dev.meterline.aggregate.Flusher;
+import dev.meterline.aggregate.NamedFilter;
 import dev.meterline.aggregate.PipelineStopping;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.config.AggregationConfig;
@@ -219,6 +220,58 @@ class PublishedViewsTest {
     }
 
     /**
+     * A query whose further filter names its test (a PromQL selector's) is published as a view like one of tag
+     * filters: asked again under the same name it needs no shard, and a series that appears later joins it only if
+     * it passes. A filter of another name is another view; a filter with no name asks the shards every time.
+     */
+    @Test
+    void aNamedFilterIsPublishedUnderItsNameAndAnUnnamedOneAsksTheShards() throws Exception {
+        start(QueryViewConfig.DEFAULTS);
+        record(A, 1);
+        record(B, 2, 3);
+        NamedFilter notB = new NamedFilter("host!=b", k -> !"b".equals(k.tag("host")));
+        CompletableFuture<List<QueryService.SeriesResult>> first = filtered(notB);
+        queryStore.runAll();
+        assertFalse(first.isDone(), "the first query of a name asks the shards");
+        shards.runAll();
+        queryStore.runAll();
+        assertCounts(first.get(), 1);
+
+        record(SeriesKey.of("q.cpu", Map.of("host", "c", "region", "us")), 7, 8, 9);
+        record(B, 4);
+        NamedFilter sameName = new NamedFilter("host!=b", k -> !"b".equals(k.tag("host")));
+        assertCounts(withoutShards(queryStore, filtered(sameName)), 1, 3);
+        assertEquals(2, published(), "A and the new series c are published, B is not");
+
+        CompletableFuture<List<QueryService.SeriesResult>> other = filtered(
+                new NamedFilter("host=b", k -> "b".equals(k.tag("host"))));
+        queryStore.runAll();
+        assertFalse(other.isDone(), "another name is another view, registered by the shards");
+        shards.runAll();
+        queryStore.runAll();
+        assertCounts(other.get(), 3);
+
+        CompletableFuture<List<QueryService.SeriesResult>> unnamed = filtered(k -> "b".equals(k.tag("host")));
+        shards.runAll();
+        queryStore.runAll();
+        assertCounts(unnamed.get(), 3);
+        for (int i = 0; i < 2; i++) {
+            CompletableFuture<List<QueryService.SeriesResult>> again = filtered(k -> "b".equals(k.tag("host")));
+            queryStore.runAll();
+            assertFalse(again.isDone(), "a filter with no name is never published");
+            shards.runAll();
+            queryStore.runAll();
+            assertCounts(again.get(), 3);
+        }
+        assertEquals(1.0, counter(MeterNames.QUERY_VIEW_READS));
+    }
+
+    private CompletableFuture<List<QueryService.SeriesResult>> filtered(java.util.function.Predicate<SeriesKey> f) {
+        return service.aggregates(new AggregateQuery("q.cpu", Map.of(), T0 - 60_000, T0 + 60_000, WINDOW, List.of(),
+                f)).toFuture();
+    }
+
+    /**
      * A flush closes the watched window while queries keep coming: stepping the shards one task at a time, then the
      * store write, a query issued at every step counts the three points exactly once, whether it read the view or
      * asked the shards.
@@ -365,7 +418,7 @@ class PublishedViewsTest {
         parts.tryEmitComplete();
         shards.runAll();
         CompletableFuture<Aggregation.Snapshot> open = aggregation.openWindows("q.cpu", Map.of("host", List.of("a")),
-                T0, T0 + WINDOW).toFuture();
+                null, T0, T0 + WINDOW).toFuture();
         ExecutionException e = assertThrows(ExecutionException.class, open::get);
         assertInstanceOf(PipelineStopping.class, e.getCause());
         assertTrue(first.isDone());
