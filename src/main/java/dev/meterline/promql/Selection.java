@@ -59,7 +59,7 @@ final class Selection {
         boolean collides = known.colliding().contains(metric);
         String base = PrometheusNames.baseName(metric);
         List<View.Kind> kinds = View.kinds(base, matchers);
-        return reader.windows(metric, key -> View.mayMatchSeries(PrometheusNames.labels(key, collides), matchers),
+        return reader.windows(metric, View.seriesFilter(matchers, collides),
                 from, to, resolution).map(results -> {
                     List<View.Series> out = new ArrayList<>();
                     for (QueryService.SeriesResult r : results) {

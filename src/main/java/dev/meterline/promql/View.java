@@ -1,5 +1,6 @@
 package dev.meterline.promql;
 
+import dev.meterline.aggregate.NamedFilter;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.PrometheusNames.Stat;
@@ -119,6 +120,24 @@ final class View {
         } catch (PromException e) {
             return true;
         }
+    }
+
+    /**
+     * {@link #mayMatchSeries} of the series' labels as a filter named by the matchers that test series and by
+     * {@code collides} (which adds the {@code metric} label): a selector asked again is then answered from the open
+     * windows its first query had the shards publish, without a shard ({@link NamedFilter}).
+     */
+    static NamedFilter seriesFilter(List<Expr.Matcher> matchers, boolean collides) {
+        List<String> parts = new ArrayList<>();
+        for (Expr.Matcher m : matchers) {
+            if (!m.name().equals(NAME) && !m.name().equals(PrometheusNames.QUANTILE_LABEL) && !m.name().equals(LE)) {
+                // Lengths first, so that no name or value can pass for the separators.
+                parts.add(m.name().length() + ":" + m.name() + m.op().text + m.value().length() + ":" + m.value());
+            }
+        }
+        Collections.sort(parts);
+        String name = "promql " + (collides ? "with metric " : "") + String.join(" ", parts);
+        return new NamedFilter(name, key -> mayMatchSeries(PrometheusNames.labels(key, collides), matchers));
     }
 
     /** The labels of a view series, {@code __name__} included. */
