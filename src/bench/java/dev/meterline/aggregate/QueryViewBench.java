@@ -77,7 +77,7 @@ public class QueryViewBench {
             shard.aggregate(p, 0);
         }
         if (views == 1) {
-            QueryView v = registry.create("bench.m0", Map.of("host", List.of("h0")), 0);
+            QueryView v = registry.create("bench.m0", Map.of("host", List.of("h0")), null, 0);
             published.register(shard, v, shard.matching("bench.m0", v.key.tags(), v::matches));
         }
     }
