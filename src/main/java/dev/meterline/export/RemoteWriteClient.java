@@ -9,6 +9,7 @@ import reactor.netty.ByteBufFlux;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -37,12 +38,16 @@ final class RemoteWriteClient implements AutoCloseable {
 
     private final ConnectionProvider connections;
     private final HttpClient client;
-    private final String url;
+    private final URI uri;
     private final Duration timeout;
+    private final NoAnswer noAnswer;
 
     RemoteWriteClient(RemoteWriteConfig config, String userAgent) {
-        this.url = config.url();
+        // A java.net.URI, not the String: Reactor Netty's own URL pattern takes a one-digit port (":9") for part of
+        // the host name and sends it to the DNS resolver.
+        this.uri = URI.create(config.url());
         this.timeout = config.timeout();
+        this.noAnswer = new NoAnswer(uri, timeout);
         this.connections = ConnectionProvider.builder("meterline-remote-write").maxConnections(2)
                 .pendingAcquireMaxCount(16).build();
         HttpClient c = HttpClient.create(connections)
@@ -60,7 +65,7 @@ final class RemoteWriteClient implements AutoCloseable {
                         h.set(e.getKey(), e.getValue());
                     }
                 });
-        if (url.startsWith("https:")) {
+        if ("https".equals(uri.getScheme())) {
             c = c.secure();
         }
         this.client = c;
@@ -69,18 +74,13 @@ final class RemoteWriteClient implements AutoCloseable {
     /** Posts {@code body} (already compressed). */
     Mono<Reply> send(byte[] body) {
         return client.post()
-                .uri(url)
+                .uri(uri)
                 .send(ByteBufFlux.fromInbound(Mono.fromSupplier(() -> Unpooled.wrappedBuffer(body))))
                 .responseSingle((res, content) -> content.asString(StandardCharsets.UTF_8).defaultIfEmpty("")
                         .map(text -> new Reply(res.status().code(), res.responseHeaders().get("Retry-After"),
                                 shorten(text))))
                 .timeout(timeout.plusSeconds(1))
-                .onErrorResume(e -> Mono.just(new Reply(0, null, shorten(describe(e)))));
-    }
-
-    private static String describe(Throwable e) {
-        String m = e.getMessage();
-        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+                .onErrorResume(e -> Mono.just(new Reply(0, null, shorten(noAnswer.describe(e)))));
     }
 
     static String shorten(String text) {

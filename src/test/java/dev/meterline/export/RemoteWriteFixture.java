@@ -75,6 +75,18 @@ final class RemoteWriteFixture {
         return total;
     }
 
+    /** The sample of a meter in Meterline's own /metrics whose tags include {@code tag} (e.g. {@code reason="x"}). */
+    static double meter(TestServer server, String name, String tag) throws IOException, InterruptedException {
+        HttpResponse<String> r = server.get("/metrics");
+        double total = 0;
+        for (String line : r.body().split("\n")) {
+            if (line.startsWith(name + "{") && line.substring(0, line.indexOf('}')).contains(tag)) {
+                total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
+
     /** Polls a meter until {@code ok} holds or the deadline passes; returns the last value. */
     static double awaitMeter(TestServer server, String name, DoublePredicate ok, Duration within) throws Exception {
         return Poll.until(() -> meter(server, name), ok::test, within);
