@@ -4,8 +4,10 @@ import dev.meterline.model.Window;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -60,6 +62,13 @@ final class PendingFlushes implements PendingWindows {
     }
 
     @Override
+    public Set<String> metrics() {
+        Set<String> out = new HashSet<>();
+        bySeq.values().forEach(flush -> out.addAll(flush.byMetric().keySet()));
+        return out;
+    }
+
+    @Override
     public int windows() {
         int n = 0;
         for (Flush f : bySeq.values()) {
@@ -82,6 +91,10 @@ final class PendingFlushes implements PendingWindows {
         }
 
         List<Window> of(String metric) {
+            return byMetric().getOrDefault(metric, List.of());
+        }
+
+        Map<String, List<Window>> byMetric() {
             Map<String, List<Window>> m = byMetric;
             if (m == null) {
                 m = new HashMap<>();
@@ -90,7 +103,7 @@ final class PendingFlushes implements PendingWindows {
                 }
                 byMetric = m;
             }
-            return m.getOrDefault(metric, List.of());
+            return m;
         }
     }
 }

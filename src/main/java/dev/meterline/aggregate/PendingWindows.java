@@ -4,6 +4,7 @@ import dev.meterline.model.Window;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The read-only view of the closed windows not yet committed to storage, for queries, readiness and the flush loop;
@@ -26,6 +27,9 @@ public interface PendingWindows {
      * window (a million of them while a million series' flush is stored).
      */
     Map<Long, List<Window>> view(String metric);
+
+    /** The metrics with windows waiting to be stored. */
+    Set<String> metrics();
 
     /** Windows waiting to be stored. */
     int windows();

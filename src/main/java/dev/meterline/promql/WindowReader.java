@@ -31,7 +31,7 @@ interface WindowReader {
         return new WindowReader() {
             @Override
             public Mono<List<String>> metrics() {
-                return service.metrics().map(m -> List.copyOf(m.keySet()));
+                return service.metricNames();
             }
 
             @Override

@@ -313,6 +313,24 @@ public final class QueryService {
                 });
     }
 
+    /**
+     * The names of the known metrics (stored, waiting to be stored, or with active series), sorted: those of
+     * {@link #metrics}, without gathering and counting every series. The shards are asked for their metrics first, so
+     * that a metric whose last windows are on their way from memory to the store is in the pending view or the store.
+     */
+    public Mono<List<String>> metricNames() {
+        return aggregation.activeSeriesCounts()
+                .onErrorResume(PipelineStopping.class, e -> Mono.just(Map.of()))
+                .flatMap(active -> {
+                    Set<String> names = new TreeSet<>(active.keySet());
+                    names.addAll(aggregation.pending().metrics());
+                    return store.metricNames().map(stored -> {
+                        names.addAll(stored);
+                        return List.copyOf(names);
+                    });
+                });
+    }
+
     /** Per metric, {distinct series known, series active}: the union of stored, pending and active series. */
     private Mono<Map<String, long[]>> listing(List<SeriesKey> active, List<SeriesKey> inTransit,
                                                Map<String, Long> storedCounts) {

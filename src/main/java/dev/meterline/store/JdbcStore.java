@@ -262,6 +262,11 @@ final class JdbcStore implements Store {
     }
 
     @Override
+    public List<String> metricNames() {
+        return db.read("list metric names", table::metricNames);
+    }
+
+    @Override
     public Map<String, Long> metrics() {
         return db.read("list metrics", table::metrics);
     }
@@ -289,7 +294,7 @@ final class JdbcStore implements Store {
         for (int i = 0; i < tiers.size(); i++) {
             resolutions.add(tiers.resolution(i));
         }
-        for (String metric : db.read("list metrics", table::metricNames)) {
+        for (String metric : metricNames()) {
             int deleted = 0;
             for (long resolution : resolutions) {
                 long cutoff = now - tiers.retentionOf(resolution);

@@ -98,6 +98,9 @@ public interface Store extends AutoCloseable {
     /** Every stored metric with its number of distinct series. */
     Map<String, Long> metrics();
 
+    /** The names of the stored metrics, sorted; without counting their series. */
+    List<String> metricNames();
+
     /** Distinct stored series of {@code metric}, sorted. */
     List<SeriesKey> series(String metric);
 

@@ -70,6 +70,10 @@ public final class StoreGateway {
         return Mono.fromCallable(store::metrics).subscribeOn(scheduler);
     }
 
+    public Mono<List<String>> metricNames() {
+        return Mono.fromCallable(store::metricNames).subscribeOn(scheduler);
+    }
+
     public Mono<List<SeriesKey>> series(String metric) {
         return Mono.fromCallable(() -> store.series(metric)).subscribeOn(scheduler);
     }

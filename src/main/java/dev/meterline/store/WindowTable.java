@@ -919,9 +919,17 @@ final class WindowTable {
         return forgotten;
     }
 
+    /**
+     * The names of the metrics with stored series, in order: a seek in the series key per metric, each for the least
+     * name after the last, rather than a pass over every series (a million of them at a million series).
+     */
+    static final String METRIC_NAMES = "WITH RECURSIVE names(metric) AS (SELECT min(metric) FROM meterline_series"
+            + " UNION ALL SELECT (SELECT min(s.metric) FROM meterline_series s WHERE s.metric > names.metric)"
+            + " FROM names WHERE names.metric IS NOT NULL) SELECT metric FROM names WHERE metric IS NOT NULL";
+
     List<String> metricNames(Connection c) throws SQLException {
         List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT metric FROM meterline_series");
+        try (PreparedStatement ps = c.prepareStatement(METRIC_NAMES);
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 out.add(rs.getString(1));

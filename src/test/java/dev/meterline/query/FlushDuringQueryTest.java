@@ -7,10 +7,12 @@ import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.config.AggregationConfig;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
+import dev.meterline.model.Aggregate;
 import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
 import dev.meterline.telemetry.PipelineMetrics;
@@ -119,6 +121,49 @@ class FlushDuringQueryTest {
         assertEquals(T0, windows.get(0).start());
         assertEquals(count, windows.get(0).aggregate().count());
         assertEquals(sum, windows.get(0).aggregate().sum());
+    }
+
+    /** The names of the known metrics, as a Prometheus query lists them, with the threads run in order. */
+    private List<String> metricNames() throws Exception {
+        CompletableFuture<List<String>> names = service.metricNames().toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        assertTrue(names.isDone(), "the names are listed");
+        return names.get();
+    }
+
+    /** The known metrics and their series, as the listing of metrics counts them. */
+    private List<String> listedMetrics() throws Exception {
+        CompletableFuture<Map<String, long[]>> listed = service.metrics().toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        return List.copyOf(listed.get().keySet());
+    }
+
+    /**
+     * A metric's name is listed while its window is open, while it waits for the store, while it is written, and once
+     * it is stored, as the listing with series counts lists it; a name the store alone holds is there too.
+     */
+    @Test
+    void aMetricIsNamedWhereverItsWindowsAre() throws Exception {
+        store.write(List.of(new Window(SeriesKey.of("q.disk", Map.of()), T0 - 60_000, WINDOW, new Aggregate(), true,
+                0)));
+        assertEquals(List.of("q.disk"), metricNames());
+        record(1, 2, 3);
+        assertEquals(List.of("q.cpu", "q.disk"), metricNames(), "open");
+        closeTheWindow();
+        assertEquals(1, aggregation.pending().windows());
+        assertEquals(List.of("q.cpu", "q.disk"), metricNames(), "pending");
+        assertEquals(listedMetrics(), metricNames());
+
+        CompletableFuture<List<String>> during = service.metricNames().toFuture();
+        shards.runAll();                        // the shards answer while the window waits for the store
+        flushStore.runAll();                    // the flush commits and leaves pending
+        queryStore.runAll();
+        assertEquals(List.of("q.cpu", "q.disk"), during.get(), "committed between the shards' answer and the read");
+        assertEquals(0, aggregation.pending().windows());
+        assertEquals(List.of("q.cpu", "q.disk"), metricNames(), "stored");
+        assertEquals(listedMetrics(), metricNames());
     }
 
     @Test

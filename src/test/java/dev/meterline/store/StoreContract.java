@@ -335,6 +335,23 @@ abstract class StoreContract {
         return x.series() + "@" + (x.start() - T0) + "#" + x.flushSeq() + "=" + x.aggregate().sum();
     }
 
+    /** The stored metrics' names are listed once each, in order, however many series each has. */
+    @Test
+    void metricNamesAreEachStoredMetricOnceInOrder() {
+        Store store = open("r1");
+        assertEquals(List.of(), store.metricNames());
+        List<Window> flush = new ArrayList<>();
+        for (String metric : List.of("b", "a.b", "ab", "a", "é", "a b")) {
+            for (int i = 0; i < 30; i++) {
+                flush.add(window(SeriesKey.of(metric, Map.of("host", "h" + i)), T0, 10 * SECOND, 1, true, i));
+            }
+        }
+        store.write(flush);
+        List<String> names = store.metricNames();
+        assertEquals(List.copyOf(store.metrics().keySet()), names);
+        assertEquals(6, new java.util.TreeSet<>(names).size(), names.toString());
+    }
+
     @Test
     void partialsComeBackInWriteOrder() {
         Store store = open("r1");
@@ -705,6 +722,9 @@ abstract class StoreContract {
             assertTrue(!plan.matches("(?s).*(SCAN meterline_window|Seq Scan on meterline_window|SCAN w\\b).*"),
                     e.getKey() + " -> " + plan);
         }
+        // One seek in the series key per metric, not a pass over every series.
+        String names = plan(WindowTable.METRIC_NAMES);
+        assertTrue(!names.matches("(?s).*(SCAN meterline_series|Seq Scan on meterline_series|SCAN s\\b).*"), names);
     }
 
     @Test
