@@ -227,16 +227,16 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public List<StoredWindow> read(String metric, Map<String, List<String>> required, Predicate<SeriesKey> series,
-                                   long from, long to, long resolution) {
+    public List<StoredWindow> read(String metric, TagValues named, Predicate<SeriesKey> series, long from, long to,
+                                   long resolution) {
         long tier = tiers.readResolution(resolution, from, clock.millis());
         // Tags text → its key, or absent from the answer: each distinct series is decoded and tested once.
         Map<String, Optional<SeriesKey>> keys = new HashMap<>();
         Predicate<String> wanted = tags -> keys.computeIfAbsent(tags, t -> {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
-            return series.test(key) ? Optional.of(key) : Optional.empty();
+            return named.admits(key) && series.test(key) ? Optional.of(key) : Optional.empty();
         }).isPresent();
-        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to, required, wanted));
+        List<Row> rows = db.read("read " + metric, c -> table.select(c, metric, tier, from, to, named, wanted));
         List<StoredWindow> out = new ArrayList<>(rows.size());
         for (Row r : rows) {
             SeriesKey key = keys.get(r.tags()).orElseThrow();
