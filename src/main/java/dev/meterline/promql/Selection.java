@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /** Resolves a selector's matchers to view series and reads their windows, within the query's series bound. */
 final class Selection {
@@ -61,8 +62,9 @@ final class Selection {
         boolean collides = known.colliding().contains(metric);
         String base = PrometheusNames.baseName(metric);
         List<View.Kind> kinds = View.kinds(base, matchers);
-        return reader.windows(metric, named,
-                key -> View.mayMatchSeries(PrometheusNames.labels(key, collides), matchers), from, to, resolution)
+        Predicate<SeriesKey> filter = TagNarrowing.decides(matchers) ? null
+                : key -> View.mayMatchSeries(PrometheusNames.labels(key, collides), matchers);
+        return reader.windows(metric, named, filter, from, to, resolution)
                 .map(results -> {
                     List<View.Series> out = new ArrayList<>();
                     for (QueryService.SeriesResult r : results) {

@@ -46,6 +46,24 @@ final class TagNarrowing {
         return byKey.isEmpty() && anyKey.isEmpty() ? TagValues.NONE : new TagValues(byKey, anyKey);
     }
 
+    /**
+     * True when the values {@code matchers} name under their keys decide which series pass them: every matcher on a
+     * series' labels names values of a label of its own key. A read then needs no test of its own beyond the values,
+     * so a query asked again may be answered from the open windows the shards publish for such reads.
+     */
+    static boolean decides(List<Expr.Matcher> matchers) {
+        for (Expr.Matcher m : matchers) {
+            String name = m.name();
+            if (name.equals(View.NAME) || name.equals(View.LE) || name.equals(PrometheusNames.QUANTILE_LABEL)) {
+                continue;
+            }
+            if (values(m) == null || !ownKey(name)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** True when only the tag key {@code label} gives the label {@code label}. */
     static boolean ownKey(String label) {
         return label.indexOf('_') < 0 && PrometheusNames.labelName(label).equals(label)

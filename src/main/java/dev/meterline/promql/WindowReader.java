@@ -19,8 +19,8 @@ interface WindowReader {
 
     /**
      * The windows of each series of {@code metric} that has the values {@code named} names and passes {@code filter}
-     * (which implies those values), ending in {@code (from, to]}, merged into epoch-aligned buckets of
-     * {@code resolution} (a multiple of the window).
+     * (which implies those values; null when the values decide alone), ending in {@code (from, to]}, merged into
+     * epoch-aligned buckets of {@code resolution} (a multiple of the window).
      */
     Mono<List<QueryService.SeriesResult>> windows(String metric, TagValues named, Predicate<SeriesKey> filter,
                                                   long from, long to, long resolution);

@@ -49,7 +49,7 @@ final class MemoryReader implements WindowReader {
         return Mono.fromSupplier(() -> {
             List<QueryService.SeriesResult> out = new ArrayList<>();
             windows.forEach((key, ws) -> {
-                if (!key.metric().equals(metric) || !named.admits(key) || !filter.test(key)) {
+                if (!key.metric().equals(metric) || !named.admits(key) || filter != null && !filter.test(key)) {
                     return;
                 }
                 TreeMap<Long, Aggregate> buckets = new TreeMap<>();

@@ -58,6 +58,20 @@ class TagNarrowingTest {
     }
 
     @Test
+    void valuesUnderTheirOwnKeysDecideOnlyWhenEveryLabelMatcherNamesThem() {
+        for (String s : List.of("cpu_sum{host=\"a\"}", "cpu_sum{host=~\"a|b\", dc=\"eu\"}",
+                "{__name__=~\"cpu_.*\", host=\"a\"}", "cpu{quantile=\"0.5\", host=\"a\"}",
+                "cpu_bucket{le=\"+Inf\", host=\"a\"}", "cpu_sum")) {
+            assertTrue(TagNarrowing.decides(matchers(s)), s);
+        }
+        for (String s : List.of("cpu_sum{host_name=\"a\"}", "cpu_sum{host=\"a\", dc=\"\"}",
+                "cpu_sum{host=\"a\", dc!=\"eu\"}", "cpu_sum{host=~\"a.*\"}", "cpu_sum{meterline_metric=\"cpu\"}",
+                "cpu_sum{tag_le=\"a\"}")) {
+            assertFalse(TagNarrowing.decides(matchers(s)), s);
+        }
+    }
+
+    @Test
     void onlyALabelOfOneWordNamesItsOwnKey() {
         assertTrue(TagNarrowing.ownKey("host"));
         assertTrue(TagNarrowing.ownKey("Host9"));
