@@ -62,7 +62,7 @@ final class Selection {
         boolean collides = known.colliding().contains(metric);
         String base = PrometheusNames.baseName(metric);
         List<View.Kind> kinds = View.kinds(base, matchers);
-        Predicate<SeriesKey> filter = TagNarrowing.decides(matchers) ? null
+        Predicate<SeriesKey> filter = TagNarrowing.decides(matchers, named) ? null
                 : key -> View.mayMatchSeries(PrometheusNames.labels(key, collides), matchers);
         return reader.windows(metric, named, filter, from, to, resolution)
                 .map(results -> {

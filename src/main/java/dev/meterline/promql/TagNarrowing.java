@@ -47,17 +47,23 @@ final class TagNarrowing {
     }
 
     /**
-     * True when the values {@code matchers} name under their keys decide which series pass them: every matcher on a
-     * series' labels names values of a label of its own key. A read then needs no test of its own beyond the values,
-     * so a query asked again may be answered from the open windows the shards publish for such reads.
+     * True when {@code named}, the values {@code matchers} name, decide which series pass them: every matcher on a
+     * series' labels names values of a label of its own key, and no two of one label leave no value between them. A
+     * read then needs no test of its own beyond the values, so a query asked again may be answered from the open
+     * windows the shards publish for such reads.
      */
-    static boolean decides(List<Expr.Matcher> matchers) {
+    static boolean decides(List<Expr.Matcher> matchers, TagValues named) {
         for (Expr.Matcher m : matchers) {
             String name = m.name();
             if (name.equals(View.NAME) || name.equals(View.LE) || name.equals(PrometheusNames.QUANTILE_LABEL)) {
                 continue;
             }
             if (values(m) == null || !ownKey(name)) {
+                return false;
+            }
+        }
+        for (List<String> values : named.byKey().values()) {
+            if (values.isEmpty()) {
                 return false;
             }
         }

@@ -112,6 +112,8 @@ class PublishedSelectorTest {
         assertEquals(hostName2A, answer("host_name_2=\"a\""));
         assertEquals(Map.of("{__name__=web_hits_count, host=b}", "3"), answer("host=\"b\", dc=\"\""));
         assertEquals(Map.of("{__name__=web_hits_count, host=b}", "3"), answer("host=\"b\", dc=\"\""));
+        assertEquals(Map.of(), answer("host=\"a\", host=\"b\""));
+        assertEquals(Map.of(), answer("host=\"a\", host=\"b\""));
         assertEquals(before, viewReads());
     }
 }

@@ -62,12 +62,12 @@ class TagNarrowingTest {
         for (String s : List.of("cpu_sum{host=\"a\"}", "cpu_sum{host=~\"a|b\", dc=\"eu\"}",
                 "{__name__=~\"cpu_.*\", host=\"a\"}", "cpu{quantile=\"0.5\", host=\"a\"}",
                 "cpu_bucket{le=\"+Inf\", host=\"a\"}", "cpu_sum")) {
-            assertTrue(TagNarrowing.decides(matchers(s)), s);
+            assertTrue(TagNarrowing.decides(matchers(s), of(s)), s);
         }
         for (String s : List.of("cpu_sum{host_name=\"a\"}", "cpu_sum{host=\"a\", dc=\"\"}",
                 "cpu_sum{host=\"a\", dc!=\"eu\"}", "cpu_sum{host=~\"a.*\"}", "cpu_sum{meterline_metric=\"cpu\"}",
-                "cpu_sum{tag_le=\"a\"}")) {
-            assertFalse(TagNarrowing.decides(matchers(s)), s);
+                "cpu_sum{tag_le=\"a\"}", "cpu_sum{host=\"a\", host=\"b\"}")) {
+            assertFalse(TagNarrowing.decides(matchers(s), of(s)), s);
         }
     }
 
