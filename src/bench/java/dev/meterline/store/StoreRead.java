@@ -3,10 +3,12 @@ package dev.meterline.store;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.Aggregate;
+import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
 import java.nio.file.Files;
+import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -23,11 +25,13 @@ import java.util.function.Predicate;
  * How long a stored read takes for a few series of a metric with many: a fresh store (SQLite, or a fresh database
  * on a PostgreSQL server) holding SERIES series of one metric over WINDOWS 10 s windows, then reads over the whole
  * range of one series (tested by its key; with {@code --named}, also with its host named as a query's tag filter
- * names it, which builds before the store took named values lack) and of one in a hundred, each timed R times after
- * one untimed read.
- * Only the public store API is used, so the same program times any build's jar:
+ * names it) and of one in a hundred, each timed R times after one untimed read. With {@code --promql}, also the read
+ * of a selector's series as the Prometheus query API makes it: tested by its labels, with the selector's value named
+ * under its key ({@code {host="h50000"}}) and under any key (as for a label that more than one tag key may give).
+ * Builds before the store took named values have only the read by test, and builds before values named under any
+ * key took them by key alone; the program uses what the jar has, so the same program times any build's jar:
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
- * [--reads 20] [--named] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}.
+ * [--reads 20] [--named] [--promql] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}.
  */
 public final class StoreRead {
 
@@ -42,6 +46,7 @@ public final class StoreRead {
         int reads = 20;
         String postgres = null;
         boolean named = false;
+        boolean promql = false;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--series" -> series = Integer.parseInt(args[i + 1]);
@@ -50,6 +55,10 @@ public final class StoreRead {
                 case "--postgres" -> postgres = args[i + 1];
                 case "--named" -> {
                     named = true;
+                    i--;
+                }
+                case "--promql" -> {
+                    promql = true;
                     i--;
                 }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
@@ -72,34 +81,83 @@ public final class StoreRead {
             System.out.printf(Locale.ROOT, "%s: %,d series x %d windows written in %.1f s%n",
                     postgres == null ? "sqlite" : "postgresql", series, windows, (System.nanoTime() - began) / 1e9);
             SeriesKey one = key(series / 2);
-            time(store, "one series", Map.of(), one::equals, t0, t0 + windows * RES, reads);
+            time(store, "one series", Map.of(), List.of(), one::equals, t0, t0 + windows * RES, reads);
+            Map<String, List<String>> host = Map.of("host", List.of(one.tag("host")));
             if (named) {
-                time(store, "one series, its host named", Map.of("host", List.of(one.tag("host"))), one::equals, t0,
-                        t0 + windows * RES, reads);
+                time(store, "one series, its host named", host, List.of(), one::equals, t0, t0 + windows * RES, reads);
             }
-            time(store, "one in 100", Map.of(), k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7, t0,
-                    t0 + windows * RES, Math.max(1, reads / 4));
+            if (promql) {
+                // What a selector {host="h…"} tests each series by: its labels.
+                Predicate<SeriesKey> byLabels = k -> one.tag("host").equals(PrometheusNames.labels(k, false)
+                        .get("host"));
+                time(store, "{host=...} as PromQL reads it", Map.of(), List.of(), byLabels, t0, t0 + windows * RES,
+                        reads);
+                if (Named.BY_KEY) {
+                    time(store, "{host=...}, its value named under its key", host, List.of(), byLabels, t0,
+                            t0 + windows * RES, reads);
+                }
+                if (Named.ANY_KEY) {
+                    time(store, "{host=...}, its value named under any key", Map.of(),
+                            List.of(List.of(one.tag("host"))), byLabels, t0, t0 + windows * RES, reads);
+                }
+            }
+            time(store, "one in 100", Map.of(), List.of(), k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7,
+                    t0, t0 + windows * RES, Math.max(1, reads / 4));
         }
     }
 
-    private static int read(Store store, Map<String, List<String>> named, Predicate<SeriesKey> filter, long from,
-                            long to) {
-        // Builds without tag values named have only the read by test.
-        return (named.isEmpty() ? store.read("bench.m", filter, from, to, RES)
-                : store.read("bench.m", named, filter, from, to, RES)).size();
+    private static int read(Store store, Map<String, List<String>> byKey, List<List<String>> anyKey,
+                            Predicate<SeriesKey> filter, long from, long to) throws Exception {
+        if (byKey.isEmpty() && anyKey.isEmpty()) {
+            return store.read("bench.m", filter, from, to, RES).size();
+        }
+        return Named.read(store, byKey, anyKey, filter, from, to);
+    }
+
+    /** The read with values named, in whichever form the jar's store takes them. */
+    private static final class Named {
+        private static final Class<?> TAG_VALUES = tagValues();
+        /** Whether the jar's store takes values named under their keys, and under any key. */
+        static final boolean BY_KEY = TAG_VALUES != null || method(Map.class) != null;
+        static final boolean ANY_KEY = TAG_VALUES != null;
+
+        static int read(Store store, Map<String, List<String>> byKey, List<List<String>> anyKey,
+                        Predicate<SeriesKey> filter, long from, long to) throws Exception {
+            Object named = TAG_VALUES != null
+                    ? TAG_VALUES.getConstructor(Map.class, List.class).newInstance(byKey, anyKey) : byKey;
+            Method read = method(TAG_VALUES != null ? TAG_VALUES : Map.class);
+            return ((List<?>) read.invoke(store, "bench.m", named, filter, from, to, RES)).size();
+        }
+
+        private static Class<?> tagValues() {
+            try {
+                return Class.forName("dev.meterline.store.TagValues");
+            } catch (ClassNotFoundException e) {
+                return null;
+            }
+        }
+
+        private static Method method(Class<?> named) {
+            try {
+                return Store.class.getMethod("read", String.class, named, Predicate.class, long.class, long.class,
+                        long.class);
+            } catch (NoSuchMethodException e) {
+                return null;
+            }
+        }
     }
 
     private static SeriesKey key(int i) {
         return SeriesKey.of("bench.m", Map.of("host", "h" + i, "region", "r" + i % 7, "svc", "s" + i % 13));
     }
 
-    private static void time(Store store, String what, Map<String, List<String>> named, Predicate<SeriesKey> filter,
-                             long from, long to, int reads) {
-        int rows = read(store, named, filter, from, to);
+    private static void time(Store store, String what, Map<String, List<String>> byKey, List<List<String>> anyKey,
+                             Predicate<SeriesKey> filter, long from, long to, int reads) throws Exception {
+        int rows = read(store, byKey, anyKey, filter, from, to);
         double[] ms = new double[reads];
         for (int r = 0; r < reads; r++) {
             long began = System.nanoTime();
-            read(store, named, filter, from, to);
+            read(store, byKey, anyKey, filter, from, to);
             ms[r] = (System.nanoTime() - began) / 1e6;
         }
         Arrays.sort(ms);

@@ -4,6 +4,7 @@ import dev.meterline.model.Aggregate;
 import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.query.QueryService;
+import dev.meterline.store.TagValues;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /** Resolves a selector's matchers to view series and reads their windows, within the query's series bound. */
 final class Selection {
@@ -48,19 +50,22 @@ final class Selection {
                 candidates.add(m);
             }
         }
+        TagValues named = TagNarrowing.of(matchers);
         return Flux.fromIterable(candidates)
-                .flatMapSequential(m -> read(known, m, matchers, from, to, resolution), CONCURRENCY)
+                .flatMapSequential(m -> read(known, m, matchers, named, from, to, resolution), CONCURRENCY)
                 .concatMapIterable(l -> l)
                 .collectList();
     }
 
-    private Mono<List<View.Series>> read(Known known, String metric, List<Expr.Matcher> matchers, long from,
-                                         long to, long resolution) {
+    private Mono<List<View.Series>> read(Known known, String metric, List<Expr.Matcher> matchers, TagValues named,
+                                         long from, long to, long resolution) {
         boolean collides = known.colliding().contains(metric);
         String base = PrometheusNames.baseName(metric);
         List<View.Kind> kinds = View.kinds(base, matchers);
-        return reader.windows(metric, View.seriesFilter(matchers, collides),
-                from, to, resolution).map(results -> {
+        Predicate<SeriesKey> filter = TagNarrowing.decides(matchers, named) ? null
+                : View.seriesFilter(matchers, collides);
+        return reader.windows(metric, named, filter, from, to, resolution)
+                .map(results -> {
                     List<View.Series> out = new ArrayList<>();
                     for (QueryService.SeriesResult r : results) {
                         if (!View.matchesSeries(PrometheusNames.labels(r.group(), collides), matchers)) {

@@ -2,6 +2,7 @@ package dev.meterline.promql;
 
 import dev.meterline.model.SeriesKey;
 import dev.meterline.query.QueryService;
+import dev.meterline.store.TagValues;
 import reactor.core.publisher.Mono;
 
 import java.util.List;
@@ -17,11 +18,12 @@ interface WindowReader {
     Mono<List<SeriesKey>> series(String metric);
 
     /**
-     * The windows of each series of {@code metric} passing {@code filter} that end in {@code (from, to]}, merged into
+     * The windows of each series of {@code metric} that has the values {@code named} names and passes {@code filter}
+     * (which implies those values; null when the values decide alone), ending in {@code (from, to]}, merged into
      * epoch-aligned buckets of {@code resolution} (a multiple of the window).
      */
-    Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to,
-                                                  long resolution);
+    Mono<List<QueryService.SeriesResult>> windows(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                                  long from, long to, long resolution);
 
     /** The window length, in milliseconds. */
     long windowMs();
@@ -40,10 +42,12 @@ interface WindowReader {
             }
 
             @Override
-            public Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from,
-                                                                 long to, long resolution) {
+            public Mono<List<QueryService.SeriesResult>> windows(String metric, TagValues named,
+                                                                 Predicate<SeriesKey> filter, long from, long to,
+                                                                 long resolution) {
                 // Bucket starts in [from - r + 1, to - r + 1) are ends in (from, to].
-                return service.windows(metric, filter, from - resolution + 1, to - resolution + 1, resolution);
+                return service.windows(metric, named, filter, from - resolution + 1, to - resolution + 1,
+                        resolution);
             }
 
             @Override

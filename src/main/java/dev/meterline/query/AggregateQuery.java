@@ -2,23 +2,37 @@ package dev.meterline.query;
 
 import dev.meterline.aggregate.NamedFilter;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.store.TagValues;
 
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * A parsed {@code GET /api/v1/aggregates}: the metric, tag filters (a series matches when, for every filtered key,
- * its value is one of the listed values), the time range of window starts {@code [from, to)}, the output resolution
- * and the tag keys to group by (none: one result per series); {@code filter}, when not null, is a further test a
- * series must pass (the Prometheus view's label matchers).
+ * A parsed {@code GET /api/v1/aggregates}: the metric, the tag values its series must have ({@code named}: for every
+ * filtered key, one of the listed values), the time range of window starts {@code [from, to)}, the output
+ * resolution and the tag keys to group by (none: one result per series); {@code filter}, when not null, is a further
+ * test a series must pass (the Prometheus view's label matchers, whose values it names in {@code named} too, so that
+ * the shards' tag indexes and the store find its series by them).
  */
-record AggregateQuery(String metric, Map<String, List<String>> tags, long from, long to, long resolution,
-                      List<String> groupBy, Predicate<SeriesKey> filter) {
+record AggregateQuery(String metric, TagValues named, long from, long to, long resolution, List<String> groupBy,
+                      Predicate<SeriesKey> filter) {
+
+    AggregateQuery {
+        if (filter == null && !named.anyKey().isEmpty()) {
+            // The published views find series by the values named under their keys only.
+            throw new IllegalArgumentException("named: " + named + " (expected: values under any key with a filter)");
+        }
+    }
 
     AggregateQuery(String metric, Map<String, List<String>> tags, long from, long to, long resolution,
                    List<String> groupBy) {
-        this(metric, tags, from, to, resolution, groupBy, null);
+        this(metric, TagValues.of(tags), from, to, resolution, groupBy, null);
+    }
+
+    /** The values named under their keys: what the shards' tag indexes and the published views are asked for. */
+    Map<String, List<String>> tags() {
+        return named.byKey();
     }
 
     /**
@@ -31,19 +45,11 @@ record AggregateQuery(String metric, Map<String, List<String>> tags, long from, 
 
     /** The further filter when it names its test; null otherwise. */
     NamedFilter namedFilter() {
-        return filter instanceof NamedFilter named ? named : null;
+        return filter instanceof NamedFilter name ? name : null;
     }
 
     boolean matches(SeriesKey series) {
-        if (filter != null && !filter.test(series)) {
-            return false;
-        }
-        for (Map.Entry<String, List<String>> e : tags.entrySet()) {
-            if (!series.tagIn(e.getKey(), e.getValue())) {
-                return false;
-            }
-        }
-        return true;
+        return (filter == null || filter.test(series)) && named.admits(series);
     }
 
     /** The key a series' windows are merged under: the series itself, or its values of the groupBy keys. */

@@ -9,6 +9,7 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import dev.meterline.store.StoreGateway;
 import dev.meterline.store.StoredWindow;
+import dev.meterline.store.TagValues;
 import reactor.core.publisher.Mono;
 
 import java.util.ArrayList;
@@ -76,7 +77,18 @@ public final class QueryService {
      */
     public Mono<List<SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from, long to,
                                             long resolution) {
-        return aggregates(new AggregateQuery(metric, Map.of(), from, to, resolution, List.of(), filter));
+        return windows(metric, TagValues.NONE, filter, from, to, resolution);
+    }
+
+    /**
+     * As above, only of series that have the values {@code named} names, which {@code filter} must imply: the shards'
+     * tag indexes and the store find the series by those values, and {@code filter} tests only the series found. With
+     * no filter (null), which needs values named under their keys only, the query is the one
+     * {@code /api/v1/aggregates} makes of those values, and as such may be answered from the published views.
+     */
+    public Mono<List<SeriesResult>> windows(String metric, TagValues named, Predicate<SeriesKey> filter, long from,
+                                            long to, long resolution) {
+        return aggregates(new AggregateQuery(metric, named, from, to, resolution, List.of(), filter));
     }
 
     /** An answer to an aggregates query: {@link #ready} on the calling thread, or {@link #later} from other threads. */
@@ -164,7 +176,7 @@ public final class QueryService {
 
     /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */
     private Mono<List<StoredWindow>> readStore(AggregateQuery q, long from, long departures) {
-        return store.readWithNewest(q.metric(), q.tags(), q::matches, from, q.to(), q.resolution()).map(read -> {
+        return store.readWithNewest(q.metric(), q.named(), q::matches, from, q.to(), q.resolution()).map(read -> {
             horizons.learn(q.metric(), departures, read.newestStart());
             return read.windows();
         });

@@ -227,18 +227,18 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public List<StoredWindow> read(String metric, Map<String, List<String>> required, Predicate<SeriesKey> series,
-                                   long from, long to, long resolution) {
+    public List<StoredWindow> read(String metric, TagValues named, Predicate<SeriesKey> series, long from, long to,
+                                   long resolution) {
         long tier = tiers.readResolution(resolution, from, clock.millis());
         // Tags text → its key, or absent from the answer: each distinct series is decoded and tested once.
         Map<String, Optional<SeriesKey>> keys = new HashMap<>();
         Predicate<String> wanted = tags -> keys.computeIfAbsent(tags, t -> {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
-            return series.test(key) ? Optional.of(key) : Optional.empty();
+            return named.admits(key) && series.test(key) ? Optional.of(key) : Optional.empty();
         }).isPresent();
         long began = System.nanoTime();
         WindowTable.Selected selected = db.read("read " + metric,
-                c -> table.select(c, metric, tier, from, to, required, wanted));
+                c -> table.select(c, metric, tier, from, to, named, wanted));
         meters.read(selected.path(), System.nanoTime() - began);
         List<StoredWindow> out = new ArrayList<>(selected.rows().size());
         for (Row r : selected.rows()) {

@@ -75,16 +75,16 @@ public interface Store extends AutoCloseable {
      * rows' aggregates is decoded, so a query for one series of a large metric decodes that series' rows only.
      */
     default List<StoredWindow> read(String metric, Predicate<SeriesKey> series, long from, long to, long resolution) {
-        return read(metric, Map.of(), series, from, to, resolution);
+        return read(metric, TagValues.NONE, series, from, to, resolution);
     }
 
     /**
-     * As above, where {@code tags} names values a series must have, any one for each key (a query's tag filters):
-     * the store reads only series whose tags could match before {@code series} tests them; {@code series} still
-     * decides.
+     * As above, only of the series that have the values {@code named} names (a query's tag filters, a Prometheus
+     * selector's equality matchers): the store finds them by their values before it decodes their tags, and
+     * {@code series} tests only those.
      */
-    List<StoredWindow> read(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> series, long from,
-                            long to, long resolution);
+    List<StoredWindow> read(String metric, TagValues named, Predicate<SeriesKey> series, long from, long to,
+                            long resolution);
 
     /**
      * The newest window start, at any resolution, of the rows of {@code metric} the store holds, as far as this

@@ -58,11 +58,11 @@ public final class StoreGateway {
      * As {@link #read}, and before it {@link Store#newestStart} of {@code metric}, in one call on the store's
      * scheduler: a row that starts after that newest start was committed after it was read.
      */
-    public Mono<Read> readWithNewest(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> series,
-                                     long from, long to, long resolution) {
+    public Mono<Read> readWithNewest(String metric, TagValues named, Predicate<SeriesKey> series, long from, long to,
+                                     long resolution) {
         return Mono.fromCallable(() -> {
             long newest = store.newestStart(metric);
-            return new Read(store.read(metric, tags, series, from, to, resolution), newest);
+            return new Read(store.read(metric, named, series, from, to, resolution), newest);
         }).subscribeOn(scheduler);
     }
 

@@ -24,6 +24,17 @@ final class TagsJson {
         return sb.toString();
     }
 
+    /**
+     * A tag value as it appears within every text of a series that has it under any key: {@code :"value"}, escaped
+     * alike. Outside a value it can appear only where a quoted string's text ends in {@code :}, since a quote within
+     * a string is always escaped: a read that finds texts by it still tests the series it finds.
+     */
+    static String value(String value) {
+        StringBuilder sb = new StringBuilder(value.length() + 3).append(':');
+        quote(sb, value);
+        return sb.toString();
+    }
+
     static String encode(SeriesKey key) {
         StringBuilder sb = new StringBuilder(2 + key.tagCount() * 24).append('{');
         for (int i = 0; i < key.tagCount(); i++) {

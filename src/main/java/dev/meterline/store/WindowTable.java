@@ -499,12 +499,13 @@ final class WindowTable {
      * the metric's oldest and newest stored ones, two seeks, so that a range open at its end, as a dashboard's query
      * is, looks its rows up too.
      *
-     * <p>{@code required} names values a series must have, any one for each key: the metric's series are read only
-     * where their tag text holds one of each key's {@code "key":"value"} texts, so that a read of one host of 100 000
-     * moves a few tag texts from the database and decodes them, not 100 000.
+     * <p>{@code named} names values a series must have: the metric's series are read only where their tag text holds
+     * one of the texts of each list ({@link #seriesTexts}), so that a read of one host of 100 000 moves a few tag texts
+     * from the database and decodes them, not 100 000. A text found is not proof of a value: {@code tags} still
+     * decides.
      */
-    Selected select(Connection c, String metric, long resolution, long from, long to,
-                    Map<String, List<String>> required, Predicate<String> tags) throws SQLException {
+    Selected select(Connection c, String metric, long resolution, long from, long to, TagValues named,
+                    Predicate<String> tags) throws SQLException {
         long[] stored = storedStarts(c, metric, resolution);
         if (stored == null) {
             return Selected.NONE;
@@ -525,12 +526,13 @@ final class WindowTable {
         if (starts <= MOST_LOOKUPS) {
             List<Long> wanted = new ArrayList<>();
             int read = 0;
-            try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, required))) {
+            List<List<String>> texts = seriesTexts(named);
+            try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts))) {
                 int p = 1;
                 ps.setString(p++, metric);
-                for (Map.Entry<String, List<String>> e : required.entrySet()) {
-                    for (String value : e.getValue()) {
-                        ps.setString(p++, TagsJson.pair(e.getKey(), value));
+                for (List<String> any : texts) {
+                    for (String text : any) {
+                        ps.setString(p++, text);
                     }
                 }
                 try (ResultSet rs = ps.executeQuery()) {
@@ -543,7 +545,7 @@ final class WindowTable {
                 }
             }
             // With values named, the series read are those that have them, not all of the metric's.
-            int all = required.isEmpty() ? read : Integer.MAX_VALUE;
+            int all = texts.isEmpty() ? read : Integer.MAX_VALUE;
             if (wanted.isEmpty()) {
                 return Selected.NONE;
             }
@@ -561,19 +563,33 @@ final class WindowTable {
     }
 
     /**
-     * {@link #SERIES_OF_METRIC}, of the series whose tag text holds, for each key of {@code required}, one of its
-     * values' {@code "key":"value"} texts (a text holds it only as a tag of its own: inside a quoted value every quote
-     * is escaped).
+     * The texts a series' tag text holds one of, for each list, when it has the values {@code named} names: a value
+     * under its key as {@code "key":"value"} ({@link TagsJson#pair}), a value under any key as {@code :"value"}
+     * ({@link TagsJson#value}). Every text of a series that has the values holds them, escapes and all; a list that
+     * names nothing gives none, so that the caller's test decides alone.
      */
-    static String seriesWith(Dialect dialect, Map<String, List<String>> required) {
+    static List<List<String>> seriesTexts(TagValues named) {
+        List<List<String>> out = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : named.byKey().entrySet()) {
+            if (!e.getValue().isEmpty()) {
+                out.add(e.getValue().stream().map(v -> TagsJson.pair(e.getKey(), v)).toList());
+            }
+        }
+        for (List<String> values : named.anyKey()) {
+            if (!values.isEmpty()) {
+                out.add(values.stream().map(TagsJson::value).toList());
+            }
+        }
+        return out;
+    }
+
+    /** {@link #SERIES_OF_METRIC}, of the series whose tag text holds one of the texts of each list of {@code texts}. */
+    static String seriesWith(Dialect dialect, List<List<String>> texts) {
         String holds = dialect == Dialect.POSTGRES ? "strpos(tags, ?) > 0" : "instr(tags, ?) > 0";
         StringBuilder sql = new StringBuilder(SERIES_OF_METRIC);
-        for (List<String> values : required.values()) {
-            if (values.isEmpty()) {
-                continue; // no value to look for: the caller's test decides alone
-            }
+        for (List<String> any : texts) {
             sql.append(" AND (").append(holds);
-            for (int i = 1; i < values.size(); i++) {
+            for (int i = 1; i < any.size(); i++) {
                 sql.append(" OR ").append(holds);
             }
             sql.append(')');

@@ -3,6 +3,7 @@ package dev.meterline.promql;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.query.QueryService;
+import dev.meterline.store.TagValues;
 import reactor.core.publisher.Mono;
 
 import java.util.ArrayList;
@@ -42,13 +43,13 @@ final class MemoryReader implements WindowReader {
     }
 
     @Override
-    public Mono<List<QueryService.SeriesResult>> windows(String metric, Predicate<SeriesKey> filter, long from,
-                                                         long to, long resolution) {
+    public Mono<List<QueryService.SeriesResult>> windows(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                                         long from, long to, long resolution) {
         resolutions.add(resolution);
         return Mono.fromSupplier(() -> {
             List<QueryService.SeriesResult> out = new ArrayList<>();
             windows.forEach((key, ws) -> {
-                if (!key.metric().equals(metric) || !filter.test(key)) {
+                if (!key.metric().equals(metric) || !named.admits(key) || filter != null && !filter.test(key)) {
                     return;
                 }
                 TreeMap<Long, Aggregate> buckets = new TreeMap<>();

@@ -15,6 +15,7 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
+import dev.meterline.store.TagValues;
 import dev.meterline.telemetry.PipelineMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
@@ -216,8 +217,8 @@ class FlushDuringQueryTest {
     }
 
     private CompletableFuture<List<QueryService.SeriesResult>> query(long from, java.util.function.Predicate<SeriesKey> filter) {
-        AggregateQuery q = new AggregateQuery("q.cpu", Map.of("host", List.of("a")), from, T0 + 60_000, WINDOW,
-                List.of(), filter);
+        AggregateQuery q = new AggregateQuery("q.cpu", TagValues.of(Map.of("host", List.of("a"))), from,
+                T0 + 60_000, WINDOW, List.of(), filter);
         return service.aggregates(q).toFuture();
     }
 

@@ -15,6 +15,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
+import dev.meterline.store.TagValues;
 import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -267,8 +268,8 @@ class PublishedViewsTest {
     }
 
     private CompletableFuture<List<QueryService.SeriesResult>> filtered(java.util.function.Predicate<SeriesKey> f) {
-        return service.aggregates(new AggregateQuery("q.cpu", Map.of(), T0 - 60_000, T0 + 60_000, WINDOW, List.of(),
-                f)).toFuture();
+        return service.aggregates(new AggregateQuery("q.cpu", TagValues.NONE, T0 - 60_000, T0 + 60_000, WINDOW,
+                List.of(), f)).toFuture();
     }
 
     /**

@@ -249,9 +249,13 @@ abstract class StoreContract {
                 assertEquals(walked, read, f.getKey() + " over " + (r[0] - T0) + ".." + (r[1] - T0));
                 Map<String, List<String>> named = named(f.getKey());
                 if (named != null) {
-                    List<String> narrowed = store.read("m", named, f.getValue(), r[0], r[1], res).stream()
-                            .map(StoreContract::describe).toList();
+                    List<String> narrowed = store.read("m", TagValues.of(named), f.getValue(), r[0], r[1], res)
+                            .stream().map(StoreContract::describe).toList();
                     assertEquals(walked, narrowed, f.getKey() + " named " + named);
+                    TagValues anyKey = new TagValues(Map.of(), List.copyOf(named.values()));
+                    List<String> byValues = store.read("m", anyKey, f.getValue(), r[0], r[1], res).stream()
+                            .map(StoreContract::describe).toList();
+                    assertEquals(walked, byValues, f.getKey() + " named under any key " + anyKey);
                 }
             }
         }
@@ -309,17 +313,75 @@ abstract class StoreContract {
         store.write(sample());
         SeriesKey tricky = SeriesKey.of("cpu", Map.of("host", "q\"x\\y", "note", "\"host\":\"a\""));
         store.write(List.of(window(tricky, T0, 10 * SECOND, 2, true, 5)));
-        assertEquals(List.of(tricky), store.read("cpu", Map.of("host", List.of("q\"x\\y")), k -> true, T0,
-                T0 + MINUTE, 10 * SECOND).stream().map(w -> w.window().series()).toList());
-        String quoted = CPU_B.tag("host");
-        assertEquals(List.of(CPU_B), store.read("cpu", Map.of("host", List.of(quoted)), k -> true, T0,
-                T0 + MINUTE, 10 * SECOND).stream().map(w -> w.window().series()).toList());
-        // With a test that takes anything, what comes back is what the named values selected.
-        assertEquals(List.of(CPU_A, CPU_A), store.read("cpu", Map.of("host", List.of("a")), k -> true, T0,
-                T0 + MINUTE, 10 * SECOND).stream().map(w -> w.window().series()).toList(),
+        assertEquals(List.of(tricky), seriesRead(store, "cpu", byKey("host", "q\"x\\y")));
+        assertEquals(List.of(CPU_B), seriesRead(store, "cpu", byKey("host", CPU_B.tag("host"))));
+        assertEquals(List.of(CPU_A, CPU_A), seriesRead(store, "cpu", byKey("host", "a")),
                 "a tag's text inside another tag's value is no tag");
-        assertEquals(4, store.read("cpu", Map.of("host", List.of()), k -> true, T0, T0 + MINUTE, 10 * SECOND).size(),
+        assertEquals(4, seriesRead(store, "cpu", TagValues.of(Map.of("host", List.of()))).size(),
                 "a key named with no value narrows nothing: the test decides");
+    }
+
+    /**
+     * Values named under any key find exactly the series with one of them as a tag's value, whatever the value's
+     * characters and whatever other tags hold them: as a key, within a longer value, after a {@code :} that ends a
+     * key, or with {@code :"} of their own.
+     */
+    @Test
+    void valuesNamedUnderAnyKeyFindExactlyTheSeriesThatHaveThem() {
+        Store store = open("r1");
+        Map<String, SeriesKey> series = new java.util.LinkedHashMap<>();
+        series.put("quotes", SeriesKey.of("v", Map.of("host", "q\"x\\y")));
+        series.put("non-ascii", SeriesKey.of("v", Map.of("host", "é中\uD83D\uDE00", "dc", "eu")));
+        series.put("as a key", SeriesKey.of("v", Map.of("web-1", "k")));
+        series.put("web-1", SeriesKey.of("v", Map.of("host", "web-1", "dc", "us")));
+        series.put("longer", SeriesKey.of("v", Map.of("host", "web-10")));
+        series.put("ends with it", SeriesKey.of("v", Map.of("host", "xweb-1")));
+        series.put("quoted inside", SeriesKey.of("v", Map.of("note", "a:\"web-1\"")));
+        series.put("key ending in a colon", SeriesKey.of("v", Map.of("a:", ",b")));
+        series.put("colon", SeriesKey.of("v", Map.of("x", ":")));
+        series.put("its own colon quote", SeriesKey.of("v", Map.of("host", ":\"web-1\"")));
+        series.put("other key", SeriesKey.of("v", Map.of("zone", "web-1")));
+        series.put("empty", SeriesKey.of("v", Map.of()));
+        List<Window> flush = new ArrayList<>();
+        for (SeriesKey k : series.values()) {
+            flush.add(window(k, T0, 10 * SECOND, 1, true, 1));
+        }
+        flush.add(window(SeriesKey.of("w", Map.of("host", "web-1")), T0, 10 * SECOND, 1, true, 1));
+        store.write(flush);
+
+        Map<List<List<String>>, List<String>> expected = new java.util.LinkedHashMap<>();
+        expected.put(List.of(List.of("web-1")), List.of("web-1", "other key"));
+        expected.put(List.of(List.of("q\"x\\y")), List.of("quotes"));
+        expected.put(List.of(List.of("é中\uD83D\uDE00")), List.of("non-ascii"));
+        expected.put(List.of(List.of("k")), List.of("as a key"));
+        expected.put(List.of(List.of(":")), List.of("colon"));
+        expected.put(List.of(List.of(":\"web-1\"")), List.of("its own colon quote"));
+        expected.put(List.of(List.of("a:\"web-1\"")), List.of("quoted inside"));
+        expected.put(List.of(List.of("web-1", "web-10", "eu")), List.of("non-ascii", "web-1", "longer", "other key"));
+        expected.put(List.of(List.of("web-1"), List.of("us")), List.of("web-1"));
+        expected.put(List.of(List.of("web"), List.of()), List.of());
+        expected.put(List.of(List.of()), List.copyOf(series.keySet()));
+        for (Map.Entry<List<List<String>>, List<String>> e : expected.entrySet()) {
+            List<SeriesKey> want = e.getValue().stream().map(series::get).sorted().toList();
+            TagValues named = new TagValues(Map.of(), e.getKey());
+            assertEquals(want, seriesRead(store, "v", named).stream().sorted().toList(), "values " + e.getKey());
+            for (SeriesKey k : series.values()) {
+                assertEquals(want.contains(k), named.admits(k), k + " admitted by " + e.getKey());
+            }
+        }
+        assertEquals(List.of(series.get("web-1")), seriesRead(store, "v",
+                new TagValues(Map.of("host", List.of("web-1", "web-10")), List.of(List.of("us")))),
+                "values under their key and under any key, both");
+    }
+
+    /** The series of the windows a read of {@code metric}'s first minute finds by {@code named} alone. */
+    private static List<SeriesKey> seriesRead(Store store, String metric, TagValues named) {
+        return store.read(metric, named, k -> true, T0, T0 + MINUTE, 10 * SECOND).stream()
+                .map(w -> w.window().series()).toList();
+    }
+
+    private static TagValues byKey(String key, String value) {
+        return TagValues.of(Map.of(key, List.of(value)));
     }
 
     private static SeriesKey host(int i) {
