@@ -48,8 +48,12 @@ record AggregateQuery(String metric, TagValues named, long from, long to, long r
         return filter instanceof NamedFilter name ? name : null;
     }
 
+    /**
+     * Whether {@code series} has the values named and passes the filter; the values first, since they are a look at
+     * the key's tags while the filter may build every label of the series (a PromQL selector's).
+     */
     boolean matches(SeriesKey series) {
-        return (filter == null || filter.test(series)) && named.admits(series);
+        return named.admits(series) && (filter == null || filter.test(series));
     }
 
     /** The key a series' windows are merged under: the series itself, or its values of the groupBy keys. */
