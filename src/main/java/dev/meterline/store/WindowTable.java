@@ -90,6 +90,13 @@ final class WindowTable {
     static final String STORED_STARTS = "SELECT (SELECT min(start_ms) FROM meterline_window WHERE metric = ?"
             + " AND resolution_ms = ?), (SELECT max(start_ms) FROM meterline_window WHERE metric = ?"
             + " AND resolution_ms = ?)";
+    /**
+     * The names of the metrics with stored series, in order: a seek in the series key per metric, each for the least
+     * name after the last, rather than a pass over every series (a million of them at a million series).
+     */
+    static final String METRIC_NAMES = "WITH RECURSIVE names(metric) AS (SELECT min(metric) FROM meterline_series"
+            + " UNION ALL SELECT (SELECT min(s.metric) FROM meterline_series s WHERE s.metric > names.metric)"
+            + " FROM names WHERE names.metric IS NOT NULL) SELECT metric FROM names WHERE metric IS NOT NULL";
     static final String DELETE_BEFORE = "DELETE FROM meterline_window WHERE metric = ? AND resolution_ms = ?"
             + " AND start_ms < ? AND replica = ?";
     /**
@@ -130,13 +137,13 @@ final class WindowTable {
                long flushSeq, Aggregate aggregate, boolean complete, long mergedThrough) {
     }
 
-    /** What a write stored: the series epoch it held, and the series it found or put in {@code meterline_series}. */
     /** The rows a read found, and how it found them. */
     record Selected(List<Row> rows, StoreReadPath path) {
 
         static final Selected NONE = new Selected(List.of(), StoreReadPath.NONE);
     }
 
+    /** What a write stored: the series epoch it held, and the series it found or put in {@code meterline_series}. */
     record Stored(long epoch, List<SeriesTexts.Text> series) {
     }
 
@@ -934,14 +941,6 @@ final class WindowTable {
         }
         return forgotten;
     }
-
-    /**
-     * The names of the metrics with stored series, in order: a seek in the series key per metric, each for the least
-     * name after the last, rather than a pass over every series (a million of them at a million series).
-     */
-    static final String METRIC_NAMES = "WITH RECURSIVE names(metric) AS (SELECT min(metric) FROM meterline_series"
-            + " UNION ALL SELECT (SELECT min(s.metric) FROM meterline_series s WHERE s.metric > names.metric)"
-            + " FROM names WHERE names.metric IS NOT NULL) SELECT metric FROM names WHERE metric IS NOT NULL";
 
     List<String> metricNames(Connection c) throws SQLException {
         List<String> out = new ArrayList<>();
