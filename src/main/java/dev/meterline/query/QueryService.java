@@ -84,7 +84,8 @@ public final class QueryService {
      * As above, only of series that have the values {@code named} names, which {@code filter} must imply: the shards'
      * tag indexes and the store find the series by those values, and {@code filter} tests only the series found. With
      * no filter (null), which needs values named under their keys only, the query is the one
-     * {@code /api/v1/aggregates} makes of those values, and as such may be answered from the published views.
+     * {@code /api/v1/aggregates} makes of those values, and as such may be answered from the published views; so may
+     * a query whose filter names its test ({@link dev.meterline.aggregate.NamedFilter}), from a view of that name.
      */
     public Mono<List<SeriesResult>> windows(String metric, TagValues named, Predicate<SeriesKey> filter, long from,
                                             long to, long resolution) {
