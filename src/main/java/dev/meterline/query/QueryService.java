@@ -218,8 +218,7 @@ public final class QueryService {
                 continue;
             }
             for (Window w : e.getValue()) {
-                if (w.series().metric().equals(q.metric()) && q.matches(w.series())
-                        && w.start() >= from && w.start() < q.to()) {
+                if (q.matches(w.series()) && w.start() >= from && w.start() < q.to()) {
                     ordered.add(w);
                 }
             }
@@ -400,9 +399,7 @@ public final class QueryService {
         PendingWindows pending = aggregation.pending();
         for (List<Window> windows : (metric == null ? pending.view() : pending.view(metric)).values()) {
             for (Window w : windows) {
-                if (metric == null || metric.equals(w.series().metric())) {
-                    out.add(w.series());
-                }
+                out.add(w.series());
             }
         }
         return out;
