@@ -7,8 +7,8 @@ import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
-import java.nio.file.Files;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -31,7 +31,8 @@ import java.util.function.Predicate;
  * Builds before the store took named values have only the read by test, and builds before values named under any
  * key took them by key alone; the program uses what the jar has, so the same program times any build's jar:
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
- * [--reads 20] [--named] [--promql] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}.
+ * [--reads 20] [--named] [--promql] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
+ * PostgreSQL drops its database once the store is closed.
  */
 public final class StoreRead {
 
@@ -104,6 +105,16 @@ public final class StoreRead {
             time(store, "one in 100", Map.of(), List.of(), k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7,
                     t0, t0 + windows * RES, Math.max(1, reads / 4));
         }
+        if (postgres != null) {
+            try (Connection c = DriverManager.getConnection(postgres); Statement st = c.createStatement()) {
+                st.execute("DROP DATABASE " + database());
+            }
+        }
+    }
+
+    /** The database a run creates on the PostgreSQL server, named by the process. */
+    private static String database() {
+        return "storeread_" + ProcessHandle.current().pid();
     }
 
     private static int read(Store store, Map<String, List<String>> byKey, List<List<String>> anyKey,
@@ -170,7 +181,7 @@ public final class StoreRead {
         if (postgres == null) {
             return Store.connect(new StoreConfig(dir, "", "", "", tiers, "bench"), Clock.systemUTC());
         }
-        String db = "storeread_" + ProcessHandle.current().pid();
+        String db = database();
         try (Connection c = DriverManager.getConnection(postgres); Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + db);
         }
