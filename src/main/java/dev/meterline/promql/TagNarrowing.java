@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * The tag values a selector's matchers imply a series has, so that reads find its series by them: each equality
- * matcher with a value ({@code label="v"}) and each {@code =~} whose expression is literals joined by {@code |}.
+ * matcher with a value ({@code label="v"}) and each {@code =~} whose expression is literals joined by {@code |},
+ * optionally in one group.
  *
  * <p>A label is a tag key's sanitised name, with {@code tag_} before a name the view reserves and {@code _2},
  * {@code _3} after names that clash (see {@link PrometheusNames#labels}), so a label does not always name one key. A
@@ -85,24 +86,49 @@ final class TagNarrowing {
         };
     }
 
-    /** The literals {@code re} is an alternation of ({@code a|b}), or null when it is anything else or matches "". */
-    private static List<String> literals(String re) {
+    /**
+     * The literals {@code re} is an alternation of, or null when it is anything else or matches "". An alternative is
+     * plain characters and escaped punctuation ({@code web\.1} is {@code web.1}); the whole alternation may be one
+     * group, {@code (a|b)} or {@code (?:a|b)}, as Grafana writes a multi-value variable. Prometheus anchors the
+     * expression at both ends, so these match exactly their literals.
+     */
+    static List<String> literals(String re) {
+        String body = re;
+        if (body.startsWith("(?:") && body.endsWith(")")) {
+            body = body.substring(3, body.length() - 1);
+        } else if (body.startsWith("(") && body.endsWith(")")) {
+            body = body.substring(1, body.length() - 1);
+        }
         List<String> out = new ArrayList<>();
-        int from = 0;
-        for (int i = 0; i <= re.length(); i++) {
-            if (i < re.length() && re.charAt(i) != '|') {
-                if (META.indexOf(re.charAt(i)) >= 0) {
+        StringBuilder literal = new StringBuilder();
+        for (int i = 0; i <= body.length(); i++) {
+            char c = i < body.length() ? body.charAt(i) : '|';
+            if (c == '\\') {
+                if (++i == body.length() || !escapedLiteral(body.charAt(i))) {
                     return null;
                 }
-                continue;
-            }
-            if (i == from) {
+                literal.append(body.charAt(i));
+            } else if (c == '|') {
+                if (literal.length() == 0) {
+                    return null;
+                }
+                out.add(literal.toString());
+                literal.setLength(0);
+            } else if (META.indexOf(c) >= 0) {
                 return null;
+            } else {
+                literal.append(c);
             }
-            out.add(re.substring(from, i));
-            from = i + 1;
         }
         return out;
+    }
+
+    /**
+     * True when a backslash before {@code c} makes it the character itself: ASCII punctuation, in RE2 as in Java. A
+     * letter or digit after a backslash is a class, an anchor or a reference instead.
+     */
+    private static boolean escapedLiteral(char c) {
+        return c < 128 && !Character.isLetterOrDigit(c) && c > ' ';
     }
 
     /** The values in both lists: a label with two matchers has a value that passes both. */

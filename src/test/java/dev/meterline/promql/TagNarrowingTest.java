@@ -46,10 +46,71 @@ class TagNarrowingTest {
     }
 
     @Test
+    void anAlternationInOneGroupOrWithEscapedPunctuationNamesItsLiterals() {
+        assertEquals(new TagValues(Map.of("host", List.of("a", "b")), List.of()), of("cpu_sum{host=~\"(a|b)\"}"));
+        assertEquals(new TagValues(Map.of("host", List.of("a", "b")), List.of()), of("cpu_sum{host=~\"(?:a|b)\"}"));
+        assertEquals(new TagValues(Map.of("host", List.of("web.1")), List.of()), of("cpu_sum{host=~\"web\\\\.1\"}"));
+        assertEquals(new TagValues(Map.of("host", List.of("web.1", "web-2", "a|b")), List.of()),
+                of("cpu_sum{host=~\"(web\\\\.1|web\\\\-2|a\\\\|b)\"}"));
+        assertEquals(new TagValues(Map.of("host", List.of("a)")), List.of()), of("cpu_sum{host=~\"a\\\\)\"}"));
+    }
+
+    /**
+     * Values escaped and grouped as Grafana writes a multi-value variable name exactly the series the compiled
+     * expression matches: each value, and none of its near misses.
+     */
+    @Test
+    void escapedLiteralsNameWhatTheExpressionMatches() {
+        SplittableRandom random = new SplittableRandom(11);
+        String chars = "ab-_.:/()[]{}|*+?^$\\ é1";
+        for (int t = 0; t < 2_000; t++) {
+            List<String> values = new ArrayList<>();
+            int n = 1 + random.nextInt(4);
+            for (int i = 0; i < n; i++) {
+                StringBuilder v = new StringBuilder();
+                int len = 1 + random.nextInt(6);
+                for (int j = 0; j < len; j++) {
+                    v.append(chars.charAt(random.nextInt(chars.length())));
+                }
+                values.add(v.toString());
+            }
+            StringBuilder re = new StringBuilder(random.nextBoolean() ? "(" : "(?:");
+            for (int i = 0; i < values.size(); i++) {
+                re.append(i == 0 ? "" : "|").append(escaped(values.get(i)));
+            }
+            re.append(')');
+            String regex = re.toString();
+            List<String> literals = TagNarrowing.literals(regex);
+            assertEquals(values, literals, regex);
+            Expr.Matcher compiled = matchers("m{host=~\"" + regex.replace("\\", "\\\\") + "\"}").get(1);
+            for (String v : values) {
+                assertTrue(compiled.matches(v), v + " by " + regex);
+                for (String miss : List.of(v + "x", "x" + v, v.substring(1))) {
+                    assertEquals(literals.contains(miss), compiled.matches(miss), miss + " by " + regex);
+                }
+            }
+        }
+    }
+
+    /** Every character but letters, digits, spaces and non-ASCII ones behind a backslash. */
+    private static String escaped(String value) {
+        StringBuilder out = new StringBuilder();
+        for (char c : value.toCharArray()) {
+            if (c < 128 && c != ' ' && !Character.isLetterOrDigit(c)) {
+                out.append('\\');
+            }
+            out.append(c);
+        }
+        return out.toString();
+    }
+
+    @Test
     void matchersThatPassSeriesWithoutTheLabelOrNoTagNameNothing() {
         for (String s : List.of("cpu_sum", "cpu_sum{host=\"\"}", "cpu_sum{host!=\"a\"}", "cpu_sum{host!~\"a|b\"}",
                 "cpu_sum{host=~\"a|\"}", "cpu_sum{host=~\"|a\"}", "cpu_sum{host=~\"a||b\"}", "cpu_sum{host=~\"a.b\"}",
-                "cpu_sum{host=~\"a+\"}", "cpu_sum{host=~\"(a|b)\"}", "cpu_sum{host=~\"[ab]\"}", "cpu_sum{host=~\"a\\\\.b\"}",
+                "cpu_sum{host=~\"a+\"}", "cpu_sum{host=~\"[ab]\"}", "cpu_sum{host=~\"(a|)\"}", "cpu_sum{host=~\"()\"}",
+                "cpu_sum{host=~\"(a)|(b)\"}", "cpu_sum{host=~\"((a|b))\"}", "cpu_sum{host=~\"(a|b)c\"}",
+                "cpu_sum{host=~\"a\\\\d\"}", "cpu_sum{host=~\"(?i)a\"}",
                 "cpu_sum{host=~\"a?\"}", "cpu_sum{host=~\"a*\"}", "cpu_sum{host=~\"^a$\"}", "cpu_sum{host=~\"a{2}\"}",
                 "cpu{quantile=\"0.5\"}", "cpu_bucket{le=\"+Inf\"}", "cpu_sum{meterline_metric=\"cpu\"}",
                 "{__name__=~\"cpu_sum|mem_sum\"}", "cpu_sum{__meta=\"x\"}")) {
