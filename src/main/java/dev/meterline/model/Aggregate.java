@@ -77,10 +77,16 @@ public class Aggregate {
         long zeros;
         BinCounts positive;
         BinCounts negative;
+        /**
+         * The bins still in the encoding they were stored in, decoded when first needed; while set, the three fields
+         * above hold nothing. Never changed in place, so copies share it.
+         */
+        byte[] encoded;
 
         Extra copy() {
             Extra c = new Extra();
             c.late = late;
+            c.encoded = encoded;
             c.zeros = zeros;
             c.positive = positive == null ? null : positive.copy();
             c.negative = negative == null ? null : negative.copy();
@@ -251,16 +257,54 @@ public class Aggregate {
             last = other.last;
         }
         firstTimestamp = Math.min(firstTimestamp, other.firstTimestamp);
-        if (other.hasBins()) {
+        Extra o = other.extra;
+        if (o != null && o.encoded != null) {
+            mergeEncoded(o.encoded);
+        } else if (other.hasBins()) {
             binValues();
+            decodeBins();
             Extra e = extra();
-            Extra o = other.extra;
             e.zeros += o.zeros;
             e.positive = merged(e.positive, o.positive);
             e.negative = merged(e.negative, o.negative);
         }
         for (int i = 0; i < other.valueCount; i++) {
             addToQuantiles(other.waiting(i));
+        }
+    }
+
+    /**
+     * Merges bins still encoded, leaving their owner as it is: while this aggregate has no bins, it takes the bytes
+     * and decodes nothing (a query at the stored resolution merges one stored window per output window, and most
+     * queries never ask a quantile); otherwise the bins are decoded here into fresh ones, which need no copy.
+     */
+    private void mergeEncoded(byte[] encoded) {
+        if (!hasBins()) {
+            extra().encoded = encoded;
+            return;
+        }
+        SketchCodec.Decoded d = CODEC.decode(encoded, MAX_BINS);
+        if (d.zeros() == 0 && d.positive() == null && d.negative() == null) {
+            return;
+        }
+        binValues();
+        Extra e = extra;
+        e.zeros += d.zeros();
+        e.positive = e.positive == null ? d.positive() : d.positive() == null ? e.positive
+                : e.positive.mergeWith(d.positive());
+        e.negative = e.negative == null ? d.negative() : d.negative() == null ? e.negative
+                : e.negative.mergeWith(d.negative());
+    }
+
+    /** Decodes bins still encoded; every use of the bins comes through here or {@link #hasBins}. */
+    private void decodeBins() {
+        Extra e = extra;
+        if (e != null && e.encoded != null) {
+            SketchCodec.Decoded d = CODEC.decode(e.encoded, MAX_BINS);
+            e.encoded = null;
+            e.zeros = d.zeros();
+            e.positive = d.positive();
+            e.negative = d.negative();
         }
     }
 
@@ -333,7 +377,13 @@ public class Aggregate {
 
     private boolean hasBins() {
         Extra e = extra;
-        return e != null && (e.zeros != 0 || e.positive != null || e.negative != null);
+        if (e == null) {
+            return false;
+        }
+        if (e.encoded != null) {
+            decodeBins();
+        }
+        return e.zeros != 0 || e.positive != null || e.negative != null;
     }
 
     /**
@@ -350,6 +400,7 @@ public class Aggregate {
         if (values == null) {
             spillImplicit();
         }
+        decodeBins();
         double[] v = values;
         boolean allPositive = true;
         for (int i = 0; i < n; i++) {
@@ -404,6 +455,7 @@ public class Aggregate {
     /** The bins of one sign, null while it has none; for tests of their form. */
     BinCounts bins(boolean negativeSign) {
         binValues();
+        decodeBins();
         return extra == null ? null : negativeSign ? extra.negative : extra.positive;
     }
 
@@ -455,7 +507,11 @@ public class Aggregate {
         return CODEC.encode(extra.zeros, extra.positive, extra.negative);
     }
 
-    /** Rebuilds a stored aggregate; the inverse of reading each accessor and {@link #sketchBytes()}. */
+    /**
+     * Rebuilds a stored aggregate; the inverse of reading each accessor and {@link #sketchBytes()}. The sketch is
+     * decoded when its bins are first needed (a quantile, the encoding, a merge into bins), not here: count, sum,
+     * min, max, mean and last never need it.
+     */
     public static Aggregate restore(long count, double sum, double min, double max, double last,
                                     long firstTimestamp, long lastTimestamp, long late, byte[] sketchBytes) {
         Aggregate a = new Aggregate();
@@ -470,11 +526,7 @@ public class Aggregate {
             a.extra().late = late;
         }
         if (sketchBytes != null && sketchBytes.length > 0) {
-            SketchCodec.Decoded bins = CODEC.decode(sketchBytes, MAX_BINS);
-            Extra e = a.extra();
-            e.zeros = bins.zeros();
-            e.positive = bins.positive();
-            e.negative = bins.negative();
+            a.extra().encoded = sketchBytes;
         }
         return a;
     }

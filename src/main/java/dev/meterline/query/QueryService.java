@@ -13,9 +13,11 @@ import dev.meterline.store.TagValues;
 import reactor.core.publisher.Mono;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -202,23 +204,22 @@ public final class QueryService {
     private List<SeriesResult> merge(AggregateQuery q, long from, Aggregation.Snapshot snap,
                                      Map<Long, List<Window>> pending, List<StoredWindow> stored) {
         long seenSeq = snap.closedThroughSeq();
-        List<Window> ordered = new ArrayList<>();
+        boolean anyPending = !pending.isEmpty();
+        List<Window> ordered = new ArrayList<>(stored.size() + snap.windows().size());
         for (StoredWindow sw : stored) {
             Window w = sw.window();
-            boolean mine = replica.equals(sw.replica());
-            if (mine && (w.flushSeq() > seenSeq || pending.containsKey(w.flushSeq()))) {
+            if (replica.equals(sw.replica())
+                    && (w.flushSeq() > seenSeq || anyPending && pending.containsKey(w.flushSeq()))) {
                 continue;
             }
-            if (q.matches(w.series())) {
-                ordered.add(w);
-            }
+            ordered.add(w);
         }
         for (Map.Entry<Long, List<Window>> e : inOrder(pending).entrySet()) {
             if (e.getKey() > seenSeq) {
                 continue;
             }
             for (Window w : e.getValue()) {
-                if (q.matches(w.series()) && w.start() >= from && w.start() < q.to()) {
+                if (w.start() >= from && w.start() < q.to()) {
                     ordered.add(w);
                 }
             }
@@ -227,43 +228,54 @@ public final class QueryService {
         ordered.addAll(snap.windows());
 
         long now = clock.getAsLong();
-        Map<SeriesKey, TreeMap<Long, Bucket>> groups = new HashMap<>();
+        Groups groups = new Groups(q);
+        boolean unsure = false;
         for (int i = 0; i < ordered.size(); i++) {
             Window w = ordered.get(i);
-            SeriesKey group = q.groupOf(w.series());
-            long bucketStart = Window.startOf(w.start(), q.resolution());
-            TreeMap<Long, Bucket> buckets = groups.get(group);
-            if (buckets == null) {
-                buckets = new TreeMap<>();
-                groups.put(group, buckets);
+            Group g = groups.of(w.series(), i < firstOpen);
+            if (g == null) {
+                continue;
             }
-            Bucket b = buckets.get(bucketStart);
+            long bucketStart = Window.startOf(w.start(), q.resolution());
+            Bucket b = g.bucket(bucketStart);
             if (b == null) {
-                b = new Bucket(bucketStart + q.resolution() + latenessMs <= now);
-                buckets.put(bucketStart, b);
+                b = g.add(bucketStart, new Bucket(bucketStart + q.resolution() + latenessMs <= now));
             }
             b.aggregate.mergeWith(w.aggregate());
-            if (b.fineComplete != null) {
-                // A window still in memory is flushed complete once it is due (the bucket's due check below covers
-                // it), so it answers as it will once flushed: a due window does not turn complete a tick later.
-                boolean complete = i >= firstOpen || w.complete();
-                b.fineComplete.merge(new FineKey(w.series(), w.start()), complete, Boolean::logicalOr);
+            // A window still in memory is flushed complete once it is due (the bucket's due check covers it), so it
+            // answers as it will once flushed: a due window does not turn complete a tick later.
+            if (b.due && !(i >= firstOpen || w.complete())) {
+                b.missing(new FineKey(w.series(), w.start()));
+                unsure = true;
             }
         }
-        List<SeriesResult> out = new ArrayList<>();
-        for (Map.Entry<SeriesKey, TreeMap<Long, Bucket>> g : groups.entrySet()) {
-            List<MergedWindow> windows = new ArrayList<>();
-            for (Map.Entry<Long, Bucket> e : g.getValue().entrySet()) {
-                long start = e.getKey();
-                long end = start + q.resolution();
-                Bucket b = e.getValue();
-                boolean complete = b.fineComplete != null && !b.fineComplete.containsValue(Boolean.FALSE);
+        if (unsure) {
+            // A window stored more than once (by several replicas, or again with late points) is complete when any
+            // of its copies is: the incomplete ones' keys are struck off by the complete copies.
+            for (int i = 0; i < ordered.size(); i++) {
+                Window w = ordered.get(i);
+                if (i >= firstOpen || w.complete()) {
+                    Group g = groups.of(w.series(), i < firstOpen);
+                    Bucket b = g == null ? null : g.bucket(Window.startOf(w.start(), q.resolution()));
+                    if (b != null && b.missing != null) {
+                        b.missing.remove(new FineKey(w.series(), w.start()));
+                    }
+                }
+            }
+        }
+        List<SeriesResult> out = new ArrayList<>(groups.all.size());
+        for (Group g : groups.all) {
+            List<MergedWindow> windows = new ArrayList<>(g.size);
+            for (int i = 0; i < g.size; i++) {
+                long start = g.starts[i];
+                Bucket b = g.buckets[i];
+                boolean complete = b.due && (b.missing == null || b.missing.isEmpty());
                 if (b.aggregate.count() > 0 || b.aggregate.late() > 0) {
-                    windows.add(new MergedWindow(start, end, b.aggregate, complete));
+                    windows.add(new MergedWindow(start, start + q.resolution(), b.aggregate, complete));
                 }
             }
             if (!windows.isEmpty()) {
-                out.add(new SeriesResult(g.getKey(), windows));
+                out.add(new SeriesResult(g.key, windows));
             }
         }
         out.sort(Comparator.comparing(SeriesResult::group));
@@ -273,6 +285,107 @@ public final class QueryService {
     /** The pending flushes in flush order; most often there are none, and then nothing is copied. */
     private static Map<Long, List<Window>> inOrder(Map<Long, List<Window>> pending) {
         return pending.isEmpty() ? pending : new TreeMap<>(pending);
+    }
+
+    /**
+     * The groups of one merge, found by series: each series is mapped to its group, and tested against the query,
+     * once, by identity first (the windows of one series read from one place share its key), then by value.
+     */
+    private static final class Groups {
+        final AggregateQuery q;
+        final Map<SeriesKey, Member> byIdentity = new IdentityHashMap<>();
+        final Map<SeriesKey, Member> byValue = new HashMap<>();
+        final Map<SeriesKey, Group> byGroup = new HashMap<>();
+        final List<Group> all = new ArrayList<>();
+
+        Groups(AggregateQuery q) {
+            this.q = q;
+        }
+
+        /**
+         * The group of {@code series}; null when {@code test} asks whether the query wants the series and it does
+         * not (windows in memory come from a snapshot of the query's own series, and are not tested).
+         */
+        Group of(SeriesKey series, boolean test) {
+            Member m = byIdentity.get(series);
+            if (m == null) {
+                m = byValue.get(series);
+                if (m == null) {
+                    m = new Member(groupOf(q.groupOf(series)));
+                    byValue.put(series, m);
+                }
+                byIdentity.put(series, m);
+            }
+            if (!test) {
+                return m.group;
+            }
+            if (m.asked == 0) {
+                m.asked = q.matches(series) ? (byte) 1 : (byte) 2;
+            }
+            return m.asked == 1 ? m.group : null;
+        }
+
+        private Group groupOf(SeriesKey key) {
+            Group g = byGroup.get(key);
+            if (g == null) {
+                g = new Group(key);
+                byGroup.put(key, g);
+                all.add(g);
+            }
+            return g;
+        }
+    }
+
+    /** A series' group, and whether the query asks for the series: 0 not known yet, 1 yes, 2 no. */
+    private static final class Member {
+        final Group group;
+        byte asked;
+
+        Member(Group group) {
+            this.group = group;
+        }
+    }
+
+    /**
+     * The output windows of one group, by start in ascending order: windows mostly arrive in start order (the store
+     * returns them in write order, flush after flush), so a bucket is most often the last one or a new last one.
+     */
+    private static final class Group {
+        final SeriesKey key;
+        long[] starts = new long[4];
+        Bucket[] buckets = new Bucket[4];
+        int size;
+
+        Group(SeriesKey key) {
+            this.key = key;
+        }
+
+        Bucket bucket(long start) {
+            int i = size - 1;
+            if (i >= 0 && starts[i] == start) {
+                return buckets[i];
+            }
+            if (i < 0 || start > starts[i]) {
+                return null;
+            }
+            i = Arrays.binarySearch(starts, 0, size, start);
+            return i >= 0 ? buckets[i] : null;
+        }
+
+        /** Adds {@code b} at {@code start}, which has no bucket yet. */
+        Bucket add(long start, Bucket b) {
+            if (size == starts.length) {
+                starts = Arrays.copyOf(starts, size * 2);
+                buckets = Arrays.copyOf(buckets, size * 2);
+            }
+            int at = size == 0 || start > starts[size - 1] ? size : -Arrays.binarySearch(starts, 0, size, start) - 1;
+            System.arraycopy(starts, at, starts, at + 1, size - at);
+            System.arraycopy(buckets, at, buckets, at + 1, size - at);
+            starts[at] = start;
+            buckets[at] = b;
+            size++;
+            return b;
+        }
     }
 
     /**
@@ -301,15 +414,24 @@ public final class QueryService {
     }
 
     /**
-     * One output window. Whether each window it is merged from is complete matters only once the output window is
-     * past the lateness (before then it is not complete whatever its parts are), so only then is it tallied.
+     * One output window. It is complete when it is past the lateness (before then it is not, whatever its parts are)
+     * and each window it is merged from has a complete copy: {@code missing} holds the windows seen only incomplete
+     * so far, and is null while there are none, as there are in the usual case of every part complete.
      */
     private static final class Bucket {
         final Aggregate aggregate = new Aggregate();
-        final Map<FineKey, Boolean> fineComplete;
+        final boolean due;
+        Set<FineKey> missing;
 
         Bucket(boolean due) {
-            fineComplete = due ? new HashMap<>() : null;
+            this.due = due;
+        }
+
+        void missing(FineKey part) {
+            if (missing == null) {
+                missing = new HashSet<>();
+            }
+            missing.add(part);
         }
     }
 

@@ -41,9 +41,13 @@ final class WindowTable {
             + " w.start_ms, w.flush_seq, w.value_count, w.value_sum, w.value_min, w.value_max, w.value_last,"
             + " w.first_ts, w.last_ts, w.late, w.complete, w.sketch, w.merged_through"
             + " FROM meterline_window w JOIN meterline_series s ON s.id = w.series_id";
-    /** A metric's rows at one resolution starting in a range, in write order; the unique key's prefix finds them. */
+    /**
+     * A metric's rows at one resolution starting in a range; the unique key's prefix finds them. In the key's order:
+     * the caller puts them in write order, which they are in already but for rows written late or by another
+     * replica, where the database would sort every row, sketch and all, in a temporary tree.
+     */
     static final String READ = SELECT
-            + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ? ORDER BY w.id";
+            + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ?";
     /** A metric's series, for a read that looks up the rows of some of them ({@link #select}). */
     static final String SERIES_OF_METRIC = "SELECT id, tags FROM meterline_series WHERE metric = ?";
 
@@ -565,7 +569,10 @@ final class WindowTable {
             ps.setLong(2, resolution);
             ps.setLong(3, first);
             ps.setLong(4, last + 1);
-            return new Selected(rows(ps, tags), StoreReadPath.RANGE);
+            List<Row> rows = rows(ps, tags, metric);
+            // Stable, and one pass over rows already in order.
+            rows.sort(Comparator.comparingLong(Row::id));
+            return new Selected(rows, StoreReadPath.RANGE);
         }
     }
 
@@ -645,7 +652,7 @@ final class WindowTable {
                     for (int k = 0; k < ni; k++) {
                         ps.setLong(p++, ids.get(i + k));
                     }
-                    out.addAll(rows(ps, t -> true));
+                    out.addAll(rows(ps, t -> true, metric));
                 }
             }
         }
@@ -811,36 +818,52 @@ final class WindowTable {
         }
     }
 
+    /**
+     * The rows {@link #SELECT} reads whose tag text {@code wanted} accepts. A series' tag text is read and tested
+     * once, at its first row: its other rows are taken or skipped by series id, and share the text.
+     */
     static List<Row> rows(PreparedStatement ps, Predicate<String> wanted) throws SQLException {
+        return rows(ps, wanted, null);
+    }
+
+    /** As above, of rows that are all of {@code metric} when it is not null, which is then not read from each. */
+    private static List<Row> rows(PreparedStatement ps, Predicate<String> wanted, String metric) throws SQLException {
         List<Row> out = new ArrayList<>();
+        Map<Long, String> texts = new HashMap<>();
         try (ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-                String tags = rs.getString("tags");
-                if (wanted.test(tags)) {
-                    out.add(row(rs, tags));
+                long series = rs.getLong(4);
+                String tags = texts.get(series);
+                if (tags == null) {
+                    tags = rs.getString(5);
+                    if (!wanted.test(tags)) {
+                        tags = NOT_WANTED;
+                    }
+                    texts.put(series, tags);
+                }
+                if (tags != NOT_WANTED) {
+                    out.add(row(rs, series, tags, metric));
                 }
             }
         }
         return out;
     }
 
-    private static Row row(ResultSet rs, String tags) throws SQLException {
-        Aggregate a = Aggregate.restore(rs.getLong("value_count"), rs.getDouble("value_sum"),
-                getDouble(rs, "value_min"), getDouble(rs, "value_max"), getDouble(rs, "value_last"),
-                rs.getLong("first_ts"), rs.getLong("last_ts"), rs.getLong("late"), rs.getBytes("sketch"));
-        return new Row(rs.getLong("id"), rs.getString("replica"), rs.getString("metric"), rs.getLong("series_id"),
-                tags, rs.getLong("resolution_ms"), rs.getLong("start_ms"), rs.getLong("flush_seq"), a,
-                rs.getBoolean("complete"), rs.getLong("merged_through"));
+    /** Marks a series whose rows are skipped; compared by identity, never a tag text itself. */
+    private static final String NOT_WANTED = new String("");
+
+    /** A row of {@link #SELECT}'s columns, read by position. */
+    private static Row row(ResultSet rs, long series, String tags, String metric) throws SQLException {
+        Aggregate a = Aggregate.restore(rs.getLong(9), rs.getDouble(10), getDouble(rs, 11), getDouble(rs, 12),
+                getDouble(rs, 13), rs.getLong(14), rs.getLong(15), rs.getLong(16), rs.getBytes(18));
+        return new Row(rs.getLong(1), rs.getString(2), metric != null ? metric : rs.getString(3), series, tags,
+                rs.getLong(6), rs.getLong(7), rs.getLong(8), a, rs.getBoolean(17), rs.getLong(19));
     }
 
-    private static double getDouble(ResultSet rs, String column) throws SQLException {
-        return getDouble(rs, rs.findColumn(column));
-    }
-
-    /** A nullable double column's value, NaN for SQL NULL. */
+    /** A nullable double column's value, NaN for SQL NULL (which reads as 0, so only a 0 is asked about). */
     private static double getDouble(ResultSet rs, int column) throws SQLException {
         double v = rs.getDouble(column);
-        return rs.wasNull() ? Double.NaN : v;
+        return v == 0 && rs.wasNull() ? Double.NaN : v;
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AggregateTest {
@@ -383,6 +384,102 @@ class AggregateTest {
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 () -> a.moveIn(new Aggregate()));
         assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+    }
+
+    /** A restored window with count {@code 3} and the given sketch bytes, its other readings fixed. */
+    private static Aggregate restored(byte[] sketch) {
+        return Aggregate.restore(3, 6.5, -1, 5, 2.5, 100, 300, 1, sketch);
+    }
+
+    /**
+     * Bytes that are no DDSketch encoding decode to an error: a window that answers with them never decoded its
+     * sketch. Count, sum, min, max, mean and last, its copies and merges into an empty aggregate need no bins.
+     */
+    @Test
+    void storedSketchIsDecodedOnlyWhenItsBinsAreAsked() {
+        byte[] notASketch = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
+        Aggregate a = restored(notASketch);
+        Aggregate merged = new Aggregate();
+        merged.mergeWith(a);
+        Aggregate twice = new Aggregate();
+        twice.mergeWith(merged.copy());
+        for (Aggregate x : List.of(a, a.copy(), merged, twice)) {
+            assertEquals(3, x.count());
+            assertEquals(6.5, x.sum());
+            assertEquals(-1, x.min());
+            assertEquals(5, x.max());
+            assertEquals(6.5 / 3, x.mean());
+            assertEquals(2.5, x.last());
+            assertEquals(100, x.firstTimestamp());
+            assertEquals(300, x.lastTimestamp());
+            assertEquals(1, x.late());
+        }
+        assertThrows(RuntimeException.class, () -> a.valueAtQuantile(0.5));
+        assertThrows(RuntimeException.class, merged::sketchBytes);
+        Aggregate binned = new Aggregate();
+        for (int i = 0; i < 40; i++) {
+            binned.accept(i, i);
+        }
+        assertThrows(RuntimeException.class, () -> binned.mergeWith(restored(notASketch)));
+    }
+
+    /**
+     * A stored window's bins decoded late answer as those decoded at once: alone, copied, merged in either order
+     * with windows that have bins, values waiting beside them, or both, and with points recorded after the restore.
+     */
+    @RepeatedTest(30)
+    void lateDecodingAnswersAsTheEagerOne(org.junit.jupiter.api.RepetitionInfo rep) {
+        Random rnd = new Random(31L * rep.getCurrentRepetition());
+        List<Aggregate> originals = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            Aggregate a = new Aggregate();
+            int n = rnd.nextInt(k == 0 ? 5 : 3_000);
+            for (int i = 0; i < n; i++) {
+                a.accept(Math.round(Math.exp(rnd.nextGaussian() * 4)) * (rnd.nextInt(8) == 0 ? -1 : 1), i);
+            }
+            originals.add(a);
+        }
+        for (int i = 0; i < originals.size(); i++) {
+            for (int j = 0; j < originals.size(); j++) {
+                String what = "repetition " + rep.getCurrentRepetition() + ", " + i + " with " + j;
+                Aggregate expected = eager(originals.get(i));
+                expected.mergeWith(eager(originals.get(j)));
+                Aggregate lazyInto = lazy(originals.get(i));
+                lazyInto.mergeWith(lazy(originals.get(j)));
+                assertReadsAs(expected, lazyInto, what + ", both stored");
+                Aggregate intoEmpty = new Aggregate();
+                intoEmpty.mergeWith(lazy(originals.get(i)));
+                intoEmpty.mergeWith(lazy(originals.get(j)));
+                assertReadsAs(expected, intoEmpty, what + ", into an empty one");
+                Aggregate live = originals.get(i).copy();
+                live.mergeWith(lazy(originals.get(j)));
+                assertReadsAs(expected, live, what + ", stored into a live one");
+                Aggregate stored = lazy(originals.get(i));
+                stored.mergeWith(originals.get(j).copy());
+                assertReadsAs(expected, stored, what + ", a live one into a stored one");
+            }
+            Aggregate eager = eager(originals.get(i));
+            Aggregate lazy = lazy(originals.get(i)).copy();
+            for (int k = 0; k < 25; k++) {
+                double v = rnd.nextInt(1_000) - 100;
+                eager.accept(v, 10_000 + k);
+                lazy.accept(v, 10_000 + k);
+            }
+            assertReadsAs(eager, lazy, "repetition " + rep.getCurrentRepetition() + ", " + i + " with points after");
+        }
+    }
+
+    /** {@code a} as the store gives it back, its bins still encoded. */
+    private static Aggregate lazy(Aggregate a) {
+        return Aggregate.restore(a.count(), a.sum(), a.min(), a.max(), a.last(), a.firstTimestamp(),
+                a.lastTimestamp(), a.late(), a.sketchBytes());
+    }
+
+    /** {@code a} as the store gives it back, its bins decoded at once (its first quantile decodes them). */
+    private static Aggregate eager(Aggregate a) {
+        Aggregate r = lazy(a);
+        r.valueAtQuantile(0.5);
+        return r;
     }
 
     private static void assertReadsAs(Aggregate expected, Aggregate actual, String what) {
