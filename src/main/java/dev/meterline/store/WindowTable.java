@@ -990,4 +990,29 @@ final class WindowTable {
     }
 
     // ---- remote write export ---------------------------------------------------------------------------------
+
+    /**
+     * Tag texts of at most {@code limit} of {@code metric}'s series, of those whose tag text holds the texts of the
+     * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value).
+     */
+    List<String> seriesTags(Connection c, String metric, TagValues named, int limit) throws SQLException {
+        List<List<String>> texts = seriesTexts(named);
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts) + " LIMIT ?")) {
+            int p = 1;
+            ps.setString(p++, metric);
+            for (List<String> any : texts) {
+                for (String text : any) {
+                    ps.setString(p++, text);
+                }
+            }
+            ps.setInt(p, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(2));
+                }
+            }
+        }
+        return out;
+    }
 }
