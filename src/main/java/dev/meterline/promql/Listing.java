@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * names and added labels come from its name, and the label names of its series from one series per distinct set of
  * tag keys ({@link WindowReader#tagKeySets}). A selector that tests a series' labels lists the series that pass, found
  * by the values its matchers name as reads find them ({@link TagNarrowing}); so do the listings of label values and of
- * series. The series one request lists are bounded: past the bound the request fails, it is never cut short.
+ * series. The series one request lists are bounded: each place stops one past the bound, and the request then fails
+ * rather than answer from part of its series.
  */
 final class Listing {
 
@@ -205,7 +206,7 @@ final class Listing {
     private void count(int n) {
         if (listed.addAndGet(n) > maxSeries) {
             refused.run();
-            throw PromException.execution("the listing reads more than " + maxSeries
+            throw PromException.execution("the listing selects more than " + maxSeries
                     + " series (expected: at most " + maxSeries
                     + ", --prometheus-max-listed-series); narrow its match[] selectors");
         }

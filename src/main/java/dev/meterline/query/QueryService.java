@@ -476,14 +476,10 @@ public final class QueryService {
                             }
                         }
                     }
-                    return store.series(metric, named, max).map(stored -> {
+                    return store.series(metric, named, filter, max).map(stored -> {
                         TreeSet<SeriesKey> all = new TreeSet<>(active);
                         all.addAll(inTransit);
-                        for (SeriesKey k : stored) {
-                            if (filter == null || filter.test(k)) {
-                                all.add(k);
-                            }
-                        }
+                        all.addAll(stored);
                         return new ArrayList<>(all);
                     });
                 });

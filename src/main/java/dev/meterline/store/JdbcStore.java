@@ -366,16 +366,11 @@ final class JdbcStore implements Store {
     }
 
     @Override
-    public List<SeriesKey> series(String metric, TagValues named, int max) {
-        List<String> tags = db.read("list series of " + metric, c -> table.seriesTags(c, metric, named, max + 1));
-        List<SeriesKey> out = new ArrayList<>(tags.size());
-        for (String t : tags) {
-            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
-            if (named.admits(key)) {
-                out.add(key);
-            }
-        }
-        return out;
+    public List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
+        return db.read("list series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
+            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
+            return named.admits(key) && (filter == null || filter.test(key)) ? key : null;
+        }, max + 1));
     }
 
     @Override

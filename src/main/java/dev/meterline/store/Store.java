@@ -145,13 +145,14 @@ public interface Store extends AutoCloseable {
     void close();
 
     /**
-     * At most {@code max + 1} distinct stored series of {@code metric} that have the values {@code named} names, in
-     * no particular order: more than {@code max} tells the caller its listing is over its bound.
+     * At most {@code max + 1} distinct stored series of {@code metric} that have the values {@code named} names and
+     * pass {@code filter} (null for none), in no particular order: more than {@code max} tells the caller its listing
+     * is over its bound.
      */
-    default List<SeriesKey> series(String metric, TagValues named, int max) {
+    default List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
         List<SeriesKey> out = new ArrayList<>();
         for (SeriesKey k : series(metric)) {
-            if (named.admits(k)) {
+            if (named.admits(k) && (filter == null || filter.test(k))) {
                 out.add(k);
                 if (out.size() > max) {
                     break;

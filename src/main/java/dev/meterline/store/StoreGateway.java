@@ -87,9 +87,9 @@ public final class StoreGateway {
         return store;
     }
 
-    /** {@link Store#series(String, TagValues, int)} on the store's scheduler. */
-    public Mono<List<SeriesKey>> series(String metric, TagValues named, int max) {
-        return Mono.fromCallable(() -> store.series(metric, named, max)).subscribeOn(scheduler);
+    /** {@link Store#series(String, TagValues, Predicate, int)} on the store's scheduler. */
+    public Mono<List<SeriesKey>> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
+        return Mono.fromCallable(() -> store.series(metric, named, filter, max)).subscribeOn(scheduler);
     }
 
     /** {@link Store#tagKeySets} on the store's scheduler. */

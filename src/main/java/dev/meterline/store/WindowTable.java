@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -992,13 +993,15 @@ final class WindowTable {
     // ---- remote write export ---------------------------------------------------------------------------------
 
     /**
-     * Tag texts of at most {@code limit} of {@code metric}'s series, of those whose tag text holds the texts of the
-     * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value).
+     * The series {@code wanted} gives (null for none) of {@code metric}'s series whose tag text holds the texts of the
+     * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value), read until it has given
+     * {@code limit}.
      */
-    List<String> seriesTags(Connection c, String metric, TagValues named, int limit) throws SQLException {
+    <T> List<T> seriesTags(Connection c, String metric, TagValues named, Function<String, T> wanted, int limit)
+            throws SQLException {
         List<List<String>> texts = seriesTexts(named);
-        List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts) + " LIMIT ?")) {
+        List<T> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts))) {
             int p = 1;
             ps.setString(p++, metric);
             for (List<String> any : texts) {
@@ -1006,10 +1009,13 @@ final class WindowTable {
                     ps.setString(p++, text);
                 }
             }
-            ps.setInt(p, limit);
+            ps.setFetchSize(1_024);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(2));
+                while (out.size() < limit && rs.next()) {
+                    T t = wanted.apply(rs.getString(2));
+                    if (t != null) {
+                        out.add(t);
+                    }
                 }
             }
         }
