@@ -587,19 +587,25 @@ final class Shard {
     }
 
     /**
-     * One key of each distinct set of tag keys among the live series of {@code metric} (of every metric when null),
-     * compared without decoding: the label names of a metric's series are those of these keys.
+     * One key of each distinct set of tag keys among the live series of {@code metric} (of every metric when null):
+     * the label names of a metric's series are those of these keys. Each metric counts its sets as series join and
+     * leave ({@link MetricSeries}), so they are not walked.
      */
     List<SeriesKey> tagKeySets(String metric) {
-        TagKeySets sets = new TagKeySets();
+        List<SeriesKey> out = new ArrayList<>();
         for (Map.Entry<String, MetricSeries> e : byMetric.entrySet()) {
             if (metric == null || metric.equals(e.getKey())) {
                 MetricSeries series = e.getValue();
-                for (int i = 0, n = series.size(); i < n; i++) {
-                    sets.add(series.get(i).key);
+                if (!series.addKeySets(out)) {
+                    // More sets than a metric counts: its series are walked.
+                    TagKeySets sets = new TagKeySets();
+                    for (int i = 0, n = series.size(); i < n; i++) {
+                        sets.add(series.get(i).key);
+                    }
+                    out.addAll(sets.keys());
                 }
             }
         }
-        return sets.keys();
+        return out;
     }
 }

@@ -587,14 +587,15 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         }
         int a = tagsAt;
         int b = tagsAt;
+        boolean both = plain && o.plain;
         for (int i = 0; i < tagCount; i++) {
-            int aEnd = skip(content, a);
-            int bEnd = skip(o.content, b);
+            int aEnd = both ? a + 1 + content[a] : skip(content, a);
+            int bEnd = both ? b + 1 + o.content[b] : skip(o.content, b);
             if (!Arrays.equals(content, a, aEnd, o.content, b, bEnd)) {
                 return false;
             }
-            a = skip(content, aEnd);
-            b = skip(o.content, bEnd);
+            a = both ? aEnd + 1 + content[aEnd] : skip(content, aEnd);
+            b = both ? bEnd + 1 + o.content[bEnd] : skip(o.content, bEnd);
         }
         return true;
     }

@@ -468,7 +468,7 @@ public final class QueryService {
         return aggregation.listSeries(metric, named.byKey(), passes, max)
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {
-                    TreeSet<SeriesKey> inTransit = new TreeSet<>();
+                    Set<SeriesKey> inTransit = new HashSet<>();
                     for (List<Window> windows : aggregation.pending().view(metric).values()) {
                         for (Window w : windows) {
                             if (inTransit.size() <= max && passes.test(w.series())) {
@@ -477,10 +477,12 @@ public final class QueryService {
                         }
                     }
                     return store.series(metric, named, filter, max).map(stored -> {
-                        TreeSet<SeriesKey> all = new TreeSet<>(active);
+                        Set<SeriesKey> all = new HashSet<>(active);
                         all.addAll(inTransit);
                         all.addAll(stored);
-                        return new ArrayList<>(all);
+                        List<SeriesKey> sorted = new ArrayList<>(all);
+                        sorted.sort(Comparator.naturalOrder());
+                        return sorted;
                     });
                 });
     }
@@ -496,11 +498,7 @@ public final class QueryService {
                 .flatMap(active -> {
                     TagKeySets sets = new TagKeySets();
                     sets.addAll(active);
-                    for (List<Window> windows : aggregation.pending().view().values()) {
-                        for (Window w : windows) {
-                            sets.add(w.series());
-                        }
-                    }
+                    sets.addAll(aggregation.pending().tagKeySets());
                     return store.tagKeySets().map(stored -> {
                         sets.addAll(stored);
                         return List.copyOf(sets.keys());
