@@ -303,7 +303,7 @@ public final class Pipeline {
                 new HttpIngest(config.ingest(), codec, buffer, hub, metrics, clock),
                 queries,
                 new PromRoutes(queries.service(), config.prometheus(), config.ingest().maxBodyBytes(),
-                        threads.promql()));
+                        threads.promql(), registry));
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
         Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake,
                         HttpEdge.routes(List.of(new PageRoutes()), gate, groups))

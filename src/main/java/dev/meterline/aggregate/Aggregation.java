@@ -481,4 +481,38 @@ public final class Aggregation {
             return gather.result.asMono();
         });
     }
+
+    /**
+     * Keys of the active series of {@code metric} that have, for each key of {@code tags}, one of its values and pass
+     * {@code filter} (null for none), found through the shards' tag indexes; each shard gives at most {@code max + 1},
+     * so a list longer than {@code max} tells the caller the listing is over its bound.
+     */
+    public Mono<List<SeriesKey>> listSeries(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
+                                            int max) {
+        return ask(shard -> shard.listSeries(metric, tags, filter, max), null, false, null).map(g -> {
+            List<SeriesKey> out = new ArrayList<>();
+            for (Object r : g.all()) {
+                @SuppressWarnings("unchecked")
+                List<SeriesKey> l = (List<SeriesKey>) r;
+                out.addAll(l);
+            }
+            return out;
+        });
+    }
+
+    /**
+     * One key of each distinct metric and set of tag keys among the active series of {@code metric} (of every metric
+     * when null), from all shards (a set may come from more than one).
+     */
+    public Mono<List<SeriesKey>> tagKeySets(String metric) {
+        return ask(shard -> shard.tagKeySets(metric), null, false, null).map(g -> {
+            List<SeriesKey> out = new ArrayList<>();
+            for (Object r : g.all()) {
+                @SuppressWarnings("unchecked")
+                List<SeriesKey> l = (List<SeriesKey>) r;
+                out.addAll(l);
+            }
+            return out;
+        });
+    }
 }

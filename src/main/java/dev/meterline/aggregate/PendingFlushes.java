@@ -1,5 +1,7 @@
 package dev.meterline.aggregate;
 
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 
 import java.util.ArrayList;
@@ -77,6 +79,13 @@ final class PendingFlushes implements PendingWindows {
         return n;
     }
 
+    @Override
+    public List<SeriesKey> tagKeySets() {
+        TagKeySets sets = new TagKeySets();
+        bySeq.values().forEach(flush -> sets.addAll(flush.tagKeySets()));
+        return sets.keys();
+    }
+
     /**
      * One pending flush: its windows, and the same by metric once a query has asked for one. The first such query
      * sorts them (the flush's own thread is a shard's, which must not spend a pass over a million windows on it);
@@ -85,6 +94,7 @@ final class PendingFlushes implements PendingWindows {
     private static final class Flush {
         final List<Window> windows;
         private volatile Map<String, List<Window>> byMetric;
+        private volatile List<SeriesKey> tagKeySets;
 
         Flush(List<Window> windows) {
             this.windows = windows;
@@ -104,6 +114,20 @@ final class PendingFlushes implements PendingWindows {
                 byMetric = m;
             }
             return m;
+        }
+
+        /** The flush's series of each distinct metric and set of tag keys, found by the first query that asks. */
+        List<SeriesKey> tagKeySets() {
+            List<SeriesKey> t = tagKeySets;
+            if (t == null) {
+                TagKeySets sets = new TagKeySets();
+                for (Window w : windows) {
+                    sets.add(w.series());
+                }
+                t = List.copyOf(sets.keys());
+                tagKeySets = t;
+            }
+            return t;
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.meterline.aggregate;
 
+import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
 import java.util.List;
@@ -33,4 +34,10 @@ public interface PendingWindows {
 
     /** Windows waiting to be stored. */
     int windows();
+
+    /**
+     * One series of each distinct metric and set of tag keys among the windows waiting to be stored, as
+     * {@link dev.meterline.model.TagKeySets} finds them; each flush's are found once, by the first query that asks.
+     */
+    List<SeriesKey> tagKeySets();
 }

@@ -6,6 +6,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 
 import java.util.ArrayList;
@@ -559,5 +560,52 @@ final class Shard {
 
     long latePoints() {
         return latePoints;
+    }
+
+    /**
+     * At most {@code max + 1} keys of {@code metric}'s live series that have, for each key of {@code tags}, one of
+     * its values and pass {@code filter} (null for none), found through a tag index as {@link #snapshot} finds them;
+     * one more than {@code max} tells the caller the listing is over its bound without walking the rest.
+     */
+    List<SeriesKey> listSeries(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter, int max) {
+        MetricSeries series = byMetric.get(metric);
+        if (series == null) {
+            return List.of();
+        }
+        List<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
+                ? series : indexes.candidates(metric, tags, series);
+        List<SeriesKey> out = new ArrayList<>();
+        for (SeriesState s : candidates) {
+            if (QueryViews.passes(tags, s.key) && (filter == null || filter.test(s.key))) {
+                out.add(s.key);
+                if (out.size() > max) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One key of each distinct set of tag keys among the live series of {@code metric} (of every metric when null):
+     * the label names of a metric's series are those of these keys. Each metric counts its sets as series join and
+     * leave ({@link MetricSeries}), so they are not walked.
+     */
+    List<SeriesKey> tagKeySets(String metric) {
+        List<SeriesKey> out = new ArrayList<>();
+        for (Map.Entry<String, MetricSeries> e : byMetric.entrySet()) {
+            if (metric == null || metric.equals(e.getKey())) {
+                MetricSeries series = e.getValue();
+                if (!series.addKeySets(out)) {
+                    // More sets than a metric counts: its series are walked.
+                    TagKeySets sets = new TagKeySets();
+                    for (int i = 0, n = series.size(); i < n; i++) {
+                        sets.add(series.get(i).key);
+                    }
+                    out.addAll(sets.keys());
+                }
+            }
+        }
+        return out;
     }
 }

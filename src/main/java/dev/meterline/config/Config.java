@@ -77,6 +77,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("prometheus-query-timeout", "2m", "longest a /prometheus query may run (a request's timeout parameter may shorten it)"),
             new Setting("prometheus-max-regex-length", "1024", "longest regular expression in a /prometheus label matcher, in characters"),
             new Setting("prometheus-lookback", "5m", "how far back a /prometheus instant query looks for a series' latest window"),
+            new Setting("prometheus-max-listed-series", "1000000", "most series one /prometheus listing (/labels, /label/<name>/values, /series) may read"),
             new Setting("query-views", "64", "query shapes (metric and tag filters) whose open windows are published for queries that need no shard; 0 turns them off"),
             new Setting("query-view-series", "1000", "series those published query shapes may hold in all; a shape that would pass it is dropped"),
             new Setting("query-view-idle", "5m", "a published query shape nobody asked for this long is dropped"),
@@ -211,7 +212,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                 r.get("stats-interval", Durations::parse));
         PromQueryConfig prometheus = new PromQueryConfig(r.intIn("prometheus-max-points", 1, 10_000_000),
                 r.intIn("prometheus-max-series", 1, Integer.MAX_VALUE), r.positiveDuration("prometheus-query-timeout"),
-                r.intIn("prometheus-max-regex-length", 1, 1 << 20), r.positiveDuration("prometheus-lookback"));
+                r.intIn("prometheus-max-regex-length", 1, 1 << 20), r.positiveDuration("prometheus-lookback"),
+                r.intIn("prometheus-max-listed-series", 1, Integer.MAX_VALUE - 1));
         QueryViewConfig queryViews = new QueryViewConfig(r.intIn("query-views", 0, 1 << 16),
                 r.intIn("query-view-series", 0, 1 << 24), r.positiveDuration("query-view-idle"));
         return new Config(ingest, validation, aggregation, store, lifecycle, auth(r), tls(r), prometheus, wal(r),

@@ -575,4 +575,42 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     public String toString() {
         return metric + tags();
     }
+
+    /**
+     * True when {@code o} is of the same metric and has the same tag keys, whatever their values: the two give the
+     * same label names in the Prometheus view. Reads the contents without decoding them.
+     */
+    public boolean sameTagKeys(SeriesKey o) {
+        if (o.tagCount != tagCount || o.tagsAt != tagsAt
+                || !Arrays.equals(content, 0, tagsAt, o.content, 0, tagsAt)) {
+            return false;
+        }
+        int a = tagsAt;
+        int b = tagsAt;
+        boolean both = plain && o.plain;
+        for (int i = 0; i < tagCount; i++) {
+            int aEnd = both ? a + 1 + content[a] : skip(content, a);
+            int bEnd = both ? b + 1 + o.content[b] : skip(o.content, b);
+            if (!Arrays.equals(content, a, aEnd, o.content, b, bEnd)) {
+                return false;
+            }
+            a = both ? aEnd + 1 + content[aEnd] : skip(content, aEnd);
+            b = both ? bEnd + 1 + o.content[bEnd] : skip(o.content, bEnd);
+        }
+        return true;
+    }
+
+    /** A hash of the metric and the tag keys, equal for keys {@link #sameTagKeys} holds the same. */
+    public int tagKeysHash() {
+        int h = Arrays.hashCode(Arrays.copyOf(content, tagsAt));
+        int a = tagsAt;
+        for (int i = 0; i < tagCount; i++) {
+            int end = skip(content, a);
+            for (int j = a; j < end; j++) {
+                h = 31 * h + content[j];
+            }
+            a = skip(content, end);
+        }
+        return h;
+    }
 }

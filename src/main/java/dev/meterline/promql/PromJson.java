@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -19,6 +20,17 @@ final class PromJson {
     /** Writes the {@code data} member of a success envelope. */
     interface Data {
         void write(JsonGenerator g) throws IOException;
+    }
+
+    /** Prometheus's warning on a listing cut by its {@code limit} parameter. */
+    static final String TRUNCATED = "results truncated due to limit";
+
+    /** Data with warnings, written after it in the envelope. */
+    record Warned(Data data, List<String> warnings) implements Data {
+        @Override
+        public void write(JsonGenerator g) throws IOException {
+            data.write(g);
+        }
     }
 
     /** A response: its status and its JSON body. */
@@ -34,6 +46,13 @@ final class PromJson {
             g.writeStringField("status", "success");
             g.writeFieldName("data");
             data.write(g);
+            if (data instanceof Warned w) {
+                g.writeArrayFieldStart("warnings");
+                for (String warning : w.warnings()) {
+                    g.writeString(warning);
+                }
+                g.writeEndArray();
+            }
             g.writeEndObject();
         }));
     }

@@ -8,9 +8,11 @@ import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.PrometheusNames.Stat;
 import dev.meterline.promql.PromJson.Data;
 import dev.meterline.query.QueryService;
+import dev.meterline.telemetry.MeterNames;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.netty.http.server.HttpServerRequest;
@@ -23,7 +25,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 
@@ -49,19 +50,25 @@ public final class PromRoutes implements Routes {
     private final Engine engine;
     private final long maxBodyBytes;
     private final LongSupplier clock;
+    private final Counter listingsRefused;
 
     /**
      * @param maxBodyBytes largest form body accepted (the server's {@code max-body-bytes})
      * @param cpu          where queries are evaluated
      */
-    public PromRoutes(QueryService service, PromQueryConfig config, long maxBodyBytes, Scheduler cpu) {
-        this(new Engine(WindowReader.of(service), config, System::nanoTime, cpu), maxBodyBytes, service::now);
+    public PromRoutes(QueryService service, PromQueryConfig config, long maxBodyBytes, Scheduler cpu,
+                      MeterRegistry registry) {
+        this(new Engine(WindowReader.of(service), config, System::nanoTime, cpu), maxBodyBytes, service::now,
+                registry);
     }
 
-    PromRoutes(Engine engine, long maxBodyBytes, LongSupplier clock) {
+    PromRoutes(Engine engine, long maxBodyBytes, LongSupplier clock, MeterRegistry registry) {
         this.engine = engine;
         this.maxBodyBytes = maxBodyBytes;
         this.clock = clock;
+        this.listingsRefused = Counter.builder(MeterNames.PROMETHEUS_LISTINGS_REFUSED)
+                .description("Prometheus listings refused for reading more series than --prometheus-max-listed-series")
+                .register(registry);
     }
 
     /** Registers every route, by GET and by POST. */
@@ -143,7 +150,8 @@ public final class PromRoutes implements Routes {
         return Math.min(t, max);
     }
 
-    private Mono<List<Map<String, String>>> matching(Map<String, List<String>> p, boolean required) {
+    /** The selectors of the {@code match[]} parameters; none gives one that selects every series. */
+    private List<List<Expr.Matcher>> selectors(Map<String, List<String>> p, boolean required) {
         List<String> matches = p.getOrDefault("match[]", List.of());
         if (matches.isEmpty() && required) {
             throw PromException.badData("no match[] parameter provided");
@@ -165,41 +173,31 @@ public final class PromRoutes implements Routes {
         if (selectors.isEmpty()) {
             selectors.add(List.of());
         }
-        Selection selection = new Selection(engine.reader(), Integer.MAX_VALUE);
-        return selection.known().flatMap(known -> Flux.fromIterable(selectors)
-                .concatMap(ms -> selection.listSeries(known, ms))
-                .concatMapIterable(l -> l)
-                .distinct()
-                .collectList());
+        return selectors;
+    }
+
+    private Listing listing() {
+        return new Listing(engine.reader(), engine.config().maxListedSeries(), listingsRefused::increment);
     }
 
     private Mono<Data> labels(HttpServerRequest req, Map<String, List<String>> p) {
         int limit = limit(p);
-        return matching(p, false).map(series -> {
-            TreeSet<String> names = new TreeSet<>();
-            series.forEach(s -> names.addAll(s.keySet()));
-            return g -> writeStrings(g, names, limit);
-        });
+        return listing().labelNames(selectors(p, false)).map(names -> truncated(names.size(), limit,
+                g -> writeStrings(g, names, limit)));
     }
 
     private Mono<Data> labelValues(HttpServerRequest req, Map<String, List<String>> p) {
         String name = QueryStringDecoder.decodeComponent(req.param("name"));
         int limit = limit(p);
-        return matching(p, false).map(series -> {
-            TreeSet<String> values = new TreeSet<>();
-            for (Map<String, String> s : series) {
-                String v = s.get(name);
-                if (v != null) {
-                    values.add(v);
-                }
-            }
-            return g -> writeStrings(g, values, limit);
-        });
+        return listing().labelValues(name, selectors(p, false)).map(values -> truncated(values.size(), limit,
+                g -> writeStrings(g, values, limit)));
     }
 
     private Mono<Data> series(HttpServerRequest req, Map<String, List<String>> p) {
         int limit = limit(p);
-        return matching(p, true).map(series -> g -> {
+        // One more than the limit, to tell a listing cut by it.
+        int upTo = limit == Integer.MAX_VALUE ? limit : limit + 1;
+        return listing().series(selectors(p, true), upTo).map(series -> truncated(series.size(), limit, g -> {
             g.writeStartArray();
             int n = 0;
             for (Map<String, String> s : series) {
@@ -209,7 +207,12 @@ public final class PromRoutes implements Routes {
                 writeLabels(g, s);
             }
             g.writeEndArray();
-        });
+        }));
+    }
+
+    /** {@code data}, with Prometheus's warning when {@code size} items were cut to {@code limit}. */
+    private static Data truncated(int size, int limit, Data data) {
+        return size > limit ? new PromJson.Warned(data, List.of(PromJson.TRUNCATED)) : data;
     }
 
     private Mono<Data> metadata(HttpServerRequest req, Map<String, List<String>> p) {

@@ -10,7 +10,6 @@ import reactor.core.publisher.Mono;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
@@ -108,30 +107,5 @@ final class Selection {
     /** Series of the view read so far by this query. */
     int touched() {
         return touched.get();
-    }
-
-    /** Label sets of every view series of every known metric passing {@code matchers} (no windows read). */
-    Mono<List<Map<String, String>>> listSeries(Known known, List<Expr.Matcher> matchers) {
-        List<String> candidates = new ArrayList<>();
-        for (String m : known.metrics()) {
-            if (!View.kinds(PrometheusNames.baseName(m), matchers).isEmpty()) {
-                candidates.add(m);
-            }
-        }
-        return Flux.fromIterable(candidates).flatMapSequential(m -> reader.series(m).map(keys -> {
-            boolean collides = known.colliding().contains(m);
-            String base = PrometheusNames.baseName(m);
-            List<View.Kind> kinds = View.kinds(base, matchers);
-            List<Map<String, String>> out = new ArrayList<>();
-            for (SeriesKey k : keys) {
-                if (View.matchesSeries(PrometheusNames.labels(k, collides), matchers)) {
-                    count(k);
-                    for (View.Kind kind : kinds) {
-                        out.add(View.labels(k, collides, base, kind));
-                    }
-                }
-            }
-            return out;
-        }), CONCURRENCY).concatMapIterable(l -> l).collectList();
     }
 }

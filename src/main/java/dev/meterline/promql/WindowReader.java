@@ -1,10 +1,13 @@
 package dev.meterline.promql;
 
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.TagKeySets;
 import dev.meterline.query.QueryService;
 import dev.meterline.store.TagValues;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -27,6 +30,28 @@ interface WindowReader {
 
     /** The window length, in milliseconds. */
     long windowMs();
+
+    /**
+     * The known series of {@code metric} that have the values {@code named} names and pass {@code filter} (null for
+     * none), sorted; a list of more than {@code max} says they are more than {@code max} (and may not be all).
+     */
+    default Mono<List<SeriesKey>> listSeries(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
+        return series(metric).map(all -> {
+            List<SeriesKey> out = new ArrayList<>();
+            for (SeriesKey k : all) {
+                if (named.admits(k) && (filter == null || filter.test(k))) {
+                    out.add(k);
+                }
+            }
+            return out;
+        });
+    }
+
+    /** One known series of each distinct metric and set of tag keys. */
+    default Mono<List<SeriesKey>> tagKeySets() {
+        return metrics().flatMapMany(Flux::fromIterable).concatMap(this::series).collect(TagKeySets::new,
+                TagKeySets::addAll).map(TagKeySets::keys);
+    }
 
     /** Reads through the query service, as {@code /api/v1/aggregates} does. */
     static WindowReader of(QueryService service) {
@@ -53,6 +78,17 @@ interface WindowReader {
             @Override
             public long windowMs() {
                 return service.windowMs();
+            }
+
+            @Override
+            public Mono<List<SeriesKey>> listSeries(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                                    int max) {
+                return service.listSeries(metric, named, filter, max);
+            }
+
+            @Override
+            public Mono<List<SeriesKey>> tagKeySets() {
+                return service.tagKeySets();
             }
         };
     }

@@ -6,6 +6,7 @@ import dev.meterline.aggregate.PipelineStopping;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.store.StoreGateway;
 import dev.meterline.store.StoredWindow;
@@ -576,5 +577,54 @@ public final class QueryService {
                         return out;
                     });
         });
+    }
+
+    /**
+     * The known series of {@code metric} (stored, waiting to be stored, or active) that have the values {@code named}
+     * names and pass {@code filter} (null for none), sorted: found by those values in the shards' tag indexes and in
+     * the store, as reads find them. Each of the three places gives at most {@code max + 1} of them, so a list longer
+     * than {@code max} says the series are more than {@code max}, without having walked them all.
+     */
+    public Mono<List<SeriesKey>> listSeries(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
+        Predicate<SeriesKey> passes = k -> named.admits(k) && (filter == null || filter.test(k));
+        return aggregation.listSeries(metric, named.byKey(), passes, max)
+                .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
+                .flatMap(active -> {
+                    Set<SeriesKey> inTransit = new HashSet<>();
+                    for (List<Window> windows : aggregation.pending().view(metric).values()) {
+                        for (Window w : windows) {
+                            if (inTransit.size() <= max && passes.test(w.series())) {
+                                inTransit.add(w.series());
+                            }
+                        }
+                    }
+                    return store.series(metric, named, filter, max).map(stored -> {
+                        Set<SeriesKey> all = new HashSet<>(active);
+                        all.addAll(inTransit);
+                        all.addAll(stored);
+                        List<SeriesKey> sorted = new ArrayList<>(all);
+                        sorted.sort(Comparator.naturalOrder());
+                        return sorted;
+                    });
+                });
+    }
+
+    /**
+     * One known series (stored, waiting to be stored, or active) of each distinct metric and set of tag keys: the
+     * label names of every known series are those of these ones. The stored ones come from a summary the store keeps
+     * up to date, not from a pass over every series.
+     */
+    public Mono<List<SeriesKey>> tagKeySets() {
+        return aggregation.tagKeySets(null)
+                .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
+                .flatMap(active -> {
+                    TagKeySets sets = new TagKeySets();
+                    sets.addAll(active);
+                    sets.addAll(aggregation.pending().tagKeySets());
+                    return store.tagKeySets().map(stored -> {
+                        sets.addAll(stored);
+                        return List.copyOf(sets.keys());
+                    });
+                });
     }
 }

@@ -88,6 +88,8 @@ final class JdbcStore implements Store {
     private final SeriesTexts seriesTexts;
     /** Resolutions of written windows seen by this process, so that retention also finds non-tier resolutions. */
     private final Set<Long> writtenResolutions = ConcurrentHashMap.newKeySet();
+    /** The distinct tag key sets of the stored series, for the label listings. */
+    private final StoredTagKeySets tagKeySets;
 
     /**
      * A store over {@code db} speaking {@code dialect}; {@code clock} decides which tier a read uses, and a coarse
@@ -109,6 +111,7 @@ final class JdbcStore implements Store {
         this.meters = requireNonNull(meters, "meters");
         this.rollup = new Rollup(db, table, tiers, replica, requireNonNull(rollupDelay, "rollupDelay").toMillis());
         this.seriesTexts = new SeriesTexts(config.maxSeries());
+        this.tagKeySets = new StoredTagKeySets(dialect == Dialect.POSTGRES);
     }
 
     /** The database behind this store. */
@@ -218,6 +221,7 @@ final class JdbcStore implements Store {
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();
         }
+        tagKeySets.written(stored, windows, texts);
     }
 
     private SeriesTexts.Text[] textsOf(List<Window> windows) {
@@ -304,6 +308,7 @@ final class JdbcStore implements Store {
             // A series that came back during the prune may be forgotten until its next new-series flush.
             if (deleted > 0 && db.inTransaction("forget series of " + metric, c -> table.pruneSeries(c, metric)) > 0) {
                 seriesTexts.clear();
+                tagKeySets.forgotten();
             }
         }
     }
@@ -358,5 +363,18 @@ final class JdbcStore implements Store {
             public void close() {
             }
         };
+    }
+
+    @Override
+    public List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
+        return db.read("list series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
+            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
+            return named.admits(key) && (filter == null || filter.test(key)) ? key : null;
+        }, max + 1));
+    }
+
+    @Override
+    public List<SeriesKey> tagKeySets() {
+        return db.read("list tag keys of series", tagKeySets::read);
     }
 }

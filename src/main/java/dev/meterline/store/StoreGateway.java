@@ -86,4 +86,14 @@ public final class StoreGateway {
     public Store store() {
         return store;
     }
+
+    /** {@link Store#series(String, TagValues, Predicate, int)} on the store's scheduler. */
+    public Mono<List<SeriesKey>> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
+        return Mono.fromCallable(() -> store.series(metric, named, filter, max)).subscribeOn(scheduler);
+    }
+
+    /** {@link Store#tagKeySets} on the store's scheduler. */
+    public Mono<List<SeriesKey>> tagKeySets() {
+        return Mono.fromCallable(store::tagKeySets).subscribeOn(scheduler);
+    }
 }

@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -1013,4 +1014,34 @@ final class WindowTable {
     }
 
     // ---- remote write export ---------------------------------------------------------------------------------
+
+    /**
+     * The series {@code wanted} gives (null for none) of {@code metric}'s series whose tag text holds the texts of the
+     * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value), read until it has given
+     * {@code limit}.
+     */
+    <T> List<T> seriesTags(Connection c, String metric, TagValues named, Function<String, T> wanted, int limit)
+            throws SQLException {
+        List<List<String>> texts = seriesTexts(named);
+        List<T> out = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts))) {
+            int p = 1;
+            ps.setString(p++, metric);
+            for (List<String> any : texts) {
+                for (String text : any) {
+                    ps.setString(p++, text);
+                }
+            }
+            ps.setFetchSize(1_024);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (out.size() < limit && rs.next()) {
+                    T t = wanted.apply(rs.getString(2));
+                    if (t != null) {
+                        out.add(t);
+                    }
+                }
+            }
+        }
+        return out;
+    }
 }

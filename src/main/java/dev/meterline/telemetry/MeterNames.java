@@ -41,6 +41,8 @@ public final class MeterNames {
     /** Queries answered from a view without a shard, and queries of a view that asked the shards instead. */
     public static final String QUERY_VIEW_READS = "meterline.query.view.reads";
     public static final String QUERY_VIEW_MISSES = "meterline.query.view.misses";
+    /** Prometheus listings refused for reading more series than their bound. */
+    public static final String PROMETHEUS_LISTINGS_REFUSED = "meterline.prometheus.listings.refused";
     public static final String BUFFER_POINTS = "meterline.buffer.points";
     public static final String BUFFER_POINTS_PEAK = "meterline.buffer.points.peak";
     public static final String BUFFER_WAITING = "meterline.buffer.waiting";

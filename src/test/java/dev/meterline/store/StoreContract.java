@@ -17,6 +17,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.TreeSet;
+import java.util.Set;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -1134,6 +1136,37 @@ abstract class StoreContract {
         assertEquals(5, read.get(0).window().aggregate().sum());
         assertEquals(Map.of("mem", 1L), writer.metrics());
         assertEquals(List.of(MEM), other.series("mem"));
+    }
+
+    /** Each tag key set of {@code store}'s stored series as metric and keys ({@code cpu[dc, host]}). */
+    private static Set<String> keySets(Store store) {
+        Set<String> out = new TreeSet<>();
+        for (SeriesKey k : store.tagKeySets()) {
+            assertTrue(out.add(k.metric() + new TreeSet<>(k.tags().keySet())), "each set once: " + k);
+        }
+        return out;
+    }
+
+    @Test
+    void theTagKeySetsOfStoredSeriesFollowTheWritesOfEveryStoreAndForgetting() {
+        Store store = open("r1", "10s:1h,1m:2h,1h:3h");
+        Store other = open("r2", "10s:1h,1m:2h,1h:3h");
+        assertEquals(Set.of(), keySets(store));
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1), window(CPU_B, T0, 10 * SECOND, 1, true, 2)));
+        assertEquals(Set.of("cpu[dc, host]"), keySets(store));
+        SeriesKey racked = SeriesKey.of("cpu", Map.of("host", "c", "rack", "r1"));
+        other.write(List.of(window(racked, T0 + DAY, 10 * SECOND, 1, true, 3)));
+        assertEquals(Set.of("cpu[dc, host]", "cpu[host, rack]"), keySets(store), "another store's series");
+        store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 4)));
+        assertEquals(Set.of("cpu[dc, host]", "cpu[host, rack]", "mem[]"), keySets(store));
+        assertEquals(keySets(store), keySets(other));
+
+        store.maintain(T0 + DAY);
+        assertEquals(Set.of("cpu[host, rack]"), keySets(store), "forgotten with their rows");
+        assertEquals(Set.of("cpu[host, rack]"), keySets(other), "forgotten by another store");
+        store.write(List.of(window(MEM, T0 + DAY, 10 * SECOND, 3, true, 5)));
+        assertEquals(Set.of("cpu[host, rack]", "mem[]"), keySets(store));
+        assertEquals(Set.of("cpu[host, rack]", "mem[]"), keySets(other));
     }
 
     @Test
