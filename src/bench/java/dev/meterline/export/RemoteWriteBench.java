@@ -58,6 +58,15 @@ public final class RemoteWriteBench {
         }
     }
 
+    /** CPU seconds so far of this process (Meterline runs in it) and of the VictoriaMetrics it started. */
+    private static double[] cpu() {
+        double own = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+        double vm = ProcessHandle.current().descendants()
+                .filter(h -> h.info().command().map(c -> c.contains("victoria-metrics")).orElse(false))
+                .mapToDouble(h -> h.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
+        return new double[]{own, vm};
+    }
+
     private static void run(TestServer m, Receiver vm, int series, int seconds, int connections) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         List<Thread> senders = new ArrayList<>();
@@ -88,6 +97,7 @@ public final class RemoteWriteBench {
         double lastStored = -1;
         double exportedWhenStored = 0;
         long storedAt = t0;
+        double[] cpuWhenStored = cpu();
         System.out.println("second  stored_windows  exported_windows  lag_s");
         for (int s = 1; ; s++) {
             LockSupport.parkNanos(t0 + TimeUnit.SECONDS.toNanos(s) - System.nanoTime());
@@ -99,6 +109,7 @@ public final class RemoteWriteBench {
                 lastStored = stored;
                 exportedWhenStored = exported;
                 storedAt = System.nanoTime();
+                cpuWhenStored = cpu();
             }
             if (s <= seconds) {
                 maxLag = Math.max(maxLag, lag);
@@ -118,6 +129,13 @@ public final class RemoteWriteBench {
                 double drain = (System.nanoTime() - storedAt) / 1e9 - 1;
                 System.out.printf("after the last flush: %.0f windows exported in %.1f s: %.0f windows/s%n",
                         exported - exportedWhenStored, drain, (exported - exportedWhenStored) / drain);
+                double[] cpuNow = cpu();
+                double drained = (exported - exportedWhenStored) / 1000;
+                System.out.printf("CPU after the last flush: Meterline (and this driver) %.1f s, %.1f ms per 1000"
+                                + " windows; VictoriaMetrics %.1f s, %.1f ms per 1000 windows; load average %.1f%n",
+                        cpuNow[0] - cpuWhenStored[0], (cpuNow[0] - cpuWhenStored[0]) * 1000 / drained,
+                        cpuNow[1] - cpuWhenStored[1], (cpuNow[1] - cpuWhenStored[1]) * 1000 / drained,
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
                 double accepted = RemoteWriteFixture.meter(m, "meterline_points_accepted_total");
                 System.out.printf("ingest %d s: %.0f points accepted, %.0f windows stored, %.0f exported while"
                                 + " ingest ran; max lag %.1f s; all %.0f windows exported after %.1f s: %.0f windows/s%n",

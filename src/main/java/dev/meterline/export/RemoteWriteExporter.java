@@ -7,8 +7,8 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.store.ExportCursor;
 import dev.meterline.store.ExportLock;
 import dev.meterline.store.ExportPage;
+import dev.meterline.store.ExportRow;
 import dev.meterline.store.Store;
-import dev.meterline.store.StoredWindow;
 import dev.meterline.telemetry.RateLimitedLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -66,11 +66,14 @@ public final class RemoteWriteExporter {
     private final RateLimitedLog rejectLog = new RateLimitedLog(log, 10_000);
     private final RateLimitedLog failLog = new RateLimitedLog(log, 10_000);
     private final WriteRequestEncoder encoder = new WriteRequestEncoder(1 << 16);
+    private final WindowSamples samples = new WindowSamples(encoder);
     private final SnappyBlock snappy = new SnappyBlock();
 
     private ExportLock lock;
     private volatile boolean leading;
     private ExportCursor cursor;
+    /** The request after the one sent last, read while that one was in flight; null when none was read. */
+    private Request readAhead;
     private long checkedId;
     private final Set<String> metrics = new HashSet<>();
     private Set<String> colliding = Set.of();
@@ -162,6 +165,7 @@ public final class RemoteWriteExporter {
         }
         boolean held = lock.hold();
         if (held && !leading) {
+            readAhead = null;
             cursor = store.exportCursor(target);
             if (cursor == null) {
                 // A new receiver gets the windows that close from now on, not the store's history.
@@ -185,21 +189,43 @@ public final class RemoteWriteExporter {
     }
 
     /** A request ready to send, and the cursor once it is through. */
-    private record Request(byte[] body, int samples, ExportCursor next) {
+    private record Request(byte[] body, int samples, ExportCursor at, ExportCursor next) {
     }
 
-    /** Sends the next page of the oldest ready slice; emits true when something moved, false when nothing is ready. */
+    /**
+     * Sends the next page of the oldest ready slice; emits true when something moved, false when nothing is ready.
+     * While a page is in flight, the page after it in the same slice is read and encoded, so that the store, the
+     * encoding and the receiver work at once; its cursor still moves only once the receiver answered.
+     */
     private Mono<Boolean> exportOne() {
         return Mono.fromCallable(this::next)
                 .subscribeOn(scheduler)
-                .flatMap(r -> r.body == null ? Mono.just(true) : deliver(r, 0)
+                .flatMap(r -> r.body == null ? Mono.just(true) : Mono.zip(deliver(r, 0), readAhead(r.next))
                         .publishOn(scheduler)
-                        .map(delivered -> {
+                        .map(sentAndNext -> {
                             store.advanceExportCursor(target, r.next);
                             cursor = r.next;
+                            Request ahead = sentAndNext.getT2();
+                            readAhead = ahead.body == null ? null : ahead;
                             return true;
                         }))
                 .defaultIfEmpty(false);
+    }
+
+    /**
+     * The request of the page after {@code at} in its slice, read on the exporter's thread; one without body when
+     * the slice holds no more (the cursor then moves as {@link #next} moves it) or the read failed (read again).
+     */
+    private Mono<Request> readAhead(ExportCursor at) {
+        Request none = new Request(null, 0, at, at);
+        return Mono.fromCallable(() -> {
+            if (stopped) {
+                return none;
+            }
+            ExportPage page = store.exportPage(window, at.through(), at.through() + resolution, at, checkedId,
+                    config.batchSize());
+            return page.rows().isEmpty() ? none : encode(page, at);
+        }).subscribeOn(scheduler).onErrorReturn(none);
     }
 
     /** The next request, a request without body when a slice was finished (cursor already moved), or null. */
@@ -221,26 +247,43 @@ public final class RemoteWriteExporter {
             }
             return null;
         }
+        Request ahead = readAhead;
+        readAhead = null;
+        if (ahead != null && ahead.at.equals(cursor)) {
+            return ahead;
+        }
         long from = cursor.through();
         if (cursor.atSliceStart()) {
             // The slice is read as of this look: its rows stored later are corrections, counted, never sent.
             countCorrections(from);
         }
         ExportPage page = store.exportPage(window, from, from + resolution, cursor, checkedId, config.batchSize());
-        if (page.windows().isEmpty()) {
+        if (page.rows().isEmpty()) {
             // The slice is done: on to the next slice holding windows, but never past the ones still open.
             long nextStart = store.nextWrittenStart(window, from + resolution);
             long to = nextStart < 0 ? boundary : Math.min(Math.floorDiv(nextStart, resolution) * resolution, boundary);
             ExportCursor moved = ExportCursor.at(Math.max(to, from + resolution));
             store.advanceExportCursor(target, moved);
             cursor = moved;
-            return new Request(null, 0, moved);
+            return new Request(null, 0, moved, moved);
         }
+        return encode(page, cursor);
+    }
+
+    /** The request of {@code page}, read from {@code at}. */
+    private Request encode(ExportPage page, ExportCursor at) {
+        long from = at.through();
         encoder.reset();
-        List<StoredWindow> rows = page.windows();
+        samples.clearNames();
+        List<ExportRow> rows = page.rows();
         boolean newMetric = false;
-        for (StoredWindow w : rows) {
-            newMetric |= metrics.add(w.window().series().metric());
+        String previous = null;
+        for (ExportRow r : rows) {
+            String metric = r.series().metric();
+            if (!metric.equals(previous)) {
+                newMetric |= metrics.add(metric);
+                previous = metric;
+            }
         }
         if (newMetric) {
             // From this page on, metrics sharing a base name carry the meterline_metric label.
@@ -249,18 +292,25 @@ public final class RemoteWriteExporter {
         long end = from + resolution;
         int i = 0;
         while (i < rows.size()) {
-            SeriesKey key = rows.get(i).window().series();
-            Aggregate merged = rows.get(i).window().aggregate().copy();
+            ExportRow first = rows.get(i);
+            SeriesKey key = first.series();
+            boolean collides = colliding.contains(key.metric());
             int j = i + 1;
-            while (j < rows.size() && rows.get(j).window().series().equals(key)) {
-                merged.mergeWith(rows.get(j).window().aggregate());
-                j++;
+            if (j == rows.size() || !rows.get(j).series().equals(key)) {
+                // One partial is the window: read as stored, its sketch left encoded.
+                samples.add(first, collides, end);
+            } else {
+                Aggregate merged = first.aggregate();
+                while (j < rows.size() && rows.get(j).series().equals(key)) {
+                    merged.mergeWith(rows.get(j).aggregate());
+                    j++;
+                }
+                samples.add(key, collides, merged, end);
             }
-            WindowSamples.add(encoder, key, colliding.contains(key.metric()), merged, end);
             i = j;
         }
         byte[] body = snappy.compress(encoder.array(), encoder.length());
-        return new Request(body, encoder.samples(), page.next());
+        return new Request(body, encoder.samples(), at, page.next());
     }
 
     /**

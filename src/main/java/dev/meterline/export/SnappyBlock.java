@@ -14,12 +14,15 @@ final class SnappyBlock {
     /** The reference implementation's block size; Netty's encoder keeps offsets in 16 bits. */
     static final int FRAGMENT = 1 << 16;
 
-    private final Snappy snappy = new Snappy();
+    /** Its hash table is kept (per thread) from fragment to fragment rather than allocated for each. */
+    private final Snappy snappy = Snappy.withHashTableReuse();
     private final ByteBuf fragment = Unpooled.buffer(FRAGMENT + FRAGMENT / 6 + 32);
+    /** The block as it is written, kept from request to request; the result is an exact copy. */
+    private final ByteBuf out = Unpooled.buffer(FRAGMENT);
 
     /** Compresses {@code [0, length)} of {@code in}. Not thread-safe: one instance per thread. */
     byte[] compress(byte[] in, int length) {
-        ByteBuf out = Unpooled.buffer(length / 2 + 16);
+        out.clear();
         writeVarint(out, length);
         for (int off = 0; off < length; off += FRAGMENT) {
             int n = Math.min(FRAGMENT, length - off);

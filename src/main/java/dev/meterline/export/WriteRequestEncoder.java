@@ -79,6 +79,91 @@ final class WriteRequestEncoder {
         samples += timestamps.length;
     }
 
+    /**
+     * Adds one time series of one sample whose labels are already encoded as {@code Label} messages: {@code labels}
+     * {@code [0, nameAt)}, then the message {@code name} ({@code __name__}), then {@code [nameAt, quantileAt)}, then
+     * the message {@code quantile} unless null, then {@code [quantileAt, end)} — together in name order.
+     */
+    void add(byte[] labels, int nameAt, int quantileAt, int end, byte[] name, byte[] quantile, long timestamp,
+             double value) {
+        int s = sampleSize(timestamp);
+        int tsSize = end + name.length + (quantile == null ? 0 : quantile.length) + 1 + varintSize(s) + s;
+        ensure(1 + varintSize(tsSize) + tsSize);
+        byte[] b = buf;
+        b[pos++] = TIMESERIES;
+        varint(tsSize);
+        System.arraycopy(labels, 0, b, pos, nameAt);
+        pos += nameAt;
+        System.arraycopy(name, 0, b, pos, name.length);
+        pos += name.length;
+        System.arraycopy(labels, nameAt, b, pos, quantileAt - nameAt);
+        pos += quantileAt - nameAt;
+        if (quantile != null) {
+            System.arraycopy(quantile, 0, b, pos, quantile.length);
+            pos += quantile.length;
+        }
+        System.arraycopy(labels, quantileAt, b, pos, end - quantileAt);
+        pos += end - quantileAt;
+        b[pos++] = SAMPLE;
+        varint(s);
+        b[pos++] = SAMPLE_VALUE;
+        long bits = Double.doubleToRawLongBits(value);
+        for (int i = 0; i < 8; i++) {
+            b[pos++] = (byte) (bits >>> (8 * i));
+        }
+        b[pos++] = SAMPLE_TIMESTAMP;
+        varint(timestamp);
+        series++;
+        samples++;
+    }
+
+    /** One {@code Label} message, tag and length included, as the encoded labels above hold it. */
+    static byte[] label(byte[] name, byte[] value) {
+        LabelBuffer one = new LabelBuffer();
+        labelInto(one, name, value);
+        return Arrays.copyOf(one.bytes, one.length);
+    }
+
+    /** Appends the {@code Label} message of {@code name} and {@code value} to {@code out}. */
+    static void labelInto(LabelBuffer out, byte[] name, byte[] value) {
+        int size = labelSize(name, value);
+        out.ensure(1 + varintSize(size) + size);
+        byte[] b = out.bytes;
+        int p = out.length;
+        b[p++] = LABEL;
+        p = putVarint(b, p, size);
+        b[p++] = LABEL_NAME;
+        p = putVarint(b, p, name.length);
+        System.arraycopy(name, 0, b, p, name.length);
+        p += name.length;
+        b[p++] = LABEL_VALUE;
+        p = putVarint(b, p, value.length);
+        System.arraycopy(value, 0, b, p, value.length);
+        p += value.length;
+        out.length = p;
+    }
+
+    /** A growing array of encoded {@code Label} messages. */
+    static final class LabelBuffer {
+        byte[] bytes = new byte[256];
+        int length;
+
+        void ensure(int more) {
+            if (length + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+            }
+        }
+    }
+
+    private static int putVarint(byte[] b, int p, long v) {
+        while ((v & ~0x7FL) != 0) {
+            b[p++] = (byte) ((v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        b[p++] = (byte) v;
+        return p;
+    }
+
     /** One series of one sample. */
     void add(byte[][] labels, long timestamp, double value) {
         add(labels, new long[]{timestamp}, new double[]{value});

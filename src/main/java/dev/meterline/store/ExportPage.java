@@ -7,9 +7,9 @@ import java.util.List;
  * late corrections), in series order; {@code next} is the cursor after the last of them, and {@code more} tells
  * whether the slice may hold further series.
  */
-public record ExportPage(List<StoredWindow> windows, ExportCursor next, boolean more) {
+public record ExportPage(List<ExportRow> rows, ExportCursor next, boolean more) {
 
     public ExportPage {
-        windows = List.copyOf(windows);
+        rows = List.copyOf(rows);
     }
 }

@@ -1,14 +1,10 @@
 package dev.meterline.store;
 
-import dev.meterline.model.SeriesKey;
-import dev.meterline.model.Window;
-import dev.meterline.store.WindowTable.Row;
+import dev.meterline.store.ExportTable.Read;
 
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The store's side of remote write: the export cursor, pages of stored windows in (slice, series) order with every
@@ -49,14 +45,14 @@ final class ExportReads {
     }
 
     ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit) {
-        List<Row> rows = db.read("read windows to export", c -> table.selectForExport(c, resolution, from, to,
+        List<Read> rows = db.read("read windows to export", c -> table.selectForExport(c, resolution, from, to,
                 after.metric(), after.series(), maxId, limit));
         boolean more = rows.size() >= limit;
         if (more) {
             // Never split a series across pages: its partials must merge into one sample.
-            Row last = rows.get(rows.size() - 1);
+            Read last = rows.get(rows.size() - 1);
             int keep = rows.size();
-            while (keep > 0 && sameSeries(rows.get(keep - 1), last)) {
+            while (keep > 0 && rows.get(keep - 1).seriesId() == last.seriesId()) {
                 keep--;
             }
             if (keep == 0) {
@@ -69,20 +65,12 @@ final class ExportReads {
         if (rows.isEmpty()) {
             return new ExportPage(List.of(), after, false);
         }
-        Map<Long, SeriesKey> keys = new HashMap<>();
-        List<StoredWindow> out = new ArrayList<>(rows.size());
-        for (Row r : rows) {
-            SeriesKey key = keys.computeIfAbsent(r.seriesId(),
-                    k -> SeriesKey.of(r.metric(), TagsJson.decode(r.tags())));
-            out.add(new StoredWindow(r.replica(), new Window(key, r.start(), r.resolution(), r.aggregate(),
-                    r.complete(), r.flushSeq())));
+        List<ExportRow> out = new ArrayList<>(rows.size());
+        for (Read r : rows) {
+            out.add(r.row());
         }
-        Row last = rows.get(rows.size() - 1);
+        Read last = rows.get(rows.size() - 1);
         return new ExportPage(out, new ExportCursor(from, last.metric(), last.seriesId()), more);
-    }
-
-    private static boolean sameSeries(Row a, Row b) {
-        return a.seriesId() == b.seriesId();
     }
 
     long nextWrittenStart(long resolution, long from) {

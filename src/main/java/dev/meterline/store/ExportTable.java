@@ -1,18 +1,24 @@
 package dev.meterline.store;
 
-import dev.meterline.store.WindowTable.Row;
+import dev.meterline.model.SeriesKey;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
-
-import static dev.meterline.store.WindowTable.SELECT;
-import static dev.meterline.store.WindowTable.rows;
 
 /** The SQL of remote write's reads: stored partials in (slice, series) order, row ids, and the export cursor. */
 final class ExportTable {
+
+    /**
+     * The columns a sample set needs, read by position ({@link #read}): the series' tag text is decoded once per
+     * series, the sketch is left encoded.
+     */
+    static final String SELECT = "SELECT w.series_id, w.metric, s.tags, w.start_ms, w.value_count, w.value_sum,"
+            + " w.value_min, w.value_max, w.value_last, w.first_ts, w.last_ts, w.late, w.sketch"
+            + " FROM meterline_window w JOIN meterline_series s ON s.id = w.series_id";
 
     /** Every written partial of one series at one resolution starting in a range. */
     static final String SERIES_FOR_EXPORT = SELECT + " WHERE w.resolution_ms = ? AND w.start_ms >= ?"
@@ -34,7 +40,7 @@ final class ExportTable {
      * Up to {@code limit} written partials (rollups excluded) of {@code resolution} starting in [from, to), with id
      * at most {@code maxId}, whose series comes after ({@code afterMetric}, {@code afterSeries}), in series order.
      */
-    List<Row> selectForExport(Connection c, long resolution, long from, long to, String afterMetric,
+    List<Read> selectForExport(Connection c, long resolution, long from, long to, String afterMetric,
                               long afterSeries, long maxId, int limit) throws SQLException {
         // One start (the export resolution is the window's): an equality, so the export index gives series order
         // without a sort.
@@ -49,12 +55,12 @@ final class ExportTable {
             ps.setLong(i++, afterSeries);
             ps.setLong(i++, maxId);
             ps.setInt(i, limit);
-            return rows(ps, tags -> true);
+            return read(ps, limit);
         }
     }
 
     /** Every written partial of one series of {@code resolution} starting in [from, to). */
-    List<Row> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, long series,
+    List<Read> selectSeriesForExport(Connection c, long resolution, long from, long to, String metric, long series,
                                     long maxId) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SERIES_FOR_EXPORT)) {
             ps.setLong(1, resolution);
@@ -63,8 +69,41 @@ final class ExportTable {
             ps.setString(4, metric);
             ps.setLong(5, series);
             ps.setLong(6, maxId);
-            return rows(ps, t -> true);
+            return read(ps, 16);
         }
+    }
+
+    /** A partial read for export and its series' store id and metric, which order and cut pages. */
+    record Read(long seriesId, String metric, ExportRow row) {
+    }
+
+    /** The rows of {@link #SELECT}, which come in series order: a series' tags are decoded at its first row. */
+    private static List<Read> read(PreparedStatement ps, int expected) throws SQLException {
+        List<Read> out = new ArrayList<>(Math.min(expected, 4096));
+        long seriesId = 0;
+        String metric = null;
+        SeriesKey key = null;
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                long id = rs.getLong(1);
+                if (key == null || id != seriesId) {
+                    seriesId = id;
+                    metric = rs.getString(2);
+                    key = SeriesKey.of(metric, TagsJson.decode(rs.getString(3)));
+                }
+                ExportRow row = new ExportRow(key, rs.getLong(4), rs.getLong(5), rs.getDouble(6), nullable(rs, 7),
+                        nullable(rs, 8), nullable(rs, 9), rs.getLong(10), rs.getLong(11), rs.getLong(12),
+                        rs.getBytes(13));
+                out.add(new Read(seriesId, metric, row));
+            }
+        }
+        return out;
+    }
+
+    /** A nullable double column's value, NaN for SQL NULL. */
+    private static double nullable(ResultSet rs, int column) throws SQLException {
+        double v = rs.getDouble(column);
+        return rs.wasNull() ? Double.NaN : v;
     }
 
     /** The earliest start at or after {@code from} of a written partial of {@code resolution}, or -1. */

@@ -5,6 +5,7 @@ import com.google.protobuf.WireFormat;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.store.ExportRow;
 import org.junit.jupiter.api.Test;
 import org.xerial.snappy.Snappy;
 
@@ -95,7 +96,7 @@ final class EncodingTest {
         }
         WriteRequestEncoder encoder = new WriteRequestEncoder(16);
         long end = 1_700_000_010_000L;
-        assertEquals(9, WindowSamples.add(encoder, key, true, a, end));
+        assertEquals(9, new WindowSamples(encoder).add(key, true, a, end));
         List<Series> decoded = decode(new SnappyBlock().compress(encoder.array(), encoder.length()));
         assertEquals(9, decoded.size());
         Map<String, Double> byName = new LinkedHashMap<>();
@@ -129,7 +130,7 @@ final class EncodingTest {
         Aggregate empty = new Aggregate();
         empty.markLate();
         WriteRequestEncoder encoder = new WriteRequestEncoder(16);
-        assertEquals(2, WindowSamples.add(encoder, SeriesKey.of("m", Map.of()), false, empty, 10_000));
+        assertEquals(2, new WindowSamples(encoder).add(SeriesKey.of("m", Map.of()), false, empty, 10_000));
         List<Series> decoded = decode(new SnappyBlock().compress(encoder.array(), encoder.length()));
         assertEquals(List.of("m_count", "m_sum"), decoded.stream().map(s -> s.labelMap().get("__name__")).toList());
     }
@@ -186,6 +187,116 @@ final class EncodingTest {
             assertArrayEquals(in, Snappy.uncompress(compressed), "length " + length);
             assertEquals(length, Snappy.uncompressedLength(compressed));
         }
+    }
+
+    /**
+     * Windows of random series (tags that sort before and after {@code __name__} and {@code quantile}, colliding
+     * metrics, empty windows, NaN bounds, one value, extremes) encode byte for byte as the reference encoding of
+     * each sample's full sorted label set does, from a merged aggregate and from one stored partial alike.
+     */
+    @Test
+    void theSamplesOfAWindowEncodeAsTheirSortedLabelSetsDo() {
+        Random random = new Random(31);
+        String[] keys = {"A", "Zone", "_x", "__y", "a", "host", "le", "quantile", "quantilf", "r", "z", "é", "0d"};
+        String[] metrics = {"cpu", "cpu.usage", "http_latency", "9x", "m"};
+        WriteRequestEncoder encoder = new WriteRequestEncoder(16);
+        WindowSamples samples = new WindowSamples(encoder);
+        WriteRequestEncoder reference = new WriteRequestEncoder(16);
+        int added = 0;
+        for (int w = 0; w < 3_000; w++) {
+            Map<String, String> tags = new LinkedHashMap<>();
+            for (int t = random.nextInt(5); t > 0; t--) {
+                tags.put(keys[random.nextInt(keys.length)], "v" + random.nextInt(100));
+            }
+            SeriesKey key = SeriesKey.of(metrics[random.nextInt(metrics.length)], tags);
+            boolean collides = random.nextBoolean();
+            Aggregate a = randomAggregate(random);
+            long end = 1_700_000_000_000L + w * 10_000L;
+            int before = reference.samples();
+            referenceAdd(reference, key, collides, Aggregate.restore(a.count(), a.sum(), a.min(), a.max(), a.last(),
+                    a.firstTimestamp(), a.lastTimestamp(), a.late(), a.sketchBytes()), end);
+            int expected = reference.samples() - before;
+            if (random.nextBoolean()) {
+                assertEquals(expected, samples.add(key, collides, a.copy(), end));
+            } else {
+                ExportRow row = new ExportRow(key, end - 10_000, a.count(), a.sum(),
+                        a.count() == 0 ? Double.NaN : a.min(), a.count() == 0 ? Double.NaN : a.max(), a.last(),
+                        a.firstTimestamp(), a.lastTimestamp(), a.late(), a.sketchBytes());
+                assertEquals(expected, samples.add(row, collides, end));
+            }
+            added += expected;
+            if (random.nextInt(100) == 0) {
+                samples.clearNames();
+            }
+        }
+        assertEquals(reference.samples(), encoder.samples());
+        assertTrue(added > 20_000, "samples: " + added);
+        assertArrayEquals(Arrays.copyOf(reference.array(), reference.length()),
+                Arrays.copyOf(encoder.array(), encoder.length()));
+    }
+
+    private static Aggregate randomAggregate(Random random) {
+        Aggregate a = new Aggregate();
+        long t = 1_700_000_000_000L;
+        switch (random.nextInt(8)) {
+            case 0 -> a.markLate();
+            case 1 -> a.accept(random.nextGaussian() * 100, t);
+            case 2 -> {
+                a.accept(Double.MAX_VALUE / 4, t);
+                a.accept(-Double.MAX_VALUE / 4, t + 1);
+                a.accept(Double.MIN_NORMAL, t + 2);
+                a.accept(0, t + 3);
+            }
+            default -> {
+                int n = 1 + random.nextInt(random.nextBoolean() ? 20 : 3000);
+                double scale = Math.pow(10, random.nextInt(12) - 4);
+                for (int i = 0; i < n; i++) {
+                    double v = random.nextInt(10) == 0 ? -random.nextDouble() * scale : random.nextDouble() * scale;
+                    a.accept(random.nextInt(50) == 0 ? 0 : v, t + random.nextInt(10_000));
+                }
+            }
+        }
+        return a;
+    }
+
+    /** Each sample as one series of its full label set, sorted in a map, as the encoding is defined. */
+    private static void referenceAdd(WriteRequestEncoder encoder, SeriesKey key, boolean collides, Aggregate a,
+                                     long end) {
+        java.util.TreeMap<String, String> labels = PrometheusNames.labels(key, collides);
+        String base = PrometheusNames.baseName(key.metric());
+        for (PrometheusNames.Stat stat : PrometheusNames.Stat.values()) {
+            double v = stat.of(a);
+            if (Double.isNaN(v) || a.count() == 0 && stat != PrometheusNames.Stat.COUNT
+                    && stat != PrometheusNames.Stat.SUM) {
+                continue;
+            }
+            java.util.TreeMap<String, String> l = new java.util.TreeMap<>(labels);
+            l.put("__name__", stat.sampleName(base));
+            encoder.add(pairs(l), end, v);
+        }
+        if (a.count() == 0) {
+            return;
+        }
+        for (int i = 0; i < PrometheusNames.QUANTILES.size(); i++) {
+            double v = a.valueAtQuantile(PrometheusNames.QUANTILES.get(i));
+            if (Double.isNaN(v)) {
+                continue;
+            }
+            java.util.TreeMap<String, String> l = new java.util.TreeMap<>(labels);
+            l.put("__name__", base);
+            l.put(PrometheusNames.QUANTILE_LABEL, PrometheusNames.QUANTILE_VALUES.get(i));
+            encoder.add(pairs(l), end, v);
+        }
+    }
+
+    private static byte[][] pairs(Map<String, String> labels) {
+        byte[][] out = new byte[labels.size() * 2][];
+        int i = 0;
+        for (Map.Entry<String, String> e : labels.entrySet()) {
+            out[i++] = utf8(e.getKey());
+            out[i++] = utf8(e.getValue());
+        }
+        return out;
     }
 
     private static byte[] utf8(String s) {

@@ -137,6 +137,58 @@ final class ExporterTest {
         }
     }
 
+    /**
+     * A slice of many pages, the next page read while one is in flight: a page that fails is sent again unchanged
+     * before any later page, a refused page is skipped, and every series comes once, in series order.
+     */
+    @Test
+    void pagesReadAheadGoInOrderThroughRetriesAndRefusals() throws Exception {
+        String url = startReceiver();
+        script.add(new String[]{"204"});
+        script.add(new String[]{"503"});
+        script.add(new String[]{"204"});
+        script.add(new String[]{"400"});
+        Map<String, String> settings = RemoteWriteFixture.settings(url);
+        settings.put("remote-write-batch-size", "5");
+        try (TestServer m = RemoteWriteFixture.start(tmp.resolve("m"), settings); LineClient c = m.connect()) {
+            long w0 = RemoteWriteFixture.futureWindow();
+            Sent sent = new Sent();
+            List<String> hosts = new ArrayList<>();
+            for (int h = 0; h < 40; h++) {
+                hosts.add(String.format("h%02d", h));
+                points(c, sent, "hits", hosts.get(h), w0, 2);
+            }
+            List<Seen> requests = new ArrayList<>();
+            // Pages of 5 partials never split a series: 4 series each, 10 pages, one of them sent twice.
+            for (int i = 0; i < 11; i++) {
+                requests.add(next());
+            }
+            assertTrue(java.util.Arrays.equals(requests.get(1).body(), requests.get(2).body()),
+                    "the failed page again, unchanged, before the next one");
+            List<String> order = new ArrayList<>();
+            for (int i = 0; i < requests.size(); i++) {
+                if (i == 1) {
+                    continue;
+                }
+                for (EncodingTest.Series s : requests.get(i).series()) {
+                    String host = s.labelMap().get("host");
+                    if (order.isEmpty() || !order.get(order.size() - 1).equals(host)) {
+                        order.add(host);
+                    }
+                    assertEquals(w0 + 1000, s.timestamps().get(0)[0]);
+                }
+            }
+            assertEquals(hosts, order, () -> "every series once, in series order; requests: " + requests.stream()
+                    .map(r -> r.series().stream().map(x -> x.labelMap().get("host")).distinct().toList().toString())
+                    .toList());
+            assertEquals(9 * 4, requests.get(0).series().size(), "four series of nine samples a page");
+            assertEquals(9.0 * 4 * 9, awaitMeter(m, "meterline_remote_write_samples_sent_total", v -> v == 9 * 4 * 9,
+                    Duration.ofSeconds(10)), "nine pages accepted");
+            assertEquals(9.0 * 4, meter(m, "meterline_remote_write_samples_rejected_total"), "one page refused");
+            assertNull(seen.poll(1, TimeUnit.SECONDS), "nothing more");
+        }
+    }
+
     @Test
     void aCoarserExportResolutionSendsMergedWindowsStampedAtTheSliceEnd() throws Exception {
         String url = startReceiver();

@@ -1329,23 +1329,23 @@ abstract class StoreContract {
         while (more) {
             ExportPage page = store.exportPage(10 * SECOND, T0, T0 + 10 * SECOND, at, Long.MAX_VALUE, 7);
             more = page.more();
-            if (page.windows().isEmpty()) {
+            if (page.rows().isEmpty()) {
                 assertEquals(at, page.next());
                 break;
             }
             pages++;
-            assertTrue(page.windows().size() <= 7, "page of " + page.windows().size());
+            assertTrue(page.rows().size() <= 7, "page of " + page.rows().size());
             SeriesKey previous = null;
-            for (StoredWindow w : page.windows()) {
-                assertEquals(T0, w.window().start());
-                SeriesKey key = w.window().series();
+            for (ExportRow w : page.rows()) {
+                assertEquals(T0, w.start());
+                SeriesKey key = w.series();
                 if (!key.equals(previous)) {
                     assertTrue(!merged.containsKey(key), key + " split across pages or out of order");
                     order.add(key);
                     merged.put(key, new Aggregate());
                     previous = key;
                 }
-                merged.get(key).mergeWith(w.window().aggregate());
+                merged.get(key).mergeWith(w.aggregate());
             }
             at = page.next();
             assertEquals(T0, at.through());
@@ -1370,9 +1370,9 @@ abstract class StoreContract {
         ExportPage page = store.exportPage(10 * SECOND, T0 - 10 * SECOND, T0 + 20 * SECOND, ExportCursor.at(T0 - 10 * SECOND),
                 Long.MAX_VALUE, 2);
         // The first series has 5 or 6 partials across three windows: more than a page, returned whole.
-        SeriesKey first = page.windows().get(0).window().series();
-        assertTrue(page.windows().stream().allMatch(w -> w.window().series().equals(first)));
-        assertTrue(page.windows().size() >= 5, "partials: " + page.windows().size());
+        SeriesKey first = page.rows().get(0).series();
+        assertTrue(page.rows().stream().allMatch(w -> w.series().equals(first)));
+        assertTrue(page.rows().size() >= 5, "partials: " + page.rows().size());
         assertTrue(page.more());
     }
 
@@ -1397,9 +1397,9 @@ abstract class StoreContract {
         // A page read as of the earlier look leaves the later rows out.
         ExportCursor slice = ExportCursor.at(T0 + 10 * SECOND);
         assertEquals(40, store.exportPage(10 * SECOND, T0 + 10 * SECOND, T0 + 20 * SECOND, slice, before, 1000)
-                .windows().size());
+                .rows().size());
         assertEquals(41, store.exportPage(10 * SECOND, T0 + 10 * SECOND, T0 + 20 * SECOND, slice, after, 1000)
-                .windows().size());
+                .rows().size());
     }
 
     @Test
