@@ -237,11 +237,8 @@ final class SketchCodec {
      * any (ascending distinct indexes spanning fewer than {@code maxBins}, whole counts whose sign totals the narrow
      * sorted form holds); for anything else, malformed input included, it answers null and the library decides.
      */
-    private final class Reader {
+    private final class Reader extends SketchInput {
 
-        private final byte[] in;
-        private int p;
-        private boolean bad;
         /** One sign's bins as they are read: ascending indexes and their counts. */
         private int[] indexes = new int[16];
         private long[] counts = new long[16];
@@ -331,52 +328,6 @@ final class SketchCodec {
                 return null;
             }
             return SortedBins.ofAscending(indexes, counts, n, total);
-        }
-
-        /** Whether a count is one the narrow form holds as it is: a whole number, not negative, not huge. */
-        private boolean whole(double count) {
-            return count >= 0 && count <= SortedBins.NARROW_MAX && count == Math.rint(count);
-        }
-
-        private long unsignedVarLong() {
-            long value = 0;
-            for (int shift = 0; ; shift += 7) {
-                if (p >= in.length) {
-                    bad = true;
-                    return 0;
-                }
-                byte next = in[p++];
-                if (next >= 0 || shift == 56) {
-                    return value | ((long) next << shift);
-                }
-                value |= (next & 127L) << shift;
-            }
-        }
-
-        private long signedVarLong() {
-            long v = unsignedVarLong();
-            return (v >>> 1) ^ -(v & 1);
-        }
-
-        private double varDouble() {
-            long bits = 0;
-            for (int shift = 57; ; shift -= 7) {
-                if (p >= in.length) {
-                    bad = true;
-                    return 0;
-                }
-                byte next = in[p++];
-                if (shift == 1) {
-                    bits |= Byte.toUnsignedLong(next);
-                    break;
-                }
-                if (next >= 0) {
-                    bits |= (long) next << shift;
-                    break;
-                }
-                bits |= (next & 127L) << shift;
-            }
-            return Double.longBitsToDouble(Long.rotateRight(bits, 6) + ONE_BITS) - 1;
         }
     }
 

@@ -18,11 +18,10 @@ import java.util.Arrays;
  * {@link Aggregate#MAX_BINS}, whole counts); for anything else, malformed input included, it answers false and the
  * caller restores the aggregate. Not thread-safe: its scratch arrays are reused from call to call.
  */
-public final class SketchQuantiles {
+public final class SketchQuantiles extends SketchInput {
 
     private static final IndexMapping MAPPING = new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY);
     private static final byte[] MAPPING_BYTES = mappingBytes();
-    private static final long ONE_BITS = Double.doubleToRawLongBits(1);
     private static final byte ZERO_COUNT_FLAG = flagByte(Flag.ZERO_COUNT);
     private static final byte POSITIVE_DENSE_FLAG =
             flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
@@ -33,9 +32,6 @@ public final class SketchQuantiles {
     private static final byte NEGATIVE_SPARSE_FLAG =
             flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
 
-    private byte[] in;
-    private int p;
-    private boolean bad;
     /** Bins read so far, both signs in one pair of arrays: negative from 0, positive after them. */
     private int[] indexes = new int[64];
     private long[] counts = new long[64];
@@ -193,51 +189,6 @@ public final class SketchQuantiles {
         System.arraycopy(counts, split, counts, 0, end - split);
         System.arraycopy(ix, 0, indexes, end - split, split);
         System.arraycopy(cs, 0, counts, end - split, split);
-    }
-
-    private static boolean whole(double count) {
-        return count >= 0 && count <= SortedBins.NARROW_MAX && count == Math.rint(count);
-    }
-
-    private long unsignedVarLong() {
-        long value = 0;
-        for (int shift = 0; ; shift += 7) {
-            if (p >= in.length) {
-                bad = true;
-                return 0;
-            }
-            byte next = in[p++];
-            if (next >= 0 || shift == 56) {
-                return value | ((long) next << shift);
-            }
-            value |= (next & 127L) << shift;
-        }
-    }
-
-    private long signedVarLong() {
-        long v = unsignedVarLong();
-        return (v >>> 1) ^ -(v & 1);
-    }
-
-    private double varDouble() {
-        long bits = 0;
-        for (int shift = 57; ; shift -= 7) {
-            if (p >= in.length) {
-                bad = true;
-                return 0;
-            }
-            byte next = in[p++];
-            if (shift == 1) {
-                bits |= Byte.toUnsignedLong(next);
-                break;
-            }
-            if (next >= 0) {
-                bits |= (long) next << shift;
-                break;
-            }
-            bits |= (next & 127L) << shift;
-        }
-        return Double.longBitsToDouble(Long.rotateRight(bits, 6) + ONE_BITS) - 1;
     }
 
     private static byte[] mappingBytes() {
