@@ -415,15 +415,7 @@ public final class Aggregation {
 
     /** Active series of {@code metric} (every metric when null), from all shards. */
     public Mono<List<SeriesKey>> activeSeries(String metric) {
-        return ask(shard -> shard.series(metric), null, false, null).map(g -> {
-            List<SeriesKey> out = new ArrayList<>();
-            for (Object r : g.all()) {
-                @SuppressWarnings("unchecked")
-                List<SeriesKey> l = (List<SeriesKey>) r;
-                out.addAll(l);
-            }
-            return out;
-        });
+        return keysOfAll(shard -> shard.series(metric));
     }
 
     /** Active series count per metric, from all shards. */
@@ -489,15 +481,7 @@ public final class Aggregation {
      */
     public Mono<List<SeriesKey>> listSeries(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
                                             int max) {
-        return ask(shard -> shard.listSeries(metric, tags, filter, max), null, false, null).map(g -> {
-            List<SeriesKey> out = new ArrayList<>();
-            for (Object r : g.all()) {
-                @SuppressWarnings("unchecked")
-                List<SeriesKey> l = (List<SeriesKey>) r;
-                out.addAll(l);
-            }
-            return out;
-        });
+        return keysOfAll(shard -> shard.listSeries(metric, tags, filter, max));
     }
 
     /**
@@ -505,7 +489,12 @@ public final class Aggregation {
      * when null), from all shards (a set may come from more than one).
      */
     public Mono<List<SeriesKey>> tagKeySets(String metric) {
-        return ask(shard -> shard.tagKeySets(metric), null, false, null).map(g -> {
+        return keysOfAll(shard -> shard.tagKeySets(metric));
+    }
+
+    /** Every shard's list of keys, asked of each on its thread, in one list. */
+    private Mono<List<SeriesKey>> keysOfAll(Function<Shard, List<SeriesKey>> question) {
+        return ask(question::apply, null, false, null).map(g -> {
             List<SeriesKey> out = new ArrayList<>();
             for (Object r : g.all()) {
                 @SuppressWarnings("unchecked")

@@ -539,20 +539,11 @@ final class WindowTable {
             List<Long> wanted = new ArrayList<>();
             int read = 0;
             List<List<String>> texts = seriesTexts(named);
-            try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts))) {
-                int p = 1;
-                ps.setString(p++, metric);
-                for (List<String> any : texts) {
-                    for (String text : any) {
-                        ps.setString(p++, text);
-                    }
-                }
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        read++;
-                        if (tags.test(rs.getString(2))) {
-                            wanted.add(rs.getLong(1));
-                        }
+            try (PreparedStatement ps = prepareSeriesWith(c, metric, texts); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    read++;
+                    if (tags.test(rs.getString(2))) {
+                        wanted.add(rs.getLong(1));
                     }
                 }
             }
@@ -1015,6 +1006,25 @@ final class WindowTable {
 
     // ---- remote write export ---------------------------------------------------------------------------------
 
+    /** {@link #seriesWith} prepared for {@code metric}'s series whose tag text holds {@code texts}, bound. */
+    private PreparedStatement prepareSeriesWith(Connection c, String metric, List<List<String>> texts)
+            throws SQLException {
+        PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts));
+        try {
+            int p = 1;
+            ps.setString(p++, metric);
+            for (List<String> any : texts) {
+                for (String text : any) {
+                    ps.setString(p++, text);
+                }
+            }
+            return ps;
+        } catch (SQLException | RuntimeException e) {
+            ps.close();
+            throw e;
+        }
+    }
+
     /**
      * The series {@code wanted} gives (null for none) of {@code metric}'s series whose tag text holds the texts of the
      * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value), read until it has given
@@ -1024,14 +1034,7 @@ final class WindowTable {
             throws SQLException {
         List<List<String>> texts = seriesTexts(named);
         List<T> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts))) {
-            int p = 1;
-            ps.setString(p++, metric);
-            for (List<String> any : texts) {
-                for (String text : any) {
-                    ps.setString(p++, text);
-                }
-            }
+        try (PreparedStatement ps = prepareSeriesWith(c, metric, texts)) {
             ps.setFetchSize(1_024);
             try (ResultSet rs = ps.executeQuery()) {
                 while (out.size() < limit && rs.next()) {
