@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One key of each distinct metric and set of tag keys among the stored series, kept up to date without reading
@@ -22,7 +23,8 @@ import java.util.Set;
  * and starts over when the epoch moved. A write of this process that stored exactly the ids after it adds its series
  * from their keys, so the rows it wrote are not read back. On PostgreSQL, where another replica's transaction may
  * commit a lower id after a higher one is read, the count of rows is compared too, and a difference starts over.
- * Thread-safe.
+ * Thread-safe; a write never waits for a read in progress (the first read of a large store takes seconds): it leaves
+ * its series to the next read instead.
  */
 final class StoredTagKeySets {
 
@@ -32,6 +34,7 @@ final class StoredTagKeySets {
     private static final String AFTER = "SELECT id, metric, tags FROM meterline_series WHERE id > ? ORDER BY id";
 
     private final boolean counted;
+    private final ReentrantLock lock = new ReentrantLock();
     private long epoch = Long.MIN_VALUE;
     private long throughId;
     private long count;
@@ -43,7 +46,16 @@ final class StoredTagKeySets {
     }
 
     /** The keys, brought up to date on {@code c}. */
-    synchronized List<SeriesKey> read(Connection c) throws SQLException {
+    List<SeriesKey> read(Connection c) throws SQLException {
+        lock.lock();
+        try {
+            return readLocked(c);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private List<SeriesKey> readLocked(Connection c) throws SQLException {
         long nowEpoch;
         long maxId;
         try (PreparedStatement ps = c.prepareStatement(STATE);
@@ -97,9 +109,20 @@ final class StoredTagKeySets {
     /**
      * A write committed {@code stored}: when the ids it gave its series are exactly those after {@link #throughId} in
      * the epoch held, their keys (of {@code windows}, whose series' texts are {@code texts}) are added and the ids
-     * taken as read; otherwise the next read reads them.
+     * taken as read; otherwise, or while a read holds the sets, the next read reads them.
      */
-    synchronized void written(WindowTable.Stored stored, List<Window> windows, SeriesTexts.Text[] texts) {
+    void written(WindowTable.Stored stored, List<Window> windows, SeriesTexts.Text[] texts) {
+        if (!lock.tryLock()) {
+            return;
+        }
+        try {
+            writtenLocked(stored, windows, texts);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void writtenLocked(WindowTable.Stored stored, List<Window> windows, SeriesTexts.Text[] texts) {
         List<SeriesTexts.Text> series = stored.series();
         if (series.isEmpty() || stored.epoch() != epoch) {
             return;
@@ -125,7 +148,12 @@ final class StoredTagKeySets {
     }
 
     /** Series were forgotten: the next read starts over. */
-    synchronized void forgotten() {
-        epoch = Long.MIN_VALUE;
+    void forgotten() {
+        lock.lock();
+        try {
+            epoch = Long.MIN_VALUE;
+        } finally {
+            lock.unlock();
+        }
     }
 }
