@@ -239,10 +239,6 @@ final class SketchCodec {
      */
     private final class Reader extends SketchInput {
 
-        /** One sign's bins as they are read: ascending indexes and their counts. */
-        private int[] indexes = new int[16];
-        private long[] counts = new long[16];
-
         Reader(byte[] in) {
             this.in = in;
         }
@@ -284,42 +280,9 @@ final class SketchCodec {
 
         /** One store's bins, null when it holds none; sets {@link #bad} when the library must decide. */
         private BinCounts store(boolean contiguous, int maxBins) {
-            long bins = unsignedVarLong();
-            long index = contiguous ? signedVarLong() : 0;
-            long step = contiguous ? signedVarLong() : 0;
-            if (bad || bins < 0 || bins > in.length - p) {
-                bad = true;
-                return null;
-            }
-            int n = 0;
-            long total = 0;
-            for (long i = 0; i < bins; i++) {
-                if (!contiguous) {
-                    index += signedVarLong();
-                }
-                double count = varDouble();
-                if (bad || !whole(count) || index < Integer.MIN_VALUE || index > Integer.MAX_VALUE) {
-                    bad = true;
-                    return null;
-                }
-                if (count != 0) {
-                    if (n > 0 && index <= indexes[n - 1]) {
-                        bad = true;
-                        return null;
-                    }
-                    if (n == indexes.length) {
-                        indexes = Arrays.copyOf(indexes, n * 2);
-                        counts = Arrays.copyOf(counts, n * 2);
-                    }
-                    indexes[n] = (int) index;
-                    counts[n++] = (long) count;
-                    total += (long) count;
-                }
-                if (contiguous) {
-                    index += step;
-                }
-            }
-            if (n == 0) {
+            n = 0;
+            long total = appendStore(contiguous);
+            if (bad || n == 0) {
                 return null;
             }
             if ((long) indexes[n - 1] - indexes[0] >= Math.min(maxBins, BinCounts.MAX_BINS)

@@ -1,5 +1,7 @@
 package dev.meterline.model;
 
+import java.util.Arrays;
+
 /**
  * A cursor over a sketch in DDSketch's binary encoding: its variable-length integers and doubles, read from
  * {@link #in} at {@link #p}. Reading past the end sets {@link #bad} and reads 0, so a reader checks once per value
@@ -12,10 +14,58 @@ abstract class SketchInput {
     byte[] in;
     int p;
     boolean bad;
+    /** Bins read: ascending indexes and their counts, the first {@link #n} of them. */
+    int[] indexes = new int[16];
+    long[] counts = new long[16];
+    int n;
 
     /** Whether a count is one the narrow sorted form holds as it is: a whole number, not negative, not huge. */
     static boolean whole(double count) {
         return count >= 0 && count <= SortedBins.NARROW_MAX && count == Math.rint(count);
+    }
+
+    /**
+     * Reads one store's bins (the dense or the sparse form) and appends those not empty after the {@link #n} held;
+     * returns their total count. Sets {@link #bad} on what the narrow sorted form does not hold as it is: a count
+     * that is not a whole number, an index outside {@code int}, indexes not ascending, bytes missing.
+     */
+    final long appendStore(boolean contiguous) {
+        long bins = unsignedVarLong();
+        long index = contiguous ? signedVarLong() : 0;
+        long step = contiguous ? signedVarLong() : 0;
+        if (bad || bins < 0 || bins > in.length - p) {
+            bad = true;
+            return 0;
+        }
+        int first = n;
+        long total = 0;
+        for (long i = 0; i < bins; i++) {
+            if (!contiguous) {
+                index += signedVarLong();
+            }
+            double count = varDouble();
+            if (bad || !whole(count) || index < Integer.MIN_VALUE || index > Integer.MAX_VALUE) {
+                bad = true;
+                return 0;
+            }
+            if (count != 0) {
+                if (n > first && index <= indexes[n - 1]) {
+                    bad = true;
+                    return 0;
+                }
+                if (n == indexes.length) {
+                    indexes = Arrays.copyOf(indexes, n * 2);
+                    counts = Arrays.copyOf(counts, n * 2);
+                }
+                indexes[n] = (int) index;
+                counts[n++] = (long) count;
+                total += (long) count;
+            }
+            if (contiguous) {
+                index += step;
+            }
+        }
+        return total;
     }
 
     final long unsignedVarLong() {

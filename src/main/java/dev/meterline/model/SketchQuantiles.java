@@ -32,10 +32,6 @@ public final class SketchQuantiles extends SketchInput {
     private static final byte NEGATIVE_SPARSE_FLAG =
             flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
 
-    /** Bins read so far, both signs in one pair of arrays: negative from 0, positive after them. */
-    private int[] indexes = new int[64];
-    private long[] counts = new long[64];
-    private int n;
 
     /**
      * Writes into {@code out[i]} the value at quantile {@code qs[i]} (each in [0, 1]) of the sketch {@code sketch}
@@ -135,42 +131,9 @@ public final class SketchQuantiles extends SketchInput {
      * library must decide (collapsing, counts the aggregate's bins do not hold as they are, malformed bytes).
      */
     private long store(boolean contiguous) {
-        long bins = unsignedVarLong();
-        long index = contiguous ? signedVarLong() : 0;
-        long step = contiguous ? signedVarLong() : 0;
-        if (bad || bins < 0 || bins > in.length - p) {
-            bad = true;
-            return 0;
-        }
         int first = n;
-        long total = 0;
-        for (long i = 0; i < bins; i++) {
-            if (!contiguous) {
-                index += signedVarLong();
-            }
-            double count = varDouble();
-            if (bad || !whole(count) || index < Integer.MIN_VALUE || index > Integer.MAX_VALUE) {
-                bad = true;
-                return 0;
-            }
-            if (count != 0) {
-                if (n > first && index <= indexes[n - 1]) {
-                    bad = true;
-                    return 0;
-                }
-                if (n == indexes.length) {
-                    indexes = Arrays.copyOf(indexes, n * 2);
-                    counts = Arrays.copyOf(counts, n * 2);
-                }
-                indexes[n] = (int) index;
-                counts[n++] = (long) count;
-                total += (long) count;
-            }
-            if (contiguous) {
-                index += step;
-            }
-        }
-        if (n > first && ((long) indexes[n - 1] - indexes[first] >= Aggregate.MAX_BINS
+        long total = appendStore(contiguous);
+        if (!bad && n > first && ((long) indexes[n - 1] - indexes[first] >= Aggregate.MAX_BINS
                 || total > SortedBins.NARROW_MAX)) {
             bad = true;
             return 0;
