@@ -1,9 +1,7 @@
 package dev.meterline.model;
 
 import com.datadoghq.sketch.ddsketch.DDSketch;
-import com.datadoghq.sketch.ddsketch.encoding.BinEncodingMode;
 import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
-import com.datadoghq.sketch.ddsketch.encoding.Flag;
 import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
 import com.datadoghq.sketch.ddsketch.encoding.VarEncodingHelper;
 import com.datadoghq.sketch.ddsketch.mapping.IndexMapping;
@@ -25,15 +23,6 @@ final class SketchCodec {
 
     private static final int ZERO_COUNT_LENGTH = VarEncodingHelper.varDoubleEncodedLength(0);
     private static final long ONE_BITS = Double.doubleToRawLongBits(1);
-    private static final byte ZERO_COUNT_FLAG = flagByte(Flag.ZERO_COUNT);
-    private static final byte POSITIVE_DENSE_FLAG =
-            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
-    private static final byte POSITIVE_SPARSE_FLAG =
-            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
-    private static final byte NEGATIVE_DENSE_FLAG =
-            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
-    private static final byte NEGATIVE_SPARSE_FLAG =
-            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
 
     private final IndexMapping mapping;
     private final byte[] mappingBytes;
@@ -59,11 +48,13 @@ final class SketchCodec {
         System.arraycopy(mappingBytes, 0, out, 0, mappingBytes.length);
         int p = mappingBytes.length;
         if (zeros != 0) {
-            out[p++] = ZERO_COUNT_FLAG;
+            out[p++] = SketchInput.ZERO_COUNT_FLAG;
             p = putVarDouble(out, p, zeros);
         }
-        p = putStore(out, p, positive, positiveLength, POSITIVE_DENSE_FLAG, POSITIVE_SPARSE_FLAG);
-        p = putStore(out, p, negative, negativeLength, NEGATIVE_DENSE_FLAG, NEGATIVE_SPARSE_FLAG);
+        p = putStore(out, p, positive, positiveLength, SketchInput.POSITIVE_DENSE_FLAG,
+                SketchInput.POSITIVE_SPARSE_FLAG);
+        p = putStore(out, p, negative, negativeLength, SketchInput.NEGATIVE_DENSE_FLAG,
+                SketchInput.NEGATIVE_SPARSE_FLAG);
         if (p != length) {
             throw new IllegalStateException("sketch encoding wrote " + p + " bytes, expected " + length);
         }
@@ -185,21 +176,6 @@ final class SketchCodec {
 
     private static long varBits(double value) {
         return Long.rotateLeft(Double.doubleToRawLongBits(value + 1) - ONE_BITS, 6);
-    }
-
-    /** A flag's byte as the library writes it. */
-    private static byte flagByte(Flag flag) {
-        GrowingByteArrayOutput out = GrowingByteArrayOutput.withInitialCapacity(1);
-        try {
-            flag.encode(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode a flag in memory", e);
-        }
-        byte[] bytes = out.trimmedCopy();
-        if (bytes.length != 1) {
-            throw new IllegalStateException("a sketch flag encodes in " + bytes.length + " bytes, expected 1");
-        }
-        return bytes[0];
     }
 
     /**

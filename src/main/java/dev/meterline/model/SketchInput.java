@@ -1,5 +1,11 @@
 package dev.meterline.model;
 
+import com.datadoghq.sketch.ddsketch.encoding.BinEncodingMode;
+import com.datadoghq.sketch.ddsketch.encoding.Flag;
+import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 
 /**
@@ -10,6 +16,14 @@ import java.util.Arrays;
 abstract class SketchInput {
 
     private static final long ONE_BITS = Double.doubleToRawLongBits(1);
+    /** The flag bytes before the zero count and each store's bins, as the library writes them. */
+    static final byte ZERO_COUNT_FLAG = flagByte(Flag.ZERO_COUNT);
+    static final byte POSITIVE_DENSE_FLAG = flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
+    static final byte POSITIVE_SPARSE_FLAG =
+            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
+    static final byte NEGATIVE_DENSE_FLAG = flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
+    static final byte NEGATIVE_SPARSE_FLAG =
+            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
 
     byte[] in;
     int p;
@@ -107,5 +121,20 @@ abstract class SketchInput {
             bits |= (next & 127L) << shift;
         }
         return Double.longBitsToDouble(Long.rotateRight(bits, 6) + ONE_BITS) - 1;
+    }
+
+    /** A flag's byte as the library writes it. */
+    private static byte flagByte(Flag flag) {
+        GrowingByteArrayOutput out = GrowingByteArrayOutput.withInitialCapacity(1);
+        try {
+            flag.encode(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot encode a flag in memory", e);
+        }
+        byte[] bytes = out.trimmedCopy();
+        if (bytes.length != 1) {
+            throw new IllegalStateException("a sketch flag encodes in " + bytes.length + " bytes, expected 1");
+        }
+        return bytes[0];
     }
 }

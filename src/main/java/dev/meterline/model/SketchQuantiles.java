@@ -1,7 +1,5 @@
 package dev.meterline.model;
 
-import com.datadoghq.sketch.ddsketch.encoding.BinEncodingMode;
-import com.datadoghq.sketch.ddsketch.encoding.Flag;
 import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
 import com.datadoghq.sketch.ddsketch.mapping.IndexMapping;
 import com.datadoghq.sketch.ddsketch.mapping.LogarithmicMapping;
@@ -22,16 +20,6 @@ public final class SketchQuantiles extends SketchInput {
 
     private static final IndexMapping MAPPING = new LogarithmicMapping(Aggregate.RELATIVE_ACCURACY);
     private static final byte[] MAPPING_BYTES = mappingBytes();
-    private static final byte ZERO_COUNT_FLAG = flagByte(Flag.ZERO_COUNT);
-    private static final byte POSITIVE_DENSE_FLAG =
-            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
-    private static final byte POSITIVE_SPARSE_FLAG =
-            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
-    private static final byte NEGATIVE_DENSE_FLAG =
-            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
-    private static final byte NEGATIVE_SPARSE_FLAG =
-            flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
-
 
     /**
      * Writes into {@code out[i]} the value at quantile {@code qs[i]} (each in [0, 1]) of the sketch {@code sketch}
@@ -162,15 +150,5 @@ public final class SketchQuantiles extends SketchInput {
             throw new UncheckedIOException("cannot encode an index mapping in memory", e);
         }
         return out.trimmedCopy();
-    }
-
-    private static byte flagByte(Flag flag) {
-        GrowingByteArrayOutput out = GrowingByteArrayOutput.withInitialCapacity(1);
-        try {
-            flag.encode(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot encode a flag in memory", e);
-        }
-        return out.trimmedCopy()[0];
     }
 }
