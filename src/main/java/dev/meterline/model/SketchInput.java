@@ -18,10 +18,12 @@ abstract class SketchInput {
     private static final long ONE_BITS = Double.doubleToRawLongBits(1);
     /** The flag bytes before the zero count and each store's bins, as the library writes them. */
     static final byte ZERO_COUNT_FLAG = flagByte(Flag.ZERO_COUNT);
-    static final byte POSITIVE_DENSE_FLAG = flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
+    static final byte POSITIVE_DENSE_FLAG =
+            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
     static final byte POSITIVE_SPARSE_FLAG =
             flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.POSITIVE_STORE));
-    static final byte NEGATIVE_DENSE_FLAG = flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
+    static final byte NEGATIVE_DENSE_FLAG =
+            flagByte(BinEncodingMode.CONTIGUOUS_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
     static final byte NEGATIVE_SPARSE_FLAG =
             flagByte(BinEncodingMode.INDEX_DELTAS_AND_COUNTS.toFlag(Flag.Type.NEGATIVE_STORE));
 
