@@ -9,9 +9,11 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 
 /**
- * A cursor over a sketch in DDSketch's binary encoding: its variable-length integers and doubles, read from
- * {@link #in} at {@link #p}. Reading past the end sets {@link #bad} and reads 0, so a reader checks once per value
- * rather than around every byte.
+ * A cursor over a sketch in DDSketch's binary encoding, shared by the readers that take Meterline's own layout
+ * without the library (the codec's direct decoder, the export's quantile reader): the flag bytes, variable-length
+ * integers and doubles read from {@link #in} at {@link #p}, and a store's bins appended to {@link #indexes} and
+ * {@link #counts}. Reading past the end sets {@link #bad} and reads 0, so a reader checks once per value rather than
+ * around every byte.
  */
 abstract class SketchInput {
 
