@@ -39,7 +39,7 @@ interface WindowReader {
         return series(metric).map(all -> {
             List<SeriesKey> out = new ArrayList<>();
             for (SeriesKey k : all) {
-                if (named.admits(k) && (filter == null || filter.test(k))) {
+                if (named.admits(k, filter)) {
                     out.add(k);
                 }
             }

@@ -49,11 +49,11 @@ record AggregateQuery(String metric, TagValues named, long from, long to, long r
     }
 
     /**
-     * Whether {@code series} has the values named and passes the filter; the values first, since they are a look at
-     * the key's tags while the filter may build every label of the series (a PromQL selector's).
+     * Whether {@code series} has the values named and passes the filter
+     * ({@link TagValues#admits(SeriesKey, Predicate)}).
      */
     boolean matches(SeriesKey series) {
-        return named.admits(series) && (filter == null || filter.test(series));
+        return named.admits(series, filter);
     }
 
     /** The key a series' windows are merged under: the series itself, or its values of the groupBy keys. */

@@ -586,7 +586,7 @@ public final class QueryService {
      * than {@code max} says the series are more than {@code max}, without having walked them all.
      */
     public Mono<List<SeriesKey>> listSeries(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
-        Predicate<SeriesKey> passes = k -> named.admits(k) && (filter == null || filter.test(k));
+        Predicate<SeriesKey> passes = k -> named.admits(k, filter);
         return aggregation.listSeries(metric, named.byKey(), passes, max)
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {

@@ -4,6 +4,7 @@ import dev.meterline.model.SeriesKey;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
 
@@ -41,6 +42,14 @@ public record TagValues(Map<String, List<String>> byKey, List<List<String>> anyK
             }
         }
         return false;
+    }
+
+    /**
+     * True when {@code series} has the values named and passes {@code filter} (null for none); the values first, since
+     * they are a look at the key's tags while a filter may build every label of the series (a PromQL selector's).
+     */
+    public boolean admits(SeriesKey series, Predicate<SeriesKey> filter) {
+        return admits(series) && (filter == null || filter.test(series));
     }
 
     /** True when {@code series} has every value named (one of each list), under its key where one is given. */
