@@ -238,7 +238,7 @@ final class JdbcStore implements Store {
         Map<String, Optional<SeriesKey>> keys = new HashMap<>();
         Predicate<String> wanted = tags -> keys.computeIfAbsent(tags, t -> {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(t));
-            return named.admits(key) && series.test(key) ? Optional.of(key) : Optional.empty();
+            return named.admits(key, series) ? Optional.of(key) : Optional.empty();
         }).isPresent();
         long began = System.nanoTime();
         WindowTable.Selected selected = db.read("read " + metric,
@@ -277,11 +277,8 @@ final class JdbcStore implements Store {
 
     @Override
     public List<SeriesKey> series(String metric) {
-        List<String> tags = db.read("list series of " + metric, c -> table.seriesTags(c, metric));
-        List<SeriesKey> out = new ArrayList<>(tags.size());
-        for (String t : tags) {
-            out.add(SeriesKey.of(metric, TagsJson.decode(t)));
-        }
+        List<SeriesKey> out = db.read("list series of " + metric, c -> table.seriesTags(c, metric, TagValues.NONE,
+                tags -> SeriesKey.of(metric, TagsJson.decode(tags)), Integer.MAX_VALUE));
         out.sort(Comparator.naturalOrder());
         return out;
     }
@@ -369,7 +366,7 @@ final class JdbcStore implements Store {
     public List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
         return db.read("list series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
-            return named.admits(key) && (filter == null || filter.test(key)) ? key : null;
+            return named.admits(key, filter) ? key : null;
         }, max + 1));
     }
 

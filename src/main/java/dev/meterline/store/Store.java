@@ -2,12 +2,10 @@ package dev.meterline.store;
 
 import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
-import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.telemetry.StoreMeters;
 
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -149,25 +147,8 @@ public interface Store extends AutoCloseable {
      * pass {@code filter} (null for none), in no particular order: more than {@code max} tells the caller its listing
      * is over its bound.
      */
-    default List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
-        List<SeriesKey> out = new ArrayList<>();
-        for (SeriesKey k : series(metric)) {
-            if (named.admits(k) && (filter == null || filter.test(k))) {
-                out.add(k);
-                if (out.size() > max) {
-                    break;
-                }
-            }
-        }
-        return out;
-    }
+    List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max);
 
     /** One stored series of each distinct metric and set of tag keys: the label names of them all are theirs. */
-    default List<SeriesKey> tagKeySets() {
-        TagKeySets sets = new TagKeySets();
-        for (String m : metricNames()) {
-            sets.addAll(series(m));
-        }
-        return sets.keys();
-    }
+    List<SeriesKey> tagKeySets();
 }

@@ -603,6 +603,48 @@ final class WindowTable {
         return sql.toString();
     }
 
+    /** {@link #seriesWith} prepared for {@code metric}'s series whose tag text holds {@code texts}, bound. */
+    private PreparedStatement prepareSeriesWith(Connection c, String metric, List<List<String>> texts)
+            throws SQLException {
+        PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts));
+        try {
+            int p = 1;
+            ps.setString(p++, metric);
+            for (List<String> any : texts) {
+                for (String text : any) {
+                    ps.setString(p++, text);
+                }
+            }
+            return ps;
+        } catch (SQLException | RuntimeException e) {
+            ps.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The series {@code wanted} gives (null for none) of {@code metric}'s series whose tag text holds the texts of the
+     * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value), read until it has given
+     * {@code limit}.
+     */
+    <T> List<T> seriesTags(Connection c, String metric, TagValues named, Function<String, T> wanted, int limit)
+            throws SQLException {
+        List<List<String>> texts = seriesTexts(named);
+        List<T> out = new ArrayList<>();
+        try (PreparedStatement ps = prepareSeriesWith(c, metric, texts)) {
+            ps.setFetchSize(1_024);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (out.size() < limit && rs.next()) {
+                    T t = wanted.apply(rs.getString(2));
+                    if (t != null) {
+                        out.add(t);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** The oldest and newest start of {@code metric}'s rows at {@code resolution}; null when it has none. */
     private static long[] storedStarts(Connection c, String metric, long resolution) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(STORED_STARTS)) {
@@ -790,7 +832,7 @@ final class WindowTable {
     List<Row> selectOldest(Connection c, int limit) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(SELECT + " ORDER BY w.id LIMIT ?")) {
             ps.setInt(1, limit);
-            return rows(ps, tags -> true);
+            return rows(ps, tags -> true, null);
         }
     }
 
@@ -812,13 +854,9 @@ final class WindowTable {
 
     /**
      * The rows {@link #SELECT} reads whose tag text {@code wanted} accepts. A series' tag text is read and tested
-     * once, at its first row: its other rows are taken or skipped by series id, and share the text.
+     * once, at its first row: its other rows are taken or skipped by series id, and share the text. When
+     * {@code metric} is not null the rows are all of it, and it is not read from each.
      */
-    static List<Row> rows(PreparedStatement ps, Predicate<String> wanted) throws SQLException {
-        return rows(ps, wanted, null);
-    }
-
-    /** As above, of rows that are all of {@code metric} when it is not null, which is then not read from each. */
     private static List<Row> rows(PreparedStatement ps, Predicate<String> wanted, String metric) throws SQLException {
         List<Row> out = new ArrayList<>();
         Map<Long, String> texts = new HashMap<>();
@@ -980,20 +1018,6 @@ final class WindowTable {
         return out;
     }
 
-    /** Tag texts of {@code metric}'s series. */
-    List<String> seriesTags(Connection c, String metric) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT tags FROM meterline_series WHERE metric = ?")) {
-            ps.setString(1, metric);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getString(1));
-                }
-            }
-        }
-        return out;
-    }
-
     long lastFlushSeq(Connection c, String replica) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT last_flush_seq FROM meterline_replica WHERE replica = ?")) {
@@ -1005,46 +1029,4 @@ final class WindowTable {
     }
 
     // ---- remote write export ---------------------------------------------------------------------------------
-
-    /** {@link #seriesWith} prepared for {@code metric}'s series whose tag text holds {@code texts}, bound. */
-    private PreparedStatement prepareSeriesWith(Connection c, String metric, List<List<String>> texts)
-            throws SQLException {
-        PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts));
-        try {
-            int p = 1;
-            ps.setString(p++, metric);
-            for (List<String> any : texts) {
-                for (String text : any) {
-                    ps.setString(p++, text);
-                }
-            }
-            return ps;
-        } catch (SQLException | RuntimeException e) {
-            ps.close();
-            throw e;
-        }
-    }
-
-    /**
-     * The series {@code wanted} gives (null for none) of {@code metric}'s series whose tag text holds the texts of the
-     * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value), read until it has given
-     * {@code limit}.
-     */
-    <T> List<T> seriesTags(Connection c, String metric, TagValues named, Function<String, T> wanted, int limit)
-            throws SQLException {
-        List<List<String>> texts = seriesTexts(named);
-        List<T> out = new ArrayList<>();
-        try (PreparedStatement ps = prepareSeriesWith(c, metric, texts)) {
-            ps.setFetchSize(1_024);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (out.size() < limit && rs.next()) {
-                    T t = wanted.apply(rs.getString(2));
-                    if (t != null) {
-                        out.add(t);
-                    }
-                }
-            }
-        }
-        return out;
-    }
 }
