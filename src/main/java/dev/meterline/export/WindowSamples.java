@@ -77,14 +77,7 @@ final class WindowSamples {
         byte[][] named = names.computeIfAbsent(key.metric(), WindowSamples::names);
         int added = 0;
         for (Stat stat : STATS) {
-            double v = switch (stat) {
-                case COUNT -> count;
-                case SUM -> sum;
-                case MIN -> min;
-                case MAX -> max;
-                case MEAN -> count == 0 ? Double.NaN : sum / count;
-                case LAST -> last;
-            };
+            double v = stat.of(count, sum, min, max, last);
             if (Double.isNaN(v) || count == 0 && stat != Stat.COUNT && stat != Stat.SUM) {
                 continue;
             }

@@ -206,11 +206,7 @@ final class WriteRequestEncoder {
     }
 
     private void varint(long v) {
-        while ((v & ~0x7FL) != 0) {
-            buf[pos++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        buf[pos++] = (byte) v;
+        pos = putVarint(buf, pos, v);
     }
 
     static int varintSize(long v) {

@@ -47,13 +47,18 @@ public final class PrometheusNames {
 
         /** The value of this statistic in an aggregate. */
         public double of(Aggregate a) {
+            return of(a.count(), a.sum(), a.min(), a.max(), a.last());
+        }
+
+        /** The value of this statistic in a window of these figures (the mean of none is NaN, as an aggregate's). */
+        public double of(long count, double sum, double min, double max, double last) {
             return switch (this) {
-                case COUNT -> a.count();
-                case SUM -> a.sum();
-                case MIN -> a.min();
-                case MAX -> a.max();
-                case MEAN -> a.mean();
-                case LAST -> a.last();
+                case COUNT -> count;
+                case SUM -> sum;
+                case MIN -> min;
+                case MAX -> max;
+                case MEAN -> count == 0 ? Double.NaN : sum / count;
+                case LAST -> last;
             };
         }
     }
