@@ -602,7 +602,10 @@ public final class SeriesKey implements Comparable<SeriesKey> {
 
     /** A hash of the metric and the tag keys, equal for keys {@link #sameTagKeys} holds the same. */
     public int tagKeysHash() {
-        int h = Arrays.hashCode(Arrays.copyOf(content, tagsAt));
+        int h = 1;
+        for (int j = 0; j < tagsAt; j++) {
+            h = 31 * h + content[j];
+        }
         int a = tagsAt;
         for (int i = 0; i < tagCount; i++) {
             int end = skip(content, a);

@@ -88,8 +88,7 @@ final class Listing {
 
     /** The values of label {@code name} of the series the selectors select. */
     Mono<TreeSet<String>> labelValues(String name, List<List<Expr.Matcher>> selectors) {
-        boolean fromTags = !name.equals(View.NAME) && !name.equals(View.LE)
-                && !name.equals(PrometheusNames.QUANTILE_LABEL) && !name.equals(PrometheusNames.METRIC_LABEL);
+        boolean fromTags = !PrometheusNames.reserved(name);
         return parts(selectors, fromTags).map(parts -> {
             TreeSet<String> values = new TreeSet<>();
             for (Part p : parts) {
