@@ -472,19 +472,26 @@ final class Shard {
 
     /** The series of {@code metric} that pass {@code filter}, found as {@link #snapshot} describes. */
     List<SeriesState> matching(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter) {
-        MetricSeries series = byMetric.get(metric);
-        if (series == null) {
-            return List.of();
-        }
-        List<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
-                ? series : indexes.candidates(metric, tags, series);
         List<SeriesState> out = new ArrayList<>();
-        for (SeriesState s : candidates) {
+        for (SeriesState s : candidates(metric, tags)) {
             if (filter.test(s.key)) {
                 out.add(s);
             }
         }
         return out;
+    }
+
+    /**
+     * The live series of {@code metric} that may have, for each key of {@code tags}, one of its values: those a tag
+     * index gives, or all of the metric's where it has none or too few series to keep one.
+     */
+    private List<SeriesState> candidates(String metric, Map<String, List<String>> tags) {
+        MetricSeries series = byMetric.get(metric);
+        if (series == null) {
+            return List.of();
+        }
+        return tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
+                ? series : indexes.candidates(metric, tags, series);
     }
 
     /** Copies of the open windows of {@code series} (found by {@link #matching}) that start in {@code [from, to)}. */
@@ -568,14 +575,8 @@ final class Shard {
      * one more than {@code max} tells the caller the listing is over its bound without walking the rest.
      */
     List<SeriesKey> listSeries(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter, int max) {
-        MetricSeries series = byMetric.get(metric);
-        if (series == null) {
-            return List.of();
-        }
-        List<SeriesState> candidates = tags.isEmpty() || series.size() < TagIndexes.INDEX_FROM
-                ? series : indexes.candidates(metric, tags, series);
         List<SeriesKey> out = new ArrayList<>();
-        for (SeriesState s : candidates) {
+        for (SeriesState s : candidates(metric, tags)) {
             if (QueryViews.passes(tags, s.key) && (filter == null || filter.test(s.key))) {
                 out.add(s.key);
                 if (out.size() > max) {
