@@ -3,6 +3,7 @@ package dev.meterline.store;
 import dev.meterline.config.ConfigException;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
+import dev.meterline.model.SeriesKey;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,6 +19,8 @@ import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -151,6 +154,32 @@ final class PostgresStoreTest extends StoreContract {
     @Test
     void newestStartIsUnknownOnASharedDatabase() {
         assertEquals(Long.MAX_VALUE, open("r1").newestStart("cpu"));
+    }
+
+    /**
+     * Another replica's transaction takes a series id, this store stores a series under the next id and reads the tag
+     * key sets, and only then the first transaction commits: its lower id lies behind what was read, and the next
+     * read still finds its set.
+     */
+    @Test
+    void aLowerSeriesIdCommittedAfterAHigherOneWasReadStillGivesItsTagKeySet() throws Exception {
+        Store store = open("r1");
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
+        SeriesKey late = SeriesKey.of("disk", Map.of("host", "a", "mount", "/"));
+        try (Connection other = DriverManager.getConnection(url(database), "postgres", "")) {
+            other.setAutoCommit(false);
+            try (PreparedStatement ps = other.prepareStatement(
+                    "INSERT INTO meterline_series (metric, tags) VALUES (?, ?)")) {
+                ps.setString(1, late.metric());
+                ps.setString(2, TagsJson.encode(late));
+                ps.executeUpdate();
+            }
+            store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 2)));
+            assertEquals(Set.of("cpu[dc, host]", "mem[]"), keySets(store));
+
+            other.commit();
+        }
+        assertEquals(Set.of("cpu[dc, host]", "disk[host, mount]", "mem[]"), keySets(store));
     }
 
     @Test

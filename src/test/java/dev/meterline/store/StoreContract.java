@@ -1139,7 +1139,7 @@ abstract class StoreContract {
     }
 
     /** Each tag key set of {@code store}'s stored series as metric and keys ({@code cpu[dc, host]}). */
-    private static Set<String> keySets(Store store) {
+    static Set<String> keySets(Store store) {
         Set<String> out = new TreeSet<>();
         for (SeriesKey k : store.tagKeySets()) {
             assertTrue(out.add(k.metric() + new TreeSet<>(k.tags().keySet())), "each set once: " + k);
