@@ -8,7 +8,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
@@ -21,10 +23,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Series rows are only ever added, under growing ids, until series are forgotten, which moves the series epoch.
  * The sets hold every series with an id up to {@link #throughId} in {@link #epoch}; a read adds the rows after it,
  * and starts over when the epoch moved. A write of this process that stored exactly the ids after it adds its series
- * from their keys, so the rows it wrote are not read back. On PostgreSQL, where another replica's transaction may
- * commit a lower id after a higher one is read, the count of rows is compared too, and a difference starts over.
- * Thread-safe; a write never waits for a read in progress (the first read of a large store takes seconds): it leaves
- * its series to the next read instead.
+ * from their keys, so the rows it wrote are not read back.
+ *
+ * <p>On PostgreSQL another replica's transaction may commit a lower id after a higher one was read. Such an id is one
+ * that no read found below {@link #throughId}: the sets keep these gaps (ids a rolled-back or conflicting insert took
+ * stay gaps for good) and look them up by id on each read, which costs a few index probes where counting a million
+ * rows costs a quarter of a second. Past {@link #MAX_GAPS} gaps a read counts the rows instead, and a count that
+ * differs from the rows held starts over. Thread-safe; a write never waits for a read in progress (the first read of
+ * a large store takes seconds): it leaves its series to the next read instead.
  */
 final class StoredTagKeySets {
 
@@ -32,17 +38,29 @@ final class StoredTagKeySets {
             + " (SELECT max(id) FROM meterline_series)";
     private static final String COUNT = "SELECT count(*) FROM meterline_series";
     private static final String AFTER = "SELECT id, metric, tags FROM meterline_series WHERE id > ? ORDER BY id";
+    private static final String GAPS = "SELECT id, metric, tags FROM meterline_series WHERE id = ANY (?)";
 
-    private final boolean counted;
+    /** Most gaps looked up by id; past it a read counts the rows. */
+    static final int MAX_GAPS = 4096;
+
+    private final boolean lateIds;
     private final ReentrantLock lock = new ReentrantLock();
     private long epoch = Long.MIN_VALUE;
     private long throughId;
     private long count;
     private TagKeySets sets = new TagKeySets();
+    /** Ids up to {@link #throughId} that no read found, the first {@code gapCount}; unused while {@code counting}. */
+    private long[] gaps = new long[16];
+    private int gapCount;
+    /** True once the gaps outgrew {@link #MAX_GAPS}: reads count the rows until the sets start over. */
+    private boolean counting;
 
-    /** {@code counted}: compare the row count on each read (a database other processes write). */
-    StoredTagKeySets(boolean counted) {
-        this.counted = counted;
+    /**
+     * {@code lateIds}: another process may commit a lower series id after a higher one was read (a database several
+     * replicas write), so reads look for the ids they have not found.
+     */
+    StoredTagKeySets(boolean lateIds) {
+        this.lateIds = lateIds;
     }
 
     /** The keys, brought up to date on {@code c}. */
@@ -64,20 +82,30 @@ final class StoredTagKeySets {
             nowEpoch = rs.getLong(1);
             maxId = rs.getLong(2);
         }
-        long rows = -1;
-        if (counted) {
-            try (PreparedStatement ps = c.prepareStatement(COUNT);
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                rows = rs.getLong(1);
-            }
-        }
-        if (nowEpoch != epoch || counted && rows < count) {
+        if (nowEpoch != epoch) {
             startOver(nowEpoch);
         }
-        if (maxId > throughId || counted && rows != count) {
+        if (!counting) {
+            if (gapCount > 0) {
+                readGaps(c);
+            }
+            if (maxId > throughId) {
+                readAfter(c);
+            }
+            return List.copyOf(sets.keys());
+        }
+        long rows;
+        try (PreparedStatement ps = c.prepareStatement(COUNT);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            rows = rs.getLong(1);
+        }
+        if (rows < count) {
+            startOver(nowEpoch);
+        }
+        if (maxId > throughId || rows != count) {
             readAfter(c);
-            if (counted && rows != count) {
+            if (rows != count) {
                 // A lower id committed after a higher one was read: read every row again.
                 startOver(nowEpoch);
                 readAfter(c);
@@ -91,6 +119,8 @@ final class StoredTagKeySets {
         throughId = 0;
         count = 0;
         sets = new TagKeySets();
+        gapCount = 0;
+        counting = false;
     }
 
     private void readAfter(Connection c) throws SQLException {
@@ -98,12 +128,63 @@ final class StoredTagKeySets {
             ps.setLong(1, throughId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    throughId = Math.max(throughId, rs.getLong(1));
+                    long id = rs.getLong(1);
+                    if (lateIds) {
+                        noteGaps(throughId + 1, id);
+                    }
+                    throughId = Math.max(throughId, id);
                     count++;
                     sets.add(SeriesKey.of(rs.getString(2), TagsJson.decode(rs.getString(3))));
                 }
             }
         }
+    }
+
+    /** Ids {@code from} (inclusive) to {@code to} (exclusive) were not found. */
+    private void noteGaps(long from, long to) {
+        if (counting || to <= from) {
+            return;
+        }
+        if (to - from > MAX_GAPS - gapCount) {
+            counting = true;
+            return;
+        }
+        int n = (int) (to - from);
+        if (gapCount + n > gaps.length) {
+            gaps = Arrays.copyOf(gaps, Math.max(gapCount + n, 2 * gaps.length));
+        }
+        for (long id = from; id < to; id++) {
+            gaps[gapCount++] = id;
+        }
+    }
+
+    /** Looks the gaps up: the rows committed since they were found missing are added, their ids no longer gaps. */
+    private void readGaps(Connection c) throws SQLException {
+        Long[] ids = new Long[gapCount];
+        for (int i = 0; i < gapCount; i++) {
+            ids[i] = gaps[i];
+        }
+        Set<Long> found = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement(GAPS)) {
+            ps.setArray(1, c.createArrayOf("bigint", ids));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.add(rs.getLong(1));
+                    count++;
+                    sets.add(SeriesKey.of(rs.getString(2), TagsJson.decode(rs.getString(3))));
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            return;
+        }
+        int kept = 0;
+        for (int i = 0; i < gapCount; i++) {
+            if (!found.contains(gaps[i])) {
+                gaps[kept++] = gaps[i];
+            }
+        }
+        gapCount = kept;
     }
 
     /**

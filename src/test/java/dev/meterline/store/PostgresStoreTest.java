@@ -159,10 +159,10 @@ final class PostgresStoreTest extends StoreContract {
     /**
      * Another replica's transaction takes a series id, this store stores a series under the next id and reads the tag
      * key sets, and only then the first transaction commits: its lower id lies behind what was read, and the next
-     * read still finds its set.
+     * read still finds its set. With {@code skipped} ids between the two (a sequence moved on by inserts that rolled
+     * back or met a stored series), past {@link StoredTagKeySets#MAX_GAPS} of them the store counts rows instead.
      */
-    @Test
-    void aLowerSeriesIdCommittedAfterAHigherOneWasReadStillGivesItsTagKeySet() throws Exception {
+    private void aLowerIdCommittedLate(int skipped) throws Exception {
         Store store = open("r1");
         store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
         SeriesKey late = SeriesKey.of("disk", Map.of("host", "a", "mount", "/"));
@@ -174,12 +174,32 @@ final class PostgresStoreTest extends StoreContract {
                 ps.setString(2, TagsJson.encode(late));
                 ps.executeUpdate();
             }
+            execute("SELECT setval(pg_get_serial_sequence('meterline_series', 'id'),"
+                    + " (SELECT max(id) FROM meterline_series) + 1 + ?)", skipped);
             store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 2)));
             assertEquals(Set.of("cpu[dc, host]", "mem[]"), keySets(store));
+            assertEquals(Set.of("cpu[dc, host]", "mem[]"), keySets(store), "read again, the gaps still gaps");
 
             other.commit();
         }
         assertEquals(Set.of("cpu[dc, host]", "disk[host, mount]", "mem[]"), keySets(store));
+        store.write(List.of(window(CPU_B, T0, 10 * SECOND, 3, true, 3)));
+        assertEquals(Set.of("cpu[dc, host]", "disk[host, mount]", "mem[]"), keySets(store));
+    }
+
+    @Test
+    void aLowerSeriesIdCommittedAfterAHigherOneWasReadStillGivesItsTagKeySet() throws Exception {
+        aLowerIdCommittedLate(0);
+    }
+
+    @Test
+    void aLowerSeriesIdCommittedLateIsFoundAmongSomeSkippedIds() throws Exception {
+        aLowerIdCommittedLate(StoredTagKeySets.MAX_GAPS / 2);
+    }
+
+    @Test
+    void aLowerSeriesIdCommittedLateIsFoundWhenTooManyIdsWereSkippedToLookThemUp() throws Exception {
+        aLowerIdCommittedLate(StoredTagKeySets.MAX_GAPS);
     }
 
     @Test
