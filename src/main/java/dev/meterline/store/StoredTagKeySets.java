@@ -10,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
@@ -25,12 +24,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * and starts over when the epoch moved. A write of this process that stored exactly the ids after it adds its series
  * from their keys, so the rows it wrote are not read back.
  *
- * <p>On PostgreSQL another replica's transaction may commit a lower id after a higher one was read. Such an id is one
- * that no read found below {@link #throughId}: the sets keep these gaps (ids a rolled-back or conflicting insert took
- * stay gaps for good) and look them up by id on each read, which costs a few index probes where counting a million
- * rows costs a quarter of a second. Past {@link #MAX_GAPS} gaps a read counts the rows instead, and a count that
- * differs from the rows held starts over. Thread-safe; a write never waits for a read in progress (the first read of
- * a large store takes seconds): it leaves its series to the next read instead.
+ * <p>On PostgreSQL another replica's transaction may commit a lower id after a higher one was read. Such an id lies
+ * in a gap: a range of ids below {@link #throughId} that no read found. The sets keep the gaps and look them up on
+ * each read, a few index range scans where counting a million rows takes a quarter of a second. A gap is kept until
+ * every transaction that was running when it was found has ended (PostgreSQL's snapshot says so); what is still
+ * missing then was rolled back, or taken by an insert that met a stored series, and never comes. Past
+ * {@link #MAX_GAPS} gaps at once a read counts the rows instead, and a count that differs from the rows held starts
+ * over. Every writer of the table takes its transaction id before it takes series ids (it reads the series epoch
+ * {@code FOR SHARE} first), which the gaps' ends rely on. Thread-safe; a write never waits for a read in progress (the
+ * first read of a large store takes seconds): it leaves its series to the next read instead.
  */
 final class StoredTagKeySets {
 
@@ -38,9 +40,13 @@ final class StoredTagKeySets {
             + " (SELECT max(id) FROM meterline_series)";
     private static final String COUNT = "SELECT count(*) FROM meterline_series";
     private static final String AFTER = "SELECT id, metric, tags FROM meterline_series WHERE id > ? ORDER BY id";
-    private static final String GAPS = "SELECT id, metric, tags FROM meterline_series WHERE id = ANY (?)";
+    private static final String GAPS = "SELECT s.id, s.metric, s.tags FROM meterline_series s,"
+            + " unnest(?::bigint[], ?::bigint[]) AS g (lo, hi) WHERE s.id BETWEEN g.lo AND g.hi";
+    /** The oldest transaction still running, and the first not yet started. */
+    private static final String SNAPSHOT = "SELECT txid_snapshot_xmin(s), txid_snapshot_xmax(s)"
+            + " FROM txid_current_snapshot() AS s";
 
-    /** Most gaps looked up by id; past it a read counts the rows. */
+    /** Most gaps kept at once; past it a read counts the rows. */
     static final int MAX_GAPS = 4096;
 
     private final boolean lateIds;
@@ -49,8 +55,13 @@ final class StoredTagKeySets {
     private long throughId;
     private long count;
     private TagKeySets sets = new TagKeySets();
-    /** Ids up to {@link #throughId} that no read found, the first {@code gapCount}; unused while {@code counting}. */
-    private long[] gaps = new long[16];
+    /**
+     * The gaps, ascending and apart: ids {@code gapLow[i]} to {@code gapHigh[i]} (inclusive), kept while a transaction
+     * below {@code gapEnd[i]} may still be running. Unused while {@code counting}.
+     */
+    private long[] gapLow = new long[0];
+    private long[] gapHigh = new long[0];
+    private long[] gapEnd = new long[0];
     private int gapCount;
     /** True once the gaps outgrew {@link #MAX_GAPS}: reads count the rows until the sets start over. */
     private boolean counting;
@@ -87,10 +98,15 @@ final class StoredTagKeySets {
         }
         if (!counting) {
             if (gapCount > 0) {
-                readGaps(c);
+                readGaps(c, snapshot(c)[0]);
             }
             if (maxId > throughId) {
+                int known = gapCount;
                 readAfter(c);
+                if (gapCount > known) {
+                    // A transaction running during the read started before this snapshot's first unstarted one.
+                    Arrays.fill(gapEnd, known, gapCount, snapshot(c)[1]);
+                }
             }
             return List.copyOf(sets.keys());
         }
@@ -145,46 +161,88 @@ final class StoredTagKeySets {
         if (counting || to <= from) {
             return;
         }
-        if (to - from > MAX_GAPS - gapCount) {
+        if (gapCount == MAX_GAPS) {
             counting = true;
             return;
         }
-        int n = (int) (to - from);
-        if (gapCount + n > gaps.length) {
-            gaps = Arrays.copyOf(gaps, Math.max(gapCount + n, 2 * gaps.length));
+        if (gapCount == gapLow.length) {
+            int n = Math.max(16, 2 * gapCount);
+            gapLow = Arrays.copyOf(gapLow, n);
+            gapHigh = Arrays.copyOf(gapHigh, n);
+            gapEnd = Arrays.copyOf(gapEnd, n);
         }
-        for (long id = from; id < to; id++) {
-            gaps[gapCount++] = id;
+        gapLow[gapCount] = from;
+        gapHigh[gapCount] = to - 1;
+        gapEnd[gapCount] = Long.MAX_VALUE;
+        gapCount++;
+    }
+
+    /** PostgreSQL's snapshot now: the oldest transaction still running, and the first not yet started. */
+    private static long[] snapshot(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(SNAPSHOT);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return new long[] {rs.getLong(1), rs.getLong(2)};
         }
     }
 
-    /** Looks the gaps up: the rows committed since they were found missing are added, their ids no longer gaps. */
-    private void readGaps(Connection c) throws SQLException {
-        Long[] ids = new Long[gapCount];
+    /**
+     * Looks the gaps up, after no transaction older than {@code oldestRunning} is running any longer: the rows
+     * committed since they were found missing are added and leave their gaps, and the gaps found before every
+     * transaction then running ended are gone for good.
+     */
+    private void readGaps(Connection c, long oldestRunning) throws SQLException {
+        Long[] low = new Long[gapCount];
+        Long[] high = new Long[gapCount];
         for (int i = 0; i < gapCount; i++) {
-            ids[i] = gaps[i];
+            low[i] = gapLow[i];
+            high[i] = gapHigh[i];
         }
-        Set<Long> found = new HashSet<>();
+        long[] found = new long[16];
+        int n = 0;
         try (PreparedStatement ps = c.prepareStatement(GAPS)) {
-            ps.setArray(1, c.createArrayOf("bigint", ids));
+            ps.setArray(1, c.createArrayOf("bigint", low));
+            ps.setArray(2, c.createArrayOf("bigint", high));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    found.add(rs.getLong(1));
+                    if (n == found.length) {
+                        found = Arrays.copyOf(found, 2 * n);
+                    }
+                    found[n++] = rs.getLong(1);
                     count++;
                     sets.add(SeriesKey.of(rs.getString(2), TagsJson.decode(rs.getString(3))));
                 }
             }
         }
-        if (found.isEmpty()) {
-            return;
-        }
+        Arrays.sort(found, 0, n);
+        long[] low2 = new long[gapCount + n];
+        long[] high2 = new long[gapCount + n];
+        long[] end2 = new long[gapCount + n];
         int kept = 0;
+        int f = 0;
         for (int i = 0; i < gapCount; i++) {
-            if (!found.contains(gaps[i])) {
-                gaps[kept++] = gaps[i];
+            long next = gapLow[i];
+            while (f < n && found[f] <= gapHigh[i]) {
+                if (gapEnd[i] > oldestRunning && found[f] > next) {
+                    low2[kept] = next;
+                    high2[kept] = found[f] - 1;
+                    end2[kept++] = gapEnd[i];
+                }
+                next = found[f++] + 1;
+            }
+            if (gapEnd[i] > oldestRunning && next <= gapHigh[i]) {
+                low2[kept] = next;
+                high2[kept] = gapHigh[i];
+                end2[kept++] = gapEnd[i];
             }
         }
+        gapLow = low2;
+        gapHigh = high2;
+        gapEnd = end2;
         gapCount = kept;
+        if (gapCount > MAX_GAPS) {
+            counting = true;
+        }
     }
 
     /**
@@ -226,6 +284,16 @@ final class StoredTagKeySets {
         }
         throughId = max;
         count += series.size();
+    }
+
+    /** The gaps kept (for tests). */
+    int gapCount() {
+        lock.lock();
+        try {
+            return counting ? -1 : gapCount;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Series were forgotten: the next read starts over. */

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -157,15 +158,19 @@ final class PostgresStoreTest extends StoreContract {
     }
 
     /**
-     * Another replica's transaction takes a series id, this store stores a series under the next id and reads the tag
+     * Another replica's transaction takes a series id, this store stores a series under a later id and reads the tag
      * key sets, and only then the first transaction commits: its lower id lies behind what was read, and the next
-     * read still finds its set. With {@code skipped} ids between the two (a sequence moved on by inserts that rolled
-     * back or met a stored series), past {@link StoredTagKeySets#MAX_GAPS} of them the store counts rows instead.
+     * read still finds its set. Before them, {@code before} runs (ids skipped, other series stored).
      */
-    private void aLowerIdCommittedLate(int skipped) throws Exception {
+    private void aLowerIdCommittedLate(String before, Set<String> others) throws Exception {
         Store store = open("r1");
         store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
         SeriesKey late = SeriesKey.of("disk", Map.of("host", "a", "mount", "/"));
+        Set<String> held = new TreeSet<>(others);
+        held.addAll(Set.of("cpu[dc, host]", "mem[]"));
+        Set<String> after = new TreeSet<>(held);
+        after.add("disk[host, mount]");
+        execute(before);
         try (Connection other = DriverManager.getConnection(url(database), "postgres", "")) {
             other.setAutoCommit(false);
             try (PreparedStatement ps = other.prepareStatement(
@@ -174,32 +179,66 @@ final class PostgresStoreTest extends StoreContract {
                 ps.setString(2, TagsJson.encode(late));
                 ps.executeUpdate();
             }
-            execute("SELECT setval(pg_get_serial_sequence('meterline_series', 'id'),"
-                    + " (SELECT max(id) FROM meterline_series) + 1 + ?)", skipped);
             store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 2)));
-            assertEquals(Set.of("cpu[dc, host]", "mem[]"), keySets(store));
-            assertEquals(Set.of("cpu[dc, host]", "mem[]"), keySets(store), "read again, the gaps still gaps");
+            assertEquals(held, keySets(store));
+            assertEquals(held, keySets(store), "read again, the lower id still missing");
 
             other.commit();
         }
-        assertEquals(Set.of("cpu[dc, host]", "disk[host, mount]", "mem[]"), keySets(store));
+        assertEquals(after, keySets(store));
         store.write(List.of(window(CPU_B, T0, 10 * SECOND, 3, true, 3)));
-        assertEquals(Set.of("cpu[dc, host]", "disk[host, mount]", "mem[]"), keySets(store));
+        assertEquals(after, keySets(store));
     }
+
+    private static final String SKIP = "SELECT setval(pg_get_serial_sequence('meterline_series', 'id'),"
+            + " (SELECT max(id) FROM meterline_series) + 1 + %d)";
 
     @Test
     void aLowerSeriesIdCommittedAfterAHigherOneWasReadStillGivesItsTagKeySet() throws Exception {
-        aLowerIdCommittedLate(0);
+        aLowerIdCommittedLate("SELECT 1", Set.of());
     }
 
     @Test
-    void aLowerSeriesIdCommittedLateIsFoundAmongSomeSkippedIds() throws Exception {
-        aLowerIdCommittedLate(StoredTagKeySets.MAX_GAPS / 2);
+    void aLowerSeriesIdCommittedLateIsFoundAmongManySkippedIds() throws Exception {
+        aLowerIdCommittedLate(String.format(SKIP, 1_000_000), Set.of());
     }
 
+    /** Past {@link StoredTagKeySets#MAX_GAPS} gaps a read counts the rows, and still finds the late one. */
     @Test
-    void aLowerSeriesIdCommittedLateIsFoundWhenTooManyIdsWereSkippedToLookThemUp() throws Exception {
-        aLowerIdCommittedLate(StoredTagKeySets.MAX_GAPS);
+    void aLowerSeriesIdCommittedLateIsFoundWhenTooManyGapsAreOpenToLookThemUp() throws Exception {
+        aLowerIdCommittedLate("DO $$ BEGIN FOR i IN 0.." + StoredTagKeySets.MAX_GAPS + " LOOP"
+                + " PERFORM nextval(pg_get_serial_sequence('meterline_series', 'id'));"
+                + " INSERT INTO meterline_series (metric, tags) VALUES ('gap', '{\"i\":\"' || i || '\"}');"
+                + " END LOOP; END $$", Set.of("gap[i]"));
+    }
+
+    /** A gap is looked up while a transaction that may fill it runs, and forgotten once none can. */
+    @Test
+    void theIdsNoReadFoundAreKeptOnlyWhileATransactionThatMayCommitThemRuns() throws Exception {
+        Store store = open("r1");
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
+        StoredTagKeySets sets = new StoredTagKeySets(true);
+        try (Connection reads = DriverManager.getConnection(url(database), "postgres", "");
+             Connection other = DriverManager.getConnection(url(database), "postgres", "")) {
+            other.setAutoCommit(false);
+            String insert = "INSERT INTO meterline_series (metric, tags) VALUES ('disk', '{}')";
+            other.createStatement().execute(insert);
+            other.rollback();
+            store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 2)));
+            assertEquals(2, sets.read(reads).size());
+            assertEquals(1, sets.gapCount(), "the rolled-back id, just found missing");
+            sets.read(reads);
+            assertEquals(0, sets.gapCount(), "no transaction left that could commit it");
+
+            other.createStatement().execute(insert);
+            store.write(List.of(window(CPU_B, T0, 10 * SECOND, 3, true, 3)));
+            sets.read(reads);
+            sets.read(reads);
+            assertEquals(1, sets.gapCount(), "kept while its transaction runs");
+            other.commit();
+            assertEquals(3, sets.read(reads).size());
+            assertEquals(0, sets.gapCount());
+        }
     }
 
     @Test
