@@ -25,14 +25,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * from their keys, so the rows it wrote are not read back.
  *
  * <p>On PostgreSQL another replica's transaction may commit a lower id after a higher one was read. Such an id lies
- * in a gap: a range of ids below {@link #throughId} that no read found. The sets keep the gaps and look them up on
- * each read, a few index range scans where counting a million rows takes a quarter of a second. A gap is kept until
- * every transaction that was running when it was found has ended (PostgreSQL's snapshot says so); what is still
- * missing then was rolled back, or taken by an insert that met a stored series, and never comes. Past
- * {@link #MAX_GAPS} gaps at once a read counts the rows instead, and a count that differs from the rows held starts
- * over. Every writer of the table takes its transaction id before it takes series ids (it reads the series epoch
- * {@code FOR SHARE} first), which the gaps' ends rely on. Thread-safe; a write never waits for a read in progress (the
- * first read of a large store takes seconds): it leaves its series to the next read instead.
+ * in a gap, a range of ids below {@link #throughId} that no read found; the sets keep the gaps and look them up on
+ * each read (a few index range scans, where counting a million rows takes a quarter of a second). An id becomes
+ * final, present or never to come (rolled back, taken by an insert that met a stored series, or forgotten), once
+ * every transaction that could hold it has ended: every writer of the table takes its transaction id before it takes
+ * series ids (it reads the series epoch {@code FOR SHARE} first), so a transaction that started after a snapshot
+ * holds no id below the highest one read before that snapshot. Each read marks its highest id with such a snapshot,
+ * and a mark settles when the oldest transaction still running started after it. Gaps at or below the settled ids
+ * are dropped. Past {@link #MAX_GAPS} gaps at once a read counts the rows instead, and a count that differs from the
+ * rows held starts over, until every id read is final again. Thread-safe; a write never waits for a read in progress
+ * (the first read of a large store takes seconds): it leaves its series to the next read instead.
  */
 final class StoredTagKeySets {
 
@@ -48,6 +50,8 @@ final class StoredTagKeySets {
 
     /** Most gaps kept at once; past it a read counts the rows. */
     static final int MAX_GAPS = 4096;
+    /** Most marks waiting to settle; a read while as many wait (a transaction that outlives them) marks nothing. */
+    private static final int MAX_MARKS = 64;
 
     private final boolean lateIds;
     private final ReentrantLock lock = new ReentrantLock();
@@ -55,16 +59,18 @@ final class StoredTagKeySets {
     private long throughId;
     private long count;
     private TagKeySets sets = new TagKeySets();
-    /**
-     * The gaps, ascending and apart: ids {@code gapLow[i]} to {@code gapHigh[i]} (inclusive), kept while a transaction
-     * below {@code gapEnd[i]} may still be running. Unused while {@code counting}.
-     */
+    /** The gaps, ascending and apart: ids {@code gapLow[i]} to {@code gapHigh[i]}, inclusive. */
     private long[] gapLow = new long[0];
     private long[] gapHigh = new long[0];
-    private long[] gapEnd = new long[0];
     private int gapCount;
-    /** True once the gaps outgrew {@link #MAX_GAPS}: reads count the rows until the sets start over. */
+    /** True once the gaps outgrew {@link #MAX_GAPS}: reads count the rows until every id read is final. */
     private boolean counting;
+    /** Every id up to this one is final (a fact of the database, kept across epochs). */
+    private long finalThrough;
+    /** The marks waiting to settle: a read's highest id, and the first transaction not started at its snapshot. */
+    private final long[] markId = new long[MAX_MARKS];
+    private final long[] markUnstarted = new long[MAX_MARKS];
+    private int marks;
 
     /**
      * {@code lateIds}: another process may commit a lower series id after a higher one was read (a database several
@@ -93,20 +99,18 @@ final class StoredTagKeySets {
             nowEpoch = rs.getLong(1);
             maxId = rs.getLong(2);
         }
+        if (lateIds) {
+            settle(c, maxId);
+        }
         if (nowEpoch != epoch) {
             startOver(nowEpoch);
         }
         if (!counting) {
             if (gapCount > 0) {
-                readGaps(c, snapshot(c)[0]);
+                readGaps(c);
             }
             if (maxId > throughId) {
-                int known = gapCount;
                 readAfter(c);
-                if (gapCount > known) {
-                    // A transaction running during the read started before this snapshot's first unstarted one.
-                    Arrays.fill(gapEnd, known, gapCount, snapshot(c)[1]);
-                }
             }
             return List.copyOf(sets.keys());
         }
@@ -127,7 +131,41 @@ final class StoredTagKeySets {
                 readAfter(c);
             }
         }
+        if (counting && rows == count && finalThrough >= throughId) {
+            counting = false;
+            gapCount = 0;
+        }
         return List.copyOf(sets.keys());
+    }
+
+    /**
+     * Marks {@code maxId}, read before this, with a snapshot taken now, and settles the marks whose snapshot the
+     * oldest transaction still running started after: the ids up to theirs are final. The snapshot is taken before
+     * the gaps are looked up, so that what a transaction ended before it committed is there to be read.
+     */
+    private void settle(Connection c, long maxId) throws SQLException {
+        long oldestRunning;
+        long firstUnstarted;
+        try (PreparedStatement ps = c.prepareStatement(SNAPSHOT);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            oldestRunning = rs.getLong(1);
+            firstUnstarted = rs.getLong(2);
+        }
+        if (marks < MAX_MARKS) {
+            markId[marks] = maxId;
+            markUnstarted[marks++] = firstUnstarted;
+        }
+        int kept = 0;
+        for (int i = 0; i < marks; i++) {
+            if (markUnstarted[i] <= oldestRunning) {
+                finalThrough = Math.max(finalThrough, markId[i]);
+            } else {
+                markId[kept] = markId[i];
+                markUnstarted[kept++] = markUnstarted[i];
+            }
+        }
+        marks = kept;
     }
 
     private void startOver(long nowEpoch) {
@@ -146,7 +184,7 @@ final class StoredTagKeySets {
                 while (rs.next()) {
                     long id = rs.getLong(1);
                     if (lateIds) {
-                        noteGaps(throughId + 1, id);
+                        noteGap(throughId + 1, id - 1);
                     }
                     throughId = Math.max(throughId, id);
                     count++;
@@ -156,9 +194,10 @@ final class StoredTagKeySets {
         }
     }
 
-    /** Ids {@code from} (inclusive) to {@code to} (exclusive) were not found. */
-    private void noteGaps(long from, long to) {
-        if (counting || to <= from) {
+    /** No read found ids {@code low} to {@code high}: those not final yet are a gap. */
+    private void noteGap(long low, long high) {
+        low = Math.max(low, finalThrough + 1);
+        if (counting || high < low) {
             return;
         }
         if (gapCount == MAX_GAPS) {
@@ -169,29 +208,16 @@ final class StoredTagKeySets {
             int n = Math.max(16, 2 * gapCount);
             gapLow = Arrays.copyOf(gapLow, n);
             gapHigh = Arrays.copyOf(gapHigh, n);
-            gapEnd = Arrays.copyOf(gapEnd, n);
         }
-        gapLow[gapCount] = from;
-        gapHigh[gapCount] = to - 1;
-        gapEnd[gapCount] = Long.MAX_VALUE;
-        gapCount++;
-    }
-
-    /** PostgreSQL's snapshot now: the oldest transaction still running, and the first not yet started. */
-    private static long[] snapshot(Connection c) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(SNAPSHOT);
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return new long[] {rs.getLong(1), rs.getLong(2)};
-        }
+        gapLow[gapCount] = low;
+        gapHigh[gapCount++] = high;
     }
 
     /**
-     * Looks the gaps up, after no transaction older than {@code oldestRunning} is running any longer: the rows
-     * committed since they were found missing are added and leave their gaps, and the gaps found before every
-     * transaction then running ended are gone for good.
+     * Looks the gaps up: the rows committed since they were found missing are added and leave their gaps, and the
+     * final ids leave them too.
      */
-    private void readGaps(Connection c, long oldestRunning) throws SQLException {
+    private void readGaps(Connection c) throws SQLException {
         Long[] low = new Long[gapCount];
         Long[] high = new Long[gapCount];
         for (int i = 0; i < gapCount; i++) {
@@ -215,33 +241,20 @@ final class StoredTagKeySets {
             }
         }
         Arrays.sort(found, 0, n);
-        long[] low2 = new long[gapCount + n];
-        long[] high2 = new long[gapCount + n];
-        long[] end2 = new long[gapCount + n];
-        int kept = 0;
+        long[] oldLow = gapLow;
+        long[] oldHigh = gapHigh;
+        int old = gapCount;
+        gapLow = new long[Math.max(16, old + n)];
+        gapHigh = new long[gapLow.length];
+        gapCount = 0;
         int f = 0;
-        for (int i = 0; i < gapCount; i++) {
-            long next = gapLow[i];
-            while (f < n && found[f] <= gapHigh[i]) {
-                if (gapEnd[i] > oldestRunning && found[f] > next) {
-                    low2[kept] = next;
-                    high2[kept] = found[f] - 1;
-                    end2[kept++] = gapEnd[i];
-                }
-                next = found[f++] + 1;
+        for (int i = 0; i < old; i++) {
+            long next = oldLow[i];
+            for (; f < n && found[f] <= oldHigh[i]; f++) {
+                noteGap(next, found[f] - 1);
+                next = found[f] + 1;
             }
-            if (gapEnd[i] > oldestRunning && next <= gapHigh[i]) {
-                low2[kept] = next;
-                high2[kept] = gapHigh[i];
-                end2[kept++] = gapEnd[i];
-            }
-        }
-        gapLow = low2;
-        gapHigh = high2;
-        gapEnd = end2;
-        gapCount = kept;
-        if (gapCount > MAX_GAPS) {
-            counting = true;
+            noteGap(next, oldHigh[i]);
         }
     }
 

@@ -212,7 +212,7 @@ final class PostgresStoreTest extends StoreContract {
                 + " END LOOP; END $$", Set.of("gap[i]"));
     }
 
-    /** A gap is looked up while a transaction that may fill it runs, and forgotten once none can. */
+    /** An id no read found is looked up while a transaction that may commit it runs, and forgotten once none can. */
     @Test
     void theIdsNoReadFoundAreKeptOnlyWhileATransactionThatMayCommitThemRuns() throws Exception {
         Store store = open("r1");
@@ -226,18 +226,46 @@ final class PostgresStoreTest extends StoreContract {
             other.rollback();
             store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 2)));
             assertEquals(2, sets.read(reads).size());
-            assertEquals(1, sets.gapCount(), "the rolled-back id, just found missing");
-            sets.read(reads);
-            assertEquals(0, sets.gapCount(), "no transaction left that could commit it");
+            assertEquals(0, sets.gapCount(), "rolled back before the read: no transaction left to commit it");
 
             other.createStatement().execute(insert);
             store.write(List.of(window(CPU_B, T0, 10 * SECOND, 3, true, 3)));
-            sets.read(reads);
-            sets.read(reads);
+            assertEquals(2, sets.read(reads).size());
             assertEquals(1, sets.gapCount(), "kept while its transaction runs");
+            assertEquals(2, sets.read(reads).size());
+            assertEquals(1, sets.gapCount());
             other.commit();
             assertEquals(3, sets.read(reads).size());
             assertEquals(0, sets.gapCount());
+
+            other.createStatement().execute(insert.replace("disk", "net"));
+            store.write(List.of(window(SeriesKey.of("swap", Map.of()), T0, 10 * SECOND, 4, true, 4)));
+            assertEquals(4, sets.read(reads).size());
+            assertEquals(1, sets.gapCount());
+            other.rollback();
+            assertEquals(4, sets.read(reads).size());
+            assertEquals(0, sets.gapCount(), "its transaction rolled back");
+        }
+    }
+
+    /** Past the bound the store counts rows, and once every id it read is final it looks gaps up again. */
+    @Test
+    void tooManyGapsAreCountedUntilTheirIdsAreFinal() throws Exception {
+        open("r1").write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
+        StoredTagKeySets sets = new StoredTagKeySets(true);
+        try (Connection reads = DriverManager.getConnection(url(database), "postgres", "");
+             Connection other = DriverManager.getConnection(url(database), "postgres", "")) {
+            other.setAutoCommit(false);
+            other.createStatement().execute("INSERT INTO meterline_series (metric, tags) VALUES ('disk', '{}')");
+            execute("DO $$ BEGIN FOR i IN 0.." + StoredTagKeySets.MAX_GAPS + " LOOP"
+                    + " PERFORM nextval(pg_get_serial_sequence('meterline_series', 'id'));"
+                    + " INSERT INTO meterline_series (metric, tags) VALUES ('gap', '{\"i\":\"' || i || '\"}');"
+                    + " END LOOP; END $$");
+            assertEquals(2, sets.read(reads).size());
+            assertEquals(-1, sets.gapCount(), "counting");
+            other.commit();
+            assertEquals(3, sets.read(reads).size());
+            assertEquals(0, sets.gapCount(), "every id read final, gaps looked up again");
         }
     }
 
