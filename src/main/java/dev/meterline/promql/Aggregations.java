@@ -5,12 +5,10 @@ import dev.meterline.promql.Evaluator.Sample;
 import dev.meterline.promql.Evaluator.Vector;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /** The aggregation operators of the subset over an instant vector's groups; {@code sum} also merges sketches. */
 final class Aggregations {
@@ -18,15 +16,29 @@ final class Aggregations {
     private Aggregations() {
     }
 
-    /** Aggregates {@code in} as {@code a} says; {@code param} is the evaluated parameter of topk and bottomk. */
-    static Vector aggregate(Expr.Aggregation a, Vector in, double param) {
-        Map<Map<String, String>, List<Sample>> groups = new LinkedHashMap<>();
+    /**
+     * Aggregates {@code in} as {@code a} says, with the group labels from {@code keys} (of {@code a}'s grouping),
+     * which may hold them from earlier steps; {@code param} is the evaluated parameter of topk and bottomk. Groups come
+     * out in the order of their first samples.
+     */
+    static Vector aggregate(Expr.Aggregation a, Vector in, double param, GroupKeys keys) {
+        keys.startStep(in.samples().size());
+        // Keyed by identity: equal group labels are one instance (GroupKeys), so no map is hashed or compared here.
+        Map<Map<String, String>, List<Sample>> groups = new IdentityHashMap<>();
+        List<Map<String, String>> order = new ArrayList<>();
         for (Sample s : in.samples()) {
-            groups.computeIfAbsent(groupLabels(s.labels(), a.without(), a.grouping()), g -> new ArrayList<>()).add(s);
+            Map<String, String> key = keys.of(s.labels());
+            List<Sample> members = groups.get(key);
+            if (members == null) {
+                members = new ArrayList<>();
+                groups.put(key, members);
+                order.add(key);
+            }
+            members.add(s);
         }
-        List<Sample> out = new ArrayList<>();
-        for (Map.Entry<Map<String, String>, List<Sample>> g : groups.entrySet()) {
-            List<Sample> ss = g.getValue();
+        List<Sample> out = new ArrayList<>(order.size());
+        for (Map<String, String> key : order) {
+            List<Sample> ss = groups.get(key);
             switch (a.op()) {
                 case SUM -> {
                     double sum = 0;
@@ -42,14 +54,14 @@ final class Aggregations {
                             merged.mergeWith(s.sketch());
                         }
                     }
-                    out.add(new Sample(g.getKey(), sum, merged));
+                    out.add(new Sample(key, sum, merged));
                 }
                 case AVG -> {
                     double sum = 0;
                     for (Sample s : ss) {
                         sum += s.value();
                     }
-                    out.add(new Sample(g.getKey(), sum / ss.size(), null));
+                    out.add(new Sample(key, sum / ss.size(), null));
                 }
                 case MIN, MAX -> {
                     double v = Double.NaN;
@@ -59,9 +71,9 @@ final class Aggregations {
                             v = x;
                         }
                     }
-                    out.add(new Sample(g.getKey(), v, null));
+                    out.add(new Sample(key, v, null));
                 }
-                case COUNT -> out.add(new Sample(g.getKey(), ss.size(), null));
+                case COUNT -> out.add(new Sample(key, ss.size(), null));
                 case TOPK, BOTTOMK -> {
                     long k = Double.isNaN(param) ? 0 : (long) Math.min(param, Integer.MAX_VALUE);
                     Comparator<Sample> byValue = (x, y) -> {
@@ -80,22 +92,5 @@ final class Aggregations {
             }
         }
         return new Vector(out);
-    }
-
-    private static Map<String, String> groupLabels(Map<String, String> labels, boolean without, List<String> grouping) {
-        TreeMap<String, String> g = new TreeMap<>();
-        if (without) {
-            g.putAll(labels);
-            g.remove(View.NAME);
-            grouping.forEach(g::remove);
-        } else {
-            for (String l : grouping) {
-                String v = labels.get(l);
-                if (v != null && !v.isEmpty()) {
-                    g.put(l, v);
-                }
-            }
-        }
-        return Collections.unmodifiableMap(g);
     }
 }

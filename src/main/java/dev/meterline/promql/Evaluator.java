@@ -47,6 +47,10 @@ final class Evaluator {
     private final boolean latest;
     private final long deadlineNanos;
     private final LongSupplier nanos;
+    /** Per aggregation node, its input's group labels, kept from step to step. */
+    private final Map<Expr.Aggregation, GroupKeys> groupKeys = new IdentityHashMap<>();
+    /** Per selector node, where its series' windows stood at the last evaluation time. */
+    private final Map<Expr.VectorSelector, Cursor> cursors = new IdentityHashMap<>();
 
     /**
      * @param data   the series read for each selector node
@@ -82,7 +86,8 @@ final class Evaluator {
         } else if (e instanceof Expr.Aggregation a) {
             Vector in = (Vector) eval(a.expr(), t);
             double param = a.param() == null ? 0 : ((Scalar) eval(a.param(), t)).value();
-            return Aggregations.aggregate(a, in, param);
+            GroupKeys keys = groupKeys.computeIfAbsent(a, x -> new GroupKeys(x.without(), x.grouping()));
+            return Aggregations.aggregate(a, in, param, keys);
         } else if (e instanceof Expr.Call c) {
             return call(c, t);
         }
@@ -93,10 +98,14 @@ final class Evaluator {
         checkDeadline();
         long to = t - v.offsetMs();
         long from = to - span;
-        List<Sample> out = new ArrayList<>();
-        for (View.Series s : data.get(v)) {
-            int hi = upperIndex(s.ends(), to);
-            int lo = upperIndex(s.ends(), from);
+        List<View.Series> series = data.get(v);
+        Cursor c = cursors.computeIfAbsent(v, x -> new Cursor(series.size()));
+        c.moveTo(series, from, to);
+        List<Sample> out = new ArrayList<>(series.size());
+        for (int i = 0; i < series.size(); i++) {
+            View.Series s = series.get(i);
+            int hi = c.hi[i];
+            int lo = c.lo[i];
             if (hi == lo) {
                 continue;
             }
@@ -146,6 +155,46 @@ final class Evaluator {
         Expr.MatrixSelector m = (Expr.MatrixSelector) c.args().get(0);
         checkDeadline();
         return Functions.overRange(c.function(), m, data.get(m.selector()), t);
+    }
+
+    /**
+     * For each series of a selector, the number of its windows ending at or before {@code from} and {@code to}: a range
+     * query's times only grow, so each step moves the counts on from the last step's rather than searching again.
+     */
+    private static final class Cursor {
+        final int[] lo;
+        final int[] hi;
+        private long from = Long.MAX_VALUE;
+        private long to = Long.MAX_VALUE;
+
+        Cursor(int size) {
+            lo = new int[size];
+            hi = new int[size];
+        }
+
+        void moveTo(List<View.Series> series, long from, long to) {
+            boolean forward = from >= this.from && to >= this.to;
+            for (int i = 0; i < series.size(); i++) {
+                long[] ends = series.get(i).ends();
+                if (forward) {
+                    lo[i] = advance(ends, lo[i], from);
+                    hi[i] = advance(ends, hi[i], to);
+                } else {
+                    lo[i] = upperIndex(ends, from);
+                    hi[i] = upperIndex(ends, to);
+                }
+            }
+            this.from = from;
+            this.to = to;
+        }
+
+        /** The number of ends at or before {@code t}, knowing that the first {@code i} are. */
+        private static int advance(long[] ends, int i, long t) {
+            while (i < ends.length && ends[i] <= t) {
+                i++;
+            }
+            return i;
+        }
     }
 
     /** The labels without the metric name, as every operation that changes a sample's meaning returns them. */

@@ -215,6 +215,8 @@ public final class QueryService {
             }
             ordered.add(w);
         }
+        // Windows read from the store are this query's own (each read builds them anew); those in memory are shared.
+        int storedCount = ordered.size();
         for (Map.Entry<Long, List<Window>> e : inOrder(pending).entrySet()) {
             if (e.getKey() > seenSeq) {
                 continue;
@@ -242,7 +244,7 @@ public final class QueryService {
             if (b == null) {
                 b = g.add(bucketStart, new Bucket(bucketStart + q.resolution() + latenessMs <= now));
             }
-            b.aggregate.mergeWith(w.aggregate());
+            b.add(w.aggregate(), i < storedCount);
             // A window still in memory is flushed complete once it is due (the bucket's due check covers it), so it
             // answers as it will once flushed: a due window does not turn complete a tick later.
             if (b.due && !(i >= firstOpen || w.complete())) {
@@ -271,8 +273,9 @@ public final class QueryService {
                 long start = g.starts[i];
                 Bucket b = g.buckets[i];
                 boolean complete = b.due && (b.missing == null || b.missing.isEmpty());
-                if (b.aggregate.count() > 0 || b.aggregate.late() > 0) {
-                    windows.add(new MergedWindow(start, start + q.resolution(), b.aggregate, complete));
+                Aggregate a = b.aggregate();
+                if (a.count() > 0 || a.late() > 0) {
+                    windows.add(new MergedWindow(start, start + q.resolution(), a, complete));
                 }
             }
             if (!windows.isEmpty()) {
@@ -420,12 +423,34 @@ public final class QueryService {
      * so far, and is null while there are none, as there are in the usual case of every part complete.
      */
     private static final class Bucket {
-        final Aggregate aggregate = new Aggregate();
         final boolean due;
         Set<FineKey> missing;
+        /** The merged parts: a new aggregate, or the first part's own (see {@link #add}). */
+        private Aggregate aggregate;
 
         Bucket(boolean due) {
             this.due = due;
+        }
+
+        /**
+         * Merges {@code part} in. A first part with values that is the caller's own ({@code own}: no one else holds
+         * it) becomes the bucket's aggregate, and later parts merge into it, rather than into a copy: at the stored
+         * resolution most buckets have one part, a stored row, and merging it into an empty aggregate gives it back.
+         */
+        void add(Aggregate part, boolean own) {
+            if (aggregate == null) {
+                if (own && part.count() > 0) {
+                    aggregate = part;
+                    return;
+                }
+                aggregate = new Aggregate();
+            }
+            aggregate.mergeWith(part);
+        }
+
+        /** The merged parts; an empty aggregate when there were none. */
+        Aggregate aggregate() {
+            return aggregate == null ? new Aggregate() : aggregate;
         }
 
         void missing(FineKey part) {

@@ -170,6 +170,33 @@ class PublishedViewsTest {
     }
 
     @Test
+    void windowsMergedIntoACoarserBucketLeaveThePublishedWindowsAsTheyWere() throws Exception {
+        start(QueryViewConfig.DEFAULTS);
+        List<Point> points = List.of(new Point(A, 1, T0 + 1_000, 1), new Point(A, 2, T0 + 2_000, 2),
+                new Point(A, 10, T0 + WINDOW + 1_000, 3));
+        Batch batch = new Batch(b -> { }, points, new ArrayList<>(), null);
+        batch.validated(List.of(), 1);
+        parts.tryEmitNext(new Part(A.shard(SHARDS), batch, points));
+        shards.runAll();
+        AggregateQuery q = new AggregateQuery("q.cpu", Map.of("host", List.of("a")), T0 - 60_000, T0 + 60_000,
+                2 * WINDOW, List.of());
+        CompletableFuture<List<QueryService.SeriesResult>> first = service.aggregates(q).toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        for (List<QueryService.SeriesResult> answer : List.of(first.get(),
+                withoutShards(queryStore, service.aggregates(q).toFuture()),
+                withoutShards(queryStore, service.aggregates(q).toFuture()))) {
+            assertEquals(1, answer.size(), answer.toString());
+            QueryService.MergedWindow w = answer.get(0).windows().get(0);
+            assertEquals(3, w.aggregate().count(), answer.toString());
+            assertEquals(13.0, w.aggregate().sum(), answer.toString());
+        }
+        CompletableFuture<List<QueryService.SeriesResult>> fine = queryA();
+        queryStore.runAll();
+        assertEquals(List.of(2L, 1L), fine.get().get(0).windows().stream().map(w -> w.aggregate().count()).toList());
+    }
+
+    @Test
     void aQueryAskedAgainIsReadyOnTheCallingThreadUntilAFlushMayHaveStoredPartOfItsRange() throws Exception {
         start(QueryViewConfig.DEFAULTS);
         record(A, 1, 2, 3);
