@@ -3,6 +3,10 @@ package dev.meterline.export;
 import dev.meterline.TestServer;
 
 import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +30,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class RemoteWriteBench {
 
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     private RemoteWriteBench() {
     }
 
@@ -34,14 +40,16 @@ public final class RemoteWriteBench {
         int seconds = 30;
         int connections = 2;
         String batch = "1000";
+        String concurrency = "1";
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--series" -> series = Integer.parseInt(args[i + 1]);
                 case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
                 case "--connections" -> connections = Integer.parseInt(args[i + 1]);
                 case "--batch-size" -> batch = args[i + 1];
+                case "--concurrency" -> concurrency = args[i + 1];
                 default -> throw new IllegalArgumentException(args[i] + ": unknown (expected --series, --seconds,"
-                        + " --connections, --batch-size)");
+                        + " --connections, --batch-size, --concurrency)");
             }
         }
         Path tmp = Files.createTempDirectory("meterline-rw-bench");
@@ -50,6 +58,7 @@ public final class RemoteWriteBench {
             settings.put("lateness", "0s");
             settings.put("remote-write-delay", "1s");
             settings.put("remote-write-batch-size", batch);
+            settings.put("remote-write-concurrency", concurrency);
             settings.put("max-series", String.valueOf(Math.max(1_000_000, series)));
             settings.put("max-series-per-metric", String.valueOf(Math.max(1_000_000, series)));
             try (TestServer m = TestServer.start(tmp.resolve("m"), settings)) {
@@ -65,6 +74,23 @@ public final class RemoteWriteBench {
                 .filter(h -> h.info().command().map(c -> c.contains("victoria-metrics")).orElse(false))
                 .mapToDouble(h -> h.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0)).sum();
         return new double[]{own, vm};
+    }
+
+    /** A counter of VictoriaMetrics' own {@code /metrics}, summed over its labels; NaN when unreadable. */
+    private static double vmMeter(Receiver vm, String name) {
+        try {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(vm.base() + "/metrics"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            double total = 0;
+            for (String line : r.body().split("\n")) {
+                if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                    total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            return total;
+        } catch (Exception e) {
+            return Double.NaN;
+        }
     }
 
     private static void run(TestServer m, Receiver vm, int series, int seconds, int connections) throws Exception {
@@ -98,13 +124,24 @@ public final class RemoteWriteBench {
         double exportedWhenStored = 0;
         long storedAt = t0;
         double[] cpuWhenStored = cpu();
-        System.out.println("second  stored_windows  exported_windows  lag_s");
+        double[] requests = {0, 0};
+        double newInVm = 0;
+        System.out.println("second  stored_windows  exported_windows  lag_s  requests  mean_request_ms"
+                + "  vm_new_series");
         for (int s = 1; ; s++) {
             LockSupport.parkNanos(t0 + TimeUnit.SECONDS.toNanos(s) - System.nanoTime());
             double stored = RemoteWriteFixture.meter(m, "meterline_windows_flushed_total");
             double exported = RemoteWriteFixture.meter(m, "meterline_remote_write_samples_sent_total") / 9;
             double lag = RemoteWriteFixture.meter(m, "meterline_remote_write_lag_seconds");
-            System.out.printf("%6d  %14.0f  %16.0f  %5.1f%n", s, stored, exported, lag);
+            double count = RemoteWriteFixture.meter(m, "meterline_remote_write_requests_seconds_count");
+            double sum = RemoteWriteFixture.meter(m, "meterline_remote_write_requests_seconds_sum");
+            double created = vmMeter(vm, "vm_new_timeseries_created_total");
+            System.out.printf("%6d  %14.0f  %16.0f  %5.1f  %8.0f  %15.0f  %13.0f%n", s, stored, exported, lag,
+                    count - requests[0], count > requests[0] ? (sum - requests[1]) * 1000 / (count - requests[0]) : 0,
+                    created - newInVm);
+            requests[0] = count;
+            requests[1] = sum;
+            newInVm = created;
             if (stored != lastStored) {
                 lastStored = stored;
                 exportedWhenStored = exported;

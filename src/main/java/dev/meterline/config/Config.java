@@ -94,7 +94,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("remote-write-batch-size", "1000", "stored partial windows read per remote write request; a series window gives 9 samples"),
             new Setting("remote-write-resolution", "", "export resolution, a multiple of the window; empty sends each window"),
             new Setting("remote-write-delay", "5s", "how long after a window closes (end + lateness) it is held back before it is sent"),
-            new Setting("remote-write-max-backoff", "30s", "longest wait between retries of a failed remote write request"));
+            new Setting("remote-write-max-backoff", "30s", "longest wait between retries of a failed remote write request"),
+            new Setting("remote-write-concurrency", "1", "remote write requests in flight at once, each a page of the same export slice"));
 
     /** Loads from the process environment and command-line flags. */
     public static Config load(Map<String, String> env, String[] args) {
@@ -268,7 +269,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             return new RemoteWriteConfig(r.string("remote-write-url"), token, headers,
                     r.positiveDuration("remote-write-timeout"), r.intIn("remote-write-batch-size", 1, 1_000_000),
                     resolution, r.get("remote-write-delay", Durations::parse),
-                    r.positiveDuration("remote-write-max-backoff"));
+                    r.positiveDuration("remote-write-max-backoff"),
+                    r.intIn("remote-write-concurrency", 1, RemoteWriteConfig.MAX_CONCURRENCY));
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
             String name = m.startsWith("url") ? "remote-write-url" : "remote-write-headers";

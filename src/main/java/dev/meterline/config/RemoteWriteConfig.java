@@ -10,14 +10,19 @@ import static java.util.Objects.requireNonNull;
  * Prometheus remote write: the receiver's URL (empty: off), the bearer token and extra headers sent with every
  * request, how long one request may take, how many series windows go in one request, the export resolution (a
  * multiple of the window; each sample merges the windows inside it), how long after a window closes it is held back
- * before it is sent, and the longest wait between retries.
+ * before it is sent, the longest wait between retries, and how many requests (pages of one slice) may be in flight
+ * at once.
  */
 public record RemoteWriteConfig(String url, String bearerToken, Map<String, String> headers, Duration timeout,
-                                int batchSize, Duration resolution, Duration delay, Duration maxBackoff) {
+                                int batchSize, Duration resolution, Duration delay, Duration maxBackoff,
+                                int concurrency) {
+
+    /** The most requests in flight at once. */
+    public static final int MAX_CONCURRENCY = 64;
 
     /** Remote write turned off. */
     public static final RemoteWriteConfig OFF = new RemoteWriteConfig("", "", Map.of(), Duration.ofSeconds(30),
-            1000, Duration.ZERO, Duration.ofSeconds(5), Duration.ofSeconds(30));
+            1000, Duration.ZERO, Duration.ofSeconds(5), Duration.ofSeconds(30), 1);
 
     /** Headers the exporter sets itself, which {@code headers} may not replace. */
     private static final java.util.Set<String> PROTOCOL_HEADERS = java.util.Set.of("content-type",
@@ -57,6 +62,10 @@ public record RemoteWriteConfig(String url, String bearerToken, Map<String, Stri
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize: " + batchSize + " (expected: > 0)");
         }
+        if (concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+            throw new IllegalArgumentException("concurrency: " + concurrency + " (expected: 1 to " + MAX_CONCURRENCY
+                    + ")");
+        }
         if (resolution.isNegative()) {
             throw new IllegalArgumentException("resolution: " + resolution + " (expected: >= 0, 0 for the window)");
         }
@@ -82,6 +91,6 @@ public record RemoteWriteConfig(String url, String bearerToken, Map<String, Stri
     public String toString() {
         return "RemoteWriteConfig[url=" + url + ", bearerToken=" + (bearerToken.isEmpty() ? "" : "***")
                 + ", headers=" + headers.keySet() + ", timeout=" + timeout + ", batchSize=" + batchSize
-                + ", resolution=" + resolution + ", delay=" + delay + ", maxBackoff=" + maxBackoff + "]";
+                + ", resolution=" + resolution + ", delay=" + delay + ", maxBackoff=" + maxBackoff + ", concurrency=" + concurrency + "]";
     }
 }

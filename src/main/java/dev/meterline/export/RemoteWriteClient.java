@@ -48,8 +48,8 @@ final class RemoteWriteClient implements AutoCloseable {
         this.uri = URI.create(config.url());
         this.timeout = config.timeout();
         this.noAnswer = new NoAnswer(uri, timeout);
-        this.connections = ConnectionProvider.builder("meterline-remote-write").maxConnections(2)
-                .pendingAcquireMaxCount(16).build();
+        this.connections = ConnectionProvider.builder("meterline-remote-write")
+                .maxConnections(Math.max(2, config.concurrency())).pendingAcquireMaxCount(16).build();
         HttpClient c = HttpClient.create(connections)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                 .responseTimeout(timeout)

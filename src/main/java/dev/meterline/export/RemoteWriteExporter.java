@@ -21,6 +21,7 @@ import reactor.core.scheduler.Scheduler;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -72,8 +73,8 @@ public final class RemoteWriteExporter {
     private ExportLock lock;
     private volatile boolean leading;
     private ExportCursor cursor;
-    /** The request after the one sent last, read while that one was in flight; null when none was read. */
-    private Request readAhead;
+    /** The requests after those sent last, read while those were in flight; null when none were read. */
+    private List<Request> readAhead;
     private long checkedId;
     private final Set<String> metrics = new HashSet<>();
     private Set<String> colliding = Set.of();
@@ -193,43 +194,72 @@ public final class RemoteWriteExporter {
     }
 
     /**
-     * Sends the next page of the oldest ready slice; emits true when something moved, false when nothing is ready.
-     * While a page is in flight, the page after it in the same slice is read and encoded, so that the store, the
-     * encoding and the receiver work at once; its cursor still moves only once the receiver answered.
+     * Sends the next pages of the oldest ready slice, up to {@code concurrency} requests at once; emits true when
+     * something moved, false when nothing is ready. The pages of one slice hold distinct series, so requests in
+     * flight together never carry two samples of one series, and the next pages go only once all of them were
+     * answered: each series' samples still reach the receiver in time order. While pages are in flight, those after
+     * them in the same slice are read and encoded, so that the store, the encoding and the receiver work at once;
+     * the cursor moves past pages only once the receiver answered every one of them.
      */
     private Mono<Boolean> exportOne() {
         return Mono.fromCallable(this::next)
                 .subscribeOn(scheduler)
-                .flatMap(r -> r.body == null ? Mono.just(true) : Mono.zip(deliver(r, 0), readAhead(r.next))
+                .flatMap(pages -> pages.isEmpty() ? Mono.just(true) : Mono.zip(deliverAll(pages),
+                                readAhead(pages.get(pages.size() - 1).next))
                         .publishOn(scheduler)
                         .map(sentAndNext -> {
-                            store.advanceExportCursor(target, r.next);
-                            cursor = r.next;
-                            Request ahead = sentAndNext.getT2();
-                            readAhead = ahead.body == null ? null : ahead;
+                            ExportCursor through = pages.get(pages.size() - 1).next;
+                            store.advanceExportCursor(target, through);
+                            cursor = through;
+                            List<Request> ahead = sentAndNext.getT2();
+                            readAhead = ahead.isEmpty() ? null : ahead;
                             return true;
                         }))
                 .defaultIfEmpty(false);
     }
 
-    /**
-     * The request of the page after {@code at} in its slice, read on the exporter's thread; one without body when
-     * the slice holds no more (the cursor then moves as {@link #next} moves it) or the read failed (read again).
-     */
-    private Mono<Request> readAhead(ExportCursor at) {
-        Request none = new Request(null, 0, at, at);
-        return Mono.fromCallable(() -> {
-            if (stopped) {
-                return none;
-            }
-            ExportPage page = store.exportPage(window, at.through(), at.through() + resolution, at, checkedId,
-                    config.batchSize());
-            return page.rows().isEmpty() ? none : encode(page, at);
-        }).subscribeOn(scheduler).onErrorReturn(none);
+    /** Sends {@code pages} at once; empty when stopped before every one was answered. */
+    private Mono<Integer> deliverAll(List<Request> pages) {
+        return Flux.fromIterable(pages)
+                .flatMap(r -> deliver(r, 0), pages.size())
+                .count()
+                .filter(answered -> answered == pages.size())
+                .map(Long::intValue);
     }
 
-    /** The next request, a request without body when a slice was finished (cursor already moved), or null. */
-    private Request next() {
+    /**
+     * The requests of the pages after {@code at} in its slice, read on the exporter's thread; none when the slice
+     * holds no more (the cursor then moves as {@link #next} moves it) or the read failed (read again).
+     */
+    private Mono<List<Request>> readAhead(ExportCursor at) {
+        return Mono.fromCallable(() -> stopped ? List.<Request>of() : pages(at, config.concurrency()))
+                .subscribeOn(scheduler).onErrorReturn(List.of());
+    }
+
+    /** The requests of up to {@code n} pages after {@code at} in its slice, in series order. */
+    private List<Request> pages(ExportCursor at, int n) {
+        List<Request> out = new ArrayList<>(n);
+        ExportCursor from = at;
+        while (out.size() < n) {
+            ExportPage page = store.exportPage(window, from.through(), from.through() + resolution, from, checkedId,
+                    config.batchSize());
+            if (page.rows().isEmpty()) {
+                break;
+            }
+            Request r = encode(page, from);
+            out.add(r);
+            if (!page.more()) {
+                break;
+            }
+            from = r.next;
+        }
+        return out;
+    }
+
+    /**
+     * The next requests, none when a slice was finished (cursor already moved), or null when nothing is ready.
+     */
+    private List<Request> next() {
         if (stopped) {
             return null;
         }
@@ -247,9 +277,9 @@ public final class RemoteWriteExporter {
             }
             return null;
         }
-        Request ahead = readAhead;
+        List<Request> ahead = readAhead;
         readAhead = null;
-        if (ahead != null && ahead.at.equals(cursor)) {
+        if (ahead != null && ahead.get(0).at.equals(cursor)) {
             return ahead;
         }
         long from = cursor.through();
@@ -265,9 +295,16 @@ public final class RemoteWriteExporter {
             ExportCursor moved = ExportCursor.at(Math.max(to, from + resolution));
             store.advanceExportCursor(target, moved);
             cursor = moved;
-            return new Request(null, 0, moved, moved);
+            return List.of();
         }
-        return encode(page, cursor);
+        Request first = encode(page, cursor);
+        if (config.concurrency() == 1 || !page.more()) {
+            return List.of(first);
+        }
+        List<Request> out = new ArrayList<>(config.concurrency());
+        out.add(first);
+        out.addAll(pages(first.next, config.concurrency() - 1));
+        return out;
     }
 
     /** The request of {@code page}, read from {@code at}. */
@@ -332,7 +369,8 @@ public final class RemoteWriteExporter {
     /** Sends until the receiver answers 2xx (true) or refuses for good (false); retries everything else. */
     private Mono<Boolean> deliver(Request r, int attempt) {
         long t0 = System.nanoTime();
-        return client.send(r.body).flatMap(reply -> {
+        meters.inFlight.incrementAndGet();
+        return client.send(r.body).doFinally(signal -> meters.inFlight.decrementAndGet()).flatMap(reply -> {
             meters.request(reply, System.nanoTime() - t0);
             if (reply.ok()) {
                 meters.sent.increment(r.samples);

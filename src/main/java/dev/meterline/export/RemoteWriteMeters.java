@@ -57,6 +57,7 @@ final class RemoteWriteMeters {
     final AtomicLong lagMillis = new AtomicLong();
     final AtomicLong lagWindows = new AtomicLong();
     final AtomicLong leader = new AtomicLong();
+    final AtomicLong inFlight = new AtomicLong();
 
     RemoteWriteMeters(MeterRegistry registry) {
         sent = Counter.builder("meterline.remote.write.samples.sent")
@@ -79,6 +80,9 @@ final class RemoteWriteMeters {
                 .description("how far the export is behind the newest window it may send").register(registry);
         Gauge.builder("meterline.remote.write.lag.windows", lagWindows, AtomicLong::get)
                 .description("export slices waiting to be sent").register(registry);
+        Gauge.builder("meterline.remote.write.requests.in.flight", inFlight, AtomicLong::get)
+                .description("remote write requests sent and not yet answered, at most remote-write-concurrency")
+                .register(registry);
         Gauge.builder("meterline.remote.write.leader", leader, AtomicLong::get)
                 .description("1 while this replica is the one exporting, else 0").register(registry);
     }

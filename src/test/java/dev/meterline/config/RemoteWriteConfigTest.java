@@ -34,7 +34,8 @@ final class RemoteWriteConfigTest {
                 "remote-write-bearer-token-file", token.toString(),
                 "remote-write-headers", "X-Scope-OrgID=team-a, X-Other=1",
                 "remote-write-timeout", "5s", "remote-write-batch-size", "250", "remote-write-resolution", "1m",
-                "remote-write-delay", "0s", "remote-write-max-backoff", "2s")).remoteWrite();
+                "remote-write-delay", "0s", "remote-write-max-backoff", "2s", "remote-write-concurrency", "64"))
+                .remoteWrite();
         assertTrue(rw.enabled());
         assertEquals("abc-token", rw.bearerToken());
         assertEquals(Map.of("X-Scope-OrgID", "team-a", "X-Other", "1"), rw.headers());
@@ -43,6 +44,8 @@ final class RemoteWriteConfigTest {
         assertEquals(60_000, rw.resolutionMillis(Duration.ofSeconds(10)));
         assertEquals(Duration.ZERO, rw.delay());
         assertEquals(Duration.ofSeconds(2), rw.maxBackoff());
+        assertEquals(64, rw.concurrency(), "the most requests in flight");
+        assertEquals(1, Config.from(Map.of()).remoteWrite().concurrency(), "one request at a time by default");
         assertFalse(rw.toString().contains("abc-token"), rw.toString());
     }
 
@@ -54,6 +57,8 @@ final class RemoteWriteConfigTest {
         assertError(Map.of("remote-write-headers", "Content-Type=text/plain"),
                 "METERLINE_REMOTE_WRITE_HEADERS / --remote-write-headers: 'Content-Type'");
         assertError(Map.of("remote-write-batch-size", "0"), "METERLINE_REMOTE_WRITE_BATCH_SIZE");
+        assertError(Map.of("remote-write-concurrency", "0"), "METERLINE_REMOTE_WRITE_CONCURRENCY");
+        assertError(Map.of("remote-write-concurrency", "65"), "METERLINE_REMOTE_WRITE_CONCURRENCY");
         assertError(Map.of("remote-write-bearer-token-file", tmp.resolve("absent").toString()),
                 "METERLINE_REMOTE_WRITE_BEARER_TOKEN_FILE / --remote-write-bearer-token-file: cannot read");
     }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
+import reactor.netty.http.server.HttpServerResponse;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +22,12 @@ import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.meterline.export.RemoteWriteFixture.awaitMeter;
 import static dev.meterline.export.RemoteWriteFixture.meter;
@@ -40,9 +44,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 final class ExporterTest {
 
-    /** One request as the receiver saw it. */
-    record Seen(long at, HttpHeaders headers, byte[] body, List<EncodingTest.Series> series) {
+    /** One request as the receiver saw it, and when it answered (0 until then). */
+    record Seen(long at, HttpHeaders headers, byte[] body, List<EncodingTest.Series> series, AtomicLong answered) {
     }
+
+    /** Completed when the receiver may answer; until then requests stay open. */
+    private volatile CompletableFuture<Void> hold = CompletableFuture.completedFuture(null);
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger mostOpen = new AtomicInteger();
 
     private final LinkedBlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
     /** Statuses (and Retry-After values) to answer, in turn; 204 when none is left. */
@@ -57,23 +66,34 @@ final class ExporterTest {
                 .route(r -> r.post("/api/v1/write", (req, res) -> req.receive().aggregate().asByteArray()
                         .publishOn(Schedulers.boundedElastic()) // decoding loads snappy's native code: not on a loop
                         .flatMap(body -> {
+                            AtomicLong answered = new AtomicLong();
                             try {
                                 seen.add(new Seen(System.nanoTime(), req.requestHeaders(), body,
-                                        EncodingTest.decode(body)));
+                                        EncodingTest.decode(body), answered));
                             } catch (Exception e) {
                                 return res.status(HttpResponseStatus.BAD_REQUEST).sendString(Mono.just(e.toString())).then();
                             }
-                            String[] answer = script.poll();
-                            if (answer == null) {
-                                return res.status(HttpResponseStatus.NO_CONTENT).send();
-                            }
-                            if (answer.length > 1) {
-                                res.header("Retry-After", answer[1]);
-                            }
-                            return res.status(Integer.parseInt(answer[0])).sendString(Mono.just("scripted")).then();
+                            mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                            return Mono.fromFuture(hold).then(Mono.defer(() -> {
+                                open.decrementAndGet();
+                                answered.set(System.nanoTime());
+                                return answer(res);
+                            }));
                         })))
                 .bindNow();
         return "http://127.0.0.1:" + receiver.port() + "/api/v1/write";
+    }
+
+    /** The next scripted status, 204 when none is left. */
+    private Mono<Void> answer(HttpServerResponse res) {
+        String[] answer = script.poll();
+        if (answer == null) {
+            return res.status(HttpResponseStatus.NO_CONTENT).send();
+        }
+        if (answer.length > 1) {
+            res.header("Retry-After", answer[1]);
+        }
+        return res.status(Integer.parseInt(answer[0])).sendString(Mono.just("scripted")).then();
     }
 
     @AfterEach
@@ -236,6 +256,70 @@ final class ExporterTest {
             assertEquals(Collections.singleton(w1 + 1000), later.series().stream()
                     .map(s -> s.timestamps().get(0)[0]).collect(java.util.stream.Collectors.toSet()),
                     "the correction of the earlier window is not in it");
+        }
+    }
+
+    /**
+     * With {@code remote-write-concurrency} 3, three pages of a slice go at once and no fourth while they are open;
+     * a page that fails is sent again alone, and the next slice's pages go only once every page before them was
+     * answered, so each series' samples arrive in time order, every one once.
+     */
+    @Test
+    void upToConcurrencyPagesOfASliceGoAtOnceAndTheNextSliceWaitsForAllOfThem() throws Exception {
+        String url = startReceiver();
+        hold = new CompletableFuture<>();
+        script.add(new String[]{"503"});
+        Map<String, String> settings = RemoteWriteFixture.settings(url);
+        settings.put("remote-write-batch-size", "5");
+        settings.put("remote-write-concurrency", "3");
+        try (TestServer m = RemoteWriteFixture.start(tmp.resolve("m"), settings); LineClient c = m.connect()) {
+            // Both windows' points in one write, well ahead of the windows, so that none is late on a busy machine.
+            long w0 = RemoteWriteFixture.futureWindow() + 2000;
+            StringBuilder lines = new StringBuilder();
+            for (long w = w0; w <= w0 + 1000; w += 1000) {
+                for (int h = 0; h < 40; h++) {
+                    for (int i = 1; i <= 2; i++) {
+                        lines.append("{\"metric\":\"hits\",\"value\":").append(i).append(",\"timestamp\":")
+                                .append(w + i * 7L).append(",\"tags\":{\"host\":\"")
+                                .append(String.format("h%02d", h)).append("\"}}\n");
+                    }
+                }
+            }
+            c.send(lines.toString());
+            assertEquals(0, c.sync("s").get("rejected").asLong(), () -> c.errors().toString());
+            List<Seen> requests = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                requests.add(next());
+            }
+            assertEquals(3.0, awaitMeter(m, "meterline_remote_write_requests_in_flight", v -> v == 3,
+                    Duration.ofSeconds(30)));
+            assertNull(seen.poll(1, TimeUnit.SECONDS), "no fourth request while three are open");
+            hold.complete(null);
+            assertEquals(9.0 * 40 * 2, awaitMeter(m, "meterline_remote_write_samples_sent_total",
+                    v -> v >= 9 * 40 * 2, Duration.ofSeconds(60)), "every series window accepted once");
+            seen.drainTo(requests);
+            assertEquals(3, mostOpen.get(), "at most three requests open at once");
+            assertTrue(meter(m, "meterline_remote_write_samples_failed_total") > 0, "the page answered 503 retried");
+            Map<String, Long> w0Answered = new java.util.HashMap<>();
+            Map<String, Integer> w1Seen = new java.util.HashMap<>();
+            for (Seen r : requests) {
+                for (EncodingTest.Series s : r.series()) {
+                    String host = s.labelMap().get("host");
+                    if (s.timestamps().get(0)[0] == w0 + 1000) {
+                        w0Answered.merge(host, r.answered().get(), Math::max);
+                    } else {
+                        assertEquals(w0 + 2000, s.timestamps().get(0)[0]);
+                        Long before = w0Answered.get(host);
+                        assertNotNull(before, host + ": its later window sent before its first");
+                        assertTrue(before < r.at(), host + ": its later window sent before the receiver answered"
+                                + " the request holding its first");
+                        w1Seen.merge(host, 1, Integer::sum);
+                    }
+                }
+            }
+            assertEquals(40, w0Answered.size());
+            assertEquals(40, w1Seen.size());
+            assertEquals(0.0, meter(m, "meterline_remote_write_requests_in_flight"));
         }
     }
 }

@@ -88,7 +88,8 @@ final class HoldBackTest {
             store.advanceExportCursor("http://127.0.0.1:" + receiver.port() + "/api/v1/write",
                     dev.meterline.store.ExportCursor.at(T));
             RemoteWriteConfig config = new RemoteWriteConfig("http://127.0.0.1:" + receiver.port() + "/api/v1/write",
-                    "", Map.of(), Duration.ofSeconds(5), 100, Duration.ZERO, Duration.ZERO, Duration.ofMillis(200));
+                    "", Map.of(), Duration.ofSeconds(5), 100, Duration.ZERO, Duration.ZERO, Duration.ofMillis(200),
+                    1);
             Scheduler thread = Schedulers.newBoundedElastic(1, 1_000, "meterline-remote-write");
             RemoteWriteExporter exporter = new RemoteWriteExporter(config, store, Duration.ofSeconds(1),
                     Duration.ZERO, registry, clock::get, progress, thread);

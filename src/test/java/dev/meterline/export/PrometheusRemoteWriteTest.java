@@ -147,7 +147,8 @@ final class PrometheusRemoteWriteTest {
             encoder.add(new byte[][]{WriteRequestEncoder.utf8("__name__"), WriteRequestEncoder.utf8("poison_count"),
                     WriteRequestEncoder.utf8("host"), WriteRequestEncoder.utf8("p")}, w0 + 1000, 12345);
             try (RemoteWriteClient client = new RemoteWriteClient(new RemoteWriteConfig(prometheus.writeUrl(), "",
-                    Map.of(), Duration.ofSeconds(5), 10, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1)),
+                    Map.of(), Duration.ofSeconds(5), 10, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(1),
+                    1),
                     "test")) {
                 RemoteWriteClient.Reply reply = client.send(new SnappyBlock().compress(encoder.array(),
                         encoder.length())).block(Duration.ofSeconds(10));
