@@ -368,10 +368,7 @@ public final class RemoteWriteExporter {
 
     /** Sends until the receiver answers 2xx (true) or refuses for good (false); retries everything else. */
     private Mono<Boolean> deliver(Request r, int attempt) {
-        long t0 = System.nanoTime();
-        meters.inFlight.incrementAndGet();
-        return client.send(r.body).doFinally(signal -> meters.inFlight.decrementAndGet()).flatMap(reply -> {
-            meters.request(reply, System.nanoTime() - t0);
+        return Mono.defer(() -> send(r)).flatMap(reply -> {
             if (reply.ok()) {
                 meters.sent.increment(r.samples);
                 failure = null;
@@ -394,6 +391,15 @@ public final class RemoteWriteExporter {
             }
             return Mono.delay(wait, scheduler).then(Mono.defer(() -> stopped ? Mono.empty() : deliver(r, attempt + 1)));
         });
+    }
+
+    /** One request, timed, and counted in flight from its subscription to its end. */
+    private Mono<RemoteWriteClient.Reply> send(Request r) {
+        long t0 = System.nanoTime();
+        meters.inFlight.incrementAndGet();
+        return client.send(r.body)
+                .doFinally(signal -> meters.inFlight.decrementAndGet())
+                .doOnNext(reply -> meters.request(reply, System.nanoTime() - t0));
     }
 
     /** Exponential from 100 ms up to the configured maximum; a receiver's {@code Retry-After} wins. */
