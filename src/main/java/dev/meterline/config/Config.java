@@ -95,7 +95,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("remote-write-resolution", "", "export resolution, a multiple of the window; empty sends each window"),
             new Setting("remote-write-delay", "5s", "how long after a window closes (end + lateness) it is held back before it is sent"),
             new Setting("remote-write-max-backoff", "30s", "longest wait between retries of a failed remote write request"),
-            new Setting("remote-write-concurrency", "1", "remote write requests in flight at once, each a page of the same export slice"));
+            new Setting("remote-write-concurrency", "4", "remote write requests in flight at once, each a page of the same export slice"));
 
     /** Loads from the process environment and command-line flags. */
     public static Config load(Map<String, String> env, String[] args) {

@@ -45,7 +45,7 @@ final class RemoteWriteConfigTest {
         assertEquals(Duration.ZERO, rw.delay());
         assertEquals(Duration.ofSeconds(2), rw.maxBackoff());
         assertEquals(64, rw.concurrency(), "the most requests in flight");
-        assertEquals(1, Config.from(Map.of()).remoteWrite().concurrency(), "one request at a time by default");
+        assertEquals(4, Config.from(Map.of()).remoteWrite().concurrency(), "four requests in flight by default");
         assertFalse(rw.toString().contains("abc-token"), rw.toString());
     }
 
