@@ -158,8 +158,8 @@ final class ExporterTest {
     }
 
     /**
-     * A slice of many pages, the next page read while one is in flight: a page that fails is sent again unchanged
-     * before any later page, a refused page is skipped, and every series comes once, in series order.
+     * A slice of many pages, one request in flight and the next page read meanwhile: a page that fails is sent again
+     * unchanged before any later page, a refused page is skipped, and every series comes once, in series order.
      */
     @Test
     void pagesReadAheadGoInOrderThroughRetriesAndRefusals() throws Exception {
@@ -170,6 +170,7 @@ final class ExporterTest {
         script.add(new String[]{"400"});
         Map<String, String> settings = RemoteWriteFixture.settings(url);
         settings.put("remote-write-batch-size", "5");
+        settings.put("remote-write-concurrency", "1");
         try (TestServer m = RemoteWriteFixture.start(tmp.resolve("m"), settings); LineClient c = m.connect()) {
             long w0 = RemoteWriteFixture.futureWindow();
             Sent sent = new Sent();
