@@ -221,8 +221,10 @@ public final class QueryService {
             if (e.getKey() > seenSeq) {
                 continue;
             }
+            // Tested here, before any grouping: a flush waiting for the store holds a window of every series of the
+            // metric (100 000 of a million series), of which a query of one series wants one.
             for (Window w : e.getValue()) {
-                if (w.start() >= from && w.start() < q.to()) {
+                if (w.start() >= from && w.start() < q.to() && q.matches(w.series())) {
                     ordered.add(w);
                 }
             }
@@ -315,18 +317,21 @@ public final class QueryService {
             if (m == null) {
                 m = byValue.get(series);
                 if (m == null) {
-                    m = new Member(groupOf(q.groupOf(series)));
+                    m = new Member();
                     byValue.put(series, m);
                 }
                 byIdentity.put(series, m);
             }
-            if (!test) {
-                return m.group;
-            }
-            if (m.asked == 0) {
+            if (test && m.asked == 0) {
                 m.asked = q.matches(series) ? (byte) 1 : (byte) 2;
             }
-            return m.asked == 1 ? m.group : null;
+            if (test && m.asked == 2) {
+                return null;
+            }
+            if (m.group == null) {
+                m.group = groupOf(q.groupOf(series));
+            }
+            return m.group;
         }
 
         private Group groupOf(SeriesKey key) {
@@ -342,12 +347,9 @@ public final class QueryService {
 
     /** A series' group, and whether the query asks for the series: 0 not known yet, 1 yes, 2 no. */
     private static final class Member {
-        final Group group;
+        /** Found at the series' first window the query wants; a series it does not want has none. */
+        Group group;
         byte asked;
-
-        Member(Group group) {
-            this.group = group;
-        }
     }
 
     /**
