@@ -62,6 +62,9 @@ public final class RemoteWriteExporter {
     private final String target;
     private final RemoteWriteMeters meters;
     private final RemoteWriteClient client;
+    /** How long a stop waits for the exporter's thread to release the lock. */
+    static final Duration STOP_WAIT = Duration.ofSeconds(10);
+
     private final Scheduler scheduler;
     private final Duration poll;
     private final RateLimitedLog rejectLog = new RateLimitedLog(log, 10_000);
@@ -131,15 +134,29 @@ public final class RemoteWriteExporter {
      * same values) and the lock is released.
      */
     public void stop() {
+        stop(STOP_WAIT);
+    }
+
+    /**
+     * As {@link #stop()}, waiting at most {@code wait} for the exporter's thread to release the lock: a store call in
+     * progress there (a page read behind a long write) may hold it longer, and the stop goes on without it. A
+     * PostgreSQL lock then ends with the store's connections; a lock in this process needs no release.
+     */
+    void stop(Duration wait) {
         stopped = true;
         if (loop != null) {
             loop.dispose();
         }
-        Mono.fromRunnable(() -> {
-            if (lock != null) {
-                lock.close();
-            }
-        }).subscribeOn(scheduler).onErrorResume(e -> Mono.empty()).block(Duration.ofSeconds(10));
+        try {
+            Mono.fromRunnable(() -> {
+                if (lock != null) {
+                    lock.close();
+                }
+            }).subscribeOn(scheduler).onErrorResume(e -> Mono.empty()).block(wait);
+        } catch (IllegalStateException e) {
+            log.warn("remote write: {}: the export lock was not released within {} ms (the exporter's thread is busy"
+                    + " with the store); stopping without it", target, wait.toMillis());
+        }
         client.close();
     }
 
