@@ -91,14 +91,9 @@ final class StoredTagKeySets {
     }
 
     private List<SeriesKey> readLocked(Connection c) throws SQLException {
-        long nowEpoch;
-        long maxId;
-        try (PreparedStatement ps = c.prepareStatement(STATE);
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            nowEpoch = rs.getLong(1);
-            maxId = rs.getLong(2);
-        }
+        long[] state = firstRow(c, STATE, 2);
+        long nowEpoch = state[0];
+        long maxId = state[1];
         if (lateIds) {
             settle(c, maxId);
         }
@@ -114,12 +109,7 @@ final class StoredTagKeySets {
             }
             return List.copyOf(sets.keys());
         }
-        long rows;
-        try (PreparedStatement ps = c.prepareStatement(COUNT);
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            rows = rs.getLong(1);
-        }
+        long rows = firstRow(c, COUNT, 1)[0];
         if (rows < count) {
             startOver(nowEpoch);
         }
@@ -144,14 +134,9 @@ final class StoredTagKeySets {
      * the gaps are looked up, so that what a transaction ended before it committed is there to be read.
      */
     private void settle(Connection c, long maxId) throws SQLException {
-        long oldestRunning;
-        long firstUnstarted;
-        try (PreparedStatement ps = c.prepareStatement(SNAPSHOT);
-             ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            oldestRunning = rs.getLong(1);
-            firstUnstarted = rs.getLong(2);
-        }
+        long[] snapshot = firstRow(c, SNAPSHOT, 2);
+        long oldestRunning = snapshot[0];
+        long firstUnstarted = snapshot[1];
         if (marks < MAX_MARKS) {
             markId[marks] = maxId;
             markUnstarted[marks++] = firstUnstarted;
@@ -166,6 +151,19 @@ final class StoredTagKeySets {
             }
         }
         marks = kept;
+    }
+
+    /** The first {@code n} columns of the one row {@code sql} answers, as longs (an SQL NULL as 0). */
+    private static long[] firstRow(Connection c, String sql, int n) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = rs.getLong(i + 1);
+            }
+            return out;
+        }
     }
 
     private void startOver(long nowEpoch) {
