@@ -1,12 +1,9 @@
 package dev.meterline.aggregate;
 
-import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
-import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,7 +17,6 @@ import java.util.List;
  */
 public final class SeriesOpenCost {
 
-    private static final int PART = 2048;
 
     public static void main(String[] args) {
         int series = args.length > 0 ? Integer.parseInt(args[0]) : 500_000;
@@ -34,7 +30,7 @@ public final class SeriesOpenCost {
             shard = null;
             parts = null;
             parts = parts(series);
-            long before = usedAfterGc();
+            long before = BenchParts.usedAfterGc();
             shard = new Shard(0, 10_000, 600_000, new SeriesBudget(2L * series), Shard.READ_AHEAD,
                     Shard.READ_AHEAD_FROM);
             long allocated0 = threads.getCurrentThreadAllocatedBytes();
@@ -48,7 +44,7 @@ public final class SeriesOpenCost {
             }
             long cpu = threads.getCurrentThreadCpuTime() - cpu0;
             long allocated = threads.getCurrentThreadAllocatedBytes() - allocated0;
-            long held = usedAfterGc() - before;
+            long held = BenchParts.usedAfterGc() - before;
             if (shard.openWindows() != series || parts.isEmpty()) {
                 throw new IllegalStateException("open windows: " + shard.openWindows() + ", expected " + series);
             }
@@ -60,29 +56,16 @@ public final class SeriesOpenCost {
 
     /** Four points per series, series after series as one connection cycles through its own, in parts. */
     private static List<Part> parts(int series) {
-        Batch batch = new Batch(b -> { }, List.of(), new ArrayList<>(), null);
-        List<Part> parts = new ArrayList<>();
-        List<Point> points = new ArrayList<>(PART);
+        BenchParts parts = new BenchParts();
         long now = 1_764_086_400_000L;
         for (int pass = 0; pass < 4; pass++) {
             for (int i = 0; i < series; i++) {
-                SeriesKey key = SeriesKey.ofPairs("bench.m" + (i % 10),
-                        new String[]{"host", "h" + i, "region", "r" + (i % 7), "svc", "api"}, 3);
-                points.add(new Point(key, ((i * 7919L) % 10_000) / 10.0, now, points.size() + 1, key.hashCode()));
-                if (points.size() == PART) {
-                    parts.add(new Part(0, batch, points));
-                    points = new ArrayList<>(PART);
-                }
+                parts.add(SeriesKey.ofPairs("bench.m" + (i % 10),
+                        new String[]{"host", "h" + i, "region", "r" + (i % 7), "svc", "api"}, 3),
+                        ((i * 7919L) % 10_000) / 10.0, now);
             }
         }
-        if (!points.isEmpty()) {
-            parts.add(new Part(0, batch, points));
-        }
-        return parts;
+        return parts.parts();
     }
 
-    private static long usedAfterGc() {
-        System.gc();
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    }
 }

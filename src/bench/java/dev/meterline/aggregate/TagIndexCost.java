@@ -1,12 +1,8 @@
 package dev.meterline.aggregate;
 
-import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
-import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 
-import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -19,7 +15,6 @@ import java.util.Map;
  */
 public final class TagIndexCost {
 
-    private static final int PART = 2048;
 
     public static void main(String[] args) {
         int series = args.length > 0 ? Integer.parseInt(args[0]) : 500_000;
@@ -34,7 +29,7 @@ public final class TagIndexCost {
     /** The heap one shard holds per series after all came, with or without a query by host once 2 048 had come. */
     private static double held(int series, boolean query) {
         List<Part> parts = parts(series);
-        long before = usedAfterGc();
+        long before = BenchParts.usedAfterGc();
         Shard shard = new Shard(0, 10_000, 600_000, new SeriesBudget(2L * series), Shard.READ_AHEAD,
                 Shard.READ_AHEAD_FROM);
         for (int p = 0; p < parts.size(); p++) {
@@ -46,7 +41,7 @@ public final class TagIndexCost {
             }
         }
         parts = null;
-        long held = usedAfterGc() - before;
+        long held = BenchParts.usedAfterGc() - before;
         if (shard.openWindows() != series) {
             throw new IllegalStateException("open windows: " + shard.openWindows() + ", expected " + series);
         }
@@ -55,27 +50,13 @@ public final class TagIndexCost {
 
     /** One point per series, each with a key instance of its own, in parts. */
     private static List<Part> parts(int series) {
-        Batch batch = new Batch(b -> { }, List.of(), new ArrayList<>(), null);
-        List<Part> parts = new ArrayList<>();
-        List<Point> points = new ArrayList<>(PART);
+        BenchParts parts = new BenchParts();
         long now = 1_764_086_400_000L;
         for (int i = 0; i < series; i++) {
-            SeriesKey key = SeriesKey.ofPairs("bench.m0",
-                    new String[]{"host", "h" + i, "region", "r" + (i % 7), "svc", "api"}, 3);
-            points.add(new Point(key, i % 1000, now, points.size() + 1, key.hashCode()));
-            if (points.size() == PART) {
-                parts.add(new Part(0, batch, points));
-                points = new ArrayList<>(PART);
-            }
+            parts.add(SeriesKey.ofPairs("bench.m0",
+                    new String[]{"host", "h" + i, "region", "r" + (i % 7), "svc", "api"}, 3), i % 1000, now);
         }
-        if (!points.isEmpty()) {
-            parts.add(new Part(0, batch, points));
-        }
-        return parts;
+        return parts.parts();
     }
 
-    private static long usedAfterGc() {
-        System.gc();
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    }
 }

@@ -1,13 +1,10 @@
 package dev.meterline.aggregate;
 
-import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
-import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -21,7 +18,6 @@ import java.util.List;
  */
 public final class WindowWaitCost {
 
-    private static final int PART = 2048;
     private static final long RESOLUTION = 10_000;
     private static final long LATENESS = 5_000;
 
@@ -40,18 +36,18 @@ public final class WindowWaitCost {
                 shard.aggregate(p, 0);
             }
             first = null;
-            long base = usedAfterGc();
+            long base = BenchParts.usedAfterGc();
             long a0 = threads.getCurrentThreadAllocatedBytes();
             for (Part p : second) {
                 shard.aggregate(p, 0);
             }
             long a1 = threads.getCurrentThreadAllocatedBytes();
             second = null;
-            long twoOpen = usedAfterGc() - base;
+            long twoOpen = BenchParts.usedAfterGc() - base;
             long a2 = threads.getCurrentThreadAllocatedBytes();
             List<Window> closed = shard.close(t0 + RESOLUTION + LATENESS, 1);
             long a3 = threads.getCurrentThreadAllocatedBytes();
-            long held = usedAfterGc() - base;
+            long held = BenchParts.usedAfterGc() - base;
             if (closed.size() != series || shard.openWindows() != series) {
                 throw new IllegalStateException("closed " + closed.size() + ", open " + shard.openWindows());
             }
@@ -72,24 +68,11 @@ public final class WindowWaitCost {
 
     /** One point per series at {@code time}, the shard's key instances, in parts. */
     private static List<Part> parts(SeriesKey[] keys, long time) {
-        Batch batch = new Batch(b -> { }, List.of(), new ArrayList<>(), null);
-        List<Part> parts = new ArrayList<>();
-        List<Point> points = new ArrayList<>(PART);
+        BenchParts parts = new BenchParts();
         for (int i = 0; i < keys.length; i++) {
-            points.add(new Point(keys[i], i % 1000, time + i % 1000, points.size() + 1, keys[i].hashCode()));
-            if (points.size() == PART) {
-                parts.add(new Part(0, batch, points));
-                points = new ArrayList<>(PART);
-            }
+            parts.add(keys[i], i % 1000, time + i % 1000);
         }
-        if (!points.isEmpty()) {
-            parts.add(new Part(0, batch, points));
-        }
-        return parts;
+        return parts.parts();
     }
 
-    private static long usedAfterGc() {
-        System.gc();
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    }
 }
