@@ -237,7 +237,7 @@ public final class QueryService {
         boolean unsure = false;
         for (int i = 0; i < ordered.size(); i++) {
             Window w = ordered.get(i);
-            Group g = groups.of(w.series(), i < firstOpen);
+            Group g = groups.of(w.series(), i < storedCount);
             if (g == null) {
                 continue;
             }
@@ -260,7 +260,7 @@ public final class QueryService {
             for (int i = 0; i < ordered.size(); i++) {
                 Window w = ordered.get(i);
                 if (i >= firstOpen || w.complete()) {
-                    Group g = groups.of(w.series(), i < firstOpen);
+                    Group g = groups.of(w.series(), i < storedCount);
                     Bucket b = g == null ? null : g.bucket(Window.startOf(w.start(), q.resolution()));
                     if (b != null && b.missing != null) {
                         b.missing.remove(new FineKey(w.series(), w.start()));
@@ -310,7 +310,8 @@ public final class QueryService {
 
         /**
          * The group of {@code series}; null when {@code test} asks whether the query wants the series and it does
-         * not (windows in memory come from a snapshot of the query's own series, and are not tested).
+         * not (windows in memory are not tested here: pending ones were as they were gathered, and open ones come from
+         * a snapshot of the query's own series).
          */
         Group of(SeriesKey series, boolean test) {
             Member m = byIdentity.get(series);
