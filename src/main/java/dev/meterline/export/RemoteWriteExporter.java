@@ -50,6 +50,8 @@ public final class RemoteWriteExporter {
     private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
     /** The longest {@code Retry-After} honoured. */
     private static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(10);
+    /** How long a stop waits for the exporter's thread to release the lock. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
 
     private final RemoteWriteConfig config;
     private final Store store;
@@ -62,9 +64,6 @@ public final class RemoteWriteExporter {
     private final String target;
     private final RemoteWriteMeters meters;
     private final RemoteWriteClient client;
-    /** How long a stop waits for the exporter's thread to release the lock. */
-    static final Duration STOP_WAIT = Duration.ofSeconds(10);
-
     private final Scheduler scheduler;
     private final Duration poll;
     private final RateLimitedLog rejectLog = new RateLimitedLog(log, 10_000);
