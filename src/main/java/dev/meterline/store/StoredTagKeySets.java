@@ -185,11 +185,16 @@ final class StoredTagKeySets {
                         noteGap(throughId + 1, id - 1);
                     }
                     throughId = Math.max(throughId, id);
-                    count++;
-                    sets.add(SeriesKey.of(rs.getString(2), TagsJson.decode(rs.getString(3))));
+                    add(rs);
                 }
             }
         }
+    }
+
+    /** Adds the series of a row read as (id, metric, tags). */
+    private void add(ResultSet rs) throws SQLException {
+        count++;
+        sets.add(SeriesKey.of(rs.getString(2), TagsJson.decode(rs.getString(3))));
     }
 
     /** No read found ids {@code low} to {@code high}: those not final yet are a gap. */
@@ -233,8 +238,7 @@ final class StoredTagKeySets {
                         found = Arrays.copyOf(found, 2 * n);
                     }
                     found[n++] = rs.getLong(1);
-                    count++;
-                    sets.add(SeriesKey.of(rs.getString(2), TagsJson.decode(rs.getString(3))));
+                    add(rs);
                 }
             }
         }
