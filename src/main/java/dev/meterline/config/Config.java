@@ -273,8 +273,19 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
                     r.intIn("remote-write-concurrency", 1, RemoteWriteConfig.MAX_CONCURRENCY));
         } catch (IllegalArgumentException e) {
             String m = e.getMessage();
-            String name = m.startsWith("url") ? "remote-write-url" : "remote-write-headers";
-            throw r.error(name, m.substring(m.indexOf(':') + 2));
+            String field = m.substring(0, m.indexOf(':'));
+            String name = switch (field) {
+                case "url" -> "remote-write-url";
+                case "headers" -> "remote-write-headers";
+                case "timeout" -> "remote-write-timeout";
+                case "batchSize" -> "remote-write-batch-size";
+                case "resolution" -> "remote-write-resolution";
+                case "delay" -> "remote-write-delay";
+                case "maxBackoff" -> "remote-write-max-backoff";
+                case "concurrency" -> "remote-write-concurrency";
+                default -> throw e;
+            };
+            throw r.error(name, m.substring(field.length() + 2));
         }
     }
 
