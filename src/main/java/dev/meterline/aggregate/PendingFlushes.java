@@ -5,11 +5,13 @@ import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,6 +20,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link Aggregation} alone; everyone else reads it through {@link PendingWindows}.
  */
 final class PendingFlushes implements PendingWindows {
+
+    /** A metric with at least this many windows in a flush is narrowed through an index when a query names values. */
+    static final int INDEX_FROM = TagIndexes.INDEX_FROM;
+    /** Most tag indexes one pending flush keeps; a query naming values only of other keys walks the metric's windows. */
+    static final int MAX_INDEXES = 4;
 
     private final ConcurrentSkipListMap<Long, Flush> bySeq = new ConcurrentSkipListMap<>();
     /** Flushes that have left so far; counted before they leave, see {@link #departures()}. */
@@ -64,6 +71,22 @@ final class PendingFlushes implements PendingWindows {
     }
 
     @Override
+    public Map<Long, List<Window>> view(String metric, Map<String, List<String>> byKey) {
+        Map<Long, List<Window>> out = new HashMap<>();
+        bySeq.forEach((seq, flush) -> out.put(seq, flush.of(metric, byKey)));
+        return out;
+    }
+
+    /** The tag indexes the pending flushes keep. */
+    int indexes() {
+        int n = 0;
+        for (Flush f : bySeq.values()) {
+            n += f.indexes.size();
+        }
+        return n;
+    }
+
+    @Override
     public Set<String> metrics() {
         Set<String> out = new HashSet<>();
         bySeq.values().forEach(flush -> out.addAll(flush.byMetric().keySet()));
@@ -86,15 +109,21 @@ final class PendingFlushes implements PendingWindows {
         return sets.keys();
     }
 
+    /** An index's metric and tag key. */
+    private record IndexKey(String metric, String tagKey) {
+    }
+
     /**
      * One pending flush: its windows, and the same by metric once a query has asked for one. The first such query
      * sorts them (the flush's own thread is a shard's, which must not spend a pass over a million windows on it);
-     * two queries at once may each sort them, and either result serves.
+     * two queries at once may each sort them, and either result serves. So with the tag indexes.
      */
     private static final class Flush {
         final List<Window> windows;
         private volatile Map<String, List<Window>> byMetric;
         private volatile List<SeriesKey> tagKeySets;
+        /** At most {@link #MAX_INDEXES}, each over {@link #byMetric}'s list of its metric. */
+        private final Map<IndexKey, long[]> indexes = new ConcurrentHashMap<>();
 
         Flush(List<Window> windows) {
             this.windows = windows;
@@ -102,6 +131,99 @@ final class PendingFlushes implements PendingWindows {
 
         List<Window> of(String metric) {
             return byMetric().getOrDefault(metric, List.of());
+        }
+
+        /**
+         * The windows of {@code metric} whose series may have, for one key of {@code byKey}, one of its values: those
+         * an index of the key gives (in the flush's order), or all of the metric's when no key names a value, the
+         * metric has few windows, or the flush keeps as many indexes as it may and none of these keys'.
+         */
+        List<Window> of(String metric, Map<String, List<String>> byKey) {
+            List<Window> all = of(metric);
+            if (all.size() < INDEX_FROM) {
+                return all;
+            }
+            String chosen = null;
+            long[] index = null;
+            for (Map.Entry<String, List<String>> e : byKey.entrySet()) {
+                if (!e.getValue().isEmpty()) {
+                    index = indexes.get(new IndexKey(metric, e.getKey()));
+                    chosen = e.getKey();
+                    if (index != null) {
+                        break;
+                    }
+                }
+            }
+            if (chosen == null) {
+                return all;
+            }
+            if (index == null) {
+                index = index(new IndexKey(metric, chosen), all);
+                if (index == null) {
+                    return all;
+                }
+            }
+            return narrowed(all, index, byKey.get(chosen));
+        }
+
+        /**
+         * An index of {@code all}'s windows by the hash of their value of the key: each entry the hash above the
+         * window's place in {@code all}, sorted, so the windows of one value are a run in their flush order. A series
+         * without the key has no entry. Null, and nothing built, once the flush keeps {@link #MAX_INDEXES}.
+         */
+        private long[] index(IndexKey key, List<Window> all) {
+            if (indexes.size() >= MAX_INDEXES) {
+                return null;
+            }
+            long[] entries = new long[all.size()];
+            int n = 0;
+            for (int i = 0; i < all.size(); i++) {
+                String value = all.get(i).series().tag(key.tagKey());
+                if (value != null) {
+                    entries[n++] = entry(value.hashCode(), i);
+                }
+            }
+            long[] index = Arrays.copyOf(entries, n);
+            Arrays.sort(index);
+            synchronized (indexes) {
+                if (indexes.size() >= MAX_INDEXES && !indexes.containsKey(key)) {
+                    return index;
+                }
+                long[] first = indexes.putIfAbsent(key, index);
+                return first == null ? index : first;
+            }
+        }
+
+        private static long entry(int hash, int place) {
+            return (long) hash << 32 | place;
+        }
+
+        /** The windows of {@code all} whose value's hash is that of one of {@code values}, in their flush order. */
+        private static List<Window> narrowed(List<Window> all, long[] index, List<String> values) {
+            int[] places = new int[0];
+            int n = 0;
+            Set<Integer> hashes = new HashSet<>();
+            for (String v : values) {
+                int hash = v.hashCode();
+                if (!hashes.add(hash)) {
+                    continue;
+                }
+                int at = Arrays.binarySearch(index, entry(hash, 0));
+                for (int i = at < 0 ? -at - 1 : at; i < index.length && (int) (index[i] >> 32) == hash; i++) {
+                    if (n == places.length) {
+                        places = Arrays.copyOf(places, Math.max(8, 2 * n));
+                    }
+                    places[n++] = (int) index[i];
+                }
+            }
+            if (hashes.size() > 1) {
+                Arrays.sort(places, 0, n);
+            }
+            List<Window> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                out.add(all.get(places[i]));
+            }
+            return out;
         }
 
         Map<String, List<Window>> byMetric() {

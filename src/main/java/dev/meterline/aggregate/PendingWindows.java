@@ -29,6 +29,16 @@ public interface PendingWindows {
      */
     Map<Long, List<Window>> view(String metric);
 
+    /**
+     * As {@link #view(String)}, narrowed by the values a query names: when some key of {@code byKey} has values, the
+     * windows of each flush whose series may have one of that key's values, a superset of those that have them (the
+     * caller tests each window it keeps), in the flush's order. A flush finds them through an index of its windows of
+     * the metric by the key's values, which the first query naming the key builds (a pass over the metric's windows,
+     * as a query without it makes every time); a flush keeps a few such indexes, and gives every window of the metric
+     * past them or when it holds few.
+     */
+    Map<Long, List<Window>> view(String metric, Map<String, List<String>> byKey);
+
     /** The metrics with windows waiting to be stored. */
     Set<String> metrics();
 

@@ -142,7 +142,7 @@ public final class QueryService {
                 Aggregation.Snapshot published = aggregation.published(q.metric(), q.tags(), q.namedFilter(), from,
                         q.to());
                 if (published != null) {
-                    Memory m = new Memory(q.metric(), published);
+                    Memory m = new Memory(q, published);
                     return m.departures == departuresBefore
                             ? Answer.now(merge(q, from, m.snapshot, m.pending, List.of()))
                             : Answer.deferred(readStore(q, from, m.departures)
@@ -155,12 +155,12 @@ public final class QueryService {
             Thread caller = Thread.currentThread();
             // Merged on the caller's thread only when the memory answered there (the pipeline stopping); an answer
             // that came from the shards is merged on a store thread, as a read would be, never on a shard.
-            return Answer.deferred(memory(q.metric(), open).flatMap(m -> m.departures == departuresBefore
+            return Answer.deferred(memory(q, open).flatMap(m -> m.departures == departuresBefore
                     && Thread.currentThread() == caller
                     ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
                     : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s))));
         }
-        Mono<Memory> memory = memory(q.metric(), q.publishable()
+        Mono<Memory> memory = memory(q, q.publishable()
                 ? aggregation.openWindows(q.metric(), q.tags(), q.namedFilter(), from, q.to())
                 : aggregation.snapshot(q.metric(), q.tags(), q::matches, from, q.to()));
         return Answer.deferred(Mono.zip(memory, readStore(q, from, departuresBefore)).flatMap(both -> {
@@ -172,10 +172,10 @@ public final class QueryService {
     }
 
     /** The memory of a snapshot; an empty one, closed through every flush, when the pipeline stops. */
-    private Mono<Memory> memory(String metric, Mono<Aggregation.Snapshot> open) {
+    private Mono<Memory> memory(AggregateQuery q, Mono<Aggregation.Snapshot> open) {
         return open.onErrorResume(PipelineStopping.class,
                         e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
-                .map(snapshot -> new Memory(metric, snapshot));
+                .map(snapshot -> new Memory(q, snapshot));
     }
 
     /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */
@@ -187,17 +187,17 @@ public final class QueryService {
     }
 
     /**
-     * The shards' snapshot, then the pending view of the query's metric taken after it, and the departure count taken
-     * after that.
+     * The shards' snapshot, then the pending view of the query's metric taken after it (narrowed by the values the
+     * query names), and the departure count taken after that.
      */
     private final class Memory {
         final Aggregation.Snapshot snapshot;
         final Map<Long, List<Window>> pending;
         final long departures;
 
-        Memory(String metric, Aggregation.Snapshot snapshot) {
+        Memory(AggregateQuery q, Aggregation.Snapshot snapshot) {
             this.snapshot = snapshot;
-            this.pending = aggregation.pending().view(metric);
+            this.pending = aggregation.pending().view(q.metric(), q.tags());
             this.departures = aggregation.pending().departures();
         }
     }
@@ -221,8 +221,8 @@ public final class QueryService {
             if (e.getKey() > seenSeq) {
                 continue;
             }
-            // Tested here, before any grouping: a flush waiting for the store holds a window of every series of the
-            // metric (100 000 of a million series), of which a query of one series wants one.
+            // Tested here, before any grouping: the view is a superset of the query's windows, and a query that names
+            // no value gets a window of every series of the metric (100 000 of a million series) from each flush.
             for (Window w : e.getValue()) {
                 if (w.start() >= from && w.start() < q.to() && q.matches(w.series())) {
                     ordered.add(w);
@@ -619,7 +619,7 @@ public final class QueryService {
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {
                     Set<SeriesKey> inTransit = new HashSet<>();
-                    for (List<Window> windows : aggregation.pending().view(metric).values()) {
+                    for (List<Window> windows : aggregation.pending().view(metric, named.byKey()).values()) {
                         for (Window w : windows) {
                             if (inTransit.size() <= max && passes.test(w.series())) {
                                 inTransit.add(w.series());

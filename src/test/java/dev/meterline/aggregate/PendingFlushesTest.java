@@ -5,14 +5,20 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The pending flushes as one metric's query sees them: every pending flush number, each with that metric's windows in
- * the order the flush holds them, and none of another metric's; a flush that leaves is gone from every view.
+ * the order the flush holds them, and none of another metric's; a flush that leaves is gone from every view. Narrowed
+ * by the values a query names, a view holds every window of the series that have them, in the flush's order.
  */
 class PendingFlushesTest {
 
@@ -56,5 +62,84 @@ class PendingFlushesTest {
         pending.registerAll(List.of(window("cpu", "c", 20_000, 7), window("mem", "a", 20_000, 6)));
         assertEquals(List.of(1L, 6L, 7L), pending.view("cpu").keySet().stream().sorted().toList());
         assertEquals(List.of(), pending.view("cpu").get(6L));
+    }
+
+    /** Windows of {@code metric}, each series with a random host of {@code hosts} (or none) and region of four. */
+    private static List<Window> randomWindows(Random random, String metric, int n, List<String> hosts) {
+        List<Window> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Map<String, String> tags = new HashMap<>();
+            tags.put("id", "s" + i);
+            if (random.nextInt(10) > 0) {
+                tags.put("host", hosts.get(random.nextInt(hosts.size())));
+            }
+            tags.put("region", "r" + random.nextInt(4));
+            out.add(new Window(SeriesKey.of(metric, tags), 10_000L * random.nextInt(3), 10_000, new Aggregate(), true,
+                    1));
+        }
+        return out;
+    }
+
+    private static List<Window> those(List<Window> windows, Predicate<SeriesKey> wanted) {
+        return windows.stream().filter(w -> wanted.test(w.series())).toList();
+    }
+
+    @Test
+    void aViewNarrowedByTagValuesHoldsExactlyTheirSeriesWindowsInFlushOrder() {
+        Random random = new Random(7);
+        List<String> hosts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            hosts.add("h" + i);
+        }
+        for (int round = 0; round < 20; round++) {
+            PendingFlushes pending = new PendingFlushes();
+            List<Window> cpu = randomWindows(random, "cpu", PendingFlushes.INDEX_FROM + random.nextInt(3_000), hosts);
+            List<Window> mixed = new ArrayList<>(cpu);
+            mixed.addAll(random.nextInt(mixed.size()), randomWindows(random, "mem", 500, hosts));
+            pending.register(1, mixed);
+            pending.register(2, cpu.subList(0, 10));
+            for (int q = 0; q < 10; q++) {
+                List<String> named = List.of(hosts.get(random.nextInt(300)), hosts.get(random.nextInt(300)), "none");
+                Map<Long, List<Window>> view = pending.view("cpu", Map.of("host", named));
+                assertEquals(those(cpu, k -> k.tagIn("host", named)), view.get(1L), "round " + round + " " + named);
+                assertEquals(cpu.subList(0, 10), view.get(2L), "a flush of few windows is not narrowed");
+            }
+            assertEquals(Map.of(1L, cpu, 2L, cpu.subList(0, 10)), pending.view("cpu", Map.of("host", List.of())),
+                    "a key naming no value narrows nothing");
+            List<String> region = List.of("r1");
+            List<String> host = List.of("h3");
+            assertTrue(those(cpu, k -> k.tagIn("region", region) || k.tagIn("host", host)).containsAll(
+                    pending.view("cpu", Map.of("region", region, "host", host)).get(1L)));
+            assertTrue(pending.view("cpu", Map.of("region", region, "host", host)).get(1L)
+                    .containsAll(those(cpu, k -> k.tagIn("region", region) && k.tagIn("host", host))));
+        }
+    }
+
+    @Test
+    void valuesSharingAHashGiveASupersetAndIndexesPastTheBoundWalkTheMetric() {
+        // "Aa" and "BB" have one String hash.
+        List<String> hosts = List.of("Aa", "BB", "Cc");
+        PendingFlushes pending = new PendingFlushes();
+        List<Window> cpu = randomWindows(new Random(3), "cpu", 2 * PendingFlushes.INDEX_FROM, hosts);
+        pending.register(1, cpu);
+        List<Window> aa = those(cpu, k -> k.tagIn("host", List.of("Aa")));
+        List<Window> aaOrBb = those(cpu, k -> k.tagIn("host", List.of("Aa", "BB")));
+        assertTrue(aa.size() < aaOrBb.size());
+        assertEquals(aaOrBb, pending.view("cpu", Map.of("host", List.of("Aa"))).get(1L));
+        assertEquals(aaOrBb, pending.view("cpu", Map.of("host", List.of("Aa", "BB"))).get(1L));
+
+        assertEquals(those(cpu, k -> k.tagIn("region", List.of("r2"))),
+                pending.view("cpu", Map.of("region", List.of("r2"))).get(1L));
+        assertEquals(those(cpu, k -> k.tagIn("id", List.of("s5"))), pending.view("cpu", Map.of("id", List.of("s5")))
+                .get(1L));
+        assertEquals(List.of(), pending.view("cpu", Map.of("zone", List.of("z1"))).get(1L),
+                "no series has the key");
+        assertEquals(4, PendingFlushes.MAX_INDEXES, "four keys fill the bound");
+        assertEquals(4, pending.indexes());
+        assertEquals(cpu, pending.view("cpu", Map.of("dc", List.of("d1"))).get(1L),
+                "past the bound a flush gives every window of the metric");
+        assertEquals(4, pending.indexes());
+        assertEquals(aaOrBb, pending.view("cpu", Map.of("dc", List.of("d1"), "host", List.of("Aa"))).get(1L),
+                "an index kept still serves");
     }
 }
