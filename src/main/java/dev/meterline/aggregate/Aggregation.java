@@ -7,6 +7,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
@@ -482,6 +483,23 @@ public final class Aggregation {
     public Mono<List<SeriesKey>> listSeries(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
                                             int max) {
         return keysOfAll(shard -> shard.listSeries(metric, tags, filter, max));
+    }
+
+    /**
+     * What {@code valueOf} gives of each active series of {@code metric} that has, for each key of {@code tags}, one of
+     * its values and passes {@code filter} (null for none), found through the shards' tag indexes, with the count of
+     * those series; each shard stops at {@code max + 1}, so a count over {@code max} tells the caller the listing is
+     * over its bound.
+     */
+    public Mono<SeriesValues> seriesValues(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
+                                           Function<SeriesKey, String> valueOf, int max) {
+        return ask(shard -> shard.seriesValues(metric, tags, filter, valueOf, max), null, false, null).map(g -> {
+            SeriesValues out = new SeriesValues();
+            for (Object r : g.all()) {
+                out.addDisjoint((SeriesValues) r);
+            }
+            return out;
+        });
     }
 
     /**

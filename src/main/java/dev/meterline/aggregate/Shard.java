@@ -6,6 +6,7 @@ import dev.meterline.model.Point;
 import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -580,6 +582,25 @@ final class Shard {
             if (QueryViews.passes(tags, s.key) && (filter == null || filter.test(s.key))) {
                 out.add(s.key);
                 if (out.size() > max) {
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What {@code valueOf} gives of each live series of {@code metric} that has, for each key of {@code tags}, one of
+     * its values and passes {@code filter} (null for none), found as {@link #listSeries} finds them; the walk stops at
+     * the {@code max + 1}st such series.
+     */
+    SeriesValues seriesValues(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
+                              Function<SeriesKey, String> valueOf, int max) {
+        SeriesValues out = new SeriesValues();
+        for (SeriesState s : candidates(metric, tags)) {
+            if (QueryViews.passes(tags, s.key) && (filter == null || filter.test(s.key))) {
+                out.add(s.key, valueOf);
+                if (out.series() > max) {
                     break;
                 }
             }

@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The answers of the listings ({@code /labels}, {@code /label/<name>/values}, {@code /series}) for a request's
@@ -88,8 +91,10 @@ final class Listing {
 
     /** The values of label {@code name} of the series the selectors select. */
     Mono<TreeSet<String>> labelValues(String name, List<List<Expr.Matcher>> selectors) {
-        boolean fromTags = !PrometheusNames.reserved(name);
-        return parts(selectors, fromTags).map(parts -> {
+        if (!PrometheusNames.reserved(name)) {
+            return tagLabelValues(name, selectors);
+        }
+        return parts(selectors, false).map(parts -> {
             TreeSet<String> values = new TreeSet<>();
             for (Part p : parts) {
                 if (!p.any()) {
@@ -99,37 +104,87 @@ final class Listing {
                     for (View.Kind k : p.kinds()) {
                         values.add(k.sampleName(p.base()));
                     }
-                } else if (!fromTags) {
-                    if (name.equals(PrometheusNames.METRIC_LABEL)) {
-                        if (p.collides()) {
-                            values.add(p.metric());
-                        }
-                        continue;
+                } else if (name.equals(PrometheusNames.METRIC_LABEL)) {
+                    if (p.collides()) {
+                        values.add(p.metric());
                     }
+                } else {
                     for (View.Kind k : p.kinds()) {
                         if (name.equals(k.extraLabel())) {
                             values.add(k.extraValue());
-                        }
-                    }
-                } else if (TagNarrowing.ownKey(name)) {
-                    // Only the tag key of the label's own name gives it: its value is read from the key as it is.
-                    for (SeriesKey k : p.series()) {
-                        String v = k.tag(name);
-                        if (v != null) {
-                            values.add(v);
-                        }
-                    }
-                } else {
-                    for (SeriesKey k : p.series()) {
-                        String v = PrometheusNames.labels(k, p.collides()).get(name);
-                        if (v != null) {
-                            values.add(v);
                         }
                     }
                 }
             }
             return values;
         });
+    }
+
+    /**
+     * The values of a label that comes from the series' tags, gathered where the series are (the shards, the pending
+     * flushes, the store) without listing them: each place gives the distinct values of the series it holds that a
+     * selector selects, with their count against the bound.
+     */
+    private Mono<TreeSet<String>> tagLabelValues(String name, List<List<Expr.Matcher>> selectors) {
+        boolean ownKey = TagNarrowing.ownKey(name);
+        return reader.metrics().flatMap(metrics -> {
+            Set<String> colliding = PrometheusNames.colliding(metrics);
+            List<Mono<Set<String>>> reads = new ArrayList<>();
+            for (List<Expr.Matcher> matchers : selectors) {
+                boolean tested = testsSeries(matchers);
+                TagValues named = TagNarrowing.of(matchers);
+                for (String m : metrics) {
+                    if (View.kinds(PrometheusNames.baseName(m), matchers).isEmpty()) {
+                        continue;
+                    }
+                    boolean collides = colliding.contains(m);
+                    // Only the tag key of the label's own name gives it: its value is read from the key as it is.
+                    Function<SeriesKey, String> valueOf = ownKey ? k -> k.tag(name)
+                            : k -> PrometheusNames.labels(k, collides).get(name);
+                    StrictTest test = tested ? new StrictTest(matchers, collides) : null;
+                    reads.add(Mono.defer(() -> reader.seriesValues(m, named, test, valueOf, maxSeries)).map(v -> {
+                        if (test != null) {
+                            test.rethrow();
+                        }
+                        count(v.series());
+                        return v.values();
+                    }));
+                }
+            }
+            return Flux.concat(reads).collect(TreeSet::new, TreeSet::addAll);
+        });
+    }
+
+    /**
+     * The matchers that test a series' labels, as a filter for the places that hold series: it never throws there,
+     * passing a series whose regular expression ran out of steps, and {@link #rethrow} raises that failure after.
+     */
+    private static final class StrictTest implements Predicate<SeriesKey> {
+        private final List<Expr.Matcher> matchers;
+        private final boolean collides;
+        private final AtomicReference<PromException> failed = new AtomicReference<>();
+
+        StrictTest(List<Expr.Matcher> matchers, boolean collides) {
+            this.matchers = matchers;
+            this.collides = collides;
+        }
+
+        @Override
+        public boolean test(SeriesKey k) {
+            try {
+                return View.matchesSeries(PrometheusNames.labels(k, collides), matchers);
+            } catch (PromException e) {
+                failed.compareAndSet(null, e);
+                return true;
+            }
+        }
+
+        void rethrow() {
+            PromException e = failed.get();
+            if (e != null) {
+                throw e;
+            }
+        }
     }
 
     /** The label sets of the view series the selectors select, each once, at most {@code limit} of them. */

@@ -1,6 +1,7 @@
 package dev.meterline.promql;
 
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.query.QueryService;
 import dev.meterline.store.TagValues;
@@ -9,6 +10,7 @@ import reactor.core.publisher.Mono;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /** Where queries read windows: the known metrics, and the windows of one metric's series. */
@@ -43,6 +45,20 @@ interface WindowReader {
                     out.add(k);
                 }
             }
+            return out;
+        });
+    }
+
+    /**
+     * The distinct values {@code valueOf} gives (null for none) of the known series of {@code metric} that have the
+     * values {@code named} names and pass {@code filter} (null for none), with a count of those series that is over
+     * {@code max} when they are more than {@code max} (and then the values may not be all).
+     */
+    default Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                            Function<SeriesKey, String> valueOf, int max) {
+        return listSeries(metric, named, filter, max).map(keys -> {
+            SeriesValues out = new SeriesValues();
+            keys.forEach(k -> out.add(k, valueOf));
             return out;
         });
     }
@@ -84,6 +100,12 @@ interface WindowReader {
             public Mono<List<SeriesKey>> listSeries(String metric, TagValues named, Predicate<SeriesKey> filter,
                                                     int max) {
                 return service.listSeries(metric, named, filter, max);
+            }
+
+            @Override
+            public Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                                   Function<SeriesKey, String> valueOf, int max) {
+                return service.seriesValues(metric, named, filter, valueOf, max);
             }
 
             @Override

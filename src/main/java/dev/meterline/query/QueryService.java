@@ -6,6 +6,7 @@ import dev.meterline.aggregate.PipelineStopping;
 import dev.meterline.aggregate.SeriesBudget;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.store.StoreGateway;
@@ -26,6 +27,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -635,6 +637,53 @@ public final class QueryService {
                         return sorted;
                     });
                 });
+    }
+
+    /**
+     * The distinct values {@code valueOf} gives (null for none) of the known series of {@code metric} (stored, waiting
+     * to be stored, or active) that have the values {@code named} names and pass {@code filter} (null for none), found
+     * as {@link #listSeries} finds them but without gathering the series: a series in two places gives its value twice
+     * into one set. The count is of the most series one place holds, at most the distinct series; each place stops
+     * past {@code max}, so a count over {@code max} says the series are more than {@code max}.
+     */
+    public Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                           Function<SeriesKey, String> valueOf, int max) {
+        Predicate<SeriesKey> passes = k -> named.admits(k, filter);
+        return aggregation.seriesValues(metric, named.byKey(), passes, valueOf, max)
+                .onErrorResume(PipelineStopping.class, e -> Mono.just(new SeriesValues()))
+                .flatMap(active -> {
+                    // Counted by window, as a series may wait with several; counted by series only past the bound.
+                    SeriesValues inTransit = new SeriesValues();
+                    for (List<Window> list : aggregation.pending().view(metric, named.byKey()).values()) {
+                        for (Window w : list) {
+                            if (inTransit.series() <= max && passes.test(w.series())) {
+                                inTransit.add(w.series(), valueOf);
+                            }
+                        }
+                    }
+                    SeriesValues waiting = inTransit.series() <= max ? inTransit : new SeriesValues(inTransit.values(),
+                            distinctPendingSeries(metric, named, passes, max));
+                    return store.seriesValues(metric, named, filter, valueOf, max).map(stored -> {
+                        SeriesValues all = new SeriesValues();
+                        all.addPlace(active);
+                        all.addPlace(waiting);
+                        all.addPlace(stored);
+                        return all;
+                    });
+                });
+    }
+
+    /** The distinct series of {@code metric} waiting to be stored that {@code passes} admits, counted up to max + 1. */
+    private int distinctPendingSeries(String metric, TagValues named, Predicate<SeriesKey> passes, int max) {
+        Set<SeriesKey> series = new HashSet<>();
+        for (List<Window> list : aggregation.pending().view(metric, named.byKey()).values()) {
+            for (Window w : list) {
+                if (series.size() <= max && passes.test(w.series())) {
+                    series.add(w.series());
+                }
+            }
+        }
+        return series.size();
     }
 
     /**

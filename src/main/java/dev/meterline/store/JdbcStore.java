@@ -3,6 +3,7 @@ package dev.meterline.store;
 import dev.meterline.config.ConfigException;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import dev.meterline.store.WindowTable.Row;
 import dev.meterline.telemetry.StoreMeters;
@@ -18,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
@@ -368,6 +370,21 @@ final class JdbcStore implements Store {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
             return named.admits(key, filter) ? key : null;
         }, max + 1));
+    }
+
+    @Override
+    public SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                     Function<SeriesKey, String> valueOf, int max) {
+        SeriesValues out = new SeriesValues();
+        db.read("list values of series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
+            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
+            if (!named.admits(key, filter)) {
+                return null;
+            }
+            out.add(key, valueOf);
+            return Boolean.TRUE;
+        }, max + 1));
+        return out;
     }
 
     @Override

@@ -2,12 +2,14 @@ package dev.meterline.store;
 
 import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import dev.meterline.telemetry.StoreMeters;
 
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -148,6 +150,20 @@ public interface Store extends AutoCloseable {
      * is over its bound.
      */
     List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max);
+
+    /**
+     * What {@code valueOf} gives of each distinct stored series of {@code metric} that has the values {@code named}
+     * names and passes {@code filter} (null for none), with the count of those series, reading at most
+     * {@code max + 1} of them: a count over {@code max} tells the caller its listing is over its bound.
+     */
+    default SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                      Function<SeriesKey, String> valueOf, int max) {
+        SeriesValues out = new SeriesValues();
+        for (SeriesKey k : series(metric, named, filter, max)) {
+            out.add(k, valueOf);
+        }
+        return out;
+    }
 
     /** One stored series of each distinct metric and set of tag keys: the label names of them all are theirs. */
     List<SeriesKey> tagKeySets();

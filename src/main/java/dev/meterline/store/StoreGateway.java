@@ -1,12 +1,14 @@
 package dev.meterline.store;
 
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
@@ -90,6 +92,12 @@ public final class StoreGateway {
     /** {@link Store#series(String, TagValues, Predicate, int)} on the store's scheduler. */
     public Mono<List<SeriesKey>> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
         return Mono.fromCallable(() -> store.series(metric, named, filter, max)).subscribeOn(scheduler);
+    }
+
+    /** {@link Store#seriesValues} on the store's scheduler. */
+    public Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
+                                           Function<SeriesKey, String> valueOf, int max) {
+        return Mono.fromCallable(() -> store.seriesValues(metric, named, filter, valueOf, max)).subscribeOn(scheduler);
     }
 
     /** {@link Store#tagKeySets} on the store's scheduler. */

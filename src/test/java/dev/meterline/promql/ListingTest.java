@@ -183,16 +183,46 @@ class ListingTest {
         JsonNode all = ok("/label/host/values?match[]=" + enc("disk_used_count{pod=\"\"}") + "&limit=2");
         assertFalse(all.has("warnings"), all.toString());
 
+        // Tag values are gathered where the series are and bounded in each place: one series in each passes.
+        assertEquals(Set.of("stored", "pending", "open"), strings("/label/host/values?match[]="
+                + enc("disk_used_count")));
         double before = refused();
-        HttpResponse<String> over = server.get("/prometheus/api/v1/label/host/values?match[]="
-                + enc("disk_used_count"));
+        assertOver(server.get("/prometheus/api/v1/series?match[]=" + enc("{host=~\"stored|pending|open\"}")));
+        assertEquals(before + 1, refused());
+    }
+
+    private static void assertOver(HttpResponse<String> over) throws Exception {
         assertEquals(422, over.statusCode(), over.body());
         JsonNode error = JSON.readTree(over.body());
         assertEquals("execution", error.get("errorType").asText());
         assertTrue(error.get("error").asText().contains("selects more than 2 series"), error.toString());
         assertTrue(error.get("error").asText().contains("--prometheus-max-listed-series"), error.toString());
-        assertEquals(before + 1, refused());
-        assertEquals(422, server.get("/prometheus/api/v1/series?match[]=" + enc("{host=~\"stored|pending|open\"}"))
-                .statusCode());
+    }
+
+    /**
+     * Past the bound in one place, tag values fail as other listings do, and so does a selector whose regular
+     * expression runs out of steps; the values of fewer series answer.
+     */
+    @Test
+    void tagValuesPastTheBoundInOnePlaceFail() throws Exception {
+        long base = Window.startOf(System.currentTimeMillis(), W);
+        server = TestServer.start(dir, Map.of("prometheus-max-listed-series", "2"), null, () -> base + 1_000);
+        try (TestServer running = server; LineClient client = running.connect()) {
+            for (String host : List.of("a", "b", "c")) {
+                client.send(line("net.in", Map.of("host", host, "dc", host.equals("c") ? "d2" : "d1"), base + 500));
+            }
+            client.send(line("disk.io", Map.of("host", "x".repeat(30), "dc", "d3"), base + 500));
+            client.sync("four");
+            assertEquals(Set.of("a", "b"), strings("/label/host/values?match[]=" + enc("net_in_count{dc=\"d1\"}")));
+            double before = refused();
+            assertOver(server.get("/prometheus/api/v1/label/host/values"));
+            assertOver(server.get("/prometheus/api/v1/label/dc/values?match[]=" + enc("{host=~\"a|b|c\"}")));
+            assertEquals(before + 2, refused());
+
+            HttpResponse<String> steps = server.get("/prometheus/api/v1/label/dc/values?match[]="
+                    + enc("disk_io_count{host=~\"(.*x){12}y\"}"));
+            assertEquals(422, steps.statusCode(), steps.body());
+            assertTrue(steps.body().contains("steps"), steps.body());
+        }
     }
 }

@@ -1,0 +1,58 @@
+package dev.meterline.model;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The distinct values that one label or tag takes among some series, and how many series were read for them: what a
+ * listing of a label's values gathers from each place that holds series, without keeping the series.
+ */
+public final class SeriesValues {
+
+    private final Set<String> values;
+    private int series;
+
+    public SeriesValues() {
+        this(new HashSet<>(), 0);
+    }
+
+    /** {@code values} read from {@code series} series; the set is taken, not copied. */
+    public SeriesValues(Set<String> values, int series) {
+        this.values = values;
+        this.series = series;
+    }
+
+    /** Counts one more series read, and keeps what {@code valueOf} gives of it unless null (it has no such value). */
+    public void add(SeriesKey key, Function<SeriesKey, String> valueOf) {
+        series++;
+        String v = valueOf.apply(key);
+        if (v != null) {
+            values.add(v);
+        }
+    }
+
+    /** Adds the values and the series count of {@code other}, whose series are not among these. */
+    public void addDisjoint(SeriesValues other) {
+        values.addAll(other.values);
+        series += other.series;
+    }
+
+    /**
+     * Adds the values of {@code other}, read from another place that may hold the same series: the count becomes the
+     * larger of the two, which is at most the distinct series read.
+     */
+    public void addPlace(SeriesValues other) {
+        values.addAll(other.values);
+        series = Math.max(series, other.series);
+    }
+
+    public Set<String> values() {
+        return values;
+    }
+
+    /** The series read. */
+    public int series() {
+        return series;
+    }
+}
