@@ -492,7 +492,7 @@ public final class Aggregation {
      * over its bound.
      */
     public Mono<SeriesValues> seriesValues(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
-                                           Function<SeriesKey, String> valueOf, int max) {
+                                           SeriesValues.Value valueOf, int max) {
         return ask(shard -> shard.seriesValues(metric, tags, filter, valueOf, max), null, false, null).map(g -> {
             SeriesValues out = new SeriesValues();
             for (Object r : g.all()) {

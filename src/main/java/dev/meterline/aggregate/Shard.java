@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -592,10 +591,17 @@ final class Shard {
     /**
      * What {@code valueOf} gives of each live series of {@code metric} that has, for each key of {@code tags}, one of
      * its values and passes {@code filter} (null for none), found as {@link #listSeries} finds them; the walk stops at
-     * the {@code max + 1}st such series.
+     * the {@code max + 1}st such series. A tag's values among all of a metric's many series come from the metric's
+     * index of the tag, with no walk.
      */
     SeriesValues seriesValues(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter,
-                              Function<SeriesKey, String> valueOf, int max) {
+                              SeriesValues.Value valueOf, int max) {
+        MetricSeries series = byMetric.get(metric);
+        if (series != null && tags.isEmpty() && filter == null && valueOf.tagKey() != null
+                && series.size() >= TagIndexes.INDEX_FROM) {
+            // Every series of the metric: a tag's values are those of its index, found without a walk.
+            return new SeriesValues(indexes.values(metric, valueOf.tagKey(), series), series.size());
+        }
         SeriesValues out = new SeriesValues();
         for (SeriesState s : candidates(metric, tags)) {
             if (QueryViews.passes(tags, s.key) && (filter == null || filter.test(s.key))) {

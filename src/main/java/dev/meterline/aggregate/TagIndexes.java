@@ -2,10 +2,12 @@ package dev.meterline.aggregate;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One shard's indexes of series by tag value, for queries that filter on tags: a dashboard polling one series of a
@@ -57,6 +59,16 @@ final class TagIndexes {
         for (String value : new LinkedHashSet<>(tags.get(tagKey))) {
             index.liveWith(value, out);
         }
+        return out;
+    }
+
+    /**
+     * The distinct values of {@code tagKey} among the live series with a window of {@code series} (all of
+     * {@code metric}'s), from the metric's index of the key, built first if need be: one look at a series per value.
+     */
+    Set<String> values(String metric, String tagKey, List<SeriesState> series) {
+        Set<String> out = new HashSet<>();
+        index(metric, tagKey, series).liveValues(out);
         return out;
     }
 
@@ -223,6 +235,27 @@ final class TagIndexes {
             for (SeriesState s : group) {
                 if (s.n > 0) {
                     out.add(s);
+                }
+            }
+        }
+
+        /**
+         * Adds to {@code out} each value that a live series with a window has, read from the first such series of the
+         * value's slot. Changes nothing: the series that left are dropped by {@link #liveWith}.
+         */
+        void liveValues(Set<String> out) {
+            for (Object o : slots) {
+                if (o instanceof SeriesState one) {
+                    if (one.live() && one.n > 0) {
+                        out.add(one.key.tag(tagKey));
+                    }
+                } else if (o != null) {
+                    for (SeriesState s : group(o)) {
+                        if (s.live() && s.n > 0) {
+                            out.add(s.key.tag(tagKey));
+                            break;
+                        }
+                    }
                 }
             }
         }

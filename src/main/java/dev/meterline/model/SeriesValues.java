@@ -10,6 +10,30 @@ import java.util.function.Function;
  */
 public final class SeriesValues {
 
+    /** What a listing reads of each series: a label's value, or null when the series has none. */
+    public interface Value extends Function<SeriesKey, String> {
+
+        /** The tag key whose value, as the series' key holds it, this is; null when the value is derived otherwise. */
+        default String tagKey() {
+            return null;
+        }
+
+        /** The value of tag {@code key}. */
+        static Value ofTag(String key) {
+            return new Value() {
+                @Override
+                public String apply(SeriesKey k) {
+                    return k.tag(key);
+                }
+
+                @Override
+                public String tagKey() {
+                    return key;
+                }
+            };
+        }
+    }
+
     private final Set<String> values;
     private int series;
 
@@ -24,7 +48,7 @@ public final class SeriesValues {
     }
 
     /** Counts one more series read, and keeps what {@code valueOf} gives of it unless null (it has no such value). */
-    public void add(SeriesKey key, Function<SeriesKey, String> valueOf) {
+    public void add(SeriesKey key, Value valueOf) {
         series++;
         String v = valueOf.apply(key);
         if (v != null) {

@@ -2,6 +2,7 @@ package dev.meterline.promql;
 
 import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.store.TagValues;
 import reactor.core.publisher.Flux;
@@ -15,7 +16,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -139,7 +139,7 @@ final class Listing {
                     }
                     boolean collides = colliding.contains(m);
                     // Only the tag key of the label's own name gives it: its value is read from the key as it is.
-                    Function<SeriesKey, String> valueOf = ownKey ? k -> k.tag(name)
+                    SeriesValues.Value valueOf = ownKey ? SeriesValues.Value.ofTag(name)
                             : k -> PrometheusNames.labels(k, collides).get(name);
                     StrictTest test = tested ? new StrictTest(matchers, collides) : null;
                     reads.add(Mono.defer(() -> reader.seriesValues(m, named, test, valueOf, maxSeries)).map(v -> {

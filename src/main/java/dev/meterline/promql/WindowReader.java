@@ -10,7 +10,6 @@ import reactor.core.publisher.Mono;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /** Where queries read windows: the known metrics, and the windows of one metric's series. */
@@ -55,7 +54,7 @@ interface WindowReader {
      * {@code max} when they are more than {@code max} (and then the values may not be all).
      */
     default Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
-                                            Function<SeriesKey, String> valueOf, int max) {
+                                            SeriesValues.Value valueOf, int max) {
         return listSeries(metric, named, filter, max).map(keys -> {
             SeriesValues out = new SeriesValues();
             keys.forEach(k -> out.add(k, valueOf));
@@ -104,7 +103,7 @@ interface WindowReader {
 
             @Override
             public Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
-                                                   Function<SeriesKey, String> valueOf, int max) {
+                                                   SeriesValues.Value valueOf, int max) {
                 return service.seriesValues(metric, named, filter, valueOf, max);
             }
 

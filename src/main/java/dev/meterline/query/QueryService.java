@@ -27,7 +27,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.LongSupplier;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -647,9 +646,10 @@ public final class QueryService {
      * past {@code max}, so a count over {@code max} says the series are more than {@code max}.
      */
     public Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
-                                           Function<SeriesKey, String> valueOf, int max) {
+                                           SeriesValues.Value valueOf, int max) {
         Predicate<SeriesKey> passes = k -> named.admits(k, filter);
-        return aggregation.seriesValues(metric, named.byKey(), passes, valueOf, max)
+        boolean every = !named.names() && filter == null;
+        return aggregation.seriesValues(metric, named.byKey(), every ? null : passes, valueOf, max)
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(new SeriesValues()))
                 .flatMap(active -> {
                     // Counted by window, as a series may wait with several; counted by series only past the bound.

@@ -19,7 +19,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
@@ -374,7 +373,7 @@ final class JdbcStore implements Store {
 
     @Override
     public SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
-                                     Function<SeriesKey, String> valueOf, int max) {
+                                     SeriesValues.Value valueOf, int max) {
         SeriesValues out = new SeriesValues();
         db.read("list values of series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));

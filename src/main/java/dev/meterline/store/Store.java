@@ -9,7 +9,6 @@ import dev.meterline.telemetry.StoreMeters;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -157,7 +156,7 @@ public interface Store extends AutoCloseable {
      * {@code max + 1} of them: a count over {@code max} tells the caller its listing is over its bound.
      */
     default SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
-                                      Function<SeriesKey, String> valueOf, int max) {
+                                      SeriesValues.Value valueOf, int max) {
         SeriesValues out = new SeriesValues();
         for (SeriesKey k : series(metric, named, filter, max)) {
             out.add(k, valueOf);

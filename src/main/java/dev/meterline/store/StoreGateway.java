@@ -8,7 +8,6 @@ import reactor.core.scheduler.Scheduler;
 
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 import static java.util.Objects.requireNonNull;
@@ -96,7 +95,7 @@ public final class StoreGateway {
 
     /** {@link Store#seriesValues} on the store's scheduler. */
     public Mono<SeriesValues> seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
-                                           Function<SeriesKey, String> valueOf, int max) {
+                                           SeriesValues.Value valueOf, int max) {
         return Mono.fromCallable(() -> store.seriesValues(metric, named, filter, valueOf, max)).subscribeOn(scheduler);
     }
 

@@ -225,4 +225,26 @@ class ListingTest {
             assertTrue(steps.body().contains("steps"), steps.body());
         }
     }
+
+    /** A tag's values among a metric's many open series, as a picker without a selector asks for them. */
+    @Test
+    void tagValuesOfAMetricWithManySeries() throws Exception {
+        long base = Window.startOf(System.currentTimeMillis(), W);
+        server = TestServer.start(dir, Map.of(), null, () -> base + 1_000);
+        try (TestServer running = server; LineClient client = running.connect()) {
+            StringBuilder lines = new StringBuilder();
+            for (int i = 0; i < 3_000; i++) {
+                Map<String, String> tags = i % 100 == 99 ? Map.of("host", "h" + i)
+                        : Map.of("host", "h" + i, "region", "r" + i % 7);
+                lines.append(line("big.m", tags, base + 500));
+            }
+            client.send(lines.toString());
+            client.sync("big");
+            Set<String> regions = Set.of("r0", "r1", "r2", "r3", "r4", "r5", "r6");
+            assertEquals(regions, strings("/label/region/values"));
+            assertEquals(regions, strings("/label/region/values?match[]=" + enc("big_m_count")));
+            assertEquals(Set.of("r3"), strings("/label/region/values?match[]=" + enc("big_m_count{host=\"h3\"}")));
+            assertEquals(3_000, strings("/label/host/values").size());
+        }
+    }
 }
