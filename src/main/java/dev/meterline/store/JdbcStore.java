@@ -128,6 +128,9 @@ final class JdbcStore implements Store {
     @Override
     public void open() {
         db.open();
+        // One look at the series table rather than a load of it: the series of a store that has some are looked up
+        // by the writes that bring them.
+        seriesTexts.unknownNew(db.read("look for stored series", table::noSeries));
     }
 
     @Override
@@ -215,12 +218,16 @@ final class JdbcStore implements Store {
         int[] ranks = rank;
         int[] insertOrder = order;
         SeriesTexts.Text[] found = texts;
+        boolean assumeNew = seriesTexts.unknownNew();
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
-                c -> table.insert(c, replica, windows, found, ranks, insertOrder, lastPart));
+                c -> table.insert(c, replica, windows, found, ranks, insertOrder, lastPart, assumeNew));
         meters.written(System.nanoTime() - began);
         db.written();
         for (SeriesTexts.Text t : stored.series()) {
             t.storedEpoch = stored.epoch();
+        }
+        if (!stored.series().isEmpty()) {
+            seriesTexts.unknownNew(stored.allNew());
         }
         tagKeySets.written(stored, windows, texts);
     }

@@ -86,6 +86,13 @@ final class SeriesTexts {
     private final Map<String, String> metrics = new HashMap<>();
     private final TagsJson.Encoder encoder = new TagsJson.Encoder();
     private int ranking;
+    /**
+     * Whether the series not known to be stored are taken to be new to {@code meterline_series}, so that PostgreSQL
+     * inserts them without looking them up first: set by the store when it opens on a table without series and after
+     * a write found none of its unknown series there; cleared after a write met one there, and whenever the table
+     * starts afresh, since the series it forgot are mostly stored still.
+     */
+    private boolean unknownNew;
 
     /** A table keeping the texts of at most {@code maxSeries} series. */
     SeriesTexts(int maxSeries) {
@@ -302,6 +309,16 @@ final class SeriesTexts {
         numbers.clear();
         metrics.clear();
         overflowed = false;
+        unknownNew = false;
+    }
+
+    /** Whether the series not known to be stored are taken to be new to {@code meterline_series}. */
+    synchronized boolean unknownNew() {
+        return unknownNew;
+    }
+
+    synchronized void unknownNew(boolean unknownNew) {
+        this.unknownNew = unknownNew;
     }
 
     /** Key instances held. */

@@ -17,6 +17,7 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -117,8 +118,19 @@ final class WindowTable {
             + " (SELECT series_id FROM meterline_window WHERE metric = ?)";
 
     private static final int COLUMN_COUNT = 17;
-    /** Tag texts whose series ids one PostgreSQL statement reads. */
-    private static final int IDS_PER_READ = 4_096;
+    /**
+     * Series one PostgreSQL statement looks up by text at most ({@link #LOOK_UP_SERIES}): few enough that the plan's
+     * estimated cost stays below the default {@code jit_above_cost}, so that no statement is compiled first.
+     */
+    private static final int TEXTS_PER_LOOKUP = 4_096;
+    /**
+     * The id of each (metric, tag text) of two arrays, NULL for a series not stored, with its place in the arrays:
+     * a subquery per series, which PostgreSQL runs as one seek in the unique key. A join of the same arrays is planned
+     * by their length, and for 16 384 texts among a million series it read the whole series table into a hash.
+     */
+    private static final String LOOK_UP_SERIES = "SELECT q.n, (SELECT s.id FROM meterline_series s"
+            + " WHERE s.metric = q.metric AND s.tags = q.tags) FROM unnest(?::text[], ?::text[]) WITH ORDINALITY"
+            + " AS q(metric, tags, n)";
     /**
      * The next {@code ?} values of {@code meterline_series}' identity sequence; the sequence is named once (a
      * materialized query), not once per value.
@@ -148,8 +160,11 @@ final class WindowTable {
         static final Selected NONE = new Selected(List.of(), StoreReadPath.NONE);
     }
 
-    /** What a write stored: the series epoch it held, and the series it found or put in {@code meterline_series}. */
-    record Stored(long epoch, List<SeriesTexts.Text> series) {
+    /**
+     * What a write stored: the series epoch it held, the series it found or put in {@code meterline_series}, and
+     * whether it knows none of them to have been there before (PostgreSQL only: false on SQLite).
+     */
+    record Stored(long epoch, List<SeriesTexts.Text> series, boolean allNew) {
     }
 
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
@@ -159,7 +174,7 @@ final class WindowTable {
         int[] rank = new int[texts.length];
         int[] metricRank = new int[texts.length];
         once.rank(texts, rank, metricRank);
-        insert(c, replica, windows, texts, rank, IndexOrder.of(windows, texts, rank, metricRank), true);
+        insert(c, replica, windows, texts, rank, IndexOrder.of(windows, texts, rank, metricRank), true, false);
     }
 
     /**
@@ -168,16 +183,15 @@ final class WindowTable {
      * which this reorders in place by series id within each start once the ids are known. Reads
      * the series epoch, which the transaction then holds against series being forgotten, and inserts into
      * {@code meterline_series} each series not known to be there in that epoch, reading its id, before the rows that
-     * carry it. Unless {@code raiseFlushSeq}, the replica's {@code last_flush_seq} is left as it is (a part of a flush
-     * written ahead of the rest, see {@link Store#writePart}).
+     * carry it; {@code assumeNew} takes those series to be new to the table ({@link #storeSeries}). Unless
+     * {@code raiseFlushSeq}, the replica's {@code last_flush_seq} is left as it is (a part of a flush written ahead
+     * of the rest, see {@link Store#writePart}).
      */
     Stored insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] rank,
-                  int[] order, boolean raiseFlushSeq) throws SQLException {
+                  int[] order, boolean raiseFlushSeq, boolean assumeNew) throws SQLException {
         long epoch = seriesEpoch(c);
         List<SeriesTexts.Text> newSeries = SeriesTexts.unstored(texts, rank, epoch);
-        if (!newSeries.isEmpty()) {
-            storeSeries(c, newSeries);
-        }
+        boolean allNew = !newSeries.isEmpty() && storeSeries(c, newSeries, assumeNew);
         // Every series now has its id: a start's rows go in by id, the unique key's order, wherever the ids do not
         // follow the texts' order (series stored over time, or again after being forgotten).
         IndexOrder.byIds(windows, texts, order);
@@ -202,7 +216,7 @@ final class WindowTable {
                 ps.executeUpdate();
             }
         }
-        return new Stored(epoch, newSeries);
+        return new Stored(epoch, newSeries, allNew);
     }
 
     /**
@@ -219,26 +233,104 @@ final class WindowTable {
 
     /**
      * Inserts each series of {@code series} (in the stored order, so replicas adding the same series take their row
-     * locks in one order) unless present, and sets every one's id in its text. PostgreSQL first tries them as all
-     * new ({@link #copySeries}); SQLite goes through {@link SqliteSeries}.
+     * locks in one order) unless present, and sets every one's id in its text; returns whether none was present
+     * (SQLite does not tell: false). SQLite goes through {@link SqliteSeries}. PostgreSQL copies them as all new
+     * ({@link #copySeries}) when {@code assumeNew} and none of them was stored in an earlier epoch; otherwise, or when
+     * the copy meets a stored series, it looks them up first ({@link #lookUpSeries}) and copies only the series it
+     * did not find, so that a stored series keeps its id and takes no value of the identity sequence.
      */
-    private void storeSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+    private boolean storeSeries(Connection c, List<SeriesTexts.Text> series, boolean assumeNew) throws SQLException {
         if (dialect != Dialect.POSTGRES) {
             SqliteSeries.store(c, series);
-            return;
+            return false;
         }
-        if (!copySeries(c, series)) {
-            insertSeries(c, series);
+        if (assumeNew && !storedBefore(series) && copySeries(c, series)) {
+            return true;
+        }
+        List<SeriesTexts.Text> missing = lookUpSeries(c, series);
+        if (missing.isEmpty()) {
+            return false;
+        }
+        if (copySeries(c, missing)) {
+            return missing.size() == series.size();
+        }
+        // Another replica stored one of them since the look-up: each goes in unless present.
+        insertSeries(c, missing);
+        return false;
+    }
+
+    /** Whether {@code meterline_series} holds no series. */
+    boolean noSeries(Connection c) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT NOT EXISTS (SELECT 1 FROM meterline_series)");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getBoolean(1);
         }
     }
 
     /**
-     * PostgreSQL, series that are all new: takes their ids from the table's identity sequence in one statement and
+     * Whether a series of {@code series} was stored in an earlier series epoch: forgetting takes only series without
+     * rows, so most such series are stored still (a copy would meet them).
+     */
+    private static boolean storedBefore(List<SeriesTexts.Text> series) {
+        for (SeriesTexts.Text t : series) {
+            if (t.storedEpoch != Long.MIN_VALUE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * PostgreSQL: sets the id of each series of {@code series} that {@code meterline_series} holds, and returns the
+     * others in the order of {@code series}; up to {@value #TEXTS_PER_LOOKUP} series per statement, one seek each,
+     * taking no lock.
+     */
+    private static List<SeriesTexts.Text> lookUpSeries(Connection c, List<SeriesTexts.Text> series)
+            throws SQLException {
+        List<SeriesTexts.Text> missing = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(LOOK_UP_SERIES)) {
+            ps.unwrap(PGStatement.class).setPrepareThreshold(-1);
+            boolean[] found = new boolean[Math.min(series.size(), TEXTS_PER_LOOKUP)];
+            for (int from = 0; from < series.size(); from += TEXTS_PER_LOOKUP) {
+                int n = Math.min(series.size() - from, TEXTS_PER_LOOKUP);
+                String[] metrics = new String[n];
+                String[] tags = new String[n];
+                for (int i = 0; i < n; i++) {
+                    SeriesTexts.Text t = series.get(from + i);
+                    metrics[i] = t.metric;
+                    tags[i] = t.tags;
+                }
+                ps.setArray(1, c.createArrayOf("text", metrics));
+                ps.setArray(2, c.createArrayOf("text", tags));
+                Arrays.fill(found, false);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        long id = rs.getLong(2);
+                        if (!rs.wasNull()) {
+                            int i = rs.getInt(1) - 1;
+                            series.get(from + i).id = id;
+                            found[i] = true;
+                        }
+                    }
+                }
+                for (int i = 0; i < n; i++) {
+                    if (!found[i]) {
+                        missing.add(series.get(from + i));
+                    }
+                }
+            }
+        }
+        return missing;
+    }
+
+    /**
+     * PostgreSQL, series taken to be new: takes their ids from the table's identity sequence in one statement and
      * streams the rows with binary {@code COPY}. Each series is then one plain insert, where
      * {@code INSERT ... ON CONFLICT} inserts speculatively (the key looked up, the row inserted, the insert
-     * confirmed) and its ids are looked up by text once more. Returns false, with nothing stored, when a series is
-     * there already: a store reopened knows none of its series to be stored, and another replica may have stored
-     * one meanwhile. A copy that meets a stored series part way has inserted the rows before it for nothing.
+     * confirmed) and its ids are looked up by text once more. Returns false, with nothing stored and the ids taken
+     * left unused, when a series is there already (another replica stored it meanwhile, or the store did not know
+     * it). A copy that meets a stored series part way has inserted the rows before it for nothing.
      */
     private static boolean copySeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
         Savepoint before = c.setSavepoint();
@@ -298,8 +390,8 @@ final class WindowTable {
     }
 
     /**
-     * PostgreSQL: inserts the series unless present, then reads the ids of up to {@value #IDS_PER_READ} tag texts of
-     * one metric per statement, a round trip each.
+     * PostgreSQL: inserts the series unless present, each speculatively and taking a value of the identity sequence
+     * either way, then looks up their ids.
      */
     private static void insertSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
@@ -311,32 +403,10 @@ final class WindowTable {
             }
             ps.executeBatch();
         }
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT tags, id FROM meterline_series WHERE metric = ? AND tags = ANY (?)")) {
-            int from = 0;
-            while (from < series.size()) {
-                String metric = series.get(from).metric;
-                int to = from;
-                Map<String, SeriesTexts.Text> byTags = new HashMap<>();
-                while (to < series.size() && to - from < IDS_PER_READ && series.get(to).metric.equals(metric)) {
-                    byTags.put(series.get(to).tags, series.get(to));
-                    to++;
-                }
-                ps.setString(1, metric);
-                ps.setArray(2, c.createArrayOf("text", byTags.keySet().toArray()));
-                int found = 0;
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        byTags.get(rs.getString(1)).id = rs.getLong(2);
-                        found++;
-                    }
-                }
-                if (found != byTags.size()) {
-                    throw new SQLException((byTags.size() - found) + " series of " + metric
-                            + " missing after their insert");
-                }
-                from = to;
-            }
+        List<SeriesTexts.Text> missing = lookUpSeries(c, series);
+        if (!missing.isEmpty()) {
+            throw new SQLException(missing.size() + " series missing after their insert, the first "
+                    + missing.get(0).metric + missing.get(0).tags);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.meterline.config.ConfigException;
 import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,10 +19,14 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -266,6 +271,183 @@ final class PostgresStoreTest extends StoreContract {
             other.commit();
             assertEquals(3, sets.read(reads).size());
             assertEquals(0, sets.gapCount(), "every id read final, gaps looked up again");
+        }
+    }
+
+    /** Each stored series' id by its metric and tag text ({@code cpu{"dc":"eu",...}}). */
+    private Map<String, Long> seriesIds() throws Exception {
+        Map<String, Long> out = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(url(database), "postgres", "");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT metric || tags, id FROM meterline_series")) {
+            while (rs.next()) {
+                out.put(rs.getString(1), rs.getLong(2));
+            }
+        }
+        return out;
+    }
+
+    /** The last value the identity sequence of {@code meterline_series} gave, 0 before the first. */
+    private long lastSeriesId() throws Exception {
+        try (Connection c = DriverManager.getConnection(url(database), "postgres", "");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_sequence_last_value(pg_get_serial_sequence("
+                     + "'meterline_series', 'id')::regclass)")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static String text(SeriesKey key) {
+        return key.metric() + TagsJson.encode(key);
+    }
+
+    /** Each series' sum over the windows of {@code metric} starting in [from, to) at 10 s. */
+    private static Map<SeriesKey, Double> sums(Store store, String metric, long from, long to) {
+        Map<SeriesKey, Double> sums = new HashMap<>();
+        for (StoredWindow w : store.read(metric, from, to, 10 * SECOND)) {
+            sums.merge(w.window().series(), w.window().aggregate().sum(), Double::sum);
+        }
+        return sums;
+    }
+
+    @Test
+    void aReopenedStoreKeepsTheIdsOfItsStoredSeriesAndTakesSequenceValuesForTheNewOnesOnly() throws Exception {
+        Store store = open("r1");
+        List<Window> first = new ArrayList<>();
+        for (int s = 50; s < 100; s++) {
+            first.add(window(SeriesKey.of("cpu", Map.of("host", "h" + s)), T0, 10 * SECOND, 1, true, s));
+        }
+        store.write(first);
+        store.close();
+        Map<String, Long> stored = seriesIds();
+        long lastId = lastSeriesId();
+
+        // Reopened, the store knows none of its series; in the stored order the new ones come first.
+        Store again = open("r1");
+        List<Window> second = new ArrayList<>();
+        for (int s = 10; s < 100; s++) {
+            second.add(window(SeriesKey.of("cpu", Map.of("host", "h" + s)), T0 + 10 * SECOND, 10 * SECOND, 2, true,
+                    1000 + s));
+        }
+        again.write(second);
+
+        Map<String, Long> ids = seriesIds();
+        assertEquals(90, ids.size());
+        stored.forEach((text, id) -> assertEquals(id, ids.get(text), text));
+        assertEquals(lastId + 40, lastSeriesId(), "a sequence value for each new series, none for a stored one");
+        Set<Long> newIds = new TreeSet<>();
+        for (int s = 10; s < 50; s++) {
+            newIds.add(ids.get(text(SeriesKey.of("cpu", Map.of("host", "h" + s)))));
+        }
+        assertEquals(40, newIds.size());
+        assertTrue(newIds.stream().allMatch(id -> id > lastId && id <= lastId + 40), newIds.toString());
+
+        Map<SeriesKey, Double> sums = sums(again, "cpu", T0, T0 + 20 * SECOND);
+        assertEquals(90, sums.size());
+        for (int s = 10; s < 100; s++) {
+            assertEquals(s < 50 ? 1000 + s : 1000 + 2 * s, sums.get(SeriesKey.of("cpu", Map.of("host", "h" + s))));
+        }
+        // Known now: the next flush of them stores no series.
+        again.write(List.of(window(SeriesKey.of("cpu", Map.of("host", "h10")), T0 + 20 * SECOND, 10 * SECOND, 3,
+                true, 1)));
+        assertEquals(lastId + 40, lastSeriesId());
+    }
+
+    /**
+     * Retention forgets the series left without rows (by {@code forgetter}: the writer itself or another store of
+     * the replica), and the writer then flushes them with one that kept its rows: that one keeps its id, the
+     * forgotten ones are stored again under new ids.
+     */
+    private void forgottenSeriesAreStoredAgain(boolean byTheWriter) throws Exception {
+        Store writer = open("r1", "10s:1h,1m:2h,1h:3h");
+        writer.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1), window(MEM, T0, 10 * SECOND, 1, true, 2)));
+        writer.write(List.of(window(CPU_B, T0 + DAY - MINUTE, 10 * SECOND, 2, true, 3)));
+        Map<String, Long> before = seriesIds();
+        long lastId = lastSeriesId();
+        Store forgetter = byTheWriter ? writer : open("r1", "10s:1h,1m:2h,1h:3h");
+        forgetter.maintain(T0 + DAY);
+        assertEquals(Map.of("cpu", 1L), writer.metrics(), "CPU_A and MEM forgotten");
+
+        writer.write(List.of(window(CPU_A, T0 + DAY, 10 * SECOND, 3, true, 10),
+                window(CPU_B, T0 + DAY, 10 * SECOND, 3, true, 20), window(MEM, T0 + DAY, 10 * SECOND, 3, true, 30)));
+
+        Map<String, Long> ids = seriesIds();
+        assertEquals(before.get(text(CPU_B)), ids.get(text(CPU_B)), "kept its rows and its id");
+        assertEquals(Set.of(lastId + 1, lastId + 2), Set.of(ids.get(text(CPU_A)), ids.get(text(MEM))));
+        assertEquals(lastId + 2, lastSeriesId());
+        clock.set(T0 + DAY + MINUTE);
+        assertEquals(Map.of(CPU_A, 10.0, CPU_B, 23.0), sums(writer, "cpu", T0 + DAY - MINUTE, T0 + DAY + MINUTE));
+        assertEquals(Map.of(MEM, 30.0), sums(writer, "mem", T0, T0 + DAY + MINUTE));
+    }
+
+    @Test
+    void seriesTheWriterForgotAreStoredAgainBesideOnesItKept() throws Exception {
+        forgottenSeriesAreStoredAgain(true);
+    }
+
+    @Test
+    void seriesAnotherStoreForgotAreStoredAgainBesideOnesItKept() throws Exception {
+        forgottenSeriesAreStoredAgain(false);
+    }
+
+    /**
+     * Another replica inserts a series the store is about to store, and commits only once the store, not having found
+     * it, waits to copy it: the store gives way, and both name the series by the other replica's id.
+     */
+    @Test
+    void aSeriesAnotherReplicaStoresBetweenTheLookUpAndTheCopyKeepsItsId() throws Exception {
+        Store store = open("r1");
+        store.write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
+        store.close();
+        Store again = open("r1");
+        SeriesKey raced = SeriesKey.of("disk", Map.of("host", "a"));
+        SeriesKey fresh = SeriesKey.of("disk", Map.of("host", "b"));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        long racedId;
+        try (Connection other = DriverManager.getConnection(url(database), "postgres", "")) {
+            other.setAutoCommit(false);
+            try (PreparedStatement ps = other.prepareStatement(
+                    "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) RETURNING id")) {
+                ps.setString(1, raced.metric());
+                ps.setString(2, TagsJson.encode(raced));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    racedId = rs.getLong(1);
+                }
+            }
+            Future<?> write = pool.submit(() -> again.write(List.of(
+                    window(CPU_A, T0 + 10 * SECOND, 10 * SECOND, 2, true, 2),
+                    window(raced, T0, 10 * SECOND, 2, true, 3), window(fresh, T0, 10 * SECOND, 2, true, 4))));
+            // The store's copy meets the uncommitted key and waits for the other transaction.
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (waitingOnALock() == 0 && System.nanoTime() < deadline) {
+                execute(url(database), "SELECT pg_sleep(0.01)");
+            }
+            assertEquals(1, waitingOnALock(), "the store's copy waits on the other replica's series");
+            other.commit();
+            write.get();
+        } finally {
+            pool.shutdownNow();
+        }
+
+        Map<String, Long> ids = seriesIds();
+        assertEquals(3, ids.size());
+        assertEquals(racedId, ids.get(text(raced)));
+        assertEquals(Map.of(raced, 3.0, fresh, 4.0), sums(again, "disk", T0, T0 + 10 * SECOND));
+        assertEquals(Map.of(CPU_A, 3.0), sums(again, "cpu", T0, T0 + 20 * SECOND));
+        again.write(List.of(window(raced, T0 + 10 * SECOND, 10 * SECOND, 3, true, 5)));
+        assertEquals(Map.of(raced, 8.0, fresh, 4.0), sums(again, "disk", T0, T0 + 20 * SECOND));
+    }
+
+    /** Sessions of this test's database waiting for a lock. */
+    private long waitingOnALock() throws Exception {
+        try (Connection c = DriverManager.getConnection(url(database), "postgres", "");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                     + " AND wait_event_type = 'Lock'")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 

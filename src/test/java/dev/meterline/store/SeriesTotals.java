@@ -59,9 +59,14 @@ final class SeriesTotals {
 
     /** NDJSON of points {@code from} (inclusive) to {@code to} (exclusive) of every series, those of {@code part} of {@code parts}. */
     String lines(int from, int to, int parts, int part) {
+        return lines(from, to, parts, part, series);
+    }
+
+    /** As above, of the first {@code seriesCount} series only. */
+    String lines(int from, int to, int parts, int part, int seriesCount) {
         StringBuilder sb = new StringBuilder();
         for (int i = from; i < to; i++) {
-            for (int s = 0; s < series; s++) {
+            for (int s = 0; s < seriesCount; s++) {
                 if ((i + s) % parts != part) {
                     continue;
                 }

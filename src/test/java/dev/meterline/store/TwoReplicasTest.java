@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,6 +71,54 @@ class TwoReplicasTest {
             a.close();
             b.close();
         }
+    }
+
+    /**
+     * Both instances stop and start again over the series they stored, and each then gets half of the later points of
+     * those series and of as many new ones: each instance's first flush looks its series up, both store the same new
+     * series at once, and either answers the exact totals of all the points.
+     */
+    @Test
+    void replicasStartedAgainOverTheirSeriesAddTheSameNewSeriesAndAnswerTheExactTotals() throws Exception {
+        String url = postgres.createDatabase("restarted");
+        SeriesTotals points = new SeriesTotals(2 * SERIES, POINTS_PER_SERIES);
+        int half = POINTS_PER_SERIES / 2;
+        String[] before = {points.lines(0, half, 2, 0, SERIES), points.lines(0, half, 2, 1, SERIES)};
+        String[] after = {points.lines(half, POINTS_PER_SERIES, 2, 0), points.lines(half, POINTS_PER_SERIES, 2, 1)};
+        String[] replicas = {"replica-a", "replica-b"};
+        for (String[] halves : List.of(before, after)) {
+            TestServer[] servers = new TestServer[2];
+            try {
+                for (int r = 0; r < 2; r++) {
+                    servers[r] = TestServer.start(dir.resolve(replicas[r] + (halves == before ? "-1" : "-2")),
+                            settings(url, replicas[r]));
+                }
+                for (int r = 0; r < 2; r++) {
+                    try (LineClient client = servers[r].connect()) {
+                        client.send(halves[r]);
+                        JsonNode ack = client.sync("half-" + r);
+                        assertEquals(0, ack.get("rejected").asLong(), ack.toString());
+                    }
+                }
+                SeriesTotals.awaitEverythingStored(servers[0]);
+                SeriesTotals.awaitEverythingStored(servers[1]);
+                if (halves == after) {
+                    for (TestServer server : servers) {
+                        points.assertWindows(server);
+                        points.assertTotals(server);
+                    }
+                }
+            } finally {
+                for (TestServer server : servers) {
+                    if (server != null) {
+                        server.close();
+                    }
+                }
+            }
+        }
+        assertEquals(2 * SERIES, postgres.queryLong("restarted", "SELECT count(*) FROM meterline_series"));
+        assertEquals(points.expectedCount(), postgres.queryLong("restarted",
+                "SELECT sum(value_count) FROM meterline_window WHERE resolution_ms = 10000"));
     }
 
     static Map<String, String> settings(String url, String replica) {
