@@ -49,10 +49,14 @@ public final class SeriesValues {
 
     /** Counts one more series read, and keeps what {@code valueOf} gives of it unless null (it has no such value). */
     public void add(SeriesKey key, Value valueOf) {
+        add(valueOf.apply(key));
+    }
+
+    /** Counts one more series read, and keeps its value unless null (it has no such value). */
+    public void add(String value) {
         series++;
-        String v = valueOf.apply(key);
-        if (v != null) {
-            values.add(v);
+        if (value != null) {
+            values.add(value);
         }
     }
 

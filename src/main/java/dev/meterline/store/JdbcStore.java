@@ -382,7 +382,13 @@ final class JdbcStore implements Store {
     public SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
                                      SeriesValues.Value valueOf, int max) {
         SeriesValues out = new SeriesValues();
+        String tagKey = !named.names() && filter == null ? valueOf.tagKey() : null;
         db.read("list values of series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
+            if (tagKey != null) {
+                // Every series, and a tag's value: read from the text, with no key built.
+                out.add(TagsJson.decode(tags).get(tagKey));
+                return Boolean.TRUE;
+            }
             SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
             if (!named.admits(key, filter)) {
                 return null;
