@@ -763,10 +763,19 @@ abstract class StoreContract {
         expected.put(WindowTable.lookUpRows(3, 2), "meterline_window_");
         args.put(WindowTable.lookUpRows(3, 2), new Object[] {"m3", 10_000L, T0, T0 + 10_000, T0 + 20_000, 7L, 9L});
         // Either index serves a replica's own rows; the planner picks by the statistics of replica and resolution.
-        expected.put(WindowTable.READ_WRITTEN, "meterline_window_");
-        args.put(WindowTable.READ_WRITTEN, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "r1"});
-        expected.put(WindowTable.READ_FINER, "meterline_window_");
-        args.put(WindowTable.READ_FINER, new Object[] {"m3", 60_000L, T0, T0 + HOUR, "r1"});
+        // A rollup batch: a seek per start of the coarse window, each into the batch's range of series.
+        expected.put(WindowTable.COUNT_STARTS, "meterline_window_");
+        args.put(WindowTable.COUNT_STARTS, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L, T0 + MINUTE});
+        expected.put(WindowTable.BATCH_END, "meterline_window_");
+        args.put(WindowTable.BATCH_END, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L, T0 + MINUTE,
+                "m3", 10_000L, 10L, "r1", 20});
+        Dialect dialect = postgres ? Dialect.POSTGRES : Dialect.SQLITE;
+        expected.put(WindowTable.readWritten(dialect), "meterline_window_");
+        args.put(WindowTable.readWritten(dialect), new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L, T0 + MINUTE,
+                "m3", 10_000L, 10L, 30L, "r1"});
+        expected.put(WindowTable.readFiner(dialect), "meterline_window_");
+        args.put(WindowTable.readFiner(dialect), new Object[] {"m3", 60_000L, T0, T0 + HOUR, "m3", 60_000L, T0 + HOUR,
+                "m3", 60_000L, 10L, 30L, "r1"});
         expected.put(WindowTable.READ_ROLLED, "meterline_window_");
         args.put(WindowTable.READ_ROLLED, new Object[] {"m3", 60_000L, T0, T0 + 1, "r1", 10L, 40L});
         expected.put(WindowTable.DELETE_BEFORE, key);
@@ -785,6 +794,13 @@ abstract class StoreContract {
             assertTrue(plan.contains(e.getValue()), e.getKey() + " -> " + plan);
             assertTrue(!plan.matches("(?s).*(SCAN meterline_window|Seq Scan on meterline_window|SCAN w\\b).*"),
                     e.getKey() + " -> " + plan);
+        }
+        // A rollup batch seeks each start's rows of its range of series: it never walks the whole coarse window.
+        for (String sql : List.of(WindowTable.BATCH_END, WindowTable.readWritten(dialect),
+                WindowTable.readFiner(dialect))) {
+            String plan = plan(sql, args.get(sql));
+            assertTrue(plan.lines().anyMatch(l -> l.matches(".*start_ms ?= ?(\\?|starts\\.s).*series_id ?> ?.*")),
+                    sql + " -> " + plan);
         }
         // One seek in the series key per metric, not a pass over every series.
         String names = plan(WindowTable.METRIC_NAMES);
