@@ -177,7 +177,10 @@ final class Rollup {
                 throws SQLException;
     }
 
-    /** Merges the finer rows of whole series (in series order) into their coarse rows, replacing what those held. */
+    /**
+     * Merges the finer rows of whole series (in series order) into their coarse rows, replacing what those held. A
+     * coarse row stays incomplete once it was stored incomplete (rolled up early).
+     */
     private void recomputeSeries(Connection c, String metric, long coarse, long start, boolean ended, List<Row> finer)
             throws SQLException {
         Map<Long, Row> existing = rolledUp(c, metric, coarse, start, finer);

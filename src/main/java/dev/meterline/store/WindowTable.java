@@ -74,8 +74,8 @@ final class WindowTable {
     /**
      * The distinct window starts of a metric's rows at one resolution in [?, ?), as {@code starts(s)} (its last row
      * null): a seek in the unique key per start, each for the least start after the last, as {@link #METRIC_NAMES}
-     * finds metric names. A statement that joins it seeks each start's rows of a range of series ids, where a range
-     * of starts would walk every row of the coarse window for each range of series.
+     * finds metric names. A rollup batch seeks each start's rows of its range of series ids with them, where a range
+     * of starts would walk every row of the coarse window for each batch.
      */
     private static final String STARTS = "WITH RECURSIVE starts(s) AS (SELECT min(start_ms) FROM meterline_window"
             + " WHERE metric = ? AND resolution_ms = ? AND start_ms >= ? AND start_ms < ?"
@@ -93,11 +93,11 @@ final class WindowTable {
             + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms = starts.s AND w.series_id > ?"
             + " AND w.replica = ? ORDER BY w.series_id LIMIT 1 OFFSET ?)) FROM starts";
     /**
-     * A replica's rows of a metric at the starts of {@link #STARTS}, of the series with ids in (?, ?], then
-     * {@code kind} (written or rolled up) and in {@code order}: the key is sought start by start, each into the range of series. PostgreSQL reads each start's
-     * rows in a subquery it runs once per start ({@code OFFSET 0} keeps it from merging the subquery into a join
-     * that it may plan as a hash join over all of the metric's rows at the resolution); SQLite seeks each start of
-     * the list.
+     * A replica's rows of a metric at the starts of {@link #STARTS}, of the series with ids in (?, ?], of
+     * {@code kind} (written or rolled up), in {@code order}: the key is sought start by start, each time into the
+     * range of series. SQLite seeks each start of the list; PostgreSQL runs a subquery per start ({@code OFFSET 0}
+     * keeps it from folding the subquery into a join, which it may plan as a hash join over all of the metric's rows
+     * at the resolution).
      */
     private static String readBatch(Dialect dialect, String kind, String order) {
         String where = "w.metric = ? AND w.resolution_ms = ? AND w.start_ms %s AND w.series_id > ?"
@@ -831,8 +831,8 @@ final class WindowTable {
     }
 
     /**
-     * As {@link #selectWritten}, of this replica's rolled-up rows, as {@link #READ_FINER} orders them: the rows of a
-     * finer tier that a coarse window is rolled up from ({@link #readFiner}).
+     * As {@link #selectWritten}, of this replica's rolled-up rows, as {@link #readFiner} orders them: the rows of a
+     * finer tier that a coarse window is rolled up from.
      */
     List<Row> selectFiner(Connection c, String replica, String metric, long resolution, long from, long to,
                           long afterSeries, long throughSeries) throws SQLException {

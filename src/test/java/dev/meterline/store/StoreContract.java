@@ -94,7 +94,10 @@ abstract class StoreContract {
         return open(replica, "10s:24h,1m:30d,1h:1y");
     }
 
-    /** A store of {@code replica} with {@code tiers} on this test's database, its transactions of {@code what} hooked. */
+    /**
+     * A store of {@code replica} with {@code tiers} on this test's database, its transactions of {@code what} hooked
+     * ({@link InterceptedDb}).
+     */
     Store open(String replica, String tiers, String what, InterceptedDb.Hooks hooks) {
         StoreConfig config = config(replica, Tier.parseList(tiers));
         boolean postgres = config.url().startsWith("jdbc:postgresql:");
@@ -784,8 +787,8 @@ abstract class StoreContract {
                 "m3", 10_000L, 10L, "r1", 20});
         Dialect dialect = postgres ? Dialect.POSTGRES : Dialect.SQLITE;
         expected.put(WindowTable.readWritten(dialect), "meterline_window_");
-        args.put(WindowTable.readWritten(dialect), new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L, T0 + MINUTE,
-                "m3", 10_000L, 10L, 30L, "r1"});
+        args.put(WindowTable.readWritten(dialect), new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L,
+                T0 + MINUTE, "m3", 10_000L, 10L, 30L, "r1"});
         expected.put(WindowTable.readFiner(dialect), "meterline_window_");
         args.put(WindowTable.readFiner(dialect), new Object[] {"m3", 60_000L, T0, T0 + HOUR, "m3", 60_000L, T0 + HOUR,
                 "m3", 60_000L, 10L, 30L, "r1"});
