@@ -15,7 +15,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Rolls this replica's written partials up into each coarser tier, one short transaction per (metric, coarse window).
+ * Rolls this replica's written partials up into each coarser tier, one short transaction per batch of whole series of
+ * a (metric, coarse window).
  *
  * <p>Idempotence: a rolled-up row remembers the highest written-row id merged into it ({@code merged_through}), and
  * only written rows above it are merged, in id order; so re-running merges nothing twice, a late partial written
@@ -34,7 +35,7 @@ final class Rollup {
 
     /** Row ids examined per page of the scan. */
     private static final int PAGE = 5_000;
-    /** Written partials merged at a time, give or take one series' (see {@link #merge}). */
+    /** Rows rolled up in one batch, one transaction, give or take one series' (see {@link #inBatches}). */
     private static final int MERGE_ROWS = 8_192;
 
     private final Db db;
@@ -96,14 +97,11 @@ final class Rollup {
             }
         }
         for (Group g : ready) {
-            db.inTransaction("rollup", c -> {
-                if (source >= 0 && isSourceOf(source, g, now)) {
-                    recompute(c, g, coarse, tiers.resolution(source), now);
-                } else {
-                    merge(c, g, coarse, now);
-                }
-                return null;
-            });
+            if (source >= 0 && isSourceOf(source, g, now)) {
+                inBatches(g, coarse, tiers.resolution(source), now, table::selectFiner, this::recomputeSeries);
+            } else {
+                inBatches(g, coarse, g.resolution(), now, table::selectWritten, this::mergeSeries);
+            }
         }
         long next = blocked == Long.MAX_VALUE ? last : blocked - 1;
         if (next > mark) {
@@ -131,48 +129,45 @@ final class Rollup {
         return now >= start + coarse + delayMillis || start < now - tiers.retentionOf(written);
     }
 
-    /** Merges a coarse window's written partials into its rolled-up rows ({@link #inBatches}). */
-    private void merge(Connection c, Group g, long coarse, long now) throws SQLException {
-        inBatches(c, g, coarse, now,
-                sink -> table.streamWritten(c, replica, g.metric(), g.resolution(), g.start(), g.start() + coarse, sink),
-                this::mergeSeries);
-    }
-
     /**
-     * Recomputes a coarse window's rolled-up rows from all of its rows at the {@code fine} resolution
-     * ({@link #inBatches}). A coarse row stays incomplete once it was stored incomplete (rolled up early).
+     * Rolls a coarse window's rows at the {@code fine} resolution up a batch of whole series at a time, in series
+     * order, each batch in a transaction of its own: about {@value #MERGE_ROWS} rows, so that neither the heap nor
+     * the writer holds a large metric's coarse window at once (an hour of 10 s windows is 360 partials a series). A
+     * batch continues from the last series of the one before it; its rows and the coarse rows they go into are read
+     * in its transaction, so on SQLite nothing writes between the read and the write.
+     *
+     * <p>A pass that stops between batches leaves the batches before committed and the group's watermark unmoved:
+     * the next pass rolls the whole coarse window up again, and the coarse rows those batches stored merge nothing
+     * twice (their {@code merged_through}) or are replaced (recomputed).
      */
-    private void recompute(Connection c, Group g, long coarse, long fine, long now) throws SQLException {
-        inBatches(c, g, coarse, now,
-                sink -> table.streamRolledUp(c, replica, g.metric(), fine, g.start(), g.start() + coarse, sink),
-                this::recomputeSeries);
-    }
-
-    /**
-     * Reads a coarse window's rows in series order and rolls them up a batch of whole series at a time, about
-     * {@value #MERGE_ROWS} rows, so that the heap never holds a large metric's coarse window at once (an hour of 10 s
-     * windows is 360 partials a series).
-     */
-    private void inBatches(Connection c, Group g, long coarse, long now, RowReader read, BatchRollup roll)
-            throws SQLException {
-        boolean ended = now >= g.start() + coarse + delayMillis;
-        List<Row> batch = new ArrayList<>();
-        read.into(r -> {
-            if (batch.size() >= MERGE_ROWS && r.seriesId() != batch.get(batch.size() - 1).seriesId()) {
-                roll.roll(c, g.metric(), coarse, g.start(), ended, batch);
-                batch.clear();
-            }
-            batch.add(r);
-        });
-        if (!batch.isEmpty()) {
-            roll.roll(c, g.metric(), coarse, g.start(), ended, batch);
+    private void inBatches(Group g, long coarse, long fine, long now, BatchReader read, BatchRollup roll) {
+        long from = g.start();
+        long to = g.start() + coarse;
+        int starts = db.read("rollup scan", c -> table.countStarts(c, g.metric(), fine, from, to));
+        if (starts == 0) {
+            return;
+        }
+        int perStart = Math.max(1, MERGE_ROWS / starts);
+        boolean ended = now >= to + delayMillis;
+        long after = Long.MIN_VALUE;
+        while (after != Long.MAX_VALUE) {
+            long previous = after;
+            after = db.inTransaction("rollup", c -> {
+                long through = table.batchEnd(c, replica, g.metric(), fine, from, to, previous, perStart);
+                List<Row> rows = read.rows(c, replica, g.metric(), fine, from, to, previous, through);
+                if (!rows.isEmpty()) {
+                    roll.roll(c, g.metric(), coarse, g.start(), ended, rows);
+                }
+                return through;
+            });
         }
     }
 
-    /** One coarse window's rows, streamed in series order. */
+    /** A batch of a coarse window's rows at one resolution, of the series with ids in (after, through]. */
     @FunctionalInterface
-    private interface RowReader {
-        void into(WindowTable.RowSink sink) throws SQLException;
+    private interface BatchReader {
+        List<Row> rows(Connection c, String replica, String metric, long resolution, long from, long to,
+                       long afterSeries, long throughSeries) throws SQLException;
     }
 
     /** Rolls up the rows of whole series into their coarse rows at {@code start}, and stores those. */
@@ -182,7 +177,10 @@ final class Rollup {
                 throws SQLException;
     }
 
-    /** Merges the finer rows of whole series (in series order) into their coarse rows, replacing what those held. */
+    /**
+     * Merges the finer rows of whole series (in series order) into their coarse rows, replacing what those held. A
+     * coarse row stays incomplete once it was stored incomplete (rolled up early).
+     */
     private void recomputeSeries(Connection c, String metric, long coarse, long start, boolean ended, List<Row> finer)
             throws SQLException {
         Map<Long, Row> existing = rolledUp(c, metric, coarse, start, finer);

@@ -57,7 +57,12 @@ final class SqliteDb implements Db {
     private final int pageSize;
     private final boolean checkpointsApart;
     private final StoreMeters meters;
-    private final ReentrantLock writeLock = new ReentrantLock();
+    /**
+     * Fair: the writer goes to the thread that has waited longest, so a flush or an export cursor update waiting
+     * behind a rollup gets it between two of the rollup's batches rather than after a run of them, which the thread
+     * that just let go would otherwise take back before a waiting thread wakes.
+     */
+    private final ReentrantLock writeLock = new ReentrantLock(true);
     private final ReentrantLock readLock = new ReentrantLock();
     /** Set by open and close; volatile because those may run on another thread than the gateway's. */
     private volatile Connection writer;

@@ -66,23 +66,68 @@ final class WindowTable {
      * window's rows does not look up every row's series as well, and leave out the replica and metric, which the
      * caller names; {@link #ownRow} reads the columns by position.
      */
-    private static final String READ_OWN = "SELECT w.id, w.series_id, w.resolution_ms, w.start_ms, w.flush_seq,"
+    private static final String OWN_COLUMNS = "w.id, w.series_id, w.resolution_ms, w.start_ms, w.flush_seq,"
             + " w.value_count, w.value_sum, w.value_min, w.value_max, w.value_last, w.first_ts, w.last_ts, w.late,"
-            + " w.complete, w.sketch, w.merged_through"
+            + " w.complete, w.sketch, w.merged_through";
+    private static final String READ_OWN = "SELECT " + OWN_COLUMNS
             + " FROM meterline_window w WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ?"
             + " AND w.start_ms < ? AND w.replica = ?";
-    /** A replica's written partials of a metric in a range, each series' rows together and in write order. */
-    static final String READ_WRITTEN = READ_OWN + " AND w.merged_through = 0 ORDER BY w.series_id, w.id";
     /**
-     * A replica's rolled-up rows of a metric in a range, each series' rows together and in start order: a finer
-     * tier's rows that a coarser tier is rolled up from.
+     * The distinct window starts of a metric's rows at one resolution in [?, ?), as {@code starts(s)} (its last row
+     * null): a seek in the unique key per start, each for the least start after the last, as {@link #METRIC_NAMES}
+     * finds metric names. A rollup batch seeks each start's rows of its range of series ids with them, where a range
+     * of starts would walk every row of the coarse window for each batch.
      */
-    static final String READ_FINER = READ_OWN + " AND w.merged_through > 0 ORDER BY w.series_id, w.start_ms";
+    private static final String STARTS = "WITH RECURSIVE starts(s) AS (SELECT min(start_ms) FROM meterline_window"
+            + " WHERE metric = ? AND resolution_ms = ? AND start_ms >= ? AND start_ms < ?"
+            + " UNION ALL SELECT (SELECT min(n.start_ms) FROM meterline_window n WHERE n.metric = ?"
+            + " AND n.resolution_ms = ? AND n.start_ms > starts.s AND n.start_ms < ?) FROM starts"
+            + " WHERE starts.s IS NOT NULL)";
+    /** How many distinct starts {@link #STARTS} finds. */
+    static final String COUNT_STARTS = STARTS + " SELECT count(s) FROM starts";
+    /**
+     * The least, over the starts, of the series id of the row {@code ?} places after series {@code ?} among a
+     * replica's rows at that start (the unique key's order): a batch of the series up to it holds at most that many
+     * rows a start, give or take the last series' other rows; null when no start has that many.
+     */
+    static final String BATCH_END = STARTS + " SELECT min((SELECT w.series_id FROM meterline_window w"
+            + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms = starts.s AND w.series_id > ?"
+            + " AND w.replica = ? ORDER BY w.series_id LIMIT 1 OFFSET ?)) FROM starts";
+    /**
+     * A replica's rows of a metric at the starts of {@link #STARTS}, of the series with ids in (?, ?], of
+     * {@code kind} (written or rolled up), in {@code order}: the key is sought start by start, each time into the
+     * range of series. SQLite seeks each start of the list; PostgreSQL runs a subquery per start ({@code OFFSET 0}
+     * keeps it from folding the subquery into a join, which it may plan as a hash join over all of the metric's rows
+     * at the resolution).
+     */
+    private static String readBatch(Dialect dialect, String kind, String order) {
+        String where = "w.metric = ? AND w.resolution_ms = ? AND w.start_ms %s AND w.series_id > ?"
+                + " AND w.series_id <= ? AND w.replica = ? AND w.merged_through " + kind;
+        if (dialect == Dialect.POSTGRES) {
+            return STARTS + " SELECT w.* FROM starts CROSS JOIN LATERAL (SELECT " + OWN_COLUMNS
+                    + " FROM meterline_window w WHERE " + String.format(where, "= starts.s") + " OFFSET 0) w"
+                    + " WHERE starts.s IS NOT NULL ORDER BY " + order;
+        }
+        return STARTS + " SELECT " + OWN_COLUMNS + " FROM meterline_window w WHERE "
+                + String.format(where, "IN (SELECT s FROM starts WHERE s IS NOT NULL)") + " ORDER BY " + order;
+    }
+
+    /** A replica's written partials of a batch of series, each series' rows together and in write order. */
+    static String readWritten(Dialect dialect) {
+        return readBatch(dialect, "= 0", "w.series_id, w.id");
+    }
+
+    /**
+     * A replica's rolled-up rows of a batch of series, each series' rows together and in start order: a finer tier's
+     * rows that a coarser tier is rolled up from.
+     */
+    static String readFiner(Dialect dialect) {
+        return readBatch(dialect, "> 0", "w.series_id, w.start_ms");
+    }
+
     /** A replica's rolled-up rows of a metric in a range, of the series with ids in [?, ?]. */
     static final String READ_ROLLED = READ_OWN + " AND w.merged_through > 0 AND w.series_id >= ?"
             + " AND w.series_id <= ?";
-    /** Rows {@link #streamWritten} has PostgreSQL send at a time (SQLite steps through its result anyway). */
-    private static final int FETCH_ROWS = 1_024;
     /** The next resolution above {@code ?} that {@code metric} has rows at: one seek in the unique key. */
     static final String NEXT_RESOLUTION = "SELECT min(resolution_ms) FROM meterline_window WHERE metric = ?"
             + " AND resolution_ms > ?";
@@ -144,9 +189,13 @@ final class WindowTable {
     private static final String UNIQUE_VIOLATION = "23505";
 
     private final Dialect dialect;
+    private final String readWritten;
+    private final String readFiner;
 
     WindowTable(Dialect dialect) {
         this.dialect = dialect;
+        this.readWritten = readWritten(dialect);
+        this.readFiner = readFiner(dialect);
     }
 
     /** One stored row, as rollup and read see it. */
@@ -809,44 +858,88 @@ final class WindowTable {
         }
     }
 
-    /** Takes rows one at a time as a result set is read. */
-    @FunctionalInterface
-    interface RowSink {
-        void accept(Row row) throws SQLException;
-    }
-
-    /**
-     * Hands {@code sink} this replica's written partials of {@code metric} at {@code resolution} starting in [from,
-     * to), as {@link #READ_WRITTEN} orders them, while they are read: a coarse window of a large metric can hold
-     * millions of partials (an hour of 10 s windows is 360 a series), more than the heap should hold at once. On
-     * PostgreSQL the rows come {@value #FETCH_ROWS} at a time through a cursor, which needs the caller's transaction.
-     */
-    void streamWritten(Connection c, String replica, String metric, long resolution, long from, long to,
-                       RowSink sink) throws SQLException {
-        stream(c, READ_WRITTEN, replica, metric, resolution, from, to, sink);
-    }
-
-    /**
-     * As {@link #streamWritten}, of this replica's rolled-up rows, as {@link #READ_FINER} orders them: the rows of a
-     * finer tier that a coarse window is rolled up from.
-     */
-    void streamRolledUp(Connection c, String replica, String metric, long resolution, long from, long to,
-                        RowSink sink) throws SQLException {
-        stream(c, READ_FINER, replica, metric, resolution, from, to, sink);
-    }
-
-    private void stream(Connection c, String sql, String replica, String metric, long resolution, long from, long to,
-                        RowSink sink) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setFetchSize(FETCH_ROWS);
-            binaryResults(ps);
-            bindOwn(ps, replica, metric, resolution, from, to);
+    /** How many distinct window starts {@code metric}'s rows at {@code resolution} have in [from, to). */
+    int countStarts(Connection c, String metric, long resolution, long from, long to) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(COUNT_STARTS)) {
+            bindStarts(ps, metric, resolution, from, to);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    sink.accept(ownRow(rs, replica, metric));
-                }
+                return rs.next() ? rs.getInt(1) : 0;
             }
         }
+    }
+
+    /**
+     * The last series of a rollup batch of this replica's rows of {@code metric} at {@code resolution} starting in
+     * [from, to), the batch after series {@code afterSeries}: the series that ends it when it holds about
+     * {@code perStart} rows at each start ({@link #BATCH_END}), else {@link Long#MAX_VALUE}, every series after
+     * {@code afterSeries}. Whatever rows it counts, of any kind, only make the batch smaller.
+     */
+    long batchEnd(Connection c, String replica, String metric, long resolution, long from, long to,
+                  long afterSeries, int perStart) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(BATCH_END)) {
+            int i = bindStarts(ps, metric, resolution, from, to);
+            ps.setString(i++, metric);
+            ps.setLong(i++, resolution);
+            ps.setLong(i++, afterSeries);
+            ps.setString(i++, replica);
+            ps.setInt(i, perStart - 1);
+            try (ResultSet rs = ps.executeQuery()) {
+                long end = rs.next() ? rs.getLong(1) : 0;
+                return rs.wasNull() ? Long.MAX_VALUE : end;
+            }
+        }
+    }
+
+    /**
+     * This replica's written partials of {@code metric} at {@code resolution} starting in [from, to), of the series
+     * with ids in (afterSeries, throughSeries], as {@link #readWritten} orders them: a batch of a coarse window,
+     * which in all may hold millions of partials (an hour of 10 s windows is 360 a series).
+     */
+    List<Row> selectWritten(Connection c, String replica, String metric, long resolution, long from, long to,
+                            long afterSeries, long throughSeries) throws SQLException {
+        return selectBatch(c, readWritten, replica, metric, resolution, from, to, afterSeries, throughSeries);
+    }
+
+    /**
+     * As {@link #selectWritten}, of this replica's rolled-up rows, as {@link #readFiner} orders them: the rows of a
+     * finer tier that a coarse window is rolled up from.
+     */
+    List<Row> selectFiner(Connection c, String replica, String metric, long resolution, long from, long to,
+                          long afterSeries, long throughSeries) throws SQLException {
+        return selectBatch(c, readFiner, replica, metric, resolution, from, to, afterSeries, throughSeries);
+    }
+
+    private List<Row> selectBatch(Connection c, String sql, String replica, String metric, long resolution, long from,
+                                  long to, long afterSeries, long throughSeries) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            binaryResults(ps);
+            int i = bindStarts(ps, metric, resolution, from, to);
+            ps.setString(i++, metric);
+            ps.setLong(i++, resolution);
+            ps.setLong(i++, afterSeries);
+            ps.setLong(i++, throughSeries);
+            ps.setString(i, replica);
+            List<Row> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(ownRow(rs, replica, metric));
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Binds the seven parameters of {@link #STARTS}; returns the index of the next. */
+    private static int bindStarts(PreparedStatement ps, String metric, long resolution, long from, long to)
+            throws SQLException {
+        ps.setString(1, metric);
+        ps.setLong(2, resolution);
+        ps.setLong(3, from);
+        ps.setLong(4, to);
+        ps.setString(5, metric);
+        ps.setLong(6, resolution);
+        ps.setLong(7, to);
+        return 8;
     }
 
     /**
@@ -888,7 +981,7 @@ final class WindowTable {
                 rs.getLong(5), a, rs.getBoolean(14), rs.getLong(16));
     }
 
-    /** Binds the five parameters {@link #READ_WRITTEN}, {@link #READ_FINER} and {@link #READ_ROLLED} begin with. */
+    /** Binds the five parameters {@link #READ_ROLLED} begins with. */
     private static void bindOwn(PreparedStatement ps, String replica, String metric, long resolution, long from,
                                 long to) throws SQLException {
         ps.setString(1, metric);

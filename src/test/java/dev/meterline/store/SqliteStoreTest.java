@@ -21,6 +21,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -295,6 +297,33 @@ final class SqliteStoreTest extends StoreContract {
             assertEquals(0, checkpoints.done());
         } finally {
             checkpoints.close();
+        }
+    }
+
+    @Test
+    void aThreadWaitingForTheWriterGetsItBeforeTheThreadThatLetItGoTakesItAgain() throws Exception {
+        // As a rollup lets go of the writer after one batch and asks for it again for the next.
+        SqliteDb db = new SqliteDb(config("r1", Tier.parseList("10s:24h")), SqliteDb.STORE_PAGE_SIZE, true);
+        db.open();
+        try {
+            // Fifty times: without fairness the thread that let go wins the race now and then, not every time.
+            for (int i = 0; i < 50; i++) {
+                List<String> order = Collections.synchronizedList(new ArrayList<>());
+                Thread waiting = new Thread(() -> db.inTransaction("waiting", c -> order.add("waiting")));
+                db.inTransaction("first", c -> {
+                    waiting.start();
+                    while (!(LockSupport.getBlocker(waiting) instanceof AbstractQueuedSynchronizer)) {
+                        Thread.onSpinWait();
+                    }
+                    return order.add("first");
+                });
+                db.inTransaction("again", c -> order.add("again"));
+                waiting.join();
+
+                assertEquals(List.of("first", "waiting", "again"), order, "round " + i);
+            }
+        } finally {
+            db.close();
         }
     }
 

@@ -94,6 +94,22 @@ abstract class StoreContract {
         return open(replica, "10s:24h,1m:30d,1h:1y");
     }
 
+    /**
+     * A store of {@code replica} with {@code tiers} on this test's database, its transactions of {@code what} hooked
+     * ({@link InterceptedDb}).
+     */
+    Store open(String replica, String tiers, String what, InterceptedDb.Hooks hooks) {
+        StoreConfig config = config(replica, Tier.parseList(tiers));
+        boolean postgres = config.url().startsWith("jdbc:postgresql:");
+        Db db = postgres ? new PostgresDb(config, JdbcStore.poolSize(config))
+                : new SqliteDb(config, SqliteDb.STORE_PAGE_SIZE, true);
+        Store s = new JdbcStore(new InterceptedDb(db, what, hooks), postgres ? Dialect.POSTGRES : Dialect.SQLITE,
+                config, clock, JdbcStore.ROLLUP_DELAY);
+        opened.add(s);
+        s.open();
+        return s;
+    }
+
     @AfterEach
     void closeStores() {
         opened.forEach(Store::close);
@@ -763,10 +779,19 @@ abstract class StoreContract {
         expected.put(WindowTable.lookUpRows(3, 2), "meterline_window_");
         args.put(WindowTable.lookUpRows(3, 2), new Object[] {"m3", 10_000L, T0, T0 + 10_000, T0 + 20_000, 7L, 9L});
         // Either index serves a replica's own rows; the planner picks by the statistics of replica and resolution.
-        expected.put(WindowTable.READ_WRITTEN, "meterline_window_");
-        args.put(WindowTable.READ_WRITTEN, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "r1"});
-        expected.put(WindowTable.READ_FINER, "meterline_window_");
-        args.put(WindowTable.READ_FINER, new Object[] {"m3", 60_000L, T0, T0 + HOUR, "r1"});
+        // A rollup batch: a seek per start of the coarse window, each into the batch's range of series.
+        expected.put(WindowTable.COUNT_STARTS, "meterline_window_");
+        args.put(WindowTable.COUNT_STARTS, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L, T0 + MINUTE});
+        expected.put(WindowTable.BATCH_END, "meterline_window_");
+        args.put(WindowTable.BATCH_END, new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L, T0 + MINUTE,
+                "m3", 10_000L, 10L, "r1", 20});
+        Dialect dialect = postgres ? Dialect.POSTGRES : Dialect.SQLITE;
+        expected.put(WindowTable.readWritten(dialect), "meterline_window_");
+        args.put(WindowTable.readWritten(dialect), new Object[] {"m3", 10_000L, T0, T0 + MINUTE, "m3", 10_000L,
+                T0 + MINUTE, "m3", 10_000L, 10L, 30L, "r1"});
+        expected.put(WindowTable.readFiner(dialect), "meterline_window_");
+        args.put(WindowTable.readFiner(dialect), new Object[] {"m3", 60_000L, T0, T0 + HOUR, "m3", 60_000L, T0 + HOUR,
+                "m3", 60_000L, 10L, 30L, "r1"});
         expected.put(WindowTable.READ_ROLLED, "meterline_window_");
         args.put(WindowTable.READ_ROLLED, new Object[] {"m3", 60_000L, T0, T0 + 1, "r1", 10L, 40L});
         expected.put(WindowTable.DELETE_BEFORE, key);
@@ -785,6 +810,13 @@ abstract class StoreContract {
             assertTrue(plan.contains(e.getValue()), e.getKey() + " -> " + plan);
             assertTrue(!plan.matches("(?s).*(SCAN meterline_window|Seq Scan on meterline_window|SCAN w\\b).*"),
                     e.getKey() + " -> " + plan);
+        }
+        // A rollup batch seeks each start's rows of its range of series: it never walks the whole coarse window.
+        for (String sql : List.of(WindowTable.BATCH_END, WindowTable.readWritten(dialect),
+                WindowTable.readFiner(dialect))) {
+            String plan = plan(sql, args.get(sql));
+            assertTrue(plan.lines().anyMatch(l -> l.matches(".*start_ms ?= ?(\\?|starts\\.s).*series_id ?> ?.*")),
+                    sql + " -> " + plan);
         }
         // One seek in the series key per metric, not a pass over every series.
         String names = plan(WindowTable.METRIC_NAMES);
@@ -933,6 +965,99 @@ abstract class StoreContract {
         written.addAll(late);
         store.maintain(now + MINUTE);
         assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + MINUTE, MINUTE), MINUTE);
+    }
+
+    /**
+     * Six flushes (a minute) of 3 000 series of {@code cpu}, then one of the next minute, into {@code store}; returns
+     * the first minute's windows. The minute's 18 000 partials are three batches of the rollup.
+     */
+    private static List<Window> aLargeMinute(Store store) {
+        List<Window> written = new ArrayList<>();
+        for (int w = 0; w < 7; w++) {
+            List<Window> flush = new ArrayList<>();
+            for (int i = 0; i < 3_000; i++) {
+                flush.add(window(SeriesKey.of("cpu", Map.of("host", "h" + i)), T0 + w * 10 * SECOND, 10 * SECOND,
+                        w + 1, true, i, w + 0.5));
+            }
+            store.write(flush);
+            if (w < 6) {
+                written.addAll(flush);
+            }
+        }
+        return written;
+    }
+
+    @Test
+    void aRollupStoppedBetweenBatchesKeepsTheBatchesBeforeItAndTheNextPassMergesTheRestOnce() {
+        // The second batch fails after its writes: they roll back, the first batch's stay.
+        Store store = open("r1", "10s:1d,1m:2d", "rollup", new InterceptedDb.Hooks() {
+            private boolean failed;
+
+            @Override
+            public void after(int n, java.sql.Connection c) throws java.sql.SQLException {
+                if (n == 2 && !failed) {
+                    failed = true;
+                    throw new java.sql.SQLException("the connection broke");
+                }
+            }
+        });
+        List<Window> written = aLargeMinute(store);
+        long now = T0 + 2 * MINUTE;
+
+        StoreException e = assertThrows(StoreException.class, () -> store.maintain(now));
+        assertTrue(e.getMessage().contains("the connection broke"), e.getMessage());
+        clock.set(now + DAY + HOUR);
+        List<StoredWindow> first = store.read("cpu", T0, T0 + MINUTE, MINUTE);
+        assertTrue(!first.isEmpty() && first.size() < 3_000, first.size() + " series rolled up");
+        Map<String, Aggregate> expected = mergedBy(written, MINUTE);
+        expected.keySet().retainAll(first.stream().map(w -> w.window().series() + "@" + T0).toList());
+        assertRolledUp(expected, first, MINUTE);
+
+        store.maintain(now);
+        assertRolledUp(mergedBy(written, MINUTE), store.read("cpu", T0, T0 + MINUTE, MINUTE), MINUTE);
+    }
+
+    @Test
+    void aWriteIsAdmittedBetweenTheBatchesOfARollup() throws Exception {
+        java.util.concurrent.ExecutorService other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.CompletableFuture<java.util.concurrent.Future<?>> write =
+                    new java.util.concurrent.CompletableFuture<>();
+            List<Integer> visibleBeforeSecond = new ArrayList<>();
+            Store[] store = new Store[1];
+            store[0] = open("r1", "10s:1d,1m:2d", "rollup", new InterceptedDb.Hooks() {
+                @Override
+                public void after(int n, java.sql.Connection c) {
+                    if (n == 1) {
+                        // Issued while the first batch holds the writer.
+                        write.complete(other.submit(() -> store[0].write(List.of(
+                                window(MEM, T0 + 2 * MINUTE, 10 * SECOND, 9, true, 1)))));
+                    }
+                }
+
+                @Override
+                public void before(int n) throws Exception {
+                    if (n == 2) {
+                        write.getNow(null).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                        visibleBeforeSecond.add(store[0].read("cpu", T0, T0 + MINUTE, MINUTE).size());
+                    }
+                }
+            });
+            List<Window> written = aLargeMinute(store[0]);
+            long now = T0 + 2 * MINUTE;
+            clock.set(now + DAY + HOUR);
+
+            store[0].maintain(now);
+
+            assertTrue(write.isDone() && write.get().isDone(), "the write was issued and returned during the pass");
+            assertEquals(1, visibleBeforeSecond.size());
+            assertTrue(visibleBeforeSecond.get(0) > 0 && visibleBeforeSecond.get(0) < 3_000,
+                    visibleBeforeSecond + " series committed by the first batch");
+            assertRolledUp(mergedBy(written, MINUTE), store[0].read("cpu", T0, T0 + MINUTE, MINUTE), MINUTE);
+            assertEquals(1, store[0].read("mem", T0 + 2 * MINUTE, T0 + 3 * MINUTE, 10 * SECOND).size());
+        } finally {
+            other.shutdownNow();
+        }
     }
 
     @Test
