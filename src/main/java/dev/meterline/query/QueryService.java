@@ -661,8 +661,8 @@ public final class QueryService {
                             }
                         }
                     }
-                    SeriesValues waiting = inTransit.series() <= max ? inTransit : new SeriesValues(inTransit.values(),
-                            distinctPendingSeries(metric, named, passes, max));
+                    SeriesValues waiting = inTransit.series() <= max ? inTransit
+                            : pendingBySeries(metric, named, passes, valueOf, max);
                     return store.seriesValues(metric, named, filter, valueOf, max).map(stored -> {
                         SeriesValues all = new SeriesValues();
                         all.addPlace(active);
@@ -673,17 +673,22 @@ public final class QueryService {
                 });
     }
 
-    /** The distinct series of {@code metric} waiting to be stored that {@code passes} admits, counted up to max + 1. */
-    private int distinctPendingSeries(String metric, TagValues named, Predicate<SeriesKey> passes, int max) {
-        Set<SeriesKey> series = new HashSet<>();
+    /**
+     * The values of the distinct series of {@code metric} waiting to be stored that {@code passes} admits, each series
+     * counted once, up to {@code max + 1} of them.
+     */
+    private SeriesValues pendingBySeries(String metric, TagValues named, Predicate<SeriesKey> passes,
+                                         SeriesValues.Value valueOf, int max) {
+        Set<SeriesKey> seen = new HashSet<>();
+        SeriesValues out = new SeriesValues();
         for (List<Window> list : aggregation.pending().view(metric, named.byKey()).values()) {
             for (Window w : list) {
-                if (series.size() <= max && passes.test(w.series())) {
-                    series.add(w.series());
+                if (out.series() <= max && passes.test(w.series()) && seen.add(w.series())) {
+                    out.add(w.series(), valueOf);
                 }
             }
         }
-        return series.size();
+        return out;
     }
 
     /**

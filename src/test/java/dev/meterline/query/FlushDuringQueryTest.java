@@ -12,6 +12,7 @@ import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import dev.meterline.store.Store;
 import dev.meterline.store.StoreGateway;
@@ -32,6 +33,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -165,6 +167,37 @@ class FlushDuringQueryTest {
         assertEquals(0, aggregation.pending().windows());
         assertEquals(List.of("q.cpu", "q.disk"), metricNames(), "stored");
         assertEquals(listedMetrics(), metricNames());
+    }
+
+    /**
+     * The values of a tag among series waiting to be stored with more windows than the listing's bound, but no more
+     * series: every value is there, and the series are counted once each.
+     */
+    @Test
+    void tagValuesOfSeriesWaitingWithManyWindowsEachAreAllFound() throws Exception {
+        for (String host : List.of("a", "b")) {
+            SeriesKey key = SeriesKey.of("q.cpu", Map.of("host", host));
+            List<Point> points = new ArrayList<>();
+            for (int w = 0; w < 5; w++) {
+                points.add(new Point(key, w, T0 + w * WINDOW + 1_000, w + 1));
+            }
+            Batch batch = new Batch(b -> { }, points, new ArrayList<>(), null);
+            batch.validated(List.of(), 1);
+            parts.tryEmitNext(new Part(key.shard(2), batch, points));
+            shards.runAll();
+        }
+        now.set(T0 + 5 * WINDOW + LATENESS);
+        flusher.flushOnce().subscribe();
+        shards.runAll();
+        assertEquals(10, aggregation.pending().windows());
+
+        CompletableFuture<SeriesValues> values = service.seriesValues("q.cpu", TagValues.NONE, null,
+                SeriesValues.Value.ofTag("host"), 2).toFuture();
+        shards.runAll();
+        queryStore.runAll();
+        assertTrue(values.isDone(), "the values are gathered");
+        assertEquals(Set.of("a", "b"), values.get().values());
+        assertEquals(2, values.get().series());
     }
 
     @Test
