@@ -25,9 +25,10 @@ import java.util.function.Predicate;
  * <p>What does not depend on the values of a series' tags is answered without listing series: a metric's sample
  * names and added labels come from its name, and the label names of its series from one series per distinct set of
  * tag keys ({@link WindowReader#tagKeySets}). A selector that tests a series' labels lists the series that pass, found
- * by the values its matchers name as reads find them ({@link TagNarrowing}); so do the listings of label values and of
- * series. The series one request lists are bounded: each place stops one past the bound, and the request then fails
- * rather than answer from part of its series.
+ * by the values its matchers name as reads find them ({@link TagNarrowing}); so does the listing of series. A label's
+ * values are gathered where the series are, without listing them ({@link WindowReader#seriesValues}). The series one
+ * request reads are bounded: each place stops one past the bound, and the request then fails rather than answer from
+ * part of its series.
  */
 final class Listing {
 
