@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -577,15 +578,26 @@ final class Shard {
      */
     List<SeriesKey> listSeries(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter, int max) {
         List<SeriesKey> out = new ArrayList<>();
+        eachListed(metric, tags, filter, max, out::add);
+        return out;
+    }
+
+    /**
+     * Gives {@code each} the key of each live series of {@code metric} that has, for each key of {@code tags}, one of
+     * its values and passes {@code filter} (null for none), found through a tag index as {@link #snapshot} finds them,
+     * stopping after the {@code max + 1}st.
+     */
+    private void eachListed(String metric, Map<String, List<String>> tags, Predicate<SeriesKey> filter, int max,
+                            Consumer<SeriesKey> each) {
+        int listed = 0;
         for (SeriesState s : candidates(metric, tags)) {
             if (QueryViews.passes(tags, s.key) && (filter == null || filter.test(s.key))) {
-                out.add(s.key);
-                if (out.size() > max) {
-                    break;
+                each.accept(s.key);
+                if (++listed > max) {
+                    return;
                 }
             }
         }
-        return out;
     }
 
     /**
@@ -603,14 +615,7 @@ final class Shard {
             return new SeriesValues(indexes.values(metric, valueOf.tagKey(), series), series.size());
         }
         SeriesValues out = new SeriesValues();
-        for (SeriesState s : candidates(metric, tags)) {
-            if (QueryViews.passes(tags, s.key) && (filter == null || filter.test(s.key))) {
-                out.add(s.key, valueOf);
-                if (out.series() > max) {
-                    break;
-                }
-            }
-        }
+        eachListed(metric, tags, filter, max, k -> out.add(k, valueOf));
         return out;
     }
 
