@@ -619,14 +619,7 @@ public final class QueryService {
         return aggregation.listSeries(metric, named.byKey(), passes, max)
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(List.of()))
                 .flatMap(active -> {
-                    Set<SeriesKey> inTransit = new HashSet<>();
-                    for (List<Window> windows : aggregation.pending().view(metric, named.byKey()).values()) {
-                        for (Window w : windows) {
-                            if (inTransit.size() <= max && passes.test(w.series())) {
-                                inTransit.add(w.series());
-                            }
-                        }
-                    }
+                    Set<SeriesKey> inTransit = pendingSeries(metric, named, passes, max);
                     return store.series(metric, named, filter, max).map(stored -> {
                         Set<SeriesKey> all = new HashSet<>(active);
                         all.addAll(inTransit);
@@ -673,20 +666,25 @@ public final class QueryService {
                 });
     }
 
-    /**
-     * The values of the distinct series of {@code metric} waiting to be stored that {@code passes} admits, each series
-     * counted once, up to {@code max + 1} of them.
-     */
-    private SeriesValues pendingBySeries(String metric, TagValues named, Predicate<SeriesKey> passes,
-                                         SeriesValues.Value valueOf, int max) {
-        Set<SeriesKey> seen = new HashSet<>();
-        SeriesValues out = new SeriesValues();
-        for (List<Window> list : aggregation.pending().view(metric, named.byKey()).values()) {
-            for (Window w : list) {
-                if (out.series() <= max && passes.test(w.series()) && seen.add(w.series())) {
-                    out.add(w.series(), valueOf);
+    /** The distinct series of {@code metric} waiting to be stored that {@code passes} admits, up to max + 1. */
+    private Set<SeriesKey> pendingSeries(String metric, TagValues named, Predicate<SeriesKey> passes, int max) {
+        Set<SeriesKey> series = new HashSet<>();
+        for (List<Window> windows : aggregation.pending().view(metric, named.byKey()).values()) {
+            for (Window w : windows) {
+                if (series.size() <= max && passes.test(w.series())) {
+                    series.add(w.series());
                 }
             }
+        }
+        return series;
+    }
+
+    /** The values of {@link #pendingSeries}, each series counted once. */
+    private SeriesValues pendingBySeries(String metric, TagValues named, Predicate<SeriesKey> passes,
+                                         SeriesValues.Value valueOf, int max) {
+        SeriesValues out = new SeriesValues();
+        for (SeriesKey k : pendingSeries(metric, named, passes, max)) {
+            out.add(k, valueOf);
         }
         return out;
     }
