@@ -372,10 +372,8 @@ final class JdbcStore implements Store {
 
     @Override
     public List<SeriesKey> series(String metric, TagValues named, Predicate<SeriesKey> filter, int max) {
-        return db.read("list series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
-            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
-            return named.admits(key, filter) ? key : null;
-        }, max + 1));
+        return db.read("list series of " + metric, c -> table.seriesTags(c, metric, named,
+                tags -> admitted(metric, tags, named, filter), max + 1));
     }
 
     @Override
@@ -389,14 +387,20 @@ final class JdbcStore implements Store {
                 out.add(TagsJson.decode(tags).get(tagKey));
                 return Boolean.TRUE;
             }
-            SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
-            if (!named.admits(key, filter)) {
+            SeriesKey key = admitted(metric, tags, named, filter);
+            if (key == null) {
                 return null;
             }
             out.add(key, valueOf);
             return Boolean.TRUE;
         }, max + 1));
         return out;
+    }
+
+    /** The key of a stored series of {@code metric} with tag text {@code tags}, or null when a listing skips it. */
+    private static SeriesKey admitted(String metric, String tags, TagValues named, Predicate<SeriesKey> filter) {
+        SeriesKey key = SeriesKey.of(metric, TagsJson.decode(tags));
+        return named.admits(key, filter) ? key : null;
     }
 
     @Override

@@ -155,14 +155,8 @@ public interface Store extends AutoCloseable {
      * names and passes {@code filter} (null for none), with the count of those series, reading at most
      * {@code max + 1} of them: a count over {@code max} tells the caller its listing is over its bound.
      */
-    default SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
-                                      SeriesValues.Value valueOf, int max) {
-        SeriesValues out = new SeriesValues();
-        for (SeriesKey k : series(metric, named, filter, max)) {
-            out.add(k, valueOf);
-        }
-        return out;
-    }
+    SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter, SeriesValues.Value valueOf,
+                              int max);
 
     /** One stored series of each distinct metric and set of tag keys: the label names of them all are theirs. */
     List<SeriesKey> tagKeySets();
