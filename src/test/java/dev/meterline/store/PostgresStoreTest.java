@@ -289,10 +289,14 @@ final class PostgresStoreTest extends StoreContract {
 
     /** The last value the identity sequence of {@code meterline_series} gave, 0 before the first. */
     private long lastSeriesId() throws Exception {
+        return number("SELECT pg_sequence_last_value(pg_get_serial_sequence('meterline_series', 'id')::regclass)");
+    }
+
+    /** The one number {@code query} gives on this test's database. */
+    private long number(String query) throws Exception {
         try (Connection c = DriverManager.getConnection(url(database), "postgres", "");
              Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pg_sequence_last_value(pg_get_serial_sequence("
-                     + "'meterline_series', 'id')::regclass)")) {
+             ResultSet rs = st.executeQuery(query)) {
             rs.next();
             return rs.getLong(1);
         }
@@ -442,13 +446,8 @@ final class PostgresStoreTest extends StoreContract {
 
     /** Sessions of this test's database waiting for a lock. */
     private long waitingOnALock() throws Exception {
-        try (Connection c = DriverManager.getConnection(url(database), "postgres", "");
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                     + " AND wait_event_type = 'Lock'")) {
-            rs.next();
-            return rs.getLong(1);
-        }
+        return number("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND wait_event_type = 'Lock'");
     }
 
     @Test
