@@ -341,6 +341,41 @@ class AggregatesApiTest {
         assertTrue(error.startsWith(parameter + ":"), query + " → " + error);
     }
 
+    /**
+     * A value of minus zero, in every form a number can take, is zero with a positive sign in an open window and
+     * after the window is stored (SQLite gives back a whole-numbered real as an integer, which has no sign).
+     */
+    @Test
+    void minusZeroIsZeroOpenAndStored() throws Exception {
+        long flushed = JSON.readTree(server.get("/api/v1/stats").body()).get("flushedWindows").asLong();
+        long now = System.currentTimeMillis();
+        StringBuilder lines = new StringBuilder();
+        for (String zero : List.of("-0", "-0.0", "-0e3", "-0.000E-2")) {
+            lines.append("{\"metric\":\"api.zero\",\"value\":").append(zero).append(",\"tags\":{\"at\":\"now\"}}\n");
+            lines.append("{\"metric\":\"api.zero\",\"value\":").append(zero).append(",\"timestamp\":").append(base)
+                    .append(",\"tags\":{\"at\":\"then\"}}\n");
+        }
+        try (LineClient client = server.connect()) {
+            client.send(lines.toString());
+            assertEquals(8, client.sync("zeros").get("accepted").asLong());
+        }
+        assertPositiveZeros(get("metric=api.zero&tag=at:now" + range(now - 60_000, now + 60_000)));
+        Predicate<JsonNode> stored = s -> s.get("pendingWindows").asLong() == 0
+                && s.get("flushedWindows").asLong() > flushed;
+        JsonNode stats = Poll.until(() -> JSON.readTree(server.get("/api/v1/stats").body()), stored,
+                Duration.ofSeconds(10));
+        assertTrue(stored.test(stats), "window not stored in time: " + stats);
+        assertPositiveZeros(get("metric=api.zero&tag=at:then" + range(base, base + WINDOW)));
+    }
+
+    private static void assertPositiveZeros(JsonNode body) {
+        JsonNode w = body.get("series").get(0).get("windows").get(0);
+        assertEquals(4, w.get("count").asLong(), w.toString());
+        for (String field : List.of("sum", "min", "max", "last", "mean", "p50", "p99")) {
+            assertEquals(0L, Double.doubleToRawLongBits(w.get(field).asDouble()), field + " in " + w);
+        }
+    }
+
     @Test
     void openWindowsAreIncomplete() throws Exception {
         long now = System.currentTimeMillis();
