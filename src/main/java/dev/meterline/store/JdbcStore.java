@@ -379,22 +379,26 @@ final class JdbcStore implements Store {
     @Override
     public SeriesValues seriesValues(String metric, TagValues named, Predicate<SeriesKey> filter,
                                      SeriesValues.Value valueOf, int max) {
-        SeriesValues out = new SeriesValues();
         String tagKey = !named.names() && filter == null ? valueOf.tagKey() : null;
-        db.read("list values of series of " + metric, c -> table.seriesTags(c, metric, named, tags -> {
+        return db.read("list values of series of " + metric, c -> {
             if (tagKey != null) {
-                // Every series, and a tag's value: read from the text, with no key built.
-                out.add(TagsJson.decode(tags).get(tagKey));
+                // Every series, and a tag's value: read out of the texts where they are.
+                SeriesValues values = table.tagValues(c, metric, tagKey, max + 1);
+                if (values != null) {
+                    return values;
+                }
+            }
+            SeriesValues out = new SeriesValues();
+            table.seriesTags(c, metric, named, tags -> {
+                SeriesKey key = admitted(metric, tags, named, filter);
+                if (key == null) {
+                    return null;
+                }
+                out.add(key, valueOf);
                 return Boolean.TRUE;
-            }
-            SeriesKey key = admitted(metric, tags, named, filter);
-            if (key == null) {
-                return null;
-            }
-            out.add(key, valueOf);
-            return Boolean.TRUE;
-        }, max + 1));
-        return out;
+            }, max + 1);
+            return out;
+        });
     }
 
     /** The key of a stored series of {@code metric} with tag text {@code tags}, or null when a listing skips it. */

@@ -1,6 +1,7 @@
 package dev.meterline.store;
 
 import dev.meterline.model.Aggregate;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import dev.meterline.telemetry.StoreReadPath;
 
@@ -20,9 +21,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -52,6 +55,15 @@ final class WindowTable {
             + " WHERE w.metric = ? AND w.resolution_ms = ? AND w.start_ms >= ? AND w.start_ms < ?";
     /** A metric's series, for a read that looks up the rows of some of them ({@link #select}). */
     static final String SERIES_OF_METRIC = "SELECT id, tags FROM meterline_series WHERE metric = ?";
+    /**
+     * The distinct values of one tag key among at most {@code ?} series of a metric, each with its count of series
+     * (a null value for the series without the key): SQLite reads the value with its JSON path ({@code $."key"}).
+     */
+    private static final String TAG_VALUES_SQLITE = "SELECT v, count(*) FROM (SELECT json_extract(tags, ?) AS v"
+            + " FROM meterline_series WHERE metric = ? LIMIT ?) GROUP BY v";
+    /** {@link #TAG_VALUES_SQLITE} on PostgreSQL, which reads the value by the key itself. */
+    private static final String TAG_VALUES_POSTGRES = "SELECT v, count(*) FROM (SELECT tags::json ->> ? AS v"
+            + " FROM meterline_series WHERE metric = ? LIMIT ?) AS s GROUP BY v";
 
     /**
      * Most rows a read looks up one by one, (window start, series) pairs: past it, or when the wanted series are
@@ -762,6 +774,44 @@ final class WindowTable {
             }
         }
         return out;
+    }
+
+    /**
+     * The distinct values of tag {@code key} among at most {@code limit} of {@code metric}'s stored series, and the
+     * count of series read, the database reading each value out of the tag text: the series' texts never leave it,
+     * where a listing of a tag's values over a metric of 100 000 series would otherwise carry each text over and
+     * parse it. Null when SQLite's JSON path cannot name the key (it holds a quote, a backslash or a control
+     * character); the caller then reads the texts.
+     */
+    SeriesValues tagValues(Connection c, String metric, String key, int limit) throws SQLException {
+        String name = key;
+        boolean postgres = dialect == Dialect.POSTGRES;
+        if (!postgres) {
+            for (int i = 0; i < key.length(); i++) {
+                char ch = key.charAt(i);
+                if (ch == '"' || ch == '\\' || ch < 0x20) {
+                    return null;
+                }
+            }
+            name = "$.\"" + key + "\"";
+        }
+        Set<String> values = new HashSet<>();
+        long series = 0;
+        try (PreparedStatement ps = c.prepareStatement(postgres ? TAG_VALUES_POSTGRES : TAG_VALUES_SQLITE)) {
+            ps.setString(1, name);
+            ps.setString(2, metric);
+            ps.setInt(3, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String value = rs.getString(1);
+                    if (value != null) {
+                        values.add(value);
+                    }
+                    series += rs.getLong(2);
+                }
+            }
+        }
+        return new SeriesValues(values, (int) series);
     }
 
     /** The oldest and newest start of {@code metric}'s rows at {@code resolution}; null when it has none. */

@@ -5,6 +5,7 @@ import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import dev.meterline.telemetry.StoreMeters;
 import dev.meterline.telemetry.StoreReadPath;
@@ -337,6 +338,54 @@ abstract class StoreContract {
                 "a tag's text inside another tag's value is no tag");
         assertEquals(4, seriesRead(store, "cpu", TagValues.of(Map.of("host", List.of()))).size(),
                 "a key named with no value narrows nothing: the test decides");
+    }
+
+    /**
+     * A tag's values among every stored series of a metric are those of the series' keys, whatever the characters of
+     * the key and the values (a key SQLite's JSON path cannot name is read from the texts), with the series read
+     * counted and at most the bound plus one read.
+     */
+    @Test
+    void aTagsValuesAmongEveryStoredSeriesAreThoseOfTheirKeysWhateverTheirCharacters() {
+        Store store = open("r1");
+        List<String> keys = List.of("host", "a.b", "[0]", "$", "é中", "k\"q", "k\\b", "sp ace", "");
+        List<String> values = List.of("web-1", "q\"x\\y", "é中\uD83D\uDE00", "", "{\"a\":1}", "\u0001\t\n", "\u2028",
+                "$.host", "null", "web-1 ");
+        List<SeriesKey> series = new ArrayList<>();
+        Random random = new Random(7);
+        for (int i = 0; i < 60; i++) {
+            Map<String, String> tags = new HashMap<>();
+            for (String k : keys) {
+                if (random.nextInt(3) > 0) {
+                    tags.put(k, values.get(random.nextInt(values.size())));
+                }
+            }
+            tags.put("n", Integer.toString(i));
+            series.add(SeriesKey.of("v", tags));
+        }
+        List<Window> flush = new ArrayList<>();
+        for (SeriesKey k : series) {
+            flush.add(window(k, T0, 10 * SECOND, 1, true, 1));
+        }
+        flush.add(window(SeriesKey.of("w", Map.of("host", "other")), T0, 10 * SECOND, 1, true, 1));
+        store.write(flush);
+
+        for (String k : keys) {
+            Set<String> expected = new HashSet<>();
+            for (SeriesKey s : series) {
+                if (s.tag(k) != null) {
+                    expected.add(s.tag(k));
+                }
+            }
+            SeriesValues got = store.seriesValues("v", TagValues.NONE, null, SeriesValues.Value.ofTag(k), 100);
+            assertEquals(expected, got.values(), "values of " + k);
+            assertEquals(series.size(), got.series(), "series read for " + k);
+            SeriesValues bounded = store.seriesValues("v", TagValues.NONE, null, SeriesValues.Value.ofTag(k), 9);
+            assertEquals(10, bounded.series(), "a read past the bound of 9 stops at 10 series: " + k);
+            assertTrue(expected.containsAll(bounded.values()), k);
+        }
+        assertEquals(Set.of(), store.seriesValues("none", TagValues.NONE, null, SeriesValues.Value.ofTag("host"), 9)
+                .values());
     }
 
     /**
