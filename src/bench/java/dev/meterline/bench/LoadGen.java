@@ -702,7 +702,7 @@ public final class LoadGen {
             }
             String head = new String(buf, 0, headerEnd, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
             int at = head.indexOf("content-length:");
-            if (!head.startsWith("http/1.1 200") || at < 0) {
+            if (at < 0) {
                 throw new IOException("unexpected response: " + head.lines().findFirst().orElse(""));
             }
             int lineEnd = head.indexOf('\r', at);
@@ -710,6 +710,10 @@ public final class LoadGen {
             int total = headerEnd + 4 + length;
             while (n < total) {
                 n = fill(n);
+            }
+            if (!head.startsWith("http/1.1 200")) {
+                throw new IOException("unexpected response: " + head.lines().findFirst().orElse("") + " "
+                        + new String(buf, headerEnd + 4, length, StandardCharsets.UTF_8));
             }
             return length;
         }

@@ -169,6 +169,8 @@ public final class Steady {
             List<Map<String, Double>> samples = new ArrayList<>();
             List<Long> sampleAt = new ArrayList<>();
             long heapMax = 0;
+            int queryFailures = 0;
+            String firstFailure = null;
             boolean sending = true;
             long next = t0;
             while (sending) {
@@ -179,8 +181,15 @@ public final class Steady {
                 }
                 if (query != null) {
                     long began = System.nanoTime();
-                    query.get();
-                    queries.add(System.nanoTime() - began);
+                    try {
+                        query.get();
+                        queries.add(System.nanoTime() - began);
+                    } catch (IOException e) {
+                        // An answer other than 200 is counted and the run goes on; the connection is read to its end.
+                        if (queryFailures++ == 0) {
+                            firstFailure = e.getMessage();
+                        }
+                    }
                 }
                 String metrics = http.get("/metrics");
                 samples.add(parse(metrics));
@@ -218,8 +227,9 @@ public final class Steady {
                     points, seconds, points / seconds, (double) o.series / o.periodSeconds, behindMax / 1e9, errors,
                     syncs.percentile(0.5), syncs.percentile(0.99));
             if (o.query != null) {
-                System.out.printf(Locale.ROOT, "  query %s: p50 %.1f ms, p99 %.1f ms%n", o.query,
-                        queries.percentile(0.5), queries.percentile(0.99));
+                System.out.printf(Locale.ROOT, "  query %s: p50 %.1f ms, p99 %.1f ms%s%n", o.query,
+                        queries.percentile(0.5), queries.percentile(0.99), queryFailures == 0 ? ""
+                                : String.format(Locale.ROOT, "; %d failed, the first: %s", queryFailures, firstFailure));
             }
             System.out.printf(Locale.ROOT, "  server CPU %.1f s (%.2f cores, %.2f us/point); peak RSS %,d MiB;"
                             + " heap used at most %,d MiB%n", cpu, cpu / seconds, cpu * 1e6 / Math.max(1, points),
