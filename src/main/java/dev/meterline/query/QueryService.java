@@ -645,16 +645,19 @@ public final class QueryService {
         return aggregation.seriesValues(metric, named.byKey(), every ? null : passes, valueOf, max)
                 .onErrorResume(PipelineStopping.class, e -> Mono.just(new SeriesValues()))
                 .flatMap(active -> {
-                    // Counted by window, as a series may wait with several; counted by series only past the bound.
+                    // Counted by window, as a series may wait with several (a backlog of flushes, say): that count
+                    // is kept while the active series outnumber it, as the listing counts the larger of the two;
+                    // past them, or past the bound, the waiting series are counted once each.
+                    int exactPast = Math.min(max, active.series());
                     SeriesValues inTransit = new SeriesValues();
                     for (List<Window> list : aggregation.pending().view(metric, named.byKey()).values()) {
                         for (Window w : list) {
-                            if (inTransit.series() <= max && passes.test(w.series())) {
+                            if (inTransit.series() <= exactPast && passes.test(w.series())) {
                                 inTransit.add(w.series(), valueOf);
                             }
                         }
                     }
-                    SeriesValues waiting = inTransit.series() <= max ? inTransit
+                    SeriesValues waiting = inTransit.series() <= exactPast ? inTransit
                             : pendingBySeries(metric, named, passes, valueOf, max);
                     return store.seriesValues(metric, named, filter, valueOf, max).map(stored -> {
                         SeriesValues all = new SeriesValues();

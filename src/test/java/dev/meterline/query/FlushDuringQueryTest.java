@@ -170,8 +170,9 @@ class FlushDuringQueryTest {
     }
 
     /**
-     * The values of a tag among series waiting to be stored with more windows than the listing's bound, but no more
-     * series: every value is there, and the series are counted once each.
+     * The values of a tag among series waiting to be stored with several windows each, more than the active series
+     * (none here) and under a bound below or above their windows: every value is there, and the series are counted
+     * once each, so a backlog of flushes never pushes a listing past its bound.
      */
     @Test
     void tagValuesOfSeriesWaitingWithManyWindowsEachAreAllFound() throws Exception {
@@ -191,13 +192,15 @@ class FlushDuringQueryTest {
         shards.runAll();
         assertEquals(10, aggregation.pending().windows());
 
-        CompletableFuture<SeriesValues> values = service.seriesValues("q.cpu", TagValues.NONE, null,
-                SeriesValues.Value.ofTag("host"), 2).toFuture();
-        shards.runAll();
-        queryStore.runAll();
-        assertTrue(values.isDone(), "the values are gathered");
-        assertEquals(Set.of("a", "b"), values.get().values());
-        assertEquals(2, values.get().series());
+        for (int bound : new int[] {2, 10}) {
+            CompletableFuture<SeriesValues> values = service.seriesValues("q.cpu", TagValues.NONE, null,
+                    SeriesValues.Value.ofTag("host"), bound).toFuture();
+            shards.runAll();
+            queryStore.runAll();
+            assertTrue(values.isDone(), "the values are gathered");
+            assertEquals(Set.of("a", "b"), values.get().values(), "bound " + bound);
+            assertEquals(2, values.get().series(), "bound " + bound);
+        }
     }
 
     @Test
