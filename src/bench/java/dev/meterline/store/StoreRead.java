@@ -5,6 +5,7 @@ import dev.meterline.config.Tier;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.PrometheusNames;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 
 import java.lang.reflect.Method;
@@ -30,8 +31,10 @@ import java.util.function.Predicate;
  * under its key ({@code {host="h50000"}}) and under any key (as for a label that more than one tag key may give).
  * Builds before the store took named values have only the read by test, and builds before values named under any
  * key took them by key alone; the program uses what the jar has, so the same program times any build's jar:
+ * With {@code --values}, also a listing of a tag's values among every series of the metric, as
+ * {@code /label/region/values} reads the store: seven values, and {@code host}'s, one per series.
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
- * [--reads 20] [--named] [--promql] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
+ * [--reads 20] [--named] [--promql] [--values] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
  * PostgreSQL drops its database once the store is closed.
  */
 public final class StoreRead {
@@ -48,6 +51,7 @@ public final class StoreRead {
         String postgres = null;
         boolean named = false;
         boolean promql = false;
+        boolean values = false;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--series" -> series = Integer.parseInt(args[i + 1]);
@@ -60,6 +64,10 @@ public final class StoreRead {
                 }
                 case "--promql" -> {
                     promql = true;
+                    i--;
+                }
+                case "--values" -> {
+                    values = true;
                     i--;
                 }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
@@ -100,6 +108,11 @@ public final class StoreRead {
                 if (Named.ANY_KEY) {
                     time(store, "{host=...}, its value named under any key", Map.of(),
                             List.of(List.of(one.tag("host"))), byLabels, t0, t0 + windows * RES, reads);
+                }
+            }
+            if (values) {
+                for (String tag : List.of("region", "host")) {
+                    timeValues(store, tag, reads);
                 }
             }
             time(store, "one in 100", Map.of(), List.of(), k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7,
@@ -174,6 +187,20 @@ public final class StoreRead {
         Arrays.sort(ms);
         System.out.printf(Locale.ROOT, "  %s: %,d rows, median %.1f ms (%.1f-%.1f) over %d reads%n", what, rows,
                 ms[reads / 2], ms[0], ms[reads - 1], reads);
+    }
+
+    private static void timeValues(Store store, String tag, int reads) {
+        SeriesValues.Value valueOf = SeriesValues.Value.ofTag(tag);
+        int distinct = store.seriesValues("bench.m", TagValues.NONE, null, valueOf, 1_000_000).values().size();
+        double[] ms = new double[reads];
+        for (int r = 0; r < reads; r++) {
+            long began = System.nanoTime();
+            store.seriesValues("bench.m", TagValues.NONE, null, valueOf, 1_000_000);
+            ms[r] = (System.nanoTime() - began) / 1e6;
+        }
+        Arrays.sort(ms);
+        System.out.printf(Locale.ROOT, "  values of %s among every series: %,d values, median %.1f ms (%.1f-%.1f)"
+                + " over %d reads%n", tag, distinct, ms[reads / 2], ms[0], ms[reads - 1], reads);
     }
 
     private static Store open(Path dir, String postgres) throws Exception {
