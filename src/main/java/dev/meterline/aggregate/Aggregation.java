@@ -337,10 +337,10 @@ public final class Aggregation {
                 return closed;
             }, s -> seq[0] = s, true,
                     results -> {
-                        pending.register(seq[0], flatten(results));
+                        pending.register(seq[0], joined(results));
                         views.registered(seq[0]);
                     });
-            return answers.map(g -> new Closed(seq[0], flatten(g.all())));
+            return answers.map(g -> new Closed(seq[0], joined(g.all())));
         });
     }
 
@@ -430,6 +430,16 @@ public final class Aggregation {
             }
             return out;
         });
+    }
+
+    /** The shards' closed windows as one list, without building or copying them. */
+    @SuppressWarnings("unchecked")
+    private static List<Window> joined(List<Object> results) {
+        List<List<Window>> lists = new ArrayList<>(results.size());
+        for (Object r : results) {
+            lists.add((List<Window>) r);
+        }
+        return JoinedWindows.of(lists);
     }
 
     @SuppressWarnings("unchecked")

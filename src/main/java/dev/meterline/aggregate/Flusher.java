@@ -347,10 +347,11 @@ public final class Flusher {
         boolean alone = groups.size() == 1 && groups.get(0).size() == 1 && failures == 0 && spill.windows() == 0;
         return Flux.fromIterable(groups)
                 .concatMap(seqs -> {
-                    List<Window> windows = new ArrayList<>();
+                    List<List<Window>> flushes = new ArrayList<>(seqs.size());
                     for (long s : seqs) {
-                        windows.addAll(backlog.get(s));
+                        flushes.add(backlog.get(s));
                     }
+                    List<Window> windows = JoinedWindows.of(flushes);
                     Mono<Void> write = alone ? pace.write(windows, clock.getAsLong(), writer) : writer.apply(windows);
                     return write.then(Mono.fromSupplier(() -> {
                         for (long s : seqs) {

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -109,6 +110,53 @@ final class PendingFlushes implements PendingWindows {
         return sets.keys();
     }
 
+    /**
+     * Some windows of a flush, by their places in it, in the order given: the flush's list builds a window only when
+     * it is read, so a metric's windows are places, not windows.
+     */
+    private static final class Places extends WindowList {
+        private final List<Window> all;
+        /** The metric of the places, while they are gathered by metric; null for a list given whole. */
+        private final String metric;
+        private int[] places;
+        private int size;
+
+        Places(List<Window> all, String metric) {
+            this.all = all;
+            this.metric = metric;
+            this.places = new int[16];
+        }
+
+        Places(List<Window> all, int[] places, int size) {
+            this.all = all;
+            this.metric = null;
+            this.places = places;
+            this.size = size;
+        }
+
+        void add(int place) {
+            if (size == places.length) {
+                places = Arrays.copyOf(places, 2 * size);
+            }
+            places[size++] = place;
+        }
+
+        @Override
+        public Window get(int i) {
+            return all.get(places[Objects.checkIndex(i, size)]);
+        }
+
+        @Override
+        SeriesKey series(int i) {
+            return WindowList.series(all, places[Objects.checkIndex(i, size)]);
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+    }
+
     /** An index's metric and tag key. */
     private record IndexKey(String metric, String tagKey) {
     }
@@ -178,7 +226,7 @@ final class PendingFlushes implements PendingWindows {
             long[] entries = new long[all.size()];
             int n = 0;
             for (int i = 0; i < all.size(); i++) {
-                String value = all.get(i).series().tag(key.tagKey());
+                String value = WindowList.series(all, i).tag(key.tagKey());
                 if (value != null) {
                     entries[n++] = entry(value.hashCode(), i);
                 }
@@ -219,20 +267,23 @@ final class PendingFlushes implements PendingWindows {
             if (hashes.size() > 1) {
                 Arrays.sort(places, 0, n);
             }
-            List<Window> out = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                out.add(all.get(places[i]));
-            }
-            return out;
+            return new Places(all, places, n);
         }
 
         Map<String, List<Window>> byMetric() {
             Map<String, List<Window>> m = byMetric;
             if (m == null) {
-                m = new HashMap<>();
-                for (Window w : windows) {
-                    m.computeIfAbsent(w.series().metric(), k -> new ArrayList<>()).add(w);
+                Map<String, Places> places = new HashMap<>();
+                Places last = null;
+                for (int i = 0, n = windows.size(); i < n; i++) {
+                    String metric = WindowList.series(windows, i).metric();
+                    // A flush's windows of one metric mostly come together.
+                    if (last == null || !last.metric.equals(metric)) {
+                        last = places.computeIfAbsent(metric, k -> new Places(windows, k));
+                    }
+                    last.add(i);
                 }
+                m = new HashMap<>(places);
                 byMetric = m;
             }
             return m;
@@ -243,8 +294,8 @@ final class PendingFlushes implements PendingWindows {
             List<SeriesKey> t = tagKeySets;
             if (t == null) {
                 TagKeySets sets = new TagKeySets();
-                for (Window w : windows) {
-                    sets.add(w.series());
+                for (int i = 0, n = windows.size(); i < n; i++) {
+                    sets.add(WindowList.series(windows, i));
                 }
                 t = List.copyOf(sets.keys());
                 tagKeySets = t;

@@ -20,8 +20,8 @@ final class Rebuild {
     private final AtomicLong openWindows;
     /** Flushes numbered up to this one are in the store already. */
     private final long committedSeq;
-    /** Flushes rebuilt from the log that the store does not hold yet, by number. */
-    private final Map<Long, List<Window>> flushes = new HashMap<>();
+    /** Flushes rebuilt from the log that the store does not hold yet, by number: each shard's windows of it. */
+    private final Map<Long, List<List<Window>>> flushes = new HashMap<>();
     private long maxSeq;
 
     Rebuild(Shard[] shards, AtomicLong openWindows, long committedSeq) {
@@ -50,7 +50,7 @@ final class Rebuild {
         synchronized (flushes) {
             maxSeq = Math.max(maxSeq, seq);
             if (seq > committedSeq && !windows.isEmpty()) {
-                flushes.computeIfAbsent(seq, k -> new ArrayList<>()).addAll(windows);
+                flushes.computeIfAbsent(seq, k -> new ArrayList<>()).add(windows);
             }
         }
     }
@@ -58,7 +58,7 @@ final class Rebuild {
     /** Hands the flushes still to be written to {@code pending}; returns the highest flush number the log held. */
     long done(PendingFlushes pending) {
         synchronized (flushes) {
-            flushes.forEach(pending::register);
+            flushes.forEach((seq, shardWindows) -> pending.register(seq, JoinedWindows.of(shardWindows)));
             flushes.clear();
             return maxSeq;
         }

@@ -9,9 +9,9 @@ import java.util.Arrays;
  * The open windows of one series. This object is itself the aggregate of the newest window (points mostly go there,
  * and most series have only that one), so a series with one open window costs one object, and a point reaches its
  * window with no further read; any older windows are aggregates in small parallel arrays that exist only while there
- * are such windows. When the last window is removed this object is that window's aggregate; the shard moves its values
- * out ({@link #detach}) and keeps the state, with no window, for the series' return (it lingers) or until a tag index
- * lets it go.
+ * are such windows. When the last window is removed this object is that window's aggregate; the shard takes its values
+ * into the flush's columns ({@link ClosedWindows#take}), which leaves it empty in place, and keeps the state, with no
+ * window, for the series' return (it lingers) or until a tag index lets it go.
  */
 final class SeriesState extends Aggregate {
     /** The instance the table holds for this series: the one its last point came with (equal to every other). */
@@ -103,7 +103,7 @@ final class SeriesState extends Aggregate {
 
     /**
      * Removes and returns the window at {@code start}, or null when none is open there. The last window is this
-     * object itself, which must be emptied by {@link #detach} before it opens a window again ({@link #lastStart}
+     * object itself, which must be emptied ({@link ClosedWindows#take}) before it opens a window again ({@link #lastStart}
      * then tells that window's start); a newest window removed before older ones
      * moves out to an aggregate of its own, and the latest of the older ones moves in.
      */
@@ -139,15 +139,6 @@ final class SeriesState extends Aggregate {
         }
         n--;
         return a;
-    }
-
-    /**
-     * Its last window's contents in an aggregate of its own, this object left empty: for a series that left while
-     * its state stays (it lingers for its return, and a tag index may keep it until a query walks it), so that the
-     * state no longer holds the window's values and can take a new window.
-     */
-    Aggregate detach() {
-        return moveOut();
     }
 
     /** Removes older window {@code i} (of {@code n - 1}) by moving the last one into its place. */

@@ -379,15 +379,25 @@ final class Shard {
         return index;
     }
 
-    /** Removes and returns every window whose end plus lateness is at or before {@code cutoff}. */
+    /**
+     * Removes and returns every window whose end plus lateness is at or before {@code cutoff}, in columns
+     * ({@link ClosedWindows}) sized by the series of the due starts.
+     */
     List<Window> close(long cutoff, long flushSeq) {
         closedThrough = Math.max(closedThrough, cutoff);
         lastAt = null;
-        List<Window> out = new ArrayList<>();
+        int due = 0;
+        for (Map.Entry<Long, StartSeries> e : byStart.entrySet()) {
+            if (e.getKey() + resolution + lateness > cutoff) {
+                break;
+            }
+            due += e.getValue().size();
+        }
+        ClosedWindows out = new ClosedWindows(due, resolution, flushSeq);
         while (!byStart.isEmpty() && byStart.firstKey() + resolution + lateness <= cutoff) {
             Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
             startSegment.remove(e.getKey());
-            takeWindows(e.getKey(), e.getValue(), true, flushSeq, out);
+            takeWindows(e.getKey(), e.getValue(), true, out);
         }
         // After the series that leave now joined: the ring then never empties between one window's leavers and the
         // next's, only to grow back.
@@ -402,36 +412,37 @@ final class Shard {
     /** Removes and returns every window; those not yet due at {@code now} are marked incomplete. */
     List<Window> closeAll(long now, long flushSeq) {
         lastAt = null;
-        List<Window> out = new ArrayList<>();
+        ClosedWindows out = new ClosedWindows(openWindows, resolution, flushSeq);
         while (!byStart.isEmpty()) {
             Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
             startSegment.remove(e.getKey());
             boolean complete = e.getKey() + resolution + lateness <= now;
-            takeWindows(e.getKey(), e.getValue(), complete, flushSeq, out);
+            takeWindows(e.getKey(), e.getValue(), complete, out);
         }
         return out;
     }
 
-    private void takeWindows(long start, StartSeries states, boolean complete, long flushSeq, List<Window> out) {
+    private void takeWindows(long start, StartSeries states, boolean complete, ClosedWindows out) {
         for (int c = 0, chunks = states.chunkCount(); c < chunks; c++) {
             SeriesState[] chunk = states.chunk(c);
             for (int i = 0, n = states.chunkSize(c); i < n; i++) {
-                takeWindow(start, chunk[i], complete, flushSeq, out);
+                takeWindow(start, chunk[i], complete, out);
             }
         }
     }
 
-    private void takeWindow(long start, SeriesState s, boolean complete, long flushSeq, List<Window> out) {
+    private void takeWindow(long start, SeriesState s, boolean complete, ClosedWindows out) {
         Aggregate a = s.remove(start);
         if (a == null) {
             return;
         }
         openWindows--;
         if (a == s) {
-            // The series' last window: its state stays behind, lingering, without its values.
-            a = s.detach();
+            // The series' last window: its state stays behind, lingering, emptied in place.
+            out.take(s.key, start, complete, s);
+        } else {
+            out.add(s.key, start, complete, a);
         }
-        out.add(new Window(s.key, start, resolution, a, complete, flushSeq));
         if (s.n == 0) {
             String metric = s.key.metric();
             lingering.add(s, start, closedThrough);

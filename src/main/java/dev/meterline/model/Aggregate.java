@@ -113,6 +113,12 @@ public class Aggregate {
     protected final Aggregate moveOut() {
         Aggregate out = new Aggregate();
         out.take(this);
+        clear();
+        return out;
+    }
+
+    /** Empties this aggregate in place, as a new one is. */
+    final void clear() {
         count = 0;
         sum = 0;
         min = Double.POSITIVE_INFINITY;
@@ -123,7 +129,45 @@ public class Aggregate {
         values = null;
         valueCount = 0;
         extra = null;
-        return out;
+    }
+
+    /**
+     * True when this aggregate is its fields alone: its waiting values are implicit (at most {@link #IMPLICIT_MAX},
+     * in min, max, {@code third} and {@code fourth}), with no array, no bins and no late count. Such an aggregate is
+     * the fields {@link AggregateColumns} holds.
+     */
+    final boolean fieldsOnly() {
+        return values == null && extra == null;
+    }
+
+    /** Writes this aggregate, which must be {@link #fieldsOnly}, into row {@code i} of {@code c}. */
+    final void writeTo(AggregateColumns c, int i) {
+        c.count[i] = count;
+        c.sum[i] = sum;
+        c.min[i] = min;
+        c.max[i] = max;
+        c.last[i] = last;
+        c.firstTimestamp[i] = firstTimestamp;
+        c.lastTimestamp[i] = lastTimestamp;
+        c.third[i] = third;
+        c.fourth[i] = fourth;
+        c.waiting[i] = (byte) valueCount;
+    }
+
+    /** The aggregate row {@code i} of {@code c} holds in its fields; the inverse of {@link #writeTo}. */
+    static Aggregate readFrom(AggregateColumns c, int i) {
+        Aggregate a = new Aggregate();
+        a.count = c.count[i];
+        a.sum = c.sum[i];
+        a.min = c.min[i];
+        a.max = c.max[i];
+        a.last = c.last[i];
+        a.firstTimestamp = c.firstTimestamp[i];
+        a.lastTimestamp = c.lastTimestamp[i];
+        a.third = c.third[i];
+        a.fourth = c.fourth[i];
+        a.valueCount = c.waiting[i];
+        return a;
     }
 
     /**

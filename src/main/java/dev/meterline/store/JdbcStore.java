@@ -173,16 +173,14 @@ final class JdbcStore implements Store {
                 IndexOrder.byIds(windows, texts, order);
             }
         }
-        Window[] ordered = new Window[n];
         SeriesTexts.Text[] orderedTexts = new SeriesTexts.Text[n];
         int[] orderedRank = new int[n];
         for (int p = 0; p < n; p++) {
             int i = order[p];
-            ordered[p] = windows.get(i);
             orderedTexts[p] = texts[i];
             orderedRank[p] = rank[i];
         }
-        return new KeyOrdered(seriesTexts, ordered, orderedTexts, orderedRank);
+        return new KeyOrdered(seriesTexts, windows, order, orderedTexts, orderedRank);
     }
 
     private void write(List<Window> windows, boolean lastPart) {

@@ -11,32 +11,39 @@ import java.util.RandomAccess;
 /**
  * A flush in the order its write inserts it ({@link Store#inKeyOrder}), each window with its series' text and rank
  * beside it, so that the write of a part cut from it ({@link #subList}) neither finds its series nor sorts its windows
- * again: a stretch of the flush's order is already the order the part's own sort would give it. Read-only.
+ * again: a stretch of the flush's order is already the order the part's own sort would give it. The windows stay in
+ * the flush's own list, read through their places in it, so that a list that builds each window when it is read
+ * (the columns closed windows wait in) is not turned into a window object per window for the whole paced write.
+ * Read-only.
  */
 final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
 
     private final SeriesTexts owner;
-    private final Window[] windows;
+    private final List<Window> windows;
+    private final int[] order;
     private final SeriesTexts.Text[] texts;
     private final int[] rank;
     private final int from;
     private final int to;
 
     /**
-     * {@code windows} in insert order, with {@code texts[i]} the text of {@code windows[i]} in {@code owner} and
-     * {@code rank[i]} its rank from one ranking of all of them. The arrays are kept, not copied.
+     * The windows {@code order} places in insert order ({@code windows.get(order[p])} the window at place
+     * {@code p}), with {@code texts[p]} its text in {@code owner} and {@code rank[p]} its rank from one ranking of all
+     * of them. The list and arrays are kept, not copied.
      */
-    KeyOrdered(SeriesTexts owner, Window[] windows, SeriesTexts.Text[] texts, int[] rank) {
-        this(owner, windows, texts, rank, 0, windows.length);
-        if (texts.length != windows.length || rank.length != windows.length) {
-            throw new IllegalArgumentException("texts, rank: " + texts.length + ", " + rank.length
-                    + " (expected: one per window, " + windows.length + ")");
+    KeyOrdered(SeriesTexts owner, List<Window> windows, int[] order, SeriesTexts.Text[] texts, int[] rank) {
+        this(owner, windows, order, texts, rank, 0, order.length);
+        if (order.length != windows.size() || texts.length != order.length || rank.length != order.length) {
+            throw new IllegalArgumentException("order, texts, rank: " + order.length + ", " + texts.length + ", "
+                    + rank.length + " (expected: one per window, " + windows.size() + ")");
         }
     }
 
-    private KeyOrdered(SeriesTexts owner, Window[] windows, SeriesTexts.Text[] texts, int[] rank, int from, int to) {
+    private KeyOrdered(SeriesTexts owner, List<Window> windows, int[] order, SeriesTexts.Text[] texts, int[] rank,
+                       int from, int to) {
         this.owner = Objects.requireNonNull(owner, "owner");
         this.windows = windows;
+        this.order = order;
         this.texts = texts;
         this.rank = rank;
         this.from = from;
@@ -45,7 +52,7 @@ final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
 
     @Override
     public Window get(int index) {
-        return windows[from + Objects.checkIndex(index, to - from)];
+        return windows.get(order[from + Objects.checkIndex(index, to - from)]);
     }
 
     @Override
@@ -57,7 +64,7 @@ final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
     @Override
     public List<Window> subList(int fromIndex, int toIndex) {
         Objects.checkFromToIndex(fromIndex, toIndex, to - from);
-        return new KeyOrdered(owner, windows, texts, rank, from + fromIndex, from + toIndex);
+        return new KeyOrdered(owner, windows, order, texts, rank, from + fromIndex, from + toIndex);
     }
 
     /** True when the texts are those of {@code table}, which a write of this list may then take as found there. */

@@ -25,7 +25,7 @@ class LingeringTest {
         SeriesState s = new SeriesState(SeriesKey.of("m", Map.of("host", "h" + i)), i);
         s.open(start);
         s.remove(start);
-        s.detach();
+        new ClosedWindows(1, WINDOW, 1).take(s.key, start, true, s);
         return s;
     }
 
@@ -56,7 +56,7 @@ class LingeringTest {
         back.open(10);
         again.open(10);
         again.remove(10);
-        again.detach();
+        new ClosedWindows(1, WINDOW, 1).take(again.key, 10, true, again);
         lingering.add(again, 10, 25);
         gone.number = -1;
         assertSame(still, lingering.poll(15));

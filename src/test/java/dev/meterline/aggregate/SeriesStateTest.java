@@ -133,20 +133,25 @@ class SeriesStateTest {
     }
 
     @Test
-    void detachingLeavesTheStateEmptyAndTheWindowWhole() {
-        SeriesState s = new SeriesState(KEY);
-        Aggregate a = s.open(10);
-        for (int i = 0; i < 40; i++) {
-            a.accept(i, 10 + i);
+    void takingTheLastWindowLeavesTheStateEmptyAndTheWindowWhole() {
+        for (int values : new int[] {3, 40}) {
+            SeriesState s = new SeriesState(KEY);
+            Aggregate a = s.open(10);
+            for (int i = 0; i < values; i++) {
+                a.accept(i, 10 + i);
+            }
+            Aggregate before = a.copy();
+            byte[] sketch = a.copy().sketchBytes();
+            assertSame(s, s.remove(10));
+            ClosedWindows closed = new ClosedWindows(1, 10, 1);
+            closed.take(KEY, 10, true, s);
+            Aggregate window = closed.get(0).aggregate();
+            assertNotSame(s, window);
+            assertSameContents(before, window, values + " values");
+            assertArrayEquals(sketch, window.sketchBytes());
+            assertEquals(0, s.count());
+            assertEquals(0, s.sketchBytes().length);
         }
-        byte[] sketch = a.copy().sketchBytes();
-        assertSame(s, s.remove(10));
-        Aggregate window = s.detach();
-        assertNotSame(s, window);
-        assertEquals(40, window.count());
-        assertArrayEquals(sketch, window.sketchBytes());
-        assertEquals(0, s.count());
-        assertEquals(0, s.sketchBytes().length);
     }
 
     static void assertSameContents(Aggregate expected, Aggregate actual, String where) {

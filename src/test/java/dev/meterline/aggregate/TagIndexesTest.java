@@ -49,7 +49,7 @@ class TagIndexesTest {
             } else if (op < 8 && !live.isEmpty()) {
                 SeriesState s = live.remove(rnd.nextInt(live.size()));
                 s.remove(0);
-                s.detach();
+                new ClosedWindows(1, 10, 1).take(s.key, 0, true, s);
                 heldThrough.put(s, indexes.builds());
                 lingering.add(s);
             } else if (op < 9 && !lingering.isEmpty()) {

@@ -1,0 +1,195 @@
+package dev.meterline.aggregate;
+
+import dev.meterline.model.Aggregate;
+import dev.meterline.model.Batch;
+import dev.meterline.model.Part;
+import dev.meterline.model.Point;
+import dev.meterline.model.SeriesKey;
+import dev.meterline.model.Window;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The windows a shard closes into columns are, window by window, those of the same points aggregated into one object
+ * per window: every shape of aggregate (no value to bins, NaN, zeros of both signs, late points, older windows of a
+ * series, incomplete windows of the final flush), read from the shard's list, from a flush's windows joined across
+ * shards, and from the pending flush a query reads, narrowed by a tag's values.
+ */
+class ClosedWindowsTest {
+
+    private static final long WINDOW = 10_000;
+    private static final long LATENESS = 5_000;
+    private static final double[] POOL = {3, -2, 0.0, -0.0, 7, 1e-300, Double.NaN, 2.5e6};
+
+    /** The same points aggregated window by window into objects, as a shard did before its windows closed. */
+    private static final class Reference {
+        final Map<SeriesKey, Map<Long, Aggregate>> windows = new HashMap<>();
+        long closedThrough = Long.MIN_VALUE;
+
+        void accept(SeriesKey key, double value, long timestamp) {
+            long start = Window.startOf(timestamp, WINDOW);
+            Aggregate a = windows.computeIfAbsent(key, k -> new HashMap<>()).computeIfAbsent(start, s -> new Aggregate());
+            a.accept(value, timestamp);
+            if (start + WINDOW + LATENESS <= closedThrough) {
+                a.markLate();
+            }
+        }
+
+        /** Removes the window of {@code w}'s series and start and checks {@code w} against it. */
+        void check(Window w, boolean complete, long seq) {
+            Map<Long, Aggregate> of = windows.get(w.series());
+            assertNotNull(of, "no window expected of " + w.series());
+            Aggregate expected = of.remove(w.start());
+            assertNotNull(expected, "no window expected of " + w.series() + " at " + w.start());
+            String what = w.series() + " at " + w.start();
+            assertEquals(WINDOW, w.resolution(), what);
+            assertEquals(complete, w.complete(), what);
+            assertEquals(seq, w.flushSeq(), what);
+            SeriesStateTest.assertSameContents(expected, w.aggregate(), what);
+            for (double q : new double[]{0, 0.5, 0.99, 1}) {
+                assertEquals(expected.copy().valueAtQuantile(q), w.aggregate().copy().valueAtQuantile(q), what);
+            }
+        }
+
+        int left() {
+            int n = 0;
+            for (Map<Long, Aggregate> of : windows.values()) {
+                n += of.size();
+            }
+            return n;
+        }
+    }
+
+    private static Part part(List<Point> points) {
+        Batch b = new Batch(batch -> { }, points, new ArrayList<>(), null);
+        b.validated(List.of(), points.size());
+        return new Part(0, b, points);
+    }
+
+    private static SeriesKey key(int i) {
+        return SeriesKey.of(i % 3 == 0 ? "cpu" : "mem", Map.of("host", "h" + i));
+    }
+
+    /**
+     * Points of series {@code from} to {@code to} into windows at {@code starts}: series i gets i % 9 values in each
+     * window (none to eight), and every 7th series 40 (bins); values from a pool with NaN, both zeros and a tiny one.
+     */
+    private static void feed(Shard shard, Reference reference, int from, int to, long[] starts,
+                             SplittableRandom random) {
+        List<Point> points = new ArrayList<>();
+        for (long start : starts) {
+            for (int i = from; i < to; i++) {
+                int values = i % 7 == 6 ? 40 : i % 9;
+                for (int v = 0; v < values; v++) {
+                    double value = POOL[random.nextInt(POOL.length)];
+                    long timestamp = start + random.nextLong(WINDOW);
+                    points.add(new Point(key(i), value, timestamp, 1));
+                    reference.accept(key(i), value, timestamp);
+                }
+            }
+        }
+        shard.record(part(points));
+    }
+
+    @Test
+    void everyShapeOfWindowClosesAsItsObjectForm() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(100_000));
+        Reference reference = new Reference();
+        SplittableRandom random = new SplittableRandom(17);
+        // Two windows open at once for every series: the older ones are aggregates of their own, the newest the state.
+        feed(shard, reference, 0, 200, new long[]{0, WINDOW}, random);
+        List<Window> first = shard.close(WINDOW + LATENESS, 1);
+        reference.closedThrough = WINDOW + LATENESS;
+        for (Window w : first) {
+            assertEquals(0, w.start());
+            reference.check(w, true, 1);
+        }
+        // Late points into the start just closed, and a third window.
+        feed(shard, reference, 0, 30, new long[]{0, 2 * WINDOW}, random);
+        List<Window> second = shard.close(2 * WINDOW + LATENESS, 2);
+        reference.closedThrough = 2 * WINDOW + LATENESS;
+        for (Window w : second) {
+            reference.check(w, true, 2);
+        }
+        // The final flush: the newest window not yet due is incomplete.
+        List<Window> last = shard.closeAll(2 * WINDOW + LATENESS + 1, 3);
+        for (Window w : last) {
+            reference.check(w, w.start() < 2 * WINDOW, 3);
+        }
+        assertEquals(0, reference.left());
+        assertEquals(0, shard.openWindows());
+    }
+
+    @Test
+    void aFlushJoinedAcrossShardsReadsAsEachShardsWindows() {
+        Reference reference = new Reference();
+        SplittableRandom random = new SplittableRandom(5);
+        List<List<Window>> shards = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            Shard shard = new Shard(s, WINDOW, LATENESS, new SeriesBudget(100_000));
+            // The middle shard closes nothing.
+            feed(shard, reference, 1_000 * s, s == 1 ? 1_000 : 1_000 * s + 500, new long[]{0}, random);
+            shards.add(shard.close(WINDOW + LATENESS, 9));
+        }
+        List<Window> joined = JoinedWindows.of(shards);
+        assertEquals(shards.get(0).size() + shards.get(2).size(), joined.size());
+        for (int i = 0; i < joined.size(); i++) {
+            List<Window> part = i < shards.get(0).size() ? shards.get(0) : shards.get(2);
+            int at = i < shards.get(0).size() ? i : i - shards.get(0).size();
+            assertEquals(part.get(at).series(), joined.get(i).series());
+            assertSame(part.get(at).series(), WindowList.series(joined, i));
+            reference.check(joined.get(i), true, 9);
+        }
+        assertEquals(0, reference.left());
+        assertThrows(IndexOutOfBoundsException.class, () -> joined.get(joined.size()));
+        assertThrows(IndexOutOfBoundsException.class, () -> joined.get(-1));
+        assertSame(shards.get(0), JoinedWindows.of(List.of(List.of(), shards.get(0))), "one list is itself");
+        assertEquals(List.of(), JoinedWindows.of(List.of(List.of(), List.of())));
+    }
+
+    @Test
+    void aPendingFlushOfColumnsGivesAQueryItsWindowsNarrowedByATagsValues() {
+        Reference reference = new Reference();
+        SplittableRandom random = new SplittableRandom(8);
+        List<List<Window>> shards = new ArrayList<>();
+        for (int s = 0; s < 2; s++) {
+            Shard shard = new Shard(s, WINDOW, LATENESS, new SeriesBudget(100_000));
+            feed(shard, reference, 0, 4_000, new long[]{0}, random);
+            shards.add(shard.close(WINDOW + LATENESS, 4));
+        }
+        PendingFlushes pending = new PendingFlushes();
+        pending.register(4, JoinedWindows.of(shards));
+        // Both shards fed the same series: each series has two windows at start 0, one from each shard.
+        List<Window> h3 = pending.view("cpu", Map.of("host", List.of("h3", "h6"))).get(4L);
+        List<Window> expected = new ArrayList<>();
+        for (List<Window> shard : shards) {
+            for (Window w : shard) {
+                if (w.series().equals(key(3)) || w.series().equals(key(6))) {
+                    expected.add(w);
+                }
+            }
+        }
+        assertEquals(expected.size(), h3.size());
+        for (int i = 0; i < h3.size(); i++) {
+            assertEquals(expected.get(i).series(), h3.get(i).series());
+            SeriesStateTest.assertSameContents(expected.get(i).aggregate(), h3.get(i).aggregate(), "window " + i);
+        }
+        assertEquals(1, pending.indexes(), "the metric's windows were narrowed through an index");
+        int cpu = 0;
+        for (Window w : pending.view("cpu").get(4L)) {
+            assertEquals("cpu", w.series().metric());
+            cpu++;
+        }
+        assertEquals(pending.windows(), cpu + pending.view("mem").get(4L).size());
+    }
+}
