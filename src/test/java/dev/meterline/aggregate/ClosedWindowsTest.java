@@ -93,8 +93,10 @@ class ClosedWindowsTest {
                 for (int v = 0; v < values; v++) {
                     double value = POOL[random.nextInt(POOL.length)];
                     long timestamp = start + random.nextLong(WINDOW);
-                    points.add(new Point(key(i), value, timestamp, 1));
-                    reference.accept(key(i), value, timestamp);
+                    Point point = new Point(key(i), value, timestamp, 1);
+                    points.add(point);
+                    // As the point took it: -0.0 is taken as 0.0.
+                    reference.accept(key(i), point.value(), timestamp);
                 }
             }
         }
