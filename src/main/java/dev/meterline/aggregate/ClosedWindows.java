@@ -4,6 +4,7 @@ import dev.meterline.model.Aggregate;
 import dev.meterline.model.AggregateColumns;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 
 import java.util.Arrays;
 
@@ -70,11 +71,26 @@ final class ClosedWindows extends WindowList {
     }
 
     @Override
-    SeriesKey series(int i) {
+    public SeriesKey series(int i) {
+        return series[checked(i)];
+    }
+
+    @Override
+    public long start(int i) {
+        return starts[checked(i)];
+    }
+
+    @Override
+    public long resolution(int i) {
+        checked(i);
+        return resolution;
+    }
+
+    private int checked(int i) {
         if (i < 0 || i >= size) {
             throw new IndexOutOfBoundsException("window " + i + " of " + size);
         }
-        return series[i];
+        return i;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.meterline.aggregate;
 
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 
 import java.util.Arrays;
 import java.util.List;
@@ -47,13 +48,25 @@ final class JoinedWindows extends WindowList {
     @Override
     public Window get(int i) {
         int p = part(i);
-        return parts[p].get(i - start(p));
+        return parts[p].get(i - first(p));
     }
 
     @Override
-    SeriesKey series(int i) {
+    public SeriesKey series(int i) {
         int p = part(i);
-        return series(parts[p], i - start(p));
+        return series(parts[p], i - first(p));
+    }
+
+    @Override
+    public long start(int i) {
+        int p = part(i);
+        return start(parts[p], i - first(p));
+    }
+
+    @Override
+    public long resolution(int i) {
+        int p = part(i);
+        return resolution(parts[p], i - first(p));
     }
 
     private int part(int i) {
@@ -64,7 +77,8 @@ final class JoinedWindows extends WindowList {
         return at >= 0 ? at : -at - 1;
     }
 
-    private int start(int p) {
+    /** The index of part {@code p}'s first window. */
+    private int first(int p) {
         return p == 0 ? 0 : ends[p - 1];
     }
 

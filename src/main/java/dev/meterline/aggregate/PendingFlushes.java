@@ -3,6 +3,7 @@ package dev.meterline.aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -147,8 +148,18 @@ final class PendingFlushes implements PendingWindows {
         }
 
         @Override
-        SeriesKey series(int i) {
+        public SeriesKey series(int i) {
             return WindowList.series(all, places[Objects.checkIndex(i, size)]);
+        }
+
+        @Override
+        public long start(int i) {
+            return WindowList.start(all, places[Objects.checkIndex(i, size)]);
+        }
+
+        @Override
+        public long resolution(int i) {
+            return WindowList.resolution(all, places[Objects.checkIndex(i, size)]);
         }
 
         @Override

@@ -1,6 +1,7 @@
 package dev.meterline.store;
 
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -145,11 +146,9 @@ final class IndexOrder {
             if (c != 0) {
                 return c;
             }
-            Window v = windows.get(x);
-            Window w = windows.get(y);
-            c = Long.compare(v.resolution(), w.resolution());
+            c = Long.compare(WindowList.resolution(windows, x), WindowList.resolution(windows, y));
             if (c == 0) {
-                c = Long.compare(v.start(), w.start());
+                c = Long.compare(WindowList.start(windows, x), WindowList.start(windows, y));
             }
             return c != 0 ? c : SeriesTexts.ORDER.compare(a, b);
         };
@@ -178,11 +177,12 @@ final class IndexOrder {
         long start = 0;
         int last = -1;
         for (int i = 0; i < n; i++) {
-            Window w = windows.get(i);
+            long r = WindowList.resolution(windows, i);
+            long s = WindowList.start(windows, i);
             // Windows of one start mostly come together: a map look-up only where the pair changes.
-            if (last < 0 || w.resolution() != resolution || w.start() != start) {
-                resolution = w.resolution();
-                start = w.start();
+            if (last < 0 || r != resolution || s != start) {
+                resolution = r;
+                start = s;
                 Integer found = seen.get(new Slot(resolution, start));
                 if (found == null) {
                     found = seen.size();
@@ -214,16 +214,16 @@ final class IndexOrder {
         int n = order.length;
         int from = 0;
         while (from < n) {
-            Window first = windows.get(order[from]);
+            long start = WindowList.start(windows, order[from]);
+            long resolution = WindowList.resolution(windows, order[from]);
             String metric = texts[order[from]].metric;
             int to = from + 1;
             boolean rising = true;
             long last = texts[order[from]].id;
             while (to < n) {
                 int i = order[to];
-                Window w = windows.get(i);
-                if (!texts[i].metric.equals(metric) || w.start() != first.start()
-                        || w.resolution() != first.resolution()) {
+                if (!texts[i].metric.equals(metric) || WindowList.start(windows, i) != start
+                        || WindowList.resolution(windows, i) != resolution) {
                     break;
                 }
                 long id = texts[i].id;

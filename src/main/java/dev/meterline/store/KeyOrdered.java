@@ -1,12 +1,12 @@
 package dev.meterline.store;
 
+import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 
-import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.RandomAccess;
 
 /**
  * A flush in the order its write inserts it ({@link Store#inKeyOrder}), each window with its series' text and rank
@@ -16,7 +16,7 @@ import java.util.RandomAccess;
  * (the columns closed windows wait in) is not turned into a window object per window for the whole paced write.
  * Read-only.
  */
-final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
+final class KeyOrdered extends WindowList {
 
     private final SeriesTexts owner;
     private final List<Window> windows;
@@ -52,7 +52,27 @@ final class KeyOrdered extends AbstractList<Window> implements RandomAccess {
 
     @Override
     public Window get(int index) {
-        return windows.get(order[from + Objects.checkIndex(index, to - from)]);
+        return windows.get(place(index));
+    }
+
+    @Override
+    public SeriesKey series(int index) {
+        return series(windows, place(index));
+    }
+
+    @Override
+    public long start(int index) {
+        return start(windows, place(index));
+    }
+
+    @Override
+    public long resolution(int index) {
+        return resolution(windows, place(index));
+    }
+
+    /** The place in the flush's list of the window at {@code index}. */
+    private int place(int index) {
+        return order[from + Objects.checkIndex(index, to - from)];
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.meterline.store;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.SeriesNumbers;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -118,7 +119,7 @@ final class SeriesTexts {
         SeriesKey[] keys = new SeriesKey[n];
         int[] found = new int[n];
         for (int i = 0; i < n; i++) {
-            SeriesKey key = windows.get(i).series();
+            SeriesKey key = WindowList.series(windows, i);
             keys[i] = key;
             found[i] = key.hashCode();
         }

@@ -3,6 +3,7 @@ package dev.meterline.store;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -294,7 +295,7 @@ final class StoredTagKeySets {
         fresh.addAll(series);
         for (int i = 0; i < texts.length; i++) {
             if (fresh.contains(texts[i])) {
-                sets.add(windows.get(i).series());
+                sets.add(WindowList.series(windows, i));
             }
         }
         throughId = max;

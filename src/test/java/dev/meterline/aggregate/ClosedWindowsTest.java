@@ -6,6 +6,7 @@ import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -130,6 +131,20 @@ class ClosedWindowsTest {
         }
         assertEquals(0, reference.left());
         assertEquals(0, shard.openWindows());
+        for (List<Window> closed : List.of(first, second, last)) {
+            assertReadWithoutBuilding(closed);
+        }
+    }
+
+    /** A window's series, start and resolution, read from the columns, are the built window's. */
+    private static void assertReadWithoutBuilding(List<Window> closed) {
+        for (int i = 0; i < closed.size(); i++) {
+            Window w = closed.get(i);
+            assertSame(w.series(), WindowList.series(closed, i));
+            assertEquals(w.start(), WindowList.start(closed, i));
+            assertEquals(w.resolution(), WindowList.resolution(closed, i));
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> WindowList.start(closed, closed.size()));
     }
 
     @Test
@@ -150,6 +165,8 @@ class ClosedWindowsTest {
             int at = i < shards.get(0).size() ? i : i - shards.get(0).size();
             assertEquals(part.get(at).series(), joined.get(i).series());
             assertSame(part.get(at).series(), WindowList.series(joined, i));
+            assertEquals(part.get(at).start(), WindowList.start(joined, i));
+            assertEquals(part.get(at).resolution(), WindowList.resolution(joined, i));
             reference.check(joined.get(i), true, 9);
         }
         assertEquals(0, reference.left());

@@ -4,6 +4,7 @@ import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.model.WindowList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -171,5 +172,12 @@ class KeyOrderedTest {
         assertThrows(UnsupportedOperationException.class, () -> part.set(0, flush.get(0)));
         assertFalse(part.isEmpty());
         assertTrue(new ArrayList<>(flush).containsAll(ordered));
+        for (int i = 0; i < part.size(); i++) {
+            Window w = part.get(i);
+            assertEquals(w.series(), WindowList.series(part, i), "series " + i);
+            assertEquals(w.start(), WindowList.start(part, i), "start " + i);
+            assertEquals(w.resolution(), WindowList.resolution(part, i), "resolution " + i);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> WindowList.start(part, 30));
     }
 }
