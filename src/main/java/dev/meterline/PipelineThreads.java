@@ -18,8 +18,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>The threads that take in and store points (rails, shards, store writers, timer, remote write, and the TCP ingest
  * loops the pipeline lowers itself) run at {@code ingestNice}; threads started from them inherit it, as the log
- * writer and SQLite's checkpointer do, which the store opening starts. The threads that answer queries (the HTTP
- * loops, store reads, PromQL) stay at the default, so a query gets a core first.
+ * writer (started as the store opens) and SQLite's checkpointer (at the first write) do. The threads that answer
+ * queries (the HTTP loops, store reads, PromQL) stay at the default, so a query gets a core first.
  *
  * @param validate    the parallel validation rails
  * @param shards      the aggregation shards, one serial worker each on top
