@@ -34,7 +34,8 @@ COPY --from=build /src/target/meterline.jar /app/meterline.jar
 # The JVM sizes its heap from the container's memory limit (75 % of it; the rest is for metaspace, threads and
 # Netty's direct buffers) and exits on OutOfMemoryError instead of limping on, so the orchestrator restarts it.
 # Temporary files go to /tmp, which the Kubernetes manifests mount as a writable emptyDir because the root
-# filesystem is read-only; sqlite-jdbc extracts its native library into org.sqlite.tmpdir (default: java.io.tmpdir).
+# filesystem is read-only; sqlite-jdbc extracts its native library into org.sqlite.tmpdir (default: java.io.tmpdir),
+# and JNA, which lowers the ingest threads' scheduling priority, its own into java.io.tmpdir.
 # These are in JAVA_TOOL_OPTIONS rather than in the ENTRYPOINT so a deployment can replace them as a whole.
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -Djava.io.tmpdir=/tmp -Dorg.sqlite.tmpdir=/tmp" \
     METERLINE_DATA_DIR=/data

@@ -39,6 +39,7 @@ import dev.meterline.validate.ValidationStage;
 import dev.meterline.validate.Validator;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -48,6 +49,7 @@ import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
+import reactor.netty.resources.LoopResources;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -92,6 +94,7 @@ public final class Pipeline {
     private volatile Spill spill = Spill.NONE;
     private StoreGateway gateway;
     private Flusher flusher;
+    private final LoopResources httpLoops;
     private TcpIngest tcp;
     private DisposableServer tcpServer;
     private DisposableServer httpServer;
@@ -120,6 +123,12 @@ public final class Pipeline {
         this.metrics = new PipelineMetrics(registry);
         this.storeMeters = new StoreMeters(registry);
         this.threads = threads;
+        // The HTTP loops answer queries at the default priority: started here, on the caller's thread, since a
+        // thread inherits the nice value of the thread that starts it, and the ports are bound from a store thread.
+        this.httpLoops = LoopResources.create("meterline-http");
+        for (EventExecutor loop : httpLoops.onServer(LoopResources.DEFAULT_NATIVE)) {
+            loop.execute(() -> { });
+        }
         this.storeScheduler = threads.store();
         this.timer = threads.timer();
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());
@@ -132,6 +141,8 @@ public final class Pipeline {
         buffer.bindTo(metrics);
         metrics.level("pendingLimit", MeterNames.WINDOWS_PENDING_LIMIT, "bound of closed windows waiting for storage",
                 () -> config.store().maxPendingWindows());
+        metrics.level("ingestNice", MeterNames.INGEST_NICE, "nice value the threads that take in and store points "
+                + "run at; 0 when off or refused", threads.ingestNice()::level);
         SpoolGateway.bindTo(metrics, config.store(), () -> spool);
         storageHealth.bindTo(metrics);
     }
@@ -143,9 +154,10 @@ public final class Pipeline {
                 .then(phases.step("ports open", Mono.defer(this::bindPorts)))
                 .then(Mono.fromRunnable(() -> {
                     readiness.set(Readiness.State.READY);
-                    log.info("Meterline ready: TCP ingest on {}:{}, HTTP on {}:{}, storage {}", config.ingest().bind(),
-                            tcpPort(), config.ingest().bind(), httpPort(),
-                            config.store().embedded() ? config.store().dataDir().toAbsolutePath() : config.store().url());
+                    log.info("Meterline ready: TCP ingest on {}:{}, HTTP on {}:{}, storage {}, ingest threads at nice {}",
+                            config.ingest().bind(), tcpPort(), config.ingest().bind(), httpPort(),
+                            config.store().embedded() ? config.store().dataDir().toAbsolutePath() : config.store().url(),
+                            threads.ingestNice().level());
                 }));
     }
 
@@ -290,6 +302,7 @@ public final class Pipeline {
         SslContext tls = Tls.serverContext(config.tls());
         Duration handshake = config.tls().handshakeTimeout();
         tcp = new TcpIngest(config.ingest(), codec, buffer, hub, metrics, clock, auth, tls, handshake);
+        tcp.runOnEachLoop(threads.ingestNice()::applyToCurrentThread);
         // Queries read the store on threads of their own: a query never waits behind a flush or a rollup pass.
         StoreGateway reads = new StoreGateway(store, threads.storeReads());
         QueryRoutes queries = new QueryRoutes(new QueryService(aggregation, reads, budget,
@@ -305,7 +318,7 @@ public final class Pipeline {
                 new PromRoutes(queries.service(), config.prometheus(), config.ingest().maxBodyBytes(),
                         threads.promql(), registry));
         Mono<? extends DisposableServer> tcpBind = tcp.bind().doOnNext(s -> tcpServer = s);
-        Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake,
+        Mono<? extends DisposableServer> httpBind = HttpEdge.server(config.ingest(), tls, handshake, httpLoops,
                         HttpEdge.routes(List.of(new PageRoutes()), gate, groups))
                 .bind()
                 .doOnNext(s -> httpServer = s);
@@ -378,6 +391,7 @@ public final class Pipeline {
         if (httpServer != null) {
             httpServer.disposeNow(Duration.ofSeconds(2));
         }
+        httpLoops.disposeLater(Duration.ZERO, Duration.ofSeconds(2)).block(Duration.ofSeconds(3));
         if (tcp != null) {
             tcp.closeLoops(Duration.ofSeconds(2));
         }

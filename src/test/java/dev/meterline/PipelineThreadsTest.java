@@ -1,11 +1,15 @@
 package dev.meterline;
 
 import dev.meterline.config.Config;
+import dev.meterline.lifecycle.NiceValues;
+import dev.meterline.telemetry.MeterNames;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 import java.net.ServerSocket;
 import java.net.URI;
@@ -18,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,8 +32,12 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** The pipeline runs on its own schedulers only, and stopping it ends every one of their threads. */
+/**
+ * The pipeline runs on its own schedulers only, and stopping it ends every one of their threads; its ingest threads
+ * yield the CPU to its query threads.
+ */
 final class PipelineThreadsTest {
 
     @TempDir
@@ -109,6 +118,71 @@ final class PipelineThreadsTest {
             release.countDown();
             pipeline.stop().block(Duration.ofSeconds(60));
         }
+    }
+
+    /**
+     * The threads that take in and store points run at {@code ingest-nice}, as the kernel holds it; the threads that
+     * answer queries run at the default, even those started from an ingest thread's work, as a query's store read is
+     * when its answer passed through a shard.
+     */
+    @Test
+    void ingestThreadsRunAtIngestNiceAndQueryThreadsAtTheDefault() throws Exception {
+        assumeTrue(NiceValues.readable(), "thread nice values are set and read on Linux only");
+        int normal = NiceValues.ofCurrentThread();
+        Config config = Config.from(Map.of("tcp-port", "0", "http-port", "0", "bind", "127.0.0.1",
+                "data-dir", dir.toString(), "stats-interval", "0s", "shutdown-timeout", "10s", "ingest-nice", "7"));
+        PipelineThreads threads = PipelineThreads.of(config);
+        Pipeline pipeline = new Pipeline(config, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                System::currentTimeMillis, threads);
+        pipeline.start().block(Duration.ofSeconds(30));
+        try {
+            // Before any query has started a thread of the query schedulers.
+            assertEquals(normal, niceOn(threads.storeReads(), threads.shards()), "a store read asked from a shard");
+            assertEquals(normal, niceOn(threads.promql(), threads.shards()), "PromQL asked from a shard");
+            assertEquals(7, niceOn(threads.store(), Schedulers.immediate()), "a store writer asked from this thread");
+            try (LineClient client = new LineClient("127.0.0.1", pipeline.tcpPort())) {
+                client.send("{\"metric\":\"m\",\"value\":1,\"tags\":{\"host\":\"a\"}}\n");
+                client.sync("s1");
+            }
+            for (String path : List.of("/api/v1/aggregates?metric=m&tag=host:a", "/prometheus/api/v1/query?query="
+                    + URLEncoder.encode("sum(m_count)", StandardCharsets.UTF_8))) {
+                HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                                "http://127.0.0.1:" + pipeline.httpPort() + path))
+                        .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, answer.statusCode(), answer.body());
+            }
+            Map<String, List<Integer>> nice = NiceValues.byThreadName();
+
+            for (String ingest : List.of("meterline-tcp-", "meterline-valid", "meterline-shard", "meterline-timer",
+                    "meterline-wal")) {
+                assertEquals(Set.of(7), valuesOf(nice, ingest), ingest + " in " + nice);
+            }
+            for (String query : List.of("meterline-http-", "meterline-promq")) {
+                assertEquals(Set.of(normal), valuesOf(nice, query), query + " in " + nice);
+            }
+            assertEquals(7.0, pipeline.metrics().registry().get(MeterNames.INGEST_NICE).gauge().value());
+        } finally {
+            pipeline.stop().block(Duration.ofSeconds(60));
+        }
+    }
+
+    /** The distinct nice values of the threads whose kernel name starts with {@code prefix}; none is a failure. */
+    private static Set<Integer> valuesOf(Map<String, List<Integer>> nice, String prefix) {
+        Set<Integer> out = new HashSet<>();
+        nice.forEach((name, values) -> {
+            if (name.startsWith(prefix)) {
+                out.addAll(values);
+            }
+        });
+        assertFalse(out.isEmpty(), "no thread named " + prefix + "…");
+        return out;
+    }
+
+    /** The nice value of the {@code on} thread that runs a task subscribed to from a thread of {@code from}. */
+    private static int niceOn(Scheduler on, Scheduler from) {
+        return Mono.defer(() -> Mono.fromCallable(NiceValues::ofCurrentThread).subscribeOn(on))
+                .subscribeOn(from)
+                .block(Duration.ofSeconds(10));
     }
 
     /** The pipeline's threads (named {@code meterline-…}) that did not exist in {@code before}. */

@@ -812,7 +812,8 @@ public final class LoadGen {
          * {@code #}, as {@link #groupsUsed} names it.
          */
         private static String stage(String group) {
-            if (group.startsWith("meterline-tcp") || group.startsWith("reactor-http")) {
+            if (group.startsWith("meterline-tcp") || group.startsWith("meterline-http")
+                    || group.startsWith("reactor-http")) {
                 return "event loops";
             } else if (group.startsWith("meterline-vali")) {
                 return "rails";

@@ -6,6 +6,7 @@ import io.netty.handler.ssl.SslContext;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRoutes;
+import reactor.netty.resources.LoopResources;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,15 +62,19 @@ public final class HttpEdge {
                 "no route for " + req.method() + " " + req.fullPath()));
     }
 
-    /** The HTTP/1.1 server on the ingest bind address and HTTP port, TLS when a context is given, not yet bound. */
+    /**
+     * The HTTP/1.1 server on the ingest bind address and HTTP port, on {@code loops}, TLS when a context is given,
+     * not yet bound.
+     */
     public static HttpServer server(IngestConfig config, SslContext tls, Duration handshakeTimeout,
-                                    Consumer<HttpServerRoutes> routes) {
+                                    LoopResources loops, Consumer<HttpServerRoutes> routes) {
         HttpServer http = HttpServer.create();
         if (tls != null) {
             http = http.secure(spec -> spec.sslContext(tls).handshakeTimeout(handshakeTimeout));
         }
         return http.host(config.bind())
                 .port(config.httpPort())
+                .runOn(loops)
                 .protocol(HttpProtocol.HTTP11)
                 .httpRequestDecoder(spec -> spec.maxInitialLineLength(MAX_INITIAL_LINE).maxHeaderSize(MAX_HEADERS))
                 .idleTimeout(config.idleTimeout())

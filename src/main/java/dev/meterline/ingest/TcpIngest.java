@@ -21,6 +21,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -122,6 +123,16 @@ public final class TcpIngest {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(LOW_WATER, HIGH_WATER))
                 .handle(this::handle)
                 .bind();
+    }
+
+    /**
+     * Runs {@code task} once on each of the ingest event loops, starting their threads; the server binds to the same
+     * loops later.
+     */
+    public void runOnEachLoop(Runnable task) {
+        for (EventExecutor loop : loops.onServer(LoopResources.DEFAULT_NATIVE)) {
+            loop.execute(task);
+        }
     }
 
     /** Shuts the event loops down; after the server was disposed and its connections drained. */

@@ -29,6 +29,8 @@ public final class MeterNames {
     public static final String WINDOWS_OPEN = "meterline.windows.open";
     public static final String WINDOWS_PENDING = "meterline.windows.pending";
     public static final String WINDOWS_PENDING_LIMIT = "meterline.windows.pending.limit";
+    /** The scheduling priority (Linux nice) the threads that take in and store points run at; 0 is the default. */
+    public static final String INGEST_NICE = "meterline.ingest.nice";
     public static final String SERIES_ACTIVE = "meterline.series.active";
     public static final String SERIES_LIMIT = "meterline.series.limit";
     /** Series whose last window closed lately, keeping their number in their shard for their next point. */
