@@ -9,11 +9,12 @@ import dev.meterline.model.WindowList;
 import java.util.Arrays;
 
 /**
- * The windows one shard closed in one flush, in columns: the series, start and completeness of each, and its
- * aggregate in {@link AggregateColumns}. They wait here from their close until the store holds them (seconds, while a
- * large flush is written at its pace), so they are a few large arrays, sized by the close from the series it knows
- * to be due, rather than a {@link Window} and an {@link Aggregate} per window that every young collection meanwhile
- * would copy. {@link #get} builds a window afresh for its caller, who keeps it only while it works on it.
+ * The windows one shard closed in one flush, in columns: the series of each, and its aggregate in
+ * {@link AggregateColumns}, whose rows the windows' starts label; completeness is kept only when some window is
+ * incomplete (the final flush). They wait here from their close until the store holds them (seconds, while a large
+ * flush is written at its pace), so they are a few large arrays, sized by the close from the series it knows to be
+ * due, rather than a {@link Window} and an {@link Aggregate} per window that every young collection meanwhile would
+ * copy. {@link #get} builds a window afresh for its caller, who keeps it only while it works on it.
  *
  * <p>Filled by the shard's thread, then handed over and only read.
  */
@@ -22,7 +23,7 @@ final class ClosedWindows extends WindowList {
     private final long resolution;
     private final long flushSeq;
     private SeriesKey[] series;
-    private long[] starts;
+    /** Whether each window is complete; null while every window is. */
     private boolean[] complete;
     private final AggregateColumns aggregates;
     private int size;
@@ -32,15 +33,13 @@ final class ClosedWindows extends WindowList {
         this.resolution = resolution;
         this.flushSeq = flushSeq;
         this.series = new SeriesKey[capacity];
-        this.starts = new long[capacity];
-        this.complete = new boolean[capacity];
         this.aggregates = new AggregateColumns(capacity);
     }
 
     /** Adds the window of {@code series} at {@code start} whose aggregate is {@code a}, which the caller drops. */
     void add(SeriesKey series, long start, boolean complete, Aggregate a) {
-        place(series, start, complete);
-        aggregates.add(a);
+        place(series, complete);
+        aggregates.add(a, start);
     }
 
     /**
@@ -48,26 +47,33 @@ final class ClosedWindows extends WindowList {
      * {@code a} empty: a series state, which is the aggregate of its last window and stays.
      */
     void take(SeriesKey series, long start, boolean complete, Aggregate a) {
-        place(series, start, complete);
-        aggregates.take(a);
+        place(series, complete);
+        aggregates.take(a, start);
     }
 
-    private void place(SeriesKey key, long start, boolean done) {
+    private void place(SeriesKey key, boolean done) {
         if (size == series.length) {
             int capacity = Math.max(16, 2 * size);
             series = Arrays.copyOf(series, capacity);
-            starts = Arrays.copyOf(starts, capacity);
-            complete = Arrays.copyOf(complete, capacity);
+            if (complete != null) {
+                complete = Arrays.copyOf(complete, capacity);
+            }
+        }
+        if (!done && complete == null) {
+            complete = new boolean[series.length];
+            Arrays.fill(complete, 0, size, true);
+        }
+        if (complete != null) {
+            complete[size] = done;
         }
         series[size] = key;
-        starts[size] = start;
-        complete[size] = done;
         size++;
     }
 
     @Override
     public Window get(int i) {
-        return new Window(series(i), starts[i], resolution, aggregates.get(i), complete[i], flushSeq);
+        return new Window(series(i), aggregates.label(i), resolution, aggregates.get(i),
+                complete == null || complete[i], flushSeq);
     }
 
     @Override
@@ -77,7 +83,7 @@ final class ClosedWindows extends WindowList {
 
     @Override
     public long start(int i) {
-        return starts[checked(i)];
+        return aggregates.label(checked(i));
     }
 
     @Override

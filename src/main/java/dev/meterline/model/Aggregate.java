@@ -140,33 +140,35 @@ public class Aggregate {
         return values == null && extra == null;
     }
 
-    /** Writes this aggregate, which must be {@link #fieldsOnly}, into row {@code i} of {@code c}. */
-    final void writeTo(AggregateColumns c, int i) {
-        c.count[i] = count;
-        c.sum[i] = sum;
-        c.min[i] = min;
-        c.max[i] = max;
-        c.last[i] = last;
-        c.firstTimestamp[i] = firstTimestamp;
-        c.lastTimestamp[i] = lastTimestamp;
-        c.third[i] = third;
-        c.fourth[i] = fourth;
-        c.waiting[i] = (byte) valueCount;
+    /** Writes this aggregate, which must be {@link #fieldsOnly}, into the row of {@code c} at {@code at}. */
+    final void writeTo(AggregateColumns c, int at) {
+        long[] r = c.rows;
+        r[at + AggregateColumns.COUNT] = count;
+        r[at + AggregateColumns.SUM] = Double.doubleToRawLongBits(sum);
+        r[at + AggregateColumns.MIN] = Double.doubleToRawLongBits(min);
+        r[at + AggregateColumns.MAX] = Double.doubleToRawLongBits(max);
+        r[at + AggregateColumns.LAST] = Double.doubleToRawLongBits(last);
+        r[at + AggregateColumns.FIRST_TIMESTAMP] = firstTimestamp;
+        r[at + AggregateColumns.LAST_TIMESTAMP] = lastTimestamp;
+        r[at + AggregateColumns.THIRD] = Double.doubleToRawLongBits(third);
+        r[at + AggregateColumns.FOURTH] = Double.doubleToRawLongBits(fourth);
+        r[at + AggregateColumns.WAITING] = valueCount;
     }
 
-    /** The aggregate row {@code i} of {@code c} holds in its fields; the inverse of {@link #writeTo}. */
-    static Aggregate readFrom(AggregateColumns c, int i) {
+    /** The aggregate the row of {@code c} at {@code at} holds in its fields; the inverse of {@link #writeTo}. */
+    static Aggregate readFrom(AggregateColumns c, int at) {
+        long[] r = c.rows;
         Aggregate a = new Aggregate();
-        a.count = c.count[i];
-        a.sum = c.sum[i];
-        a.min = c.min[i];
-        a.max = c.max[i];
-        a.last = c.last[i];
-        a.firstTimestamp = c.firstTimestamp[i];
-        a.lastTimestamp = c.lastTimestamp[i];
-        a.third = c.third[i];
-        a.fourth = c.fourth[i];
-        a.valueCount = c.waiting[i];
+        a.count = r[at + AggregateColumns.COUNT];
+        a.sum = Double.longBitsToDouble(r[at + AggregateColumns.SUM]);
+        a.min = Double.longBitsToDouble(r[at + AggregateColumns.MIN]);
+        a.max = Double.longBitsToDouble(r[at + AggregateColumns.MAX]);
+        a.last = Double.longBitsToDouble(r[at + AggregateColumns.LAST]);
+        a.firstTimestamp = r[at + AggregateColumns.FIRST_TIMESTAMP];
+        a.lastTimestamp = r[at + AggregateColumns.LAST_TIMESTAMP];
+        a.third = Double.longBitsToDouble(r[at + AggregateColumns.THIRD]);
+        a.fourth = Double.longBitsToDouble(r[at + AggregateColumns.FOURTH]);
+        a.valueCount = (int) r[at + AggregateColumns.WAITING];
         return a;
     }
 

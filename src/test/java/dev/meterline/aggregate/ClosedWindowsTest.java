@@ -136,6 +136,20 @@ class ClosedWindowsTest {
         }
     }
 
+    /** A final flush that holds windows already due before the ones not yet due marks only the latter incomplete. */
+    @Test
+    void aFinalFlushMarksOnlyTheWindowsNotYetDueIncomplete() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(100_000));
+        Reference reference = new Reference();
+        feed(shard, reference, 0, 50, new long[]{0, WINDOW, 2 * WINDOW}, new SplittableRandom(5));
+        List<Window> all = shard.closeAll(WINDOW + LATENESS, 4);
+        for (Window w : all) {
+            reference.check(w, w.start() < WINDOW, 4);
+        }
+        assertEquals(0, reference.left());
+        assertReadWithoutBuilding(all);
+    }
+
     /** A window's series, start and resolution, read from the columns, are the built window's. */
     private static void assertReadWithoutBuilding(List<Window> closed) {
         for (int i = 0; i < closed.size(); i++) {

@@ -78,14 +78,15 @@ class AggregateColumnsTest {
             Aggregate a = all.get(i);
             references.add(a.copy());
             if (i % 2 == 0) {
-                columns.add(a);
+                columns.add(a, 7L * i);
             } else {
-                columns.take(a);
+                columns.take(a, 7L * i);
             }
         }
         assertEquals(all.size(), columns.size());
         for (int i = 0; i < all.size(); i++) {
             assertSameAggregate(references.get(i), columns.get(i), "aggregate " + i + " " + references.get(i));
+            assertEquals(7L * i, columns.label(i), "label of " + i);
         }
     }
 
@@ -96,14 +97,14 @@ class AggregateColumnsTest {
         int inFields = 0;
         for (Aggregate a : few) {
             inFields += a.fieldsOnly() ? 1 : 0;
-            columns.add(a);
+            columns.add(a, columns.size());
         }
         // Up to four values with no NaN wait in fields: 1 + 6 + 36 + 216 + 1296 of the pool's orders.
         assertEquals(1 + 6 + 36 + 216 + 1296, inFields);
         assertEquals(few.size() - inFields, columns.keptWhole());
         List<Aggregate> others = otherForms();
         for (Aggregate a : others) {
-            columns.add(a);
+            columns.add(a, columns.size());
         }
         assertEquals(few.size() - inFields + others.size(), columns.keptWhole(),
                 "an array, bins, a late count, a merge and stored bins are more than fields");
@@ -116,7 +117,7 @@ class AggregateColumnsTest {
             a.accept(i, i);
         }
         AggregateColumns columns = new AggregateColumns(1);
-        columns.add(a);
+        columns.add(a, -3);
         assertSame(a, columns.get(0));
         assertSame(columns.get(0), columns.get(0));
     }
@@ -131,7 +132,7 @@ class AggregateColumnsTest {
                 reference.accept(i * 1.5, i);
             }
             AggregateColumns columns = new AggregateColumns(1);
-            columns.take(a);
+            columns.take(a, values);
             assertSameAggregate(new Aggregate(), a, values + " values: left empty");
             a.accept(42, 7);
             assertEquals(1, a.count());
@@ -146,18 +147,23 @@ class AggregateColumnsTest {
             Aggregate a = new Aggregate();
             a.accept(i, i);
             a.accept(-i, i + 1);
-            columns.add(a);
+            columns.add(a, 7L * i);
             if (i == 50) {
                 Aggregate whole = new Aggregate();
                 whole.markLate();
-                columns.add(whole);
+                columns.add(whole, 7L * i);
             }
         }
         assertEquals(101, columns.size());
         assertEquals(1, columns.keptWhole());
         assertEquals(99.0, columns.get(100).max());
         assertEquals(1, columns.get(51).late());
+        for (int i = 0; i < 101; i++) {
+            // The row kept whole after row 50 took that row's label.
+            assertEquals(i <= 50 ? 7L * i : 7L * (i - 1), columns.label(i), "label of " + i);
+        }
         assertThrows(IndexOutOfBoundsException.class, () -> columns.get(101));
+        assertThrows(IndexOutOfBoundsException.class, () -> columns.label(101));
         assertThrows(IllegalArgumentException.class, () -> new AggregateColumns(-1));
     }
 
