@@ -1,17 +1,16 @@
 package dev.meterline.aggregate;
 
 import dev.meterline.model.Aggregate;
+import dev.meterline.model.AggregateAssertions;
 import dev.meterline.model.SeriesKey;
 import org.junit.jupiter.api.Test;
 
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -55,7 +54,7 @@ class SeriesStateTest {
                 Aggregate removed = s.remove(start);
                 assertEquals(expected == null, removed == null, "step " + step);
                 if (removed != null) {
-                    assertSameContents(expected, removed, "step " + step);
+                    AggregateAssertions.assertSameContents(expected, removed, "step " + step);
                 }
                 if (s.n == 0 && removed == s) {
                     // The state gave itself away with its last window; the series would come back in a new one.
@@ -75,7 +74,7 @@ class SeriesStateTest {
             assertEquals(model.keySet(), listed.keySet());
             if (step % 97 == 0) {
                 for (Map.Entry<Long, Aggregate> e : model.entrySet()) {
-                    assertSameContents(e.getValue(), listed.get(e.getKey()), "step " + step + " start " + e.getKey());
+                    AggregateAssertions.assertSameContents(e.getValue(), listed.get(e.getKey()), "step " + step + " start " + e.getKey());
                 }
             }
         }
@@ -147,24 +146,10 @@ class SeriesStateTest {
             closed.take(KEY, 10, true, s);
             Aggregate window = closed.get(0).aggregate();
             assertNotSame(s, window);
-            assertSameContents(before, window, values + " values");
+            AggregateAssertions.assertSameContents(before, window, values + " values");
             assertArrayEquals(sketch, window.sketchBytes());
             assertEquals(0, s.count());
             assertEquals(0, s.sketchBytes().length);
         }
-    }
-
-    static void assertSameContents(Aggregate expected, Aggregate actual, String where) {
-        assertNotNull(actual, where);
-        assertEquals(expected.count(), actual.count(), where);
-        assertEquals(expected.sum(), actual.sum(), where);
-        assertEquals(expected.min(), actual.min(), where);
-        assertEquals(expected.max(), actual.max(), where);
-        assertEquals(expected.last(), actual.last(), where);
-        assertEquals(expected.firstTimestamp(), actual.firstTimestamp(), where);
-        assertEquals(expected.lastTimestamp(), actual.lastTimestamp(), where);
-        assertEquals(expected.late(), actual.late(), where);
-        assertEquals(Arrays.toString(expected.copy().sketchBytes()), Arrays.toString(actual.copy().sketchBytes()),
-                where);
     }
 }

@@ -18,7 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AggregateColumnsTest {
 
-    private static final double[] QUANTILES = {0.0, 0.1, 0.5, 0.9, 0.99, 1.0};
     private static final double[] POOL = {3, -2, 0.0, -0.0, 7, 1e-300, Double.NaN};
 
     /** Every order of up to five values from the pool (ties, zeros of both signs, a tiny value, NaN). */
@@ -172,18 +171,7 @@ class AggregateColumnsTest {
      * one more value and a merge change both alike; read on copies, so that neither changes.
      */
     static void assertSameAggregate(Aggregate expected, Aggregate actual, String what) {
-        assertEquals(expected.count(), actual.count(), what);
-        assertEquals(expected.sum(), actual.sum(), what);
-        assertEquals(expected.min(), actual.min(), what);
-        assertEquals(expected.max(), actual.max(), what);
-        assertEquals(expected.last(), actual.last(), what);
-        assertEquals(expected.firstTimestamp(), actual.firstTimestamp(), what);
-        assertEquals(expected.lastTimestamp(), actual.lastTimestamp(), what);
-        assertEquals(expected.late(), actual.late(), what);
-        assertTrue(Arrays.equals(expected.copy().sketchBytes(), actual.copy().sketchBytes()), what);
-        for (double q : QUANTILES) {
-            assertEquals(expected.copy().valueAtQuantile(q), actual.copy().valueAtQuantile(q), what + " q" + q);
-        }
+        AggregateAssertions.assertSameContents(expected, actual, what);
         Aggregate more = expected.copy();
         Aggregate moreActual = actual.copy();
         for (double v : new double[]{5, -0.0, 9}) {
