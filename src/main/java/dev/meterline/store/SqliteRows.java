@@ -78,22 +78,33 @@ final class SqliteRows {
                       int[] order) throws SQLException {
         int groups = order.length / GROUP;
         int rest = order.length % GROUP;
+        // A statement's windows, each read from the list once: a flush's list may build a window at every read.
+        Window[] group = new Window[GROUP];
         try (GroupStatements full = new GroupStatements(c, columns)) {
             for (int g = 0; g < groups; g++) {
                 int from = g * GROUP;
-                boolean one = uniform(windows, texts, order, from, GROUP);
+                read(windows, order, from, GROUP, group);
+                boolean one = uniform(group, texts, order, from, GROUP);
                 PreparedStatement ps = full.of(one);
-                bind(ps, one, replica, windows, texts, order, from, GROUP);
+                bind(ps, one, replica, group, texts, order, from, GROUP);
                 ps.executeUpdate();
             }
         }
         if (rest > 0) {
             int from = groups * GROUP;
-            boolean one = uniform(windows, texts, order, from, rest);
+            read(windows, order, from, rest, group);
+            boolean one = uniform(group, texts, order, from, rest);
             try (PreparedStatement ps = c.prepareStatement(insert(columns, rest, one))) {
-                bind(ps, one, replica, windows, texts, order, from, rest);
+                bind(ps, one, replica, group, texts, order, from, rest);
                 ps.executeUpdate();
             }
+        }
+    }
+
+    /** Reads the {@code rows} windows at {@code order[from..]} into {@code group}. */
+    private static void read(List<Window> windows, int[] order, int from, int rows, Window[] group) {
+        for (int r = 0; r < rows; r++) {
+            group[r] = windows.get(order[from + r]);
         }
     }
 
@@ -130,57 +141,57 @@ final class SqliteRows {
         }
     }
 
-    private static void bind(PreparedStatement ps, boolean shared, String replica, List<Window> windows,
+    private static void bind(PreparedStatement ps, boolean shared, String replica, Window[] group,
                              SeriesTexts.Text[] texts, int[] order, int from, int rows) throws SQLException {
         if (shared) {
-            bindShared(ps, replica, windows, texts, order, from, rows);
+            bindShared(ps, replica, group, texts, order, from, rows);
         } else {
-            bindGeneral(ps, replica, windows, texts, order, from, rows);
+            bindGeneral(ps, replica, group, texts, order, from, rows);
         }
     }
 
-    /** Whether the {@code rows} windows at {@code order[from..]} share metric, resolution, start, flush, complete. */
-    private static boolean uniform(List<Window> windows, SeriesTexts.Text[] texts, int[] order, int from, int rows) {
-        int i0 = order[from];
-        Window first = windows.get(i0);
-        String metric = texts[i0].metric;
+    /**
+     * Whether the {@code rows} windows of {@code group} (those at {@code order[from..]}) share metric, resolution,
+     * start, flush, complete.
+     */
+    private static boolean uniform(Window[] group, SeriesTexts.Text[] texts, int[] order, int from, int rows) {
+        Window first = group[0];
+        String metric = texts[order[from]].metric;
         for (int r = 1; r < rows; r++) {
-            int i = order[from + r];
-            Window w = windows.get(i);
-            if (!texts[i].metric.equals(metric) || w.resolution() != first.resolution() || w.start() != first.start()
-                    || w.flushSeq() != first.flushSeq() || w.complete() != first.complete()) {
+            Window w = group[r];
+            if (!texts[order[from + r]].metric.equals(metric) || w.resolution() != first.resolution()
+                    || w.start() != first.start() || w.flushSeq() != first.flushSeq()
+                    || w.complete() != first.complete()) {
                 return false;
             }
         }
         return true;
     }
 
-    private static void bindShared(PreparedStatement ps, String replica, List<Window> windows,
-                                   SeriesTexts.Text[] texts, int[] order, int from, int rows) throws SQLException {
-        int i0 = order[from];
-        Window first = windows.get(i0);
+    private static void bindShared(PreparedStatement ps, String replica, Window[] group, SeriesTexts.Text[] texts,
+                                   int[] order, int from, int rows) throws SQLException {
+        Window first = group[0];
         ps.setString(1, replica);
-        ps.setString(2, texts[i0].metric);
+        ps.setString(2, texts[order[from]].metric);
         ps.setLong(3, first.resolution());
         ps.setLong(4, first.start());
         ps.setLong(5, first.flushSeq());
         ps.setBoolean(6, first.complete());
         for (int r = 0; r < rows; r++) {
-            int i = order[from + r];
-            Aggregate a = windows.get(i).aggregate();
+            Aggregate a = group[r].aggregate();
             int p = SHARED + r * SHARED_ROW;
-            ps.setLong(p + 1, texts[i].id);
+            ps.setLong(p + 1, texts[order[from + r]].id);
             WindowTable.bindAggregate(ps, p + 2, a);
             ps.setBytes(p + 10, a.sketchBytes());
         }
     }
 
-    private static void bindGeneral(PreparedStatement ps, String replica, List<Window> windows,
-                                    SeriesTexts.Text[] texts, int[] order, int from, int rows) throws SQLException {
+    private static void bindGeneral(PreparedStatement ps, String replica, Window[] group, SeriesTexts.Text[] texts,
+                                    int[] order, int from, int rows) throws SQLException {
         ps.setString(1, replica);
         for (int r = 0; r < rows; r++) {
             int i = order[from + r];
-            Window w = windows.get(i);
+            Window w = group[r];
             Aggregate a = w.aggregate();
             int p = 1 + r * GENERAL_ROW;
             ps.setString(p + 1, texts[i].metric);
