@@ -9,6 +9,7 @@ import dev.meterline.aggregate.StorageHealth;
 import dev.meterline.config.Config;
 import dev.meterline.http.AdminRoutes;
 import dev.meterline.http.AuthGate;
+import dev.meterline.http.EventLoops;
 import dev.meterline.http.HttpEdge;
 import dev.meterline.http.Routes;
 import dev.meterline.ingest.Authenticator;
@@ -39,7 +40,6 @@ import dev.meterline.validate.ValidationStage;
 import dev.meterline.validate.Validator;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.handler.ssl.SslContext;
-import io.netty.util.concurrent.EventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
@@ -126,9 +126,7 @@ public final class Pipeline {
         // The HTTP loops answer queries at the default priority: started here, on the caller's thread, since a
         // thread inherits the nice value of the thread that starts it, and the ports are bound from a store thread.
         this.httpLoops = LoopResources.create("meterline-http");
-        for (EventExecutor loop : httpLoops.onServer(LoopResources.DEFAULT_NATIVE)) {
-            loop.execute(() -> { });
-        }
+        EventLoops.runOnEach(httpLoops, () -> { });
         this.storeScheduler = threads.store();
         this.timer = threads.timer();
         this.buffer = new IngestBuffer(config.ingest().bufferSize(), config.ingest().overflow());

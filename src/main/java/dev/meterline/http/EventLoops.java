@@ -1,10 +1,12 @@
 package dev.meterline.http;
 
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 import reactor.netty.http.server.HttpServerRequest;
+import reactor.netty.resources.LoopResources;
 
 import java.util.concurrent.Executor;
 
@@ -17,6 +19,17 @@ import java.util.concurrent.Executor;
 public final class EventLoops {
 
     private EventLoops() {
+    }
+
+    /**
+     * Runs {@code task} once on each of the server event loops of {@code loops}, starting their threads from this
+     * one (a thread takes the scheduling priority of the thread that starts it); a server bound on the same loops
+     * later runs on those threads.
+     */
+    public static void runOnEach(LoopResources loops, Runnable task) {
+        for (EventExecutor loop : loops.onServer(LoopResources.DEFAULT_NATIVE)) {
+            loop.execute(task);
+        }
     }
 
     /** The event loop of a connection. */

@@ -21,7 +21,6 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
@@ -130,9 +129,7 @@ public final class TcpIngest {
      * loops later.
      */
     public void runOnEachLoop(Runnable task) {
-        for (EventExecutor loop : loops.onServer(LoopResources.DEFAULT_NATIVE)) {
-            loop.execute(task);
-        }
+        EventLoops.runOnEach(loops, task);
     }
 
     /** Shuts the event loops down; after the server was disposed and its connections drained. */
