@@ -103,9 +103,9 @@ final class SeriesState extends Aggregate {
 
     /**
      * Removes and returns the window at {@code start}, or null when none is open there. The last window is this
-     * object itself, which must be emptied ({@link ClosedWindows#take}) before it opens a window again ({@link #lastStart}
-     * then tells that window's start); a newest window removed before older ones
-     * moves out to an aggregate of its own, and the latest of the older ones moves in.
+     * object itself, which must be emptied ({@link ClosedWindows#take}) before it opens a window again
+     * ({@link #lastStart} then tells that window's start); a newest window removed before older ones moves out to an
+     * aggregate of its own, and the latest of the older ones moves in.
      */
     Aggregate remove(long start) {
         if (n == 0) {

@@ -359,7 +359,7 @@ final class Shard {
             openWindows++;
         }
         a.accept(value, timestamp);
-        if (start + resolution + lateness <= closedThrough) {
+        if (due(start, closedThrough)) {
             a.markLate();
             return true;
         }
@@ -388,13 +388,13 @@ final class Shard {
         lastAt = null;
         int due = 0;
         for (Map.Entry<Long, StartSeries> e : byStart.entrySet()) {
-            if (e.getKey() + resolution + lateness > cutoff) {
+            if (!due(e.getKey(), cutoff)) {
                 break;
             }
             due += e.getValue().size();
         }
         ClosedWindows out = new ClosedWindows(due, resolution, flushSeq);
-        while (!byStart.isEmpty() && byStart.firstKey() + resolution + lateness <= cutoff) {
+        while (!byStart.isEmpty() && due(byStart.firstKey(), cutoff)) {
             Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
             startSegment.remove(e.getKey());
             takeWindows(e.getKey(), e.getValue(), true, out);
@@ -416,10 +416,15 @@ final class Shard {
         while (!byStart.isEmpty()) {
             Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
             startSegment.remove(e.getKey());
-            boolean complete = e.getKey() + resolution + lateness <= now;
+            boolean complete = due(e.getKey(), now);
             takeWindows(e.getKey(), e.getValue(), complete, out);
         }
         return out;
+    }
+
+    /** Whether the window at {@code start} is due to close at {@code time}: its end plus the lateness has passed. */
+    private boolean due(long start, long time) {
+        return start + resolution + lateness <= time;
     }
 
     private void takeWindows(long start, StartSeries states, boolean complete, ClosedWindows out) {
