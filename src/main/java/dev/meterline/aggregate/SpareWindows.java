@@ -4,8 +4,8 @@ package dev.meterline.aggregate;
  * A shard's emptied {@link OlderWindow}s, kept for the windows its series open before their older ones closed. At a
  * window boundary, each series reporting early in the window opens its newer window while the older one waits out
  * the lateness; at a million series that is an older window for half of them every window, which, made afresh, would
- * live just long enough (up to the lateness) for a young collection to copy them all. Kept here they are made once,
- * live in the old generation, and cost no collection anything.
+ * live just long enough (up to the lateness) for a young collection to copy them all. Kept here they are made once
+ * and stay in the old generation, where no young collection copies them.
  *
  * <p>Bounded by the caller, who gives the most worth keeping (a shard: one per series it holds, the most its series
  * can need at one boundary), and trims when that falls. Owned by its shard's thread.
