@@ -36,15 +36,10 @@ final class ClosedWindows extends WindowList {
         this.aggregates = new AggregateColumns(capacity);
     }
 
-    /** Adds the window of {@code series} at {@code start} whose aggregate is {@code a}, which the caller drops. */
-    void add(SeriesKey series, long start, boolean complete, Aggregate a) {
-        place(series, complete);
-        aggregates.add(a, start);
-    }
-
     /**
      * Adds the window of {@code series} at {@code start} whose aggregate is the contents of {@code a}, and leaves
-     * {@code a} empty: a series state, which is the aggregate of its last window and stays.
+     * {@code a} empty: a series state, which is the aggregate of its last window and stays, or an older window, which
+     * goes back to its shard's spares.
      */
     void take(SeriesKey series, long start, boolean complete, Aggregate a) {
         place(series, complete);

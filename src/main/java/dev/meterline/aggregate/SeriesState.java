@@ -3,15 +3,14 @@ package dev.meterline.aggregate;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 
-import java.util.Arrays;
-
 /**
  * The open windows of one series. This object is itself the aggregate of the newest window (points mostly go there,
  * and most series have only that one), so a series with one open window costs one object, and a point reaches its
- * window with no further read; any older windows are aggregates in small parallel arrays that exist only while there
- * are such windows. When the last window is removed this object is that window's aggregate; the shard takes its values
- * into the flush's columns ({@link ClosedWindows#take}), which leaves it empty in place, and keeps the state, with no
- * window, for the series' return (it lingers) or until a tag index lets it go.
+ * window with no further read; any older windows are a chain of {@link OlderWindow}s, taken from the shard's
+ * {@link SpareWindows} while there are such windows and given back when they close. When the last window is removed
+ * this object is that window's aggregate; the shard takes its values into the flush's columns
+ * ({@link ClosedWindows#take}), which leaves it empty in place, and keeps the state, with no window, for the series'
+ * return (it lingers) or until a tag index lets it go.
  */
 final class SeriesState extends Aggregate {
     /** The instance the table holds for this series: the one its last point came with (equal to every other). */
@@ -31,9 +30,8 @@ final class SeriesState extends Aggregate {
     int number;
     /** The start of the newest open window (this object's aggregate), when {@code n > 0}. */
     private long newestStart;
-    /** The other {@code n - 1} open windows; null when there are none. */
-    private long[] olderStarts;
-    private Aggregate[] older;
+    /** The other {@code n - 1} open windows, in no particular order; null when there are none. */
+    private OlderWindow older;
 
     SeriesState(SeriesKey key) {
         this(key, 0);
@@ -53,9 +51,9 @@ final class SeriesState extends Aggregate {
         if (newestStart == start && n > 0) {
             return this;
         }
-        for (int i = n - 2; i >= 0; i--) {
-            if (olderStarts[i] == start) {
-                return older[i];
+        for (OlderWindow w = older; w != null; w = w.next) {
+            if (w.start == start) {
+                return w;
             }
         }
         return null;
@@ -71,86 +69,83 @@ final class SeriesState extends Aggregate {
 
     /**
      * Opens the window at {@code start}, which must not be open yet, and returns its empty aggregate: this object
-     * when the window is the newest (the one that was newest moves out to an aggregate of its own).
+     * when the window is the newest (the contents of the one that was newest move to an older window from
+     * {@code spares}), else an older window from {@code spares}.
      */
-    Aggregate open(long start) {
+    Aggregate open(long start, SpareWindows spares) {
         Aggregate a = this;
         if (n == 0) {
             newestStart = start;
-        } else if (start > newestStart) {
-            addOlder(newestStart, moveOut());
-            newestStart = start;
         } else {
-            a = new Aggregate();
-            addOlder(start, a);
+            OlderWindow w = spares.take();
+            if (start > newestStart) {
+                swapContents(w);
+                w.start = newestStart;
+                newestStart = start;
+            } else {
+                w.start = start;
+                a = w;
+            }
+            w.next = older;
+            older = w;
         }
         n++;
         return a;
     }
 
-    private void addOlder(long start, Aggregate a) {
-        int k = n - 1;
-        if (older == null) {
-            olderStarts = new long[2];
-            older = new Aggregate[2];
-        } else if (k == older.length) {
-            olderStarts = Arrays.copyOf(olderStarts, 2 * k);
-            older = Arrays.copyOf(older, 2 * k);
-        }
-        olderStarts[k] = start;
-        older[k] = a;
-    }
-
     /**
      * Removes and returns the window at {@code start}, or null when none is open there. The last window is this
      * object itself, which must be emptied ({@link ClosedWindows#take}) before it opens a window again
-     * ({@link #lastStart} then tells that window's start); a newest window removed before older ones moves out to an
-     * aggregate of its own, and the latest of the older ones moves in.
+     * ({@link #lastStart} then tells that window's start); any other is an {@link OlderWindow}, to be emptied and
+     * given back to the shard's spares: an older one as it was, or for a newest window removed before older ones
+     * the latest of those, whose contents change places with the newest's.
      */
     Aggregate remove(long start) {
         if (n == 0) {
             return null;
         }
-        Aggregate a;
+        OlderWindow w;
         if (newestStart == start) {
-            a = this;
-            if (n > 1) {
-                a = moveOut();
-                int latest = 0;
-                for (int i = 1; i < n - 1; i++) {
-                    if (olderStarts[i] > olderStarts[latest]) {
-                        latest = i;
-                    }
+            if (n == 1) {
+                n--;
+                return this;
+            }
+            w = older;
+            for (OlderWindow o = older.next; o != null; o = o.next) {
+                if (o.start > w.start) {
+                    w = o;
                 }
-                newestStart = olderStarts[latest];
-                moveIn(older[latest]);
-                removeOlder(latest);
             }
+            unlink(w);
+            swapContents(w);
+            newestStart = w.start;
+            w.start = start;
         } else {
-            int i = n - 2;
-            while (i >= 0 && olderStarts[i] != start) {
-                i--;
+            w = older;
+            while (w != null && w.start != start) {
+                w = w.next;
             }
-            if (i < 0) {
+            if (w == null) {
                 return null;
             }
-            a = older[i];
-            removeOlder(i);
+            unlink(w);
         }
         n--;
-        return a;
+        return w;
     }
 
-    /** Removes older window {@code i} (of {@code n - 1}) by moving the last one into its place. */
-    private void removeOlder(int i) {
-        int last = n - 2;
-        olderStarts[i] = olderStarts[last];
-        older[i] = older[last];
-        older[last] = null;
-        if (last == 0) {
-            olderStarts = null;
-            older = null;
+    /** Takes {@code w}, one of the older windows, out of their chain. */
+    private void unlink(OlderWindow w) {
+        if (older == w) {
+            older = w.next;
+        } else {
+            OlderWindow o = older;
+            while (o.next != w) {
+                o = o.next;
+            }
+            o.next = w.next;
         }
+        w.next = null;
     }
 
     /** With no window open ({@code n == 0}), the start of the last window it had. */
@@ -160,11 +155,19 @@ final class SeriesState extends Aggregate {
 
     /** The start of open window {@code i} ({@code 0 <= i < n}, in no particular order). */
     long start(int i) {
-        return i == 0 ? newestStart : olderStarts[i - 1];
+        return i == 0 ? newestStart : olderAt(i).start;
     }
 
     /** The aggregate of open window {@code i}, as {@link #start} numbers them. */
     Aggregate aggregate(int i) {
-        return i == 0 ? this : older[i - 1];
+        return i == 0 ? this : olderAt(i);
+    }
+
+    private OlderWindow olderAt(int i) {
+        OlderWindow w = older;
+        for (int k = 1; k < i; k++) {
+            w = w.next;
+        }
+        return w;
     }
 }

@@ -55,6 +55,8 @@ final class Shard {
     /** The same series by metric, for queries. */
     private final Map<String, MetricSeries> byMetric = new HashMap<>();
     private final TagIndexes indexes = new TagIndexes();
+    /** Emptied older windows, at most one per series in the table, for the next ones its series open. */
+    private final SpareWindows spares = new SpareWindows();
     /** Window start → the series that have an open window there; the flush walks this in time order. */
     private final TreeMap<Long, StartSeries> byStart = new TreeMap<>();
     /**
@@ -346,7 +348,7 @@ final class Shard {
         long start = Window.startOf(timestamp, resolution);
         Aggregate a = s.find(start);
         if (a == null) {
-            a = s.open(start);
+            a = s.open(start, spares);
             StartSeries at = lastAt != null && lastStart == start ? lastAt : byStart.get(start);
             if (at == null) {
                 at = new StartSeries();
@@ -406,6 +408,7 @@ final class Shard {
             drop(s);
             free(number);
         }
+        spares.trim(table.size());
         return out;
     }
 
@@ -442,11 +445,10 @@ final class Shard {
             return;
         }
         openWindows--;
-        if (a == s) {
-            // The series' last window: its state stays behind, lingering, emptied in place.
-            out.take(s.key, start, complete, s);
-        } else {
-            out.add(s.key, start, complete, a);
+        // Emptied in place: the series' last window is its state, which stays behind lingering; any other is a spare.
+        out.take(s.key, start, complete, a);
+        if (a instanceof OlderWindow w) {
+            spares.give(w, table.size());
         }
         if (s.n == 0) {
             String metric = s.key.metric();
@@ -536,6 +538,11 @@ final class Shard {
     int openWindowCount(SeriesKey key) {
         SeriesState s = table.get(key);
         return s == null ? 0 : s.n;
+    }
+
+    /** How many emptied older windows are kept for reuse, for tests. */
+    int spareWindows() {
+        return spares.size();
     }
 
     /** The number of tag indexes kept, for tests. */

@@ -22,8 +22,9 @@ import java.util.NoSuchElementException;
  * change nothing.
  *
  * <p>Not thread-safe: an aggregate is owned by one shard at a time and copied when it leaves. A subclass may carry
- * the newest window of its own holder (the shard's state of a series is the aggregate of its newest window, one
- * object where there would be two); it adds fields, never behaviour, as every method here is final.
+ * a window together with what its holder keeps beside it (the shard's state of a series is the aggregate of its
+ * newest window, one object where there would be two; an older window carries its start and the next older one); it
+ * adds fields, never behaviour, as every method here is final.
  */
 public class Aggregate {
 
@@ -108,9 +109,9 @@ public class Aggregate {
 
     /**
      * Moves this aggregate's contents into a new aggregate, which it returns, and leaves this one empty, as a new one
-     * is; for a subclass that hands its window out and goes on with an empty one.
+     * is; for a holder that hands the contents on and goes on with the same object ({@link AggregateColumns#take}).
      */
-    protected final Aggregate moveOut() {
+    final Aggregate moveOut() {
         Aggregate out = new Aggregate();
         out.take(this);
         clear();
@@ -173,14 +174,35 @@ public class Aggregate {
     }
 
     /**
-     * Takes the contents of {@code from} into this aggregate, which must be empty (new, or just left by
-     * {@link #moveOut}); {@code from} shares its arrays with this one from now on, so the caller drops it.
+     * Exchanges the contents of this aggregate and {@code other}, arrays and all, copying no value; for a subclass
+     * whose object stays with its holder while the window it carries changes places with another aggregate.
      */
-    protected final void moveIn(Aggregate from) {
-        if (count != 0 || valueCount != 0 || extra != null) {
-            throw new IllegalStateException("moving into an aggregate that is not empty: " + this);
-        }
-        take(from);
+    protected final void swapContents(Aggregate other) {
+        long count = this.count;
+        double sum = this.sum;
+        double min = this.min;
+        double max = this.max;
+        double last = this.last;
+        long firstTimestamp = this.firstTimestamp;
+        long lastTimestamp = this.lastTimestamp;
+        double[] values = this.values;
+        int valueCount = this.valueCount;
+        double third = this.third;
+        double fourth = this.fourth;
+        Extra extra = this.extra;
+        take(other);
+        other.count = count;
+        other.sum = sum;
+        other.min = min;
+        other.max = max;
+        other.last = last;
+        other.firstTimestamp = firstTimestamp;
+        other.lastTimestamp = lastTimestamp;
+        other.values = values;
+        other.valueCount = valueCount;
+        other.third = third;
+        other.fourth = fourth;
+        other.extra = extra;
     }
 
     private void take(Aggregate o) {

@@ -8,8 +8,9 @@ import java.util.Arrays;
  * each young collection copies. A row holds the fields of an aggregate whose waiting values are all implicit (a
  * window of at most {@link Aggregate#IMPLICIT_MAX} values, no late point: nearly every window when series are many),
  * the doubles as their bits, and one more {@code long} its holder labels the row with (a window's start); any other
- * aggregate is kept whole beside the rows. {@link #get} gives back an aggregate equal in every field and answer to
- * the one added, built afresh for a row of fields.
+ * aggregate's contents are kept whole beside the rows, in an aggregate of their own. Each aggregate taken is left
+ * empty for its holder to go on with. {@link #get} gives back an aggregate equal in every field and answer to the
+ * one taken, built afresh for a row of fields.
  *
  * <p>A row's fields lie together, in one or two cache lines: the store reads a flush in its key order, which is not
  * the order of the rows, and an array per field would cost a cache miss per field for every window read.
@@ -45,16 +46,6 @@ public final class AggregateColumns {
             throw new IllegalArgumentException("capacity: " + capacity + " (expected: >= 0)");
         }
         rows = new long[Math.multiplyExact(capacity, STRIDE)];
-    }
-
-    /** Adds {@code a} as the next row, labelled {@code label}; the caller drops {@code a}, which may be kept whole. */
-    public void add(Aggregate a, long label) {
-        int row = nextRow(label);
-        if (a.fieldsOnly()) {
-            a.writeTo(this, row * STRIDE);
-        } else {
-            keepWhole(row, a);
-        }
     }
 
     /**

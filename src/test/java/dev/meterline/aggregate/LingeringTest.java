@@ -23,7 +23,7 @@ class LingeringTest {
     /** A state that had one window at {@code start} and has none now, as a shard leaves it. */
     private static SeriesState left(int i, long start) {
         SeriesState s = new SeriesState(SeriesKey.of("m", Map.of("host", "h" + i)), i);
-        s.open(start);
+        s.open(start, new SpareWindows());
         s.remove(start);
         new ClosedWindows(1, WINDOW, 1).take(s.key, start, true, s);
         return s;
@@ -53,8 +53,8 @@ class LingeringTest {
         lingering.add(again, 0, 15);
         lingering.add(gone, 0, 15);
         lingering.add(still, 0, 15);
-        back.open(10);
-        again.open(10);
+        back.open(10, new SpareWindows());
+        again.open(10, new SpareWindows());
         again.remove(10);
         new ClosedWindows(1, WINDOW, 1).take(again.key, 10, true, again);
         lingering.add(again, 10, 25);

@@ -18,11 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 /**
  * A series' open windows answer like a map of start to aggregate, whichever order windows open, take values and close
  * in, though the newest window's aggregate is the state itself and moves out when a newer one opens or it closes
- * first.
+ * first, and older windows are spares, emptied when they close and opened again for other starts.
  */
 class SeriesStateTest {
 
     private static final SeriesKey KEY = SeriesKey.of("m", Map.of());
+
+    private final SpareWindows spares = new SpareWindows();
 
     @Test
     void agreesWithAMapOfOpenWindows() {
@@ -35,7 +37,7 @@ class SeriesStateTest {
             int action = rnd.nextInt(3);
             if (action == 0) {
                 if (s.find(start) == null) {
-                    Aggregate a = s.open(start);
+                    Aggregate a = s.open(start, spares);
                     assertEquals(0, a.count(), "a window opens empty");
                     model.put(start, new Aggregate());
                 }
@@ -55,6 +57,11 @@ class SeriesStateTest {
                 assertEquals(expected == null, removed == null, "step " + step);
                 if (removed != null) {
                     AggregateAssertions.assertSameContents(expected, removed, "step " + step);
+                }
+                if (removed instanceof OlderWindow w) {
+                    // Closed as the shard closes it, and reused by the windows opened after.
+                    new ClosedWindows(1, 10, 1).take(KEY, start, true, w);
+                    spares.give(w, 3);
                 }
                 if (s.n == 0 && removed == s) {
                     // The state gave itself away with its last window; the series would come back in a new one.
@@ -79,15 +86,16 @@ class SeriesStateTest {
             }
         }
         assertEquals(true, spent > 10, "states given away: " + spent);
+        assertEquals(true, spares.size() <= 3, "spares kept up to their bound: " + spares.size());
     }
 
     @Test
     void theNewestWindowIsTheStateAndALateOneStaysBehindIt() {
         SeriesState s = new SeriesState(KEY);
-        Aggregate current = s.open(20);
+        Aggregate current = s.open(20, spares);
         assertSame(s, current, "one object for a series with one window");
         current.accept(5, 21);
-        Aggregate late = s.open(10);
+        Aggregate late = s.open(10, spares);
         assertNotSame(s, late);
         late.accept(7, 11);
         assertSame(s, s.aggregate(0), "a reopened older window does not take the newest place");
@@ -102,10 +110,10 @@ class SeriesStateTest {
     @Test
     void aNewerWindowMovesTheNewestOutWithItsValues() {
         SeriesState s = new SeriesState(KEY);
-        s.open(10).accept(1, 10);
+        s.open(10, spares).accept(1, 10);
         s.find(10).accept(2, 12);
         s.find(10).accept(3, 13);
-        Aggregate next = s.open(20);
+        Aggregate next = s.open(20, spares);
         assertSame(s, next);
         assertEquals(0, next.count(), "the newer window starts empty");
         next.accept(100, 21);
@@ -135,7 +143,7 @@ class SeriesStateTest {
     void takingTheLastWindowLeavesTheStateEmptyAndTheWindowWhole() {
         for (int values : new int[] {3, 40}) {
             SeriesState s = new SeriesState(KEY);
-            Aggregate a = s.open(10);
+            Aggregate a = s.open(10, spares);
             for (int i = 0; i < values; i++) {
                 a.accept(i, 10 + i);
             }

@@ -65,7 +65,7 @@ class SeriesTableTest {
         SeriesKey first = key(1);
         SeriesState s = new SeriesState(first);
         table.add(s);
-        s.open(20_000);
+        s.open(20_000, new SpareWindows());
         s.aggregate(0).accept(1.5, 20_001);
         s.aggregate(0).accept(2.5, 20_002);
         assertEquals(1, table.touchHome(first.hashCode()));

@@ -387,4 +387,49 @@ class ShardTest {
         assertEquals(0, budget.active(), "every series left with its window");
         assertEquals(List.of(), shard.series(null));
     }
+
+    /**
+     * Series reporting early in each window open the next window while the one before waits out the lateness: the
+     * older windows come from the shard's spares once their first round closed, carry nothing from one window to the
+     * next, number at most the series the shard holds, and go when the series do.
+     */
+    @Test
+    void olderWindowsAreSparesReusedEmptyAndBoundedBySeries() {
+        int early = 30;
+        int late = 20;
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(1_000));
+        for (int cycle = 0; cycle < 6; cycle++) {
+            long start = cycle * WINDOW;
+            // The early ones in the window's first half, before the window before it closes.
+            for (int i = 0; i < early; i++) {
+                shard.record(part(SeriesKey.of("cpu", Map.of("host", "h" + i)), cycle * 1_000 + i, start + 1_000 + i));
+            }
+            assertEquals(0, shard.spareWindows(), "cycle " + cycle + ": the spares are taken again");
+            List<Window> closed = shard.close(start + LATENESS, cycle + 1);
+            assertEquals(cycle == 0 ? 0 : early + late, closed.size(), "cycle " + cycle);
+            for (Window w : closed) {
+                int i = Integer.parseInt(w.series().tag("host").substring(1));
+                assertEquals(1, w.aggregate().count(), "cycle " + cycle + " series " + i);
+                assertEquals((cycle - 1) * 1_000 + i, w.aggregate().sum(), "cycle " + cycle + " series " + i);
+                assertEquals(start - WINDOW, w.start());
+            }
+            assertEquals(cycle == 0 ? 0 : early, shard.spareWindows(), "cycle " + cycle + ": one per early series");
+            for (int i = early; i < early + late; i++) {
+                shard.record(part(SeriesKey.of("cpu", Map.of("host", "h" + i)), cycle * 1_000 + i,
+                        start + LATENESS + 1_000 + i));
+            }
+        }
+        long end = 6 * WINDOW;
+        List<Window> last = shard.close(end + LATENESS, 7);
+        assertEquals(early + late, last.size());
+        for (Window w : last) {
+            int i = Integer.parseInt(w.series().tag("host").substring(1));
+            assertEquals(5 * 1_000 + i, w.aggregate().sum(), "series " + i);
+        }
+        assertEquals(early, shard.spareWindows());
+        // The series left, and once their lingering ends the shard holds none: no spare is kept for them.
+        shard.close(end + LATENESS + (Shard.LINGER_WINDOWS + 1) * WINDOW, 8);
+        assertEquals(0, shard.lingering());
+        assertEquals(0, shard.spareWindows(), "spares go with the series");
+    }
 }

@@ -41,7 +41,7 @@ class TagIndexesTest {
                 Map<String, String> tags = rnd.nextInt(20) == 0 ? Map.of("region", "r1")
                         : Map.of("host", host(rnd), "region", "r" + rnd.nextInt(3));
                 SeriesState s = new SeriesState(SeriesKey.of("m", tags), number++);
-                s.open(0);
+                s.open(0, new SpareWindows());
                 live.add(s);
                 indexes.added(s, live.size());
             } else if (op < 6 && !live.isEmpty()) {
@@ -54,7 +54,7 @@ class TagIndexesTest {
                 lingering.add(s);
             } else if (op < 9 && !lingering.isEmpty()) {
                 SeriesState s = lingering.remove(rnd.nextInt(lingering.size()));
-                s.open(0);
+                s.open(0, new SpareWindows());
                 live.add(s);
                 indexes.cameBack(s, live.size(), heldThrough.remove(s));
                 cameBack++;

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * An aggregate read back from columns reads, answers, encodes and goes on exactly as the one added, for every form its
+ * An aggregate read back from columns reads, answers, encodes and goes on exactly as the one taken, for every form its
  * values wait in; only those of a few values waiting in fields become rows of fields.
  */
 class AggregateColumnsTest {
@@ -68,7 +68,7 @@ class AggregateColumnsTest {
     }
 
     @Test
-    void everyAggregateReadsBackAsTheOneAdded() {
+    void everyAggregateReadsBackAsTheOneTaken() {
         List<Aggregate> all = new ArrayList<>(fewValues());
         all.addAll(otherForms());
         List<Aggregate> references = new ArrayList<>();
@@ -76,11 +76,7 @@ class AggregateColumnsTest {
         for (int i = 0; i < all.size(); i++) {
             Aggregate a = all.get(i);
             references.add(a.copy());
-            if (i % 2 == 0) {
-                columns.add(a, 7L * i);
-            } else {
-                columns.take(a, 7L * i);
-            }
+            columns.take(a, 7L * i);
         }
         assertEquals(all.size(), columns.size());
         for (int i = 0; i < all.size(); i++) {
@@ -96,14 +92,14 @@ class AggregateColumnsTest {
         int inFields = 0;
         for (Aggregate a : few) {
             inFields += a.fieldsOnly() ? 1 : 0;
-            columns.add(a, columns.size());
+            columns.take(a, columns.size());
         }
         // Up to four values with no NaN wait in fields: 1 + 6 + 36 + 216 + 1296 of the pool's orders.
         assertEquals(1 + 6 + 36 + 216 + 1296, inFields);
         assertEquals(few.size() - inFields, columns.keptWhole());
         List<Aggregate> others = otherForms();
         for (Aggregate a : others) {
-            columns.add(a, columns.size());
+            columns.take(a, columns.size());
         }
         assertEquals(few.size() - inFields + others.size(), columns.keptWhole(),
                 "an array, bins, a late count, a merge and stored bins are more than fields");
@@ -116,8 +112,7 @@ class AggregateColumnsTest {
             a.accept(i, i);
         }
         AggregateColumns columns = new AggregateColumns(1);
-        columns.add(a, -3);
-        assertSame(a, columns.get(0));
+        columns.take(a, -3);
         assertSame(columns.get(0), columns.get(0));
     }
 
@@ -146,11 +141,11 @@ class AggregateColumnsTest {
             Aggregate a = new Aggregate();
             a.accept(i, i);
             a.accept(-i, i + 1);
-            columns.add(a, 7L * i);
+            columns.take(a, 7L * i);
             if (i == 50) {
                 Aggregate whole = new Aggregate();
                 whole.markLate();
-                columns.add(whole, 7L * i);
+                columns.take(whole, 7L * i);
             }
         }
         assertEquals(101, columns.size());

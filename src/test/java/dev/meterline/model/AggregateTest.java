@@ -293,8 +293,9 @@ class AggregateTest {
     }
 
     /**
-     * Moving an aggregate's contents out and into another keeps every reading, whatever form its values wait in
-     * (none, implicit as min, max and two fields, an array, bins), and the aggregate moved out of goes on as a new one.
+     * Moving an aggregate's contents out, and swapping them into another, keeps every reading, whatever form its
+     * values wait in (none, implicit as min, max and two fields, an array, bins), and the aggregate moved out of goes
+     * on as a new one.
      */
     @Test
     void movingContentsOutAndInKeepsEveryReading() {
@@ -316,8 +317,9 @@ class AggregateTest {
             assertEquals(values, out.count(), "the moved contents share nothing with the aggregate they left");
 
             Aggregate into = new Aggregate();
-            into.moveIn(out);
-            assertReadsAs(reference, into, values + " values moved in");
+            into.swapContents(out);
+            assertReadsAs(reference, into, values + " values swapped in");
+            assertReadsAs(new Aggregate(), out, values + " values: an empty one swapped out");
             into.accept(3, values);
             reference.accept(3, values);
             assertReadsAs(reference, into, values + " values, one more after the move");
@@ -377,13 +379,47 @@ class AggregateTest {
         return out.trimmedCopy();
     }
 
+    /**
+     * Swapping two aggregates exchanges every reading, whatever forms their values wait in, and each goes on with no
+     * value or array of the other's.
+     */
     @Test
-    void movingIntoAnAggregateWithValuesIsRefused() {
-        Aggregate a = new Aggregate();
-        a.accept(1, 1);
-        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-                () -> a.moveIn(new Aggregate()));
-        assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+    void swappingExchangesContentsOfEveryForm() {
+        Random rnd = new Random(8);
+        int[] sizes = {0, 1, 3, 4, 5, 17, 600};
+        for (int m : sizes) {
+            for (int k : sizes) {
+                Aggregate a = new Aggregate();
+                Aggregate b = new Aggregate();
+                Aggregate refA = new Aggregate();
+                Aggregate refB = new Aggregate();
+                for (int i = 0; i < m; i++) {
+                    double v = rnd.nextDouble() * 1_000 - 100;
+                    a.accept(v, i);
+                    refA.accept(v, i);
+                }
+                for (int i = 0; i < k; i++) {
+                    double v = rnd.nextDouble() * 50 - 5;
+                    b.accept(v, 100 + i);
+                    refB.accept(v, 100 + i);
+                }
+                if (k == 3) {
+                    b.markLate();
+                    refB.markLate();
+                }
+                a.swapContents(b);
+                assertReadsAs(refB, a, m + " and " + k + " values: the first");
+                assertReadsAs(refA, b, m + " and " + k + " values: the second");
+                assertEquals(refB.late(), a.late());
+                assertEquals(refA.late(), b.late());
+                for (int i = 0; i < 20; i++) {
+                    a.accept(-i, 200 + i);
+                    refB.accept(-i, 200 + i);
+                }
+                assertReadsAs(refB, a, m + " and " + k + " values: the first, gone on");
+                assertReadsAs(refA, b, m + " and " + k + " values: the second, untouched by the first");
+            }
+        }
     }
 
     /** A restored window with count {@code 3} and the given sketch bytes, its other readings fixed. */
