@@ -5,6 +5,8 @@ import dev.meterline.model.SeriesNumbers;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
 
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -36,22 +38,40 @@ final class SeriesTexts {
     static final int INSTANCES_PER_SERIES = 1;
 
     /**
-     * The stored order of series: metric, then tag text, as the unique key orders them within one resolution and
-     * start. Compared by reference first: a series' windows share one {@link Text}, and its metric is one instance
-     * per name.
+     * Bytes of the first slab of tag texts; each next one twice the size of the one before, up to {@link #SLAB_BYTES}.
+     */
+    static final int FIRST_SLAB_BYTES = 4 << 10;
+
+    /**
+     * Bytes of a full-grown slab of tag texts: one array holds the texts of thousands of series, and an array this
+     * large is allocated by G1 (regions of up to 2 MiB, heaps below 4 GiB) directly in the old generation, so that
+     * the texts of a million new series are neither a million objects nor copied out of the young generation.
+     */
+    static final int SLAB_BYTES = 1 << 20;
+
+    /**
+     * The stored order of series: metric, then tag text by its UTF-8 bytes (unsigned), which is the order of the
+     * text's code points; equal exactly when the texts are. Compared by reference first: a series' windows share one
+     * {@link Text}, and its metric is one instance per name.
      */
     static final Comparator<Text> ORDER = (a, b) -> {
         if (a == b) {
             return 0;
         }
         int c = a.metric == b.metric ? 0 : a.metric.compareTo(b.metric);
-        return c != 0 ? c : a.tags.compareTo(b.tags);
+        return c != 0 ? c : Arrays.compareUnsigned(a.slab, a.at, a.at + a.length, b.slab, b.at, b.at + b.length);
     };
 
-    /** What is kept of one series: its metric (one instance per metric name), tag text and id. */
+    /**
+     * What is kept of one series: its metric (one instance per metric name), tag text and id. The tag text is UTF-8
+     * bytes in a slab shared with the texts of other series, so that a kept series is this one object.
+     */
     static final class Text {
         final String metric;
-        final String tags;
+        /** The slab holding the tag text, from {@link #at}, {@link #length} bytes. */
+        private final byte[] slab;
+        private final int at;
+        private final int length;
         /**
          * The series epoch in which a committed write found or put the series in {@code meterline_series}, so that
          * {@link #id} is its id there while the epoch lasts; {@link Long#MIN_VALUE} before.
@@ -69,9 +89,32 @@ final class SeriesTexts {
         /** Its metric's place among the metrics of its ranking. */
         private int metricRank;
 
-        Text(String metric, String tags) {
+        Text(String metric, byte[] slab, int at, int length) {
             this.metric = metric;
-            this.tags = tags;
+            this.slab = slab;
+            this.at = at;
+            this.length = length;
+        }
+
+        /** A text in an array of its own. */
+        static Text of(String metric, String tags) {
+            byte[] utf8 = tags.getBytes(StandardCharsets.UTF_8);
+            return new Text(metric, utf8, 0, utf8.length);
+        }
+
+        /** The tag text, decoded, for a driver that takes a string. */
+        String tags() {
+            return new String(slab, at, length, StandardCharsets.UTF_8);
+        }
+
+        /** Writes the tag text's UTF-8 bytes to {@code rows}. */
+        void tagsTo(CopyRows rows) throws SQLException {
+            rows.bytes(slab, at, length);
+        }
+
+        /** The tag text's byte at {@code i}, 0 to 255, or -1 past its end. */
+        private int tagsByte(int i) {
+            return i < length ? slab[at + i] & 0xff : -1;
         }
     }
 
@@ -86,6 +129,9 @@ final class SeriesTexts {
     private Text[] texts = new Text[1 << 10];
     private final Map<String, String> metrics = new HashMap<>();
     private final TagsJson.Encoder encoder = new TagsJson.Encoder();
+    /** The slab new tag texts go in, and the bytes of it taken. */
+    private byte[] slab;
+    private int slabUsed;
     private int ranking;
     /**
      * Whether the series not known to be stored are taken to be new to {@code meterline_series}, so that PostgreSQL
@@ -186,10 +232,10 @@ final class SeriesTexts {
     }
 
     /**
-     * {@code texts} sorted in {@link #ORDER}, stably, mostly without comparing strings: each text becomes one
-     * {@code long} of its metric's place among the metrics, the first characters of its tags after the prefix that
-     * all share (each character plus one, 0 past the end, so a shorter text goes first as {@link String#compareTo}
-     * has it) and its index; the {@code long}s are sorted, and only texts whose {@code long}s agree but for the index
+     * {@code texts} sorted in {@link #ORDER}, stably, mostly without comparing texts: each text becomes one
+     * {@code long} of its metric's place among the metrics, the first bytes of its tags after the prefix that all
+     * share (each byte plus one, 0 past the end, so a shorter text goes first as {@link #ORDER} has it) and its
+     * index; the {@code long}s are sorted, and only texts whose {@code long}s agree but for the index
      * are compared, among themselves.
      */
     static Text[] sorted(Text[] texts) {
@@ -206,20 +252,17 @@ final class SeriesTexts {
         for (int i = 0; i < metricNames.length; i++) {
             metricPlace.put(metricNames[i], i);
         }
-        String first = texts[0].tags;
-        int common = first.length();
+        Text first = texts[0];
+        int common = first.length;
         for (Text t : texts) {
-            int max = Math.min(common, t.tags.length());
-            int c = 0;
-            while (c < max && t.tags.charAt(c) == first.charAt(c)) {
-                c++;
-            }
-            common = c;
+            int max = Math.min(common, t.length);
+            int c = Arrays.mismatch(t.slab, t.at, t.at + max, first.slab, first.at, first.at + max);
+            common = c < 0 ? max : c;
         }
         int maxChar = 0;
         for (Text t : texts) {
-            for (int c = common; c < Math.min(t.tags.length(), common + 8); c++) {
-                maxChar = Math.max(maxChar, t.tags.charAt(c));
+            for (int c = common; c < Math.min(t.length, common + 8); c++) {
+                maxChar = Math.max(maxChar, t.tagsByte(c));
             }
         }
         int indexBits = bits(n - 1);
@@ -234,10 +277,10 @@ final class SeriesTexts {
         int prefixBits = chars * charBits;
         long[] keys = new long[n];
         for (int i = 0; i < n; i++) {
-            String tags = texts[i].tags;
+            Text text = texts[i];
             long prefix = 0;
             for (int c = common; c < common + chars; c++) {
-                prefix = (prefix << charBits) | (c < tags.length() ? tags.charAt(c) + 1 : 0);
+                prefix = (prefix << charBits) | (text.tagsByte(c) + 1);
             }
             long key = ((long) metricPlace.get(texts[i].metric) << prefixBits) | prefix;
             keys[i] = (key << indexBits) | i;
@@ -248,7 +291,7 @@ final class SeriesTexts {
         for (int i = 0; i < n; i++) {
             out[i] = texts[(int) (keys[i] & indexMask)];
         }
-        // Texts alike in their metric and first characters, in index order so far: compared among themselves.
+        // Texts alike in their metric and first bytes, in index order so far: compared among themselves.
         int from = 0;
         while (from < n) {
             int to = from + 1;
@@ -308,6 +351,8 @@ final class SeriesTexts {
     synchronized void clear() {
         Arrays.fill(texts, 0, numbers.size(), null);
         numbers.clear();
+        slab = null;
+        slabUsed = 0;
         metrics.clear();
         overflowed = false;
         unknownNew = false;
@@ -342,7 +387,15 @@ final class SeriesTexts {
         if (n >= 0) {
             return texts[n];
         }
-        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), encoder.encode(key));
+        int length = encoder.encode(key);
+        if (slab == null || slab.length - slabUsed < length) {
+            int size = slab == null ? FIRST_SLAB_BYTES : Math.min(SLAB_BYTES, 2 * slab.length);
+            slab = new byte[Math.max(size, length)];
+            slabUsed = 0;
+        }
+        System.arraycopy(encoder.bytes(), 0, slab, slabUsed, length);
+        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), slab, slabUsed, length);
+        slabUsed += length;
         n = numbers.size() < maxSeries ? numbers.add(key) : -1;
         if (n >= 0) {
             if (n == texts.length) {

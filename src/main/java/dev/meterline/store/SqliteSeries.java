@@ -74,7 +74,7 @@ final class SqliteSeries {
         insert.setString(1, metric);
         ids.setString(1, metric);
         for (int i = from; i < to; i++) {
-            String tags = series.get(i).tags;
+            String tags = series.get(i).tags();
             insert.setString(2 + i - from, tags);
             ids.setString(2 + i - from, tags);
         }

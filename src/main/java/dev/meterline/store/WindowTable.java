@@ -360,7 +360,7 @@ final class WindowTable {
                 for (int i = 0; i < n; i++) {
                     SeriesTexts.Text t = series.get(from + i);
                     metrics[i] = t.metric;
-                    tags[i] = t.tags;
+                    tags[i] = t.tags();
                 }
                 ps.setArray(1, c.createArrayOf("text", metrics));
                 ps.setArray(2, c.createArrayOf("text", tags));
@@ -411,7 +411,7 @@ final class WindowTable {
                     rows.row(3);
                     rows.int8(t.id);
                     rows.bytes(metric);
-                    rows.text(t.tags);
+                    t.tagsTo(rows);
                 }
                 rows.finish();
             } catch (SQLException | RuntimeException e) {
@@ -459,7 +459,7 @@ final class WindowTable {
                 "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
             for (SeriesTexts.Text t : series) {
                 ps.setString(1, t.metric);
-                ps.setString(2, t.tags);
+                ps.setString(2, t.tags());
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -467,7 +467,7 @@ final class WindowTable {
         List<SeriesTexts.Text> missing = lookUpSeries(c, series);
         if (!missing.isEmpty()) {
             throw new SQLException(missing.size() + " series missing after their insert, the first "
-                    + missing.get(0).metric + missing.get(0).tags);
+                    + missing.get(0).metric + missing.get(0).tags());
         }
     }
 

@@ -6,6 +6,8 @@ import dev.meterline.model.Window;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -42,7 +44,7 @@ class SeriesTextsTest {
         assertSame(out[0], out[3]);
         assertNotSame(out[0], out[1]);
         assertSame(out[0].metric, out[1].metric);
-        assertEquals("{\"host\":\"a\"}", out[0].tags);
+        assertEquals("{\"host\":\"a\"}", out[0].tags());
         assertEquals("cpu", out[0].metric);
         assertEquals(2, texts.instances(), "a and b: the second instance of a is found by content, not kept");
         assertSame(out[0], textOf(texts, aAgain));
@@ -56,10 +58,10 @@ class SeriesTextsTest {
         SeriesKey second = key("BB");
         assertEquals(first.hashCode(), second.hashCode());
         SeriesTexts texts = new SeriesTexts(100);
-        assertEquals("{\"host\":\"Aa\"}", textOf(texts, first).tags);
-        assertEquals("{\"host\":\"BB\"}", textOf(texts, second).tags);
-        assertEquals("{\"host\":\"BB\"}", textOf(texts, key("BB")).tags);
-        assertEquals("{\"host\":\"Aa\"}", textOf(texts, key("Aa")).tags);
+        assertEquals("{\"host\":\"Aa\"}", textOf(texts, first).tags());
+        assertEquals("{\"host\":\"BB\"}", textOf(texts, second).tags());
+        assertEquals("{\"host\":\"BB\"}", textOf(texts, key("BB")).tags());
+        assertEquals("{\"host\":\"Aa\"}", textOf(texts, key("Aa")).tags());
     }
 
     /**
@@ -87,7 +89,7 @@ class SeriesTextsTest {
             List<SeriesTexts.Text> fresh = SeriesTexts.unstored(out, rank, 3);
             List<String> listed = new ArrayList<>();
             for (SeriesTexts.Text t : fresh) {
-                listed.add(t.metric + t.tags);
+                listed.add(t.metric + t.tags());
             }
             List<String> expected = round == 0
                     ? List.of("alpha{\"host\":\"z\"}", "cpu{\"host\":\"a\"}", "cpu{\"host\":\"c\"}",
@@ -118,12 +120,12 @@ class SeriesTextsTest {
         List<Window> many = windows(1500);
         SeriesTexts.Text[] first = texts.of(many);
         assertEquals(1000, texts.instances(), "the series past the bound get texts that are not kept");
-        assertEquals("{\"host\":\"h1400\"}", first[1400].tags);
+        assertEquals("{\"host\":\"h1400\"}", first[1400].tags());
         first[0].storedEpoch = 0;
         SeriesTexts.Text[] second = texts.of(many);
         assertNotSame(first[7], second[7]);
         assertEquals(Long.MIN_VALUE, second[0].storedEpoch);
-        assertEquals(first[7].tags, second[7].tags);
+        assertEquals(first[7].tags(), second[7].tags());
         assertEquals(1000, texts.instances());
         assertEquals(1, texts.fullResets());
     }
@@ -178,7 +180,8 @@ class SeriesTextsTest {
     void theSortOnPackedPrefixesGivesTheTextsOrderStably() {
         Random random = new Random(19);
         String[] metrics = {"cpu", "cpu.user", "Cpu", "mem", "é", "a"};
-        String[] pieces = {"a", "b", "h1", "h10", "h2", "\"", "é", "\u2603", "\uffff", "\u0001", "", "zz"};
+        String[] pieces = {"a", "b", "h1", "h10", "h2", "\"", "é", "\u2603", "\uffff", "\u0001", "", "zz", "\uD83D\uDE00",
+                "\uE000", "\u00ff", "\u0100"};
         for (int round = 0; round < 300; round++) {
             int n = random.nextInt(400);
             String shared = round % 3 == 0 ? "" : "{\"host\":\"" + (round % 2 == 0 ? "node-" : "");
@@ -188,7 +191,7 @@ class SeriesTextsTest {
                 if (i > 0 && random.nextInt(10) == 0) {
                     // The same series under another text object (a text not kept), and the same object twice apart.
                     SeriesTexts.Text other = texts.get(random.nextInt(i));
-                    texts.add(new SeriesTexts.Text(other.metric, other.tags));
+                    texts.add(SeriesTexts.Text.of(other.metric, other.tags()));
                     continue;
                 }
                 StringBuilder tags = new StringBuilder(shared);
@@ -196,7 +199,7 @@ class SeriesTextsTest {
                 for (int p = 0; p < parts; p++) {
                     tags.append(pieces[random.nextInt(round % 5 == 0 ? 6 : pieces.length)]);
                 }
-                texts.add(new SeriesTexts.Text(metrics[random.nextInt(metricCount)], tags.toString()));
+                texts.add(SeriesTexts.Text.of(metrics[random.nextInt(metricCount)], tags.toString()));
             }
             List<SeriesTexts.Text> expected = new ArrayList<>(texts);
             expected.sort(SeriesTexts.ORDER);
@@ -207,6 +210,68 @@ class SeriesTextsTest {
             for (int i = 0; i < sorted.length; i++) {
                 assertSame(expected.get(i), sorted[i], "round " + round + ", place " + i);
             }
+        }
+    }
+
+    /**
+     * Tag texts go in the order of their code points, their UTF-8 bytes' order: SQLite's {@code BINARY} collation and
+     * PostgreSQL's {@code C}. It parts from {@link String#compareTo} where a supplementary character (two UTF-16
+     * units from U+D800) meets one from U+E000 to U+FFFF: the supplementary one goes last.
+     */
+    @Test
+    void tagTextsGoInTheOrderOfTheirCodePoints() {
+        String[] tags = {"{\"k\":\"\uD83D\uDE00\"}", "{\"k\":\"\uFFFF\"}", "{\"k\":\"\uE000\"}",
+                "{\"k\":\"\u00e9\"}", "{\"k\":\"z\"}", "{\"k\":\"\uD800\uDC00\"}", "{\"k\":\"\"}",
+                "{\"k\":\"\u07ff\"}", "{\"k\":\"\u0800\"}"};
+        List<SeriesTexts.Text> texts = new ArrayList<>();
+        for (String t : tags) {
+            texts.add(SeriesTexts.Text.of("m", t));
+        }
+        texts.sort(SeriesTexts.ORDER);
+        List<String> byCodePoints = new ArrayList<>(List.of(tags));
+        byCodePoints.sort((x, y) -> Arrays.compare(x.codePoints().toArray(), y.codePoints().toArray()));
+        List<String> sorted = new ArrayList<>();
+        for (SeriesTexts.Text t : texts) {
+            sorted.add(t.tags());
+        }
+        assertEquals(byCodePoints, sorted);
+        assertEquals(List.of("{\"k\":\"\"}", "{\"k\":\"z\"}", "{\"k\":\"\u00e9\"}", "{\"k\":\"\u07ff\"}",
+                "{\"k\":\"\u0800\"}", "{\"k\":\"\uE000\"}", "{\"k\":\"\uFFFF\"}", "{\"k\":\"\uD800\uDC00\"}",
+                "{\"k\":\"\uD83D\uDE00\"}"), sorted);
+        assertEquals(0, SeriesTexts.ORDER.compare(SeriesTexts.Text.of("m", tags[0]), SeriesTexts.Text.of("m", tags[0])));
+    }
+
+    /** A series whose tags need every escape JSON has, and characters of one to four UTF-8 bytes, kept exactly. */
+    @Test
+    void aTextNeedingEveryEscapeIsKeptAsTheStringWayWritesIt() {
+        Map<String, String> tags = new HashMap<>();
+        tags.put("q\"b\\s/", "\b\f\n\r\t\u0000\u001f\u007f");
+        tags.put("\u00e9\u2603", "\uD83D\uDE00x");
+        tags.put("", "");
+        SeriesKey key = SeriesKey.of("cpu", tags);
+        SeriesTexts texts = new SeriesTexts(10);
+        SeriesTexts.Text text = texts.of(List.of(window(key("a")), window(key)))[1];
+        assertEquals(TagsJson.encode(key), text.tags());
+        assertEquals(tags, TagsJson.decode(text.tags()));
+    }
+
+    /** Texts of many series span several slabs, a text longer than a slab takes one of its own, and each stays whole. */
+    @Test
+    void textsSpanningSlabsAndOneLongerThanASlabStayWhole() {
+        SeriesTexts texts = new SeriesTexts(100_000);
+        List<Window> windows = new ArrayList<>();
+        List<String> hosts = new ArrayList<>();
+        Random random = new Random(3);
+        for (int i = 0; i < 60_000; i++) {
+            String host = i == 30_000 ? "x".repeat(SeriesTexts.SLAB_BYTES + 5) : "h" + i + "-" + random.nextInt(1 << 20);
+            hosts.add(host);
+            windows.add(window(key(host)));
+        }
+        SeriesTexts.Text[] out = texts.of(windows);
+        SeriesTexts.Text[] again = texts.of(windows);
+        for (int i = 0; i < hosts.size(); i++) {
+            assertEquals(TagsJson.encode(key(hosts.get(i))), out[i].tags(), "series " + i);
+            assertSame(out[i], again[i]);
         }
     }
 

@@ -63,7 +63,7 @@ class SqliteSeriesTest {
     private static List<SeriesTexts.Text> texts(List<String[]> series) {
         List<SeriesTexts.Text> out = new ArrayList<>();
         for (String[] s : series) {
-            out.add(new SeriesTexts.Text(s[0], s[1]));
+            out.add(SeriesTexts.Text.of(s[0], s[1]));
         }
         return out;
     }
@@ -76,12 +76,12 @@ class SqliteSeriesTest {
                      "SELECT id FROM meterline_series WHERE metric = ? AND tags = ?")) {
             for (SeriesTexts.Text t : series) {
                 insert.setString(1, t.metric);
-                insert.setString(2, t.tags);
+                insert.setString(2, t.tags());
                 insert.executeUpdate();
             }
             for (SeriesTexts.Text t : series) {
                 id.setString(1, t.metric);
-                id.setString(2, t.tags);
+                id.setString(2, t.tags());
                 try (ResultSet rs = id.executeQuery()) {
                     rs.next();
                     t.id = rs.getLong(1);
