@@ -75,9 +75,9 @@ final class IndexOrder {
 
     /**
      * The indexes of {@code windows} in (metric, resolution, start, series id) order, ties in the order they came in,
-     * when every window's series id ({@link WindowTexts#id}) is known: the order {@link #of} and then {@link #byIds} give
-     * a write whose windows each hold a different (series, resolution, start), as one flush's do, in one sort. Null
-     * when the parts do not fit in 63 bits.
+     * when every window's series id ({@link WindowTexts#id}) is known: the order {@link #of} and then {@link #byIds}
+     * give a write whose windows each hold a different (series, resolution, start), as one flush's do, in one sort.
+     * Null when the parts do not fit in 63 bits.
      */
     static int[] ofIds(List<Window> windows, WindowTexts texts, int[] metricRank) {
         int n = windows.size();
@@ -204,9 +204,9 @@ final class IndexOrder {
 
     /**
      * Reorders {@code order} in place so that within each run of windows with the same metric, resolution and start
-     * the series ids ({@link WindowTexts#id}) rise, as the unique key orders them; stable for equal ids. The ranks order
-     * a start's series by their texts, which is their ids' order only where the series were stored in text order, so
-     * a run is sorted only when its ids are out of order.
+     * the series ids ({@link WindowTexts#id}) rise, as the unique key orders them; stable for equal ids. The ranks
+     * order a start's series by their texts, which is their ids' order only where the series were stored in text
+     * order, so a run is sorted only when its ids are out of order.
      */
     static void byIds(List<Window> windows, WindowTexts texts, int[] order) {
         int n = order.length;

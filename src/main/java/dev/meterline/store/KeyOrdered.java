@@ -28,8 +28,8 @@ final class KeyOrdered extends WindowList {
 
     /**
      * The windows {@code order} places in insert order ({@code windows.get(order[p])} the window at place
-     * {@code p}), with its text at {@code p} of {@code texts}, found in {@code owner}, and {@code rank[p]} its rank from one ranking of all
-     * of them. The list and arrays are kept, not copied.
+     * {@code p}), with its text at {@code p} of {@code texts}, found in {@code owner}, and {@code rank[p]} its rank
+     * from one ranking of all of them. The list and arrays are kept, not copied.
      */
     KeyOrdered(SeriesTexts owner, List<Window> windows, int[] order, WindowTexts texts, int[] rank) {
         this(owner, windows, order, texts, rank, 0, order.length);

@@ -240,8 +240,8 @@ final class WindowTable {
 
     /**
      * As above, with the texts of each window's series ({@code texts}, in the order of {@code windows}), their ranks
-     * from one ranking ({@link WindowTexts#rank}), and the windows' indexes in the key's order by texts ({@link IndexOrder}),
-     * which this reorders in place by series id within each start once the ids are known. Reads
+     * from one ranking ({@link WindowTexts#rank}), and the windows' indexes in the key's order by texts
+     * ({@link IndexOrder}), which this reorders in place by series id within each start once the ids are known. Reads
      * the series epoch, which the transaction then holds against series being forgotten, and inserts into
      * {@code meterline_series} each series not known to be there in that epoch, reading its id, before the rows that
      * carry it; {@code assumeNew} takes those series to be new to the table ({@link #storeSeries}). Unless
@@ -339,8 +339,8 @@ final class WindowTable {
 
     /**
      * PostgreSQL: sets the id of each series of {@code series} that {@code meterline_series} holds, and returns the
-     * places in {@code series} of the others, rising; up to {@value #TEXTS_PER_LOOKUP} series per statement, one seek each,
-     * taking no lock.
+     * places in {@code series} of the others, rising; up to {@value #TEXTS_PER_LOOKUP} series per statement, one seek
+     * each, taking no lock.
      */
     private static int[] lookUpSeries(Connection c, NewSeries series) throws SQLException {
         int[] missing = new int[series.size()];

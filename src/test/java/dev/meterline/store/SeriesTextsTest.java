@@ -158,6 +158,8 @@ class SeriesTextsTest {
         WindowTexts second = texts.of(many);
         assertTrue(same(first, 7, second, 7));
         assertEquals(0, epoch(second, 0));
+        assertEquals(Long.MIN_VALUE, epoch(second, 1499), "a series the columns grew for: not stored");
+        assertFalse(second.storedEver());
         assertEquals(1500, texts.instances());
     }
 
@@ -255,8 +257,8 @@ class SeriesTextsTest {
     void theSortOnPackedPrefixesGivesTheTextsOrderStably() {
         Random random = new Random(19);
         String[] metrics = {"cpu", "cpu.user", "Cpu", "mem", "é", "a"};
-        String[] pieces = {"a", "b", "h1", "h10", "h2", "\"", "é", "\u2603", "\uffff", "\u0001", "", "zz", "\uD83D\uDE00",
-                "\uE000", "\u00ff", "\u0100"};
+        String[] pieces = {"a", "b", "h1", "h10", "h2", "\"", "é", "\u2603", "\uffff", "\u0001", "", "zz",
+                "\uD83D\uDE00", "\uE000", "\u00ff", "\u0100"};
         for (int round = 0; round < 300; round++) {
             int n = random.nextInt(400);
             String shared = round % 3 == 0 ? "" : "{\"host\":\"" + (round % 2 == 0 ? "node-" : "");
@@ -337,7 +339,7 @@ class SeriesTextsTest {
         assertEquals(tags, TagsJson.decode(out.tags(1)));
     }
 
-    /** Texts of many series span several slabs, a text longer than a slab takes one of its own, and each stays whole. */
+    /** Texts of many series span several slabs, a text longer than a slab takes a slab of its own; each stays whole. */
     @Test
     void textsSpanningSlabsAndOneLongerThanASlabStayWhole() {
         SeriesTexts texts = new SeriesTexts(100_000);
@@ -345,7 +347,8 @@ class SeriesTextsTest {
         List<String> hosts = new ArrayList<>();
         Random random = new Random(3);
         for (int i = 0; i < 60_000; i++) {
-            String host = i == 30_000 ? "x".repeat(SeriesColumns.SLAB_BYTES + 5) : "h" + i + "-" + random.nextInt(1 << 20);
+            String host = i == 30_000 ? "x".repeat(SeriesColumns.SLAB_BYTES + 5)
+                    : "h" + i + "-" + random.nextInt(1 << 20);
             hosts.add(host);
             windows.add(window(key(host)));
         }
