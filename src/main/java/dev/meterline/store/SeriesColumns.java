@@ -17,17 +17,24 @@ import java.util.Map;
 final class SeriesColumns {
 
     /**
-     * Bytes of the first slab of tag texts; each next one twice the size of the one before, up to {@link #SLAB_BYTES}.
+     * Bytes of an array's header (with compressed class pointers), which the sizes of slabs and columns leave room for
+     * so that an array fills whole G1 regions: G1 gives an array of half a region or more regions of its own, and
+     * the rest of its last region stays empty.
      */
-    static final int FIRST_SLAB_BYTES = 4 << 10;
+    private static final int ARRAY_HEADER = 16;
+
+    /** Bytes of the first slab of tag texts; each next one about twice the size, up to {@link #SLAB_BYTES}. */
+    static final int FIRST_SLAB_BYTES = (4 << 10) - ARRAY_HEADER;
 
     /**
-     * Bytes of a full-grown slab of tag texts: one array holds the texts of thousands of series, and an array this
-     * large is allocated by G1 (regions of up to 2 MiB, heaps below 4 GiB) directly in the old generation.
+     * Bytes of a full-grown slab of tag texts: one array holds the texts of about a hundred thousand series, and G1
+     * allocates an array this large (with regions of up to 4 MiB, heaps below 16 GiB) in regions of its own outside
+     * the young generation, so it is never copied.
      */
-    static final int SLAB_BYTES = 1 << 20;
+    static final int SLAB_BYTES = (4 << 20) - ARRAY_HEADER;
 
-    private static final int FIRST_CAPACITY = 1 << 10;
+    /** Entries of the first columns; each growth doubles the bytes of an {@code int} column with its header. */
+    private static final int FIRST_CAPACITY = (1 << 10) - ARRAY_HEADER / Integer.BYTES;
 
     private int size;
     /** Per series: its metric's index in {@link #metricNames}. */
@@ -80,7 +87,8 @@ final class SeriesColumns {
         }
         byte[] slab = slabCount == 0 ? null : slabs[slabCount - 1];
         if (slab == null || slab.length - slabUsed < length) {
-            int bytes = slab == null ? FIRST_SLAB_BYTES : Math.min(SLAB_BYTES, 2 * slab.length);
+            int bytes = slab == null ? FIRST_SLAB_BYTES
+                    : Math.min(SLAB_BYTES, 2 * (slab.length + ARRAY_HEADER) - ARRAY_HEADER);
             slab = new byte[Math.max(bytes, length)];
             if (slabCount == slabs.length) {
                 slabs = Arrays.copyOf(slabs, 2 * slabCount);
@@ -98,7 +106,7 @@ final class SeriesColumns {
     }
 
     private void grow() {
-        int capacity = 2 * metric.length;
+        int capacity = 2 * (metric.length + ARRAY_HEADER / Integer.BYTES) - ARRAY_HEADER / Integer.BYTES;
         metric = Arrays.copyOf(metric, capacity);
         tagsAt = Arrays.copyOf(tagsAt, capacity);
         tagsLength = Arrays.copyOf(tagsLength, capacity);
