@@ -31,7 +31,7 @@ public final class SeriesTextsCost {
         List<Window> windows = windows(n);
         long before = heapAfterGc();
         SeriesTexts texts = new SeriesTexts(n);
-        SeriesTexts.Text[] out = texts.of(windows);
+        WindowTexts out = texts.of(windows);
         out = null;
         long after = heapAfterGc();
         System.out.printf("%,d series kept: %,d bytes of heap, %.1f bytes per series (%d instances)%n",

@@ -70,17 +70,22 @@ final class CopyRows {
 
     /** A text value given as its UTF-8 bytes. */
     void bytes(byte[] v) throws SQLException {
+        bytes(v, 0, v.length);
+    }
+
+    /** A text value given as the UTF-8 bytes of {@code v} from {@code at}, {@code length} of them. */
+    void bytes(byte[] v, int at, int length) throws SQLException {
         room(4);
-        int32(v.length);
-        if (v.length > buf.length - n) {
+        int32(length);
+        if (length > buf.length - n) {
             send();
-            if (v.length > buf.length) {
-                copy.writeToCopy(v, 0, v.length);
+            if (length > buf.length) {
+                copy.writeToCopy(v, at, length);
                 return;
             }
         }
-        System.arraycopy(v, 0, buf, n, v.length);
-        n += v.length;
+        System.arraycopy(v, at, buf, n, length);
+        n += length;
     }
 
     void text(String v) throws SQLException {

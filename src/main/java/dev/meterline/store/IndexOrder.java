@@ -16,7 +16,7 @@ import java.util.Map;
  * rows ({@link #byIds}): a new start's rows then go in at one growing end of the key, also where the ids do not follow
  * the texts.
  *
- * <p>The usual write sorts one {@code long} per window, its series' ranks ({@link SeriesTexts#rank}), its
+ * <p>The usual write sorts one {@code long} per window, its series' ranks ({@link SeriesColumns#rank}), its
  * (resolution, start) pair's place among the write's pairs and its own index packed into the bits each needs; a
  * write whose parts do not fit in 63 bits is sorted with {@link #comparator}, the same order on the texts.
  */
@@ -29,23 +29,23 @@ final class IndexOrder {
     private record Slot(long resolution, long start) {
     }
 
-    /** The indexes of {@code windows} in insert order; {@code texts[i]} is the series text of window i. */
-    static int[] of(List<Window> windows, SeriesTexts.Text[] texts, SeriesTexts ranks) {
+    /** The indexes of {@code windows} in insert order; {@code texts} holds the series text of each window. */
+    static int[] of(List<Window> windows, WindowTexts texts) {
         int n = windows.size();
         if (n == 0) {
             return new int[0];
         }
         int[] rank = new int[n];
         int[] metricRank = new int[n];
-        ranks.rank(texts, rank, metricRank);
+        texts.rank(rank, metricRank);
         return of(windows, texts, rank, metricRank);
     }
 
     /**
-     * As {@link #of(List, SeriesTexts.Text[], SeriesTexts)}, with each window's series rank and metric rank already
-     * taken from one ranking ({@link SeriesTexts#rank}).
+     * As {@link #of(List, WindowTexts)}, with each window's series rank and metric rank already
+     * taken from one ranking ({@link WindowTexts#rank}).
      */
-    static int[] of(List<Window> windows, SeriesTexts.Text[] texts, int[] rank, int[] metricRank) {
+    static int[] of(List<Window> windows, WindowTexts texts, int[] rank, int[] metricRank) {
         int n = windows.size();
         if (n == 0) {
             return new int[0];
@@ -75,11 +75,11 @@ final class IndexOrder {
 
     /**
      * The indexes of {@code windows} in (metric, resolution, start, series id) order, ties in the order they came in,
-     * when every window's series id ({@code texts[i].id}) is known: the order {@link #of} and then {@link #byIds} give
-     * a write whose windows each hold a different (series, resolution, start), as one flush's do, in one sort. Null
-     * when the parts do not fit in 63 bits.
+     * when every window's series id ({@link WindowTexts#id}) is known: the order {@link #of} and then {@link #byIds}
+     * give a write whose windows each hold a different (series, resolution, start), as one flush's do, in one sort.
+     * Null when the parts do not fit in 63 bits.
      */
-    static int[] ofIds(List<Window> windows, SeriesTexts.Text[] texts, int[] metricRank) {
+    static int[] ofIds(List<Window> windows, WindowTexts texts, int[] metricRank) {
         int n = windows.size();
         if (n == 0) {
             return new int[0];
@@ -89,7 +89,7 @@ final class IndexOrder {
         long maxId = Long.MIN_VALUE;
         int maxMetric = 0;
         for (int i = 0; i < n; i++) {
-            long id = texts[i].id;
+            long id = texts.id(i);
             ids[i] = id;
             minId = Math.min(minId, id);
             maxId = Math.max(maxId, id);
@@ -138,11 +138,9 @@ final class IndexOrder {
     }
 
     /** The unique key's order of window indexes, by comparing the texts; stable. */
-    static Comparator<Integer> comparator(List<Window> windows, SeriesTexts.Text[] texts) {
+    static Comparator<Integer> comparator(List<Window> windows, WindowTexts texts) {
         return (x, y) -> {
-            SeriesTexts.Text a = texts[x];
-            SeriesTexts.Text b = texts[y];
-            int c = a.metric == b.metric ? 0 : a.metric.compareTo(b.metric);
+            int c = texts.sameMetric(x, y) ? 0 : texts.metric(x).compareTo(texts.metric(y));
             if (c != 0) {
                 return c;
             }
@@ -150,12 +148,12 @@ final class IndexOrder {
             if (c == 0) {
                 c = Long.compare(WindowList.start(windows, x), WindowList.start(windows, y));
             }
-            return c != 0 ? c : SeriesTexts.ORDER.compare(a, b);
+            return c != 0 ? c : texts.compare(x, y);
         };
     }
 
     /** The indexes of {@code windows} sorted with {@link #comparator}. */
-    static int[] sorted(List<Window> windows, SeriesTexts.Text[] texts) {
+    static int[] sorted(List<Window> windows, WindowTexts texts) {
         Integer[] boxed = new Integer[windows.size()];
         for (int i = 0; i < boxed.length; i++) {
             boxed[i] = i;
@@ -206,27 +204,27 @@ final class IndexOrder {
 
     /**
      * Reorders {@code order} in place so that within each run of windows with the same metric, resolution and start
-     * the series ids ({@code texts[i].id}) rise, as the unique key orders them; stable for equal ids. The ranks order
-     * a start's series by their texts, which is their ids' order only where the series were stored in text order, so
-     * a run is sorted only when its ids are out of order.
+     * the series ids ({@link WindowTexts#id}) rise, as the unique key orders them; stable for equal ids. The ranks
+     * order a start's series by their texts, which is their ids' order only where the series were stored in text
+     * order, so a run is sorted only when its ids are out of order.
      */
-    static void byIds(List<Window> windows, SeriesTexts.Text[] texts, int[] order) {
+    static void byIds(List<Window> windows, WindowTexts texts, int[] order) {
         int n = order.length;
         int from = 0;
         while (from < n) {
             long start = WindowList.start(windows, order[from]);
             long resolution = WindowList.resolution(windows, order[from]);
-            String metric = texts[order[from]].metric;
+            int first = order[from];
             int to = from + 1;
             boolean rising = true;
-            long last = texts[order[from]].id;
+            long last = texts.id(first);
             while (to < n) {
                 int i = order[to];
-                if (!texts[i].metric.equals(metric) || WindowList.start(windows, i) != start
+                if (!texts.sameMetric(i, first) || WindowList.start(windows, i) != start
                         || WindowList.resolution(windows, i) != resolution) {
                     break;
                 }
-                long id = texts[i].id;
+                long id = texts.id(i);
                 rising &= id >= last;
                 last = id;
                 to++;
@@ -238,12 +236,12 @@ final class IndexOrder {
         }
     }
 
-    private static void sortRun(SeriesTexts.Text[] texts, int[] order, int from, int to) {
+    private static void sortRun(WindowTexts texts, int[] order, int from, int to) {
         int len = to - from;
         long min = Long.MAX_VALUE;
         long max = Long.MIN_VALUE;
         for (int p = from; p < to; p++) {
-            long id = texts[order[p]].id;
+            long id = texts.id(order[p]);
             min = Math.min(min, id);
             max = Math.max(max, id);
         }
@@ -253,7 +251,7 @@ final class IndexOrder {
             for (int p = 0; p < len; p++) {
                 boxed[p] = order[from + p];
             }
-            Arrays.sort(boxed, Comparator.comparingLong(i -> texts[i].id));
+            Arrays.sort(boxed, Comparator.comparingLong(texts::id));
             for (int p = 0; p < len; p++) {
                 order[from + p] = boxed[p];
             }
@@ -261,7 +259,7 @@ final class IndexOrder {
         }
         long[] keys = new long[len];
         for (int p = 0; p < len; p++) {
-            keys[p] = ((texts[order[from + p]].id - min) << placeBits) | p;
+            keys[p] = ((texts.id(order[from + p]) - min) << placeBits) | p;
         }
         Arrays.sort(keys);
         int[] run = Arrays.copyOfRange(order, from, to);

@@ -155,17 +155,14 @@ final class JdbcStore implements Store {
      */
     @Override
     public List<Window> inKeyOrder(List<Window> windows) {
-        SeriesTexts.Text[] texts = textsOf(windows);
-        int n = texts.length;
+        WindowTexts texts = textsOf(windows);
+        int n = texts.size();
         int[] rank = new int[n];
         int[] metricRank = new int[n];
-        seriesTexts.rank(texts, rank, metricRank);
+        texts.rank(rank, metricRank);
         // By the ids a write found the series under, when it found every one, as a write orders a start's rows once
         // it knows them. A part's write sorts its rows again only where a series was stored since, under another id.
-        boolean known = true;
-        for (SeriesTexts.Text t : texts) {
-            known &= t.storedEpoch != Long.MIN_VALUE;
-        }
+        boolean known = texts.storedEver();
         int[] order = known ? IndexOrder.ofIds(windows, texts, metricRank) : null;
         if (order == null) {
             order = IndexOrder.of(windows, texts, rank, metricRank);
@@ -173,21 +170,18 @@ final class JdbcStore implements Store {
                 IndexOrder.byIds(windows, texts, order);
             }
         }
-        SeriesTexts.Text[] orderedTexts = new SeriesTexts.Text[n];
         int[] orderedRank = new int[n];
         for (int p = 0; p < n; p++) {
-            int i = order[p];
-            orderedTexts[p] = texts[i];
-            orderedRank[p] = rank[i];
+            orderedRank[p] = rank[order[p]];
         }
-        return new KeyOrdered(seriesTexts, windows, order, orderedTexts, orderedRank);
+        return new KeyOrdered(seriesTexts, windows, order, texts.at(order), orderedRank);
     }
 
     private void write(List<Window> windows, boolean lastPart) {
         if (windows.isEmpty()) {
             return;
         }
-        SeriesTexts.Text[] texts;
+        WindowTexts texts;
         int[] rank;
         int[] order;
         if (windows instanceof KeyOrdered part && part.textsOf(seriesTexts)) {
@@ -195,13 +189,13 @@ final class JdbcStore implements Store {
             // since (retention cleared the table) is still the series' text, and stored again as new.
             texts = part.texts();
             rank = part.ranks();
-            order = IndexOrder.identity(texts.length);
+            order = IndexOrder.identity(texts.size());
         } else {
             texts = textsOf(windows);
-            int n = texts.length;
+            int n = texts.size();
             rank = new int[n];
             int[] metricRank = new int[n];
-            seriesTexts.rank(texts, rank, metricRank);
+            texts.rank(rank, metricRank);
             order = IndexOrder.of(windows, texts, rank, metricRank);
         }
         long resolution = 0;
@@ -215,23 +209,21 @@ final class JdbcStore implements Store {
         long began = System.nanoTime();
         int[] ranks = rank;
         int[] insertOrder = order;
-        SeriesTexts.Text[] found = texts;
+        WindowTexts found = texts;
         boolean assumeNew = seriesTexts.unknownNew();
         WindowTable.Stored stored = db.inTransaction("write " + windows.size() + " windows",
                 c -> table.insert(c, replica, windows, found, ranks, insertOrder, lastPart, assumeNew));
         meters.written(System.nanoTime() - began);
         db.written();
-        for (SeriesTexts.Text t : stored.series()) {
-            t.storedEpoch = stored.epoch();
-        }
+        stored.series().stored(stored.epoch());
         if (!stored.series().isEmpty()) {
             seriesTexts.unknownNew(stored.allNew());
         }
         tagKeySets.written(stored, windows, texts);
     }
 
-    private SeriesTexts.Text[] textsOf(List<Window> windows) {
-        SeriesTexts.Text[] texts = seriesTexts.of(windows);
+    private WindowTexts textsOf(List<Window> windows) {
+        WindowTexts texts = seriesTexts.of(windows);
         meters.seriesKept(seriesTexts.series(), seriesTexts.fullResets());
         return texts;
     }

@@ -21,25 +21,25 @@ final class KeyOrdered extends WindowList {
     private final SeriesTexts owner;
     private final List<Window> windows;
     private final int[] order;
-    private final SeriesTexts.Text[] texts;
+    private final WindowTexts texts;
     private final int[] rank;
     private final int from;
     private final int to;
 
     /**
      * The windows {@code order} places in insert order ({@code windows.get(order[p])} the window at place
-     * {@code p}), with {@code texts[p]} its text in {@code owner} and {@code rank[p]} its rank from one ranking of all
-     * of them. The list and arrays are kept, not copied.
+     * {@code p}), with its text at {@code p} of {@code texts}, found in {@code owner}, and {@code rank[p]} its rank
+     * from one ranking of all of them. The list and arrays are kept, not copied.
      */
-    KeyOrdered(SeriesTexts owner, List<Window> windows, int[] order, SeriesTexts.Text[] texts, int[] rank) {
+    KeyOrdered(SeriesTexts owner, List<Window> windows, int[] order, WindowTexts texts, int[] rank) {
         this(owner, windows, order, texts, rank, 0, order.length);
-        if (order.length != windows.size() || texts.length != order.length || rank.length != order.length) {
-            throw new IllegalArgumentException("order, texts, rank: " + order.length + ", " + texts.length + ", "
+        if (order.length != windows.size() || texts.size() != order.length || rank.length != order.length) {
+            throw new IllegalArgumentException("order, texts, rank: " + order.length + ", " + texts.size() + ", "
                     + rank.length + " (expected: one per window, " + windows.size() + ")");
         }
     }
 
-    private KeyOrdered(SeriesTexts owner, List<Window> windows, int[] order, SeriesTexts.Text[] texts, int[] rank,
+    private KeyOrdered(SeriesTexts owner, List<Window> windows, int[] order, WindowTexts texts, int[] rank,
                        int from, int to) {
         this.owner = Objects.requireNonNull(owner, "owner");
         this.windows = windows;
@@ -93,8 +93,8 @@ final class KeyOrdered extends WindowList {
     }
 
     /** The series text of each window, in this list's order. */
-    SeriesTexts.Text[] texts() {
-        return Arrays.copyOfRange(texts, from, to);
+    WindowTexts texts() {
+        return texts.range(from, to);
     }
 
     /** The rank of each window's text, in this list's order; one ranking across the whole flush. */

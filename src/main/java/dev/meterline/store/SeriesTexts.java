@@ -5,25 +5,25 @@ import dev.meterline.model.SeriesNumbers;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The stored texts of the series a store writes (metric and tag JSON), kept per series so that a flush encodes a
  * series' tags once in its life rather than on every flush, and whether the series is known to be in
  * {@code meterline_series}. Found by the key's identity first ({@link SeriesNumbers}): each event loop hands out its
- * own instance of a series' key, and a look-up by content would compare the key's bytes for every window.
+ * own instance of a series' key, and a look-up by content would compare the key's bytes for every window. What is
+ * kept of a series lies in columns at its number ({@link SeriesColumns}), not in an object of its own, so that the
+ * texts of a million new series are not a million objects that G1 copies out of the young generation; a write refers
+ * to its windows' series by number ({@link WindowTexts}).
  *
  * <p>The table keeps the first instance of each series' key ({@link #INSTANCES_PER_SERIES}); another instance of
  * the series is found by comparing content. The table holds the texts of at most {@code maxSeries} series, the
  * server's series budget, so that a server whose every series stays finds them all on every flush: once full (series
- * that came and went fill it too), a series not in it gets a text that is not kept, and the next write starts the
- * table afresh. It is a cache: a series met again after that is encoded again and its idempotent insert into
- * {@code meterline_series} repeated.
+ * that came and went fill it too), a series not in it gets a text that is not kept (numbered past {@code maxSeries}
+ * in the same columns), and the next write starts the table afresh, in new columns: a write that holds the columns
+ * left keeps using them as its own. It is a cache: a series met again after that is encoded again and its
+ * idempotent insert into {@code meterline_series} repeated.
  */
 final class SeriesTexts {
 
@@ -35,46 +35,6 @@ final class SeriesTexts {
      */
     static final int INSTANCES_PER_SERIES = 1;
 
-    /**
-     * The stored order of series: metric, then tag text, as the unique key orders them within one resolution and
-     * start. Compared by reference first: a series' windows share one {@link Text}, and its metric is one instance
-     * per name.
-     */
-    static final Comparator<Text> ORDER = (a, b) -> {
-        if (a == b) {
-            return 0;
-        }
-        int c = a.metric == b.metric ? 0 : a.metric.compareTo(b.metric);
-        return c != 0 ? c : a.tags.compareTo(b.tags);
-    };
-
-    /** What is kept of one series: its metric (one instance per metric name), tag text and id. */
-    static final class Text {
-        final String metric;
-        final String tags;
-        /**
-         * The series epoch in which a committed write found or put the series in {@code meterline_series}, so that
-         * {@link #id} is its id there while the epoch lasts; {@link Long#MIN_VALUE} before.
-         */
-        volatile long storedEpoch = Long.MIN_VALUE;
-        /**
-         * The series' id in {@code meterline_series}: set by a write that stores the series, before it writes the
-         * rows carrying it, and to be trusted outside that write only when {@link #storedEpoch} is current.
-         */
-        volatile long id;
-        /** The ranking these ranks belong to; read and written under the owning table's lock. */
-        private int ranking = -1;
-        /** The series' place in {@link #ORDER} among the texts of its ranking. */
-        private int rank;
-        /** Its metric's place among the metrics of its ranking. */
-        private int metricRank;
-
-        Text(String metric, String tags) {
-            this.metric = metric;
-            this.tags = tags;
-        }
-    }
-
     /** The series held, numbered, each by the first instance of its key that came. */
     private final SeriesNumbers numbers;
     private final int maxSeries;
@@ -82,11 +42,12 @@ final class SeriesTexts {
     private boolean overflowed;
     /** Times a write found the table full and started it afresh. */
     private long fullResets;
-    /** Per series number, its text. */
-    private Text[] texts = new Text[1 << 10];
-    private final Map<String, String> metrics = new HashMap<>();
+    /**
+     * The texts, ids and ranks of the series numbered, and past {@code maxSeries} those of series met while the table
+     * was full, which the next write drops with the rest when it starts the table afresh.
+     */
+    private SeriesColumns columns = new SeriesColumns();
     private final TagsJson.Encoder encoder = new TagsJson.Encoder();
-    private int ranking;
     /**
      * Whether the series not known to be stored are taken to be new to {@code meterline_series}, so that PostgreSQL
      * inserts them without looking them up first: set by the store when it opens on a table without series and after
@@ -107,10 +68,10 @@ final class SeriesTexts {
 
     /**
      * The texts of each window's series, in the order of {@code windows}. In passes over the windows: their keys and
-     * hashes, then the keys' numbers, then the texts, so that the cache misses of one pass (a window and its key, a
-     * slot of the table, a text) do not wait on one another as they would one window at a time.
+     * hashes, then the keys' numbers, then the texts of series not numbered yet, so that the cache misses of one pass
+     * (a window and its key, a slot of the table) do not wait on one another as they would one window at a time.
      */
-    synchronized Text[] of(List<Window> windows) {
+    synchronized WindowTexts of(List<Window> windows) {
         if (overflowed) {
             fullResets++;
             clear();
@@ -133,182 +94,52 @@ final class SeriesTexts {
             }
             found[i] = lastNumber;
         }
-        Text[] out = new Text[n];
         for (int i = 0; i < n; i++) {
-            int number = found[i];
-            // A series not numbered in the pass before is numbered now, its first time in the write.
-            out[i] = number >= 0 ? texts[number] : i > 0 && keys[i] == keys[i - 1] ? out[i - 1] : find(keys[i]);
-        }
-        return out;
-    }
-
-    /**
-     * Fills {@code rank[i]} and {@code metricRank[i]} with the place of {@code texts[i]} in {@link #ORDER} and of its
-     * metric among the metrics, consistent across the whole array. Ranks are kept with the texts and reused by the
-     * next write whose texts all hold ranks of the same ranking, so the common flush (the series of the flush
-     * before) compares no strings; a write that brings a text without one ranks its texts afresh with one sort.
-     */
-    synchronized void rank(Text[] texts, int[] rank, int[] metricRank) {
-        boolean current = true;
-        for (Text t : texts) {
-            if (t.ranking != ranking) {
-                current = false;
-                break;
+            if (found[i] < 0) {
+                // A series not numbered in the pass before is numbered now, its first time in the write.
+                found[i] = i > 0 && keys[i] == keys[i - 1] ? found[i - 1] : find(keys[i]);
             }
         }
-        if (!current) {
-            ranking++;
-            Text[] distinct = new Text[texts.length];
-            int count = 0;
-            for (Text t : texts) {
-                if (t.ranking != ranking) {
-                    t.ranking = ranking;
-                    distinct[count++] = t;
-                }
-            }
-            distinct = sorted(Arrays.copyOf(distinct, count));
-            int m = -1;
-            String metric = null;
-            for (int i = 0; i < distinct.length; i++) {
-                Text t = distinct[i];
-                if (metric == null || (t.metric != metric && !t.metric.equals(metric))) {
-                    metric = t.metric;
-                    m++;
-                }
-                t.rank = i;
-                t.metricRank = m;
-            }
-        }
-        for (int i = 0; i < texts.length; i++) {
-            rank[i] = texts[i].rank;
-            metricRank[i] = texts[i].metricRank;
-        }
-    }
-
-    /**
-     * {@code texts} sorted in {@link #ORDER}, stably, mostly without comparing strings: each text becomes one
-     * {@code long} of its metric's place among the metrics, the first characters of its tags after the prefix that
-     * all share (each character plus one, 0 past the end, so a shorter text goes first as {@link String#compareTo}
-     * has it) and its index; the {@code long}s are sorted, and only texts whose {@code long}s agree but for the index
-     * are compared, among themselves.
-     */
-    static Text[] sorted(Text[] texts) {
-        int n = texts.length;
-        if (n < 2) {
-            return texts;
-        }
-        Map<String, Integer> metricPlace = new HashMap<>();
-        for (Text t : texts) {
-            metricPlace.putIfAbsent(t.metric, 0);
-        }
-        String[] metricNames = metricPlace.keySet().toArray(new String[0]);
-        Arrays.sort(metricNames);
-        for (int i = 0; i < metricNames.length; i++) {
-            metricPlace.put(metricNames[i], i);
-        }
-        String first = texts[0].tags;
-        int common = first.length();
-        for (Text t : texts) {
-            int max = Math.min(common, t.tags.length());
-            int c = 0;
-            while (c < max && t.tags.charAt(c) == first.charAt(c)) {
-                c++;
-            }
-            common = c;
-        }
-        int maxChar = 0;
-        for (Text t : texts) {
-            for (int c = common; c < Math.min(t.tags.length(), common + 8); c++) {
-                maxChar = Math.max(maxChar, t.tags.charAt(c));
-            }
-        }
-        int indexBits = bits(n - 1);
-        int metricBits = bits(metricNames.length - 1);
-        int charBits = bits(maxChar + 1);
-        int chars = Math.min(8, (63 - indexBits - metricBits) / charBits);
-        if (chars < 1) {
-            Text[] out = texts.clone();
-            Arrays.sort(out, ORDER);
-            return out;
-        }
-        int prefixBits = chars * charBits;
-        long[] keys = new long[n];
-        for (int i = 0; i < n; i++) {
-            String tags = texts[i].tags;
-            long prefix = 0;
-            for (int c = common; c < common + chars; c++) {
-                prefix = (prefix << charBits) | (c < tags.length() ? tags.charAt(c) + 1 : 0);
-            }
-            long key = ((long) metricPlace.get(texts[i].metric) << prefixBits) | prefix;
-            keys[i] = (key << indexBits) | i;
-        }
-        Arrays.sort(keys);
-        long indexMask = (1L << indexBits) - 1;
-        Text[] out = new Text[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = texts[(int) (keys[i] & indexMask)];
-        }
-        // Texts alike in their metric and first characters, in index order so far: compared among themselves.
-        int from = 0;
-        while (from < n) {
-            int to = from + 1;
-            while (to < n && keys[to] >>> indexBits == keys[from] >>> indexBits) {
-                to++;
-            }
-            if (to - from > 1) {
-                Arrays.sort(out, from, to, ORDER);
-            }
-            from = to;
-        }
-        return out;
-    }
-
-    private static int bits(long max) {
-        return 64 - Long.numberOfLeadingZeros(max);
+        return new WindowTexts(columns, found);
     }
 
     /**
      * The series of {@code texts} not known to be stored in series epoch {@code epoch}, each once, in the stored order
-     * ({@code rank[i]} the rank of {@code texts[i]}, from one {@link #rank} call), so that replicas adding the same
-     * new series take row locks in one order and cannot deadlock; a series' key instances share one text and so one
-     * rank.
+     * ({@code rank[i]} the rank of window i's series, from one ranking), so that replicas adding the same new series
+     * take row locks in one order and cannot deadlock.
      */
-    static List<Text> unstored(Text[] texts, int[] rank, long epoch) {
+    static NewSeries unstored(WindowTexts texts, int[] rank, long epoch) {
+        int n = texts.size();
+        long[] stored = texts.storedEpochs();
+        long[] byRank = new long[n];
         int count = 0;
-        for (Text t : texts) {
-            if (t.storedEpoch != epoch) {
-                count++;
+        for (int i = 0; i < n; i++) {
+            if (stored[i] != epoch) {
+                byRank[count++] = (long) rank[i] << 32 | i;
             }
         }
         if (count == 0) {
-            return List.of();
+            return NewSeries.NONE;
         }
         // Sorted by rank and then index, as much room as the write's new series take: a part of a flush holds ranks
         // from anywhere in the flush's ranking.
-        long[] byRank = new long[count];
+        Arrays.sort(byRank, 0, count);
+        int[] out = new int[count];
         int k = 0;
-        for (int i = 0; i < texts.length; i++) {
-            if (texts[i].storedEpoch != epoch) {
-                byRank[k++] = (long) rank[i] << 32 | i;
-            }
-        }
-        Arrays.sort(byRank);
-        List<Text> out = new ArrayList<>(count);
         long previous = -1;
-        for (long r : byRank) {
-            if (r >>> 32 != previous) {
-                previous = r >>> 32;
-                out.add(texts[(int) r]);
+        for (int r = 0; r < count; r++) {
+            if (byRank[r] >>> 32 != previous) {
+                previous = byRank[r] >>> 32;
+                out[k++] = texts.number((int) byRank[r]);
             }
         }
-        return out;
+        return new NewSeries(texts.columns(), Arrays.copyOf(out, k));
     }
 
     /** Forgets every series: none is known to be stored any more. */
     synchronized void clear() {
-        Arrays.fill(texts, 0, numbers.size(), null);
         numbers.clear();
-        metrics.clear();
+        columns = new SeriesColumns();
         overflowed = false;
         unknownNew = false;
     }
@@ -337,21 +168,19 @@ final class SeriesTexts {
         return fullResets;
     }
 
-    private Text find(SeriesKey key) {
+    private int find(SeriesKey key) {
         int n = numbers.find(key);
         if (n >= 0) {
-            return texts[n];
+            return n;
         }
-        Text text = new Text(metrics.computeIfAbsent(key.metric(), m -> m), encoder.encode(key));
-        n = numbers.size() < maxSeries ? numbers.add(key) : -1;
-        if (n >= 0) {
-            if (n == texts.length) {
-                texts = Arrays.copyOf(texts, 2 * n);
-            }
-            texts[n] = text;
-        } else {
+        int kept = numbers.size() < maxSeries ? numbers.add(key) : -1;
+        int length = encoder.encode(key);
+        int number = columns.add(key.metric(), encoder.bytes(), length);
+        if (kept < 0) {
             overflowed = true;
+        } else if (kept != number) {
+            throw new IllegalStateException("series number " + kept + " has column " + number);
         }
-        return text;
+        return number;
     }
 }

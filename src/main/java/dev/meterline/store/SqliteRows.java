@@ -71,10 +71,10 @@ final class SqliteRows {
     }
 
     /**
-     * Inserts {@code windows} in {@code order} ({@code texts[i]} the texts of {@code windows.get(i)}), skipping any
+     * Inserts {@code windows} in {@code order} (window i's series text at {@code i} of {@code texts}), skipping any
      * row whose key is already stored.
      */
-    static void write(Connection c, String columns, String replica, List<Window> windows, SeriesTexts.Text[] texts,
+    static void write(Connection c, String columns, String replica, List<Window> windows, WindowTexts texts,
                       int[] order) throws SQLException {
         int groups = order.length / GROUP;
         int rest = order.length % GROUP;
@@ -142,7 +142,7 @@ final class SqliteRows {
     }
 
     private static void bind(PreparedStatement ps, boolean shared, String replica, Window[] group,
-                             SeriesTexts.Text[] texts, int[] order, int from, int rows) throws SQLException {
+                             WindowTexts texts, int[] order, int from, int rows) throws SQLException {
         if (shared) {
             bindShared(ps, replica, group, texts, order, from, rows);
         } else {
@@ -154,12 +154,11 @@ final class SqliteRows {
      * Whether the {@code rows} windows of {@code group} (those at {@code order[from..]}) share metric, resolution,
      * start, flush, complete.
      */
-    private static boolean uniform(Window[] group, SeriesTexts.Text[] texts, int[] order, int from, int rows) {
+    private static boolean uniform(Window[] group, WindowTexts texts, int[] order, int from, int rows) {
         Window first = group[0];
-        String metric = texts[order[from]].metric;
         for (int r = 1; r < rows; r++) {
             Window w = group[r];
-            if (!texts[order[from + r]].metric.equals(metric) || w.resolution() != first.resolution()
+            if (!texts.sameMetric(order[from + r], order[from]) || w.resolution() != first.resolution()
                     || w.start() != first.start() || w.flushSeq() != first.flushSeq()
                     || w.complete() != first.complete()) {
                 return false;
@@ -168,11 +167,11 @@ final class SqliteRows {
         return true;
     }
 
-    private static void bindShared(PreparedStatement ps, String replica, Window[] group, SeriesTexts.Text[] texts,
+    private static void bindShared(PreparedStatement ps, String replica, Window[] group, WindowTexts texts,
                                    int[] order, int from, int rows) throws SQLException {
         Window first = group[0];
         ps.setString(1, replica);
-        ps.setString(2, texts[order[from]].metric);
+        ps.setString(2, texts.metric(order[from]));
         ps.setLong(3, first.resolution());
         ps.setLong(4, first.start());
         ps.setLong(5, first.flushSeq());
@@ -180,13 +179,13 @@ final class SqliteRows {
         for (int r = 0; r < rows; r++) {
             Aggregate a = group[r].aggregate();
             int p = SHARED + r * SHARED_ROW;
-            ps.setLong(p + 1, texts[order[from + r]].id);
+            ps.setLong(p + 1, texts.id(order[from + r]));
             WindowTable.bindAggregate(ps, p + 2, a);
             ps.setBytes(p + 10, a.sketchBytes());
         }
     }
 
-    private static void bindGeneral(PreparedStatement ps, String replica, Window[] group, SeriesTexts.Text[] texts,
+    private static void bindGeneral(PreparedStatement ps, String replica, Window[] group, WindowTexts texts,
                                     int[] order, int from, int rows) throws SQLException {
         ps.setString(1, replica);
         for (int r = 0; r < rows; r++) {
@@ -194,8 +193,8 @@ final class SqliteRows {
             Window w = group[r];
             Aggregate a = w.aggregate();
             int p = 1 + r * GENERAL_ROW;
-            ps.setString(p + 1, texts[i].metric);
-            ps.setLong(p + 2, texts[i].id);
+            ps.setString(p + 1, texts.metric(i));
+            ps.setLong(p + 2, texts.id(i));
             ps.setLong(p + 3, w.resolution());
             ps.setLong(p + 4, w.start());
             ps.setLong(p + 5, w.flushSeq());

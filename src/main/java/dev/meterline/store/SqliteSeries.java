@@ -51,16 +51,16 @@ final class SqliteSeries {
     }
 
     /**
-     * Inserts each series of {@code series} unless present, in its order, and reads every one's id into its text;
+     * Inserts each series of {@code series} unless present, in its order, and reads every one's id;
      * a group holds consecutive series of one metric.
      */
-    static void store(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+    static void store(Connection c, NewSeries series) throws SQLException {
         try (Statements statements = new Statements(c)) {
             int from = 0;
             while (from < series.size()) {
-                String metric = series.get(from).metric;
+                String metric = series.metric(from);
                 int to = from + 1;
-                while (to < series.size() && to - from < GROUP && series.get(to).metric.equals(metric)) {
+                while (to < series.size() && to - from < GROUP && series.metric(to).equals(metric)) {
                     to++;
                 }
                 store(statements.insert(to - from), statements.ids(to - from), metric, series, from, to);
@@ -70,11 +70,11 @@ final class SqliteSeries {
     }
 
     private static void store(PreparedStatement insert, PreparedStatement ids, String metric,
-                              List<SeriesTexts.Text> series, int from, int to) throws SQLException {
+                              NewSeries series, int from, int to) throws SQLException {
         insert.setString(1, metric);
         ids.setString(1, metric);
         for (int i = from; i < to; i++) {
-            String tags = series.get(i).tags;
+            String tags = series.tags(i);
             insert.setString(2 + i - from, tags);
             ids.setString(2 + i - from, tags);
         }
@@ -82,7 +82,7 @@ final class SqliteSeries {
         int found = 0;
         try (ResultSet rs = ids.executeQuery()) {
             while (rs.next()) {
-                series.get(from + rs.getInt(1)).id = rs.getLong(2);
+                series.id(from + rs.getInt(1), rs.getLong(2));
                 found++;
             }
         }

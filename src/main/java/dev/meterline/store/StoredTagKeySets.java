@@ -10,10 +10,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.BitSet;
+import java.util.BitSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -266,7 +265,7 @@ final class StoredTagKeySets {
      * the epoch held, their keys (of {@code windows}, whose series' texts are {@code texts}) are added and the ids
      * taken as read; otherwise, or while a read holds the sets, the next read reads them.
      */
-    void written(WindowTable.Stored stored, List<Window> windows, SeriesTexts.Text[] texts) {
+    void written(WindowTable.Stored stored, List<Window> windows, WindowTexts texts) {
         if (!lock.tryLock()) {
             return;
         }
@@ -277,24 +276,26 @@ final class StoredTagKeySets {
         }
     }
 
-    private void writtenLocked(WindowTable.Stored stored, List<Window> windows, SeriesTexts.Text[] texts) {
-        List<SeriesTexts.Text> series = stored.series();
+    private void writtenLocked(WindowTable.Stored stored, List<Window> windows, WindowTexts texts) {
+        NewSeries series = stored.series();
         if (series.isEmpty() || stored.epoch() != epoch) {
             return;
         }
         long min = Long.MAX_VALUE;
         long max = Long.MIN_VALUE;
-        for (SeriesTexts.Text t : series) {
-            min = Math.min(min, t.id);
-            max = Math.max(max, t.id);
+        for (int k = 0; k < series.size(); k++) {
+            min = Math.min(min, series.id(k));
+            max = Math.max(max, series.id(k));
         }
         if (min != throughId + 1 || max - min + 1 != series.size()) {
             return;
         }
-        Set<SeriesTexts.Text> fresh = Collections.newSetFromMap(new IdentityHashMap<>(2 * series.size()));
-        fresh.addAll(series);
-        for (int i = 0; i < texts.length; i++) {
-            if (fresh.contains(texts[i])) {
+        BitSet fresh = new BitSet();
+        for (int k = 0; k < series.size(); k++) {
+            fresh.set(series.number(k));
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            if (fresh.get(texts.number(i))) {
                 sets.add(WindowList.series(windows, i));
             }
         }

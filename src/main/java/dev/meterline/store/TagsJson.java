@@ -49,8 +49,8 @@ final class TagsJson {
     }
 
     /**
-     * Encodes as {@link TagsJson#encode} does, into buffers it keeps, so that a flush of many new series makes one
-     * string per text rather than a builder and a string per tag key and value as well. A key whose strings are all
+     * Encodes as {@link TagsJson#encode} does, as UTF-8 into buffers it keeps, so that a flush of many new series makes
+     * no object per text: the caller copies the bytes where it keeps them. A key whose strings are all
      * ASCII and shorter than 128 characters (each one length byte and then its characters in the key's content, see
      * {@link SeriesKey#copyContent}) is read from its content; any other goes the string way. One thread at a time.
      */
@@ -61,7 +61,11 @@ final class TagsJson {
         private byte[] content = new byte[256];
         private byte[] text = new byte[512];
 
-        String encode(SeriesKey key) {
+        /**
+         * Writes the tag text of {@code key} as UTF-8 at the start of {@link #bytes()} and returns its length; the
+         * bytes stay there until the next call.
+         */
+        int encode(SeriesKey key) {
             int n = key.contentLength();
             if (content.length < n) {
                 content = new byte[Math.max(n, 2 * content.length)];
@@ -70,7 +74,12 @@ final class TagsJson {
             key.copyContent(c, 0);
             for (int i = 0; i < n; i++) {
                 if (c[i] < 0) {
-                    return TagsJson.encode(key);
+                    byte[] utf8 = TagsJson.encode(key).getBytes(StandardCharsets.UTF_8);
+                    if (text.length < utf8.length) {
+                        text = new byte[Math.max(utf8.length, 2 * text.length)];
+                    }
+                    System.arraycopy(utf8, 0, text, 0, utf8.length);
+                    return utf8.length;
                 }
             }
             // A character takes at most six (a control character's escape), a string's length byte pays for its
@@ -94,7 +103,12 @@ final class TagsJson {
                 at += 1 + c[at];
             }
             t[p++] = '}';
-            return new String(t, 0, p, StandardCharsets.ISO_8859_1);
+            return p;
+        }
+
+        /** The buffer {@link #encode} writes into. */
+        byte[] bytes() {
+            return text;
         }
 
         /** Writes the ASCII string whose length byte is {@code c[at]} at {@code p}, quoted and escaped. */

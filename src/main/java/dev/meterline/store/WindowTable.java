@@ -225,34 +225,38 @@ final class WindowTable {
      * What a write stored: the series epoch it held, the series it found or put in {@code meterline_series}, and
      * whether it knows none of them to have been there before (PostgreSQL only: false on SQLite).
      */
-    record Stored(long epoch, List<SeriesTexts.Text> series, boolean allNew) {
+    record Stored(long epoch, NewSeries series, boolean allNew) {
     }
 
     /** Inserts written partials, skipping any already stored under the same key, and records the flush sequence. */
     void insert(Connection c, String replica, List<Window> windows) throws SQLException {
         SeriesTexts once = new SeriesTexts(Integer.MAX_VALUE);
-        SeriesTexts.Text[] texts = once.of(windows);
-        int[] rank = new int[texts.length];
-        int[] metricRank = new int[texts.length];
-        once.rank(texts, rank, metricRank);
+        WindowTexts texts = once.of(windows);
+        int[] rank = new int[texts.size()];
+        int[] metricRank = new int[texts.size()];
+        texts.rank(rank, metricRank);
         insert(c, replica, windows, texts, rank, IndexOrder.of(windows, texts, rank, metricRank), true, false);
     }
 
     /**
-     * As above, with the texts of each window's series ({@code texts[i]} of {@code windows.get(i)}), their ranks from
-     * one {@link SeriesTexts#rank} call, and the windows' indexes in the key's order by texts ({@link IndexOrder}),
-     * which this reorders in place by series id within each start once the ids are known. Reads
+     * As above, with the texts of each window's series ({@code texts}, in the order of {@code windows}), their ranks
+     * from one ranking ({@link WindowTexts#rank}), and the windows' indexes in the key's order by texts
+     * ({@link IndexOrder}), which this reorders in place by series id within each start once the ids are known. Reads
      * the series epoch, which the transaction then holds against series being forgotten, and inserts into
      * {@code meterline_series} each series not known to be there in that epoch, reading its id, before the rows that
      * carry it; {@code assumeNew} takes those series to be new to the table ({@link #storeSeries}). Unless
      * {@code raiseFlushSeq}, the replica's {@code last_flush_seq} is left as it is (a part of a flush written ahead
      * of the rest, see {@link Store#writePart}).
      */
-    Stored insert(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] rank,
+    Stored insert(Connection c, String replica, List<Window> windows, WindowTexts texts, int[] rank,
                   int[] order, boolean raiseFlushSeq, boolean assumeNew) throws SQLException {
         long epoch = seriesEpoch(c);
-        List<SeriesTexts.Text> newSeries = SeriesTexts.unstored(texts, rank, epoch);
+        NewSeries newSeries = SeriesTexts.unstored(texts, rank, epoch);
         boolean allNew = !newSeries.isEmpty() && storeSeries(c, newSeries, assumeNew);
+        // The ids as this write holds them: a series stored since the texts were found (by a write of another part
+        // of the flush) has its id only now.
+        newSeries.keepIds();
+        texts.readIds();
         // Every series now has its id: a start's rows go in by id, the unique key's order, wherever the ids do not
         // follow the texts' order (series stored over time, or again after being forgotten).
         IndexOrder.byIds(windows, texts, order);
@@ -294,30 +298,34 @@ final class WindowTable {
 
     /**
      * Inserts each series of {@code series} (in the stored order, so replicas adding the same series take their row
-     * locks in one order) unless present, and sets every one's id in its text; returns whether none was present
+     * locks in one order) unless present, and sets every one's id; returns whether none was present
      * (SQLite does not tell: false). SQLite goes through {@link SqliteSeries}. PostgreSQL copies them as all new
      * ({@link #copySeries}) when {@code assumeNew} and none of them was stored in an earlier epoch; otherwise, or when
      * the copy meets a stored series, it looks them up first ({@link #lookUpSeries}) and copies only the series it
      * did not find, so that a stored series keeps its id and takes no value of the identity sequence.
      */
-    private boolean storeSeries(Connection c, List<SeriesTexts.Text> series, boolean assumeNew) throws SQLException {
+    private boolean storeSeries(Connection c, NewSeries series, boolean assumeNew) throws SQLException {
         if (dialect != Dialect.POSTGRES) {
             SqliteSeries.store(c, series);
             return false;
         }
-        if (assumeNew && !storedBefore(series) && copySeries(c, series)) {
+        if (assumeNew && !series.storedBefore() && copySeries(c, series)) {
             return true;
         }
-        List<SeriesTexts.Text> missing = lookUpSeries(c, series);
-        if (missing.isEmpty()) {
+        int[] missing = lookUpSeries(c, series);
+        if (missing.length == 0) {
             return false;
         }
-        if (copySeries(c, missing)) {
-            return missing.size() == series.size();
+        NewSeries rest = series.only(missing, missing.length);
+        boolean copied = copySeries(c, rest);
+        if (!copied) {
+            // Another replica stored one of them since the look-up: each goes in unless present.
+            insertSeries(c, rest);
         }
-        // Another replica stored one of them since the look-up: each goes in unless present.
-        insertSeries(c, missing);
-        return false;
+        for (int k = 0; k < missing.length; k++) {
+            series.id(missing[k], rest.id(k));
+        }
+        return copied && missing.length == series.size();
     }
 
     /** Whether {@code meterline_series} holds no series. */
@@ -330,26 +338,13 @@ final class WindowTable {
     }
 
     /**
-     * Whether a series of {@code series} was stored in an earlier series epoch: forgetting takes only series without
-     * rows, so most such series are stored still (a copy would meet them).
-     */
-    private static boolean storedBefore(List<SeriesTexts.Text> series) {
-        for (SeriesTexts.Text t : series) {
-            if (t.storedEpoch != Long.MIN_VALUE) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
      * PostgreSQL: sets the id of each series of {@code series} that {@code meterline_series} holds, and returns the
-     * others in the order of {@code series}; up to {@value #TEXTS_PER_LOOKUP} series per statement, one seek each,
-     * taking no lock.
+     * places in {@code series} of the others, rising; up to {@value #TEXTS_PER_LOOKUP} series per statement, one seek
+     * each, taking no lock.
      */
-    private static List<SeriesTexts.Text> lookUpSeries(Connection c, List<SeriesTexts.Text> series)
-            throws SQLException {
-        List<SeriesTexts.Text> missing = new ArrayList<>();
+    private static int[] lookUpSeries(Connection c, NewSeries series) throws SQLException {
+        int[] missing = new int[series.size()];
+        int count = 0;
         try (PreparedStatement ps = c.prepareStatement(LOOK_UP_SERIES)) {
             ps.unwrap(PGStatement.class).setPrepareThreshold(-1);
             boolean[] found = new boolean[Math.min(series.size(), TEXTS_PER_LOOKUP)];
@@ -358,9 +353,8 @@ final class WindowTable {
                 String[] metrics = new String[n];
                 String[] tags = new String[n];
                 for (int i = 0; i < n; i++) {
-                    SeriesTexts.Text t = series.get(from + i);
-                    metrics[i] = t.metric;
-                    tags[i] = t.tags;
+                    metrics[i] = series.metric(from + i);
+                    tags[i] = series.tags(from + i);
                 }
                 ps.setArray(1, c.createArrayOf("text", metrics));
                 ps.setArray(2, c.createArrayOf("text", tags));
@@ -370,19 +364,19 @@ final class WindowTable {
                         long id = rs.getLong(2);
                         if (!rs.wasNull()) {
                             int i = rs.getInt(1) - 1;
-                            series.get(from + i).id = id;
+                            series.id(from + i, id);
                             found[i] = true;
                         }
                     }
                 }
                 for (int i = 0; i < n; i++) {
                     if (!found[i]) {
-                        missing.add(series.get(from + i));
+                        missing[count++] = from + i;
                     }
                 }
             }
         }
-        return missing;
+        return Arrays.copyOf(missing, count);
     }
 
     /**
@@ -393,7 +387,7 @@ final class WindowTable {
      * left unused, when a series is there already (another replica stored it meanwhile, or the store did not know
      * it). A copy that meets a stored series part way has inserted the rows before it for nothing.
      */
-    private static boolean copySeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+    private static boolean copySeries(Connection c, NewSeries series) throws SQLException {
         Savepoint before = c.setSavepoint();
         try {
             takeSeriesIds(c, series);
@@ -403,15 +397,16 @@ final class WindowTable {
             try {
                 String metricText = null;
                 byte[] metric = null;
-                for (SeriesTexts.Text t : series) {
-                    if (t.metric != metricText) {
-                        metricText = t.metric;
+                for (int k = 0; k < series.size(); k++) {
+                    String metricOf = series.metric(k);
+                    if (metricOf != metricText) {
+                        metricText = metricOf;
                         metric = metricText.getBytes(StandardCharsets.UTF_8);
                     }
                     rows.row(3);
-                    rows.int8(t.id);
+                    rows.int8(series.id(k));
                     rows.bytes(metric);
-                    rows.text(t.tags);
+                    series.tagsTo(k, rows);
                 }
                 rows.finish();
             } catch (SQLException | RuntimeException e) {
@@ -430,10 +425,10 @@ final class WindowTable {
     }
 
     /**
-     * Sets each text's id to the next value of {@code meterline_series}' identity sequence, read
+     * Sets each series' id to the next value of {@code meterline_series}' identity sequence, read
      * {@value #IDS_PER_FETCH} at a time so that a million new series do not hold their ids twice in memory.
      */
-    private static void takeSeriesIds(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+    private static void takeSeriesIds(Connection c, NewSeries series) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(NEXT_SERIES_IDS)) {
             ps.unwrap(PGStatement.class).setPrepareThreshold(-1);
             ps.setFetchSize(IDS_PER_FETCH);
@@ -441,7 +436,7 @@ final class WindowTable {
             int i = 0;
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    series.get(i++).id = rs.getLong(1);
+                    series.id(i++, rs.getLong(1));
                 }
             }
             if (i != series.size()) {
@@ -454,20 +449,20 @@ final class WindowTable {
      * PostgreSQL: inserts the series unless present, each speculatively and taking a value of the identity sequence
      * either way, then looks up their ids.
      */
-    private static void insertSeries(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+    private static void insertSeries(Connection c, NewSeries series) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
-            for (SeriesTexts.Text t : series) {
-                ps.setString(1, t.metric);
-                ps.setString(2, t.tags);
+            for (int k = 0; k < series.size(); k++) {
+                ps.setString(1, series.metric(k));
+                ps.setString(2, series.tags(k));
                 ps.addBatch();
             }
             ps.executeBatch();
         }
-        List<SeriesTexts.Text> missing = lookUpSeries(c, series);
-        if (!missing.isEmpty()) {
-            throw new SQLException(missing.size() + " series missing after their insert, the first "
-                    + missing.get(0).metric + missing.get(0).tags);
+        int[] missing = lookUpSeries(c, series);
+        if (missing.length > 0) {
+            throw new SQLException(missing.length + " series missing after their insert, the first "
+                    + series.metric(missing[0]) + series.tags(missing[0]));
         }
     }
 
@@ -480,7 +475,7 @@ final class WindowTable {
      * through a transaction-local staging table and {@code INSERT ... ON CONFLICT DO NOTHING}, which skips stored
      * keys.
      */
-    private void copy(Connection c, String replica, List<Window> windows, SeriesTexts.Text[] texts, int[] order,
+    private void copy(Connection c, String replica, List<Window> windows, WindowTexts texts, int[] order,
                       long minSeq) throws SQLException {
         if (minSeq > lastFlushSeq(c, replica)) {
             Savepoint before = c.setSavepoint();
@@ -506,7 +501,7 @@ final class WindowTable {
     }
 
     private static void copyInto(Connection c, String table, String replica, List<Window> windows,
-                                 SeriesTexts.Text[] texts, int[] order) throws SQLException {
+                                 WindowTexts texts, int[] order) throws SQLException {
         CopyManager copies = c.unwrap(PGConnection.class).getCopyAPI();
         CopyRows rows = new CopyRows(copies.copyIn("COPY " + table + " (" + COLUMNS + ") FROM STDIN (FORMAT binary)"));
         try {
@@ -514,9 +509,9 @@ final class WindowTable {
             String metricText = null;
             byte[] metric = null;
             for (int i : order) {
-                SeriesTexts.Text text = texts[i];
-                if (text.metric != metricText) {
-                    metricText = text.metric;
+                String metricOf = texts.metric(i);
+                if (metricOf != metricText) {
+                    metricText = metricOf;
                     metric = metricText.getBytes(StandardCharsets.UTF_8);
                 }
                 Window w = windows.get(i);
@@ -525,7 +520,7 @@ final class WindowTable {
                 rows.row(COLUMN_COUNT);
                 rows.bytes(replicaText);
                 rows.bytes(metric);
-                rows.int8(text.id);
+                rows.int8(texts.id(i));
                 rows.int8(w.resolution());
                 rows.int8(w.start());
                 rows.int8(w.flushSeq());

@@ -56,10 +56,10 @@ class IndexOrderTest {
         for (int round = 0; round < 200; round++) {
             SeriesTexts kept = new SeriesTexts(1_000);
             List<Window> windows = write(random, 1 + random.nextInt(300), METRICS.length, HOSTS.length);
-            SeriesTexts.Text[] texts = kept.of(windows);
+            WindowTexts texts = kept.of(windows);
 
             int[] expected = expected(windows);
-            assertArrayEquals(expected, IndexOrder.of(windows, texts, kept));
+            assertArrayEquals(expected, IndexOrder.of(windows, texts));
             assertArrayEquals(expected, IndexOrder.sorted(windows, texts));
         }
     }
@@ -74,12 +74,12 @@ class IndexOrderTest {
             for (int i : expected(shuffled)) {
                 windows.add(shuffled.get(i));
             }
-            SeriesTexts.Text[] texts = kept.of(windows);
+            WindowTexts texts = kept.of(windows);
             int[] identity = new int[windows.size()];
             for (int i = 0; i < identity.length; i++) {
                 identity[i] = i;
             }
-            assertArrayEquals(identity, IndexOrder.of(windows, texts, kept), "round " + round);
+            assertArrayEquals(identity, IndexOrder.of(windows, texts), "round " + round);
 
             // Two windows swapped: sorted as any write (equal keys keep their order, so the expectation is stable).
             int a = random.nextInt(windows.size());
@@ -87,7 +87,7 @@ class IndexOrderTest {
             Window w = windows.get(a);
             windows.set(a, windows.get(b));
             windows.set(b, w);
-            assertArrayEquals(expected(windows), IndexOrder.of(windows, kept.of(windows), kept), "round " + round);
+            assertArrayEquals(expected(windows), IndexOrder.of(windows, kept.of(windows)), "round " + round);
         }
     }
 
@@ -100,9 +100,9 @@ class IndexOrderTest {
             int metrics = Math.min(METRICS.length, 1 + round / 40);
             int hosts = Math.min(HOSTS.length, 2 + round / 30);
             List<Window> windows = write(random, 1 + random.nextInt(200), metrics, hosts);
-            SeriesTexts.Text[] texts = kept.of(windows);
+            WindowTexts texts = kept.of(windows);
 
-            assertArrayEquals(expected(windows), IndexOrder.of(windows, texts, kept), "write " + round);
+            assertArrayEquals(expected(windows), IndexOrder.of(windows, texts), "write " + round);
         }
     }
 
@@ -112,30 +112,34 @@ class IndexOrderTest {
         for (int round = 0; round < 300; round++) {
             SeriesTexts kept = new SeriesTexts(1_000);
             List<Window> windows = write(random, 1 + random.nextInt(300), METRICS.length, HOSTS.length);
-            SeriesTexts.Text[] texts = kept.of(windows);
-            int[] order = IndexOrder.of(windows, texts, kept);
+            WindowTexts texts = kept.of(windows);
+            int[] order = IndexOrder.of(windows, texts);
             // Ids in the texts' order (stored together), at random (stored over time), or far apart (the long sort).
             int kind = round % 3;
-            List<SeriesTexts.Text> distinct = new ArrayList<>();
+            SeriesColumns columns = texts.columns();
+            List<Integer> distinct = new ArrayList<>();
             Set<Long> taken = new HashSet<>();
-            for (SeriesTexts.Text t : texts) {
-                if (!distinct.contains(t)) {
-                    distinct.add(t);
+            for (int i = 0; i < texts.size(); i++) {
+                if (!distinct.contains(texts.number(i))) {
+                    distinct.add(texts.number(i));
                 }
             }
-            distinct.sort(SeriesTexts.ORDER);
+            distinct.sort(columns::compare);
+            long[] ids = new long[distinct.size()];
             for (int d = 0; d < distinct.size(); d++) {
                 long id = kind == 0 ? d + 1 : kind == 1 ? 1 + random.nextInt(1_000_000) : 1 + (random.nextLong() >>> 1);
                 while (!taken.add(id)) {
                     id++;
                 }
-                distinct.get(d).id = id;
+                ids[d] = id;
             }
+            columns.ids(distinct.stream().mapToInt(Integer::intValue).toArray(), ids, ids.length);
+            texts.readIds();
             int[] byText = order.clone();
 
             IndexOrder.byIds(windows, texts, order);
-            int[] metricRank = new int[texts.length];
-            kept.rank(texts, new int[texts.length], metricRank);
+            int[] metricRank = new int[texts.size()];
+            texts.rank(new int[texts.size()], metricRank);
             int[] inOneSort = IndexOrder.ofIds(windows, texts, metricRank);
             // Ids far apart may not fit the packed sort: then there is no order (the caller sorts twice).
             if (kind != 2 || inOneSort != null) {
@@ -149,7 +153,7 @@ class IndexOrderTest {
             expected.sort(Comparator.<Integer, String>comparing(i -> windows.get(i).series().metric())
                     .thenComparingLong(i -> windows.get(i).resolution())
                     .thenComparingLong(i -> windows.get(i).start())
-                    .thenComparingLong(i -> texts[i].id));
+                    .thenComparingLong(texts::id));
             assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), order, "round " + round);
             if (kind == 0) {
                 assertArrayEquals(byText, order, "ids in the texts' order leave the order as it was");
@@ -159,8 +163,9 @@ class IndexOrderTest {
 
     @Test
     void aWriteWithNoWindowsHasAnEmptyOrder() {
-        assertArrayEquals(new int[0], IndexOrder.of(List.of(), new SeriesTexts.Text[0], new SeriesTexts(10)));
-        assertArrayEquals(new int[0], IndexOrder.ofIds(List.of(), new SeriesTexts.Text[0], new int[0]));
+        WindowTexts none = new SeriesTexts(10).of(List.of());
+        assertArrayEquals(new int[0], IndexOrder.of(List.of(), none));
+        assertArrayEquals(new int[0], IndexOrder.ofIds(List.of(), none, new int[0]));
         assertArrayEquals(new int[0], IndexOrder.identity(0));
     }
 }

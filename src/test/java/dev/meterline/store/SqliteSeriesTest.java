@@ -3,6 +3,7 @@ package dev.meterline.store;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -39,12 +40,12 @@ class SqliteSeriesTest {
         }
         try (Connection single = open("single.db"); Connection grouped = open("grouped.db")) {
             for (List<String[]> write : writes) {
-                List<SeriesTexts.Text> one = texts(write);
-                List<SeriesTexts.Text> group = texts(write);
+                NewSeries one = series(write);
+                NewSeries group = series(write);
                 storeOneByOne(single, one);
                 SqliteSeries.store(grouped, group);
                 for (int i = 0; i < write.size(); i++) {
-                    assertEquals(one.get(i).id, group.get(i).id, "id of " + write.get(i)[1]);
+                    assertEquals(one.id(i), group.id(i), "id of " + write.get(i)[1]);
                 }
             }
             assertEquals(contents(single), contents(grouped));
@@ -60,31 +61,34 @@ class SqliteSeriesTest {
         return c;
     }
 
-    private static List<SeriesTexts.Text> texts(List<String[]> series) {
-        List<SeriesTexts.Text> out = new ArrayList<>();
-        for (String[] s : series) {
-            out.add(new SeriesTexts.Text(s[0], s[1]));
+    /** The series of one write, each in columns of its own: a series twice in a write is two texts. */
+    private static NewSeries series(List<String[]> series) {
+        SeriesColumns columns = new SeriesColumns();
+        int[] numbers = new int[series.size()];
+        for (int i = 0; i < numbers.length; i++) {
+            byte[] tags = series.get(i)[1].getBytes(StandardCharsets.UTF_8);
+            numbers[i] = columns.add(series.get(i)[0], tags, tags.length);
         }
-        return out;
+        return new NewSeries(columns, numbers);
     }
 
     /** The statements of one series each. */
-    private static void storeOneByOne(Connection c, List<SeriesTexts.Text> series) throws SQLException {
+    private static void storeOneByOne(Connection c, NewSeries series) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement(
                 "INSERT INTO meterline_series (metric, tags) VALUES (?, ?) ON CONFLICT DO NOTHING");
              PreparedStatement id = c.prepareStatement(
                      "SELECT id FROM meterline_series WHERE metric = ? AND tags = ?")) {
-            for (SeriesTexts.Text t : series) {
-                insert.setString(1, t.metric);
-                insert.setString(2, t.tags);
+            for (int k = 0; k < series.size(); k++) {
+                insert.setString(1, series.metric(k));
+                insert.setString(2, series.tags(k));
                 insert.executeUpdate();
             }
-            for (SeriesTexts.Text t : series) {
-                id.setString(1, t.metric);
-                id.setString(2, t.tags);
+            for (int k = 0; k < series.size(); k++) {
+                id.setString(1, series.metric(k));
+                id.setString(2, series.tags(k));
                 try (ResultSet rs = id.executeQuery()) {
                     rs.next();
-                    t.id = rs.getLong(1);
+                    series.id(k, rs.getLong(1));
                 }
             }
         }
