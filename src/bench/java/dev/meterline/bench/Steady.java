@@ -47,6 +47,7 @@ public final class Steady {
         int runs = 1;
         String samples;
         String query;
+        String queryLog;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -67,6 +68,7 @@ public final class Steady {
                     case "--runs" -> { o.runs = Integer.parseInt(v); i++; }
                     case "--samples" -> { o.samples = v; i++; }
                     case "--query" -> { o.query = v; i++; }
+                    case "--query-log" -> { o.queryLog = v; i++; }
                     case "--help" -> {
                         System.out.println("""
                                 Steady [--series 1000000] [--period 10] [--duration 90] [--connections 4]
@@ -74,14 +76,15 @@ public final class Steady {
                                        [--server-args "meterline flags"] [--samples DIR]
                                        [--postgres jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres]
                                        [--compare "jar=/tmp/a.jar|jar=/tmp/b.jar -Xflag"] [--runs R]
-                                       [--query "/api/v1/aggregates?metric=bench.m3&tag=host:h13"]
+                                       [--query "/api/v1/aggregates?metric=bench.m3&tag=host:h13"] [--query-log DIR]
                                   every series sends one point per period (target rate: series / period points/s),
                                   in chunks of --chunk lines paced evenly; --samples writes each run's once-a-second
                                   /metrics readings to DIR/steady-PID.tsv; --postgres gives each server a fresh
                                   database on that PostgreSQL server (created from that administrative URL, dropped
                                   after the run) and reports its processes' CPU (the server on this machine);
                                   --query asks that path once a second over a socket of its own, as a dashboard
-                                  would, and reports its latency (a tag filter on a metric of 1 024 series or more in a shard makes the
+                                  would, and reports its latency; --query-log writes each run's queries to
+                                  DIR/query-PID.tsv (wall-clock start in ms, latency in ms, start in us) (a tag filter on a metric of 1 024 series or more in a shard makes the
                                   shard keep a tag index of that metric)""");
                         System.exit(0);
                     }
@@ -184,9 +187,10 @@ public final class Steady {
                 }
                 if (query != null) {
                     long began = System.nanoTime();
+                    long beganMicros = System.currentTimeMillis() * 1_000;
                     try {
                         query.get();
-                        queries.add(System.nanoTime() - began);
+                        queries.add(beganMicros, System.nanoTime() - began);
                         if (began - t0 >= 2 * periodNanos) {
                             settled.add(System.nanoTime() - began);
                         }
@@ -266,6 +270,9 @@ public final class Steady {
                 double pgSeconds = (pg1 - pg0) / 100.0;
                 System.out.printf(Locale.ROOT, "  PostgreSQL's processes: %.1f s CPU (%.2f cores), %.2f us per window"
                         + " flushed%n", pgSeconds, pgSeconds / seconds, pgSeconds * 1e6 / Math.max(1, flushed));
+            }
+            if (o.queryLog != null) {
+                queries.write(Path.of(o.queryLog).resolve("query-" + pid + ".tsv"));
             }
             if (o.samples != null) {
                 writeSamples(Path.of(o.samples).resolve("steady-" + pid + ".tsv"), samples, sampleAt);
