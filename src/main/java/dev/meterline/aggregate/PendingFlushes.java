@@ -37,10 +37,10 @@ final class PendingFlushes implements PendingWindows {
     /** Flushes that have left so far; counted before they leave, see {@link #departures()}. */
     private final AtomicLong departures = new AtomicLong();
     /**
-     * The flush registered last, kept after it leaves (a flush is often stored before the next one comes): what
-     * queries asked of it is what the next one is prepared for.
+     * What queries asked of the flush registered last, kept after it leaves (a flush is often stored before the next
+     * one comes), without its windows: what the next flush is prepared for.
      */
-    private final AtomicReference<Flush> last = new AtomicReference<>();
+    private final AtomicReference<Asked> last = new AtomicReference<>();
     /** Where flushes are prepared for queries; null: nowhere, each flush's first query prepares it. */
     private volatile Scheduler prepare;
 
@@ -53,9 +53,9 @@ final class PendingFlushes implements PendingWindows {
         if (!windows.isEmpty()) {
             Flush flush = new Flush(windows);
             bySeq.put(seq, flush);
-            Flush before = last.getAndSet(flush);
-            if (before != null && before.asked) {
-                prepare(flush, List.copyOf(before.used));
+            Asked before = last.getAndSet(flush.asked);
+            if (before != null && before.byMetric) {
+                prepare(flush, List.copyOf(before.indexes));
             }
         }
     }
@@ -217,6 +217,14 @@ final class PendingFlushes implements PendingWindows {
     private record IndexKey(String metric, String tagKey) {
     }
 
+    /** What queries have read of one flush; preparing the flush does not count. */
+    private static final class Asked {
+        /** Whether a query has read the flush by metric. */
+        volatile boolean byMetric;
+        /** The indexes queries have read, at most {@link #MAX_INDEXES}. */
+        final Set<IndexKey> indexes = ConcurrentHashMap.newKeySet();
+    }
+
     /**
      * One pending flush: its windows, and the same by metric once a query has asked for one. The first such query
      * sorts them, unless the prepare thread did so first because queries asked the flush before (the flush's own
@@ -229,10 +237,7 @@ final class PendingFlushes implements PendingWindows {
         private volatile List<SeriesKey> tagKeySets;
         /** At most {@link #MAX_INDEXES}, each over {@link #byMetric}'s list of its metric. */
         private final Map<IndexKey, long[]> indexes = new ConcurrentHashMap<>();
-        /** Whether a query has read the flush by metric; preparing it does not count. */
-        private volatile boolean asked;
-        /** The indexes queries have read, at most {@link #MAX_INDEXES}. */
-        private final Set<IndexKey> used = ConcurrentHashMap.newKeySet();
+        final Asked asked = new Asked();
 
         Flush(List<Window> windows) {
             this.windows = windows;
@@ -283,8 +288,8 @@ final class PendingFlushes implements PendingWindows {
                     return all;
                 }
             }
-            if (used.size() < MAX_INDEXES) {
-                used.add(chosen);
+            if (asked.indexes.size() < MAX_INDEXES) {
+                asked.indexes.add(chosen);
             }
             return narrowed(all, index, byKey.get(chosen.tagKey()));
         }
@@ -347,7 +352,7 @@ final class PendingFlushes implements PendingWindows {
 
         /** The windows by metric, for a query, which marks the flush as asked. */
         Map<String, List<Window>> byMetric() {
-            asked = true;
+            asked.byMetric = true;
             return grouped();
         }
 
