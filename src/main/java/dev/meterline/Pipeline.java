@@ -134,6 +134,7 @@ public final class Pipeline {
         this.budget = new SeriesBudget(config.aggregation().maxSeries(), config.aggregation().maxSeriesPerMetric());
         this.aggregation = new Aggregation(config.aggregation(), config.queryViews(), budget, threads.shards(), metrics,
                 clock);
+        aggregation.prepareOn(threads.prepare());
         this.durability = new Durability(config.wal(), config.store().dataDir().resolve("wal"), aggregation, buffer,
                 metrics);
         buffer.bindTo(metrics);

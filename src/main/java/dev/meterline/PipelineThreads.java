@@ -19,7 +19,8 @@ import static java.util.Objects.requireNonNull;
  * <p>The threads that take in and store points (rails, shards, store writers, timer, remote write, and the TCP ingest
  * loops the pipeline lowers itself) run at {@code ingestNice}; threads started from them inherit it, as the log
  * writer (started as the store opens) and SQLite's checkpointer (at the first write) do. The threads that answer
- * queries (the HTTP loops, store reads, PromQL) stay at the default, so a query gets a core first.
+ * queries (the HTTP loops, store reads, PromQL, the preparation of pending flushes for them) stay at the default, so
+ * a query gets a core first.
  *
  * @param validate    the parallel validation rails
  * @param shards      the aggregation shards, one serial worker each on top
@@ -28,15 +29,20 @@ import static java.util.Objects.requireNonNull;
  * @param timer       flush ticks, maintenance and the stats line
  * @param promql      PromQL evaluation, off the HTTP loops and the threads that deliver the windows
  * @param remoteWrite the remote write exporter's one thread, which reads the store between its requests
+ * @param prepare     one thread that groups and indexes a new pending flush for the queries that asked the one before,
+ *                    so that the first such query after a flush does not pay for it on its event loop
  * @param ingestNice  the scheduling priority of the threads that take in and store points
  */
 public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler store, Scheduler storeReads,
-                              Scheduler timer, Scheduler promql, Scheduler remoteWrite, Niceness ingestNice) {
+                              Scheduler timer, Scheduler promql, Scheduler remoteWrite, Scheduler prepare,
+                              Niceness ingestNice) {
 
     /** Tasks that may wait for a store thread; beyond them a store call fails at once. */
     static final int STORE_QUEUE = 10_000;
     /** Export rounds and retry delays that may wait for the remote write thread. */
     static final int REMOTE_WRITE_QUEUE = 1_000;
+    /** Preparations that may wait for the prepare thread; beyond them a flush is left to its first query. */
+    static final int PREPARE_QUEUE = 2;
     /** Seconds an idle bounded thread lives (Reactor's default). */
     private static final int IDLE_TTL_SECONDS = 60;
 
@@ -48,6 +54,7 @@ public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler st
         requireNonNull(timer, "timer");
         requireNonNull(promql, "promql");
         requireNonNull(remoteWrite, "remoteWrite");
+        requireNonNull(prepare, "prepare");
         requireNonNull(ingestNice, "ingestNice");
     }
 
@@ -69,23 +76,25 @@ public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler st
                 shards,
                 Schedulers.newBoundedElastic(config.store().threads(), STORE_QUEUE,
                         nice.threads("meterline-store", false), IDLE_TTL_SECONDS),
-                startedPool("meterline-store-read", config.store().threads(), STORE_QUEUE),
+                startedPool("meterline-store-read", config.store().threads(), STORE_QUEUE, false),
                 Schedulers.newSingle(nice.threads("meterline-timer", true)),
                 started(Schedulers.newParallel("meterline-promql", Runtime.getRuntime().availableProcessors()),
                         Runtime.getRuntime().availableProcessors()),
                 Schedulers.newBoundedElastic(1, REMOTE_WRITE_QUEUE, nice.threads("meterline-remote-write", false),
                         IDLE_TTL_SECONDS),
+                startedPool("meterline-prepare", 1, PREPARE_QUEUE, true),
                 nice);
     }
 
     /**
-     * {@code threads} threads that may block, started now, on the calling thread, and kept: a thread inherits the
-     * nice value of the thread that starts it, and one started later, from a shard or store thread that a query's
-     * answer passed through, would answer queries at ingest's priority.
+     * {@code threads} threads at the default priority, started now, on the calling thread, and kept: a thread inherits
+     * the nice value of the thread that starts it, and one started later, from a shard or store thread that a query's
+     * answer passed through, would work for queries at ingest's priority. {@code nonBlocking} threads must never
+     * block.
      */
-    private static Scheduler startedPool(String prefix, int threads, int queue) {
+    private static Scheduler startedPool(String prefix, int threads, int queue, boolean nonBlocking) {
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(queue), Niceness.of(0).threads(prefix, false));
+                new ArrayBlockingQueue<>(queue), Niceness.of(0).threads(prefix, nonBlocking));
         pool.prestartAllCoreThreads();
         return Schedulers.fromExecutorService(pool, prefix);
     }
@@ -107,5 +116,6 @@ public record PipelineThreads(Scheduler validate, Scheduler shards, Scheduler st
         timer.dispose();
         promql.dispose();
         remoteWrite.dispose();
+        prepare.dispose();
     }
 }

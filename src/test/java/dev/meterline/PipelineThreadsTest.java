@@ -74,7 +74,7 @@ final class PipelineThreadsTest {
 
         for (Scheduler s : List.of(threads.validate(), threads.shards(), threads.store(), threads.storeReads(),
                 threads.timer(),
-                threads.promql(), threads.remoteWrite())) {
+                threads.promql(), threads.remoteWrite(), threads.prepare())) {
             assertTrue(s.isDisposed(), s + " is disposed");
         }
         for (Thread t : started) {
@@ -139,6 +139,7 @@ final class PipelineThreadsTest {
             // Before any query has started a thread of the query schedulers.
             assertEquals(normal, niceOn(threads.storeReads(), threads.shards()), "a store read asked from a shard");
             assertEquals(normal, niceOn(threads.promql(), threads.shards()), "PromQL asked from a shard");
+            assertEquals(normal, niceOn(threads.prepare(), threads.shards()), "a preparation asked from a shard");
             assertEquals(7, niceOn(threads.store(), Schedulers.immediate()), "a store writer asked from this thread");
             try (LineClient client = new LineClient("127.0.0.1", pipeline.tcpPort())) {
                 client.send("{\"metric\":\"m\",\"value\":1,\"tags\":{\"host\":\"a\"}}\n");
@@ -157,12 +158,34 @@ final class PipelineThreadsTest {
                     "meterline-wal")) {
                 assertEquals(Set.of(7), valuesOf(nice, ingest), ingest + " in " + nice);
             }
-            for (String query : List.of("meterline-http-", "meterline-promq")) {
+            for (String query : List.of("meterline-http-", "meterline-promq", "meterline-prepa")) {
                 assertEquals(Set.of(normal), valuesOf(nice, query), query + " in " + nice);
             }
             assertEquals(7.0, pipeline.metrics().registry().get(MeterNames.INGEST_NICE).gauge().value());
         } finally {
             pipeline.stop().block(Duration.ofSeconds(60));
+        }
+    }
+
+    /**
+     * Pending flushes are prepared for queries on a thread of their own: neither a shard, nor an event loop, nor a
+     * rail, and one that BlockHound and {@code block()} watch as a thread that must never block.
+     */
+    @Test
+    void pendingFlushesArePreparedOnANamedNonBlockingThreadOfTheirOwn() {
+        Config config = Config.from(Map.of("tcp-port", "0", "http-port", "0", "bind", "127.0.0.1",
+                "data-dir", dir.toString(), "stats-interval", "0s"));
+        PipelineThreads threads = PipelineThreads.of(config);
+        try {
+            String thread = Mono.fromCallable(() -> {
+                        assertTrue(Schedulers.isInNonBlockingThread(), "watched as non-blocking");
+                        return Thread.currentThread().getName();
+                    })
+                    .subscribeOn(threads.prepare())
+                    .block(Duration.ofSeconds(10));
+            assertEquals("meterline-prepare-1", thread);
+        } finally {
+            threads.dispose();
         }
     }
 

@@ -129,6 +129,14 @@ public final class Aggregation {
     }
 
     /**
+     * Prepares, on {@code prepare}, each new pending flush for the queries that asked the flush before it; set before
+     * {@link #run}. Without it, the first query that asks a flush groups and indexes it on its own thread.
+     */
+    public void prepareOn(Scheduler prepare) {
+        pending.prepareOn(prepare);
+    }
+
+    /**
      * Starts rebuilding the shards from the log, before {@link #run}: flushes numbered up to {@code committedSeq}
      * are in the store already, and are dropped again as the log closes them.
      */

@@ -4,6 +4,7 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
+import reactor.core.scheduler.Scheduler;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +16,11 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.util.Objects.requireNonNull;
 
 /**
  * Windows that left the shards and are not yet committed to storage, by flush sequence number. Owned and written by
@@ -31,10 +36,44 @@ final class PendingFlushes implements PendingWindows {
     private final ConcurrentSkipListMap<Long, Flush> bySeq = new ConcurrentSkipListMap<>();
     /** Flushes that have left so far; counted before they leave, see {@link #departures()}. */
     private final AtomicLong departures = new AtomicLong();
+    /**
+     * What queries asked of the flush registered last, kept after it leaves (a flush is often stored before the next
+     * one comes), without its windows: what the next flush is prepared for.
+     */
+    private final AtomicReference<Asked> last = new AtomicReference<>();
+    /** Where flushes are prepared for queries; null: nowhere, each flush's first query prepares it. */
+    private volatile Scheduler prepare;
+
+    /** Prepares new flushes on {@code prepare}, a thread that is neither a shard's nor a query's event loop. */
+    void prepareOn(Scheduler prepare) {
+        this.prepare = requireNonNull(prepare, "prepare");
+    }
 
     void register(long seq, List<Window> windows) {
         if (!windows.isEmpty()) {
-            bySeq.put(seq, new Flush(windows));
+            Flush flush = new Flush(windows);
+            bySeq.put(seq, flush);
+            Asked before = last.getAndSet(flush.asked);
+            if (before != null && before.byMetric) {
+                prepare(flush, List.copyOf(before.indexes));
+            }
+        }
+    }
+
+    /**
+     * Groups {@code flush} by metric and builds the indexes of {@code keys} on the prepare thread, so that the first
+     * query after the flush finds them built. A query that comes sooner builds what it needs itself, as when nothing
+     * is prepared, and either result serves. A full or stopped scheduler leaves the flush to its first query.
+     */
+    private void prepare(Flush flush, List<IndexKey> keys) {
+        Scheduler on = prepare;
+        if (on == null) {
+            return;
+        }
+        try {
+            on.schedule(() -> flush.prepare(keys));
+        } catch (RejectedExecutionException e) {
+            // The flush's first query prepares it.
         }
     }
 
@@ -77,6 +116,12 @@ final class PendingFlushes implements PendingWindows {
         Map<Long, List<Window>> out = new HashMap<>();
         bySeq.forEach((seq, flush) -> out.put(seq, flush.of(metric, byKey)));
         return out;
+    }
+
+    /** Whether pending flush {@code seq} is grouped by metric, by a query or ahead of one. */
+    boolean grouped(long seq) {
+        Flush f = bySeq.get(seq);
+        return f != null && f.byMetric != null;
     }
 
     /** The tag indexes the pending flushes keep. */
@@ -172,10 +217,19 @@ final class PendingFlushes implements PendingWindows {
     private record IndexKey(String metric, String tagKey) {
     }
 
+    /** What queries have read of one flush; preparing the flush does not count. */
+    private static final class Asked {
+        /** Whether a query has read the flush by metric. */
+        volatile boolean byMetric;
+        /** The indexes queries have read, at most {@link #MAX_INDEXES}. */
+        final Set<IndexKey> indexes = ConcurrentHashMap.newKeySet();
+    }
+
     /**
      * One pending flush: its windows, and the same by metric once a query has asked for one. The first such query
-     * sorts them (the flush's own thread is a shard's, which must not spend a pass over a million windows on it);
-     * two queries at once may each sort them, and either result serves. So with the tag indexes.
+     * sorts them, unless the prepare thread did so first because queries asked the flush before (the flush's own
+     * thread is a shard's, which must not spend a pass over a million windows on it); two threads at once may each
+     * sort them, and either result serves. So with the tag indexes.
      */
     private static final class Flush {
         final List<Window> windows;
@@ -183,6 +237,7 @@ final class PendingFlushes implements PendingWindows {
         private volatile List<SeriesKey> tagKeySets;
         /** At most {@link #MAX_INDEXES}, each over {@link #byMetric}'s list of its metric. */
         private final Map<IndexKey, long[]> indexes = new ConcurrentHashMap<>();
+        final Asked asked = new Asked();
 
         Flush(List<Window> windows) {
             this.windows = windows;
@@ -190,6 +245,17 @@ final class PendingFlushes implements PendingWindows {
 
         List<Window> of(String metric) {
             return byMetric().getOrDefault(metric, List.of());
+        }
+
+        /** Groups the flush by metric and builds the indexes of {@code keys}, as queries would, for queries to come. */
+        void prepare(List<IndexKey> keys) {
+            Map<String, List<Window>> m = grouped();
+            for (IndexKey key : keys) {
+                List<Window> all = m.getOrDefault(key.metric(), List.of());
+                if (all.size() >= INDEX_FROM && !indexes.containsKey(key)) {
+                    index(key, all);
+                }
+            }
         }
 
         /**
@@ -202,12 +268,12 @@ final class PendingFlushes implements PendingWindows {
             if (all.size() < INDEX_FROM) {
                 return all;
             }
-            String chosen = null;
+            IndexKey chosen = null;
             long[] index = null;
             for (Map.Entry<String, List<String>> e : byKey.entrySet()) {
                 if (!e.getValue().isEmpty()) {
-                    index = indexes.get(new IndexKey(metric, e.getKey()));
-                    chosen = e.getKey();
+                    chosen = new IndexKey(metric, e.getKey());
+                    index = indexes.get(chosen);
                     if (index != null) {
                         break;
                     }
@@ -217,12 +283,15 @@ final class PendingFlushes implements PendingWindows {
                 return all;
             }
             if (index == null) {
-                index = index(new IndexKey(metric, chosen), all);
+                index = index(chosen, all);
                 if (index == null) {
                     return all;
                 }
             }
-            return narrowed(all, index, byKey.get(chosen));
+            if (asked.indexes.size() < MAX_INDEXES) {
+                asked.indexes.add(chosen);
+            }
+            return narrowed(all, index, byKey.get(chosen.tagKey()));
         }
 
         /**
@@ -281,7 +350,13 @@ final class PendingFlushes implements PendingWindows {
             return new Places(all, places, n);
         }
 
+        /** The windows by metric, for a query, which marks the flush as asked. */
         Map<String, List<Window>> byMetric() {
+            asked.byMetric = true;
+            return grouped();
+        }
+
+        private Map<String, List<Window>> grouped() {
             Map<String, List<Window>> m = byMetric;
             if (m == null) {
                 Map<String, Places> places = new HashMap<>();

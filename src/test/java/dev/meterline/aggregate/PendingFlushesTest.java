@@ -4,21 +4,27 @@ import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import org.junit.jupiter.api.Test;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The pending flushes as one metric's query sees them: every pending flush number, each with that metric's windows in
  * the order the flush holds them, and none of another metric's; a flush that leaves is gone from every view. Narrowed
- * by the values a query names, a view holds every window of the series that have them, in the flush's order.
+ * by the values a query names, a view holds every window of the series that have them, in the flush's order. A flush
+ * that follows one queries asked is grouped and indexed for them ahead of its first query, and reads the same.
  */
 class PendingFlushesTest {
 
@@ -141,5 +147,94 @@ class PendingFlushesTest {
         assertEquals(4, pending.indexes());
         assertEquals(aaOrBb, pending.view("cpu", Map.of("dc", List.of("d1"), "host", List.of("Aa"))).get(1L),
                 "an index kept still serves");
+    }
+
+    /** Hosts {@code h0}… {@code h299}. */
+    private static List<String> hosts() {
+        List<String> hosts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            hosts.add("h" + i);
+        }
+        return hosts;
+    }
+
+    @Test
+    void aFlushFollowingAnAskedOneIsPreparedAheadOfAnyQueryAndAnUnaskedOneIsNot() {
+        List<Runnable> tasks = new ArrayList<>();
+        PendingFlushes pending = new PendingFlushes();
+        pending.prepareOn(Schedulers.fromExecutor(tasks::add));
+        Random random = new Random(11);
+        List<String> hosts = hosts();
+        Map<String, List<String>> byHost = Map.of("host", List.of("h1"));
+
+        pending.register(1, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
+        pending.register(2, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
+        assertEquals(List.of(), tasks, "no query asked flush 1");
+        assertFalse(pending.grouped(2));
+
+        pending.remove(1);
+        pending.view("cpu", byHost);
+        // Stored before the next flush comes, as a large flush often is.
+        pending.remove(2);
+        pending.register(3, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
+        assertEquals(1, tasks.size(), "a query asked flush 2");
+        assertFalse(pending.grouped(3));
+        tasks.remove(0).run();
+        assertTrue(pending.grouped(3));
+        assertEquals(1, pending.indexes(), "the index the query read");
+
+        pending.register(4, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
+        assertEquals(List.of(), tasks, "flush 3 was prepared, and no query asked it");
+        assertFalse(pending.grouped(4));
+    }
+
+    /**
+     * Registers flush {@code seq} after one a query asked, queries it as the preparation runs (or not yet), and checks
+     * that every answer is exactly the series of the named hosts, in flush order.
+     */
+    private static void checkQueriesDuringPreparation(PendingFlushes pending, Random random, long seq,
+                                                      Runnable afterRegister) {
+        List<String> hosts = hosts();
+        List<String> named = List.of(hosts.get(random.nextInt(300)), hosts.get(random.nextInt(300)));
+        List<Window> cpu = randomWindows(random, "cpu", PendingFlushes.INDEX_FROM + random.nextInt(20_000), hosts);
+        List<Window> mixed = new ArrayList<>(cpu);
+        mixed.addAll(random.nextInt(mixed.size()), randomWindows(random, "mem", 500, hosts));
+        pending.view("cpu", Map.of("host", List.of("h0")));
+        pending.remove(seq - 1);
+        pending.register(seq, mixed);
+        afterRegister.run();
+        List<Window> expected = those(cpu, k -> k.tagIn("host", named));
+        for (int q = 0; q < 5; q++) {
+            assertEquals(Map.of(seq, expected), pending.view("cpu", Map.of("host", named)), "flush " + seq);
+            assertEquals(Map.of(seq, cpu), pending.view("cpu"), "flush " + seq);
+        }
+    }
+
+    @Test
+    void aQueryBeforeDuringOrAfterThePreparationReadsExactlyTheSameWindows() throws Exception {
+        Random random = new Random(5);
+        List<Runnable> tasks = new ArrayList<>();
+        PendingFlushes byHand = new PendingFlushes();
+        byHand.prepareOn(Schedulers.fromExecutor(tasks::add));
+        byHand.register(0, randomWindows(random, "cpu", 10, hosts()));
+        checkQueriesDuringPreparation(byHand, random, 1, () -> { });
+        tasks.remove(0).run();
+        checkQueriesDuringPreparation(byHand, random, 2, () -> tasks.remove(0).run());
+
+        Scheduler thread = Schedulers.newSingle("prepare-test");
+        try {
+            PendingFlushes racing = new PendingFlushes();
+            racing.prepareOn(thread);
+            racing.register(0, randomWindows(random, "cpu", 10, hosts()));
+            for (long seq = 1; seq <= 20; seq++) {
+                checkQueriesDuringPreparation(racing, random, seq, () -> { });
+                CountDownLatch done = new CountDownLatch(1);
+                thread.schedule(done::countDown);
+                assertTrue(done.await(30, TimeUnit.SECONDS), "preparation of flush " + seq + " done");
+                assertTrue(racing.grouped(seq));
+            }
+        } finally {
+            thread.dispose();
+        }
     }
 }
