@@ -87,6 +87,7 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
             new Setting("workers", String.valueOf(CORES), "validation rails (parallel().runOn())"),
             new Setting("shards", String.valueOf(CORES), "aggregation shards (groupBy groups), one writer each"),
             new Setting("store-threads", "2", "threads that write to the database (flushes, maintenance), and as many that read it for queries, so a query never waits behind a flush; the PostgreSQL pool holds a connection for each and one more"),
+            new Setting("store-selection-rows", "100000", "series the embedded store keeps of the series that queries' named tag values select (one more per selection), so that a repeated query reads only the series stored since instead of every tag text of the metric; a selection of more than a sixteenth of them is read whole each time; 0 turns it off"),
             new Setting("ingest-nice", "5", "scheduling priority (Linux nice, 0 to 19) of the threads that take in and store points (TCP ingest loops, validation, shards, log writer, store writers, flush timer), so the HTTP threads answering queries get a core first; 0 leaves them at the default"),
             new Setting("remote-write-url", "", "Prometheus remote write receiver every closed window is pushed to; empty turns remote write off"),
             new Setting("remote-write-bearer-token-file", "", "file holding the bearer token sent to the remote write receiver"),
@@ -209,7 +210,8 @@ public record Config(IngestConfig ingest, ValidationConfig validation, Aggregati
         }
         StoreConfig store = new StoreConfig(Path.of(r.string("data-dir")), url, r.string("storage-user"), password,
                 tiers, replica, storageTimeout, r.intIn("max-pending-windows", 1, Integer.MAX_VALUE),
-                r.longIn("spool-max-bytes", 0, 1L << 40), r.intIn("store-threads", 1, 256), aggregation.maxSeries());
+                r.longIn("spool-max-bytes", 0, 1L << 40), r.intIn("store-threads", 1, 256), aggregation.maxSeries(),
+                r.intIn("store-selection-rows", 0, 1 << 24));
         LifecycleConfig lifecycle = new LifecycleConfig(r.positiveDuration("shutdown-timeout"),
                 r.get("stats-interval", Durations::parse), r.intIn("ingest-nice", 0, LifecycleConfig.MAX_NICE));
         PromQueryConfig prometheus = new PromQueryConfig(r.intIn("prometheus-max-points", 1, 10_000_000),

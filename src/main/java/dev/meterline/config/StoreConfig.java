@@ -9,12 +9,13 @@ import java.util.List;
  * replica's id, written with every row so that replicas sharing one database never overwrite each other; and how
  * long a database call may wait to connect before it fails (so a flush against a database that is down fails fast);
  * how many closed windows may wait in memory for storage; and the bound of the on-disk spool that takes windows
- * beyond that while the database is unreachable (0: no spool), before ingest is paused; and the series budget
- * ({@code max-series}), the series whose stored texts and ids the store keeps.
+ * beyond that while the database is unreachable (0: no spool), before ingest is paused; the series budget
+ * ({@code max-series}), the series whose stored texts and ids the store keeps; and how many selected series the
+ * embedded store keeps for queries by named tag values ({@code store-selection-rows}, 0: none).
  */
 public record StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers,
                           String replicaId, Duration timeout, int maxPendingWindows, long spoolMaxBytes,
-                          int threads, int maxSeries) {
+                          int threads, int maxSeries, int selectionRows) {
 
     /** The default of {@code storage-timeout}. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
@@ -28,6 +29,8 @@ public record StoreConfig(Path dataDir, String url, String user, String password
     public static final int DEFAULT_THREADS = 2;
     /** The default of {@code max-series}. */
     public static final int DEFAULT_MAX_SERIES = 1_000_000;
+    /** The default of {@code store-selection-rows}. */
+    public static final int DEFAULT_SELECTION_ROWS = 100_000;
 
     public StoreConfig {
         if (timeout.compareTo(MIN_TIMEOUT) < 0) {
@@ -45,6 +48,16 @@ public record StoreConfig(Path dataDir, String url, String user, String password
         if (maxSeries < 1) {
             throw new IllegalArgumentException("maxSeries: " + maxSeries + " (expected: > 0)");
         }
+        if (selectionRows < 0) {
+            throw new IllegalArgumentException("selectionRows: " + selectionRows + " (expected: >= 0)");
+        }
+    }
+
+    /** With the default bound of the kept selections. */
+    public StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers, String replicaId,
+                       Duration timeout, int maxPendingWindows, long spoolMaxBytes, int threads, int maxSeries) {
+        this(dataDir, url, user, password, tiers, replicaId, timeout, maxPendingWindows, spoolMaxBytes, threads,
+                maxSeries, DEFAULT_SELECTION_ROWS);
     }
 
     /** With the default series budget. */
@@ -82,6 +95,6 @@ public record StoreConfig(Path dataDir, String url, String user, String password
         return "StoreConfig[dataDir=" + dataDir + ", url=" + url + ", user=" + user
                 + ", password=" + (password.isEmpty() ? "" : "***") + ", tiers=" + tiers + ", replicaId=" + replicaId
                 + ", timeout=" + timeout + ", maxPendingWindows=" + maxPendingWindows + ", spoolMaxBytes=" + spoolMaxBytes
-                + ", threads=" + threads + ", maxSeries=" + maxSeries + "]";
+                + ", threads=" + threads + ", maxSeries=" + maxSeries + ", selectionRows=" + selectionRows + "]";
     }
 }

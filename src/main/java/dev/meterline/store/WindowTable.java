@@ -203,11 +203,26 @@ final class WindowTable {
     private final Dialect dialect;
     private final String readWritten;
     private final String readFiner;
+    /** The series that reads by named values selected, kept; null when every read scans the tag texts. */
+    private final StoredSelections selections;
 
+    /** SQL in {@code dialect}, each read by named values scanning the metric's tag texts. */
     WindowTable(Dialect dialect) {
+        this(dialect, null);
+    }
+
+    /**
+     * As above, the series that reads by named values select kept in {@code selections} (SQLite only; null, or one
+     * that keeps none, for none).
+     */
+    WindowTable(Dialect dialect, StoredSelections selections) {
+        if (selections != null && dialect != Dialect.SQLITE) {
+            throw new IllegalArgumentException("selections: kept on " + dialect + " (expected: SQLite only)");
+        }
         this.dialect = dialect;
         this.readWritten = readWritten(dialect);
         this.readFiner = readFiner(dialect);
+        this.selections = selections != null && selections.keeps() ? selections : null;
     }
 
     /** One stored row, as rollup and read see it. */
@@ -640,7 +655,8 @@ final class WindowTable {
      * <p>{@code named} names values a series must have: the metric's series are read only where their tag text holds
      * one of the texts of each list ({@link #seriesTexts}), so that a read of one host of 100 000 moves a few tag texts
      * from the database and decodes them, not 100 000. A text found is not proof of a value: {@code tags} still
-     * decides.
+     * decides. With {@link StoredSelections}, the series those texts select are kept, and a repeat reads only the
+     * series stored since rather than testing every tag text of the metric again.
      */
     Selected select(Connection c, String metric, long resolution, long from, long to, TagValues named,
                     Predicate<String> tags) throws SQLException {
@@ -665,11 +681,20 @@ final class WindowTable {
             List<Long> wanted = new ArrayList<>();
             int read = 0;
             List<List<String>> texts = seriesTexts(named);
-            try (PreparedStatement ps = prepareSeriesWith(c, metric, texts); ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    read++;
-                    if (tags.test(rs.getString(2))) {
-                        wanted.add(rs.getLong(1));
+            if (selections != null && !texts.isEmpty()) {
+                StoredSelections.Series held = selections.select(c, metric, texts);
+                for (int i = 0; i < held.size(); i++) {
+                    if (tags.test(held.tags()[i])) {
+                        wanted.add(held.ids()[i]);
+                    }
+                }
+            } else {
+                try (PreparedStatement ps = prepareSeriesWith(c, metric, texts); ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        read++;
+                        if (tags.test(rs.getString(2))) {
+                            wanted.add(rs.getLong(1));
+                        }
                     }
                 }
             }

@@ -64,6 +64,13 @@ public final class MeterNames {
     /** Series whose stored texts and ids the store keeps, and the writes that found that table full. */
     public static final String STORE_SERIES_KEPT = "meterline.store.series.kept";
     public static final String STORE_SERIES_KEPT_FULL = "meterline.store.series.kept.full";
+    /**
+     * The stored series that queries' named tag values selected, kept: look-ups by {@code result}, the rows held and
+     * the selections evicted past the bound.
+     */
+    public static final String STORE_SELECTIONS_LOOKUPS = "meterline.store.selections.lookups";
+    public static final String STORE_SELECTIONS_ROWS = "meterline.store.selections.rows";
+    public static final String STORE_SELECTIONS_EVICTIONS = "meterline.store.selections.evictions";
     public static final String INGEST_PAUSED = "meterline.ingest.paused";
     /** The decoders' series key caches: keys held, slots, each thread's bound, and look-ups by {@code result}. */
     public static final String KEYCACHE_SIZE = "meterline.keycache.size";

@@ -19,7 +19,7 @@ import static java.util.Objects.requireNonNull;
  * The store's meters: the time each transaction of windows takes, the time of each read for a query and how it found
  * its rows, the series whose stored texts it keeps (and how often that table was full), and for the embedded SQLite
  * store the checkpoints that copy its write-ahead log into the database file and the log's size as the last one left
- * it.
+ * it, and the selections of stored series by named tag values it keeps for queries.
  */
 public final class StoreMeters {
 
@@ -32,6 +32,10 @@ public final class StoreMeters {
     private final AtomicLong logPagesLeft = new AtomicLong();
     private final AtomicLong seriesKept = new AtomicLong();
     private final AtomicLong seriesKeptFull = new AtomicLong();
+    private final Counter selectionHits;
+    private final Counter selectionMisses;
+    private final AtomicLong selectionRows = new AtomicLong();
+    private final Counter selectionEvictions;
 
     /** Registers the store's meters on {@code registry}. */
     public StoreMeters(MeterRegistry registry) {
@@ -70,6 +74,22 @@ public final class StoreMeters {
         FunctionCounter.builder(STORE_SERIES_KEPT_FULL, seriesKeptFull, AtomicLong::get)
                 .description("writes that found the kept series at max-series and started afresh, encoding and"
                         + " inserting every series of that flush again")
+                .register(registry);
+        selectionHits = Counter.builder(STORE_SELECTIONS_LOOKUPS)
+                .description("queries by named tag values that found their stored series kept and read only the"
+                        + " series stored since")
+                .tag("result", "hit").register(registry);
+        selectionMisses = Counter.builder(STORE_SELECTIONS_LOOKUPS)
+                .description("queries by named tag values that read every tag text of the metric (a first ask,"
+                        + " series forgotten since, or a selection too large to keep)")
+                .tag("result", "miss").register(registry);
+        Gauge.builder(STORE_SELECTIONS_ROWS, selectionRows, AtomicLong::get)
+                .description("rows the kept selections hold: one per selected series and one per selection; at most"
+                        + " store-selection-rows")
+                .baseUnit("rows").register(registry);
+        selectionEvictions = Counter.builder(STORE_SELECTIONS_EVICTIONS)
+                .description("kept selections dropped, least recently asked first, to stay within"
+                        + " store-selection-rows")
                 .register(registry);
     }
 
@@ -114,6 +134,21 @@ public final class StoreMeters {
     public void seriesKept(long series, long fullResets) {
         seriesKept.set(series);
         seriesKeptFull.set(fullResets);
+    }
+
+    /** A query by named tag values found its selection kept ({@code hit}) or read the metric's tag texts. */
+    public void selectionLookup(boolean hit) {
+        (hit ? selectionHits : selectionMisses).increment();
+    }
+
+    /** The kept selections hold {@code rows} rows. */
+    public void selectionRows(long rows) {
+        selectionRows.set(rows);
+    }
+
+    /** A kept selection was dropped past the bound. */
+    public void selectionEvicted() {
+        selectionEvictions.increment();
     }
 
     /** Transactions of windows timed so far. */

@@ -31,6 +31,7 @@ class ConfigTest {
         assertEquals(StoreConfig.DEFAULT_THREADS, c.store().threads());
         assertEquals(StoreConfig.DEFAULT_MAX_SERIES, c.aggregation().maxSeries());
         assertEquals(StoreConfig.DEFAULT_MAX_SERIES, c.store().maxSeries());
+        assertEquals(StoreConfig.DEFAULT_SELECTION_ROWS, c.store().selectionRows());
         assertEquals(Overflow.BLOCK, c.ingest().overflow());
         assertEquals("r1", c.store().replicaId());
         assertEquals(List.of(), c.validation().staticTags());
@@ -50,6 +51,14 @@ class ConfigTest {
     void theStoreKeepsTheTextsOfAsManySeriesAsTheSeriesBudget() {
         Config c = load(Map.of(), "--max-series", "2500000");
         assertEquals(2_500_000, c.store().maxSeries());
+    }
+
+    @Test
+    void theStoresKeptSelectionsAreBoundedOrTurnedOff() {
+        assertEquals(0, load(Map.of("METERLINE_STORE_SELECTION_ROWS", "0")).store().selectionRows());
+        assertEquals(16_777_216, load(Map.of(), "--store-selection-rows=16777216").store().selectionRows());
+        assertEquals("METERLINE_STORE_SELECTION_ROWS / --store-selection-rows: '-1' (expected: a whole number from 0"
+                + " to 16777216)", error(Map.of(), "--store-selection-rows=-1"));
     }
 
     @Test
