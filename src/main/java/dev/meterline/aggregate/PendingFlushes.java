@@ -4,6 +4,8 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
 
 import java.util.ArrayList;
@@ -17,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -62,18 +65,21 @@ final class PendingFlushes implements PendingWindows {
 
     /**
      * Groups {@code flush} by metric and builds the indexes of {@code keys} on the prepare thread, so that the first
-     * query after the flush finds them built. A query that comes sooner builds what it needs itself, as when nothing
-     * is prepared, and either result serves. A full or stopped scheduler leaves the flush to its first query.
+     * query after the flush finds them built. A query that comes before the preparation begins calls it off and
+     * builds what it needs itself, as when nothing is prepared; one that comes while it runs waits for it
+     * ({@link #preparing}). A full or stopped scheduler leaves the flush to its first query.
      */
     private void prepare(Flush flush, List<IndexKey> keys) {
         Scheduler on = prepare;
         if (on == null) {
             return;
         }
+        flush.preparation.scheduled();
         try {
-            on.schedule(() -> flush.prepare(keys));
+            on.schedule(() -> flush.preparation.run(() -> flush.prepare(keys)));
         } catch (RejectedExecutionException e) {
             // The flush's first query prepares it.
+            flush.preparation.callOff();
         }
     }
 
@@ -95,6 +101,21 @@ final class PendingFlushes implements PendingWindows {
     @Override
     public long departures() {
         return departures.get();
+    }
+
+    @Override
+    public Mono<Void> preparing() {
+        List<Mono<Void>> running = null;
+        for (Flush flush : bySeq.values()) {
+            Mono<Void> done = flush.preparation.awaited();
+            if (done != null) {
+                if (running == null) {
+                    running = new ArrayList<>(2);
+                }
+                running.add(done);
+            }
+        }
+        return running == null ? null : Mono.when(running);
     }
 
     @Override
@@ -226,6 +247,52 @@ final class PendingFlushes implements PendingWindows {
     }
 
     /**
+     * The preparation of one flush, run at most once: by the prepare thread, unless a query came before it began and
+     * called it off. A query that comes while it runs waits for its end rather than doing the same work beside it,
+     * which on a few busy cores would make both take longer.
+     */
+    private static final class Preparation {
+        private final AtomicBoolean claimed = new AtomicBoolean();
+        private final Sinks.Empty<Void> done = Sinks.empty();
+        private volatile boolean scheduled;
+        private volatile boolean ended;
+
+        /** The preparation was handed to the prepare thread. */
+        void scheduled() {
+            scheduled = true;
+        }
+
+        /** Runs {@code work} unless a query called the preparation off first. */
+        void run(Runnable work) {
+            if (!claimed.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                work.run();
+            } finally {
+                ended = true;
+                done.tryEmitEmpty();
+            }
+        }
+
+        /** Calls the preparation off unless it has begun; true if it had not. */
+        boolean callOff() {
+            return claimed.compareAndSet(false, true);
+        }
+
+        /**
+         * For a query about to read the flush: null when no preparation runs (none was scheduled, it ended, or it had
+         * not begun and is called off now), else its end.
+         */
+        Mono<Void> awaited() {
+            if (!scheduled || ended || callOff()) {
+                return null;
+            }
+            return done.asMono();
+        }
+    }
+
+    /**
      * One pending flush: its windows, and the same by metric once a query has asked for one. The first such query
      * sorts them, unless the prepare thread did so first because queries asked the flush before (the flush's own
      * thread is a shard's, which must not spend a pass over a million windows on it); two threads at once may each
@@ -233,6 +300,7 @@ final class PendingFlushes implements PendingWindows {
      */
     private static final class Flush {
         final List<Window> windows;
+        final Preparation preparation = new Preparation();
         private volatile Map<String, List<Window>> byMetric;
         private volatile List<SeriesKey> tagKeySets;
         /** At most {@link #MAX_INDEXES}, each over {@link #byMetric}'s list of its metric. */

@@ -2,6 +2,7 @@ package dev.meterline.aggregate;
 
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import reactor.core.publisher.Mono;
 
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,13 @@ public interface PendingWindows {
      * this count stayed the same knows that no flush moved from pending to the store under its read.
      */
     long departures();
+
+    /**
+     * Null when no pending flush is being prepared for queries; else completes when the preparations that run now
+     * end. A query that waits for it before its view reads what they build instead of building it again beside them
+     * (a pending flush not yet being prepared is left to the query: its preparation is called off).
+     */
+    Mono<Void> preparing();
 
     /** A point-in-time view of the pending flushes, by flush number. */
     Map<Long, List<Window>> view();

@@ -132,7 +132,9 @@ public final class QueryService {
      * ({@link StoreHorizons}) and no flush left pending before the pending view: every window of the range is then in
      * the snapshot or the pending view. When a published view holds the snapshot too, the answer is computed here, on
      * the calling thread, and returned {@linkplain Answer#ready ready}: no operator, no other thread and no hop back
-     * (a query asked again, the common case of a dashboard, is then one short run of its event loop).
+     * (a query asked again, the common case of a dashboard, is then one short run of its event loop), unless a
+     * pending flush is being prepared for queries: the answer then waits for the preparation's end rather than
+     * grouping and indexing the flush again beside it.
      */
     Answer answer(AggregateQuery q) {
         long from = Window.startOf(q.from(), q.resolution());
@@ -143,6 +145,14 @@ public final class QueryService {
                 Aggregation.Snapshot published = aggregation.published(q.metric(), q.tags(), q.namedFilter(), from,
                         q.to());
                 if (published != null) {
+                    Mono<Void> preparing = aggregation.pending().preparing();
+                    if (preparing != null) {
+                        return Answer.deferred(preparing.then(Mono.fromSupplier(() -> new Memory(q, published)))
+                                .flatMap(m -> m.departures == departuresBefore
+                                        ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
+                                        : readStore(q, from, m.departures)
+                                                .map(s -> merge(q, from, m.snapshot, m.pending, s))));
+                    }
                     Memory m = new Memory(q, published);
                     return m.departures == departuresBefore
                             ? Answer.now(merge(q, from, m.snapshot, m.pending, List.of()))
@@ -172,11 +182,19 @@ public final class QueryService {
         }));
     }
 
-    /** The memory of a snapshot; an empty one, closed through every flush, when the pipeline stops. */
+    /**
+     * The memory of a snapshot; an empty one, closed through every flush, when the pipeline stops. Its pending view
+     * is taken once the preparations of pending flushes that run now have ended
+     * ({@link dev.meterline.aggregate.PendingWindows#preparing}).
+     */
     private Mono<Memory> memory(AggregateQuery q, Mono<Aggregation.Snapshot> open) {
         return open.onErrorResume(PipelineStopping.class,
                         e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
-                .map(snapshot -> new Memory(q, snapshot));
+                .flatMap(snapshot -> {
+                    Mono<Void> preparing = aggregation.pending().preparing();
+                    return preparing == null ? Mono.just(new Memory(q, snapshot))
+                            : preparing.then(Mono.fromSupplier(() -> new Memory(q, snapshot)));
+                });
     }
 
     /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */

@@ -22,8 +22,17 @@ interface Db {
     default void written() {
     }
 
-    /** Runs {@code work} on a connection used only for reading. */
+    /** Runs {@code work} on a connection used only for reading, the one queries read on. */
     <T> T read(String what, Work<T> work);
+
+    /**
+     * Runs {@code work} on a connection used only for reading that queries never wait for: the store's own reads
+     * (rollup's scans, the export's reads), which run at ingest's priority and would otherwise hold a query's read
+     * while they wait for a core. As {@link #read} where every read has a connection of its own.
+     */
+    default <T> T readApart(String what, Work<T> work) {
+        return read(what, work);
+    }
 
     /** A unit of JDBC work. */
     @FunctionalInterface

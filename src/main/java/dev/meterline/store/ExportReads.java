@@ -34,7 +34,7 @@ final class ExportReads {
     }
 
     ExportCursor exportCursor(String target) {
-        return db.read("read export cursor", c -> table.exportCursor(c, target));
+        return db.readApart("read export cursor", c -> table.exportCursor(c, target));
     }
 
     void advanceExportCursor(String target, ExportCursor cursor) {
@@ -45,7 +45,7 @@ final class ExportReads {
     }
 
     ExportPage exportPage(long resolution, long from, long to, ExportCursor after, long maxId, int limit) {
-        List<Read> rows = db.read("read windows to export", c -> table.selectForExport(c, resolution, from, to,
+        List<Read> rows = db.readApart("read windows to export", c -> table.selectForExport(c, resolution, from, to,
                 after.metric(), after.series(), maxId, limit));
         boolean more = rows.size() >= limit;
         if (more) {
@@ -56,7 +56,7 @@ final class ExportReads {
                 keep--;
             }
             if (keep == 0) {
-                rows = db.read("read windows to export", c -> table.selectSeriesForExport(c, resolution, from, to,
+                rows = db.readApart("read windows to export", c -> table.selectSeriesForExport(c, resolution, from, to,
                         last.metric(), last.seriesId(), maxId));
             } else {
                 rows = rows.subList(0, keep);
@@ -74,14 +74,14 @@ final class ExportReads {
     }
 
     long nextWrittenStart(long resolution, long from) {
-        return db.read("find the next window to export", c -> table.nextWrittenStart(c, resolution, from));
+        return db.readApart("find the next window to export", c -> table.nextWrittenStart(c, resolution, from));
     }
 
     long lastWrittenId() {
-        return db.read("read the last row id", table::lastId);
+        return db.readApart("read the last row id", table::lastId);
     }
 
     long countWrittenBetween(long afterId, long throughId, long resolution, long before) {
-        return db.read("count late writes", c -> table.countWrittenBetween(c, afterId, throughId, resolution, before));
+        return db.readApart("count late writes", c -> table.countWrittenBetween(c, afterId, throughId, resolution, before));
     }
 }

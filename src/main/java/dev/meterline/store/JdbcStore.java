@@ -295,7 +295,7 @@ final class JdbcStore implements Store {
         for (int i = 0; i < tiers.size(); i++) {
             resolutions.add(tiers.resolution(i));
         }
-        for (String metric : metricNames()) {
+        for (String metric : db.readApart("list metric names", table::metricNames)) {
             int deleted = 0;
             for (long resolution : resolutions) {
                 long cutoff = now - tiers.retentionOf(resolution);

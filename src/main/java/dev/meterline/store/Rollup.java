@@ -73,9 +73,9 @@ final class Rollup {
     private void rollInto(int tier, long now) {
         long coarse = tiers.resolution(tier);
         int source = tiers.sourceOf(tier, delayMillis);
-        long mark = db.read("rollup watermark", c -> table.rollupWatermark(c, replica, coarse));
-        long stored = db.read("rollup scan", table::maxId);
-        long end = source < 0 ? stored : Math.min(stored, db.read("rollup watermark",
+        long mark = db.readApart("rollup watermark", c -> table.rollupWatermark(c, replica, coarse));
+        long stored = db.readApart("rollup scan", table::maxId);
+        long end = source < 0 ? stored : Math.min(stored, db.readApart("rollup watermark",
                 c -> table.rollupWatermark(c, replica, tiers.resolution(source))));
         long last = mark;
         long blocked = Long.MAX_VALUE;
@@ -83,7 +83,7 @@ final class Rollup {
         for (long from = mark; from < end && blocked == Long.MAX_VALUE; from += PAGE) {
             long after = from;
             long through = Math.min(end, from + PAGE);
-            for (Written w : db.read("rollup scan", c -> table.writtenBetween(c, replica, after, through))) {
+            for (Written w : db.readApart("rollup scan", c -> table.writtenBetween(c, replica, after, through))) {
                 last = Math.max(last, w.lastId());
                 if (w.resolution() >= coarse || coarse % w.resolution() != 0) {
                     continue;
@@ -143,7 +143,7 @@ final class Rollup {
     private void inBatches(Group g, long coarse, long fine, long now, BatchReader read, BatchRollup roll) {
         long from = g.start();
         long to = g.start() + coarse;
-        int starts = db.read("rollup scan", c -> table.countStarts(c, g.metric(), fine, from, to));
+        int starts = db.readApart("rollup scan", c -> table.countStarts(c, g.metric(), fine, from, to));
         if (starts == 0) {
             return;
         }

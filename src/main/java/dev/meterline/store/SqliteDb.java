@@ -22,7 +22,8 @@ import static java.util.Objects.requireNonNull;
  * <p>Threads: SQLite has one writer at a time and a JDBC connection must not be used by two threads at once, so
  * writes and maintenance share one writer connection under a lock, while queries use a second, read-only
  * connection under its own lock; in WAL mode a reader sees the last commit and never waits for a writer, so a query
- * is not held up by a large flush. Writer transactions begin IMMEDIATE, taking the write lock up front, so a
+ * is not held up by a large flush. The store's own reads ({@link #readApart}: rollup's scans, the export's reads) use
+ * a third, so that a query never waits behind one of them either. Writer transactions begin IMMEDIATE, taking the write lock up front, so a
  * transaction never fails half way when another process holds the file.
  *
  * <p>The store's database copies its log into the file apart from the writer ({@link SqliteCheckpoints}, a third
@@ -64,9 +65,11 @@ final class SqliteDb implements Db {
      */
     private final ReentrantLock writeLock = new ReentrantLock(true);
     private final ReentrantLock readLock = new ReentrantLock();
+    private final ReentrantLock apartLock = new ReentrantLock();
     /** Set by open and close; volatile because those may run on another thread than the gateway's. */
     private volatile Connection writer;
     private volatile Connection reader;
+    private volatile Connection apart;
     private volatile SqliteCheckpoints checkpoints;
 
     /**
@@ -111,6 +114,7 @@ final class SqliteDb implements Db {
         try {
             writer = connect(false);
             reader = connect(true);
+            apart = connect(true);
             if (checkpointsApart) {
                 checkpoints = new SqliteCheckpoints(connectCheckpointer(), meters);
             }
@@ -217,6 +221,18 @@ final class SqliteDb implements Db {
         }
     }
 
+    @Override
+    public <T> T readApart(String what, Work<T> work) {
+        apartLock.lock();
+        try {
+            return work.run(connection(apart));
+        } catch (SQLException e) {
+            throw new StoreException(what + " failed on " + url() + ": " + e.getMessage(), e);
+        } finally {
+            apartLock.unlock();
+        }
+    }
+
     private Connection connection(Connection c) {
         if (c == null) {
             throw new StoreException("store at " + url() + " is not open (expected: open() before use)");
@@ -236,17 +252,21 @@ final class SqliteDb implements Db {
     public void close() {
         writeLock.lock();
         readLock.lock();
+        apartLock.lock();
         try {
             SqliteCheckpoints c = checkpoints;
             checkpoints = null;
             if (c != null) {
                 c.close();
             }
+            closeQuietly(apart);
             closeQuietly(reader);
             closeQuietly(writer);
+            apart = null;
             reader = null;
             writer = null;
         } finally {
+            apartLock.unlock();
             readLock.unlock();
             writeLock.unlock();
         }

@@ -4,20 +4,25 @@ import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -186,6 +191,70 @@ class PendingFlushesTest {
         pending.register(4, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
         assertEquals(List.of(), tasks, "flush 3 was prepared, and no query asked it");
         assertFalse(pending.grouped(4));
+    }
+
+    @Test
+    void aQueryBeforeThePreparationBeginsCallsItOffAndOneWhileItRunsWaitsForItsEnd() throws Exception {
+        Random random = new Random(13);
+        List<String> hosts = hosts();
+        Map<String, List<String>> byHost = Map.of("host", List.of("h7"));
+        List<Runnable> tasks = new ArrayList<>();
+        PendingFlushes pending = new PendingFlushes();
+        pending.prepareOn(Schedulers.fromExecutor(tasks::add));
+        pending.register(1, randomWindows(random, "cpu", 10, hosts));
+        pending.view("cpu", byHost);
+        pending.remove(1);
+
+        pending.register(2, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
+        assertEquals(1, tasks.size());
+        assertNull(pending.preparing(), "not begun: left to the query");
+        tasks.remove(0).run();
+        assertFalse(pending.grouped(2), "called off");
+        pending.view("cpu", byHost);
+        pending.remove(2);
+
+        // A flush whose preparation stops at its 100th window until the test lets it go on.
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch goOn = new CountDownLatch(1);
+        List<Window> cpu = randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts);
+        List<Window> held = new AbstractList<>() {
+            @Override
+            public Window get(int i) {
+                if (i == 100 && inside.getCount() > 0) {
+                    inside.countDown();
+                    try {
+                        assertTrue(goOn.await(30, TimeUnit.SECONDS));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+                return cpu.get(i);
+            }
+
+            @Override
+            public int size() {
+                return cpu.size();
+            }
+        };
+        pending.register(3, held);
+        Thread preparing = new Thread(tasks.remove(0), "prepare-test");
+        preparing.start();
+        try {
+            assertTrue(inside.await(30, TimeUnit.SECONDS), "preparation under way");
+            Mono<Void> end = pending.preparing();
+            assertNotNull(end, "a preparation runs");
+            CompletableFuture<Map<Long, List<Window>>> view = end.then(Mono.fromSupplier(
+                    () -> pending.view("cpu", byHost))).toFuture();
+            assertFalse(view.isDone(), "waits for the preparation");
+            goOn.countDown();
+
+            assertEquals(Map.of(3L, those(cpu, k -> k.tagIn("host", List.of("h7")))), view.get(30, TimeUnit.SECONDS));
+            assertTrue(pending.grouped(3));
+            assertNull(pending.preparing(), "ended");
+        } finally {
+            goOn.countDown();
+            preparing.join();
+        }
     }
 
     /**

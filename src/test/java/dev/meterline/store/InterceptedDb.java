@@ -5,7 +5,8 @@ import java.sql.SQLException;
 
 /**
  * A real {@link Db} whose write transactions of one kind ({@code what}) let a test act around them, numbered from 1:
- * before the n-th begins, and inside it after its work, before the commit (where a throw rolls the work back).
+ * before the n-th begins, and inside it after its work, before the commit (where a throw rolls the work back); and
+ * whose reads of that kind on the store's own connection ({@link Db#readApart}) let it act inside them.
  */
 final class InterceptedDb implements Db {
 
@@ -19,12 +20,17 @@ final class InterceptedDb implements Db {
         /** Inside the n-th transaction, after its work and before its commit. */
         default void after(int n, Connection c) throws SQLException {
         }
+
+        /** Inside the n-th read apart of the kind, on its connection, before its work. */
+        default void reading(int n) throws Exception {
+        }
     }
 
     private final Db db;
     private final String what;
     private final Hooks hooks;
     private int count;
+    private int reads;
 
     InterceptedDb(Db db, String what, Hooks hooks) {
         this.db = db;
@@ -68,5 +74,21 @@ final class InterceptedDb implements Db {
     @Override
     public <T> T read(String what, Work<T> work) {
         return db.read(what, work);
+    }
+
+    @Override
+    public <T> T readApart(String what, Work<T> work) {
+        if (!what.equals(this.what)) {
+            return db.readApart(what, work);
+        }
+        int n = ++reads;
+        return db.readApart(what, c -> {
+            try {
+                hooks.reading(n);
+            } catch (Exception e) {
+                throw new IllegalStateException("inside read " + n + " of " + what + ": " + e, e);
+            }
+            return work.run(c);
+        });
     }
 }

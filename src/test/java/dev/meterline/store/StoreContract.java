@@ -23,8 +23,14 @@ import java.util.Set;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -1165,6 +1171,41 @@ abstract class StoreContract {
                 .filter(w -> w.series().equals(CPU_A)).findFirst().orElseThrow();
         assertEquals(1, hour.aggregate().late());
         assertEquals(2, hour.flushSeq());
+    }
+
+    @Test
+    void aQueryIsAnsweredWhileRollupsScanIsUnderWay() throws Exception {
+        // Rollup runs on a store thread at ingest's priority and may wait for a core in the middle of a scan: a
+        // query's read must not wait for it.
+        CountDownLatch scanning = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Store store = open("r1", "10s:1d,1m:2d", "rollup scan", new InterceptedDb.Hooks() {
+            @Override
+            public void reading(int n) throws InterruptedException {
+                if (n == 1) {
+                    scanning.countDown();
+                    release.await();
+                }
+            }
+        });
+        List<Window> written = twoHours(1);
+        store.write(written);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> rollup = threads.submit(() -> store.maintain(T0 + 3 * HOUR));
+            assertTrue(scanning.await(30, TimeUnit.SECONDS), "rollup's scan under way");
+
+            Future<List<StoredWindow>> query = threads.submit(() -> store.read("cpu", T0, T0 + HOUR, 10 * SECOND));
+            List<StoredWindow> stored = query.get(30, TimeUnit.SECONDS);
+
+            assertEquals(written.stream().filter(w -> w.start() < T0 + HOUR).count(), stored.size());
+            assertFalse(rollup.isDone());
+            release.countDown();
+            rollup.get(30, TimeUnit.SECONDS);
+        } finally {
+            release.countDown();
+            threads.shutdown();
+        }
     }
 
     @Test
