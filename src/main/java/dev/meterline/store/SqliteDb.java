@@ -23,11 +23,11 @@ import static java.util.Objects.requireNonNull;
  * writes and maintenance share one writer connection under a lock, while queries use a second, read-only
  * connection under its own lock; in WAL mode a reader sees the last commit and never waits for a writer, so a query
  * is not held up by a large flush. The store's own reads ({@link #readApart}: rollup's scans, the export's reads) use
- * a third, so that a query never waits behind one of them either. Writer transactions begin IMMEDIATE, taking the write lock up front, so a
- * transaction never fails half way when another process holds the file.
+ * a third, read-only too, so that a query never waits behind one of them either. Writer transactions begin IMMEDIATE,
+ * taking the write lock up front, so a transaction never fails half way when another process holds the file.
  *
- * <p>The store's database copies its log into the file apart from the writer ({@link SqliteCheckpoints}, a third
- * connection and thread): a flush's commit then only appends to the log, and the checkpoint after it, with its two
+ * <p>The store's database copies its log into the file apart from the writer ({@link SqliteCheckpoints}, a fourth
+ * connection and a thread of its own): a flush's commit then only appends to the log, and the checkpoint after it, with its two
  * {@code fsync}s, runs while the writer goes on.
  */
 final class SqliteDb implements Db {
