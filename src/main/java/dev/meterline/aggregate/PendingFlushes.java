@@ -79,7 +79,7 @@ final class PendingFlushes implements PendingWindows {
             on.schedule(() -> flush.preparation.run(() -> flush.prepare(keys)));
         } catch (RejectedExecutionException e) {
             // The flush's first query prepares it.
-            flush.preparation.callOff();
+            flush.preparation.refused();
         }
     }
 
@@ -273,6 +273,13 @@ final class PendingFlushes implements PendingWindows {
                 ended = true;
                 done.tryEmitEmpty();
             }
+        }
+
+        /** The prepare thread refused the preparation: it never runs, and no query waits for it. */
+        void refused() {
+            claimed.set(true);
+            ended = true;
+            done.tryEmitEmpty();
         }
 
         /** Calls the preparation off unless it has begun; true if it had not. */

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -191,6 +192,27 @@ class PendingFlushesTest {
         pending.register(4, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
         assertEquals(List.of(), tasks, "flush 3 was prepared, and no query asked it");
         assertFalse(pending.grouped(4));
+    }
+
+    @Test
+    void aPreparationThePrepareThreadRefusesIsLeftToTheFirstQueryWhichWaitsForNothing() {
+        Random random = new Random(17);
+        List<String> hosts = hosts();
+        Map<String, List<String>> byHost = Map.of("host", List.of("h3"));
+        PendingFlushes pending = new PendingFlushes();
+        pending.prepareOn(Schedulers.fromExecutor(task -> {
+            throw new RejectedExecutionException("full");
+        }));
+        pending.register(1, randomWindows(random, "cpu", 10, hosts));
+        pending.view("cpu", byHost);
+        pending.remove(1);
+
+        List<Window> cpu = randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts);
+        pending.register(2, cpu);
+        assertNull(pending.preparing(), "nothing to wait for");
+        assertFalse(pending.grouped(2));
+        assertEquals(Map.of(2L, those(cpu, k -> k.tagIn("host", List.of("h3")))), pending.view("cpu", byHost));
+        assertTrue(pending.grouped(2));
     }
 
     @Test
