@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -211,25 +212,23 @@ final class SqliteDb implements Db {
 
     @Override
     public <T> T read(String what, Work<T> work) {
-        readLock.lock();
-        try {
-            return work.run(connection(reader));
-        } catch (SQLException e) {
-            throw new StoreException(what + " failed on " + url() + ": " + e.getMessage(), e);
-        } finally {
-            readLock.unlock();
-        }
+        return readOn(readLock, () -> reader, what, work);
     }
 
     @Override
     public <T> T readApart(String what, Work<T> work) {
-        apartLock.lock();
+        return readOn(apartLock, () -> apart, what, work);
+    }
+
+    /** Runs {@code work} on the read-only connection {@code connection} gives once {@code lock} is held. */
+    private <T> T readOn(ReentrantLock lock, Supplier<Connection> connection, String what, Work<T> work) {
+        lock.lock();
         try {
-            return work.run(connection(apart));
+            return work.run(connection(connection.get()));
         } catch (SQLException e) {
             throw new StoreException(what + " failed on " + url() + ": " + e.getMessage(), e);
         } finally {
-            apartLock.unlock();
+            lock.unlock();
         }
     }
 
