@@ -79,7 +79,7 @@ final class PendingFlushes implements PendingWindows {
             on.schedule(() -> flush.preparation.run(() -> flush.prepare(keys)));
         } catch (RejectedExecutionException e) {
             // The flush's first query prepares it.
-            flush.preparation.refused();
+            flush.preparation.callOff();
         }
     }
 
@@ -275,16 +275,17 @@ final class PendingFlushes implements PendingWindows {
             }
         }
 
-        /** The prepare thread refused the preparation: it never runs, and no query waits for it. */
-        void refused() {
-            claimed.set(true);
+        /**
+         * Calls the preparation off unless it has begun (a query came first, or the prepare thread refused it); true
+         * if it had not. A preparation called off has ended: it never runs, and no query waits for it.
+         */
+        boolean callOff() {
+            if (!claimed.compareAndSet(false, true)) {
+                return false;
+            }
             ended = true;
             done.tryEmitEmpty();
-        }
-
-        /** Calls the preparation off unless it has begun; true if it had not. */
-        boolean callOff() {
-            return claimed.compareAndSet(false, true);
+            return true;
         }
 
         /**

@@ -230,6 +230,7 @@ class PendingFlushesTest {
         pending.register(2, randomWindows(random, "cpu", 2 * PendingFlushes.INDEX_FROM, hosts));
         assertEquals(1, tasks.size());
         assertNull(pending.preparing(), "not begun: left to the query");
+        assertNull(pending.preparing(), "called off: nothing for a later query to wait for");
         tasks.remove(0).run();
         assertFalse(pending.grouped(2), "called off");
         pending.view("cpu", byHost);
