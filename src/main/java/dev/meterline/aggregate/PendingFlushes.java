@@ -74,7 +74,6 @@ final class PendingFlushes implements PendingWindows {
         if (on == null) {
             return;
         }
-        flush.preparation.scheduled();
         try {
             on.schedule(() -> flush.preparation.run(() -> flush.prepare(keys)));
         } catch (RejectedExecutionException e) {
@@ -254,13 +253,7 @@ final class PendingFlushes implements PendingWindows {
     private static final class Preparation {
         private final AtomicBoolean claimed = new AtomicBoolean();
         private final Sinks.Empty<Void> done = Sinks.empty();
-        private volatile boolean scheduled;
         private volatile boolean ended;
-
-        /** The preparation was handed to the prepare thread. */
-        void scheduled() {
-            scheduled = true;
-        }
 
         /** Runs {@code work} unless a query called the preparation off first. */
         void run(Runnable work) {
@@ -289,11 +282,11 @@ final class PendingFlushes implements PendingWindows {
         }
 
         /**
-         * For a query about to read the flush: null when no preparation runs (none was scheduled, it ended, or it had
-         * not begun and is called off now), else its end.
+         * For a query about to read the flush: null when no preparation runs (it ended, or it had not begun, whether
+         * or not it was handed to the prepare thread, and is called off now), else its end.
          */
         Mono<Void> awaited() {
-            if (!scheduled || ended || callOff()) {
+            if (ended || callOff()) {
                 return null;
             }
             return done.asMono();
