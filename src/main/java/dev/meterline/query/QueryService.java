@@ -147,17 +147,13 @@ public final class QueryService {
                 if (published != null) {
                     Mono<Void> preparing = aggregation.pending().preparing();
                     if (preparing != null) {
-                        return Answer.deferred(preparing.then(Mono.fromSupplier(() -> new Memory(q, published)))
-                                .flatMap(m -> m.departures == departuresBefore
-                                        ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
-                                        : readStore(q, from, m.departures)
-                                                .map(s -> merge(q, from, m.snapshot, m.pending, s))));
+                        return Answer.deferred(memoryAfter(preparing, q, published)
+                                .flatMap(m -> completed(q, from, m, departuresBefore)));
                     }
                     Memory m = new Memory(q, published);
                     return m.departures == departuresBefore
                             ? Answer.now(merge(q, from, m.snapshot, m.pending, List.of()))
-                            : Answer.deferred(readStore(q, from, m.departures)
-                                    .map(s -> merge(q, from, m.snapshot, m.pending, s)));
+                            : Answer.deferred(completed(q, from, m, departuresBefore));
                 }
                 open = aggregation.askOpenWindows(q.metric(), q.tags(), q.namedFilter(), from, q.to());
             } else {
@@ -166,9 +162,8 @@ public final class QueryService {
             Thread caller = Thread.currentThread();
             // Merged on the caller's thread only when the memory answered there (the pipeline stopping); an answer
             // that came from the shards is merged on a store thread, as a read would be, never on a shard.
-            return Answer.deferred(memory(q, open).flatMap(m -> m.departures == departuresBefore
-                    && Thread.currentThread() == caller
-                    ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
+            return Answer.deferred(memory(q, open).flatMap(m -> Thread.currentThread() == caller
+                    ? completed(q, from, m, departuresBefore)
                     : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s))));
         }
         Mono<Memory> memory = memory(q, q.publishable()
@@ -190,11 +185,23 @@ public final class QueryService {
     private Mono<Memory> memory(AggregateQuery q, Mono<Aggregation.Snapshot> open) {
         return open.onErrorResume(PipelineStopping.class,
                         e -> Mono.just(new Aggregation.Snapshot(List.of(), Long.MAX_VALUE)))
-                .flatMap(snapshot -> {
-                    Mono<Void> preparing = aggregation.pending().preparing();
-                    return preparing == null ? Mono.just(new Memory(q, snapshot))
-                            : preparing.then(Mono.fromSupplier(() -> new Memory(q, snapshot)));
-                });
+                .flatMap(snapshot -> memoryAfter(aggregation.pending().preparing(), q, snapshot));
+    }
+
+    /** The memory of {@code snapshot}, its pending view taken once {@code preparing} (null: nothing) has ended. */
+    private Mono<Memory> memoryAfter(Mono<Void> preparing, AggregateQuery q, Aggregation.Snapshot snapshot) {
+        return preparing == null ? Mono.just(new Memory(q, snapshot))
+                : preparing.then(Mono.fromSupplier(() -> new Memory(q, snapshot)));
+    }
+
+    /**
+     * For a range the store held nothing of at {@code departuresBefore}: the answer from {@code m} alone when no flush
+     * left pending since, else merged with a store read made after the memory.
+     */
+    private Mono<List<SeriesResult>> completed(AggregateQuery q, long from, Memory m, long departuresBefore) {
+        return m.departures == departuresBefore
+                ? Mono.just(merge(q, from, m.snapshot, m.pending, List.of()))
+                : readStore(q, from, m.departures).map(s -> merge(q, from, m.snapshot, m.pending, s));
     }
 
     /** Reads the store, learning its newest start of the metric as of {@code departures}, read before the call. */
