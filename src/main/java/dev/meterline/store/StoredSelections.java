@@ -154,11 +154,7 @@ final class StoredSelections {
                 ps.setLong(p++, s.throughId);
             }
             ps.setString(p++, key.metric());
-            for (List<String> any : key.texts()) {
-                for (String text : any) {
-                    ps.setString(p++, text);
-                }
-            }
+            WindowTable.bindTexts(ps, p, key.texts());
             try (ResultSet rs = ps.executeQuery()) {
                 long through = s.throughId;
                 while (rs.next()) {
@@ -189,13 +185,7 @@ final class StoredSelections {
         StringBuilder sql = new StringBuilder("SELECT (SELECT epoch FROM meterline_series_epoch), NULL,"
                 + " (SELECT max(id) FROM meterline_series) UNION ALL SELECT id, tags, 0 FROM meterline_series WHERE ");
         sql.append(first ? "metric = ?" : "id > ? AND +metric = ?");
-        for (List<String> any : texts) {
-            sql.append(" AND (instr(tags, ?) > 0");
-            for (int i = 1; i < any.size(); i++) {
-                sql.append(" OR instr(tags, ?) > 0");
-            }
-            sql.append(')');
-        }
+        WindowTable.appendHolding(sql, Dialect.SQLITE, texts);
         return sql.toString();
     }
 

@@ -742,8 +742,17 @@ final class WindowTable {
 
     /** {@link #SERIES_OF_METRIC}, of the series whose tag text holds one of the texts of each list of {@code texts}. */
     static String seriesWith(Dialect dialect, List<List<String>> texts) {
-        String holds = dialect == Dialect.POSTGRES ? "strpos(tags, ?) > 0" : "instr(tags, ?) > 0";
         StringBuilder sql = new StringBuilder(SERIES_OF_METRIC);
+        appendHolding(sql, dialect, texts);
+        return sql.toString();
+    }
+
+    /**
+     * Appends to {@code sql} the condition that a series' tag text ({@code tags}) holds one of the texts of each list
+     * of {@code texts}, a parameter per text, in the order {@link #bindTexts} binds them.
+     */
+    static void appendHolding(StringBuilder sql, Dialect dialect, List<List<String>> texts) {
+        String holds = dialect == Dialect.POSTGRES ? "strpos(tags, ?) > 0" : "instr(tags, ?) > 0";
         for (List<String> any : texts) {
             sql.append(" AND (").append(holds);
             for (int i = 1; i < any.size(); i++) {
@@ -751,7 +760,16 @@ final class WindowTable {
             }
             sql.append(')');
         }
-        return sql.toString();
+    }
+
+    /** Binds the texts of {@link #appendHolding}'s condition from parameter {@code p} on; the next parameter. */
+    static int bindTexts(PreparedStatement ps, int p, List<List<String>> texts) throws SQLException {
+        for (List<String> any : texts) {
+            for (String text : any) {
+                ps.setString(p++, text);
+            }
+        }
+        return p;
     }
 
     /** {@link #seriesWith} prepared for {@code metric}'s series whose tag text holds {@code texts}, bound. */
@@ -759,13 +777,8 @@ final class WindowTable {
             throws SQLException {
         PreparedStatement ps = c.prepareStatement(seriesWith(dialect, texts));
         try {
-            int p = 1;
-            ps.setString(p++, metric);
-            for (List<String> any : texts) {
-                for (String text : any) {
-                    ps.setString(p++, text);
-                }
-            }
+            ps.setString(1, metric);
+            bindTexts(ps, 2, texts);
             return ps;
         } catch (SQLException | RuntimeException e) {
             ps.close();
