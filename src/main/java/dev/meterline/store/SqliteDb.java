@@ -11,7 +11,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -21,15 +20,17 @@ import static java.util.Objects.requireNonNull;
  * never corrupts the file).
  *
  * <p>Threads: SQLite has one writer at a time and a JDBC connection must not be used by two threads at once, so
- * writes and maintenance share one writer connection under a lock, while queries use a second, read-only
- * connection under its own lock; in WAL mode a reader sees the last commit and never waits for a writer, so a query
- * is not held up by a large flush. The store's own reads ({@link #readApart}: rollup's scans, the export's reads) use
- * a third, read-only too, so that a query never waits behind one of them either. Writer transactions begin IMMEDIATE,
- * taking the write lock up front, so a transaction never fails half way when another process holds the file.
+ * writes and maintenance share one writer connection under a lock, while queries read on read-only connections of
+ * their own, one per store thread ({@link SqliteReaders}, opened as reads first need them); in WAL mode a reader sees
+ * the last commit and waits neither for a writer nor for another reader, so a query is held up by neither a large
+ * flush nor another query's long scan. The store's own reads ({@link #readApart}: rollup's scans, the export's reads)
+ * use one more read-only connection, so that a query never waits behind one of them either. Writer transactions begin
+ * IMMEDIATE, taking the write lock up front, so a transaction never fails half way when another process holds the
+ * file.
  *
- * <p>The store's database copies its log into the file apart from the writer ({@link SqliteCheckpoints}, a fourth
- * connection and a thread of its own): a flush's commit then only appends to the log, and the checkpoint after it, with its two
- * {@code fsync}s, runs while the writer goes on.
+ * <p>The store's database copies its log into the file apart from the writer ({@link SqliteCheckpoints}, a
+ * connection and a thread of its own): a flush's commit then only appends to the log, and the checkpoint after it,
+ * with its two {@code fsync}s, runs while the writer goes on.
  */
 final class SqliteDb implements Db {
 
@@ -65,12 +66,10 @@ final class SqliteDb implements Db {
      * that just let go would otherwise take back before a waiting thread wakes.
      */
     private final ReentrantLock writeLock = new ReentrantLock(true);
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock apartLock = new ReentrantLock();
     /** Set by open and close; volatile because those may run on another thread than the gateway's. */
     private volatile Connection writer;
-    private volatile Connection reader;
-    private volatile Connection apart;
+    private volatile SqliteReaders readers;
+    private volatile SqliteReaders apart;
     private volatile SqliteCheckpoints checkpoints;
 
     /**
@@ -114,8 +113,8 @@ final class SqliteDb implements Db {
         }
         try {
             writer = connect(false);
-            reader = connect(true);
-            apart = connect(true);
+            readers = new SqliteReaders(config.threads(), () -> connect(true), meters::readConnections);
+            apart = new SqliteReaders(1, () -> connect(true), open -> { });
             if (checkpointsApart) {
                 checkpoints = new SqliteCheckpoints(connectCheckpointer(), meters);
             }
@@ -212,23 +211,26 @@ final class SqliteDb implements Db {
 
     @Override
     public <T> T read(String what, Work<T> work) {
-        return readOn(readLock, () -> reader, what, work);
+        return readOn(readers, what, work);
     }
 
     @Override
     public <T> T readApart(String what, Work<T> work) {
-        return readOn(apartLock, () -> apart, what, work);
+        return readOn(apart, what, work);
     }
 
-    /** Runs {@code work} on the read-only connection {@code connection} gives once {@code lock} is held. */
-    private <T> T readOn(ReentrantLock lock, Supplier<Connection> connection, String what, Work<T> work) {
-        lock.lock();
+    /** Runs {@code work} on a connection of {@code from}, waiting for one while all are lent. */
+    private <T> T readOn(SqliteReaders from, String what, Work<T> work) {
+        Connection c = null;
         try {
-            return work.run(connection(connection.get()));
+            c = connection(from == null ? null : from.take());
+            return work.run(c);
         } catch (SQLException e) {
             throw new StoreException(what + " failed on " + url() + ": " + e.getMessage(), e);
         } finally {
-            lock.unlock();
+            if (c != null) {
+                from.give(c);
+            }
         }
     }
 
@@ -249,29 +251,30 @@ final class SqliteDb implements Db {
 
     @Override
     public void close() {
+        closeReaders(apart);
+        closeReaders(readers);
         writeLock.lock();
-        readLock.lock();
-        apartLock.lock();
         try {
             SqliteCheckpoints c = checkpoints;
             checkpoints = null;
             if (c != null) {
                 c.close();
             }
-            closeQuietly(apart);
-            closeQuietly(reader);
             closeQuietly(writer);
-            apart = null;
-            reader = null;
             writer = null;
         } finally {
-            apartLock.unlock();
-            readLock.unlock();
             writeLock.unlock();
         }
     }
 
-    private static void closeQuietly(Connection c) {
+    /** Closes {@code r}'s connections once no read holds them; a read that starts after it finds the store closed. */
+    private static void closeReaders(SqliteReaders r) {
+        if (r != null) {
+            r.close();
+        }
+    }
+
+    static void closeQuietly(Connection c) {
         if (c == null) {
             return;
         }

@@ -71,6 +71,8 @@ public final class MeterNames {
     public static final String STORE_SELECTIONS_LOOKUPS = "meterline.store.selections.lookups";
     public static final String STORE_SELECTIONS_ROWS = "meterline.store.selections.rows";
     public static final String STORE_SELECTIONS_EVICTIONS = "meterline.store.selections.evictions";
+    /** The embedded store's open read-only connections for queries, at most one per store thread. */
+    public static final String STORE_READ_CONNECTIONS = "meterline.store.read.connections";
     public static final String INGEST_PAUSED = "meterline.ingest.paused";
     /** The decoders' series key caches: keys held, slots, each thread's bound, and look-ups by {@code result}. */
     public static final String KEYCACHE_SIZE = "meterline.keycache.size";

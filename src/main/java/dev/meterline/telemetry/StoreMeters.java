@@ -36,6 +36,7 @@ public final class StoreMeters {
     private final Counter selectionMisses;
     private final AtomicLong selectionRows = new AtomicLong();
     private final Counter selectionEvictions;
+    private final AtomicLong readConnections = new AtomicLong();
 
     /** Registers the store's meters on {@code registry}. */
     public StoreMeters(MeterRegistry registry) {
@@ -91,6 +92,10 @@ public final class StoreMeters {
                 .description("kept selections dropped, least recently asked first, to stay within"
                         + " store-selection-rows")
                 .register(registry);
+        Gauge.builder(STORE_READ_CONNECTIONS, readConnections, AtomicLong::get)
+                .description("read-only connections the embedded SQLite store has open for queries, each reading at"
+                        + " once with the others; at most store-threads")
+                .baseUnit("connections").register(registry);
     }
 
     /** Meters that no registry exports (a store opened outside a server, by tools and tests). */
@@ -144,6 +149,16 @@ public final class StoreMeters {
     /** The kept selections hold {@code rows} rows. */
     public void selectionRows(long rows) {
         selectionRows.set(rows);
+    }
+
+    /** The SQLite store's read-only connections for queries now open. */
+    public void readConnections(int open) {
+        readConnections.set(open);
+    }
+
+    /** The SQLite store's read-only connections for queries last reported open. */
+    public long readConnections() {
+        return readConnections.get();
     }
 
     /** A kept selection was dropped past the bound. */

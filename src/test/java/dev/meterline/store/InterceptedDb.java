@@ -2,11 +2,13 @@ package dev.meterline.store;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real {@link Db} whose write transactions of one kind ({@code what}) let a test act around them, numbered from 1:
  * before the n-th begins, and inside it after its work, before the commit (where a throw rolls the work back); and
- * whose reads of that kind on the store's own connection ({@link Db#readApart}) let it act inside them.
+ * whose reads of that kind, a query's ({@link Db#read}) or the store's own ({@link Db#readApart}), let it act inside
+ * them.
  */
 final class InterceptedDb implements Db {
 
@@ -21,7 +23,7 @@ final class InterceptedDb implements Db {
         default void after(int n, Connection c) throws SQLException {
         }
 
-        /** Inside the n-th read apart of the kind, on its connection, before its work. */
+        /** Inside the n-th read of the kind, on its connection, before its work. */
         default void reading(int n) throws Exception {
         }
     }
@@ -30,7 +32,8 @@ final class InterceptedDb implements Db {
     private final String what;
     private final Hooks hooks;
     private int count;
-    private int reads;
+    /** Reads may run on several threads at once. */
+    private final AtomicInteger reads = new AtomicInteger();
 
     InterceptedDb(Db db, String what, Hooks hooks) {
         this.db = db;
@@ -73,22 +76,27 @@ final class InterceptedDb implements Db {
 
     @Override
     public <T> T read(String what, Work<T> work) {
-        return db.read(what, work);
+        return db.read(what, hooked(what, work));
     }
 
     @Override
     public <T> T readApart(String what, Work<T> work) {
+        return db.readApart(what, hooked(what, work));
+    }
+
+    /** {@code work}, after the hook when it is a read of the kind. */
+    private <T> Work<T> hooked(String what, Work<T> work) {
         if (!what.equals(this.what)) {
-            return db.readApart(what, work);
+            return work;
         }
-        int n = ++reads;
-        return db.readApart(what, c -> {
+        int n = reads.incrementAndGet();
+        return c -> {
             try {
                 hooks.reading(n);
             } catch (Exception e) {
                 throw new IllegalStateException("inside read " + n + " of " + what + ": " + e, e);
             }
             return work.run(c);
-        });
+        };
     }
 }

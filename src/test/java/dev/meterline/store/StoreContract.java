@@ -1209,6 +1209,40 @@ abstract class StoreContract {
     }
 
     @Test
+    void aQueryIsAnsweredWhileAnotherQuerysReadIsUnderWay() throws Exception {
+        // A dashboard's quick query must not wait behind another query's long read (a PromQL range over a large
+        // metric, say), nor that read for a core while it holds the database.
+        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Store store = open("r1", "10s:1d", "read mem", new InterceptedDb.Hooks() {
+            @Override
+            public void reading(int n) throws InterruptedException {
+                reading.countDown();
+                release.await();
+            }
+        });
+        List<Window> cpu = twoHours(1);
+        store.write(cpu);
+        store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 42)));
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try {
+            Future<List<StoredWindow>> slow = threads.submit(() -> store.read("mem", T0, T0 + HOUR, 10 * SECOND));
+            assertTrue(reading.await(30, TimeUnit.SECONDS), "the slow read under way");
+
+            List<StoredWindow> quick = threads.submit(() -> store.read("cpu", T0, T0 + HOUR, 10 * SECOND))
+                    .get(30, TimeUnit.SECONDS);
+
+            assertEquals(cpu.stream().filter(w -> w.start() < T0 + HOUR).count(), quick.size());
+            assertFalse(slow.isDone());
+            release.countDown();
+            assertEquals(1, slow.get(30, TimeUnit.SECONDS).size());
+        } finally {
+            release.countDown();
+            threads.shutdown();
+        }
+    }
+
+    @Test
     void rollupResumesAfterACrashBeforeAnyWatermarkWasStored() throws Exception {
         Store store = open("r1", "10s:1d,1m:2d,1h:30d");
         List<Window> written = new ArrayList<>(twoHours(1));
