@@ -33,8 +33,10 @@ import java.util.function.Predicate;
  * key took them by key alone; the program uses what the jar has, so the same program times any build's jar:
  * With {@code --values}, also a listing of a tag's values among every series of the metric, as
  * {@code /label/region/values} reads the store: seven values, and {@code host}'s, one per series.
+ * With {@code --beside-scan}, another thread reads the one-in-a-hundred range back to back while the reads are timed,
+ * as a long PromQL query would beside a dashboard's.
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
- * [--reads 20] [--named] [--promql] [--values] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
+ * [--reads 20] [--named] [--promql] [--values] [--beside-scan] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
  * PostgreSQL drops its database once the store is closed.
  */
 public final class StoreRead {
@@ -52,6 +54,7 @@ public final class StoreRead {
         boolean named = false;
         boolean promql = false;
         boolean values = false;
+        boolean besideScan = false;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--series" -> series = Integer.parseInt(args[i + 1]);
@@ -68,6 +71,10 @@ public final class StoreRead {
                 }
                 case "--values" -> {
                     values = true;
+                    i--;
+                }
+                case "--beside-scan" -> {
+                    besideScan = true;
                     i--;
                 }
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]);
@@ -90,6 +97,7 @@ public final class StoreRead {
             System.out.printf(Locale.ROOT, "%s: %,d series x %d windows written in %.1f s%n",
                     postgres == null ? "sqlite" : "postgresql", series, windows, (System.nanoTime() - began) / 1e9);
             SeriesKey one = key(series / 2);
+            Scanner scanner = besideScan ? new Scanner(store, t0, t0 + windows * RES) : null;
             time(store, "one series", Map.of(), List.of(), one::equals, t0, t0 + windows * RES, reads);
             Map<String, List<String>> host = Map.of("host", List.of(one.tag("host")));
             if (named) {
@@ -115,6 +123,9 @@ public final class StoreRead {
                     timeValues(store, tag, reads);
                 }
             }
+            if (scanner != null) {
+                scanner.stop();
+            }
             time(store, "one in 100", Map.of(), List.of(), k -> Integer.parseInt(k.tag("host").substring(1)) % 100 == 7,
                     t0, t0 + windows * RES, Math.max(1, reads / 4));
         }
@@ -122,6 +133,38 @@ public final class StoreRead {
             try (Connection c = DriverManager.getConnection(postgres); Statement st = c.createStatement()) {
                 st.execute("DROP DATABASE " + database());
             }
+        }
+    }
+
+    /** Reads the one-in-a-hundred range back to back on a thread of its own until stopped. */
+    private static final class Scanner {
+        private final Thread thread;
+        private volatile boolean stopped;
+        private int scans;
+        private long nanos;
+
+        Scanner(Store store, long from, long to) {
+            thread = new Thread(() -> {
+                while (!stopped) {
+                    long began = System.nanoTime();
+                    store.read("bench.m", Scanner::oneIn100, from, to, RES);
+                    nanos += System.nanoTime() - began;
+                    scans++;
+                }
+            }, "beside-scan");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        static boolean oneIn100(SeriesKey k) {
+            return Integer.parseInt(k.tag("host").substring(1)) % 100 == 7;
+        }
+
+        void stop() throws InterruptedException {
+            stopped = true;
+            thread.join();
+            System.out.printf(Locale.ROOT, "  beside: %d scans of one in 100, %.1f ms each%n", scans,
+                    scans == 0 ? 0 : nanos / 1e6 / scans);
         }
     }
 
