@@ -1,5 +1,7 @@
 package dev.meterline.bench;
 
+import dev.meterline.lifecycle.Niceness;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -77,6 +79,12 @@ public final class LoadGen {
         String queryClient = "jdk";
         /** Queries asked back to back before the load starts, so the run measures a compiled query path. */
         int queryWarmup;
+        /**
+         * The Linux nice value of the senders' and readers' threads. At the server's ingest nice they stand for clients
+         * on other machines: they still compete with the server's ingest for these cores, but no longer with the query
+         * loop's client and the server's HTTP loop, which run at the default priority.
+         */
+        int senderNice;
 
         static Options parse(String[] args) {
             Options o = new Options();
@@ -99,6 +107,7 @@ public final class LoadGen {
                     case "--query" -> { o.query = v; i++; }
                     case "--query-log" -> { o.queryLog = v; i++; }
                     case "--query-warmup" -> { o.queryWarmup = Integer.parseInt(v); i++; }
+                    case "--sender-nice" -> { o.senderNice = Integer.parseInt(v); i++; }
                     case "--query-client" -> {
                         if (!v.equals("jdk") && !v.equals("socket")) {
                             throw new IllegalArgumentException("--query-client: '" + v + "' (expected: jdk or socket)");
@@ -124,6 +133,8 @@ public final class LoadGen {
                                           the query thread itself reads: no client threads between it and the server)
                                         [--query-warmup N] (N queries back to back before the load, so that the
                                           run measures a query path the JIT has compiled; default 0)
+                                        [--sender-nice N] (the senders' and readers' Linux nice value, e.g. the
+                                          server's ingest nice 5, as clients on other machines; default 0)
                                         [--sweep] [--plots docs]
                                   one scenario (series x connections) run R times, or with --sweep the scaling
                                   tables (series 1k..1M at 4 connections, connections 1..1000 at 10k series)""");
@@ -259,9 +270,10 @@ public final class LoadGen {
             Thread querier = new Thread(() -> http.queryLoop(loading, queryLat, queryPath, o.queryClient),
                     "bench-query");
             Latencies syncLat = new Latencies();
+            Niceness senderNice = Niceness.of(o.senderNice);
             List<Conn> conns = new ArrayList<>();
             for (int c = 0; c < w.connections; c++) {
-                conns.add(new Conn(server.tcpPort, w.blocks[c], w.repeats, syncLat));
+                conns.add(new Conn(server.tcpPort, w.blocks[c], w.repeats, syncLat, senderNice));
             }
             for (Conn c : conns) {
                 c.connect();
@@ -457,6 +469,7 @@ public final class LoadGen {
         final AtomicLong errors = new AtomicLong();
         /** Send time of sync number n (over all repeats), nanoTime; 0 until sent. */
         final long[] syncSent;
+        final Niceness nice;
         SocketChannel ch;
         Thread sender;
         Thread reader;
@@ -464,8 +477,9 @@ public final class LoadGen {
         volatile long lastSynced;
         volatile Throwable failure;
 
-        Conn(int port, Block block, int repeats, Latencies syncLat) {
+        Conn(int port, Block block, int repeats, Latencies syncLat, Niceness nice) {
             this.port = port;
+            this.nice = nice;
             this.block = block;
             this.repeats = repeats;
             this.syncLat = syncLat;
@@ -480,6 +494,7 @@ public final class LoadGen {
         void start(CountDownLatch go) {
             sender = new Thread(null, () -> {
                 try {
+                    nice.applyToCurrentThread();
                     go.await();
                     firstSend = System.nanoTime();
                     int n = 0;
@@ -505,7 +520,10 @@ public final class LoadGen {
                     failure = e;
                 }
             }, "bench-send", 256 * 1024);
-            reader = new Thread(null, this::read, "bench-read", 256 * 1024);
+            reader = new Thread(null, () -> {
+                nice.applyToCurrentThread();
+                read();
+            }, "bench-read", 256 * 1024);
             sender.start();
             reader.start();
         }
