@@ -1173,21 +1173,26 @@ abstract class StoreContract {
         assertEquals(2, hour.flushSeq());
     }
 
+    /** Hooks that, inside the first read of their kind, count {@code reading} down and wait for {@code release}. */
+    private static InterceptedDb.Hooks holdingTheFirstRead(CountDownLatch reading, CountDownLatch release) {
+        return new InterceptedDb.Hooks() {
+            @Override
+            public void reading(int n) throws InterruptedException {
+                if (n == 1) {
+                    reading.countDown();
+                    release.await();
+                }
+            }
+        };
+    }
+
     @Test
     void aQueryIsAnsweredWhileRollupsScanIsUnderWay() throws Exception {
         // Rollup runs on a store thread at ingest's priority and may wait for a core in the middle of a scan: a
         // query's read must not wait for it.
         CountDownLatch scanning = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Store store = open("r1", "10s:1d,1m:2d", "rollup scan", new InterceptedDb.Hooks() {
-            @Override
-            public void reading(int n) throws InterruptedException {
-                if (n == 1) {
-                    scanning.countDown();
-                    release.await();
-                }
-            }
-        });
+        Store store = open("r1", "10s:1d,1m:2d", "rollup scan", holdingTheFirstRead(scanning, release));
         List<Window> written = twoHours(1);
         store.write(written);
         ExecutorService threads = Executors.newFixedThreadPool(2);
@@ -1214,13 +1219,7 @@ abstract class StoreContract {
         // metric, say), nor that read for a core while it holds the database.
         CountDownLatch reading = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        Store store = open("r1", "10s:1d", "read mem", new InterceptedDb.Hooks() {
-            @Override
-            public void reading(int n) throws InterruptedException {
-                reading.countDown();
-                release.await();
-            }
-        });
+        Store store = open("r1", "10s:1d", "read mem", holdingTheFirstRead(reading, release));
         List<Window> cpu = twoHours(1);
         store.write(cpu);
         store.write(List.of(window(MEM, T0, 10 * SECOND, 2, true, 42)));
