@@ -103,6 +103,7 @@ public final class Aggregation {
                 "series with no open window left that keep their state and number for a window", lingering::get);
         metrics.level("pendingWindows", MeterNames.WINDOWS_PENDING, "closed windows not yet stored",
                 pending::windows);
+        pending.bindTo(metrics);
     }
 
     /**

@@ -4,6 +4,9 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
+import dev.meterline.telemetry.MeterNames;
+import dev.meterline.telemetry.PipelineMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
@@ -22,6 +25,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 import static java.util.Objects.requireNonNull;
 
@@ -46,6 +50,29 @@ final class PendingFlushes implements PendingWindows {
     private final AtomicReference<Asked> last = new AtomicReference<>();
     /** Where flushes are prepared for queries; null: nowhere, each flush's first query prepares it. */
     private volatile Scheduler prepare;
+    /** Preparations run on the prepare thread, called off by a query, refused by the thread's full queue. */
+    private final LongAdder prepared = new LongAdder();
+    private final LongAdder calledOff = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    /** Queries that waited for a preparation under way. */
+    private final LongAdder waits = new LongAdder();
+
+    /** Registers the preparations by outcome, and the queries that waited for one, on {@code metrics}. */
+    void bindTo(PipelineMetrics metrics) {
+        preparations(metrics, "prepared", prepared);
+        preparations(metrics, "called_off", calledOff);
+        preparations(metrics, "refused", refused);
+        FunctionCounter.builder(MeterNames.PENDING_PREPARATION_WAITS, waits, LongAdder::sum)
+                .description("queries that waited for the preparation of a pending flush under way")
+                .register(metrics.registry());
+    }
+
+    private static void preparations(PipelineMetrics metrics, String outcome, LongAdder count) {
+        FunctionCounter.builder(MeterNames.PENDING_PREPARATIONS, count, LongAdder::sum)
+                .description("pending flushes handed to the prepare thread, by outcome: prepared there, called off "
+                        + "by a query that came first and grouped the flush itself, refused by a full queue")
+                .tag("outcome", outcome).register(metrics.registry());
+    }
 
     /** Prepares new flushes on {@code prepare}, a thread that is neither a shard's nor a query's event loop. */
     void prepareOn(Scheduler prepare) {
@@ -55,9 +82,14 @@ final class PendingFlushes implements PendingWindows {
     void register(long seq, List<Window> windows) {
         if (!windows.isEmpty()) {
             Flush flush = new Flush(windows);
-            bySeq.put(seq, flush);
             Asked before = last.getAndSet(flush.asked);
-            if (before != null && before.byMetric) {
+            boolean prepared = before != null && before.byMetric && prepare != null;
+            if (!prepared) {
+                // Nothing to wait for, nor to call off.
+                flush.preparation.callOff();
+            }
+            bySeq.put(seq, flush);
+            if (prepared) {
                 prepare(flush, List.copyOf(before.indexes));
             }
         }
@@ -70,15 +102,17 @@ final class PendingFlushes implements PendingWindows {
      * ({@link #preparing}). A full or stopped scheduler leaves the flush to its first query.
      */
     private void prepare(Flush flush, List<IndexKey> keys) {
-        Scheduler on = prepare;
-        if (on == null) {
-            return;
-        }
         try {
-            on.schedule(() -> flush.preparation.run(() -> flush.prepare(keys)));
+            prepare.schedule(() -> {
+                if (flush.preparation.run(() -> flush.prepare(keys))) {
+                    prepared.increment();
+                }
+            });
         } catch (RejectedExecutionException e) {
             // The flush's first query prepares it.
-            flush.preparation.callOff();
+            if (flush.preparation.callOff()) {
+                refused.increment();
+            }
         }
     }
 
@@ -106,15 +140,24 @@ final class PendingFlushes implements PendingWindows {
     public Mono<Void> preparing() {
         List<Mono<Void>> running = null;
         for (Flush flush : bySeq.values()) {
-            Mono<Void> done = flush.preparation.awaited();
-            if (done != null) {
-                if (running == null) {
-                    running = new ArrayList<>(2);
-                }
-                running.add(done);
+            Preparation p = flush.preparation;
+            if (p.ended()) {
+                continue;
             }
+            if (p.callOff()) {
+                calledOff.increment();
+                continue;
+            }
+            if (running == null) {
+                running = new ArrayList<>(2);
+            }
+            running.add(p.end());
         }
-        return running == null ? null : Mono.when(running);
+        if (running == null) {
+            return null;
+        }
+        waits.increment();
+        return Mono.when(running);
     }
 
     @Override
@@ -255,10 +298,10 @@ final class PendingFlushes implements PendingWindows {
         private final Sinks.Empty<Void> done = Sinks.empty();
         private volatile boolean ended;
 
-        /** Runs {@code work} unless a query called the preparation off first. */
-        void run(Runnable work) {
+        /** Runs {@code work} unless a query called the preparation off first; true if it ran. */
+        boolean run(Runnable work) {
             if (!claimed.compareAndSet(false, true)) {
-                return;
+                return false;
             }
             try {
                 work.run();
@@ -266,6 +309,7 @@ final class PendingFlushes implements PendingWindows {
                 ended = true;
                 done.tryEmitEmpty();
             }
+            return true;
         }
 
         /**
@@ -281,14 +325,13 @@ final class PendingFlushes implements PendingWindows {
             return true;
         }
 
-        /**
-         * For a query about to read the flush: null when no preparation runs (it ended, or it had not begun, whether
-         * or not it was handed to the prepare thread, and is called off now), else its end.
-         */
-        Mono<Void> awaited() {
-            if (ended || callOff()) {
-                return null;
-            }
+        /** Whether the preparation ran or was called off. */
+        boolean ended() {
+            return ended;
+        }
+
+        /** Completes when the preparation, which has begun, ends. */
+        Mono<Void> end() {
             return done.asMono();
         }
     }
