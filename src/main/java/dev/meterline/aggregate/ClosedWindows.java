@@ -16,6 +16,10 @@ import java.util.Arrays;
  * due, rather than a {@link Window} and an {@link Aggregate} per window that every young collection meanwhile would
  * copy. {@link #get} builds a window afresh for its caller, who keeps it only while it works on it.
  *
+ * <p>A close that takes a shard's windows metric by metric records where each metric's run of windows ends
+ * ({@link #endRun}), so that grouping the flush by metric for queries is a pass over a few hundred runs
+ * ({@link #runs}) rather than over every window's series key.
+ *
  * <p>Filled by the shard's thread, then handed over and only read.
  */
 final class ClosedWindows extends WindowList {
@@ -27,6 +31,12 @@ final class ClosedWindows extends WindowList {
     private boolean[] complete;
     private final AggregateColumns aggregates;
     private int size;
+    /** The metric of each run and the index after its last window, while the windows are taken by metric. */
+    private String[] runMetrics = new String[0];
+    private int[] runEnds = new int[0];
+    private int runCount;
+    /** Whether every window is in a run: the windows were taken metric by metric. */
+    private boolean byMetric;
 
     /** Room for {@code capacity} windows of {@code resolution}, closed by flush {@code flushSeq}; more make it grow. */
     ClosedWindows(int capacity, long resolution, long flushSeq) {
@@ -44,6 +54,56 @@ final class ClosedWindows extends WindowList {
     void take(SeriesKey series, long start, boolean complete, Aggregate a) {
         place(series, complete);
         aggregates.take(a, start);
+    }
+
+    /**
+     * From now on the windows are taken metric by metric: each metric's windows follow one another, and
+     * {@link #endRun} follows each metric's last. Called before the first window is taken.
+     */
+    void takeByMetric() {
+        if (size > 0) {
+            throw new IllegalStateException("windows taken before: " + size);
+        }
+        byMetric = true;
+    }
+
+    /** The windows taken since the last run ended are of {@code metric}; no run when there are none. */
+    void endRun(String metric) {
+        int from = runCount == 0 ? 0 : runEnds[runCount - 1];
+        if (size == from) {
+            return;
+        }
+        if (runCount == runEnds.length) {
+            int capacity = Math.max(8, 2 * runCount);
+            runEnds = Arrays.copyOf(runEnds, capacity);
+            runMetrics = Arrays.copyOf(runMetrics, capacity);
+        }
+        runMetrics[runCount] = metric;
+        runEnds[runCount++] = size;
+    }
+
+    /** Receives one run of windows of one metric. */
+    interface RunConsumer {
+        void run(String metric, int from, int to);
+    }
+
+    /**
+     * Gives each metric's run of windows to {@code out}, their indexes shifted by {@code offset}, in order; false,
+     * with nothing given, when the windows were not taken by metric.
+     */
+    boolean runs(int offset, RunConsumer out) {
+        if (!byMetric) {
+            return false;
+        }
+        if ((runCount == 0 ? 0 : runEnds[runCount - 1]) != size) {
+            throw new IllegalStateException("windows after the last run: " + size);
+        }
+        int from = 0;
+        for (int r = 0; r < runCount; r++) {
+            out.run(runMetrics[r], offset + from, offset + runEnds[r]);
+            from = runEnds[r];
+        }
+        return true;
     }
 
     private void place(SeriesKey key, boolean done) {

@@ -250,6 +250,17 @@ final class PendingFlushes implements PendingWindows {
             places[size++] = place;
         }
 
+        /** Adds the places from {@code from} up to {@code to}. */
+        void addAll(int from, int to) {
+            int n = size + to - from;
+            if (n > places.length) {
+                places = Arrays.copyOf(places, Math.max(n, 2 * places.length));
+            }
+            for (int place = from; place < to; place++) {
+                places[size++] = place;
+            }
+        }
+
         @Override
         public Window get(int i) {
             return all.get(places[Objects.checkIndex(i, size)]);
@@ -418,9 +429,9 @@ final class PendingFlushes implements PendingWindows {
             long[] entries = new long[all.size()];
             int n = 0;
             for (int i = 0; i < all.size(); i++) {
-                String value = WindowList.series(all, i).tag(key.tagKey());
-                if (value != null) {
-                    entries[n++] = entry(value.hashCode(), i);
+                SeriesKey series = WindowList.series(all, i);
+                if (series.hasTag(key.tagKey())) {
+                    entries[n++] = entry(series.tagHash(key.tagKey()), i);
                 }
             }
             long[] index = Arrays.copyOf(entries, n);
@@ -472,19 +483,37 @@ final class PendingFlushes implements PendingWindows {
             Map<String, List<Window>> m = byMetric;
             if (m == null) {
                 Map<String, Places> places = new HashMap<>();
-                Places last = null;
-                for (int i = 0, n = windows.size(); i < n; i++) {
-                    String metric = WindowList.series(windows, i).metric();
-                    // A flush's windows of one metric mostly come together.
-                    if (last == null || !last.metric.equals(metric)) {
-                        last = places.computeIfAbsent(metric, k -> new Places(windows, k));
-                    }
-                    last.add(i);
-                }
+                group(windows, 0, places);
                 m = new HashMap<>(places);
                 byMetric = m;
             }
             return m;
+        }
+
+        /**
+         * Adds the places of {@code part}'s windows, which start at {@code offset} in the flush, to their metrics':
+         * by the runs a shard's close recorded when it took its windows metric by metric, else by each window's key.
+         */
+        private void group(List<Window> part, int offset, Map<String, Places> places) {
+            if (part instanceof JoinedWindows joined) {
+                for (int p = 0; p < joined.parts(); p++) {
+                    group(joined.list(p), offset + joined.first(p), places);
+                }
+                return;
+            }
+            if (part instanceof ClosedWindows closed && closed.runs(offset, (metric, from, to) ->
+                    places.computeIfAbsent(metric, k -> new Places(windows, k)).addAll(from, to))) {
+                return;
+            }
+            Places last = null;
+            for (int i = 0, n = part.size(); i < n; i++) {
+                String metric = WindowList.series(part, i).metric();
+                // A flush's windows of one metric mostly come together.
+                if (last == null || !last.metric.equals(metric)) {
+                    last = places.computeIfAbsent(metric, k -> new Places(windows, k));
+                }
+                last.add(offset + i);
+            }
         }
 
         /** The flush's series of each distinct metric and set of tag keys, found by the first query that asks. */
