@@ -2,6 +2,7 @@ package dev.meterline.aggregate;
 
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import reactor.core.scheduler.Schedulers;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,10 +13,11 @@ import java.util.Random;
 /**
  * The cost of preparing one pending flush for a dashboard's query: shards hold {@code --series} series
  * ({@link dev.meterline.bench.Steady}'s: ten metrics, tags host, region and svc, their keys made in random order as
- * ingest scatters them), every series' window closes at once, and the first query of one series of one metric
- * groups the flush by metric and indexes the metric's windows by host, the work {@code meterline-prepare} does
- * ahead of it. Prints each round's time of the grouping (the view of the metric) and then of the index (the view of
- * the series), and their medians.
+ * ingest scatters them), every series' window closes at once, and a query of one series of one metric reads each
+ * flush, so that the next is prepared (grouped by metric and indexed by host) as it is registered, on the calling
+ * thread here. Prints each round's close of every shard (one after the other here, at once in a server), the
+ * preparation, and the query's view after it, and their medians. Runs against an older jar too, whose shards' close
+ * takes no index keys; {@code --index false} has the shards close without them.
  *
  * <pre>java -cp target/test-classes:target/meterline.jar dev.meterline.aggregate.PrepareCost --series 1000000</pre>
  */
@@ -30,13 +32,15 @@ public final class PrepareCost {
         int series = 1_000_000;
         int shardCount = 2;
         int rounds = 12;
+        boolean index = true;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--series" -> series = Integer.parseInt(args[i + 1]);
                 case "--shards" -> shardCount = Integer.parseInt(args[i + 1]);
                 case "--rounds" -> rounds = Integer.parseInt(args[i + 1]);
+                case "--index" -> index = Boolean.parseBoolean(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option: " + args[i]
-                        + " (expected: --series, --shards, --rounds)");
+                        + " (expected: --series, --shards, --rounds, --index)");
             }
         }
         Random random = new Random(42);
@@ -51,9 +55,11 @@ public final class PrepareCost {
         }
         int[] order = shuffled(series, random);
         PendingFlushes pending = new PendingFlushes();
+        pending.prepareOn(Schedulers.immediate());
         Map<String, List<String>> byHost = Map.of("host", List.of("h13"));
-        long[] grouping = new long[rounds];
-        long[] indexing = new long[rounds];
+        long[] closing = new long[rounds];
+        long[] preparing = new long[rounds];
+        long[] querying = new long[rounds];
         long start = 1_800_000_000_000L;
         for (int r = 0; r < rounds; r++) {
             long ts = start + r * WINDOW;
@@ -61,23 +67,35 @@ public final class PrepareCost {
                 SeriesKey key = keys[i];
                 shards[Math.floorMod(key.hashCode(), shardCount)].replay(key, ts + i % 1000, i, 0);
             }
+            long began = System.nanoTime();
             List<List<Window>> closed = new ArrayList<>();
             for (Shard shard : shards) {
-                closed.add(shard.close(ts + WINDOW, r + 1));
+                closed.add(index ? close(shard, ts + WINDOW, r + 1, pending) : shard.close(ts + WINDOW, r + 1));
             }
+            long registering = System.nanoTime();
             pending.register(r + 1, JoinedWindows.of(closed));
-            long began = System.nanoTime();
-            int metricWindows = pending.view("bench.m3").get(r + 1L).size();
-            long grouped = System.nanoTime();
-            int seriesWindows = pending.view("bench.m3", byHost).get(r + 1L).size();
-            grouping[r] = grouped - began;
-            indexing[r] = System.nanoTime() - grouped;
+            long asking = System.nanoTime();
+            int found = pending.view("bench.m3", byHost).get(r + 1L).size();
+            long answered = System.nanoTime();
             pending.remove(r + 1);
-            System.out.printf("round %d: %d windows grouped in %.1f ms, %d of bench.m3 indexed by host in %.1f ms "
-                    + "(%d of h13)%n", r + 1, series, grouping[r] / 1e6, metricWindows, indexing[r] / 1e6,
-                    seriesWindows);
+            closing[r] = registering - began;
+            preparing[r] = asking - registering;
+            querying[r] = answered - asking;
+            System.out.printf("round %d: %d windows closed in %.1f ms, prepared in %.1f ms, then the query's view "
+                    + "(%d of h13) in %.2f ms%n", r + 1, series, closing[r] / 1e6, preparing[r] / 1e6, found,
+                    querying[r] / 1e6);
         }
-        System.out.printf("rounds 3-%d: grouping %s, index %s%n", rounds, median(grouping), median(indexing));
+        System.out.printf("rounds 3-%d: close %s, preparation %s, query %s%n", rounds, median(closing),
+                median(preparing), median(querying));
+    }
+
+    /** The shard's close, given the index keys the pending flushes ask for when the shard takes them. */
+    private static List<Window> close(Shard shard, long cutoff, long seq, PendingFlushes pending) {
+        try {
+            return shard.close(cutoff, seq, pending.indexKeys());
+        } catch (NoSuchMethodError olderJar) {
+            return shard.close(cutoff, seq);
+        }
     }
 
     /** The median of rounds 3 on, and their range, in ms: the first two warm the code up. */

@@ -116,6 +116,23 @@ final class PendingFlushes implements PendingWindows {
         }
     }
 
+    /**
+     * The tag keys, by metric, of the indexes queries read of the flush registered last, when they read it by metric
+     * and a prepare thread prepares the next: a shard's close indexes its runs of these metrics by these keys, so that
+     * the preparation merges those indexes rather than reading every window's series key.
+     */
+    Map<String, List<String>> indexKeys() {
+        Asked before = last.get();
+        if (before == null || !before.byMetric || prepare == null) {
+            return Map.of();
+        }
+        Map<String, List<String>> out = new HashMap<>();
+        for (IndexKey key : before.indexes) {
+            out.computeIfAbsent(key.metric(), m -> new ArrayList<>(1)).add(key.tagKey());
+        }
+        return out;
+    }
+
     /** Registers windows that carry their own flush numbers (the final flush), grouped by number. */
     void registerAll(List<Window> windows) {
         Map<Long, List<Window>> bySeqOfWindow = new HashMap<>();
@@ -229,6 +246,16 @@ final class PendingFlushes implements PendingWindows {
         private final String metric;
         private int[] places;
         private int size;
+        /**
+         * The shards' runs the places were added from, while they all were ({@link #addRun}): each run's list, its
+         * number there, and where its places begin here.
+         */
+        private ClosedWindows[] runLists = new ClosedWindows[0];
+        private int[] runNumbers = new int[0];
+        private int[] runBases = new int[0];
+        private int runCount;
+        /** Whether some place was added alone, not from a run. */
+        private boolean walked;
 
         Places(List<Window> all, String metric) {
             this.all = all;
@@ -244,14 +271,24 @@ final class PendingFlushes implements PendingWindows {
         }
 
         void add(int place) {
+            walked = true;
             if (size == places.length) {
                 places = Arrays.copyOf(places, 2 * size);
             }
             places[size++] = place;
         }
 
-        /** Adds the places from {@code from} up to {@code to}. */
-        void addAll(int from, int to) {
+        /** Adds the places from {@code from} up to {@code to}, those of run {@code run} of {@code list}. */
+        void addRun(ClosedWindows list, int run, int from, int to) {
+            if (runCount == runLists.length) {
+                int capacity = Math.max(4, 2 * runCount);
+                runLists = Arrays.copyOf(runLists, capacity);
+                runNumbers = Arrays.copyOf(runNumbers, capacity);
+                runBases = Arrays.copyOf(runBases, capacity);
+            }
+            runLists[runCount] = list;
+            runNumbers[runCount] = run;
+            runBases[runCount++] = size;
             int n = size + to - from;
             if (n > places.length) {
                 places = Arrays.copyOf(places, Math.max(n, 2 * places.length));
@@ -259,6 +296,38 @@ final class PendingFlushes implements PendingWindows {
             for (int place = from; place < to; place++) {
                 places[size++] = place;
             }
+        }
+
+        /**
+         * These places by the hash of their series' values of {@code tagKey}, as {@link Flush#index} builds it, from the
+         * indexes of the runs they were added from; null when some place came alone or some run has no such index.
+         */
+        long[] runIndex(String tagKey) {
+            if (walked || runCount == 0) {
+                return null;
+            }
+            long[][] indexes = new long[runCount][];
+            int total = 0;
+            for (int r = 0; r < runCount; r++) {
+                indexes[r] = runLists[r].runIndex(runNumbers[r], tagKey);
+                if (indexes[r] == null) {
+                    return null;
+                }
+                total += indexes[r].length;
+            }
+            long[] out = new long[total];
+            int n = 0;
+            for (int r = 0; r < runCount; r++) {
+                // A run's places count from its first window; here they count from the run's base.
+                for (long entry : indexes[r]) {
+                    out[n++] = entry + runBases[r];
+                }
+            }
+            if (runCount > 1) {
+                // Sorted runs, which the sort merges.
+                Arrays.sort(out);
+            }
+            return out;
         }
 
         @Override
@@ -420,22 +489,27 @@ final class PendingFlushes implements PendingWindows {
         /**
          * An index of {@code all}'s windows by the hash of their value of the key: each entry the hash above the
          * window's place in {@code all}, sorted, so the windows of one value are a run in their flush order. A series
-         * without the key has no entry. Null, and nothing built, once the flush keeps {@link #MAX_INDEXES}.
+         * without the key has no entry. Merged from the indexes the shards built of their runs as they closed them,
+         * when every run of the metric has one of the key; else built from each window's series key. Null, and nothing
+         * built, once the flush keeps {@link #MAX_INDEXES}.
          */
         private long[] index(IndexKey key, List<Window> all) {
             if (indexes.size() >= MAX_INDEXES) {
                 return null;
             }
-            long[] entries = new long[all.size()];
-            int n = 0;
-            for (int i = 0; i < all.size(); i++) {
-                SeriesKey series = WindowList.series(all, i);
-                if (series.hasTag(key.tagKey())) {
-                    entries[n++] = entry(series.tagHash(key.tagKey()), i);
+            long[] index = all instanceof Places p ? p.runIndex(key.tagKey()) : null;
+            if (index == null) {
+                long[] entries = new long[all.size()];
+                int n = 0;
+                for (int i = 0; i < all.size(); i++) {
+                    SeriesKey series = WindowList.series(all, i);
+                    if (series.hasTag(key.tagKey())) {
+                        entries[n++] = entry(series.tagHash(key.tagKey()), i);
+                    }
                 }
+                index = Arrays.copyOf(entries, n);
+                Arrays.sort(index);
             }
-            long[] index = Arrays.copyOf(entries, n);
-            Arrays.sort(index);
             synchronized (indexes) {
                 if (indexes.size() >= MAX_INDEXES && !indexes.containsKey(key)) {
                     return index;
@@ -501,8 +575,8 @@ final class PendingFlushes implements PendingWindows {
                 }
                 return;
             }
-            if (part instanceof ClosedWindows closed && closed.runs(offset, (metric, from, to) ->
-                    places.computeIfAbsent(metric, k -> new Places(windows, k)).addAll(from, to))) {
+            if (part instanceof ClosedWindows closed && closed.runs(offset, (run, metric, from, to) ->
+                    places.computeIfAbsent(metric, k -> new Places(windows, k)).addRun(closed, run, from, to))) {
                 return;
             }
             Places last = null;

@@ -386,6 +386,14 @@ final class Shard {
      * ({@link ClosedWindows}) sized by the series of the due starts.
      */
     List<Window> close(long cutoff, long flushSeq) {
+        return close(cutoff, flushSeq, Map.of());
+    }
+
+    /**
+     * As {@link #close(long, long)}; when the windows are taken metric by metric, each metric's run is indexed by the
+     * values of the tag keys {@code indexed} gives for the metric (see {@link ClosedWindows#endRun}).
+     */
+    List<Window> close(long cutoff, long flushSeq, Map<String, List<String>> indexed) {
         closedThrough = Math.max(closedThrough, cutoff);
         lastAt = null;
         int due = 0;
@@ -397,7 +405,7 @@ final class Shard {
         }
         ClosedWindows out = new ClosedWindows(due, resolution, flushSeq);
         if (due > 0 && 2L * due >= table.size() - lingeringCount) {
-            takeByMetric(cutoff, out);
+            takeByMetric(cutoff, indexed, out);
         } else {
             while (!byStart.isEmpty() && due(byStart.firstKey(), cutoff)) {
                 Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
@@ -438,9 +446,9 @@ final class Shard {
      * Takes the windows due at {@code cutoff} metric by metric, walking each metric's live series, so that the flush's
      * windows of one metric are one run in {@code out}: for when the due windows are half the live series or more
      * (every series' window falls due at once in steady traffic), which makes the walk cost at most twice the
-     * due windows' own.
+     * due windows' own. Each run is indexed as {@code indexed} says.
      */
-    private void takeByMetric(long cutoff, ClosedWindows out) {
+    private void takeByMetric(long cutoff, Map<String, List<String>> indexed, ClosedWindows out) {
         long[] starts = new long[4];
         int count = 0;
         while (!byStart.isEmpty() && due(byStart.firstKey(), cutoff)) {
@@ -465,7 +473,7 @@ final class Shard {
                     i++;
                 }
             }
-            out.endRun(e.getKey());
+            out.endRun(e.getKey(), indexed.getOrDefault(e.getKey(), List.of()));
         }
     }
 

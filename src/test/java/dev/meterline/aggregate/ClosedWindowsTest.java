@@ -11,6 +11,7 @@ import dev.meterline.model.WindowList;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -209,7 +211,7 @@ class ClosedWindowsTest {
         // Late points into a few series' closed start: far fewer due than live, taken start by start.
         feed(shard, reference, 1, 4, new long[]{0}, random);
         List<Window> late = shard.close(WINDOW + LATENESS, 2);
-        assertFalse(((ClosedWindows) late).runs(0, (metric, from, to) -> { }), "no runs");
+        assertFalse(((ClosedWindows) late).runs(0, (run, metric, from, to) -> { }), "no runs");
         assertEquals(List.of(0L), late.stream().map(Window::start).distinct().toList());
         for (Window w : late) {
             reference.check(w, true, 2);
@@ -225,11 +227,45 @@ class ClosedWindowsTest {
         assertEquals(0, shard.openWindows());
     }
 
+    @Test
+    void aCloseIndexesTheRunsOfTheMetricsItIsGivenByTheirTagValues() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(100_000));
+        Reference reference = new Reference();
+        SplittableRandom random = new SplittableRandom(31);
+        feed(shard, reference, 0, 6_000, new long[]{0, WINDOW}, random);
+        List<Window> closed = shard.close(WINDOW + LATENESS, 1, Map.of("cpu", List.of("host", "dc")));
+        ClosedWindows columns = (ClosedWindows) closed;
+        List<String> indexed = new ArrayList<>();
+        assertTrue(columns.runs(0, (run, metric, from, to) -> {
+            assertNull(columns.runIndex(run, "region"), "a key not asked");
+            if (metric.equals("mem")) {
+                assertNull(columns.runIndex(run, "host"), "a metric not asked");
+                return;
+            }
+            List<Long> expected = new ArrayList<>();
+            for (int i = from; i < to; i++) {
+                expected.add((long) WindowList.series(closed, i).tag("host").hashCode() << 32 | (i - from));
+            }
+            expected.sort(null);
+            assertEquals(expected, Arrays.stream(columns.runIndex(run, "host")).boxed().toList(), metric);
+            assertEquals(0, columns.runIndex(run, "dc").length, "no series has the key");
+            indexed.add(metric);
+        }));
+        assertEquals(List.of("cpu"), indexed);
+        assertEqualViews(closed);
+        // Joined with a second shard's run of the metric: the pending flush merges both runs' indexes.
+        Shard other = new Shard(1, WINDOW, LATENESS, new SeriesBudget(100_000));
+        feed(other, reference, 0, 6_000, new long[]{0}, random);
+        List<Window> joined = JoinedWindows.of(List.of(closed,
+                other.close(WINDOW + LATENESS, 1, Map.of("cpu", List.of("host")))));
+        assertEqualViews(joined);
+    }
+
     /** The metrics of {@code closed}'s runs, sorted, after checking that each run holds its metric's windows only. */
     private static List<String> runMetrics(List<Window> closed) {
         List<String> metrics = new ArrayList<>();
         int[] next = {0};
-        assertTrue(((ClosedWindows) closed).runs(0, (metric, from, to) -> {
+        assertTrue(((ClosedWindows) closed).runs(0, (run, metric, from, to) -> {
             assertEquals(next[0], from, "runs follow one another");
             assertTrue(to > from, "a run holds windows");
             for (int i = from; i < to; i++) {
@@ -254,13 +290,14 @@ class ClosedWindowsTest {
     /** A pending flush of {@code closed} gives every view as one of a plain copy of its windows does. */
     private static void assertEqualViews(List<Window> closed) {
         PendingFlushes byRuns = new PendingFlushes();
-        byRuns.register(1, JoinedWindows.of(List.of(closed, List.of())));
+        byRuns.register(1, closed);
         PendingFlushes byKeys = new PendingFlushes();
         byKeys.register(1, new ArrayList<>(closed));
         assertEquals(byKeys.metrics(), byRuns.metrics());
+        assertEquals(byKeys.windows(), byRuns.windows());
         for (String metric : List.of("cpu", "mem", "disk")) {
             assertEquals(describe(byKeys.view(metric).get(1L)), describe(byRuns.view(metric).get(1L)), metric);
-            Map<String, List<String>> byHost = Map.of("host", List.of("h3", "h301", "h9"));
+            Map<String, List<String>> byHost = Map.of("host", List.of("h3", "h301", "h9", "h2001"));
             assertEquals(describe(byKeys.view(metric, byHost).get(1L)), describe(byRuns.view(metric, byHost).get(1L)),
                     metric);
         }
