@@ -103,11 +103,11 @@ final class PendingFlushes implements PendingWindows {
      */
     private void prepare(Flush flush, List<IndexKey> keys) {
         try {
-            prepare.schedule(() -> {
-                if (flush.preparation.run(() -> flush.prepare(keys))) {
-                    prepared.increment();
-                }
-            });
+            // Counted before its end is signalled: a query that waited for it then sees the count.
+            prepare.schedule(() -> flush.preparation.run(() -> {
+                flush.prepare(keys);
+                prepared.increment();
+            }));
         } catch (RejectedExecutionException e) {
             // The flush's first query prepares it.
             if (flush.preparation.callOff()) {
@@ -378,10 +378,10 @@ final class PendingFlushes implements PendingWindows {
         private final Sinks.Empty<Void> done = Sinks.empty();
         private volatile boolean ended;
 
-        /** Runs {@code work} unless a query called the preparation off first; true if it ran. */
-        boolean run(Runnable work) {
+        /** Runs {@code work} unless a query called the preparation off first. */
+        void run(Runnable work) {
             if (!claimed.compareAndSet(false, true)) {
-                return false;
+                return;
             }
             try {
                 work.run();
@@ -389,7 +389,6 @@ final class PendingFlushes implements PendingWindows {
                 ended = true;
                 done.tryEmitEmpty();
             }
-            return true;
         }
 
         /**
