@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /** A real Meterline pipeline on loopback ports chosen by the OS, with its data in a test directory. */
@@ -43,6 +44,16 @@ public final class TestServer implements AutoCloseable {
      */
     public static TestServer start(Path dataDir, Map<String, String> settings, Scheduler shardScheduler,
                                    LongSupplier clock) {
+        return start(dataDir, settings, clock, config -> shardScheduler == null
+                ? PipelineThreads.of(config) : PipelineThreads.of(config, shardScheduler));
+    }
+
+    /**
+     * As above, on the threads {@code threads} makes for the configuration: a test that replaces one of
+     * {@link PipelineThreads#of}'s (disposing the one it replaces) can hold that thread or refuse its work.
+     */
+    public static TestServer start(Path dataDir, Map<String, String> settings, LongSupplier clock,
+                                   Function<Config, PipelineThreads> threads) {
         Map<String, String> all = new HashMap<>();
         all.put("tcp-port", "0");
         all.put("http-port", "0");
@@ -53,8 +64,7 @@ public final class TestServer implements AutoCloseable {
         all.putAll(settings);
         Config config = Config.from(all);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Pipeline p = new Pipeline(config, registry, clock, shardScheduler == null
-                ? PipelineThreads.of(config) : PipelineThreads.of(config, shardScheduler));
+        Pipeline p = new Pipeline(config, registry, clock, threads.apply(config));
         p.start().block(Duration.ofSeconds(30));
         return new TestServer(p);
     }

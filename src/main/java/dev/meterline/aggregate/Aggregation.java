@@ -103,6 +103,7 @@ public final class Aggregation {
                 "series with no open window left that keep their state and number for a window", lingering::get);
         metrics.level("pendingWindows", MeterNames.WINDOWS_PENDING, "closed windows not yet stored",
                 pending::windows);
+        pending.bindTo(metrics);
     }
 
     /**
@@ -338,8 +339,9 @@ public final class Aggregation {
     public Mono<Closed> close(long cutoff) {
         return Mono.defer(() -> {
             long[] seq = new long[1];
+            Map<String, List<String>> indexed = pending.indexKeys();
             Mono<Gather> answers = ask(shard -> {
-                List<Window> closed = shard.close(cutoff, seq[0]);
+                List<Window> closed = shard.close(cutoff, seq[0], indexed);
                 journal.closed(shard.index(), seq[0], cutoff, false);
                 views.shard(shard.index()).afterClose(shard, seq[0], cutoff);
                 return closed;

@@ -7,6 +7,7 @@ import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The windows one shard closed in one flush, in columns: the series of each, and its aggregate in
@@ -15,6 +16,12 @@ import java.util.Arrays;
  * flush is written at its pace), so they are a few large arrays, sized by the close from the series it knows to be
  * due, rather than a {@link Window} and an {@link Aggregate} per window that every young collection meanwhile would
  * copy. {@link #get} builds a window afresh for its caller, who keeps it only while it works on it.
+ *
+ * <p>A close that takes a shard's windows metric by metric records where each metric's run of windows ends
+ * ({@link #endRun}), so that grouping the flush by metric for queries is a pass over a few hundred runs
+ * ({@link #runs}) rather than over every window's series key. A run may also carry, for the tag keys queries indexed
+ * its metric by in the flush before, its windows by their values' hashes ({@link #runIndex}), built on the shard's
+ * thread as the run ends, so that the pending flush's index of the metric is a merge of these.
  *
  * <p>Filled by the shard's thread, then handed over and only read.
  */
@@ -27,6 +34,15 @@ final class ClosedWindows extends WindowList {
     private boolean[] complete;
     private final AggregateColumns aggregates;
     private int size;
+    /** The metric of each run and the index after its last window, while the windows are taken by metric. */
+    private String[] runMetrics = new String[0];
+    private int[] runEnds = new int[0];
+    /** Per run, the tag keys its windows are indexed by and the index of each; null for none. */
+    private String[][] runIndexKeys = new String[0][];
+    private long[][][] runIndexes = new long[0][][];
+    private int runCount;
+    /** Whether every window is in a run: the windows were taken metric by metric. */
+    private boolean byMetric;
 
     /** Room for {@code capacity} windows of {@code resolution}, closed by flush {@code flushSeq}; more make it grow. */
     ClosedWindows(int capacity, long resolution, long flushSeq) {
@@ -44,6 +60,102 @@ final class ClosedWindows extends WindowList {
     void take(SeriesKey series, long start, boolean complete, Aggregate a) {
         place(series, complete);
         aggregates.take(a, start);
+    }
+
+    /**
+     * From now on the windows are taken metric by metric: each metric's windows follow one another, and
+     * {@link #endRun} follows each metric's last. Called before the first window is taken.
+     */
+    void takeByMetric() {
+        if (size > 0) {
+            throw new IllegalStateException("windows taken before: " + size);
+        }
+        byMetric = true;
+    }
+
+    /**
+     * The windows taken since the last run ended are of {@code metric}, indexed by the values of each of
+     * {@code tagKeys} (none: not indexed); no run when there are none.
+     */
+    void endRun(String metric, List<String> tagKeys) {
+        int from = runCount == 0 ? 0 : runEnds[runCount - 1];
+        if (size == from) {
+            return;
+        }
+        if (runCount == runEnds.length) {
+            int capacity = Math.max(8, 2 * runCount);
+            runEnds = Arrays.copyOf(runEnds, capacity);
+            runMetrics = Arrays.copyOf(runMetrics, capacity);
+            runIndexKeys = Arrays.copyOf(runIndexKeys, capacity);
+            runIndexes = Arrays.copyOf(runIndexes, capacity);
+        }
+        if (!tagKeys.isEmpty()) {
+            runIndexKeys[runCount] = tagKeys.toArray(new String[0]);
+            runIndexes[runCount] = new long[tagKeys.size()][];
+            for (int k = 0; k < tagKeys.size(); k++) {
+                runIndexes[runCount][k] = index(from, size, tagKeys.get(k));
+            }
+        }
+        runMetrics[runCount] = metric;
+        runEnds[runCount++] = size;
+    }
+
+    /**
+     * The windows from {@code from} to {@code to} by the hash of their value of {@code tagKey}: each entry the hash
+     * above the window's place counted from {@code from}, sorted; a series without the key has no entry.
+     */
+    private long[] index(int from, int to, String tagKey) {
+        long[] entries = new long[to - from];
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            SeriesKey key = series[i];
+            if (key.hasTag(tagKey)) {
+                entries[n++] = (long) key.tagHash(tagKey) << 32 | (i - from);
+            }
+        }
+        long[] index = Arrays.copyOf(entries, n);
+        Arrays.sort(index);
+        return index;
+    }
+
+    /**
+     * The index of run {@code run}'s windows by the values of {@code tagKey}, as {@link #endRun} built it (places
+     * counted from the run's first window); null when the run is not indexed by that key.
+     */
+    long[] runIndex(int run, String tagKey) {
+        String[] keys = runIndexKeys[run];
+        if (keys != null) {
+            for (int k = 0; k < keys.length; k++) {
+                if (keys[k].equals(tagKey)) {
+                    return runIndexes[run][k];
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Receives run {@code run}, of windows of one metric. */
+    interface RunConsumer {
+        void run(int run, String metric, int from, int to);
+    }
+
+    /**
+     * Gives each metric's run of windows to {@code out}, their indexes shifted by {@code offset}, in order; false,
+     * with nothing given, when the windows were not taken by metric.
+     */
+    boolean runs(int offset, RunConsumer out) {
+        if (!byMetric) {
+            return false;
+        }
+        if ((runCount == 0 ? 0 : runEnds[runCount - 1]) != size) {
+            throw new IllegalStateException("windows after the last run: " + size);
+        }
+        int from = 0;
+        for (int r = 0; r < runCount; r++) {
+            out.run(r, runMetrics[r], offset + from, offset + runEnds[r]);
+            from = runEnds[r];
+        }
+        return true;
     }
 
     private void place(SeriesKey key, boolean done) {

@@ -77,8 +77,18 @@ final class JoinedWindows extends WindowList {
         return at >= 0 ? at : -at - 1;
     }
 
+    /** How many lists are joined, none of them empty. */
+    int parts() {
+        return parts.length;
+    }
+
+    /** Joined list {@code p}, whose first window is at {@link #first}({@code p}). */
+    List<Window> list(int p) {
+        return parts[p];
+    }
+
     /** The index of part {@code p}'s first window. */
-    private int first(int p) {
+    int first(int p) {
         return p == 0 ? 0 : ends[p - 1];
     }
 

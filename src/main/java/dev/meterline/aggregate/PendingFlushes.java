@@ -4,6 +4,9 @@ import dev.meterline.model.SeriesKey;
 import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
+import dev.meterline.telemetry.MeterNames;
+import dev.meterline.telemetry.PipelineMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.core.scheduler.Scheduler;
@@ -22,6 +25,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 import static java.util.Objects.requireNonNull;
 
@@ -46,6 +50,29 @@ final class PendingFlushes implements PendingWindows {
     private final AtomicReference<Asked> last = new AtomicReference<>();
     /** Where flushes are prepared for queries; null: nowhere, each flush's first query prepares it. */
     private volatile Scheduler prepare;
+    /** Preparations run on the prepare thread, called off by a query, refused by the thread's full queue. */
+    private final LongAdder prepared = new LongAdder();
+    private final LongAdder calledOff = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    /** Queries that waited for a preparation under way. */
+    private final LongAdder waits = new LongAdder();
+
+    /** Registers the preparations by outcome, and the queries that waited for one, on {@code metrics}. */
+    void bindTo(PipelineMetrics metrics) {
+        preparations(metrics, "prepared", prepared);
+        preparations(metrics, "called_off", calledOff);
+        preparations(metrics, "refused", refused);
+        FunctionCounter.builder(MeterNames.PENDING_PREPARATION_WAITS, waits, LongAdder::sum)
+                .description("queries that waited for the preparation of a pending flush under way")
+                .register(metrics.registry());
+    }
+
+    private static void preparations(PipelineMetrics metrics, String outcome, LongAdder count) {
+        FunctionCounter.builder(MeterNames.PENDING_PREPARATIONS, count, LongAdder::sum)
+                .description("pending flushes handed to the prepare thread, by outcome: prepared there, called off "
+                        + "by a query that came first and grouped the flush itself, refused by a full queue")
+                .tag("outcome", outcome).register(metrics.registry());
+    }
 
     /** Prepares new flushes on {@code prepare}, a thread that is neither a shard's nor a query's event loop. */
     void prepareOn(Scheduler prepare) {
@@ -55,9 +82,14 @@ final class PendingFlushes implements PendingWindows {
     void register(long seq, List<Window> windows) {
         if (!windows.isEmpty()) {
             Flush flush = new Flush(windows);
-            bySeq.put(seq, flush);
             Asked before = last.getAndSet(flush.asked);
-            if (before != null && before.byMetric) {
+            boolean prepared = before != null && before.byMetric && prepare != null;
+            if (!prepared) {
+                // Nothing to wait for, nor to call off.
+                flush.preparation.callOff();
+            }
+            bySeq.put(seq, flush);
+            if (prepared) {
                 prepare(flush, List.copyOf(before.indexes));
             }
         }
@@ -70,16 +102,35 @@ final class PendingFlushes implements PendingWindows {
      * ({@link #preparing}). A full or stopped scheduler leaves the flush to its first query.
      */
     private void prepare(Flush flush, List<IndexKey> keys) {
-        Scheduler on = prepare;
-        if (on == null) {
-            return;
-        }
         try {
-            on.schedule(() -> flush.preparation.run(() -> flush.prepare(keys)));
+            // Counted before its end is signalled: a query that waited for it then sees the count.
+            prepare.schedule(() -> flush.preparation.run(() -> {
+                flush.prepare(keys);
+                prepared.increment();
+            }));
         } catch (RejectedExecutionException e) {
             // The flush's first query prepares it.
-            flush.preparation.callOff();
+            if (flush.preparation.callOff()) {
+                refused.increment();
+            }
         }
+    }
+
+    /**
+     * The tag keys, by metric, of the indexes queries read of the flush registered last, when they read it by metric
+     * and a prepare thread prepares the next: a shard's close indexes its runs of these metrics by these keys, so that
+     * the preparation merges those indexes rather than reading every window's series key.
+     */
+    Map<String, List<String>> indexKeys() {
+        Asked before = last.get();
+        if (before == null || !before.byMetric || prepare == null) {
+            return Map.of();
+        }
+        Map<String, List<String>> out = new HashMap<>();
+        for (IndexKey key : before.indexes) {
+            out.computeIfAbsent(key.metric(), m -> new ArrayList<>(1)).add(key.tagKey());
+        }
+        return out;
     }
 
     /** Registers windows that carry their own flush numbers (the final flush), grouped by number. */
@@ -106,15 +157,24 @@ final class PendingFlushes implements PendingWindows {
     public Mono<Void> preparing() {
         List<Mono<Void>> running = null;
         for (Flush flush : bySeq.values()) {
-            Mono<Void> done = flush.preparation.awaited();
-            if (done != null) {
-                if (running == null) {
-                    running = new ArrayList<>(2);
-                }
-                running.add(done);
+            Preparation p = flush.preparation;
+            if (p.ended()) {
+                continue;
             }
+            if (p.callOff()) {
+                calledOff.increment();
+                continue;
+            }
+            if (running == null) {
+                running = new ArrayList<>(2);
+            }
+            running.add(p.end());
         }
-        return running == null ? null : Mono.when(running);
+        if (running == null) {
+            return null;
+        }
+        waits.increment();
+        return Mono.when(running);
     }
 
     @Override
@@ -186,6 +246,16 @@ final class PendingFlushes implements PendingWindows {
         private final String metric;
         private int[] places;
         private int size;
+        /**
+         * The shards' runs the places were added from, while they all were ({@link #addRun}): each run's list, its
+         * number there, and where its places begin here.
+         */
+        private ClosedWindows[] runLists = new ClosedWindows[0];
+        private int[] runNumbers = new int[0];
+        private int[] runBases = new int[0];
+        private int runCount;
+        /** Whether some place was added alone, not from a run. */
+        private boolean walked;
 
         Places(List<Window> all, String metric) {
             this.all = all;
@@ -201,10 +271,63 @@ final class PendingFlushes implements PendingWindows {
         }
 
         void add(int place) {
+            walked = true;
             if (size == places.length) {
                 places = Arrays.copyOf(places, 2 * size);
             }
             places[size++] = place;
+        }
+
+        /** Adds the places from {@code from} up to {@code to}, those of run {@code run} of {@code list}. */
+        void addRun(ClosedWindows list, int run, int from, int to) {
+            if (runCount == runLists.length) {
+                int capacity = Math.max(4, 2 * runCount);
+                runLists = Arrays.copyOf(runLists, capacity);
+                runNumbers = Arrays.copyOf(runNumbers, capacity);
+                runBases = Arrays.copyOf(runBases, capacity);
+            }
+            runLists[runCount] = list;
+            runNumbers[runCount] = run;
+            runBases[runCount++] = size;
+            int n = size + to - from;
+            if (n > places.length) {
+                places = Arrays.copyOf(places, Math.max(n, 2 * places.length));
+            }
+            for (int place = from; place < to; place++) {
+                places[size++] = place;
+            }
+        }
+
+        /**
+         * These places by the hash of their series' values of {@code tagKey}, as {@link Flush#index} builds it, from the
+         * indexes of the runs they were added from; null when some place came alone or some run has no such index.
+         */
+        long[] runIndex(String tagKey) {
+            if (walked || runCount == 0) {
+                return null;
+            }
+            long[][] indexes = new long[runCount][];
+            int total = 0;
+            for (int r = 0; r < runCount; r++) {
+                indexes[r] = runLists[r].runIndex(runNumbers[r], tagKey);
+                if (indexes[r] == null) {
+                    return null;
+                }
+                total += indexes[r].length;
+            }
+            long[] out = new long[total];
+            int n = 0;
+            for (int r = 0; r < runCount; r++) {
+                // A run's places count from its first window; here they count from the run's base.
+                for (long entry : indexes[r]) {
+                    out[n++] = entry + runBases[r];
+                }
+            }
+            if (runCount > 1) {
+                // Sorted runs, which the sort merges.
+                Arrays.sort(out);
+            }
+            return out;
         }
 
         @Override
@@ -281,14 +404,13 @@ final class PendingFlushes implements PendingWindows {
             return true;
         }
 
-        /**
-         * For a query about to read the flush: null when no preparation runs (it ended, or it had not begun, whether
-         * or not it was handed to the prepare thread, and is called off now), else its end.
-         */
-        Mono<Void> awaited() {
-            if (ended || callOff()) {
-                return null;
-            }
+        /** Whether the preparation ran or was called off. */
+        boolean ended() {
+            return ended;
+        }
+
+        /** Completes when the preparation, which has begun, ends. */
+        Mono<Void> end() {
             return done.asMono();
         }
     }
@@ -366,22 +488,27 @@ final class PendingFlushes implements PendingWindows {
         /**
          * An index of {@code all}'s windows by the hash of their value of the key: each entry the hash above the
          * window's place in {@code all}, sorted, so the windows of one value are a run in their flush order. A series
-         * without the key has no entry. Null, and nothing built, once the flush keeps {@link #MAX_INDEXES}.
+         * without the key has no entry. Merged from the indexes the shards built of their runs as they closed them,
+         * when every run of the metric has one of the key; else built from each window's series key. Null, and nothing
+         * built, once the flush keeps {@link #MAX_INDEXES}.
          */
         private long[] index(IndexKey key, List<Window> all) {
             if (indexes.size() >= MAX_INDEXES) {
                 return null;
             }
-            long[] entries = new long[all.size()];
-            int n = 0;
-            for (int i = 0; i < all.size(); i++) {
-                String value = WindowList.series(all, i).tag(key.tagKey());
-                if (value != null) {
-                    entries[n++] = entry(value.hashCode(), i);
+            long[] index = all instanceof Places p ? p.runIndex(key.tagKey()) : null;
+            if (index == null) {
+                long[] entries = new long[all.size()];
+                int n = 0;
+                for (int i = 0; i < all.size(); i++) {
+                    SeriesKey series = WindowList.series(all, i);
+                    if (series.hasTag(key.tagKey())) {
+                        entries[n++] = entry(series.tagHash(key.tagKey()), i);
+                    }
                 }
+                index = Arrays.copyOf(entries, n);
+                Arrays.sort(index);
             }
-            long[] index = Arrays.copyOf(entries, n);
-            Arrays.sort(index);
             synchronized (indexes) {
                 if (indexes.size() >= MAX_INDEXES && !indexes.containsKey(key)) {
                     return index;
@@ -429,19 +556,37 @@ final class PendingFlushes implements PendingWindows {
             Map<String, List<Window>> m = byMetric;
             if (m == null) {
                 Map<String, Places> places = new HashMap<>();
-                Places last = null;
-                for (int i = 0, n = windows.size(); i < n; i++) {
-                    String metric = WindowList.series(windows, i).metric();
-                    // A flush's windows of one metric mostly come together.
-                    if (last == null || !last.metric.equals(metric)) {
-                        last = places.computeIfAbsent(metric, k -> new Places(windows, k));
-                    }
-                    last.add(i);
-                }
+                group(windows, 0, places);
                 m = new HashMap<>(places);
                 byMetric = m;
             }
             return m;
+        }
+
+        /**
+         * Adds the places of {@code part}'s windows, which start at {@code offset} in the flush, to their metrics':
+         * by the runs a shard's close recorded when it took its windows metric by metric, else by each window's key.
+         */
+        private void group(List<Window> part, int offset, Map<String, Places> places) {
+            if (part instanceof JoinedWindows joined) {
+                for (int p = 0; p < joined.parts(); p++) {
+                    group(joined.list(p), offset + joined.first(p), places);
+                }
+                return;
+            }
+            if (part instanceof ClosedWindows closed && closed.runs(offset, (run, metric, from, to) ->
+                    places.computeIfAbsent(metric, k -> new Places(windows, k)).addRun(closed, run, from, to))) {
+                return;
+            }
+            Places last = null;
+            for (int i = 0, n = part.size(); i < n; i++) {
+                String metric = WindowList.series(part, i).metric();
+                // A flush's windows of one metric mostly come together.
+                if (last == null || !last.metric.equals(metric)) {
+                    last = places.computeIfAbsent(metric, k -> new Places(windows, k));
+                }
+                last.add(offset + i);
+            }
         }
 
         /** The flush's series of each distinct metric and set of tag keys, found by the first query that asks. */

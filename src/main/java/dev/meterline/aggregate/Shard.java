@@ -386,6 +386,14 @@ final class Shard {
      * ({@link ClosedWindows}) sized by the series of the due starts.
      */
     List<Window> close(long cutoff, long flushSeq) {
+        return close(cutoff, flushSeq, Map.of());
+    }
+
+    /**
+     * As {@link #close(long, long)}; when the windows are taken metric by metric, each metric's run is indexed by the
+     * values of the tag keys {@code indexed} gives for the metric (see {@link ClosedWindows#endRun}).
+     */
+    List<Window> close(long cutoff, long flushSeq, Map<String, List<String>> indexed) {
         closedThrough = Math.max(closedThrough, cutoff);
         lastAt = null;
         int due = 0;
@@ -396,10 +404,14 @@ final class Shard {
             due += e.getValue().size();
         }
         ClosedWindows out = new ClosedWindows(due, resolution, flushSeq);
-        while (!byStart.isEmpty() && due(byStart.firstKey(), cutoff)) {
-            Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
-            startSegment.remove(e.getKey());
-            takeWindows(e.getKey(), e.getValue(), true, out);
+        if (due > 0 && 2L * due >= table.size() - lingeringCount) {
+            takeByMetric(cutoff, indexed, out);
+        } else {
+            while (!byStart.isEmpty() && due(byStart.firstKey(), cutoff)) {
+                Map.Entry<Long, StartSeries> e = byStart.pollFirstEntry();
+                startSegment.remove(e.getKey());
+                takeWindows(e.getKey(), e.getValue(), true, out);
+            }
         }
         // After the series that leave now joined: the ring then never empties between one window's leavers and the
         // next's, only to grow back.
@@ -428,6 +440,41 @@ final class Shard {
     /** Whether the window at {@code start} is due to close at {@code time}: its end plus the lateness has passed. */
     private boolean due(long start, long time) {
         return start + resolution + lateness <= time;
+    }
+
+    /**
+     * Takes the windows due at {@code cutoff} metric by metric, walking each metric's live series, so that the flush's
+     * windows of one metric are one run in {@code out}: for when the due windows are half the live series or more
+     * (every series' window falls due at once in steady traffic), which makes the walk cost at most twice the
+     * due windows' own. Each run is indexed as {@code indexed} says.
+     */
+    private void takeByMetric(long cutoff, Map<String, List<String>> indexed, ClosedWindows out) {
+        long[] starts = new long[4];
+        int count = 0;
+        while (!byStart.isEmpty() && due(byStart.firstKey(), cutoff)) {
+            long start = byStart.pollFirstEntry().getKey();
+            startSegment.remove(start);
+            if (count == starts.length) {
+                starts = Arrays.copyOf(starts, 2 * count);
+            }
+            starts[count++] = start;
+        }
+        out.takeByMetric();
+        // A copy: a metric whose last series leaves now leaves the map.
+        for (Map.Entry<String, MetricSeries> e : List.copyOf(byMetric.entrySet())) {
+            MetricSeries series = e.getValue();
+            for (int i = 0; i < series.size(); ) {
+                SeriesState s = series.get(i);
+                for (int k = 0; k < count && s.n > 0; k++) {
+                    takeWindow(starts[k], s, true, out);
+                }
+                // A series that left has the metric's last series in its place now.
+                if (s.n > 0) {
+                    i++;
+                }
+            }
+            out.endRun(e.getKey(), indexed.getOrDefault(e.getKey(), List.of()));
+        }
     }
 
     private void takeWindows(long start, StartSeries states, boolean complete, ClosedWindows out) {

@@ -240,6 +240,26 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return at < 0 ? null : decode(at);
     }
 
+    /**
+     * The {@link String#hashCode} of the value of tag {@code key}, read from the content without decoding it; 0 when
+     * the series has no such tag ({@link #hasTag} tells).
+     */
+    public int tagHash(String key) {
+        int at = valueOf(key);
+        if (at < 0) {
+            return 0;
+        }
+        byte[] c = content;
+        int len = charCount(c, at);
+        at = afterCount(c, at);
+        int h = 0;
+        for (int i = 0; i < len; i++) {
+            h = 31 * h + charAt(c, at);
+            at += width(c, at);
+        }
+        return h;
+    }
+
     /** True when the series has a tag {@code key}; reads the content without decoding it. */
     public boolean hasTag(String key) {
         return valueOf(key) >= 0;

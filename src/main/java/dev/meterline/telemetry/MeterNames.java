@@ -43,6 +43,12 @@ public final class MeterNames {
     /** Queries answered from a view without a shard, and queries of a view that asked the shards instead. */
     public static final String QUERY_VIEW_READS = "meterline.query.view.reads";
     public static final String QUERY_VIEW_MISSES = "meterline.query.view.misses";
+    /**
+     * Pending flushes prepared for queries by {@code outcome} (on the prepare thread, or called off by a query that came
+     * first and grouped the flush itself), and queries that waited for a preparation under way.
+     */
+    public static final String PENDING_PREPARATIONS = "meterline.pending.preparations";
+    public static final String PENDING_PREPARATION_WAITS = "meterline.pending.preparation.waits";
     /** Prometheus listings refused for reading more series than their bound. */
     public static final String PROMETHEUS_LISTINGS_REFUSED = "meterline.prometheus.listings.refused";
     public static final String BUFFER_POINTS = "meterline.buffer.points";

@@ -328,6 +328,35 @@ class AggregationTest {
         }
     }
 
+    @Test
+    void aCloseAfterAFlushQueriesReadThroughATagIndexHandsItsRunsOverIndexedByThatTag() {
+        int series = 2 * PendingFlushes.INDEX_FROM;
+        Aggregation agg = new Aggregation(config(1, series), new SeriesBudget(series), Schedulers.immediate(),
+                metrics, () -> 0L);
+        List<Runnable> preparations = new ArrayList<>();
+        agg.prepareOn(Schedulers.fromExecutor(preparations::add));
+        Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+        agg.run(parts.asFlux()).subscribe();
+        TestBatch owner = new TestBatch();
+        for (long start : new long[]{0, 10_000}) {
+            for (int i = 0; i < series; i++) {
+                parts.tryEmitNext(owner.part(1, new Point(SeriesKey.of("cpu", Map.of("host", "h" + i)), 1,
+                        start + 1_000, 1)));
+            }
+            ClosedWindows closed = (ClosedWindows) agg.close(start + 15_000).block(Duration.ofSeconds(10)).windows();
+            List<long[]> indexes = new ArrayList<>();
+            assertTrue(closed.runs(0, (run, metric, from, to) -> indexes.add(closed.runIndex(run, "host"))));
+            assertEquals(1, indexes.size(), "one run, of cpu");
+            if (start == 0) {
+                assertNull(indexes.get(0), "no flush read before");
+                agg.pending().view("cpu", Map.of("host", List.of("h7")));
+            } else {
+                assertEquals(series, indexes.get(0).length, "indexed by host, as the query read the flush before");
+                assertEquals(1, preparations.size(), "to be prepared by merging");
+            }
+        }
+    }
+
     private static long count(Aggregation.Snapshot snap) {
         return snap.windows().stream().mapToLong(w -> w.aggregate().count()).sum();
     }

@@ -11,15 +11,19 @@ import dev.meterline.model.WindowList;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The windows a shard closes into columns are, window by window, those of the same points aggregated into one object
@@ -184,6 +188,127 @@ class ClosedWindowsTest {
         assertThrows(IndexOutOfBoundsException.class, () -> joined.get(-1));
         assertSame(shards.get(0), JoinedWindows.of(List.of(List.of(), shards.get(0))), "one list is itself");
         assertEquals(List.of(), JoinedWindows.of(List.of(List.of(), List.of())));
+    }
+
+    @Test
+    void aCloseOfMostSeriesTakesThemMetricByMetricAndAPendingFlushGroupsThemByItsRuns() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(100_000));
+        Reference reference = new Reference();
+        SplittableRandom random = new SplittableRandom(23);
+        // Half the series keep a window after the close; the other half leave as the walk passes them, each handing
+        // its place among its metric's series to the last one.
+        feed(shard, reference, 0, 300, new long[]{0, WINDOW}, random);
+        feed(shard, reference, 300, 600, new long[]{0}, random);
+        List<Window> first = shard.close(WINDOW + LATENESS, 1);
+        reference.closedThrough = WINDOW + LATENESS;
+        assertEquals(List.of("cpu", "mem"), runMetrics(first));
+        for (Window w : first) {
+            reference.check(w, true, 1);
+        }
+        assertEquals(0, windowsAt(reference, 0), "every due window closed once");
+        assertEqualViews(first);
+
+        // Late points into a few series' closed start: far fewer due than live, taken start by start.
+        feed(shard, reference, 1, 4, new long[]{0}, random);
+        List<Window> late = shard.close(WINDOW + LATENESS, 2);
+        assertFalse(((ClosedWindows) late).runs(0, (run, metric, from, to) -> { }), "no runs");
+        assertEquals(List.of(0L), late.stream().map(Window::start).distinct().toList());
+        for (Window w : late) {
+            reference.check(w, true, 2);
+        }
+        assertEqualViews(late);
+
+        List<Window> second = shard.close(2 * WINDOW + LATENESS, 3);
+        assertEquals(List.of("cpu", "mem"), runMetrics(second));
+        for (Window w : second) {
+            reference.check(w, true, 3);
+        }
+        assertEquals(0, reference.left());
+        assertEquals(0, shard.openWindows());
+    }
+
+    @Test
+    void aCloseIndexesTheRunsOfTheMetricsItIsGivenByTheirTagValues() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(100_000));
+        Reference reference = new Reference();
+        SplittableRandom random = new SplittableRandom(31);
+        feed(shard, reference, 0, 6_000, new long[]{0, WINDOW}, random);
+        List<Window> closed = shard.close(WINDOW + LATENESS, 1, Map.of("cpu", List.of("host", "dc")));
+        ClosedWindows columns = (ClosedWindows) closed;
+        List<String> indexed = new ArrayList<>();
+        assertTrue(columns.runs(0, (run, metric, from, to) -> {
+            assertNull(columns.runIndex(run, "region"), "a key not asked");
+            if (metric.equals("mem")) {
+                assertNull(columns.runIndex(run, "host"), "a metric not asked");
+                return;
+            }
+            List<Long> expected = new ArrayList<>();
+            for (int i = from; i < to; i++) {
+                expected.add((long) WindowList.series(closed, i).tag("host").hashCode() << 32 | (i - from));
+            }
+            expected.sort(null);
+            assertEquals(expected, Arrays.stream(columns.runIndex(run, "host")).boxed().toList(), metric);
+            assertEquals(0, columns.runIndex(run, "dc").length, "no series has the key");
+            indexed.add(metric);
+        }));
+        assertEquals(List.of("cpu"), indexed);
+        assertEqualViews(closed);
+        // Joined with a second shard's run of the metric: the pending flush merges both runs' indexes.
+        Shard other = new Shard(1, WINDOW, LATENESS, new SeriesBudget(100_000));
+        feed(other, reference, 0, 6_000, new long[]{0}, random);
+        List<Window> joined = JoinedWindows.of(List.of(closed,
+                other.close(WINDOW + LATENESS, 1, Map.of("cpu", List.of("host")))));
+        assertEqualViews(joined);
+    }
+
+    /** The metrics of {@code closed}'s runs, sorted, after checking that each run holds its metric's windows only. */
+    private static List<String> runMetrics(List<Window> closed) {
+        List<String> metrics = new ArrayList<>();
+        int[] next = {0};
+        assertTrue(((ClosedWindows) closed).runs(0, (run, metric, from, to) -> {
+            assertEquals(next[0], from, "runs follow one another");
+            assertTrue(to > from, "a run holds windows");
+            for (int i = from; i < to; i++) {
+                assertEquals(metric, WindowList.series(closed, i).metric());
+            }
+            metrics.add(metric);
+            next[0] = to;
+        }), "taken by metric");
+        assertEquals(closed.size(), next[0], "the runs hold every window");
+        metrics.sort(null);
+        return metrics;
+    }
+
+    private static int windowsAt(Reference reference, long start) {
+        int n = 0;
+        for (Map<Long, Aggregate> of : reference.windows.values()) {
+            n += of.containsKey(start) ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** A pending flush of {@code closed} gives every view as one of a plain copy of its windows does. */
+    private static void assertEqualViews(List<Window> closed) {
+        PendingFlushes byRuns = new PendingFlushes();
+        byRuns.register(1, closed);
+        PendingFlushes byKeys = new PendingFlushes();
+        byKeys.register(1, new ArrayList<>(closed));
+        assertEquals(byKeys.metrics(), byRuns.metrics());
+        assertEquals(byKeys.windows(), byRuns.windows());
+        for (String metric : List.of("cpu", "mem", "disk")) {
+            assertEquals(describe(byKeys.view(metric).get(1L)), describe(byRuns.view(metric).get(1L)), metric);
+            Map<String, List<String>> byHost = Map.of("host", List.of("h3", "h301", "h9", "h2001"));
+            assertEquals(describe(byKeys.view(metric, byHost).get(1L)), describe(byRuns.view(metric, byHost).get(1L)),
+                    metric);
+        }
+    }
+
+    private static List<String> describe(List<Window> windows) {
+        List<String> out = new ArrayList<>();
+        for (Window w : windows) {
+            out.add(w.series() + "@" + w.start() + "=" + w.aggregate().count());
+        }
+        return out;
     }
 
     @Test

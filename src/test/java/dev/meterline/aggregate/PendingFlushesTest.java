@@ -3,6 +3,9 @@ package dev.meterline.aggregate;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.MeterNames;
+import dev.meterline.telemetry.PipelineMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -200,6 +203,8 @@ class PendingFlushesTest {
         List<String> hosts = hosts();
         Map<String, List<String>> byHost = Map.of("host", List.of("h3"));
         PendingFlushes pending = new PendingFlushes();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        pending.bindTo(new PipelineMetrics(registry));
         pending.prepareOn(Schedulers.fromExecutor(task -> {
             throw new RejectedExecutionException("full");
         }));
@@ -211,6 +216,8 @@ class PendingFlushesTest {
         pending.register(2, cpu);
         assertNull(pending.preparing(), "nothing to wait for");
         assertFalse(pending.grouped(2));
+        assertEquals(1, preparations(registry, "refused"));
+        assertEquals(0, preparations(registry, "called_off"));
         assertEquals(Map.of(2L, those(cpu, k -> k.tagIn("host", List.of("h3")))), pending.view("cpu", byHost));
         assertTrue(pending.grouped(2));
     }
@@ -222,6 +229,8 @@ class PendingFlushesTest {
         Map<String, List<String>> byHost = Map.of("host", List.of("h7"));
         List<Runnable> tasks = new ArrayList<>();
         PendingFlushes pending = new PendingFlushes();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        pending.bindTo(new PipelineMetrics(registry));
         pending.prepareOn(Schedulers.fromExecutor(tasks::add));
         pending.register(1, randomWindows(random, "cpu", 10, hosts));
         pending.view("cpu", byHost);
@@ -233,6 +242,8 @@ class PendingFlushesTest {
         assertNull(pending.preparing(), "called off: nothing for a later query to wait for");
         tasks.remove(0).run();
         assertFalse(pending.grouped(2), "called off");
+        assertEquals(1, preparations(registry, "called_off"));
+        assertEquals(0, preparations(registry, "prepared"));
         pending.view("cpu", byHost);
         pending.remove(2);
 
@@ -274,10 +285,17 @@ class PendingFlushesTest {
             assertEquals(Map.of(3L, those(cpu, k -> k.tagIn("host", List.of("h7")))), view.get(30, TimeUnit.SECONDS));
             assertTrue(pending.grouped(3));
             assertNull(pending.preparing(), "ended");
+            assertEquals(1, registry.find(MeterNames.PENDING_PREPARATION_WAITS).functionCounter().count(), "waited");
+            assertEquals(1, preparations(registry, "prepared"));
+            assertEquals(1, preparations(registry, "called_off"));
         } finally {
             goOn.countDown();
             preparing.join();
         }
+    }
+
+    private static double preparations(SimpleMeterRegistry registry, String outcome) {
+        return registry.find(MeterNames.PENDING_PREPARATIONS).tag("outcome", outcome).functionCounter().count();
     }
 
     /**

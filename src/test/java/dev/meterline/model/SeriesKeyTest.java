@@ -35,6 +35,28 @@ class SeriesKeyTest {
         assertEquals(SeriesKey.of("m", Map.of("a", "1", "b", "2")), SeriesKey.of("m", forward));
     }
 
+    @Test
+    void aTagsHashIsItsValuesStringHashWhateverTheCharacters() {
+        SplittableRandom random = new SplittableRandom(29);
+        String[] alphabet = {"a", "Z", "0", "\u0000", "\u00e9", "\u0100", "\ud83d\ude00", "\ud800", "\uffff", " "};
+        for (int k = 0; k < 2_000; k++) {
+            Map<String, String> tags = new LinkedHashMap<>();
+            for (int t = random.nextInt(4); t >= 0; t--) {
+                StringBuilder value = new StringBuilder();
+                for (int n = random.nextInt(140); n > 0; n--) {
+                    value.append(alphabet[random.nextInt(alphabet.length)]);
+                }
+                tags.put("k" + t, value.toString());
+            }
+            SeriesKey key = SeriesKey.of("m", tags);
+            for (Map.Entry<String, String> e : tags.entrySet()) {
+                assertEquals(e.getValue().hashCode(), key.tagHash(e.getKey()), e.getValue());
+            }
+            assertEquals(0, key.tagHash("absent"));
+            assertFalse(key.hasTag("absent"));
+        }
+    }
+
     /** Random keys over a small alphabet (ASCII, accents, surrogates, NUL) and lengths around the length code's steps. */
     @Test
     void equalityAgreesWithTheStringsOfRandomKeys() {
