@@ -174,9 +174,9 @@ final class StoredTagKeySets {
     }
 
     /**
-     * A write committed {@code stored}: when the ids it gave its series are exactly those after {@link LateIds#through} in
-     * the epoch held, their keys (of {@code windows}, whose series' texts are {@code texts}) are added and the ids
-     * taken as read; otherwise, or while a read holds the sets, the next read reads them.
+     * A write committed {@code stored}: when the ids it gave its series are exactly those after
+     * {@link LateIds#through} in the epoch held, their keys (of {@code windows}, whose series' texts are {@code texts})
+     * are added and the ids taken as read; otherwise, or while a read holds the sets, the next read reads them.
      */
     void written(WindowTable.Stored stored, List<Window> windows, WindowTexts texts) {
         if (!lock.tryLock()) {
