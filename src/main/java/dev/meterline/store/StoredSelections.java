@@ -193,12 +193,7 @@ final class StoredSelections {
                 // After the selection's last read, so that the gaps hold none of the ids it found.
                 Watch watch = late == null ? null : watch(c);
                 if (late != null && watch == null) {
-                    s.clear();
-                    s.epoch = Long.MIN_VALUE;
-                    readPostgres(c, key, s, new Watch(Long.MAX_VALUE, LateIds.Gaps.NONE));
-                    out = s.series();
-                    s.clear();
-                    s.epoch = Long.MIN_VALUE;
+                    out = readWhole(c, key, s);
                     hit = false;
                 } else {
                     hit = s.epoch != Long.MIN_VALUE && read(c, key, s, watch);
@@ -219,6 +214,16 @@ final class StoredSelections {
         } finally {
             s.lock.unlock();
         }
+    }
+
+    /** The selection read whole while the ids that may still appear are not listed; it keeps none of it. */
+    private static Series readWhole(Connection c, Key key, Selection s) throws SQLException {
+        s.clear();
+        readPostgres(c, key, s, new Watch(Long.MAX_VALUE, LateIds.Gaps.NONE));
+        Series out = s.series();
+        s.clear();
+        s.epoch = Long.MIN_VALUE;
+        return out;
     }
 
     private static boolean read(Connection c, Key key, Selection s, Watch watch) throws SQLException {
