@@ -11,11 +11,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -33,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link StoredSelectionsContract} on a real (embedded) PostgreSQL, started once for the class with a fresh database
  * per test; and two replicas on one database committing series ids out of order: a series whose lower id commits
- * after a read saw a higher one is in the next read, whether its transaction commits or rolls back.
+ * after a read saw a higher one is in the next read, whether its transaction commits or rolls back, and a series
+ * committed between an ask's look at the ids and its read is read once.
  */
 final class PostgresStoredSelectionsTest extends StoredSelectionsContract {
 
@@ -214,5 +220,105 @@ final class PostgresStoredSelectionsTest extends StoredSelectionsContract {
         double hits = lookups(lateRegistry, "hit");
         sameAsScan(store, kept, scan, "asked again");
         assertEquals(hits + 2 * asks().size(), lookups(lateRegistry, "hit"));
+    }
+
+    /**
+     * {@code c}, running {@code before} once, just before it prepares the first statement that reads a selection's
+     * rows: a commit between the look at the ids and the read.
+     */
+    private static Connection beforeSelectionRead(Connection c, Runnable before) {
+        boolean[] done = {false};
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (proxy, method, args) -> {
+                    if (!done[0] && method.getName().equals("prepareStatement")
+                            && ((String) args[0]).startsWith("SELECT (SELECT epoch FROM meterline_series_epoch)")) {
+                        done[0] = true;
+                        before.run();
+                    }
+                    try {
+                        return method.invoke(c, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    private static final List<List<String>> H13 = List.of(List.of(TagsJson.pair("host", "h13")));
+
+    /** Host h13's series' ids as {@code selections} selects them, {@code before} run between the look and the read. */
+    private static List<Long> h13(JdbcStore store, StoredSelections selections, Runnable before) {
+        return ids(store.db().read("read", c -> selections.select(beforeSelectionRead(c, before), "cpu", H13)));
+    }
+
+    /** The ids of host h13's series in the store. */
+    private static List<Long> h13Stored(JdbcStore store) {
+        return store.db().read("scan", c -> {
+            List<Long> out = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT id FROM meterline_series WHERE metric = 'cpu'"
+                    + " AND strpos(tags, ?) > 0 ORDER BY id")) {
+                ps.setString(1, H13.get(0).get(0));
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getLong(1));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /** A series committed between an ask's look at the ids and its read is read once: by the next ask. */
+    @Test
+    void aSeriesCommittedBetweenTheLookAndTheReadIsReadOnce() {
+        JdbcStore store = open(0);
+        StoredSelections selections = selections(100_000);
+        store.write(windows(hosts(0, 20), T0));
+        List<Long> before = h13(store, selections, () -> { });
+        List<Long> during = h13(store, selections, () -> store.write(windows(List.of(LATE), T0)));
+
+        assertEquals(before, during, "stored after the look: left to the next ask");
+        List<Long> after = h13(store, selections, () -> { });
+        assertEquals(2, after.size(), after.toString());
+        assertEquals(h13Stored(store), after);
+        assertEquals(after, h13(store, selections, () -> { }));
+    }
+
+    /**
+     * A lower id committed between an ask's look at the ids and its read is found by the read in its gap, and leaves
+     * the selection's gaps though the look still listed it: the next ask does not read it again.
+     */
+    @Test
+    void aLowerIdCommittedBetweenTheLookAndTheReadIsReadOnce() throws Exception {
+        JdbcStore store = open(0);
+        StoredSelections selections = selections(100_000);
+        store.write(windows(hosts(0, 20), T0));
+        h13(store, selections, () -> { });
+
+        HeldWrite held = new HeldWrite(false);
+        JdbcStore other = replica(held);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> write = pool.submit(() -> other.write(windows(List.of(LATE), T0)));
+            assertTrue(held.inside.await(WAIT_SECONDS, TimeUnit.SECONDS));
+            store.write(windows(List.of(cpu("host", "h13", "zone", "b")), T0));
+            assertEquals(2, h13(store, selections, () -> { }).size());
+            assertEquals(1, selections.gapCount());
+            List<Long> found = h13(store, selections, () -> {
+                held.release.countDown();
+                try {
+                    write.get(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertEquals(3, found.size(), "found in the gap: " + found);
+        } finally {
+            held.release.countDown();
+            pool.shutdownNow();
+        }
+        List<Long> after = h13(store, selections, () -> { });
+        assertEquals(h13Stored(store), after);
+        assertEquals(after, h13(store, selections, () -> { }));
+        assertEquals(0, selections.gapCount());
     }
 }
