@@ -37,7 +37,7 @@ import java.util.function.Predicate;
  * as a long PromQL query would beside a dashboard's.
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
  * [--reads 20] [--named] [--promql] [--values] [--beside-scan] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
- * PostgreSQL drops its database once the store is closed.
+ * PostgreSQL analyzes its database once written and drops it once the store is closed.
  */
 public final class StoreRead {
 
@@ -96,6 +96,9 @@ public final class StoreRead {
             }
             System.out.printf(Locale.ROOT, "%s: %,d series x %d windows written in %.1f s%n",
                     postgres == null ? "sqlite" : "postgresql", series, windows, (System.nanoTime() - began) / 1e9);
+            if (postgres != null) {
+                analyze(postgres);
+            }
             SeriesKey one = key(series / 2);
             Scanner scanner = besideScan ? new Scanner(store, t0, t0 + windows * RES) : null;
             time(store, "one series", Map.of(), List.of(), one::equals, t0, t0 + windows * RES, reads);
@@ -246,6 +249,21 @@ public final class StoreRead {
                 + " over %d reads%n", tag, distinct, ms[reads / 2], ms[0], ms[reads - 1], reads);
     }
 
+    /**
+     * Gathers the planner's statistics of the run's database, as autovacuum does some time after a bulk write: the
+     * reads' plans then do not depend on whether it got there before them.
+     */
+    private static void analyze(String postgres) throws Exception {
+        try (Connection c = DriverManager.getConnection(url(postgres)); Statement st = c.createStatement()) {
+            st.execute("ANALYZE");
+        }
+    }
+
+    /** The URL of the run's database on the server of {@code postgres}. */
+    private static String url(String postgres) {
+        return postgres.replaceFirst("/[^/?]*(\\?|$)", "/" + database() + "$1");
+    }
+
     private static Store open(Path dir, String postgres) throws Exception {
         List<Tier> tiers = Tier.parseList("10s:24h,1m:30d,1h:1y");
         if (postgres == null) {
@@ -255,7 +273,6 @@ public final class StoreRead {
         try (Connection c = DriverManager.getConnection(postgres); Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + db);
         }
-        String url = postgres.replaceFirst("/[^/?]*(\\?|$)", "/" + db + "$1");
-        return Store.connect(new StoreConfig(dir, url, "", "", tiers, "bench"), Clock.systemUTC());
+        return Store.connect(new StoreConfig(dir, url(postgres), "", "", tiers, "bench"), Clock.systemUTC());
     }
 }

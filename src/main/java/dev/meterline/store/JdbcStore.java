@@ -109,9 +109,7 @@ final class JdbcStore implements Store {
         this.replica = config.replicaId();
         this.clock = requireNonNull(clock, "clock");
         this.meters = requireNonNull(meters, "meters");
-        // PostgreSQL's replicas commit series ids out of order: a read after the highest id seen could miss one.
-        this.table = new WindowTable(dialect, dialect == Dialect.SQLITE
-                ? new StoredSelections(config.selectionRows(), meters) : null);
+        this.table = new WindowTable(dialect, new StoredSelections(config.selectionRows(), meters, dialect));
         this.rollup = new Rollup(db, table, tiers, replica, requireNonNull(rollupDelay, "rollupDelay").toMillis());
         this.seriesTexts = new SeriesTexts(config.maxSeries());
         this.tagKeySets = new StoredTagKeySets(dialect == Dialect.POSTGRES);

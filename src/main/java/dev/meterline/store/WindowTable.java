@@ -212,12 +212,13 @@ final class WindowTable {
     }
 
     /**
-     * As above, the series that reads by named values select kept in {@code selections} (SQLite only; null, or one
-     * that keeps none, for none).
+     * As above, the series that reads by named values select kept in {@code selections} (null, or one that keeps
+     * none, for none), read in the same dialect.
      */
     WindowTable(Dialect dialect, StoredSelections selections) {
-        if (selections != null && dialect != Dialect.SQLITE) {
-            throw new IllegalArgumentException("selections: kept on " + dialect + " (expected: SQLite only)");
+        if (selections != null && selections.dialect() != dialect) {
+            throw new IllegalArgumentException("selections: read in " + selections.dialect() + " (expected: "
+                    + dialect + ")");
         }
         this.dialect = dialect;
         this.readWritten = readWritten(dialect);

@@ -82,7 +82,8 @@ public final class StoreMeters {
                 .tag("result", "hit").register(registry);
         selectionMisses = Counter.builder(STORE_SELECTIONS_LOOKUPS)
                 .description("queries by named tag values that read every tag text of the metric (a first ask,"
-                        + " series forgotten since, or a selection too large to keep)")
+                        + " series forgotten since, a selection too large to keep, or on PostgreSQL series ids that"
+                        + " may still appear below the highest one read)")
                 .tag("result", "miss").register(registry);
         Gauge.builder(STORE_SELECTIONS_ROWS, selectionRows, AtomicLong::get)
                 .description("rows the kept selections hold: one per selected series and one per selection; at most"
