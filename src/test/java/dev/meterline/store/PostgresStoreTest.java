@@ -5,7 +5,6 @@ import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,7 +26,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,14 +36,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The store contract on a real PostgreSQL, started once for the class, with a fresh database per test. */
 final class PostgresStoreTest extends StoreContract {
 
-    private static final AtomicInteger DATABASES = new AtomicInteger();
-    private static EmbeddedPostgres postgres;
+    private static PostgresDatabases postgres;
 
     private String database;
 
     @BeforeAll
     static void startPostgres() throws Exception {
-        postgres = EmbeddedPostgres.start();
+        postgres = new PostgresDatabases();
     }
 
     @AfterAll
@@ -55,12 +52,11 @@ final class PostgresStoreTest extends StoreContract {
 
     @BeforeEach
     void createDatabase() throws Exception {
-        database = "meterline_" + DATABASES.incrementAndGet();
-        execute(url("postgres"), "CREATE DATABASE " + database);
+        database = postgres.create("meterline");
     }
 
     static String url(String db) {
-        return "jdbc:postgresql://localhost:" + postgres.getPort() + "/" + db;
+        return postgres.url(db);
     }
 
     private static void execute(String url, String sql) throws Exception {

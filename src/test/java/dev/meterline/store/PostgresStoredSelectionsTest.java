@@ -5,7 +5,6 @@ import dev.meterline.config.Tier;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.telemetry.StoreMeters;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,11 +14,9 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -28,7 +25,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.meterline.store.StoreContract.T0;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,15 +39,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 final class PostgresStoredSelectionsTest extends StoredSelectionsContract {
 
-    private static final AtomicInteger DATABASES = new AtomicInteger();
     private static final long WAIT_SECONDS = 30;
-    private static EmbeddedPostgres postgres;
+    private static PostgresDatabases postgres;
 
     private String url;
 
     @BeforeAll
     static void startPostgres() throws Exception {
-        postgres = EmbeddedPostgres.start();
+        postgres = new PostgresDatabases();
     }
 
     @AfterAll
@@ -61,13 +56,7 @@ final class PostgresStoredSelectionsTest extends StoredSelectionsContract {
 
     @BeforeEach
     void createDatabase() throws Exception {
-        String database = "selections_" + DATABASES.incrementAndGet();
-        String server = "jdbc:postgresql://localhost:" + postgres.getPort() + "/";
-        try (Connection c = DriverManager.getConnection(server + "postgres", "postgres", "");
-             Statement st = c.createStatement()) {
-            st.execute("CREATE DATABASE " + database);
-        }
-        url = server + database;
+        url = postgres.url(postgres.create("selections"));
     }
 
     @Override

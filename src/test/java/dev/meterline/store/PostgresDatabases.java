@@ -1,0 +1,42 @@
+package dev.meterline.store;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A real (embedded) PostgreSQL server that a test class starts once, and a fresh database on it for each test. */
+final class PostgresDatabases implements AutoCloseable {
+
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+
+    private final EmbeddedPostgres server;
+
+    PostgresDatabases() throws IOException {
+        server = EmbeddedPostgres.start();
+    }
+
+    /** Creates an empty database named {@code prefix}, an underscore and a number no other took; returns its name. */
+    String create(String prefix) throws SQLException {
+        String name = prefix + "_" + DATABASES.incrementAndGet();
+        try (Connection c = DriverManager.getConnection(url("postgres"), "postgres", "");
+             Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + name);
+        }
+        return name;
+    }
+
+    /** The JDBC URL of database {@code database} on the server, whose user {@code postgres} has no password. */
+    String url(String database) {
+        return "jdbc:postgresql://localhost:" + server.getPort() + "/" + database;
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+    }
+}
