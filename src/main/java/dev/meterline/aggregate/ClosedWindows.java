@@ -93,29 +93,11 @@ final class ClosedWindows extends WindowList {
             runIndexKeys[runCount] = tagKeys.toArray(new String[0]);
             runIndexes[runCount] = new long[tagKeys.size()][];
             for (int k = 0; k < tagKeys.size(); k++) {
-                runIndexes[runCount][k] = index(from, size, tagKeys.get(k));
+                runIndexes[runCount][k] = TagIndex.of(size - from, i -> series[from + i], tagKeys.get(k));
             }
         }
         runMetrics[runCount] = metric;
         runEnds[runCount++] = size;
-    }
-
-    /**
-     * The windows from {@code from} to {@code to} by the hash of their value of {@code tagKey}: each entry the hash
-     * above the window's place counted from {@code from}, sorted; a series without the key has no entry.
-     */
-    private long[] index(int from, int to, String tagKey) {
-        long[] entries = new long[to - from];
-        int n = 0;
-        for (int i = from; i < to; i++) {
-            SeriesKey key = series[i];
-            if (key.hasTag(tagKey)) {
-                entries[n++] = (long) key.tagHash(tagKey) << 32 | (i - from);
-            }
-        }
-        long[] index = Arrays.copyOf(entries, n);
-        Arrays.sort(index);
-        return index;
     }
 
     /**

@@ -498,16 +498,7 @@ final class PendingFlushes implements PendingWindows {
             }
             long[] index = all instanceof Places p ? p.runIndex(key.tagKey()) : null;
             if (index == null) {
-                long[] entries = new long[all.size()];
-                int n = 0;
-                for (int i = 0; i < all.size(); i++) {
-                    SeriesKey series = WindowList.series(all, i);
-                    if (series.hasTag(key.tagKey())) {
-                        entries[n++] = entry(series.tagHash(key.tagKey()), i);
-                    }
-                }
-                index = Arrays.copyOf(entries, n);
-                Arrays.sort(index);
+                index = TagIndex.of(all.size(), i -> WindowList.series(all, i), key.tagKey());
             }
             synchronized (indexes) {
                 if (indexes.size() >= MAX_INDEXES && !indexes.containsKey(key)) {
@@ -516,10 +507,6 @@ final class PendingFlushes implements PendingWindows {
                 long[] first = indexes.putIfAbsent(key, index);
                 return first == null ? index : first;
             }
-        }
-
-        private static long entry(int hash, int place) {
-            return (long) hash << 32 | place;
         }
 
         /** The windows of {@code all} whose value's hash is that of one of {@code values}, in their flush order. */
@@ -532,7 +519,7 @@ final class PendingFlushes implements PendingWindows {
                 if (!hashes.add(hash)) {
                     continue;
                 }
-                int at = Arrays.binarySearch(index, entry(hash, 0));
+                int at = Arrays.binarySearch(index, TagIndex.entry(hash, 0));
                 for (int i = at < 0 ? -at - 1 : at; i < index.length && (int) (index[i] >> 32) == hash; i++) {
                     if (n == places.length) {
                         places = Arrays.copyOf(places, Math.max(8, 2 * n));

@@ -18,6 +18,9 @@ import static java.util.Objects.requireNonNull;
  */
 public final class SeriesKey implements Comparable<SeriesKey> {
 
+    /** What {@link #tagHash} gives for a tag the series does not have. */
+    public static final long NO_TAG = Long.MIN_VALUE;
+
     private static final String[] NO_TAGS = new String[0];
     /** Most tags a key holds: its count is kept in a char. */
     public static final int MAX_TAGS = Character.MAX_VALUE;
@@ -241,13 +244,13 @@ public final class SeriesKey implements Comparable<SeriesKey> {
     }
 
     /**
-     * The {@link String#hashCode} of the value of tag {@code key}, read from the content without decoding it; 0 when
-     * the series has no such tag ({@link #hasTag} tells).
+     * The {@link String#hashCode} of the value of tag {@code key}, read from the content without decoding it; {@link
+     * #NO_TAG}, which no {@code int} equals, when the series has no such tag.
      */
-    public int tagHash(String key) {
+    public long tagHash(String key) {
         int at = valueOf(key);
         if (at < 0) {
-            return 0;
+            return NO_TAG;
         }
         byte[] c = content;
         int len = charCount(c, at);

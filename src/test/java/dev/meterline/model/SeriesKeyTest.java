@@ -52,7 +52,7 @@ class SeriesKeyTest {
             for (Map.Entry<String, String> e : tags.entrySet()) {
                 assertEquals(e.getValue().hashCode(), key.tagHash(e.getKey()), e.getValue());
             }
-            assertEquals(0, key.tagHash("absent"));
+            assertEquals(SeriesKey.NO_TAG, key.tagHash("absent"));
             assertFalse(key.hasTag("absent"));
         }
     }
