@@ -153,6 +153,18 @@ final class StoredSelections {
             tags[size++] = text;
         }
 
+        /**
+         * Takes the series epoch a read found, which a read of the rows after those held ({@code first} false) must
+         * find unchanged; false when it moved, and the rows held are to be read again.
+         */
+        boolean tookEpoch(long found, boolean first) {
+            if (!first && found != epoch) {
+                return false;
+            }
+            epoch = found;
+            return true;
+        }
+
         /** Holds nothing, to be read from the first id; a {@link Series} handed out keeps what it held. */
         void clear() {
             ids = new long[4];
@@ -317,11 +329,9 @@ final class StoredSelections {
                 while (rs.next()) {
                     String tags = rs.getString(2);
                     if (tags == null) {
-                        long epoch = rs.getLong(1);
-                        if (!first && epoch != s.epoch) {
+                        if (!s.tookEpoch(rs.getLong(1), first)) {
                             return false;
                         }
-                        s.epoch = epoch;
                         through = Math.max(through, rs.getLong(3));
                     } else {
                         s.add(rs.getLong(1), tags);
@@ -374,11 +384,9 @@ final class StoredSelections {
                 while (rs.next()) {
                     String tags = rs.getString(2);
                     if (tags == null) {
-                        long epoch = rs.getLong(1);
-                        if (!first && epoch != s.epoch) {
+                        if (!s.tookEpoch(rs.getLong(1), first)) {
                             return false;
                         }
-                        s.epoch = epoch;
                     } else {
                         long id = rs.getLong(1);
                         s.add(id, tags);
