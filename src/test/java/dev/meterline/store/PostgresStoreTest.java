@@ -5,10 +5,9 @@ import dev.meterline.config.StoreConfig;
 import dev.meterline.config.Tier;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -36,19 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The store contract on a real PostgreSQL, started once for the class, with a fresh database per test. */
 final class PostgresStoreTest extends StoreContract {
 
-    private static PostgresDatabases postgres;
+    @RegisterExtension
+    static final PostgresDatabases postgres = new PostgresDatabases();
 
     private String database;
-
-    @BeforeAll
-    static void startPostgres() throws Exception {
-        postgres = new PostgresDatabases();
-    }
-
-    @AfterAll
-    static void stopPostgres() throws Exception {
-        postgres.close();
-    }
 
     @BeforeEach
     void createDatabase() throws Exception {

@@ -5,10 +5,9 @@ import dev.meterline.config.Tier;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.telemetry.StoreMeters;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -40,19 +39,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class PostgresStoredSelectionsTest extends StoredSelectionsContract {
 
     private static final long WAIT_SECONDS = 30;
-    private static PostgresDatabases postgres;
+    @RegisterExtension
+    static final PostgresDatabases postgres = new PostgresDatabases();
 
     private String url;
-
-    @BeforeAll
-    static void startPostgres() throws Exception {
-        postgres = new PostgresDatabases();
-    }
-
-    @AfterAll
-    static void stopPostgres() throws Exception {
-        postgres.close();
-    }
 
     @BeforeEach
     void createDatabase() throws Exception {
