@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -33,10 +34,13 @@ import java.util.function.Predicate;
  * key took them by key alone; the program uses what the jar has, so the same program times any build's jar:
  * With {@code --values}, also a listing of a tag's values among every series of the metric, as
  * {@code /label/region/values} reads the store: seven values, and {@code host}'s, one per series.
+ * With {@code --listing}, also the listings by one host's value as {@code /api/v1/series?match[]=bench_m{host="h…"}}
+ * and {@code /label/region/values} under that selector read the store: the first (which finds the series) timed
+ * apart from the repeats.
  * With {@code --beside-scan}, another thread reads the one-in-a-hundred range back to back while the reads are timed,
  * as a long PromQL query would beside a dashboard's.
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
- * [--reads 20] [--named] [--promql] [--values] [--beside-scan] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
+ * [--reads 20] [--named] [--promql] [--values] [--listing] [--beside-scan] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
  * PostgreSQL analyzes its database once written and drops it once the store is closed.
  */
 public final class StoreRead {
@@ -55,6 +59,7 @@ public final class StoreRead {
         boolean promql = false;
         boolean values = false;
         boolean besideScan = false;
+        boolean listing = false;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--series" -> series = Integer.parseInt(args[i + 1]);
@@ -71,6 +76,10 @@ public final class StoreRead {
                 }
                 case "--values" -> {
                     values = true;
+                    i--;
+                }
+                case "--listing" -> {
+                    listing = true;
                     i--;
                 }
                 case "--beside-scan" -> {
@@ -125,6 +134,9 @@ public final class StoreRead {
                 for (String tag : List.of("region", "host")) {
                     timeValues(store, tag, reads);
                 }
+            }
+            if (listing) {
+                timeListing(store, one.tag("host"), reads);
             }
             if (scanner != null) {
                 scanner.stop();
@@ -247,6 +259,34 @@ public final class StoreRead {
         Arrays.sort(ms);
         System.out.printf(Locale.ROOT, "  values of %s among every series: %,d values, median %.1f ms (%.1f-%.1f)"
                 + " over %d reads%n", tag, distinct, ms[reads / 2], ms[0], ms[reads - 1], reads);
+    }
+
+    /**
+     * Times the listings by one host's value named under its key, the series and the values of {@code region}: the
+     * first of each apart, then {@code reads} more.
+     */
+    private static void timeListing(Store store, String host, int reads) {
+        TagValues named = TagValues.of(Map.of("host", List.of(host)));
+        SeriesValues.Value region = SeriesValues.Value.ofTag("region");
+        timeListing("series of one host", reads,
+                () -> store.series("bench.m", named, null, 1_000_000).size());
+        timeListing("values of region of one host", reads,
+                () -> store.seriesValues("bench.m", named, null, region, 1_000_000).series());
+    }
+
+    private static void timeListing(String what, int reads, IntSupplier listing) {
+        long began = System.nanoTime();
+        int series = listing.getAsInt();
+        double first = (System.nanoTime() - began) / 1e6;
+        double[] ms = new double[reads];
+        for (int r = 0; r < reads; r++) {
+            began = System.nanoTime();
+            listing.getAsInt();
+            ms[r] = (System.nanoTime() - began) / 1e6;
+        }
+        Arrays.sort(ms);
+        System.out.printf(Locale.ROOT, "  listing, %s: %,d series, first %.1f ms, then median %.2f ms (%.2f-%.2f)"
+                + " over %d%n", what, series, first, ms[reads / 2], ms[0], ms[reads - 1], reads);
     }
 
     /**

@@ -11,7 +11,7 @@ import java.util.List;
  * how many closed windows may wait in memory for storage; and the bound of the on-disk spool that takes windows
  * beyond that while the database is unreachable (0: no spool), before ingest is paused; the series budget
  * ({@code max-series}), the series whose stored texts and ids the store keeps; and how many selected series the
- * store keeps for queries by named tag values ({@code store-selection-rows}, 0: none).
+ * store keeps for queries and listings by named tag values ({@code store-selection-rows}, 0: none).
  */
 public record StoreConfig(Path dataDir, String url, String user, String password, List<Tier> tiers,
                           String replicaId, Duration timeout, int maxPendingWindows, long spoolMaxBytes,

@@ -20,7 +20,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * Which stored series a metric's tag texts select (the id and tag text of each series whose text holds one of the
  * texts of each list, {@link WindowTable#seriesTexts}), kept up to date without reading every tag text of the metric
- * again: a dashboard asking for one host of a metric with 100 000 series would otherwise test 100 000 texts per query.
+ * again: a dashboard asking for one host of a metric with 100 000 series would otherwise test 100 000 texts per query
+ * or listing.
  * A selection is keyed by its texts in one order (each list's texts sorted, then the lists), so that a filter named
  * in another order finds the same one.
  *

@@ -26,15 +26,25 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>On PostgreSQL another replica's transaction may commit a lower id after a higher one was read: the sets keep
  * the ids that may still appear below the highest one read ({@link LateIds}) and look their gaps up on each read (a
  * few index range scans, where counting a million rows takes a quarter of a second). While the gaps are not listed
- * (past {@link LateIds#MAX_GAPS} at once) a read counts the rows instead, and a count that differs from the rows held
- * starts over, until every id read is final again. Thread-safe; a write never waits for a read in progress (the first
- * read of a large store takes seconds): it leaves its series to the next read instead.
+ * (past {@link LateIds#MAX_GAPS} at once) a read counts the rows instead, in the statement that reads the rows after
+ * the highest id held, so that both see one snapshot: the rows held and those after are every row of that snapshot
+ * exactly when their counts add up to its count, and otherwise (a lower id committed late) the read starts over, in
+ * one statement again. Once a count adds up and every id up to the highest held before the read is final, the gaps
+ * are listed again from the ids that statement read. Thread-safe; a write never waits for a read in progress (the
+ * first read of a large store takes seconds): it leaves its series to the next read instead.
  */
 final class StoredTagKeySets {
 
     private static final String STATE = "SELECT (SELECT epoch FROM meterline_series_epoch),"
             + " (SELECT max(id) FROM meterline_series)";
-    private static final String COUNT = "SELECT count(*) FROM meterline_series";
+    /**
+     * The epoch, highest id, count of rows and the snapshot's transactions (kind 0), then the rows after {@code ?}
+     * (kind 1), in one statement and so in one snapshot.
+     */
+    private static final String COUNTED = "SELECT 0, (SELECT epoch FROM meterline_series_epoch),"
+            + " (SELECT max(id) FROM meterline_series), (SELECT count(*) FROM meterline_series), "
+            + LateIds.SNAPSHOT_COLUMNS + ", NULL, NULL FROM txid_current_snapshot() AS s"
+            + " UNION ALL SELECT 1, id, 0, 0, 0, 0, metric, tags FROM meterline_series WHERE id > ?";
     private static final String AFTER = "SELECT id, metric, tags FROM meterline_series WHERE id > ? ORDER BY id";
     private static final String GAPS = "SELECT s.id, s.metric, s.tags FROM meterline_series s,"
             + " unnest(?::bigint[], ?::bigint[]) AS g (lo, hi) WHERE s.id BETWEEN g.lo AND g.hi";
@@ -71,6 +81,10 @@ final class StoredTagKeySets {
     }
 
     private List<SeriesKey> readLocked(Connection c) throws SQLException {
+        if (!ids.listed()) {
+            readCounted(c);
+            return List.copyOf(sets.keys());
+        }
         long[] state = firstRow(c, STATE, 2);
         long nowEpoch = state[0];
         long maxId = state[1];
@@ -82,31 +96,74 @@ final class StoredTagKeySets {
         if (nowEpoch != epoch) {
             startOver(nowEpoch);
         }
-        if (ids.listed()) {
-            if (ids.gaps().size() > 0) {
-                readGaps(c);
-            }
-            if (maxId > ids.through()) {
-                readAfter(c);
-            }
-            return List.copyOf(sets.keys());
+        if (ids.gaps().size() > 0) {
+            readGaps(c);
         }
-        long rows = firstRow(c, COUNT, 1)[0];
-        if (rows < count) {
-            startOver(nowEpoch);
-        }
-        if (maxId > ids.through() || rows != count) {
+        if (maxId > ids.through()) {
             readAfter(c);
-            if (rows != count) {
-                // A lower id committed after a higher one was read: read every row again.
-                startOver(nowEpoch);
-                readAfter(c);
-            }
-        }
-        if (!ids.listed() && rows == count) {
-            ids.listAgain();
         }
         return List.copyOf(sets.keys());
+    }
+
+    /**
+     * Reads the rows after {@link LateIds#through} with the count of every row, in one snapshot: when the rows held
+     * and those read are not all of that snapshot's, or the epoch moved, reads every row again, in one snapshot too.
+     * The gaps are listed again, from the ids read, once every id up to the highest held before is final.
+     */
+    private void readCounted(Connection c) throws SQLException {
+        Counted read = counted(c, ids.through());
+        if (read.epoch != epoch || count + read.size != read.rows) {
+            // A lower id committed after a higher one was read, or series were forgotten: read every row again.
+            startOver(read.epoch);
+            read = counted(c, 0);
+            epoch = read.epoch;
+        }
+        ids.listAgain();
+        for (int i = 0; i < read.size; i++) {
+            ids.found(read.ids[i]);
+        }
+        count += read.size;
+    }
+
+    /** What {@link #COUNTED} read: the snapshot's epoch and count of rows, and the ids after the one asked, sorted. */
+    private record Counted(long epoch, long rows, long[] ids, int size) {
+    }
+
+    /**
+     * Runs {@link #COUNTED} for the rows after {@code after}, adding their keys to the sets, and settles the ids on
+     * its snapshot.
+     */
+    private Counted counted(Connection c, long after) throws SQLException {
+        long nowEpoch = 0;
+        long maxId = 0;
+        long rows = 0;
+        long oldestRunning = 0;
+        long firstUnstarted = 0;
+        long[] found = new long[16];
+        int n = 0;
+        try (PreparedStatement ps = c.prepareStatement(COUNTED)) {
+            ps.setLong(1, after);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getInt(1) == 0) {
+                        nowEpoch = rs.getLong(2);
+                        maxId = rs.getLong(3);
+                        rows = rs.getLong(4);
+                        oldestRunning = rs.getLong(5);
+                        firstUnstarted = rs.getLong(6);
+                    } else {
+                        if (n == found.length) {
+                            found = Arrays.copyOf(found, 2 * n);
+                        }
+                        found[n++] = rs.getLong(2);
+                        sets.add(SeriesKey.of(rs.getString(7), TagsJson.decode(rs.getString(8))));
+                    }
+                }
+            }
+        }
+        ids.settle(maxId, oldestRunning, firstUnstarted);
+        Arrays.sort(found, 0, n);
+        return new Counted(nowEpoch, rows, found, n);
     }
 
     /** The first {@code n} columns of the one row {@code sql} answers, as longs (an SQL NULL as 0). */

@@ -790,12 +790,24 @@ final class WindowTable {
     /**
      * The series {@code wanted} gives (null for none) of {@code metric}'s series whose tag text holds the texts of the
      * values {@code named} names ({@link #seriesTexts}; a text found is not proof of a value), read until it has given
-     * {@code limit}.
+     * {@code limit}. With values named and {@link StoredSelections}, those series are the selection a read by the same
+     * values keeps, brought up to date, so that a repeated listing of one host of 100 000 series reads only the series
+     * stored since rather than every tag text of the metric.
      */
     <T> List<T> seriesTags(Connection c, String metric, TagValues named, Function<String, T> wanted, int limit)
             throws SQLException {
         List<List<String>> texts = seriesTexts(named);
         List<T> out = new ArrayList<>();
+        if (selections != null && !texts.isEmpty()) {
+            StoredSelections.Series held = selections.select(c, metric, texts);
+            for (int i = 0; i < held.size() && out.size() < limit; i++) {
+                T t = wanted.apply(held.tags()[i]);
+                if (t != null) {
+                    out.add(t);
+                }
+            }
+            return out;
+        }
         try (PreparedStatement ps = prepareSeriesWith(c, metric, texts)) {
             ps.setFetchSize(1_024);
             try (ResultSet rs = ps.executeQuery()) {

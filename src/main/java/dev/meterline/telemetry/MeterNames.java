@@ -71,8 +71,8 @@ public final class MeterNames {
     public static final String STORE_SERIES_KEPT = "meterline.store.series.kept";
     public static final String STORE_SERIES_KEPT_FULL = "meterline.store.series.kept.full";
     /**
-     * The stored series that queries' named tag values selected, kept: look-ups by {@code result}, the rows held and
-     * the selections evicted past the bound.
+     * The stored series that queries' and listings' named tag values selected, kept: look-ups by {@code result}, the
+     * rows held and the selections evicted past the bound.
      */
     public static final String STORE_SELECTIONS_LOOKUPS = "meterline.store.selections.lookups";
     public static final String STORE_SELECTIONS_ROWS = "meterline.store.selections.rows";

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -258,6 +260,89 @@ final class PostgresStoreTest extends StoreContract {
             assertEquals(3, sets.read(reads).size());
             assertEquals(0, sets.gapCount(), "every id read final, gaps looked up again");
         }
+    }
+
+    /**
+     * {@code reads}, on which {@code writer} stores a series of its own before every statement a read prepares but
+     * the first: series committed between any two statements of the read, as under constant writes.
+     */
+    private static Connection writesBetweenStatements(Connection reads, Connection writer) {
+        int[] prepared = {0};
+        return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("prepareStatement") && prepared[0]++ > 0) {
+                        try (Statement st = writer.createStatement()) {
+                            st.execute("INSERT INTO meterline_series (metric, tags) VALUES ('net', '{\"n\":\""
+                                    + System.nanoTime() + "\"}')");
+                        }
+                    }
+                    try {
+                        return method.invoke(reads, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /**
+     * Another connection holds a series' lower id open while more than {@link StoredTagKeySets#MAX_GAPS} gaps open
+     * after it, so reads count the rows; it then commits (or rolls back), and a read while series are committed
+     * between every two of its statements gives every series committed before it and lists the gaps again.
+     */
+    private void aCountingReadIsExactAndEndsUnderWrites(boolean commit) throws Exception {
+        open("r1").write(List.of(window(CPU_A, T0, 10 * SECOND, 1, true, 1)));
+        StoredTagKeySets sets = new StoredTagKeySets(true);
+        try (Connection reads = DriverManager.getConnection(url(database), "postgres", "");
+             Connection other = DriverManager.getConnection(url(database), "postgres", "");
+             Connection writer = DriverManager.getConnection(url(database), "postgres", "")) {
+            other.setAutoCommit(false);
+            other.createStatement().execute("INSERT INTO meterline_series (metric, tags) VALUES ('disk', '{}')");
+            execute("DO $$ BEGIN FOR i IN 0.." + StoredTagKeySets.MAX_GAPS + " LOOP"
+                    + " PERFORM nextval(pg_get_serial_sequence('meterline_series', 'id'));"
+                    + " INSERT INTO meterline_series (metric, tags) VALUES ('gap', '{\"i\":\"' || i || '\"}');"
+                    + " END LOOP; END $$");
+            assertEquals(2, sets.read(reads).size());
+            assertEquals(-1, sets.gapCount(), "counting");
+            if (commit) {
+                other.commit();
+            } else {
+                other.rollback();
+            }
+
+            Set<String> read = names(sets.read(writesBetweenStatements(reads, writer)));
+            assertEquals(commit, read.contains("disk"), "committed before the read: " + read);
+            assertEquals(0, sets.gapCount(), "every id read before final, counted exactly: gaps listed again");
+            assertEquals(storedMetrics(), names(sets.read(reads)));
+        }
+    }
+
+    /** The metrics of this test's database's series. */
+    private Set<String> storedMetrics() throws Exception {
+        Set<String> out = new TreeSet<>();
+        try (Connection c = DriverManager.getConnection(url(database), "postgres", "");
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT DISTINCT metric FROM meterline_series")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> names(List<SeriesKey> keys) {
+        Set<String> out = new TreeSet<>();
+        keys.forEach(k -> out.add(k.metric()));
+        return out;
+    }
+
+    @Test
+    void aCountingReadGivesALowerIdCommittedBeforeItWhileSeriesCommitDuringIt() throws Exception {
+        aCountingReadIsExactAndEndsUnderWrites(true);
+    }
+
+    @Test
+    void countingEndsOnceTheLowerIdRolledBackWhileSeriesCommitDuringEachRead() throws Exception {
+        aCountingReadIsExactAndEndsUnderWrites(false);
     }
 
     /** Each stored series' id by its metric and tag text ({@code cpu{"dc":"eu",...}}). */

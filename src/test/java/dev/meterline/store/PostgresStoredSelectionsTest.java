@@ -156,6 +156,25 @@ final class PostgresStoredSelectionsTest extends StoredSelectionsContract {
         assertEquals(asks, lookups(keptRegistry, "miss"), "every later ask read only ids after and in the gaps");
     }
 
+    /** Listings by named values list what the scan lists while a lower id is held open, and once it committed. */
+    @Test
+    void listingsListALowerSeriesIdCommittedAfterAListingSawAHigherOne() throws Exception {
+        JdbcStore store = open(0);
+        StoredSelections selections = selections(100_000);
+        WindowTable kept = new WindowTable(Dialect.POSTGRES, selections);
+        store.write(windows(hosts(0, 20), T0));
+        sameListingsAsScan(store, kept, scan, "first listings");
+
+        lowerIdHeldOpen(store, false, () -> {
+            sameListingsAsScan(store, kept, scan, "r2's lower id not committed");
+            assertEquals(1, selections.gapCount());
+        });
+        assertTrue(listing(store, scan, byKey("host", "h13"), null, 10).contains(TagsJson.encode(LATE)), "committed");
+        sameListingsAsScan(store, kept, scan, "r2's lower id committed");
+        assertEquals(0, selections.gapCount());
+        assertEquals(asks().size(), lookups(keptRegistry, "miss"), "every later listing read only ids after and in gaps");
+    }
+
     @Test
     void aLowerSeriesIdRolledBackLeavesTheGapsOnceItsTransactionEnded() throws Exception {
         JdbcStore store = open(0);

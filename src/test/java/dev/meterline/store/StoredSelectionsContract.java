@@ -2,6 +2,7 @@ package dev.meterline.store;
 
 import dev.meterline.config.StoreConfig;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.SeriesValues;
 import dev.meterline.model.Window;
 import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.StoreMeters;
@@ -10,9 +11,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 
 import static dev.meterline.store.StoreContract.HOUR;
@@ -136,6 +139,35 @@ abstract class StoredSelectionsContract {
         }
     }
 
+    /**
+     * A listing's series of cpu by {@code named} and {@code filter}, at most {@code limit}, as their tag texts sorted:
+     * a listing gives its series in no particular order.
+     */
+    static List<String> listing(JdbcStore store, WindowTable table, TagValues named, Predicate<SeriesKey> filter,
+                                int limit) {
+        List<String> out = new ArrayList<>(store.db().read("list", c -> table.seriesTags(c, "cpu", named,
+                tags -> named.admits(SeriesKey.of("cpu", TagsJson.decode(tags)), filter) ? tags : null, limit)));
+        out.sort(null);
+        return out;
+    }
+
+    /**
+     * Each ask's listing, and with a filter that takes only dc eu, lists the series the scan lists; at a bound of one
+     * it stops as the scan does, at one of them.
+     */
+    static void sameListingsAsScan(JdbcStore store, WindowTable kept, WindowTable scan, String when) {
+        Predicate<SeriesKey> euOnly = k -> "eu".equals(k.tags().get("dc"));
+        for (TagValues named : asks()) {
+            for (Predicate<SeriesKey> filter : Arrays.<Predicate<SeriesKey>>asList(null, euOnly)) {
+                List<String> all = listing(store, scan, named, filter, Integer.MAX_VALUE);
+                assertEquals(all, listing(store, kept, named, filter, Integer.MAX_VALUE), when + ": " + named);
+                List<String> one = listing(store, kept, named, filter, 1);
+                assertEquals(Math.min(1, all.size()), one.size(), when + ", bound 1: " + named);
+                assertTrue(all.containsAll(one), when + ", bound 1: " + one + " among " + all);
+            }
+        }
+    }
+
     /** Stored windows as text: each one's series, start, count and sum, one a line. */
     private static String windows(List<StoredWindow> read) {
         StringBuilder out = new StringBuilder();
@@ -191,6 +223,63 @@ abstract class StoredSelectionsContract {
         store.write(windows(more, later + 2 * RESOLUTION));
         sameAsScan(store, kept, scan, "after forgotten series came back");
         assertEquals(2 * asks, lookups(keptRegistry, "miss"));
+    }
+
+    /**
+     * Listings by named values read the kept selections, and list what the scan lists through new series, forgotten
+     * series and their return.
+     */
+    @Test
+    void listingsByNamedValuesListTheScansSeriesThroughNewAndForgottenSeries() {
+        JdbcStore store = open(0);
+        StoredSelections selections = selections(100_000);
+        WindowTable kept = new WindowTable(dialect(), selections);
+        List<SeriesKey> first = new ArrayList<>(hosts(0, 20));
+        first.add(SeriesKey.of("mem", Map.of("host", "h13")));
+        store.write(windows(first, T0));
+
+        sameListingsAsScan(store, kept, scan, "first listings");
+        int asks = asks().size();
+        assertEquals(asks, lookups(keptRegistry, "miss"));
+        assertTrue(lookups(keptRegistry, "hit") > 0);
+
+        List<SeriesKey> more = new ArrayList<>(hosts(20, 30));
+        more.add(cpu("host", "h13", "dc", "eu", "zone", "a"));
+        more.add(cpu("host", "h3", "zone", "a"));
+        store.write(windows(more, T0 + RESOLUTION));
+        sameListingsAsScan(store, kept, scan, "after new series");
+        assertEquals(asks, lookups(keptRegistry, "miss"), "new series read after the ids held");
+
+        long later = T0 + 2 * HOUR;
+        clock.set(later);
+        store.write(windows(List.of(first.get(1), first.get(13), more.get(10)), later));
+        store.maintain(later);
+        sameListingsAsScan(store, kept, scan, "after series were forgotten");
+        assertEquals(2 * asks, lookups(keptRegistry, "miss"));
+
+        store.write(windows(first, later + RESOLUTION));
+        sameListingsAsScan(store, kept, scan, "after forgotten series came back");
+        assertEquals(2 * asks, lookups(keptRegistry, "miss"));
+    }
+
+    /** The store's listings of series and of a tag's values by named values ask its kept selections. */
+    @Test
+    void theStoresListingsAskItsSelections() {
+        JdbcStore store = open(StoreConfig.DEFAULT_SELECTION_ROWS);
+        store.write(windows(hosts(0, 20), T0));
+        TagValues h13 = byKey("host", "h13");
+        assertEquals(List.of(cpu("host", "h13", "dc", "us")), store.series("cpu", h13, null, 10));
+        assertEquals(1, lookups(registry, "miss"));
+        TagValues eu = byKey("dc", "eu");
+        assertEquals(6, store.series("cpu", eu, null, 5).size(), "one past the bound");
+        assertEquals(10, store.series("cpu", eu, null, 10_000).size());
+
+        store.write(windows(List.of(cpu("host", "h13", "dc", "eu")), T0 + RESOLUTION));
+        SeriesValues dcs = store.seriesValues("cpu", h13, null, SeriesValues.Value.ofTag("dc"), 10);
+        assertEquals(Set.of("eu", "us"), dcs.values());
+        assertEquals(2, dcs.series());
+        assertEquals(2, lookups(registry, "miss"));
+        assertEquals(2, lookups(registry, "hit"));
     }
 
     /**
