@@ -40,8 +40,9 @@ import java.util.function.Predicate;
  * With {@code --beside-scan}, another thread reads the one-in-a-hundred range back to back while the reads are timed,
  * as a long PromQL query would beside a dashboard's.
  * {@code java -cp target/test-classes:JAR dev.meterline.store.StoreRead [--series 100000] [--windows 60]
- * [--reads 20] [--named] [--promql] [--values] [--listing] [--beside-scan] [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on
- * PostgreSQL analyzes its database once written and drops it once the store is closed.
+ * [--reads 20] [--named] [--promql] [--values] [--listing] [--beside-scan]
+ * [--postgres jdbc:postgresql://127.0.0.1:55432/postgres?user=postgres]}; a run on PostgreSQL analyzes its
+ * database once written and drops it once the store is closed.
  */
 public final class StoreRead {
 

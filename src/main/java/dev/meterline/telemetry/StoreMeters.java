@@ -77,13 +77,13 @@ public final class StoreMeters {
                         + " inserting every series of that flush again")
                 .register(registry);
         selectionHits = Counter.builder(STORE_SELECTIONS_LOOKUPS)
-                .description("queries and listings by named tag values that found their stored series kept and read only the"
-                        + " series stored since")
+                .description("queries and listings by named tag values that found their stored series kept and"
+                        + " read only the series stored since")
                 .tag("result", "hit").register(registry);
         selectionMisses = Counter.builder(STORE_SELECTIONS_LOOKUPS)
-                .description("queries and listings by named tag values that read every tag text of the metric (a first ask,"
-                        + " series forgotten since, a selection too large to keep, or on PostgreSQL series ids that"
-                        + " may still appear below the highest one read)")
+                .description("queries and listings by named tag values that read every tag text of the metric"
+                        + " (a first ask, series forgotten since, a selection too large to keep, or on PostgreSQL"
+                        + " series ids that may still appear below the highest one read)")
                 .tag("result", "miss").register(registry);
         Gauge.builder(STORE_SELECTIONS_ROWS, selectionRows, AtomicLong::get)
                 .description("rows the kept selections hold: one per selected series and one per selection; at most"
