@@ -134,6 +134,19 @@ final class MetricSeries extends AbstractList<SeriesState> {
     }
 
     /**
+     * The key of each set of tag keys by its slot, as {@link #keySet} numbers them (null for an empty slot); null past
+     * {@link #MAX_KEY_SETS}. A copy: the sets whose last series leave afterwards stay in it.
+     */
+    SeriesKey[] keySetSlots() {
+        return keySets == null ? null : Arrays.copyOf(keySets, keySetSlots);
+    }
+
+    /** The slot of the set of tag keys of the series at {@code place}; meaningless past {@link #MAX_KEY_SETS}. */
+    int keySet(int place) {
+        return keySetAt[place];
+    }
+
+    /**
      * One key of each distinct set of tag keys among this metric's live series, added to {@code out}; false, with
      * nothing added, when they are more than {@link #MAX_KEY_SETS}.
      */

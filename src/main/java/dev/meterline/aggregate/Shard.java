@@ -446,7 +446,8 @@ final class Shard {
      * Takes the windows due at {@code cutoff} metric by metric, walking each metric's live series, so that the flush's
      * windows of one metric are one run in {@code out}: for when the due windows are half the live series or more
      * (every series' window falls due at once in steady traffic), which makes the walk cost at most twice the
-     * due windows' own. Each run is indexed as {@code indexed} says.
+     * due windows' own. Each run is indexed as {@code indexed} says, and notes the sets of tag keys of its series by
+     * their slots in their metric's series, read from the places as the walk passes them.
      */
     private void takeByMetric(long cutoff, Map<String, List<String>> indexed, ClosedWindows out) {
         long[] starts = new long[4];
@@ -462,18 +463,37 @@ final class Shard {
         out.takeByMetric();
         // A copy: a metric whose last series leaves now leaves the map.
         for (MetricSeries series : List.copyOf(byMetric.values())) {
+            SeriesKey[] slots = series.keySetSlots();
+            // The slots of the sets of tag keys of the series that had a window taken.
+            long sets = 0;
             for (int i = 0; i < series.size(); ) {
                 SeriesState s = series.get(i);
+                int set = series.keySet(i);
+                int before = out.size();
                 for (int k = 0; k < count && s.n > 0; k++) {
                     takeWindow(starts[k], s, series, true, out);
+                }
+                if (out.size() > before) {
+                    sets |= 1L << set;
                 }
                 // A series that left has the metric's last series in its place now.
                 if (s.n > 0) {
                     i++;
                 }
             }
-            out.endRun(series.metric(), indexed.getOrDefault(series.metric(), List.of()));
+            out.endRun(series.metric(), indexed.getOrDefault(series.metric(), List.of()),
+                    slots == null ? null : keySets(slots, sets));
         }
+    }
+
+    /** The keys of {@code slots} whose bits {@code sets} has. */
+    private static SeriesKey[] keySets(SeriesKey[] slots, long sets) {
+        SeriesKey[] out = new SeriesKey[Long.bitCount(sets)];
+        int n = 0;
+        for (long rest = sets; rest != 0; rest &= rest - 1) {
+            out[n++] = slots[Long.numberOfTrailingZeros(rest)];
+        }
+        return out;
     }
 
     private void takeWindows(long start, StartSeries states, boolean complete, ClosedWindows out) {
