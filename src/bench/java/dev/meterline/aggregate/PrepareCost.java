@@ -16,7 +16,7 @@ import java.util.Random;
  * ingest scatters them), every series' window closes at once, and a query of one series of one metric reads each
  * flush, so that the next is prepared (grouped by metric and indexed by host) as it is registered, on the calling
  * thread here. Prints each round's close of every shard (one after the other here, at once in a server), the
- * preparation, and the query's view after it, and their medians. Runs against an older jar too, whose shards' close
+ * preparation, the query's view after it and a label listing's sets of tag keys of the flush, and their medians. Runs against an older jar too, whose shards' close
  * takes no index keys; {@code --index false} has the shards close without them.
  *
  * <pre>java -cp target/test-classes:target/meterline.jar dev.meterline.aggregate.PrepareCost --series 1000000</pre>
@@ -60,6 +60,7 @@ public final class PrepareCost {
         long[] closing = new long[rounds];
         long[] preparing = new long[rounds];
         long[] querying = new long[rounds];
+        long[] listing = new long[rounds];
         long start = 1_800_000_000_000L;
         for (int r = 0; r < rounds; r++) {
             long ts = start + r * WINDOW;
@@ -77,16 +78,19 @@ public final class PrepareCost {
             long asking = System.nanoTime();
             int found = pending.view("bench.m3", byHost).get(r + 1L).size();
             long answered = System.nanoTime();
+            int sets = pending.tagKeySets().size();
+            long listed = System.nanoTime();
             pending.remove(r + 1);
             closing[r] = registering - began;
             preparing[r] = asking - registering;
             querying[r] = answered - asking;
+            listing[r] = listed - answered;
             System.out.printf("round %d: %d windows closed in %.1f ms, prepared in %.1f ms, then the query's view "
-                    + "(%d of h13) in %.2f ms%n", r + 1, series, closing[r] / 1e6, preparing[r] / 1e6, found,
-                    querying[r] / 1e6);
+                    + "(%d of h13) in %.2f ms, the sets of tag keys (%d) in %.2f ms%n", r + 1, series,
+                    closing[r] / 1e6, preparing[r] / 1e6, found, querying[r] / 1e6, sets, listing[r] / 1e6);
         }
-        System.out.printf("rounds 3-%d: close %s, preparation %s, query %s%n", rounds, median(closing),
-                median(preparing), median(querying));
+        System.out.printf("rounds 3-%d: close %s, preparation %s, query %s, tag key sets %s%n", rounds,
+                median(closing), median(preparing), median(querying), median(listing));
     }
 
     /** The shard's close, given the index keys the pending flushes ask for when the shard takes them. */

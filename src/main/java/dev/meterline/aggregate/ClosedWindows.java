@@ -3,6 +3,7 @@ package dev.meterline.aggregate;
 import dev.meterline.model.Aggregate;
 import dev.meterline.model.AggregateColumns;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
 
@@ -21,7 +22,9 @@ import java.util.List;
  * ({@link #endRun}), so that grouping the flush by metric for queries is a pass over a few hundred runs
  * ({@link #runs}) rather than over every window's series key. A run may also carry, for the tag keys queries indexed
  * its metric by in the flush before, its windows by their values' hashes ({@link #runIndex}), built on the shard's
- * thread as the run ends, so that the pending flush's index of the metric is a merge of these.
+ * thread as the run ends, so that the pending flush's index of the metric is a merge of these, and one key of each
+ * distinct set of tag keys among its windows' series ({@link #addTagKeySets}), so that the flush's label names are
+ * known without reading every window's key either.
  *
  * <p>Filled by the shard's thread, then handed over and only read.
  */
@@ -40,6 +43,8 @@ final class ClosedWindows extends WindowList {
     /** Per run, the tag keys its windows are indexed by and the index of each; null for none. */
     private String[][] runIndexKeys = new String[0][];
     private long[][][] runIndexes = new long[0][][];
+    /** Per run, one key of each set of tag keys among its series; null when not known. */
+    private SeriesKey[][] runKeySets = new SeriesKey[0][];
     private int runCount;
     /** Whether every window is in a run: the windows were taken metric by metric. */
     private boolean byMetric;
@@ -75,9 +80,10 @@ final class ClosedWindows extends WindowList {
 
     /**
      * The windows taken since the last run ended are of {@code metric}, indexed by the values of each of
-     * {@code tagKeys} (none: not indexed); no run when there are none.
+     * {@code tagKeys} (none: not indexed), and {@code keySets} holds one key of each distinct set of tag keys among
+     * their series (null: not known); no run when there are none.
      */
-    void endRun(String metric, List<String> tagKeys) {
+    void endRun(String metric, List<String> tagKeys, SeriesKey[] keySets) {
         int from = runCount == 0 ? 0 : runEnds[runCount - 1];
         if (size == from) {
             return;
@@ -88,6 +94,7 @@ final class ClosedWindows extends WindowList {
             runMetrics = Arrays.copyOf(runMetrics, capacity);
             runIndexKeys = Arrays.copyOf(runIndexKeys, capacity);
             runIndexes = Arrays.copyOf(runIndexes, capacity);
+            runKeySets = Arrays.copyOf(runKeySets, capacity);
         }
         if (!tagKeys.isEmpty()) {
             runIndexKeys[runCount] = tagKeys.toArray(new String[0]);
@@ -96,6 +103,7 @@ final class ClosedWindows extends WindowList {
                 runIndexes[runCount][k] = TagIndex.of(size - from, i -> series[from + i], tagKeys.get(k));
             }
         }
+        runKeySets[runCount] = keySets;
         runMetrics[runCount] = metric;
         runEnds[runCount++] = size;
     }
@@ -116,28 +124,72 @@ final class ClosedWindows extends WindowList {
         return null;
     }
 
-    /** Receives run {@code run}, of windows of one metric. */
+    /**
+     * Receives run {@code run}, of windows of one metric, at {@code from} up to {@code to}; its first {@code cut}
+     * windows are not among them.
+     */
     interface RunConsumer {
-        void run(int run, String metric, int from, int to);
+        void run(int run, String metric, int from, int to, int cut);
     }
 
     /**
-     * Gives each metric's run of windows to {@code out}, their indexes shifted by {@code offset}, in order; false,
-     * with nothing given, when the windows were not taken by metric.
+     * Gives each metric's run of the windows from {@code skip} on to {@code out}, in order, window {@code i} at
+     * {@code offset + i - skip}; a run that begins before {@code skip} is given cut. False, with nothing given, when
+     * the windows were not taken by metric.
      */
-    boolean runs(int offset, RunConsumer out) {
+    boolean runs(int offset, int skip, RunConsumer out) {
         if (!byMetric) {
             return false;
         }
+        checkRuns();
+        int from = 0;
+        for (int r = 0; r < runCount; r++) {
+            int to = runEnds[r];
+            if (to > skip) {
+                int cut = Math.max(0, skip - from);
+                out.run(r, runMetrics[r], offset + from + cut - skip, offset + to - skip, cut);
+            }
+            from = to;
+        }
+        return true;
+    }
+
+    /**
+     * Adds one key of each distinct set of tag keys among the series of the windows from {@code skip} on to
+     * {@code out}: from each whole run's sets where the close noted them, else from the windows' keys.
+     */
+    void addTagKeySets(int skip, TagKeySets out) {
+        if (!byMetric) {
+            addKeys(skip, size, out);
+            return;
+        }
+        checkRuns();
+        int from = 0;
+        for (int r = 0; r < runCount; r++) {
+            int to = runEnds[r];
+            if (to > skip) {
+                if (from >= skip && runKeySets[r] != null) {
+                    for (SeriesKey k : runKeySets[r]) {
+                        out.add(k);
+                    }
+                } else {
+                    addKeys(Math.max(from, skip), to, out);
+                }
+            }
+            from = to;
+        }
+    }
+
+    private void addKeys(int from, int to, TagKeySets out) {
+        for (int i = from; i < to; i++) {
+            out.add(series[i]);
+        }
+    }
+
+    private void checkRuns() {
         if ((runCount == 0 ? 0 : runEnds[runCount - 1]) != size) {
             throw new IllegalStateException("windows after the last run: " + size);
         }
-        int from = 0;
-        for (int r = 0; r < runCount; r++) {
-            out.run(r, runMetrics[r], offset + from, offset + runEnds[r]);
-            from = runEnds[r];
-        }
-        return true;
     }
 
     private void place(SeriesKey key, boolean done) {

@@ -258,7 +258,7 @@ public final class Flusher {
                         if (to == windows.size()) {
                             aggregation.stored(seq);
                         } else {
-                            aggregation.partlyStored(seq, List.copyOf(windows.subList(to, windows.size())));
+                            aggregation.partlyStored(seq, FlushRest.of(windows, to));
                         }
                     })).thenReturn(to - from);
                 }, 0);

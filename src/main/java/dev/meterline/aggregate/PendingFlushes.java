@@ -204,6 +204,23 @@ final class PendingFlushes implements PendingWindows {
         return f != null && f.byMetric != null;
     }
 
+    /**
+     * Whether pending flush {@code seq} is grouped by metric from the runs its shards closed it in alone, no window
+     * placed by its key; for tests.
+     */
+    boolean groupedByRuns(long seq) {
+        Flush f = bySeq.get(seq);
+        if (f == null || f.byMetric == null) {
+            return false;
+        }
+        for (List<Window> places : f.byMetric.values()) {
+            if (((Places) places).walked) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The tag indexes the pending flushes keep. */
     int indexes() {
         int n = 0;
@@ -253,6 +270,8 @@ final class PendingFlushes implements PendingWindows {
         private ClosedWindows[] runLists = new ClosedWindows[0];
         private int[] runNumbers = new int[0];
         private int[] runBases = new int[0];
+        /** How many of each run's first windows are not among the places (a flush partly spilled). */
+        private int[] runCuts = new int[0];
         private int runCount;
         /** Whether some place was added alone, not from a run. */
         private boolean walked;
@@ -278,16 +297,21 @@ final class PendingFlushes implements PendingWindows {
             places[size++] = place;
         }
 
-        /** Adds the places from {@code from} up to {@code to}, those of run {@code run} of {@code list}. */
-        void addRun(ClosedWindows list, int run, int from, int to) {
+        /**
+         * Adds the places from {@code from} up to {@code to}, those of run {@code run} of {@code list} but its first
+         * {@code cut} windows.
+         */
+        void addRun(ClosedWindows list, int run, int from, int to, int cut) {
             if (runCount == runLists.length) {
                 int capacity = Math.max(4, 2 * runCount);
                 runLists = Arrays.copyOf(runLists, capacity);
                 runNumbers = Arrays.copyOf(runNumbers, capacity);
                 runBases = Arrays.copyOf(runBases, capacity);
+                runCuts = Arrays.copyOf(runCuts, capacity);
             }
             runLists[runCount] = list;
             runNumbers[runCount] = run;
+            runCuts[runCount] = cut;
             runBases[runCount++] = size;
             int n = size + to - from;
             if (n > places.length) {
@@ -318,10 +342,16 @@ final class PendingFlushes implements PendingWindows {
             long[] out = new long[total];
             int n = 0;
             for (int r = 0; r < runCount; r++) {
-                // A run's places count from its first window; here they count from the run's base.
+                // A run's places count from its first window; here they count from the run's base, after its cut.
+                int cut = runCuts[r];
                 for (long entry : indexes[r]) {
-                    out[n++] = entry + runBases[r];
+                    if ((int) entry >= cut) {
+                        out[n++] = entry - cut + runBases[r];
+                    }
                 }
+            }
+            if (n < total) {
+                out = Arrays.copyOf(out, n);
             }
             if (runCount > 1) {
                 // Sorted runs, which the sort merges.
@@ -543,7 +573,7 @@ final class PendingFlushes implements PendingWindows {
             Map<String, List<Window>> m = byMetric;
             if (m == null) {
                 Map<String, Places> places = new HashMap<>();
-                group(windows, 0, places);
+                group(windows, 0, 0, places);
                 m = new HashMap<>(places);
                 byMetric = m;
             }
@@ -551,43 +581,73 @@ final class PendingFlushes implements PendingWindows {
         }
 
         /**
-         * Adds the places of {@code part}'s windows, which start at {@code offset} in the flush, to their metrics':
-         * by the runs a shard's close recorded when it took its windows metric by metric, else by each window's key.
+         * Adds the places of {@code part}'s windows from {@code skip} on, window {@code i} at
+         * {@code offset + i - skip} in the flush, to their metrics': by the runs a shard's close recorded when it
+         * took its windows metric by metric, else by each window's key.
          */
-        private void group(List<Window> part, int offset, Map<String, Places> places) {
+        private void group(List<Window> part, int offset, int skip, Map<String, Places> places) {
+            if (part instanceof FlushRest rest) {
+                group(rest.all(), offset, skip + rest.from(), places);
+                return;
+            }
             if (part instanceof JoinedWindows joined) {
                 for (int p = 0; p < joined.parts(); p++) {
-                    group(joined.list(p), offset + joined.first(p), places);
+                    int first = joined.first(p);
+                    int partSkip = Math.max(0, skip - first);
+                    if (partSkip < joined.list(p).size()) {
+                        group(joined.list(p), offset + first + partSkip - skip, partSkip, places);
+                    }
                 }
                 return;
             }
-            if (part instanceof ClosedWindows closed && closed.runs(offset, (run, metric, from, to) ->
-                    places.computeIfAbsent(metric, k -> new Places(windows, k)).addRun(closed, run, from, to))) {
+            if (part instanceof ClosedWindows closed && closed.runs(offset, skip, (run, metric, from, to, cut) ->
+                    places.computeIfAbsent(metric, k -> new Places(windows, k)).addRun(closed, run, from, to, cut))) {
                 return;
             }
             Places last = null;
-            for (int i = 0, n = part.size(); i < n; i++) {
+            for (int i = skip, n = part.size(); i < n; i++) {
                 String metric = WindowList.series(part, i).metric();
                 // A flush's windows of one metric mostly come together.
                 if (last == null || !last.metric.equals(metric)) {
                     last = places.computeIfAbsent(metric, k -> new Places(windows, k));
                 }
-                last.add(offset + i);
+                last.add(offset + i - skip);
             }
         }
 
-        /** The flush's series of each distinct metric and set of tag keys, found by the first query that asks. */
+        /**
+         * The flush's series of each distinct metric and set of tag keys, found by the first query that asks: from
+         * the sets the shards noted of their runs, else from each window's key.
+         */
         List<SeriesKey> tagKeySets() {
             List<SeriesKey> t = tagKeySets;
             if (t == null) {
                 TagKeySets sets = new TagKeySets();
-                for (int i = 0, n = windows.size(); i < n; i++) {
-                    sets.add(WindowList.series(windows, i));
-                }
+                addTagKeySets(windows, 0, sets);
                 t = List.copyOf(sets.keys());
                 tagKeySets = t;
             }
             return t;
+        }
+
+        /** Adds the sets of tag keys of {@code part}'s windows from {@code skip} on to {@code out}. */
+        private static void addTagKeySets(List<Window> part, int skip, TagKeySets out) {
+            if (part instanceof FlushRest rest) {
+                addTagKeySets(rest.all(), skip + rest.from(), out);
+            } else if (part instanceof JoinedWindows joined) {
+                for (int p = 0; p < joined.parts(); p++) {
+                    int partSkip = Math.max(0, skip - joined.first(p));
+                    if (partSkip < joined.list(p).size()) {
+                        addTagKeySets(joined.list(p), partSkip, out);
+                    }
+                }
+            } else if (part instanceof ClosedWindows closed) {
+                closed.addTagKeySets(skip, out);
+            } else {
+                for (int i = skip, n = part.size(); i < n; i++) {
+                    out.add(WindowList.series(part, i));
+                }
+            }
         }
     }
 }

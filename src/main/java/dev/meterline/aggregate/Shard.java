@@ -324,7 +324,7 @@ final class Shard {
      */
     private SeriesState join(SeriesState s, boolean back) {
         int heldThrough = s.place;
-        MetricSeries series = byMetric.computeIfAbsent(s.key.metric(), m -> new MetricSeries());
+        MetricSeries series = byMetric.computeIfAbsent(s.key.metric(), MetricSeries::new);
         series.join(s);
         if (!indexes.isEmpty()) {
             if (back) {
@@ -446,7 +446,8 @@ final class Shard {
      * Takes the windows due at {@code cutoff} metric by metric, walking each metric's live series, so that the flush's
      * windows of one metric are one run in {@code out}: for when the due windows are half the live series or more
      * (every series' window falls due at once in steady traffic), which makes the walk cost at most twice the
-     * due windows' own. Each run is indexed as {@code indexed} says.
+     * due windows' own. Each run is indexed as {@code indexed} says, and notes the sets of tag keys of its series by
+     * their slots in their metric's series, read from the places as the walk passes them.
      */
     private void takeByMetric(long cutoff, Map<String, List<String>> indexed, ClosedWindows out) {
         long[] starts = new long[4];
@@ -461,32 +462,55 @@ final class Shard {
         }
         out.takeByMetric();
         // A copy: a metric whose last series leaves now leaves the map.
-        for (Map.Entry<String, MetricSeries> e : List.copyOf(byMetric.entrySet())) {
-            MetricSeries series = e.getValue();
+        for (MetricSeries series : List.copyOf(byMetric.values())) {
+            SeriesKey[] slots = series.keySetSlots();
+            // The slots of the sets of tag keys of the series that had a window taken.
+            long sets = 0;
             for (int i = 0; i < series.size(); ) {
                 SeriesState s = series.get(i);
+                int set = series.keySet(i);
+                int before = out.size();
                 for (int k = 0; k < count && s.n > 0; k++) {
-                    takeWindow(starts[k], s, true, out);
+                    takeWindow(starts[k], s, series, true, out);
+                }
+                if (out.size() > before) {
+                    sets |= 1L << set;
                 }
                 // A series that left has the metric's last series in its place now.
                 if (s.n > 0) {
                     i++;
                 }
             }
-            out.endRun(e.getKey(), indexed.getOrDefault(e.getKey(), List.of()));
+            out.endRun(series.metric(), indexed.getOrDefault(series.metric(), List.of()),
+                    slots == null ? null : keySets(slots, sets));
         }
+    }
+
+    /** The keys of {@code slots} whose bits {@code sets} has. */
+    private static SeriesKey[] keySets(SeriesKey[] slots, long sets) {
+        SeriesKey[] out = new SeriesKey[Long.bitCount(sets)];
+        int n = 0;
+        for (long rest = sets; rest != 0; rest &= rest - 1) {
+            out[n++] = slots[Long.numberOfTrailingZeros(rest)];
+        }
+        return out;
     }
 
     private void takeWindows(long start, StartSeries states, boolean complete, ClosedWindows out) {
         for (int c = 0, chunks = states.chunkCount(); c < chunks; c++) {
             SeriesState[] chunk = states.chunk(c);
             for (int i = 0, n = states.chunkSize(c); i < n; i++) {
-                takeWindow(start, chunk[i], complete, out);
+                takeWindow(start, chunk[i], null, complete, out);
             }
         }
     }
 
-    private void takeWindow(long start, SeriesState s, boolean complete, ClosedWindows out) {
+    /**
+     * Takes the window of {@code s} at {@code start}, if open, into {@code out}; a series left with no window leaves
+     * {@code series}, its metric's, which is looked up by its key when null. Given it, a series leaves without its key
+     * being read: a walk metric by metric, where each series leaves in steady traffic, then reads only the states.
+     */
+    private void takeWindow(long start, SeriesState s, MetricSeries series, boolean complete, ClosedWindows out) {
         Aggregate a = s.remove(start);
         if (a == null) {
             return;
@@ -498,14 +522,14 @@ final class Shard {
             spares.give(w, table.size());
         }
         if (s.n == 0) {
-            String metric = s.key.metric();
+            MetricSeries of = series != null ? series : byMetric.get(s.key.metric());
+            String metric = of.metric();
             lingering.add(s, start, closedThrough);
             lingeringCount++;
-            MetricSeries series = byMetric.get(metric);
-            series.leave(s);
+            of.leave(s);
             // Its place among its metric's series is free while it lingers: it notes there which tag indexes hold it.
             s.place = indexes.builds();
-            if (series.isEmpty()) {
+            if (of.isEmpty()) {
                 byMetric.remove(metric);
                 indexes.metricGone(metric);
             }

@@ -345,7 +345,7 @@ class AggregationTest {
             }
             ClosedWindows closed = (ClosedWindows) agg.close(start + 15_000).block(Duration.ofSeconds(10)).windows();
             List<long[]> indexes = new ArrayList<>();
-            assertTrue(closed.runs(0, (run, metric, from, to) -> indexes.add(closed.runIndex(run, "host"))));
+            assertTrue(closed.runs(0, 0, (run, metric, from, to, cut) -> indexes.add(closed.runIndex(run, "host"))));
             assertEquals(1, indexes.size(), "one run, of cpu");
             if (start == 0) {
                 assertNull(indexes.get(0), "no flush read before");

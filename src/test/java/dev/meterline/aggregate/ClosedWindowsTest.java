@@ -6,6 +6,7 @@ import dev.meterline.model.Batch;
 import dev.meterline.model.Part;
 import dev.meterline.model.Point;
 import dev.meterline.model.SeriesKey;
+import dev.meterline.model.TagKeySets;
 import dev.meterline.model.Window;
 import dev.meterline.model.WindowList;
 import org.junit.jupiter.api.Test;
@@ -13,9 +14,12 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -211,7 +215,7 @@ class ClosedWindowsTest {
         // Late points into a few series' closed start: far fewer due than live, taken start by start.
         feed(shard, reference, 1, 4, new long[]{0}, random);
         List<Window> late = shard.close(WINDOW + LATENESS, 2);
-        assertFalse(((ClosedWindows) late).runs(0, (run, metric, from, to) -> { }), "no runs");
+        assertFalse(((ClosedWindows) late).runs(0, 0, (run, metric, from, to, cut) -> { }), "no runs");
         assertEquals(List.of(0L), late.stream().map(Window::start).distinct().toList());
         for (Window w : late) {
             reference.check(w, true, 2);
@@ -236,7 +240,7 @@ class ClosedWindowsTest {
         List<Window> closed = shard.close(WINDOW + LATENESS, 1, Map.of("cpu", List.of("host", "dc")));
         ClosedWindows columns = (ClosedWindows) closed;
         List<String> indexed = new ArrayList<>();
-        assertTrue(columns.runs(0, (run, metric, from, to) -> {
+        assertTrue(columns.runs(0, 0, (run, metric, from, to, cut) -> {
             assertNull(columns.runIndex(run, "region"), "a key not asked");
             if (metric.equals("mem")) {
                 assertNull(columns.runIndex(run, "host"), "a metric not asked");
@@ -261,11 +265,108 @@ class ClosedWindowsTest {
         assertEqualViews(joined);
     }
 
+    @Test
+    void aPendingFlushListsTheSetsOfTagKeysTheShardsNotedOfTheirRuns() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(100_000));
+        List<Point> points = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            // The series with both dc and rack have only a window not yet due: their set is not among the flush's.
+            long start = i % 4 == 3 ? WINDOW : 0;
+            points.add(new Point(keyWithSets(i), i, start + 1, 1));
+            if (i % 3 == 0) {
+                // A window after the due one, so the series stays; the others leave as the walk passes them.
+                points.add(new Point(keyWithSets(i), i, WINDOW + 1, 1));
+            }
+        }
+        shard.record(part(points));
+        List<Window> closed = shard.close(WINDOW + LATENESS, 1);
+        assertEquals(List.of("cpu", "mem"), runMetrics(closed));
+        assertEquals(Set.of("cpu[host]", "cpu[dc, host]", "cpu[host, rack]", "mem[host]", "mem[dc, host]",
+                "mem[host, rack]"), keySets(closed));
+        assertEqualViews(closed);
+    }
+
+    @Test
+    void aRunsNotedSetsOfTagKeysStandForItsWindowsKeysUnlessTheRunIsCut() {
+        ClosedWindows closed = new ClosedWindows(4, WINDOW, 1);
+        closed.takeByMetric();
+        for (int i = 0; i < 3; i++) {
+            closed.take(SeriesKey.of("cpu", Map.of("host", "h" + i)), 0, true, new Aggregate());
+        }
+        closed.endRun("cpu", List.of(), new SeriesKey[]{SeriesKey.of("cpu", Map.of("dc", "eu"))});
+        closed.take(SeriesKey.of("mem", Map.of("rack", "r1")), 0, true, new Aggregate());
+        closed.endRun("mem", List.of(), null);
+        TagKeySets whole = new TagKeySets();
+        closed.addTagKeySets(0, whole);
+        assertEquals(Set.of("cpu[dc]", "mem[rack]"), describeSets(whole.keys()), "as noted, and walked unnoted");
+        TagKeySets cut = new TagKeySets();
+        closed.addTagKeySets(1, cut);
+        assertEquals(Set.of("cpu[host]", "mem[rack]"), describeSets(cut.keys()), "a cut run walked");
+    }
+
+    @Test
+    void theRestOfAFlushPartlySpilledKeepsItsRunsAndReadsAsACopyOfItsWindows() {
+        Shard shard = new Shard(WINDOW, LATENESS, new SeriesBudget(100_000));
+        Reference reference = new Reference();
+        SplittableRandom random = new SplittableRandom(41);
+        feed(shard, reference, 0, 6_000, new long[]{0}, random);
+        List<Window> closed = shard.close(WINDOW + LATENESS, 1, Map.of("cpu", List.of("host")));
+        Shard other = new Shard(1, WINDOW, LATENESS, new SeriesBudget(100_000));
+        feed(other, reference, 0, 6_000, new long[]{0}, random);
+        List<Window> second = other.close(WINDOW + LATENESS, 1, Map.of("cpu", List.of("host")));
+        List<Window> joined = JoinedWindows.of(List.of(closed, second));
+        // Into each run of either shard (the indexed ones cut), at the first shard's end, and near the end.
+        List<Integer> skips = new ArrayList<>(List.of(1, closed.size(), joined.size() - 1));
+        assertTrue(((ClosedWindows) closed).runs(0, 0, (run, metric, from, to, cut) -> skips.add(from + 777)));
+        assertTrue(((ClosedWindows) second).runs(closed.size(), 0,
+                (run, metric, from, to, cut) -> skips.add(from + 500)));
+        for (int skip : skips) {
+            List<Window> rest = FlushRest.of(joined, skip);
+            assertEquals(describe(joined.subList(skip, joined.size())), describe(rest));
+            assertEqualViews(rest);
+            PendingFlushes pending = new PendingFlushes();
+            pending.register(1, rest);
+            pending.view("cpu");
+            assertTrue(pending.groupedByRuns(1), "grouped by its runs, skip " + skip);
+        }
+        List<Window> restOfRest = FlushRest.of(FlushRest.of(joined, 500), 2_000);
+        assertEquals(describe(joined.subList(2_500, joined.size())), describe(restOfRest));
+        assertEqualViews(restOfRest);
+    }
+
+    /** Series of cpu and mem whose tag keys depend on i: host, with dc, rack or both. */
+    private static SeriesKey keyWithSets(int i) {
+        Map<String, String> tags = new HashMap<>();
+        tags.put("host", "h" + i);
+        if (i % 4 == 1 || i % 4 == 3) {
+            tags.put("dc", "d" + i % 3);
+        }
+        if (i % 4 >= 2) {
+            tags.put("rack", "r" + i % 5);
+        }
+        return SeriesKey.of(i % 5 == 0 ? "mem" : "cpu", tags);
+    }
+
+    /** The metric and sorted tag keys of each of the sets of tag keys a pending flush of {@code closed} lists. */
+    private static Set<String> keySets(List<Window> closed) {
+        PendingFlushes pending = new PendingFlushes();
+        pending.register(1, closed);
+        return describeSets(pending.tagKeySets());
+    }
+
+    private static Set<String> describeSets(List<SeriesKey> keys) {
+        Set<String> out = new HashSet<>();
+        for (SeriesKey k : keys) {
+            assertTrue(out.add(k.metric() + new TreeSet<>(k.tags().keySet())), "each set once: " + keys);
+        }
+        return out;
+    }
+
     /** The metrics of {@code closed}'s runs, sorted, after checking that each run holds its metric's windows only. */
     private static List<String> runMetrics(List<Window> closed) {
         List<String> metrics = new ArrayList<>();
         int[] next = {0};
-        assertTrue(((ClosedWindows) closed).runs(0, (run, metric, from, to) -> {
+        assertTrue(((ClosedWindows) closed).runs(0, 0, (run, metric, from, to, cut) -> {
             assertEquals(next[0], from, "runs follow one another");
             assertTrue(to > from, "a run holds windows");
             for (int i = from; i < to; i++) {
@@ -294,10 +395,14 @@ class ClosedWindowsTest {
         PendingFlushes byKeys = new PendingFlushes();
         byKeys.register(1, new ArrayList<>(closed));
         assertEquals(byKeys.metrics(), byRuns.metrics());
+        assertEquals(describeSets(byKeys.tagKeySets()), describeSets(byRuns.tagKeySets()));
         assertEquals(byKeys.windows(), byRuns.windows());
         for (String metric : List.of("cpu", "mem", "disk")) {
             assertEquals(describe(byKeys.view(metric).get(1L)), describe(byRuns.view(metric).get(1L)), metric);
-            Map<String, List<String>> byHost = Map.of("host", List.of("h3", "h301", "h9", "h2001"));
+            // With values whose hashes are one below others' (h2, h8, h2000): an index entry shifted wrong by a
+            // place below zero would take the next lower hash.
+            Map<String, List<String>> byHost = Map.of("host", List.of("h3", "h301", "h9", "h2001", "h2", "h8",
+                    "h2000"));
             assertEquals(describe(byKeys.view(metric, byHost).get(1L)), describe(byRuns.view(metric, byHost).get(1L)),
                     metric);
         }

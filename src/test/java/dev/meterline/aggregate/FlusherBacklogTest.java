@@ -18,8 +18,10 @@ import reactor.test.scheduler.VirtualTimeScheduler;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -62,14 +64,19 @@ class FlusherBacklogTest {
 
     /** Three series with one point each in window [0 s, 10 s), due at 15 s, and a flusher ticking every second. */
     private Mono<Void> start(int maxPending, Spill spill) {
+        return start(maxPending, spill, 3);
+    }
+
+    /** As {@link #start(int, Spill)}, with {@code series} series. */
+    private Mono<Void> start(int maxPending, Spill spill, int series) {
         VirtualTimeScheduler vts = VirtualTimeScheduler.get();
         LongSupplier clock = () -> vts.now(TimeUnit.MILLISECONDS);
         Aggregation agg = new Aggregation(new AggregationConfig(Duration.ofSeconds(10), Duration.ofSeconds(5),
-                Duration.ofSeconds(1), 100, 1), new SeriesBudget(100), Schedulers.immediate(), metrics, clock);
+                Duration.ofSeconds(1), 100, 1), new SeriesBudget(1_000), Schedulers.immediate(), metrics, clock);
         aggregation.set(agg);
         Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
         agg.run(parts.asFlux()).subscribe();
-        for (int s = 0; s < 3; s++) {
+        for (int s = 0; s < series; s++) {
             parts.tryEmitNext(part(SeriesKey.of("cpu", Map.of("host", "h" + s)), s, 2_000));
         }
         Flusher f = new Flusher(agg, this::write, Duration.ofSeconds(1), metrics, clock,
@@ -153,6 +160,35 @@ class FlusherBacklogTest {
                     assertEquals(3, stored.size());
                     assertEquals(0, spill.held.size());
                     assertFalse(health.failing());
+                })
+                .thenCancel()
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void whatTheSpillHasNoRoomForStaysPendingInItsShardsRuns() {
+        InMemorySpill spill = new InMemorySpill(300);
+        StepVerifier.withVirtualTime(() -> start(1, spill, 600))
+                .thenAwait(Duration.ofSeconds(15))
+                .then(() -> {
+                    // Two chunks of 250 filled the spill; the rest of the flush waits in memory.
+                    assertEquals(500, spill.held.size());
+                    assertEquals(100, pending());
+                    PendingFlushes pending = (PendingFlushes) aggregation.get().pending();
+                    long seq = pending.view().keySet().iterator().next();
+                    List<Window> rest = pending.view("cpu").get(seq);
+                    assertTrue(pending.groupedByRuns(seq), "grouped by the runs the shard closed the windows in");
+                    Set<SeriesKey> all = new HashSet<>();
+                    spill.held.forEach(w -> all.add(w.series()));
+                    rest.forEach(w -> all.add(w.series()));
+                    assertEquals(600, all.size(), "each window either spilled or pending");
+                    down.set(false);
+                })
+                .thenAwait(Duration.ofSeconds(5))
+                .then(() -> {
+                    assertEquals(600, stored.size());
+                    assertEquals(0, pending());
+                    assertEquals(0, spill.held.size());
                 })
                 .thenCancel()
                 .verify(Duration.ofSeconds(10));

@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,7 +42,7 @@ class MetricSeriesTest {
 
     @Test
     void theSetsOfTheLiveSeriesFollowJoinsAndLeaves() {
-        MetricSeries series = new MetricSeries();
+        MetricSeries series = new MetricSeries("cpu");
         SeriesState a1 = new SeriesState(key("host", "a", "dc", "eu"));
         SeriesState a2 = new SeriesState(key("dc", "us", "host", "b"));
         SeriesState b = new SeriesState(key("host", "c", "rack", "r1"));
@@ -61,8 +62,55 @@ class MetricSeriesTest {
     }
 
     @Test
+    void aSeriesLeavesByItsPlaceWithoutItsKeyBeingRead() {
+        MetricSeries series = new MetricSeries("cpu");
+        SeriesState a = new SeriesState(key("host", "a"));
+        SeriesState b = new SeriesState(key("host", "b", "dc", "eu"));
+        series.join(a);
+        series.join(b);
+        // A close of a million leaving series reads their states only: a key read there is a cache miss each.
+        a.key = null;
+        series.leave(a);
+        assertEquals(List.of(b), series);
+        assertEquals(Set.of("[dc, host]"), sets(series));
+    }
+
+    @Test
+    void randomJoinsAndLeavesKeepPlacesAndSetsThoseOfTheLiveSeries() {
+        Random random = new Random(7);
+        MetricSeries series = new MetricSeries("cpu");
+        List<SeriesState> live = new ArrayList<>();
+        List<SeriesState> away = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            // Five sets of tag keys, so that sets empty and come back and their slots are taken again.
+            away.add(new SeriesState(key("host", "h" + i, "k" + i % 5, "v")));
+        }
+        for (int step = 0; step < 5_000; step++) {
+            // Mostly joins for 500 steps, then mostly leaves.
+            boolean growing = step % 1_000 < 500;
+            boolean join = live.isEmpty() || !away.isEmpty() && (random.nextInt(3) > 0) == growing;
+            List<SeriesState> from = join ? away : live;
+            SeriesState s = from.remove(random.nextInt(from.size()));
+            if (join) {
+                series.join(s);
+                live.add(s);
+            } else {
+                series.leave(s);
+                away.add(s);
+            }
+            Set<String> expected = new HashSet<>();
+            for (SeriesState l : live) {
+                expected.add(l.key.tags().keySet().toString());
+                assertEquals(l, series.get(l.place), "each series at its place");
+            }
+            assertEquals(live.size(), series.size());
+            assertEquals(expected, sets(series), "after step " + step);
+        }
+    }
+
+    @Test
     void pastTheBoundTheSetsAreNotCounted() {
-        MetricSeries series = new MetricSeries();
+        MetricSeries series = new MetricSeries("cpu");
         for (int i = 0; i < MetricSeries.MAX_KEY_SETS; i++) {
             series.join(new SeriesState(key("k" + i, "v")));
             series.join(new SeriesState(key("k" + i, "w")));
