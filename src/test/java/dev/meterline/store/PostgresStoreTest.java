@@ -241,6 +241,22 @@ final class PostgresStoreTest extends StoreContract {
         }
     }
 
+    /**
+     * {@code other} holds a series' lower id open while series committed after it open more than
+     * {@link StoredTagKeySets#MAX_GAPS} gaps; a read on {@code reads} then counts the rows.
+     */
+    private void holdALowerIdPastTheBoundOfGaps(Connection other, StoredTagKeySets sets, Connection reads)
+            throws Exception {
+        other.setAutoCommit(false);
+        other.createStatement().execute("INSERT INTO meterline_series (metric, tags) VALUES ('disk', '{}')");
+        execute("DO $$ BEGIN FOR i IN 0.." + StoredTagKeySets.MAX_GAPS + " LOOP"
+                + " PERFORM nextval(pg_get_serial_sequence('meterline_series', 'id'));"
+                + " INSERT INTO meterline_series (metric, tags) VALUES ('gap', '{\"i\":\"' || i || '\"}');"
+                + " END LOOP; END $$");
+        assertEquals(2, sets.read(reads).size());
+        assertEquals(-1, sets.gapCount(), "counting");
+    }
+
     /** Past the bound the store counts rows, and once every id it read is final it looks gaps up again. */
     @Test
     void tooManyGapsAreCountedUntilTheirIdsAreFinal() throws Exception {
@@ -248,14 +264,7 @@ final class PostgresStoreTest extends StoreContract {
         StoredTagKeySets sets = new StoredTagKeySets(true);
         try (Connection reads = DriverManager.getConnection(url(database), "postgres", "");
              Connection other = DriverManager.getConnection(url(database), "postgres", "")) {
-            other.setAutoCommit(false);
-            other.createStatement().execute("INSERT INTO meterline_series (metric, tags) VALUES ('disk', '{}')");
-            execute("DO $$ BEGIN FOR i IN 0.." + StoredTagKeySets.MAX_GAPS + " LOOP"
-                    + " PERFORM nextval(pg_get_serial_sequence('meterline_series', 'id'));"
-                    + " INSERT INTO meterline_series (metric, tags) VALUES ('gap', '{\"i\":\"' || i || '\"}');"
-                    + " END LOOP; END $$");
-            assertEquals(2, sets.read(reads).size());
-            assertEquals(-1, sets.gapCount(), "counting");
+            holdALowerIdPastTheBoundOfGaps(other, sets, reads);
             other.commit();
             assertEquals(3, sets.read(reads).size());
             assertEquals(0, sets.gapCount(), "every id read final, gaps looked up again");
@@ -295,14 +304,7 @@ final class PostgresStoreTest extends StoreContract {
         try (Connection reads = DriverManager.getConnection(url(database), "postgres", "");
              Connection other = DriverManager.getConnection(url(database), "postgres", "");
              Connection writer = DriverManager.getConnection(url(database), "postgres", "")) {
-            other.setAutoCommit(false);
-            other.createStatement().execute("INSERT INTO meterline_series (metric, tags) VALUES ('disk', '{}')");
-            execute("DO $$ BEGIN FOR i IN 0.." + StoredTagKeySets.MAX_GAPS + " LOOP"
-                    + " PERFORM nextval(pg_get_serial_sequence('meterline_series', 'id'));"
-                    + " INSERT INTO meterline_series (metric, tags) VALUES ('gap', '{\"i\":\"' || i || '\"}');"
-                    + " END LOOP; END $$");
-            assertEquals(2, sets.read(reads).size());
-            assertEquals(-1, sets.gapCount(), "counting");
+            holdALowerIdPastTheBoundOfGaps(other, sets, reads);
             if (commit) {
                 other.commit();
             } else {
