@@ -112,7 +112,7 @@ final class StoredTagKeySets {
      */
     private void readCounted(Connection c) throws SQLException {
         Counted read = counted(c, ids.through());
-        if (read.epoch != epoch || count + read.size != read.rows) {
+        if (read.epoch != epoch || count != read.rows) {
             // A lower id committed after a higher one was read, or series were forgotten: read every row again.
             startOver(read.epoch);
             read = counted(c, 0);
@@ -122,7 +122,6 @@ final class StoredTagKeySets {
         for (int i = 0; i < read.size; i++) {
             ids.found(read.ids[i]);
         }
-        count += read.size;
     }
 
     /** What {@link #COUNTED} read: the snapshot's epoch and count of rows, and the ids after the one asked, sorted. */
@@ -130,8 +129,8 @@ final class StoredTagKeySets {
     }
 
     /**
-     * Runs {@link #COUNTED} for the rows after {@code after}, adding their keys to the sets, and settles the ids on
-     * its snapshot.
+     * Runs {@link #COUNTED} for the rows after {@code after}, adding and counting their keys in the sets, and settles
+     * the ids on its snapshot.
      */
     private Counted counted(Connection c, long after) throws SQLException {
         long nowEpoch = 0;
@@ -156,7 +155,7 @@ final class StoredTagKeySets {
                             found = Arrays.copyOf(found, 2 * n);
                         }
                         found[n++] = rs.getLong(2);
-                        sets.add(SeriesKey.of(rs.getString(7), TagsJson.decode(rs.getString(8))));
+                        add(rs, 7);
                     }
                 }
             }
@@ -193,16 +192,16 @@ final class StoredTagKeySets {
                 while (rs.next()) {
                     long id = rs.getLong(1);
                     ids.found(id);
-                    add(rs);
+                    add(rs, 2);
                 }
             }
         }
     }
 
-    /** Adds the series of a row read as (id, metric, tags). */
-    private void add(ResultSet rs) throws SQLException {
+    /** Adds and counts the series of a row whose metric and tag text are its columns {@code at} and the next. */
+    private void add(ResultSet rs, int at) throws SQLException {
         count++;
-        sets.add(SeriesKey.of(rs.getString(2), TagsJson.decode(rs.getString(3))));
+        sets.add(SeriesKey.of(rs.getString(at), TagsJson.decode(rs.getString(at + 1))));
     }
 
     /**
@@ -222,7 +221,7 @@ final class StoredTagKeySets {
                         found = Arrays.copyOf(found, 2 * n);
                     }
                     found[n++] = rs.getLong(1);
-                    add(rs);
+                    add(rs, 2);
                 }
             }
         }
