@@ -573,7 +573,7 @@ final class PendingFlushes implements PendingWindows {
             Map<String, List<Window>> m = byMetric;
             if (m == null) {
                 Map<String, Places> places = new HashMap<>();
-                group(windows, 0, 0, places);
+                eachLeaf(windows, 0, 0, (list, offset, skip) -> group(list, offset, skip, places));
                 m = new HashMap<>(places);
                 byMetric = m;
             }
@@ -581,25 +581,39 @@ final class PendingFlushes implements PendingWindows {
         }
 
         /**
-         * Adds the places of {@code part}'s windows from {@code skip} on, window {@code i} at
-         * {@code offset + i - skip} in the flush, to their metrics': by the runs a shard's close recorded when it
-         * took its windows metric by metric, else by each window's key.
+         * Receives a list that is neither a flush's rest nor a join: its windows from {@code skip} on, window
+         * {@code i} at {@code offset + i - skip} in the flush.
          */
-        private void group(List<Window> part, int offset, int skip, Map<String, Places> places) {
+        private interface Leaf {
+            void accept(List<Window> list, int offset, int skip);
+        }
+
+        /**
+         * Gives {@code leaf} the lists that hold {@code part}'s windows from {@code skip} on, window {@code i} of
+         * {@code part} at {@code offset + i - skip} in the flush: through a flush's rest to the list it reads, and
+         * through a join to each of its lists that has windows from there on.
+         */
+        private static void eachLeaf(List<Window> part, int offset, int skip, Leaf leaf) {
             if (part instanceof FlushRest rest) {
-                group(rest.all(), offset, skip + rest.from(), places);
-                return;
-            }
-            if (part instanceof JoinedWindows joined) {
+                eachLeaf(rest.all(), offset, skip + rest.from(), leaf);
+            } else if (part instanceof JoinedWindows joined) {
                 for (int p = 0; p < joined.parts(); p++) {
                     int first = joined.first(p);
                     int partSkip = Math.max(0, skip - first);
                     if (partSkip < joined.list(p).size()) {
-                        group(joined.list(p), offset + first + partSkip - skip, partSkip, places);
+                        eachLeaf(joined.list(p), offset + first + partSkip - skip, partSkip, leaf);
                     }
                 }
-                return;
+            } else {
+                leaf.accept(part, offset, skip);
             }
+        }
+
+        /**
+         * Adds the places of a leaf's windows from {@code skip} on ({@link #eachLeaf}) to their metrics': by the runs
+         * a shard's close recorded when it took its windows metric by metric, else by each window's key.
+         */
+        private void group(List<Window> part, int offset, int skip, Map<String, Places> places) {
             if (part instanceof ClosedWindows closed && closed.runs(offset, skip, (run, metric, from, to, cut) ->
                     places.computeIfAbsent(metric, k -> new Places(windows, k)).addRun(closed, run, from, to, cut))) {
                 return;
@@ -623,25 +637,16 @@ final class PendingFlushes implements PendingWindows {
             List<SeriesKey> t = tagKeySets;
             if (t == null) {
                 TagKeySets sets = new TagKeySets();
-                addTagKeySets(windows, 0, sets);
+                eachLeaf(windows, 0, 0, (list, offset, skip) -> addTagKeySets(list, skip, sets));
                 t = List.copyOf(sets.keys());
                 tagKeySets = t;
             }
             return t;
         }
 
-        /** Adds the sets of tag keys of {@code part}'s windows from {@code skip} on to {@code out}. */
+        /** Adds the sets of tag keys of a leaf's windows from {@code skip} on ({@link #eachLeaf}) to {@code out}. */
         private static void addTagKeySets(List<Window> part, int skip, TagKeySets out) {
-            if (part instanceof FlushRest rest) {
-                addTagKeySets(rest.all(), skip + rest.from(), out);
-            } else if (part instanceof JoinedWindows joined) {
-                for (int p = 0; p < joined.parts(); p++) {
-                    int partSkip = Math.max(0, skip - joined.first(p));
-                    if (partSkip < joined.list(p).size()) {
-                        addTagKeySets(joined.list(p), partSkip, out);
-                    }
-                }
-            } else if (part instanceof ClosedWindows closed) {
+            if (part instanceof ClosedWindows closed) {
                 closed.addTagKeySets(skip, out);
             } else {
                 for (int i = skip, n = part.size(); i < n; i++) {
