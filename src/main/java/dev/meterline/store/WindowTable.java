@@ -680,27 +680,17 @@ final class WindowTable {
         long starts = (last - first) / resolution + 1;
         if (starts <= MOST_LOOKUPS) {
             List<Long> wanted = new ArrayList<>();
-            int read = 0;
+            int[] read = {0};
             List<List<String>> texts = seriesTexts(named);
-            if (selections != null && !texts.isEmpty()) {
-                StoredSelections.Series held = selections.select(c, metric, texts);
-                for (int i = 0; i < held.size(); i++) {
-                    if (tags.test(held.tags()[i])) {
-                        wanted.add(held.ids()[i]);
-                    }
+            eachSeriesWith(c, metric, texts, 0, (id, text) -> {
+                read[0]++;
+                if (tags.test(text)) {
+                    wanted.add(id);
                 }
-            } else {
-                try (PreparedStatement ps = prepareSeriesWith(c, metric, texts); ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        read++;
-                        if (tags.test(rs.getString(2))) {
-                            wanted.add(rs.getLong(1));
-                        }
-                    }
-                }
-            }
+                return true;
+            });
             // With values named, the series read are those that have them, not all of the metric's.
-            int all = texts.isEmpty() ? read : Integer.MAX_VALUE;
+            int all = texts.isEmpty() ? read[0] : Integer.MAX_VALUE;
             if (wanted.isEmpty()) {
                 return Selected.NONE;
             }
@@ -796,30 +786,54 @@ final class WindowTable {
      */
     <T> List<T> seriesTags(Connection c, String metric, TagValues named, Function<String, T> wanted, int limit)
             throws SQLException {
-        List<List<String>> texts = seriesTexts(named);
         List<T> out = new ArrayList<>();
-        if (selections != null && !texts.isEmpty()) {
-            StoredSelections.Series held = selections.select(c, metric, texts);
-            for (int i = 0; i < held.size() && out.size() < limit; i++) {
-                T t = wanted.apply(held.tags()[i]);
-                if (t != null) {
-                    out.add(t);
-                }
-            }
+        if (limit <= 0) {
             return out;
         }
+        eachSeriesWith(c, metric, seriesTexts(named), 1_024, (id, text) -> {
+            T t = wanted.apply(text);
+            if (t != null) {
+                out.add(t);
+            }
+            return out.size() < limit;
+        });
+        return out;
+    }
+
+    /** Receives a stored series' id and tag text; false when it wants no more. */
+    private interface SeriesRow {
+        boolean accept(long id, String tags) throws SQLException;
+    }
+
+    /**
+     * Gives {@code row} each of {@code metric}'s series whose tag text holds {@code texts} ({@link #seriesTexts}),
+     * until it wants no more: with texts and {@link StoredSelections}, the series of the selection those texts keep,
+     * brought up to date (a repeat reads only the series stored since); else read by {@link #seriesWith}, in rows
+     * fetched {@code fetchSize} at a time (0: the driver's default).
+     */
+    private void eachSeriesWith(Connection c, String metric, List<List<String>> texts, int fetchSize, SeriesRow row)
+            throws SQLException {
+        if (selections != null && !texts.isEmpty()) {
+            StoredSelections.Series held = selections.select(c, metric, texts);
+            for (int i = 0; i < held.size(); i++) {
+                if (!row.accept(held.ids()[i], held.tags()[i])) {
+                    return;
+                }
+            }
+            return;
+        }
         try (PreparedStatement ps = prepareSeriesWith(c, metric, texts)) {
-            ps.setFetchSize(1_024);
+            if (fetchSize > 0) {
+                ps.setFetchSize(fetchSize);
+            }
             try (ResultSet rs = ps.executeQuery()) {
-                while (out.size() < limit && rs.next()) {
-                    T t = wanted.apply(rs.getString(2));
-                    if (t != null) {
-                        out.add(t);
+                while (rs.next()) {
+                    if (!row.accept(rs.getLong(1), rs.getString(2))) {
+                        return;
                     }
                 }
             }
         }
-        return out;
     }
 
     /**
