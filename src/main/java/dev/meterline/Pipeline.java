@@ -288,9 +288,9 @@ public final class Pipeline {
         }
     }
 
-    private Mono<Void> finalFlush(List<Window> windows) {
-        log.info("final flush of {} windows", windows.size());
-        return flusher.flushFinal(windows).then(durability.finalFlushDone());
+    private Mono<Void> finalFlush(List<List<Window>> flushes) {
+        log.info("final flush of {} windows", flushes.stream().mapToInt(List::size).sum());
+        return flusher.flushFinal(flushes).then(durability.finalFlushDone());
     }
 
     private Mono<Void> bindPorts() {

@@ -203,9 +203,11 @@ public final class Aggregation {
 
     /**
      * Runs the stage over {@code parts}; emits, once the parts complete, every window still in memory (the final
-     * flush), then completes.
+     * flush), then completes. Each shard's windows come as one list, all of one flush number, in the columns the shard
+     * closed them into: the final write reads each window as it binds it, so a million windows are not a million
+     * window objects that live, and are copied by every young collection, until the last of them is stored.
      */
-    public Flux<Window> run(Flux<Part> parts) {
+    public Flux<List<Window>> run(Flux<Part> parts) {
         Flux<Command> data = parts.<Command>map(Command.Record::new).doOnComplete(this::closeControl);
         return Flux.merge(data, control.asFlux())
                 .groupBy(Command::shard)
@@ -214,7 +216,7 @@ public final class Aggregation {
                     groups.incrementAndGet();
                     return group.publishOn(workers[group.key()])
                             .doOnNext(c -> handle(shard, c))
-                            .thenMany(Flux.defer(() -> Flux.fromIterable(finalWindows(shard))))
+                            .then(Mono.fromSupplier(() -> finalWindows(shard)).filter(w -> !w.isEmpty()))
                             .doFinally(s -> groups.decrementAndGet());
                 }, shards.length);
     }
@@ -364,8 +366,8 @@ public final class Aggregation {
         pending.register(seq, rest);
     }
 
-    /** The windows of the final flush join the backlog under the flush numbers they carry. */
-    void pendingFinal(List<Window> last) {
+    /** The windows of the final flush, a list per flush number, join the backlog under the numbers they carry. */
+    void pendingFinal(List<List<Window>> last) {
         pending.registerAll(last);
     }
 

@@ -283,11 +283,12 @@ public final class Flusher {
     }
 
     /**
-     * The final flush at shutdown: {@code last} (every window still in memory) joins the backlog, and everything is
-     * written, then the spool is emptied into storage. While storage fails, the backlog goes to the spool if it fits;
-     * otherwise it is retried with backoff until it succeeds or the caller's deadline cancels it.
+     * The final flush at shutdown: {@code last} (every window still in memory, a list per flush number, as
+     * {@link Aggregation#run} emits them) joins the backlog, and everything is written, then the spool is emptied
+     * into storage. While storage fails, the backlog goes to the spool if it fits; otherwise it is retried with
+     * backoff until it succeeds or the caller's deadline cancels it.
      */
-    public Mono<FlushReport> flushFinal(List<Window> last) {
+    public Mono<FlushReport> flushFinal(List<List<Window>> last) {
         return Mono.defer(() -> {
             pace.hurry();
             pacedAtStart = pace.pacedNanos();

@@ -36,6 +36,8 @@ import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -226,7 +228,7 @@ class AggregationTest {
                             Mono.fromSupplier(() -> owner.part(4, new Point(CPU, 1.0, 1_000, 1))),
                             Mono.delay(Duration.ofSeconds(16)).then(Mono.fromSupplier(
                                     () -> owner.part(4, new Point(CPU, 2.0, 12_000, 2)))));
-                    return agg.run(parts).collectList();
+                    return agg.run(parts).flatMapIterable(w -> w).collectList();
                 })
                 .expectSubscription()
                 .expectNoEvent(Duration.ofSeconds(16))
@@ -241,13 +243,39 @@ class AggregationTest {
     }
 
     @Test
+    void theFinalFlushComesAsAListPerShardOfOneFlushNumberThatBuildsEachWindowAsItIsRead() {
+        TestBatch owner = new TestBatch();
+        Aggregation agg = new Aggregation(config(2, 100), new SeriesBudget(100), Schedulers.immediate(), metrics,
+                () -> 0L);
+        List<Part> parts = new ArrayList<>();
+        for (int h = 0; h < 20; h++) {
+            parts.add(owner.part(2, new Point(SeriesKey.of("cpu", Map.of("host", "h" + h)), h, 1_000, h + 1)));
+        }
+        List<List<Window>> lists = agg.run(Flux.fromIterable(parts)).collectList().block();
+
+        assertEquals(2, lists.size(), "one list per shard");
+        assertEquals(20, lists.stream().mapToInt(List::size).sum());
+        assertNotEquals(lists.get(0).get(0).flushSeq(), lists.get(1).get(0).flushSeq());
+        double sum = 0;
+        for (List<Window> windows : lists) {
+            for (Window w : windows) {
+                assertEquals(windows.get(0).flushSeq(), w.flushSeq(), "a list holds one flush number");
+                assertFalse(w.complete(), "window [0 s, 10 s) is flushed early by the shutdown");
+                sum += w.aggregate().sum();
+            }
+            assertNotSame(windows.get(0), windows.get(0), "the windows wait in columns, not as window objects");
+        }
+        assertEquals(190, sum);
+    }
+
+    @Test
     void seriesLimitRejectsNewSeriesButExistingOnesKeepAggregating() {
         TestBatch owner = new TestBatch();
         Aggregation agg = new Aggregation(config(1, 2), new SeriesBudget(2), Schedulers.immediate(), metrics,
                 () -> 0L);
         Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
         List<Window> all = new ArrayList<>();
-        agg.run(parts.asFlux()).subscribe(all::add);
+        agg.run(parts.asFlux()).subscribe(all::addAll);
         SeriesKey a = SeriesKey.of("m", Map.of("k", "a"));
         SeriesKey b = SeriesKey.of("m", Map.of("k", "b"));
         SeriesKey c = SeriesKey.of("m", Map.of("k", "c"));

@@ -170,7 +170,7 @@ class FlusherPaceTest {
             last.add(new Window(SeriesKey.of("mem", Map.of("host", "h" + s)), 0, 10_000, new Aggregate(), true, 1));
         }
         at(14_000);
-        flusher.flushFinal(last).subscribe();
+        flusher.flushFinal(List.of(last)).subscribe();
         assertEquals(List.of("whole@14000:" + SERIES), writes);
         assertEquals(0, pending());
     }

@@ -27,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -74,9 +75,24 @@ class PendingFlushesTest {
         pending.register(1, List.of(cpuB));
         assertEquals(Map.of(1L, List.of(cpuB)), pending.view("cpu"));
 
-        pending.registerAll(List.of(window("cpu", "c", 20_000, 7), window("mem", "a", 20_000, 6)));
+        pending.registerAll(List.of(List.of(window("cpu", "c", 20_000, 7)), List.of(window("mem", "a", 20_000, 6))));
         assertEquals(List.of(1L, 6L, 7L), pending.view("cpu").keySet().stream().sorted().toList());
         assertEquals(List.of(), pending.view("cpu").get(6L));
+    }
+
+    @Test
+    void theFinalFlushsListsWaitAsTheyAreAndThoseOfOneNumberTogether() {
+        PendingFlushes pending = new PendingFlushes();
+        List<Window> shard0 = List.of(window("cpu", "a", 0, 4), window("cpu", "b", 0, 4));
+        List<Window> shard1 = List.of(window("mem", "a", 0, 5));
+        List<Window> alsoOf4 = List.of(window("cpu", "c", 10_000, 4));
+        pending.registerAll(List.of(shard0, List.of(), shard1, alsoOf4));
+
+        Map<Long, List<Window>> view = pending.view();
+        assertEquals(List.of(4L, 5L), view.keySet().stream().sorted().toList());
+        assertSame(shard1, view.get(5L), "a list alone waits as it is, not copied into window objects of its own");
+        assertEquals(List.of(shard0.get(0), shard0.get(1), alsoOf4.get(0)), List.copyOf(view.get(4L)));
+        assertEquals(4, pending.windows());
     }
 
     /** Windows of {@code metric}, each series with a random host of {@code hosts} (or none) and region of four. */
