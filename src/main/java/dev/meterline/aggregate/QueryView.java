@@ -22,6 +22,12 @@ final class QueryView {
     }
 
     final Key key;
+    /**
+     * The tag filters' keys and, at the same index, their values: a shard tests each point of the view's metric whose
+     * series it has not published, so the test reads arrays rather than the map's entries and lists.
+     */
+    private final String[] tagKeys;
+    private final String[][] tagValues;
     /** The further test a series must pass; null for none. */
     private final NamedFilter filter;
     /** Per shard, the matching series by key; written by that shard's thread, read by queries. */
@@ -35,6 +41,13 @@ final class QueryView {
     @SuppressWarnings("unchecked")
     QueryView(Key key, NamedFilter filter, int shards, long now) {
         this.key = key;
+        this.tagKeys = new String[key.tags().size()];
+        this.tagValues = new String[tagKeys.length][];
+        int t = 0;
+        for (Map.Entry<String, List<String>> e : key.tags().entrySet()) {
+            tagKeys[t] = e.getKey();
+            tagValues[t++] = e.getValue().toArray(String[]::new);
+        }
         this.filter = filter;
         this.members = new ConcurrentHashMap[shards];
         for (int i = 0; i < shards; i++) {
@@ -50,7 +63,12 @@ final class QueryView {
 
     /** Whether {@code series} (of this view's metric) passes the tag filters and the named filter. */
     boolean matches(SeriesKey series) {
-        return passes(key.tags(), series) && (filter == null || filter.test(series));
+        for (int i = 0; i < tagKeys.length; i++) {
+            if (!series.tagIn(tagKeys[i], tagValues[i])) {
+                return false;
+            }
+        }
+        return filter == null || filter.test(series);
     }
 
     /** The key of the view of {@code metric}, {@code tags} and {@code filter} (null for none). */

@@ -71,8 +71,9 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     /**
      * The points of the batch being cut, in an array made for that batch when its first point comes: a young array,
      * where storing a point costs no card-marking barrier (into a long-lived array, every store would wait for a
-     * memory fence). A batch gets this array when the points fill it, else a copy of exactly its number, so it holds
-     * no spare room.
+     * memory fence). The batch takes this array as it is: its spare room (the array is sized from the last batch, so
+     * it is a quarter of the batch at most unless the batch grew it) costs less than a copy of every batch that does
+     * not fill it would allocate.
      */
     private Point[] points = NO_POINTS;
     /** The series hash of each point of {@link #points}, and the least and greatest timestamp: the batch's summary. */
@@ -196,8 +197,7 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
         List<Point> batchPoints = List.of();
         int[] batchHashes = null;
         if (pointCount > 0) {
-            Point[] own = pointCount == points.length ? points : Arrays.copyOf(points, pointCount);
-            batchPoints = new PointList(own, 0, pointCount);
+            batchPoints = new PointList(points, 0, pointCount);
             batchHashes = hashes;
             nextCapacity = Math.max(MIN_CAPACITY, Math.min(maxBatchPoints, pointCount + pointCount / 4));
             points = NO_POINTS;

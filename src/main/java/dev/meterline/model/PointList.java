@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.RandomAccess;
 
 /**
- * A read-only run of points in an array: a batch's points, or the run of them that goes to one shard, each sized
- * exactly, so that neither a growing list's spare room nor its copies are allocated per point.
+ * A read-only run of points in an array: a batch's points, in the array its session collected them in, or the run of
+ * them that goes to one shard, so that no growing list's copies are allocated per point.
  */
 public final class PointList extends AbstractList<Point> implements RandomAccess {
 

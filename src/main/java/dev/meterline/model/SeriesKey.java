@@ -291,6 +291,20 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return false;
     }
 
+    /** {@link #tagIn(String, Collection)} over an array, which a caller testing every point can read without an iterator. */
+    public boolean tagIn(String key, String[] values) {
+        int at = valueOf(key);
+        if (at < 0) {
+            return false;
+        }
+        for (String v : values) {
+            if (v != null && compare(content, at, v) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Tags in key order. */
     public Map<String, String> tags() {
         Map<String, String> m = new LinkedHashMap<>();

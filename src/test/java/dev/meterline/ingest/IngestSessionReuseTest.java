@@ -17,8 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * A session collects each batch's points in an array made for it, sized from the batch before, and hands the batch
- * that array when the points fill it exactly, else a copy: a batch it cut keeps its own points, whatever the session
- * decodes afterwards.
+ * that array, filled or not: a batch it cut keeps its own points, whatever the session decodes afterwards.
  */
 class IngestSessionReuseTest {
 
