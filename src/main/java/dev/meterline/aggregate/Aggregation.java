@@ -242,6 +242,12 @@ public final class Aggregation {
             try {
                 Part part = r.part();
                 Shard.Recorded done = shard.aggregate(part, journal.segment());
+                // Counted before the batch can be told (the log writer tells it): a client whose sync was answered
+                // finds its windows in the stats.
+                openWindows.addAndGet(shard.openWindows() - before);
+                countLingering(shard, lingeringBefore);
+                before = shard.openWindows();
+                lingeringBefore = shard.lingering();
                 publish(shard, done.taken());
                 if (done.late() > 0) {
                     metrics.late(done.late());
@@ -262,6 +268,7 @@ public final class Aggregation {
                 }
                 r.part().batch().partDone(0, all);
             }
+            // What a failure left changed.
             openWindows.addAndGet(shard.openWindows() - before);
             countLingering(shard, lingeringBefore);
         } else if (c instanceof Command.Ask a && a.claim()) {

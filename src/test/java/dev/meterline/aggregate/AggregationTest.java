@@ -9,6 +9,7 @@ import dev.meterline.model.Reject;
 import dev.meterline.model.RejectReason;
 import dev.meterline.model.SeriesKey;
 import dev.meterline.model.Window;
+import dev.meterline.telemetry.MeterNames;
 import dev.meterline.telemetry.PipelineMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,23 @@ class AggregationTest {
             b.validated(List.of(), 1);
             return new Part(points[0].series().shard(shards), b, List.of(points));
         }
+    }
+
+    @Test
+    void aBatchIsToldOnlyOnceTheWindowsItsPointsOpenedAreCounted() {
+        // The log (here none) tells the batch on the shard's thread as soon as it holds the points; the client's
+        // sync is then answered, and the stats it reads next must count the windows its points opened.
+        List<Double> openWhenTold = new ArrayList<>();
+        Batch.Owner owner = batch -> openWhenTold.add(registry.get(MeterNames.WINDOWS_OPEN).gauge().value());
+        Sinks.Many<Part> parts = Sinks.many().unicast().onBackpressureBuffer();
+        running(1, () -> 0L, parts);
+        for (int i = 0; i < 3; i++) {
+            Point p = new Point(SeriesKey.of("cpu", Map.of("host", "h" + i)), 1.0, 1_000 + i * 10_000L, 1);
+            Batch b = new Batch(owner, List.of(p), new ArrayList<>(), null);
+            b.validated(List.of(), 1);
+            parts.tryEmitNext(new Part(0, b, List.of(p)));
+        }
+        assertEquals(List.of(1.0, 2.0, 3.0), openWhenTold);
     }
 
     @Test
