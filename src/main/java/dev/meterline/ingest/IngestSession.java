@@ -71,9 +71,9 @@ final class IngestSession implements LineDecoder.Output, Batch.Owner {
     /**
      * The points of the batch being cut, in an array made for that batch when its first point comes: a young array,
      * where storing a point costs no card-marking barrier (into a long-lived array, every store would wait for a
-     * memory fence). The batch takes this array as it is: its spare room (the array is sized from the last batch, so
-     * it is a quarter of the batch at most unless the batch grew it) costs less than a copy of every batch that does
-     * not fill it would allocate.
+     * memory fence). The batch takes this array as it is, as it takes {@link #hashes}: the array is sized for a
+     * quarter more than the last batch held, and a batch that holds less keeps that room while it is in flight, which
+     * costs less than the copy of exactly its points every batch that does not fill its array would otherwise make.
      */
     private Point[] points = NO_POINTS;
     /** The series hash of each point of {@link #points}, and the least and greatest timestamp: the batch's summary. */

@@ -291,7 +291,10 @@ public final class SeriesKey implements Comparable<SeriesKey> {
         return false;
     }
 
-    /** {@link #tagIn(String, Collection)} over an array, which a caller testing every point can read without an iterator. */
+    /**
+     * {@link #tagIn(String, Collection)} over an array, which a caller testing every point reads without an
+     * iterator.
+     */
     public boolean tagIn(String key, String[] values) {
         int at = valueOf(key);
         if (at < 0) {
