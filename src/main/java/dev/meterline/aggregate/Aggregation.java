@@ -244,7 +244,7 @@ public final class Aggregation {
                 Shard.Recorded done = shard.aggregate(part, journal.segment());
                 // Counted before the batch can be told (the log writer tells it): a client whose sync was answered
                 // finds its windows in the stats.
-                openWindows.addAndGet(shard.openWindows() - before);
+                countOpen(shard, before);
                 countLingering(shard, lingeringBefore);
                 before = shard.openWindows();
                 lingeringBefore = shard.lingering();
@@ -269,7 +269,7 @@ public final class Aggregation {
                 r.part().batch().partDone(0, all);
             }
             // What a failure left changed.
-            openWindows.addAndGet(shard.openWindows() - before);
+            countOpen(shard, before);
             countLingering(shard, lingeringBefore);
         } else if (c instanceof Command.Ask a && a.claim()) {
             answer(shard, a);
@@ -319,8 +319,16 @@ public final class Aggregation {
             errors.warn("a shard failed to answer a query", e);
             a.gather().fail(e);
         }
-        openWindows.addAndGet(shard.openWindows() - before);
+        countOpen(shard, before);
         countLingering(shard, lingeringBefore);
+    }
+
+    /** Adds to the open windows' meter how {@code shard}'s count moved from {@code before}. */
+    private void countOpen(Shard shard, int before) {
+        int change = shard.openWindows() - before;
+        if (change != 0) {
+            openWindows.addAndGet(change);
+        }
     }
 
     /** Adds to the lingering series' meter how {@code shard}'s count moved from {@code before}. */
